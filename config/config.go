@@ -1,0 +1,305 @@
+// Package config loads and validates the server's YAML configuration. Every
+// problem is reported with its file and line, all at once.
+package config
+
+import (
+	_ "embed"
+	"fmt"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+//go:embed default.yaml
+var defaultYAML []byte
+
+// DefaultName is how the embedded default configuration is named in messages.
+const DefaultName = "(embedded default)"
+
+// Config is a whole, validated configuration.
+type Config struct {
+	Server    Server               `yaml:"server"`
+	Media     Media                `yaml:"media"`
+	Prompts   string               `yaml:"prompts_dir"`
+	Numbers   map[string]Ref       `yaml:"numbers"`
+	Queues    map[string]*Queue    `yaml:"queues"`
+	Dialplans map[string]*Dialplan `yaml:"dialplans"`
+	Agents    map[string]*Agent    `yaml:"agents"`
+	SIPRealm  string               `yaml:"sip_realm"`
+	// MaxSteps ends a call that passes through this many dial-plan nodes
+	// without waiting on the caller: a loop in the plan.
+	MaxSteps int `yaml:"max_steps"`
+
+	// File is where the configuration came from, for messages.
+	File string `yaml:"-"`
+}
+
+// Server holds listening addresses and local paths.
+type Server struct {
+	SIP           string `yaml:"sip"`
+	HTTP          string `yaml:"http"`
+	RTPPorts      string `yaml:"rtp_ports"`
+	DataDir       string `yaml:"data_dir"`
+	PublicAddress string `yaml:"public_address"`
+	LogLevel      string `yaml:"log_level"`
+	Line          Line
+}
+
+// Media holds RTP settings.
+type Media struct {
+	// Timeout ends a call whose peer sends no RTP for this long.
+	Timeout Duration `yaml:"rtp_timeout"`
+	// HoldTimeout replaces Timeout while the peer has put us on hold.
+	HoldTimeout Duration `yaml:"rtp_hold_timeout"`
+}
+
+// Ref is a name that refers to another part of the configuration, with the
+// line it was written on.
+type Ref struct {
+	Name string
+	Line Line
+}
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (r *Ref) UnmarshalYAML(n *yaml.Node) error {
+	r.Line = Line(n.Line)
+	if n.Kind != yaml.ScalarNode || n.Value == "" {
+		return fmt.Errorf("want a name")
+	}
+	r.Name = n.Value
+	return nil
+}
+
+// Queue is a call queue.
+type Queue struct {
+	Name          string   `yaml:"name"`
+	Extension     string   `yaml:"extension"`
+	Type          string   `yaml:"type"`
+	Strategy      string   `yaml:"strategy"`
+	RingTimeout   Duration `yaml:"ring_timeout"`
+	MaxNoAnswer   int      `yaml:"max_no_answer"`
+	WrapUp        Duration `yaml:"wrap_up"`
+	EndWrapUp     bool     `yaml:"end_wrap_up"`
+	Weight        int      `yaml:"weight"`
+	HoldMusic     string   `yaml:"hold_music"`
+	AnnounceEvery Duration `yaml:"announce_every"`
+	Line          Line
+}
+
+// Dialplan is a graph of nodes; the dialplan package compiles the nodes,
+// whose fields depend on their type.
+type Dialplan struct {
+	Entry string               `yaml:"entry"`
+	Nodes map[string]yaml.Node `yaml:"nodes"`
+	Line  Line
+}
+
+// Agent is a person who takes calls from a phone registered as the agent's id.
+type Agent struct {
+	Name         string   `yaml:"name"`
+	Password     string   `yaml:"password"`
+	PasswordHash string   `yaml:"password_hash"`
+	Queues       []string `yaml:"queues"`
+	Line         Line
+}
+
+// Default returns the embedded default configuration.
+func Default() (*Config, error) { return Parse(DefaultName, defaultYAML) }
+
+// Load reads and validates a configuration file.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading configuration: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse decodes and validates YAML. The error, if any, is Errors.
+func Parse(file string, data []byte) (*Config, error) {
+	var errs Errors
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		line := 1
+		msg := err.Error()
+		// yaml.v3 says "yaml: line N: ..."; keep the line, drop the prefix.
+		if rest, ok := strings.CutPrefix(msg, "yaml: line "); ok {
+			if n, tail, ok := strings.Cut(rest, ": "); ok {
+				if v, err := strconv.Atoi(n); err == nil {
+					line, msg = v, tail
+				}
+			}
+		}
+		errs.Add(file, line, "YAML syntax: %s", msg)
+		return nil, errs.Err()
+	}
+	c := &Config{File: file}
+	if root.Kind == 0 {
+		errs.Add(file, 1, "the file is empty")
+		return nil, errs.Err()
+	}
+	Decode(file, &root, c, &errs)
+	c.applyDefaults()
+	c.validate(&errs)
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Config) applyDefaults() {
+	s := &c.Server
+	if s.SIP == "" {
+		s.SIP = "127.0.0.1:5060"
+	}
+	if s.HTTP == "" {
+		s.HTTP = "127.0.0.1:8080"
+	}
+	if s.RTPPorts == "" {
+		s.RTPPorts = "10000-20000"
+	}
+	if s.DataDir == "" {
+		s.DataDir = "./data"
+	}
+	if s.LogLevel == "" {
+		s.LogLevel = "info"
+	}
+	if c.Media.Timeout == 0 {
+		c.Media.Timeout = Duration(60 * time.Second)
+	}
+	if c.Media.HoldTimeout == 0 {
+		c.Media.HoldTimeout = Duration(10 * time.Minute)
+	}
+	if c.SIPRealm == "" {
+		c.SIPRealm = "acd.local"
+	}
+	if c.MaxSteps == 0 {
+		c.MaxSteps = 100
+	}
+	for _, q := range c.Queues {
+		if q.Type == "" {
+			q.Type = "standard"
+		}
+		if q.Strategy == "" {
+			q.Strategy = "longest-idle"
+		}
+		if q.RingTimeout == 0 {
+			q.RingTimeout = Duration(15 * time.Second)
+		}
+		if q.MaxNoAnswer == 0 {
+			q.MaxNoAnswer = 3
+		}
+		if q.HoldMusic == "" {
+			q.HoldMusic = "hold-music"
+		}
+		if q.AnnounceEvery == 0 {
+			q.AnnounceEvery = Duration(45 * time.Second)
+		}
+	}
+}
+
+// RTPPortRange returns the parsed rtp_ports setting.
+func (s *Server) RTPPortRange() (low, high int, err error) {
+	lo, hi, ok := strings.Cut(s.RTPPorts, "-")
+	if ok {
+		low, err = strconv.Atoi(strings.TrimSpace(lo))
+		if err == nil {
+			high, err = strconv.Atoi(strings.TrimSpace(hi))
+		}
+	}
+	if !ok || err != nil || low < 1024 || high > 65534 || high-low < 2 {
+		return 0, 0, fmt.Errorf("rtp_ports %q: want LOW-HIGH, like 10000-20000, within 1024-65534", s.RTPPorts)
+	}
+	return low, high, nil
+}
+
+var strategies = map[string]bool{
+	"longest-idle": true, "round-robin": true, "ring-all": true,
+	"fewest-calls": true, "linear": true, "random": true,
+}
+
+func (c *Config) validate(errs *Errors) {
+	f := c.File
+	s := &c.Server
+	for _, a := range []struct{ name, v string }{{"sip", s.SIP}, {"http", s.HTTP}} {
+		if _, err := netip.ParseAddrPort(a.v); err != nil {
+			errs.Add(f, int(s.Line), "server.%s %q: want IP:PORT, like 127.0.0.1:5060", a.name, a.v)
+		}
+	}
+	if _, _, err := s.RTPPortRange(); err != nil {
+		errs.Add(f, int(s.Line), "server.%v", err)
+	}
+	if s.PublicAddress != "" {
+		if _, err := netip.ParseAddr(s.PublicAddress); err != nil {
+			errs.Add(f, int(s.Line), "server.public_address %q: want an IP address", s.PublicAddress)
+		}
+	}
+	switch s.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs.Add(f, int(s.Line), "server.log_level %q: want debug, info, warn or error", s.LogLevel)
+	}
+	if c.MaxSteps < 0 {
+		errs.Add(f, 1, "max_steps must be positive")
+	}
+	for num, ref := range c.Numbers {
+		if _, ok := c.Dialplans[ref.Name]; !ok {
+			errs.Add(f, int(ref.Line), "number %q routes to dial plan %q, which does not exist", num, ref.Name)
+		}
+		if num == "" || strings.ContainsAny(num, " @;:<>") {
+			errs.Add(f, int(ref.Line), "number %q: want the dialled digits only, like \"100\" or \"+14155550100\"", num)
+		}
+	}
+	exts := map[string]string{}
+	for name, q := range c.Queues {
+		if q.Type != "standard" && q.Type != "icr" {
+			errs.Add(f, int(q.Line), "queue %q: type %q: want standard or icr", name, q.Type)
+		}
+		if !strategies[q.Strategy] {
+			errs.Add(f, int(q.Line), "queue %q: strategy %q: want longest-idle, round-robin, ring-all, fewest-calls, linear or random", name, q.Strategy)
+		}
+		if q.MaxNoAnswer < 0 {
+			errs.Add(f, int(q.Line), "queue %q: max_no_answer must not be negative", name)
+		}
+		if q.Extension != "" {
+			if other, dup := exts[q.Extension]; dup {
+				errs.Add(f, int(q.Line), "queue %q: extension %s is already queue %q's", name, q.Extension, other)
+			}
+			exts[q.Extension] = name
+		}
+	}
+	for id, a := range c.Agents {
+		if a.Password == "" && a.PasswordHash == "" {
+			errs.Add(f, int(a.Line), "agent %q: set password or password_hash", id)
+		}
+		for _, q := range a.Queues {
+			if _, ok := c.Queues[q]; !ok {
+				errs.Add(f, int(a.Line), "agent %q: queue %q does not exist", id, q)
+			}
+		}
+	}
+	for name, d := range c.Dialplans {
+		if d.Entry == "" {
+			errs.Add(f, int(d.Line), "dial plan %q: entry is missing: name the first node", name)
+		}
+	}
+}
+
+// DemoCredentials reports whether any agent still has the password the
+// embedded default configuration ships with: acceptable on loopback only.
+func (c *Config) DemoCredentials() bool {
+	def, err := Default()
+	if err != nil {
+		return false
+	}
+	for id, a := range c.Agents {
+		if d, ok := def.Agents[id]; ok && a.Password != "" && a.Password == d.Password {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,75 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDefaultIsValid(t *testing.T) {
+	c, err := Default()
+	if err != nil {
+		t.Fatalf("default configuration: %v", err)
+	}
+	if c.Numbers["100"].Name != "main" {
+		t.Fatalf("number 100 routes to %q, want main", c.Numbers["100"].Name)
+	}
+	if !c.DemoCredentials() {
+		t.Fatal("the default configuration's demo passwords are not recognised as such")
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		want []string
+	}{
+		{"syntax", "server:\n  sip: [\n", []string{"t.yaml:2: YAML syntax"}},
+		{"unknown field", "server:\n  sipp: 1.2.3.4:5\n", []string{`t.yaml:2: server: unknown field "sipp"`}},
+		{"bad address", "server:\n  sip: localhost\n", []string{`t.yaml:2: server.sip "localhost": want IP:PORT`}},
+		{"bad ports", "server:\n  rtp_ports: 5-4\n", []string{`t.yaml:2: server.rtp_ports "5-4"`}},
+		{"missing dial plan", "numbers:\n  \"100\": nowhere\n", []string{`t.yaml:2: number "100" routes to dial plan "nowhere", which does not exist`}},
+		{"bad duration", "media:\n  rtp_timeout: 0s\n", []string{`t.yaml:2: media.rtp_timeout: "0s" must be positive`}},
+		{"junk duration", "media:\n  rtp_timeout: soon\n", []string{`t.yaml:2: media.rtp_timeout: "soon" is not a duration`}},
+		{"bad number type", "max_steps: many\n", []string{`t.yaml:1: max_steps: "many" is not a valid whole number`}},
+		{"all reported", "server:\n  sip: x\n  http: y\nfoo: 1\n", []string{`t.yaml:2: server.sip "x"`, `t.yaml:2: server.http "y"`, `t.yaml:4: top level: unknown field "foo"`}},
+		{"bad strategy", "queues:\n  q:\n    strategy: best\n", []string{`t.yaml:3: queue "q": strategy "best"`}},
+		{"agent queue", "agents:\n  \"1\": {password: x, queues: [nope]}\n", []string{`t.yaml:2: agent "1": queue "nope" does not exist`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("t.yaml", []byte(tt.yaml))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			got := err.Error()
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("error\n%s\ndoes not contain %q", got, w)
+				}
+			}
+			if n := len(strings.Split(got, "\n")); n != len(tt.want) {
+				t.Errorf("got %d lines, want %d:\n%s", n, len(tt.want), got)
+			}
+		})
+	}
+}
+
+func TestParseDuration(t *testing.T) {
+	tests := []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		{"90s", 90 * time.Second, true}, {"2m", 2 * time.Minute, true}, {"1h", time.Hour, true},
+		{"45", 45 * time.Second, true}, {"1h30m", 90 * time.Minute, true},
+		{"0", 0, false}, {"-5s", 0, false}, {"abc", 0, false}, {"5x", 0, false}, {"", 0, false}, {"10ns", 0, false},
+	}
+	for _, tt := range tests {
+		got, err := ParseDuration(tt.in)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("ParseDuration(%q) = %v, %v; want %v, ok=%v", tt.in, got, err, tt.want, tt.ok)
+		}
+	}
+}

@@ -1,0 +1,115 @@
+package media
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"time"
+)
+
+// slotsPerFrame splits each 20 ms frame period into 5 ms slots; a stream
+// lives in one slot, so sends spread over the period instead of bursting,
+// and a wake-up serves a quarter of the streams (timer wake-ups cost tens
+// of microseconds on these machines, packets a few).
+const slotsPerFrame = 4
+
+// Pacer sends the next frame of every playing Session every 20 ms from one
+// goroutine per core, against absolute deadlines so that pacing never
+// drifts. A goroutine and timer per stream would cost far more CPU and
+// memory at thousands of streams.
+type Pacer struct {
+	shards []*shard
+	mu     sync.Mutex
+	next   int
+	wg     sync.WaitGroup
+}
+
+type shard struct {
+	mu    sync.Mutex
+	slots [slotsPerFrame][]*Session
+}
+
+// NewPacer starts one pacing loop per available core; they stop when ctx ends.
+func NewPacer(ctx context.Context) *Pacer {
+	p := &Pacer{shards: make([]*shard, runtime.GOMAXPROCS(0))}
+	for i := range p.shards {
+		p.shards[i] = &shard{}
+		p.wg.Add(1)
+		go func(sh *shard) {
+			defer p.wg.Done()
+			sh.run(ctx)
+		}(p.shards[i])
+	}
+	return p
+}
+
+// Wait returns once every pacing loop has stopped.
+func (p *Pacer) Wait() { p.wg.Wait() }
+
+// add places a session in the least-loaded slot of the next shard.
+func (p *Pacer) add(s *Session) {
+	p.mu.Lock()
+	sh := p.shards[p.next%len(p.shards)]
+	p.next++
+	p.mu.Unlock()
+	sh.mu.Lock()
+	slot := 0
+	for i := range sh.slots {
+		if len(sh.slots[i]) < len(sh.slots[slot]) {
+			slot = i
+		}
+	}
+	s.shard, s.slot, s.index = sh, slot, len(sh.slots[slot])
+	sh.slots[slot] = append(sh.slots[slot], s)
+	sh.mu.Unlock()
+}
+
+// remove takes a session out of its slot in O(1).
+func (p *Pacer) remove(s *Session) {
+	sh := s.shard
+	if sh == nil {
+		return
+	}
+	sh.mu.Lock()
+	list := sh.slots[s.slot]
+	last := list[len(list)-1]
+	list[s.index] = last
+	last.index = s.index
+	list[len(list)-1] = nil
+	sh.slots[s.slot] = list[:len(list)-1]
+	s.shard = nil
+	sh.mu.Unlock()
+}
+
+func (sh *shard) run(ctx context.Context) {
+	slotLen := FrameDuration / slotsPerFrame
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	next := time.Now()
+	for tick := 0; ; tick++ {
+		next = next.Add(slotLen)
+		wait := time.Until(next)
+		switch {
+		case wait > 0:
+			timer.Reset(wait)
+			select {
+			case <-timer.C:
+			case <-ctx.Done():
+				return
+			}
+		case wait < -10*FrameDuration:
+			// Stalled (suspended VM, long GC): resume from now rather than
+			// bursting every missed frame at the phones.
+			next = time.Now()
+		default:
+			if ctx.Err() != nil {
+				return
+			}
+		}
+		sh.mu.Lock()
+		for _, s := range sh.slots[tick%slotsPerFrame] {
+			s.tick()
+		}
+		sh.mu.Unlock()
+	}
+}
