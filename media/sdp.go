@@ -44,8 +44,8 @@ func (d Direction) String() string {
 	return [...]string{"sendrecv", "sendonly", "recvonly", "inactive"}[d]
 }
 
-// reverse gives the direction an answerer uses for an offer's direction.
-func (d Direction) reverse() Direction {
+// Reverse gives the direction an answerer uses for an offer's direction.
+func (d Direction) Reverse() Direction {
 	switch d {
 	case SendOnly:
 		return RecvOnly
@@ -226,7 +226,7 @@ type Answer struct {
 // the first of PCMU/PCMA in the offerer's order, and the offerer's
 // telephone-event payload type.
 func Negotiate(offer *Description, local netip.AddrPort) Answer {
-	dir := offer.Direction.reverse()
+	dir := offer.Direction.Reverse()
 	if !offer.Addr.Addr().IsValid() || offer.Addr.Addr().IsUnspecified() {
 		// RFC 3264 §8.4: c=0.0.0.0 is the old way of putting a call on hold.
 		dir = Inactive

@@ -87,8 +87,7 @@ func Load(dir string) (*Library, error) {
 		}
 		path := filepath.Join(dir, f.Name())
 		if !strings.EqualFold(filepath.Ext(f.Name()), ".wav") {
-			errs = append(errs, &FileError{Path: path, Err: errors.New("not a .wav file")})
-			continue
+			continue // notes, scripts and sources may sit beside the prompts
 		}
 		data, err := os.ReadFile(path)
 		if err != nil {

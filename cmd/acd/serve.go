@@ -1,0 +1,241 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"os/signal"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/acdserver/acd/acd"
+	"github.com/acdserver/acd/config"
+	"github.com/acdserver/acd/dialplan"
+	"github.com/acdserver/acd/media"
+	"github.com/acdserver/acd/prompts"
+	"github.com/acdserver/acd/sip"
+)
+
+// program is one loaded configuration version with everything built from it.
+type program struct {
+	cfg     *config.Config
+	sounds  *prompts.Library
+	plan    *dialplan.Program
+	queues  *acd.Queues
+	dataDir string
+}
+
+// loadProgram reads, validates and compiles a configuration ("" means the
+// embedded default). Every problem is reported, as FILE:LINE: message.
+func loadProgram(path string) (*program, error) {
+	var (
+		cfg    *config.Config
+		source []byte
+		err    error
+	)
+	if path == "" {
+		cfg, err = config.Default()
+		source = []byte(config.DefaultName)
+	} else {
+		source, err = os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("reading configuration: %w", err)
+		}
+		cfg, err = config.Parse(path, source)
+	}
+	if err != nil {
+		return nil, err
+	}
+	sounds, err := prompts.Load(cfg.Prompts)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := dialplan.Compile(cfg, sounds, source)
+	if err != nil {
+		return nil, err
+	}
+	return &program{cfg: cfg, sounds: sounds, plan: plan}, nil
+}
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		path     = fs.String("config", "", "configuration file (default: the embedded one)")
+		sipAddr  = fs.String("sip", "", "SIP address for UDP and TCP, IP:PORT")
+		httpAddr = fs.String("http", "", "HTTP address, IP:PORT")
+		dataDir  = fs.String("data", "", "data directory")
+		rtpPorts = fs.String("rtp-ports", "", "RTP port range LOW-HIGH")
+		logLevel = fs.String("log-level", "", "debug, info, warn or error")
+	)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	prog, err := loadProgram(*path)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	s := &prog.cfg.Server
+	for _, o := range []struct {
+		flag string
+		dst  *string
+	}{{*sipAddr, &s.SIP}, {*httpAddr, &s.HTTP}, {*dataDir, &s.DataDir}, {*rtpPorts, &s.RTPPorts}, {*logLevel, &s.LogLevel}} {
+		if o.flag != "" {
+			*o.dst = o.flag
+		}
+	}
+	if err := runServer(ctx, prog, stderr); err != nil {
+		fmt.Fprintln(stderr, "acd:", err)
+		return exitCode(err)
+	}
+	return 0
+}
+
+func runServer(ctx context.Context, prog *program, stderr io.Writer) error {
+	cfg := prog.cfg
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.Server.LogLevel)); err != nil {
+		return &exitError{2, fmt.Errorf("log level %q: want debug, info, warn or error", cfg.Server.LogLevel)}
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	sipAP, err := netip.ParseAddrPort(cfg.Server.SIP)
+	if err != nil {
+		return &exitError{2, fmt.Errorf("sip address %q: want IP:PORT", cfg.Server.SIP)}
+	}
+	httpAP, err := netip.ParseAddrPort(cfg.Server.HTTP)
+	if err != nil {
+		return &exitError{2, fmt.Errorf("http address %q: want IP:PORT", cfg.Server.HTTP)}
+	}
+	if (!sipAP.Addr().IsLoopback() || !httpAP.Addr().IsLoopback()) && cfg.DemoCredentials() {
+		return &exitError{2, errors.New("refusing to listen beyond loopback with the demo agent passwords of the default configuration: " +
+			"give every agent its own password in your configuration file, or listen on 127.0.0.1")}
+	}
+	low, high, err := cfg.Server.RTPPortRange()
+	if err != nil {
+		return &exitError{2, err}
+	}
+	ports, err := media.NewPorts(low, high)
+	if err != nil {
+		return &exitError{2, err}
+	}
+	if err := os.MkdirAll(cfg.Server.DataDir, 0o750); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+
+	udp, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(sipAP))
+	if err != nil {
+		return fmt.Errorf("sip udp: %w", err)
+	}
+	_ = udp.SetReadBuffer(4 << 20)
+	// Bind TCP on the port UDP got, so that "-sip 127.0.0.1:0" works too.
+	tcp, err := net.ListenTCP("tcp", net.TCPAddrFromAddrPort(udp.LocalAddr().(*net.UDPAddr).AddrPort()))
+	if err != nil {
+		_ = udp.Close()
+		return fmt.Errorf("sip tcp: %w", err)
+	}
+	httpLn, err := net.Listen("tcp", httpAP.String())
+	if err != nil {
+		_ = udp.Close()
+		_ = tcp.Close()
+		return fmt.Errorf("http: %w", err)
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	pacer := media.NewPacer(ctx)
+
+	var current atomic.Pointer[program]
+	prog.queues = acd.NewQueues(cfg, prog.sounds, log)
+	current.Store(prog)
+
+	var public netip.Addr
+	if cfg.Server.PublicAddress != "" {
+		public, _ = netip.ParseAddr(cfg.Server.PublicAddress)
+	}
+	srv, err := sip.NewServer(sip.Config{
+		PublicAddress:  public,
+		RTPTimeout:     cfg.Media.Timeout.D(),
+		RTPHoldTimeout: cfg.Media.HoldTimeout.D(),
+		Ports:          ports,
+		Pacer:          pacer,
+		Log:            log,
+		Route: func(number string) (sip.Handler, bool) {
+			p := current.Load() // a call keeps the version it started on
+			plan, ok := p.plan.Route(number)
+			if !ok {
+				return nil, false
+			}
+			return func(ctx context.Context, c *sip.Call) {
+				st := &dialplan.State{Call: c, Queues: p.queues, Sounds: p.sounds, Log: log}
+				if err := p.plan.Run(ctx, plan, st); err != nil {
+					log.Error("dial plan failed", "call_id", c.ID(), "error", err)
+				}
+			}, true
+		},
+	}, udp)
+	if err != nil {
+		return err
+	}
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				reload(&current, log)
+			}
+		}
+	}()
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"status":"ok","config_version":%q,"calls":%d}`+"\n", current.Load().plan.Version, srv.ActiveCalls())
+	})
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = hs.Serve(httpLn) }()
+
+	log.Info("acd started", "version", version, "sip", udp.LocalAddr().String(), "http", httpLn.Addr().String(),
+		"rtp_ports", cfg.Server.RTPPorts, "config", cfg.File, "config_version", prog.plan.Version)
+	err = srv.Serve(ctx, tcp)
+	shut, done := context.WithTimeout(context.Background(), 5*time.Second)
+	defer done()
+	_ = hs.Shutdown(shut)
+	cancel()
+	pacer.Wait()
+	log.Info("acd stopped")
+	return err
+}
+
+// reload swaps in a new configuration version for new calls; calls in
+// progress keep theirs. An invalid file leaves the running version.
+func reload(current *atomic.Pointer[program], log *slog.Logger) {
+	old := current.Load()
+	path := old.cfg.File
+	if path == config.DefaultName {
+		path = ""
+	}
+	next, err := loadProgram(path)
+	if err != nil {
+		log.Error("configuration reload rejected; keeping the running version", "version", old.plan.Version, "errors", err.Error())
+		return
+	}
+	next.cfg.Server = old.cfg.Server // listening addresses need a restart
+	next.queues = acd.NewQueues(next.cfg, next.sounds, log)
+	current.Store(next)
+	log.Info("configuration reloaded", "old_version", old.plan.Version, "version", next.plan.Version)
+}

@@ -1,0 +1,32 @@
+// Package dialplan compiles the YAML dial plans into graphs of nodes and
+// walks calls through them. Every mistake in a plan is found by Compile,
+// with its file and line, before any call runs it.
+package dialplan
+
+import (
+	"context"
+	"time"
+
+	"github.com/acdserver/acd/acd"
+	"github.com/acdserver/acd/media"
+)
+
+// Call is what the engine needs of a call in progress.
+type Call interface {
+	acd.Caller
+	// Caller is the caller's number (the user part of From).
+	Caller() string
+	// Hangup ends the call from our side.
+	Hangup(reason string)
+}
+
+// Queuer puts a caller in a queue until it leaves.
+type Queuer interface {
+	Wait(ctx context.Context, c acd.Caller, queue string, timeout time.Duration) (acd.Outcome, error)
+}
+
+// Sounds finds a prompt by name.
+type Sounds interface {
+	Get(name string) *media.Sound
+	Has(name string) bool
+}

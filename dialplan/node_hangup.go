@@ -1,0 +1,25 @@
+package dialplan
+
+import (
+	"context"
+
+	"gopkg.in/yaml.v3"
+)
+
+func init() { register("hangup", compileHangup) }
+
+// hangupNode ends the call.
+type hangupNode struct{}
+
+func compileHangup(b *builder, n *yaml.Node) Node {
+	var spec struct {
+		Type string `yaml:"type"`
+	}
+	b.decode(n, &spec)
+	return hangupNode{}
+}
+
+func (hangupNode) Run(_ context.Context, s *State) (string, error) {
+	s.Call.Hangup("hangup node")
+	return "", nil
+}

@@ -1,0 +1,74 @@
+package dialplan
+
+import (
+	"context"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/acdserver/acd/acd"
+	"github.com/acdserver/acd/config"
+)
+
+func init() { register("queue", compileQueue) }
+
+// queueNode waits for an agent in a queue (R-DP-2). The * key always exits
+// and # is reserved for callback, so neither can be rebound here.
+type queueNode struct {
+	queue     string
+	timeout   time.Duration
+	onTimeout string
+	onExit    string
+}
+
+func compileQueue(b *builder, n *yaml.Node) Node {
+	var spec struct {
+		Type      string          `yaml:"type"`
+		Queue     string          `yaml:"queue"`
+		Timeout   config.Duration `yaml:"timeout"`
+		OnTimeout string          `yaml:"on_timeout"`
+		OnExit    string          `yaml:"on_exit"`
+		ExitKey   string          `yaml:"exit_key"`
+		Callback  string          `yaml:"callback_key"`
+	}
+	b.decode(n, &spec)
+	if spec.Queue == "" {
+		b.fail("queue is missing")
+	} else if _, ok := b.cfg.Queues[spec.Queue]; !ok {
+		b.fail("queue %q does not exist", spec.Queue)
+	}
+	if spec.Timeout == 0 {
+		b.fail("timeout is missing: how long the caller waits for an agent, like 300s")
+	}
+	if spec.ExitKey != "" && spec.ExitKey != "*" {
+		b.fail("exit_key cannot be changed: * always leaves a queue")
+	}
+	if spec.Callback != "" && spec.Callback != "#" {
+		b.fail("callback_key cannot be changed: # is the callback key")
+	}
+	b.connect(spec.OnTimeout, true, "on_timeout")
+	b.connect(spec.OnExit, true, "on_exit")
+	return &queueNode{queue: spec.Queue, timeout: spec.Timeout.D(), onTimeout: spec.OnTimeout, onExit: spec.OnExit}
+}
+
+func (q *queueNode) Run(ctx context.Context, s *State) (string, error) {
+	s.waited = true
+	for _, k := range s.typeAhead {
+		if k == '*' {
+			s.typeAhead = nil
+			return q.onExit, nil
+		}
+	}
+	s.typeAhead = nil
+	out, err := s.Queues.Wait(ctx, s.Call, q.queue, q.timeout)
+	if err != nil {
+		return "", err
+	}
+	switch out {
+	case acd.Exit:
+		return q.onExit, nil
+	case acd.Hangup:
+		return "", ErrHungUp
+	}
+	return q.onTimeout, nil
+}

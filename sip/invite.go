@@ -1,0 +1,170 @@
+package sip
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/acdserver/acd/media"
+)
+
+func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
+	if to := req.To(); to != nil && to.Params.Has("tag") {
+		s.onReInvite(req, tx)
+		return
+	}
+	log := s.log.With("call_id", req.CallID().Value())
+	number := req.Recipient.User
+	handler, ok := s.cfg.Route(number)
+	if !ok {
+		log.Info("call to unknown number", "number", number)
+		respond(tx, req, 404, "Not Found")
+		return
+	}
+	var offer *media.Description
+	if body := req.Body(); len(body) > 0 {
+		if ct := req.ContentType(); ct == nil || !strings.EqualFold(strings.TrimSpace(strings.Split(ct.Value(), ";")[0]), "application/sdp") {
+			respond(tx, req, 415, "Unsupported Media Type", sip.NewHeader("Accept", "application/sdp"))
+			return
+		}
+		d, err := media.ParseSDP(body)
+		if err != nil {
+			log.Info("no acceptable media in offer", "error", err)
+			respond(tx, req, 488, "Not Acceptable Here", sip.NewHeader("Warning", `304 acd "PCMU or PCMA over RTP/AVP required"`))
+			return
+		}
+		offer = d
+	}
+	conn, err := s.cfg.Ports.Listen(s.mediaIP)
+	if err != nil {
+		log.Error("cannot open an RTP port", "error", err)
+		respond(tx, req, 503, "Service Unavailable")
+		return
+	}
+	dlg, err := s.dialogs.ReadInvite(req, tx)
+	if err != nil {
+		_ = conn.Close()
+		respond(tx, req, 400, "Bad Request")
+		return
+	}
+	c := &Call{
+		id:     req.CallID().Value(),
+		number: number,
+		caller: req.From().Address.User,
+		dlg:    dlg,
+		srv:    s,
+		log:    log,
+		done:   make(chan struct{}),
+	}
+	c.session = media.NewSession(s.cfg.Pacer, media.SessionConfig{
+		Conn:       conn,
+		Advertised: s.cfg.PublicAddress,
+		Timeout:    s.cfg.RTPTimeout,
+		OnInactive: c.inactive,
+	})
+	s.mu.Lock()
+	s.calls[dlg.ID] = c
+	s.mu.Unlock()
+
+	var local []byte
+	c.mu.Lock()
+	if offer != nil {
+		c.mu.Unlock()
+		local = c.applyOffer(offer)
+	} else {
+		c.ackBody = make(chan []byte, 1)
+		local = c.offerLocked()
+		c.mu.Unlock()
+	}
+	_ = dlg.Respond(100, "Trying", nil)
+	if err := dlg.Respond(180, "Ringing", nil); err != nil {
+		c.end("cancelled before answer")
+		return
+	}
+	if offer != nil {
+		c.session.Start()
+	}
+	// RespondSDP retransmits the 2xx until the ACK arrives (RFC 3261
+	// §13.3.1.4) and fails on CANCEL or when no ACK comes in 64*T1.
+	if err := dlg.RespondSDP(local); err != nil {
+		if errors.Is(err, sip.ErrTransactionCanceled) || dlg.Context().Err() != nil {
+			c.end("caller cancelled")
+			return
+		}
+		log.Warn("no ACK for our 200 OK; hanging up", "error", err)
+		c.Hangup("no ACK")
+		return
+	}
+	c.mu.Lock()
+	c.confirmed = true
+	wantAnswer := c.ackBody
+	c.ackBody = nil
+	c.mu.Unlock()
+	if wantAnswer != nil {
+		var answer *media.Description
+		select {
+		case body := <-wantAnswer:
+			answer, err = media.ParseSDP(body)
+		default:
+			err = errors.New("no SDP in the ACK")
+		}
+		if err != nil {
+			log.Warn("offerless INVITE: unusable answer in ACK; hanging up", "error", err)
+			c.Hangup("no usable SDP answer")
+			return
+		}
+		c.applyAnswer(answer)
+		c.session.Start()
+	}
+	log.Info("call answered", "number", number, "caller", c.caller, "codec", c.codec.String())
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer c.Hangup("call handler returned")
+		handler(s.ctx, c)
+	}()
+}
+
+// onReInvite answers an in-dialog INVITE: a session refresh, hold or
+// resume, or a media change. With no offer, our current SDP is the offer.
+func (s *Server) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
+	c := s.lookup(req)
+	if c == nil {
+		respond(tx, req, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	c.mu.Lock()
+	confirmed := c.confirmed
+	c.mu.Unlock()
+	if !confirmed {
+		// RFC 3261 §14.2: our own 2xx is not yet acknowledged.
+		respond(tx, req, 491, "Request Pending")
+		return
+	}
+	var local []byte
+	if body := req.Body(); len(body) > 0 {
+		offer, err := media.ParseSDP(body)
+		if err != nil {
+			respond(tx, req, 488, "Not Acceptable Here")
+			return
+		}
+		local = c.applyOffer(offer)
+	} else {
+		c.mu.Lock()
+		c.pendingOff = true
+		local = c.offerLocked()
+		c.mu.Unlock()
+	}
+	res := sip.NewSDPResponseFromRequest(req, local)
+	res.AppendHeader(&s.dialogs.ContactHDR)
+	if err := tx.Respond(res); err != nil {
+		c.log.Warn("re-INVITE answer failed", "error", err)
+	}
+	// Keep the transaction until the ACK so that retransmitted re-INVITEs
+	// are absorbed by it.
+	select {
+	case <-tx.Done():
+	case <-c.done:
+	}
+}

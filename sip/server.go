@@ -1,0 +1,303 @@
+// Package sip answers calls: a SIP user agent server on github.com/emiago/sipgo
+// that screens malformed input, negotiates SDP, owns each call's dialog and
+// RTP session, and hands answered calls to the application.
+package sip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/acdserver/acd/media"
+)
+
+// allowed is our Allow header value.
+const allowed = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO"
+
+// Handler runs an answered call until it ends; the call is hung up, if
+// still up, when it returns.
+type Handler func(ctx context.Context, c *Call)
+
+// Router finds the handler for a dialled number, or false for 404.
+type Router func(number string) (Handler, bool)
+
+// Config is what the SIP side needs to know.
+type Config struct {
+	// PublicAddress is advertised in SDP and Contact instead of the local
+	// address (behind NAT); may be zero.
+	PublicAddress  netip.Addr
+	RTPTimeout     time.Duration
+	RTPHoldTimeout time.Duration
+	Ports          *media.Ports
+	Pacer          *media.Pacer
+	Route          Router
+	Log            *slog.Logger
+}
+
+// Server is the SIP side of the ACD.
+type Server struct {
+	cfg       Config
+	ua        *sipgo.UserAgent
+	srv       *sipgo.Server
+	client    *sipgo.Client
+	dialogs   *sipgo.DialogUA
+	screen    *screen
+	log       *slog.Logger
+	udp       net.PacketConn
+	mediaIP   netip.Addr
+	sessionID uint64
+
+	mu    sync.Mutex
+	calls map[string]*Call // by dialog id
+	wg    sync.WaitGroup
+	ctx   context.Context
+}
+
+// NewServer prepares a server on a bound UDP socket (and, optionally, a TCP
+// listener on the same address); Serve starts it.
+func NewServer(cfg Config, udp *net.UDPConn) (*Server, error) {
+	local := udp.LocalAddr().(*net.UDPAddr).AddrPort()
+	s := &Server{
+		cfg:       cfg,
+		log:       cfg.Log,
+		udp:       udp,
+		calls:     map[string]*Call{},
+		mediaIP:   local.Addr().Unmap(),
+		sessionID: uint64(time.Now().Unix()),
+	}
+	s.screen = &screen{
+		parser: sip.NewParser(),
+		conn:   udp,
+		log:    &limitedLog{log: cfg.Log, interval: time.Second},
+	}
+	advertised := s.mediaIP
+	if cfg.PublicAddress.IsValid() {
+		advertised = cfg.PublicAddress
+	}
+	ua, err := sipgo.NewUA(
+		sipgo.WithUserAgent("acd"),
+		sipgo.WithUserAgentHostname(advertised.String()),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerReadFilter(s.screen.filter)),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("sip user agent: %w", err)
+	}
+	s.ua = ua
+	quiet := slog.New(levelFloor{cfg.Log.Handler(), slog.LevelWarn})
+	if s.srv, err = sipgo.NewServer(ua, sipgo.WithServerLogger(quiet)); err != nil {
+		return nil, fmt.Errorf("sip server: %w", err)
+	}
+	if s.client, err = sipgo.NewClient(ua,
+		sipgo.WithClientLogger(quiet),
+		sipgo.WithClientHostname(advertised.String()),
+		sipgo.WithClientConnectionAddr(local.String()),
+	); err != nil {
+		return nil, fmt.Errorf("sip client: %w", err)
+	}
+	s.dialogs = &sipgo.DialogUA{
+		Client:         s.client,
+		ContactHDR:     sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "acd", Host: advertised.String(), Port: int(local.Port())}},
+		RewriteContact: true,
+	}
+	s.srv.OnInvite(s.onInvite)
+	s.srv.OnAck(s.onAck)
+	s.srv.OnBye(s.onBye)
+	s.srv.OnCancel(func(req *sip.Request, tx sip.ServerTransaction) {
+		respond(tx, req, 481, "Call/Transaction Does Not Exist")
+	})
+	s.srv.OnOptions(s.onOptions)
+	s.srv.OnInfo(s.onInfo)
+	s.srv.OnNoRoute(s.onNoRoute)
+	return s, nil
+}
+
+// Serve answers SIP on the UDP socket and, if tcp is not nil, on TCP,
+// until ctx ends; then it hangs up every call and waits for them.
+func (s *Server) Serve(ctx context.Context, tcp net.Listener) error {
+	s.ctx = ctx
+	errc := make(chan error, 2)
+	go func() { errc <- s.srv.ServeUDP(s.udp) }()
+	if tcp != nil {
+		go func() { errc <- s.srv.ServeTCP(tcp) }()
+	}
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		if err != nil && !errors.Is(err, net.ErrClosed) {
+			return fmt.Errorf("sip transport: %w", err)
+		}
+	}
+	for _, c := range s.activeCalls() {
+		c.Hangup("server shutting down")
+	}
+	s.wg.Wait()
+	_ = s.udp.Close()
+	if tcp != nil {
+		_ = tcp.Close()
+	}
+	return s.ua.Close()
+}
+
+// ActiveCalls is the number of calls up now.
+func (s *Server) ActiveCalls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.calls)
+}
+
+func (s *Server) activeCalls() []*Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*Call, 0, len(s.calls))
+	for _, c := range s.calls {
+		out = append(out, c)
+	}
+	return out
+}
+
+func (s *Server) forget(c *Call) {
+	s.mu.Lock()
+	delete(s.calls, c.dlg.ID)
+	s.mu.Unlock()
+}
+
+func (s *Server) lookup(req *sip.Request) *Call {
+	id, err := sip.DialogIDFromRequestUAS(req)
+	if err != nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls[id]
+}
+
+func respond(tx sip.ServerTransaction, req *sip.Request, code int, reason string, headers ...sip.Header) {
+	res := sip.NewResponseFromRequest(req, code, reason, nil)
+	for _, h := range headers {
+		res.AppendHeader(h)
+	}
+	_ = tx.Respond(res)
+}
+
+func (s *Server) onOptions(req *sip.Request, tx sip.ServerTransaction) {
+	respond(tx, req, 200, "OK",
+		sip.NewHeader("Allow", allowed),
+		sip.NewHeader("Accept", "application/sdp, application/dtmf-relay, application/dtmf"),
+		sip.NewHeader("Supported", ""))
+}
+
+func (s *Server) onNoRoute(req *sip.Request, tx sip.ServerTransaction) {
+	if knownMethods[string(req.Method)] {
+		respond(tx, req, 405, "Method Not Allowed", sip.NewHeader("Allow", allowed))
+		return
+	}
+	respond(tx, req, 501, "Not Implemented", sip.NewHeader("Allow", allowed))
+}
+
+func (s *Server) onAck(req *sip.Request, tx sip.ServerTransaction) {
+	c := s.lookup(req)
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	wantAnswer := c.ackBody
+	reoffer := c.pendingOff
+	c.pendingOff = false
+	c.mu.Unlock()
+	body := req.Body()
+	if wantAnswer != nil {
+		select {
+		case wantAnswer <- body:
+		default:
+		}
+	} else if reoffer && len(body) > 0 {
+		if d, err := media.ParseSDP(body); err == nil {
+			c.applyAnswer(d)
+		}
+	}
+	if err := c.dlg.ReadAck(req, tx); err != nil {
+		c.log.Debug("ACK does not match the dialog", "error", err)
+	}
+}
+
+func (s *Server) onBye(req *sip.Request, tx sip.ServerTransaction) {
+	c := s.lookup(req)
+	if c == nil {
+		respond(tx, req, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	if err := c.dlg.ReadBye(req, tx); err != nil {
+		respond(tx, req, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	c.end("caller hung up")
+}
+
+// onInfo takes DTMF sent as SIP INFO (application/dtmf-relay or
+// application/dtmf), for phones that do not send RFC 4733.
+func (s *Server) onInfo(req *sip.Request, tx sip.ServerTransaction) {
+	c := s.lookup(req)
+	if c == nil {
+		respond(tx, req, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	ct := ""
+	if h := req.ContentType(); h != nil {
+		ct = strings.ToLower(strings.TrimSpace(h.Value()))
+	}
+	key, ok := infoDigit(ct, string(req.Body()))
+	if !ok {
+		respond(tx, req, 415, "Unsupported Media Type", sip.NewHeader("Accept", "application/dtmf-relay, application/dtmf"))
+		return
+	}
+	respond(tx, req, 200, "OK")
+	c.session.Inject(key)
+}
+
+// infoDigit reads the key from a DTMF INFO body.
+func infoDigit(contentType, body string) (rune, bool) {
+	var signal string
+	switch contentType {
+	case "application/dtmf-relay":
+		for line := range strings.Lines(body) {
+			name, value, ok := strings.Cut(line, "=")
+			if ok && strings.EqualFold(strings.TrimSpace(name), "signal") {
+				signal = strings.TrimSpace(value)
+			}
+		}
+	case "application/dtmf":
+		signal = strings.TrimSpace(body)
+	default:
+		return 0, false
+	}
+	if signal == "10" {
+		signal = "*"
+	} else if signal == "11" {
+		signal = "#"
+	}
+	if len(signal) != 1 {
+		return 0, false
+	}
+	key := rune(strings.ToUpper(signal)[0])
+	_, ok := media.DigitEvent(key)
+	return key, ok && key != '!'
+}
+
+// levelFloor drops records below a level: sipgo is chatty at info.
+type levelFloor struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (l levelFloor) Enabled(ctx context.Context, lv slog.Level) bool {
+	return lv >= l.min && l.Handler.Enabled(ctx, lv)
+}
