@@ -26,6 +26,7 @@ type Call struct {
 
 	done    chan struct{}
 	endOnce sync.Once
+	byeOnce sync.Once
 
 	mu         sync.Mutex
 	localSDP   []byte // our current description, answered to re-INVITEs
@@ -59,19 +60,22 @@ func (c *Call) SendDigit(key rune) bool { return c.session.SendDigit(key) }
 // Done closes when the call has ended, whichever side ended it.
 func (c *Call) Done() <-chan struct{} { return c.done }
 
-// Hangup ends the call from our side with a BYE.
+// Hangup ends the call from our side with a BYE. Concurrent calls send
+// one BYE and all return once the call has ended.
 func (c *Call) Hangup(reason string) {
-	select {
-	case <-c.done:
-		return
-	default:
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 32*sip.T1)
-	defer cancel()
-	if err := c.dlg.Bye(ctx); err != nil {
-		c.log.Warn("BYE failed", "error", err)
-	}
-	c.end("server hung up: " + reason)
+	c.byeOnce.Do(func() {
+		select {
+		case <-c.done:
+			return // the caller hung up first
+		default:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 32*sip.T1)
+		defer cancel()
+		if err := c.dlg.Bye(ctx); err != nil {
+			c.log.Warn("BYE failed", "error", err)
+		}
+		c.end("server hung up: " + reason)
+	})
 }
 
 // end releases the call once: media, dialog and the server's index.

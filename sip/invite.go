@@ -3,6 +3,7 @@ package sip
 import (
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -81,6 +82,14 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if err := dlg.Respond(180, "Ringing", nil); err != nil {
 		c.end("cancelled before answer")
 		return
+	}
+	if s.cfg.RingTime > 0 {
+		select {
+		case <-time.After(s.cfg.RingTime):
+		case <-dlg.Context().Done():
+			c.end("caller cancelled")
+			return
+		}
 	}
 	if offer != nil {
 		c.session.Start()

@@ -37,10 +37,13 @@ type Config struct {
 	PublicAddress  netip.Addr
 	RTPTimeout     time.Duration
 	RTPHoldTimeout time.Duration
-	Ports          *media.Ports
-	Pacer          *media.Pacer
-	Route          Router
-	Log            *slog.Logger
+	// RingTime is how long callers hear ringing before the answer; zero
+	// answers at once.
+	RingTime time.Duration
+	Ports    *media.Ports
+	Pacer    *media.Pacer
+	Route    Router
+	Log      *slog.Logger
 }
 
 // Server is the SIP side of the ACD.

@@ -1,0 +1,292 @@
+// Package testutil holds test peers that speak real SIP and RTP over
+// loopback: a softphone built on sipgo with its own RTP socket.
+package testutil
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"log/slog"
+	"math"
+	"net"
+	"net/netip"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+	"github.com/pion/rtp"
+
+	"github.com/acdserver/acd/media"
+)
+
+// Phone is a SIP user agent on loopback with an RTP socket that records
+// what it receives.
+type Phone struct {
+	t       testing.TB
+	ua      *sipgo.UserAgent
+	srv     *sipgo.Server
+	client  *sipgo.Client
+	dialogs *sipgo.DialogUA
+	sipConn *net.UDPConn
+	RTP     *net.UDPConn
+	Byes    chan struct{} // one value per BYE received from the server
+
+	mu      sync.Mutex
+	session *sipgo.DialogClientSession
+	stats   RTPStats
+	remote  netip.AddrPort
+	seq     uint16
+	ts      uint32
+}
+
+// RTPStats is what the phone heard.
+type RTPStats struct {
+	ByPT        map[uint8]int
+	First, Last time.Time
+	// SpeechFrames counts audio frames whose level is above background.
+	SpeechFrames int
+	SSRCs        map[uint32]bool
+	Timestamps   []uint32 // of audio packets, in arrival order
+}
+
+// NewPhone starts a phone; it stops with the test.
+func NewPhone(t testing.TB) *Phone {
+	t.Helper()
+	sipConn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rtpConn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	quiet := slog.New(slog.DiscardHandler)
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent("testphone"), sipgo.WithUserAgentHostname("127.0.0.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &Phone{t: t, ua: ua, sipConn: sipConn, RTP: rtpConn, Byes: make(chan struct{}, 4),
+		stats: RTPStats{ByPT: map[uint8]int{}, SSRCs: map[uint32]bool{}}}
+	p.srv, _ = sipgo.NewServer(ua, sipgo.WithServerLogger(quiet))
+	p.client, _ = sipgo.NewClient(ua, sipgo.WithClientLogger(quiet), sipgo.WithClientConnectionAddr(sipConn.LocalAddr().String()))
+	local := sipConn.LocalAddr().(*net.UDPAddr)
+	p.dialogs = &sipgo.DialogUA{Client: p.client, ContactHDR: sip.ContactHeader{
+		Address: sip.Uri{Scheme: "sip", User: "phone", Host: "127.0.0.1", Port: local.Port}}}
+	p.srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
+		p.mu.Lock()
+		s := p.session
+		p.mu.Unlock()
+		if s != nil {
+			_ = s.ReadBye(req, tx)
+		} else {
+			_ = tx.Respond(sip.NewResponseFromRequest(req, 481, "No Dialog", nil))
+		}
+		p.Byes <- struct{}{}
+	})
+	go func() { _ = p.srv.ServeUDP(sipConn) }()
+	WaitListening(t, ua, sipConn.LocalAddr().String())
+	go p.readRTP()
+	t.Cleanup(func() {
+		_ = rtpConn.Close()
+		_ = ua.Close()
+		_ = sipConn.Close()
+	})
+	return p
+}
+
+// SDP offers the given codecs and telephone-event on dtmfPT (0: none).
+func (p *Phone) SDP(dtmfPT uint8, codecs ...media.Codec) []byte {
+	return media.Answer{
+		Addr:      p.RTP.LocalAddr().(*net.UDPAddr).AddrPort(),
+		Codecs:    codecs,
+		DTMFType:  dtmfPT,
+		Direction: media.SendRecv,
+		SessionID: 1, Version: 1,
+	}.Marshal()
+}
+
+// Invite sends an INVITE for number to the server at addr, with sdp as the
+// offer (nil for an offerless INVITE), and returns once it is sent.
+func (p *Phone) Invite(ctx context.Context, addr, number string, sdp []byte) (*sipgo.DialogClientSession, error) {
+	var uri sip.Uri
+	if err := sip.ParseUri(fmt.Sprintf("sip:%s@%s", number, addr), &uri); err != nil {
+		return nil, err
+	}
+	var hdrs []sip.Header
+	if sdp != nil {
+		hdrs = append(hdrs, sip.NewHeader("Content-Type", "application/sdp"))
+	}
+	hdrs = append(hdrs, sip.NewHeader("From", fmt.Sprintf("\"Test Caller\" <sip:+14155550123@127.0.0.1>;tag=%s", sip.GenerateTagN(8))))
+	s, err := p.dialogs.Invite(ctx, uri, sdp, hdrs...)
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	p.session = s
+	p.mu.Unlock()
+	return s, nil
+}
+
+// Answered waits for the 200 OK, sends the ACK (with ackSDP, for an
+// offerless INVITE) and points RTP at what the server's SDP says.
+func (p *Phone) Answered(ctx context.Context, s *sipgo.DialogClientSession, ackSDP []byte) (*media.Description, error) {
+	if err := s.WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
+		return nil, err
+	}
+	if ackSDP == nil {
+		if err := s.Ack(ctx); err != nil {
+			return nil, err
+		}
+	} else {
+		ack := sip.NewRequest(sip.ACK, s.InviteResponse.Contact().Address)
+		ack.SetBody(ackSDP)
+		ack.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+		if err := s.WriteAck(ctx, ack); err != nil {
+			return nil, err
+		}
+	}
+	d, err := media.ParseSDP(s.InviteResponse.Body())
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	p.remote = d.Addr
+	p.mu.Unlock()
+	return d, nil
+}
+
+// SendDTMF sends one key as RFC 4733 events the way phones do: three
+// packets while the key is down (marker on the first), then three
+// redundant end packets, all with one timestamp.
+func (p *Phone) SendDTMF(key rune, pt uint8) {
+	ev, ok := media.DigitEvent(key)
+	if !ok {
+		p.t.Fatalf("no DTMF event for %q", key)
+	}
+	p.mu.Lock()
+	p.ts += 8000
+	ts := p.ts
+	remote := p.remote
+	p.mu.Unlock()
+	for i := range 6 {
+		end := i >= 3
+		dur := uint16(min(i+1, 3) * 160)
+		payload := []byte{ev, 10, 0, 0}
+		if end {
+			payload[1] |= 0x80
+		}
+		binary.BigEndian.PutUint16(payload[2:], dur)
+		p.sendRTP(remote, pt, ts, i == 0, payload)
+	}
+}
+
+func (p *Phone) sendRTP(remote netip.AddrPort, pt uint8, ts uint32, marker bool, payload []byte) {
+	p.mu.Lock()
+	p.seq++
+	pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: pt, SequenceNumber: p.seq, Timestamp: ts, SSRC: 0x1234, Marker: marker}, Payload: payload}
+	p.mu.Unlock()
+	buf, _ := pkt.Marshal()
+	_, _ = p.RTP.WriteToUDPAddrPort(buf, remote)
+}
+
+// SendAudio sends one frame of silence, e.g. to open the server's latch.
+func (p *Phone) SendAudio(pt uint8) {
+	frame := make([]byte, media.FrameSize)
+	for i := range frame {
+		frame[i] = 0xFF
+	}
+	p.mu.Lock()
+	p.ts += 160
+	ts, remote := p.ts, p.remote
+	p.mu.Unlock()
+	p.sendRTP(remote, pt, ts, false, frame)
+}
+
+// Stats returns a copy of what has been received so far.
+func (p *Phone) Stats() RTPStats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := p.stats
+	s.ByPT = map[uint8]int{}
+	for k, v := range p.stats.ByPT {
+		s.ByPT[k] = v
+	}
+	s.Timestamps = append([]uint32(nil), p.stats.Timestamps...)
+	return s
+}
+
+// ResetStats forgets what was received.
+func (p *Phone) ResetStats() {
+	p.mu.Lock()
+	p.stats = RTPStats{ByPT: map[uint8]int{}, SSRCs: map[uint32]bool{}}
+	p.mu.Unlock()
+}
+
+func (p *Phone) readRTP() {
+	buf := make([]byte, 1500)
+	for {
+		n, _, err := p.RTP.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			return
+		}
+		var pkt rtp.Packet
+		if pkt.Unmarshal(buf[:n]) != nil {
+			continue
+		}
+		now := time.Now()
+		speech := false
+		if pkt.PayloadType == 0 || pkt.PayloadType == 8 {
+			speech = level(media.DecodePCM(pkt.Payload, media.Codec(pkt.PayloadType))) > 300
+		}
+		p.mu.Lock()
+		st := &p.stats
+		if st.First.IsZero() {
+			st.First = now
+		}
+		st.Last = now
+		st.ByPT[pkt.PayloadType]++
+		st.SSRCs[pkt.SSRC] = true
+		if pkt.PayloadType == 0 || pkt.PayloadType == 8 {
+			st.Timestamps = append(st.Timestamps, pkt.Timestamp)
+			if speech {
+				st.SpeechFrames++
+			}
+		}
+		p.mu.Unlock()
+	}
+}
+
+// level is the RMS of a frame.
+func level(samples []int16) float64 {
+	var sum float64
+	for _, s := range samples {
+		sum += float64(s) * float64(s)
+	}
+	return math.Sqrt(sum / float64(len(samples)))
+}
+
+// Hangup sends BYE.
+func (p *Phone) Hangup(ctx context.Context) error {
+	p.mu.Lock()
+	s := p.session
+	p.mu.Unlock()
+	return s.Bye(ctx)
+}
+
+// WaitListening returns once sipgo serves the UDP socket at addr: until
+// then a client bound to that address would try to bind it again.
+func WaitListening(t testing.TB, ua *sipgo.UserAgent, addr string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if c, err := ua.TransportLayer().GetConnection("udp", addr); err == nil && c != nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("sip transport never started serving %s", addr)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

@@ -1,0 +1,317 @@
+package sip_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo"
+	sipmsg "github.com/emiago/sipgo/sip"
+
+	"github.com/acdserver/acd/internal/testutil"
+	"github.com/acdserver/acd/media"
+	"github.com/acdserver/acd/prompts"
+	acdsip "github.com/acdserver/acd/sip"
+)
+
+// startServer runs a SIP server on loopback whose only number, 100, runs
+// handler. It returns the server's SIP address.
+func startServer(t *testing.T, handler acdsip.Handler, tune ...func(*acdsip.Config)) (string, *acdsip.Server) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	udp, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ports, _ := media.NewPorts(30000, 39999)
+	pacer := media.NewPacer(ctx)
+	cfg := acdsip.Config{
+		RTPTimeout:     time.Minute,
+		RTPHoldTimeout: time.Hour,
+		Ports:          ports,
+		Pacer:          pacer,
+		Log:            slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Route: func(number string) (acdsip.Handler, bool) {
+			return handler, number == "100"
+		},
+	}
+	for _, f := range tune {
+		f(&cfg)
+	}
+	srv, err := acdsip.NewServer(cfg, udp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := srv.Serve(ctx, nil); err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		pacer.Wait()
+	})
+	return udp.LocalAddr().String(), srv
+}
+
+var library *prompts.Library
+
+func sounds(t *testing.T) *prompts.Library {
+	if library == nil {
+		lib, err := prompts.Load("")
+		if err != nil {
+			t.Fatal(err)
+		}
+		library = lib
+	}
+	return library
+}
+
+// keyRecorder plays a prompt and records every key until '*'.
+func keyRecorder(t *testing.T, keys chan<- rune) acdsip.Handler {
+	welcome := sounds(t).Get("welcome")
+	return func(ctx context.Context, c *acdsip.Call) {
+		c.Play(welcome, true)
+		for {
+			select {
+			case k := <-c.Digits():
+				keys <- k
+			case <-c.Done():
+				return
+			case <-ctx.Done():
+				return
+			}
+		}
+	}
+}
+
+func within(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func TestCallAnsweredWithAudioAndDTMF(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		codecs []media.Codec
+		want   media.Codec
+		dtmfPT uint8
+	}{
+		{"PCMU", []media.Codec{media.PCMU, media.PCMA}, media.PCMU, 101},
+		{"PCMA", []media.Codec{media.PCMA, media.PCMU}, media.PCMA, 96},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			keys := make(chan rune, 16)
+			addr, _ := startServer(t, keyRecorder(t, keys))
+			ctx := within(t, 20*time.Second)
+			phone := testutil.NewPhone(t)
+			s, err := phone.Invite(ctx, addr, "100", phone.SDP(tc.dtmfPT, tc.codecs...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			answer, err := phone.Answered(ctx, s, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if answer.Codecs[0] != tc.want || answer.DTMFType != tc.dtmfPT {
+				t.Fatalf("answer chose %v with telephone-event %d; want %v with %d", answer.Codecs, answer.DTMFType, tc.want, tc.dtmfPT)
+			}
+			assertAudio(t, phone, uint8(tc.want), 1500*time.Millisecond)
+
+			phone.SendDTMF('#', tc.dtmfPT)
+			phone.SendDTMF('*', tc.dtmfPT)
+			for _, want := range "#*" {
+				select {
+				case got := <-keys:
+					if got != want {
+						t.Fatalf("key %q decoded, want %q", got, want)
+					}
+				case <-ctx.Done():
+					t.Fatalf("key %q never decoded", want)
+				}
+			}
+			if err := phone.Hangup(ctx); err != nil {
+				t.Fatalf("BYE: %v", err)
+			}
+			select {
+			case k := <-keys:
+				t.Fatalf("key %q decoded twice: redundant RFC 4733 packets must fire once", k)
+			default:
+			}
+		})
+	}
+}
+
+// assertAudio waits for span of audio after the first packet and checks
+// that at least 95 % of the packets arrived, with the payload type and
+// speech in them.
+func assertAudio(t *testing.T, phone *testutil.Phone, pt uint8, span time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for phone.Stats().First.IsZero() && time.Now().Before(deadline) {
+		phone.SendAudio(pt) // also opens the server's symmetric-RTP latch
+		time.Sleep(20 * time.Millisecond)
+	}
+	first := phone.Stats().First
+	if first.IsZero() {
+		t.Fatal("no RTP received")
+	}
+	time.Sleep(time.Until(first.Add(span)))
+	st := phone.Stats()
+	expected := int(st.Last.Sub(st.First)/media.FrameDuration) + 1
+	got := st.ByPT[pt]
+	if got*100 < expected*95 {
+		t.Fatalf("received %d packets of PT %d in %v, want >= 95%% of %d", got, pt, st.Last.Sub(st.First), expected)
+	}
+	for other, n := range st.ByPT {
+		if other != pt {
+			t.Fatalf("received %d packets of unexpected PT %d", n, other)
+		}
+	}
+	if st.SpeechFrames < got/4 {
+		t.Fatalf("only %d of %d frames carry speech energy", st.SpeechFrames, got)
+	}
+	if len(st.SSRCs) != 1 {
+		t.Fatalf("%d SSRCs, want one per call", len(st.SSRCs))
+	}
+	for i := 1; i < len(st.Timestamps); i++ {
+		if d := st.Timestamps[i] - st.Timestamps[i-1]; d != media.FrameSize {
+			t.Fatalf("timestamp step %d at packet %d, want %d", d, i, media.FrameSize)
+		}
+	}
+}
+
+func TestOfferlessInvite(t *testing.T) {
+	keys := make(chan rune, 16)
+	addr, _ := startServer(t, keyRecorder(t, keys))
+	ctx := within(t, 20*time.Second)
+	phone := testutil.NewPhone(t)
+	s, err := phone.Invite(ctx, addr, "100", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	offer, err := phone.Answered(ctx, s, phone.SDP(101, media.PCMA))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(offer.Codecs) != 2 || offer.DTMFType == 0 {
+		t.Fatalf("our offer in the 200 OK lists %v, telephone-event %d; want PCMU, PCMA and an event type", offer.Codecs, offer.DTMFType)
+	}
+	assertAudio(t, phone, uint8(media.PCMA), time.Second)
+	phone.SendDTMF('5', 101)
+	select {
+	case k := <-keys:
+		if k != '5' {
+			t.Fatalf("decoded %q, want 5", k)
+		}
+	case <-ctx.Done():
+		t.Fatal("key not decoded")
+	}
+	if err := phone.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCancelBeforeAnswer(t *testing.T) {
+	answered := make(chan struct{}, 1)
+	addr, srv := startServer(t, func(ctx context.Context, c *acdsip.Call) { answered <- struct{}{} },
+		func(c *acdsip.Config) { c.RingTime = 10 * time.Second })
+	ctx := within(t, 20*time.Second)
+	phone := testutil.NewPhone(t)
+	s, err := phone.Invite(ctx, addr, "100", phone.SDP(101, media.PCMU))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ringing := make(chan struct{})
+	waitCtx, cancel := context.WithCancel(ctx)
+	errc := make(chan error, 1)
+	go func() {
+		errc <- s.WaitAnswer(waitCtx, sipgo.AnswerOptions{OnResponse: func(res *sipmsg.Response) error {
+			if res.StatusCode == 180 {
+				close(ringing)
+			}
+			return nil
+		}})
+	}()
+	<-ringing
+	cancel() // sends CANCEL
+	if err := <-errc; err == nil {
+		t.Fatal("the call was answered after CANCEL")
+	}
+	for srv.ActiveCalls() != 0 {
+		select {
+		case <-ctx.Done():
+			t.Fatal("the cancelled call is still held by the server")
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	select {
+	case <-answered:
+		t.Fatal("a cancelled call reached the dial plan")
+	default:
+	}
+}
+
+func TestServerHangsUp(t *testing.T) {
+	goodbye := sounds(t).Get("goodbye")
+	addr, _ := startServer(t, func(ctx context.Context, c *acdsip.Call) {
+		<-c.Play(goodbye, false)
+	})
+	ctx := within(t, 20*time.Second)
+	phone := testutil.NewPhone(t)
+	s, err := phone.Invite(ctx, addr, "100", phone.SDP(101, media.PCMU))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := phone.Answered(ctx, s, nil); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-phone.Byes:
+	case <-ctx.Done():
+		t.Fatal("no BYE from the server after its prompt ended")
+	}
+	st := phone.Stats()
+	if want := int(goodbye.Duration() / media.FrameDuration); st.ByPT[0] < want*95/100 {
+		t.Fatalf("heard %d frames before BYE, want the whole %d-frame prompt", st.ByPT[0], want)
+	}
+}
+
+func TestUnknownNumberIs404(t *testing.T) {
+	addr, _ := startServer(t, func(context.Context, *acdsip.Call) {})
+	ctx := within(t, 10*time.Second)
+	phone := testutil.NewPhone(t)
+	s, err := phone.Invite(ctx, addr, "999", phone.SDP(101, media.PCMU))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = phone.Answered(ctx, s, nil)
+	var rejected *sipgo.ErrDialogResponse
+	if !errors.As(err, &rejected) || rejected.Res.StatusCode != 404 {
+		t.Fatalf("got %v, want 404", err)
+	}
+}
+
+func TestNoCommonCodecIs488(t *testing.T) {
+	addr, _ := startServer(t, func(context.Context, *acdsip.Call) {})
+	ctx := within(t, 10*time.Second)
+	phone := testutil.NewPhone(t)
+	sdp := []byte("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 9 18\r\na=rtpmap:9 G722/8000\r\na=rtpmap:18 G729/8000\r\n")
+	s, err := phone.Invite(ctx, addr, "100", sdp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = phone.Answered(ctx, s, nil)
+	var rejected *sipgo.ErrDialogResponse
+	if !errors.As(err, &rejected) || rejected.Res.StatusCode != 488 {
+		t.Fatalf("got %v, want 488", err)
+	}
+}
