@@ -51,7 +51,10 @@ func (sc *screen) filter(props sip.TransportReadProps, data []byte) (out []byte,
 		return data, nil
 	}
 	if len(bytes.Trim(data, "\r\n\x00")) == 0 {
-		return data, nil // keep-alive
+		if len(data) <= 4 {
+			return data, nil // a CRLF keep-alive, which sipgo answers
+		}
+		return nil, nil
 	}
 	defer func() {
 		if r := recover(); r != nil {
@@ -60,6 +63,9 @@ func (sc *screen) filter(props sip.TransportReadProps, data []byte) (out []byte,
 		}
 	}()
 	isRequest := !bytes.HasPrefix(data, []byte("SIP/"))
+	if isRequest {
+		data = normalize(data)
+	}
 	rej := sc.check(data, isRequest)
 	if rej == nil {
 		return data, nil

@@ -20,6 +20,9 @@ import (
 	"github.com/acdserver/acd/media"
 )
 
+// raiseUDPLimit guards the one write to sipgo's process-wide UDP size limit.
+var raiseUDPLimit sync.Once
+
 // allowed is our Allow header value.
 const allowed = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO"
 
@@ -69,6 +72,13 @@ type Server struct {
 // listener on the same address); Serve starts it.
 func NewServer(cfg Config, udp *net.UDPConn) (*Server, error) {
 	local := udp.LocalAddr().(*net.UDPAddr).AddrPort()
+	// A burst of INVITEs must queue in the kernel, not be dropped.
+	_ = udp.SetReadBuffer(4 << 20)
+	raiseUDPLimit.Do(func() {
+		// sipgo refuses UDP messages over 1300 bytes; a 404 to an INVITE
+		// with many Via headers is larger, and IP fragments carry it whole.
+		sip.UDPMTUSize = 65000
+	})
 	s := &Server{
 		cfg:       cfg,
 		log:       cfg.Log,

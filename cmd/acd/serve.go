@@ -136,7 +136,6 @@ func runServer(ctx context.Context, prog *program, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("sip udp: %w", err)
 	}
-	_ = udp.SetReadBuffer(4 << 20)
 	// Bind TCP on the port UDP got, so that "-sip 127.0.0.1:0" works too.
 	tcp, err := net.ListenTCP("tcp", net.TCPAddrFromAddrPort(udp.LocalAddr().(*net.UDPAddr).AddrPort()))
 	if err != nil {
