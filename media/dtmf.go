@@ -39,6 +39,9 @@ func (d *DTMFDecoder) Decode(ts uint32, payload []byte) rune {
 	if int(event) >= len(eventDigits) {
 		return 0
 	}
+	if d.have && int32(ts-d.ts) < 0 {
+		return 0 // a late packet of an event older than the last one
+	}
 	if d.have && ts == d.ts {
 		d.ended = d.ended || end
 		if duration > d.duration {

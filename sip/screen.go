@@ -186,7 +186,13 @@ func statelessResponse(data []byte, rej *rejection) []byte {
 		if !ok {
 			continue
 		}
-		value = strings.TrimSpace(value)
+		// A lone CR or other control byte would break our own framing.
+		value = strings.TrimSpace(strings.Map(func(r rune) rune {
+			if r < 0x20 && r != '\t' || r == 0x7f {
+				return -1
+			}
+			return r
+		}, value))
 		switch canon {
 		case "Via":
 			haveVia = true

@@ -1,0 +1,137 @@
+package media
+
+import (
+	"errors"
+	"net/netip"
+	"testing"
+)
+
+func TestParseSDP(t *testing.T) {
+	tests := []struct {
+		name    string
+		body    string
+		addr    string
+		codecs  []Codec
+		dtmf    uint8
+		ptime   int
+		dir     Direction
+		wantErr error
+	}{
+		{
+			name:   "typical phone",
+			body:   "v=0\r\no=- 1 1 IN IP4 10.0.0.5\r\ns=-\r\nc=IN IP4 10.0.0.5\r\nt=0 0\r\nm=audio 4000 RTP/AVP 8 0 101\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=ptime:20\r\n",
+			addr:   "10.0.0.5:4000", codecs: []Codec{PCMA, PCMU}, dtmf: 101, ptime: 20, dir: SendRecv,
+		},
+		{
+			name:   "session c= after t= and LF line ends",
+			body:   "v=0\no=- 1 1 IN IP4 1.2.3.4\ns=-\nt=0 0\nc=IN IP4 1.2.3.4\nm=audio 5000 RTP/AVP 0\n",
+			addr:   "1.2.3.4:5000", codecs: []Codec{PCMU}, dir: SendRecv,
+		},
+		{
+			name:   "media c= wins over session c=",
+			body:   "v=0\r\nc=IN IP4 1.1.1.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\nc=IN IP4 2.2.2.2\r\n",
+			addr:   "2.2.2.2:6000", codecs: []Codec{PCMU}, dir: SendRecv,
+		},
+		{
+			name:   "sendonly is hold",
+			body:   "v=0\r\nc=IN IP4 1.1.1.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\na=sendonly\r\n",
+			addr:   "1.1.1.1:6000", codecs: []Codec{PCMU}, dir: SendOnly,
+		},
+		{
+			name:   "session-level inactive",
+			body:   "v=0\r\nc=IN IP4 1.1.1.1\r\na=inactive\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\n",
+			addr:   "1.1.1.1:6000", codecs: []Codec{PCMU}, dir: Inactive,
+		},
+		{
+			name:   "dynamic telephone-event number and unknown lines",
+			body:   "v=0\r\nx=whatever\r\nc=IN IP4 1.1.1.1\r\nt=0 0\r\nm=audio 7000 RTP/AVP 18 0 96\r\na=rtpmap:18 G729/8000\r\na=rtpmap:96 telephone-event/8000\r\na=fmtp:96 0-15\r\n",
+			addr:   "1.1.1.1:7000", codecs: []Codec{PCMU}, dtmf: 96, dir: SendRecv,
+		},
+		{
+			name:   "video first, then audio",
+			body:   "v=0\r\nt=0 0\r\nm=video 9000 RTP/AVP 96\r\nc=IN IP4 9.9.9.9\r\nm=audio 7002 RTP/AVP 8\r\nc=IN IP4 3.3.3.3\r\n",
+			addr:   "3.3.3.3:7002", codecs: []Codec{PCMA}, dir: SendRecv,
+		},
+		{
+			name:   "rejected audio stream then a usable one",
+			body:   "v=0\r\nc=IN IP4 1.1.1.1\r\nt=0 0\r\nm=audio 0 RTP/AVP 0\r\nm=audio 8000 RTP/AVP 8\r\n",
+			addr:   "1.1.1.1:8000", codecs: []Codec{PCMA}, dir: SendRecv,
+		},
+		{
+			name:   "old hold with 0.0.0.0",
+			body:   "v=0\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\nm=audio 8000 RTP/AVP 0\r\n",
+			addr:   "0.0.0.0:8000", codecs: []Codec{PCMU}, dir: SendRecv,
+		},
+		{name: "no common codec", body: "v=0\r\nc=IN IP4 1.1.1.1\r\nt=0 0\r\nm=audio 8000 RTP/AVP 9 18\r\n", wantErr: ErrNoCommonCodec},
+		{name: "SRTP only", body: "v=0\r\nc=IN IP4 1.1.1.1\r\nt=0 0\r\nm=audio 8000 RTP/SAVP 0\r\n", wantErr: ErrNoCommonCodec},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := ParseSDP([]byte(tt.body))
+			if tt.wantErr != nil {
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("err = %v, want %v", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Addr != netip.MustParseAddrPort(tt.addr) {
+				t.Errorf("addr %v, want %v", d.Addr, tt.addr)
+			}
+			if len(d.Codecs) != len(tt.codecs) {
+				t.Fatalf("codecs %v, want %v", d.Codecs, tt.codecs)
+			}
+			for i := range d.Codecs {
+				if d.Codecs[i] != tt.codecs[i] {
+					t.Errorf("codecs %v, want %v", d.Codecs, tt.codecs)
+				}
+			}
+			if d.DTMFType != tt.dtmf || d.PTime != tt.ptime || d.Direction != tt.dir {
+				t.Errorf("dtmf %d ptime %d dir %v; want %d %d %v", d.DTMFType, d.PTime, d.Direction, tt.dtmf, tt.ptime, tt.dir)
+			}
+		})
+	}
+}
+
+func TestNegotiate(t *testing.T) {
+	local := netip.MustParseAddrPort("127.0.0.1:10000")
+	offer := &Description{Addr: netip.MustParseAddrPort("1.1.1.1:5000"), Codecs: []Codec{PCMA, PCMU}, DTMFType: 97, Direction: SendOnly}
+	a := Negotiate(offer, local)
+	if a.Codecs[0] != PCMA || len(a.Codecs) != 1 || a.DTMFType != 97 || a.Direction != RecvOnly {
+		t.Fatalf("answer %+v", a)
+	}
+	back, err := ParseSDP(a.Marshal())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Addr != local || back.Codecs[0] != PCMA || back.DTMFType != 97 || back.Direction != RecvOnly {
+		t.Fatalf("our own answer parses as %+v", back)
+	}
+}
+
+func FuzzParseSDP(f *testing.F) {
+	f.Add([]byte("v=0\r\no=- 1 1 IN IP4 10.0.0.5\r\ns=-\r\nc=IN IP4 10.0.0.5\r\nt=0 0\r\nm=audio 4000 RTP/AVP 8 0 101\r\na=rtpmap:101 telephone-event/8000\r\n"))
+	f.Add([]byte("v=0\nc=IN IP6 ::1\nm=audio 1 RTP/AVP 0\na=sendonly\na=ptime:30\n"))
+	f.Add([]byte("v=0\r\nm=audio 0 RTP/AVP\r\nm=audio 65535 RTP/AVP 127 -1 999\r\na=rtpmap:\r\n"))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		d, err := ParseSDP(body)
+		if err != nil {
+			return
+		}
+		if len(d.Codecs) == 0 {
+			t.Fatal("parsed without a codec")
+		}
+		for _, c := range d.Codecs {
+			if c != PCMU && c != PCMA {
+				t.Fatalf("codec %v", c)
+			}
+		}
+		// Our answer to anything we accept must itself parse.
+		a := Negotiate(d, netip.MustParseAddrPort("127.0.0.1:10000"))
+		if _, err := ParseSDP(a.Marshal()); err != nil {
+			t.Fatalf("answer does not parse: %v", err)
+		}
+	})
+}
