@@ -315,3 +315,142 @@ func TestNoCommonCodecIs488(t *testing.T) {
 		t.Fatalf("got %v, want 488", err)
 	}
 }
+
+// answeredCall dials 100 and returns once the call is up with audio flowing.
+func answeredCall(t *testing.T, ctx context.Context, addr string) (*testutil.Phone, *sipgo.DialogClientSession) {
+	t.Helper()
+	phone := testutil.NewPhone(t)
+	s, err := phone.Invite(ctx, addr, "100", phone.SDP(101, media.PCMU))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := phone.Answered(ctx, s, nil); err != nil {
+		t.Fatal(err)
+	}
+	return phone, s
+}
+
+// reinvite sends an in-dialog INVITE with body (nil: offerless), ACKs the
+// 200 with ackBody, and returns the server's SDP.
+func reinvite(t *testing.T, ctx context.Context, s *sipgo.DialogClientSession, body, ackBody []byte) *media.Description {
+	t.Helper()
+	req := sipmsg.NewRequest(sipmsg.INVITE, s.InviteResponse.Contact().Address)
+	if body != nil {
+		req.SetBody(body)
+		req.AppendHeader(sipmsg.NewHeader("Content-Type", "application/sdp"))
+	}
+	res, err := s.Do(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.StatusCode != 200 {
+		t.Fatalf("re-INVITE answered %d", res.StatusCode)
+	}
+	ack := sipmsg.NewRequest(sipmsg.ACK, s.InviteResponse.Contact().Address)
+	if ackBody != nil {
+		ack.SetBody(ackBody)
+		ack.AppendHeader(sipmsg.NewHeader("Content-Type", "application/sdp"))
+	}
+	if err := s.WriteAck(ctx, ack); err != nil {
+		t.Fatal(err)
+	}
+	d, err := media.ParseSDP(res.Body())
+	if err != nil {
+		t.Fatalf("SDP in re-INVITE answer: %v", err)
+	}
+	return d
+}
+
+func TestReInviteHoldResumeAndRefresh(t *testing.T) {
+	keys := make(chan rune, 16)
+	addr, _ := startServer(t, keyRecorder(t, keys))
+	ctx := within(t, 20*time.Second)
+	phone, s := answeredCall(t, ctx, addr)
+	assertAudio(t, phone, 0, 300*time.Millisecond)
+	port := phone.Stats()
+
+	held := string(phone.SDP(101, media.PCMU))
+	held = held[:len(held)-len("a=sendrecv\r\n")] + "a=sendonly\r\n"
+	ans := reinvite(t, ctx, s, []byte(held), nil)
+	if ans.Direction != media.RecvOnly {
+		t.Fatalf("hold answered %v, want recvonly", ans.Direction)
+	}
+	// Over a quiet period, at most the packets already in flight arrive.
+	before := phone.Stats().ByPT[0]
+	time.Sleep(300 * time.Millisecond)
+	if n := phone.Stats().ByPT[0] - before; n > 2 {
+		t.Fatalf("%d packets sent while the caller holds", n)
+	}
+
+	ans = reinvite(t, ctx, s, phone.SDP(101, media.PCMU), nil)
+	if ans.Direction != media.SendRecv {
+		t.Fatalf("resume answered %v, want sendrecv", ans.Direction)
+	}
+	resumed := phone.Stats().ByPT[0]
+	for phone.Stats().ByPT[0] < resumed+10 {
+		select {
+		case <-ctx.Done():
+			t.Fatal("audio did not resume after the hold ended")
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+
+	// A session refresh without an offer gets our current SDP as the offer.
+	offer := reinvite(t, ctx, s, nil, phone.SDP(101, media.PCMU))
+	if offer.Addr != ans.Addr || len(offer.Codecs) != 2 {
+		t.Fatalf("refresh offered %+v; want the same address %v and both codecs", offer, ans.Addr)
+	}
+	_ = port
+	if err := phone.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDTMFBySIPInfo(t *testing.T) {
+	keys := make(chan rune, 16)
+	addr, _ := startServer(t, keyRecorder(t, keys))
+	ctx := within(t, 20*time.Second)
+	phone, s := answeredCall(t, ctx, addr)
+	for _, tc := range []struct{ ct, body string }{
+		{"application/dtmf-relay", "Signal=7\r\nDuration=160\r\n"},
+		{"application/dtmf", "#"},
+	} {
+		req := sipmsg.NewRequest(sipmsg.INFO, s.InviteResponse.Contact().Address)
+		req.SetBody([]byte(tc.body))
+		req.AppendHeader(sipmsg.NewHeader("Content-Type", tc.ct))
+		res, err := s.Do(ctx, req)
+		if err != nil || res.StatusCode != 200 {
+			t.Fatalf("INFO %s: %v %v", tc.ct, res, err)
+		}
+	}
+	for _, want := range "7#" {
+		select {
+		case k := <-keys:
+			if k != want {
+				t.Fatalf("got %q, want %q", k, want)
+			}
+		case <-ctx.Done():
+			t.Fatalf("key %q from INFO never arrived", want)
+		}
+	}
+	_ = phone.Hangup(ctx)
+}
+
+func TestRTPInactivityEndsCall(t *testing.T) {
+	addr, srv := startServer(t, keyRecorder(t, make(chan rune, 16)),
+		func(c *acdsip.Config) { c.RTPTimeout = 400 * time.Millisecond })
+	ctx := within(t, 20*time.Second)
+	phone, _ := answeredCall(t, ctx, addr) // and never sends RTP
+	select {
+	case <-phone.Byes:
+	case <-ctx.Done():
+		t.Fatal("no BYE after the caller stopped sending RTP")
+	}
+	for srv.ActiveCalls() != 0 {
+		select {
+		case <-ctx.Done():
+			t.Fatal("call still held after the inactivity BYE")
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}

@@ -126,7 +126,10 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		c.applyAnswer(answer)
 		c.session.Start()
 	}
-	log.Info("call answered", "number", number, "caller", c.caller, "codec", c.codec.String())
+	c.mu.Lock()
+	codec := c.codec
+	c.mu.Unlock()
+	log.Info("call answered", "number", number, "caller", c.caller, "codec", codec.String())
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
