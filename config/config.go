@@ -119,7 +119,9 @@ func Load(path string) (*Config, error) {
 	return Parse(path, data)
 }
 
-// Parse decodes and validates YAML. The error, if any, is Errors.
+// Parse decodes and validates YAML. The error, if any, is Errors. When the
+// YAML itself is well formed the decoded configuration is returned even
+// with errors, so that later stages can report their problems too.
 func Parse(file string, data []byte) (*Config, error) {
 	var errs Errors
 	var root yaml.Node
@@ -145,10 +147,7 @@ func Parse(file string, data []byte) (*Config, error) {
 	Decode(file, &root, c, &errs)
 	c.applyDefaults()
 	c.validate(&errs)
-	if err := errs.Err(); err != nil {
-		return nil, err
-	}
-	return c, nil
+	return c, errs.Err()
 }
 
 func (c *Config) applyDefaults() {

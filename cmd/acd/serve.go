@@ -51,15 +51,24 @@ func loadProgram(path string) (*program, error) {
 		}
 		cfg, err = config.Parse(path, source)
 	}
-	if err != nil {
+	if cfg == nil {
 		return nil, err
 	}
-	sounds, err := prompts.Load(cfg.Prompts)
-	if err != nil {
-		return nil, err
+	// Report the configuration's, the prompts' and the dial plans'
+	// problems together, so that one run of check shows them all.
+	var errs config.Errors
+	if ce, ok := err.(config.Errors); ok {
+		errs = append(errs, ce...)
+	}
+	sounds, perr := prompts.Load(cfg.Prompts)
+	if perr != nil {
+		return nil, errors.Join(errs.Err(), perr)
 	}
 	plan, err := dialplan.Compile(cfg, sounds, source)
-	if err != nil {
+	if ce, ok := err.(config.Errors); ok {
+		errs = append(errs, ce...)
+	}
+	if err := errs.Err(); err != nil {
 		return nil, err
 	}
 	return &program{cfg: cfg, sounds: sounds, plan: plan}, nil

@@ -1,0 +1,228 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "acd-bin")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "acd")
+	if out, err := exec.Command("go", "build", "-race", "-o", binary, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building acd: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// server is a running acd process.
+type server struct {
+	cmd       *exec.Cmd
+	sip, http string
+	log       chan string // every log line, after start-up
+}
+
+var started = regexp.MustCompile(`msg="acd started".* sip=(\S+) http=(\S+)`)
+
+// startAcd runs the binary on free loopback ports and waits for its
+// start-up line.
+func startAcd(t *testing.T, args ...string) *server {
+	t.Helper()
+	args = append([]string{"serve", "-sip", "127.0.0.1:0", "-http", "127.0.0.1:0", "-data", t.TempDir(), "-rtp-ports", "40000-40999"}, args...)
+	cmd := exec.Command(binary, args...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s := &server{cmd: cmd, log: make(chan string, 1024)}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+	})
+	lines := bufio.NewScanner(stderr)
+	for lines.Scan() {
+		if m := started.FindStringSubmatch(lines.Text()); m != nil {
+			s.sip, s.http = m[1], m[2]
+			break
+		}
+	}
+	if s.sip == "" {
+		t.Fatal("acd exited before it started")
+	}
+	go func() {
+		for lines.Scan() {
+			select {
+			case s.log <- lines.Text():
+			default:
+			}
+		}
+		close(s.log)
+	}()
+	return s
+}
+
+// waitLog waits for a log line containing every part.
+func (s *server) waitLog(t *testing.T, d time.Duration, parts ...string) string {
+	t.Helper()
+	timeout := time.After(d)
+	for {
+		select {
+		case line, ok := <-s.log:
+			if !ok {
+				t.Fatalf("acd exited before logging %q", parts)
+			}
+			all := true
+			for _, p := range parts {
+				all = all && strings.Contains(line, p)
+			}
+			if all {
+				return line
+			}
+		case <-timeout:
+			t.Fatalf("no log line with %q in %v", parts, d)
+		}
+	}
+}
+
+func TestVersionAndHelp(t *testing.T) {
+	out, err := exec.Command(binary, "version").Output()
+	if err != nil || !strings.HasPrefix(string(out), "acd ") {
+		t.Fatalf("acd version: %q, %v", out, err)
+	}
+	if err := exec.Command(binary, "frobnicate").Run(); err == nil {
+		t.Fatal("an unknown command exited 0")
+	}
+}
+
+func TestCheck(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yaml")
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(good, []byte("numbers: {\"100\": main}\ndialplans:\n  main:\n    entry: hi\n    nodes:\n      hi: {type: play, prompt: welcome, next: bye}\n      bye: {type: hangup}\n"), 0o644)
+	os.WriteFile(bad, []byte("numbers: {\"100\": main}\nserver:\n  sipp: 1\ndialplans:\n  main:\n    entry: hi\n    nodes:\n      hi: {type: play, prompt: nope, next: gone}\n"), 0o644)
+
+	cmd := exec.Command(binary, "check", "-config", good)
+	if out, err := cmd.CombinedOutput(); err != nil || len(out) != 0 {
+		t.Fatalf("check of a good file: %v, output %q; want silence and 0", err, out)
+	}
+	out, err := exec.Command(binary, "check", "-config", bad).CombinedOutput()
+	if code := exitStatus(err); code != 1 {
+		t.Fatalf("check of a bad file exited %d, want 1", code)
+	}
+	want := []string{
+		bad + `:3: server: unknown field "sipp"`,
+		bad + `:8: dial plan "main", node "hi": prompt "nope" does not exist`,
+		bad + `:8: dial plan "main", node "hi": next leads to node "gone", which does not exist`,
+	}
+	for _, w := range want {
+		if !strings.Contains(string(out), w) {
+			t.Errorf("output lacks %q:\n%s", w, out)
+		}
+	}
+	if err := exec.Command(binary, "check").Run(); err != nil {
+		t.Fatalf("the embedded default does not pass check: %v", err)
+	}
+}
+
+func exitStatus(err error) int {
+	if err == nil {
+		return 0
+	}
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode()
+	}
+	return -1
+}
+
+func TestRefusesDemoPasswordsBeyondLoopback(t *testing.T) {
+	cmd := exec.Command(binary, "serve", "-sip", "0.0.0.0:0", "-http", "127.0.0.1:0", "-data", t.TempDir())
+	out, err := cmd.CombinedOutput()
+	if exitStatus(err) != 2 || !strings.Contains(string(out), "demo agent passwords") {
+		t.Fatalf("exit %d, output %q; want 2 and a clear refusal", exitStatus(err), out)
+	}
+}
+
+func TestHealthz(t *testing.T) {
+	s := startAcd(t)
+	res, err := http.Get("http://" + s.http + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(body), `"status":"ok"`) {
+		t.Fatalf("healthz: %d %s", res.StatusCode, body)
+	}
+}
+
+// TestSIPpCallerLeavesQueue drives the default dial plan with SIPp: the
+// caller hears the welcome, waits in the queue, presses * and is said
+// goodbye and hung up on by the server.
+func TestSIPpCallerLeavesQueue(t *testing.T) {
+	sipp := requireSIPp(t)
+	s := startAcd(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	dir := t.TempDir()
+	cmd := exec.CommandContext(ctx, sipp, "-sf", "../../bench/sipp/caller_star.xml", "-s", "100",
+		"-i", "127.0.0.1", "-p", freeUDPPort(t), "-mp", freeUDPPort(t), "-m", "1", "-l", "1",
+		"-timeout", "40s", "-timeout_error", "-nostdin", "-trace_err", "-error_file", filepath.Join(dir, "errors.log"),
+		s.sip)
+	cmd.Dir = "."
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		errs, _ := os.ReadFile(filepath.Join(dir, "errors.log"))
+		t.Fatalf("sipp failed: %v\n%s\n%s", err, lastLines(string(out), 30), errs)
+	}
+	s.waitLog(t, 10*time.Second, "caller left queue with *")
+}
+
+func requireSIPp(t *testing.T) string {
+	path, err := exec.LookPath("sipp")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("sipp is not installed: the test command installs sip-tester")
+		}
+		t.Skip("sipp not installed (apt-get install sip-tester)")
+	}
+	return path
+}
+
+func freeUDPPort(t *testing.T) string {
+	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	return fmt.Sprint(c.LocalAddr().(*net.UDPAddr).Port)
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
