@@ -454,3 +454,25 @@ func TestRTPInactivityEndsCall(t *testing.T) {
 		}
 	}
 }
+
+func TestServerSendsDTMF(t *testing.T) {
+	addr, _ := startServer(t, func(ctx context.Context, c *acdsip.Call) {
+		for _, k := range "12#" {
+			c.SendDigit(k)
+		}
+		<-c.Done()
+	})
+	ctx := within(t, 10*time.Second)
+	phone, _ := answeredCall(t, ctx, addr)
+	for st := phone.Stats(); st.Keys != "12#" || st.ByPT[101] < 3*8; st = phone.Stats() {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("phone decoded %q, want 12#", phone.Stats().Keys)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	if st := phone.Stats(); st.ByPT[101] != 3*8 || len(st.SSRCs) != 1 {
+		t.Fatalf("%d telephone-event packets on %d SSRCs; want 8 per key on the audio SSRC", st.ByPT[101], len(st.SSRCs))
+	}
+	_ = phone.Hangup(ctx)
+}

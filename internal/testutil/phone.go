@@ -49,6 +49,8 @@ type RTPStats struct {
 	SpeechFrames int
 	SSRCs        map[uint32]bool
 	Timestamps   []uint32 // of audio packets, in arrival order
+	// Keys are the RFC 4733 events received, decoded once each.
+	Keys string
 }
 
 // NewPhone starts a phone; it stops with the test.
@@ -226,6 +228,7 @@ func (p *Phone) ResetStats() {
 
 func (p *Phone) readRTP() {
 	buf := make([]byte, 1500)
+	var dtmf media.DTMFDecoder
 	for {
 		n, _, err := p.RTP.ReadFromUDPAddrPort(buf)
 		if err != nil {
@@ -240,8 +243,15 @@ func (p *Phone) readRTP() {
 		if pkt.PayloadType == 0 || pkt.PayloadType == 8 {
 			speech = level(media.DecodePCM(pkt.Payload, media.Codec(pkt.PayloadType))) > 300
 		}
+		var key rune
+		if pkt.PayloadType >= 96 {
+			key = dtmf.Decode(pkt.Timestamp, pkt.Payload)
+		}
 		p.mu.Lock()
 		st := &p.stats
+		if key != 0 {
+			st.Keys += string(key)
+		}
 		if st.First.IsZero() {
 			st.First = now
 		}
