@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/acdserver/acd/schedule"
 )
 
 //go:embed default.yaml
@@ -29,6 +31,7 @@ type Config struct {
 	Queues    map[string]*Queue    `yaml:"queues"`
 	Dialplans map[string]*Dialplan `yaml:"dialplans"`
 	Agents    map[string]*Agent    `yaml:"agents"`
+	Schedules map[string]*Schedule `yaml:"schedules"`
 	SIPRealm  string               `yaml:"sip_realm"`
 	// MaxSteps ends a call that passes through this many dial-plan nodes
 	// without waiting on the caller: a loop in the plan.
@@ -98,6 +101,19 @@ type Dialplan struct {
 	Line  Line
 }
 
+// Schedule is a weekly timetable with holidays, in its own time zone.
+type Schedule struct {
+	Timezone string            `yaml:"timezone"`
+	Hours    map[string]string `yaml:"hours"`
+	Holidays []string          `yaml:"holidays"`
+	Line     Line
+
+	compiled *schedule.Schedule
+}
+
+// Compiled is the checked timetable; nil when the configuration had errors.
+func (s *Schedule) Compiled() *schedule.Schedule { return s.compiled }
+
 // Agent is a person who takes calls from a phone registered as the agent's id.
 type Agent struct {
 	Name         string   `yaml:"name"`
@@ -144,7 +160,7 @@ func Parse(file string, data []byte) (*Config, error) {
 		errs.Add(file, 1, "the file is empty")
 		return nil, errs.Err()
 	}
-	Decode(file, &root, c, &errs)
+	Decode(file, "", &root, c, &errs)
 	c.applyDefaults()
 	c.validate(&errs)
 	return c, errs.Err()
@@ -279,6 +295,15 @@ func (c *Config) validate(errs *Errors) {
 			if _, ok := c.Queues[q]; !ok {
 				errs.Add(f, int(a.Line), "agent %q: queue %q does not exist", id, q)
 			}
+		}
+	}
+	for name, sc := range c.Schedules {
+		compiled, problems := schedule.Compile(schedule.Spec{Timezone: sc.Timezone, Hours: sc.Hours, Holidays: sc.Holidays})
+		for _, p := range problems {
+			errs.Add(f, int(sc.Line), "schedule %q: %v", name, p)
+		}
+		if len(problems) == 0 {
+			sc.compiled = compiled
 		}
 	}
 	for name, d := range c.Dialplans {

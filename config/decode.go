@@ -28,10 +28,11 @@ func (d *decoder) fail(n *yaml.Node, format string, args ...any) {
 	d.errs.Add(d.file, n.Line, format, args...)
 }
 
-// Decode fills v (a pointer) from n, reporting problems to errs.
-func Decode(file string, n *yaml.Node, v any, errs *Errors) {
+// Decode fills v (a pointer) from n, reporting problems to errs; path
+// names n in messages ("dialplans.main.nodes.menu"), empty at the top.
+func Decode(file, path string, n *yaml.Node, v any, errs *Errors) {
 	d := &decoder{file: file, errs: errs}
-	d.decode(n, reflect.ValueOf(v).Elem(), "")
+	d.decode(n, reflect.ValueOf(v).Elem(), path)
 }
 
 func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {

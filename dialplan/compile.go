@@ -39,6 +39,19 @@ type builder struct {
 	edges  []edge
 }
 
+// has reports whether the node's YAML sets a field.
+func (b *builder) has(key string) bool {
+	if b.yaml == nil || b.yaml.Kind != yaml.MappingNode {
+		return false
+	}
+	for i := 0; i+1 < len(b.yaml.Content); i += 2 {
+		if b.yaml.Content[i].Value == key {
+			return true
+		}
+	}
+	return false
+}
+
 // lineOf finds the line of a field by its key path, or the node's line.
 func (b *builder) lineOf(path ...string) int {
 	n, line := b.yaml, b.line
@@ -60,7 +73,7 @@ func (b *builder) lineOf(path ...string) int {
 
 // decode fills spec from the node's YAML strictly (unknown fields are errors).
 func (b *builder) decode(n *yaml.Node, spec any) {
-	config.Decode(b.cfg.File, n, spec, b.errs)
+	config.Decode(b.cfg.File, "dialplans."+b.plan+".nodes."+b.node, n, spec, b.errs)
 }
 
 func (b *builder) fail(format string, args ...any) {
@@ -88,6 +101,14 @@ func (b *builder) prompt(field, name string) {
 	if !b.sounds.Has(name) {
 		b.fail("%s %q does not exist: add %s.wav to prompts_dir", field, name, name)
 	}
+}
+
+// typeOf names a compiled node's type.
+func typeOf(n Node) string {
+	if t, ok := n.(interface{ typeName() string }); ok {
+		return t.typeName()
+	}
+	return fmt.Sprintf("%T", n)
 }
 
 // compileFunc builds one node type from its YAML.

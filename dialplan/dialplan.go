@@ -20,9 +20,10 @@ type Call interface {
 	Hangup(reason string)
 }
 
-// Queuer puts a caller in a queue until it leaves.
+// Queuer puts a caller in a queue until it leaves; vars are what the dial
+// plan collected about the caller, for routing and for the agent.
 type Queuer interface {
-	Wait(ctx context.Context, c acd.Caller, queue string, timeout time.Duration) (acd.Outcome, error)
+	Wait(ctx context.Context, c acd.Caller, queue string, timeout time.Duration, vars map[string]string) (acd.Outcome, error)
 }
 
 // Sounds finds a prompt by name.

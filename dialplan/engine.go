@@ -5,7 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 )
+
+// Step is one node a call passed through, for tracing and simulation.
+type Step struct {
+	Plan, Node, Type string
+	// Detail says what happened there ("key 1", "open", "timeout").
+	Detail string
+	// Next is the node the call goes to; empty when the call ends.
+	Next string
+}
 
 // State is one call's walk through a dial plan.
 type State struct {
@@ -13,6 +23,12 @@ type State struct {
 	Queues Queuer
 	Sounds Sounds
 	Log    *slog.Logger
+	// Now and After are the clock; nil means the real one. Simulation
+	// replaces them so that no time passes.
+	Now   func() time.Time
+	After func(time.Duration) <-chan time.Time
+	// Trace, when set, is told of every step.
+	Trace func(Step)
 	// Vars holds what collect nodes gathered, for later nodes and queues.
 	Vars map[string]string
 	// typeAhead holds keys pressed during a prompt, for the next node that
@@ -21,6 +37,28 @@ type State struct {
 	// waited is set by a node that spent time with the caller; the loop
 	// guard counts only steps that did not.
 	waited bool
+	// detail is what the current node noted for the trace.
+	detail string
+	// jump, when set by a node, continues the call in another dial plan.
+	jump    *Plan
+	program *Program
+}
+
+// note records what a node did, for the trace and the debug log.
+func (s *State) note(format string, args ...any) { s.detail = fmt.Sprintf(format, args...) }
+
+func (s *State) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *State) after(d time.Duration) <-chan time.Time {
+	if s.After != nil {
+		return s.After(d)
+	}
+	return time.After(d)
 }
 
 // ErrHungUp means the caller went away during a node.
@@ -32,32 +70,35 @@ func (p *Program) Run(ctx context.Context, plan *Plan, s *State) error {
 	if s.Vars == nil {
 		s.Vars = map[string]string{}
 	}
+	s.program = p
 	s.Log = s.Log.With("call_id", s.Call.ID(), "config_version", p.Version)
 	steps := 0
 	cur := plan.Entry
 	var trail []string
 	for cur != "" {
 		node := plan.nodes[cur]
-		s.Log.Debug("dial plan node", "dialplan", plan.Name, "node", cur)
-		s.waited = false
+		s.waited, s.detail, s.jump = false, "", nil
 		next, err := node.Run(ctx, s)
 		if errors.Is(err, ErrHungUp) {
 			s.Log.Info("caller hung up", "dialplan", plan.Name, "node", cur)
+			s.trace(plan, cur, node, "caller hung up", "")
 			return nil
 		}
 		if err != nil {
 			s.Call.Hangup("error")
 			return fmt.Errorf("dial plan %q node %q: %w", plan.Name, cur, err)
 		}
-		if j, ok := node.(*gotoNode); ok {
-			plan = p.plans[j.dialplan]
-			next = plan.Entry
+		from := plan
+		if s.jump != nil {
+			plan, next = s.jump, s.jump.Entry
 		}
+		s.Log.Debug("dial plan node", "dialplan", from.Name, "node", cur, "did", s.detail, "next", next)
+		s.trace(from, cur, node, s.detail, qualified(from, plan, next))
 		if s.waited {
 			steps, trail = 0, trail[:0]
 		} else {
 			steps++
-			trail = append(trail, cur)
+			trail = append(trail, from.Name+"/"+cur)
 			if p.MaxSteps > 0 && steps > p.MaxSteps {
 				s.Log.Error("dial plan loop: the call passed through too many nodes without waiting on the caller; ending it",
 					"dialplan", plan.Name, "loop", loopOf(trail), "max_steps", p.MaxSteps)
@@ -69,6 +110,20 @@ func (p *Program) Run(ctx context.Context, plan *Plan, s *State) error {
 	}
 	s.Call.Hangup("end of dial plan")
 	return nil
+}
+
+func (s *State) trace(plan *Plan, name string, node Node, detail, next string) {
+	if s.Trace != nil {
+		s.Trace(Step{Plan: plan.Name, Node: name, Type: typeOf(node), Detail: detail, Next: next})
+	}
+}
+
+// qualified names a node, with its plan when the call changed plans.
+func qualified(from, to *Plan, node string) string {
+	if node == "" || from == to {
+		return node
+	}
+	return to.Name + "/" + node
 }
 
 // loopOf names the nodes that repeat at the end of a trail.
@@ -92,6 +147,11 @@ func (s *State) play(ctx context.Context, name string) (rune, error) {
 	done := s.Call.Play(s.Sounds.Get(name), false)
 	select {
 	case <-done:
+		return 0, nil // already over (simulation)
+	default:
+	}
+	select {
+	case <-done:
 		return 0, nil
 	case key := <-s.Call.Digits():
 		s.typeAhead = append(s.typeAhead, key)
@@ -104,13 +164,18 @@ func (s *State) play(ctx context.Context, name string) (rune, error) {
 }
 
 // key takes the next key pressed, from type-ahead first.
-func (s *State) key(ctx context.Context, wait <-chan struct{}) (rune, bool, error) {
+func (s *State) key(ctx context.Context, wait <-chan time.Time) (rune, bool, error) {
 	if len(s.typeAhead) > 0 {
 		k := s.typeAhead[0]
 		s.typeAhead = s.typeAhead[1:]
 		return k, true, nil
 	}
 	s.waited = true
+	select {
+	case k := <-s.Call.Digits():
+		return k, true, nil // a key already pressed wins over a timer already run out
+	default:
+	}
 	select {
 	case k := <-s.Call.Digits():
 		return k, true, nil

@@ -25,5 +25,11 @@ func compileGoto(b *builder, n *yaml.Node) Node {
 	return &gotoNode{dialplan: spec.Dialplan}
 }
 
-// Run returns no node: the engine switches plans.
-func (g *gotoNode) Run(context.Context, *State) (string, error) { return "", nil }
+// Run continues the call at the other plan's entry.
+func (g *gotoNode) Run(_ context.Context, s *State) (string, error) {
+	s.jump = s.program.plans[g.dialplan]
+	s.note("to dial plan %s", g.dialplan)
+	return "", nil
+}
+
+func (*gotoNode) typeName() string { return "goto" }

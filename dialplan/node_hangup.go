@@ -21,5 +21,8 @@ func compileHangup(b *builder, n *yaml.Node) Node {
 
 func (hangupNode) Run(_ context.Context, s *State) (string, error) {
 	s.Call.Hangup("hangup node")
+	s.note("call ends")
 	return "", nil
 }
+
+func (hangupNode) typeName() string { return "hangup" }

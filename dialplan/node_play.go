@@ -28,6 +28,13 @@ func compilePlay(b *builder, n *yaml.Node) Node {
 }
 
 func (p *playNode) Run(ctx context.Context, s *State) (string, error) {
-	_, err := s.play(ctx, p.prompt)
+	key, err := s.play(ctx, p.prompt)
+	if key != 0 {
+		s.note("%s, cut short by key %c", p.prompt, key)
+	} else {
+		s.note("%s", p.prompt)
+	}
 	return p.next, err
 }
+
+func (*playNode) typeName() string { return "play" }

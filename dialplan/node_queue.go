@@ -37,7 +37,7 @@ func compileQueue(b *builder, n *yaml.Node) Node {
 	} else if _, ok := b.cfg.Queues[spec.Queue]; !ok {
 		b.fail("queue %q does not exist", spec.Queue)
 	}
-	if spec.Timeout == 0 {
+	if !b.has("timeout") {
 		b.fail("timeout is missing: how long the caller waits for an agent, like 300s")
 	}
 	if spec.ExitKey != "" && spec.ExitKey != "*" {
@@ -56,14 +56,16 @@ func (q *queueNode) Run(ctx context.Context, s *State) (string, error) {
 	for _, k := range s.typeAhead {
 		if k == '*' {
 			s.typeAhead = nil
+			s.note("queue %s: * pressed before joining", q.queue)
 			return q.onExit, nil
 		}
 	}
 	s.typeAhead = nil
-	out, err := s.Queues.Wait(ctx, s.Call, q.queue, q.timeout)
+	out, err := s.Queues.Wait(ctx, s.Call, q.queue, q.timeout, s.Vars)
 	if err != nil {
 		return "", err
 	}
+	s.note("queue %s: %s", q.queue, out)
 	switch out {
 	case acd.Exit:
 		return q.onExit, nil
@@ -72,3 +74,5 @@ func (q *queueNode) Run(ctx context.Context, s *State) (string, error) {
 	}
 	return q.onTimeout, nil
 }
+
+func (*queueNode) typeName() string { return "queue" }

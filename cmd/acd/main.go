@@ -1,5 +1,6 @@
 // Command acd is the contact-centre server: `acd` or `acd serve` runs it,
-// `acd check` validates a configuration, `acd version` prints the version.
+// `acd check` validates a configuration, `acd simulate` shows the path a
+// call takes through the dial plans, `acd version` prints the version.
 package main
 
 import (
@@ -32,6 +33,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return serve(ctx, args, stdout, stderr)
 	case "check":
 		return check(args, stdout, stderr)
+	case "simulate":
+		return simulate(ctx, args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "acd", version)
 		return 0
@@ -48,6 +51,7 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `usage:
   acd [serve] [-config FILE] [-sip ADDR] [-http ADDR] [-data DIR] [-rtp-ports LOW-HIGH] [-log-level LEVEL]
   acd check -config FILE
+  acd simulate [-config FILE] -number N [-digits KEYS] [-at 2026-11-24T10:00]
   acd version
 `)
 }
