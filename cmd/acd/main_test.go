@@ -17,15 +17,15 @@ import (
 	"time"
 )
 
-var binary string
+var acdBinary string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "acd-bin")
 	if err != nil {
 		panic(err)
 	}
-	binary = filepath.Join(dir, "acd")
-	if out, err := exec.Command("go", "build", "-race", "-o", binary, ".").CombinedOutput(); err != nil {
+	acdBinary = filepath.Join(dir, "acd")
+	if out, err := exec.Command("go", "build", "-race", "-o", acdBinary, ".").CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "building acd: %v\n%s", err, out)
 		os.Exit(1)
 	}
@@ -48,7 +48,7 @@ var started = regexp.MustCompile(`msg="acd started".* sip=(\S+) http=(\S+)`)
 func startAcd(t *testing.T, args ...string) *server {
 	t.Helper()
 	args = append([]string{"serve", "-sip", "127.0.0.1:0", "-http", "127.0.0.1:0", "-data", t.TempDir(), "-rtp-ports", "40000-40999"}, args...)
-	cmd := exec.Command(binary, args...)
+	cmd := exec.Command(acdBinary, args...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -107,11 +107,11 @@ func (s *server) waitLog(t *testing.T, d time.Duration, parts ...string) string 
 }
 
 func TestVersionAndHelp(t *testing.T) {
-	out, err := exec.Command(binary, "version").Output()
+	out, err := exec.Command(acdBinary, "version").Output()
 	if err != nil || !strings.HasPrefix(string(out), "acd ") {
 		t.Fatalf("acd version: %q, %v", out, err)
 	}
-	if err := exec.Command(binary, "frobnicate").Run(); err == nil {
+	if err := exec.Command(acdBinary, "frobnicate").Run(); err == nil {
 		t.Fatal("an unknown command exited 0")
 	}
 }
@@ -123,11 +123,11 @@ func TestCheck(t *testing.T) {
 	os.WriteFile(good, []byte("numbers: {\"100\": main}\ndialplans:\n  main:\n    entry: hi\n    nodes:\n      hi: {type: play, prompt: welcome, next: bye}\n      bye: {type: hangup}\n"), 0o644)
 	os.WriteFile(bad, []byte("numbers: {\"100\": main}\nserver:\n  sipp: 1\ndialplans:\n  main:\n    entry: hi\n    nodes:\n      hi: {type: play, prompt: nope, next: gone}\n"), 0o644)
 
-	cmd := exec.Command(binary, "check", "-config", good)
+	cmd := exec.Command(acdBinary, "check", "-config", good)
 	if out, err := cmd.CombinedOutput(); err != nil || len(out) != 0 {
 		t.Fatalf("check of a good file: %v, output %q; want silence and 0", err, out)
 	}
-	out, err := exec.Command(binary, "check", "-config", bad).CombinedOutput()
+	out, err := exec.Command(acdBinary, "check", "-config", bad).CombinedOutput()
 	if code := exitStatus(err); code != 1 {
 		t.Fatalf("check of a bad file exited %d, want 1", code)
 	}
@@ -141,7 +141,7 @@ func TestCheck(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", w, out)
 		}
 	}
-	if err := exec.Command(binary, "check").Run(); err != nil {
+	if err := exec.Command(acdBinary, "check").Run(); err != nil {
 		t.Fatalf("the embedded default does not pass check: %v", err)
 	}
 }
@@ -157,7 +157,7 @@ func exitStatus(err error) int {
 }
 
 func TestRefusesDemoPasswordsBeyondLoopback(t *testing.T) {
-	cmd := exec.Command(binary, "serve", "-sip", "0.0.0.0:0", "-http", "127.0.0.1:0", "-data", t.TempDir())
+	cmd := exec.Command(acdBinary, "serve", "-sip", "0.0.0.0:0", "-http", "127.0.0.1:0", "-data", t.TempDir())
 	out, err := cmd.CombinedOutput()
 	if exitStatus(err) != 2 || !strings.Contains(string(out), "demo agent passwords") {
 		t.Fatalf("exit %d, output %q; want 2 and a clear refusal", exitStatus(err), out)

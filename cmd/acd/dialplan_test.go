@@ -1,0 +1,212 @@
+package main
+
+import (
+	"context"
+	"encoding/binary"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/acdserver/acd/internal/testutil"
+	"github.com/acdserver/acd/media"
+)
+
+// tone is a WAV of a 440 Hz tone, used as a short stand-in prompt.
+func tone(d time.Duration) []byte {
+	n := int(d.Seconds() * 8000)
+	pcm := make([]byte, 2*n)
+	for i := range n {
+		binary.LittleEndian.PutUint16(pcm[2*i:], uint16(int16(8000*math.Sin(2*math.Pi*440*float64(i)/8000))))
+	}
+	h := []byte("RIFF\x00\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00\x40\x1f\x00\x00\x80\x3e\x00\x00\x02\x00\x10\x00data")
+	h = binary.LittleEndian.AppendUint32(h, uint32(len(pcm)))
+	return append(h, pcm...)
+}
+
+// writeConfig writes a configuration whose prompts are short tones, so
+// that calls move quickly, and returns its path.
+func writeConfig(t *testing.T, yaml string) string {
+	t.Helper()
+	dir := t.TempDir()
+	prompts := filepath.Join(dir, "prompts")
+	os.Mkdir(prompts, 0o755)
+	for _, name := range []string{"welcome", "main-menu", "enter-account", "goodbye", "no-agents", "please-hold", "invalid-option"} {
+		os.WriteFile(filepath.Join(prompts, name+".wav"), tone(300*time.Millisecond), 0o644)
+	}
+	path := filepath.Join(dir, "acd.yaml")
+	if err := os.WriteFile(path, []byte("prompts_dir: "+prompts+"\n"+yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+const planYAML = `numbers: {"100": main}
+queues:
+  support: {announce_every: 1h}
+  sales: {announce_every: 1h}
+dialplans:
+  main:
+    entry: welcome
+    nodes:
+      welcome: {type: play, prompt: welcome, next: menu}
+      menu:
+        type: menu
+        prompt: main-menu
+        choices: {"1": support, "2": account}
+        timeout: 1s
+        retries: 0
+        on_timeout: sales
+      account:
+        type: collect
+        prompt: enter-account
+        variable: account
+        digits: {min: 4, max: 8}
+        terminator: "#"
+        timeout: 3s
+        next: sales
+        on_timeout: sales
+      support: {type: queue, queue: support, timeout: 60s, on_timeout: sorry, on_exit: goodbye}
+      sales:   {type: queue, queue: sales, timeout: 1s, on_timeout: sorry, on_exit: goodbye}
+      sorry:   {type: play, prompt: no-agents, next: bye}
+      goodbye: {type: play, prompt: goodbye, next: bye}
+      bye:     {type: hangup}
+`
+
+// dial calls 100 on s and returns the phone once audio flows.
+func dial(t *testing.T, ctx context.Context, s *server) *testutil.Phone {
+	t.Helper()
+	phone := testutil.NewPhone(t)
+	dlg, err := phone.Invite(ctx, s.sip, "100", phone.SDP(101, media.PCMU))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := phone.Answered(ctx, dlg, nil); err != nil {
+		t.Fatal(err)
+	}
+	phone.SendAudio(0) // opens the server's symmetric-RTP latch
+	return phone
+}
+
+func waitBye(t *testing.T, ctx context.Context, phone *testutil.Phone) {
+	t.Helper()
+	select {
+	case <-phone.Byes:
+	case <-ctx.Done():
+		t.Fatal("the server never hung up")
+	}
+}
+
+func TestDialPlanMenuQueueExit(t *testing.T) {
+	s := startAcd(t, "-config", writeConfig(t, planYAML), "-log-level", "debug")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	phone := dial(t, ctx, s)
+	s.waitLog(t, 5*time.Second, `node=welcome`, `next=menu`)
+	phone.SendDTMF('1', 101)
+	s.waitLog(t, 5*time.Second, `node=menu`, `did="key 1"`, `next=support`)
+	s.waitLog(t, 5*time.Second, `caller joined queue`, `queue=support`)
+	phone.SendDTMF('*', 101)
+	s.waitLog(t, 5*time.Second, `node=support`, `did="queue support: exit"`, `next=goodbye`)
+	s.waitLog(t, 5*time.Second, `node=goodbye`, `next=bye`)
+	waitBye(t, ctx, phone)
+	if st := phone.Stats(); st.SpeechFrames < 20 {
+		t.Fatalf("heard %d frames of sound, want the prompts", st.SpeechFrames)
+	}
+}
+
+func TestDialPlanMenuAndQueueTimeouts(t *testing.T) {
+	s := startAcd(t, "-config", writeConfig(t, planYAML), "-log-level", "debug")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	phone := dial(t, ctx, s)
+	s.waitLog(t, 10*time.Second, `node=menu`, `no key after 1 tries: on_timeout`, `next=sales`)
+	s.waitLog(t, 10*time.Second, `node=sales`, `did="queue sales: timeout"`, `next=sorry`)
+	s.waitLog(t, 10*time.Second, `node=sorry`, `next=bye`)
+	waitBye(t, ctx, phone)
+}
+
+func TestDialPlanCollectReachesQueue(t *testing.T) {
+	s := startAcd(t, "-config", writeConfig(t, planYAML), "-log-level", "debug")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	phone := dial(t, ctx, s)
+	s.waitLog(t, 5*time.Second, `node=welcome`)
+	for _, k := range "24711#" {
+		phone.SendDTMF(k, 101)
+	}
+	s.waitLog(t, 5*time.Second, `caller information collected`, `variable=account`, `value=4711`)
+	s.waitLog(t, 5*time.Second, `caller joined queue`, `queue=sales`, `vars=map[account:4711]`)
+	waitBye(t, ctx, phone)
+}
+
+// TestReloadKeepsCallsOnTheirVersion: a SIGHUP during a call applies the
+// new plan to new calls only; an invalid file is rejected and changes
+// nothing.
+func TestReloadKeepsCallsOnTheirVersion(t *testing.T) {
+	path := writeConfig(t, planYAML)
+	s := startAcd(t, "-config", path, "-log-level", "debug")
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+
+	first := dial(t, ctx, s)
+	s.waitLog(t, 5*time.Second, `node=welcome`)
+	first.SendDTMF('1', 101)
+	joined := s.waitLog(t, 5*time.Second, `caller joined queue`, `queue=support`)
+	_ = joined
+
+	// The new version sends * to "sorry" instead of "goodbye".
+	prompts := strings.Split(readFile(t, path), "\n")[0]
+	changed := prompts + "\n" + strings.Replace(planYAML, "on_exit: goodbye}\n      sales", "on_exit: sorry}\n      sales", 1)
+	if err := os.WriteFile(path, []byte(changed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGHUP)
+	reloaded := s.waitLog(t, 5*time.Second, `configuration reloaded`)
+	oldVersion := field(reloaded, "old_version")
+	newVersion := field(reloaded, "version")
+	if oldVersion == newVersion {
+		t.Fatalf("reload kept version %s", newVersion)
+	}
+
+	first.SendDTMF('*', 101)
+	s.waitLog(t, 5*time.Second, `node=support`, `config_version=`+oldVersion, `next=goodbye`)
+	waitBye(t, ctx, first)
+
+	second := dial(t, ctx, s)
+	s.waitLog(t, 5*time.Second, `node=welcome`, `config_version=`+newVersion)
+	second.SendDTMF('1', 101)
+	s.waitLog(t, 5*time.Second, `caller joined queue`, `queue=support`)
+	second.SendDTMF('*', 101)
+	s.waitLog(t, 5*time.Second, `node=support`, `config_version=`+newVersion, `next=sorry`)
+	waitBye(t, ctx, second)
+
+	// A broken file is rejected with the check messages; the version stays.
+	os.WriteFile(path, []byte(prompts+"\n"+planYAML+"      extra: {type: play, prompt: nope, next: bye}\n"), 0o644)
+	_ = s.cmd.Process.Signal(syscall.SIGHUP)
+	line := s.waitLog(t, 5*time.Second, `configuration reload rejected`)
+	if !strings.Contains(line, `prompt \"nope\" does not exist`) || !strings.Contains(line, "version="+newVersion) {
+		t.Fatalf("rejection line lacks the problem or the kept version: %s", line)
+	}
+}
+
+func readFile(t *testing.T, path string) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+// field reads key=value from a log line.
+func field(line, key string) string {
+	for _, f := range strings.Fields(line) {
+		if v, ok := strings.CutPrefix(f, key+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
