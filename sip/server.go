@@ -149,8 +149,10 @@ func (s *Server) Serve(ctx context.Context, tcp net.Listener) error {
 			return fmt.Errorf("sip transport: %w", err)
 		}
 	}
+	// Hang up every call at once: a BYE to a peer that has gone away takes
+	// 32 s to time out, and shutdown must not take that per call.
 	for _, c := range s.activeCalls() {
-		c.Hangup("server shutting down")
+		go c.Hangup("server shutting down")
 	}
 	s.wg.Wait()
 	_ = s.udp.Close()

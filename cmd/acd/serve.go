@@ -12,6 +12,8 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/pprof"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -84,6 +86,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		dataDir  = fs.String("data", "", "data directory")
 		rtpPorts = fs.String("rtp-ports", "", "RTP port range LOW-HIGH")
 		logLevel = fs.String("log-level", "", "debug, info, warn or error")
+		cpuProf  = fs.String("cpuprofile", "", "write a CPU profile to this file until the server stops (for bench/)")
 	)
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -101,6 +104,19 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if o.flag != "" {
 			*o.dst = o.flag
 		}
+	}
+	if *cpuProf != "" {
+		f, err := os.Create(*cpuProf)
+		if err != nil {
+			fmt.Fprintln(stderr, "acd:", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(stderr, "acd:", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if err := runServer(ctx, prog, stderr); err != nil {
 		fmt.Fprintln(stderr, "acd:", err)
@@ -212,7 +228,8 @@ func runServer(ctx context.Context, prog *program, stderr io.Writer) error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"status":"ok","config_version":%q,"calls":%d}`+"\n", current.Load().plan.Version, srv.ActiveCalls())
+		fmt.Fprintf(w, `{"status":"ok","config_version":%q,"calls":%d,"goroutines":%d}`+"\n",
+			current.Load().plan.Version, srv.ActiveCalls(), runtime.NumGoroutine())
 	})
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = hs.Serve(httpLn) }()

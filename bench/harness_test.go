@@ -1,0 +1,61 @@
+// Package bench holds the load scenarios; this test runs a tiny version of
+// each so that the harness cannot rot.
+package bench
+
+import (
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+func runScript(t *testing.T, env []string, script string, args ...string) string {
+	t.Helper()
+	if _, err := exec.LookPath("sipp"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("sipp is not installed: the test command installs sip-tester")
+		}
+		t.Skip("sipp not installed")
+	}
+	cmd := exec.Command("bash", append([]string{script}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", script, err, out)
+	}
+	return string(out)
+}
+
+// row returns the fields of the table row starting with first.
+func row(t *testing.T, out, first string) []string {
+	t.Helper()
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) > 0 && f[0] == first {
+			return f
+		}
+	}
+	t.Fatalf("no row for %s in:\n%s", first, out)
+	return nil
+}
+
+func TestQueuedSmoke(t *testing.T) {
+	out := runScript(t, []string{"WINDOW=2"}, "queued.sh", "4")
+	f := row(t, out, "4")
+	// callers cpu_% us/pkt_sent rss_kib/call goroutines gap_p50_ms gap_p99_ms lost pkts/s
+	if f[7] != "0" || f[5] == "0.0" {
+		t.Fatalf("4 queued callers: lost %s packets, gap p50 %s ms:\n%s", f[7], f[5], out)
+	}
+}
+
+func TestCallRateSmoke(t *testing.T) {
+	out := runScript(t, []string{"STEP=2"}, "callrate.sh", "10")
+	f := row(t, out, "10")
+	// rate calls failed setup_p50_ms setup_p99_ms cpu_ms/call rss_mib
+	if f[1] != "20" || f[2] != "0" {
+		t.Fatalf("10 calls/s for 2 s: %s calls, %s failed:\n%s", f[1], f[2], out)
+	}
+	if !strings.Contains(out, "highest clean rate: 10 calls/s") {
+		t.Fatalf("summary missing:\n%s", out)
+	}
+}

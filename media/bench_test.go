@@ -1,0 +1,97 @@
+package media
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"testing"
+)
+
+// BenchmarkSessionTick is the per-packet send path: next frame, RTP header
+// marshal, one UDP send to a socket on loopback.
+func BenchmarkSessionTick(b *testing.B) {
+	sink, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sink.Close()
+	go func() {
+		buf := make([]byte, 1500)
+		for {
+			if _, _, err := sink.ReadFromUDP(buf); err != nil {
+				return
+			}
+		}
+	}()
+	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s := NewSession(NewPacer(ctx), SessionConfig{Conn: conn})
+	defer s.Close()
+	s.Configure(sink.LocalAddr().(*net.UDPAddr).AddrPort(), PCMU, 101, true)
+	s.Play(NewSoundPCM(make([]byte, 16000)), true)
+	b.ReportAllocs()
+	for b.Loop() {
+		s.tick()
+	}
+}
+
+// BenchmarkSessionTickNoSend isolates our own work from the kernel's.
+func BenchmarkSessionTickNoSend(b *testing.B) {
+	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s := NewSession(NewPacer(ctx), SessionConfig{Conn: conn})
+	defer s.Close()
+	s.Configure(netip.MustParseAddrPort("127.0.0.1:9"), PCMU, 101, false)
+	s.Play(NewSoundPCM(make([]byte, 16000)), true)
+	b.ReportAllocs()
+	for b.Loop() {
+		s.tick()
+	}
+}
+
+func BenchmarkDTMFDecode(b *testing.B) {
+	var d DTMFDecoder
+	payload := []byte{11, 10, 0, 160}
+	ts := uint32(0)
+	b.ReportAllocs()
+	for b.Loop() {
+		ts += 8
+		d.Decode(ts/64, payload)
+	}
+}
+
+func BenchmarkParseSDP(b *testing.B) {
+	body := []byte("v=0\r\no=- 1 1 IN IP4 10.0.0.5\r\ns=-\r\nc=IN IP4 10.0.0.5\r\nt=0 0\r\nm=audio 4000 RTP/AVP 8 0 101\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=ptime:20\r\na=sendrecv\r\n")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseSDP(body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkFrameLookup is how a playing session finds its next frame.
+func BenchmarkFrameLookup(b *testing.B) {
+	snd := NewSoundPCM(make([]byte, 64000))
+	payload := snd.Payload(PCMA)
+	pos := 0
+	var sum byte
+	b.ReportAllocs()
+	for b.Loop() {
+		frame := payload[pos : pos+FrameSize]
+		sum += frame[0]
+		pos += FrameSize
+		if pos >= len(payload) {
+			pos = 0
+		}
+	}
+	_ = sum
+}
