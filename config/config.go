@@ -32,6 +32,11 @@ type Config struct {
 	Dialplans map[string]*Dialplan `yaml:"dialplans"`
 	Agents    map[string]*Agent    `yaml:"agents"`
 	Schedules map[string]*Schedule `yaml:"schedules"`
+	// PauseReasons are the reasons agents give when they pause (R-GEN-3).
+	PauseReasons []string `yaml:"pause_reasons"`
+	// AllowUnassignedLogin lets agents log in to queues they are not
+	// assigned to (R-ROLE-4).
+	AllowUnassignedLogin bool `yaml:"allow_unassigned_login"`
 	SIPRealm  string               `yaml:"sip_realm"`
 	// MaxSteps ends a call that passes through this many dial-plan nodes
 	// without waiting on the caller: a loop in the plan.
@@ -306,6 +311,16 @@ func (c *Config) validate(errs *Errors) {
 			sc.compiled = compiled
 		}
 	}
+	seenReason := map[string]bool{}
+	for _, r := range c.PauseReasons {
+		if err := CheckPauseReason(r); err != nil {
+			errs.Add(f, 1, "pause_reasons: %v", err)
+		}
+		if seenReason[strings.ToLower(r)] {
+			errs.Add(f, 1, "pause_reasons: %q is given twice (names are compared without case)", r)
+		}
+		seenReason[strings.ToLower(r)] = true
+	}
 	for name, d := range c.Dialplans {
 		if d.Entry == "" {
 			errs.Add(f, int(d.Line), "dial plan %q: entry is missing: name the first node", name)
@@ -326,4 +341,21 @@ func (c *Config) DemoCredentials() bool {
 		}
 	}
 	return false
+}
+
+// CheckPauseReason applies R-GEN-3 to a pause reason's name: 1 to 255
+// characters; spaces, letters, digits, dots and other printable characters.
+func CheckPauseReason(name string) error {
+	if strings.TrimSpace(name) == "" {
+		return fmt.Errorf("a pause reason needs a name")
+	}
+	if n := len([]rune(name)); n > 255 {
+		return fmt.Errorf("pause reason %.20q… is %d characters long: at most 255", name, n)
+	}
+	for _, r := range name {
+		if r < 0x20 || r == 0x7f {
+			return fmt.Errorf("pause reason %q has a control character", name)
+		}
+	}
+	return nil
 }

@@ -71,6 +71,8 @@ func (q *queueNode) Run(ctx context.Context, s *State) (string, error) {
 		return q.onExit, nil
 	case acd.Hangup:
 		return "", ErrHungUp
+	case acd.Answered:
+		return "", nil // the agent's call has ended: so does the caller's
 	}
 	return q.onTimeout, nil
 }

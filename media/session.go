@@ -43,8 +43,13 @@ type Session struct {
 	dtmfBuf  dtmfSender
 	marker   bool
 	header   rtp.Header
-	buf      [12 + FrameSize]byte
+	buf      [12 + 1500]byte
 	silence  [FrameSize]byte
+
+	// Bridging: packets received are relayed to peer (see bridge.go).
+	peer           *Session
+	relayOffset    uint32
+	relayOffsetSet bool
 
 	digits     chan rune
 	timeout    atomic.Int64 // nanoseconds of silence from the peer that end the call
@@ -181,6 +186,9 @@ func (s *Session) deliver(key rune) {
 func (s *Session) tick() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.peer != nil {
+		return // bridged: the peer's packets are relayed as they come
+	}
 	h := &s.header
 	h.Marker = false
 	var payload []byte
@@ -257,8 +265,11 @@ func (s *Session) readLoop() {
 		if !s.latched && from.IsValid() {
 			s.remote, s.latched = from, true
 		}
-		dtmfPT := s.dtmfPT
+		dtmfPT, codec, peer := s.dtmfPT, s.codec, s.peer
 		s.mu.Unlock()
+		if peer != nil {
+			peer.relay(h.PayloadType, codec, dtmfPT, h.Timestamp, h.Marker, buf[hn:n])
+		}
 		if dtmfPT != 0 && h.PayloadType == dtmfPT {
 			if key := dec.Decode(h.Timestamp, buf[hn:n]); key != 0 {
 				s.deliver(key)

@@ -19,6 +19,7 @@ type Call struct {
 	id      string
 	number  string
 	caller  string
+	name    string
 	dlg     *sipgo.DialogServerSession
 	session *media.Session
 	srv     *Server
@@ -45,6 +46,9 @@ func (c *Call) Number() string { return c.number }
 
 // Caller is the caller's number (the From user).
 func (c *Call) Caller() string { return c.caller }
+
+// CallerName is the caller's display name, if the From header has one.
+func (c *Call) CallerName() string { return c.name }
 
 // Play replaces what the caller hears.
 func (c *Call) Play(snd *media.Sound, loop bool) <-chan struct{} {

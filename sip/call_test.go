@@ -35,7 +35,7 @@ func startServer(t *testing.T, handler acdsip.Handler, tune ...func(*acdsip.Conf
 		Ports:          ports,
 		Pacer:          pacer,
 		Log:            slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		Route: func(number string) (acdsip.Handler, bool) {
+		Route: func(number, _ string) (acdsip.Handler, bool) {
 			return handler, number == "100"
 		},
 	}

@@ -17,7 +17,22 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	log := s.log.With("call_id", req.CallID().Value())
 	number := req.Recipient.User
-	handler, ok := s.cfg.Route(number)
+	agent := ""
+	if strings.HasPrefix(number, "*") {
+		// Feature codes change an agent's state: only an authenticated
+		// agent may dial them.
+		if s.auth == nil {
+			respond(tx, req, 404, "Not Found")
+			return
+		}
+		v, user, stale := s.auth.check(req)
+		if v != accepted {
+			s.auth.respond(tx, req, v, stale)
+			return
+		}
+		agent = user
+	}
+	handler, ok := s.cfg.Route(number, agent)
 	if !ok {
 		log.Info("call to unknown number", "number", number)
 		respond(tx, req, 404, "Not Found")
@@ -53,6 +68,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		id:     req.CallID().Value(),
 		number: number,
 		caller: req.From().Address.User,
+		name:   req.From().DisplayName,
 		dlg:    dlg,
 		srv:    s,
 		log:    log,

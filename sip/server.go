@@ -24,14 +24,16 @@ import (
 var raiseUDPLimit sync.Once
 
 // allowed is our Allow header value.
-const allowed = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO"
+const allowed = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REGISTER"
 
 // Handler runs an answered call until it ends; the call is hung up, if
 // still up, when it returns.
 type Handler func(ctx context.Context, c *Call)
 
-// Router finds the handler for a dialled number, or false for 404.
-type Router func(number string) (Handler, bool)
+// Router finds the handler for a dialled number, or false for 404. agent
+// is the authenticated agent calling, or "" for an unauthenticated caller;
+// numbers starting with * (feature codes) are only routed for agents.
+type Router func(number, agent string) (Handler, bool)
 
 // Config is what the SIP side needs to know.
 type Config struct {
@@ -47,6 +49,12 @@ type Config struct {
 	Pacer    *media.Pacer
 	Route    Router
 	Log      *slog.Logger
+	// Realm and Secrets authenticate agents' phones (REGISTER, and calls
+	// to feature codes). Without Secrets, REGISTER gets 405.
+	Realm   string
+	Secrets Secrets
+	// Registered is told when an agent's phone becomes reachable or not.
+	Registered func(agent string, reachable bool)
 }
 
 // Server is the SIP side of the ACD.
@@ -62,8 +70,12 @@ type Server struct {
 	mediaIP   netip.Addr
 	sessionID uint64
 
+	auth      *authenticator
+	registrar *registrar
+
 	mu    sync.Mutex
-	calls map[string]*Call // by dialog id
+	calls map[string]*Call // inbound, by dialog id
+	legs  map[string]*Leg  // outbound to agents, by dialog id
 	wg    sync.WaitGroup
 	ctx   context.Context
 }
@@ -84,6 +96,7 @@ func NewServer(cfg Config, udp *net.UDPConn) (*Server, error) {
 		log:       cfg.Log,
 		udp:       udp,
 		calls:     map[string]*Call{},
+		legs:      map[string]*Leg{},
 		mediaIP:   local.Addr().Unmap(),
 		sessionID: uint64(time.Now().Unix()),
 	}
@@ -130,6 +143,11 @@ func NewServer(cfg Config, udp *net.UDPConn) (*Server, error) {
 	s.srv.OnOptions(s.onOptions)
 	s.srv.OnInfo(s.onInfo)
 	s.srv.OnNoRoute(s.onNoRoute)
+	s.registrar = newRegistrar(cfg.Registered)
+	if cfg.Secrets != nil {
+		s.auth = newAuthenticator(cfg.Realm, cfg.Secrets, cfg.Log)
+		s.srv.OnRegister(s.onRegister)
+	}
 	return s, nil
 }
 
@@ -142,11 +160,20 @@ func (s *Server) Serve(ctx context.Context, tcp net.Listener) error {
 	if tcp != nil {
 		go func() { errc <- s.srv.ServeTCP(tcp) }()
 	}
-	select {
-	case <-ctx.Done():
-	case err := <-errc:
-		if err != nil && !errors.Is(err, net.ErrClosed) {
-			return fmt.Errorf("sip transport: %w", err)
+	sweep := time.NewTicker(10 * time.Second)
+	defer sweep.Stop()
+wait:
+	for {
+		select {
+		case <-ctx.Done():
+			break wait
+		case <-sweep.C:
+			s.registrar.sweep()
+		case err := <-errc:
+			if err != nil && !errors.Is(err, net.ErrClosed) {
+				return fmt.Errorf("sip transport: %w", err)
+			}
+			break wait
 		}
 	}
 	// Hang up every call at once: a BYE to a peer that has gone away takes
@@ -193,6 +220,16 @@ func (s *Server) lookup(req *sip.Request) *Call {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.calls[id]
+}
+
+func (s *Server) lookupLeg(req *sip.Request) *Leg {
+	id, err := sip.DialogIDFromRequestUAC(req)
+	if err != nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.legs[id]
 }
 
 func respond(tx sip.ServerTransaction, req *sip.Request, code int, reason string, headers ...sip.Header) {
@@ -244,9 +281,28 @@ func (s *Server) onAck(req *sip.Request, tx sip.ServerTransaction) {
 	}
 }
 
+func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
+	v, user, stale := s.auth.check(req)
+	if v != accepted {
+		s.auth.respond(tx, req, v, stale)
+		return
+	}
+	s.registrar.register(user, req, tx)
+}
+
+// Registered reports whether an agent's phone has a live registration.
+func (s *Server) Registered(agent string) bool { return s.registrar.Registered(agent) }
+
 func (s *Server) onBye(req *sip.Request, tx sip.ServerTransaction) {
 	c := s.lookup(req)
 	if c == nil {
+		if l := s.lookupLeg(req); l != nil {
+			if err := l.dlg.ReadBye(req, tx); err != nil {
+				respond(tx, req, 481, "Call/Transaction Does Not Exist")
+			}
+			l.end("agent hung up")
+			return
+		}
 		respond(tx, req, 481, "Call/Transaction Does Not Exist")
 		return
 	}

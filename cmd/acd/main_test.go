@@ -38,6 +38,7 @@ func TestMain(m *testing.M) {
 type server struct {
 	cmd       *exec.Cmd
 	sip, http string
+	data      string
 	log       chan string // every log line, after start-up
 }
 
@@ -47,7 +48,8 @@ var started = regexp.MustCompile(`msg="acd started".* sip=(\S+) http=(\S+)`)
 // start-up line.
 func startAcd(t *testing.T, args ...string) *server {
 	t.Helper()
-	args = append([]string{"serve", "-sip", "127.0.0.1:0", "-http", "127.0.0.1:0", "-data", t.TempDir(), "-rtp-ports", "40000-40999"}, args...)
+	data := t.TempDir()
+	args = append([]string{"serve", "-sip", "127.0.0.1:0", "-http", "127.0.0.1:0", "-data", data, "-rtp-ports", "40000-40999"}, args...)
 	cmd := exec.Command(acdBinary, args...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -56,7 +58,7 @@ func startAcd(t *testing.T, args ...string) *server {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	s := &server{cmd: cmd, log: make(chan string, 1024)}
+	s := &server{cmd: cmd, log: make(chan string, 1024), data: data}
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		_ = cmd.Wait()

@@ -12,6 +12,9 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"reflect"
+	"strings"
 	"runtime"
 	"runtime/pprof"
 	"sync/atomic"
@@ -24,6 +27,7 @@ import (
 	"github.com/acdserver/acd/media"
 	"github.com/acdserver/acd/prompts"
 	"github.com/acdserver/acd/sip"
+	"github.com/acdserver/acd/store"
 )
 
 // program is one loaded configuration version with everything built from it.
@@ -31,7 +35,6 @@ type program struct {
 	cfg     *config.Config
 	sounds  *prompts.Library
 	plan    *dialplan.Program
-	queues  *acd.Queues
 	dataDir string
 }
 
@@ -178,9 +181,15 @@ func runServer(ctx context.Context, prog *program, stderr io.Writer) error {
 	defer cancel()
 	pacer := media.NewPacer(ctx)
 
+	events, err := store.Open(filepath.Join(cfg.Server.DataDir, "acd.db"), log)
+	if err != nil {
+		return err
+	}
+	defer events.Close()
+
 	var current atomic.Pointer[program]
-	prog.queues = acd.NewQueues(cfg, prog.sounds, log)
 	current.Store(prog)
+	var center *acd.Center // built once the SIP server it rings through exists
 
 	var public netip.Addr
 	if cfg.Server.PublicAddress != "" {
@@ -193,14 +202,33 @@ func runServer(ctx context.Context, prog *program, stderr io.Writer) error {
 		Ports:          ports,
 		Pacer:          pacer,
 		Log:            log,
-		Route: func(number string) (sip.Handler, bool) {
+		Realm:          cfg.SIPRealm,
+		Secrets:        secrets(cfg),
+		Registered: func(agent string, reachable bool) {
+			center.PhoneChanged(agent, reachable)
+		},
+		Route: func(number, agent string) (sip.Handler, bool) {
 			p := current.Load() // a call keeps the version it started on
+			if strings.HasPrefix(number, "*") {
+				if agent == "" {
+					return nil, false
+				}
+				return func(ctx context.Context, c *sip.Call) {
+					prompt := featureCode(center, agent, number)
+					log.Info("feature code", "agent", agent, "code", number, "prompt", prompt)
+					select {
+					case <-c.Play(p.sounds.Get(prompt), false):
+					case <-c.Done():
+					case <-ctx.Done():
+					}
+				}, true
+			}
 			plan, ok := p.plan.Route(number)
 			if !ok {
 				return nil, false
 			}
 			return func(ctx context.Context, c *sip.Call) {
-				st := &dialplan.State{Call: c, Queues: p.queues, Sounds: p.sounds, Log: log}
+				st := &dialplan.State{Call: c, Queues: center, Sounds: p.sounds, Log: log}
 				if err := p.plan.Run(ctx, plan, st); err != nil {
 					log.Error("dial plan failed", "call_id", c.ID(), "error", err)
 				}
@@ -210,6 +238,7 @@ func runServer(ctx context.Context, prog *program, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	center = acd.NewCenter(cfg, phones{srv}, prog.sounds, events, log)
 
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -260,7 +289,9 @@ func reload(current *atomic.Pointer[program], log *slog.Logger) {
 		return
 	}
 	next.cfg.Server = old.cfg.Server // listening addresses need a restart
-	next.queues = acd.NewQueues(next.cfg, next.sounds, log)
+	if !reflect.DeepEqual(old.cfg.Queues, next.cfg.Queues) || !reflect.DeepEqual(old.cfg.Agents, next.cfg.Agents) {
+		log.Warn("queue and agent changes take effect at the next restart; dial plans, numbers and prompts are reloaded now")
+	}
 	current.Store(next)
 	log.Info("configuration reloaded", "old_version", old.plan.Version, "version", next.plan.Version)
 }

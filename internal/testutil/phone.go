@@ -33,6 +33,8 @@ type Phone struct {
 	RTP     *net.UDPConn
 	Byes    chan struct{} // one value per BYE received from the server
 
+	agent agentSide
+
 	mu      sync.Mutex
 	session *sipgo.DialogClientSession
 	stats   RTPStats
@@ -76,11 +78,27 @@ func NewPhone(t testing.TB) *Phone {
 	local := sipConn.LocalAddr().(*net.UDPAddr)
 	p.dialogs = &sipgo.DialogUA{Client: p.client, ContactHDR: sip.ContactHeader{
 		Address: sip.Uri{Scheme: "sip", User: "phone", Host: "127.0.0.1", Port: local.Port}}}
+	p.agent.Incoming = make(chan Incoming, 16)
+	p.agent.Cancels = make(chan string, 16)
+	p.srv.OnInvite(p.onInvite)
+	p.srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) {
+		p.agent.mu.Lock()
+		dlg := p.agent.inbound
+		p.agent.mu.Unlock()
+		if dlg != nil {
+			_ = dlg.ReadAck(req, tx)
+		}
+	})
 	p.srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
+		p.agent.mu.Lock()
+		in := p.agent.inbound
+		p.agent.mu.Unlock()
 		p.mu.Lock()
 		s := p.session
 		p.mu.Unlock()
-		if s != nil {
+		if in != nil && in.InviteRequest.CallID().Value() == req.CallID().Value() {
+			_ = in.ReadBye(req, tx)
+		} else if s != nil {
 			_ = s.ReadBye(req, tx)
 		} else {
 			_ = tx.Respond(sip.NewResponseFromRequest(req, 481, "No Dialog", nil))

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/acdserver/acd/acd"
+	"github.com/acdserver/acd/config"
+	"github.com/acdserver/acd/sip"
+)
+
+// phones lets the distributor reach agents' phones through the SIP server.
+type phones struct{ srv *sip.Server }
+
+func (p phones) Ring(ctx context.Context, agent string, c acd.Caller) (acd.Leg, error) {
+	call, ok := c.(*sip.Call)
+	if !ok {
+		return nil, errors.New("not a SIP call")
+	}
+	leg, err := p.srv.Ring(ctx, agent, sip.Caller{Number: call.Caller(), Name: call.CallerName()})
+	if err != nil {
+		return nil, err
+	}
+	return leg, nil
+}
+
+func (p phones) Bridge(c acd.Caller, l acd.Leg) {
+	call, ok1 := c.(*sip.Call)
+	leg, ok2 := l.(*sip.Leg)
+	if ok1 && ok2 {
+		p.srv.Bridge(call, leg)
+	}
+}
+
+func (p phones) Registered(agent string) bool { return p.srv.Registered(agent) }
+
+// secrets gives the SIP side an agent's password or MD5 HA1 from the
+// configuration ("md5:<hex>" in password_hash).
+func secrets(cfg *config.Config) sip.Secrets {
+	return func(user string) (string, string, bool) {
+		a, ok := cfg.Agents[user]
+		if !ok {
+			return "", "", false
+		}
+		if a.Password != "" {
+			return a.Password, "", true
+		}
+		if h, ok := strings.CutPrefix(a.PasswordHash, "md5:"); ok {
+			return "", strings.ToLower(h), true
+		}
+		return "", "", false
+	}
+}
+
+// featureCode carries out an agent's feature code and names the prompt
+// that confirms it: *50 log in, *51 log out, *52 pause (*52N with reason
+// N), *53 ready, *54 end wrap-up.
+func featureCode(center *acd.Center, agent, code string) string {
+	var err error
+	prompt := ""
+	switch {
+	case code == "*50":
+		err, prompt = center.Login(agent), "agent-logged-in"
+	case code == "*51":
+		err, prompt = center.Logout(agent), "agent-logged-out"
+	case code == "*52":
+		err, prompt = center.Pause(agent, ""), "agent-paused"
+	case strings.HasPrefix(code, "*52"):
+		n, convErr := strconv.Atoi(code[3:])
+		if convErr != nil {
+			return "invalid-option"
+		}
+		err, prompt = center.PauseNumber(agent, n), "agent-paused"
+	case code == "*53":
+		err, prompt = center.Ready(agent), "agent-ready"
+	case code == "*54":
+		err, prompt = center.EndWrapUp(agent, false), "wrap-up-ended"
+	default:
+		return "invalid-option"
+	}
+	if err != nil {
+		return "invalid-option"
+	}
+	return prompt
+}

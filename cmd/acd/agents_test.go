@@ -1,0 +1,387 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/acdserver/acd/internal/testutil"
+	"github.com/acdserver/acd/media"
+	"github.com/acdserver/acd/store"
+)
+
+const agentsYAML = `sip_realm: test.local
+numbers: {"100": main, "200": sales}
+pause_reasons: [Lunch, Training]
+agents:
+  "1001": {name: Alice, password: secret-1001, queues: [support, sales]}
+  "1002": {name: Bob, password: secret-1002, queues: [support, sales]}
+queues:
+  support: {strategy: linear, ring_timeout: 1s, max_no_answer: 1, wrap_up: 30s, end_wrap_up: true, announce_every: 1h}
+  sales:   {strategy: ring-all, ring_timeout: 5s, weight: 10, announce_every: 1h}
+dialplans:
+  main:
+    entry: q
+    nodes:
+      q:   {type: queue, queue: support, timeout: 30s, on_timeout: bye, on_exit: bye}
+      bye: {type: hangup}
+  sales:
+    entry: q
+    nodes:
+      q:   {type: queue, queue: sales, timeout: 30s, on_timeout: bye, on_exit: bye}
+      bye: {type: hangup}
+`
+
+// agentPhone registers agent id and logs it in with *50.
+func agentPhone(t *testing.T, ctx context.Context, s *server, id string, mode testutil.AnswerMode) *testutil.Phone {
+	t.Helper()
+	p := testutil.NewPhone(t)
+	code, err := p.Register(ctx, s.sip, id, "secret-"+id, 300)
+	if err != nil || code != 200 {
+		t.Fatalf("REGISTER %s: %d %v", id, code, err)
+	}
+	p.TakeCalls(mode)
+	featureCall(t, ctx, s, p, id, "*50")
+	s.waitLog(t, 10*time.Second, `feature code`, `agent=`+id, `code=*50`, `prompt=agent-logged-in`)
+	return p
+}
+
+// featureCall dials a feature code from an agent's phone and hangs up.
+func featureCall(t *testing.T, ctx context.Context, s *server, p *testutil.Phone, id, code string) {
+	t.Helper()
+	dlg, err := p.Dial(ctx, s.sip, code, id, "secret-"+id)
+	if err != nil {
+		t.Fatalf("dialling %s: %v", code, err)
+	}
+	_ = dlg.Bye(ctx)
+}
+
+// eventsOf waits until the server's event log holds events satisfying
+// done, and returns them as "type:agent" strings.
+func eventsOf(t *testing.T, s *server, f store.Filter, done func([]string) bool) []string {
+	t.Helper()
+	l, err := store.Open(filepath.Join(s.data, "acd.db"), slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		evs, err := l.Events(context.Background(), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, e := range evs {
+			out = append(out, e.Type+":"+e.Agent)
+		}
+		if done(out) || time.Now().After(deadline) {
+			return out
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func has(want ...string) func([]string) bool {
+	return func(got []string) bool {
+		j := 0
+		for _, g := range got {
+			if j < len(want) && g == want[j] {
+				j++
+			}
+		}
+		return j == len(want)
+	}
+}
+
+func expectSequence(t *testing.T, got []string, want ...string) {
+	t.Helper()
+	if !has(want...)(got) {
+		t.Fatalf("event log\n got: %v\nwant in order: %v", got, want)
+	}
+}
+
+func incoming(t *testing.T, ctx context.Context, p *testutil.Phone) testutil.Incoming {
+	t.Helper()
+	select {
+	case in := <-p.IncomingCalls():
+		return in
+	case <-ctx.Done():
+		t.Fatal("the agent's phone never rang")
+	}
+	return testutil.Incoming{}
+}
+
+func speechGrows(t *testing.T, ctx context.Context, p *testutil.Phone, who string) {
+	t.Helper()
+	start := p.Stats().SpeechFrames
+	for p.Stats().SpeechFrames < start+25 {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%s hears no audio through the bridge (%d frames of speech)", who, p.Stats().SpeechFrames-start)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+func TestAgentAnswersAndAudioIsBridged(t *testing.T) {
+	s := startAcd(t, "-config", writeConfig(t, agentsYAML))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	agent := agentPhone(t, ctx, s, "1001", testutil.AnswerMode{After: 100 * time.Millisecond, Codec: media.PCMA})
+
+	caller := dial(t, ctx, s)
+	in := incoming(t, ctx, agent)
+	if in.From != "+14155550123" || in.DisplayName != "Test Caller" {
+		t.Fatalf("agent's phone shows %q <%s>, want the caller's name and number", in.DisplayName, in.From)
+	}
+	s.waitLog(t, 5*time.Second, "caller joined queue")
+	// Caller speaks PCMU, agent PCMA: both hear each other through the
+	// transcoding bridge.
+	caller.SendTone(ctx, media.PCMU)
+	for !agent.Remote().IsValid() {
+		time.Sleep(10 * time.Millisecond)
+	}
+	agent.SendTone(ctx, media.PCMA)
+	speechGrows(t, ctx, agent, "the agent")
+	speechGrows(t, ctx, caller, "the caller")
+
+	if err := caller.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-agent.Byes:
+	case <-ctx.Done():
+		t.Fatal("the agent's leg was not hung up with the caller's")
+	}
+	got := eventsOf(t, s, store.Filter{}, has("wrapup.started:1001"))
+	expectSequence(t, got, "agent.registered:1001", "agent.logged_in:1001", "agent.ready:1001",
+		"caller.joined:", "caller.offered:1001", "agent.answered:1001", "call.ended:1001", "wrapup.started:1001")
+}
+
+func TestRingAllOneWinner(t *testing.T) {
+	s := startAcd(t, "-config", writeConfig(t, agentsYAML))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	a := agentPhone(t, ctx, s, "1001", testutil.AnswerMode{After: 300 * time.Millisecond})
+	b := agentPhone(t, ctx, s, "1002", testutil.AnswerMode{After: 300 * time.Millisecond})
+
+	caller := testutil.NewPhone(t)
+	dlg, err := caller.Invite(ctx, s.sip, "200", caller.SDP(101, media.PCMU))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := caller.Answered(ctx, dlg, nil); err != nil {
+		t.Fatal(err)
+	}
+	incoming(t, ctx, a)
+	incoming(t, ctx, b)
+	// Both answer together: one is bridged, the other gets a BYE (or a
+	// CANCEL, had its 200 come later) and never the caller.
+	got := eventsOf(t, s, store.Filter{}, has("agent.answered:"))
+	answered := 0
+	for _, e := range got {
+		if strings.HasPrefix(e, "agent.answered:") {
+			answered++
+		}
+	}
+	if answered != 1 {
+		t.Fatalf("%d agents answered the same caller: %v", answered, got)
+	}
+	select {
+	case <-a.Byes:
+	case <-b.Byes:
+	case <-a.Cancelled():
+	case <-b.Cancelled():
+	case <-ctx.Done():
+		t.Fatal("the losing agent's leg was neither cancelled nor hung up")
+	}
+	_ = caller.Hangup(ctx)
+}
+
+func TestRingTimeoutMovesOnAndPausesAgent(t *testing.T) {
+	s := startAcd(t, "-config", writeConfig(t, agentsYAML))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	// Linear strategy: 1001 is rung first and never answers.
+	never := agentPhone(t, ctx, s, "1001", testutil.AnswerMode{Never: true})
+	good := agentPhone(t, ctx, s, "1002", testutil.AnswerMode{After: 100 * time.Millisecond})
+
+	caller := dial(t, ctx, s)
+	incoming(t, ctx, never)
+	select {
+	case <-never.Cancelled():
+	case <-ctx.Done():
+		t.Fatal("the unanswered ring was never cancelled")
+	}
+	incoming(t, ctx, good)
+	got := eventsOf(t, s, store.Filter{}, has("agent.answered:1002"))
+	expectSequence(t, got, "caller.joined:", "caller.offered:1001", "agent.missed:1001", "agent.paused:1001",
+		"caller.offered:1002", "agent.answered:1002")
+	_ = caller.Hangup(ctx)
+}
+
+func TestCallerHangsUpWhileAgentRings(t *testing.T) {
+	s := startAcd(t, "-config", writeConfig(t, agentsYAML))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	agent := agentPhone(t, ctx, s, "1001", testutil.AnswerMode{Never: true})
+	caller := testutil.NewPhone(t)
+	dlg, err := caller.Invite(ctx, s.sip, "200", caller.SDP(101, media.PCMU)) // ring-all, 5 s ring timeout
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := caller.Answered(ctx, dlg, nil); err != nil {
+		t.Fatal(err)
+	}
+	in := incoming(t, ctx, agent)
+	if err := caller.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case id := <-agent.Cancelled():
+		if id != in.CallID {
+			t.Fatalf("cancelled %s, want %s", id, in.CallID)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("CANCEL did not reach the agent's phone before its ring timeout")
+	}
+	got := eventsOf(t, s, store.Filter{}, has("caller.abandoned:"))
+	expectSequence(t, got, "caller.joined:", "caller.offered:1001", "caller.abandoned:")
+	for _, e := range got {
+		if e == "agent.missed:1001" {
+			t.Fatalf("the caller's hang-up was counted as the agent's miss: %v", got)
+		}
+	}
+}
+
+func TestWrapUpBlocksOffersUntilEnded(t *testing.T) {
+	s := startAcd(t, "-config", writeConfig(t, agentsYAML))
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	agent := agentPhone(t, ctx, s, "1001", testutil.AnswerMode{After: 100 * time.Millisecond})
+
+	first := dial(t, ctx, s)
+	incoming(t, ctx, agent)
+	eventsOf(t, s, store.Filter{}, has("agent.answered:1001"))
+	_ = first.Hangup(ctx)
+	eventsOf(t, s, store.Filter{}, has("wrapup.started:1001"))
+
+	second := dial(t, ctx, s)
+	s.waitLog(t, 5*time.Second, "caller joined queue")
+	select {
+	case <-agent.IncomingCalls():
+		t.Fatal("an agent in wrap-up was offered a call")
+	case <-time.After(1500 * time.Millisecond):
+	}
+	featureCall(t, ctx, s, agent, "1001", "*54")
+	incoming(t, ctx, agent)
+	got := eventsOf(t, s, store.Filter{}, has("wrapup.ended:1001", "agent.answered:1001"))
+	expectSequence(t, got, "wrapup.started:1001", "caller.joined:", "wrapup.ended:1001", "agent.ready:1001",
+		"caller.offered:1001", "agent.answered:1001")
+	_ = second.Hangup(ctx)
+}
+
+func TestWeightedQueueServedFirst(t *testing.T) {
+	s := startAcd(t, "-config", writeConfig(t, agentsYAML))
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	agent := agentPhone(t, ctx, s, "1001", testutil.AnswerMode{After: 100 * time.Millisecond})
+	featureCall(t, ctx, s, agent, "1001", "*521") // pause: Lunch
+	eventsOf(t, s, store.Filter{}, has("agent.paused:1001"))
+
+	support := dial(t, ctx, s) // waits first, weight 0
+	s.waitLog(t, 5*time.Second, "caller joined queue", "queue=support")
+	salesCaller := testutil.NewPhone(t)
+	dlg, err := salesCaller.Invite(ctx, s.sip, "200", salesCaller.SDP(101, media.PCMU))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := salesCaller.Answered(ctx, dlg, nil); err != nil {
+		t.Fatal(err)
+	}
+	s.waitLog(t, 5*time.Second, "caller joined queue", "queue=sales")
+	featureCall(t, ctx, s, agent, "1001", "*53") // ready
+	incoming(t, ctx, agent)
+	l, err := store.Open(filepath.Join(s.data, "acd.db"), slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	eventsOf(t, s, store.Filter{}, has("agent.answered:1001"))
+	evs, _ := l.Events(ctx, store.Filter{Agent: "1001"})
+	var offered []string
+	var paused string
+	for _, e := range evs {
+		if e.Type == "caller.offered" {
+			offered = append(offered, e.Queue)
+		}
+		if e.Type == "agent.paused" {
+			paused = e.Data["reason"]
+		}
+	}
+	if len(offered) == 0 || offered[0] != "sales" {
+		t.Fatalf("offers went to %v; want the weighted queue (sales) first", offered)
+	}
+	if paused != "Lunch" {
+		t.Fatalf("paused with reason %q, want Lunch (*521)", paused)
+	}
+	_ = support.Hangup(ctx)
+	_ = salesCaller.Hangup(ctx)
+}
+
+func TestUnregisteredAgentIsNeverOffered(t *testing.T) {
+	s := startAcd(t, "-config", writeConfig(t, strings.Replace(agentsYAML, "q:   {type: queue, queue: support, timeout: 30s", "q:   {type: queue, queue: support, timeout: 2s", 1)))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	agent := agentPhone(t, ctx, s, "1001", testutil.AnswerMode{After: 100 * time.Millisecond})
+	if code, err := agent.Register(ctx, s.sip, "1001", "secret-1001", 0); err != nil || code != 200 {
+		t.Fatalf("unREGISTER: %d %v", code, err)
+	}
+	eventsOf(t, s, store.Filter{}, has("agent.unregistered:1001"))
+	caller := dial(t, ctx, s)
+	waitBye(t, ctx, caller) // the queue times out after 2 s
+	got := eventsOf(t, s, store.Filter{}, has("caller.timeout:"))
+	for _, e := range got {
+		if strings.HasPrefix(e, "caller.offered") {
+			t.Fatalf("an unregistered agent was offered a call: %v", got)
+		}
+	}
+	expectSequence(t, got, "agent.unregistered:1001", "caller.joined:", "caller.timeout:")
+}
+
+func TestRegisterAuthentication(t *testing.T) {
+	s := startAcd(t, "-config", writeConfig(t, agentsYAML))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	p := testutil.NewPhone(t)
+	for _, tc := range []struct {
+		user, password string
+		want           int
+	}{
+		{"1001", "hunter2-not-it", 401}, // a fresh challenge: same as for an unknown user
+		{"9999", "whatever", 401},
+		{"1001", "secret-1001", 200},
+	} {
+		code, err := p.Register(ctx, s.sip, tc.user, tc.password, 300)
+		if err != nil || code != tc.want {
+			t.Fatalf("REGISTER %s/%s: %d %v; want %d", tc.user, tc.password, code, err, tc.want)
+		}
+	}
+	line := s.waitLog(t, 5*time.Second, "security: SIP authentication failed", "user=1001")
+	if strings.Contains(line, "hunter2") {
+		t.Fatalf("a password reached the log: %s", line)
+	}
+	// Repeated failures from one address are throttled.
+	var last int
+	for i := range 12 {
+		last, _ = p.Register(ctx, s.sip, "1002", fmt.Sprint("guess-", i), 300)
+	}
+	if last != 403 {
+		t.Fatalf("after 12 failures the answer is %d, want 403", last)
+	}
+}

@@ -1,0 +1,83 @@
+package media
+
+import (
+	"github.com/zaf/g711"
+)
+
+// Bridge relays RTP between two sessions (a caller and an agent): each
+// packet one side receives is sent at once to the other with that side's
+// own SSRC, sequence numbers and timestamps, transcoded between PCMU and
+// PCMA when the legs differ, and telephone-events carried across with the
+// receiving side's payload type. While bridged, the pacer sends nothing on
+// either session.
+func Bridge(a, b *Session) {
+	a.setPeer(b)
+	b.setPeer(a)
+}
+
+// Unbridge stops relaying; both sessions go back to playing (silence).
+func Unbridge(a, b *Session) {
+	a.setPeer(nil)
+	b.setPeer(nil)
+}
+
+func (s *Session) setPeer(p *Session) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stopLocked()
+	s.peer, s.relayOffsetSet, s.marker = p, false, true
+}
+
+// relay sends a packet that the peer received, as this session's own.
+func (s *Session) relay(pt uint8, fromCodec Codec, fromDTMF uint8, ts uint32, marker bool, payload []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.sendable || s.peer == nil {
+		return
+	}
+	h := &s.header
+	if !s.relayOffsetSet {
+		// Map the peer's timestamps onto ours once, so that both the
+		// spacing of audio and the shared timestamp of a DTMF event's
+		// packets carry across unchanged.
+		s.relayOffset, s.relayOffsetSet = h.Timestamp-ts, true
+	}
+	out := s.buf[12:]
+	switch {
+	case fromDTMF != 0 && pt == fromDTMF:
+		if s.dtmfPT == 0 || len(payload) < 4 {
+			return
+		}
+		h.PayloadType = s.dtmfPT
+		payload = payload[:4]
+		copy(out, payload)
+	case pt == uint8(fromCodec):
+		if len(payload) > len(out) {
+			return
+		}
+		h.PayloadType = uint8(s.codec)
+		switch {
+		case fromCodec == s.codec:
+			copy(out, payload)
+		case fromCodec == PCMU:
+			for i, v := range payload {
+				out[i] = g711.Ulaw2AlawFrame(v)
+			}
+		default:
+			for i, v := range payload {
+				out[i] = g711.Alaw2UlawFrame(v)
+			}
+		}
+	default:
+		return // comfort noise and anything else we did not negotiate
+	}
+	h.Marker = marker || s.marker
+	s.marker = false
+	h.Timestamp = ts + s.relayOffset
+	n, err := h.MarshalTo(s.buf[:12])
+	if err == nil && n == 12 {
+		_, _ = s.conn.WriteToUDPAddrPort(s.buf[:12+len(payload)], s.remote)
+	}
+	h.SequenceNumber++
+	h.Timestamp += uint32(len(payload))
+}

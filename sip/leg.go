@@ -1,0 +1,181 @@
+package sip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/acdserver/acd/media"
+)
+
+// ErrUnreachable means an agent has no registered phone.
+var ErrUnreachable = errors.New("agent has no registered phone")
+
+// Leg is an outbound call to an agent's phone, answered.
+type Leg struct {
+	Agent   string
+	dlg     *sipgo.DialogClientSession
+	session *media.Session
+	srv     *Server
+	done    chan struct{}
+	endOnce sync.Once
+	byeOnce sync.Once
+}
+
+// Done closes when the leg has ended.
+func (l *Leg) Done() <-chan struct{} { return l.done }
+
+// Hangup ends the leg with a BYE.
+func (l *Leg) Hangup(reason string) {
+	l.byeOnce.Do(func() {
+		select {
+		case <-l.done:
+			return
+		default:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 32*sip.T1)
+		defer cancel()
+		if err := l.dlg.Bye(ctx); err != nil {
+			l.srv.log.Warn("BYE to agent failed", "agent", l.Agent, "error", err)
+		}
+		l.end(reason)
+	})
+}
+
+func (l *Leg) end(why string) {
+	l.endOnce.Do(func() {
+		close(l.done)
+		l.session.Close()
+		l.srv.mu.Lock()
+		delete(l.srv.legs, l.dlg.ID)
+		l.srv.mu.Unlock()
+		_ = l.dlg.Close()
+		l.srv.log.Info("agent leg ended", "agent", l.Agent, "why", why)
+	})
+}
+
+// Caller is how a call is shown on an agent's phone.
+type Caller struct {
+	Number string
+	Name   string
+}
+
+// RingError is an agent's phone refusing or failing a call; Code is the
+// SIP status (486 busy, 603 decline, 408 no answer, 480, 503…).
+type RingError struct{ Code int }
+
+func (e *RingError) Error() string { return fmt.Sprintf("agent phone answered %d", e.Code) }
+
+// Ring calls an agent's registered phone, showing from in the From header,
+// until it answers or ctx ends (which cancels the INVITE). Contacts are
+// tried newest first.
+func (s *Server) Ring(ctx context.Context, agent string, from Caller) (*Leg, error) {
+	contacts := s.registrar.Contacts(agent)
+	if len(contacts) == 0 {
+		return nil, ErrUnreachable
+	}
+	var last error
+	for _, b := range contacts {
+		leg, err := s.ringContact(ctx, agent, b, from)
+		if err == nil || ctx.Err() != nil {
+			return leg, err
+		}
+		last = err
+	}
+	return nil, last
+}
+
+func (s *Server) ringContact(ctx context.Context, agent string, b Binding, from Caller) (*Leg, error) {
+	conn, err := s.cfg.Ports.Listen(s.mediaIP)
+	if err != nil {
+		return nil, err
+	}
+	session := media.NewSession(s.cfg.Pacer, media.SessionConfig{Conn: conn, Advertised: s.cfg.PublicAddress, Timeout: s.cfg.RTPTimeout})
+	offer := media.Answer{Addr: session.LocalAddr(), Codecs: []media.Codec{media.PCMU, media.PCMA}, DTMFType: 101,
+		Direction: media.SendRecv, SessionID: s.sessionID, Version: 1}.Marshal()
+
+	req := sip.NewRequest(sip.INVITE, b.Contact)
+	req.SetBody(offer)
+	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	name := strings.NewReplacer(`"`, "", `\`, "").Replace(from.Name)
+	host := s.dialogs.ContactHDR.Address.Host
+	req.AppendHeader(sip.NewHeader("From", fmt.Sprintf("%q <sip:%s@%s>;tag=%s", name, userPart(from.Number), host, sip.GenerateTagN(10))))
+	req.AppendHeader(sip.NewHeader("To", fmt.Sprintf("<sip:%s@%s>", agent, b.Contact.Host)))
+	req.SetTransport(b.Transport)
+	req.SetDestination(b.Source) // the phone may be behind NAT: answer where it registered from
+
+	dlg, err := s.dialogs.WriteInvite(ctx, req)
+	if err != nil {
+		session.Close()
+		return nil, fmt.Errorf("inviting agent %s: %w", agent, err)
+	}
+	if err := dlg.WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
+		session.Close()
+		if res := dlg.InviteResponse; res != nil && res.IsSuccess() {
+			// The phone answered as we cancelled: acknowledge and hang up.
+			bg, cancel := context.WithTimeout(context.Background(), 32*sip.T1)
+			_ = dlg.Ack(bg)
+			_ = dlg.Bye(bg)
+			cancel()
+		}
+		_ = dlg.Close()
+		var rejected *sipgo.ErrDialogResponse
+		if errors.As(err, &rejected) {
+			return nil, &RingError{Code: rejected.Res.StatusCode}
+		}
+		return nil, err
+	}
+	answer, err := media.ParseSDP(dlg.InviteResponse.Body())
+	if err != nil {
+		_ = dlg.Ack(context.Background())
+		_ = dlg.Bye(context.Background())
+		session.Close()
+		_ = dlg.Close()
+		return nil, fmt.Errorf("agent %s answered without usable SDP: %w", agent, err)
+	}
+	if err := dlg.Ack(ctx); err != nil {
+		session.Close()
+		return nil, err
+	}
+	dir := answer.Direction.Reverse()
+	session.Configure(answer.Addr, answer.Codecs[0], answer.DTMFType, dir == media.SendRecv || dir == media.SendOnly)
+	leg := &Leg{Agent: agent, dlg: dlg, session: session, srv: s, done: make(chan struct{})}
+	s.mu.Lock()
+	s.legs[dlg.ID] = leg
+	s.mu.Unlock()
+	session.Start()
+	return leg, nil
+}
+
+// Bridge connects a caller and an answered agent leg: audio and DTMF are
+// relayed both ways until either hangs up, which hangs up the other.
+func (s *Server) Bridge(c *Call, l *Leg) {
+	media.Bridge(c.session, l.session)
+	go func() {
+		select {
+		case <-c.done:
+			l.Hangup("caller hung up")
+		case <-l.done:
+			media.Unbridge(c.session, l.session)
+		}
+	}()
+}
+
+// userPart keeps what may stand before the @ of a SIP URI.
+func userPart(number string) string {
+	var b strings.Builder
+	for _, r := range number {
+		if r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || strings.ContainsRune("+-_.!~*'()", r) {
+			b.WriteRune(r)
+		}
+	}
+	if b.Len() == 0 {
+		return "anonymous"
+	}
+	return b.String()
+}

@@ -1,0 +1,170 @@
+package sip
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// Registration limits (RFC 3261 §10.3).
+const (
+	minExpires     = 60
+	maxExpires     = 3600
+	defaultExpires = 3600
+)
+
+// Binding is where an agent's phone can be reached.
+type Binding struct {
+	Contact   sip.Uri
+	Source    string // where the REGISTER came from: phones behind NAT are reached there
+	Transport string
+	Expires   time.Time
+	CallID    string
+	CSeq      uint32
+}
+
+// registrar keeps the contacts of authenticated agents.
+type registrar struct {
+	mu       sync.Mutex
+	bindings map[string][]Binding
+	now      func() time.Time
+	changed  func(user string, registered bool)
+}
+
+func newRegistrar(changed func(string, bool)) *registrar {
+	if changed == nil {
+		changed = func(string, bool) {}
+	}
+	return &registrar{bindings: map[string][]Binding{}, now: time.Now, changed: changed}
+}
+
+// Contacts returns the live bindings of user, newest first.
+func (r *registrar) Contacts(user string) []Binding {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.expireLocked(user)
+	out := append([]Binding(nil), r.bindings[user]...)
+	sort.Slice(out, func(i, j int) bool { return out[i].Expires.After(out[j].Expires) })
+	return out
+}
+
+// Registered reports whether user has a live binding.
+func (r *registrar) Registered(user string) bool { return len(r.Contacts(user)) > 0 }
+
+func (r *registrar) expireLocked(user string) {
+	now := r.now()
+	live := r.bindings[user][:0]
+	for _, b := range r.bindings[user] {
+		if b.Expires.After(now) {
+			live = append(live, b)
+		}
+	}
+	if len(live) == 0 {
+		delete(r.bindings, user)
+		return
+	}
+	r.bindings[user] = live
+}
+
+// sweep drops expired bindings and reports agents who became unreachable.
+func (r *registrar) sweep() {
+	r.mu.Lock()
+	var gone []string
+	for user := range r.bindings {
+		r.expireLocked(user)
+		if _, ok := r.bindings[user]; !ok {
+			gone = append(gone, user)
+		}
+	}
+	r.mu.Unlock()
+	for _, u := range gone {
+		r.changed(u, false)
+	}
+}
+
+// register applies an authenticated REGISTER and answers it.
+func (r *registrar) register(user string, req *sip.Request, tx sip.ServerTransaction) {
+	if to := req.To(); to == nil || to.Address.User != user {
+		respond(tx, req, 403, "Forbidden") // one may register only oneself
+		return
+	}
+	expires := defaultExpires
+	if h := req.GetHeader("Expires"); h != nil {
+		if v, err := strconv.Atoi(strings.TrimSpace(h.Value())); err == nil {
+			expires = v
+		}
+	}
+	contacts := req.GetHeaders("Contact")
+	r.mu.Lock()
+	before := len(r.bindings[user]) > 0
+	r.expireLocked(user)
+	for _, h := range contacts {
+		value := strings.TrimSpace(h.Value())
+		if value == "*" {
+			if expires != 0 || len(contacts) != 1 {
+				r.mu.Unlock()
+				respond(tx, req, 400, "Bad Request")
+				return
+			}
+			delete(r.bindings, user)
+			continue
+		}
+		var c sip.ContactHeader
+		c.Params = sip.NewParams()
+		if _, err := sip.ParseAddressValue(value, &c.Address, &c.Params); err != nil {
+			r.mu.Unlock()
+			respond(tx, req, 400, "Bad Contact")
+			return
+		}
+		exp := expires
+		if v, ok := c.Params.Get("expires"); ok {
+			if n, err := strconv.Atoi(v); err == nil {
+				exp = n
+			}
+		}
+		if exp > 0 && exp < minExpires {
+			r.mu.Unlock()
+			respond(tx, req, 423, "Interval Too Brief", sip.NewHeader("Min-Expires", strconv.Itoa(minExpires)))
+			return
+		}
+		exp = min(exp, maxExpires)
+		list := r.bindings[user][:0]
+		for _, b := range r.bindings[user] {
+			if b.Contact.String() != c.Address.String() {
+				list = append(list, b)
+			}
+		}
+		if exp > 0 {
+			list = append(list, Binding{Contact: c.Address, Source: req.Source(), Transport: req.Transport(),
+				Expires: r.now().Add(time.Duration(exp) * time.Second), CallID: req.CallID().Value(), CSeq: req.CSeq().SeqNo})
+		}
+		if len(list) == 0 {
+			delete(r.bindings, user)
+		} else {
+			r.bindings[user] = list
+		}
+	}
+	after := len(r.bindings[user]) > 0
+	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
+	for _, b := range r.bindings[user] {
+		left := int(b.Expires.Sub(r.now()).Round(time.Second) / time.Second)
+		res.AppendHeader(sip.NewHeader("Contact", fmt.Sprintf("<%s>;expires=%d", b.Contact.String(), left)))
+	}
+	r.mu.Unlock()
+	_ = tx.Respond(res)
+	if before != after {
+		r.changed(user, after)
+	}
+}
+
+// sourceOf parses a binding's source address.
+func (b Binding) sourceOf() netip.AddrPort {
+	ap, _ := netip.ParseAddrPort(b.Source)
+	return ap
+}
