@@ -36,8 +36,8 @@ type Config struct {
 	PauseReasons []string `yaml:"pause_reasons"`
 	// AllowUnassignedLogin lets agents log in to queues they are not
 	// assigned to (R-ROLE-4).
-	AllowUnassignedLogin bool `yaml:"allow_unassigned_login"`
-	SIPRealm  string               `yaml:"sip_realm"`
+	AllowUnassignedLogin bool   `yaml:"allow_unassigned_login"`
+	SIPRealm             string `yaml:"sip_realm"`
 	// MaxSteps ends a call that passes through this many dial-plan nodes
 	// without waiting on the caller: a loop in the plan.
 	MaxSteps int `yaml:"max_steps"`
