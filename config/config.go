@@ -38,6 +38,10 @@ type Config struct {
 	// assigned to (R-ROLE-4).
 	AllowUnassignedLogin bool   `yaml:"allow_unassigned_login"`
 	SIPRealm             string `yaml:"sip_realm"`
+	// SIPAuthAlgorithms are the digest algorithms challenged, in order of
+	// preference: phones use the first they support (RFC 8760). Some
+	// phones read only the first challenge; list MD5 first for them.
+	SIPAuthAlgorithms []string `yaml:"sip_auth_algorithms"`
 	// MaxSteps ends a call that passes through this many dial-plan nodes
 	// without waiting on the caller: a loop in the plan.
 	MaxSteps int `yaml:"max_steps"`
@@ -197,6 +201,9 @@ func (c *Config) applyDefaults() {
 	if c.SIPRealm == "" {
 		c.SIPRealm = "acd.local"
 	}
+	if len(c.SIPAuthAlgorithms) == 0 {
+		c.SIPAuthAlgorithms = []string{"SHA-256", "MD5"}
+	}
 	if c.MaxSteps == 0 {
 		c.MaxSteps = 100
 	}
@@ -309,6 +316,11 @@ func (c *Config) validate(errs *Errors) {
 		}
 		if len(problems) == 0 {
 			sc.compiled = compiled
+		}
+	}
+	for _, alg := range c.SIPAuthAlgorithms {
+		if alg != "SHA-256" && alg != "MD5" {
+			errs.Add(f, 1, "sip_auth_algorithms: %q: want SHA-256 or MD5", alg)
 		}
 	}
 	seenReason := map[string]bool{}

@@ -35,6 +35,7 @@ const (
 // answer, so that user names cannot be discovered.
 type authenticator struct {
 	realm   string
+	algs    []string
 	secrets Secrets
 	key     [32]byte
 	log     *slog.Logger
@@ -45,8 +46,11 @@ type authenticator struct {
 	blocked  map[netip.Addr]time.Time
 }
 
-func newAuthenticator(realm string, secrets Secrets, log *slog.Logger) *authenticator {
-	a := &authenticator{realm: realm, secrets: secrets, log: log, now: time.Now,
+func newAuthenticator(realm string, algs []string, secrets Secrets, log *slog.Logger) *authenticator {
+	if len(algs) == 0 {
+		algs = []string{"SHA-256", "MD5"}
+	}
+	a := &authenticator{realm: realm, algs: algs, secrets: secrets, log: log, now: time.Now,
 		failures: map[netip.Addr][]time.Time{}, blocked: map[netip.Addr]time.Time{}}
 	_, _ = rand.Read(a.key[:])
 	return a
@@ -78,12 +82,12 @@ func (a *authenticator) nonceState(n string) int {
 	return 1
 }
 
-// challenges builds WWW-Authenticate headers: SHA-256 first, then MD5 for
-// phones that know nothing better (RFC 8760 §2.4).
+// challenges builds one WWW-Authenticate header per algorithm, in order
+// of preference (RFC 8760 §2.4).
 func (a *authenticator) challenges(stale bool) []sip.Header {
 	nonce := a.nonce()
 	var out []sip.Header
-	for _, alg := range []string{"SHA-256", "MD5"} {
+	for _, alg := range a.algs {
 		c := digest.Challenge{Realm: a.realm, Nonce: nonce, Algorithm: alg, QOP: []string{"auth"}, Stale: stale}
 		out = append(out, sip.NewHeader("WWW-Authenticate", c.String()))
 	}
@@ -122,7 +126,7 @@ func (a *authenticator) check(req *sip.Request) (verdict, string, bool) {
 	case 2:
 		return challenge, "", true // stale: the phone retries with a new nonce
 	}
-	if creds.Realm != a.realm || (creds.QOP != "" && creds.QOP != "auth") {
+	if creds.Realm != a.realm || (creds.QOP != "" && creds.QOP != "auth") || !a.offered(creds.Algorithm) {
 		a.fail(req, src, creds.Username, "wrong realm or qop")
 		return rejected, "", false
 	}
@@ -199,4 +203,18 @@ func sourceAddr(req *sip.Request) netip.Addr {
 		return netip.Addr{}
 	}
 	return ap.Addr().Unmap()
+}
+
+// offered reports whether the algorithm is one we challenge with; an
+// absent algorithm means MD5 (RFC 3261).
+func (a *authenticator) offered(alg string) bool {
+	if alg == "" {
+		alg = "MD5"
+	}
+	for _, x := range a.algs {
+		if strings.EqualFold(x, alg) {
+			return true
+		}
+	}
+	return false
 }

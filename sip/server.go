@@ -53,6 +53,8 @@ type Config struct {
 	// to feature codes). Without Secrets, REGISTER gets 405.
 	Realm   string
 	Secrets Secrets
+	// AuthAlgorithms are the digest algorithms offered, preferred first.
+	AuthAlgorithms []string
 	// Registered is told when an agent's phone becomes reachable or not.
 	Registered func(agent string, reachable bool)
 }
@@ -145,7 +147,7 @@ func NewServer(cfg Config, udp *net.UDPConn) (*Server, error) {
 	s.srv.OnNoRoute(s.onNoRoute)
 	s.registrar = newRegistrar(cfg.Registered)
 	if cfg.Secrets != nil {
-		s.auth = newAuthenticator(cfg.Realm, cfg.Secrets, cfg.Log)
+		s.auth = newAuthenticator(cfg.Realm, cfg.AuthAlgorithms, cfg.Secrets, cfg.Log)
 		s.srv.OnRegister(s.onRegister)
 	}
 	return s, nil

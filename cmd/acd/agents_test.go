@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -383,5 +385,44 @@ func TestRegisterAuthentication(t *testing.T) {
 	}
 	if last != 403 {
 		t.Fatalf("after 12 failures the answer is %d, want 403", last)
+	}
+}
+
+// TestSIPpAgentAnswers: a SIPp phone registers with digest, logs in with
+// *50, and answers a queued caller as a SIPp UAS.
+func TestSIPpAgentAnswers(t *testing.T) {
+	sipp := requireSIPp(t)
+	// SIPp answers only the first challenge, and only MD5.
+	s := startAcd(t, "-config", writeConfig(t, "sip_auth_algorithms: [MD5, SHA-256]\n"+agentsYAML))
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	dir := t.TempDir()
+	creds := filepath.Join(dir, "agent.csv")
+	if err := os.WriteFile(creds, []byte("SEQUENTIAL\n1001;\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	port := freeUDPPort(t)
+	login := exec.CommandContext(ctx, sipp, "-sf", "../../bench/sipp/agent_login.xml", "-inf", creds, "-au", "1001", "-ap", "secret-1001",
+		"-i", "127.0.0.1", "-p", port, "-mp", freeUDPPort(t), "-m", "1", "-timeout", "20s", "-timeout_error", "-nostdin", s.sip)
+	if out, err := login.CombinedOutput(); err != nil {
+		t.Fatalf("SIPp agent login: %v\n%s", err, lastLines(string(out), 20))
+	}
+	answer := exec.CommandContext(ctx, sipp, "-sf", "../../bench/sipp/agent_answer.xml",
+		"-i", "127.0.0.1", "-p", port, "-mp", freeUDPPort(t), "-m", "1", "-timeout", "30s", "-timeout_error", "-nostdin", "-rtp_echo")
+	var out strings.Builder
+	answer.Stdout, answer.Stderr = &out, &out
+	if err := answer.Start(); err != nil {
+		t.Fatal(err)
+	}
+	caller := dial(t, ctx, s)
+	eventsOf(t, s, store.Filter{}, has("agent.answered:1001"))
+	// SIPp echoes RTP: the caller hears its own tone back through the bridge.
+	caller.SendTone(ctx, media.PCMU)
+	speechGrows(t, ctx, caller, "the caller (SIPp echo)")
+	if err := caller.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := answer.Wait(); err != nil {
+		t.Fatalf("SIPp agent: %v\n%s", err, lastLines(out.String(), 20))
 	}
 }

@@ -204,6 +204,7 @@ func runServer(ctx context.Context, prog *program, stderr io.Writer) error {
 		Log:            log,
 		Realm:          cfg.SIPRealm,
 		Secrets:        secrets(cfg),
+		AuthAlgorithms: cfg.SIPAuthAlgorithms,
 		Registered: func(agent string, reachable bool) {
 			center.PhoneChanged(agent, reachable)
 		},
