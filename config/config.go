@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -207,6 +208,7 @@ func (c *Config) applyDefaults() {
 	if c.MaxSteps == 0 {
 		c.MaxSteps = 100
 	}
+	c.assignExtensions()
 	for _, q := range c.Queues {
 		if q.Type == "" {
 			q.Type = "standard"
@@ -370,4 +372,47 @@ func CheckPauseReason(name string) error {
 		}
 	}
 	return nil
+}
+
+// firstQueueExtension is where automatic queue extensions start.
+const firstQueueExtension = 600
+
+// assignExtensions gives each queue without an extension the next free
+// one from 600 up, in queue-name order (R-Q-1), skipping extensions that
+// numbers, agents or other queues already use.
+func (c *Config) assignExtensions() {
+	used := map[string]bool{}
+	for n := range c.Numbers {
+		used[n] = true
+	}
+	for id := range c.Agents {
+		used[id] = true
+	}
+	var names []string
+	for name, q := range c.Queues {
+		if q.Extension != "" {
+			used[q.Extension] = true
+		} else {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	next := firstQueueExtension
+	for _, name := range names {
+		for used[strconv.Itoa(next)] {
+			next++
+		}
+		c.Queues[name].Extension = strconv.Itoa(next)
+		used[c.Queues[name].Extension] = true
+	}
+}
+
+// NextQueueExtension proposes the extension a new queue would get.
+func (c *Config) NextQueueExtension() string {
+	probe := &Config{Numbers: c.Numbers, Agents: c.Agents, Queues: map[string]*Queue{"\x00new": {}}}
+	for k, v := range c.Queues {
+		probe.Queues[k] = v
+	}
+	probe.assignExtensions()
+	return probe.Queues["\x00new"].Extension
 }

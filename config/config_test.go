@@ -73,3 +73,16 @@ func TestParseDuration(t *testing.T) {
 		}
 	}
 }
+
+func TestQueueExtensionsProposed(t *testing.T) {
+	c, err := Parse("t.yaml", []byte("numbers: {\"600\": main}\ndialplans: {main: {entry: a, nodes: {a: {type: hangup}}}}\nqueues:\n  b: {}\n  a: {}\n  c: {extension: \"601\"}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Queues["a"].Extension != "602" || c.Queues["b"].Extension != "603" {
+		t.Fatalf("extensions a=%s b=%s; want 602 and 603 (600 is a number, 601 taken)", c.Queues["a"].Extension, c.Queues["b"].Extension)
+	}
+	if next := c.NextQueueExtension(); next != "604" {
+		t.Fatalf("next proposed extension %s, want 604", next)
+	}
+}

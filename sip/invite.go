@@ -146,7 +146,16 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	codec := c.codec
 	c.mu.Unlock()
 	log.Info("call answered", "number", number, "caller", c.caller, "codec", codec.String())
-	s.wg.Add(1)
+	s.mu.Lock()
+	closing := s.closing
+	if !closing {
+		s.wg.Add(1) // under s.mu: never concurrent with Serve's final Wait
+	}
+	s.mu.Unlock()
+	if closing {
+		c.Hangup("server shutting down")
+		return
+	}
 	go func() {
 		defer s.wg.Done()
 		defer c.Hangup("call handler returned")

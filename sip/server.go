@@ -75,11 +75,12 @@ type Server struct {
 	auth      *authenticator
 	registrar *registrar
 
-	mu    sync.Mutex
-	calls map[string]*Call // inbound, by dialog id
-	legs  map[string]*Leg  // outbound to agents, by dialog id
-	wg    sync.WaitGroup
-	ctx   context.Context
+	mu      sync.Mutex
+	closing bool             // set once Serve is shutting down: no new call handlers
+	calls   map[string]*Call // inbound, by dialog id
+	legs    map[string]*Leg  // outbound to agents, by dialog id
+	wg      sync.WaitGroup
+	ctx     context.Context
 }
 
 // NewServer prepares a server on a bound UDP socket (and, optionally, a TCP
@@ -178,6 +179,9 @@ wait:
 			break wait
 		}
 	}
+	s.mu.Lock()
+	s.closing = true
+	s.mu.Unlock()
 	// Hang up every call at once: a BYE to a peer that has gone away takes
 	// 32 s to time out, and shutdown must not take that per call.
 	for _, c := range s.activeCalls() {
