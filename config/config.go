@@ -14,6 +14,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/acdserver/acd/numbering"
 	"github.com/acdserver/acd/schedule"
 )
 
@@ -33,6 +34,8 @@ type Config struct {
 	Dialplans map[string]*Dialplan `yaml:"dialplans"`
 	Agents    map[string]*Agent    `yaml:"agents"`
 	Schedules map[string]*Schedule `yaml:"schedules"`
+	Trunks    map[string]*Trunk    `yaml:"trunks"`
+	Numbering Numbering            `yaml:"numbering"`
 	// PauseReasons are the reasons agents give when they pause (R-GEN-3).
 	PauseReasons []string `yaml:"pause_reasons"`
 	// AllowUnassignedLogin lets agents log in to queues they are not
@@ -89,18 +92,60 @@ func (r *Ref) UnmarshalYAML(n *yaml.Node) error {
 
 // Queue is a call queue.
 type Queue struct {
-	Name          string   `yaml:"name"`
-	Extension     string   `yaml:"extension"`
-	Type          string   `yaml:"type"`
-	Strategy      string   `yaml:"strategy"`
-	RingTimeout   Duration `yaml:"ring_timeout"`
-	MaxNoAnswer   int      `yaml:"max_no_answer"`
-	WrapUp        Duration `yaml:"wrap_up"`
-	EndWrapUp     bool     `yaml:"end_wrap_up"`
-	Weight        int      `yaml:"weight"`
-	HoldMusic     string   `yaml:"hold_music"`
-	AnnounceEvery Duration `yaml:"announce_every"`
+	Name          string    `yaml:"name"`
+	Extension     string    `yaml:"extension"`
+	Type          string    `yaml:"type"`
+	Strategy      string    `yaml:"strategy"`
+	RingTimeout   Duration  `yaml:"ring_timeout"`
+	MaxNoAnswer   int       `yaml:"max_no_answer"`
+	WrapUp        Duration  `yaml:"wrap_up"`
+	EndWrapUp     bool      `yaml:"end_wrap_up"`
+	Weight        int       `yaml:"weight"`
+	HoldMusic     string    `yaml:"hold_music"`
+	AnnounceEvery Duration  `yaml:"announce_every"`
+	Callback      *Callback `yaml:"callback"`
 	Line          Line
+}
+
+// Callback is a queue's callback setting (R-CB-1..6).
+type Callback struct {
+	Enabled bool `yaml:"enabled"`
+	// Threshold: callback is offered when the queue's average wait over
+	// the last 15 minutes exceeds it.
+	Threshold          Duration `yaml:"threshold"`
+	CallerID           string   `yaml:"caller_id"`
+	Trunk              string   `yaml:"trunk"`
+	AllowedNumberTypes []string `yaml:"allowed_number_types"`
+	Attempts           int      `yaml:"attempts"`
+	RetryAfter         Duration `yaml:"retry_after"`
+	Line               Line
+}
+
+// Trunk is a SIP gateway the server dials out through.
+type Trunk struct {
+	Address     string   `yaml:"address"`
+	Username    string   `yaml:"username"`
+	Password    string   `yaml:"password"`
+	InboundFrom []string `yaml:"inbound_from"`
+	Line        Line
+}
+
+// Numbering holds the dialling rules used to classify numbers.
+type Numbering struct {
+	CountryCode         string   `yaml:"country_code"`
+	NationalPrefix      string   `yaml:"national_prefix"`
+	InternationalPrefix string   `yaml:"international_prefix"`
+	NationalLength      int      `yaml:"national_length"`
+	Emergency           []string `yaml:"emergency"`
+	TollFree            []string `yaml:"toll_free"`
+	Premium             []string `yaml:"premium"`
+	LocalAreaCodes      []string `yaml:"local_area_codes"`
+}
+
+// Plan returns the dialling rules as a numbering.Plan.
+func (n Numbering) Plan() *numbering.Plan {
+	return &numbering.Plan{CountryCode: n.CountryCode, NationalPrefix: n.NationalPrefix, InternationalPrefix: n.InternationalPrefix,
+		NationalLength: n.NationalLength, Emergency: n.Emergency, TollFree: n.TollFree, Premium: n.Premium, LocalAreaCodes: n.LocalAreaCodes}
 }
 
 // Dialplan is a graph of nodes; the dialplan package compiles the nodes,
@@ -209,7 +254,31 @@ func (c *Config) applyDefaults() {
 		c.MaxSteps = 100
 	}
 	c.assignExtensions()
+	n := &c.Numbering
+	if n.CountryCode == "" {
+		n.CountryCode, n.NationalPrefix, n.InternationalPrefix, n.NationalLength = "1", "1", "011", 10
+		if n.Emergency == nil {
+			n.Emergency = []string{"911", "933"}
+		}
+		if n.TollFree == nil {
+			n.TollFree = []string{"800", "833", "844", "855", "866", "877", "888"}
+		}
+		if n.Premium == nil {
+			n.Premium = []string{"900", "976"}
+		}
+	}
 	for _, q := range c.Queues {
+		if cb := q.Callback; cb != nil {
+			if cb.Attempts == 0 {
+				cb.Attempts = 3
+			}
+			if cb.RetryAfter == 0 {
+				cb.RetryAfter = Duration(2 * time.Minute)
+			}
+			if cb.AllowedNumberTypes == nil {
+				cb.AllowedNumberTypes = []string{"local", "national", "toll_free"}
+			}
+		}
 		if q.Type == "" {
 			q.Type = "standard"
 		}
@@ -291,6 +360,30 @@ func (c *Config) validate(errs *Errors) {
 		if !strategies[q.Strategy] {
 			errs.Add(f, int(q.Line), "queue %q: strategy %q: want longest-idle, round-robin, ring-all, fewest-calls, linear or random", name, q.Strategy)
 		}
+		if cb := q.Callback; cb != nil && cb.Enabled {
+			line := int(cb.Line)
+			if cb.Threshold == 0 {
+				errs.Add(f, line, "queue %q: callback.threshold is missing: the average wait (like 2m) above which callback is offered", name)
+			}
+			if _, ok := c.Trunks[cb.Trunk]; !ok {
+				errs.Add(f, line, "queue %q: callback.trunk %q does not exist in trunks", name, cb.Trunk)
+			}
+			if cb.CallerID == "" {
+				errs.Add(f, line, "queue %q: callback.caller_id is missing: the number customers see", name)
+			}
+			if cb.Attempts < 1 {
+				errs.Add(f, line, "queue %q: callback.attempts must be at least 1", name)
+			}
+			for _, t := range cb.AllowedNumberTypes {
+				switch numbering.Type(t) {
+				case numbering.Local, numbering.National, numbering.TollFree, numbering.Premium, numbering.International:
+				case numbering.Emergency:
+					errs.Add(f, line, "queue %q: callback.allowed_number_types: emergency numbers are never called back", name)
+				default:
+					errs.Add(f, line, "queue %q: callback.allowed_number_types: %q: want local, national, toll_free, premium or international", name, t)
+				}
+			}
+		}
 		if q.MaxNoAnswer < 0 {
 			errs.Add(f, int(q.Line), "queue %q: max_no_answer must not be negative", name)
 		}
@@ -318,6 +411,16 @@ func (c *Config) validate(errs *Errors) {
 		}
 		if len(problems) == 0 {
 			sc.compiled = compiled
+		}
+	}
+	for name, t := range c.Trunks {
+		if _, err := netip.ParseAddrPort(t.Address); err != nil {
+			errs.Add(f, int(t.Line), "trunk %q: address %q: want IP:PORT", name, t.Address)
+		}
+		for _, cidr := range t.InboundFrom {
+			if _, err := netip.ParsePrefix(cidr); err != nil {
+				errs.Add(f, int(t.Line), "trunk %q: inbound_from %q: want a prefix like 192.0.2.0/24", name, cidr)
+			}
 		}
 	}
 	for _, alg := range c.SIPAuthAlgorithms {

@@ -73,6 +73,8 @@ func (q *queueNode) Run(ctx context.Context, s *State) (string, error) {
 		return "", ErrHungUp
 	case acd.Answered:
 		return "", nil // the agent's call has ended: so does the caller's
+	case acd.CalledBack:
+		return "", nil // told they will be called back: the call ends
 	}
 	return q.onTimeout, nil
 }

@@ -81,7 +81,7 @@ func (s *Server) Ring(ctx context.Context, agent string, from Caller) (*Leg, err
 	}
 	var last error
 	for _, b := range contacts {
-		leg, err := s.ringContact(ctx, agent, b, from)
+		leg, err := s.invite(ctx, agent, b.Contact, b.Source, b.Transport, from, "", "", fmt.Sprintf("<sip:%s@%s>", agent, b.Contact.Host))
 		if err == nil || ctx.Err() != nil {
 			return leg, err
 		}
@@ -90,7 +90,23 @@ func (s *Server) Ring(ctx context.Context, agent string, from Caller) (*Leg, err
 	return nil, last
 }
 
-func (s *Server) ringContact(ctx context.Context, agent string, b Binding, from Caller) (*Leg, error) {
+// Trunk is a SIP gateway to dial out through.
+type Trunk struct {
+	Address            string // IP:PORT
+	Username, Password string // digest credentials, when the gateway asks
+}
+
+// Dial calls number through a trunk, presenting callerID, until it answers
+// or ctx ends. The caller decides what may be dialled; this only dials.
+func (s *Server) Dial(ctx context.Context, t Trunk, number, callerID string) (*Leg, error) {
+	var uri sip.Uri
+	if err := sip.ParseUri(fmt.Sprintf("sip:%s@%s", userPart(number), t.Address), &uri); err != nil {
+		return nil, fmt.Errorf("dialling %s: %w", number, err)
+	}
+	return s.invite(ctx, number, uri, t.Address, "UDP", Caller{Number: callerID}, t.Username, t.Password, fmt.Sprintf("<%s>", uri.String()))
+}
+
+func (s *Server) invite(ctx context.Context, agent string, target sip.Uri, dest, transport string, from Caller, user, password, to string) (*Leg, error) {
 	conn, err := s.cfg.Ports.Listen(s.mediaIP)
 	if err != nil {
 		return nil, err
@@ -99,22 +115,22 @@ func (s *Server) ringContact(ctx context.Context, agent string, b Binding, from 
 	offer := media.Answer{Addr: session.LocalAddr(), Codecs: []media.Codec{media.PCMU, media.PCMA}, DTMFType: 101,
 		Direction: media.SendRecv, SessionID: s.sessionID, Version: 1}.Marshal()
 
-	req := sip.NewRequest(sip.INVITE, b.Contact)
+	req := sip.NewRequest(sip.INVITE, target)
 	req.SetBody(offer)
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	name := strings.NewReplacer(`"`, "", `\`, "").Replace(from.Name)
 	host := s.dialogs.ContactHDR.Address.Host
 	req.AppendHeader(sip.NewHeader("From", fmt.Sprintf("%q <sip:%s@%s>;tag=%s", name, userPart(from.Number), host, sip.GenerateTagN(10))))
-	req.AppendHeader(sip.NewHeader("To", fmt.Sprintf("<sip:%s@%s>", agent, b.Contact.Host)))
-	req.SetTransport(b.Transport)
-	req.SetDestination(b.Source) // the phone may be behind NAT: answer where it registered from
+	req.AppendHeader(sip.NewHeader("To", to))
+	req.SetTransport(transport)
+	req.SetDestination(dest) // a phone behind NAT is reached where it registered from
 
 	dlg, err := s.dialogs.WriteInvite(ctx, req)
 	if err != nil {
 		session.Close()
 		return nil, fmt.Errorf("inviting agent %s: %w", agent, err)
 	}
-	if err := dlg.WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
+	if err := dlg.WaitAnswer(ctx, sipgo.AnswerOptions{Username: user, Password: password}); err != nil {
 		session.Close()
 		if res := dlg.InviteResponse; res != nil && res.IsSuccess() {
 			// The phone answered as we cancelled: acknowledge and hang up.
@@ -150,6 +166,20 @@ func (s *Server) ringContact(ctx context.Context, agent string, b Binding, from 
 	s.mu.Unlock()
 	session.Start()
 	return leg, nil
+}
+
+// BridgeLegs connects two answered outbound legs (an agent and a customer
+// called back) until either hangs up.
+func (s *Server) BridgeLegs(a, b *Leg) {
+	media.Bridge(a.session, b.session)
+	go func() {
+		select {
+		case <-a.done:
+			b.Hangup("the other side hung up")
+		case <-b.done:
+			a.Hangup("the other side hung up")
+		}
+	}()
 }
 
 // Bridge connects a caller and an answered agent leg: audio and DTMF are

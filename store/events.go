@@ -125,21 +125,26 @@ func (l *Log) write() {
 			batch = append(batch, e)
 		case ack = <-l.flushes:
 		}
-		// Take whatever else is already waiting, then commit it together.
-	drain:
-		for len(batch) < cap(batch) {
-			select {
-			case e, ok := <-l.pending:
-				if !ok {
+		// Take whatever else is already waiting and commit it in batches;
+		// a flush waits until nothing appended before it is left.
+		for more := true; more; {
+			more = false
+		drain:
+			for len(batch) < cap(batch) {
+				select {
+				case e, ok := <-l.pending:
+					if !ok {
+						break drain
+					}
+					batch = append(batch, e)
+				default:
 					break drain
 				}
-				batch = append(batch, e)
-			default:
-				break drain
 			}
+			more = len(batch) == cap(batch)
+			l.commit(batch)
+			batch = batch[:0]
 		}
-		l.commit(batch)
-		batch = batch[:0]
 		if ack != nil {
 			close(ack)
 		}

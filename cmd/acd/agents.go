@@ -11,19 +11,39 @@ import (
 	"github.com/acdserver/acd/sip"
 )
 
-// phones lets the distributor reach agents' phones through the SIP server.
-type phones struct{ srv *sip.Server }
+// phones lets the distributor reach agents' phones and trunks through the
+// SIP server.
+type phones struct {
+	srv    *sip.Server
+	trunks map[string]*config.Trunk
+}
 
-func (p phones) Ring(ctx context.Context, agent string, c acd.Caller) (acd.Leg, error) {
-	call, ok := c.(*sip.Call)
-	if !ok {
-		return nil, errors.New("not a SIP call")
-	}
-	leg, err := p.srv.Ring(ctx, agent, sip.Caller{Number: call.Caller(), Name: call.CallerName()})
+func (p phones) Ring(ctx context.Context, agent string, show acd.Party) (acd.Leg, error) {
+	leg, err := p.srv.Ring(ctx, agent, sip.Caller{Number: show.Number, Name: show.Name})
 	if err != nil {
 		return nil, err
 	}
 	return leg, nil
+}
+
+func (p phones) Dial(ctx context.Context, trunk, number, callerID string) (acd.Leg, error) {
+	t, ok := p.trunks[trunk]
+	if !ok {
+		return nil, errors.New("no trunk " + trunk)
+	}
+	leg, err := p.srv.Dial(ctx, sip.Trunk{Address: t.Address, Username: t.Username, Password: t.Password}, number, callerID)
+	if err != nil {
+		return nil, err
+	}
+	return leg, nil
+}
+
+func (p phones) BridgeLegs(a, b acd.Leg) {
+	x, ok1 := a.(*sip.Leg)
+	y, ok2 := b.(*sip.Leg)
+	if ok1 && ok2 {
+		p.srv.BridgeLegs(x, y)
+	}
 }
 
 func (p phones) Bridge(c acd.Caller, l acd.Leg) {

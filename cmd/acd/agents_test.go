@@ -81,8 +81,11 @@ func eventsOf(t *testing.T, s *server, f store.Filter, done func([]string) bool)
 		for _, e := range evs {
 			out = append(out, e.Type+":"+e.Agent)
 		}
-		if done(out) || time.Now().After(deadline) {
+		if done(out) {
 			return out
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the event log never reached the expected state; it holds %v", out)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -33,6 +33,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return serve(ctx, args, stdout, stderr)
 	case "check":
 		return check(args, stdout, stderr)
+	case "queue":
+		return queueShow(ctx, args, stdout, stderr)
 	case "simulate":
 		return simulate(ctx, args, stdout, stderr)
 	case "version":
@@ -52,6 +54,7 @@ func usage(w io.Writer) {
   acd [serve] [-config FILE] [-sip ADDR] [-http ADDR] [-data DIR] [-rtp-ports LOW-HIGH] [-log-level LEVEL]
   acd check -config FILE
   acd simulate [-config FILE] -number N [-digits KEYS] [-at 2026-11-24T10:00]
+  acd queue show QUEUE [-config FILE] [-data DIR]
   acd version
 `)
 }

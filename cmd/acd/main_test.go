@@ -49,6 +49,11 @@ var started = regexp.MustCompile(`msg="acd started".* sip=(\S+) http=(\S+)`)
 func startAcd(t *testing.T, args ...string) *server {
 	t.Helper()
 	data := t.TempDir()
+	for i, a := range args {
+		if a == "-data" && i+1 < len(args) {
+			data = args[i+1] // the last -data wins, as for the flag package
+		}
+	}
 	args = append([]string{"serve", "-sip", "127.0.0.1:0", "-http", "127.0.0.1:0", "-data", data, "-rtp-ports", "40000-40999"}, args...)
 	cmd := exec.Command(acdBinary, args...)
 	stderr, err := cmd.StderrPipe()
@@ -89,12 +94,14 @@ func startAcd(t *testing.T, args ...string) *server {
 func (s *server) waitLog(t *testing.T, d time.Duration, parts ...string) string {
 	t.Helper()
 	timeout := time.After(d)
+	var seen []string
 	for {
 		select {
 		case line, ok := <-s.log:
 			if !ok {
 				t.Fatalf("acd exited before logging %q", parts)
 			}
+			seen = append(seen, line)
 			all := true
 			for _, p := range parts {
 				all = all && strings.Contains(line, p)
@@ -103,7 +110,7 @@ func (s *server) waitLog(t *testing.T, d time.Duration, parts ...string) string 
 				return line
 			}
 		case <-timeout:
-			t.Fatalf("no log line with %q in %v", parts, d)
+			t.Fatalf("no log line with %q in %v; lines seen meanwhile:\n%s", parts, d, lastLines(strings.Join(seen, "\n"), 20))
 		}
 	}
 }

@@ -239,7 +239,20 @@ func runServer(ctx context.Context, prog *program, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	center = acd.NewCenter(cfg, phones{srv}, prog.sounds, events, log)
+	callbacks, err := store.OpenCallbacks(events)
+	if err != nil {
+		return err
+	}
+	center = acd.NewCenter(cfg, phones{srv: srv, trunks: cfg.Trunks}, prog.sounds, events, callbacks, log)
+	events.Append(store.Event{Type: "server.started", Data: map[string]string{"version": version, "config_version": prog.plan.Version}})
+	recent, err := events.Events(ctx, store.Filter{Since: time.Now().Add(-acd.WaitWindow)})
+	if err != nil {
+		return err
+	}
+	center.RestoreWindow(recent)
+	if err := center.LoadCallbacks(ctx); err != nil {
+		return fmt.Errorf("loading callback requests: %w", err)
+	}
 
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)

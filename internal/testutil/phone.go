@@ -32,6 +32,8 @@ type Phone struct {
 	sipConn *net.UDPConn
 	RTP     *net.UDPConn
 	Byes    chan struct{} // one value per BYE received from the server
+	// From is the caller number this phone presents.
+	From string
 
 	agent agentSide
 
@@ -71,7 +73,7 @@ func NewPhone(t testing.TB) *Phone {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &Phone{t: t, ua: ua, sipConn: sipConn, RTP: rtpConn, Byes: make(chan struct{}, 4),
+	p := &Phone{t: t, ua: ua, sipConn: sipConn, RTP: rtpConn, Byes: make(chan struct{}, 4), From: "+14155550123",
 		stats: RTPStats{ByPT: map[uint8]int{}, SSRCs: map[uint32]bool{}}}
 	p.srv, _ = sipgo.NewServer(ua, sipgo.WithServerLogger(quiet))
 	p.client, _ = sipgo.NewClient(ua, sipgo.WithClientLogger(quiet), sipgo.WithClientConnectionAddr(sipConn.LocalAddr().String()))
@@ -138,7 +140,7 @@ func (p *Phone) Invite(ctx context.Context, addr, number string, sdp []byte) (*s
 	if sdp != nil {
 		hdrs = append(hdrs, sip.NewHeader("Content-Type", "application/sdp"))
 	}
-	hdrs = append(hdrs, sip.NewHeader("From", fmt.Sprintf("\"Test Caller\" <sip:+14155550123@127.0.0.1>;tag=%s", sip.GenerateTagN(8))))
+	hdrs = append(hdrs, sip.NewHeader("From", fmt.Sprintf("\"Test Caller\" <sip:%s@127.0.0.1>;tag=%s", p.From, sip.GenerateTagN(8))))
 	s, err := p.dialogs.Invite(ctx, uri, sdp, hdrs...)
 	if err != nil {
 		return nil, err
@@ -318,3 +320,6 @@ func WaitListening(t testing.TB, ua *sipgo.UserAgent, addr string) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// Addr is the phone's SIP address, for use as a trunk's address.
+func (p *Phone) Addr() string { return p.sipConn.LocalAddr().String() }

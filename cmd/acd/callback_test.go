@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/acdserver/acd/internal/testutil"
+	"github.com/acdserver/acd/media"
+	"github.com/acdserver/acd/store"
+)
+
+func callbackYAML(trunk string) string {
+	return fmt.Sprintf(`sip_realm: test.local
+numbers: {"100": main}
+trunks:
+  carrier: {address: %s}
+numbering:
+  country_code: "1"
+  national_prefix: "1"
+  international_prefix: "011"
+  national_length: 10
+  emergency: ["911"]
+  toll_free: ["800"]
+  premium: ["900"]
+  local_area_codes: ["415"]
+agents:
+  "1001": {name: Alice, password: secret-1001, queues: [support]}
+queues:
+  support:
+    ring_timeout: 5s
+    announce_every: 1h
+    callback:
+      enabled: true
+      threshold: 1s
+      caller_id: "+14155550100"
+      trunk: carrier
+      allowed_number_types: [local, national]
+      attempts: 2
+      retry_after: 1s
+dialplans:
+  main:
+    entry: q
+    nodes:
+      q:   {type: queue, queue: support, timeout: 2s, on_timeout: bye, on_exit: bye}
+      bye: {type: hangup}
+`, trunk)
+}
+
+// warmUp makes the queue's 15-minute average wait exceed the 1 s threshold:
+// a caller waits the whole 2 s queue timeout with no agent.
+func warmUp(t *testing.T, ctx context.Context, s *server) {
+	t.Helper()
+	p := dial(t, ctx, s)
+	p.SendDTMF('#', 101) // before any invitation: nothing happens
+	waitBye(t, ctx, p)
+	got := eventsOf(t, s, store.Filter{}, has("caller.timeout:"))
+	for _, e := range got {
+		if strings.HasPrefix(e, "callback.") {
+			t.Fatalf("callback offered or taken with an empty window: %v", got)
+		}
+	}
+}
+
+func TestCallbackEndToEnd(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	trunk := testutil.NewPhone(t)
+	trunk.TakeCalls(testutil.AnswerMode{After: 100 * time.Millisecond})
+	s := startAcd(t, "-config", writeConfig(t, callbackYAML(trunk.Addr())))
+	warmUp(t, ctx, s)
+
+	// A premium-rate caller ID may not be called back: no invitation.
+	premium := testutil.NewPhone(t)
+	premium.From = "+19005550111"
+	dlg, err := premium.Invite(ctx, s.sip, "100", premium.SDP(101, media.PCMU))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := premium.Answered(ctx, dlg, nil); err != nil {
+		t.Fatal(err)
+	}
+	waitBye(t, ctx, premium)
+
+	caller := dial(t, ctx, s)
+	eventsOf(t, s, store.Filter{}, has("callback.offered:"))
+	caller.SendDTMF('#', 101)
+	s.waitLog(t, 5*time.Second, "callback requested")
+	waitBye(t, ctx, caller) // after the confirmation
+	got := eventsOf(t, s, store.Filter{}, has("callback.requested:"))
+	offers := 0
+	for _, e := range got {
+		if e == "callback.offered:" {
+			offers++
+		}
+	}
+	if offers != 1 {
+		t.Fatalf("%d invitations, want exactly one (to the local caller, not the premium one): %v", offers, got)
+	}
+
+	out, err := exec.Command(acdBinary, "queue", "show", "support", "-data", s.data).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "+14155550123") || !strings.Contains(string(out), "callback") {
+		t.Fatalf("acd queue show: %v\n%s", err, out)
+	}
+
+	agent := agentPhone(t, ctx, s, "1001", testutil.AnswerMode{After: 100 * time.Millisecond})
+	in := incoming(t, ctx, agent)
+	if in.DisplayName != "Callback" || in.From != "+14155550123" {
+		t.Fatalf("agent's phone shows %q <%s>; want \"Callback\" and the customer's number", in.DisplayName, in.From)
+	}
+	customer := incoming(t, ctx, trunk)
+	if customer.From != "+14155550100" {
+		t.Fatalf("the trunk got caller ID %q, want the queue's +14155550100", customer.From)
+	}
+	for !agent.Remote().IsValid() || !trunk.Remote().IsValid() {
+		time.Sleep(10 * time.Millisecond)
+	}
+	agent.SendTone(ctx, media.PCMU)
+	trunk.SendTone(ctx, media.PCMU)
+	speechGrows(t, ctx, trunk, "the customer")
+	speechGrows(t, ctx, agent, "the agent")
+	got = eventsOf(t, s, store.Filter{}, has("callback.connected:1001"))
+	expectSequence(t, got, "callback.offered:", "callback.requested:", "agent.logged_in:1001",
+		"caller.offered:1001", "callback.agent_answered:1001", "callback.dialing:1001", "callback.connected:1001")
+	if err := trunk.HangupIncoming(ctx); err != nil {
+		t.Fatal(err)
+	}
+	eventsOf(t, s, store.Filter{}, has("callback.completed:1001"))
+}
+
+// TestCallbackSurvivesKill: the server is killed (SIGKILL) just after the
+// caller pressed # and the confirmation began; after a restart the request
+// is served.
+func TestCallbackSurvivesKill(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	trunk := testutil.NewPhone(t)
+	trunk.TakeCalls(testutil.AnswerMode{After: 100 * time.Millisecond})
+	config := writeConfig(t, callbackYAML(trunk.Addr()))
+	data := t.TempDir()
+	s := startAcd(t, "-config", config, "-data", data)
+	warmUp(t, ctx, s)
+	caller := dial(t, ctx, s)
+	eventsOf(t, s, store.Filter{}, has("callback.offered:"))
+	caller.SendDTMF('#', 101)
+	s.waitLog(t, 5*time.Second, "callback requested")
+	if err := s.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.cmd.Wait()
+
+	s = startAcd(t, "-config", config, "-data", data)
+	agent := agentPhone(t, ctx, s, "1001", testutil.AnswerMode{After: 100 * time.Millisecond})
+	if in := incoming(t, ctx, agent); in.DisplayName != "Callback" {
+		t.Fatalf("after the restart the agent was rung for %q, want the callback", in.DisplayName)
+	}
+	if customer := incoming(t, ctx, trunk); customer.From != "+14155550100" {
+		t.Fatalf("customer INVITE from %q", customer.From)
+	}
+	got := eventsOf(t, s, store.Filter{}, has("callback.connected:1001"))
+	expectSequence(t, got, "callback.requested:", "server.started:", "callback.restored:", "callback.dialing:1001", "callback.connected:1001")
+	_ = trunk.HangupIncoming(ctx)
+}
