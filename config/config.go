@@ -112,13 +112,21 @@ type Callback struct {
 	Enabled bool `yaml:"enabled"`
 	// Threshold: callback is offered when the queue's average wait over
 	// the last 15 minutes exceeds it.
-	Threshold          Duration `yaml:"threshold"`
-	CallerID           string   `yaml:"caller_id"`
-	Trunk              string   `yaml:"trunk"`
-	AllowedNumberTypes []string `yaml:"allowed_number_types"`
-	Attempts           int      `yaml:"attempts"`
-	RetryAfter         Duration `yaml:"retry_after"`
+	Threshold          *Duration `yaml:"threshold"`
+	CallerID           string    `yaml:"caller_id"`
+	Trunk              string    `yaml:"trunk"`
+	AllowedNumberTypes []string  `yaml:"allowed_number_types"`
+	Attempts           int       `yaml:"attempts"`
+	RetryAfter         Duration  `yaml:"retry_after"`
 	Line               Line
+}
+
+// ThresholdD is the threshold as a time.Duration (0 when unset).
+func (cb *Callback) ThresholdD() time.Duration {
+	if cb.Threshold == nil {
+		return 0
+	}
+	return cb.Threshold.D()
 }
 
 // Trunk is a SIP gateway the server dials out through.
@@ -362,7 +370,7 @@ func (c *Config) validate(errs *Errors) {
 		}
 		if cb := q.Callback; cb != nil && cb.Enabled {
 			line := int(cb.Line)
-			if cb.Threshold == 0 {
+			if cb.Threshold == nil {
 				errs.Add(f, line, "queue %q: callback.threshold is missing: the average wait (like 2m) above which callback is offered", name)
 			}
 			if _, ok := c.Trunks[cb.Trunk]; !ok {

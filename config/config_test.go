@@ -35,6 +35,9 @@ func TestParseErrors(t *testing.T) {
 		{"bad number type", "max_steps: many\n", []string{`t.yaml:1: max_steps: "many" is not a valid whole number`}},
 		{"all reported", "server:\n  sip: x\n  http: y\nfoo: 1\n", []string{`t.yaml:2: server.sip "x"`, `t.yaml:2: server.http "y"`, `t.yaml:4: top level: unknown field "foo"`}},
 		{"bad strategy", "queues:\n  q:\n    strategy: best\n", []string{`t.yaml:3: queue "q": strategy "best"`}},
+		{"callback threshold junk", "trunks: {t: {address: 127.0.0.1:5080}}\nqueues:\n  q:\n    callback:\n      enabled: true\n      threshold: soon\n      caller_id: \"+14155550100\"\n      trunk: t\n", []string{`t.yaml:6: queues.q.callback.threshold: "soon" is not a duration`}},
+		{"callback threshold zero", "trunks: {t: {address: 127.0.0.1:5080}}\nqueues:\n  q:\n    callback: {enabled: true, threshold: 0, caller_id: \"1\", trunk: t}\n", []string{`t.yaml:4: queues.q.callback.threshold: "0" must be positive`}},
+		{"callback never emergency", "trunks: {t: {address: 127.0.0.1:5080}}\nqueues:\n  q:\n    callback: {enabled: true, threshold: 90, caller_id: \"1\", trunk: nope, allowed_number_types: [emergency, mobile]}\n", []string{`t.yaml:4: queue "q": callback.trunk "nope" does not exist`, `t.yaml:4: queue "q": callback.allowed_number_types: emergency numbers are never called back`, `t.yaml:4: queue "q": callback.allowed_number_types: "mobile"`}},
 		{"agent queue", "agents:\n  \"1\": {password: x, queues: [nope]}\n", []string{`t.yaml:2: agent "1": queue "nope" does not exist`}},
 	}
 	for _, tt := range tests {
