@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -130,7 +131,37 @@ func (s *Server) invite(ctx context.Context, agent string, target sip.Uri, dest,
 		session.Close()
 		return nil, fmt.Errorf("inviting agent %s: %w", agent, err)
 	}
-	if err := dlg.WaitAnswer(ctx, sipgo.AnswerOptions{Username: user, Password: password}); err != nil {
+	// Cancelling after a provisional response sends CANCEL. Before one,
+	// a CANCEL cannot be sent (RFC 3261 §9.1) and sipgo would wait for
+	// Timer B: a dead phone must not hold the caller that long, so give up
+	// on the INVITE at once instead.
+	waitCtx, stop := context.WithCancelCause(context.Background())
+	defer stop(nil)
+	var provisional atomic.Bool
+	go func() {
+		select {
+		case <-ctx.Done():
+			if provisional.Load() {
+				stop(ctx.Err())
+			} else {
+				stop(sipgo.WaitAnswerForceCancelErr)
+			}
+		case <-waitCtx.Done():
+		}
+	}()
+	err = dlg.WaitAnswer(waitCtx, sipgo.AnswerOptions{Username: user, Password: password,
+		OnResponse: func(res *sip.Response) error {
+			if res.IsProvisional() {
+				provisional.Store(true)
+			}
+			return nil
+		}})
+	if err != nil && ctx.Err() != nil {
+		// Report why we stopped (ring timeout, or the caller or another
+		// agent ended it), not sipgo's view of the cancelled wait.
+		err = fmt.Errorf("%w: %v", ctx.Err(), err)
+	}
+	if err != nil {
 		session.Close()
 		if res := dlg.InviteResponse; res != nil && res.IsSuccess() {
 			// The phone answered as we cancelled: acknowledge and hang up.

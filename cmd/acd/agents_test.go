@@ -435,3 +435,20 @@ func TestSIPpAgentAnswers(t *testing.T) {
 		t.Fatalf("SIPp agent: %v\n%s", err, lastLines(out.String(), 20))
 	}
 }
+
+// TestDeadPhoneIsSkipped: a registered phone that answers nothing (not
+// even 100 Trying) costs the caller one ring timeout, not SIP's 32 s
+// transaction timeout (Timer B), which would outlast this test's context.
+func TestDeadPhoneIsSkipped(t *testing.T) {
+	s := startAcd(t, "-config", writeConfig(t, agentsYAML))
+	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
+	defer cancel()
+	dead := agentPhone(t, ctx, s, "1001", testutil.AnswerMode{})
+	good := agentPhone(t, ctx, s, "1002", testutil.AnswerMode{After: 100 * time.Millisecond})
+	dead.Silence()
+	caller := dial(t, ctx, s)
+	incoming(t, ctx, good)
+	got := eventsOf(t, s, store.Filter{}, has("agent.answered:1002"))
+	expectSequence(t, got, "caller.offered:1001", "agent.missed:1001", "caller.offered:1002", "agent.answered:1002")
+	_ = caller.Hangup(ctx)
+}

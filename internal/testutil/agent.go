@@ -188,3 +188,10 @@ func (p *Phone) Remote() netip.AddrPort {
 	defer p.mu.Unlock()
 	return p.remote
 }
+
+// Silence makes the phone drop off the network without unregistering, as
+// a phone that lost power does: nothing it was sent is answered.
+func (p *Phone) Silence() {
+	_ = p.sipConn.Close()
+	_ = p.RTP.Close()
+}
