@@ -128,16 +128,7 @@ func TestCallAnsweredWithAudioAndDTMF(t *testing.T) {
 
 			phone.SendDTMF('#', tc.dtmfPT)
 			phone.SendDTMF('*', tc.dtmfPT)
-			for _, want := range "#*" {
-				select {
-				case got := <-keys:
-					if got != want {
-						t.Fatalf("key %q decoded, want %q", got, want)
-					}
-				case <-ctx.Done():
-					t.Fatalf("key %q never decoded", want)
-				}
-			}
+			expectKeys(t, ctx, keys, "#*")
 			if err := phone.Hangup(ctx); err != nil {
 				t.Fatalf("BYE: %v", err)
 			}
@@ -207,14 +198,7 @@ func TestOfferlessInvite(t *testing.T) {
 	}
 	assertAudio(t, phone, uint8(media.PCMA), time.Second)
 	phone.SendDTMF('5', 101)
-	select {
-	case k := <-keys:
-		if k != '5' {
-			t.Fatalf("decoded %q, want 5", k)
-		}
-	case <-ctx.Done():
-		t.Fatal("key not decoded")
-	}
+	expectKeys(t, ctx, keys, "5")
 	if err := phone.Hangup(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -423,16 +407,7 @@ func TestDTMFBySIPInfo(t *testing.T) {
 			t.Fatalf("INFO %s: %v %v", tc.ct, res, err)
 		}
 	}
-	for _, want := range "7#" {
-		select {
-		case k := <-keys:
-			if k != want {
-				t.Fatalf("got %q, want %q", k, want)
-			}
-		case <-ctx.Done():
-			t.Fatalf("key %q from INFO never arrived", want)
-		}
-	}
+	expectKeys(t, ctx, keys, "7#")
 	_ = phone.Hangup(ctx)
 }
 
@@ -475,4 +450,19 @@ func TestServerSendsDTMF(t *testing.T) {
 		t.Fatalf("%d telephone-event packets on %d SSRCs; want 8 per key on the audio SSRC", st.ByPT[101], len(st.SSRCs))
 	}
 	_ = phone.Hangup(ctx)
+}
+
+// expectKeys waits for the handler to report each key of want, in order.
+func expectKeys(t *testing.T, ctx context.Context, keys <-chan rune, want string) {
+	t.Helper()
+	for _, w := range want {
+		select {
+		case got := <-keys:
+			if got != w {
+				t.Fatalf("key %q decoded, want %q", got, w)
+			}
+		case <-ctx.Done():
+			t.Fatalf("key %q never decoded", w)
+		}
+	}
 }

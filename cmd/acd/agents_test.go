@@ -179,14 +179,7 @@ func TestRingAllOneWinner(t *testing.T) {
 	a := agentPhone(t, ctx, s, "1001", testutil.AnswerMode{After: 300 * time.Millisecond})
 	b := agentPhone(t, ctx, s, "1002", testutil.AnswerMode{After: 300 * time.Millisecond})
 
-	caller := testutil.NewPhone(t)
-	dlg, err := caller.Invite(ctx, s.sip, "200", caller.SDP(101, media.PCMU))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := caller.Answered(ctx, dlg, nil); err != nil {
-		t.Fatal(err)
-	}
+	caller := dialAs(t, ctx, s, "200", "+14155550123")
 	incoming(t, ctx, a)
 	incoming(t, ctx, b)
 	// Both answer together: one is bridged, the other gets a BYE (or a
@@ -241,14 +234,7 @@ func TestCallerHangsUpWhileAgentRings(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	agent := agentPhone(t, ctx, s, "1001", testutil.AnswerMode{Never: true})
-	caller := testutil.NewPhone(t)
-	dlg, err := caller.Invite(ctx, s.sip, "200", caller.SDP(101, media.PCMU)) // ring-all, 5 s ring timeout
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := caller.Answered(ctx, dlg, nil); err != nil {
-		t.Fatal(err)
-	}
+	caller := dialAs(t, ctx, s, "200", "+14155550123") // ring-all, 5 s ring timeout
 	in := incoming(t, ctx, agent)
 	if err := caller.Hangup(ctx); err != nil {
 		t.Fatal(err)
@@ -307,14 +293,7 @@ func TestWeightedQueueServedFirst(t *testing.T) {
 
 	support := dial(t, ctx, s) // waits first, weight 0
 	s.waitLog(t, 5*time.Second, "caller joined queue", "queue=support")
-	salesCaller := testutil.NewPhone(t)
-	dlg, err := salesCaller.Invite(ctx, s.sip, "200", salesCaller.SDP(101, media.PCMU))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := salesCaller.Answered(ctx, dlg, nil); err != nil {
-		t.Fatal(err)
-	}
+	salesCaller := dialAs(t, ctx, s, "200", "+14155550124")
 	s.waitLog(t, 5*time.Second, "caller joined queue", "queue=sales")
 	featureCall(t, ctx, s, agent, "1001", "*53") // ready
 	incoming(t, ctx, agent)

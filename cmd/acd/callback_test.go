@@ -74,15 +74,7 @@ func TestCallbackEndToEnd(t *testing.T) {
 	warmUp(t, ctx, s)
 
 	// A premium-rate caller ID may not be called back: no invitation.
-	premium := testutil.NewPhone(t)
-	premium.From = "+19005550111"
-	dlg, err := premium.Invite(ctx, s.sip, "100", premium.SDP(101, media.PCMU))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := premium.Answered(ctx, dlg, nil); err != nil {
-		t.Fatal(err)
-	}
+	premium := dialAs(t, ctx, s, "100", "+19005550111")
 	waitBye(t, ctx, premium)
 
 	caller := dial(t, ctx, s)

@@ -79,8 +79,15 @@ dialplans:
 // dial calls 100 on s and returns the phone once audio flows.
 func dial(t *testing.T, ctx context.Context, s *server) *testutil.Phone {
 	t.Helper()
+	return dialAs(t, ctx, s, "100", "+14155550123")
+}
+
+// dialAs calls number from a phone presenting from, once answered.
+func dialAs(t *testing.T, ctx context.Context, s *server, number, from string) *testutil.Phone {
+	t.Helper()
 	phone := testutil.NewPhone(t)
-	dlg, err := phone.Invite(ctx, s.sip, "100", phone.SDP(101, media.PCMU))
+	phone.From = from
+	dlg, err := phone.Invite(ctx, s.sip, number, phone.SDP(101, media.PCMU))
 	if err != nil {
 		t.Fatal(err)
 	}
