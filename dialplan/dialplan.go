@@ -24,6 +24,8 @@ type Call interface {
 // plan collected about the caller, for routing and for the agent.
 type Queuer interface {
 	Wait(ctx context.Context, c acd.Caller, queue string, timeout time.Duration, vars map[string]string) (acd.Outcome, error)
+	// RingAgent rings one agent for the caller and bridges them on answer.
+	RingAgent(ctx context.Context, c acd.Caller, agent string, timeout time.Duration) (acd.Outcome, error)
 }
 
 // Sounds finds a prompt by name.

@@ -12,9 +12,10 @@ import (
 func init() { register("transfer", compileTransfer) }
 
 // transferNode sends the call to another number of this server (its dial
-// plan runs), to a queue by its extension, or to an agent. Only targets the
-// configuration knows are accepted, so a dial plan can never dial out to an
-// arbitrary number. When the target cannot take the call, next runs.
+// plan runs), to a queue by its extension, or to an agent's phone. Only
+// targets the configuration knows are accepted, so a dial plan can never
+// dial out to an arbitrary number. When the target cannot take the call
+// (agent not ready, no answer in 30 s), next runs.
 type transferNode struct {
 	to    string
 	plan  string // a number's dial plan
@@ -74,9 +75,20 @@ func (t *transferNode) Run(ctx context.Context, s *State) (string, error) {
 		}
 		return t.next, nil
 	}
-	// Ringing an agent directly needs an outbound leg, which the agent
-	// distribution brings; until then the caller goes on to next.
-	s.Log.Warn("transfer to an agent is not available yet", "call_id", s.Call.ID(), "agent", t.agent)
-	s.note("agent %s cannot be rung", t.agent)
+	s.waited = true
+	out, err := s.Queues.RingAgent(ctx, s.Call, t.agent, transferRingTimeout)
+	if err != nil {
+		return "", err
+	}
+	s.note("to agent %s: %s", t.agent, out)
+	switch out {
+	case acd.Hangup:
+		return "", ErrHungUp
+	case acd.Answered:
+		return "", nil // the agent's call has ended: so does the caller's
+	}
 	return t.next, nil
 }
+
+// transferRingTimeout is how long an agent's phone rings for a transfer.
+const transferRingTimeout = 30 * time.Second

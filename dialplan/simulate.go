@@ -58,6 +58,11 @@ func (c *simCall) Hangup(string)         {}
 // simQueues has no agents: * leaves, anything else waits until timeout.
 type simQueues struct{}
 
+// RingAgent: in a simulation no agent answers.
+func (simQueues) RingAgent(context.Context, acd.Caller, string, time.Duration) (acd.Outcome, error) {
+	return acd.Timeout, nil
+}
+
 func (simQueues) Wait(_ context.Context, c acd.Caller, _ string, _ time.Duration, _ map[string]string) (acd.Outcome, error) {
 	for {
 		select {
