@@ -34,7 +34,7 @@ start_acd() {
 stop_acd() {
   [ -n "$ACD_PID" ] || return 0
   kill "$ACD_PID" 2>/dev/null || true
-  for _ in $(seq 100); do kill -0 "$ACD_PID" 2>/dev/null || break; sleep 0.1; done
+  for _ in $(seq 400); do kill -0 "$ACD_PID" 2>/dev/null || break; sleep 0.1; done
   kill -9 "$ACD_PID" 2>/dev/null || true
   wait "$ACD_PID" 2>/dev/null || true
   ACD_PID=
