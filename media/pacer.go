@@ -7,11 +7,13 @@ import (
 	"time"
 )
 
-// slotsPerFrame splits each 20 ms frame period into 5 ms slots; a stream
+// slotsPerFrame splits each 20 ms frame period into 2 ms slots; a stream
 // lives in one slot, so sends spread over the period instead of bursting,
-// and a wake-up serves a quarter of the streams (timer wake-ups cost tens
-// of microseconds on these machines, packets a few).
-const slotsPerFrame = 4
+// and a wake-up serves a tenth of the streams (timer wake-ups cost tens of
+// microseconds on these machines, packets a few). Measured at 2 000
+// streams: 4 slots gave a gap p99 of 24–25 ms, 10 slots 22.1–22.5 ms, 20
+// slots 22.9 ms (docs/PERFORMANCE.md).
+const slotsPerFrame = 10
 
 // Pacer sends the next frame of every playing Session every 20 ms from one
 // goroutine per core, against absolute deadlines so that pacing never
