@@ -158,6 +158,16 @@ func TestAgentAnswersAndAudioIsBridged(t *testing.T) {
 	agent.SendTone(ctx, media.PCMA)
 	speechGrows(t, ctx, agent, "the agent")
 	speechGrows(t, ctx, caller, "the caller")
+	// Keys cross the bridge as RFC 4733 events, once each.
+	caller.SendDTMF('5', 101)
+	caller.SendDTMF('#', 101)
+	for agent.Stats().Keys != "5#" {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the agent's phone decoded %q, want 5#", agent.Stats().Keys)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 
 	if err := caller.Hangup(ctx); err != nil {
 		t.Fatal(err)
