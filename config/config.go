@@ -6,7 +6,6 @@ import (
 	_ "embed"
 	"fmt"
 	"net/netip"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -188,15 +187,6 @@ type Agent struct {
 
 // Default returns the embedded default configuration.
 func Default() (*Config, error) { return Parse(DefaultName, defaultYAML) }
-
-// Load reads and validates a configuration file.
-func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading configuration: %w", err)
-	}
-	return Parse(path, data)
-}
 
 // Parse decodes and validates YAML. The error, if any, is Errors. When the
 // YAML itself is well formed the decoded configuration is returned even

@@ -2,7 +2,6 @@ package sip
 
 import (
 	"fmt"
-	"net/netip"
 	"sort"
 	"strconv"
 	"strings"
@@ -161,10 +160,4 @@ func (r *registrar) register(user string, req *sip.Request, tx sip.ServerTransac
 	if before != after {
 		r.changed(user, after)
 	}
-}
-
-// sourceOf parses a binding's source address.
-func (b Binding) sourceOf() netip.AddrPort {
-	ap, _ := netip.ParseAddrPort(b.Source)
-	return ap
 }

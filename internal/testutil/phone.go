@@ -239,13 +239,6 @@ func (p *Phone) Stats() RTPStats {
 	return s
 }
 
-// ResetStats forgets what was received.
-func (p *Phone) ResetStats() {
-	p.mu.Lock()
-	p.stats = RTPStats{ByPT: map[uint8]int{}, SSRCs: map[uint32]bool{}}
-	p.mu.Unlock()
-}
-
 func (p *Phone) readRTP() {
 	buf := make([]byte, 1500)
 	var dtmf media.DTMFDecoder
