@@ -467,3 +467,36 @@ func TestTransferToAgent(t *testing.T) {
 	got := eventsOf(t, s, store.Filter{}, has("call.ended:1002"))
 	expectSequence(t, got, "transfer.offered:1002", "transfer.answered:1002", "call.ended:1002")
 }
+
+func TestRejectingAgentIsSkipped(t *testing.T) {
+	s := startAcd(t, "-config", writeConfig(t, strings.Replace(agentsYAML, "max_no_answer: 1", "max_no_answer: 3", 1)))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	busy := agentPhone(t, ctx, s, "1001", testutil.AnswerMode{Reject: 486})
+	good := agentPhone(t, ctx, s, "1002", testutil.AnswerMode{After: 100 * time.Millisecond})
+	caller := dial(t, ctx, s)
+	incoming(t, ctx, busy)
+	incoming(t, ctx, good)
+	got := eventsOf(t, s, store.Filter{}, has("agent.answered:1002"))
+	expectSequence(t, got, "caller.offered:1001", "agent.missed:1001", "caller.offered:1002", "agent.answered:1002")
+	for _, e := range got {
+		if e == "agent.paused:1001" {
+			t.Fatalf("one busy signal paused the agent, though max_no_answer is 3: %v", got)
+		}
+	}
+	_ = caller.Hangup(ctx)
+}
+
+func TestEndWrapUpNeedsPermission(t *testing.T) {
+	s := startAcd(t, "-config", writeConfig(t, strings.Replace(agentsYAML, "end_wrap_up: true", "end_wrap_up: false", 1)))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	agent := agentPhone(t, ctx, s, "1001", testutil.AnswerMode{After: 100 * time.Millisecond})
+	caller := dial(t, ctx, s)
+	incoming(t, ctx, agent)
+	eventsOf(t, s, store.Filter{}, has("agent.answered:1001"))
+	_ = caller.Hangup(ctx)
+	eventsOf(t, s, store.Filter{}, has("wrapup.started:1001"))
+	featureCall(t, ctx, s, agent, "1001", "*54")
+	s.waitLog(t, 5*time.Second, "feature code", "code=*54", "prompt=invalid-option")
+}

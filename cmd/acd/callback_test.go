@@ -156,3 +156,30 @@ func TestCallbackSurvivesKill(t *testing.T) {
 	expectSequence(t, got, "callback.requested:", "server.started:", "callback.restored:", "callback.dialing:1001", "callback.connected:1001")
 	_ = trunk.HangupIncoming(ctx)
 }
+
+// TestCallbackRetriesBusyCustomer: a busy customer is tried again after
+// retry_after, and the second attempt connects.
+func TestCallbackRetriesBusyCustomer(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	trunk := testutil.NewPhone(t)
+	trunk.TakeCalls(testutil.AnswerMode{Reject: 486})
+	s := startAcd(t, "-config", writeConfig(t, callbackYAML(trunk.Addr())))
+	warmUp(t, ctx, s)
+	caller := dial(t, ctx, s)
+	eventsOf(t, s, store.Filter{}, has("callback.offered:"))
+	caller.SendDTMF('#', 101)
+	waitBye(t, ctx, caller)
+
+	agent := agentPhone(t, ctx, s, "1001", testutil.AnswerMode{After: 100 * time.Millisecond})
+	incoming(t, ctx, agent)
+	incoming(t, ctx, trunk) // busy
+	eventsOf(t, s, store.Filter{}, has("callback.attempt_failed:1001"))
+	trunk.TakeCalls(testutil.AnswerMode{After: 100 * time.Millisecond})
+	incoming(t, ctx, agent) // rung again after retry_after
+	incoming(t, ctx, trunk)
+	got := eventsOf(t, s, store.Filter{}, has("callback.connected:1001"))
+	expectSequence(t, got, "callback.requested:", "callback.dialing:1001", "callback.attempt_failed:1001",
+		"callback.dialing:1001", "callback.connected:1001")
+	_ = trunk.HangupIncoming(ctx)
+}
