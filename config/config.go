@@ -188,6 +188,9 @@ type Agent struct {
 // Default returns the embedded default configuration.
 func Default() (*Config, error) { return Parse(DefaultName, defaultYAML) }
 
+// DefaultSource is the text of the embedded default configuration.
+func DefaultSource() []byte { return append([]byte(nil), defaultYAML...) }
+
 // Parse decodes and validates YAML. The error, if any, is Errors. When the
 // YAML itself is well formed the decoded configuration is returned even
 // with errors, so that later stages can report their problems too.

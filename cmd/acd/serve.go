@@ -48,7 +48,7 @@ func loadProgram(path string) (*program, error) {
 	)
 	if path == "" {
 		cfg, err = config.Default()
-		source = []byte(config.DefaultName)
+		source = config.DefaultSource() // its hash is the version id
 	} else {
 		source, err = os.ReadFile(path)
 		if err != nil {
