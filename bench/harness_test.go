@@ -59,3 +59,12 @@ func TestCallRateSmoke(t *testing.T) {
 		t.Fatalf("summary missing:\n%s", out)
 	}
 }
+
+func TestBridgedSmoke(t *testing.T) {
+	out := runScript(t, []string{"WINDOW=2", "RATE=10"}, "bridged.sh", "3")
+	f := row(t, out, "3")
+	// pairs cpu_% us/pkt_relayed rss_kib/pair goroutines
+	if f[1] == "0.0" {
+		t.Fatalf("3 bridged pairs used no server CPU: nothing was relayed:\n%s", out)
+	}
+}

@@ -14,14 +14,14 @@ need sipp "apt-get install sip-tester"
 need curl "apt-get install curl"
 
 build() {
-  (cd "$ROOT" && go build -o "$OUT/acd" ./cmd/acd && go build -o "$OUT/rtpstat" ./bench/rtpstat)
+  (cd "$ROOT" && go build -o "$OUT/acd" ./cmd/acd && go build -o "$OUT/rtpstat" ./bench/rtpstat && go build -o "$OUT/agentsim" ./bench/agentsim)
 }
 
 ACD_PID=
 start_acd() {
   rm -rf "$OUT/data"
   # shellcheck disable=SC2086 # ACD_ARGS holds extra flags, e.g. "-cpuprofile bench/out/cpu.prof"
-  "$OUT/acd" -config "$BENCH/acd-bench.yaml" -sip "$SIP" -http "$HTTP" -data "$OUT/data" ${ACD_ARGS:-} 2>"$OUT/acd.log" &
+  "$OUT/acd" -config "${ACD_CONFIG:-$BENCH/acd-bench.yaml}" -sip "$SIP" -http "$HTTP" -data "$OUT/data" ${ACD_ARGS:-} 2>"$OUT/acd.log" &
   ACD_PID=$!
   for _ in $(seq 100); do
     curl -fs "http://$HTTP/healthz" >/dev/null 2>&1 && return 0
@@ -47,3 +47,4 @@ rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$ACD_PID/status"; }
 health() { curl -fs "http://$HTTP/healthz"; }
 json() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p"; }
 calls() { health | json calls; }
+legs() { health | json legs; }

@@ -202,6 +202,13 @@ func (s *Server) ActiveCalls() int {
 	return len(s.calls)
 }
 
+// ActiveLegs is the number of answered calls to agents and customers up now.
+func (s *Server) ActiveLegs() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.legs)
+}
+
 func (s *Server) activeCalls() []*Call {
 	s.mu.Lock()
 	defer s.mu.Unlock()
