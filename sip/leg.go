@@ -6,13 +6,17 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"sync/atomic"
+	"time"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/acdserver/acd/media"
 )
+
+// cancelGrace is how long a cancelled INVITE waits for a provisional
+// response, without which it cannot be cancelled, before it is abandoned.
+const cancelGrace = 2 * time.Second
 
 // ErrUnreachable means an agent has no registered phone.
 var ErrUnreachable = errors.New("agent has no registered phone")
@@ -131,28 +135,32 @@ func (s *Server) invite(ctx context.Context, agent string, target sip.Uri, dest,
 		session.Close()
 		return nil, fmt.Errorf("inviting agent %s: %w", agent, err)
 	}
-	// Cancelling after a provisional response sends CANCEL. Before one,
-	// a CANCEL cannot be sent (RFC 3261 §9.1) and sipgo would wait for
-	// Timer B: a dead phone must not hold the caller that long, so give up
-	// on the INVITE at once instead.
+	// Cancelling after a provisional response sends CANCEL. Before one, a
+	// CANCEL cannot be sent (RFC 3261 §9.1) and sipgo would wait for Timer
+	// B: give the phone a moment to answer 1xx (the INVITE may still be on
+	// its way), then give up on the INVITE, so that a dead phone does not
+	// hold the caller for 32 s.
 	waitCtx, stop := context.WithCancelCause(context.Background())
 	defer stop(nil)
-	var provisional atomic.Bool
+	ringing := make(chan struct{})
+	var ringingOnce sync.Once
 	go func() {
 		select {
 		case <-ctx.Done():
-			if provisional.Load() {
-				stop(ctx.Err())
-			} else {
-				stop(sipgo.WaitAnswerForceCancelErr)
-			}
 		case <-waitCtx.Done():
+			return
+		}
+		select {
+		case <-ringing:
+			stop(ctx.Err())
+		case <-time.After(cancelGrace):
+			stop(sipgo.WaitAnswerForceCancelErr)
 		}
 	}()
 	err = dlg.WaitAnswer(waitCtx, sipgo.AnswerOptions{Username: user, Password: password,
 		OnResponse: func(res *sip.Response) error {
 			if res.IsProvisional() {
-				provisional.Store(true)
+				ringingOnce.Do(func() { close(ringing) })
 			}
 			return nil
 		}})

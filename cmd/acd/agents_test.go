@@ -254,7 +254,7 @@ func TestCallerHangsUpWhileAgentRings(t *testing.T) {
 		if id != in.CallID {
 			t.Fatalf("cancelled %s, want %s", id, in.CallID)
 		}
-	case <-time.After(3 * time.Second):
+	case <-time.After(4500 * time.Millisecond): // the queue's ring timeout is 5 s
 		t.Fatal("CANCEL did not reach the agent's phone before its ring timeout")
 	}
 	got := eventsOf(t, s, store.Filter{}, has("caller.abandoned:"))
