@@ -1,7 +1,6 @@
 package media
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
@@ -56,6 +55,7 @@ type Session struct {
 	lastRx     atomic.Int64 // unix nanoseconds of the last RTP packet
 	onInactive func()
 	closeOnce  sync.Once
+	started    atomic.Bool
 	readDone   chan struct{}
 }
 
@@ -129,6 +129,7 @@ func (s *Session) SetTimeout(d time.Duration) { s.timeout.Store(int64(d)) }
 // Start begins receiving and sending.
 func (s *Session) Start() {
 	s.lastRx.Store(time.Now().UnixNano())
+	s.started.Store(true)
 	go s.readLoop()
 	s.pacer.add(s)
 }
@@ -292,20 +293,16 @@ func (s *Session) inactive() bool {
 	return t > 0 && time.Since(time.Unix(0, s.lastRx.Load())) >= t
 }
 
-// Close stops sending and receiving and frees the port. It waits for the
-// receive goroutine, so it must not be called from OnInactive.
+// Close stops sending and receiving, frees the port and waits for the
+// receive goroutine to end. It must not be called from OnInactive itself
+// (hang up from another goroutine there).
 func (s *Session) Close() {
 	s.closeOnce.Do(func() {
 		s.pacer.remove(s)
 		s.Stop()
 		_ = s.conn.Close()
+		if s.started.Load() {
+			<-s.readDone
+		}
 	})
-}
-
-// Wait blocks until the receive goroutine has stopped or ctx ends.
-func (s *Session) Wait(ctx context.Context) {
-	select {
-	case <-s.readDone:
-	case <-ctx.Done():
-	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"sync"
-	"time"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -140,7 +139,8 @@ func (c *Call) describeLocked(a media.Answer) []byte {
 	return c.localSDP
 }
 
-// watchInactivity is the session's OnInactive: no RTP for too long.
+// inactive is the session's OnInactive: no RTP for too long. It runs on
+// the session's receive goroutine, which Hangup waits for: hence go.
 func (c *Call) inactive() {
-	go c.Hangup("no RTP from the caller for " + time.Duration(c.srv.cfg.RTPTimeout).String())
+	go c.Hangup("no RTP from the caller")
 }
