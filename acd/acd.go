@@ -1,0 +1,88 @@
+// Package acd is the automatic call distributor: queues of waiting callers,
+// agents with one state machine each, and the distribution that rings an
+// agent for a caller. One Center owns all of that state; every change goes
+// through it and is appended, in order, to the event log.
+package acd
+
+import (
+	"context"
+
+	"github.com/acdserver/acd/media"
+	"github.com/acdserver/acd/store"
+)
+
+// Caller is what a queue needs of a call waiting in it.
+type Caller interface {
+	ID() string
+	// Caller is the caller's number.
+	Caller() string
+	// Play replaces what the caller hears; the channel closes when the
+	// sound ends or is replaced.
+	Play(snd *media.Sound, loop bool) <-chan struct{}
+	Digits() <-chan rune
+	// Done closes when the call has ended.
+	Done() <-chan struct{}
+}
+
+// Leg is an agent's answered phone call.
+type Leg interface {
+	Done() <-chan struct{}
+	Hangup(reason string)
+}
+
+// Party is who a call is shown as: a number and a display name.
+type Party struct {
+	Number, Name string
+}
+
+// Phones reaches agents' phones and the outside world: the SIP side
+// implements it.
+type Phones interface {
+	// Ring calls the agent's phone showing who is calling until it answers
+	// or ctx ends; an error means no answer, a rejection, or no phone.
+	Ring(ctx context.Context, agent string, show Party) (Leg, error)
+	// Dial calls number through a trunk, presenting callerID, until it
+	// answers or ctx ends.
+	Dial(ctx context.Context, trunk, number, callerID string) (Leg, error)
+	// Bridge connects a caller and an answered leg.
+	Bridge(c Caller, l Leg)
+	// BridgeLegs connects two answered legs (an agent and a customer).
+	BridgeLegs(a, b Leg)
+	// Registered reports whether the agent's phone can be reached.
+	Registered(agent string) bool
+}
+
+// Callbacks keeps callback requests durably (package store).
+type Callbacks interface {
+	Request(ctx context.Context, r store.CallbackRequest) (store.CallbackRequest, bool, error)
+	Update(ctx context.Context, r store.CallbackRequest) error
+	Open(ctx context.Context, queue string) ([]store.CallbackRequest, error)
+}
+
+// Sounds finds a prompt by name.
+type Sounds interface {
+	Get(name string) *media.Sound
+}
+
+// EventLog is where every state change is appended, in order.
+type EventLog interface {
+	Append(store.Event)
+	// Flush returns once everything appended is committed.
+	Flush(ctx context.Context) error
+}
+
+// Outcome is how a caller left a queue.
+type Outcome int
+
+// The ways a caller leaves a queue.
+const (
+	Timeout    Outcome = iota // nobody answered within the dial plan's timeout
+	Exit                      // the caller pressed *
+	Hangup                    // the caller hung up while waiting
+	Answered                  // an agent took the call; it has ended since
+	CalledBack                // the caller asked to be called back and was told so
+)
+
+func (o Outcome) String() string {
+	return [...]string{"timeout", "exit", "hangup", "answered", "callback"}[o]
+}
