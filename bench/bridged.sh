@@ -37,11 +37,7 @@ for n in "${sizes[@]}"; do
   (cd "$OUT" && sipp -sf "$BENCH/sipp/caller_stream.xml" -s 600 -i 127.0.0.1 -p 0 -d "$hold_ms" \
     -r "$RATE" -l "$n" -m "$n" -max_socket 4096 -nostdin -bg \
     -timeout "$(( hold_ms / 1000 + 30 ))s" "$SIP" >/dev/null 2>&1) || true  # -bg: the parent exits 99
-  for _ in $(seq $(( ramp * 10 + 300 ))); do
-    [ "$(legs)" -ge "$n" ] 2>/dev/null && break
-    sleep 0.1
-  done
-  up=$(legs)
+  up=$(wait_for legs "$n" $(( ramp * 10 + 300 )))
   if [ "$up" -lt "$n" ]; then
     echo "bench: only $up of $n pairs were bridged; stopping here" >&2
     stop_acd; pkill sipp 2>/dev/null || true; kill "$sim" 2>/dev/null || true

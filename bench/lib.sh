@@ -48,3 +48,13 @@ health() { curl -fs "http://$HTTP/healthz"; }
 json() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p"; }
 calls() { health | json calls; }
 legs() { health | json legs; }
+
+# wait_for COUNTER N TRIES: polls calls or legs every 0.1 s until it reaches
+# N or TRIES run out, then prints the last count.
+wait_for() {
+  for _ in $(seq "$3"); do
+    [ "$($1)" -ge "$2" ] 2>/dev/null && break
+    sleep 0.1
+  done
+  $1
+}

@@ -21,11 +21,7 @@ for n in "${sizes[@]}"; do
     -key rtp_ip 127.0.0.1 -key rtp_port 4000 -d "$hold_ms" \
     -r "$RATE" -l "$n" -m "$n" -max_socket 4096 -nostdin -bg \
     -timeout "$(( hold_ms / 1000 + 30 ))s" "$SIP" >/dev/null 2>&1 || true  # -bg: the parent exits 99
-  for _ in $(seq $(( ramp * 10 + 200 ))); do
-    [ "$(calls)" -ge "$n" ] 2>/dev/null && break
-    sleep 0.1
-  done
-  up=$(calls)
+  up=$(wait_for calls "$n" $(( ramp * 10 + 200 )))
   if [ "$up" -lt "$n" ]; then
     echo "bench: only $up of $n callers got in; stopping here" >&2
     stop_acd; pkill sipp 2>/dev/null || true

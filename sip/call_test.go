@@ -230,13 +230,7 @@ func TestCancelBeforeAnswer(t *testing.T) {
 	if err := <-errc; err == nil {
 		t.Fatal("the call was answered after CANCEL")
 	}
-	for srv.ActiveCalls() != 0 {
-		select {
-		case <-ctx.Done():
-			t.Fatal("the cancelled call is still held by the server")
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
+	waitNoCalls(t, ctx, srv, "the cancelled call is still held by the server")
 	select {
 	case <-answered:
 		t.Fatal("a cancelled call reached the dial plan")
@@ -421,13 +415,7 @@ func TestRTPInactivityEndsCall(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("no BYE after the caller stopped sending RTP")
 	}
-	for srv.ActiveCalls() != 0 {
-		select {
-		case <-ctx.Done():
-			t.Fatal("call still held after the inactivity BYE")
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
+	waitNoCalls(t, ctx, srv, "call still held after the inactivity BYE")
 }
 
 func TestServerSendsDTMF(t *testing.T) {
@@ -463,6 +451,18 @@ func expectKeys(t *testing.T, ctx context.Context, keys <-chan rune, want string
 			}
 		case <-ctx.Done():
 			t.Fatalf("key %q never decoded", w)
+		}
+	}
+}
+
+// waitNoCalls waits until the server has released every call.
+func waitNoCalls(t *testing.T, ctx context.Context, srv *acdsip.Server, failure string) {
+	t.Helper()
+	for srv.ActiveCalls() != 0 {
+		select {
+		case <-ctx.Done():
+			t.Fatal(failure)
+		case <-time.After(10 * time.Millisecond):
 		}
 	}
 }
