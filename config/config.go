@@ -70,6 +70,10 @@ type Media struct {
 	Timeout Duration `yaml:"rtp_timeout"`
 	// HoldTimeout replaces Timeout while the peer has put us on hold.
 	HoldTimeout Duration `yaml:"rtp_hold_timeout"`
+	// RawSend is auto, on or off: whether RTP goes out through one raw
+	// socket per core (batched, needs CAP_NET_RAW) or each call's socket.
+	RawSend string `yaml:"raw_send"`
+	Line    Line
 }
 
 // Ref is a name that refers to another part of the configuration, with the
@@ -245,6 +249,9 @@ func (c *Config) applyDefaults() {
 	if c.Media.HoldTimeout == 0 {
 		c.Media.HoldTimeout = Duration(10 * time.Minute)
 	}
+	if c.Media.RawSend == "" {
+		c.Media.RawSend = "auto"
+	}
 	if c.SIPRealm == "" {
 		c.SIPRealm = "acd.local"
 	}
@@ -341,6 +348,11 @@ func (c *Config) validate(errs *Errors) {
 	case "debug", "info", "warn", "error":
 	default:
 		errs.Add(f, int(s.Line), "server.log_level %q: want debug, info, warn or error", s.LogLevel)
+	}
+	switch c.Media.RawSend {
+	case "auto", "on", "off":
+	default:
+		errs.Add(f, int(c.Media.Line), "media.raw_send %q: want auto, on or off", c.Media.RawSend)
 	}
 	if c.MaxSteps < 0 {
 		errs.Add(f, 1, "max_steps must be positive")

@@ -29,13 +29,13 @@ func BenchmarkSessionTick(b *testing.B) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	s := NewSession(NewPacer(ctx), SessionConfig{Conn: conn})
+	s := NewSession(newPacer(b, ctx, RawSendOff), SessionConfig{Conn: conn})
 	defer s.Close()
 	s.Configure(sink.LocalAddr().(*net.UDPAddr).AddrPort(), PCMU, 101, true)
 	s.Play(NewSoundPCM(make([]byte, 16000)), true)
 	b.ReportAllocs()
 	for b.Loop() {
-		s.tick()
+		s.tick(nil)
 	}
 }
 
@@ -47,14 +47,60 @@ func BenchmarkSessionTickNoSend(b *testing.B) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	s := NewSession(NewPacer(ctx), SessionConfig{Conn: conn})
+	s := NewSession(newPacer(b, ctx, RawSendOff), SessionConfig{Conn: conn})
 	defer s.Close()
 	s.Configure(netip.MustParseAddrPort("127.0.0.1:9"), PCMU, 101, false)
 	s.Play(NewSoundPCM(make([]byte, 16000)), true)
 	b.ReportAllocs()
 	for b.Loop() {
-		s.tick()
+		s.tick(nil)
 	}
+}
+
+// BenchmarkSessionTickRaw is the same packet through the raw path: the
+// pacer's batch of rawBatch packets goes out in one sendmmsg.
+func BenchmarkSessionTickRaw(b *testing.B) {
+	sink, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sink.Close()
+	go func() {
+		buf := make([]byte, 1500)
+		for {
+			if _, _, err := sink.ReadFromUDP(buf); err != nil {
+				return
+			}
+		}
+	}()
+	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	raw, err := openRawSender()
+	if err != nil {
+		b.Skipf("raw sockets are not permitted here: %v", err)
+	}
+	defer raw.close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s := NewSession(newPacer(b, ctx, RawSendOn), SessionConfig{Conn: conn})
+	defer s.Close()
+	s.Configure(sink.LocalAddr().(*net.UDPAddr).AddrPort(), PCMU, 101, true)
+	s.Play(NewSoundPCM(make([]byte, 16000)), true)
+	b.ReportAllocs()
+	for b.Loop() {
+		s.tick(raw)
+	}
+	raw.flush()
+}
+
+func newPacer(b *testing.B, ctx context.Context, mode RawSend) *Pacer {
+	p, err := NewPacer(ctx, mode)
+	if err != nil {
+		b.Skipf("raw sockets are not permitted here: %v", err)
+	}
+	return p
 }
 
 func BenchmarkDTMFDecode(b *testing.B) {

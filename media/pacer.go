@@ -2,6 +2,7 @@ package media
 
 import (
 	"context"
+	"fmt"
 	"runtime"
 	"sync"
 	"time"
@@ -21,6 +22,7 @@ const slotsPerFrame = 10
 // memory at thousands of streams.
 type Pacer struct {
 	shards []*shard
+	raw    bool
 	mu     sync.Mutex
 	next   int
 	wg     sync.WaitGroup
@@ -29,20 +31,71 @@ type Pacer struct {
 type shard struct {
 	mu    sync.Mutex
 	slots [slotsPerFrame][]*Session
+	raw   *rawSender // nil: each session sends through its own socket
 }
 
-// NewPacer starts one pacing loop per available core; they stop when ctx ends.
-func NewPacer(ctx context.Context) *Pacer {
+// RawSend says whether the pacer sends through raw sockets.
+type RawSend string
+
+// The raw_send settings.
+const (
+	RawSendAuto RawSend = "auto" // raw sockets when permitted, else per-call sockets
+	RawSendOn   RawSend = "on"   // raw sockets, or fail to start
+	RawSendOff  RawSend = "off"  // per-call sockets only
+)
+
+// NewPacer starts one pacing loop per available core; they stop when ctx
+// ends. With raw sending each loop batches its packets through its own raw
+// socket (see rawsend_linux.go).
+func NewPacer(ctx context.Context, mode RawSend) (*Pacer, error) {
 	p := &Pacer{shards: make([]*shard, runtime.GOMAXPROCS(0))}
 	for i := range p.shards {
 		p.shards[i] = &shard{}
+	}
+	if mode != RawSendOff {
+		for _, sh := range p.shards {
+			raw, err := openRawSender()
+			if err != nil {
+				for _, opened := range p.shards {
+					if opened.raw != nil {
+						opened.raw.close()
+						opened.raw = nil
+					}
+				}
+				if mode == RawSendOn {
+					return nil, fmt.Errorf("raw_send on: %w (it needs CAP_NET_RAW)", err)
+				}
+				break
+			}
+			sh.raw = raw
+		}
+		p.raw = p.shards[0].raw != nil
+	}
+	for _, sh := range p.shards {
 		p.wg.Add(1)
-		go func(sh *shard) {
+		go func() {
 			defer p.wg.Done()
 			sh.run(ctx)
-		}(p.shards[i])
+		}()
 	}
-	return p
+	return p, nil
+}
+
+// Raw reports whether packets go out through raw sockets.
+func (p *Pacer) Raw() bool { return p.raw }
+
+// Dropped counts packets the kernel refused or had no buffer for on the
+// raw path since start; the per-socket path drops silently in the kernel.
+func (p *Pacer) Dropped() uint64 {
+	var n uint64
+	for _, sh := range p.shards {
+		sh.mu.Lock()
+		if sh.raw != nil {
+			n += sh.raw.dropped
+		}
+		sh.mu.Unlock()
+	}
+	return n
 }
 
 // Wait returns once every pacing loop has stopped.
@@ -87,6 +140,14 @@ func (sh *shard) run(ctx context.Context) {
 	slotLen := FrameDuration / slotsPerFrame
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	defer func() {
+		if sh.raw != nil {
+			sh.mu.Lock()
+			sh.raw.close()
+			sh.raw = nil
+			sh.mu.Unlock()
+		}
+	}()
 	next := time.Now()
 	for tick := 0; ; tick++ {
 		next = next.Add(slotLen)
@@ -110,7 +171,10 @@ func (sh *shard) run(ctx context.Context) {
 		}
 		sh.mu.Lock()
 		for _, s := range sh.slots[tick%slotsPerFrame] {
-			s.tick()
+			s.tick(sh.raw)
+		}
+		if sh.raw != nil {
+			sh.raw.flush()
 		}
 		sh.mu.Unlock()
 	}

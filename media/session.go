@@ -19,7 +19,8 @@ import (
 // the Pacer. Received telephone-events become key presses on Digits.
 type Session struct {
 	conn  *net.UDPConn
-	local netip.AddrPort
+	bound netip.AddrPort // the socket's own address
+	local netip.AddrPort // the address in our SDP
 	pacer *Pacer
 
 	// Placement in the pacer; guarded by the shard's mutex.
@@ -30,6 +31,8 @@ type Session struct {
 	mu       sync.Mutex // guards everything below up to the receive side
 	remote   netip.AddrPort
 	latched  bool // remote learned from received RTP (symmetric RTP)
+	route    rawRoute
+	routeOK  bool // the pacer may send to remote through its raw socket
 	codec    Codec
 	dtmfPT   uint8
 	sendable bool
@@ -72,7 +75,8 @@ type SessionConfig struct {
 
 // NewSession wraps a bound socket; it sends nothing until Start.
 func NewSession(p *Pacer, cfg SessionConfig) *Session {
-	local := cfg.Conn.LocalAddr().(*net.UDPAddr).AddrPort()
+	bound := cfg.Conn.LocalAddr().(*net.UDPAddr).AddrPort()
+	local := bound
 	if cfg.Advertised.IsValid() {
 		local = netip.AddrPortFrom(cfg.Advertised, local.Port())
 	}
@@ -80,6 +84,7 @@ func NewSession(p *Pacer, cfg SessionConfig) *Session {
 	_, _ = rand.Read(seed[:])
 	s := &Session{
 		conn:       cfg.Conn,
+		bound:      bound,
 		local:      local,
 		pacer:      p,
 		digits:     make(chan rune, 32),
@@ -114,12 +119,22 @@ func (s *Session) Configure(remote netip.AddrPort, codec Codec, dtmfPT uint8, se
 	}
 	s.remote, s.codec, s.dtmfPT = remote, codec, dtmfPT
 	s.sendable = send && remote.Addr().IsValid() && !remote.Addr().IsUnspecified()
+	s.setRouteLocked()
 	fill := byte(silenceULaw)
 	if codec == PCMA {
 		fill = silenceALaw
 	}
 	for i := range s.silence {
 		s.silence[i] = fill
+	}
+}
+
+// setRouteLocked prepares the raw route to remote once per change of
+// remote, so that the per-packet path only copies it.
+func (s *Session) setRouteLocked() {
+	s.routeOK = false
+	if s.pacer.raw && s.sendable {
+		s.route, s.routeOK = routeFor(s.bound, s.remote)
 	}
 }
 
@@ -183,25 +198,32 @@ func (s *Session) deliver(key rune) {
 	}
 }
 
-// tick sends one packet; called by the pacer every 20 ms.
-func (s *Session) tick() {
+// tick sends one packet, through raw when the pacer has a raw socket;
+// called by the pacer every 20 ms.
+func (s *Session) tick(raw *rawSender) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.peer != nil {
 		return // bridged: the peer's packets are relayed as they come
 	}
+	// On the raw path the packet is built in place in the raw batch.
+	viaRaw := s.sendable && s.routeOK && raw != nil
+	pkt := s.buf[:12+FrameSize]
+	if viaRaw {
+		pkt = raw.next()
+	}
 	h := &s.header
 	h.Marker = false
-	var payload []byte
 	if s.dtmf == nil && len(s.dtmfOut) > 0 && s.dtmfPT != 0 {
 		s.dtmfBuf = dtmfSender{event: s.dtmfOut[0], ts: h.Timestamp}
 		s.dtmf = &s.dtmfBuf
 		s.dtmfOut = s.dtmfOut[1:]
 	}
 	ts := h.Timestamp
+	size := 12 + FrameSize
 	if s.dtmf != nil {
-		payload = s.buf[12:16]
-		first, more := s.dtmf.next(payload)
+		size = 16
+		first, more := s.dtmf.next(pkt[12:16])
 		h.PayloadType, h.Marker, h.Timestamp = s.dtmfPT, first, s.dtmf.ts
 		if !more {
 			s.dtmf = nil
@@ -210,8 +232,9 @@ func (s *Session) tick() {
 	} else {
 		h.PayloadType = uint8(s.codec)
 		h.Marker, s.marker = s.marker, false
+		frame := s.silence[:]
 		if s.sound != nil {
-			payload = s.sound[s.pos : s.pos+FrameSize]
+			frame = s.sound[s.pos : s.pos+FrameSize]
 			s.pos += FrameSize
 			if s.pos >= len(s.sound) {
 				if s.loop {
@@ -220,16 +243,16 @@ func (s *Session) tick() {
 					s.stopLocked()
 				}
 			}
-		} else {
-			payload = s.silence[:]
 		}
-		copy(s.buf[12:], payload)
-		payload = s.buf[12 : 12+FrameSize]
+		copy(pkt[12:], frame)
 	}
 	if s.sendable {
-		n, err := h.MarshalTo(s.buf[:12])
-		if err == nil && n == 12 {
-			_, _ = s.conn.WriteToUDPAddrPort(s.buf[:12+len(payload)], s.remote)
+		if n, err := h.MarshalTo(pkt[:12]); err == nil && n == 12 {
+			if viaRaw {
+				raw.commit(&s.route, size)
+			} else {
+				_, _ = s.conn.WriteToUDPAddrPort(pkt[:size], s.remote)
+			}
 		}
 	}
 	h.SequenceNumber++
@@ -265,6 +288,7 @@ func (s *Session) readLoop() {
 		s.mu.Lock()
 		if !s.latched && from.IsValid() {
 			s.remote, s.latched = from, true
+			s.setRouteLocked()
 		}
 		dtmfPT, codec, peer := s.dtmfPT, s.codec, s.peer
 		s.mu.Unlock()

@@ -28,7 +28,10 @@ func startServer(t *testing.T, handler acdsip.Handler, tune ...func(*acdsip.Conf
 		t.Fatal(err)
 	}
 	ports, _ := media.NewPorts(30000, 39999)
-	pacer := media.NewPacer(ctx)
+	pacer, err := media.NewPacer(ctx, media.RawSendAuto)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg := acdsip.Config{
 		RTPTimeout:     time.Minute,
 		RTPHoldTimeout: time.Hour,

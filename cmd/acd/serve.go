@@ -179,7 +179,17 @@ func runServer(ctx context.Context, prog *program, stderr io.Writer) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	pacer := media.NewPacer(ctx)
+	pacer, err := media.NewPacer(ctx, media.RawSend(cfg.Media.RawSend))
+	if err != nil {
+		_ = udp.Close()
+		_ = tcp.Close()
+		_ = httpLn.Close()
+		return &exitError{2, err}
+	}
+	rtpSend := "socket"
+	if pacer.Raw() {
+		rtpSend = "raw"
+	}
 
 	events, err := store.Open(filepath.Join(cfg.Server.DataDir, "acd.db"), log)
 	if err != nil {
@@ -271,14 +281,14 @@ func runServer(ctx context.Context, prog *program, stderr io.Writer) error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"status":"ok","config_version":%q,"calls":%d,"legs":%d,"goroutines":%d}`+"\n",
-			current.Load().plan.Version, srv.ActiveCalls(), srv.ActiveLegs(), runtime.NumGoroutine())
+		fmt.Fprintf(w, `{"status":"ok","config_version":%q,"calls":%d,"legs":%d,"goroutines":%d,"rtp_send":%q,"rtp_dropped":%d}`+"\n",
+			current.Load().plan.Version, srv.ActiveCalls(), srv.ActiveLegs(), runtime.NumGoroutine(), rtpSend, pacer.Dropped())
 	})
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = hs.Serve(httpLn) }()
 
 	log.Info("acd started", "version", version, "sip", udp.LocalAddr().String(), "http", httpLn.Addr().String(),
-		"rtp_ports", cfg.Server.RTPPorts, "config", cfg.File, "config_version", prog.plan.Version)
+		"rtp_ports", cfg.Server.RTPPorts, "rtp_send", rtpSend, "config", cfg.File, "config_version", prog.plan.Version)
 	err = srv.Serve(ctx, tcp)
 	shut, done := context.WithTimeout(context.Background(), 5*time.Second)
 	defer done()

@@ -1,0 +1,150 @@
+package media
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/pion/rtp"
+)
+
+// TestSessionSendPaths plays a known sound and a digit through each send
+// path and checks, at a real UDP socket, what a phone relies on: packets
+// come from the call's own port (symmetric RTP, NAT), carry the sound's
+// frames in order with consecutive sequence numbers and timestamps, and
+// the digit's RFC 4733 event follows on the same stream.
+func TestSessionSendPaths(t *testing.T) {
+	cases := []struct {
+		name string
+		mode RawSend
+		bind string
+	}{
+		{"socket", RawSendOff, "127.0.0.1"},
+		{"raw", RawSendOn, "127.0.0.1"},
+		{"raw from a wildcard bind", RawSendOn, "0.0.0.0"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			pacer, err := NewPacer(ctx, tc.mode)
+			if err != nil {
+				t.Skipf("raw sockets are not permitted here: %v", err)
+			}
+			sink, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sink.Close()
+			conn, err := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.MustParseAddrPort(tc.bind+":0")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			port := conn.LocalAddr().(*net.UDPAddr).AddrPort().Port()
+			s := NewSession(pacer, SessionConfig{Conn: conn})
+			defer s.Close()
+
+			pcm := make([]byte, 2*FrameSize*5)
+			for i := range pcm {
+				pcm[i] = byte(i * 7)
+			}
+			snd := NewSoundPCM(pcm)
+			s.Configure(sink.LocalAddr().(*net.UDPAddr).AddrPort(), PCMU, 101, true)
+			s.Play(snd, false)
+			s.Start()
+			s.mu.Lock()
+			viaRaw := s.routeOK
+			s.mu.Unlock()
+			if viaRaw != (tc.mode == RawSendOn) {
+				t.Fatalf("raw route %v, want %v", viaRaw, tc.mode == RawSendOn)
+			}
+
+			frames := snd.Payload(PCMU)
+			var prev *rtp.Packet
+			for i := range len(frames) / FrameSize {
+				p, from := readRTP(t, sink)
+				if from.Addr().Unmap() != netip.MustParseAddr("127.0.0.1") || from.Port() != port {
+					t.Fatalf("packet from %v, want 127.0.0.1:%d (the call's own port)", from, port)
+				}
+				if !bytes.Equal(p.Payload, frames[i*FrameSize:(i+1)*FrameSize]) {
+					t.Fatalf("frame %d differs from the sound", i)
+				}
+				if prev != nil && (p.SequenceNumber != prev.SequenceNumber+1 || p.SSRC != prev.SSRC ||
+					p.Timestamp != prev.Timestamp+FrameSize) {
+					t.Fatalf("frame %d: seq %d ts %d ssrc %x after seq %d ts %d ssrc %x",
+						i, p.SequenceNumber, p.Timestamp, p.SSRC, prev.SequenceNumber, prev.Timestamp, prev.SSRC)
+				}
+				prev = p
+			}
+
+			s.SendDigit('5')
+			deadline := time.Now().Add(2 * time.Second)
+			for time.Now().Before(deadline) {
+				p, _ := readRTP(t, sink)
+				if p.SequenceNumber != prev.SequenceNumber+1 {
+					t.Fatalf("sequence %d after %d", p.SequenceNumber, prev.SequenceNumber)
+				}
+				prev = p
+				if p.PayloadType == 101 {
+					if len(p.Payload) != 4 || p.Payload[0] != 5 {
+						t.Fatalf("telephone-event payload %x, want event 5", p.Payload)
+					}
+					return
+				}
+			}
+			t.Fatal("no telephone-event for the digit")
+		})
+	}
+}
+
+func readRTP(t *testing.T, sink *net.UDPConn) (*rtp.Packet, netip.AddrPort) {
+	t.Helper()
+	buf := make([]byte, 1500)
+	_ = sink.SetReadDeadline(time.Now().Add(2 * time.Second))
+	n, from, err := sink.ReadFromUDPAddrPort(buf)
+	if err != nil {
+		t.Fatalf("no RTP: %v", err)
+	}
+	var p rtp.Packet
+	if err := p.Unmarshal(buf[:n]); err != nil {
+		t.Fatalf("not RTP: %v", err)
+	}
+	return &p, from
+}
+
+// TestUDPChecksum checks the checksum against the RFC 1071 rule that the
+// one's-complement sum over pseudo-header and datagram, checksum included,
+// is all ones.
+func TestUDPChecksum(t *testing.T) {
+	src, dst := [4]byte{192, 0, 2, 1}, [4]byte{198, 51, 100, 7}
+	for _, size := range []int{0, 1, 4, 160, 171} {
+		rt := rawRoute{src: src, dst: dst, sport: 10000, dport: 4000}
+		pkt := make([]byte, ipHeaderLen+udpHeaderLen+size)
+		buildIPv4UDP(pkt, &rt, size)
+		for i := range size {
+			pkt[ipHeaderLen+udpHeaderLen+i] = byte(i*31 + 5)
+		}
+		udp := pkt[ipHeaderLen:]
+		c := udpChecksum(src, dst, udp)
+		udp[6], udp[7] = byte(c>>8), byte(c)
+
+		var sum uint64
+		pseudo := append(append(append([]byte{}, src[:]...), dst[:]...), 0, 17, byte(len(udp)>>8), byte(len(udp)))
+		data := append(pseudo, udp...)
+		if len(data)%2 == 1 {
+			data = append(data, 0)
+		}
+		for i := 0; i < len(data); i += 2 {
+			sum += uint64(data[i])<<8 | uint64(data[i+1])
+		}
+		for sum > 0xffff {
+			sum = sum>>16 + sum&0xffff
+		}
+		if sum != 0xffff {
+			t.Errorf("payload %d bytes: checksum %04x leaves a sum of %04x, want ffff", size, c, sum)
+		}
+	}
+}
