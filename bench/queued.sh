@@ -7,6 +7,7 @@
 source "$(dirname "$0")/lib.sh"
 WINDOW=${WINDOW:-10}   # seconds measured once all callers are in
 RATE=${RATE:-200}      # new calls per second while ramping up
+POLL=${POLL:-1ms}      # how often the RTP receiver drains its socket; 0: it blocks in recvmsg
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(250 500 1000 2000 4000)
 build
@@ -27,7 +28,7 @@ for n in "${sizes[@]}"; do
     stop_acd; pkill sipp 2>/dev/null || true
     break
   fi
-  "$OUT/rtpstat" -listen 127.0.0.1:4000 -wait 1s -for "${WINDOW}s" >"$OUT/rtp.json" &
+  "$OUT/rtpstat" -listen 127.0.0.1:4000 -poll "$POLL" -wait 1s -for "${WINDOW}s" >"$OUT/rtp.json" &
   stat_pid=$!
   sleep 1
   c0=$(cpu_ms); t0=$(date +%s%N)

@@ -2,6 +2,14 @@
 // stream (SSRC), how evenly packets arrived and how many were lost. The
 // load scenarios point every caller's SDP at it, since SIPp does not
 // analyse the RTP it receives.
+//
+// Gaps are taken from the kernel's receive timestamps, so they are the
+// spacing at arrival, not when rtpstat got the CPU (it shares the cores
+// with the server). By default it drains its socket every millisecond
+// rather than sleeping in recvmsg: on loopback the sender's system call
+// delivers each packet and pays for waking a sleeping receiver, a cost a
+// server sending to phones on a network does not have (see
+// docs/PERFORMANCE.md for both figures).
 package main
 
 import (
@@ -42,36 +50,30 @@ func main() {
 	addr := flag.String("listen", "127.0.0.1:4000", "UDP address to receive on")
 	wait := flag.Duration("wait", 0, "ignore packets for this long first (ramp-up)")
 	window := flag.Duration("for", 10*time.Second, "how long to measure")
+	poll := flag.Duration("poll", time.Millisecond, "drain the socket this often; 0 blocks in recvmsg instead")
 	flag.Parse()
-	conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(mustAddr(*addr)))
+	rx, err := listen(mustAddr(*addr), *poll == 0)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "rtpstat:", err)
 		os.Exit(1)
 	}
-	_ = conn.SetReadBuffer(16 << 20)
-	buf := make([]byte, 1500)
+	defer rx.close()
 	// Gaps in 0.1 ms buckets up to 1 s.
 	hist := make([]int, 10001)
 	streams := map[uint32]*stream{}
-	drainUntil := time.Now().Add(*wait)
-	for time.Now().Before(drainUntil) {
-		_ = conn.SetReadDeadline(drainUntil)
-		if _, _, err := conn.ReadFromUDPAddrPort(buf); err != nil {
-			break
-		}
-	}
-	start := time.Now()
+	start := time.Now().Add(*wait)
 	end := start.Add(*window)
-	_ = conn.SetReadDeadline(end)
 	var h rtp.Header
 	packets := 0
 	for {
-		n, _, err := conn.ReadFromUDPAddrPort(buf)
-		if err != nil {
+		buf, at, ok := rx.next(*poll)
+		if time.Now().After(end) {
 			break
 		}
-		now := time.Now()
-		if _, err := h.Unmarshal(buf[:n]); err != nil {
+		if !ok || at.Before(start) {
+			continue
+		}
+		if _, err := h.Unmarshal(buf); err != nil {
 			continue
 		}
 		packets++
@@ -81,10 +83,13 @@ func main() {
 			streams[h.SSRC] = s
 		}
 		if s.started {
-			gap := now.Sub(s.last)
+			gap := at.Sub(s.last)
 			b := int(gap / (100 * time.Microsecond))
 			if b >= len(hist) {
 				b = len(hist) - 1
+			}
+			if b < 0 {
+				b = 0
 			}
 			hist[b]++
 			if h.SequenceNumber < s.lastSeq16 && s.lastSeq16-h.SequenceNumber > 0x8000 {
@@ -98,10 +103,10 @@ func main() {
 		if ext > s.maxSeq {
 			s.maxSeq = ext
 		}
-		s.last = now
+		s.last = at
 		s.received++
 	}
-	r := Report{Streams: len(streams), Packets: packets, Seconds: time.Since(start).Seconds()}
+	r := Report{Streams: len(streams), Packets: packets, Seconds: window.Seconds()}
 	for _, s := range streams {
 		expected := int(s.maxSeq-uint32(s.firstSeq)) + 1
 		if lost := expected - s.received; lost > 0 {
