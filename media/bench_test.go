@@ -23,13 +23,13 @@ func BenchmarkSessionTick(b *testing.B) {
 			}
 		}
 	}()
-	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	sock, err := ListenSocket(netip.MustParseAddrPort("127.0.0.1:0"))
 	if err != nil {
 		b.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	s := NewSession(newPacer(b, ctx, RawSendOff), SessionConfig{Conn: conn})
+	s := NewSession(newEngine(b, ctx, RawSendOff), SessionConfig{Socket: sock})
 	defer s.Close()
 	s.Configure(sink.LocalAddr().(*net.UDPAddr).AddrPort(), PCMU, 101, true)
 	s.Play(NewSoundPCM(make([]byte, 16000)), true)
@@ -41,13 +41,13 @@ func BenchmarkSessionTick(b *testing.B) {
 
 // BenchmarkSessionTickNoSend isolates our own work from the kernel's.
 func BenchmarkSessionTickNoSend(b *testing.B) {
-	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	sock, err := ListenSocket(netip.MustParseAddrPort("127.0.0.1:0"))
 	if err != nil {
 		b.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	s := NewSession(newPacer(b, ctx, RawSendOff), SessionConfig{Conn: conn})
+	s := NewSession(newEngine(b, ctx, RawSendOff), SessionConfig{Socket: sock})
 	defer s.Close()
 	s.Configure(netip.MustParseAddrPort("127.0.0.1:9"), PCMU, 101, false)
 	s.Play(NewSoundPCM(make([]byte, 16000)), true)
@@ -58,7 +58,7 @@ func BenchmarkSessionTickNoSend(b *testing.B) {
 }
 
 // BenchmarkSessionTickRaw is the same packet through the raw path: the
-// pacer's batch of rawBatch packets goes out in one sendmmsg.
+// media loop's batch of rawBatch packets goes out in one sendmmsg.
 func BenchmarkSessionTickRaw(b *testing.B) {
 	sink, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
@@ -73,7 +73,7 @@ func BenchmarkSessionTickRaw(b *testing.B) {
 			}
 		}
 	}()
-	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	sock, err := ListenSocket(netip.MustParseAddrPort("127.0.0.1:0"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func BenchmarkSessionTickRaw(b *testing.B) {
 	defer raw.close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	s := NewSession(newPacer(b, ctx, RawSendOn), SessionConfig{Conn: conn})
+	s := NewSession(newEngine(b, ctx, RawSendOn), SessionConfig{Socket: sock})
 	defer s.Close()
 	s.Configure(sink.LocalAddr().(*net.UDPAddr).AddrPort(), PCMU, 101, true)
 	s.Play(NewSoundPCM(make([]byte, 16000)), true)
@@ -95,8 +95,8 @@ func BenchmarkSessionTickRaw(b *testing.B) {
 	raw.flush()
 }
 
-func newPacer(b *testing.B, ctx context.Context, mode RawSend) *Pacer {
-	p, err := NewPacer(ctx, mode)
+func newEngine(b *testing.B, ctx context.Context, mode RawSend) *Engine {
+	p, err := NewEngine(ctx, mode)
 	if err != nil {
 		b.Skipf("raw sockets are not permitted here: %v", err)
 	}

@@ -8,7 +8,7 @@ import (
 // packet one side receives is sent at once to the other with that side's
 // own SSRC, sequence numbers and timestamps, transcoded between PCMU and
 // PCMA when the legs differ, and telephone-events carried across with the
-// receiving side's payload type. While bridged, the pacer sends nothing on
+// receiving side's payload type. While bridged, the media loop sends nothing on
 // either session.
 func Bridge(a, b *Session) {
 	a.setPeer(b)
@@ -28,8 +28,9 @@ func (s *Session) setPeer(p *Session) {
 	s.peer, s.relayOffsetSet, s.marker = p, false, true
 }
 
-// relay sends a packet that the peer received, as this session's own.
-func (s *Session) relay(pt uint8, fromCodec Codec, fromDTMF uint8, ts uint32, marker bool, payload []byte) {
+// relay sends a packet that the peer received, as this session's own,
+// through the receiving media loop's raw socket when it has one.
+func (s *Session) relay(raw *rawSender, pt uint8, fromCodec Codec, fromDTMF uint8, ts uint32, marker bool, payload []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.sendable || s.peer == nil {
@@ -42,7 +43,20 @@ func (s *Session) relay(pt uint8, fromCodec Codec, fromDTMF uint8, ts uint32, ma
 		// packets carry across unchanged.
 		s.relayOffset, s.relayOffsetSet = h.Timestamp-ts, true
 	}
-	out := s.buf[12:]
+	size := len(payload)
+	if fromDTMF != 0 && pt == fromDTMF {
+		size = 4
+	}
+	viaRaw := s.routeOK && raw != nil
+	pkt := s.buf[:]
+	if viaRaw {
+		if room := raw.next(); len(room) >= 12+size {
+			pkt = room
+		} else {
+			viaRaw = false // a frame longer than the raw batch holds
+		}
+	}
+	out := pkt[12:]
 	switch {
 	case fromDTMF != 0 && pt == fromDTMF:
 		if s.dtmfPT == 0 || len(payload) < 4 {
@@ -74,9 +88,12 @@ func (s *Session) relay(pt uint8, fromCodec Codec, fromDTMF uint8, ts uint32, ma
 	h.Marker = marker || s.marker
 	s.marker = false
 	h.Timestamp = ts + s.relayOffset
-	n, err := h.MarshalTo(s.buf[:12])
-	if err == nil && n == 12 {
-		_, _ = s.conn.WriteToUDPAddrPort(s.buf[:12+len(payload)], s.remote)
+	if n, err := h.MarshalTo(pkt[:12]); err == nil && n == 12 {
+		if viaRaw {
+			raw.commit(&s.route, 12+len(payload))
+		} else {
+			s.sock.sendTo(pkt[:12+len(payload)], s.remote)
+		}
 	}
 	h.SequenceNumber++
 	h.Timestamp += uint32(len(payload))

@@ -2,7 +2,6 @@ package media
 
 import (
 	"fmt"
-	"net"
 	"net/netip"
 	"sync"
 )
@@ -25,7 +24,7 @@ func NewPorts(low, high int) (*Ports, error) {
 }
 
 // Listen binds a UDP socket on ip at the next free even port of the range.
-func (p *Ports) Listen(ip netip.Addr) (*net.UDPConn, error) {
+func (p *Ports) Listen(ip netip.Addr) (*Socket, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	span := (p.high - p.low) / 2
@@ -35,9 +34,9 @@ func (p *Ports) Listen(ip netip.Addr) (*net.UDPConn, error) {
 		if p.next > p.high {
 			p.next = p.low
 		}
-		conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, uint16(port))))
+		sock, err := ListenSocket(netip.AddrPortFrom(ip, uint16(port)))
 		if err == nil {
-			return conn, nil
+			return sock, nil
 		}
 	}
 	return nil, fmt.Errorf("no free rtp port in %d-%d on %s", p.low, p.high, ip)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pion/rtp"
+	"github.com/zaf/g711"
 )
 
 // TestSessionSendPaths plays a known sound and a digit through each send
@@ -30,7 +31,7 @@ func TestSessionSendPaths(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			pacer, err := NewPacer(ctx, tc.mode)
+			engine, err := NewEngine(ctx, tc.mode)
 			if err != nil {
 				t.Skipf("raw sockets are not permitted here: %v", err)
 			}
@@ -39,12 +40,12 @@ func TestSessionSendPaths(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer sink.Close()
-			conn, err := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.MustParseAddrPort(tc.bind+":0")))
+			sock, err := ListenSocket(netip.MustParseAddrPort(tc.bind + ":0"))
 			if err != nil {
 				t.Fatal(err)
 			}
-			port := conn.LocalAddr().(*net.UDPAddr).AddrPort().Port()
-			s := NewSession(pacer, SessionConfig{Conn: conn})
+			port := sock.LocalAddr().Port()
+			s := NewSession(engine, SessionConfig{Socket: sock})
 			defer s.Close()
 
 			pcm := make([]byte, 2*FrameSize*5)
@@ -54,7 +55,9 @@ func TestSessionSendPaths(t *testing.T) {
 			snd := NewSoundPCM(pcm)
 			s.Configure(sink.LocalAddr().(*net.UDPAddr).AddrPort(), PCMU, 101, true)
 			s.Play(snd, false)
-			s.Start()
+			if err := s.Start(); err != nil {
+				t.Fatal(err)
+			}
 			s.mu.Lock()
 			viaRaw := s.routeOK
 			s.mu.Unlock()
@@ -147,4 +150,87 @@ func TestUDPChecksum(t *testing.T) {
 			t.Errorf("payload %d bytes: checksum %04x leaves a sum of %04x, want ffff", size, c, sum)
 		}
 	}
+}
+
+// TestBridgeRelays sends audio and a key press from one phone to a bridged
+// session over real sockets and checks what the other phone receives, on
+// each send path: the frame transcoded to its law under the session's own
+// SSRC, and the telephone-event under its own payload type.
+func TestBridgeRelays(t *testing.T) {
+	for _, mode := range []RawSend{RawSendOff, RawSendOn} {
+		t.Run(string(mode), func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			engine, err := NewEngine(ctx, mode)
+			if err != nil {
+				t.Skipf("raw sockets are not permitted here: %v", err)
+			}
+			phoneA, phoneB := listenPhone(t), listenPhone(t)
+			a, b := startSession(t, engine), startSession(t, engine)
+			a.Configure(phoneA.LocalAddr().(*net.UDPAddr).AddrPort(), PCMU, 101, true)
+			b.Configure(phoneB.LocalAddr().(*net.UDPAddr).AddrPort(), PCMA, 96, true)
+			Bridge(a, b)
+
+			frame := make([]byte, FrameSize)
+			for i := range frame {
+				frame[i] = byte(0x80 + i%64) // PCMU speech-like values
+			}
+			to := net.UDPAddrFromAddrPort(a.LocalAddr())
+			send := func(seq uint16, pt uint8, payload []byte) {
+				pkt, _ := (&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: pt, SequenceNumber: seq,
+					Timestamp: 8000 + uint32(seq)*FrameSize, SSRC: 0x1234}, Payload: payload}).Marshal()
+				if _, err := phoneA.WriteToUDP(pkt, to); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want := make([]byte, FrameSize)
+			for i, v := range frame {
+				want[i] = g711.Ulaw2AlawFrame(v)
+			}
+			var gotAudio, gotEvent bool
+			deadline := time.Now().Add(3 * time.Second)
+			for seq := uint16(1); !(gotAudio && gotEvent) && time.Now().Before(deadline); seq++ {
+				send(seq, 0, frame)
+				send(seq+1000, 101, []byte{7, 0x8a, 0, 160}) // key 7, end of event
+				for range 2 {
+					p, _ := readRTP(t, phoneB)
+					switch {
+					case p.SSRC == 0x1234:
+						t.Fatal("relayed packet kept the other side's SSRC")
+					case p.PayloadType == 8 && bytes.Equal(p.Payload, want):
+						gotAudio = true
+					case p.PayloadType == 96 && len(p.Payload) == 4 && p.Payload[0] == 7:
+						gotEvent = true
+					}
+				}
+			}
+			if !gotAudio || !gotEvent {
+				t.Fatalf("relayed: audio %v, key %v", gotAudio, gotEvent)
+			}
+		})
+	}
+}
+
+func listenPhone(t *testing.T) *net.UDPConn {
+	t.Helper()
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+func startSession(t *testing.T, e *Engine) *Session {
+	t.Helper()
+	sock, err := ListenSocket(netip.MustParseAddrPort("127.0.0.1:0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewSession(e, SessionConfig{Socket: sock})
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
 }

@@ -3,10 +3,7 @@ package media
 import (
 	"crypto/rand"
 	"encoding/binary"
-	"errors"
-	"net"
 	"net/netip"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,23 +13,25 @@ import (
 
 // Session is one call's RTP stream: a UDP socket from the port range, one
 // SSRC and one sequence space shared by audio and DTMF, fed every 20 ms by
-// the Pacer. Received telephone-events become key presses on Digits.
+// a media loop (engine.go). Received telephone-events become key presses on Digits.
 type Session struct {
-	conn  *net.UDPConn
-	bound netip.AddrPort // the socket's own address
-	local netip.AddrPort // the address in our SDP
-	pacer *Pacer
+	sock   *Socket
+	local  netip.AddrPort // the address in our SDP
+	engine *Engine
 
-	// Placement in the pacer; guarded by the shard's mutex.
-	shard *shard
-	slot  int
-	index int
+	// Placement in a media loop, and what only that loop touches; guarded
+	// by the loop's mutex.
+	home    *loop
+	slot    int
+	index   int
+	dec     DTMFDecoder
+	expired bool
 
 	mu       sync.Mutex // guards everything below up to the receive side
 	remote   netip.AddrPort
 	latched  bool // remote learned from received RTP (symmetric RTP)
 	route    rawRoute
-	routeOK  bool // the pacer may send to remote through its raw socket
+	routeOK  bool // the media loop may send to remote through its raw socket
 	codec    Codec
 	dtmfPT   uint8
 	sendable bool
@@ -58,38 +57,35 @@ type Session struct {
 	lastRx     atomic.Int64 // unix nanoseconds of the last RTP packet
 	onInactive func()
 	closeOnce  sync.Once
-	started    atomic.Bool
-	readDone   chan struct{}
 }
 
 // SessionConfig describes a new Session.
 type SessionConfig struct {
-	Conn *net.UDPConn
+	Socket *Socket
 	// Advertised is the address put in our SDP (public_address when set).
 	Advertised netip.Addr
 	// Timeout ends the call after this long without RTP; 0 disables it.
 	Timeout time.Duration
-	// OnInactive is called once, from the receive goroutine, on timeout.
+	// OnInactive is called once on timeout, from a media loop: it must
+	// return at once (hang up from another goroutine).
 	OnInactive func()
 }
 
-// NewSession wraps a bound socket; it sends nothing until Start.
-func NewSession(p *Pacer, cfg SessionConfig) *Session {
-	bound := cfg.Conn.LocalAddr().(*net.UDPAddr).AddrPort()
-	local := bound
+// NewSession takes over a bound socket, which Close closes; it sends
+// nothing until Start.
+func NewSession(e *Engine, cfg SessionConfig) *Session {
+	local := cfg.Socket.LocalAddr()
 	if cfg.Advertised.IsValid() {
 		local = netip.AddrPortFrom(cfg.Advertised, local.Port())
 	}
 	var seed [10]byte
 	_, _ = rand.Read(seed[:])
 	s := &Session{
-		conn:       cfg.Conn,
-		bound:      bound,
+		sock:       cfg.Socket,
 		local:      local,
-		pacer:      p,
+		engine:     e,
 		digits:     make(chan rune, 32),
 		onInactive: cfg.OnInactive,
-		readDone:   make(chan struct{}),
 		marker:     true,
 		header: rtp.Header{
 			Version:        2,
@@ -133,8 +129,8 @@ func (s *Session) Configure(remote netip.AddrPort, codec Codec, dtmfPT uint8, se
 // remote, so that the per-packet path only copies it.
 func (s *Session) setRouteLocked() {
 	s.routeOK = false
-	if s.pacer.raw && s.sendable {
-		s.route, s.routeOK = routeFor(s.bound, s.remote)
+	if s.engine.raw && s.sendable {
+		s.route, s.routeOK = routeFor(s.sock.LocalAddr(), s.remote)
 	}
 }
 
@@ -142,11 +138,9 @@ func (s *Session) setRouteLocked() {
 func (s *Session) SetTimeout(d time.Duration) { s.timeout.Store(int64(d)) }
 
 // Start begins receiving and sending.
-func (s *Session) Start() {
+func (s *Session) Start() error {
 	s.lastRx.Store(time.Now().UnixNano())
-	s.started.Store(true)
-	go s.readLoop()
-	s.pacer.add(s)
+	return s.engine.add(s)
 }
 
 // Play replaces whatever is playing with snd (looped when loop is set) and
@@ -198,8 +192,8 @@ func (s *Session) deliver(key rune) {
 	}
 }
 
-// tick sends one packet, through raw when the pacer has a raw socket;
-// called by the pacer every 20 ms.
+// tick sends one packet, through raw when the media loop has a raw socket;
+// called by the media loop every 20 ms.
 func (s *Session) tick(raw *rawSender) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -251,7 +245,7 @@ func (s *Session) tick(raw *rawSender) {
 			if viaRaw {
 				raw.commit(&s.route, size)
 			} else {
-				_, _ = s.conn.WriteToUDPAddrPort(pkt[:size], s.remote)
+				s.sock.sendTo(pkt[:size], s.remote)
 			}
 		}
 	}
@@ -259,74 +253,49 @@ func (s *Session) tick(raw *rawSender) {
 	h.Timestamp = ts + FrameSize
 }
 
-func (s *Session) readLoop() {
-	defer close(s.readDone)
-	buf := make([]byte, 1500)
-	var dec DTMFDecoder
+// receive handles one packet from the socket; called by the media loop.
+func (s *Session) receive(raw *rawSender, pkt []byte, from netip.AddrPort) {
 	var h rtp.Header
-	s.armDeadline()
-	for {
-		n, from, err := s.conn.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			if errors.Is(err, os.ErrDeadlineExceeded) {
-				if s.inactive() {
-					if s.onInactive != nil {
-						s.onInactive()
-					}
-					return
-				}
-				s.armDeadline()
-				continue
-			}
-			return // closed
-		}
-		hn, err := h.Unmarshal(buf[:n])
-		if err != nil || h.Version != 2 {
-			continue
-		}
-		s.lastRx.Store(time.Now().UnixNano())
-		s.mu.Lock()
-		if !s.latched && from.IsValid() {
-			s.remote, s.latched = from, true
-			s.setRouteLocked()
-		}
-		dtmfPT, codec, peer := s.dtmfPT, s.codec, s.peer
-		s.mu.Unlock()
-		if peer != nil {
-			peer.relay(h.PayloadType, codec, dtmfPT, h.Timestamp, h.Marker, buf[hn:n])
-		}
-		if dtmfPT != 0 && h.PayloadType == dtmfPT {
-			if key := dec.Decode(h.Timestamp, buf[hn:n]); key != 0 {
-				s.deliver(key)
-			}
-		}
-	}
-}
-
-func (s *Session) armDeadline() {
-	t := time.Duration(s.timeout.Load())
-	if t <= 0 {
-		_ = s.conn.SetReadDeadline(time.Now().Add(time.Hour))
+	hn, err := h.Unmarshal(pkt)
+	if err != nil || h.Version != 2 {
 		return
 	}
-	_ = s.conn.SetReadDeadline(time.Unix(0, s.lastRx.Load()).Add(t))
+	s.lastRx.Store(time.Now().UnixNano())
+	s.mu.Lock()
+	if !s.latched && from.IsValid() {
+		s.remote, s.latched = from, true
+		s.setRouteLocked()
+	}
+	dtmfPT, codec, peer := s.dtmfPT, s.codec, s.peer
+	s.mu.Unlock()
+	if peer != nil {
+		peer.relay(raw, h.PayloadType, codec, dtmfPT, h.Timestamp, h.Marker, pkt[hn:])
+	}
+	if dtmfPT != 0 && h.PayloadType == dtmfPT {
+		if key := s.dec.Decode(h.Timestamp, pkt[hn:]); key != 0 {
+			s.deliver(key)
+		}
+	}
 }
 
-func (s *Session) inactive() bool {
+// checkInactive calls OnInactive once when the peer has been silent for
+// the timeout; called by the media loop.
+func (s *Session) checkInactive(now time.Time) {
 	t := time.Duration(s.timeout.Load())
-	return t > 0 && time.Since(time.Unix(0, s.lastRx.Load())) >= t
+	if s.expired || t <= 0 || now.Sub(time.Unix(0, s.lastRx.Load())) < t {
+		return
+	}
+	s.expired = true
+	if s.onInactive != nil {
+		s.onInactive()
+	}
 }
 
-// Close stops sending and receiving, frees the port and waits for the
-// receive goroutine to end. It must not be called from OnInactive itself
-// (hang up from another goroutine there).
+// Close stops sending and receiving and frees the port.
 func (s *Session) Close() {
 	s.closeOnce.Do(func() {
-		s.pacer.remove(s)
+		s.engine.remove(s)
 		s.Stop()
-		_ = s.conn.Close()
-		if s.started.Load() {
-			<-s.readDone
-		}
+		_ = s.sock.Close()
 	})
 }

@@ -140,7 +140,7 @@ func (c *Call) describeLocked(a media.Answer) []byte {
 }
 
 // inactive is the session's OnInactive: no RTP for too long. It runs on
-// the session's receive goroutine, which Hangup waits for: hence go.
+// a media loop, which Hangup's closing of the session waits for: hence go.
 func (c *Call) inactive() {
 	go c.Hangup("no RTP from the caller")
 }

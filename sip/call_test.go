@@ -28,7 +28,7 @@ func startServer(t *testing.T, handler acdsip.Handler, tune ...func(*acdsip.Conf
 		t.Fatal(err)
 	}
 	ports, _ := media.NewPorts(30000, 39999)
-	pacer, err := media.NewPacer(ctx, media.RawSendAuto)
+	engine, err := media.NewEngine(ctx, media.RawSendAuto)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +36,7 @@ func startServer(t *testing.T, handler acdsip.Handler, tune ...func(*acdsip.Conf
 		RTPTimeout:     time.Minute,
 		RTPHoldTimeout: time.Hour,
 		Ports:          ports,
-		Pacer:          pacer,
+		Media:          engine,
 		Log:            slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		Route: func(number, _ string) (acdsip.Handler, bool) {
 			return handler, number == "100"
@@ -59,7 +59,7 @@ func startServer(t *testing.T, handler acdsip.Handler, tune ...func(*acdsip.Conf
 	t.Cleanup(func() {
 		cancel()
 		<-done
-		pacer.Wait()
+		engine.Wait()
 	})
 	return udp.LocalAddr().String(), srv
 }

@@ -52,7 +52,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		}
 		offer = d
 	}
-	conn, err := s.cfg.Ports.Listen(s.mediaIP)
+	sock, err := s.cfg.Ports.Listen(s.mediaIP)
 	if err != nil {
 		log.Error("cannot open an RTP port", "error", err)
 		respond(tx, req, 503, "Service Unavailable")
@@ -60,7 +60,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	dlg, err := s.dialogs.ReadInvite(req, tx)
 	if err != nil {
-		_ = conn.Close()
+		_ = sock.Close()
 		respond(tx, req, 400, "Bad Request")
 		return
 	}
@@ -74,8 +74,8 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		log:    log,
 		done:   make(chan struct{}),
 	}
-	c.session = media.NewSession(s.cfg.Pacer, media.SessionConfig{
-		Conn:       conn,
+	c.session = media.NewSession(s.cfg.Media, media.SessionConfig{
+		Socket:     sock,
 		Advertised: s.cfg.PublicAddress,
 		Timeout:    s.cfg.RTPTimeout,
 		OnInactive: c.inactive,
@@ -108,7 +108,12 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		}
 	}
 	if offer != nil {
-		c.session.Start()
+		if err := c.session.Start(); err != nil {
+			log.Error("cannot start RTP", "error", err)
+			_ = dlg.Respond(503, "Service Unavailable", nil)
+			c.end("no media")
+			return
+		}
 	}
 	// RespondSDP retransmits the 2xx until the ACK arrives (RFC 3261
 	// §13.3.1.4) and fails on CANCEL or when no ACK comes in 64*T1.
@@ -140,7 +145,11 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 			return
 		}
 		c.applyAnswer(answer)
-		c.session.Start()
+		if err := c.session.Start(); err != nil {
+			log.Error("cannot start RTP; hanging up", "error", err)
+			c.Hangup("no media")
+			return
+		}
 	}
 	c.mu.Lock()
 	codec := c.codec

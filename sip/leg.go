@@ -112,11 +112,11 @@ func (s *Server) Dial(ctx context.Context, t Trunk, number, callerID string) (*L
 }
 
 func (s *Server) invite(ctx context.Context, agent string, target sip.Uri, dest, transport string, from Caller, user, password, to string) (*Leg, error) {
-	conn, err := s.cfg.Ports.Listen(s.mediaIP)
+	sock, err := s.cfg.Ports.Listen(s.mediaIP)
 	if err != nil {
 		return nil, err
 	}
-	session := media.NewSession(s.cfg.Pacer, media.SessionConfig{Conn: conn, Advertised: s.cfg.PublicAddress, Timeout: s.cfg.RTPTimeout})
+	session := media.NewSession(s.cfg.Media, media.SessionConfig{Socket: sock, Advertised: s.cfg.PublicAddress, Timeout: s.cfg.RTPTimeout})
 	offer := media.Answer{Addr: session.LocalAddr(), Codecs: []media.Codec{media.PCMU, media.PCMA}, DTMFType: 101,
 		Direction: media.SendRecv, SessionID: s.sessionID, Version: 1}.Marshal()
 
@@ -199,11 +199,16 @@ func (s *Server) invite(ctx context.Context, agent string, target sip.Uri, dest,
 	}
 	dir := answer.Direction.Reverse()
 	session.Configure(answer.Addr, answer.Codecs[0], answer.DTMFType, dir == media.SendRecv || dir == media.SendOnly)
+	if err := session.Start(); err != nil {
+		_ = dlg.Bye(context.Background())
+		session.Close()
+		_ = dlg.Close()
+		return nil, fmt.Errorf("agent %s: %w", agent, err)
+	}
 	leg := &Leg{Agent: agent, dlg: dlg, session: session, srv: s, done: make(chan struct{})}
 	s.mu.Lock()
 	s.legs[dlg.ID] = leg
 	s.mu.Unlock()
-	session.Start()
 	return leg, nil
 }
 

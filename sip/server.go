@@ -46,7 +46,7 @@ type Config struct {
 	// answers at once.
 	RingTime time.Duration
 	Ports    *media.Ports
-	Pacer    *media.Pacer
+	Media    *media.Engine
 	Route    Router
 	Log      *slog.Logger
 	// Realm and Secrets authenticate agents' phones (REGISTER, and calls

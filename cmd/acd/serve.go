@@ -179,7 +179,7 @@ func runServer(ctx context.Context, prog *program, stderr io.Writer) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	pacer, err := media.NewPacer(ctx, media.RawSend(cfg.Media.RawSend))
+	engine, err := media.NewEngine(ctx, media.RawSend(cfg.Media.RawSend))
 	if err != nil {
 		_ = udp.Close()
 		_ = tcp.Close()
@@ -187,7 +187,7 @@ func runServer(ctx context.Context, prog *program, stderr io.Writer) error {
 		return &exitError{2, err}
 	}
 	rtpSend := "socket"
-	if pacer.Raw() {
+	if engine.Raw() {
 		rtpSend = "raw"
 	}
 
@@ -210,7 +210,7 @@ func runServer(ctx context.Context, prog *program, stderr io.Writer) error {
 		RTPTimeout:     cfg.Media.Timeout.D(),
 		RTPHoldTimeout: cfg.Media.HoldTimeout.D(),
 		Ports:          ports,
-		Pacer:          pacer,
+		Media:          engine,
 		Log:            log,
 		Realm:          cfg.SIPRealm,
 		Secrets:        secrets(cfg),
@@ -282,7 +282,7 @@ func runServer(ctx context.Context, prog *program, stderr io.Writer) error {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintf(w, `{"status":"ok","config_version":%q,"calls":%d,"legs":%d,"goroutines":%d,"rtp_send":%q,"rtp_dropped":%d}`+"\n",
-			current.Load().plan.Version, srv.ActiveCalls(), srv.ActiveLegs(), runtime.NumGoroutine(), rtpSend, pacer.Dropped())
+			current.Load().plan.Version, srv.ActiveCalls(), srv.ActiveLegs(), runtime.NumGoroutine(), rtpSend, engine.Dropped())
 	})
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = hs.Serve(httpLn) }()
@@ -294,7 +294,7 @@ func runServer(ctx context.Context, prog *program, stderr io.Writer) error {
 	defer done()
 	_ = hs.Shutdown(shut)
 	cancel()
-	pacer.Wait()
+	engine.Wait()
 	log.Info("acd stopped")
 	return err
 }
