@@ -61,7 +61,9 @@ type Server struct {
 	DataDir       string `yaml:"data_dir"`
 	PublicAddress string `yaml:"public_address"`
 	LogLevel      string `yaml:"log_level"`
-	Line          Line
+	// MaxCalls caps inbound calls in progress (503 past it).
+	MaxCalls int `yaml:"max_calls"`
+	Line     Line
 }
 
 // Media holds RTP settings.
@@ -243,6 +245,9 @@ func (c *Config) applyDefaults() {
 	if s.LogLevel == "" {
 		s.LogLevel = "info"
 	}
+	if s.MaxCalls == 0 {
+		s.MaxCalls = 2000
+	}
 	if c.Media.Timeout == 0 {
 		c.Media.Timeout = Duration(60 * time.Second)
 	}
@@ -343,6 +348,13 @@ func (c *Config) validate(errs *Errors) {
 		if _, err := netip.ParseAddr(s.PublicAddress); err != nil {
 			errs.Add(f, int(s.Line), "server.public_address %q: want an IP address", s.PublicAddress)
 		}
+	}
+	if s.MaxCalls < 0 {
+		errs.Add(f, int(s.Line), "server.max_calls %d: want a positive number of calls", s.MaxCalls)
+	}
+	if low, high, err := s.RTPPortRange(); err == nil && s.MaxCalls > (high-low)/2 {
+		errs.Add(f, int(s.Line), "server.max_calls %d: rtp_ports %s holds only %d calls (one even port each, and agents' legs need ports too): widen rtp_ports or lower max_calls",
+			s.MaxCalls, s.RTPPorts, (high-low)/2)
 	}
 	switch s.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -469,3 +469,32 @@ func waitNoCalls(t *testing.T, ctx context.Context, srv *acdsip.Server, failure 
 		}
 	}
 }
+
+// TestMaxCallsSheds503 fills the server and checks that the next caller is
+// turned away with 503 and Retry-After, and admitted again once a call ends.
+func TestMaxCallsSheds503(t *testing.T) {
+	addr, srv := startServer(t, keyRecorder(t, make(chan rune, 16)), func(c *acdsip.Config) { c.MaxCalls = 1 })
+	ctx := within(t, 20*time.Second)
+	first, s1 := answeredCall(t, ctx, addr)
+
+	phone := testutil.NewPhone(t)
+	s2, err := phone.Invite(ctx, addr, "100", phone.SDP(101, media.PCMU))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = phone.Answered(ctx, s2, nil)
+	var rejected *sipgo.ErrDialogResponse
+	if !errors.As(err, &rejected) || rejected.Res.StatusCode != 503 {
+		t.Fatalf("second call got %v, want 503", err)
+	}
+	if h := rejected.Res.GetHeader("Retry-After"); h == nil || h.Value() == "" {
+		t.Fatal("503 without Retry-After")
+	}
+
+	if err := first.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_ = s1
+	waitNoCalls(t, ctx, srv, "the first call did not end")
+	answeredCall(t, ctx, addr)
+}

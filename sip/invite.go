@@ -52,6 +52,17 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		}
 		offer = d
 	}
+	if !s.admit() {
+		s.full.Warn("call refused: max_calls reached", "max_calls", s.cfg.MaxCalls)
+		respond(tx, req, 503, "Service Unavailable", sip.NewHeader("Retry-After", "10"))
+		return
+	}
+	admitted := true // until the call exists; then forget releases it
+	defer func() {
+		if admitted {
+			s.release()
+		}
+	}()
 	sock, err := s.cfg.Ports.Listen(s.mediaIP)
 	if err != nil {
 		log.Error("cannot open an RTP port", "error", err)
@@ -83,6 +94,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	s.mu.Lock()
 	s.calls[dlg.ID] = c
 	s.mu.Unlock()
+	admitted = false
 
 	var local []byte
 	c.mu.Lock()

@@ -45,6 +45,10 @@ type Config struct {
 	// RingTime is how long callers hear ringing before the answer; zero
 	// answers at once.
 	RingTime time.Duration
+	// MaxCalls caps inbound calls in progress; past it an INVITE gets 503
+	// with Retry-After, so that overload sheds new calls instead of
+	// degrading the audio of every call up. Zero means no cap.
+	MaxCalls int
 	Ports    *media.Ports
 	Media    *media.Engine
 	Route    Router
@@ -75,12 +79,14 @@ type Server struct {
 	auth      *authenticator
 	registrar *registrar
 
-	mu      sync.Mutex
-	closing bool             // set once Serve is shutting down: no new call handlers
-	calls   map[string]*Call // inbound, by dialog id
-	legs    map[string]*Leg  // outbound to agents, by dialog id
-	wg      sync.WaitGroup
-	ctx     context.Context
+	mu       sync.Mutex
+	closing  bool             // set once Serve is shutting down: no new call handlers
+	calls    map[string]*Call // inbound, by dialog id
+	admitted int              // inbound calls counted against MaxCalls, set-up included
+	full     *limitedLog
+	legs     map[string]*Leg // outbound to agents, by dialog id
+	wg       sync.WaitGroup
+	ctx      context.Context
 }
 
 // NewServer prepares a server on a bound UDP socket (and, optionally, a TCP
@@ -103,6 +109,7 @@ func NewServer(cfg Config, udp *net.UDPConn) (*Server, error) {
 		mediaIP:   local.Addr().Unmap(),
 		sessionID: uint64(time.Now().Unix()),
 	}
+	s.full = &limitedLog{log: cfg.Log, interval: 10 * time.Second}
 	s.screen = &screen{
 		parser: sip.NewParser(),
 		conn:   udp,
@@ -222,6 +229,25 @@ func (s *Server) activeCalls() []*Call {
 func (s *Server) forget(c *Call) {
 	s.mu.Lock()
 	delete(s.calls, c.dlg.ID)
+	s.admitted--
+	s.mu.Unlock()
+}
+
+// admit counts a new inbound call against MaxCalls, or reports false when
+// the server is full; release undoes it for a call that never started.
+func (s *Server) admit() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cfg.MaxCalls > 0 && s.admitted >= s.cfg.MaxCalls {
+		return false
+	}
+	s.admitted++
+	return true
+}
+
+func (s *Server) release() {
+	s.mu.Lock()
+	s.admitted--
 	s.mu.Unlock()
 }
 
