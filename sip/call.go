@@ -72,7 +72,9 @@ func (c *Call) Hangup(reason string) {
 			return // the caller hung up first
 		default:
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 32*sip.T1)
+		// The dialog's context ends when the peer's own BYE arrives, so
+		// BYEs that cross do not wait 32 s for an answer that never comes.
+		ctx, cancel := context.WithTimeout(c.dlg.Context(), 32*sip.T1)
 		defer cancel()
 		if err := c.dlg.Bye(ctx); err != nil {
 			c.log.Warn("BYE failed", "error", err)

@@ -43,7 +43,9 @@ func (l *Leg) Hangup(reason string) {
 			return
 		default:
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 32*sip.T1)
+		// The dialog's context ends when the peer's own BYE arrives, so
+		// BYEs that cross do not wait 32 s for an answer that never comes.
+		ctx, cancel := context.WithTimeout(l.dlg.Context(), 32*sip.T1)
 		defer cancel()
 		if err := l.dlg.Bye(ctx); err != nil {
 			l.srv.log.Warn("BYE to agent failed", "agent", l.Agent, "error", err)
