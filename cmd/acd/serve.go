@@ -208,6 +208,7 @@ func runServer(ctx context.Context, prog *program, stderr io.Writer) error {
 	srv, err := sip.NewServer(sip.Config{
 		PublicAddress:  public,
 		RTPTimeout:     cfg.Media.Timeout.D(),
+		MaxCalls:       cfg.Server.MaxCalls,
 		RTPHoldTimeout: cfg.Media.HoldTimeout.D(),
 		Ports:          ports,
 		Media:          engine,
