@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -10,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/emiago/sipgo"
 
 	"github.com/acdserver/acd/internal/testutil"
 	"github.com/acdserver/acd/media"
@@ -216,4 +219,24 @@ func field(line, key string) string {
 		}
 	}
 	return ""
+}
+
+// TestMaxCallsRefusesWith503 runs the binary with room for one call: the
+// second caller is refused with 503 and Retry-After while the first is up.
+func TestMaxCallsRefusesWith503(t *testing.T) {
+	s := startAcd(t, "-config", writeConfig(t, "server: {max_calls: 1}\n"+planYAML))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	dial(t, ctx, s)
+
+	phone := testutil.NewPhone(t)
+	dlg, err := phone.Invite(ctx, s.sip, "100", phone.SDP(101, media.PCMU))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = phone.Answered(ctx, dlg, nil)
+	var refused *sipgo.ErrDialogResponse
+	if !errors.As(err, &refused) || refused.Res.StatusCode != 503 || refused.Res.GetHeader("Retry-After") == nil {
+		t.Fatalf("second call: %v, want 503 with Retry-After", err)
+	}
 }

@@ -184,6 +184,9 @@ func TestHealthz(t *testing.T) {
 	if res.StatusCode != 200 || !strings.Contains(string(body), `"status":"ok"`) {
 		t.Fatalf("healthz: %d %s", res.StatusCode, body)
 	}
+	if !strings.Contains(string(body), `"rtp_send":"raw"`) && !strings.Contains(string(body), `"rtp_send":"socket"`) {
+		t.Fatalf("healthz does not say how RTP is sent: %s", body)
+	}
 }
 
 // TestSIPpCallerLeavesQueue drives the default dial plan with SIPp: the
