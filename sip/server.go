@@ -369,8 +369,11 @@ func (s *Server) onInfo(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, 415, "Unsupported Media Type", sip.NewHeader("Accept", "application/dtmf-relay, application/dtmf"))
 		return
 	}
-	respond(tx, req, 200, "OK")
+	// Deliver before answering: a phone sends its next INFO once this one
+	// is answered, and their handlers may run at once, so answering first
+	// could let a later key overtake this one.
 	c.session.Inject(key)
+	respond(tx, req, 200, "OK")
 }
 
 // infoDigit reads the key from a DTMF INFO body.
