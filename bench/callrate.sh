@@ -2,12 +2,12 @@
 # Call rate: answer + prompt + hang-up after 3 s, ramping the rate until more
 # than 0.1 % of calls fail or the setup time p99 passes 200 ms. Reports the
 # highest clean rate, server CPU-ms per call and RSS.
-#   bench/callrate.sh [RATE ...]     (default: 50 100 200 300 400 500 600 800)
+#   bench/callrate.sh [RATE ...]     (default: 200 400 800 1000 1200 1500 2000)
 #   STEP=10 bench/callrate.sh 100 200
 source "$(dirname "$0")/lib.sh"
 STEP=${STEP:-10}   # seconds of calls at each rate
 rates=("$@")
-[ ${#rates[@]} -gt 0 ] || rates=(50 100 200 300 400 500 600 800)
+[ ${#rates[@]} -gt 0 ] || rates=(200 400 800 1000 1200 1500 2000)
 build
 
 printf '%-6s %7s %7s %12s %12s %11s %9s\n' rate calls failed setup_p50_ms setup_p99_ms cpu_ms/call rss_mib
