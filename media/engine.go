@@ -24,8 +24,8 @@ const sweepEvery = time.Second
 
 // Engine runs one media loop per core. Each loop owns a share of the
 // sessions: it sends the next frame of each every 20 ms against absolute
-// deadlines (so pacing never drifts), and at each slot reads whatever
-// their sockets received, through its own epoll set. A goroutine and timer per
+// deadlines (so pacing never drifts), and at each slot reads whatever their
+// sockets received, through its own epoll set. A goroutine and timer per
 // stream, or a goroutine per socket, would cost far more CPU and memory at
 // thousands of streams (shared/docs/rtp-cost.md).
 type Engine struct {

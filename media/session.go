@@ -12,8 +12,9 @@ import (
 )
 
 // Session is one call's RTP stream: a UDP socket from the port range, one
-// SSRC and one sequence space shared by audio and DTMF, fed every 20 ms by
-// a media loop (engine.go). Received telephone-events become key presses on Digits.
+// SSRC and one sequence space shared by audio and DTMF, served by a media
+// loop (engine.go) that sends a frame every 20 ms and reads what arrives.
+// Received telephone-events become key presses on Digits.
 type Session struct {
 	sock   *Socket
 	local  netip.AddrPort // the address in our SDP
@@ -198,7 +199,7 @@ func (s *Session) tick(raw *rawSender) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.peer != nil {
-		return // bridged: the peer's packets are relayed as they come
+		return // bridged: the peer's packets are relayed instead
 	}
 	// On the raw path the packet is built in place in the raw batch.
 	viaRaw := s.sendable && s.routeOK && raw != nil
