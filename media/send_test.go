@@ -19,13 +19,15 @@ import (
 // the digit's RFC 4733 event follows on the same stream.
 func TestSessionSendPaths(t *testing.T) {
 	cases := []struct {
-		name string
-		mode RawSend
-		bind string
+		name       string
+		mode       RawSend
+		bind, peer string
 	}{
-		{"socket", RawSendOff, "127.0.0.1"},
-		{"raw", RawSendOn, "127.0.0.1"},
-		{"raw from a wildcard bind", RawSendOn, "0.0.0.0"},
+		{"socket", RawSendOff, "127.0.0.1", "127.0.0.1"},
+		{"raw", RawSendOn, "127.0.0.1", "127.0.0.1"},
+		{"raw from a wildcard bind", RawSendOn, "0.0.0.0", "127.0.0.1"},
+		{"IPv6 peer", RawSendAuto, "::1", "::1"},
+		{"dual-stack wildcard bind, IPv4 peer", RawSendAuto, "::", "127.0.0.1"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -35,12 +37,13 @@ func TestSessionSendPaths(t *testing.T) {
 			if err != nil {
 				t.Skipf("raw sockets are not permitted here: %v", err)
 			}
-			sink, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+			peer := netip.MustParseAddr(tc.peer)
+			sink, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(peer, 0)))
 			if err != nil {
-				t.Fatal(err)
+				t.Skipf("no %v here: %v", peer, err)
 			}
 			defer sink.Close()
-			sock, err := ListenSocket(netip.MustParseAddrPort(tc.bind + ":0"))
+			sock, err := ListenSocket(netip.AddrPortFrom(netip.MustParseAddr(tc.bind), 0))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -61,16 +64,16 @@ func TestSessionSendPaths(t *testing.T) {
 			s.mu.Lock()
 			viaRaw := s.routeOK
 			s.mu.Unlock()
-			if viaRaw != (tc.mode == RawSendOn) {
-				t.Fatalf("raw route %v, want %v", viaRaw, tc.mode == RawSendOn)
+			if want := engine.Raw() && peer.Is4(); viaRaw != want {
+				t.Fatalf("raw route %v, want %v", viaRaw, want)
 			}
 
 			frames := snd.Payload(PCMU)
 			var prev *rtp.Packet
 			for i := range len(frames) / FrameSize {
 				p, from := readRTP(t, sink)
-				if from.Addr().Unmap() != netip.MustParseAddr("127.0.0.1") || from.Port() != port {
-					t.Fatalf("packet from %v, want 127.0.0.1:%d (the call's own port)", from, port)
+				if from.Addr().Unmap() != peer || from.Port() != port {
+					t.Fatalf("packet from %v, want %v:%d (the call's own port)", from, peer, port)
 				}
 				if !bytes.Equal(p.Payload, frames[i*FrameSize:(i+1)*FrameSize]) {
 					t.Fatalf("frame %d differs from the sound", i)
@@ -157,16 +160,20 @@ func TestUDPChecksum(t *testing.T) {
 // each send path: the frame transcoded to its law under the session's own
 // SSRC, and the telephone-event under its own payload type.
 func TestBridgeRelays(t *testing.T) {
-	for _, mode := range []RawSend{RawSendOff, RawSendOn} {
-		t.Run(string(mode), func(t *testing.T) {
+	for _, tc := range []struct {
+		mode RawSend
+		ip   string
+	}{{RawSendOff, "127.0.0.1"}, {RawSendOn, "127.0.0.1"}, {RawSendAuto, "::1"}} {
+		t.Run(string(tc.mode)+" "+tc.ip, func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			engine, err := NewEngine(ctx, mode)
+			engine, err := NewEngine(ctx, tc.mode)
 			if err != nil {
 				t.Skipf("raw sockets are not permitted here: %v", err)
 			}
-			phoneA, phoneB := listenPhone(t), listenPhone(t)
-			a, b := startSession(t, engine), startSession(t, engine)
+			ip := netip.MustParseAddr(tc.ip)
+			phoneA, phoneB := listenPhone(t, ip), listenPhone(t, ip)
+			a, b := startSession(t, engine, ip), startSession(t, engine, ip)
 			a.Configure(phoneA.LocalAddr().(*net.UDPAddr).AddrPort(), PCMU, 101, true)
 			b.Configure(phoneB.LocalAddr().(*net.UDPAddr).AddrPort(), PCMA, 96, true)
 			Bridge(a, b)
@@ -211,19 +218,19 @@ func TestBridgeRelays(t *testing.T) {
 	}
 }
 
-func listenPhone(t *testing.T) *net.UDPConn {
+func listenPhone(t *testing.T, ip netip.Addr) *net.UDPConn {
 	t.Helper()
-	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, 0)))
 	if err != nil {
-		t.Fatal(err)
+		t.Skipf("no %v here: %v", ip, err)
 	}
 	t.Cleanup(func() { _ = c.Close() })
 	return c
 }
 
-func startSession(t *testing.T, e *Engine) *Session {
+func startSession(t *testing.T, e *Engine, ip netip.Addr) *Session {
 	t.Helper()
-	sock, err := ListenSocket(netip.MustParseAddrPort("127.0.0.1:0"))
+	sock, err := ListenSocket(netip.AddrPortFrom(ip, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
