@@ -83,6 +83,7 @@ type Server struct {
 	closing  bool             // set once Serve is shutting down: no new call handlers
 	calls    map[string]*Call // inbound, by dialog id
 	admitted int              // inbound calls counted against MaxCalls, set-up included
+	refused  int              // inbound calls turned away by MaxCalls since start
 	full     *limitedLog
 	legs     map[string]*Leg // outbound to agents, by dialog id
 	wg       sync.WaitGroup
@@ -209,6 +210,14 @@ func (s *Server) ActiveCalls() int {
 	return len(s.calls)
 }
 
+// RefusedCalls counts inbound calls turned away with 503 because
+// MaxCalls calls were in progress.
+func (s *Server) RefusedCalls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.refused
+}
+
 // ActiveLegs is the number of answered calls to agents and customers up now.
 func (s *Server) ActiveLegs() int {
 	s.mu.Lock()
@@ -239,6 +248,7 @@ func (s *Server) admit() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.cfg.MaxCalls > 0 && s.admitted >= s.cfg.MaxCalls {
+		s.refused++
 		return false
 	}
 	s.admitted++

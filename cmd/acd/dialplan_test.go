@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"io"
 	"math"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -238,5 +240,14 @@ func TestMaxCallsRefusesWith503(t *testing.T) {
 	var refused *sipgo.ErrDialogResponse
 	if !errors.As(err, &refused) || refused.Res.StatusCode != 503 || refused.Res.GetHeader("Retry-After") == nil {
 		t.Fatalf("second call: %v, want 503 with Retry-After", err)
+	}
+	res, err := http.Get("http://" + s.http + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if !strings.Contains(string(body), `"calls_refused":1,`) {
+		t.Fatalf("healthz does not count the refused call: %s", body)
 	}
 }

@@ -282,8 +282,8 @@ func runServer(ctx context.Context, prog *program, stderr io.Writer) error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"status":"ok","config_version":%q,"calls":%d,"legs":%d,"goroutines":%d,"rtp_send":%q,"rtp_dropped":%d}`+"\n",
-			current.Load().plan.Version, srv.ActiveCalls(), srv.ActiveLegs(), runtime.NumGoroutine(), rtpSend, engine.Dropped())
+		fmt.Fprintf(w, `{"status":"ok","config_version":%q,"calls":%d,"calls_refused":%d,"legs":%d,"goroutines":%d,"rtp_send":%q,"rtp_dropped":%d}`+"\n",
+			current.Load().plan.Version, srv.ActiveCalls(), srv.RefusedCalls(), srv.ActiveLegs(), runtime.NumGoroutine(), rtpSend, engine.Dropped())
 	})
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = hs.Serve(httpLn) }()
