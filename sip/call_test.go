@@ -496,5 +496,8 @@ func TestMaxCallsSheds503(t *testing.T) {
 	}
 	_ = s1
 	waitNoCalls(t, ctx, srv, "the first call did not end")
-	answeredCall(t, ctx, addr)
+	again, _ := answeredCall(t, ctx, addr)
+	if err := again.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
 }

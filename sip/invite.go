@@ -75,11 +75,12 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, 400, "Bad Request")
 		return
 	}
+	caller, name := s.callerIdentity(req)
 	c := &Call{
 		id:     req.CallID().Value(),
 		number: number,
-		caller: req.From().Address.User,
-		name:   req.From().DisplayName,
+		caller: caller,
+		name:   name,
 		dlg:    dlg,
 		srv:    s,
 		log:    log,

@@ -59,6 +59,9 @@ type Config struct {
 	Secrets Secrets
 	// AuthAlgorithms are the digest algorithms offered, preferred first.
 	AuthAlgorithms []string
+	// Trusted are the sources (trunks' inbound_from) whose
+	// P-Asserted-Identity is taken as the caller's number and name.
+	Trusted []netip.Prefix
 	// Registered is told when an agent's phone becomes reachable or not.
 	Registered func(agent string, reachable bool)
 }

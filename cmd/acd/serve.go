@@ -209,6 +209,7 @@ func runServer(ctx context.Context, prog *program, stderr io.Writer) error {
 		PublicAddress:  public,
 		RTPTimeout:     cfg.Media.Timeout.D(),
 		MaxCalls:       cfg.Server.MaxCalls,
+		Trusted:        trustedSources(cfg),
 		RTPHoldTimeout: cfg.Media.HoldTimeout.D(),
 		Ports:          ports,
 		Media:          engine,
@@ -319,4 +320,18 @@ func reload(current *atomic.Pointer[program], log *slog.Logger) {
 	}
 	current.Store(next)
 	log.Info("configuration reloaded", "old_version", old.plan.Version, "version", next.plan.Version)
+}
+
+// trustedSources are the trunks' inbound_from prefixes (validated by
+// config), whose P-Asserted-Identity names the caller.
+func trustedSources(cfg *config.Config) []netip.Prefix {
+	var out []netip.Prefix
+	for _, t := range cfg.Trunks {
+		for _, cidr := range t.InboundFrom {
+			if p, err := netip.ParsePrefix(cidr); err == nil {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
 }

@@ -34,6 +34,8 @@ type Phone struct {
 	Byes    chan struct{} // one value per BYE received from the server
 	// From is the caller number this phone presents.
 	From string
+	// Headers are added to every INVITE (P-Asserted-Identity, say).
+	Headers []sip.Header
 
 	agent agentSide
 
@@ -141,6 +143,7 @@ func (p *Phone) Invite(ctx context.Context, addr, number string, sdp []byte) (*s
 		hdrs = append(hdrs, sip.NewHeader("Content-Type", "application/sdp"))
 	}
 	hdrs = append(hdrs, sip.NewHeader("From", fmt.Sprintf("\"Test Caller\" <sip:%s@127.0.0.1>;tag=%s", p.From, sip.GenerateTagN(8))))
+	hdrs = append(hdrs, p.Headers...)
 	s, err := p.dialogs.Invite(ctx, uri, sdp, hdrs...)
 	if err != nil {
 		return nil, err
