@@ -10,29 +10,7 @@ import (
 // BenchmarkSessionTick is the per-packet send path: next frame, RTP header
 // marshal, one UDP send to a socket on loopback.
 func BenchmarkSessionTick(b *testing.B) {
-	sink, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer sink.Close()
-	go func() {
-		buf := make([]byte, 1500)
-		for {
-			if _, _, err := sink.ReadFromUDP(buf); err != nil {
-				return
-			}
-		}
-	}()
-	sock, err := ListenSocket(netip.MustParseAddrPort("127.0.0.1:0"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	s := NewSession(newEngine(b, ctx, RawSendOff), SessionConfig{Socket: sock})
-	defer s.Close()
-	s.Configure(sink.LocalAddr().(*net.UDPAddr).AddrPort(), PCMU, 101, true)
-	s.Play(NewSoundPCM(make([]byte, 16000)), true)
+	s := benchSession(b, RawSendOff, true)
 	b.ReportAllocs()
 	for b.Loop() {
 		s.tick(nil)
@@ -41,16 +19,7 @@ func BenchmarkSessionTick(b *testing.B) {
 
 // BenchmarkSessionTickNoSend isolates our own work from the kernel's.
 func BenchmarkSessionTickNoSend(b *testing.B) {
-	sock, err := ListenSocket(netip.MustParseAddrPort("127.0.0.1:0"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	s := NewSession(newEngine(b, ctx, RawSendOff), SessionConfig{Socket: sock})
-	defer s.Close()
-	s.Configure(netip.MustParseAddrPort("127.0.0.1:9"), PCMU, 101, false)
-	s.Play(NewSoundPCM(make([]byte, 16000)), true)
+	s := benchSession(b, RawSendOff, false)
 	b.ReportAllocs()
 	for b.Loop() {
 		s.tick(nil)
@@ -60,11 +29,29 @@ func BenchmarkSessionTickNoSend(b *testing.B) {
 // BenchmarkSessionTickRaw is the same packet through the raw path: the
 // media loop's batch of rawBatch packets goes out in one sendmmsg.
 func BenchmarkSessionTickRaw(b *testing.B) {
+	s := benchSession(b, RawSendOn, true)
+	raw, err := openRawSender()
+	if err != nil {
+		b.Skipf("raw sockets are not permitted here: %v", err)
+	}
+	defer raw.close()
+	b.ReportAllocs()
+	for b.Loop() {
+		s.tick(raw)
+	}
+	raw.flush()
+}
+
+// benchSession is a session playing a looped sound to a loopback socket
+// that a goroutine drains (without send, it builds packets and sends
+// none); the benchmark drives its tick itself.
+func benchSession(b *testing.B, mode RawSend, send bool) *Session {
+	b.Helper()
 	sink, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer sink.Close()
+	b.Cleanup(func() { _ = sink.Close() })
 	go func() {
 		buf := make([]byte, 1500)
 		for {
@@ -77,30 +64,17 @@ func BenchmarkSessionTickRaw(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	raw, err := openRawSender()
-	if err != nil {
-		b.Skipf("raw sockets are not permitted here: %v", err)
-	}
-	defer raw.close()
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	s := NewSession(newEngine(b, ctx, RawSendOn), SessionConfig{Socket: sock})
-	defer s.Close()
-	s.Configure(sink.LocalAddr().(*net.UDPAddr).AddrPort(), PCMU, 101, true)
-	s.Play(NewSoundPCM(make([]byte, 16000)), true)
-	b.ReportAllocs()
-	for b.Loop() {
-		s.tick(raw)
-	}
-	raw.flush()
-}
-
-func newEngine(b *testing.B, ctx context.Context, mode RawSend) *Engine {
-	p, err := NewEngine(ctx, mode)
+	b.Cleanup(cancel)
+	engine, err := NewEngine(ctx, mode)
 	if err != nil {
 		b.Skipf("raw sockets are not permitted here: %v", err)
 	}
-	return p
+	s := NewSession(engine, SessionConfig{Socket: sock})
+	b.Cleanup(s.Close)
+	s.Configure(sink.LocalAddr().(*net.UDPAddr).AddrPort(), PCMU, 101, send)
+	s.Play(NewSoundPCM(make([]byte, 16000)), true)
+	return s
 }
 
 func BenchmarkDTMFDecode(b *testing.B) {

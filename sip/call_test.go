@@ -270,15 +270,22 @@ func TestUnknownNumberIs404(t *testing.T) {
 	addr, _ := startServer(t, func(context.Context, *acdsip.Call) {})
 	ctx := within(t, 10*time.Second)
 	phone := testutil.NewPhone(t)
-	s, err := phone.Invite(ctx, addr, "999", phone.SDP(101, media.PCMU))
+	expectRejected(t, ctx, phone, addr, "999", phone.SDP(101, media.PCMU), 404)
+}
+
+// expectRejected calls number with sdp and checks the final response.
+func expectRejected(t *testing.T, ctx context.Context, phone *testutil.Phone, addr, number string, sdp []byte, status int) *sipmsg.Response {
+	t.Helper()
+	s, err := phone.Invite(ctx, addr, number, sdp)
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = phone.Answered(ctx, s, nil)
 	var rejected *sipgo.ErrDialogResponse
-	if !errors.As(err, &rejected) || rejected.Res.StatusCode != 404 {
-		t.Fatalf("got %v, want 404", err)
+	if !errors.As(err, &rejected) || rejected.Res.StatusCode != status {
+		t.Fatalf("got %v, want %d", err, status)
 	}
+	return rejected.Res
 }
 
 func TestNoCommonCodecIs488(t *testing.T) {
@@ -286,15 +293,7 @@ func TestNoCommonCodecIs488(t *testing.T) {
 	ctx := within(t, 10*time.Second)
 	phone := testutil.NewPhone(t)
 	sdp := []byte("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 9 18\r\na=rtpmap:9 G722/8000\r\na=rtpmap:18 G729/8000\r\n")
-	s, err := phone.Invite(ctx, addr, "100", sdp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = phone.Answered(ctx, s, nil)
-	var rejected *sipgo.ErrDialogResponse
-	if !errors.As(err, &rejected) || rejected.Res.StatusCode != 488 {
-		t.Fatalf("got %v, want 488", err)
-	}
+	expectRejected(t, ctx, phone, addr, "100", sdp, 488)
 }
 
 // answeredCall dials 100 and returns once the call is up with audio flowing.
@@ -475,26 +474,17 @@ func waitNoCalls(t *testing.T, ctx context.Context, srv *acdsip.Server, failure 
 func TestMaxCallsSheds503(t *testing.T) {
 	addr, srv := startServer(t, keyRecorder(t, make(chan rune, 16)), func(c *acdsip.Config) { c.MaxCalls = 1 })
 	ctx := within(t, 20*time.Second)
-	first, s1 := answeredCall(t, ctx, addr)
+	first, _ := answeredCall(t, ctx, addr)
 
 	phone := testutil.NewPhone(t)
-	s2, err := phone.Invite(ctx, addr, "100", phone.SDP(101, media.PCMU))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = phone.Answered(ctx, s2, nil)
-	var rejected *sipgo.ErrDialogResponse
-	if !errors.As(err, &rejected) || rejected.Res.StatusCode != 503 {
-		t.Fatalf("second call got %v, want 503", err)
-	}
-	if h := rejected.Res.GetHeader("Retry-After"); h == nil || h.Value() == "" {
+	res := expectRejected(t, ctx, phone, addr, "100", phone.SDP(101, media.PCMU), 503)
+	if h := res.GetHeader("Retry-After"); h == nil || h.Value() == "" {
 		t.Fatal("503 without Retry-After")
 	}
 
 	if err := first.Hangup(ctx); err != nil {
 		t.Fatal(err)
 	}
-	_ = s1
 	waitNoCalls(t, ctx, srv, "the first call did not end")
 	again, _ := answeredCall(t, ctx, addr)
 	if err := again.Hangup(ctx); err != nil {
