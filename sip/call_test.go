@@ -247,14 +247,7 @@ func TestServerHangsUp(t *testing.T) {
 		<-c.Play(goodbye, false)
 	})
 	ctx := within(t, 20*time.Second)
-	phone := testutil.NewPhone(t)
-	s, err := phone.Invite(ctx, addr, "100", phone.SDP(101, media.PCMU))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := phone.Answered(ctx, s, nil); err != nil {
-		t.Fatal(err)
-	}
+	phone, _ := answeredCall(t, ctx, addr)
 	select {
 	case <-phone.Byes:
 	case <-ctx.Done():
