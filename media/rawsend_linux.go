@@ -11,7 +11,7 @@ import (
 
 // Sending RTP through each call's own UDP socket costs one sendto per
 // packet, and sendmmsg cannot batch across sockets. A raw IPv4 socket per
-// pacing loop carries every call's packets in one sendmmsg per batch, with
+// media loop carries every call's packets in one sendmmsg per batch, with
 // IP and UDP headers built here so that each packet still leaves from its
 // call's own port (measured ~3.3 µs a packet against ~6–8 µs for sendto,
 // shared/docs/rtp-cost.md). It needs CAP_NET_RAW; without it the engine
@@ -31,7 +31,7 @@ type mmsghdr struct {
 	n   uint32
 }
 
-// rawSender batches one pacing loop's packets; only that loop uses it.
+// rawSender batches one media loop's packets; only that loop uses it.
 type rawSender struct {
 	fd      int
 	n       int
