@@ -1,7 +1,6 @@
 package media
 
 import (
-	"context"
 	"net"
 	"net/netip"
 	"testing"
@@ -64,13 +63,7 @@ func benchSession(b *testing.B, mode RawSend, send bool) *Session {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	b.Cleanup(cancel)
-	engine, err := NewEngine(ctx, mode)
-	if err != nil {
-		b.Skipf("raw sockets are not permitted here: %v", err)
-	}
-	s := NewSession(engine, SessionConfig{Socket: sock})
+	s := NewSession(testEngine(b, mode), SessionConfig{Socket: sock})
 	b.Cleanup(s.Close)
 	s.Configure(sink.LocalAddr().(*net.UDPAddr).AddrPort(), PCMU, 101, send)
 	s.Play(NewSoundPCM(make([]byte, 16000)), true)

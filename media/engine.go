@@ -8,6 +8,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/pion/rtp"
 	"golang.org/x/sys/unix"
 )
 
@@ -44,6 +45,7 @@ type loop struct {
 	byFD   map[int]*Session
 	raw    *rawSender // nil: each session sends through its own socket
 	buf    [1500]byte
+	hdr    rtp.Header // reused by every packet the loop reads
 	events [128]unix.EpollEvent
 }
 
@@ -253,7 +255,7 @@ func (l *loop) receive() {
 				if err != nil {
 					break
 				}
-				s.receive(l.raw, l.buf[:size], from)
+				s.receive(l.raw, &l.hdr, l.buf[:size], from)
 			}
 		}
 		if n < len(l.events) {

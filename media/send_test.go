@@ -31,12 +31,7 @@ func TestSessionSendPaths(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			engine, err := NewEngine(ctx, tc.mode)
-			if err != nil {
-				t.Skipf("raw sockets are not permitted here: %v", err)
-			}
+			engine := testEngine(t, tc.mode)
 			peer := netip.MustParseAddr(tc.peer)
 			sink, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(peer, 0)))
 			if err != nil {
@@ -165,12 +160,7 @@ func TestBridgeRelays(t *testing.T) {
 		ip   string
 	}{{RawSendOff, "127.0.0.1"}, {RawSendOn, "127.0.0.1"}, {RawSendAuto, "::1"}} {
 		t.Run(string(tc.mode)+" "+tc.ip, func(t *testing.T) {
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			engine, err := NewEngine(ctx, tc.mode)
-			if err != nil {
-				t.Skipf("raw sockets are not permitted here: %v", err)
-			}
+			engine := testEngine(t, tc.mode)
 			ip := netip.MustParseAddr(tc.ip)
 			phoneA, phoneB := listenPhone(t, ip), listenPhone(t, ip)
 			a, b := startSession(t, engine, ip), startSession(t, engine, ip)
@@ -240,4 +230,51 @@ func startSession(t *testing.T, e *Engine, ip netip.Addr) *Session {
 	}
 	t.Cleanup(s.Close)
 	return s
+}
+
+// testEngine runs an engine for the test's lifetime, or skips the test
+// when the mode needs raw sockets this machine does not permit.
+func testEngine(tb testing.TB, mode RawSend) *Engine {
+	tb.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	tb.Cleanup(cancel)
+	engine, err := NewEngine(ctx, mode)
+	if err != nil {
+		tb.Skipf("raw sockets are not permitted here: %v", err)
+	}
+	return engine
+}
+
+// TestReceiveAllocatesNothing reads packets with a CSRC and a header
+// extension, audio and telephone-events, the way a media loop does: the
+// per-packet receive path must not allocate, or thousands of calls feed
+// the garbage collector.
+func TestReceiveAllocatesNothing(t *testing.T) {
+	s := startSession(t, testEngine(t, RawSendOff), netip.MustParseAddr("127.0.0.1"))
+	s.Configure(netip.MustParseAddrPort("127.0.0.1:9"), PCMU, 101, false)
+	audio := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 0, SequenceNumber: 1, SSRC: 7, CSRC: []uint32{9}},
+		Payload: make([]byte, FrameSize)}
+	if err := audio.SetExtension(1, []byte{0x80}); err != nil {
+		t.Fatal(err)
+	}
+	event := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 101, SequenceNumber: 2, SSRC: 7},
+		Payload: []byte{5, 0x0a, 0, 160}}
+	var pkts [][]byte
+	for _, p := range []*rtp.Packet{&audio, &event, {Payload: []byte{1}}} {
+		b, err := p.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		pkts = append(pkts, b)
+	}
+	from := netip.MustParseAddrPort("127.0.0.1:9")
+	var h rtp.Header
+	allocs := testing.AllocsPerRun(200, func() {
+		for _, p := range pkts {
+			s.receive(nil, &h, p, from)
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocations per round of packets", allocs)
+	}
 }

@@ -254,11 +254,15 @@ func (s *Session) tick(raw *rawSender) {
 	h.Timestamp = ts + FrameSize
 }
 
-// receive handles one packet from the socket; called by the media loop.
-func (s *Session) receive(raw *rawSender, pkt []byte, from netip.AddrPort) {
-	var h rtp.Header
+// receive handles one packet from the socket; called by the media loop,
+// which lends h so that parsing CSRCs and extensions reuses its slices.
+func (s *Session) receive(raw *rawSender, h *rtp.Header, pkt []byte, from netip.AddrPort) {
+	// Not RTP version 2: drop it before the parser builds an error for it.
+	if len(pkt) < 12 || pkt[0]>>6 != 2 {
+		return
+	}
 	hn, err := h.Unmarshal(pkt)
-	if err != nil || h.Version != 2 {
+	if err != nil {
 		return
 	}
 	s.lastRx.Store(time.Now().UnixNano())
