@@ -74,6 +74,10 @@ func startAcd(t *testing.T, args ...string) *server {
 			s.sip, s.http = m[1], m[2]
 			break
 		}
+		select {
+		case s.log <- lines.Text(): // start-up warnings, for waitLog
+		default:
+		}
 	}
 	if s.sip == "" {
 		t.Fatal("acd exited before it started")
@@ -187,6 +191,8 @@ func TestHealthz(t *testing.T) {
 	if !strings.Contains(string(body), `"rtp_send":"raw"`) && !strings.Contains(string(body), `"rtp_send":"socket"`) {
 		t.Fatalf("healthz does not say how RTP is sent: %s", body)
 	}
+	// startAcd narrows -rtp-ports below the default max_calls.
+	s.waitLog(t, 5*time.Second, "rtp_ports holds fewer calls than max_calls", "calls=499")
 }
 
 // TestSIPpCallerLeavesQueue drives the default dial plan with SIPp: the

@@ -156,6 +156,11 @@ func runServer(ctx context.Context, prog *program, stderr io.Writer) error {
 	if err != nil {
 		return &exitError{2, err}
 	}
+	// The configuration file is checked for this; -rtp-ports comes later.
+	if room := (high - low) / 2; cfg.Server.MaxCalls > room {
+		log.Warn("rtp_ports holds fewer calls than max_calls: calls past it get 503 for want of a port",
+			"rtp_ports", cfg.Server.RTPPorts, "calls", room, "max_calls", cfg.Server.MaxCalls)
+	}
 	if err := os.MkdirAll(cfg.Server.DataDir, 0o750); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
