@@ -19,7 +19,7 @@ func (s *Server) callerIdentity(req *sip.Request) (number, name string) {
 		return number, name
 	}
 	for _, h := range req.GetHeaders("P-Asserted-Identity") {
-		for _, v := range strings.Split(h.Value(), ",") {
+		for _, v := range splitAddresses(h.Value()) {
 			if n, dn, ok := assertedIdentity(v); ok {
 				if dn == "" {
 					dn = name
@@ -81,4 +81,27 @@ func assertedIdentity(v string) (number, name string, ok bool) {
 		return "", "", false
 	}
 	return number, name, true
+}
+
+// splitAddresses splits a header's comma-separated addresses, leaving the
+// commas inside quoted display names and angle brackets alone.
+func splitAddresses(v string) []string {
+	var out []string
+	quoted, angle, start := false, false, 0
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c == '\\' && quoted:
+			i++ // an escaped character inside quotes
+		case c == '"':
+			quoted = !quoted
+		case c == '<' && !quoted:
+			angle = true
+		case c == '>' && !quoted:
+			angle = false
+		case c == ',' && !quoted && !angle:
+			out = append(out, v[start:i])
+			start = i + 1
+		}
+	}
+	return append(out, v[start:])
 }

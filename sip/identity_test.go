@@ -25,6 +25,8 @@ func TestAssertedIdentityFromTrustedSourcesOnly(t *testing.T) {
 	}{
 		{"trusted trunk, sip URI", []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
 			[]string{`"Alice Smith" <sip:+14155550123@carrier.example;user=phone>`}, "+14155550123", "Alice Smith"},
+		{"trusted trunk, comma in the display name", []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
+			[]string{`"Smith, Alice" <sip:+14155550123@carrier.example>, <tel:+14155550123>`}, "+14155550123", "Smith, Alice"},
 		{"trusted trunk, sip and tel values", []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")},
 			[]string{`<sips:bob@carrier.example>, <tel:+1-415-555-0199>`}, "+14155550199", "Test Caller"},
 		{"trusted trunk, unusable values", []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
