@@ -23,10 +23,7 @@ import (
 func startServer(t *testing.T, handler acdsip.Handler, tune ...func(*acdsip.Config)) (string, *acdsip.Server) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	udp, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	udp, tcp := listenSIP(t)
 	ports, _ := media.NewPorts(30000, 39999)
 	engine, err := media.NewEngine(ctx, media.RawSendAuto)
 	if err != nil {
@@ -52,7 +49,7 @@ func startServer(t *testing.T, handler acdsip.Handler, tune ...func(*acdsip.Conf
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if err := srv.Serve(ctx, nil); err != nil {
+		if err := srv.Serve(ctx, tcp); err != nil {
 			t.Errorf("serve: %v", err)
 		}
 	}()
@@ -62,6 +59,24 @@ func startServer(t *testing.T, handler acdsip.Handler, tune ...func(*acdsip.Conf
 		engine.Wait()
 	})
 	return udp.LocalAddr().String(), srv
+}
+
+// listenSIP binds UDP and TCP on one loopback port, as the server does.
+func listenSIP(t *testing.T) (*net.UDPConn, net.Listener) {
+	t.Helper()
+	for range 20 {
+		udp, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tcp, err := net.Listen("tcp", udp.LocalAddr().String())
+		if err == nil {
+			return udp, tcp
+		}
+		_ = udp.Close()
+	}
+	t.Fatal("no loopback port free for both UDP and TCP")
+	return nil, nil
 }
 
 var library *prompts.Library

@@ -53,6 +53,22 @@ func (r *registrar) Contacts(user string) []Binding {
 	return out
 }
 
+// fromSource reports whether a live binding was registered from source
+// over transport: the connection it came on is how the phone is reached.
+func (r *registrar) fromSource(transport, source string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := r.now()
+	for _, list := range r.bindings {
+		for _, b := range list {
+			if b.Source == source && strings.EqualFold(b.Transport, transport) && b.Expires.After(now) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // Registered reports whether user has a live binding.
 func (r *registrar) Registered(user string) bool { return len(r.Contacts(user)) > 0 }
 

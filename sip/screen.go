@@ -5,21 +5,37 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
 )
 
-// screen checks every UDP datagram before sipgo sees it. The library drops
-// what it cannot parse silently and logs the whole datagram; we answer a
-// malformed request statelessly with the status RFC 3261 and RFC 4475 call
-// for, drop a malformed response, and log one short, rate-limited line.
+// screen checks every SIP message before sipgo sees it: each UDP datagram
+// (as a read filter) and each whole message framed from a TCP stream (by
+// streamConn). The library drops what it cannot parse silently and logs
+// the whole datagram; we answer a malformed request statelessly with the
+// status RFC 3261 and RFC 4475 call for, drop a malformed response, and
+// log one short, rate-limited line. Whatever passes carries the headers
+// every handler relies on (Via, From, To, Call-ID, CSeq).
+//
+// Requests that need no state are answered here too, without a
+// transaction: out-of-dialog OPTIONS, and methods we do not handle. Over
+// UDP a transaction is kept for 32 s after its answer (Timer J), so a
+// flood of such requests would otherwise hold memory long after it ends.
 type screen struct {
-	parser *sip.Parser
-	conn   net.PacketConn
-	log    *limitedLog
+	parser  *sip.Parser
+	conn    net.PacketConn // UDP answers go out here
+	log     *limitedLog
+	limiter *sourceLimiter
+	flood   *limitedLog // security lines for sources over the rate limit
+	// handled are the methods with a handler; others get 405 or 501.
+	handled map[string]bool
+	// limited counts messages dropped by the rate limit.
+	limited atomic.Uint64
 }
 
 // rejection is a stateless answer to a request: the status, its reason,
@@ -45,7 +61,8 @@ var knownMethods = map[string]bool{
 }
 
 // filter is a sip.TransportReadFilter: it passes a datagram on, or answers
-// or drops it and returns nil.
+// or drops it and returns nil. Streams are framed and screened by
+// streamConn before the transport reads them, so they pass through here.
 func (sc *screen) filter(props sip.TransportReadProps, data []byte) (out []byte, err error) {
 	if props.Transport != "UDP" {
 		return data, nil
@@ -56,84 +73,170 @@ func (sc *screen) filter(props sip.TransportReadProps, data []byte) (out []byte,
 		}
 		return nil, nil
 	}
+	src := addrPortOf(props.RemoteAddr)
+	pass, reply := sc.inspect(data, src, false)
+	if reply != nil {
+		_, _ = sc.conn.WriteTo(reply, props.RemoteAddr)
+	}
+	return pass, nil
+}
+
+// inspect screens one whole message from src. pass is what goes on to the
+// transaction layer (nil: nothing); reply is a stateless answer to send
+// back to src (nil: none).
+func (sc *screen) inspect(data []byte, src netip.AddrPort, stream bool) (pass, reply []byte) {
+	if !sc.limiter.allow(src.Addr()) {
+		sc.limited.Add(1)
+		sc.flood.Warn("security: SIP source over its rate limit, messages dropped", "source", src.Addr().String(),
+			"per_second", sc.limiter.cfg.PerSecond)
+		return nil, nil
+	}
 	defer func() {
 		if r := recover(); r != nil {
-			sc.log.Warn("dropped a SIP datagram that made the parser fail", "from", props.RemoteAddr.String(), "panic", fmt.Sprint(r))
-			out, err = nil, nil
+			sc.log.Warn("dropped a SIP message that made the parser fail", "from", src.String(), "panic", fmt.Sprint(r))
+			pass, reply = nil, nil
 		}
 	}()
 	isRequest := !bytes.HasPrefix(data, []byte("SIP/"))
 	if isRequest {
 		data = normalize(data)
 	}
-	rej := sc.check(data, isRequest)
-	if rej == nil {
-		return data, nil
+	req, rej := sc.check(data, isRequest, stream)
+	if rej != nil {
+		if !isRequest {
+			sc.log.Warn("dropped a malformed SIP response", "from", src.String(), "error", rej.why)
+			return nil, nil
+		}
+		sc.log.Warn("rejected a malformed SIP request", "from", src.String(), "status", rej.code, "error", rej.why)
+		return nil, statelessResponse(data, rej)
 	}
-	if !isRequest {
-		sc.log.Warn("dropped a malformed SIP response", "from", props.RemoteAddr.String(), "error", rej.why)
-		return nil, nil
+	if req != nil {
+		if reply := sc.answer(req, src); reply != nil {
+			return nil, reply
+		}
 	}
-	sc.log.Warn("rejected a malformed SIP request", "from", props.RemoteAddr.String(), "status", rej.code, "error", rej.why)
-	if res := statelessResponse(data, rej); res != nil {
-		_, _ = sc.conn.WriteTo(res, props.RemoteAddr)
-	}
-	return nil, nil
+	return data, nil
 }
 
-func (sc *screen) check(data []byte, isRequest bool) *rejection {
-	msg, err := sc.parser.ParseSIP(data)
+// answer gives the stateless answer to a well-formed request that needs no
+// transaction, or nil for one that goes on to its handler.
+func (sc *screen) answer(req *sip.Request, src netip.AddrPort) []byte {
+	method := string(req.Method)
+	switch {
+	case method == "ACK" || method == "CANCEL":
+		return nil
+	case method == "OPTIONS" && !req.To().Params.Has("tag"):
+		return statelessAnswer(req, src, 200, "OK", optionsHeaders()...)
+	case sc.handled != nil && !sc.handled[method]:
+		if knownMethods[method] {
+			return statelessAnswer(req, src, 405, "Method Not Allowed", sip.NewHeader("Allow", allowed))
+		}
+		return statelessAnswer(req, src, 501, "Not Implemented", sip.NewHeader("Allow", allowed))
+	}
+	return nil
+}
+
+// statelessAnswer builds a response to a parsed request (RFC 3261 §8.2.7):
+// the library gives its To a tag, and its top Via the address it came from
+// (RFC 3581).
+func statelessAnswer(req *sip.Request, src netip.AddrPort, code int, reason string, headers ...sip.Header) []byte {
+	req.SetSource(src.String())
+	res := sip.NewResponseFromRequest(req, code, reason, nil)
+	for _, h := range headers {
+		res.AppendHeader(h)
+	}
+	return []byte(res.String())
+}
+
+// optionsHeaders say what we take, in every answer to OPTIONS.
+func optionsHeaders() []sip.Header {
+	return []sip.Header{
+		sip.NewHeader("Allow", allowed),
+		sip.NewHeader("Accept", "application/sdp, application/dtmf-relay, application/dtmf"),
+		sip.NewHeader("Supported", ""),
+	}
+}
+
+// addrPortOf reads a transport's net.Addr as an address and port.
+func addrPortOf(a net.Addr) netip.AddrPort {
+	switch a := a.(type) {
+	case *net.UDPAddr:
+		return a.AddrPort()
+	case *net.TCPAddr:
+		return a.AddrPort()
+	}
+	ap, _ := netip.ParseAddrPort(a.String())
+	return ap
+}
+
+// check parses a message and returns the request, or why it is refused.
+// A message framed from a stream is parsed as the stream transport will
+// parse it, and must be read whole by it.
+func (sc *screen) check(data []byte, isRequest, stream bool) (*sip.Request, *rejection) {
+	var (
+		msg sip.Message
+		err error
+	)
+	if stream {
+		var n int
+		msg, n, err = sc.parser.Parse(data, true)
+		if err == nil && n != len(data) {
+			err = fmt.Errorf("message framed as %d bytes, parsed as %d", len(data), n)
+		}
+	} else {
+		msg, err = sc.parser.ParseSIP(data)
+	}
 	if err != nil {
 		why := err.Error()
 		if isRequest {
 			if scheme := requestScheme(data); scheme != "" && !isSIPScheme(scheme) {
-				return &rejection{code: 416, reason: "Unsupported URI Scheme", why: why}
+				return nil, &rejection{code: 416, reason: "Unsupported URI Scheme", why: why}
 			}
 		}
-		return &rejection{code: 400, reason: "Bad Request", why: why}
+		return nil, &rejection{code: 400, reason: "Bad Request", why: why}
 	}
 	if !isRequest {
-		return nil
+		return nil, nil
 	}
 	req, ok := msg.(*sip.Request)
 	if !ok {
-		return &rejection{code: 400, reason: "Bad Request", why: "not a request"}
+		return nil, &rejection{code: 400, reason: "Bad Request", why: "not a request"}
 	}
 	if req.SipVersion != "SIP/2.0" {
-		return &rejection{code: 505, reason: "Version Not Supported", why: "version " + req.SipVersion}
+		return nil, &rejection{code: 505, reason: "Version Not Supported", why: "version " + req.SipVersion}
 	}
 	for _, name := range required {
 		if req.GetHeader(name) == nil {
-			return &rejection{code: 400, reason: "Missing " + name, why: "no " + name + " header"}
+			return nil, &rejection{code: 400, reason: "Missing " + name, why: "no " + name + " header"}
 		}
 	}
 	for _, name := range singletons {
 		if len(req.GetHeaders(name)) > 1 {
-			return &rejection{code: 400, reason: "Multiple " + name, why: "more than one " + name + " header"}
+			return nil, &rejection{code: 400, reason: "Multiple " + name, why: "more than one " + name + " header"}
 		}
 	}
 	method := string(req.Method)
 	cseq := req.CSeq()
 	if string(cseq.MethodName) != method {
 		if !knownMethods[method] {
-			return &rejection{code: 501, reason: "Not Implemented", extra: []string{"Allow: " + allowed}, why: "unknown method " + method}
+			return nil, &rejection{code: 501, reason: "Not Implemented", extra: []string{"Allow: " + allowed}, why: "unknown method " + method}
 		}
-		return &rejection{code: 400, reason: "CSeq Method Mismatch", why: fmt.Sprintf("CSeq method %s on a %s", cseq.MethodName, method)}
+		return nil, &rejection{code: 400, reason: "CSeq Method Mismatch", why: fmt.Sprintf("CSeq method %s on a %s", cseq.MethodName, method)}
 	}
 	if !isSIPScheme(req.Recipient.Scheme) {
-		return &rejection{code: 416, reason: "Unsupported URI Scheme", why: "scheme " + req.Recipient.Scheme}
+		return nil, &rejection{code: 416, reason: "Unsupported URI Scheme", why: "scheme " + req.Recipient.Scheme}
 	}
 	if req.Recipient.Headers != nil && req.Recipient.Headers.Length() > 0 && method != "ACK" {
-		return &rejection{code: 400, reason: "Headers Not Allowed In Request-URI", why: "escaped headers in the Request-URI"}
+		return nil, &rejection{code: 400, reason: "Headers Not Allowed In Request-URI", why: "escaped headers in the Request-URI"}
 	}
 	if method != "ACK" && method != "CANCEL" {
 		for _, h := range req.GetHeaders("Require") {
 			if v := strings.TrimSpace(h.Value()); v != "" {
-				return &rejection{code: 420, reason: "Bad Extension", extra: []string{"Unsupported: " + v}, why: "Require: " + v}
+				return nil, &rejection{code: 420, reason: "Bad Extension", extra: []string{"Unsupported: " + v}, why: "Require: " + v}
 			}
 		}
 	}
-	return nil
+	return req, nil
 }
 
 func isSIPScheme(s string) bool {

@@ -30,7 +30,7 @@ func FuzzScreen(f *testing.F) {
 		if isRequest {
 			data = normalize(data)
 		}
-		rej := sc.check(data, isRequest)
+		_, rej := sc.check(data, isRequest, false)
 		if rej == nil {
 			if _, err := sip.NewParser().ParseSIP(data); err != nil {
 				t.Fatalf("passed on a message that does not parse: %v", err)

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -64,6 +65,11 @@ type Config struct {
 	Trusted []netip.Prefix
 	// Registered is told when an agent's phone becomes reachable or not.
 	Registered func(agent string, reachable bool)
+	// Stream bounds TCP connections; zero values mean no bound.
+	Stream StreamLimits
+	// RateLimit caps the messages one source may send; Trusted sources
+	// are exempt. A zero PerSecond turns it off.
+	RateLimit RateLimit
 }
 
 // Server is the SIP side of the ACD.
@@ -76,6 +82,7 @@ type Server struct {
 	screen    *screen
 	log       *slog.Logger
 	udp       net.PacketConn
+	stream    *streamListener // nil until Serve, or without TCP
 	mediaIP   netip.Addr
 	sessionID uint64
 
@@ -114,10 +121,15 @@ func NewServer(cfg Config, udp *net.UDPConn) (*Server, error) {
 		sessionID: uint64(time.Now().Unix()),
 	}
 	s.full = &limitedLog{log: cfg.Log, interval: 10 * time.Second}
+	limit := cfg.RateLimit
+	limit.Exempt = append(append([]netip.Prefix(nil), limit.Exempt...), cfg.Trusted...)
 	s.screen = &screen{
-		parser: sip.NewParser(),
-		conn:   udp,
-		log:    &limitedLog{log: cfg.Log, interval: time.Second},
+		parser:  sip.NewParser(),
+		conn:    udp,
+		log:     &limitedLog{log: cfg.Log, interval: time.Second},
+		limiter: newSourceLimiter(limit, time.Now),
+		flood:   &limitedLog{log: cfg.Log, interval: 10 * time.Second},
+		handled: map[string]bool{"INVITE": true, "ACK": true, "BYE": true, "CANCEL": true, "OPTIONS": true, "INFO": true},
 	}
 	advertised := s.mediaIP
 	if cfg.PublicAddress.IsValid() {
@@ -148,19 +160,20 @@ func NewServer(cfg Config, udp *net.UDPConn) (*Server, error) {
 		ContactHDR:     sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "acd", Host: advertised.String(), Port: int(local.Port())}},
 		RewriteContact: true,
 	}
-	s.srv.OnInvite(s.onInvite)
-	s.srv.OnAck(s.onAck)
-	s.srv.OnBye(s.onBye)
-	s.srv.OnCancel(func(req *sip.Request, tx sip.ServerTransaction) {
+	s.srv.OnInvite(s.guard(s.onInvite))
+	s.srv.OnAck(s.guard(s.onAck))
+	s.srv.OnBye(s.guard(s.onBye))
+	s.srv.OnCancel(s.guard(func(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, 481, "Call/Transaction Does Not Exist")
-	})
-	s.srv.OnOptions(s.onOptions)
-	s.srv.OnInfo(s.onInfo)
-	s.srv.OnNoRoute(s.onNoRoute)
+	}))
+	s.srv.OnOptions(s.guard(s.onOptions))
+	s.srv.OnInfo(s.guard(s.onInfo))
+	s.srv.OnNoRoute(s.guard(s.onNoRoute))
 	s.registrar = newRegistrar(cfg.Registered)
 	if cfg.Secrets != nil {
 		s.auth = newAuthenticator(cfg.Realm, cfg.AuthAlgorithms, cfg.Secrets, cfg.Log)
-		s.srv.OnRegister(s.onRegister)
+		s.srv.OnRegister(s.guard(s.onRegister))
+		s.screen.handled["REGISTER"] = true
 	}
 	return s, nil
 }
@@ -172,6 +185,10 @@ func (s *Server) Serve(ctx context.Context, tcp net.Listener) error {
 	errc := make(chan error, 2)
 	go func() { errc <- s.srv.ServeUDP(s.udp) }()
 	if tcp != nil {
+		s.mu.Lock()
+		s.stream = newStreamListener(tcp, s.cfg.Stream, s.screen, s.keepStream, s.log)
+		tcp = s.stream
+		s.mu.Unlock()
 		go func() { errc <- s.srv.ServeTCP(tcp) }()
 	}
 	sweep := time.NewTicker(10 * time.Second)
@@ -219,6 +236,66 @@ func (s *Server) RefusedCalls() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.refused
+}
+
+// TCPConnections is the number of SIP TCP connections open now.
+func (s *Server) TCPConnections() int {
+	s.mu.Lock()
+	l := s.stream
+	s.mu.Unlock()
+	if l == nil {
+		return 0
+	}
+	return l.Open()
+}
+
+// RateLimited counts the messages dropped because their source was over
+// its rate limit.
+func (s *Server) RateLimited() uint64 { return s.screen.limited.Load() }
+
+// keepStream reports whether a quiet TCP connection from src still
+// matters: a phone registered through it, or a call up over it.
+func (s *Server) keepStream(src netip.AddrPort) bool {
+	addr := src.String()
+	if s.registrar.fromSource("TCP", addr) {
+		return true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.calls {
+		if c.dlg.InviteRequest.Transport() == "TCP" && c.dlg.InviteRequest.Source() == addr {
+			return true
+		}
+	}
+	return false
+}
+
+// guard wraps a handler: a request reaching it lacks none of the headers
+// the screen guarantees, even over a connection the screen did not see
+// (one we dialled), and a fault in one request is logged and answered
+// with 500 instead of stopping the server and every call on it.
+func (s *Server) guard(h sipgo.RequestHandler) sipgo.RequestHandler {
+	return func(req *sip.Request, tx sip.ServerTransaction) {
+		for _, name := range required {
+			if req.GetHeader(name) == nil {
+				s.screen.log.Warn("rejected a SIP request", "from", req.Source(), "error", "no "+name+" header")
+				if name != "Via" && !req.IsAck() {
+					respond(tx, req, 400, "Missing "+name)
+				}
+				return
+			}
+		}
+		defer func() {
+			if r := recover(); r != nil {
+				s.log.Error("SIP handler failed", "method", string(req.Method), "call_id", req.CallID().Value(),
+					"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+				if !req.IsAck() {
+					respond(tx, req, 500, "Server Internal Error")
+				}
+			}
+		}()
+		h(req, tx)
+	}
 }
 
 // ActiveLegs is the number of answered calls to agents and customers up now.
@@ -292,11 +369,10 @@ func respond(tx sip.ServerTransaction, req *sip.Request, code int, reason string
 	_ = tx.Respond(res)
 }
 
+// onOptions answers OPTIONS inside a dialog; the screen answers the rest
+// without a transaction.
 func (s *Server) onOptions(req *sip.Request, tx sip.ServerTransaction) {
-	respond(tx, req, 200, "OK",
-		sip.NewHeader("Allow", allowed),
-		sip.NewHeader("Accept", "application/sdp, application/dtmf-relay, application/dtmf"),
-		sip.NewHeader("Supported", ""))
+	respond(tx, req, 200, "OK", optionsHeaders()...)
 }
 
 func (s *Server) onNoRoute(req *sip.Request, tx sip.ServerTransaction) {
