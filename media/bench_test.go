@@ -65,7 +65,7 @@ func benchSession(b *testing.B, mode RawSend, send bool) *Session {
 	}
 	s := NewSession(testEngine(b, mode), SessionConfig{Socket: sock})
 	b.Cleanup(s.Close)
-	s.Configure(sink.LocalAddr().(*net.UDPAddr).AddrPort(), PCMU, 101, send)
+	s.Configure(sink.LocalAddr().(*net.UDPAddr).AddrPort(), PCMU, 0, 101, send)
 	s.Play(NewSoundPCM(make([]byte, 16000)), true)
 	return s
 }

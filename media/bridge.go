@@ -7,9 +7,9 @@ import (
 // Bridge relays RTP between two sessions (a caller and an agent): each
 // packet one side receives is sent at once to the other with that side's
 // own SSRC, sequence numbers and timestamps, transcoded between PCMU and
-// PCMA when the legs differ, and telephone-events carried across with the
-// receiving side's payload type. While bridged, the media loop sends nothing on
-// either session.
+// PCMA when the legs differ, and audio and telephone-events renumbered to
+// the payload types the other side negotiated. While bridged, the media
+// loop sends nothing on either session.
 func Bridge(a, b *Session) {
 	a.setPeer(b)
 	b.setPeer(a)
@@ -29,8 +29,10 @@ func (s *Session) setPeer(p *Session) {
 }
 
 // relay sends a packet that the peer received, as this session's own,
-// through the receiving media loop's raw socket when it has one.
-func (s *Session) relay(raw *rawSender, pt uint8, fromCodec Codec, fromDTMF uint8, ts uint32, marker bool, payload []byte) {
+// through the receiving media loop's raw socket when it has one. pt is the
+// packet's payload type, and fromCodec on fromPT and fromDTMF what the
+// peer negotiated.
+func (s *Session) relay(raw *rawSender, pt uint8, fromCodec Codec, fromPT, fromDTMF uint8, ts uint32, marker bool, payload []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.sendable || s.peer == nil {
@@ -65,11 +67,11 @@ func (s *Session) relay(raw *rawSender, pt uint8, fromCodec Codec, fromDTMF uint
 		h.PayloadType = s.dtmfPT
 		payload = payload[:4]
 		copy(out, payload)
-	case pt == uint8(fromCodec):
+	case pt == fromPT:
 		if len(payload) > len(out) {
 			return
 		}
-		h.PayloadType = uint8(s.codec)
+		h.PayloadType = s.pt
 		switch {
 		case fromCodec == s.codec:
 			copy(out, payload)

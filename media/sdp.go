@@ -58,19 +58,39 @@ func (d Direction) Reverse() Direction {
 // ErrNoCommonCodec means the offer holds neither PCMU nor PCMA (SIP 488).
 var ErrNoCommonCodec = errors.New("sdp: no common codec (PCMU or PCMA over RTP/AVP)")
 
+// ErrNoAddress means the audio stream's c= line is missing or gives no
+// IP literal of its own address type, so RTP has nowhere to go (SIP 488).
+var ErrNoAddress = errors.New("sdp: no usable c= address for the audio stream (an IPv4 or IPv6 literal)")
+
 // Description is the part of an SDP body this server acts on: the first
 // usable audio stream.
 type Description struct {
-	// Addr is where the peer wants RTP; zero (or 0.0.0.0) means "hold".
+	// Addr is where the peer wants RTP; 0.0.0.0 (or ::) means "hold".
 	Addr netip.AddrPort
-	// Codecs lists PCMU/PCMA in the peer's order of preference.
-	Codecs []Codec
+	// Codecs lists PCMU/PCMA in the peer's order of preference, and
+	// PayloadTypes the number the peer gives each on the wire: its static
+	// type, or a dynamic one bound by a=rtpmap. Empty PayloadTypes means
+	// the static types.
+	Codecs       []Codec
+	PayloadTypes []uint8
 	// DTMFType is the payload type of telephone-event/8000, or 0 if absent.
 	DTMFType uint8
 	// PTime is the peer's a=ptime in milliseconds, 0 if absent.
 	PTime int
 	// Direction as the peer states it.
 	Direction Direction
+}
+
+// PayloadType is the number of Codecs[i] on the wire.
+func (d *Description) PayloadType(i int) uint8 {
+	return payloadType(d.Codecs, d.PayloadTypes, i)
+}
+
+func payloadType(codecs []Codec, pts []uint8, i int) uint8 {
+	if i < len(pts) {
+		return pts[i]
+	}
+	return uint8(codecs[i])
 }
 
 // OnHold reports whether the peer asked us to stop sending.
@@ -80,14 +100,16 @@ func (d *Description) OnHold() bool {
 
 // ParseSDP reads an SDP body leniently: lines may come in any order, LF
 // line ends and unknown lines are accepted, and only the first audio stream
-// with a non-zero port is used. Media-level c= wins over session-level c=.
+// with a non-zero port is used. Media-level c= wins over session-level c=,
+// even when only the session-level one is usable: the peer said where this
+// stream goes.
 func ParseSDP(body []byte) (*Description, error) {
 	var (
-		sessionAddr netip.Addr
+		sessionConn connection
 		sessionDir  = SendRecv
 		inAudio     bool
 		found       bool
-		mediaAddr   netip.Addr
+		mediaConn   connection
 		port        uint16
 		payloads    []int
 		rtpmap      = map[int]string{}
@@ -101,12 +123,12 @@ func ParseSDP(body []byte) (*Description, error) {
 			return
 		}
 		found = true
-		addr := sessionAddr
-		if mediaAddr.IsValid() {
-			addr = mediaAddr
+		conn := sessionConn
+		if mediaConn.seen {
+			conn = mediaConn
 		}
-		if addr.IsValid() {
-			d.Addr = netip.AddrPortFrom(addr, port)
+		if conn.addr.IsValid() {
+			d.Addr = netip.AddrPortFrom(conn.addr, port)
 		}
 		d.Direction = sessionDir
 		if mediaDir >= 0 {
@@ -117,8 +139,10 @@ func ParseSDP(body []byte) (*Description, error) {
 			switch {
 			case ok && strings.EqualFold(name, "PCMU/8000"), !ok && pt == 0:
 				d.Codecs = append(d.Codecs, PCMU)
+				d.PayloadTypes = append(d.PayloadTypes, uint8(pt))
 			case ok && strings.EqualFold(name, "PCMA/8000"), !ok && pt == 8:
 				d.Codecs = append(d.Codecs, PCMA)
+				d.PayloadTypes = append(d.PayloadTypes, uint8(pt))
 			case ok && strings.EqualFold(name, "telephone-event/8000") && d.DTMFType == 0:
 				d.DTMFType = uint8(pt)
 			}
@@ -146,7 +170,7 @@ func ParseSDP(body []byte) (*Description, error) {
 			if err != nil || p == 0 || !strings.EqualFold(fields[2], "RTP/AVP") {
 				continue // rejected stream, or a profile we do not speak (SRTP)
 			}
-			inAudio, port, payloads, mediaAddr, mediaDir = true, uint16(p), payloads[:0], netip.Addr{}, -1
+			inAudio, port, payloads, mediaConn, mediaDir = true, uint16(p), payloads[:0], connection{}, -1
 			clear(rtpmap)
 			for _, f := range fields[3:] {
 				if pt, err := strconv.Atoi(f); err == nil && pt >= 0 && pt < 128 {
@@ -154,18 +178,13 @@ func ParseSDP(body []byte) (*Description, error) {
 				}
 			}
 		case 'c':
-			fields := strings.Fields(value)
-			if len(fields) < 3 || fields[0] != "IN" {
-				continue
-			}
-			addr, err := netip.ParseAddr(strings.SplitN(fields[2], "/", 2)[0])
-			if err != nil {
-				continue
-			}
+			// An unusable c= is kept as seen, so that it is not mistaken
+			// for an absent one and replaced by the session-level address.
+			conn := connection{addr: connectionAddr(value), seen: true}
 			if inAudio {
-				mediaAddr = addr
+				mediaConn = conn
 			} else if !seenMedia {
-				sessionAddr = addr
+				sessionConn = conn
 			}
 		case 'a':
 			name, arg, _ := strings.Cut(value, ":")
@@ -209,22 +228,57 @@ func ParseSDP(body []byte) (*Description, error) {
 	if len(d.Codecs) == 0 {
 		return nil, ErrNoCommonCodec
 	}
+	if !d.Addr.IsValid() {
+		return nil, ErrNoAddress
+	}
 	return d, nil
+}
+
+// connection is what a c= line said: seen, and its address when usable.
+type connection struct {
+	addr netip.Addr
+	seen bool
+}
+
+// connectionAddr reads the value of a c= line ("IN IP4 192.0.2.1", with an
+// optional multicast /ttl suffix), or the zero Addr when it names no
+// address RTP can be sent to.
+func connectionAddr(value string) netip.Addr {
+	fields := strings.Fields(value)
+	if len(fields) < 3 || !strings.EqualFold(fields[0], "IN") {
+		return netip.Addr{}
+	}
+	// Host names fail here and are never resolved: a DNS lookup of a name
+	// an unauthenticated caller chose is an attack of its own. A zone
+	// would have the caller choose one of our interfaces.
+	addr, err := netip.ParseAddr(strings.SplitN(fields[2], "/", 2)[0])
+	if err != nil || addr.Zone() != "" {
+		return netip.Addr{}
+	}
+	switch {
+	case strings.EqualFold(fields[1], "IP4") && addr.Is4(),
+		strings.EqualFold(fields[1], "IP6") && addr.Is6():
+		return addr
+	}
+	return netip.Addr{}
 }
 
 // Answer is what we put in our own SDP.
 type Answer struct {
-	Addr      netip.AddrPort
-	Codecs    []Codec // in our order of preference; one for an answer
-	DTMFType  uint8   // 0: none
-	Direction Direction
-	SessionID uint64
-	Version   uint64
+	Addr   netip.AddrPort
+	Codecs []Codec // in our order of preference; one for an answer
+	// PayloadTypes numbers Codecs on the wire: the offerer's numbers in an
+	// answer (RFC 3264 §6.1); empty, the static types, as in our offers.
+	PayloadTypes []uint8
+	DTMFType     uint8 // 0: none
+	Direction    Direction
+	SessionID    uint64
+	Version      uint64
 }
 
 // Negotiate chooses, for an offer, the codec and direction of our answer:
-// the first of PCMU/PCMA in the offerer's order, and the offerer's
-// telephone-event payload type.
+// the first of PCMU/PCMA in the offerer's order, on the offerer's payload
+// type, and the offerer's telephone-event payload type.
 func Negotiate(offer *Description, local netip.AddrPort) Answer {
 	dir := offer.Direction.Reverse()
 	if !offer.Addr.Addr().IsValid() || offer.Addr.Addr().IsUnspecified() {
@@ -234,8 +288,12 @@ func Negotiate(offer *Description, local netip.AddrPort) Answer {
 			dir = RecvOnly
 		}
 	}
-	return Answer{Addr: local, Codecs: offer.Codecs[:1], DTMFType: offer.DTMFType, Direction: dir}
+	return Answer{Addr: local, Codecs: offer.Codecs[:1], PayloadTypes: []uint8{offer.PayloadType(0)},
+		DTMFType: offer.DTMFType, Direction: dir}
 }
+
+// PayloadType is the number of Codecs[i] on the wire.
+func (a Answer) PayloadType(i int) uint8 { return payloadType(a.Codecs, a.PayloadTypes, i) }
 
 // Marshal writes the description as an SDP body.
 func (a Answer) Marshal() []byte {
@@ -248,15 +306,15 @@ func (a Answer) Marshal() []byte {
 	fmt.Fprintf(&b, "v=0\r\no=acd %d %d IN %s %s\r\ns=acd\r\nc=IN %s %s\r\nt=0 0\r\n",
 		a.SessionID, a.Version, family, ip, family, ip)
 	fmt.Fprintf(&b, "m=audio %d RTP/AVP", a.Addr.Port())
-	for _, c := range a.Codecs {
-		fmt.Fprintf(&b, " %d", c)
+	for i := range a.Codecs {
+		fmt.Fprintf(&b, " %d", a.PayloadType(i))
 	}
 	if a.DTMFType != 0 {
 		fmt.Fprintf(&b, " %d", a.DTMFType)
 	}
 	b.WriteString("\r\n")
-	for _, c := range a.Codecs {
-		fmt.Fprintf(&b, "a=rtpmap:%d %s/8000\r\n", c, c)
+	for i, c := range a.Codecs {
+		fmt.Fprintf(&b, "a=rtpmap:%d %s/8000\r\n", a.PayloadType(i), c)
 	}
 	if a.DTMFType != 0 {
 		fmt.Fprintf(&b, "a=rtpmap:%d telephone-event/8000\r\na=fmtp:%d 0-16\r\n", a.DTMFType, a.DTMFType)

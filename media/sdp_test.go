@@ -3,6 +3,7 @@ package media
 import (
 	"errors"
 	"net/netip"
+	"strings"
 	"testing"
 )
 
@@ -12,6 +13,7 @@ func TestParseSDP(t *testing.T) {
 		body    string
 		addr    string
 		codecs  []Codec
+		pts     []uint8 // nil: the codecs' static types
 		dtmf    uint8
 		ptime   int
 		dir     Direction
@@ -62,6 +64,52 @@ func TestParseSDP(t *testing.T) {
 			body: "v=0\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\nm=audio 8000 RTP/AVP 0\r\n",
 			addr: "0.0.0.0:8000", codecs: []Codec{PCMU}, dir: SendRecv,
 		},
+		{
+			name: "PCMU on a dynamic payload type",
+			body: "v=0\r\nc=IN IP4 1.1.1.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 96 101\r\na=rtpmap:96 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n",
+			addr: "1.1.1.1:4000", codecs: []Codec{PCMU}, pts: []uint8{96}, dtmf: 101, dir: SendRecv,
+		},
+		{
+			name: "dynamic and static types mixed",
+			body: "v=0\r\nc=IN IP4 1.1.1.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 97 0 8 98\r\na=rtpmap:97 pcma/8000\r\na=rtpmap:98 G726-32/8000\r\n",
+			addr: "1.1.1.1:4000", codecs: []Codec{PCMA, PCMU, PCMA}, pts: []uint8{97, 0, 8}, dir: SendRecv,
+		},
+		{
+			name: "IPv6",
+			body: "v=0\r\nc=IN IP6 2001:db8::5\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n",
+			addr: "[2001:db8::5]:4000", codecs: []Codec{PCMU}, dir: SendRecv,
+		},
+		{
+			name: "IPv6 hold with ::",
+			body: "v=0\r\nc=IN IP6 ::\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n",
+			addr: "[::]:4000", codecs: []Codec{PCMU}, dir: SendRecv,
+		},
+		{
+			name: "multicast TTL suffix",
+			body: "v=0\r\nc=IN IP4 224.2.1.1/127\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n",
+			addr: "224.2.1.1:4000", codecs: []Codec{PCMU}, dir: SendRecv,
+		},
+		{
+			name: "unusable session c= overridden by a media c=",
+			body: "v=0\r\nc=IN IP4 pbx.example.com\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\nc=IN IP4 2.2.2.2\r\n",
+			addr: "2.2.2.2:4000", codecs: []Codec{PCMU}, dir: SendRecv,
+		},
+		{
+			name: "unusable c= of a rejected stream",
+			body: "v=0\r\nc=IN IP4 1.1.1.1\r\nt=0 0\r\nm=audio 0 RTP/AVP 0\r\nc=IN IP4 pbx.example.com\r\nm=audio 4000 RTP/AVP 0\r\n",
+			addr: "1.1.1.1:4000", codecs: []Codec{PCMU}, dir: SendRecv,
+		},
+		{name: "no c= line", body: "v=0\r\no=- 1 1 IN IP4 1.1.1.1\r\ns=-\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n", wantErr: ErrNoAddress},
+		{name: "c= only in another stream", body: "v=0\r\nt=0 0\r\nm=video 9000 RTP/AVP 96\r\nc=IN IP4 9.9.9.9\r\nm=audio 4000 RTP/AVP 0\r\n", wantErr: ErrNoAddress},
+		{name: "IPv6 garbage", body: "v=0\r\nc=IN IP6 :::zz\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n", wantErr: ErrNoAddress},
+		{name: "host name", body: "v=0\r\nc=IN IP4 pbx.example.com\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n", wantErr: ErrNoAddress},
+		{name: "IP4 with an IPv6 address", body: "v=0\r\nc=IN IP4 ::1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n", wantErr: ErrNoAddress},
+		{name: "IP4 with an IPv4-mapped IPv6 address", body: "v=0\r\nc=IN IP4 ::ffff:1.1.1.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n", wantErr: ErrNoAddress},
+		{name: "IP6 with an IPv4 address", body: "v=0\r\nc=IN IP6 1.1.1.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n", wantErr: ErrNoAddress},
+		{name: "IPv6 zone", body: "v=0\r\nc=IN IP6 fe80::1%eth0\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n", wantErr: ErrNoAddress},
+		{name: "unknown address type", body: "v=0\r\nc=IN IPX 1.1.1.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n", wantErr: ErrNoAddress},
+		{name: "c= without an address", body: "v=0\r\nc=IN IP4\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n", wantErr: ErrNoAddress},
+		{name: "unusable media c= over a good session c=", body: "v=0\r\nc=IN IP4 1.1.1.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\nc=IN IP4 pbx.example.com\r\n", wantErr: ErrNoAddress},
 		{name: "no common codec", body: "v=0\r\nc=IN IP4 1.1.1.1\r\nt=0 0\r\nm=audio 8000 RTP/AVP 9 18\r\n", wantErr: ErrNoCommonCodec},
 		{name: "SRTP only", body: "v=0\r\nc=IN IP4 1.1.1.1\r\nt=0 0\r\nm=audio 8000 RTP/SAVP 0\r\n", wantErr: ErrNoCommonCodec},
 	}
@@ -87,6 +135,13 @@ func TestParseSDP(t *testing.T) {
 				if d.Codecs[i] != tt.codecs[i] {
 					t.Errorf("codecs %v, want %v", d.Codecs, tt.codecs)
 				}
+				pt := uint8(tt.codecs[i])
+				if tt.pts != nil {
+					pt = tt.pts[i]
+				}
+				if len(d.PayloadTypes) != len(d.Codecs) || d.PayloadTypes[i] != pt {
+					t.Errorf("payload types %v for %v, want %d for %v", d.PayloadTypes, d.Codecs, pt, d.Codecs[i])
+				}
 			}
 			if d.DTMFType != tt.dtmf || d.PTime != tt.ptime || d.Direction != tt.dir {
 				t.Errorf("dtmf %d ptime %d dir %v; want %d %d %v", d.DTMFType, d.PTime, d.Direction, tt.dtmf, tt.ptime, tt.dir)
@@ -111,6 +166,35 @@ func TestNegotiate(t *testing.T) {
 	}
 }
 
+// TestNegotiateKeepsOfferersPayloadTypes: RFC 3264 §6.1 has the answerer
+// use the offerer's payload type numbers.
+func TestNegotiateKeepsOfferersPayloadTypes(t *testing.T) {
+	local := netip.MustParseAddrPort("127.0.0.1:10000")
+	offer, err := ParseSDP([]byte("v=0\r\nc=IN IP4 1.1.1.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 96 8 101\r\na=rtpmap:96 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := Negotiate(offer, local)
+	body := string(a.Marshal())
+	for _, want := range []string{"m=audio 10000 RTP/AVP 96 101\r\n", "a=rtpmap:96 PCMU/8000\r\n"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("answer lacks %q:\n%s", want, body)
+		}
+	}
+	back, err := ParseSDP([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(back.Codecs) != 1 || back.Codecs[0] != PCMU || back.PayloadTypes[0] != 96 || back.DTMFType != 101 {
+		t.Fatalf("our answer parses as %+v", back)
+	}
+	// An offer we make ourselves, with no numbers given, uses the static ones.
+	ours := string(Answer{Addr: local, Codecs: []Codec{PCMU, PCMA}, DTMFType: 101}.Marshal())
+	if !strings.Contains(ours, "RTP/AVP 0 8 101\r\n") || !strings.Contains(ours, "a=rtpmap:8 PCMA/8000\r\n") {
+		t.Fatalf("offer with static types:\n%s", ours)
+	}
+}
+
 func FuzzParseSDP(f *testing.F) {
 	f.Add([]byte("v=0\r\no=- 1 1 IN IP4 10.0.0.5\r\ns=-\r\nc=IN IP4 10.0.0.5\r\nt=0 0\r\nm=audio 4000 RTP/AVP 8 0 101\r\na=rtpmap:101 telephone-event/8000\r\n"))
 	f.Add([]byte("v=0\nc=IN IP6 ::1\nm=audio 1 RTP/AVP 0\na=sendonly\na=ptime:30\n"))
@@ -123,6 +207,12 @@ func FuzzParseSDP(f *testing.F) {
 		if len(d.Codecs) == 0 {
 			t.Fatal("parsed without a codec")
 		}
+		if len(d.PayloadTypes) != len(d.Codecs) {
+			t.Fatalf("%d payload types for %d codecs", len(d.PayloadTypes), len(d.Codecs))
+		}
+		if !d.Addr.Addr().IsValid() || d.Addr.Addr().Zone() != "" {
+			t.Fatalf("parsed with address %v", d.Addr)
+		}
 		for _, c := range d.Codecs {
 			if c != PCMU && c != PCMA {
 				t.Fatalf("codec %v", c)
@@ -130,8 +220,12 @@ func FuzzParseSDP(f *testing.F) {
 		}
 		// Our answer to anything we accept must itself parse.
 		a := Negotiate(d, netip.MustParseAddrPort("127.0.0.1:10000"))
-		if _, err := ParseSDP(a.Marshal()); err != nil {
+		back, err := ParseSDP(a.Marshal())
+		if err != nil {
 			t.Fatalf("answer does not parse: %v", err)
+		}
+		if back.Codecs[0] != d.Codecs[0] || back.PayloadTypes[0] != d.PayloadTypes[0] {
+			t.Fatalf("answered %v on %d for an offer of %v on %d", back.Codecs[0], back.PayloadTypes[0], d.Codecs[0], d.PayloadTypes[0])
 		}
 	})
 }

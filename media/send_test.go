@@ -16,18 +16,22 @@ import (
 // path and checks, at a real UDP socket, what a phone relies on: packets
 // come from the call's own port (symmetric RTP, NAT), carry the sound's
 // frames in order with consecutive sequence numbers and timestamps, and
-// the digit's RFC 4733 event follows on the same stream.
+// the digit's RFC 4733 event follows on the same stream, each on its
+// negotiated payload type.
 func TestSessionSendPaths(t *testing.T) {
 	cases := []struct {
 		name       string
 		mode       RawSend
 		bind, peer string
+		pt         uint8
 	}{
-		{"socket", RawSendOff, "127.0.0.1", "127.0.0.1"},
-		{"raw", RawSendOn, "127.0.0.1", "127.0.0.1"},
-		{"raw from a wildcard bind", RawSendOn, "0.0.0.0", "127.0.0.1"},
-		{"IPv6 peer", RawSendAuto, "::1", "::1"},
-		{"dual-stack wildcard bind, IPv4 peer", RawSendAuto, "::", "127.0.0.1"},
+		{"socket", RawSendOff, "127.0.0.1", "127.0.0.1", 0},
+		{"raw", RawSendOn, "127.0.0.1", "127.0.0.1", 0},
+		{"raw from a wildcard bind", RawSendOn, "0.0.0.0", "127.0.0.1", 0},
+		{"IPv6 peer", RawSendAuto, "::1", "::1", 0},
+		{"dual-stack wildcard bind, IPv4 peer", RawSendAuto, "::", "127.0.0.1", 0},
+		{"socket, PCMU on a dynamic type", RawSendOff, "127.0.0.1", "127.0.0.1", 96},
+		{"raw, PCMU on a dynamic type", RawSendOn, "127.0.0.1", "127.0.0.1", 96},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -51,7 +55,7 @@ func TestSessionSendPaths(t *testing.T) {
 				pcm[i] = byte(i * 7)
 			}
 			snd := NewSoundPCM(pcm)
-			s.Configure(sink.LocalAddr().(*net.UDPAddr).AddrPort(), PCMU, 101, true)
+			s.Configure(sink.LocalAddr().(*net.UDPAddr).AddrPort(), PCMU, tc.pt, 101, true)
 			s.Play(snd, false)
 			if err := s.Start(); err != nil {
 				t.Fatal(err)
@@ -72,6 +76,9 @@ func TestSessionSendPaths(t *testing.T) {
 				}
 				if !bytes.Equal(p.Payload, frames[i*FrameSize:(i+1)*FrameSize]) {
 					t.Fatalf("frame %d differs from the sound", i)
+				}
+				if p.PayloadType != tc.pt {
+					t.Fatalf("frame %d on payload type %d, want %d", i, p.PayloadType, tc.pt)
 				}
 				if prev != nil && (p.SequenceNumber != prev.SequenceNumber+1 || p.SSRC != prev.SSRC ||
 					p.Timestamp != prev.Timestamp+FrameSize) {
@@ -153,58 +160,84 @@ func TestUDPChecksum(t *testing.T) {
 // TestBridgeRelays sends audio and a key press from one phone to a bridged
 // session over real sockets and checks what the other phone receives, on
 // each send path: the frame transcoded to its law under the session's own
-// SSRC, and the telephone-event under its own payload type.
+// SSRC and payload type numbers (a dynamic one included), and the
+// telephone-event under its own payload type.
 func TestBridgeRelays(t *testing.T) {
-	for _, tc := range []struct {
-		mode RawSend
-		ip   string
-	}{{RawSendOff, "127.0.0.1"}, {RawSendOn, "127.0.0.1"}, {RawSendAuto, "::1"}} {
-		t.Run(string(tc.mode)+" "+tc.ip, func(t *testing.T) {
-			engine := testEngine(t, tc.mode)
-			ip := netip.MustParseAddr(tc.ip)
-			phoneA, phoneB := listenPhone(t, ip), listenPhone(t, ip)
-			a, b := startSession(t, engine, ip), startSession(t, engine, ip)
-			a.Configure(phoneA.LocalAddr().(*net.UDPAddr).AddrPort(), PCMU, 101, true)
-			b.Configure(phoneB.LocalAddr().(*net.UDPAddr).AddrPort(), PCMA, 96, true)
-			Bridge(a, b)
+	type leg struct {
+		codec    Codec
+		pt, dtmf uint8
+	}
+	for _, legs := range []struct {
+		name string
+		a, b leg
+	}{
+		{"PCMU to PCMA", leg{PCMU, 0, 101}, leg{PCMA, 8, 96}},
+		{"PCMU on 96 to PCMA", leg{PCMU, 96, 101}, leg{PCMA, 8, 97}},
+		{"PCMA to PCMU on 96", leg{PCMA, 8, 101}, leg{PCMU, 96, 100}},
+		{"PCMU to PCMU on 96", leg{PCMU, 0, 101}, leg{PCMU, 96, 101}},
+	} {
+		for _, tc := range []struct {
+			mode RawSend
+			ip   string
+		}{{RawSendOff, "127.0.0.1"}, {RawSendOn, "127.0.0.1"}, {RawSendAuto, "::1"}} {
+			t.Run(legs.name+" "+string(tc.mode)+" "+tc.ip, func(t *testing.T) {
+				engine := testEngine(t, tc.mode)
+				ip := netip.MustParseAddr(tc.ip)
+				phoneA, phoneB := listenPhone(t, ip), listenPhone(t, ip)
+				a, b := startSession(t, engine, ip), startSession(t, engine, ip)
+				a.Configure(phoneA.LocalAddr().(*net.UDPAddr).AddrPort(), legs.a.codec, legs.a.pt, legs.a.dtmf, true)
+				b.Configure(phoneB.LocalAddr().(*net.UDPAddr).AddrPort(), legs.b.codec, legs.b.pt, legs.b.dtmf, true)
+				Bridge(a, b)
 
-			frame := make([]byte, FrameSize)
-			for i := range frame {
-				frame[i] = byte(0x80 + i%64) // PCMU speech-like values
-			}
-			to := net.UDPAddrFromAddrPort(a.LocalAddr())
-			send := func(seq uint16, pt uint8, payload []byte) {
-				pkt, _ := (&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: pt, SequenceNumber: seq,
-					Timestamp: 8000 + uint32(seq)*FrameSize, SSRC: 0x1234}, Payload: payload}).Marshal()
-				if _, err := phoneA.WriteToUDP(pkt, to); err != nil {
-					t.Fatal(err)
+				frame := make([]byte, FrameSize)
+				for i := range frame {
+					frame[i] = byte(0x80 + i%64) // speech-like values in either law
 				}
-			}
-			want := make([]byte, FrameSize)
-			for i, v := range frame {
-				want[i] = g711.Ulaw2AlawFrame(v)
-			}
-			var gotAudio, gotEvent bool
-			deadline := time.Now().Add(3 * time.Second)
-			for seq := uint16(1); !(gotAudio && gotEvent) && time.Now().Before(deadline); seq++ {
-				send(seq, 0, frame)
-				send(seq+1000, 101, []byte{7, 0x8a, 0, 160}) // key 7, end of event
-				for range 2 {
-					p, _ := readRTP(t, phoneB)
-					switch {
-					case p.SSRC == 0x1234:
-						t.Fatal("relayed packet kept the other side's SSRC")
-					case p.PayloadType == 8 && bytes.Equal(p.Payload, want):
-						gotAudio = true
-					case p.PayloadType == 96 && len(p.Payload) == 4 && p.Payload[0] == 7:
-						gotEvent = true
+				to := net.UDPAddrFromAddrPort(a.LocalAddr())
+				send := func(seq uint16, pt uint8, payload []byte) {
+					pkt, _ := (&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: pt, SequenceNumber: seq,
+						Timestamp: 8000 + uint32(seq)*FrameSize, SSRC: 0x1234}, Payload: payload}).Marshal()
+					if _, err := phoneA.WriteToUDP(pkt, to); err != nil {
+						t.Fatal(err)
 					}
 				}
-			}
-			if !gotAudio || !gotEvent {
-				t.Fatalf("relayed: audio %v, key %v", gotAudio, gotEvent)
-			}
-		})
+				want := make([]byte, FrameSize)
+				for i, v := range frame {
+					switch {
+					case legs.a.codec == legs.b.codec:
+						want[i] = v
+					case legs.a.codec == PCMU:
+						want[i] = g711.Ulaw2AlawFrame(v)
+					default:
+						want[i] = g711.Alaw2UlawFrame(v)
+					}
+				}
+				var gotAudio, gotEvent bool
+				deadline := time.Now().Add(3 * time.Second)
+				for seq := uint16(1); !(gotAudio && gotEvent) && time.Now().Before(deadline); seq++ {
+					send(seq, legs.a.pt, frame)
+					send(seq+1000, legs.a.dtmf, []byte{7, 0x8a, 0, 160}) // key 7, end of event
+					for range 2 {
+						p, _ := readRTP(t, phoneB)
+						switch {
+						case p.SSRC == 0x1234:
+							t.Fatal("relayed packet kept the other side's SSRC")
+						case p.PayloadType == legs.b.pt:
+							// Else silence sent before the bridge was up.
+							gotAudio = gotAudio || bytes.Equal(p.Payload, want)
+						case p.PayloadType == legs.b.dtmf && len(p.Payload) == 4 && p.Payload[0] == 7:
+							gotEvent = true
+						default:
+							t.Fatalf("relayed payload type %d, %d bytes; want audio on %d or events on %d",
+								p.PayloadType, len(p.Payload), legs.b.pt, legs.b.dtmf)
+						}
+					}
+				}
+				if !gotAudio || !gotEvent {
+					t.Fatalf("relayed: audio %v, key %v", gotAudio, gotEvent)
+				}
+			})
+		}
 	}
 }
 
@@ -251,8 +284,8 @@ func testEngine(tb testing.TB, mode RawSend) *Engine {
 // the garbage collector.
 func TestReceiveAllocatesNothing(t *testing.T) {
 	s := startSession(t, testEngine(t, RawSendOff), netip.MustParseAddr("127.0.0.1"))
-	s.Configure(netip.MustParseAddrPort("127.0.0.1:9"), PCMU, 101, false)
-	audio := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 0, SequenceNumber: 1, SSRC: 7, CSRC: []uint32{9}},
+	s.Configure(netip.MustParseAddrPort("127.0.0.1:9"), PCMU, 96, 101, false)
+	audio := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 96, SequenceNumber: 1, SSRC: 7, CSRC: []uint32{9}},
 		Payload: make([]byte, FrameSize)}
 	if err := audio.SetExtension(1, []byte{0x80}); err != nil {
 		t.Fatal(err)

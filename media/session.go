@@ -34,6 +34,7 @@ type Session struct {
 	route    rawRoute
 	routeOK  bool // the media loop may send to remote through its raw socket
 	codec    Codec
+	pt       uint8 // codec's payload type on this call's wire
 	dtmfPT   uint8
 	sendable bool
 	sound    []byte
@@ -106,15 +107,16 @@ func (s *Session) LocalAddr() netip.AddrPort { return s.local }
 func (s *Session) Digits() <-chan rune { return s.digits }
 
 // Configure applies a negotiated description: where to send, which codec
-// and DTMF payload type, and whether to send at all. It may be called again
-// on a re-INVITE.
-func (s *Session) Configure(remote netip.AddrPort, codec Codec, dtmfPT uint8, send bool) {
+// on which payload type (its static one, or the dynamic one negotiated)
+// and the DTMF payload type, and whether to send at all. It may be called
+// again on a re-INVITE.
+func (s *Session) Configure(remote netip.AddrPort, codec Codec, pt, dtmfPT uint8, send bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if remote != s.remote {
 		s.latched = false
 	}
-	s.remote, s.codec, s.dtmfPT = remote, codec, dtmfPT
+	s.remote, s.codec, s.pt, s.dtmfPT = remote, codec, pt, dtmfPT
 	s.sendable = send && remote.Addr().IsValid() && !remote.Addr().IsUnspecified()
 	s.setRouteLocked()
 	fill := byte(silenceULaw)
@@ -225,7 +227,7 @@ func (s *Session) tick(raw *rawSender) {
 			s.marker = true
 		}
 	} else {
-		h.PayloadType = uint8(s.codec)
+		h.PayloadType = s.pt
 		h.Marker, s.marker = s.marker, false
 		frame := s.silence[:]
 		if s.sound != nil {
@@ -271,10 +273,10 @@ func (s *Session) receive(raw *rawSender, h *rtp.Header, pkt []byte, from netip.
 		s.remote, s.latched = from, true
 		s.setRouteLocked()
 	}
-	dtmfPT, codec, peer := s.dtmfPT, s.codec, s.peer
+	dtmfPT, codec, pt, peer := s.dtmfPT, s.codec, s.pt, s.peer
 	s.mu.Unlock()
 	if peer != nil {
-		peer.relay(raw, h.PayloadType, codec, dtmfPT, h.Timestamp, h.Marker, pkt[hn:])
+		peer.relay(raw, h.PayloadType, codec, pt, dtmfPT, h.Timestamp, h.Marker, pkt[hn:])
 	}
 	if dtmfPT != 0 && h.PayloadType == dtmfPT {
 		if key := s.dec.Decode(h.Timestamp, pkt[hn:]); key != 0 {

@@ -100,7 +100,7 @@ func (c *Call) applyOffer(offer *media.Description) []byte {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ans := media.Negotiate(offer, c.session.LocalAddr())
-	c.configureLocked(offer, ans.Codecs[0], ans.Direction)
+	c.configureLocked(offer, ans.Codecs[0], ans.PayloadType(0), ans.Direction)
 	return c.describeLocked(ans)
 }
 
@@ -108,14 +108,13 @@ func (c *Call) applyOffer(offer *media.Description) []byte {
 func (c *Call) applyAnswer(answer *media.Description) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	codec := answer.Codecs[0]
-	c.configureLocked(answer, codec, answer.Direction.Reverse())
+	c.configureLocked(answer, answer.Codecs[0], answer.PayloadType(0), answer.Direction.Reverse())
 }
 
-func (c *Call) configureLocked(peer *media.Description, codec media.Codec, ours media.Direction) {
+func (c *Call) configureLocked(peer *media.Description, codec media.Codec, pt uint8, ours media.Direction) {
 	send := ours == media.SendRecv || ours == media.SendOnly
 	c.codec = codec
-	c.session.Configure(peer.Addr, codec, peer.DTMFType, send)
+	c.session.Configure(peer.Addr, codec, pt, peer.DTMFType, send)
 	timeout := c.srv.cfg.RTPTimeout
 	if peer.OnHold() {
 		timeout = c.srv.cfg.RTPHoldTimeout

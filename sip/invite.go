@@ -47,7 +47,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		d, err := media.ParseSDP(body)
 		if err != nil {
 			log.Info("no acceptable media in offer", "error", err)
-			respond(tx, req, 488, "Not Acceptable Here", sip.NewHeader("Warning", `304 acd "PCMU or PCMA over RTP/AVP required"`))
+			respond(tx, req, 488, "Not Acceptable Here", refusal(err))
 			return
 		}
 		offer = d
@@ -205,7 +205,9 @@ func (s *Server) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if body := req.Body(); len(body) > 0 {
 		offer, err := media.ParseSDP(body)
 		if err != nil {
-			respond(tx, req, 488, "Not Acceptable Here")
+			// RFC 3261 §14.2: the session goes on as it was before.
+			c.log.Info("no acceptable media in re-INVITE offer", "error", err)
+			respond(tx, req, 488, "Not Acceptable Here", refusal(err))
 			return
 		}
 		local = c.applyOffer(offer)
@@ -226,4 +228,13 @@ func (s *Server) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
 	case <-tx.Done():
 	case <-c.done:
 	}
+}
+
+// refusal is the Warning of a 488 (RFC 3261 §20.43), saying what in the
+// offer we could not take.
+func refusal(err error) sip.Header {
+	if errors.Is(err, media.ErrNoAddress) {
+		return sip.NewHeader("Warning", `301 acd "c= must give an IPv4 or IPv6 address"`)
+	}
+	return sip.NewHeader("Warning", `304 acd "PCMU or PCMA over RTP/AVP required"`)
 }

@@ -189,9 +189,13 @@ func (s *Server) invite(ctx context.Context, agent string, target sip.Uri, dest,
 	}
 	answer, err := media.ParseSDP(dlg.InviteResponse.Body())
 	if err != nil {
-		_ = dlg.Ack(context.Background())
-		_ = dlg.Bye(context.Background())
+		// Taken, the leg would be bridged to silence: end the dialog and
+		// fail as a phone that refused the call does.
 		session.Close()
+		bg, cancel := context.WithTimeout(context.Background(), 32*sip.T1)
+		_ = dlg.Ack(bg)
+		_ = dlg.Bye(bg)
+		cancel()
 		_ = dlg.Close()
 		return nil, fmt.Errorf("agent %s answered without usable SDP: %w", agent, err)
 	}
@@ -200,7 +204,9 @@ func (s *Server) invite(ctx context.Context, agent string, target sip.Uri, dest,
 		return nil, err
 	}
 	dir := answer.Direction.Reverse()
-	session.Configure(answer.Addr, answer.Codecs[0], answer.DTMFType, dir == media.SendRecv || dir == media.SendOnly)
+	// Our offer has the static types, but an answer naming others is
+	// what the phone will take.
+	session.Configure(answer.Addr, answer.Codecs[0], answer.PayloadType(0), answer.DTMFType, dir == media.SendRecv || dir == media.SendOnly)
 	if err := session.Start(); err != nil {
 		_ = dlg.Bye(context.Background())
 		session.Close()

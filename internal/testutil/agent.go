@@ -72,6 +72,10 @@ type AnswerMode struct {
 	Reject int
 	Never  bool
 	Codec  media.Codec
+	// Body, when set, is the SDP answer sent as it is, instead of one
+	// pointing at the phone's RTP socket: for answers the server must
+	// refuse.
+	Body []byte
 }
 
 // agentSide is the state of a phone that takes calls.
@@ -134,6 +138,9 @@ func (p *Phone) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	answer := media.Answer{Addr: p.RTP.LocalAddr().(*net.UDPAddr).AddrPort(), Codecs: []media.Codec{codec},
 		DTMFType: offer.DTMFType, Direction: media.SendRecv, SessionID: 2, Version: 1}.Marshal()
+	if mode.Body != nil {
+		answer = mode.Body
+	}
 	p.agent.mu.Lock()
 	p.agent.inbound = dlg
 	p.agent.mu.Unlock()
@@ -155,7 +162,10 @@ func (p *Phone) HangupIncoming(ctx context.Context) error {
 
 // SendTone sends a 1 kHz tone in codec c to where the current call's
 // media goes, every 20 ms, until ctx ends.
-func (p *Phone) SendTone(ctx context.Context, c media.Codec) {
+func (p *Phone) SendTone(ctx context.Context, c media.Codec) { p.SendTonePT(ctx, c, uint8(c)) }
+
+// SendTonePT is SendTone with payload type pt, for a dynamic type.
+func (p *Phone) SendTonePT(ctx context.Context, c media.Codec, pt uint8) {
 	pcm := make([]byte, 2*media.FrameSize)
 	for i := range media.FrameSize {
 		v := int16(6000 * math.Sin(2*math.Pi*1000*float64(i)/8000))
@@ -175,7 +185,7 @@ func (p *Phone) SendTone(ctx context.Context, c media.Codec) {
 				ts, remote := p.ts, p.remote
 				p.mu.Unlock()
 				if remote.IsValid() {
-					p.sendRTP(remote, uint8(c), ts, false, frame)
+					p.sendRTP(remote, pt, ts, false, frame)
 				}
 			}
 		}

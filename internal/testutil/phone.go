@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
 	"net"
 	"net/netip"
@@ -45,6 +46,7 @@ type Phone struct {
 	remote  netip.AddrPort
 	seq     uint16
 	ts      uint32
+	dynamic map[uint8]media.Codec // see Dynamic
 }
 
 // RTPStats is what the phone heard.
@@ -129,6 +131,28 @@ func (p *Phone) SDP(dtmfPT uint8, codecs ...media.Codec) []byte {
 		Direction: media.SendRecv,
 		SessionID: 1, Version: 1,
 	}.Marshal()
+}
+
+// Dynamic makes the phone take payload type pt as audio in law c, as a
+// phone does that bound pt with a=rtpmap in an offer of its own.
+func (p *Phone) Dynamic(pt uint8, c media.Codec) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.dynamic == nil {
+		p.dynamic = map[uint8]media.Codec{}
+	}
+	p.dynamic[pt] = c
+}
+
+// lawLocked is the G.711 law of payload type pt, if pt carries audio.
+func (p *Phone) lawLocked(pt uint8) (media.Codec, bool) {
+	if c, ok := p.dynamic[pt]; ok {
+		return c, true
+	}
+	if pt == uint8(media.PCMU) || pt == uint8(media.PCMA) {
+		return media.Codec(pt), true
+	}
+	return 0, false
 }
 
 // Invite sends an INVITE for number to the server at addr, with sdp as the
@@ -234,10 +258,8 @@ func (p *Phone) Stats() RTPStats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	s := p.stats
-	s.ByPT = map[uint8]int{}
-	for k, v := range p.stats.ByPT {
-		s.ByPT[k] = v
-	}
+	s.ByPT = maps.Clone(p.stats.ByPT)
+	s.SSRCs = maps.Clone(p.stats.SSRCs)
 	s.Timestamps = append([]uint32(nil), p.stats.Timestamps...)
 	return s
 }
@@ -255,15 +277,16 @@ func (p *Phone) readRTP() {
 			continue
 		}
 		now := time.Now()
+		p.mu.Lock()
+		law, audio := p.lawLocked(pkt.PayloadType)
 		speech := false
-		if pkt.PayloadType == 0 || pkt.PayloadType == 8 {
-			speech = level(media.DecodePCM(pkt.Payload, media.Codec(pkt.PayloadType))) > 300
+		if audio {
+			speech = level(media.DecodePCM(pkt.Payload, law)) > 300
 		}
 		var key rune
-		if pkt.PayloadType >= 96 {
+		if !audio && pkt.PayloadType >= 96 {
 			key = dtmf.Decode(pkt.Timestamp, pkt.Payload)
 		}
-		p.mu.Lock()
 		st := &p.stats
 		if key != 0 {
 			st.Keys += string(key)
@@ -274,7 +297,7 @@ func (p *Phone) readRTP() {
 		st.Last = now
 		st.ByPT[pkt.PayloadType]++
 		st.SSRCs[pkt.SSRC] = true
-		if pkt.PayloadType == 0 || pkt.PayloadType == 8 {
+		if audio {
 			st.Timestamps = append(st.Timestamps, pkt.Timestamp)
 			if speech {
 				st.SpeechFrames++
