@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/acdserver/acd/config"
 	"github.com/acdserver/acd/numbering"
 	"github.com/acdserver/acd/store"
 )
@@ -29,13 +30,29 @@ func newCallbackOffer(c *Center, q *queue, e *entry) *callbackOffer {
 	if cb == nil || !cb.Enabled || c.callbacks == nil {
 		return o
 	}
-	typ, e164, err := c.numbers.Classify(e.number)
-	if err != nil || typ == numbering.Emergency || !slices.Contains(cb.AllowedNumberTypes, string(typ)) {
+	e164, typ, err := c.callable(cb, e.number)
+	if err != nil {
 		c.log.Info("callback not possible for this caller", "call_id", e.id, "queue", q.name, "number_type", string(typ))
 		return o
 	}
 	o.number = e164
 	return o
+}
+
+// callable returns the E.164 form of number when the queue whose callback
+// setting is cb may dial it: a valid number of an allowed type, never an
+// emergency number. The offer and every dial ask it, so that a request
+// made under rules since tightened is not dialled. typ is empty when the
+// number is not a valid one.
+func (c *Center) callable(cb *config.Callback, number string) (e164 string, typ numbering.Type, err error) {
+	typ, e164, err = c.numbers.Classify(number)
+	if err != nil {
+		return "", "", err
+	}
+	if typ == numbering.Emergency || !slices.Contains(cb.AllowedNumberTypes, string(typ)) {
+		return "", typ, fmt.Errorf("number type %s may not be dialled", typ)
+	}
+	return e164, typ, nil
 }
 
 // possible reports whether this caller may ever be offered callback.
@@ -170,17 +187,15 @@ func (c *Center) serveCallback(q *queue, e *entry, a *agent, agentLeg Leg) {
 	c.mu.Unlock()
 
 	// Check the number again at the moment of dialling: the queue's
-	// allowed types may have changed since the request, and emergency
-	// numbers are never dialled.
+	// allowed types or the numbering plan may have changed since the
+	// request, and emergency numbers are never dialled.
 	var customer Leg
-	typ, _, err := c.numbers.Classify(r.Number)
-	if err == nil && (typ == numbering.Emergency || !slices.Contains(cb.AllowedNumberTypes, string(typ))) {
-		err = fmt.Errorf("number type %s may not be dialled", typ)
-		r.Attempts = cb.Attempts // no retry can make it allowed
-	}
-	if err == nil {
+	number, _, err := c.callable(cb, r.Number)
+	if err != nil {
+		r.Attempts = cb.Attempts // no retry can make it dialable
+	} else {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		customer, err = c.phones.Dial(ctx, cb.Trunk, r.Number, cb.CallerID)
+		customer, err = c.phones.Dial(ctx, cb.Trunk, number, cb.CallerID)
 		cancel()
 	}
 	if err == nil {

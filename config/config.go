@@ -6,6 +6,7 @@ import (
 	_ "embed"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -143,22 +144,35 @@ type Trunk struct {
 	Line        Line
 }
 
-// Numbering holds the dialling rules used to classify numbers.
+// Numbering says where the server dials from, so that numbers are read
+// and classified by that country's numbering plan.
 type Numbering struct {
-	CountryCode         string   `yaml:"country_code"`
-	NationalPrefix      string   `yaml:"national_prefix"`
-	InternationalPrefix string   `yaml:"international_prefix"`
-	NationalLength      int      `yaml:"national_length"`
-	Emergency           []string `yaml:"emergency"`
-	TollFree            []string `yaml:"toll_free"`
-	Premium             []string `yaml:"premium"`
-	LocalAreaCodes      []string `yaml:"local_area_codes"`
+	// Region is the ISO 3166-1 code of the country the server dials from.
+	Region string `yaml:"region"`
+	// NationalRegions are billed as national from Region; any other
+	// region, even one sharing its country code, is international.
+	NationalRegions []string `yaml:"national_regions"`
+	// Emergency lists emergency numbers beyond those the plan knows.
+	Emergency []string `yaml:"emergency"`
+	// LocalPrefixes: national numbers starting with one are local.
+	LocalPrefixes []string `yaml:"local_prefixes"`
+	Line          Line
+
+	// The hand-written plan this section once held could not tell the
+	// countries sharing +1 apart; a file still using it must be told what
+	// replaced each field rather than have it ignored or called unknown.
+	_ retired `yaml:"country_code" replaced:"set region to the country's ISO 3166 code (like US), whose plan brings the country code"`
+	_ retired `yaml:"national_prefix" replaced:"set region (like US), whose plan brings the national prefix"`
+	_ retired `yaml:"international_prefix" replaced:"set region (like US), whose plan brings the international prefix"`
+	_ retired `yaml:"national_length" replaced:"set region (like US), whose plan brings the valid number lengths"`
+	_ retired `yaml:"toll_free" replaced:"set region (like US), whose plan knows the toll-free numbers"`
+	_ retired `yaml:"premium" replaced:"set region (like US), whose plan knows the premium-rate and shared-cost numbers"`
+	_ retired `yaml:"local_area_codes" replaced:"use local_prefixes (prefixes of the national number, like \"415\")"`
 }
 
 // Plan returns the dialling rules as a numbering.Plan.
 func (n Numbering) Plan() *numbering.Plan {
-	return &numbering.Plan{CountryCode: n.CountryCode, NationalPrefix: n.NationalPrefix, InternationalPrefix: n.InternationalPrefix,
-		NationalLength: n.NationalLength, Emergency: n.Emergency, TollFree: n.TollFree, Premium: n.Premium, LocalAreaCodes: n.LocalAreaCodes}
+	return &numbering.Plan{Region: n.Region, NationalRegions: n.NationalRegions, Emergency: n.Emergency, LocalPrefixes: n.LocalPrefixes}
 }
 
 // Dialplan is a graph of nodes; the dialplan package compiles the nodes,
@@ -268,17 +282,20 @@ func (c *Config) applyDefaults() {
 	}
 	c.assignExtensions()
 	n := &c.Numbering
-	if n.CountryCode == "" {
-		n.CountryCode, n.NationalPrefix, n.InternationalPrefix, n.NationalLength = "1", "1", "011", 10
-		if n.Emergency == nil {
-			n.Emergency = []string{"911", "933"}
-		}
-		if n.TollFree == nil {
-			n.TollFree = []string{"800", "833", "844", "855", "866", "877", "888"}
-		}
-		if n.Premium == nil {
-			n.Premium = []string{"900", "976"}
-		}
+	if n.Region == "" {
+		n.Region = "US"
+	}
+	n.Region = strings.ToUpper(n.Region)
+	for i, r := range n.NationalRegions {
+		n.NationalRegions[i] = strings.ToUpper(r)
+	}
+	if n.NationalRegions == nil {
+		n.NationalRegions = numbering.DefaultNationalRegions(n.Region)
+	}
+	if n.Emergency == nil && n.Region == "US" {
+		// The address-check number of US carriers, which the plan's
+		// short-number data does not hold.
+		n.Emergency = []string{"933"}
 	}
 	for _, q := range c.Queues {
 		if cb := q.Callback; cb != nil {
@@ -378,6 +395,7 @@ func (c *Config) validate(errs *Errors) {
 		}
 	}
 	exts := map[string]string{}
+	c.Numbering.validate(f, errs)
 	for name, q := range c.Queues {
 		if q.Type != "standard" && q.Type != "icr" {
 			errs.Add(f, int(q.Line), "queue %q: type %q: want standard or icr", name, q.Type)
@@ -469,6 +487,36 @@ func (c *Config) validate(errs *Errors) {
 		}
 	}
 }
+
+func (n *Numbering) validate(f string, errs *Errors) {
+	line := int(n.Line)
+	if line == 0 {
+		line = 1
+	}
+	if !numbering.KnownRegion(n.Region) {
+		errs.Add(f, line, "numbering.region %q: want an ISO 3166 country code with a numbering plan, like US, CA or GB", n.Region)
+	}
+	for _, r := range n.NationalRegions {
+		if !numbering.KnownRegion(r) {
+			errs.Add(f, line, "numbering.national_regions: %q: want an ISO 3166 country code with a numbering plan, like US or CA", r)
+		}
+	}
+	if !slices.Contains(n.NationalRegions, n.Region) {
+		errs.Add(f, line, "numbering.national_regions %v leaves out the region itself, %s: its own numbers would be international", n.NationalRegions, n.Region)
+	}
+	for _, e := range n.Emergency {
+		if !allDigits(e) {
+			errs.Add(f, line, "numbering.emergency: %q: want the digits dialled, like \"911\"", e)
+		}
+	}
+	for _, p := range n.LocalPrefixes {
+		if !allDigits(p) {
+			errs.Add(f, line, "numbering.local_prefixes: %q: want digits that start the national number, like \"415\"", p)
+		}
+	}
+}
+
+func allDigits(s string) bool { return s != "" && strings.Trim(s, "0123456789") == "" }
 
 // DemoCredentials reports whether any agent still has the password the
 // embedded default configuration ships with: acceptable on loopback only.

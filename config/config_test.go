@@ -1,6 +1,7 @@
 package config
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -40,6 +41,18 @@ func TestParseErrors(t *testing.T) {
 		{"callback threshold junk", "trunks: {t: {address: 127.0.0.1:5080}}\nqueues:\n  q:\n    callback:\n      enabled: true\n      threshold: soon\n      caller_id: \"+14155550100\"\n      trunk: t\n", []string{`t.yaml:6: queues.q.callback.threshold: "soon" is not a duration`}},
 		{"callback threshold zero", "trunks: {t: {address: 127.0.0.1:5080}}\nqueues:\n  q:\n    callback: {enabled: true, threshold: 0, caller_id: \"1\", trunk: t}\n", []string{`t.yaml:4: queues.q.callback.threshold: "0" must be positive`}},
 		{"callback never emergency", "trunks: {t: {address: 127.0.0.1:5080}}\nqueues:\n  q:\n    callback: {enabled: true, threshold: 90, caller_id: \"1\", trunk: nope, allowed_number_types: [emergency, mobile]}\n", []string{`t.yaml:4: queue "q": callback.trunk "nope" does not exist`, `t.yaml:4: queue "q": callback.allowed_number_types: emergency numbers are never called back`, `t.yaml:4: queue "q": callback.allowed_number_types: "mobile"`}},
+		{"old numbering fields", "numbering:\n  country_code: \"1\"\n  national_prefix: \"1\"\n  international_prefix: \"011\"\n  national_length: 10\n  toll_free: [\"800\"]\n  premium: [\"900\"]\n  local_area_codes: [\"415\"]\n", []string{
+			`t.yaml:2: numbering: field "country_code" is no longer supported: set region to the country's ISO 3166 code`,
+			`t.yaml:3: numbering: field "national_prefix" is no longer supported: set region`,
+			`t.yaml:4: numbering: field "international_prefix" is no longer supported: set region`,
+			`t.yaml:5: numbering: field "national_length" is no longer supported: set region`,
+			`t.yaml:6: numbering: field "toll_free" is no longer supported: set region`,
+			`t.yaml:7: numbering: field "premium" is no longer supported: set region`,
+			`t.yaml:8: numbering: field "local_area_codes" is no longer supported: use local_prefixes`,
+		}},
+		{"unknown region", "numbering:\n  region: XX\n  national_regions: [US, ZZ]\n", []string{`t.yaml:2: numbering.region "XX": want an ISO 3166`, `t.yaml:2: numbering.national_regions: "ZZ"`, `t.yaml:2: numbering.national_regions [US ZZ] leaves out the region itself, XX`}},
+		{"national regions without the region", "numbering:\n  region: GB\n  national_regions: [US]\n", []string{`t.yaml:2: numbering.national_regions [US] leaves out the region itself, GB`}},
+		{"numbering digits", "numbering:\n  emergency: [\"9-1-1\"]\n  local_prefixes: [\"+1415\", \"\"]\n", []string{`t.yaml:2: numbering.emergency: "9-1-1"`, `t.yaml:2: numbering.local_prefixes: "+1415"`, `t.yaml:2: numbering.local_prefixes: ""`}},
 		{"agent queue", "agents:\n  \"1\": {password: x, queues: [nope]}\n", []string{`t.yaml:2: agent "1": queue "nope" does not exist`}},
 	}
 	for _, tt := range tests {
@@ -89,5 +102,29 @@ func TestQueueExtensionsProposed(t *testing.T) {
 	}
 	if next := c.NextQueueExtension(); next != "604" {
 		t.Fatalf("next proposed extension %s, want 604", next)
+	}
+}
+
+func TestNumberingDefaults(t *testing.T) {
+	tests := []struct {
+		yaml      string
+		region    string
+		national  []string
+		emergency []string
+	}{
+		{"sip_realm: x\n", "US", []string{"US", "CA"}, []string{"933"}},
+		{"numbering: {region: ca}\n", "CA", []string{"US", "CA"}, nil},
+		{"numbering: {region: GB}\n", "GB", []string{"GB"}, nil},
+		{"numbering: {region: us, national_regions: [us], emergency: []}\n", "US", []string{"US"}, []string{}},
+	}
+	for _, tt := range tests {
+		c, err := Parse("t.yaml", []byte(tt.yaml))
+		if err != nil {
+			t.Fatalf("%q: %v", tt.yaml, err)
+		}
+		n := c.Numbering
+		if n.Region != tt.region || !slices.Equal(n.NationalRegions, tt.national) || !slices.Equal(n.Emergency, tt.emergency) {
+			t.Errorf("%q: region %s, national %v, emergency %v; want %s, %v, %v", tt.yaml, n.Region, n.NationalRegions, n.Emergency, tt.region, tt.national, tt.emergency)
+		}
 	}
 }

@@ -16,6 +16,14 @@ type Line int
 
 var nodeType = reflect.TypeFor[yaml.Node]()
 
+// retired marks a blank struct field (`_ retired`) whose yaml tag names a
+// field that no longer exists and whose replaced tag says what took its
+// place: an old file then gets that advice at the field's line instead of
+// "unknown field".
+type retired struct{}
+
+var retiredType = reflect.TypeFor[retired]()
+
 // decoder maps YAML onto Go values strictly: an unknown key is an error
 // naming its line (so a typo like on_timout is never ignored), and it goes
 // on after an error so that every problem is reported in one pass.
@@ -118,6 +126,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 	t := v.Type()
 	fields := map[string]int{}
+	replaced := map[string]string{}
 	var known []string
 	for i := range t.NumField() {
 		f := t.Field(i)
@@ -126,6 +135,10 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 			continue
 		}
 		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if f.Type == retiredType {
+			replaced[name] = f.Tag.Get("replaced")
+			continue
+		}
 		if name == "" || name == "-" || !f.IsExported() {
 			continue
 		}
@@ -142,6 +155,10 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 	seen := map[string]bool{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
+		if advice, ok := replaced[k.Value]; ok {
+			d.fail(k, "%s: field %q is no longer supported: %s", orTop(path), k.Value, advice)
+			continue
+		}
 		idx, ok := fields[k.Value]
 		if !ok {
 			d.fail(k, "%s: unknown field %q (known: %s)", orTop(path), k.Value, strings.Join(known, ", "))

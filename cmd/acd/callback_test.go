@@ -19,14 +19,8 @@ numbers: {"100": main}
 trunks:
   carrier: {address: %s}
 numbering:
-  country_code: "1"
-  national_prefix: "1"
-  international_prefix: "011"
-  national_length: 10
-  emergency: ["911"]
-  toll_free: ["800"]
-  premium: ["900"]
-  local_area_codes: ["415"]
+  region: US
+  local_prefixes: ["415"]
 agents:
   "1001": {name: Alice, password: secret-1001, queues: [support]}
 queues:
@@ -73,9 +67,14 @@ func TestCallbackEndToEnd(t *testing.T) {
 	s := startAcd(t, "-config", writeConfig(t, callbackYAML(trunk.Addr())))
 	warmUp(t, ctx, s)
 
-	// A premium-rate caller ID may not be called back: no invitation.
+	// Premium-rate and Jamaican caller IDs may not be called back: no
+	// invitation. Jamaica shares +1 but is billed internationally, the
+	// classic one-ring fraud destination.
 	premium := dialAs(t, ctx, s, "100", "+19005550111")
+	jamaica := dialAs(t, ctx, s, "100", "+18769261234")
+	s.waitLog(t, 5*time.Second, "callback not possible", "number_type=international")
 	waitBye(t, ctx, premium)
+	waitBye(t, ctx, jamaica)
 
 	caller := dial(t, ctx, s)
 	eventsOf(t, s, store.Filter{}, has("callback.offered:"))
@@ -90,7 +89,7 @@ func TestCallbackEndToEnd(t *testing.T) {
 		}
 	}
 	if offers != 1 {
-		t.Fatalf("%d invitations, want exactly one (to the local caller, not the premium one): %v", offers, got)
+		t.Fatalf("%d invitations, want exactly one (to the local caller, not the premium or Jamaican one): %v", offers, got)
 	}
 
 	out, err := exec.Command(acdBinary, "queue", "show", "support", "-data", s.data).CombinedOutput()
