@@ -7,6 +7,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FUZZ_SDP ?= 500000x
 FUZZ_DTMF ?= 500000x
 FUZZ_SCREEN ?= 200000x
+FUZZ_STREAM ?= 200000x
 
 .PHONY: test deps vet fuzz run
 
@@ -28,6 +29,7 @@ fuzz:
 	go test -run '^$$' -fuzz '^FuzzParseSDP$$' -fuzztime $(FUZZ_SDP) ./media
 	go test -run '^$$' -fuzz '^FuzzDTMFDecoder$$' -fuzztime $(FUZZ_DTMF) ./media
 	go test -run '^$$' -fuzz '^FuzzScreen$$' -fuzztime $(FUZZ_SCREEN) ./sip
+	go test -run '^$$' -fuzz '^FuzzStream$$' -fuzztime $(FUZZ_STREAM) ./sip
 
 run:
 	go run ./cmd/acd

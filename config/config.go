@@ -3,7 +3,9 @@
 package config
 
 import (
+	"crypto/md5"
 	_ "embed"
+	"encoding/hex"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -36,6 +38,8 @@ type Config struct {
 	Schedules map[string]*Schedule `yaml:"schedules"`
 	Trunks    map[string]*Trunk    `yaml:"trunks"`
 	Numbering Numbering            `yaml:"numbering"`
+	// SIP bounds what SIP clients may hold: TCP connections, message rate.
+	SIP SIP `yaml:"sip"`
 	// PauseReasons are the reasons agents give when they pause (R-GEN-3).
 	PauseReasons []string `yaml:"pause_reasons"`
 	// AllowUnassignedLogin lets agents log in to queues they are not
@@ -281,6 +285,7 @@ func (c *Config) applyDefaults() {
 		c.MaxSteps = 100
 	}
 	c.assignExtensions()
+	c.SIP.applyDefaults()
 	n := &c.Numbering
 	if n.Region == "" {
 		n.Region = "US"
@@ -466,6 +471,7 @@ func (c *Config) validate(errs *Errors) {
 			}
 		}
 	}
+	c.SIP.validate(f, errs)
 	for _, alg := range c.SIPAuthAlgorithms {
 		if alg != "SHA-256" && alg != "MD5" {
 			errs.Add(f, 1, "sip_auth_algorithms: %q: want SHA-256 or MD5", alg)
@@ -518,16 +524,33 @@ func (n *Numbering) validate(f string, errs *Errors) {
 
 func allDigits(s string) bool { return s != "" && strings.Trim(s, "0123456789") == "" }
 
-// DemoCredentials reports whether any agent still has the password the
-// embedded default configuration ships with: acceptable on loopback only.
+// DemoCredentials reports whether any agent has a demo password: one the
+// embedded default configuration ships with, on any agent, as a password or
+// as the agent's digest hash of it, or any password of the demo form
+// "demo-…", which anyone who read the default can guess. Acceptable on
+// loopback only.
 func (c *Config) DemoCredentials() bool {
 	def, err := Default()
 	if err != nil {
 		return false
 	}
+	demo := map[string]bool{}
+	for _, a := range def.Agents {
+		if a.Password != "" {
+			demo[a.Password] = true
+		}
+	}
 	for id, a := range c.Agents {
-		if d, ok := def.Agents[id]; ok && a.Password != "" && a.Password == d.Password {
+		if demo[a.Password] || strings.HasPrefix(strings.ToLower(a.Password), "demo-") {
 			return true
+		}
+		if hash, ok := strings.CutPrefix(a.PasswordHash, "md5:"); ok {
+			for pw := range demo {
+				sum := md5.Sum([]byte(id + ":" + c.SIPRealm + ":" + pw))
+				if strings.EqualFold(hash, hex.EncodeToString(sum[:])) {
+					return true
+				}
+			}
 		}
 	}
 	return false

@@ -53,6 +53,12 @@ func TestParseErrors(t *testing.T) {
 		{"unknown region", "numbering:\n  region: XX\n  national_regions: [US, ZZ]\n", []string{`t.yaml:2: numbering.region "XX": want an ISO 3166`, `t.yaml:2: numbering.national_regions: "ZZ"`, `t.yaml:2: numbering.national_regions [US ZZ] leaves out the region itself, XX`}},
 		{"national regions without the region", "numbering:\n  region: GB\n  national_regions: [US]\n", []string{`t.yaml:2: numbering.national_regions [US] leaves out the region itself, GB`}},
 		{"numbering digits", "numbering:\n  emergency: [\"9-1-1\"]\n  local_prefixes: [\"+1415\", \"\"]\n", []string{`t.yaml:2: numbering.emergency: "9-1-1"`, `t.yaml:2: numbering.local_prefixes: "+1415"`, `t.yaml:2: numbering.local_prefixes: ""`}},
+		{"sip limits", "sip:\n  tcp:\n    max_connections: 10\n    max_connections_per_source: 20\n    idle_timeout: never\n  rate_limit:\n    per_second: -1\n    exempt: [10.0.0.0]\n", []string{
+			`t.yaml:3: sip.tcp.max_connections_per_source (20) is more than max_connections (10)`,
+			`t.yaml:5: sip.tcp.idle_timeout: "never" is not a duration`,
+			`t.yaml:7: sip.rate_limit.per_second: -1: want 0 (no limit) or more`,
+			`t.yaml:7: sip.rate_limit.exempt: "10.0.0.0": want a prefix like 192.0.2.0/24`,
+		}},
 		{"agent queue", "agents:\n  \"1\": {password: x, queues: [nope]}\n", []string{`t.yaml:2: agent "1": queue "nope" does not exist`}},
 	}
 	for _, tt := range tests {
@@ -126,5 +132,49 @@ func TestNumberingDefaults(t *testing.T) {
 		if n.Region != tt.region || !slices.Equal(n.NationalRegions, tt.national) || !slices.Equal(n.Emergency, tt.emergency) {
 			t.Errorf("%q: region %s, national %v, emergency %v; want %s, %v, %v", tt.yaml, n.Region, n.NationalRegions, n.Emergency, tt.region, tt.national, tt.emergency)
 		}
+	}
+}
+
+func TestSIPDefaults(t *testing.T) {
+	c, err := Parse("t.yaml", []byte("sip:\n  rate_limit:\n    per_second: 0\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *c.SIP.RateLimit.PerSecond != 0 {
+		t.Fatalf("per_second: 0 became %d; want the limit off", *c.SIP.RateLimit.PerSecond)
+	}
+	d, _ := Default()
+	if *d.SIP.RateLimit.PerSecond != 100 || d.SIP.RateLimit.Burst != 200 || d.SIP.TCP.MaxConnections != 1024 ||
+		d.SIP.TCP.MaxPerSource != 64 || d.SIP.TCP.IdleTimeout.D() != 2*time.Minute || d.SIP.TCP.MessageTimeout.D() != 10*time.Second {
+		t.Fatalf("defaults: %+v", d.SIP)
+	}
+}
+
+// TestDemoCredentials: a demo password is refused beyond loopback on any
+// agent, however it is written down.
+func TestDemoCredentials(t *testing.T) {
+	tests := []struct {
+		name   string
+		agents string
+		demo   bool
+	}{
+		{"the default's own", `"1001": {password: demo-1001}`, true},
+		{"another agent's demo password", `"1003": {password: demo-1002}`, true},
+		{"the demo pattern on a new agent", `"1003": {password: demo-1003}`, true},
+		{"the pattern in capitals", `"1003": {password: DEMO-1003}`, true},
+		// md5("1003:acd.local:demo-1001")
+		{"a demo password as its digest hash", `"1003": {password_hash: "md5:3ac81295294614190ad1fa9d71dd882f"}`, true},
+		{"a real password", `"1001": {password: "correct horse battery staple"}`, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Parse("t.yaml", []byte("agents:\n  "+tc.agents+"\n"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.DemoCredentials(); got != tc.demo {
+				t.Fatalf("DemoCredentials() = %v, want %v", got, tc.demo)
+			}
+		})
 	}
 }

@@ -116,6 +116,58 @@ func TestStreamConnectionCaps(t *testing.T) {
 	p.expectNothingThenOptions()
 }
 
+// TestAcceptOutOfDescriptors: when accept fails for want of descriptors
+// the server waits and accepts again once descriptors are free, instead
+// of stopping. The test lowers this process's own limit, so it runs alone.
+func TestAcceptOutOfDescriptors(t *testing.T) {
+	var logged syncBuffer
+	addr, _ := startServer(t, func(context.Context, *acdsip.Call) {}, func(cfg *acdsip.Config) {
+		cfg.Stream = acdsip.StreamLimits{MessageTimeout: time.Minute, IdleTimeout: time.Minute}
+		cfg.Log = slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	})
+	var old syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &old); err != nil {
+		t.Fatal(err)
+	}
+	open, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	low := old
+	low.Cur = uint64(len(open) + 16)
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &low); err != nil {
+		t.Fatal(err)
+	}
+	restored := false
+	restore := func() {
+		if !restored {
+			restored = true
+			if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &old); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	defer restore()
+	// Each connection costs a descriptor on both sides here: dial until
+	// the limit is reached, so that the server's accept fails too.
+	var conns []net.Conn
+	for range 64 {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil {
+			break
+		}
+		conns = append(conns, c)
+	}
+	waitFor(t, func() bool { return strings.Contains(logged.String(), "SIP TCP accept failed, retrying") }, "accept to fail")
+	for _, c := range conns {
+		_ = c.Close()
+	}
+	restore()
+	p := dialPeer(t, "TCP", addr)
+	p.expectNothingThenOptions()
+	dialPeer(t, "UDP", addr).expectNothingThenOptions()
+}
+
 // TestStreamKeepsRegisteredPhones: a phone registered over TCP keeps its
 // connection through quiet times, since the server reaches it only there;
 // a connection that registered nobody is closed.

@@ -170,11 +170,69 @@ func exitStatus(err error) int {
 }
 
 func TestRefusesDemoPasswordsBeyondLoopback(t *testing.T) {
-	cmd := exec.Command(acdBinary, "serve", "-sip", "0.0.0.0:0", "-http", "127.0.0.1:0", "-data", t.TempDir())
-	out, err := cmd.CombinedOutput()
-	if exitStatus(err) != 2 || !strings.Contains(string(out), "demo agent passwords") {
-		t.Fatalf("exit %d, output %q; want 2 and a clear refusal", exitStatus(err), out)
+	dir := t.TempDir()
+	// Another agent with one of the default's demo passwords is refused too.
+	moved := filepath.Join(dir, "moved.yaml")
+	text := strings.Replace(string(defaultConfig(t)), `"1002": {name: Bob, password: demo-1002`, `"1003": {name: Bob, password: demo-1002`, 1)
+	if !strings.Contains(text, `"1003"`) {
+		t.Fatal("the default configuration no longer has agent 1002 as this test expects")
 	}
+	if err := os.WriteFile(moved, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, config := range []string{"", moved} {
+		args := []string{"serve", "-sip", "0.0.0.0:0", "-http", "127.0.0.1:0", "-data", t.TempDir()}
+		if config != "" {
+			args = append(args, "-config", config)
+		}
+		out, err := exec.Command(acdBinary, args...).CombinedOutput()
+		if exitStatus(err) != 2 || !strings.Contains(string(out), "demo agent passwords") {
+			t.Fatalf("config %q: exit %d, output %q; want 2 and a clear refusal", config, exitStatus(err), out)
+		}
+	}
+}
+
+// defaultConfig is the text of the embedded default configuration.
+func defaultConfig(t *testing.T) []byte {
+	t.Helper()
+	text, err := os.ReadFile("../../config/default.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return text
+}
+
+// TestMalformedTCPRequestsDoNotStopTheServer: requests that once stopped
+// the process when sent over TCP (no Call-ID, RFC 4475's insuf) get 400
+// on their connection, and the server goes on serving.
+func TestMalformedTCPRequestsDoNotStopTheServer(t *testing.T) {
+	s := startAcd(t)
+	insuf, err := os.ReadFile("../../sip/testdata/rfc4475/insuf.dat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	noCallID := "INVITE sip:100@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bK-nocid\r\nFrom: <sip:a@127.0.0.1>;tag=1\r\n" +
+		"To: <sip:100@127.0.0.1>\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+	for _, msg := range [][]byte{[]byte(noCallID), insuf} {
+		conn, err := net.DialTimeout("tcp", s.sip, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conn.Write(msg); err != nil {
+			t.Fatal(err)
+		}
+		_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		line, err := bufio.NewReader(conn).ReadString('\n')
+		conn.Close()
+		if err != nil || !strings.HasPrefix(line, "SIP/2.0 400") {
+			t.Fatalf("answered %q, %v; want 400", line, err)
+		}
+	}
+	res, err := http.Get("http://" + s.http + "/healthz")
+	if err != nil {
+		t.Fatalf("the server stopped: %v", err)
+	}
+	res.Body.Close()
 }
 
 func TestHealthz(t *testing.T) {

@@ -161,6 +161,16 @@ func runServer(ctx context.Context, prog *program, stderr io.Writer) error {
 		log.Warn("rtp_ports holds fewer calls than max_calls: calls past it get 503 for want of a port",
 			"rtp_ports", cfg.Server.RTPPorts, "calls", room, "max_calls", cfg.Server.MaxCalls)
 	}
+	// Each call holds an RTP socket (an agent leg another), each TCP client
+	// a connection; the rest is the database, listeners and the like.
+	needFDs := uint64(2*cfg.Server.MaxCalls + cfg.SIP.TCP.MaxConnections + 256)
+	fdLimit, err := raiseFileLimit(needFDs)
+	if err != nil {
+		log.Warn("cannot read or raise the descriptor limit", "error", err)
+	} else if fdLimit < needFDs {
+		log.Warn("the descriptor limit is below what max_calls and sip.tcp.max_connections may use: past it new TCP clients wait and new calls get 503",
+			"fd_limit", fdLimit, "fd_wanted", needFDs)
+	}
 	if err := os.MkdirAll(cfg.Server.DataDir, 0o750); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
@@ -222,6 +232,17 @@ func runServer(ctx context.Context, prog *program, stderr io.Writer) error {
 		Realm:          cfg.SIPRealm,
 		Secrets:        secrets(cfg),
 		AuthAlgorithms: cfg.SIPAuthAlgorithms,
+		Stream: sip.StreamLimits{
+			MaxConnections: cfg.SIP.TCP.MaxConnections,
+			MaxPerSource:   cfg.SIP.TCP.MaxPerSource,
+			IdleTimeout:    cfg.SIP.TCP.IdleTimeout.D(),
+			MessageTimeout: cfg.SIP.TCP.MessageTimeout.D(),
+		},
+		RateLimit: sip.RateLimit{
+			PerSecond: float64(*cfg.SIP.RateLimit.PerSecond),
+			Burst:     cfg.SIP.RateLimit.Burst,
+			Exempt:    cfg.SIP.RateLimit.ExemptPrefixes(),
+		},
 		Registered: func(agent string, reachable bool) {
 			center.PhoneChanged(agent, reachable)
 		},
@@ -288,14 +309,15 @@ func runServer(ctx context.Context, prog *program, stderr io.Writer) error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"status":"ok","config_version":%q,"calls":%d,"calls_refused":%d,"legs":%d,"goroutines":%d,"rtp_send":%q,"rtp_dropped":%d}`+"\n",
-			current.Load().plan.Version, srv.ActiveCalls(), srv.RefusedCalls(), srv.ActiveLegs(), runtime.NumGoroutine(), rtpSend, engine.Dropped())
+		fmt.Fprintf(w, `{"status":"ok","config_version":%q,"calls":%d,"calls_refused":%d,"legs":%d,"goroutines":%d,"rtp_send":%q,"rtp_dropped":%d,"tcp_connections":%d,"sip_rate_limited":%d}`+"\n",
+			current.Load().plan.Version, srv.ActiveCalls(), srv.RefusedCalls(), srv.ActiveLegs(), runtime.NumGoroutine(), rtpSend, engine.Dropped(),
+			srv.TCPConnections(), srv.RateLimited())
 	})
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = hs.Serve(httpLn) }()
 
 	log.Info("acd started", "version", version, "sip", udp.LocalAddr().String(), "http", httpLn.Addr().String(),
-		"rtp_ports", cfg.Server.RTPPorts, "rtp_send", rtpSend, "config", cfg.File, "config_version", prog.plan.Version)
+		"rtp_ports", cfg.Server.RTPPorts, "rtp_send", rtpSend, "fd_limit", fdLimit, "config", cfg.File, "config_version", prog.plan.Version)
 	err = srv.Serve(ctx, tcp)
 	shut, done := context.WithTimeout(context.Background(), 5*time.Second)
 	defer done()

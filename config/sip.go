@@ -1,0 +1,111 @@
+package config
+
+import (
+	"net/netip"
+	"time"
+)
+
+// SIP bounds what SIP clients may hold of the server: TCP connections and
+// the rate of messages from one source.
+type SIP struct {
+	TCP       TCPLimits `yaml:"tcp"`
+	RateLimit RateLimit `yaml:"rate_limit"`
+	Line      Line
+}
+
+// TCPLimits bound SIP TCP connections.
+type TCPLimits struct {
+	// MaxConnections caps connections in total, MaxPerSource those from
+	// one address; past either, a new connection is closed at once.
+	MaxConnections int `yaml:"max_connections"`
+	MaxPerSource   int `yaml:"max_connections_per_source"`
+	// IdleTimeout closes a quiet connection, unless a phone registered
+	// through it or a call is up over it.
+	IdleTimeout Duration `yaml:"idle_timeout"`
+	// MessageTimeout is how long a message may take from its first byte
+	// to its last, and a new connection to send its first.
+	MessageTimeout Duration `yaml:"message_timeout"`
+	Line           Line
+}
+
+// RateLimit caps SIP messages per source address (per /64 for IPv6).
+type RateLimit struct {
+	// PerSecond is the sustained rate; 0 turns the limit off. Unset, it
+	// is 100.
+	PerSecond *int `yaml:"per_second"`
+	Burst     int  `yaml:"burst"`
+	// Exempt are prefixes never limited, besides the trunks' inbound_from.
+	Exempt []string `yaml:"exempt"`
+	Line   Line
+}
+
+// SIP defaults: a few phones' worth of messages per address, connections
+// enough for an office behind one NAT address, and timeouts that close
+// what an attacker leaves open while keeping what phones use.
+const (
+	defaultRatePerSecond  = 100
+	defaultMaxConnections = 1024
+	defaultMaxPerSource   = 64
+	defaultIdleTimeout    = 2 * time.Minute
+	defaultMessageTimeout = 10 * time.Second
+)
+
+func (s *SIP) applyDefaults() {
+	if s.RateLimit.PerSecond == nil {
+		n := defaultRatePerSecond
+		s.RateLimit.PerSecond = &n
+	}
+	if s.RateLimit.Burst == 0 && *s.RateLimit.PerSecond > 0 {
+		s.RateLimit.Burst = 2 * *s.RateLimit.PerSecond
+	}
+	t := &s.TCP
+	if t.MaxConnections == 0 {
+		t.MaxConnections = defaultMaxConnections
+	}
+	if t.MaxPerSource == 0 {
+		t.MaxPerSource = defaultMaxPerSource
+	}
+	if t.IdleTimeout == 0 {
+		t.IdleTimeout = Duration(defaultIdleTimeout)
+	}
+	if t.MessageTimeout == 0 {
+		t.MessageTimeout = Duration(defaultMessageTimeout)
+	}
+}
+
+func (s *SIP) validate(file string, errs *Errors) {
+	r := &s.RateLimit
+	if *r.PerSecond < 0 {
+		errs.Add(file, int(r.Line), "sip.rate_limit.per_second: %d: want 0 (no limit) or more", *r.PerSecond)
+	}
+	if r.Burst < 0 {
+		errs.Add(file, int(r.Line), "sip.rate_limit.burst: %d: want a positive number", r.Burst)
+	}
+	for _, cidr := range r.Exempt {
+		if _, err := netip.ParsePrefix(cidr); err != nil {
+			errs.Add(file, int(r.Line), "sip.rate_limit.exempt: %q: want a prefix like 192.0.2.0/24", cidr)
+		}
+	}
+	t := &s.TCP
+	if t.MaxConnections < 0 {
+		errs.Add(file, int(t.Line), "sip.tcp.max_connections: %d: want a positive number", t.MaxConnections)
+	}
+	if t.MaxPerSource < 0 {
+		errs.Add(file, int(t.Line), "sip.tcp.max_connections_per_source: %d: want a positive number", t.MaxPerSource)
+	}
+	if t.MaxPerSource > t.MaxConnections && t.MaxConnections > 0 {
+		errs.Add(file, int(t.Line), "sip.tcp.max_connections_per_source (%d) is more than max_connections (%d)", t.MaxPerSource, t.MaxConnections)
+	}
+}
+
+// ExemptPrefixes are the rate limit's exempt sources, parsed (validated
+// at load).
+func (r RateLimit) ExemptPrefixes() []netip.Prefix {
+	var out []netip.Prefix
+	for _, cidr := range r.Exempt {
+		if p, err := netip.ParsePrefix(cidr); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
