@@ -68,3 +68,12 @@ func TestBridgedSmoke(t *testing.T) {
 		t.Fatalf("3 bridged pairs used no server CPU: nothing was relayed:\n%s", out)
 	}
 }
+
+func TestFloodSmoke(t *testing.T) {
+	out := runScript(t, []string{"RATE=50", "DURATION=2", "AFTER=0"}, "flood.sh")
+	f := row(t, out, "off")
+	// limit sent answered rss_mib peak_mib after_mib later_mib
+	if f[1] != "100" || f[2] != "100" {
+		t.Fatalf("50 OPTIONS/s for 2 s without a limit: %s sent, %s answered:\n%s", f[1], f[2], out)
+	}
+}
