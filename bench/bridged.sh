@@ -34,13 +34,14 @@ for n in "${sizes[@]}"; do
   sim=$!
   for _ in $(seq 600); do grep -q '^ready' "$OUT/agentsim.out" 2>/dev/null && break; sleep 0.1; done
   grep -q '^ready' "$OUT/agentsim.out" || { echo "bench: agents did not log in: $(cat "$OUT/agentsim.out")" >&2; kill "$sim"; stop_acd; exit 1; }
-  (cd "$OUT" && sipp -sf "$BENCH/sipp/caller_stream.xml" -s 600 -i 127.0.0.1 -p 0 -d "$hold_ms" \
-    -r "$RATE" -l "$n" -m "$n" -max_socket 4096 -nostdin -bg \
-    -timeout "$(( hold_ms / 1000 + 30 ))s" "$SIP" >/dev/null 2>&1) || true  # -bg: the parent exits 99
+  (cd "$OUT" && exec sipp -sf "$BENCH/sipp/caller_stream.xml" -s 600 -i 127.0.0.1 -p 0 -d "$hold_ms" \
+    -r "$RATE" -l "$n" -m "$n" -max_socket 4096 -nostdin \
+    -timeout "$(( hold_ms / 1000 + 30 ))s" "$SIP" >/dev/null 2>&1) &
+  SIPP_PID=$!
   up=$(wait_for legs "$n" $(( ramp * 10 + 300 )))
   if [ "$up" -lt "$n" ]; then
     echo "bench: only $up of $n pairs were bridged; stopping here" >&2
-    stop_acd; pkill sipp 2>/dev/null || true; kill "$sim" 2>/dev/null || true
+    stop_acd; stop_sipp; kill "$sim" 2>/dev/null || true
     break
   fi
   sleep 1
@@ -54,7 +55,7 @@ for n in "${sizes[@]}"; do
     printf "%-6d %8.1f %14.2f %13.1f %11d\n", n, 100 * c / (ns / 1e6), c * 1000 / relayed, (rss - idle) / n, g
   }'
   stop_acd
-  pkill sipp 2>/dev/null || true
+  stop_sipp
   kill "$sim" 2>/dev/null || true
   wait "$sim" 2>/dev/null || true
 done

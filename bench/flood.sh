@@ -28,13 +28,14 @@ for mode in off default; do
     -r "$RATE" -m $(( RATE * DURATION )) -l $(( RATE * 4 )) -nostdin \
     -trace_stat -stf "$OUT/stat.csv" -fd 1 \
     -timeout "$(( DURATION + 20 ))s" "$SIP" >/dev/null 2>&1 &
-  sipp_pid=$!
+  SIPP_PID=$!
   peak=$before
-  while kill -0 "$sipp_pid" 2>/dev/null; do
+  while kill -0 "$SIPP_PID" 2>/dev/null; do
     r=$(rss_kb); [ "$r" -gt "$peak" ] && peak=$r
     sleep 1
   done
-  wait "$sipp_pid" || true
+  wait "$SIPP_PID" || true
+  SIPP_PID=
   after=$(rss_kb)
   sleep "$AFTER"
   later=$(rss_kb)

@@ -39,7 +39,16 @@ stop_acd() {
   wait "$ACD_PID" 2>/dev/null || true
   ACD_PID=
 }
-trap 'stop_acd; pkill -P $$ sipp 2>/dev/null || true' EXIT
+# SIPp runs in the background of a scenario as SIPP_PID; only that process
+# is stopped, never another SIPp of the user's.
+SIPP_PID=
+stop_sipp() {
+  [ -n "$SIPP_PID" ] || return 0
+  kill "$SIPP_PID" 2>/dev/null || true
+  wait "$SIPP_PID" 2>/dev/null || true
+  SIPP_PID=
+}
+trap 'stop_acd; stop_sipp' EXIT
 
 # CPU time the server has used, in milliseconds (user + system).
 cpu_ms() { awk -v t="$TICK_MS" '{print ($14 + $15) * t}' "/proc/$ACD_PID/stat"; }

@@ -20,12 +20,13 @@ for n in "${sizes[@]}"; do
   hold_ms=$(( (ramp + WINDOW + 20) * 1000 ))
   sipp -sf "$BENCH/sipp/caller_timed.xml" -s 500 -i 127.0.0.1 -p 0 \
     -key rtp_ip 127.0.0.1 -key rtp_port 4000 -d "$hold_ms" \
-    -r "$RATE" -l "$n" -m "$n" -max_socket 4096 -nostdin -bg \
-    -timeout "$(( hold_ms / 1000 + 30 ))s" "$SIP" >/dev/null 2>&1 || true  # -bg: the parent exits 99
+    -r "$RATE" -l "$n" -m "$n" -max_socket 4096 -nostdin \
+    -timeout "$(( hold_ms / 1000 + 30 ))s" "$SIP" >/dev/null 2>&1 &
+  SIPP_PID=$!
   up=$(wait_for calls "$n" $(( ramp * 10 + 200 )))
   if [ "$up" -lt "$n" ]; then
     echo "bench: only $up of $n callers got in; stopping here" >&2
-    stop_acd; pkill sipp 2>/dev/null || true
+    stop_acd; stop_sipp
     break
   fi
   "$OUT/rtpstat" -listen 127.0.0.1:4000 -poll "$POLL" -wait 1s -for "${WINDOW}s" >"$OUT/rtp.json" &
@@ -44,5 +45,5 @@ for n in "${sizes[@]}"; do
     printf "%-6d %8.1f %10.2f %12.1f %11d %10.1f %10.1f %8d %8.0f\n", n, 100 * c / (ns / 1e6), c * 1000 / sent, (rss - idle) / n, g, p50, p99, lost, pps
   }'
   stop_acd   # first, so that SIPp answers the server's BYEs
-  pkill sipp 2>/dev/null || true
+  stop_sipp
 done
