@@ -65,10 +65,29 @@ type Server struct {
 	RTPPorts      string `yaml:"rtp_ports"`
 	DataDir       string `yaml:"data_dir"`
 	PublicAddress string `yaml:"public_address"`
-	LogLevel      string `yaml:"log_level"`
+	// LocalNetworks are reached directly: public_address is advertised
+	// only to peers outside them.
+	LocalNetworks []string `yaml:"local_networks"`
+	LogLevel      string   `yaml:"log_level"`
 	// MaxCalls caps inbound calls in progress (503 past it).
 	MaxCalls int `yaml:"max_calls"`
 	Line     Line
+}
+
+// defaultLocalNetworks are the private, loopback and link-local ranges: a
+// phone there is on the LAN, not behind the NAT that public_address is for.
+var defaultLocalNetworks = []string{"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8", "169.254.0.0/16",
+	"::1/128", "fc00::/7", "fe80::/10"}
+
+// LocalPrefixes are LocalNetworks parsed (validated at load).
+func (s Server) LocalPrefixes() []netip.Prefix {
+	var out []netip.Prefix
+	for _, cidr := range s.LocalNetworks {
+		if p, err := netip.ParsePrefix(cidr); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // Media holds RTP settings.
@@ -266,6 +285,9 @@ func (c *Config) applyDefaults() {
 	if s.MaxCalls == 0 {
 		s.MaxCalls = 2000
 	}
+	if s.LocalNetworks == nil {
+		s.LocalNetworks = append([]string(nil), defaultLocalNetworks...)
+	}
 	if c.Media.Timeout == 0 {
 		c.Media.Timeout = Duration(60 * time.Second)
 	}
@@ -369,6 +391,11 @@ func (c *Config) validate(errs *Errors) {
 	if s.PublicAddress != "" {
 		if _, err := netip.ParseAddr(s.PublicAddress); err != nil {
 			errs.Add(f, int(s.Line), "server.public_address %q: want an IP address", s.PublicAddress)
+		}
+	}
+	for _, cidr := range s.LocalNetworks {
+		if _, err := netip.ParsePrefix(cidr); err != nil {
+			errs.Add(f, int(s.Line), "server.local_networks: %q: want a prefix like 192.168.0.0/16", cidr)
 		}
 	}
 	if s.MaxCalls < 0 {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -22,8 +23,15 @@ import (
 // handler. It returns the server's SIP address.
 func startServer(t *testing.T, handler acdsip.Handler, tune ...func(*acdsip.Config)) (string, *acdsip.Server) {
 	t.Helper()
+	return startServerOn(t, net.IPv4(127, 0, 0, 1), handler, tune...)
+}
+
+// startServerOn is startServer bound to ip (a wildcard, for instance); the
+// address returned is on loopback, where the test phones are.
+func startServerOn(t *testing.T, ip net.IP, handler acdsip.Handler, tune ...func(*acdsip.Config)) (string, *acdsip.Server) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	udp, tcp := listenSIP(t)
+	udp, tcp := listenSIP(t, ip)
 	ports, _ := media.NewPorts(30000, 39999)
 	engine, err := media.NewEngine(ctx, media.RawSendAuto)
 	if err != nil {
@@ -58,14 +66,14 @@ func startServer(t *testing.T, handler acdsip.Handler, tune ...func(*acdsip.Conf
 		<-done
 		engine.Wait()
 	})
-	return udp.LocalAddr().String(), srv
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(udp.LocalAddr().(*net.UDPAddr).Port)), srv
 }
 
-// listenSIP binds UDP and TCP on one loopback port, as the server does.
-func listenSIP(t *testing.T) (*net.UDPConn, net.Listener) {
+// listenSIP binds UDP and TCP on one port, as the server does.
+func listenSIP(t *testing.T, ip net.IP) (*net.UDPConn, net.Listener) {
 	t.Helper()
 	for range 20 {
-		udp, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		udp, err := net.ListenUDP("udp", &net.UDPAddr{IP: ip})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -69,7 +69,8 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, 503, "Service Unavailable")
 		return
 	}
-	dlg, err := s.dialogs.ReadInvite(req, tx)
+	peer := peerAddr(req.Source())
+	dlg, err := s.dialogsFor(peer).ReadInvite(req, tx)
 	if err != nil {
 		_ = sock.Close()
 		respond(tx, req, 400, "Bad Request")
@@ -88,7 +89,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	c.session = media.NewSession(s.cfg.Media, media.SessionConfig{
 		Socket:     sock,
-		Advertised: s.cfg.PublicAddress,
+		Advertised: s.advertise(peer),
 		Timeout:    s.cfg.RTPTimeout,
 		OnInactive: c.inactive,
 	})

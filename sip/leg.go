@@ -118,7 +118,9 @@ func (s *Server) invite(ctx context.Context, agent string, target sip.Uri, dest,
 	if err != nil {
 		return nil, err
 	}
-	session := media.NewSession(s.cfg.Media, media.SessionConfig{Socket: sock, Advertised: s.cfg.PublicAddress, Timeout: s.cfg.RTPTimeout})
+	peer := peerAddr(dest)
+	dialogs := s.dialogsFor(peer)
+	session := media.NewSession(s.cfg.Media, media.SessionConfig{Socket: sock, Advertised: s.advertise(peer), Timeout: s.cfg.RTPTimeout})
 	offer := media.Answer{Addr: session.LocalAddr(), Codecs: []media.Codec{media.PCMU, media.PCMA}, DTMFType: 101,
 		Direction: media.SendRecv, SessionID: s.sessionID, Version: 1}.Marshal()
 
@@ -126,13 +128,13 @@ func (s *Server) invite(ctx context.Context, agent string, target sip.Uri, dest,
 	req.SetBody(offer)
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	name := strings.NewReplacer(`"`, "", `\`, "").Replace(from.Name)
-	host := s.dialogs.ContactHDR.Address.Host
+	host := dialogs.ContactHDR.Address.Host
 	req.AppendHeader(sip.NewHeader("From", fmt.Sprintf("%q <sip:%s@%s>;tag=%s", name, userPart(from.Number), host, sip.GenerateTagN(10))))
 	req.AppendHeader(sip.NewHeader("To", to))
 	req.SetTransport(transport)
 	req.SetDestination(dest) // a phone behind NAT is reached where it registered from
 
-	dlg, err := s.dialogs.WriteInvite(ctx, req)
+	dlg, err := dialogs.WriteInvite(ctx, req)
 	if err != nil {
 		session.Close()
 		return nil, fmt.Errorf("inviting agent %s: %w", agent, err)

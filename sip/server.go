@@ -39,8 +39,9 @@ type Router func(number, agent string) (Handler, bool)
 // Config is what the SIP side needs to know.
 type Config struct {
 	// PublicAddress is advertised in SDP and Contact instead of the local
-	// address (behind NAT); may be zero.
+	// address (behind NAT) to peers outside LocalNetworks; may be zero.
 	PublicAddress  netip.Addr
+	LocalNetworks  []netip.Prefix
 	RTPTimeout     time.Duration
 	RTPHoldTimeout time.Duration
 	// RingTime is how long callers hear ringing before the answer; zero

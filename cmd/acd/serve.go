@@ -222,6 +222,7 @@ func runServer(ctx context.Context, prog *program, stderr io.Writer) error {
 	}
 	srv, err := sip.NewServer(sip.Config{
 		PublicAddress:  public,
+		LocalNetworks:  cfg.Server.LocalPrefixes(),
 		RTPTimeout:     cfg.Media.Timeout.D(),
 		MaxCalls:       cfg.Server.MaxCalls,
 		Trusted:        trustedSources(cfg),
