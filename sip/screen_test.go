@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -288,5 +289,39 @@ func TestMalformedRequests(t *testing.T) {
 			p.send(append(bytes.Repeat([]byte{byte(i)}, 200), "\r\n\r\n"...))
 		}
 		p.expectNothingThenOptions()
+	}
+}
+
+// TestFuzzCorpusOverTransports sends every input the fuzzers have kept
+// (testdata/fuzz) to a real server over UDP and over TCP: whatever it is,
+// the server goes on answering.
+func TestFuzzCorpusOverTransports(t *testing.T) {
+	files, _ := filepath.Glob("testdata/fuzz/*/*")
+	if len(files) == 0 {
+		t.Fatal("no fuzz corpus under testdata/fuzz")
+	}
+	addr, _ := startServer(t, func(context.Context, *acdsip.Call) {}, streamTimeouts)
+	for _, file := range files {
+		text, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The corpus format: a header line, then one Go literal per
+		// argument; the first is the message.
+		lines := strings.Split(string(text), "\n")
+		if len(lines) < 2 || !strings.HasPrefix(lines[1], "[]byte(") {
+			t.Fatalf("%s: not a corpus file of []byte", file)
+		}
+		msg, err := strconv.Unquote(strings.TrimSuffix(strings.TrimPrefix(lines[1], "[]byte("), ")"))
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		for _, transport := range transports {
+			t.Run(transport+"/"+filepath.Base(file), func(t *testing.T) {
+				p := dialPeer(t, transport, addr)
+				p.send([]byte(msg))
+				dialPeer(t, transport, addr).expectNothingThenOptions()
+			})
+		}
 	}
 }
