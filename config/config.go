@@ -56,6 +56,30 @@ type Config struct {
 
 	// File is where the configuration came from, for messages.
 	File string `yaml:"-"`
+	// pauseReasonLines are the lines of PauseReasons' items, for messages.
+	pauseReasonLines []Line
+}
+
+// itemLines returns the line of each item of the sequence under a
+// top-level key.
+func itemLines(root *yaml.Node, key string) []Line {
+	doc := root
+	if doc.Kind == yaml.DocumentNode && len(doc.Content) > 0 {
+		doc = doc.Content[0]
+	}
+	if doc.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(doc.Content); i += 2 {
+		if doc.Content[i].Value == key && doc.Content[i+1].Kind == yaml.SequenceNode {
+			var lines []Line
+			for _, item := range doc.Content[i+1].Content {
+				lines = append(lines, Line(item.Line))
+			}
+			return lines
+		}
+	}
+	return nil
 }
 
 // Server holds listening addresses and local paths.
@@ -260,6 +284,7 @@ func Parse(file string, data []byte) (*Config, error) {
 		return nil, errs.Err()
 	}
 	Decode(file, "", &root, c, &errs)
+	c.pauseReasonLines = itemLines(&root, "pause_reasons")
 	c.applyDefaults()
 	c.validate(&errs)
 	return c, errs.Err()
@@ -473,6 +498,9 @@ func (c *Config) validate(errs *Errors) {
 		if a.Password == "" && a.PasswordHash == "" {
 			errs.Add(f, int(a.Line), "agent %q: set password or password_hash", id)
 		}
+		if a.PasswordHash != "" && !validHA1(a.PasswordHash) {
+			errs.Add(f, int(a.Line), "agent %q: password_hash: want md5: and the 32 hex digits of MD5(%s:%s:password)", id, id, c.SIPRealm)
+		}
 		for _, q := range a.Queues {
 			if _, ok := c.Queues[q]; !ok {
 				errs.Add(f, int(a.Line), "agent %q: queue %q does not exist", id, q)
@@ -504,13 +532,22 @@ func (c *Config) validate(errs *Errors) {
 			errs.Add(f, 1, "sip_auth_algorithms: %q: want SHA-256 or MD5", alg)
 		}
 	}
+	if c.Server.beyondLoopback() {
+		for _, id := range c.demoAgents() {
+			errs.Add(f, int(c.Agents[id].Line), "agent %q: a demo password is refused while server.sip or server.http listens beyond loopback: give the agent a password of its own", id)
+		}
+	}
 	seenReason := map[string]bool{}
-	for _, r := range c.PauseReasons {
+	for i, r := range c.PauseReasons {
+		line := 1
+		if i < len(c.pauseReasonLines) {
+			line = int(c.pauseReasonLines[i])
+		}
 		if err := CheckPauseReason(r); err != nil {
-			errs.Add(f, 1, "pause_reasons: %v", err)
+			errs.Add(f, line, "pause_reasons: %v", err)
 		}
 		if seenReason[strings.ToLower(r)] {
-			errs.Add(f, 1, "pause_reasons: %q is given twice (names are compared without case)", r)
+			errs.Add(f, line, "pause_reasons: %q is given twice (names are compared without case)", r)
 		}
 		seenReason[strings.ToLower(r)] = true
 	}
@@ -551,15 +588,39 @@ func (n *Numbering) validate(f string, errs *Errors) {
 
 func allDigits(s string) bool { return s != "" && strings.Trim(s, "0123456789") == "" }
 
+// validHA1 reports whether a password_hash is "md5:" and an MD5 in hex.
+func validHA1(h string) bool {
+	hash, ok := strings.CutPrefix(h, "md5:")
+	if !ok || len(hash) != 32 {
+		return false
+	}
+	_, err := hex.DecodeString(hash)
+	return err == nil
+}
+
+// beyondLoopback reports whether the server listens on an address other
+// than loopback (a wildcard included).
+func (s Server) beyondLoopback() bool {
+	for _, a := range []string{s.SIP, s.HTTP} {
+		if ap, err := netip.ParseAddrPort(a); err == nil && !ap.Addr().IsLoopback() {
+			return true
+		}
+	}
+	return false
+}
+
 // DemoCredentials reports whether any agent has a demo password: one the
 // embedded default configuration ships with, on any agent, as a password or
 // as the agent's digest hash of it, or any password of the demo form
 // "demo-…", which anyone who read the default can guess. Acceptable on
 // loopback only.
-func (c *Config) DemoCredentials() bool {
-	def, err := Default()
+func (c *Config) DemoCredentials() bool { return len(c.demoAgents()) > 0 }
+
+// demoAgents lists the agents with a demo password.
+func (c *Config) demoAgents() []string {
+	def, err := Parse(DefaultName, defaultYAML)
 	if err != nil {
-		return false
+		return nil
 	}
 	demo := map[string]bool{}
 	for _, a := range def.Agents {
@@ -567,20 +628,24 @@ func (c *Config) DemoCredentials() bool {
 			demo[a.Password] = true
 		}
 	}
+	var out []string
 	for id, a := range c.Agents {
 		if demo[a.Password] || strings.HasPrefix(strings.ToLower(a.Password), "demo-") {
-			return true
+			out = append(out, id)
+			continue
 		}
 		if hash, ok := strings.CutPrefix(a.PasswordHash, "md5:"); ok {
 			for pw := range demo {
 				sum := md5.Sum([]byte(id + ":" + c.SIPRealm + ":" + pw))
 				if strings.EqualFold(hash, hex.EncodeToString(sum[:])) {
-					return true
+					out = append(out, id)
+					break
 				}
 			}
 		}
 	}
-	return false
+	sort.Strings(out)
+	return out
 }
 
 // CheckPauseReason applies R-GEN-3 to a pause reason's name: 1 to 255

@@ -45,9 +45,12 @@ type FileError struct {
 	Err  error
 }
 
+// Error says how to convert the file: sox writes to a new file (reading and
+// writing the same one leaves it empty), which then replaces the original.
 func (e *FileError) Error() string {
-	return fmt.Sprintf("%s: %v; convert it with: sox %q -r 8000 -c 1 -b 16 %q",
-		e.Path, e.Err, e.Path, strings.TrimSuffix(e.Path, filepath.Ext(e.Path))+".wav")
+	converted := strings.TrimSuffix(e.Path, filepath.Ext(e.Path)) + ".8k.wav"
+	return fmt.Sprintf("%s: %v; convert it with: sox %q -r 8000 -c 1 -b 16 %q && mv %q %q",
+		e.Path, e.Err, e.Path, converted, converted, e.Path)
 }
 
 // Load decodes the embedded prompts, then every *.wav in dir (when dir is

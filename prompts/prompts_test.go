@@ -3,6 +3,7 @@ package prompts
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -60,13 +61,19 @@ func TestCustomPrompts(t *testing.T) {
 	bad := t.TempDir()
 	os.WriteFile(filepath.Join(bad, "cd.wav"), wav(1, 2, 44100, 16, make([]byte, 400)), 0o644)
 	os.WriteFile(filepath.Join(bad, "junk.wav"), []byte("not audio"), 0o644)
+	os.WriteFile(filepath.Join(bad, "empty.wav"), wav(1, 1, 8000, 16, nil), 0o644)
 	_, err = Load(bad)
 	var fe *FileError
 	if !errors.As(err, &fe) {
 		t.Fatalf("got %v, want a FileError", err)
 	}
 	msg := err.Error()
-	for _, want := range []string{"cd.wav: 44100 Hz, 2 channel(s): want 8000 Hz mono", "sox", "-r 8000 -c 1", "junk.wav: not a WAV file"} {
+	cd := filepath.Join(bad, "cd.wav")
+	for _, want := range []string{"cd.wav: 44100 Hz, 2 channel(s): want 8000 Hz mono", "junk.wav: not a WAV file",
+		"empty.wav: 0 samples of audio: the file holds no prompt",
+		// Into a new file, which then replaces the original: sox reading
+		// and writing one file leaves it empty.
+		fmt.Sprintf("sox %q -r 8000 -c 1 -b 16 %q && mv %q %q", cd, filepath.Join(bad, "cd.8k.wav"), filepath.Join(bad, "cd.8k.wav"), cd)} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error %q lacks %q", msg, want)
 		}

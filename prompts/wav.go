@@ -51,6 +51,11 @@ func decodeWAV(data []byte) (*media.Sound, error) {
 			if channels != 1 || rate != 8000 {
 				return nil, fmt.Errorf("%d Hz, %d channel(s): want 8000 Hz mono", rate, channels)
 			}
+			// Less than one 20 ms frame (160 samples) is no prompt at all:
+			// callers would hear silence where the file was meant to speak.
+			if samples := len(body) * 8 / max(int(bits), 8); samples < 160 {
+				return nil, fmt.Errorf("%d samples of audio: the file holds no prompt", samples)
+			}
 			switch {
 			case format == formatPCM && bits == 16:
 				return media.NewSoundPCM(body), nil

@@ -127,6 +127,18 @@ func TestVersionAndHelp(t *testing.T) {
 	if err := exec.Command(acdBinary, "frobnicate").Run(); err == nil {
 		t.Fatal("an unknown command exited 0")
 	}
+	for _, args := range [][]string{{"--version"}, {"-version"}} {
+		out, err := exec.Command(acdBinary, args...).Output()
+		if err != nil || !strings.HasPrefix(string(out), "acd ") {
+			t.Fatalf("acd %s: %q, %v", args[0], out, err)
+		}
+	}
+	for _, args := range [][]string{{"-h"}, {"--help"}, {"help"}, {"serve", "-h"}} {
+		out, _ := exec.Command(acdBinary, args...).CombinedOutput()
+		if !strings.Contains(string(out), "acd check -config FILE") || strings.Contains(string(out), "Usage of serve") {
+			t.Fatalf("acd %s printed %q; want the usage of every command", strings.Join(args, " "), out)
+		}
+	}
 }
 
 func TestCheck(t *testing.T) {
@@ -317,5 +329,22 @@ func TestOptionsOverTCP(t *testing.T) {
 	line, err := bufio.NewReader(conn).ReadString('\n')
 	if err != nil || !strings.HasPrefix(line, "SIP/2.0 200") {
 		t.Fatalf("OPTIONS over TCP: %q, %v", line, err)
+	}
+}
+
+// TestSimulateSaysWhichZone: a moment without an offset is read in the
+// machine's zone, and simulate says so rather than leaving it implied.
+func TestSimulateSaysWhichZone(t *testing.T) {
+	for _, tc := range []struct {
+		at   string
+		note bool
+	}{{"2026-11-24T10:00", true}, {"2026-11-24T10:00Z", false}, {"2026-11-24T10:00-05:00", false}} {
+		out, err := exec.Command(acdBinary, "simulate", "-number", "100", "-at", tc.at).CombinedOutput()
+		if err != nil {
+			t.Fatalf("simulate -at %s: %v\n%s", tc.at, err, out)
+		}
+		if got := strings.Contains(string(out), "has no offset: read in this machine's time zone"); got != tc.note {
+			t.Fatalf("simulate -at %s: note printed %v, want %v:\n%s", tc.at, got, tc.note, out)
+		}
 	}
 }

@@ -82,6 +82,11 @@ func loadProgram(path string) (*program, error) {
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		usage(stderr)
+		fmt.Fprintln(stderr, "\nacd serve flags:")
+		fs.PrintDefaults()
+	}
 	var (
 		path     = fs.String("config", "", "configuration file (default: the embedded one)")
 		sipAddr  = fs.String("sip", "", "SIP address for UDP and TCP, IP:PORT")

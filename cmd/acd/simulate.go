@@ -33,9 +33,15 @@ func simulate(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	when := time.Now()
 	if *at != "" {
 		var err error
-		if when, err = parseWhen(*at); err != nil {
+		var zoned bool
+		if when, zoned, err = parseWhen(*at); err != nil {
 			fmt.Fprintf(stderr, "acd simulate: -at %q: want 2026-11-24T10:00 (local time), 2026-11-24T10:00-05:00 or RFC 3339\n", *at)
 			return 2
+		}
+		if !zoned {
+			// Schedules have zones of their own: say which moment this is.
+			fmt.Fprintf(stderr, "acd simulate: -at %s has no offset: read in this machine's time zone, as %s\n",
+				*at, when.Format(time.RFC3339))
 		}
 	}
 	prog, err := loadProgram(*path)
@@ -66,12 +72,13 @@ func simulate(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 }
 
 // parseWhen reads a moment with or without seconds and zone offset; without
-// an offset it is local time.
-func parseWhen(s string) (time.Time, error) {
+// an offset (zoned false) it is local time.
+func parseWhen(s string) (t time.Time, zoned bool, err error) {
 	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04Z07:00"} {
 		if t, err := time.Parse(layout, s); err == nil {
-			return t, nil
+			return t, true, nil
 		}
 	}
-	return time.ParseInLocation("2006-01-02T15:04", s, time.Local)
+	t, err = time.ParseInLocation("2006-01-02T15:04", s, time.Local)
+	return t, false, err
 }
