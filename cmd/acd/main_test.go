@@ -348,3 +348,18 @@ func TestSimulateSaysWhichZone(t *testing.T) {
 		}
 	}
 }
+
+// TestOneServerPerDataDirectory: a second server on a data directory in use
+// stops at once with a clear error, and the first goes on.
+func TestOneServerPerDataDirectory(t *testing.T) {
+	s := startAcd(t)
+	out, err := exec.Command(acdBinary, "serve", "-sip", "127.0.0.1:0", "-http", "127.0.0.1:0", "-data", s.data).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "data directory in use by another acd") || !strings.Contains(string(out), fmt.Sprintf("pid %d", s.cmd.Process.Pid)) {
+		t.Fatalf("second server: %v, %q; want a refusal naming the first's pid", err, out)
+	}
+	res, err := http.Get("http://" + s.http + "/healthz")
+	if err != nil {
+		t.Fatalf("the first server stopped: %v", err)
+	}
+	res.Body.Close()
+}

@@ -179,6 +179,11 @@ func runServer(ctx context.Context, prog *program, stderr io.Writer) error {
 	if err := os.MkdirAll(cfg.Server.DataDir, 0o750); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
+	lock, err := store.LockDir(cfg.Server.DataDir)
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
 
 	udp, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(sipAP))
 	if err != nil {
