@@ -44,10 +44,13 @@ CREATE TABLE IF NOT EXISTS callback_requests (
 CREATE INDEX IF NOT EXISTS callback_open ON callback_requests(status, queue);
 `
 
-// Callbacks keeps callback requests durably: a request is on disk, with
-// synchronous=FULL, before the caller hears that it was taken.
+// Callbacks keeps callback requests durably: every change of a request is
+// on disk, with synchronous=FULL, before it is acted on — a request before
+// the caller hears it was taken, a completion before the next dial could
+// repeat it after a power cut.
 type Callbacks struct {
-	db *sql.DB
+	db     *sql.DB // the writer
+	reader *sql.DB
 }
 
 // OpenCallbacks uses the event log's database.
@@ -55,7 +58,30 @@ func OpenCallbacks(l *Log) (*Callbacks, error) {
 	if _, err := l.db.Exec(callbackSchema); err != nil {
 		return nil, fmt.Errorf("creating callback table: %w", err)
 	}
-	return &Callbacks{db: l.db}, nil
+	return &Callbacks{db: l.db, reader: l.reader}, nil
+}
+
+// durably runs fn in a transaction committed with synchronous=FULL: it
+// survives a power cut the moment it returns.
+func (c *Callbacks) durably(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	conn, err := c.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `PRAGMA synchronous=FULL`); err != nil {
+		return err
+	}
+	defer conn.ExecContext(context.Background(), `PRAGMA synchronous=NORMAL`)
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 func ts(t time.Time) string {
@@ -69,52 +95,48 @@ func ts(t time.Time) string {
 // number in the same queue (the earlier place is kept). It returns the
 // request and whether it merged.
 func (c *Callbacks) Request(ctx context.Context, r CallbackRequest) (CallbackRequest, bool, error) {
-	conn, err := c.db.Conn(ctx)
-	if err != nil {
-		return r, false, err
-	}
-	defer conn.Close()
-	// This write must survive a power cut the moment it returns.
-	if _, err := conn.ExecContext(ctx, `PRAGMA synchronous=FULL`); err != nil {
-		return r, false, err
-	}
-	defer conn.ExecContext(context.Background(), `PRAGMA synchronous=NORMAL`)
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return r, false, err
-	}
-	defer tx.Rollback()
-	var existing CallbackRequest
-	var joined string
-	err = tx.QueryRowContext(ctx, `SELECT id, joined, attempts FROM callback_requests
-		WHERE queue = ? AND number = ? AND status IN (?, ?) ORDER BY id LIMIT 1`,
-		r.Queue, r.Number, CallbackPending, CallbackDialing).Scan(&existing.ID, &joined, &existing.Attempts)
-	switch {
-	case err == nil:
-		existing.Queue, existing.Number, existing.Status = r.Queue, r.Number, CallbackPending
-		existing.Joined, _ = time.Parse(time.RFC3339Nano, joined)
-		existing.CallID = r.CallID
-		if _, err := tx.ExecContext(ctx, `UPDATE callback_requests SET updated = ? WHERE id = ?`, ts(time.Now()), existing.ID); err != nil {
-			return r, false, err
+	merged := false
+	err := c.durably(ctx, func(tx *sql.Tx) error {
+		var existing CallbackRequest
+		var joined string
+		err := tx.QueryRowContext(ctx, `SELECT id, joined, attempts FROM callback_requests
+			WHERE queue = ? AND number = ? AND status IN (?, ?) ORDER BY id LIMIT 1`,
+			r.Queue, r.Number, CallbackPending, CallbackDialing).Scan(&existing.ID, &joined, &existing.Attempts)
+		switch {
+		case err == nil:
+			existing.Queue, existing.Number, existing.Status = r.Queue, r.Number, CallbackPending
+			existing.Joined, _ = time.Parse(time.RFC3339Nano, joined)
+			existing.CallID = r.CallID
+			if _, err := tx.ExecContext(ctx, `UPDATE callback_requests SET updated = ? WHERE id = ?`, ts(time.Now()), existing.ID); err != nil {
+				return err
+			}
+			r, merged = existing, true
+			return nil
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
 		}
-		return existing, true, tx.Commit()
-	case !errors.Is(err, sql.ErrNoRows):
-		return r, false, err
-	}
-	r.Status = CallbackPending
-	res, err := tx.ExecContext(ctx, `INSERT INTO callback_requests(queue, number, call_id, joined, status, updated) VALUES (?, ?, ?, ?, ?, ?)`,
-		r.Queue, r.Number, r.CallID, ts(r.Joined), r.Status, ts(time.Now()))
+		r.Status = CallbackPending
+		res, err := tx.ExecContext(ctx, `INSERT INTO callback_requests(queue, number, call_id, joined, status, updated) VALUES (?, ?, ?, ?, ?, ?)`,
+			r.Queue, r.Number, r.CallID, ts(r.Joined), r.Status, ts(time.Now()))
+		if err != nil {
+			return err
+		}
+		r.ID, _ = res.LastInsertId()
+		return nil
+	})
 	if err != nil {
-		return r, false, err
+		return r, false, fmt.Errorf("recording a callback request: %w", err)
 	}
-	r.ID, _ = res.LastInsertId()
-	return r, false, tx.Commit()
+	return r, merged, nil
 }
 
 // Update stores a request's status, attempts and next attempt.
 func (c *Callbacks) Update(ctx context.Context, r CallbackRequest) error {
-	_, err := c.db.ExecContext(ctx, `UPDATE callback_requests SET status = ?, attempts = ?, next_attempt = ?, updated = ? WHERE id = ?`,
-		r.Status, r.Attempts, ts(r.NextAttempt), ts(time.Now()), r.ID)
+	err := c.durably(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE callback_requests SET status = ?, attempts = ?, next_attempt = ?, updated = ? WHERE id = ?`,
+			r.Status, r.Attempts, ts(r.NextAttempt), ts(time.Now()), r.ID)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("callback request %d: %w", r.ID, err)
 	}
@@ -124,7 +146,7 @@ func (c *Callbacks) Update(ctx context.Context, r CallbackRequest) error {
 // Open lists pending and dialing requests (all queues when queue is ""),
 // in the order callers joined.
 func (c *Callbacks) Open(ctx context.Context, queue string) ([]CallbackRequest, error) {
-	rows, err := c.db.QueryContext(ctx, `SELECT id, queue, number, call_id, joined, status, attempts, next_attempt
+	rows, err := c.reader.QueryContext(ctx, `SELECT id, queue, number, call_id, joined, status, attempts, next_attempt
 		FROM callback_requests WHERE status IN (?, ?) AND (? = '' OR queue = ?) ORDER BY joined, id`,
 		CallbackPending, CallbackDialing, queue, queue)
 	if err != nil {

@@ -27,15 +27,21 @@ type Event struct {
 
 // Log is the ordered event log. Append assigns sequence numbers in call
 // order and returns at once; one writer goroutine commits events in
-// batches, so the owner of the state never waits on the disk.
+// batches, so the owner of the state never waits on the disk. Readers
+// have connections of their own, so a report never holds up a commit.
 type Log struct {
-	db      *sql.DB
-	log     *slog.Logger
-	mu      sync.Mutex
+	db     *sql.DB // the one writer connection
+	reader *sql.DB // read-only connections (WAL lets them read during a commit)
+	log    *slog.Logger
+	retry  time.Duration // first wait after a failed commit
+
+	mu      sync.Mutex // guards seq, queue, closed and flushes; Append holds it briefly
 	seq     int64
-	pending chan Event
+	queue   []Event         // appended, not yet taken by the writer
+	flushes []chan struct{} // closed once everything before them is committed
+	closed  bool
+	wake    chan struct{} // one token: the queue has work
 	done    chan struct{}
-	flushes chan chan struct{}
 }
 
 const schema = `
@@ -48,13 +54,17 @@ CREATE TABLE IF NOT EXISTS events (
 	agent   TEXT NOT NULL DEFAULT '',
 	data    TEXT NOT NULL DEFAULT '{}'
 );
-CREATE INDEX IF NOT EXISTS events_at ON events(at);
 CREATE INDEX IF NOT EXISTS events_call ON events(call_id);
 `
 
 // Open opens (creating if needed) the database file in WAL mode.
 func Open(path string, log *slog.Logger) (*Log, error) {
-	db, err := sql.Open("sqlite3", "file:"+path+"?_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=5000&_foreign_keys=on")
+	return open(path, log, 5*time.Second, 10*time.Millisecond)
+}
+
+func open(path string, log *slog.Logger, busy, retry time.Duration) (*Log, error) {
+	dsn := fmt.Sprintf("file:%s?_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=%d&_foreign_keys=on", path, busy.Milliseconds())
+	db, err := sql.Open("sqlite3", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
@@ -63,39 +73,122 @@ func Open(path string, log *slog.Logger) (*Log, error) {
 		db.Close()
 		return nil, fmt.Errorf("creating schema in %s: %w", path, err)
 	}
-	l := &Log{db: db, log: log, pending: make(chan Event, 65536), done: make(chan struct{}), flushes: make(chan chan struct{})}
+	if err := migrateAtNS(db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrating %s: %w", path, err)
+	}
+	reader, err := sql.Open("sqlite3", dsn+"&mode=ro&_query_only=1")
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("opening %s for reading: %w", path, err)
+	}
+	reader.SetMaxOpenConns(4)
+	l := &Log{db: db, reader: reader, log: log, retry: retry, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	if err := db.QueryRow(`SELECT COALESCE(MAX(seq), 0) FROM events`).Scan(&l.seq); err != nil {
 		db.Close()
+		reader.Close()
 		return nil, fmt.Errorf("reading %s: %w", path, err)
 	}
 	go l.write()
 	return l, nil
 }
 
-// DB gives other stores the same database.
+// migrateAtNS adds the integer timestamp that queries order and filter
+// by. The text form (RFC 3339 with as many decimals as needed) does not
+// sort as time does across whole seconds: "00:00:00.5Z" sorts before
+// "00:00:00Z".
+func migrateAtNS(db *sql.DB) error {
+	var n int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM pragma_table_info('events') WHERE name = 'at_ns'`).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		if _, err := db.Exec(`ALTER TABLE events ADD COLUMN at_ns INTEGER NOT NULL DEFAULT 0`); err != nil {
+			return err
+		}
+	}
+	rows, err := db.Query(`SELECT seq, at FROM events WHERE at_ns = 0`)
+	if err != nil {
+		return err
+	}
+	type fix struct {
+		seq int64
+		ns  int64
+	}
+	var fixes []fix
+	for rows.Next() {
+		var f fix
+		var at string
+		if err := rows.Scan(&f.seq, &at); err != nil {
+			rows.Close()
+			return err
+		}
+		t, _ := time.Parse(time.RFC3339Nano, at)
+		f.ns = t.UnixNano()
+		fixes = append(fixes, f)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	tx, err := db.Begin()
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, f := range fixes {
+		if _, err := tx.Exec(`UPDATE events SET at_ns = ? WHERE seq = ?`, f.ns, f.seq); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.Exec(`CREATE INDEX IF NOT EXISTS events_at_ns ON events(at_ns)`); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// DB gives other stores the same database (its writer connection).
 func (l *Log) DB() *sql.DB { return l.db }
 
 // Append adds an event at the end of the log. Events appended by one
-// goroutine, or under one lock, keep their order.
+// goroutine, or under one lock, keep their order. It never waits on the
+// disk: while commits fail the queue grows in memory, and is committed in
+// order once they succeed. After Close an event is refused and logged.
 func (l *Log) Append(e Event) {
 	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		l.log.Error("event log: append after close", "type", e.Type, "call_id", e.CallID)
+		return
+	}
 	l.seq++
 	e.Seq = l.seq
 	if e.At.IsZero() {
 		e.At = time.Now()
 	}
+	l.queue = append(l.queue, e)
 	l.mu.Unlock()
-	l.pending <- e
+	l.signal()
+}
+
+func (l *Log) signal() {
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
 }
 
 // Flush returns once every event appended before it is committed.
 func (l *Log) Flush(ctx context.Context) error {
 	ack := make(chan struct{})
-	select {
-	case l.flushes <- ack:
-	case <-ctx.Done():
-		return ctx.Err()
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil // Close committed everything
 	}
+	l.flushes = append(l.flushes, ack)
+	l.mu.Unlock()
+	l.signal()
 	select {
 	case <-ack:
 		return nil
@@ -106,76 +199,97 @@ func (l *Log) Flush(ctx context.Context) error {
 
 // Close commits what is pending and closes the database.
 func (l *Log) Close() error {
-	close(l.pending)
+	l.mu.Lock()
+	l.closed = true
+	l.mu.Unlock()
+	l.signal()
 	<-l.done
+	l.reader.Close()
 	return l.db.Close()
 }
 
+// write commits the queue in batches, in order. A batch that fails to
+// commit is retried, with growing waits, until it is stored: a later
+// batch never goes in before it, so the stored sequence has no gaps, and
+// no flush is acknowledged before its events are on disk.
 func (l *Log) write() {
 	defer close(l.done)
-	batch := make([]Event, 0, 256)
+	const (
+		batchSize    = 256
+		closeRetries = 10 // about 5 s of retries once closing
+	)
 	for {
-		var ack chan struct{}
-		select {
-		case e, ok := <-l.pending:
-			if !ok {
-				l.commit(batch)
+		l.mu.Lock()
+		n := min(len(l.queue), batchSize)
+		batch := append([]Event(nil), l.queue[:n]...)
+		var acks []chan struct{}
+		if n == len(l.queue) {
+			acks, l.flushes = l.flushes, nil // everything before them is in this batch
+		}
+		closed := l.closed
+		l.mu.Unlock()
+		if n == 0 {
+			for _, a := range acks {
+				close(a)
+			}
+			if closed {
 				return
 			}
-			batch = append(batch, e)
-		case ack = <-l.flushes:
+			<-l.wake
+			continue
 		}
-		// Take whatever else is already waiting and commit it in batches;
-		// a flush waits until nothing appended before it is left.
-		for more := true; more; {
-			more = false
-		drain:
-			for len(batch) < cap(batch) {
-				select {
-				case e, ok := <-l.pending:
-					if !ok {
-						break drain
-					}
-					batch = append(batch, e)
-				default:
-					break drain
-				}
+		wait := l.retry
+		for failures := 0; ; failures++ {
+			err := l.commit(batch)
+			if err == nil {
+				break
 			}
-			more = len(batch) == cap(batch)
-			l.commit(batch)
-			batch = batch[:0]
+			if failures == 0 || failures%100 == 0 {
+				l.log.Error("event log: commit failed; retrying", "events", len(batch), "first_seq", batch[0].Seq, "failures", failures+1, "error", err)
+			}
+			l.mu.Lock()
+			closing, left := l.closed, len(l.queue)
+			l.mu.Unlock()
+			if closing && failures >= closeRetries {
+				// Shutting down on a disk that refuses writes: say what is
+				// lost rather than hold the shutdown forever.
+				l.log.Error("event log: events not stored at close", "events", left, "first_seq", batch[0].Seq, "error", err)
+				return
+			}
+			time.Sleep(wait)
+			wait = min(2*wait, time.Second)
 		}
-		if ack != nil {
-			close(ack)
+		l.mu.Lock()
+		l.queue = append(l.queue[:0], l.queue[n:]...)
+		l.mu.Unlock()
+		for _, a := range acks {
+			close(a)
 		}
 	}
 }
 
-func (l *Log) commit(batch []Event) {
-	if len(batch) == 0 {
-		return
-	}
+// commit stores a batch in one transaction: all of it or none.
+func (l *Log) commit(batch []Event) error {
 	tx, err := l.db.Begin()
 	if err != nil {
-		l.log.Error("event log: begin", "error", err)
-		return
+		return fmt.Errorf("begin: %w", err)
 	}
-	stmt, err := tx.Prepare(`INSERT INTO events(seq, at, type, call_id, queue, agent, data) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+	defer tx.Rollback()
+	stmt, err := tx.Prepare(`INSERT INTO events(seq, at, at_ns, type, call_id, queue, agent, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
-		_ = tx.Rollback()
-		l.log.Error("event log: prepare", "error", err)
-		return
+		return fmt.Errorf("prepare: %w", err)
 	}
 	defer stmt.Close()
 	for _, e := range batch {
 		data, _ := json.Marshal(e.Data)
-		if _, err := stmt.Exec(e.Seq, e.At.UTC().Format(time.RFC3339Nano), e.Type, e.CallID, e.Queue, e.Agent, string(data)); err != nil {
-			l.log.Error("event log: insert", "seq", e.Seq, "type", e.Type, "error", err)
+		if _, err := stmt.Exec(e.Seq, e.At.UTC().Format(time.RFC3339Nano), e.At.UnixNano(), e.Type, e.CallID, e.Queue, e.Agent, string(data)); err != nil {
+			return fmt.Errorf("insert seq %d: %w", e.Seq, err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		l.log.Error("event log: commit", "error", err)
+		return fmt.Errorf("commit: %w", err)
 	}
+	return nil
 }
 
 // Filter selects events; empty fields match everything.
@@ -196,14 +310,14 @@ func (l *Log) Events(ctx context.Context, f Filter) ([]Event, error) {
 		}
 	}
 	if !f.Since.IsZero() {
-		q += " AND at >= ?"
-		args = append(args, f.Since.UTC().Format(time.RFC3339Nano))
+		q += " AND at_ns >= ?"
+		args = append(args, f.Since.UnixNano())
 	}
 	if !f.Until.IsZero() {
-		q += " AND at < ?"
-		args = append(args, f.Until.UTC().Format(time.RFC3339Nano))
+		q += " AND at_ns < ?"
+		args = append(args, f.Until.UnixNano())
 	}
-	rows, err := l.db.QueryContext(ctx, q+" ORDER BY seq", args...)
+	rows, err := l.reader.QueryContext(ctx, q+" ORDER BY seq", args...)
 	if err != nil {
 		return nil, fmt.Errorf("reading events: %w", err)
 	}
