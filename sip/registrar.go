@@ -2,6 +2,7 @@ package sip
 
 import (
 	"fmt"
+	"log/slog"
 	"sort"
 	"strconv"
 	"strings"
@@ -28,19 +29,22 @@ type Binding struct {
 	CSeq      uint32
 }
 
-// registrar keeps the contacts of authenticated agents.
+// registrar keeps the contacts of authenticated agents, and writes them
+// through to store (when there is one) so that they survive a restart.
 type registrar struct {
-	mu       sync.Mutex
+	mu       sync.Mutex // guards bindings; held while a change is stored
 	bindings map[string][]Binding
 	now      func() time.Time
 	changed  func(user string, registered bool)
+	store    BindingStore
+	log      *slog.Logger
 }
 
-func newRegistrar(changed func(string, bool)) *registrar {
+func newRegistrar(changed func(string, bool), store BindingStore, log *slog.Logger) *registrar {
 	if changed == nil {
 		changed = func(string, bool) {}
 	}
-	return &registrar{bindings: map[string][]Binding{}, now: time.Now, changed: changed}
+	return &registrar{bindings: map[string][]Binding{}, now: time.Now, changed: changed, store: store, log: log}
 }
 
 // Contacts returns the live bindings of user, newest first.
@@ -91,8 +95,12 @@ func (r *registrar) expireLocked(user string) {
 func (r *registrar) sweep() {
 	r.mu.Lock()
 	var gone []string
-	for user := range r.bindings {
+	for user, before := range r.bindings {
+		n := len(before)
 		r.expireLocked(user)
+		if len(r.bindings[user]) != n {
+			r.persistLocked(user)
+		}
 		if _, ok := r.bindings[user]; !ok {
 			gone = append(gone, user)
 		}
@@ -166,6 +174,7 @@ func (r *registrar) register(user string, req *sip.Request, tx sip.ServerTransac
 		}
 	}
 	after := len(r.bindings[user]) > 0
+	r.persistLocked(user)
 	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
 	for _, b := range r.bindings[user] {
 		left := int(b.Expires.Sub(r.now()).Round(time.Second) / time.Second)

@@ -66,6 +66,9 @@ type Config struct {
 	Trusted []netip.Prefix
 	// Registered is told when an agent's phone becomes reachable or not.
 	Registered func(agent string, reachable bool)
+	// Bindings keeps registrations across restarts; nil keeps them in
+	// memory only.
+	Bindings BindingStore
 	// Stream bounds TCP connections; zero values mean no bound.
 	Stream StreamLimits
 	// RateLimit caps the messages one source may send; Trusted sources
@@ -170,7 +173,7 @@ func NewServer(cfg Config, udp *net.UDPConn) (*Server, error) {
 	s.srv.OnOptions(s.guard(s.onOptions))
 	s.srv.OnInfo(s.guard(s.onInfo))
 	s.srv.OnNoRoute(s.guard(s.onNoRoute))
-	s.registrar = newRegistrar(cfg.Registered)
+	s.registrar = newRegistrar(cfg.Registered, cfg.Bindings, cfg.Log)
 	if cfg.Secrets != nil {
 		s.auth = newAuthenticator(cfg.Realm, cfg.AuthAlgorithms, cfg.Secrets, cfg.Log)
 		s.srv.OnRegister(s.guard(s.onRegister))
@@ -183,6 +186,7 @@ func NewServer(cfg Config, udp *net.UDPConn) (*Server, error) {
 // until ctx ends; then it hangs up every call and waits for them.
 func (s *Server) Serve(ctx context.Context, tcp net.Listener) error {
 	s.ctx = ctx
+	s.registrar.restore()
 	errc := make(chan error, 2)
 	go func() { errc <- s.srv.ServeUDP(s.udp) }()
 	if tcp != nil {

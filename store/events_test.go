@@ -215,3 +215,38 @@ func TestAppendAfterClose(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestRegistrationsSurviveReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "acd.db")
+	l, err := Open(path, slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	regs, err := OpenRegistrations(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	now := time.Now()
+	live := Registration{Agent: "1001", Contact: "sip:1001@192.0.2.10:5060", Source: "198.51.100.7:40000", Transport: "UDP",
+		CallID: "c1", CSeq: 7, Expires: now.Add(time.Hour).Truncate(time.Microsecond)}
+	expired := Registration{Agent: "1001", Contact: "sip:1001@192.0.2.11:5060", Source: "198.51.100.7:40001", Transport: "UDP",
+		CallID: "c2", CSeq: 1, Expires: now.Add(-time.Second)}
+	if err := regs.Replace(ctx, "1001", []Registration{live, expired}); err != nil {
+		t.Fatal(err)
+	}
+	if err := regs.Replace(ctx, "1002", []Registration{{Agent: "1002", Contact: "sip:1002@x", Expires: now.Add(time.Hour)}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := regs.Replace(ctx, "1002", nil); err != nil { // unregistered
+		t.Fatal(err)
+	}
+	l.Close()
+	l, _ = Open(path, slog.Default())
+	defer l.Close()
+	regs, _ = OpenRegistrations(l)
+	got, err := regs.Live(ctx, now)
+	if err != nil || len(got) != 1 || got[0] != live {
+		t.Fatalf("after reopening: %+v %v; want only %+v", got, err, live)
+	}
+}

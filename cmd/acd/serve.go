@@ -222,6 +222,11 @@ func runServer(ctx context.Context, prog *program, stderr io.Writer) error {
 	}
 	defer events.Close()
 
+	registrations, err := store.OpenRegistrations(events)
+	if err != nil {
+		return err
+	}
+
 	var current atomic.Pointer[program]
 	current.Store(prog)
 	var center *acd.Center // built once the SIP server it rings through exists
@@ -254,6 +259,7 @@ func runServer(ctx context.Context, prog *program, stderr io.Writer) error {
 			Burst:     cfg.SIP.RateLimit.Burst,
 			Exempt:    cfg.SIP.RateLimit.ExemptPrefixes(),
 		},
+		Bindings: bindingStore{registrations},
 		Registered: func(agent string, reachable bool) {
 			center.PhoneChanged(agent, reachable)
 		},
