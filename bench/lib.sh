@@ -21,7 +21,7 @@ ACD_PID=
 start_acd() {
   rm -rf "$OUT/data"
   # shellcheck disable=SC2086 # ACD_ARGS holds extra flags, e.g. "-cpuprofile bench/out/cpu.prof"
-  "$OUT/acd" -config "${ACD_CONFIG:-$BENCH/acd-bench.yaml}" -sip "$SIP" -http "$HTTP" -data "$OUT/data" ${ACD_ARGS:-} 2>"$OUT/acd.log" &
+  "$OUT/acd" -config "${ACD_CONFIG:-$BENCH/acd-bench.yaml}" -sip "$SIP" -http "$HTTP" -data "$OUT/data" -drain-timeout 0 ${ACD_ARGS:-} 2>"$OUT/acd.log" &
   ACD_PID=$!
   for _ in $(seq 100); do
     curl -fs "http://$HTTP/healthz" >/dev/null 2>&1 && return 0

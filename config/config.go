@@ -95,7 +95,10 @@ type Server struct {
 	LogLevel      string   `yaml:"log_level"`
 	// MaxCalls caps inbound calls in progress (503 past it).
 	MaxCalls int `yaml:"max_calls"`
-	Line     Line
+	// DrainTimeout is how long a stopping server lets calls in progress
+	// finish, refusing new ones, before it hangs up the rest.
+	DrainTimeout Duration `yaml:"drain_timeout"`
+	Line         Line
 }
 
 // defaultLocalNetworks are the private, loopback and link-local ranges: a
@@ -309,6 +312,9 @@ func (c *Config) applyDefaults() {
 	}
 	if s.MaxCalls == 0 {
 		s.MaxCalls = 2000
+	}
+	if s.DrainTimeout == 0 {
+		s.DrainTimeout = Duration(time.Minute)
 	}
 	if s.LocalNetworks == nil {
 		s.LocalNetworks = append([]string(nil), defaultLocalNetworks...)

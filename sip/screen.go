@@ -36,6 +36,8 @@ type screen struct {
 	handled map[string]bool
 	// limited counts messages dropped by the rate limit.
 	limited atomic.Uint64
+	// draining: new calls and out-of-dialog OPTIONS get 503.
+	draining atomic.Bool
 }
 
 // rejection is a stateless answer to a request: the status, its reason,
@@ -122,10 +124,13 @@ func (sc *screen) inspect(data []byte, src netip.AddrPort, stream bool) (pass, r
 // transaction, or nil for one that goes on to its handler.
 func (sc *screen) answer(req *sip.Request, src netip.AddrPort) []byte {
 	method := string(req.Method)
+	outOfDialog := !req.To().Params.Has("tag")
 	switch {
 	case method == "ACK" || method == "CANCEL":
 		return nil
-	case method == "OPTIONS" && !req.To().Params.Has("tag"):
+	case sc.draining.Load() && outOfDialog && (method == "INVITE" || method == "OPTIONS"):
+		return statelessAnswer(req, src, 503, "Service Unavailable", sip.NewHeader("Retry-After", "30"))
+	case method == "OPTIONS" && outOfDialog:
 		return statelessAnswer(req, src, 200, "OK", optionsHeaders()...)
 	case sc.handled != nil && !sc.handled[method]:
 		if knownMethods[method] {

@@ -221,6 +221,24 @@ wait:
 		go c.Hangup("server shutting down")
 	}
 	s.wg.Wait()
+	// Legs without an inbound call of their own (a callback's agent and
+	// customer) are hung up too, while the transport can still carry the
+	// BYE; a peer that does not answer gets a few seconds, not Timer F.
+	var legs sync.WaitGroup
+	for _, l := range s.activeLegs() {
+		legs.Add(1)
+		go func() {
+			defer legs.Done()
+			l.Hangup("server shutting down")
+		}()
+	}
+	byes := make(chan struct{})
+	go func() { legs.Wait(); close(byes) }()
+	select {
+	case <-byes:
+	case <-time.After(5 * time.Second):
+		s.log.Warn("shutting down with legs whose BYE was not answered")
+	}
 	_ = s.udp.Close()
 	if tcp != nil {
 		_ = tcp.Close()
@@ -309,6 +327,38 @@ func (s *Server) ActiveLegs() int {
 	defer s.mu.Unlock()
 	return len(s.legs)
 }
+
+func (s *Server) activeLegs() []*Leg {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*Leg, 0, len(s.legs))
+	for _, l := range s.legs {
+		out = append(out, l)
+	}
+	return out
+}
+
+// Drain stops taking new calls — an INVITE or an OPTIONS outside a dialog
+// is answered 503 with Retry-After, so that trunks and proxies send calls
+// elsewhere — and returns once the calls and legs in progress have ended,
+// or when ctx ends. Registrations and requests within calls go on as
+// before. Serve, stopped after it, hangs up whatever is left.
+func (s *Server) Drain(ctx context.Context) error {
+	s.screen.draining.Store(true)
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for s.ActiveCalls()+s.ActiveLegs() > 0 {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+	return nil
+}
+
+// Draining reports whether Drain has begun.
+func (s *Server) Draining() bool { return s.screen.draining.Load() }
 
 func (s *Server) activeCalls() []*Call {
 	s.mu.Lock()

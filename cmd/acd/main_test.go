@@ -54,7 +54,8 @@ func startAcd(t *testing.T, args ...string) *server {
 			data = args[i+1] // the last -data wins, as for the flag package
 		}
 	}
-	args = append([]string{"serve", "-sip", "127.0.0.1:0", "-http", "127.0.0.1:0", "-data", data, "-rtp-ports", "40000-40999"}, args...)
+	// No drain by default: a test ends with its calls still up.
+	args = append([]string{"serve", "-sip", "127.0.0.1:0", "-http", "127.0.0.1:0", "-data", data, "-rtp-ports", "40000-40999", "-drain-timeout", "0"}, args...)
 	cmd := exec.Command(acdBinary, args...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

@@ -95,6 +95,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		rtpPorts = fs.String("rtp-ports", "", "RTP port range LOW-HIGH")
 		logLevel = fs.String("log-level", "", "debug, info, warn or error")
 		cpuProf  = fs.String("cpuprofile", "", "write a CPU profile to this file until the server stops (for bench/)")
+		drainFor = fs.String("drain-timeout", "", "how long a stopping server lets calls finish (0: hang up at once)")
 	)
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -112,6 +113,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if o.flag != "" {
 			*o.dst = o.flag
 		}
+	}
+	if *drainFor != "" {
+		d, err := time.ParseDuration(*drainFor)
+		if err != nil || d < 0 {
+			fmt.Fprintf(stderr, "acd: -drain-timeout %q: want a duration like 30s, or 0\n", *drainFor)
+			return 2
+		}
+		s.DrainTimeout = config.Duration(d)
 	}
 	if *cpuProf != "" {
 		f, err := os.Create(*cpuProf)
@@ -133,7 +142,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func runServer(ctx context.Context, prog *program, stderr io.Writer) error {
+func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 	cfg := prog.cfg
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(cfg.Server.LogLevel)); err != nil {
@@ -202,7 +211,9 @@ func runServer(ctx context.Context, prog *program, stderr io.Writer) error {
 		return fmt.Errorf("http: %w", err)
 	}
 
-	ctx, cancel := context.WithCancel(ctx)
+	// ctx is the server's life: it outlasts stop (the first SIGTERM or
+	// Ctrl-C) by the drain, so that calls in progress keep their media.
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	engine, err := media.NewEngine(ctx, media.RawSend(cfg.Media.RawSend))
 	if err != nil {
@@ -326,8 +337,12 @@ func runServer(ctx context.Context, prog *program, stderr io.Writer) error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"status":"ok","config_version":%q,"calls":%d,"calls_refused":%d,"legs":%d,"goroutines":%d,"rtp_send":%q,"rtp_dropped":%d,"tcp_connections":%d,"sip_rate_limited":%d}`+"\n",
-			current.Load().plan.Version, srv.ActiveCalls(), srv.RefusedCalls(), srv.ActiveLegs(), runtime.NumGoroutine(), rtpSend, engine.Dropped(),
+		status := "ok"
+		if srv.Draining() {
+			status = "draining"
+		}
+		fmt.Fprintf(w, `{"status":%q,"config_version":%q,"calls":%d,"calls_refused":%d,"legs":%d,"goroutines":%d,"rtp_send":%q,"rtp_dropped":%d,"tcp_connections":%d,"sip_rate_limited":%d}`+"\n",
+			status, current.Load().plan.Version, srv.ActiveCalls(), srv.RefusedCalls(), srv.ActiveLegs(), runtime.NumGoroutine(), rtpSend, engine.Dropped(),
 			srv.TCPConnections(), srv.RateLimited())
 	})
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
@@ -335,6 +350,7 @@ func runServer(ctx context.Context, prog *program, stderr io.Writer) error {
 
 	log.Info("acd started", "version", version, "sip", udp.LocalAddr().String(), "http", httpLn.Addr().String(),
 		"rtp_ports", cfg.Server.RTPPorts, "rtp_send", rtpSend, "fd_limit", fdLimit, "config", cfg.File, "config_version", prog.plan.Version)
+	go drain(stop, ctx, cancel, srv, cfg.Server.DrainTimeout.D(), log)
 	err = srv.Serve(ctx, tcp)
 	shut, done := context.WithTimeout(context.Background(), 5*time.Second)
 	defer done()
@@ -343,6 +359,40 @@ func runServer(ctx context.Context, prog *program, stderr io.Writer) error {
 	engine.Wait()
 	log.Info("acd stopped")
 	return err
+}
+
+// drain waits for stop, then lets calls in progress end, new ones being
+// refused, for up to limit (a second SIGTERM or Ctrl-C cuts it short);
+// then it ends the server's life, which hangs up the rest.
+func drain(stop, life context.Context, end context.CancelFunc, srv *sip.Server, limit time.Duration, log *slog.Logger) {
+	select {
+	case <-stop.Done():
+	case <-life.Done():
+		return
+	}
+	if limit <= 0 {
+		end()
+		return
+	}
+	ctx, cancel := context.WithTimeout(life, limit)
+	defer cancel()
+	again := make(chan os.Signal, 1)
+	signal.Notify(again, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(again)
+	go func() {
+		select {
+		case <-again:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	log.Info("draining: new calls get 503, calls in progress may finish", "calls", srv.ActiveCalls(), "legs", srv.ActiveLegs(), "drain_timeout", limit)
+	if err := srv.Drain(ctx); err != nil {
+		log.Warn("drain over with calls in progress: hanging them up", "calls", srv.ActiveCalls(), "legs", srv.ActiveLegs())
+	} else {
+		log.Info("drained: no call in progress")
+	}
+	end()
 }
 
 // reload swaps in a new configuration version for new calls; calls in

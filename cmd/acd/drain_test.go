@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo"
+
+	"github.com/acdserver/acd/internal/testutil"
+	"github.com/acdserver/acd/media"
+)
+
+// TestDrainOnSIGTERM: a stopping server refuses new calls with 503 and
+// says it is draining, while a call in progress goes on hearing its audio;
+// once that call ends, the server stops by itself.
+func TestDrainOnSIGTERM(t *testing.T) {
+	s := startAcd(t, "-drain-timeout", "1m")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	caller := dial(t, ctx, s)
+	s.waitLog(t, 5*time.Second, "caller joined queue")
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	s.waitLog(t, 5*time.Second, "draining: new calls get 503", "calls=1")
+
+	late := testutil.NewPhone(t)
+	dlg, err := late.Invite(ctx, s.sip, "100", late.SDP(101, media.PCMU))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = late.Answered(ctx, dlg, nil)
+	var refused *sipgo.ErrDialogResponse
+	if !errors.As(err, &refused) || refused.Res.StatusCode != 503 || refused.Res.GetHeader("Retry-After") == nil {
+		t.Fatalf("a new call while draining: %v; want 503 with Retry-After", err)
+	}
+	res, err := http.Get("http://" + s.http + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if !strings.Contains(string(body), `"status":"draining"`) {
+		t.Fatalf("healthz while draining: %s", body)
+	}
+	speechGrows(t, ctx, caller, "the queued caller")
+
+	if err := caller.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s.waitLog(t, 10*time.Second, "drained: no call in progress")
+	exited := make(chan error, 1)
+	go func() { exited <- s.cmd.Wait() }()
+	select {
+	case <-exited:
+	case <-ctx.Done():
+		t.Fatal("the server did not stop once drained")
+	}
+}
