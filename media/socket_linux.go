@@ -14,9 +14,10 @@ import (
 // not a net.UDPConn: the media loops poll it themselves, and a socket in
 // Go's own poller as well would wake the runtime for every packet.
 type Socket struct {
-	fd    int
-	inet6 bool
-	local netip.AddrPort
+	fd      int
+	inet6   bool
+	local   netip.AddrPort
+	release func() // gives the port back to its Ports
 }
 
 // ListenSocket binds a UDP socket at ap (port 0 picks one).
@@ -61,8 +62,16 @@ func ListenSocket(ap netip.AddrPort) (*Socket, error) {
 // LocalAddr is the address the socket is bound to.
 func (s *Socket) LocalAddr() netip.AddrPort { return s.local }
 
-// Close releases the descriptor; a Session closes its own socket.
-func (s *Socket) Close() error { return unix.Close(s.fd) }
+// Close releases the descriptor and the port; a Session closes its own
+// socket.
+func (s *Socket) Close() error {
+	err := unix.Close(s.fd)
+	if release := s.release; release != nil {
+		s.release = nil
+		release() // after the close: the port is free when it is handed out again
+	}
+	return err
+}
 
 // sendTo sends one datagram without allocating; errors are the network's
 // (a full buffer, no route) and RTP is sent again 20 ms later anyway.
