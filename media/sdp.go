@@ -58,12 +58,20 @@ func (d Direction) Reverse() Direction {
 // ErrNoCommonCodec means the offer holds neither PCMU nor PCMA (SIP 488).
 var ErrNoCommonCodec = errors.New("sdp: no common codec (PCMU or PCMA over RTP/AVP)")
 
+// ErrTooManyStreams means the offer has more m-lines than an answer
+// would carry: the answer repeats each (RFC 3264 §6), and a call needs one.
+var ErrTooManyStreams = fmt.Errorf("sdp: more than %d media streams", maxStreams)
+
+// maxStreams bounds the m-lines of a description: phones offer a few
+// (audio, video, text, a floor control stream).
+const maxStreams = 16
+
 // ErrNoAddress means the audio stream's c= line is missing or gives no
 // IP literal of its own address type, so RTP has nowhere to go (SIP 488).
 var ErrNoAddress = errors.New("sdp: no usable c= address for the audio stream (an IPv4 or IPv6 literal)")
 
 // Description is the part of an SDP body this server acts on: the first
-// usable audio stream.
+// usable audio stream, and the list of every stream for the answer.
 type Description struct {
 	// Addr is where the peer wants RTP; 0.0.0.0 (or ::) means "hold".
 	Addr netip.AddrPort
@@ -79,6 +87,16 @@ type Description struct {
 	PTime int
 	// Direction as the peer states it.
 	Direction Direction
+	// Streams are all the m-lines in order, and Audio the index of the
+	// one described above: an answer has one line for each (RFC 3264 §6).
+	Streams []Stream
+	Audio   int
+}
+
+// Stream is what an answer repeats of an m-line it does not take: the
+// media type, the transport protocol and one format.
+type Stream struct {
+	Media, Proto, Format string
 }
 
 // PayloadType is the number of Codecs[i] on the wire.
@@ -99,53 +117,67 @@ func (d *Description) OnHold() bool {
 }
 
 // ParseSDP reads an SDP body leniently: lines may come in any order, LF
-// line ends and unknown lines are accepted, and only the first audio stream
-// with a non-zero port is used. Media-level c= wins over session-level c=,
-// even when only the session-level one is usable: the peer said where this
-// stream goes.
+// line ends and unknown lines are accepted, and the first audio stream we
+// can take (a non-zero port, RTP/AVP, PCMU or PCMA, an address) is used,
+// wherever it comes among the streams. Media-level c= wins over
+// session-level c=, even when only the session-level one is usable: the
+// peer said where this stream goes.
 func ParseSDP(body []byte) (*Description, error) {
 	var (
 		sessionConn connection
 		sessionDir  = SendRecv
-		inAudio     bool
-		found       bool
-		mediaConn   connection
-		port        uint16
-		payloads    []int
-		rtpmap      = map[int]string{}
-		d           = &Description{Direction: SendRecv}
-		mediaDir    = -1
 		seenVersion bool
 		seenMedia   bool // past the session-level part
+		d           = &Description{Direction: SendRecv, Audio: -1}
+		// The audio stream being read, until it proves usable or not.
+		inAudio   bool
+		mediaConn connection
+		port      uint16
+		payloads  []int
+		rtpmap    = map[int]string{}
+		ptime     int
+		mediaDir  = -1
+		// Why no stream was usable, when none is.
+		noAddress bool
 	)
 	finish := func() {
-		if !inAudio || found {
+		if !inAudio || d.Audio >= 0 {
 			return
 		}
-		found = true
-		conn := sessionConn
-		if mediaConn.seen {
-			conn = mediaConn
-		}
-		if conn.addr.IsValid() {
-			d.Addr = netip.AddrPortFrom(conn.addr, port)
-		}
-		d.Direction = sessionDir
-		if mediaDir >= 0 {
-			d.Direction = Direction(mediaDir)
-		}
+		inAudio = false
+		var codecs []Codec
+		var pts []uint8
+		var dtmf uint8
 		for _, pt := range payloads {
 			name, ok := rtpmap[pt]
 			switch {
 			case ok && strings.EqualFold(name, "PCMU/8000"), !ok && pt == 0:
-				d.Codecs = append(d.Codecs, PCMU)
-				d.PayloadTypes = append(d.PayloadTypes, uint8(pt))
+				codecs = append(codecs, PCMU)
+				pts = append(pts, uint8(pt))
 			case ok && strings.EqualFold(name, "PCMA/8000"), !ok && pt == 8:
-				d.Codecs = append(d.Codecs, PCMA)
-				d.PayloadTypes = append(d.PayloadTypes, uint8(pt))
-			case ok && strings.EqualFold(name, "telephone-event/8000") && d.DTMFType == 0:
-				d.DTMFType = uint8(pt)
+				codecs = append(codecs, PCMA)
+				pts = append(pts, uint8(pt))
+			case ok && strings.EqualFold(name, "telephone-event/8000") && dtmf == 0:
+				dtmf = uint8(pt)
 			}
+		}
+		if len(codecs) == 0 {
+			return
+		}
+		conn := sessionConn
+		if mediaConn.seen {
+			conn = mediaConn
+		}
+		if !conn.addr.IsValid() {
+			noAddress = true
+			return
+		}
+		d.Audio = len(d.Streams) - 1
+		d.Addr = netip.AddrPortFrom(conn.addr, port)
+		d.Codecs, d.PayloadTypes, d.DTMFType, d.PTime = codecs, pts, dtmf, ptime
+		d.Direction = sessionDir
+		if mediaDir >= 0 {
+			d.Direction = Direction(mediaDir)
 		}
 	}
 	for line := range bytes.Lines(body) {
@@ -161,16 +193,19 @@ func ParseSDP(body []byte) (*Description, error) {
 		case 'm':
 			finish()
 			seenMedia = true
+			if len(d.Streams) == maxStreams {
+				return nil, ErrTooManyStreams
+			}
 			fields := strings.Fields(value)
-			inAudio = false
-			if found || len(fields) < 4 || fields[0] != "audio" {
+			d.Streams = append(d.Streams, streamOf(fields))
+			if d.Audio >= 0 || len(fields) < 4 || fields[0] != "audio" {
 				continue
 			}
 			p, err := strconv.ParseUint(strings.SplitN(fields[1], "/", 2)[0], 10, 16)
 			if err != nil || p == 0 || !strings.EqualFold(fields[2], "RTP/AVP") {
 				continue // rejected stream, or a profile we do not speak (SRTP)
 			}
-			inAudio, port, payloads, mediaConn, mediaDir = true, uint16(p), payloads[:0], connection{}, -1
+			inAudio, port, payloads, mediaConn, mediaDir, ptime = true, uint16(p), payloads[:0], connection{}, -1, 0
 			clear(rtpmap)
 			for _, f := range fields[3:] {
 				if pt, err := strconv.Atoi(f); err == nil && pt >= 0 && pt < 128 {
@@ -208,7 +243,7 @@ func ParseSDP(body []byte) (*Description, error) {
 			case "ptime":
 				if inAudio {
 					if ms, err := strconv.Atoi(strings.TrimSpace(arg)); err == nil && ms > 0 && ms <= 1000 {
-						d.PTime = ms
+						ptime = ms
 					}
 				}
 			}
@@ -225,13 +260,41 @@ func ParseSDP(body []byte) (*Description, error) {
 	if !seenVersion {
 		return nil, errors.New("sdp: no v= line")
 	}
-	if len(d.Codecs) == 0 {
+	if d.Audio < 0 {
+		if noAddress {
+			return nil, ErrNoAddress
+		}
 		return nil, ErrNoCommonCodec
 	}
-	if !d.Addr.IsValid() {
-		return nil, ErrNoAddress
-	}
 	return d, nil
+}
+
+// streamOf keeps what an answer repeats of an m-line's fields. Each is a
+// token of the offer's, or a placeholder where the offer's is missing or
+// is not a plain token: what we echo must itself parse.
+func streamOf(fields []string) Stream {
+	field := func(i int, placeholder string) string {
+		if i < len(fields) && isToken(fields[i]) {
+			return fields[i]
+		}
+		return placeholder
+	}
+	return Stream{Media: field(0, "audio"), Proto: field(2, "RTP/AVP"), Format: field(3, "0")}
+}
+
+// isToken reports whether s is short and made of the characters SDP
+// tokens and formats use (RFC 4566 §9), '/' included for protocols.
+func isToken(s string) bool {
+	if s == "" || len(s) > 32 {
+		return false
+	}
+	for i := range len(s) {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),:;<=>?@[\]{}`, c) >= 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // connection is what a c= line said: seen, and its address when usable.
@@ -265,6 +328,13 @@ func connectionAddr(value string) netip.Addr {
 
 // Answer is what we put in our own SDP.
 type Answer struct {
+	// Streams and Audio, from the offer, have the answer repeat each of
+	// its m-lines in order, ours at Audio and the others refused with port
+	// 0 (RFC 3264 §6). Without Streams there is one m-line, ours: for
+	// offers we make.
+	Streams []Stream
+	Audio   int
+
 	Addr   netip.AddrPort
 	Codecs []Codec // in our order of preference; one for an answer
 	// PayloadTypes numbers Codecs on the wire: the offerer's numbers in an
@@ -289,7 +359,7 @@ func Negotiate(offer *Description, local netip.AddrPort) Answer {
 		}
 	}
 	return Answer{Addr: local, Codecs: offer.Codecs[:1], PayloadTypes: []uint8{offer.PayloadType(0)},
-		DTMFType: offer.DTMFType, Direction: dir}
+		DTMFType: offer.DTMFType, Direction: dir, Streams: offer.Streams, Audio: offer.Audio}
 }
 
 // PayloadType is the number of Codecs[i] on the wire.
@@ -305,6 +375,9 @@ func (a Answer) Marshal() []byte {
 	}
 	fmt.Fprintf(&b, "v=0\r\no=acd %d %d IN %s %s\r\ns=acd\r\nc=IN %s %s\r\nt=0 0\r\n",
 		a.SessionID, a.Version, family, ip, family, ip)
+	for _, st := range a.Streams[:min(max(a.Audio, 0), len(a.Streams))] {
+		fmt.Fprintf(&b, "m=%s 0 %s %s\r\n", st.Media, st.Proto, st.Format)
+	}
 	fmt.Fprintf(&b, "m=audio %d RTP/AVP", a.Addr.Port())
 	for i := range a.Codecs {
 		fmt.Fprintf(&b, " %d", a.PayloadType(i))
@@ -320,5 +393,10 @@ func (a Answer) Marshal() []byte {
 		fmt.Fprintf(&b, "a=rtpmap:%d telephone-event/8000\r\na=fmtp:%d 0-16\r\n", a.DTMFType, a.DTMFType)
 	}
 	fmt.Fprintf(&b, "a=ptime:20\r\na=%s\r\n", a.Direction)
+	if a.Audio >= 0 && a.Audio < len(a.Streams) {
+		for _, st := range a.Streams[a.Audio+1:] {
+			fmt.Fprintf(&b, "m=%s 0 %s %s\r\n", st.Media, st.Proto, st.Format)
+		}
+	}
 	return []byte(b.String())
 }

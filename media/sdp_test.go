@@ -3,6 +3,7 @@ package media
 import (
 	"errors"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -195,6 +196,65 @@ func TestNegotiateKeepsOfferersPayloadTypes(t *testing.T) {
 	}
 }
 
+// TestAnswerRepeatsEveryStream: RFC 3264 §6, the answer has as many
+// m-lines as the offer, in its order; those we do not take keep their
+// media type, protocol and a format, on port 0.
+func TestAnswerRepeatsEveryStream(t *testing.T) {
+	local := netip.MustParseAddrPort("127.0.0.1:10000")
+	tests := []struct {
+		name, offer string
+		want        []string // the answer's m-lines
+	}{
+		{"audio only",
+			"v=0\r\nc=IN IP4 1.1.1.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\n",
+			[]string{"m=audio 10000 RTP/AVP 0 101"}},
+		{"video first, then audio",
+			"v=0\r\nc=IN IP4 1.1.1.1\r\nt=0 0\r\nm=video 9000 RTP/AVP 96 97\r\na=rtpmap:96 H264/90000\r\nm=audio 4000 RTP/AVP 8\r\n",
+			[]string{"m=video 0 RTP/AVP 96", "m=audio 10000 RTP/AVP 8"}},
+		{"audio, then video and floor control",
+			"v=0\r\nc=IN IP4 1.1.1.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\nm=video 9000 RTP/AVPF 96\r\nm=application 9002 TCP/BFCP *\r\n",
+			[]string{"m=audio 10000 RTP/AVP 0", "m=video 0 RTP/AVPF 96", "m=application 0 TCP/BFCP *"}},
+		{"SRTP audio and G.722 audio before the one we take",
+			"v=0\r\nc=IN IP4 1.1.1.1\r\nt=0 0\r\nm=audio 4000 RTP/SAVP 0\r\nm=audio 4002 RTP/AVP 9\r\nm=audio 4004 RTP/AVP 0\r\nm=audio 4006 RTP/AVP 8\r\n",
+			[]string{"m=audio 0 RTP/SAVP 0", "m=audio 0 RTP/AVP 9", "m=audio 10000 RTP/AVP 0", "m=audio 0 RTP/AVP 8"}},
+		{"a stream the offerer refused",
+			"v=0\r\nc=IN IP4 1.1.1.1\r\nt=0 0\r\nm=text 0 RTP/AVP 98\r\nm=audio 4000 RTP/AVP 0\r\n",
+			[]string{"m=text 0 RTP/AVP 98", "m=audio 10000 RTP/AVP 0"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			offer, err := ParseSDP([]byte(tt.offer))
+			if err != nil {
+				t.Fatal(err)
+			}
+			body := string(Negotiate(offer, local).Marshal())
+			var lines []string
+			for line := range strings.Lines(body) {
+				if strings.HasPrefix(line, "m=") {
+					lines = append(lines, strings.TrimRight(line, "\r\n"))
+				}
+			}
+			if !slices.Equal(lines, tt.want) {
+				t.Fatalf("answer m-lines %q, want %q:\n%s", lines, tt.want, body)
+			}
+			back, err := ParseSDP([]byte(body))
+			if err != nil {
+				t.Fatalf("our answer does not parse: %v\n%s", err, body)
+			}
+			if back.Addr != local || back.Codecs[0] != offer.Codecs[0] {
+				t.Fatalf("our answer parses as %+v", back)
+			}
+		})
+	}
+}
+
+func TestTooManyStreams(t *testing.T) {
+	body := "v=0\r\nc=IN IP4 1.1.1.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n" + strings.Repeat("m=video 0 RTP/AVP 96\r\n", maxStreams)
+	if _, err := ParseSDP([]byte(body)); !errors.Is(err, ErrTooManyStreams) {
+		t.Fatalf("err = %v, want %v", err, ErrTooManyStreams)
+	}
+}
+
 func FuzzParseSDP(f *testing.F) {
 	f.Add([]byte("v=0\r\no=- 1 1 IN IP4 10.0.0.5\r\ns=-\r\nc=IN IP4 10.0.0.5\r\nt=0 0\r\nm=audio 4000 RTP/AVP 8 0 101\r\na=rtpmap:101 telephone-event/8000\r\n"))
 	f.Add([]byte("v=0\nc=IN IP6 ::1\nm=audio 1 RTP/AVP 0\na=sendonly\na=ptime:30\n"))
@@ -218,14 +278,24 @@ func FuzzParseSDP(f *testing.F) {
 				t.Fatalf("codec %v", c)
 			}
 		}
-		// Our answer to anything we accept must itself parse.
+		if d.Audio < 0 || d.Audio >= len(d.Streams) {
+			t.Fatalf("audio stream %d of %d", d.Audio, len(d.Streams))
+		}
+		// Our answer to anything we accept must itself parse, with one
+		// m-line for each of the offer's and ours where the offer's audio
+		// stream was.
 		a := Negotiate(d, netip.MustParseAddrPort("127.0.0.1:10000"))
-		back, err := ParseSDP(a.Marshal())
+		answer := a.Marshal()
+		back, err := ParseSDP(answer)
 		if err != nil {
-			t.Fatalf("answer does not parse: %v", err)
+			t.Fatalf("answer does not parse: %v\n%s", err, answer)
 		}
 		if back.Codecs[0] != d.Codecs[0] || back.PayloadTypes[0] != d.PayloadTypes[0] {
 			t.Fatalf("answered %v on %d for an offer of %v on %d", back.Codecs[0], back.PayloadTypes[0], d.Codecs[0], d.PayloadTypes[0])
+		}
+		if len(back.Streams) != len(d.Streams) || back.Audio != d.Audio {
+			t.Fatalf("answer has %d m-lines, audio at %d, for an offer of %d, audio at %d:\n%s",
+				len(back.Streams), back.Audio, len(d.Streams), d.Audio, answer)
 		}
 	})
 }
