@@ -1,9 +1,13 @@
 package media
 
 import (
+	"encoding/binary"
 	"net"
 	"net/netip"
 	"testing"
+	"time"
+
+	"github.com/pion/rtp"
 )
 
 // BenchmarkSessionTick is the per-packet send path: next frame, RTP header
@@ -68,6 +72,77 @@ func benchSession(b *testing.B, mode RawSend, send bool) *Session {
 	s.Configure(sink.LocalAddr().(*net.UDPAddr).AddrPort(), PCMU, 0, 101, send)
 	s.Play(NewSoundPCM(make([]byte, 16000)), true)
 	return s
+}
+
+// BenchmarkSessionReceive is the per-packet receive path of a packet from
+// the session's source, strict RTP included: header parse, source check,
+// the loop's bookkeeping; no relay, no key.
+func BenchmarkSessionReceive(b *testing.B) {
+	s, from := benchReceiver(b)
+	pkt, _ := (&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 0, SequenceNumber: 1, SSRC: 7},
+		Payload: make([]byte, FrameSize)}).Marshal()
+	var h rtp.Header
+	now := time.Now().UnixNano()
+	b.ReportAllocs()
+	for seq := uint16(1); b.Loop(); seq++ {
+		binary.BigEndian.PutUint16(pkt[2:4], seq)
+		s.receive(nil, &h, pkt, from, now)
+	}
+}
+
+// BenchmarkStrictAdmit is strict RTP's own share of the receive path: the
+// source check of a packet from the source once learning has closed, as
+// for all but the first seconds of a call.
+func BenchmarkStrictAdmit(b *testing.B) {
+	var st strictRTP
+	from := netip.MustParseAddrPort("192.0.2.10:4000")
+	st.reset(from)
+	now := time.Now().UnixNano()
+	st.admit(from, 7, 0, now)
+	st.admit(from, 7, 1, now+int64(learnWindow))
+	var n int
+	b.ReportAllocs()
+	for seq := uint16(2); b.Loop(); seq++ {
+		if ok, _ := st.admit(from, 7, seq, now+int64(learnWindow)); ok {
+			n++
+		}
+	}
+	if n == 0 {
+		b.Fatal("the source's packets were dropped")
+	}
+}
+
+// BenchmarkStrayDrop is a packet from another source, dropped.
+func BenchmarkStrayDrop(b *testing.B) {
+	s, _ := benchReceiver(b)
+	stray := netip.MustParseAddrPort("127.0.0.1:7")
+	pkt, _ := (&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 101, SequenceNumber: 1, SSRC: 9},
+		Payload: []byte{1, 10, 0, 160}}).Marshal()
+	var h rtp.Header
+	now := time.Now().UnixNano()
+	b.ReportAllocs()
+	for b.Loop() {
+		s.receive(nil, &h, pkt, stray, now)
+	}
+}
+
+// benchReceiver is a session outside any media loop, configured for a peer
+// at from, past its learning window.
+func benchReceiver(b *testing.B) (*Session, netip.AddrPort) {
+	b.Helper()
+	sock, err := ListenSocket(netip.MustParseAddrPort("127.0.0.1:0"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = sock.Close() })
+	s := NewSession(testEngine(b, RawSendOff), SessionConfig{Socket: sock})
+	from := netip.MustParseAddrPort("127.0.0.1:4000")
+	s.Configure(from, PCMU, 0, 101, false)
+	s.mu.Lock()
+	s.strict.accepted(1)
+	s.strict.accepted(1 + int64(learnWindow))
+	s.mu.Unlock()
+	return s, from
 }
 
 func BenchmarkDTMFDecode(b *testing.B) {

@@ -31,14 +31,20 @@ func (s *Session) setPeer(p *Session) {
 // relay sends a packet that the peer received, as this session's own,
 // through the receiving media loop's raw socket when it has one. pt is the
 // packet's payload type, and fromCodec on fromPT and fromDTMF what the
-// peer negotiated.
-func (s *Session) relay(raw *rawSender, pt uint8, fromCodec Codec, fromPT, fromDTMF uint8, ts uint32, marker bool, payload []byte) {
+// peer negotiated; restart says the peer's source began a new stream (a
+// new SSRC), whose timestamps start anywhere.
+func (s *Session) relay(raw *rawSender, pt uint8, fromCodec Codec, fromPT, fromDTMF uint8, ts uint32, marker, restart bool, payload []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.sendable || s.peer == nil {
 		return
 	}
 	h := &s.header
+	if restart {
+		// Our own stream goes on: map the new timestamps onto it afresh,
+		// or the other phone sees ours jump.
+		s.relayOffsetSet, s.marker = false, true
+	}
 	if !s.relayOffsetSet {
 		// Map the peer's timestamps onto ours once, so that both the
 		// spacing of audio and the shared timestamp of a DTMF event's

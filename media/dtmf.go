@@ -25,7 +25,16 @@ type DTMFDecoder struct {
 	event    uint8
 	duration uint16
 	ended    bool
+	// unordered: the next event may have any timestamp (see Reset).
+	unordered bool
 }
+
+// Reset is for a change of stream (a new SSRC, a new description): the
+// new stream's timestamps start anywhere, so the next event is taken
+// whatever its timestamp, where it would otherwise be dropped as older
+// than the last. The event in progress is kept, so that its remaining
+// redundant packets still do not fire it again.
+func (d *DTMFDecoder) Reset() { d.unordered = true }
 
 // Decode reads one telephone-event payload with its RTP timestamp and
 // returns the key pressed, or 0 when the packet adds nothing new.
@@ -39,7 +48,7 @@ func (d *DTMFDecoder) Decode(ts uint32, payload []byte) rune {
 	if int(event) >= len(eventDigits) {
 		return 0
 	}
-	if d.have && int32(ts-d.ts) < 0 {
+	if d.have && !d.unordered && int32(ts-d.ts) < 0 {
 		return 0 // a late packet of an event older than the last one
 	}
 	if d.have && ts == d.ts {
@@ -52,7 +61,7 @@ func (d *DTMFDecoder) Decode(ts uint32, payload []byte) rune {
 	// A key held past the 16-bit duration continues as a new segment whose
 	// timestamp follows on from the last (RFC 4733 §2.5.1.3): same press.
 	continuation := d.have && !d.ended && event == d.event && ts == d.ts+uint32(d.duration)
-	d.have, d.ts, d.event, d.duration, d.ended = true, ts, event, duration, end
+	d.have, d.ts, d.event, d.duration, d.ended, d.unordered = true, ts, event, duration, end, false
 	if continuation {
 		return 0
 	}

@@ -51,6 +51,26 @@ func TestDTMFDecoder(t *testing.T) {
 	}
 }
 
+// TestDTMFDecoderReset: after a change of stream the next key fires
+// whatever its timestamp, and the key in progress does not fire again.
+func TestDTMFDecoderReset(t *testing.T) {
+	var d DTMFDecoder
+	var got string
+	decode := func(ts uint32, p []byte) {
+		if k := d.Decode(ts, p); k != 0 {
+			got += string(k)
+		}
+	}
+	decode(900_000, event(1, false, 160))
+	d.Reset()
+	decode(900_000, event(1, true, 480)) // the rest of key 1
+	decode(500, event(2, true, 480))     // a new stream's first key, at a lower timestamp
+	decode(400, event(3, true, 480))     // a late packet, older than key 2: order holds again
+	if got != "12" {
+		t.Fatalf("decoded %q, want \"12\"", got)
+	}
+}
+
 func TestDTMFSenderRoundTrip(t *testing.T) {
 	for _, key := range "0123456789*#ABCD" {
 		ev, _ := DigitEvent(key)
@@ -86,6 +106,9 @@ func FuzzDTMFDecoder(f *testing.F) {
 		// the packets repeat, one event (one timestamp) fires once.
 		for len(stream) >= 8 {
 			ts := binary.BigEndian.Uint32(stream[4:8])
+			if stream[1]&0x40 != 0 { // the reserved bit, which the decoder ignores, stands for a stream change
+				d.Reset()
+			}
 			if k := d.Decode(ts, stream[:4]); k != 0 {
 				if any && ts == last {
 					t.Fatalf("timestamp %d fired twice in a row", ts)

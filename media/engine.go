@@ -44,6 +44,7 @@ type loop struct {
 	slots  [slotsPerFrame][]*Session
 	byFD   map[int]*Session
 	raw    *rawSender // nil: each session sends through its own socket
+	stray  uint64     // packets dropped by strict RTP (strict.go)
 	buf    [1500]byte
 	hdr    rtp.Header // reused by every packet the loop reads
 	events [128]unix.EpollEvent
@@ -121,6 +122,18 @@ func (e *Engine) Dropped() uint64 {
 		if l.raw != nil {
 			n += l.raw.dropped
 		}
+		l.mu.Unlock()
+	}
+	return n
+}
+
+// Stray counts the RTP packets dropped since start because they came from
+// another source than their session's (strict.go).
+func (e *Engine) Stray() uint64 {
+	var n uint64
+	for _, l := range e.loops {
+		l.mu.Lock()
+		n += l.stray
 		l.mu.Unlock()
 	}
 	return n
@@ -238,6 +251,8 @@ func (l *loop) run(ctx context.Context) {
 // is read at most a few times per slot so that one flooding peer cannot
 // starve the others; level-triggered epoll reports it again next slot.
 func (l *loop) receive() {
+	// One clock reading for the whole batch: all of it arrived by now.
+	now := time.Now().UnixNano()
 	for {
 		r, _, errno := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(l.epfd),
 			uintptr(unsafe.Pointer(&l.events[0])), uintptr(len(l.events)), 0, 0, 0)
@@ -255,7 +270,9 @@ func (l *loop) receive() {
 				if err != nil {
 					break
 				}
-				s.receive(l.raw, &l.hdr, l.buf[:size], from)
+				if s.receive(l.raw, &l.hdr, l.buf[:size], from, now) {
+					l.stray++
+				}
 			}
 		}
 		if n < len(l.events) {

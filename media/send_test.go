@@ -279,7 +279,8 @@ func testEngine(tb testing.TB, mode RawSend) *Engine {
 }
 
 // TestReceiveAllocatesNothing reads packets with a CSRC and a header
-// extension, audio and telephone-events, the way a media loop does: the
+// extension, audio and telephone-events, from the session's source and
+// from a stray sender, the way a media loop does: the
 // per-packet receive path must not allocate, or thousands of calls feed
 // the garbage collector.
 func TestReceiveAllocatesNothing(t *testing.T) {
@@ -301,10 +302,13 @@ func TestReceiveAllocatesNothing(t *testing.T) {
 		pkts = append(pkts, b)
 	}
 	from := netip.MustParseAddrPort("127.0.0.1:9")
+	stray := netip.MustParseAddrPort("127.0.0.1:7")
+	now := time.Now().UnixNano()
 	var h rtp.Header
 	allocs := testing.AllocsPerRun(200, func() {
 		for _, p := range pkts {
-			s.receive(nil, &h, p, from)
+			s.receive(nil, &h, p, from, now)
+			s.receive(nil, &h, p, stray, now) // dropped by strict RTP
 		}
 	})
 	if allocs != 0 {

@@ -14,7 +14,8 @@ import (
 // Session is one call's RTP stream: a UDP socket from the port range, one
 // SSRC and one sequence space shared by audio and DTMF, served by a media
 // loop (engine.go) that sends a frame every 20 ms and reads what arrives.
-// Received telephone-events become key presses on Digits.
+// Received telephone-events become key presses on Digits. Media is taken
+// from one source only (strict.go).
 type Session struct {
 	sock   *Socket
 	local  netip.AddrPort // the address in our SDP
@@ -27,27 +28,33 @@ type Session struct {
 	index   int
 	dec     DTMFDecoder
 	expired bool
+	rxSSRC  uint32 // of the last packet accepted
+	rxAny   bool   // a packet has been accepted
 
-	mu       sync.Mutex // guards everything below up to the receive side
-	remote   netip.AddrPort
-	latched  bool // remote learned from received RTP (symmetric RTP)
-	route    rawRoute
-	routeOK  bool // the media loop may send to remote through its raw socket
-	codec    Codec
-	pt       uint8 // codec's payload type on this call's wire
-	dtmfPT   uint8
-	sendable bool
-	sound    []byte
-	pos      int
-	loop     bool
-	done     chan struct{}
-	dtmfOut  []uint8
-	dtmf     *dtmfSender
-	dtmfBuf  dtmfSender
-	marker   bool
-	header   rtp.Header
-	buf      [12 + 1500]byte
-	silence  [FrameSize]byte
+	mu     sync.Mutex     // guards everything below up to the receive side
+	remote netip.AddrPort // where we send: the source once one is heard (symmetric RTP)
+	strict strictRTP
+	// rxRestart makes the media loop forget the received stream's order
+	// (see DTMFDecoder.Reset) at the next packet: a new description may
+	// come with a new stream.
+	rxRestart bool
+	route     rawRoute
+	routeOK   bool // the media loop may send to remote through its raw socket
+	codec     Codec
+	pt        uint8 // codec's payload type on this call's wire
+	dtmfPT    uint8
+	sendable  bool
+	sound     []byte
+	pos       int
+	loop      bool
+	done      chan struct{}
+	dtmfOut   []uint8
+	dtmf      *dtmfSender
+	dtmfBuf   dtmfSender
+	marker    bool
+	header    rtp.Header
+	buf       [12 + 1500]byte
+	silence   [FrameSize]byte
 
 	// Bridging: packets received are relayed to peer (see bridge.go).
 	peer           *Session
@@ -56,7 +63,8 @@ type Session struct {
 
 	digits     chan rune
 	timeout    atomic.Int64 // nanoseconds of silence from the peer that end the call
-	lastRx     atomic.Int64 // unix nanoseconds of the last RTP packet
+	lastRx     atomic.Int64 // unix nanoseconds of the last RTP packet accepted
+	stray      atomic.Uint64
 	onInactive func()
 	closeOnce  sync.Once
 }
@@ -97,6 +105,7 @@ func NewSession(e *Engine, cfg SessionConfig) *Session {
 		},
 	}
 	s.timeout.Store(int64(cfg.Timeout))
+	s.strict.reset(netip.AddrPort{}) // learning, until Configure names the peer
 	return s
 }
 
@@ -106,17 +115,24 @@ func (s *Session) LocalAddr() netip.AddrPort { return s.local }
 // Digits delivers key presses from RFC 4733 events and from Inject.
 func (s *Session) Digits() <-chan rune { return s.digits }
 
+// Stray counts the RTP packets dropped because they came from another
+// source than the session's (strict.go).
+func (s *Session) Stray() uint64 { return s.stray.Load() }
+
 // Configure applies a negotiated description: where to send, which codec
 // on which payload type (its static one, or the dynamic one negotiated)
 // and the DTMF payload type, and whether to send at all. It may be called
-// again on a re-INVITE.
+// again on a re-INVITE: a new address starts learning the source over,
+// the same one keeps the source learned (a session refresh, a hold).
 func (s *Session) Configure(remote netip.AddrPort, codec Codec, pt, dtmfPT uint8, send bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if remote != s.remote {
-		s.latched = false
+	if remote != s.strict.sdp {
+		s.strict.reset(remote)
+		s.remote = remote
 	}
-	s.remote, s.codec, s.pt, s.dtmfPT = remote, codec, pt, dtmfPT
+	s.rxRestart = true
+	s.codec, s.pt, s.dtmfPT = codec, pt, dtmfPT
 	s.sendable = send && remote.Addr().IsValid() && !remote.Addr().IsUnspecified()
 	s.setRouteLocked()
 	fill := byte(silenceULaw)
@@ -256,33 +272,51 @@ func (s *Session) tick(raw *rawSender) {
 	h.Timestamp = ts + FrameSize
 }
 
-// receive handles one packet from the socket; called by the media loop,
-// which lends h so that parsing CSRCs and extensions reuses its slices.
-func (s *Session) receive(raw *rawSender, h *rtp.Header, pkt []byte, from netip.AddrPort) {
+// receive handles one packet from the socket, read at now (unix
+// nanoseconds), and reports whether it was dropped as coming from another
+// source; called by the media loop, which lends h so that parsing CSRCs
+// and extensions reuses its slices.
+func (s *Session) receive(raw *rawSender, h *rtp.Header, pkt []byte, from netip.AddrPort, now int64) (stray bool) {
 	// Not RTP version 2: drop it before the parser builds an error for it.
 	if len(pkt) < 12 || pkt[0]>>6 != 2 {
-		return
+		return false
 	}
 	hn, err := h.Unmarshal(pkt)
 	if err != nil {
-		return
+		return false
 	}
-	s.lastRx.Store(time.Now().UnixNano())
 	s.mu.Lock()
-	if !s.latched && from.IsValid() {
-		s.remote, s.latched = from, true
+	ok, switched := s.strict.admit(from, h.SSRC, h.SequenceNumber, now)
+	if !ok {
+		s.mu.Unlock()
+		s.stray.Add(1)
+		return true
+	}
+	if switched {
+		s.remote = from
 		s.setRouteLocked()
 	}
+	restart := s.rxRestart
+	s.rxRestart = false
 	dtmfPT, codec, pt, peer := s.dtmfPT, s.codec, s.pt, s.peer
 	s.mu.Unlock()
+	s.lastRx.Store(now)
+	newStream := s.rxAny && h.SSRC != s.rxSSRC
+	if restart || newStream {
+		// The new stream's timestamps start anywhere: its first key must
+		// not be taken for a late packet of the old stream's.
+		s.dec.Reset()
+	}
+	s.rxSSRC, s.rxAny = h.SSRC, true
 	if peer != nil {
-		peer.relay(raw, h.PayloadType, codec, pt, dtmfPT, h.Timestamp, h.Marker, pkt[hn:])
+		peer.relay(raw, h.PayloadType, codec, pt, dtmfPT, h.Timestamp, h.Marker, newStream, pkt[hn:])
 	}
 	if dtmfPT != 0 && h.PayloadType == dtmfPT {
 		if key := s.dec.Decode(h.Timestamp, pkt[hn:]); key != 0 {
 			s.deliver(key)
 		}
 	}
+	return false
 }
 
 // checkInactive calls OnInactive once when the peer has been silent for

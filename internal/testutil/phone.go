@@ -47,6 +47,7 @@ type Phone struct {
 	seq     uint16
 	ts      uint32
 	dynamic map[uint8]media.Codec // see Dynamic
+	ssrc    uint32                // 0: 0x1234; see NewStream
 }
 
 // RTPStats is what the phone heard.
@@ -234,7 +235,7 @@ func (p *Phone) SendDTMF(key rune, pt uint8) {
 func (p *Phone) sendRTP(remote netip.AddrPort, pt uint8, ts uint32, marker bool, payload []byte) {
 	p.mu.Lock()
 	p.seq++
-	pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: pt, SequenceNumber: p.seq, Timestamp: ts, SSRC: 0x1234, Marker: marker}, Payload: payload}
+	pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: pt, SequenceNumber: p.seq, Timestamp: ts, SSRC: p.ssrcLocked(), Marker: marker}, Payload: payload}
 	p.mu.Unlock()
 	buf, _ := pkt.Marshal()
 	_, _ = p.RTP.WriteToUDPAddrPort(buf, remote)
