@@ -14,10 +14,6 @@ import (
 	"github.com/acdserver/acd/media"
 )
 
-// cancelGrace is how long a cancelled INVITE waits for a provisional
-// response, without which it cannot be cancelled, before it is abandoned.
-const cancelGrace = 2 * time.Second
-
 // ErrUnreachable means an agent has no registered phone.
 var ErrUnreachable = errors.New("agent has no registered phone")
 
@@ -139,35 +135,7 @@ func (s *Server) invite(ctx context.Context, agent string, target sip.Uri, dest,
 		session.Close()
 		return nil, fmt.Errorf("inviting agent %s: %w", agent, err)
 	}
-	// Cancelling after a provisional response sends CANCEL. Before one, a
-	// CANCEL cannot be sent (RFC 3261 §9.1) and sipgo would wait for Timer
-	// B: give the phone a moment to answer 1xx (the INVITE may still be on
-	// its way), then give up on the INVITE, so that a dead phone does not
-	// hold the caller for 32 s.
-	waitCtx, stop := context.WithCancelCause(context.Background())
-	defer stop(nil)
-	ringing := make(chan struct{})
-	var ringingOnce sync.Once
-	go func() {
-		select {
-		case <-ctx.Done():
-		case <-waitCtx.Done():
-			return
-		}
-		select {
-		case <-ringing:
-			stop(ctx.Err())
-		case <-time.After(cancelGrace):
-			stop(sipgo.WaitAnswerForceCancelErr)
-		}
-	}()
-	err = dlg.WaitAnswer(waitCtx, sipgo.AnswerOptions{Username: user, Password: password,
-		OnResponse: func(res *sip.Response) error {
-			if res.IsProvisional() {
-				ringingOnce.Do(func() { close(ringing) })
-			}
-			return nil
-		}})
+	err = s.awaitAnswer(ctx, dlg, sipgo.AnswerOptions{Username: user, Password: password}, agent)
 	if err != nil && ctx.Err() != nil {
 		// Report why we stopped (ring timeout, or the caller or another
 		// agent ended it), not sipgo's view of the cancelled wait.
@@ -175,14 +143,9 @@ func (s *Server) invite(ctx context.Context, agent string, target sip.Uri, dest,
 	}
 	if err != nil {
 		session.Close()
-		if res := dlg.InviteResponse; res != nil && res.IsSuccess() {
-			// The phone answered as we cancelled: acknowledge and hang up.
-			bg, cancel := context.WithTimeout(context.Background(), 32*sip.T1)
-			_ = dlg.Ack(bg)
-			_ = dlg.Bye(bg)
-			cancel()
+		if ctx.Err() == nil {
+			_ = dlg.Close() // else what settles the INVITE closes it
 		}
-		_ = dlg.Close()
 		var rejected *sipgo.ErrDialogResponse
 		if errors.As(err, &rejected) {
 			return nil, &RingError{Code: rejected.Res.StatusCode}
@@ -262,4 +225,139 @@ func userPart(number string) string {
 		return "anonymous"
 	}
 	return b.String()
+}
+
+// awaitAnswer waits for the answer to an INVITE until ctx ends, and then
+// returns at once: the caller is never held by a phone that stopped
+// answering. What is left of the INVITE is settled in the background,
+// within bounds: CANCEL once a provisional response has come (RFC 3261
+// §9.1 forbids it before; it goes as soon as one arrives), and a 2xx that
+// comes anyway is acknowledged and hung up, so that a phone answering
+// late is not left in dead air.
+func (s *Server) awaitAnswer(ctx context.Context, dlg *sipgo.DialogClientSession, opts sipgo.AnswerOptions, who string) error {
+	// sipgo's own CANCEL waits for the 200 to the CANCEL and then for the
+	// 487, up to 32 s each; forced, it sends none. Force it always, and
+	// cancel here instead.
+	waitCtx, stopWait := context.WithCancelCause(context.Background())
+	stopOnShutdown := context.AfterFunc(s.life, func() { stopWait(sipgo.WaitAnswerForceCancelErr) })
+	cancels := make(chan *sip.Request, 1)
+	provisional := false
+	opts.OnResponse = func(res *sip.Response) error {
+		if res.IsProvisional() && !provisional {
+			provisional = true
+			// Built here, on the goroutine that may still rewrite the
+			// INVITE (a digest retry), so that it matches the one sent.
+			cancels <- cancelFor(dlg.InviteRequest)
+		}
+		return nil
+	}
+	result := make(chan error, 1)
+	if !s.background(func() { result <- dlg.WaitAnswer(waitCtx, opts) }) {
+		stopOnShutdown()
+		stopWait(nil)
+		return errors.New("server shutting down")
+	}
+	select {
+	case err := <-result:
+		stopOnShutdown()
+		stopWait(nil)
+		return err
+	case <-ctx.Done():
+	}
+	settled := s.background(func() {
+		defer stopOnShutdown()
+		defer stopWait(nil)
+		s.settle(dlg, cancels, result, func() { stopWait(sipgo.WaitAnswerForceCancelErr) }, who)
+	})
+	if !settled {
+		stopWait(sipgo.WaitAnswerForceCancelErr)
+		<-result
+	}
+	return ctx.Err()
+}
+
+// settle finishes an INVITE nobody waits for any more: it is cancelled
+// once the phone has sent a provisional response, given 64*T1 for its final
+// response after that, and an answer that comes anyway is ACKed and hung up.
+func (s *Server) settle(dlg *sipgo.DialogClientSession, cancels <-chan *sip.Request, result <-chan error, abandon func(), who string) {
+	log := s.log.With("call_id", dlg.InviteRequest.CallID().Value(), "agent", who)
+	var giveUp <-chan time.Time
+	for {
+		select {
+		case cancel := <-cancels:
+			cancels = nil
+			ctx, stop := context.WithTimeout(s.life, 32*sip.T1)
+			if res, err := s.do(ctx, cancel); err != nil {
+				log.Info("CANCEL not answered", "error", err)
+			} else if res.StatusCode != 200 {
+				log.Info("CANCEL refused", "status", res.StatusCode)
+			}
+			stop()
+			// RFC 3261 §9.1: a 487 may never come from an RFC 2543 phone.
+			t := time.NewTimer(64 * sip.T1)
+			defer t.Stop()
+			giveUp = t.C
+		case <-giveUp:
+			giveUp = nil
+			abandon()
+		case <-s.life.Done():
+			abandon()
+			<-result
+			return
+		case err := <-result:
+			if err == nil {
+				log.Info("phone answered after the ring was stopped; hanging it up")
+				ctx, stop := context.WithTimeout(s.life, 32*sip.T1)
+				_ = dlg.Ack(ctx)
+				if err := dlg.Bye(ctx); err != nil {
+					log.Info("BYE to a late answer failed", "error", err)
+				}
+				stop()
+			}
+			_ = dlg.Close()
+			return
+		}
+	}
+}
+
+// cancelFor builds the CANCEL of an INVITE (RFC 3261 §9.1): its top Via,
+// From, To, Call-ID, CSeq number and Route, to where the INVITE went.
+func cancelFor(invite *sip.Request) *sip.Request {
+	req := sip.NewRequest(sip.CANCEL, *invite.Recipient.Clone())
+	req.AppendHeader(sip.HeaderClone(invite.Via()))
+	req.AppendHeader(sip.HeaderClone(invite.From()))
+	req.AppendHeader(sip.HeaderClone(invite.To()))
+	req.AppendHeader(sip.HeaderClone(invite.CallID()))
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: invite.CSeq().SeqNo, MethodName: sip.CANCEL})
+	maxFwd := sip.MaxForwardsHeader(70)
+	req.AppendHeader(&maxFwd)
+	sip.CopyHeaders("Route", invite, req)
+	req.SetBody(nil)
+	req.SetTransport(invite.Transport())
+	req.SetDestination(invite.Destination())
+	req.Laddr = invite.Laddr
+	return req
+}
+
+// do sends a request built whole (nothing is added to it) in a client
+// transaction and returns its final response.
+func (s *Server) do(ctx context.Context, req *sip.Request) (*sip.Response, error) {
+	tx, err := s.client.TransactionRequest(ctx, req, func(*sipgo.Client, *sip.Request) error { return nil })
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Terminate()
+	for {
+		select {
+		case res := <-tx.Responses():
+			if res.IsProvisional() {
+				continue
+			}
+			return res, nil
+		case <-tx.Done():
+			return nil, errors.Join(errors.New("transaction ended"), tx.Err())
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 }

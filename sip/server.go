@@ -102,6 +102,13 @@ type Server struct {
 	legs     map[string]*Leg // outbound to agents, by dialog id
 	wg       sync.WaitGroup
 	ctx      context.Context
+
+	// life ends when Serve has hung up every call; what runs in the
+	// background (see background) stops with it, and Serve waits for it.
+	life     context.Context
+	endLife  context.CancelFunc
+	settling sync.WaitGroup
+	settled  bool // set under mu once Serve waits for settling: no more background work
 }
 
 // NewServer prepares a server on a bound UDP socket (and, optionally, a TCP
@@ -124,6 +131,7 @@ func NewServer(cfg Config, udp *net.UDPConn) (*Server, error) {
 		mediaIP:   local.Addr().Unmap(),
 		sessionID: uint64(time.Now().Unix()),
 	}
+	s.life, s.endLife = context.WithCancel(context.Background())
 	s.full = &limitedLog{log: cfg.Log, interval: 10 * time.Second}
 	limit := cfg.RateLimit
 	limit.Exempt = append(append([]netip.Prefix(nil), limit.Exempt...), cfg.Trusted...)
@@ -239,11 +247,32 @@ wait:
 	case <-time.After(5 * time.Second):
 		s.log.Warn("shutting down with legs whose BYE was not answered")
 	}
+	s.mu.Lock()
+	s.settled = true
+	s.mu.Unlock()
+	s.endLife()
+	s.settling.Wait()
 	_ = s.udp.Close()
 	if tcp != nil {
 		_ = tcp.Close()
 	}
 	return s.ua.Close()
+}
+
+// background runs f on a goroutine that Serve waits for when it stops,
+// or reports false once Serve has stopped waiting.
+func (s *Server) background(f func()) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.settled {
+		return false
+	}
+	s.settling.Add(1) // under s.mu: never concurrent with Serve's Wait
+	go func() {
+		defer s.settling.Done()
+		f()
+	}()
+	return true
 }
 
 // ActiveCalls is the number of calls up now.
