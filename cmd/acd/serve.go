@@ -341,9 +341,9 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 		if srv.Draining() {
 			status = "draining"
 		}
-		fmt.Fprintf(w, `{"status":%q,"config_version":%q,"calls":%d,"calls_refused":%d,"legs":%d,"goroutines":%d,"rtp_send":%q,"rtp_dropped":%d,"tcp_connections":%d,"sip_rate_limited":%d}`+"\n",
+		fmt.Fprintf(w, `{"status":%q,"config_version":%q,"calls":%d,"calls_refused":%d,"legs":%d,"goroutines":%d,"rtp_send":%q,"rtp_dropped":%d,"rtp_stray":%d,"tcp_connections":%d,"sip_rate_limited":%d}`+"\n",
 			status, current.Load().plan.Version, srv.ActiveCalls(), srv.RefusedCalls(), srv.ActiveLegs(), runtime.NumGoroutine(), rtpSend, engine.Dropped(),
-			srv.TCPConnections(), srv.RateLimited())
+			engine.Stray(), srv.TCPConnections(), srv.RateLimited())
 	})
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = hs.Serve(httpLn) }()
