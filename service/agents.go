@@ -1,0 +1,148 @@
+package service
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/acdserver/acd/acd"
+	"github.com/acdserver/acd/directory"
+)
+
+// AgentState is an agent's state as the API shows it.
+type AgentState struct {
+	ID         string   `json:"id"`
+	Name       string   `json:"name"`
+	State      string   `json:"state" enum:"logged-out,ready,offered,on-call,wrap-up,paused"`
+	Reason     string   `json:"reason,omitempty" doc:"the pause reason, when paused with one"`
+	Queues     []string `json:"queues" doc:"queues the agent is logged in to"`
+	Registered bool     `json:"registered" doc:"whether the agent's phone is registered"`
+	Calls      int      `json:"calls" doc:"calls answered since the server started"`
+}
+
+// Agent actions, as PUT /agents/{id}/state takes them.
+const (
+	ActionLogin     = "login"
+	ActionLogout    = "logout"
+	ActionReady     = "ready"
+	ActionPause     = "pause"
+	ActionEndWrapUp = "end-wrap-up"
+)
+
+// Actions lists the agent actions.
+func Actions() []string {
+	return []string{ActionLogin, ActionLogout, ActionReady, ActionPause, ActionEndWrapUp}
+}
+
+func stateView(info acd.AgentInfo) AgentState {
+	v := AgentState{ID: info.ID, Name: info.Name, State: info.State.String(), Reason: info.Reason, Queues: info.Queues,
+		Registered: info.Registered, Calls: info.Calls}
+	if v.Queues == nil {
+		v.Queues = []string{}
+	}
+	return v
+}
+
+// authorizeAgent lets the agent itself, supervisors (restricted ones:
+// agents of their queues) and administrators at an agent.
+func (s *Service) authorizeAgent(a *Actor, id string) (acd.AgentInfo, error) {
+	if a == nil {
+		return acd.AgentInfo{}, errUnauthenticated
+	}
+	if a.is(directory.Agent) && a.UserID != id {
+		return acd.AgentInfo{}, forbidden("agents see and change their own state only")
+	}
+	info, err := s.dist.Agent(id)
+	if errors.Is(err, acd.ErrUnknownAgent) {
+		return acd.AgentInfo{}, notFound("no agent %q", id)
+	} else if err != nil {
+		return acd.AgentInfo{}, fmt.Errorf("reading agent %s: %w", id, err)
+	}
+	if !s.controlsAgent(a, id) {
+		return acd.AgentInfo{}, forbidden("agent %s is not in any of your assigned queues", id)
+	}
+	return info, nil
+}
+
+// AgentState reads an agent's state.
+func (s *Service) AgentState(a *Actor, id string) (AgentState, error) {
+	info, err := s.authorizeAgent(a, id)
+	if err != nil {
+		return AgentState{}, err
+	}
+	return stateView(info), nil
+}
+
+// AgentAction changes an agent's state through the distributor, by the
+// agent itself or a supervisor, and records who did it.
+func (s *Service) AgentAction(a *Actor, id, action, reason string) (AgentState, error) {
+	if _, err := s.authorizeAgent(a, id); err != nil {
+		return AgentState{}, err
+	}
+	if reason != "" && action != ActionPause {
+		return AgentState{}, invalid("reason", "only a pause takes a reason")
+	}
+	bySupervisor := !a.is(directory.Agent)
+	var err error
+	switch action {
+	case ActionLogin:
+		err = s.login(a, id)
+	case ActionLogout:
+		err = s.dist.Logout(id)
+	case ActionReady:
+		err = s.dist.Ready(id)
+	case ActionPause:
+		err = s.dist.Pause(id, reason)
+	case ActionEndWrapUp:
+		err = s.dist.EndWrapUp(id, bySupervisor)
+	default:
+		return AgentState{}, invalid("action", "want one of %s", strings.Join(Actions(), ", "))
+	}
+	if err != nil {
+		return AgentState{}, agentError(id, err)
+	}
+	info, err := s.dist.Agent(id)
+	if err != nil {
+		return AgentState{}, fmt.Errorf("reading agent %s: %w", id, err)
+	}
+	data := map[string]string{"action": action, "state": info.State.String()}
+	if reason != "" {
+		data["reason"] = reason
+	}
+	s.log.Info("agent state changed through the API", "actor", a.UserID, "agent", id, "action", action, "state", info.State.String())
+	s.audit(a, "agent."+strings.ReplaceAll(action, "-", "_"), id, data)
+	return stateView(info), nil
+}
+
+// login logs an agent in to its assigned queues; a restricted supervisor
+// only to those of them that are its own.
+func (s *Service) login(a *Actor, id string) error {
+	if !a.is(directory.Supervisor) || !a.Restricted {
+		return s.dist.Login(id)
+	}
+	queues := slices.Clone(s.agents[id].Queues)
+	slices.Sort(queues)
+	for _, q := range queues {
+		if a.Queues[q] {
+			if err := s.dist.LoginQueue(id, q, true); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func agentError(id string, err error) error {
+	switch {
+	case errors.Is(err, acd.ErrUnknownAgent):
+		return notFound("no agent %q", id)
+	case errors.Is(err, acd.ErrBadReason):
+		return invalid("reason", "not an enabled pause reason")
+	case errors.Is(err, acd.ErrEndNotAllowed), errors.Is(err, acd.ErrNotAssigned):
+		return forbidden("%v", err)
+	case errors.Is(err, acd.ErrLoggedOut), errors.Is(err, acd.ErrBusy), errors.Is(err, acd.ErrNotInWrapUp):
+		return conflict("agent %s: %v", id, err)
+	}
+	return fmt.Errorf("changing the state of agent %s: %w", id, err)
+}

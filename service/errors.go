@@ -1,0 +1,53 @@
+package service
+
+import (
+	"fmt"
+	"time"
+)
+
+// Kind sorts the errors a caller can act on; anything else is the
+// server's own failure.
+type Kind int
+
+// Kinds of error.
+const (
+	Invalid         Kind = iota + 1 // a field of the request is wrong
+	Unauthenticated                 // no valid credentials
+	Forbidden                       // valid credentials, no right to this
+	NotFound                        // no such object
+	Conflict                        // refused by the object's current state
+	Throttled                       // too many failures: wait RetryAfter
+)
+
+// Error is a refusal the caller can act on.
+type Error struct {
+	Kind       Kind
+	Field      string // for Invalid: the request field at fault
+	Msg        string
+	RetryAfter time.Duration // for Throttled
+}
+
+func (e *Error) Error() string {
+	if e.Field != "" {
+		return e.Field + ": " + e.Msg
+	}
+	return e.Msg
+}
+
+func invalid(field, format string, args ...any) error {
+	return &Error{Kind: Invalid, Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+func forbidden(format string, args ...any) error {
+	return &Error{Kind: Forbidden, Msg: fmt.Sprintf(format, args...)}
+}
+
+func notFound(format string, args ...any) error {
+	return &Error{Kind: NotFound, Msg: fmt.Sprintf(format, args...)}
+}
+
+func conflict(format string, args ...any) error {
+	return &Error{Kind: Conflict, Msg: fmt.Sprintf(format, args...)}
+}
+
+var errUnauthenticated = &Error{Kind: Unauthenticated, Msg: "sign in: no valid credentials"}

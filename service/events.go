@@ -1,0 +1,148 @@
+package service
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/acdserver/acd/directory"
+	"github.com/acdserver/acd/store"
+)
+
+// feed tells the event stream's readers that the log has grown. One
+// poller (Service.Run) reads the last committed sequence number, so the
+// cost of waiting does not grow with the number of readers.
+type feed struct {
+	mu   sync.Mutex
+	last int64
+	wake chan struct{} // closed, and replaced, when last grows
+}
+
+func newFeed() *feed { return &feed{wake: make(chan struct{})} }
+
+func (f *feed) advance(seq int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if seq > f.last {
+		f.last = seq
+		close(f.wake)
+		f.wake = make(chan struct{})
+	}
+}
+
+// wait returns once the log holds an event after seq, or ctx ends, or
+// patience runs out (so a stream can send a keep-alive).
+func (f *feed) wait(ctx context.Context, seq int64, patience time.Duration) {
+	f.mu.Lock()
+	last, wake := f.last, f.wake
+	f.mu.Unlock()
+	if last > seq {
+		return
+	}
+	t := time.NewTimer(patience)
+	defer t.Stop()
+	select {
+	case <-wake:
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+// visible decides whether an event may reach the actor. Administrators
+// see everything. Audit events are theirs, except those about an agent,
+// which reach who may act on that agent. Otherwise supervisors see the
+// whole log unless restricted; a restricted supervisor sees its queues'
+// events, those about its agents that name no queue, and the server's;
+// an agent sees its own and the server's.
+func (s *Service) visible(a *Actor, e store.Event) bool {
+	if a.is(directory.Administrator) {
+		return true
+	}
+	if strings.HasPrefix(e.Type, "audit.") {
+		return strings.HasPrefix(e.Type, "audit.agent.") && e.Agent != "" && s.controlsAgent(a, e.Agent)
+	}
+	if strings.HasPrefix(e.Type, "server.") {
+		return true
+	}
+	switch a.Role {
+	case directory.Supervisor:
+		if !a.Restricted {
+			return true
+		}
+		if e.Queue != "" {
+			return a.Queues[e.Queue]
+		}
+		return e.Agent != "" && s.controlsAgent(a, e.Agent)
+	case directory.Agent:
+		return e.Agent == a.UserID
+	}
+	return false
+}
+
+// Position is where a stream starts when the client names none: the
+// current end of the log.
+func (s *Service) Position(ctx context.Context) (int64, error) {
+	return s.events.LastSeq(ctx)
+}
+
+// StreamPage reads events after seq that the actor may see, at most
+// limit scanned. next is the sequence number to continue after: past
+// the events scanned, whether or not they were visible.
+func (s *Service) StreamPage(ctx context.Context, a *Actor, after int64, limit int) (events []store.Event, next int64, err error) {
+	if a == nil {
+		return nil, after, errUnauthenticated
+	}
+	page, err := s.events.Page(ctx, store.Query{Filter: store.Filter{AfterSeq: after}, Limit: limit})
+	if err != nil {
+		return nil, after, err
+	}
+	next = after
+	for _, e := range page {
+		next = e.Seq
+		if s.visible(a, e) {
+			events = append(events, e)
+		}
+	}
+	return events, next, nil
+}
+
+// WaitForEvents returns once the log holds an event after seq, ctx ends,
+// or patience runs out.
+func (s *Service) WaitForEvents(ctx context.Context, seq int64, patience time.Duration) {
+	s.feed.wait(ctx, seq, patience)
+}
+
+// AuditQuery selects audit events.
+type AuditQuery struct {
+	Actor, Type, Agent string // Type: after "audit.", a prefix ("user." or "user.created")
+	Since, Until       time.Time
+	After              int64
+	Limit              int // default 100, at most 1000
+}
+
+// Audit reads the audit trail (administrators only).
+func (s *Service) Audit(ctx context.Context, a *Actor, q AuditQuery) ([]store.Event, error) {
+	if err := requireAdmin(a); err != nil {
+		if a != nil {
+			return nil, forbidden("the audit trail is for administrators")
+		}
+		return nil, err
+	}
+	if err := checkText(q.Type, 0, 64); err != nil {
+		return nil, invalid("type", "%v", err)
+	}
+	if q.Limit <= 0 {
+		q.Limit = 100
+	}
+	q.Limit = min(q.Limit, 1000)
+	evs, err := s.events.Page(ctx, store.Query{
+		Filter:     store.Filter{Agent: q.Agent, Since: q.Since, Until: q.Until, AfterSeq: q.After},
+		TypePrefix: "audit." + strings.TrimPrefix(q.Type, "audit."), Actor: q.Actor, Limit: q.Limit,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return slices.Clip(evs), nil
+}

@@ -1,0 +1,334 @@
+// Package service is the one place that checks who may do what and then
+// does it: user and permission administration, sign-in and tokens, agents'
+// state changes, queue views, the event stream and the audit trail. The
+// HTTP layer (and later the web pages) call it with an Actor; it knows
+// nothing of HTTP.
+package service
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/acdserver/acd/acd"
+	"github.com/acdserver/acd/directory"
+	"github.com/acdserver/acd/store"
+)
+
+// Distributor is what the service needs of the call distributor: the
+// agent state API and the waiting lists. acd.Center implements it.
+type Distributor interface {
+	Login(id string) error
+	LoginQueue(id, queue string, bySupervisor bool) error
+	Logout(id string) error
+	Pause(id, reason string) error
+	Ready(id string) error
+	EndWrapUp(id string, bySupervisor bool) error
+	Agent(id string) (acd.AgentInfo, error)
+	Waiting(queue string) ([]acd.WaitingCaller, error)
+}
+
+// Users stores users, tokens and permission overrides (store.Users).
+type Users interface {
+	Count(ctx context.Context) (int, error)
+	Create(ctx context.Context, u store.User) error
+	Get(ctx context.Context, id string) (store.User, error)
+	List(ctx context.Context) ([]store.User, error)
+	Update(ctx context.Context, u store.User) error
+	Delete(ctx context.Context, id string) error
+	CreateToken(ctx context.Context, t store.Token) error
+	TokenByHash(ctx context.Context, hash []byte) (store.Token, error)
+	TouchToken(ctx context.Context, id string, at time.Time) error
+	Tokens(ctx context.Context, userID string) ([]store.Token, error)
+	DeleteToken(ctx context.Context, userID, id string) error
+	DeleteExpiredTokens(ctx context.Context, now time.Time) error
+	PermissionOverrides(ctx context.Context) (map[string]map[string]bool, error)
+	SetPermission(ctx context.Context, role, permission string, granted bool) error
+	ClearPermissions(ctx context.Context, roles ...string) error
+}
+
+// EventLog is the ordered event log (store.Log): the service appends the
+// audit trail to it and reads it for the stream and the audit view.
+type EventLog interface {
+	Append(store.Event)
+	Page(ctx context.Context, q store.Query) ([]store.Event, error)
+	LastSeq(ctx context.Context) (int64, error)
+}
+
+// Queue is a call queue as the API shows it.
+type Queue struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	Extension string `json:"extension"`
+	Type      string `json:"type"`
+}
+
+// AgentConfig is an agent of the call path as the configuration declares
+// it: its id (the SIP user its phone registers as), its queues, and where
+// it is declared (FILE:LINE), for refusing edits the file owns.
+type AgentConfig struct {
+	ID     string
+	Name   string
+	Queues []string
+	Source string
+}
+
+// Config is what a Service is built from.
+type Config struct {
+	Users       Users
+	Events      EventLog
+	Distributor Distributor
+	Queues      []Queue
+	Agents      []AgentConfig
+	Hasher      *directory.Hasher
+	Log         *slog.Logger
+	// SessionTTL is how long a login's session lasts (default 12 hours).
+	SessionTTL time.Duration
+	// Poll is how often the event stream looks for new events (default
+	// 200 ms).
+	Poll time.Duration
+	Now  func() time.Time
+}
+
+// Service checks permissions and performs actions.
+type Service struct {
+	users      Users
+	events     EventLog
+	dist       Distributor
+	queues     []Queue
+	queueByID  map[string]Queue
+	agents     map[string]AgentConfig
+	hasher     *directory.Hasher
+	log        *slog.Logger
+	sessionTTL time.Duration
+	poll       time.Duration
+	now        func() time.Time
+	throttle   *throttle
+	feed       *feed
+
+	setupMu    sync.Mutex
+	setupToken string // "" once there are users
+}
+
+// New builds a service; Run must be running for the event stream.
+func New(c Config) *Service {
+	s := &Service{
+		users: c.Users, events: c.Events, dist: c.Distributor, hasher: c.Hasher, log: c.Log,
+		sessionTTL: c.SessionTTL, poll: c.Poll, now: c.Now,
+		queueByID: map[string]Queue{}, agents: map[string]AgentConfig{},
+		throttle: newThrottle(), feed: newFeed(),
+	}
+	if s.sessionTTL <= 0 {
+		s.sessionTTL = 12 * time.Hour
+	}
+	if s.poll <= 0 {
+		s.poll = 200 * time.Millisecond
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.hasher == nil {
+		s.hasher = directory.NewHasher(2)
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.queues = slices.Clone(c.Queues)
+	sort.Slice(s.queues, func(i, j int) bool { return s.queues[i].ID < s.queues[j].ID })
+	for _, q := range s.queues {
+		s.queueByID[q.ID] = q
+	}
+	for _, a := range c.Agents {
+		s.agents[a.ID] = a
+	}
+	return s
+}
+
+// Run watches the event log for the stream and drops expired tokens,
+// until ctx ends.
+func (s *Service) Run(ctx context.Context) {
+	tick := time.NewTicker(s.poll)
+	defer tick.Stop()
+	lastSweep := time.Time{}
+	for {
+		if seq, err := s.events.LastSeq(ctx); err == nil {
+			s.feed.advance(seq)
+		} else if ctx.Err() == nil {
+			s.log.Warn("event stream: reading the event log", "error", err)
+		}
+		if now := s.now(); now.Sub(lastSweep) > time.Hour {
+			lastSweep = now
+			if err := s.users.DeleteExpiredTokens(ctx, now); err != nil && ctx.Err() == nil {
+				s.log.Warn("dropping expired tokens", "error", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// Actor is a signed-in user, as every call of the service is made by one.
+type Actor struct {
+	UserID      string
+	Name        string
+	Role        directory.Role
+	Permissions map[directory.Permission]bool
+	// Queues: a supervisor's assigned queues, or an agent's (from the
+	// configuration).
+	Queues map[string]bool
+	// Restricted: a supervisor limited to Queues, by the role's
+	// permission or the user's own setting.
+	Restricted bool
+	TokenID    string
+	TokenKind  string
+}
+
+func (a *Actor) is(r directory.Role) bool { return a != nil && a.Role == r }
+
+// audit appends one audit event naming the actor.
+func (s *Service) audit(a *Actor, typ, agent string, data map[string]string) {
+	if data == nil {
+		data = map[string]string{}
+	}
+	if a != nil {
+		data["actor"] = a.UserID
+	}
+	s.events.Append(store.Event{At: s.now(), Type: "audit." + typ, Agent: agent, Data: data})
+}
+
+// actorFor builds the actor of a stored user.
+func (s *Service) actorFor(ctx context.Context, u store.User) (*Actor, error) {
+	a := &Actor{UserID: u.ID, Name: u.Name, Role: directory.Role(u.Role), Queues: map[string]bool{}}
+	overrides, err := s.users.PermissionOverrides(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a.Permissions = directory.Effective(a.Role, overrides[u.Role])
+	switch a.Role {
+	case directory.Supervisor:
+		for _, q := range u.Queues {
+			a.Queues[q] = true
+		}
+		a.Restricted = u.RestrictQueues || a.Permissions[directory.RestrictToAssignedQueues]
+	case directory.Agent:
+		for _, q := range s.agents[u.ID].Queues {
+			a.Queues[q] = true
+		}
+	}
+	return a, nil
+}
+
+// Me describes the actor to itself.
+func (s *Service) Me(a *Actor) (Me, error) {
+	if a == nil {
+		return Me{}, errUnauthenticated
+	}
+	m := Me{ID: a.UserID, Name: a.Name, Role: string(a.Role), RestrictedToQueues: a.Restricted, Queues: []string{}, Permissions: []string{}}
+	for q := range a.Queues {
+		m.Queues = append(m.Queues, q)
+	}
+	for p := range a.Permissions {
+		m.Permissions = append(m.Permissions, string(p))
+	}
+	sort.Strings(m.Queues)
+	sort.Strings(m.Permissions)
+	return m, nil
+}
+
+// Me is what a signed-in user is and may do.
+type Me struct {
+	ID                 string   `json:"id"`
+	Name               string   `json:"name"`
+	Role               string   `json:"role"`
+	Queues             []string `json:"queues"`
+	RestrictedToQueues bool     `json:"restricted_to_queues"`
+	Permissions        []string `json:"permissions"`
+}
+
+// seesQueue: administrators and unrestricted supervisors see every queue;
+// restricted supervisors and agents their own.
+func (a *Actor) seesQueue(q string) bool {
+	switch a.Role {
+	case directory.Administrator:
+		return true
+	case directory.Supervisor:
+		return !a.Restricted || a.Queues[q]
+	}
+	return a.Queues[q]
+}
+
+// controlsAgent: an agent itself; a supervisor any agent, or when
+// restricted one assigned to at least one of its queues (an agent's
+// state is one for all its queues); an administrator any.
+func (s *Service) controlsAgent(a *Actor, id string) bool {
+	switch a.Role {
+	case directory.Administrator:
+		return true
+	case directory.Supervisor:
+		if !a.Restricted {
+			return true
+		}
+		return slices.ContainsFunc(s.agents[id].Queues, func(q string) bool { return a.Queues[q] })
+	}
+	return a.UserID == id
+}
+
+// Queues lists the queues the actor may see.
+func (s *Service) Queues(a *Actor) ([]Queue, error) {
+	if a == nil {
+		return nil, errUnauthenticated
+	}
+	out := []Queue{}
+	for _, q := range s.queues {
+		if a.seesQueue(q.ID) {
+			out = append(out, q)
+		}
+	}
+	return out, nil
+}
+
+// WaitingCaller is one place in a queue's waiting list.
+type WaitingCaller struct {
+	Position      int       `json:"position"`
+	CallID        string    `json:"call_id"`
+	Number        string    `json:"number"`
+	Joined        time.Time `json:"joined"`
+	WaitedSeconds int64     `json:"waited_seconds"`
+	Ringing       bool      `json:"ringing"`
+	Callback      bool      `json:"callback" doc:"a callback request keeping the caller's place"`
+}
+
+// Waiting lists a queue's waiting callers, longest first, for
+// supervisors (restricted ones: their queues) and administrators.
+func (s *Service) Waiting(a *Actor, queue string) ([]WaitingCaller, error) {
+	if a == nil {
+		return nil, errUnauthenticated
+	}
+	if a.is(directory.Agent) {
+		return nil, forbidden("waiting lists are for supervisors and administrators")
+	}
+	if _, ok := s.queueByID[queue]; !ok {
+		return nil, notFound("no queue %q", queue)
+	}
+	if !a.seesQueue(queue) {
+		return nil, forbidden("queue %q is not one of your assigned queues", queue)
+	}
+	list, err := s.dist.Waiting(queue)
+	if err != nil {
+		return nil, fmt.Errorf("reading the waiting list of %s: %w", queue, err)
+	}
+	now := s.now()
+	out := make([]WaitingCaller, 0, len(list))
+	for i, w := range list {
+		out = append(out, WaitingCaller{Position: i + 1, CallID: w.CallID, Number: w.Caller, Joined: w.Joined,
+			WaitedSeconds: int64(now.Sub(w.Joined).Seconds()), Ringing: w.Ringing, Callback: w.Callback})
+	}
+	return out, nil
+}
