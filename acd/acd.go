@@ -44,10 +44,11 @@ type Phones interface {
 	// Dial calls number through a trunk, presenting callerID, until it
 	// answers or ctx ends.
 	Dial(ctx context.Context, trunk, number, callerID string) (Leg, error)
-	// Bridge connects a caller and an answered leg.
-	Bridge(c Caller, l Leg)
+	// Bridge connects a caller and an answered leg; hold is what either
+	// side hears while the other holds.
+	Bridge(c Caller, l Leg, hold *media.Sound)
 	// BridgeLegs connects two answered legs (an agent and a customer).
-	BridgeLegs(a, b Leg)
+	BridgeLegs(a, b Leg, hold *media.Sound)
 	// Registered reports whether the agent's phone can be reached.
 	Registered(agent string) bool
 }

@@ -233,7 +233,7 @@ func (c *Center) serveCallback(q *queue, e *entry, a *agent, agentLeg Leg) {
 		c.dispatch()
 		return
 	}
-	c.phones.BridgeLegs(agentLeg, customer)
+	c.phones.BridgeLegs(agentLeg, customer, c.sounds.Get(q.cfg.HoldMusic))
 	c.mu.Lock()
 	c.emit("callback.connected", e.id, q.name, a.id, map[string]string{"number": r.Number})
 	c.mu.Unlock()

@@ -446,7 +446,7 @@ func (c *Center) connect(q *queue, e *entry, a *agent, leg Leg) {
 	waited := c.now().Sub(e.joined)
 	q.window.add(c.now(), waited)
 	c.emit("agent.answered", e.id, q.name, a.id, map[string]string{"waited_ms": fmt.Sprint(waited.Milliseconds())})
-	c.phones.Bridge(e.call, leg)
+	c.phones.Bridge(e.call, leg, c.sounds.Get(q.cfg.HoldMusic))
 	e.answered <- leg
 	go c.onCall(q, e, a, leg)
 }

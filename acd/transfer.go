@@ -26,7 +26,8 @@ func (c *Center) RingAgent(ctx context.Context, call Caller, agentID string, tim
 	c.emit("transfer.offered", call.ID(), "", a.id, nil)
 	c.mu.Unlock()
 
-	call.Play(c.sounds.Get("hold-music"), true)
+	music := c.sounds.Get("hold-music")
+	call.Play(music, true)
 	ringCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	// The ring ends when the caller hangs up, too.
@@ -58,7 +59,7 @@ func (c *Center) RingAgent(ctx context.Context, call Caller, agentID string, tim
 	}
 	a.state = OnCall
 	c.emit("transfer.answered", call.ID(), "", a.id, nil)
-	c.phones.Bridge(call, leg)
+	c.phones.Bridge(call, leg, music)
 	c.mu.Unlock()
 
 	select {

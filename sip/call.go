@@ -2,7 +2,6 @@ package sip
 
 import (
 	"context"
-	"log/slog"
 	"sync"
 
 	"github.com/emiago/sipgo"
@@ -15,26 +14,20 @@ import (
 // RTP session. Its methods are safe for use from the dial plan goroutine
 // while SIP handlers update it.
 type Call struct {
-	id      string
-	number  string
-	caller  string
-	name    string
-	dlg     *sipgo.DialogServerSession
-	session *media.Session
-	srv     *Server
-	log     *slog.Logger
+	dialog
+	id     string
+	number string
+	caller string
+	name   string
+	dlg    *sipgo.DialogServerSession
 
-	done    chan struct{}
-	endOnce sync.Once
-	byeOnce sync.Once
+	endOnce     sync.Once
+	byeOnce     sync.Once
+	releaseOnce sync.Once
 
-	mu         sync.Mutex
-	localSDP   []byte // our current description, answered to re-INVITEs
-	sdpVersion uint64
-	confirmed  bool        // our 2xx was ACKed
-	ackBody    chan []byte // offerless INVITE: the answer arrives in the ACK
-	pendingOff bool        // we sent an offer in a re-INVITE 2xx; the ACK answers it
-	codec      media.Codec
+	// ackBody is set for an offerless INVITE: the answer arrives in the
+	// ACK. Guarded by dialog.mu.
+	ackBody chan []byte
 }
 
 // ID is the SIP Call-ID.
@@ -64,7 +57,9 @@ func (c *Call) SendDigit(key rune) bool { return c.session.SendDigit(key) }
 func (c *Call) Done() <-chan struct{} { return c.done }
 
 // Hangup ends the call from our side with a BYE. Concurrent calls send
-// one BYE and all return once the call has ended.
+// one BYE and all return once it is answered or given up on. The call
+// counts as ended before the BYE goes, so that whoever it is bridged to
+// hears of it at once, not after a dead phone's 32 s.
 func (c *Call) Hangup(reason string) {
 	c.byeOnce.Do(func() {
 		select {
@@ -72,6 +67,7 @@ func (c *Call) Hangup(reason string) {
 			return // the caller hung up first
 		default:
 		}
+		c.end("server hung up: " + reason)
 		// The dialog's context ends when the peer's own BYE arrives, so
 		// BYEs that cross do not wait 32 s for an answer that never comes.
 		ctx, cancel := context.WithTimeout(c.dlg.Context(), 32*sip.T1)
@@ -79,65 +75,31 @@ func (c *Call) Hangup(reason string) {
 		if err := c.dlg.Bye(ctx); err != nil {
 			c.log.Warn("BYE failed", "error", err)
 		}
-		c.end("server hung up: " + reason)
+		c.release()
 	})
 }
 
-// end releases the call once: media, dialog and the server's index.
+// end stops the call's media and announces its end, once.
 func (c *Call) end(why string) {
 	c.endOnce.Do(func() {
 		close(c.done)
 		c.session.Close()
-		c.srv.forget(c)
-		_ = c.dlg.Close()
 		c.log.Info("call ended", "why", why)
 	})
 }
 
-// applyOffer negotiates a (re-)offer and reconfigures the session. It
-// returns our answer.
-func (c *Call) applyOffer(offer *media.Description) []byte {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ans := media.Negotiate(offer, c.session.LocalAddr())
-	c.configureLocked(offer, ans.Codecs[0], ans.PayloadType(0), ans.Direction)
-	return c.describeLocked(ans)
+// close ends the call and forgets it, for a call whose peer ended it.
+func (c *Call) close(why string) {
+	c.end(why)
+	c.release()
 }
 
-// applyAnswer takes the answer to an offer we made.
-func (c *Call) applyAnswer(answer *media.Description) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.configureLocked(answer, answer.Codecs[0], answer.PayloadType(0), answer.Direction.Reverse())
-}
-
-func (c *Call) configureLocked(peer *media.Description, codec media.Codec, pt uint8, ours media.Direction) {
-	send := ours == media.SendRecv || ours == media.SendOnly
-	c.codec = codec
-	c.session.Configure(peer.Addr, codec, pt, peer.DTMFType, send)
-	timeout := c.srv.cfg.RTPTimeout
-	if peer.OnHold() {
-		timeout = c.srv.cfg.RTPHoldTimeout
-	}
-	c.session.SetTimeout(timeout)
-}
-
-// offerLocked describes everything we accept, for an offerless INVITE.
-func (c *Call) offerLocked() []byte {
-	return c.describeLocked(media.Answer{
-		Addr:      c.session.LocalAddr(),
-		Codecs:    []media.Codec{media.PCMU, media.PCMA},
-		DTMFType:  101,
-		Direction: media.SendRecv,
+// release forgets the dialog, once: requests for it get 481 from now on.
+func (c *Call) release() {
+	c.releaseOnce.Do(func() {
+		c.srv.forget(c)
+		_ = c.dlg.Close()
 	})
-}
-
-func (c *Call) describeLocked(a media.Answer) []byte {
-	c.sdpVersion++
-	a.SessionID = c.srv.sessionID
-	a.Version = c.sdpVersion
-	c.localSDP = a.Marshal()
-	return c.localSDP
 }
 
 // inactive is the session's OnInactive: no RTP for too long. It runs on

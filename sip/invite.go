@@ -83,9 +83,16 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		caller: caller,
 		name:   name,
 		dlg:    dlg,
-		srv:    s,
-		log:    log,
-		done:   make(chan struct{}),
+	}
+	contact := s.dialogsFor(peer).ContactHDR
+	c.dialog = dialog{
+		srv:     s,
+		log:     log,
+		done:    make(chan struct{}),
+		contact: &contact,
+		send:    dlg.TransactionRequest,
+		target:  func() sip.Uri { return dlg.InviteRequest.Contact().Address },
+		hangup:  c.Hangup,
 	}
 	c.session = media.NewSession(s.cfg.Media, media.SessionConfig{
 		Socket:     sock,
@@ -99,25 +106,24 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	admitted = false
 
 	var local []byte
-	c.mu.Lock()
 	if offer != nil {
-		c.mu.Unlock()
-		local = c.applyOffer(offer)
+		local, _ = c.applyOffer(offer)
 	} else {
+		c.mu.Lock()
 		c.ackBody = make(chan []byte, 1)
 		local = c.offerLocked()
 		c.mu.Unlock()
 	}
 	_ = dlg.Respond(100, "Trying", nil)
 	if err := dlg.Respond(180, "Ringing", nil); err != nil {
-		c.end("cancelled before answer")
+		c.close("cancelled before answer")
 		return
 	}
 	if s.cfg.RingTime > 0 {
 		select {
 		case <-time.After(s.cfg.RingTime):
 		case <-dlg.Context().Done():
-			c.end("caller cancelled")
+			c.close("caller cancelled")
 			return
 		}
 	}
@@ -125,7 +131,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		if err := c.session.Start(); err != nil {
 			log.Error("cannot start RTP", "error", err)
 			_ = dlg.Respond(503, "Service Unavailable", nil)
-			c.end("no media")
+			c.close("no media")
 			return
 		}
 	}
@@ -133,7 +139,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	// §13.3.1.4) and fails on CANCEL or when no ACK comes in 64*T1.
 	if err := dlg.RespondSDP(local); err != nil {
 		if errors.Is(err, sip.ErrTransactionCanceled) || dlg.Context().Err() != nil {
-			c.end("caller cancelled")
+			c.close("caller cancelled")
 			return
 		}
 		log.Warn("no ACK for our 200 OK; hanging up", "error", err)
@@ -186,49 +192,15 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}()
 }
 
-// onReInvite answers an in-dialog INVITE: a session refresh, hold or
-// resume, or a media change. With no offer, our current SDP is the offer.
+// onReInvite answers an INVITE within a dialog we hold, an inbound
+// call's or a leg's.
 func (s *Server) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
-	c := s.lookup(req)
-	if c == nil {
+	d := s.findDialog(req)
+	if d == nil {
 		respond(tx, req, 481, "Call/Transaction Does Not Exist")
 		return
 	}
-	c.mu.Lock()
-	confirmed := c.confirmed
-	c.mu.Unlock()
-	if !confirmed {
-		// RFC 3261 §14.2: our own 2xx is not yet acknowledged.
-		respond(tx, req, 491, "Request Pending")
-		return
-	}
-	var local []byte
-	if body := req.Body(); len(body) > 0 {
-		offer, err := media.ParseSDP(body)
-		if err != nil {
-			// RFC 3261 §14.2: the session goes on as it was before.
-			c.log.Info("no acceptable media in re-INVITE offer", "error", err)
-			respond(tx, req, 488, "Not Acceptable Here", refusal(err))
-			return
-		}
-		local = c.applyOffer(offer)
-	} else {
-		c.mu.Lock()
-		c.pendingOff = true
-		local = c.offerLocked()
-		c.mu.Unlock()
-	}
-	res := sip.NewSDPResponseFromRequest(req, local)
-	res.AppendHeader(&s.dialogs.ContactHDR)
-	if err := tx.Respond(res); err != nil {
-		c.log.Warn("re-INVITE answer failed", "error", err)
-	}
-	// Keep the transaction until the ACK so that retransmitted re-INVITEs
-	// are absorbed by it.
-	select {
-	case <-tx.Done():
-	case <-c.done:
-	}
+	d.reinvite(req, tx)
 }
 
 // refusal is the Warning of a 488 (RFC 3261 §20.43), saying what in the

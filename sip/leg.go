@@ -17,21 +17,24 @@ import (
 // ErrUnreachable means an agent has no registered phone.
 var ErrUnreachable = errors.New("agent has no registered phone")
 
-// Leg is an outbound call to an agent's phone, answered.
+// Leg is an outbound call, answered: to an agent's phone, or to a
+// customer through a trunk.
 type Leg struct {
-	Agent   string
-	dlg     *sipgo.DialogClientSession
-	session *media.Session
-	srv     *Server
-	done    chan struct{}
-	endOnce sync.Once
-	byeOnce sync.Once
+	dialog
+	Agent string // the agent, or the number dialled
+	dlg   *sipgo.DialogClientSession
+
+	endOnce     sync.Once
+	byeOnce     sync.Once
+	releaseOnce sync.Once
 }
 
 // Done closes when the leg has ended.
 func (l *Leg) Done() <-chan struct{} { return l.done }
 
-// Hangup ends the leg with a BYE.
+// Hangup ends the leg with a BYE. The leg counts as ended before the BYE
+// goes, so that whoever it is bridged to hears of it at once, not after
+// a dead phone's 32 s.
 func (l *Leg) Hangup(reason string) {
 	l.byeOnce.Do(func() {
 		select {
@@ -39,27 +42,45 @@ func (l *Leg) Hangup(reason string) {
 			return
 		default:
 		}
+		l.end(reason)
 		// The dialog's context ends when the peer's own BYE arrives, so
 		// BYEs that cross do not wait 32 s for an answer that never comes.
 		ctx, cancel := context.WithTimeout(l.dlg.Context(), 32*sip.T1)
 		defer cancel()
 		if err := l.dlg.Bye(ctx); err != nil {
-			l.srv.log.Warn("BYE to agent failed", "agent", l.Agent, "error", err)
+			l.log.Warn("BYE failed", "error", err)
 		}
-		l.end(reason)
+		l.release()
 	})
+}
+
+// close ends the leg and forgets it, for a leg whose peer ended it.
+func (l *Leg) close(why string) {
+	l.end(why)
+	l.release()
 }
 
 func (l *Leg) end(why string) {
 	l.endOnce.Do(func() {
 		close(l.done)
 		l.session.Close()
+		l.log.Info("leg ended", "why", why)
+	})
+}
+
+func (l *Leg) release() {
+	l.releaseOnce.Do(func() {
 		l.srv.mu.Lock()
 		delete(l.srv.legs, l.dlg.ID)
 		l.srv.mu.Unlock()
 		_ = l.dlg.Close()
-		l.srv.log.Info("agent leg ended", "agent", l.Agent, "why", why)
 	})
+}
+
+// inactive is the session's OnInactive: a phone that lost power or its
+// network sends no RTP. It runs on a media loop: hence go.
+func (l *Leg) inactive() {
+	go l.Hangup("no RTP from the phone")
 }
 
 // Caller is how a call is shown on an agent's phone.
@@ -84,7 +105,7 @@ func (s *Server) Ring(ctx context.Context, agent string, from Caller) (*Leg, err
 	}
 	var last error
 	for _, b := range contacts {
-		leg, err := s.invite(ctx, agent, b.Contact, b.Source, b.Transport, from, "", "", fmt.Sprintf("<sip:%s@%s>", agent, b.Contact.Host))
+		leg, err := s.invite(ctx, "agent", agent, b.Contact, b.Source, b.Transport, from, "", "", fmt.Sprintf("<sip:%s@%s>", agent, b.Contact.Host))
 		if err == nil || ctx.Err() != nil {
 			return leg, err
 		}
@@ -106,19 +127,27 @@ func (s *Server) Dial(ctx context.Context, t Trunk, number, callerID string) (*L
 	if err := sip.ParseUri(fmt.Sprintf("sip:%s@%s", userPart(number), t.Address), &uri); err != nil {
 		return nil, fmt.Errorf("dialling %s: %w", number, err)
 	}
-	return s.invite(ctx, number, uri, t.Address, "UDP", Caller{Number: callerID}, t.Username, t.Password, fmt.Sprintf("<%s>", uri.String()))
+	return s.invite(ctx, "number", number, uri, t.Address, "UDP", Caller{Number: callerID}, t.Username, t.Password, fmt.Sprintf("<%s>", uri.String()))
 }
 
-func (s *Server) invite(ctx context.Context, agent string, target sip.Uri, dest, transport string, from Caller, user, password, to string) (*Leg, error) {
+// invite places a call: to an agent's phone (kind "agent") or to a
+// number through a trunk (kind "number").
+func (s *Server) invite(ctx context.Context, kind, agent string, target sip.Uri, dest, transport string, from Caller, user, password, to string) (*Leg, error) {
 	sock, err := s.cfg.Ports.Listen(s.mediaIP)
 	if err != nil {
 		return nil, err
 	}
 	peer := peerAddr(dest)
 	dialogs := s.dialogsFor(peer)
-	session := media.NewSession(s.cfg.Media, media.SessionConfig{Socket: sock, Advertised: s.advertise(peer), Timeout: s.cfg.RTPTimeout})
+	contact := dialogs.ContactHDR
+	leg := &Leg{Agent: agent}
+	leg.dialog = dialog{srv: s, done: make(chan struct{}), contact: &contact, hangup: leg.Hangup}
+	session := media.NewSession(s.cfg.Media, media.SessionConfig{Socket: sock, Advertised: s.advertise(peer),
+		Timeout: s.cfg.RTPTimeout, OnInactive: leg.inactive})
+	leg.session = session
 	offer := media.Answer{Addr: session.LocalAddr(), Codecs: []media.Codec{media.PCMU, media.PCMA}, DTMFType: 101,
 		Direction: media.SendRecv, SessionID: s.sessionID, Version: 1}.Marshal()
+	leg.initSDP(offer, 1)
 
 	req := sip.NewRequest(sip.INVITE, target)
 	req.SetBody(offer)
@@ -133,8 +162,9 @@ func (s *Server) invite(ctx context.Context, agent string, target sip.Uri, dest,
 	dlg, err := dialogs.WriteInvite(ctx, req)
 	if err != nil {
 		session.Close()
-		return nil, fmt.Errorf("inviting agent %s: %w", agent, err)
+		return nil, fmt.Errorf("inviting %s %s: %w", kind, agent, err)
 	}
+	leg.log = s.log.With("call_id", req.CallID().Value(), kind, agent)
 	err = s.awaitAnswer(ctx, dlg, sipgo.AnswerOptions{Username: user, Password: password}, agent)
 	if err != nil && ctx.Err() != nil {
 		// Report why we stopped (ring timeout, or the caller or another
@@ -164,51 +194,72 @@ func (s *Server) invite(ctx context.Context, agent string, target sip.Uri, dest,
 		_ = dlg.Close()
 		return nil, fmt.Errorf("agent %s answered without usable SDP: %w", agent, err)
 	}
-	if err := dlg.Ack(ctx); err != nil {
-		session.Close()
-		return nil, err
+	leg.dlg = dlg
+	leg.send = dlg.TransactionRequest
+	leg.target = func() sip.Uri {
+		if c := dlg.InviteResponse.Contact(); c != nil {
+			return c.Address
+		}
+		return dlg.InviteRequest.Recipient
 	}
-	dir := answer.Direction.Reverse()
 	// Our offer has the static types, but an answer naming others is
 	// what the phone will take.
-	session.Configure(answer.Addr, answer.Codecs[0], answer.PayloadType(0), answer.DTMFType, dir == media.SendRecv || dir == media.SendOnly)
-	if err := session.Start(); err != nil {
-		_ = dlg.Bye(context.Background())
-		session.Close()
-		_ = dlg.Close()
-		return nil, fmt.Errorf("agent %s: %w", agent, err)
-	}
-	leg := &Leg{Agent: agent, dlg: dlg, session: session, srv: s, done: make(chan struct{})}
+	leg.applyAnswer(answer)
+	leg.confirmed = true
+	// Known before the ACK goes, so that a re-INVITE right behind it
+	// finds the dialog.
 	s.mu.Lock()
 	s.legs[dlg.ID] = leg
 	s.mu.Unlock()
+	if err := dlg.Ack(ctx); err != nil {
+		leg.close("ACK failed")
+		return nil, fmt.Errorf("acknowledging %s %s: %w", kind, agent, err)
+	}
+	if err := session.Start(); err != nil {
+		leg.Hangup("no media")
+		return nil, fmt.Errorf("%s %s: %w", kind, agent, err)
+	}
+	leg.log.Info("leg answered", "codec", answer.Codecs[0].String())
 	return leg, nil
 }
 
 // BridgeLegs connects two answered outbound legs (an agent and a customer
-// called back) until either hangs up.
-func (s *Server) BridgeLegs(a, b *Leg) {
-	media.Bridge(a.session, b.session)
+// called back) until either hangs up, with silence for hold.
+func (s *Server) BridgeLegs(a, b *Leg) { s.BridgeLegsHolding(a, b, nil) }
+
+// BridgeLegsHolding is BridgeLegs where hold is what either side hears
+// while the other holds.
+func (s *Server) BridgeLegsHolding(a, b *Leg, hold *media.Sound) {
+	br := newBridge(&a.dialog, &b.dialog, hold, s.log)
 	go func() {
 		select {
 		case <-a.done:
+			br.end()
 			b.Hangup("the other side hung up")
 		case <-b.done:
+			br.end()
 			a.Hangup("the other side hung up")
 		}
 	}()
 }
 
-// Bridge connects a caller and an answered agent leg: audio and DTMF are
-// relayed both ways until either hangs up, which hangs up the other.
-func (s *Server) Bridge(c *Call, l *Leg) {
-	media.Bridge(c.session, l.session)
+// Bridge connects a caller and an answered agent leg, with silence for
+// hold: see BridgeHolding.
+func (s *Server) Bridge(c *Call, l *Leg) { s.BridgeHolding(c, l, nil) }
+
+// BridgeHolding connects a caller and an answered agent leg: audio and
+// DTMF are relayed both ways until either hangs up; the caller hanging up
+// hangs up the agent, while the agent hanging up leaves the caller to
+// whoever owns the call. While one side holds, the other hears hold.
+func (s *Server) BridgeHolding(c *Call, l *Leg, hold *media.Sound) {
+	br := newBridge(&c.dialog, &l.dialog, hold, s.log)
 	go func() {
 		select {
 		case <-c.done:
+			br.end()
 			l.Hangup("caller hung up")
 		case <-l.done:
-			media.Unbridge(c.session, l.session)
+			br.end()
 		}
 	}()
 }

@@ -25,7 +25,7 @@ import (
 var raiseUDPLimit sync.Once
 
 // allowed is our Allow header value.
-const allowed = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REGISTER"
+const allowed = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE, REGISTER"
 
 // Handler runs an answered call until it ends; the call is hung up, if
 // still up, when it returns.
@@ -141,7 +141,7 @@ func NewServer(cfg Config, udp *net.UDPConn) (*Server, error) {
 		log:     &limitedLog{log: cfg.Log, interval: time.Second},
 		limiter: newSourceLimiter(limit, time.Now),
 		flood:   &limitedLog{log: cfg.Log, interval: 10 * time.Second},
-		handled: map[string]bool{"INVITE": true, "ACK": true, "BYE": true, "CANCEL": true, "OPTIONS": true, "INFO": true},
+		handled: map[string]bool{"INVITE": true, "ACK": true, "BYE": true, "CANCEL": true, "OPTIONS": true, "INFO": true, "UPDATE": true},
 	}
 	advertised := s.mediaIP
 	if cfg.PublicAddress.IsValid() {
@@ -180,6 +180,7 @@ func NewServer(cfg Config, udp *net.UDPConn) (*Server, error) {
 	}))
 	s.srv.OnOptions(s.guard(s.onOptions))
 	s.srv.OnInfo(s.guard(s.onInfo))
+	s.srv.OnUpdate(s.guard(s.onUpdate))
 	s.srv.OnNoRoute(s.guard(s.onNoRoute))
 	s.registrar = newRegistrar(cfg.Registered, cfg.Bindings, cfg.Log)
 	if cfg.Secrets != nil {
@@ -470,24 +471,21 @@ func (s *Server) onNoRoute(req *sip.Request, tx sip.ServerTransaction) {
 func (s *Server) onAck(req *sip.Request, tx sip.ServerTransaction) {
 	c := s.lookup(req)
 	if c == nil {
+		if l := s.lookupLeg(req); l != nil {
+			l.ack(req)
+		}
 		return
 	}
 	c.mu.Lock()
 	wantAnswer := c.ackBody
-	reoffer := c.pendingOff
-	c.pendingOff = false
 	c.mu.Unlock()
-	body := req.Body()
 	if wantAnswer != nil {
 		select {
-		case wantAnswer <- body:
+		case wantAnswer <- req.Body():
 		default:
 		}
-	} else if reoffer && len(body) > 0 {
-		if d, err := media.ParseSDP(body); err == nil {
-			c.applyAnswer(d)
-		}
 	}
+	c.ack(req)
 	if err := c.dlg.ReadAck(req, tx); err != nil {
 		c.log.Debug("ACK does not match the dialog", "error", err)
 	}
@@ -512,7 +510,7 @@ func (s *Server) onBye(req *sip.Request, tx sip.ServerTransaction) {
 			if err := l.dlg.ReadBye(req, tx); err != nil {
 				respond(tx, req, 481, "Call/Transaction Does Not Exist")
 			}
-			l.end("agent hung up")
+			l.close("the phone hung up")
 			return
 		}
 		respond(tx, req, 481, "Call/Transaction Does Not Exist")
@@ -522,31 +520,29 @@ func (s *Server) onBye(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, 481, "Call/Transaction Does Not Exist")
 		return
 	}
-	c.end("caller hung up")
+	c.close("caller hung up")
 }
 
-// onInfo takes DTMF sent as SIP INFO (application/dtmf-relay or
-// application/dtmf), for phones that do not send RFC 4733.
-func (s *Server) onInfo(req *sip.Request, tx sip.ServerTransaction) {
-	c := s.lookup(req)
-	if c == nil {
+// onUpdate answers UPDATE (RFC 3311) within a dialog we hold.
+func (s *Server) onUpdate(req *sip.Request, tx sip.ServerTransaction) {
+	d := s.findDialog(req)
+	if d == nil {
 		respond(tx, req, 481, "Call/Transaction Does Not Exist")
 		return
 	}
-	ct := ""
-	if h := req.ContentType(); h != nil {
-		ct = strings.ToLower(strings.TrimSpace(h.Value()))
-	}
-	key, ok := infoDigit(ct, string(req.Body()))
-	if !ok {
-		respond(tx, req, 415, "Unsupported Media Type", sip.NewHeader("Accept", "application/dtmf-relay, application/dtmf"))
+	d.update(req, tx)
+}
+
+// onInfo takes DTMF sent as SIP INFO (application/dtmf-relay or
+// application/dtmf), for phones that do not send RFC 4733, on any dialog
+// we hold.
+func (s *Server) onInfo(req *sip.Request, tx sip.ServerTransaction) {
+	d := s.findDialog(req)
+	if d == nil {
+		respond(tx, req, 481, "Call/Transaction Does Not Exist")
 		return
 	}
-	// Deliver before answering: a phone sends its next INFO once this one
-	// is answered, and their handlers may run at once, so answering first
-	// could let a later key overtake this one.
-	c.session.Inject(key)
-	respond(tx, req, 200, "OK")
+	d.info(req, tx)
 }
 
 // infoDigit reads the key from a DTMF INFO body.

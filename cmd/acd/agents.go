@@ -8,6 +8,7 @@ import (
 
 	"github.com/acdserver/acd/acd"
 	"github.com/acdserver/acd/config"
+	"github.com/acdserver/acd/media"
 	"github.com/acdserver/acd/sip"
 )
 
@@ -38,19 +39,19 @@ func (p phones) Dial(ctx context.Context, trunk, number, callerID string) (acd.L
 	return leg, nil
 }
 
-func (p phones) BridgeLegs(a, b acd.Leg) {
+func (p phones) BridgeLegs(a, b acd.Leg, hold *media.Sound) {
 	x, ok1 := a.(*sip.Leg)
 	y, ok2 := b.(*sip.Leg)
 	if ok1 && ok2 {
-		p.srv.BridgeLegs(x, y)
+		p.srv.BridgeLegsHolding(x, y, hold)
 	}
 }
 
-func (p phones) Bridge(c acd.Caller, l acd.Leg) {
+func (p phones) Bridge(c acd.Caller, l acd.Leg, hold *media.Sound) {
 	call, ok1 := c.(*sip.Call)
 	leg, ok2 := l.(*sip.Leg)
 	if ok1 && ok2 {
-		p.srv.Bridge(call, leg)
+		p.srv.BridgeHolding(call, leg, hold)
 	}
 }
 
