@@ -107,8 +107,8 @@ func (s *Service) AgentAction(a *Actor, id, action, reason string) (AgentState, 
 		return AgentState{}, fmt.Errorf("reading agent %s: %w", id, err)
 	}
 	data := map[string]string{"action": action, "state": info.State.String()}
-	if reason != "" {
-		data["reason"] = reason
+	if info.Reason != "" {
+		data["reason"] = info.Reason // as the distributor spells it
 	}
 	s.log.Info("agent state changed through the API", "actor", a.UserID, "agent", id, "action", action, "state", info.State.String())
 	s.audit(a, "agent."+strings.ReplaceAll(action, "-", "_"), id, data)

@@ -89,14 +89,15 @@ func (s *Service) Position(ctx context.Context) (int64, error) {
 
 // StreamPage reads events after seq that the actor may see, at most
 // limit scanned. next is the sequence number to continue after: past
-// the events scanned, whether or not they were visible.
-func (s *Service) StreamPage(ctx context.Context, a *Actor, after int64, limit int) (events []store.Event, next int64, err error) {
+// the events scanned, whether or not they were visible; more says the
+// page was full, so there may be more at once.
+func (s *Service) StreamPage(ctx context.Context, a *Actor, after int64, limit int) (events []store.Event, next int64, more bool, err error) {
 	if a == nil {
-		return nil, after, errUnauthenticated
+		return nil, after, false, errUnauthenticated
 	}
 	page, err := s.events.Page(ctx, store.Query{Filter: store.Filter{AfterSeq: after}, Limit: limit})
 	if err != nil {
-		return nil, after, err
+		return nil, after, false, err
 	}
 	next = after
 	for _, e := range page {
@@ -105,7 +106,7 @@ func (s *Service) StreamPage(ctx context.Context, a *Actor, after int64, limit i
 			events = append(events, e)
 		}
 	}
-	return events, next, nil
+	return events, next, len(page) == limit, nil
 }
 
 // WaitForEvents returns once the log holds an event after seq, ctx ends,

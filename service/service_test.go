@@ -329,7 +329,7 @@ func TestRestrictedSupervisorScope(t *testing.T) {
 	l.Append(store.Event{Type: "server.started"})
 	l.Flush(ctx)
 	seen := func(a *Actor) []string {
-		evs, _, err := s.StreamPage(ctx, a, 0, 100)
+		evs, _, _, err := s.StreamPage(ctx, a, 0, 100)
 		if err != nil {
 			t.Fatal(err)
 		}

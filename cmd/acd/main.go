@@ -44,6 +44,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return queueShow(ctx, args, stdout, stderr)
 	case "simulate":
 		return simulate(ctx, args, stdout, stderr)
+	case "user":
+		return userCmd(ctx, args, os.Stdin, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "acd", version)
 		return 0
@@ -62,6 +64,7 @@ func usage(w io.Writer) {
   acd check -config FILE
   acd simulate [-config FILE] -number N [-digits KEYS] [-at 2026-11-24T10:00]
   acd queue show QUEUE [-config FILE] [-data DIR]
+  acd user add -role ROLE [-name NAME] [-queues Q1,Q2] [-config FILE] [-data DIR] ID
   acd version
 `)
 }

@@ -346,6 +346,11 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 			engine.Stray(), srv.TCPConnections(), srv.RateLimited())
 	})
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	stopAPI, err := mountAPI(ctx, mux, hs, cfg, center, events, log)
+	if err != nil {
+		return err
+	}
+	defer stopAPI()
 	go func() { _ = hs.Serve(httpLn) }()
 
 	log.Info("acd started", "version", version, "sip", udp.LocalAddr().String(), "http", httpLn.Addr().String(),
