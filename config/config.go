@@ -47,8 +47,9 @@ type Config struct {
 	AllowUnassignedLogin bool   `yaml:"allow_unassigned_login"`
 	SIPRealm             string `yaml:"sip_realm"`
 	// SIPAuthAlgorithms are the digest algorithms challenged, in order of
-	// preference: phones use the first they support (RFC 8760). Some
-	// phones read only the first challenge; list MD5 first for them.
+	// preference (RFC 8760). Unset, MD5 alone: many phones give up on a
+	// REGISTER when any challenge names an algorithm they do not know
+	// (baresip 1.0.0 among them), and some read only the first.
 	SIPAuthAlgorithms []string `yaml:"sip_auth_algorithms"`
 	// MaxSteps ends a call that passes through this many dial-plan nodes
 	// without waiting on the caller: a loop in the plan.
@@ -332,7 +333,7 @@ func (c *Config) applyDefaults() {
 		c.SIPRealm = "acd.local"
 	}
 	if len(c.SIPAuthAlgorithms) == 0 {
-		c.SIPAuthAlgorithms = []string{"SHA-256", "MD5"}
+		c.SIPAuthAlgorithms = []string{"MD5"}
 	}
 	if c.MaxSteps == 0 {
 		c.MaxSteps = 100

@@ -153,6 +153,24 @@ func TestSIPDefaults(t *testing.T) {
 	}
 }
 
+// TestAuthAlgorithmsDefault: unset, the digest challenge is MD5 alone,
+// which every phone answers; SHA-256 is there when asked for.
+func TestAuthAlgorithmsDefault(t *testing.T) {
+	for _, text := range []string{"sip_realm: x.local\n", string(defaultYAML)} {
+		c, err := Parse("t.yaml", []byte(text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(c.SIPAuthAlgorithms, []string{"MD5"}) {
+			t.Fatalf("sip_auth_algorithms defaults to %v; want [MD5]", c.SIPAuthAlgorithms)
+		}
+	}
+	c, err := Parse("t.yaml", []byte("sip_auth_algorithms: [SHA-256, MD5]\n"))
+	if err != nil || !slices.Equal(c.SIPAuthAlgorithms, []string{"SHA-256", "MD5"}) {
+		t.Fatalf("sip_auth_algorithms: [SHA-256, MD5] read as %v, %v", c.SIPAuthAlgorithms, err)
+	}
+}
+
 // TestDemoCredentials: a demo password is refused beyond loopback on any
 // agent, however it is written down.
 func TestDemoCredentials(t *testing.T) {

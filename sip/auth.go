@@ -48,7 +48,7 @@ type authenticator struct {
 
 func newAuthenticator(realm string, algs []string, secrets Secrets, log *slog.Logger) *authenticator {
 	if len(algs) == 0 {
-		algs = []string{"SHA-256", "MD5"}
+		algs = []string{"MD5"} // what every phone answers; see Config.AuthAlgorithms
 	}
 	a := &authenticator{realm: realm, algs: algs, secrets: secrets, log: log, now: time.Now,
 		failures: map[netip.Addr][]time.Time{}, blocked: map[netip.Addr]time.Time{}}

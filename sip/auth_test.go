@@ -4,6 +4,7 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -35,7 +36,7 @@ func TestDigest(t *testing.T) {
 		}
 		return "", "", false
 	}
-	a := newAuthenticator("acd.local", nil, secrets, slog.New(slog.DiscardHandler))
+	a := newAuthenticator("acd.local", []string{"SHA-256", "MD5"}, secrets, slog.New(slog.DiscardHandler))
 	now := time.Unix(1_800_000_000, 0)
 	a.now = func() time.Time { return now }
 	nonce := a.nonce()
@@ -73,6 +74,20 @@ func TestDigest(t *testing.T) {
 			t.Fatalf("verdict %v for a nonce we never issued", v)
 		}
 	})
+}
+
+// TestDefaultChallengeIsMD5Alone: phones that meet one challenge they
+// cannot read may give up on the REGISTER (baresip 1.0.0 does), so
+// without a choice made the server offers what every phone answers.
+func TestDefaultChallengeIsMD5Alone(t *testing.T) {
+	a := newAuthenticator("acd.local", nil, func(string) (string, string, bool) { return "", "", false }, slog.New(slog.DiscardHandler))
+	chals := a.challenges(false)
+	if len(chals) != 1 || !strings.Contains(chals[0].Value(), "algorithm=MD5") {
+		t.Fatalf("default challenges %v; want one, MD5", chals)
+	}
+	if a.offered("SHA-256") {
+		t.Fatal("an answer to a SHA-256 challenge never offered is accepted")
+	}
 }
 
 func TestRegistrarBindings(t *testing.T) {
