@@ -86,7 +86,7 @@ type idPath struct {
 // the CSRF cookie is readable by the page, which echoes it in a header.
 func cookies(ctx context.Context, secret string, expires time.Time) []http.Cookie {
 	secure, _ := ctx.Value(secureKey).(bool)
-	session := http.Cookie{Name: SessionCookie, Value: secret, Path: Prefix, HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: secure}
+	session := http.Cookie{Name: SessionCookie, Value: secret, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: secure}
 	csrf := http.Cookie{Name: CSRFCookie, Value: service.CSRFToken(secret), Path: "/", SameSite: http.SameSiteStrictMode, Secure: secure}
 	if secret == "" {
 		session.MaxAge, csrf.MaxAge, csrf.Value = -1, -1, ""

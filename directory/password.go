@@ -14,9 +14,9 @@ import (
 )
 
 // Argon2id parameters for new hashes: OWASP's recommended minimum for
-// argon2id (19 MiB, two passes, one lane). About 27 ms per hash on one
-// core of the project's machines (BenchmarkHash), so two cores verify
-// some 70 logins a second while SIP goes on. Each hash records its own
+// argon2id (19 MiB, two passes, one lane). 27 to 35 ms per hash on one
+// core of the project's machines (BenchmarkHash): a login costs a user
+// nothing noticeable and a guesser dearly. Each hash records its own
 // parameters, so raising them later leaves old hashes verifiable.
 const (
 	argonTime    = 2

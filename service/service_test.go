@@ -377,3 +377,28 @@ func TestFeedWakesWaiters(t *testing.T) {
 		t.Fatal("waited for an event already there")
 	}
 }
+
+// BenchmarkLogin measures a whole login: the throttle, reading the user,
+// one argon2id verification and storing the session.
+func BenchmarkLogin(b *testing.B) {
+	l, err := store.Open(filepath.Join(b.TempDir(), "acd.db"), slog.New(slog.DiscardHandler))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	users, err := store.OpenUsers(l)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := New(Config{Users: users, Events: l, Distributor: &fakeCenter{state: map[string]acd.State{}}})
+	ctx := context.Background()
+	if _, err := s.CreateUser(ctx, &Actor{UserID: "x", Role: directory.Administrator}, NewUser{ID: "sue", Role: "supervisor", Password: "a long enough password"}); err != nil {
+		b.Fatal(err)
+	}
+	from := netip.MustParseAddr("127.0.0.1")
+	for b.Loop() {
+		if _, err := s.Login(ctx, "sue", "a long enough password", from); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

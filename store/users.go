@@ -115,7 +115,7 @@ func fromNS(n int64) time.Time {
 // Count says how many users there are.
 func (s *Users) Count(ctx context.Context) (int, error) {
 	var n int
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&n); err != nil {
+	if err := s.reader.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("counting users: %w", err)
 	}
 	return n, nil
@@ -181,10 +181,12 @@ func (s *Users) List(ctx context.Context) ([]User, error) {
 	return users, nil
 }
 
-// query reads from the writer connection: a user just created or changed
-// must be seen by the next request, and the readers' snapshots may lag.
+// query reads through the read-only connections, as every read here does:
+// each request authenticates, and on the one writer connection it would
+// queue behind the event log's commits. In WAL mode a read begun after a
+// commit sees it, so a change is seen by the next request.
 func (s *Users) query(ctx context.Context, where string, args ...any) ([]User, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, name, role, password_hash, restrict_queues, created_ns, updated_ns FROM users `+where+` ORDER BY id`, args...)
+	rows, err := s.reader.QueryContext(ctx, `SELECT id, name, role, password_hash, restrict_queues, created_ns, updated_ns FROM users `+where+` ORDER BY id`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -204,7 +206,7 @@ func (s *Users) query(ctx context.Context, where string, args ...any) ([]User, e
 		return nil, err
 	}
 	for i := range out {
-		q, err := s.db.QueryContext(ctx, `SELECT queue FROM user_queues WHERE user_id = ? ORDER BY queue`, out[i].ID)
+		q, err := s.reader.QueryContext(ctx, `SELECT queue FROM user_queues WHERE user_id = ? ORDER BY queue`, out[i].ID)
 		if err != nil {
 			return nil, err
 		}
@@ -332,7 +334,7 @@ func (s *Users) CreateToken(ctx context.Context, t Token) error {
 func (s *Users) TokenByHash(ctx context.Context, hash []byte) (Token, error) {
 	var t Token
 	var c, e, u int64
-	err := s.db.QueryRowContext(ctx, `SELECT id, user_id, kind, name, hash, created_ns, expires_ns, last_used_ns FROM tokens WHERE hash = ?`, hash).
+	err := s.reader.QueryRowContext(ctx, `SELECT id, user_id, kind, name, hash, created_ns, expires_ns, last_used_ns FROM tokens WHERE hash = ?`, hash).
 		Scan(&t.ID, &t.UserID, &t.Kind, &t.Name, &t.Hash, &c, &e, &u)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Token{}, ErrNotFound
@@ -354,7 +356,7 @@ func (s *Users) TouchToken(ctx context.Context, id string, at time.Time) error {
 
 // Tokens lists a user's tokens ("" for everyone's), oldest first.
 func (s *Users) Tokens(ctx context.Context, userID string) ([]Token, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, user_id, kind, name, created_ns, expires_ns, last_used_ns FROM tokens
+	rows, err := s.reader.QueryContext(ctx, `SELECT id, user_id, kind, name, created_ns, expires_ns, last_used_ns FROM tokens
 		WHERE (? = '' OR user_id = ?) ORDER BY created_ns, id`, userID, userID)
 	if err != nil {
 		return nil, fmt.Errorf("listing tokens: %w", err)
@@ -397,7 +399,7 @@ func (s *Users) DeleteExpiredTokens(ctx context.Context, now time.Time) error {
 // PermissionOverrides reads the grants and revocations that differ from
 // the defaults: role → permission → granted.
 func (s *Users) PermissionOverrides(ctx context.Context) (map[string]map[string]bool, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT role, permission, granted FROM role_permissions`)
+	rows, err := s.reader.QueryContext(ctx, `SELECT role, permission, granted FROM role_permissions`)
 	if err != nil {
 		return nil, fmt.Errorf("reading permissions: %w", err)
 	}
