@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"encoding/binary"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
 	"net/netip"
 	"strings"
@@ -23,69 +24,105 @@ type Secrets func(user string) (password, ha1md5 string, ok bool)
 
 // Digest authentication parameters.
 const (
-	nonceLifetime   = 5 * time.Minute
-	failureWindow   = time.Minute
-	failuresAllowed = 10
-	blockFor        = time.Minute
+	nonceLifetime = 5 * time.Minute
+	failureWindow = time.Minute
+	// userFailures wrong answers for one user name within failureWindow
+	// throttle that user, and only that user, for throttleFor: more than a
+	// phone with a wrong password sends before it gives up, and few
+	// enough that guessing a password is slow from any number of places.
+	userFailures = 10
+	// addressFailures within failureWindow block the address they come
+	// from. A throttled user's requests are no longer checked, so one
+	// misconfigured phone never gets there: it takes failures for many
+	// user names, as a scan makes.
+	addressFailures = 100
+	throttleFor     = time.Minute
+	// One security line per user and address every refusalLogEvery, and
+	// at most refusalLinesPerSecond in all: a flood of guesses must not
+	// become a flood of log lines, nor hide another user's refusals.
+	refusalLogEvery       = 10 * time.Second
+	refusalLinesPerSecond = 20
 )
 
 // authenticator checks SIP digest credentials (RFC 8760: MD5 and SHA-256,
-// qop=auth) with stateless nonces that expire, and throttles addresses
-// that keep failing. Unknown users and wrong passwords get the same
-// answer, so that user names cannot be discovered.
+// qop=auth) with stateless nonces that expire, and throttles user names
+// and addresses that keep failing, each on its own. Unknown users and
+// wrong passwords get the same answer, so that user names cannot be
+// discovered.
 type authenticator struct {
 	realm   string
 	algs    []string
 	secrets Secrets
 	key     [32]byte
-	log     *slog.Logger
+	log     *securityLog
 	now     func() time.Time
 
-	mu       sync.Mutex
-	failures map[netip.Addr][]time.Time
-	blocked  map[netip.Addr]time.Time
+	mu    sync.Mutex
+	users map[string]*failures
+	addrs map[netip.Addr]*failures
+	swept time.Time
+}
+
+// failures are the recent failures of a user name or an address, and
+// when its throttle (if any) ends.
+type failures struct {
+	times []time.Time
+	until time.Time
 }
 
 func newAuthenticator(realm string, algs []string, secrets Secrets, log *slog.Logger) *authenticator {
 	if len(algs) == 0 {
 		algs = []string{"MD5"} // what every phone answers; see Config.AuthAlgorithms
 	}
-	a := &authenticator{realm: realm, algs: algs, secrets: secrets, log: log, now: time.Now,
-		failures: map[netip.Addr][]time.Time{}, blocked: map[netip.Addr]time.Time{}}
+	a := &authenticator{realm: realm, algs: algs, secrets: secrets, now: time.Now,
+		log:   newSecurityLog(log, refusalLogEvery, refusalLinesPerSecond),
+		users: map[string]*failures{}, addrs: map[netip.Addr]*failures{}}
 	_, _ = rand.Read(a.key[:])
 	return a
 }
 
-func (a *authenticator) nonce() string {
+// nonce is issued to src: a failure is then counted against the address
+// it really came from, since a forged source cannot see the nonce sent
+// to the real one.
+func (a *authenticator) nonce(src netip.Addr) string {
 	var ts [8]byte
 	binary.BigEndian.PutUint64(ts[:], uint64(a.now().Unix()))
-	mac := hmac.New(sha256.New, a.key[:])
-	mac.Write(ts[:])
-	return hex.EncodeToString(ts[:]) + hex.EncodeToString(mac.Sum(nil)[:16])
+	return hex.EncodeToString(ts[:]) + hex.EncodeToString(a.nonceMAC(ts[:], src))
 }
 
-// nonceState: 0 forged, 1 fresh, 2 expired (answer with stale=true).
-func (a *authenticator) nonceState(n string) int {
-	raw, err := hex.DecodeString(n)
-	if err != nil || len(raw) != 24 {
-		return 0
-	}
+func (a *authenticator) nonceMAC(ts []byte, src netip.Addr) []byte {
 	mac := hmac.New(sha256.New, a.key[:])
-	mac.Write(raw[:8])
-	if !hmac.Equal(mac.Sum(nil)[:16], raw[8:]) {
-		return 0
+	mac.Write(ts)
+	addr := src.As16()
+	mac.Write(addr[:])
+	return mac.Sum(nil)[:16]
+}
+
+// nonceState of a nonce sent back from src.
+type nonceState int
+
+const (
+	nonceFresh   nonceState = iota
+	nonceExpired            // answer with stale=true
+	nonceForeign            // forged, or issued to another address
+)
+
+func (a *authenticator) nonceState(n string, src netip.Addr) nonceState {
+	raw, err := hex.DecodeString(n)
+	if err != nil || len(raw) != 24 || !hmac.Equal(a.nonceMAC(raw[:8], src), raw[8:]) {
+		return nonceForeign
 	}
 	issued := time.Unix(int64(binary.BigEndian.Uint64(raw[:8])), 0)
 	if a.now().Sub(issued) > nonceLifetime {
-		return 2
+		return nonceExpired
 	}
-	return 1
+	return nonceFresh
 }
 
 // challenges builds one WWW-Authenticate header per algorithm, in order
 // of preference (RFC 8760 §2.4).
-func (a *authenticator) challenges(stale bool) []sip.Header {
-	nonce := a.nonce()
+func (a *authenticator) challenges(src netip.Addr, stale bool) []sip.Header {
+	nonce := a.nonce(src)
 	var out []sip.Header
 	for _, alg := range a.algs {
 		c := digest.Challenge{Realm: a.realm, Nonce: nonce, Algorithm: alg, QOP: []string{"auth"}, Stale: stale}
@@ -101,30 +138,48 @@ const (
 	challenge verdict = iota // no or stale credentials: send a challenge
 	accepted
 	rejected  // wrong credentials: a fresh challenge, and the failure counted
-	throttled // too many failures from this address: 403
+	throttled // the user or the address has failed too often: 403
 )
 
 // check authenticates req; on acceptance it returns the user.
 func (a *authenticator) check(req *sip.Request) (verdict, string, bool) {
 	src := sourceAddr(req)
-	if a.isBlocked(src) {
+	h := req.GetHeader("Authorization")
+	var creds *digest.Credentials
+	var err error
+	if h != nil {
+		creds, err = digest.ParseCredentials(h.Value())
+	}
+	if isThrottled(a, a.addrs, src) {
+		user := ""
+		if creds != nil {
+			user = creds.Username
+		} else if from := req.From(); from != nil {
+			user = from.Address.User
+		}
+		a.refuse(req, src, user, fmt.Sprintf("address blocked: %d failures within %v", addressFailures, failureWindow))
 		return throttled, "", false
 	}
-	h := req.GetHeader("Authorization")
 	if h == nil {
 		return challenge, "", false
 	}
-	creds, err := digest.ParseCredentials(h.Value())
 	if err != nil {
 		a.fail(req, src, "", "unreadable Authorization header")
 		return rejected, "", false
 	}
-	switch a.nonceState(creds.Nonce) {
-	case 0:
-		a.fail(req, src, creds.Username, "nonce not issued by this server")
-		return rejected, "", false
-	case 2:
-		return challenge, "", true // stale: the phone retries with a new nonce
+	if isThrottled(a, a.users, creds.Username) {
+		a.refuse(req, src, creds.Username, fmt.Sprintf("user throttled: %d failures within %v", userFailures, failureWindow))
+		return throttled, "", false
+	}
+	switch a.nonceState(creds.Nonce, src) {
+	case nonceForeign:
+		// Not a failure: whoever sent it may be forging the source, and
+		// the phone that really has this address gets a nonce of its own.
+		// Stale, so that a phone whose address changed retries at once.
+		a.log.debug("SIP digest nonce from another address, or forged: challenged afresh", "source", src.String(), "user", logUser(creds.Username))
+		return challenge, "", true
+	case nonceExpired:
+		return challenge, "", true // the phone retries with a new nonce
 	}
 	if creds.Realm != a.realm || (creds.QOP != "" && creds.QOP != "auth") || !a.offered(creds.Algorithm) {
 		a.fail(req, src, creds.Username, "wrong realm or qop")
@@ -154,47 +209,104 @@ func (a *authenticator) check(req *sip.Request) (verdict, string, bool) {
 	return accepted, creds.Username, false
 }
 
-// respondChallenge answers a request that needs (new) credentials.
+// respond answers a request that needs (new) credentials.
 func (a *authenticator) respond(tx sip.ServerTransaction, req *sip.Request, v verdict, stale bool) {
 	if v == throttled {
 		respond(tx, req, 403, "Forbidden")
 		return
 	}
-	respond(tx, req, 401, "Unauthorized", a.challenges(stale)...)
+	respond(tx, req, 401, "Unauthorized", a.challenges(sourceAddr(req), stale)...)
 }
 
-func (a *authenticator) isBlocked(src netip.Addr) bool {
+// isThrottled reports whether a user name or address is throttled now.
+func isThrottled[K comparable](a *authenticator, m map[K]*failures, key K) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	until, ok := a.blocked[src]
-	if ok && a.now().Before(until) {
-		return true
-	}
-	delete(a.blocked, src)
-	return false
+	f, ok := m[key]
+	return ok && a.now().Before(f.until)
 }
 
-// fail counts a failure and logs one structured security line for it; the
-// password or response is never logged.
+// fail counts a failure against the user name (when there is one) and the
+// address, and logs one security line for it; the password or response
+// is never logged.
 func (a *authenticator) fail(req *sip.Request, src netip.Addr, user, why string) {
 	now := a.now()
 	a.mu.Lock()
-	recent := a.failures[src][:0]
-	for _, t := range a.failures[src] {
-		if now.Sub(t) < failureWindow {
-			recent = append(recent, t)
-		}
+	a.sweepLocked(now)
+	var throttle string
+	if user != "" && count(a.users, user, now, userFailures) {
+		throttle = "user"
 	}
-	recent = append(recent, now)
-	a.failures[src] = recent
-	block := len(recent) >= failuresAllowed
-	if block {
-		a.blocked[src] = now.Add(blockFor)
-		delete(a.failures, src)
+	if count(a.addrs, src, now, addressFailures) {
+		throttle = "address"
 	}
 	a.mu.Unlock()
-	a.log.Warn("security: SIP authentication failed", "event", "auth_failure", "source", src.String(),
-		"user", user, "method", string(req.Method), "reason", why, "blocked", block)
+	args := []any{"event", "auth_failure", "source", src.String(), "user", logUser(user), "method", string(req.Method), "reason", why}
+	if throttle != "" {
+		args = append(args, "throttled", throttle, "for", throttleFor)
+	}
+	a.log.warn(now, user, src, throttle != "", "security: SIP authentication failed", args...)
+}
+
+// refuse logs a request turned away unchecked, its user or address
+// throttled.
+func (a *authenticator) refuse(req *sip.Request, src netip.Addr, user, why string) {
+	a.log.warn(a.now(), user, src, false, "security: SIP authentication refused", "event", "auth_refused",
+		"source", src.String(), "user", logUser(user), "method", string(req.Method), "reason", why)
+}
+
+// count records a failure of key and reports whether it throttles key.
+func count[K comparable](m map[K]*failures, key K, now time.Time, limit int) bool {
+	f := m[key]
+	if f == nil {
+		f = &failures{}
+		m[key] = f
+	}
+	f.times = recent(f.times, now)
+	f.times = append(f.times, now)
+	if len(f.times) < limit {
+		return false
+	}
+	f.times, f.until = nil, now.Add(throttleFor)
+	return true
+}
+
+func recent(times []time.Time, now time.Time) []time.Time {
+	kept := times[:0]
+	for _, t := range times {
+		if now.Sub(t) < failureWindow {
+			kept = append(kept, t)
+		}
+	}
+	return kept
+}
+
+// sweepLocked forgets, once a window, the user names and addresses with
+// neither a recent failure nor a throttle, so that a scan of made-up
+// names holds no memory after it.
+func (a *authenticator) sweepLocked(now time.Time) {
+	if now.Sub(a.swept) < failureWindow {
+		return
+	}
+	a.swept = now
+	forget(a.users, now)
+	forget(a.addrs, now)
+}
+
+func forget[K comparable](m map[K]*failures, now time.Time) {
+	for k, f := range m {
+		if f.times = recent(f.times, now); len(f.times) == 0 && !now.Before(f.until) {
+			delete(m, k)
+		}
+	}
+}
+
+// logUser is a user name as logged: whoever sends it chooses it.
+func logUser(u string) string {
+	if len(u) > 64 {
+		return u[:64] + "…"
+	}
+	return u
 }
 
 func sourceAddr(req *sip.Request) netip.Addr {
@@ -217,4 +329,98 @@ func (a *authenticator) offered(alg string) bool {
 		}
 	}
 	return false
+}
+
+// securityLog writes the security lines of authentication. Every refusal
+// gets one, except that one user at one address gets at most one line of
+// a kind every interval, and all together at most perSecond lines a
+// second; a line says how many were left out for its user and address
+// before it, and how many for others since the last line.
+type securityLog struct {
+	log       *slog.Logger
+	interval  time.Duration
+	perSecond int
+
+	mu      sync.Mutex
+	keys    map[securityKey]*securityLine
+	second  time.Time // the second being counted
+	written int       // lines written in it
+	swept   time.Time
+	dropped int // left out for keys forgotten since the last line
+}
+
+// securityKey: a failure and a refusal are told apart, so that a
+// throttled user's first refusal is logged at once.
+type securityKey struct {
+	msg, user string
+	src       netip.Addr
+}
+
+type securityLine struct {
+	last time.Time // written
+	left int       // left out since
+}
+
+func newSecurityLog(log *slog.Logger, interval time.Duration, perSecond int) *securityLog {
+	return &securityLog{log: log, interval: interval, perSecond: perSecond, keys: map[securityKey]*securityLine{}}
+}
+
+// warn writes a line for user at src, unless bounds hold it back; a
+// notable one (a throttle beginning) is held back by the overall bound
+// only.
+func (l *securityLog) warn(now time.Time, user string, src netip.Addr, notable bool, msg string, args ...any) {
+	l.mu.Lock()
+	l.sweepLocked(now)
+	if sec := now.Truncate(time.Second); !sec.Equal(l.second) {
+		l.second, l.written = sec, 0
+	}
+	k := securityKey{msg, user, src}
+	st := l.keys[k]
+	switch {
+	case st != nil && now.Sub(st.last) < l.interval && !notable:
+		st.left++
+		l.mu.Unlock()
+		return
+	case l.written >= l.perSecond:
+		// No new key either: a flood of made-up names holds no memory.
+		if st != nil {
+			st.left++
+		} else {
+			l.dropped++
+		}
+		l.mu.Unlock()
+		return
+	case st == nil:
+		st = &securityLine{}
+		l.keys[k] = st
+	}
+	if st.left > 0 {
+		args = append(args, "suppressed", st.left)
+	}
+	if l.dropped > 0 {
+		args = append(args, "suppressed_others", l.dropped)
+	}
+	st.last, st.left, l.dropped = now, 0, 0
+	l.written++
+	l.mu.Unlock()
+	l.log.Warn(msg, args...)
+}
+
+func (l *securityLog) debug(msg string, args ...any) { l.log.Debug(msg, args...) }
+
+// sweepLocked forgets, once an interval, the users and addresses whose
+// last line is old enough that the next would be written anyway; those
+// with lines left out are kept an interval longer, for their next line to
+// count them.
+func (l *securityLog) sweepLocked(now time.Time) {
+	if now.Sub(l.swept) < l.interval {
+		return
+	}
+	l.swept = now
+	for k, st := range l.keys {
+		if age := now.Sub(st.last); age >= l.interval && st.left == 0 || age >= 2*l.interval {
+			l.dropped += st.left
+			delete(l.keys, k)
+		}
+	}
 }

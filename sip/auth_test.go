@@ -3,7 +3,9 @@ package sip
 import (
 	"crypto/md5"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -14,8 +16,18 @@ import (
 
 func register(t *testing.T, a *authenticator, user, password, alg, nonce string) *sip.Request {
 	t.Helper()
+	return registerFrom(t, a, "192.0.2.10:5060", user, password, alg, nonce)
+}
+
+// registerFrom is a REGISTER from source answering the challenge with
+// nonce ("" for one issued to source now).
+func registerFrom(t *testing.T, a *authenticator, source, user, password, alg, nonce string) *sip.Request {
+	t.Helper()
 	req := sip.NewRequest(sip.REGISTER, sip.Uri{Scheme: "sip", Host: "acd.local"})
-	req.SetSource("192.0.2.10:5060")
+	req.SetSource(source)
+	if nonce == "" {
+		nonce = a.nonce(netip.MustParseAddrPort(source).Addr())
+	}
 	chal := &digest.Challenge{Realm: a.realm, Nonce: nonce, Algorithm: alg, QOP: []string{"auth"}}
 	cred, err := digest.Digest(chal, digest.Options{Method: "REGISTER", URI: "sip:acd.local", Username: user, Password: password})
 	if err != nil {
@@ -39,7 +51,7 @@ func TestDigest(t *testing.T) {
 	a := newAuthenticator("acd.local", []string{"SHA-256", "MD5"}, secrets, slog.New(slog.DiscardHandler))
 	now := time.Unix(1_800_000_000, 0)
 	a.now = func() time.Time { return now }
-	nonce := a.nonce()
+	nonce := a.nonce(netip.MustParseAddr("192.0.2.10"))
 	tests := []struct {
 		name, user, password, alg string
 		want                      verdict
@@ -68,12 +80,30 @@ func TestDigest(t *testing.T) {
 			t.Fatalf("verdict %v stale %v; want a new challenge with stale=true", v, stale)
 		}
 	})
-	t.Run("forged nonce", func(t *testing.T) {
-		v, _, _ := a.check(register(t, a, "1001", "pw-1001", "MD5", "00112233445566778899aabbccddeeff0011223344556677"))
-		if v != rejected {
-			t.Fatalf("verdict %v for a nonce we never issued", v)
-		}
-	})
+	before := len(a.addrs[netip.MustParseAddr("192.0.2.10")].times)
+	// A nonce not issued to the request's source proves nothing either
+	// way: the request is challenged afresh, stale so that a phone whose
+	// address changed retries, and no failure is counted.
+	for name, n := range map[string]string{
+		"forged nonce":                      "00112233445566778899aabbccddeeff0011223344556677",
+		"nonce issued to another address":   a.nonce(netip.MustParseAddr("198.51.100.7")),
+		"nonce of another address, expired": "",
+	} {
+		t.Run(name, func(t *testing.T) {
+			if n == "" {
+				a.now = func() time.Time { return now.Add(-nonceLifetime - time.Minute) }
+				n = a.nonce(netip.MustParseAddr("198.51.100.7"))
+				a.now = func() time.Time { return now }
+			}
+			v, _, stale := a.check(register(t, a, "1001", "pw-1001", "MD5", n))
+			if v != challenge || !stale {
+				t.Fatalf("verdict %v stale %v; want a new challenge with stale=true", v, stale)
+			}
+		})
+	}
+	if after := len(a.addrs[netip.MustParseAddr("192.0.2.10")].times); after != before {
+		t.Fatalf("%d failures counted for foreign nonces", after-before)
+	}
 }
 
 // TestDefaultChallengeIsMD5Alone: phones that meet one challenge they
@@ -81,7 +111,7 @@ func TestDigest(t *testing.T) {
 // without a choice made the server offers what every phone answers.
 func TestDefaultChallengeIsMD5Alone(t *testing.T) {
 	a := newAuthenticator("acd.local", nil, func(string) (string, string, bool) { return "", "", false }, slog.New(slog.DiscardHandler))
-	chals := a.challenges(false)
+	chals := a.challenges(netip.MustParseAddr("192.0.2.10"), false)
 	if len(chals) != 1 || !strings.Contains(chals[0].Value(), "algorithm=MD5") {
 		t.Fatalf("default challenges %v; want one, MD5", chals)
 	}
@@ -141,3 +171,184 @@ type fakeTx struct {
 }
 
 func (f *fakeTx) Respond(res *sip.Response) error { f.last = res; return nil }
+
+// attempt is one REGISTER in a throttling scenario.
+type attempt struct {
+	after  time.Duration // since the previous attempt
+	from   string        // source address
+	user   string
+	right  bool // the right password, or a wrong one
+	repeat int  // sent this many times (0: once)
+	want   verdict
+}
+
+func TestThrottling(t *testing.T) {
+	const office, home = "203.0.113.9", "198.51.100.20"
+	tests := []struct {
+		name  string
+		steps []attempt
+	}{
+		{"a wrong password throttles its user only", []attempt{
+			{from: office, user: "1001", repeat: userFailures, want: rejected},
+			{from: office, user: "1001", right: true, want: throttled},
+			{from: home, user: "1001", right: true, want: throttled}, // wherever it comes from
+			{from: office, user: "1002", right: true, want: accepted},
+			{from: office, user: "1003", repeat: 3, want: rejected},
+			{from: office, user: "1003", right: true, want: accepted},
+			{after: throttleFor, from: office, user: "1001", right: true, want: accepted},
+		}},
+		{"failures spread out are forgiven", []attempt{
+			{from: office, user: "1001", repeat: userFailures - 1, want: rejected},
+			{after: failureWindow, from: office, user: "1001", repeat: userFailures - 1, want: rejected},
+			{from: office, user: "1001", right: true, want: accepted},
+		}},
+		{"a throttled user's guesses are not counted against the address", []attempt{
+			{from: office, user: "1001", repeat: userFailures, want: rejected},
+			{from: office, user: "1001", repeat: 5 * addressFailures, want: throttled},
+			{from: office, user: "1002", right: true, want: accepted},
+		}},
+		{"an address is blocked by failures for many users", append(scan(office, addressFailures/userFailures),
+			attempt{from: office, user: "1002", right: true, want: throttled},
+			attempt{from: home, user: "1002", right: true, want: accepted},
+			attempt{after: throttleFor, from: office, user: "1002", right: true, want: accepted},
+		)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out strings.Builder
+			a := newAuthenticator("acd.local", nil, func(u string) (string, string, bool) {
+				return "pw-" + u, "", strings.HasPrefix(u, "10")
+			}, slog.New(slog.NewTextHandler(&out, nil)))
+			now := time.Unix(1_800_000_000, 0)
+			a.now = func() time.Time { return now }
+			for i, st := range tt.steps {
+				now = now.Add(st.after)
+				for range max(st.repeat, 1) {
+					password := "pw-" + st.user
+					if !st.right {
+						password = "guess"
+					}
+					v, _, _ := a.check(registerFrom(t, a, st.from+":5060", st.user, password, "MD5", ""))
+					if v != st.want {
+						t.Fatalf("step %d (%s from %s): verdict %v, want %v\n%s", i, st.user, st.from, v, st.want, out.String())
+					}
+					now = now.Add(time.Millisecond)
+				}
+			}
+			if strings.Contains(out.String(), "guess") || strings.Contains(out.String(), "pw-") {
+				t.Fatalf("a password reached the log:\n%s", out.String())
+			}
+		})
+	}
+}
+
+// scan is a wrong password for each of users made-up names, until each is
+// throttled.
+func scan(from string, users int) []attempt {
+	var out []attempt
+	for i := range users {
+		out = append(out, attempt{from: from, user: fmt.Sprint("scan", i), repeat: userFailures, want: rejected})
+	}
+	return out
+}
+
+// TestThrottledUserIsLogged: the refused requests of a throttled user are
+// logged, naming user, source and reason, each user and address on its
+// own and within bounds, and never with the response.
+func TestThrottledUserIsLogged(t *testing.T) {
+	var out strings.Builder
+	a := newAuthenticator("acd.local", nil, func(u string) (string, string, bool) { return "pw-" + u, "", true },
+		slog.New(slog.NewTextHandler(&out, nil)))
+	now := time.Unix(1_800_000_000, 0)
+	a.now = func() time.Time { return now }
+	try := func(from, user, password string) *sip.Request {
+		req := registerFrom(t, a, from, user, password, "MD5", "")
+		a.check(req)
+		now = now.Add(time.Millisecond)
+		return req
+	}
+	for range userFailures {
+		try("203.0.113.9:5060", "1001", "guess")
+	}
+	right := try("203.0.113.9:5060", "1001", "pw-1001")
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	last := lines[len(lines)-1]
+	for _, want := range []string{"security: SIP authentication refused", "user=1001", "source=203.0.113.9", `reason="user throttled: 10 failures within 1m0s"`} {
+		if !strings.Contains(last, want) {
+			t.Fatalf("the throttled user's right password was refused with the line\n%s\nwhich lacks %s", last, want)
+		}
+	}
+	creds, _ := digest.ParseCredentials(right.GetHeader("Authorization").Value())
+	if strings.Contains(out.String(), creds.Response) {
+		t.Fatal("a digest response reached the log")
+	}
+	if !strings.Contains(out.String(), "throttled=user") {
+		t.Fatalf("the failure that throttled the user does not say so:\n%s", out.String())
+	}
+}
+
+func TestSecurityLogBounds(t *testing.T) {
+	office, home := netip.MustParseAddr("203.0.113.9"), netip.MustParseAddr("198.51.100.20")
+	type line struct {
+		after time.Duration
+		user  string
+		src   netip.Addr
+	}
+	tests := []struct {
+		name  string
+		lines []line
+		want  []string // the lines written, by user and what they add
+	}{
+		{"one line per user and address every interval", []line{
+			{0, "1001", office}, {time.Second, "1001", office}, {time.Second, "1001", office},
+			{refusalLogEvery, "1001", office},
+		}, []string{"user=1001", "user=1001 suppressed=2"}},
+		{"another user or address is not held back", []line{
+			{0, "1001", office}, {0, "1001", office}, {0, "1002", office}, {0, "1001", home},
+		}, []string{"user=1001", "user=1002", "user=1001"}},
+		{"those forgotten are still counted", []line{
+			{0, "1001", office}, {0, "1001", office},
+			{3 * refusalLogEvery, "1002", office}, {0, "1001", office},
+		}, []string{"user=1001", "user=1002 suppressed_others=1", "user=1001"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out strings.Builder
+			l := newSecurityLog(slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{
+				ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+					if a.Key == "time" || a.Key == "level" || a.Key == "msg" {
+						return slog.Attr{}
+					}
+					return a
+				},
+			})), refusalLogEvery, refusalLinesPerSecond)
+			now := time.Unix(1_800_000_000, 0)
+			for _, ln := range tt.lines {
+				now = now.Add(ln.after)
+				l.warn(now, ln.user, ln.src, false, "security: test", "user", ln.user)
+			}
+			got := strings.Split(strings.TrimSpace(out.String()), "\n")
+			if strings.Join(got, "|") != strings.Join(tt.want, "|") {
+				t.Fatalf("wrote\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+		})
+	}
+	t.Run("a flood of names is capped", func(t *testing.T) {
+		var out strings.Builder
+		l := newSecurityLog(slog.New(slog.NewTextHandler(&out, nil)), refusalLogEvery, refusalLinesPerSecond)
+		now := time.Unix(1_800_000_000, 0)
+		for i := range 10 * refusalLinesPerSecond {
+			l.warn(now, fmt.Sprint("scan", i), office, false, "security: test")
+		}
+		if n := strings.Count(out.String(), "\n"); n != refusalLinesPerSecond {
+			t.Fatalf("%d lines in one second, want %d", n, refusalLinesPerSecond)
+		}
+		if len(l.keys) != refusalLinesPerSecond {
+			t.Fatalf("%d names held for lines never written", len(l.keys)-refusalLinesPerSecond)
+		}
+		l.warn(now.Add(time.Second), "late", office, false, "security: test")
+		if want := fmt.Sprintf("suppressed_others=%d\n", 9*refusalLinesPerSecond); !strings.HasSuffix(out.String(), want) {
+			t.Fatalf("the next second's line does not count what was left out (%s):\n%s", want, out.String())
+		}
+	})
+}
