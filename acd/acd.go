@@ -28,6 +28,9 @@ type Caller interface {
 type Leg interface {
 	Done() <-chan struct{}
 	Hangup(reason string)
+	// EndReason says why the leg ended, once it has: the phone hung up,
+	// it sent no RTP, its session expired…
+	EndReason() string
 }
 
 // Party is who a call is shown as: a number and a display name.

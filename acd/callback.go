@@ -237,17 +237,16 @@ func (c *Center) serveCallback(q *queue, e *entry, a *agent, agentLeg Leg) {
 	c.mu.Lock()
 	c.emit("callback.connected", e.id, q.name, a.id, map[string]string{"number": r.Number})
 	c.mu.Unlock()
-	select {
-	case <-agentLeg.Done():
-	case <-customer.Done():
+	// Whichever side ended, the bridge hangs up the other.
+	ended := endedBy(customer.Done(), agentLeg)
+	if ended["ended_by"] == "caller" {
+		ended = map[string]string{"ended_by": "customer", "reason": customer.EndReason()}
 	}
-	agentLeg.Hangup("the call is over")
-	customer.Hangup("the call is over")
 	r.Status = store.CallbackCompleted
 	_ = c.callbacks.Update(context.Background(), r)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.removeLocked(q, e)
 	c.emit("callback.completed", e.id, q.name, a.id, nil)
-	c.callEnded(q, e, a)
+	c.callEnded(q, e, a, ended)
 }

@@ -462,20 +462,35 @@ func (c *Center) setStateQuiet(a *agent, s State) {
 
 // onCall waits for the bridged call to end, then starts wrap-up.
 func (c *Center) onCall(q *queue, e *entry, a *agent, leg Leg) {
-	select {
-	case <-e.call.Done():
-	case <-leg.Done():
+	ended := endedBy(e.call.Done(), leg)
+	if ended["ended_by"] == "caller" {
+		// Not otherwise: a leg ending by itself may still be waiting on
+		// its BYE to a dead phone, and Hangup would wait with it.
+		leg.Hangup("the caller hung up")
 	}
-	leg.Hangup("the caller hung up")
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.callEnded(q, e, a)
+	c.callEnded(q, e, a, ended)
+}
+
+// endedBy waits for a caller (done) or an agent's leg to end and says
+// which did, and why when it was the agent's side, for call.ended.
+func endedBy(done <-chan struct{}, leg Leg) map[string]string {
+	select {
+	case <-done:
+		return map[string]string{"ended_by": "caller"}
+	case <-leg.Done():
+		return map[string]string{"ended_by": "agent", "reason": leg.EndReason()}
+	}
 }
 
 // callEnded records the end of an agent's call and starts wrap-up.
-func (c *Center) callEnded(q *queue, e *entry, a *agent) {
+func (c *Center) callEnded(q *queue, e *entry, a *agent, data map[string]string) {
 	a.calls++
-	c.emit("call.ended", e.id, q.name, a.id, nil)
+	c.emit("call.ended", e.id, q.name, a.id, data)
+	if data["ended_by"] == "agent" && data["reason"] != "" {
+		c.log.Info("agent's side ended the call", "call_id", e.id, "queue", q.name, "agent", a.id, "reason", data["reason"])
+	}
 	if a.state != OnCall {
 		return
 	}

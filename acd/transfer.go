@@ -62,16 +62,21 @@ func (c *Center) RingAgent(ctx context.Context, call Caller, agentID string, tim
 	c.phones.Bridge(call, leg, music)
 	c.mu.Unlock()
 
+	ended := map[string]string{"ended_by": "caller"}
 	select {
 	case <-call.Done():
-	case <-leg.Done():
 	case <-ctx.Done():
+		ended["ended_by"] = "server"
+	case <-leg.Done():
+		ended = map[string]string{"ended_by": "agent", "reason": leg.EndReason()}
 	}
-	leg.Hangup("the call is over")
+	if ended["ended_by"] != "agent" {
+		leg.Hangup("the call is over")
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	a.calls++
-	c.emit("call.ended", call.ID(), "", a.id, nil)
+	c.emit("call.ended", call.ID(), "", a.id, ended)
 	if a.state == OnCall {
 		c.setState(a, Ready, "")
 		c.dispatch()

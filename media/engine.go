@@ -2,6 +2,7 @@ package media
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"sync"
@@ -142,9 +143,17 @@ func (e *Engine) Stray() uint64 {
 // Wait returns once every media loop has stopped.
 func (e *Engine) Wait() { e.wg.Wait() }
 
+// errSessionClosed: the session was closed before it started.
+var errSessionClosed = errors.New("media session closed before it started")
+
 // add gives a session to the next loop, in that loop's least-loaded slot,
 // and starts polling its socket.
 func (e *Engine) add(s *Session) error {
+	s.placed.Lock()
+	defer s.placed.Unlock()
+	if s.removed {
+		return errSessionClosed
+	}
 	e.mu.Lock()
 	l := e.loops[e.next%len(e.loops)]
 	e.next++
@@ -170,6 +179,9 @@ func (e *Engine) add(s *Session) error {
 // remove takes a session out of its loop; once it returns the loop no
 // longer touches the session, so its socket may be closed.
 func (e *Engine) remove(s *Session) {
+	s.placed.Lock()
+	defer s.placed.Unlock()
+	s.removed = true
 	l := s.home
 	if l == nil {
 		return

@@ -21,8 +21,15 @@ type Session struct {
 	local  netip.AddrPort // the address in our SDP
 	engine *Engine
 
+	// placed guards home across add and remove, which a hang-up may run
+	// while the call is still starting; removed is set by remove, so that
+	// a session closed before it was placed is never placed (its socket,
+	// closed, could be a new call's descriptor by then).
+	placed  sync.Mutex
+	removed bool
+
 	// Placement in a media loop, and what only that loop touches; guarded
-	// by the loop's mutex.
+	// by the loop's mutex (home also by placed).
 	home    *loop
 	slot    int
 	index   int

@@ -83,7 +83,8 @@ func (c *Call) Hangup(reason string) {
 func (c *Call) end(why string) {
 	c.endOnce.Do(func() {
 		close(c.done)
-		c.session.Close()
+		c.stopTimer()
+		c.closeMedia()
 		c.log.Info("call ended", "why", why)
 	})
 }

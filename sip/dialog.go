@@ -2,6 +2,7 @@ package sip
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"sync"
@@ -38,6 +39,9 @@ type dialog struct {
 	confirmed  bool    // the dialog's first 2xx is acknowledged
 	held       bool    // the peer holds: it asked us not to send
 	answering  *answer // our 2xx to a re-INVITE, until its ACK
+	inviting   bool    // our own re-INVITE (a session refresh) is in progress
+	mediaDone  bool    // the session is closed: it must not start
+	timer      sessionTimer
 	bridge     *bridge
 }
 
@@ -47,6 +51,28 @@ type answer struct {
 	cseq  uint32
 	offer bool          // it carried our offer: the ACK has the answer
 	acked chan struct{} // closed by the ACK
+}
+
+// errEnded is a dialog that ended before its media could start.
+var errEnded = errors.New("the call ended")
+
+// startMedia starts the RTP session unless the dialog has ended: a
+// session must not start while, or after, it is closed.
+func (d *dialog) startMedia() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.mediaDone {
+		return errEnded
+	}
+	return d.session.Start()
+}
+
+// closeMedia closes the RTP session for good.
+func (d *dialog) closeMedia() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.mediaDone = true
+	d.session.Close()
 }
 
 // initSDP records the description a dialog started with: our offer or
@@ -151,10 +177,16 @@ func (d *dialog) reinvite(req *sip.Request, tx sip.ServerTransaction) {
 		offer = o
 	}
 	d.mu.Lock()
-	if !d.confirmed || d.answering != nil {
+	if !d.confirmed || d.answering != nil || d.inviting {
 		d.mu.Unlock()
 		// RFC 3261 §14.2: an offer of ours is not yet answered.
 		respond(tx, req, 491, "Request Pending")
+		return
+	}
+	st, timerHdrs, tooSmall := negotiateTimer(req, d.timer, d.srv.minSE())
+	if tooSmall {
+		d.mu.Unlock()
+		d.srv.tooSmall(tx, req)
 		return
 	}
 	a := &answer{cseq: req.CSeq().SeqNo, acked: make(chan struct{})}
@@ -173,6 +205,10 @@ func (d *dialog) reinvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	res := sip.NewSDPResponseFromRequest(req, local)
 	res.AppendHeader(d.contact)
+	for _, h := range timerHdrs {
+		res.AppendHeader(h)
+	}
+	d.setTimer(st) // a re-INVITE is a refresh (RFC 4028 §10)
 	d.retransmit(tx, res, a)
 }
 
@@ -246,10 +282,21 @@ func (d *dialog) ack(req *sip.Request) {
 // update answers UPDATE (RFC 3311): an offer in it is answered in the 200
 // as a re-INVITE's would be; without one it is a session refresh.
 func (d *dialog) update(req *sip.Request, tx sip.ServerTransaction) {
+	d.mu.Lock()
+	st, timerHdrs, tooSmall := negotiateTimer(req, d.timer, d.srv.minSE())
+	d.mu.Unlock()
+	if tooSmall {
+		d.srv.tooSmall(tx, req)
+		return
+	}
 	body := req.Body()
 	if len(body) == 0 {
 		res := sip.NewResponseFromRequest(req, 200, "OK", nil)
 		res.AppendHeader(d.contact)
+		for _, h := range timerHdrs {
+			res.AppendHeader(h)
+		}
+		d.setTimer(st)
 		_ = tx.Respond(res)
 		return
 	}
@@ -260,7 +307,7 @@ func (d *dialog) update(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	d.mu.Lock()
-	if d.answering != nil {
+	if d.answering != nil || d.inviting {
 		d.mu.Unlock()
 		// RFC 3311 §5.2: an offer of ours is outstanding.
 		respond(tx, req, 491, "Request Pending")
@@ -273,6 +320,10 @@ func (d *dialog) update(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	res := sip.NewSDPResponseFromRequest(req, local)
 	res.AppendHeader(d.contact)
+	for _, h := range timerHdrs {
+		res.AppendHeader(h)
+	}
+	d.setTimer(st)
 	_ = tx.Respond(res)
 }
 

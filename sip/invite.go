@@ -52,6 +52,11 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		}
 		offer = d
 	}
+	timer, timerHdrs, tooSmall := negotiateTimer(req, sessionTimer{}, s.minSE())
+	if tooSmall {
+		s.tooSmall(tx, req)
+		return
+	}
 	if !s.admit() {
 		s.full.Warn("call refused: max_calls reached", "max_calls", s.cfg.MaxCalls)
 		respond(tx, req, 503, "Service Unavailable", sip.NewHeader("Retry-After", "10"))
@@ -128,16 +133,20 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		}
 	}
 	if offer != nil {
-		if err := c.session.Start(); err != nil {
+		if err := c.startMedia(); err != nil {
 			log.Error("cannot start RTP", "error", err)
 			_ = dlg.Respond(503, "Service Unavailable", nil)
 			c.close("no media")
 			return
 		}
 	}
-	// RespondSDP retransmits the 2xx until the ACK arrives (RFC 3261
+	// WriteResponse retransmits the 2xx until the ACK arrives (RFC 3261
 	// §13.3.1.4) and fails on CANCEL or when no ACK comes in 64*T1.
-	if err := dlg.RespondSDP(local); err != nil {
+	res := sip.NewSDPResponseFromRequest(dlg.InviteRequest, local)
+	for _, h := range timerHdrs {
+		res.AppendHeader(h)
+	}
+	if err := dlg.WriteResponse(res); err != nil {
 		if errors.Is(err, sip.ErrTransactionCanceled) || dlg.Context().Err() != nil {
 			c.close("caller cancelled")
 			return
@@ -165,12 +174,13 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 			return
 		}
 		c.applyAnswer(answer)
-		if err := c.session.Start(); err != nil {
+		if err := c.startMedia(); err != nil {
 			log.Error("cannot start RTP; hanging up", "error", err)
 			c.Hangup("no media")
 			return
 		}
 	}
+	c.setTimer(timer)
 	c.mu.Lock()
 	codec := c.codec
 	c.mu.Unlock()

@@ -23,6 +23,7 @@ type Leg struct {
 	dialog
 	Agent string // the agent, or the number dialled
 	dlg   *sipgo.DialogClientSession
+	why   string // why it ended; guarded by dialog.mu
 
 	endOnce     sync.Once
 	byeOnce     sync.Once
@@ -31,6 +32,13 @@ type Leg struct {
 
 // Done closes when the leg has ended.
 func (l *Leg) Done() <-chan struct{} { return l.done }
+
+// EndReason says why the leg ended ("" while it is up).
+func (l *Leg) EndReason() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.why
+}
 
 // Hangup ends the leg with a BYE. The leg counts as ended before the BYE
 // goes, so that whoever it is bridged to hears of it at once, not after
@@ -62,8 +70,12 @@ func (l *Leg) close(why string) {
 
 func (l *Leg) end(why string) {
 	l.endOnce.Do(func() {
+		l.mu.Lock()
+		l.why = why
+		l.mu.Unlock()
 		close(l.done)
-		l.session.Close()
+		l.stopTimer()
+		l.closeMedia()
 		l.log.Info("leg ended", "why", why)
 	})
 }
@@ -156,6 +168,8 @@ func (s *Server) invite(ctx context.Context, kind, agent string, target sip.Uri,
 	host := dialogs.ContactHDR.Address.Host
 	req.AppendHeader(sip.NewHeader("From", fmt.Sprintf("%q <sip:%s@%s>;tag=%s", name, userPart(from.Number), host, sip.GenerateTagN(10))))
 	req.AppendHeader(sip.NewHeader("To", to))
+	// Lets the phone ask for session timers in its answer (RFC 4028 §7.1).
+	req.AppendHeader(sip.NewHeader("Supported", "timer"))
 	req.SetTransport(transport)
 	req.SetDestination(dest) // a phone behind NAT is reached where it registered from
 
@@ -215,10 +229,11 @@ func (s *Server) invite(ctx context.Context, kind, agent string, target sip.Uri,
 		leg.close("ACK failed")
 		return nil, fmt.Errorf("acknowledging %s %s: %w", kind, agent, err)
 	}
-	if err := session.Start(); err != nil {
+	if err := leg.startMedia(); err != nil {
 		leg.Hangup("no media")
 		return nil, fmt.Errorf("%s %s: %w", kind, agent, err)
 	}
+	leg.setTimer(timerFromResponse(dlg.InviteResponse))
 	leg.log.Info("leg answered", "codec", answer.Codecs[0].String())
 	return leg, nil
 }

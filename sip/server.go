@@ -74,6 +74,9 @@ type Config struct {
 	// RateLimit caps the messages one source may send; Trusted sources
 	// are exempt. A zero PerSecond turns it off.
 	RateLimit RateLimit
+	// MinSessionExpires is the shortest session interval (RFC 4028) a
+	// phone may ask for; zero is the RFC's 90 s. Shorter is for tests.
+	MinSessionExpires time.Duration
 }
 
 // Server is the SIP side of the ACD.

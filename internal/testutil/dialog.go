@@ -82,6 +82,22 @@ func (p *Phone) requestIncoming(ctx context.Context, method sip.RequestMethod, c
 	if dlg == nil {
 		return nil, nil, ErrNoCall
 	}
+	// The phone's answer is written by its INVITE handler; once the
+	// dialog says it is established, that is done.
+	established := make(chan struct{}, 1)
+	dlg.OnStateReplay(func(st sip.DialogState) {
+		if st >= sip.DialogStateEstablished {
+			select {
+			case established <- struct{}{}:
+			default:
+			}
+		}
+	})
+	select {
+	case <-established:
+	case <-ctx.Done():
+		return nil, nil, ctx.Err()
+	}
 	req := sip.NewRequest(method, *dlg.InviteRequest.Contact().Address.Clone())
 	if body != nil {
 		req.AppendHeader(sip.NewHeader("Content-Type", contentType))
