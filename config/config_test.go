@@ -199,3 +199,28 @@ func TestDemoCredentials(t *testing.T) {
 		})
 	}
 }
+
+func TestSIPTrace(t *testing.T) {
+	c, err := Parse("t.yaml", []byte("sip:\n  trace:\n    sources: [192.0.2.10/32, \"2001:db8::/64\"]\n    users: [\"1001\", \"+14155550100\"]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := c.SIP.Trace.SourcePrefixes(); len(p) != 2 || p[0].String() != "192.0.2.10/32" || !slices.Equal(c.SIP.Trace.Users, []string{"1001", "+14155550100"}) {
+		t.Fatalf("trace read as %+v", c.SIP.Trace)
+	}
+	d, _ := Default()
+	if len(d.SIP.Trace.Sources)+len(d.SIP.Trace.Users) != 0 {
+		t.Fatalf("the default traces %+v", d.SIP.Trace)
+	}
+	_, err = Parse("t.yaml", []byte("sip:\n  trace:\n    sources: [192.0.2.10]\n    users: [\"1001@acd.local\", \"\"]\n    calls: yes\n"))
+	for _, want := range []string{
+		`t.yaml:3: sip.trace.sources: "192.0.2.10": want a prefix like 192.0.2.10/32`,
+		`t.yaml:3: sip.trace.users: "1001@acd.local": want the user part of a SIP URI`,
+		`t.yaml:3: sip.trace.users: ""`,
+		`t.yaml:5: sip.trace: unknown field "calls"`,
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("errors lack %q:\n%v", want, err)
+		}
+	}
+}

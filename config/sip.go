@@ -2,15 +2,40 @@ package config
 
 import (
 	"net/netip"
+	"strings"
 	"time"
 )
 
 // SIP bounds what SIP clients may hold of the server: TCP connections and
-// the rate of messages from one source.
+// the rate of messages from one source; and says whose SIP is traced.
 type SIP struct {
 	TCP       TCPLimits `yaml:"tcp"`
 	RateLimit RateLimit `yaml:"rate_limit"`
+	Trace     Trace     `yaml:"trace"`
 	Line      Line
+}
+
+// Trace writes every SIP message to and from some peers to the log, for
+// an administrator to follow a phone's SIP on a live server; it is
+// reloaded on SIGHUP.
+type Trace struct {
+	// Sources are prefixes of peer addresses (a phone: 192.0.2.10/32).
+	Sources []string `yaml:"sources"`
+	// Users are agent ids or numbers, matched against the user of a
+	// message's From or To URI.
+	Users []string `yaml:"users"`
+	Line  Line
+}
+
+// SourcePrefixes are the trace's sources, parsed (validated at load).
+func (t Trace) SourcePrefixes() []netip.Prefix {
+	var out []netip.Prefix
+	for _, cidr := range t.Sources {
+		if p, err := netip.ParsePrefix(cidr); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // TCPLimits bound SIP TCP connections.
@@ -84,6 +109,17 @@ func (s *SIP) validate(file string, errs *Errors) {
 	for _, cidr := range r.Exempt {
 		if _, err := netip.ParsePrefix(cidr); err != nil {
 			errs.Add(file, int(r.Line), "sip.rate_limit.exempt: %q: want a prefix like 192.0.2.0/24", cidr)
+		}
+	}
+	tr := &s.Trace
+	for _, cidr := range tr.Sources {
+		if _, err := netip.ParsePrefix(cidr); err != nil {
+			errs.Add(file, int(tr.Line), "sip.trace.sources: %q: want a prefix like 192.0.2.10/32", cidr)
+		}
+	}
+	for _, u := range tr.Users {
+		if u == "" || strings.ContainsAny(u, " \t@:;<>") {
+			errs.Add(file, int(tr.Line), "sip.trace.users: %q: want the user part of a SIP URI, like an agent's id \"1001\"", u)
 		}
 	}
 	t := &s.TCP

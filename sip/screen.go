@@ -32,6 +32,7 @@ type screen struct {
 	log     *limitedLog
 	limiter *sourceLimiter
 	flood   *limitedLog // security lines for sources over the rate limit
+	trace   *tracer     // what comes in, past the rate limit
 	// handled are the methods with a handler; others get 405 or 501.
 	handled map[string]bool
 	// limited counts messages dropped by the rate limit.
@@ -76,23 +77,24 @@ func (sc *screen) filter(props sip.TransportReadProps, data []byte) (out []byte,
 		return nil, nil
 	}
 	src := addrPortOf(props.RemoteAddr)
-	pass, reply := sc.inspect(data, src, false)
+	pass, reply := sc.inspect(data, addrPortOf(props.LocalAddr), src, false)
 	if reply != nil {
 		_, _ = sc.conn.WriteTo(reply, props.RemoteAddr)
 	}
 	return pass, nil
 }
 
-// inspect screens one whole message from src. pass is what goes on to the
-// transaction layer (nil: nothing); reply is a stateless answer to send
-// back to src (nil: none).
-func (sc *screen) inspect(data []byte, src netip.AddrPort, stream bool) (pass, reply []byte) {
+// inspect screens one whole message from src to local. pass is what goes
+// on to the transaction layer (nil: nothing); reply is a stateless answer
+// to send back to src (nil: none).
+func (sc *screen) inspect(data []byte, local, src netip.AddrPort, stream bool) (pass, reply []byte) {
 	if !sc.limiter.allow(src.Addr()) {
 		sc.limited.Add(1)
 		sc.flood.Warn("security: SIP source over its rate limit, messages dropped", "source", src.Addr().String(),
 			"per_second", sc.limiter.cfg.PerSecond)
 		return nil, nil
 	}
+	sc.trace.received(transportName(stream), local, src, data)
 	defer func() {
 		if r := recover(); r != nil {
 			sc.log.Warn("dropped a SIP message that made the parser fail", "from", src.String(), "panic", fmt.Sprint(r))

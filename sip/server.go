@@ -55,6 +55,8 @@ type Config struct {
 	Media    *media.Engine
 	Route    Router
 	Log      *slog.Logger
+	// Trace is the SIP trace in force at start; SetTrace replaces it.
+	Trace Trace
 	// Realm and Secrets authenticate agents' phones (REGISTER, and calls
 	// to feature codes). Without Secrets, REGISTER gets 405.
 	Realm   string
@@ -87,6 +89,7 @@ type Server struct {
 	client    *sipgo.Client
 	dialogs   *sipgo.DialogUA
 	screen    *screen
+	trace     *tracer
 	log       *slog.Logger
 	udp       net.PacketConn
 	stream    *streamListener // nil until Serve, or without TCP
@@ -136,11 +139,15 @@ func NewServer(cfg Config, udp *net.UDPConn) (*Server, error) {
 	}
 	s.life, s.endLife = context.WithCancel(context.Background())
 	s.full = &limitedLog{log: cfg.Log, interval: 10 * time.Second}
+	s.trace = newTracer(cfg.Log, cfg.Trace)
+	traced := &tracedPacketConn{PacketConn: udp, trace: s.trace, local: local}
+	s.udp = traced // sipgo's datagrams and the screen's go out traced
 	limit := cfg.RateLimit
 	limit.Exempt = append(append([]netip.Prefix(nil), limit.Exempt...), cfg.Trusted...)
 	s.screen = &screen{
 		parser:  sip.NewParser(),
-		conn:    udp,
+		conn:    traced,
+		trace:   s.trace,
 		log:     &limitedLog{log: cfg.Log, interval: time.Second},
 		limiter: newSourceLimiter(limit, time.Now),
 		flood:   &limitedLog{log: cfg.Log, interval: 10 * time.Second},
@@ -308,6 +315,10 @@ func (s *Server) TCPConnections() int {
 // RateLimited counts the messages dropped because their source was over
 // its rate limit.
 func (s *Server) RateLimited() uint64 { return s.screen.limited.Load() }
+
+// SetTrace puts a SIP trace in force at once, for messages on every
+// connection; the zero Trace ends it.
+func (s *Server) SetTrace(t Trace) { s.trace.set(t) }
 
 // keepStream reports whether a quiet TCP connection from src still
 // matters: a phone registered through it, or a call up over it.

@@ -155,8 +155,9 @@ var errDone = errors.New("connection ended by the server")
 // which net.Conn allows.
 type streamConn struct {
 	net.Conn
-	l   *streamListener
-	src netip.AddrPort
+	l     *streamListener
+	src   netip.AddrPort
+	local netip.AddrPort
 
 	buf      []byte // read from the wire, not yet framed
 	ready    []byte // screened messages; ready[read:] is not yet read by sipgo
@@ -170,7 +171,7 @@ type streamConn struct {
 }
 
 func newStreamConn(c net.Conn, l *streamListener, src netip.AddrPort) *streamConn {
-	return &streamConn{Conn: c, l: l, src: src, scratch: make([]byte, 4096), accepted: time.Now()}
+	return &streamConn{Conn: c, l: l, src: src, local: addrPortOf(c.LocalAddr()), scratch: make([]byte, 4096), accepted: time.Now()}
 }
 
 // Close closes the connection and gives its place back, once.
@@ -318,7 +319,7 @@ func (c *streamConn) frame() error {
 			c.reject(msg, &rejection{code: 400, reason: "Missing Content-Length", why: "no Content-Length on a stream"})
 			continue
 		}
-		pass, reply := c.l.screen.inspect(msg, c.src, true)
+		pass, reply := c.l.screen.inspect(msg, c.local, c.src, true)
 		if reply != nil {
 			c.write(reply)
 		}
@@ -329,6 +330,7 @@ func (c *streamConn) frame() error {
 // reject answers a request statelessly; responses and text without a Via
 // get nothing.
 func (c *streamConn) reject(msg []byte, rej *rejection) {
+	c.l.screen.trace.received("TCP", c.local, c.src, msg)
 	if bytes.HasPrefix(msg, []byte("SIP/")) {
 		return
 	}
@@ -342,8 +344,15 @@ func (c *streamConn) reject(msg []byte, rej *rejection) {
 // reader that sends it for long.
 func (c *streamConn) write(b []byte) {
 	_ = c.Conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
-	_, _ = c.Conn.Write(b)
+	_, _ = c.Write(b)
 	_ = c.Conn.SetWriteDeadline(time.Time{})
+}
+
+// Write sends sipgo's messages and ours, each traced.
+func (c *streamConn) Write(b []byte) (int, error) {
+	n, err := c.Conn.Write(b)
+	c.l.screen.trace.sent("TCP", c.local, c.src, b[:n])
+	return n, err
 }
 
 // headerEnd finds the empty line that ends a header section: the length of

@@ -259,6 +259,7 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 		Realm:          cfg.SIPRealm,
 		Secrets:        secrets(cfg),
 		AuthAlgorithms: cfg.SIPAuthAlgorithms,
+		Trace:          sipTrace(cfg),
 		Stream: sip.StreamLimits{
 			MaxConnections: cfg.SIP.TCP.MaxConnections,
 			MaxPerSource:   cfg.SIP.TCP.MaxPerSource,
@@ -305,6 +306,7 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	announceTrace(cfg, log)
 	callbacks, err := store.OpenCallbacks(events)
 	if err != nil {
 		return err
@@ -329,7 +331,7 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 			case <-ctx.Done():
 				return
 			case <-hup:
-				reload(&current, log)
+				reload(&current, log, func(old, next *config.Config) { retrace(srv, old, next, log) })
 			}
 		}
 	}()
@@ -402,7 +404,8 @@ func drain(stop, life context.Context, end context.CancelFunc, srv *sip.Server, 
 
 // reload swaps in a new configuration version for new calls; calls in
 // progress keep theirs. An invalid file leaves the running version.
-func reload(current *atomic.Pointer[program], log *slog.Logger) {
+// applied puts in force what takes effect at once, beyond new calls.
+func reload(current *atomic.Pointer[program], log *slog.Logger, applied func(old, next *config.Config)) {
 	old := current.Load()
 	path := old.cfg.File
 	if path == config.DefaultName {
@@ -418,7 +421,40 @@ func reload(current *atomic.Pointer[program], log *slog.Logger) {
 		log.Warn("queue and agent changes take effect at the next restart; dial plans, numbers and prompts are reloaded now")
 	}
 	current.Store(next)
+	applied(old.cfg, next.cfg)
 	log.Info("configuration reloaded", "old_version", old.plan.Version, "version", next.plan.Version)
+}
+
+// sipTrace is the SIP trace a configuration asks for.
+func sipTrace(cfg *config.Config) sip.Trace {
+	return sip.Trace{Sources: cfg.SIP.Trace.SourcePrefixes(), Users: cfg.SIP.Trace.Users}
+}
+
+// retrace puts a reloaded SIP trace in force without a restart.
+func retrace(srv *sip.Server, old, next *config.Config, log *slog.Logger) {
+	if reflect.DeepEqual(old.SIP.Trace.Sources, next.SIP.Trace.Sources) && reflect.DeepEqual(old.SIP.Trace.Users, next.SIP.Trace.Users) {
+		return
+	}
+	srv.SetTrace(sipTrace(next))
+	if len(next.SIP.Trace.Sources)+len(next.SIP.Trace.Users) == 0 {
+		log.Info("SIP trace off")
+		return
+	}
+	announceTrace(next, log)
+}
+
+// announceTrace says whose SIP the trace writes to the log, since it
+// writes peers' messages in full, and warns when the log level hides it.
+func announceTrace(cfg *config.Config, log *slog.Logger) {
+	t := cfg.SIP.Trace
+	if len(t.Sources)+len(t.Users) == 0 {
+		return
+	}
+	log.Warn("SIP trace on: every message to and from these peers is logged in full",
+		"sources", strings.Join(t.Sources, ","), "users", strings.Join(t.Users, ","))
+	if !log.Enabled(context.Background(), slog.LevelInfo) {
+		log.Warn("the SIP trace is written at level info, which server.log_level hides: set it to info or debug and restart")
+	}
 }
 
 // trustedSources are the trunks' inbound_from prefixes (validated by
