@@ -31,6 +31,10 @@ type Leg interface {
 	// EndReason says why the leg ended, once it has: the phone hung up,
 	// it sent no RTP, its session expired…
 	EndReason() string
+	// OnTransfer sets who decides the phone's blind transfers: decide
+	// gets the target and returns 202 to accept or the SIP status that
+	// refuses it.
+	OnTransfer(decide func(to string) int)
 }
 
 // Party is who a call is shown as: a number and a display name.
@@ -80,13 +84,14 @@ type Outcome int
 
 // The ways a caller leaves a queue.
 const (
-	Timeout    Outcome = iota // nobody answered within the dial plan's timeout
-	Exit                      // the caller pressed *
-	Hangup                    // the caller hung up while waiting
-	Answered                  // an agent took the call; it has ended since
-	CalledBack                // the caller asked to be called back and was told so
+	Timeout     Outcome = iota // nobody answered within the dial plan's timeout
+	Exit                       // the caller pressed *
+	Hangup                     // the caller hung up while waiting
+	Answered                   // an agent took the call; it has ended since
+	CalledBack                 // the caller asked to be called back and was told so
+	Transferred                // the agent transferred the caller: see Center.Transferred
 )
 
 func (o Outcome) String() string {
-	return [...]string{"timeout", "exit", "hangup", "answered", "callback"}[o]
+	return [...]string{"timeout", "exit", "hangup", "answered", "callback", "transferred"}[o]
 }

@@ -32,7 +32,9 @@ type Center struct {
 	numbers         *numbering.Plan
 	log             *slog.Logger
 	now             func() time.Time
-	scratch         []*entry // reused by dispatch: it runs on every join
+	scratch         []*entry            // reused by dispatch: it runs on every join
+	planNumbers     map[string]bool     // of the dial plan: transfer targets
+	transfers       map[string]Transfer // by Call-ID, until the dial plan takes them
 }
 
 type queue struct {
@@ -54,6 +56,7 @@ type entry struct {
 	joined   time.Time
 	vars     map[string]string
 	ringing  bool
+	handoff  *handoff        // the bridged agent's transfer, once bridged
 	missedBy map[string]bool // agents who missed this caller: tried last
 	answered chan Leg        // receives the winning leg, once
 	ctx      context.Context
@@ -80,6 +83,11 @@ func NewCenter(cfg *config.Config, phones Phones, sounds Sounds, events EventLog
 		log:             log,
 		now:             time.Now,
 		reasons:         pauseReasons{enabled: map[string]bool{}},
+		planNumbers:     map[string]bool{},
+		transfers:       map[string]Transfer{},
+	}
+	for n := range cfg.Numbers {
+		c.planNumbers[n] = true
 	}
 	for name, q := range cfg.Queues {
 		c.queues[name] = &queue{name: name, cfg: q}
@@ -178,10 +186,17 @@ func (c *Center) Wait(ctx context.Context, call Caller, queueName string, timeou
 	for {
 		select {
 		case leg := <-e.answered:
-			// Bridged: wait for either side to hang up.
+			// Bridged: wait for either side to hang up, or the agent to
+			// transfer the caller.
 			select {
 			case <-call.Done():
 			case <-leg.Done():
+				c.mu.Lock()
+				moved := c.transferredLocked(call.ID(), e.handoff)
+				c.mu.Unlock()
+				if moved {
+					return Transferred, nil
+				}
 			case <-ctx.Done():
 			}
 			return Answered, nil
@@ -447,6 +462,7 @@ func (c *Center) connect(q *queue, e *entry, a *agent, leg Leg) {
 	q.window.add(c.now(), waited)
 	c.emit("agent.answered", e.id, q.name, a.id, map[string]string{"waited_ms": fmt.Sprint(waited.Milliseconds())})
 	c.phones.Bridge(e.call, leg, c.sounds.Get(q.cfg.HoldMusic))
+	e.handoff = c.allowTransfer(leg, e.id, q.name, a)
 	e.answered <- leg
 	go c.onCall(q, e, a, leg)
 }

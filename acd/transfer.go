@@ -60,6 +60,7 @@ func (c *Center) RingAgent(ctx context.Context, call Caller, agentID string, tim
 	a.state = OnCall
 	c.emit("transfer.answered", call.ID(), "", a.id, nil)
 	c.phones.Bridge(call, leg, music)
+	h := c.allowTransfer(leg, call.ID(), "", a)
 	c.mu.Unlock()
 
 	ended := map[string]string{"ended_by": "caller"}
@@ -80,6 +81,9 @@ func (c *Center) RingAgent(ctx context.Context, call Caller, agentID string, tim
 	if a.state == OnCall {
 		c.setState(a, Ready, "")
 		c.dispatch()
+	}
+	if ended["ended_by"] == "agent" && c.transferredLocked(call.ID(), h) {
+		return Transferred, nil
 	}
 	return Answered, nil
 }

@@ -75,6 +75,8 @@ func (q *queueNode) Run(ctx context.Context, s *State) (string, error) {
 		return "", nil // the agent's call has ended: so does the caller's
 	case acd.CalledBack:
 		return "", nil // told they will be called back: the call ends
+	case acd.Transferred:
+		return s.referred(ctx, q.onTimeout)
 	}
 	return q.onTimeout, nil
 }

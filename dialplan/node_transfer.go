@@ -70,8 +70,11 @@ func (t *transferNode) Run(ctx context.Context, s *State) (string, error) {
 			return "", err
 		}
 		s.note("to queue %s: %s", t.queue, out)
-		if out == acd.Hangup {
+		switch out {
+		case acd.Hangup:
 			return "", ErrHungUp
+		case acd.Transferred:
+			return s.referred(ctx, t.next)
 		}
 		return t.next, nil
 	}
@@ -86,8 +89,43 @@ func (t *transferNode) Run(ctx context.Context, s *State) (string, error) {
 		return "", ErrHungUp
 	case acd.Answered:
 		return "", nil // the agent's call has ended: so does the caller's
+	case acd.Transferred:
+		return s.referred(ctx, t.next)
 	}
 	return t.next, nil
+}
+
+// referrer is a Queuer whose agents may transfer their callers (a blind
+// transfer from the agent's phone).
+type referrer interface {
+	Transferred(callID string) (acd.Transfer, bool)
+}
+
+// referred carries out a transfer an agent made of this caller, as a
+// transfer node to the same target would: to the queue, the agent or the
+// number the agent's phone named, which the distributor has checked is
+// one of ours. otherwise runs when the target cannot take the call.
+func (s *State) referred(ctx context.Context, otherwise string) (string, error) {
+	r, ok := s.Queues.(referrer)
+	if !ok {
+		return otherwise, nil
+	}
+	tr, ok := r.Transferred(s.Call.ID())
+	if !ok {
+		return otherwise, nil
+	}
+	t := &transferNode{to: tr.To, queue: tr.Queue, agent: tr.Agent, next: otherwise}
+	if tr.Queue == "" && tr.Agent == "" {
+		plan, ok := s.program.numbers[tr.To]
+		if !ok {
+			// Reloaded away since the server started.
+			s.Log.Warn("transfer to a number no dial plan routes now", "to", tr.To)
+			return otherwise, nil
+		}
+		t.plan = plan.Name
+	}
+	s.Log.Info("caller transferred by the agent", "to", tr.To)
+	return t.Run(ctx, s)
 }
 
 // transferRingTimeout is how long an agent's phone rings for a transfer.

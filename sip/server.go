@@ -25,7 +25,7 @@ import (
 var raiseUDPLimit sync.Once
 
 // allowed is our Allow header value.
-const allowed = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE, REGISTER"
+const allowed = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE, REFER, REGISTER"
 
 // Handler runs an answered call until it ends; the call is hung up, if
 // still up, when it returns.
@@ -151,7 +151,7 @@ func NewServer(cfg Config, udp *net.UDPConn) (*Server, error) {
 		log:     &limitedLog{log: cfg.Log, interval: time.Second},
 		limiter: newSourceLimiter(limit, time.Now),
 		flood:   &limitedLog{log: cfg.Log, interval: 10 * time.Second},
-		handled: map[string]bool{"INVITE": true, "ACK": true, "BYE": true, "CANCEL": true, "OPTIONS": true, "INFO": true, "UPDATE": true},
+		handled: map[string]bool{"INVITE": true, "ACK": true, "BYE": true, "CANCEL": true, "OPTIONS": true, "INFO": true, "UPDATE": true, "REFER": true},
 	}
 	advertised := s.mediaIP
 	if cfg.PublicAddress.IsValid() {
@@ -191,6 +191,7 @@ func NewServer(cfg Config, udp *net.UDPConn) (*Server, error) {
 	s.srv.OnOptions(s.guard(s.onOptions))
 	s.srv.OnInfo(s.guard(s.onInfo))
 	s.srv.OnUpdate(s.guard(s.onUpdate))
+	s.srv.OnRefer(s.guard(s.onRefer))
 	s.srv.OnNoRoute(s.guard(s.onNoRoute))
 	s.registrar = newRegistrar(cfg.Registered, cfg.Bindings, cfg.Log)
 	if cfg.Secrets != nil {

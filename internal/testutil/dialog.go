@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -141,4 +142,37 @@ func (p *Phone) UpdateOutgoing(ctx context.Context, sdp []byte) (*sip.Response, 
 		req.SetBody(sdp)
 	}
 	return s.Do(ctx, req)
+}
+
+// ReferIncoming sends REFER to target (a blind transfer: Refer-To
+// <sip:target@server>) in the call the server placed to the phone, and
+// returns the REFER's status and the message/sipfrag bodies of the
+// NOTIFYs that follow, in order, until the one that ends the
+// subscription.
+func (p *Phone) ReferIncoming(ctx context.Context, target string) (int, <-chan string, error) {
+	p.agent.mu.Lock()
+	dlg := p.agent.inbound
+	p.agent.mu.Unlock()
+	if dlg == nil {
+		return 0, nil, ErrNoCall
+	}
+	frags := make(chan string, 8)
+	p.srv.OnNotify(func(req *sip.Request, tx sip.ServerTransaction) {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+		if ev := req.GetHeader("Event"); ev == nil || !strings.HasPrefix(ev.Value(), "refer") {
+			return
+		}
+		select {
+		case frags <- strings.TrimSpace(string(req.Body())):
+		default:
+		}
+	})
+	host := dlg.InviteRequest.Contact().Address.HostPort()
+	_, res, err := p.requestIncoming(ctx, sip.REFER, "", nil,
+		sip.NewHeader("Refer-To", fmt.Sprintf("<sip:%s@%s>", target, host)),
+		sip.NewHeader("Referred-By", fmt.Sprintf("<sip:%s@%s>", dlg.InviteRequest.To().Address.User, host)))
+	if err != nil {
+		return 0, nil, err
+	}
+	return res.StatusCode, frags, nil
 }
