@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -149,5 +150,40 @@ func TestTransferToOutsideNumberIsRefused(t *testing.T) {
 			t.Fatalf("a forbidden transfer was carried out: %+v", e)
 		}
 	}
+	_ = caller.Hangup(ctx)
+}
+
+// TestBaresipAgentTransfers: Debian's baresip, as agent 1001's phone,
+// transfers its caller to the sales queue's extension with its own
+// REFER; baresip takes our NOTIFYs and BYE, and the caller reaches the
+// sales agent.
+func TestBaresipAgentTransfers(t *testing.T) {
+	bin, err := exec.LookPath("baresip")
+	if err != nil {
+		t.Skip("baresip not installed (apt-get install baresip)")
+	}
+	s := startAcd(t, "-config", writeConfig(t, transferYAML))
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	bob := agentPhone(t, ctx, s, "1002", testutil.AnswerMode{After: 100 * time.Millisecond})
+	alice := startBaresipCtl(t, bin, s.sip, "1001", "secret-1001")
+	eventsOf(t, s, store.Filter{}, has("agent.registered:1001"))
+	alice.command(t, "dial", "sip:*50@"+s.sip)
+	eventsOf(t, s, store.Filter{}, has("agent.ready:1001"))
+	waitBaresipIdle(t, ctx, alice)
+
+	caller := dial(t, ctx, s)
+	eventsOf(t, s, store.Filter{}, has("agent.answered:1001"))
+	alice.command(t, "transfer", "sip:601@"+s.sip)
+	incoming(t, ctx, bob)
+	for !bob.Remote().IsValid() {
+		time.Sleep(10 * time.Millisecond)
+	}
+	bob.SendTone(ctx, media.PCMU)
+	speechGrows(t, ctx, caller, "the caller baresip transferred")
+	expectNoBye(t, caller, "the transferred caller")
+	got := eventsOf(t, s, store.Filter{}, has("agent.answered:1002"))
+	expectSequence(t, got, "agent.answered:1001", "call.transferred:1001", "call.ended:1001", "agent.answered:1002")
+	waitBaresipIdle(t, ctx, alice)
 	_ = caller.Hangup(ctx)
 }
