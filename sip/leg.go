@@ -180,7 +180,7 @@ func (s *Server) invite(ctx context.Context, kind, agent string, target sip.Uri,
 	}
 	leg.log = s.log.With("call_id", req.CallID().Value(), kind, agent)
 	err = s.awaitAnswer(ctx, dlg, sipgo.AnswerOptions{Username: user, Password: password}, agent)
-	if err != nil && ctx.Err() != nil {
+	if err != nil && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
 		// Report why we stopped (ring timeout, or the caller or another
 		// agent ended it), not sipgo's view of the cancelled wait.
 		err = fmt.Errorf("%w: %v", ctx.Err(), err)
@@ -206,7 +206,7 @@ func (s *Server) invite(ctx context.Context, kind, agent string, target sip.Uri,
 		_ = dlg.Bye(bg)
 		cancel()
 		_ = dlg.Close()
-		return nil, fmt.Errorf("agent %s answered without usable SDP: %w", agent, err)
+		return nil, fmt.Errorf("%s %s answered without usable SDP: %w", kind, agent, err)
 	}
 	leg.dlg = dlg
 	leg.send = dlg.TransactionRequest
