@@ -206,3 +206,58 @@ func TestDeadAgentPhoneEndsTheCall(t *testing.T) {
 		t.Fatal("a caller bridged to a dead phone was left in dead air")
 	}
 }
+
+// TestCallerNamesUsRefresher: a caller that makes us the refresher
+// (refresher=uas) gets a re-INVITE from us every half interval, carrying
+// our unchanged SDP, and the ACK of its 2xx.
+func TestCallerNamesUsRefresher(t *testing.T) {
+	addr, _ := startServer(t, keyRecorder(t, make(chan rune, 16)), shortSessions)
+	ctx := within(t, 20*time.Second)
+	raw := testutil.NewRawPhone(t)
+	raw.WaitServing(ctx, addr)
+	invite := raw.NewRequest(sipmsg.INVITE, addr, "100")
+	invite.AppendHeader(sipmsg.NewHeader("Contact", "<sip:raw@"+raw.Addr()+">"))
+	invite.AppendHeader(sipmsg.NewHeader("Session-Expires", "2;refresher=uas"))
+	invite.AppendHeader(sipmsg.NewHeader("Supported", "timer"))
+	invite.AppendHeader(sipmsg.NewHeader("Content-Type", "application/sdp"))
+	invite.SetBody(raw.SDP(media.SendRecv))
+	raw.Send(addr, invite)
+	m, err := raw.Next(ctx, testutil.Response(200, sipmsg.INVITE))
+	if err != nil {
+		t.Fatal("the call was not answered")
+	}
+	ok := m.(*sipmsg.Response)
+	if se := headerOf(ok, "Session-Expires"); se != "2;refresher=uas" {
+		t.Fatalf("200 OK has Session-Expires %q; want 2;refresher=uas", se)
+	}
+	rawAck(raw, addr, invite, ok)
+	answered := time.Now()
+	for range 2 {
+		refresh := expectRequest(t, ctx, raw, sipmsg.INVITE, "no session refresh from the server, which the caller made refresher")
+		if d := time.Since(answered); d < 700*time.Millisecond || d > 1500*time.Millisecond {
+			t.Fatalf("refresh %v after the last; want half the 2 s interval", d)
+		}
+		if string(refresh.Body()) != string(ok.Body()) {
+			t.Fatalf("the refresh offers another SDP:\n%s\nwant\n%s", refresh.Body(), ok.Body())
+		}
+		raw.Respond(refresh, 200, "OK", sipmsg.NewHeader("Session-Expires", "2;refresher=uac"), sipmsg.NewHeader("Require", "timer"))
+		expectRequest(t, ctx, raw, sipmsg.ACK, "the refresh's 200 OK was never acknowledged")
+		answered = time.Now()
+	}
+	if !raw.Quiet(300*time.Millisecond, testutil.Request(sipmsg.BYE)) {
+		t.Fatal("the server hung up a session it kept refreshing")
+	}
+	bye := sipmsg.NewRequest(sipmsg.BYE, ok.Contact().Address)
+	bye.AppendHeader(sipmsg.NewHeader("Via", "SIP/2.0/UDP "+raw.Addr()+";branch="+sipmsg.GenerateBranch()))
+	bye.AppendHeader(sipmsg.HeaderClone(invite.From()))
+	bye.AppendHeader(sipmsg.HeaderClone(ok.To()))
+	bye.AppendHeader(sipmsg.HeaderClone(invite.CallID()))
+	bye.AppendHeader(&sipmsg.CSeqHeader{SeqNo: invite.CSeq().SeqNo + 1, MethodName: sipmsg.BYE})
+	maxFwd := sipmsg.MaxForwardsHeader(70)
+	bye.AppendHeader(&maxFwd)
+	bye.SetBody(nil)
+	raw.Send(addr, bye)
+	if _, err := raw.Next(ctx, testutil.Response(200, sipmsg.BYE)); err != nil {
+		t.Fatal("the caller's BYE was not answered")
+	}
+}
