@@ -321,6 +321,12 @@ func (l *Log) Events(ctx context.Context, f Filter) ([]Event, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading events: %w", err)
 	}
+	return scanEvents(rows)
+}
+
+// scanEvents reads the rows of a query selecting seq, at, type, call_id,
+// queue, agent and data, and closes them.
+func scanEvents(rows *sql.Rows) ([]Event, error) {
 	defer rows.Close()
 	var out []Event
 	for rows.Next() {
@@ -333,5 +339,8 @@ func (l *Log) Events(ctx context.Context, f Filter) ([]Event, error) {
 		_ = json.Unmarshal([]byte(data), &e.Data)
 		out = append(out, e)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading events: %w", err)
+	}
+	return out, nil
 }

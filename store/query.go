@@ -2,9 +2,7 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"time"
 )
 
 // Query selects a page of events for the API: Filter's fields, plus a
@@ -52,22 +50,7 @@ func (l *Log) Page(ctx context.Context, q Query) ([]Event, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading events: %w", err)
 	}
-	defer rows.Close()
-	var out []Event
-	for rows.Next() {
-		var e Event
-		var at, data string
-		if err := rows.Scan(&e.Seq, &at, &e.Type, &e.CallID, &e.Queue, &e.Agent, &data); err != nil {
-			return nil, fmt.Errorf("reading events: %w", err)
-		}
-		e.At, _ = time.Parse(time.RFC3339Nano, at)
-		_ = json.Unmarshal([]byte(data), &e.Data)
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("reading events: %w", err)
-	}
-	return out, nil
+	return scanEvents(rows)
 }
 
 // LastSeq is the sequence number of the last committed event (0 when

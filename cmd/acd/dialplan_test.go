@@ -225,12 +225,9 @@ func field(line, key string) string {
 
 // TestMaxCallsRefusesWith503 runs the binary with room for one call: the
 // second caller is refused with 503 and Retry-After while the first is up.
-func TestMaxCallsRefusesWith503(t *testing.T) {
-	s := startAcd(t, "-config", writeConfig(t, "server: {max_calls: 1}\n"+planYAML))
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	dial(t, ctx, s)
-
+// expect503 places a call to 100 and expects 503 with Retry-After.
+func expect503(t *testing.T, ctx context.Context, s *server, what string) {
+	t.Helper()
 	phone := testutil.NewPhone(t)
 	dlg, err := phone.Invite(ctx, s.sip, "100", phone.SDP(101, media.PCMU))
 	if err != nil {
@@ -239,15 +236,30 @@ func TestMaxCallsRefusesWith503(t *testing.T) {
 	_, err = phone.Answered(ctx, dlg, nil)
 	var refused *sipgo.ErrDialogResponse
 	if !errors.As(err, &refused) || refused.Res.StatusCode != 503 || refused.Res.GetHeader("Retry-After") == nil {
-		t.Fatalf("second call: %v, want 503 with Retry-After", err)
+		t.Fatalf("%s: %v, want 503 with Retry-After", what, err)
 	}
+}
+
+// healthz returns the body of GET /healthz.
+func healthz(t *testing.T, s *server) string {
+	t.Helper()
 	res, err := http.Get("http://" + s.http + "/healthz")
 	if err != nil {
 		t.Fatal(err)
 	}
 	body, _ := io.ReadAll(res.Body)
 	res.Body.Close()
-	if !strings.Contains(string(body), `"calls_refused":1,`) {
+	return string(body)
+}
+
+func TestMaxCallsRefusesWith503(t *testing.T) {
+	s := startAcd(t, "-config", writeConfig(t, "server: {max_calls: 1}\n"+planYAML))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	dial(t, ctx, s)
+
+	expect503(t, ctx, s, "second call")
+	if body := healthz(t, s); !strings.Contains(body, `"calls_refused":1,`) {
 		t.Fatalf("healthz does not count the refused call: %s", body)
 	}
 }

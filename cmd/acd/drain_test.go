@@ -2,18 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
-	"io"
-	"net/http"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/emiago/sipgo"
-
-	"github.com/acdserver/acd/internal/testutil"
-	"github.com/acdserver/acd/media"
 )
 
 // TestDrainOnSIGTERM: a stopping server refuses new calls with 503 and
@@ -30,23 +22,8 @@ func TestDrainOnSIGTERM(t *testing.T) {
 	}
 	s.waitLog(t, 5*time.Second, "draining: new calls get 503", "calls=1")
 
-	late := testutil.NewPhone(t)
-	dlg, err := late.Invite(ctx, s.sip, "100", late.SDP(101, media.PCMU))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = late.Answered(ctx, dlg, nil)
-	var refused *sipgo.ErrDialogResponse
-	if !errors.As(err, &refused) || refused.Res.StatusCode != 503 || refused.Res.GetHeader("Retry-After") == nil {
-		t.Fatalf("a new call while draining: %v; want 503 with Retry-After", err)
-	}
-	res, err := http.Get("http://" + s.http + "/healthz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	if !strings.Contains(string(body), `"status":"draining"`) {
+	expect503(t, ctx, s, "a new call while draining")
+	if body := healthz(t, s); !strings.Contains(body, `"status":"draining"`) {
 		t.Fatalf("healthz while draining: %s", body)
 	}
 	speechGrows(t, ctx, caller, "the queued caller")
