@@ -176,8 +176,9 @@ func (e *Engine) add(s *Session) error {
 	return nil
 }
 
-// remove takes a session out of its loop; once it returns the loop no
-// longer touches the session, so its socket may be closed.
+// remove takes a session out of its loop; once it returns that loop no
+// longer reads the session's socket nor ticks it. Other loops may still
+// relay into it from a bridged peer: Session.Close stops those.
 func (e *Engine) remove(s *Session) {
 	s.placed.Lock()
 	defer s.placed.Unlock()

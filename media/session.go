@@ -38,7 +38,14 @@ type Session struct {
 	rxSSRC  uint32 // of the last packet accepted
 	rxAny   bool   // a packet has been accepted
 
-	mu     sync.Mutex     // guards everything below up to the receive side
+	// mu guards everything below up to the receive side. It is also what
+	// lets Close close sock while other media loops still hold this
+	// session as their bridge peer: every send through sock, or from its
+	// port through a raw socket, is made under mu and only while sendable
+	// is set, and Close clears sendable for good under mu before closing
+	// sock. So no loop sends after the close, when the descriptor number
+	// and the port may already be a new call's.
+	mu     sync.Mutex
 	remote netip.AddrPort // where we send: the source once one is heard (symmetric RTP)
 	strict strictRTP
 	// rxRestart makes the media loop forget the received stream's order
@@ -50,7 +57,8 @@ type Session struct {
 	codec     Codec
 	pt        uint8 // codec's payload type on this call's wire
 	dtmfPT    uint8
-	sendable  bool
+	sendable  bool // never again once closed (see mu)
+	closed    bool // so that Configure never makes it sendable again
 	sound     []byte
 	pos       int
 	loop      bool
@@ -140,7 +148,7 @@ func (s *Session) Configure(remote netip.AddrPort, codec Codec, pt, dtmfPT uint8
 	}
 	s.rxRestart = true
 	s.codec, s.pt, s.dtmfPT = codec, pt, dtmfPT
-	s.sendable = send && remote.Addr().IsValid() && !remote.Addr().IsUnspecified()
+	s.sendable = send && !s.closed && remote.Addr().IsValid() && !remote.Addr().IsUnspecified()
 	s.setRouteLocked()
 	fill := byte(silenceULaw)
 	if codec == PCMA {
@@ -339,11 +347,19 @@ func (s *Session) checkInactive(now time.Time) {
 	}
 }
 
-// Close stops sending and receiving and frees the port.
+// Close stops sending and receiving and frees the port. A call may hang
+// up while still bridged, its peer's loop relaying into it, so the socket
+// is closed only once no loop can use it: remove detaches the home loop,
+// the only reader, and clearing sendable under mu (see mu) the senders. A
+// packet already in a loop's raw batch still goes out after, to this
+// call's own phone, as one in the socket's buffer would.
 func (s *Session) Close() {
 	s.closeOnce.Do(func() {
 		s.engine.remove(s)
-		s.Stop()
+		s.mu.Lock()
+		s.closed, s.sendable = true, false
+		s.stopLocked()
+		s.mu.Unlock()
 		_ = s.sock.Close()
 	})
 }

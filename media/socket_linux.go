@@ -62,8 +62,9 @@ func ListenSocket(ap netip.AddrPort) (*Socket, error) {
 // LocalAddr is the address the socket is bound to.
 func (s *Socket) LocalAddr() netip.AddrPort { return s.local }
 
-// Close releases the descriptor and the port; a Session closes its own
-// socket.
+// Close releases the descriptor and the port, whose number and port a
+// new socket may get at once: nothing may send through it afterwards. A
+// Session closes its own socket and sees to that (Session.Close).
 func (s *Socket) Close() error {
 	err := unix.Close(s.fd)
 	if release := s.release; release != nil {
