@@ -161,6 +161,31 @@ func TestRegistrarBindings(t *testing.T) {
 	if len(changes) != 2 || changes[0] != "1001+" || changes[1] != "1001-" {
 		t.Fatalf("changes %v", changes)
 	}
+
+	// A registration that runs out is announced by the sweep, even when a
+	// ring asked for the agent's contacts in between (which once dropped
+	// the expired binding silently, and agent.unregistered with it).
+	changes = nil
+	if code := reg("<sip:1001@10.0.0.1:5060>", "300"); code != 200 {
+		t.Fatalf("register: %d", code)
+	}
+	now = now.Add(301 * time.Second)
+	if r.Registered("1001") || len(r.Contacts("1001")) != 0 {
+		t.Fatal("an expired binding is still offered")
+	}
+	r.sweep()
+	if fmt.Sprint(changes) != "[1001+ 1001-]" {
+		t.Fatalf("changes %v; want the expiry announced", changes)
+	}
+	// Expired and not yet swept, then registered again: the lapse is
+	// announced before the return.
+	changes = nil
+	reg("<sip:1001@10.0.0.1:5060>", "300")
+	now = now.Add(301 * time.Second)
+	reg("<sip:1001@10.0.0.1:5060>", "300")
+	if fmt.Sprint(changes) != "[1001+ 1001- 1001+]" {
+		t.Fatalf("changes %v; want the lapse announced, then the new registration", changes)
+	}
 }
 
 // fakeTx records the response a handler sends; the registrar's logic is

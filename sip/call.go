@@ -19,11 +19,13 @@ type Call struct {
 	number string
 	caller string
 	name   string
+	source string // IP:port the INVITE came from
 	dlg    *sipgo.DialogServerSession
 
 	endOnce     sync.Once
 	byeOnce     sync.Once
 	releaseOnce sync.Once
+	why         string // why it ended; guarded by dialog.mu
 
 	// ackBody is set for an offerless INVITE: the answer arrives in the
 	// ACK. Guarded by dialog.mu.
@@ -38,6 +40,9 @@ func (c *Call) Number() string { return c.number }
 
 // Caller is the caller's number (the From user).
 func (c *Call) Caller() string { return c.caller }
+
+// Source is the IP:port the INVITE came from.
+func (c *Call) Source() string { return c.source }
 
 // CallerName is the caller's display name, if the From header has one.
 func (c *Call) CallerName() string { return c.name }
@@ -79,9 +84,20 @@ func (c *Call) Hangup(reason string) {
 	})
 }
 
+// EndReason says why the call ended ("" while it is up): "caller hung
+// up", or "server hung up: " and the reason given to Hangup.
+func (c *Call) EndReason() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.why
+}
+
 // end stops the call's media and announces its end, once.
 func (c *Call) end(why string) {
 	c.endOnce.Do(func() {
+		c.mu.Lock()
+		c.why = why
+		c.mu.Unlock()
 		close(c.done)
 		c.stopTimer()
 		c.closeMedia()

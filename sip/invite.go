@@ -83,6 +83,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	caller, name := s.callerIdentity(req)
 	c := &Call{
+		source: req.Source(),
 		id:     req.CallID().Value(),
 		number: number,
 		caller: caller,

@@ -15,7 +15,22 @@ import (
 )
 
 // ErrUnreachable means an agent has no registered phone.
-var ErrUnreachable = errors.New("agent has no registered phone")
+var ErrUnreachable error = causeError{"unreachable", "agent has no registered phone"}
+
+// ErrNoResponse means the far end did not answer an INVITE at all, not
+// even with 100 Trying: a trunk that is down.
+var ErrNoResponse error = causeError{"no-response", "no response to the INVITE"}
+
+// causeError is an error with the short cause events give for it.
+type causeError struct{ cause, text string }
+
+func (e causeError) Error() string { return e.text }
+func (e causeError) Cause() string { return e.cause }
+
+// trunkResponseTimeout is how long a trunk may take to answer an INVITE
+// with anything (100 Trying comes at once from a live one): past it the
+// trunk is taken as down, rather than waiting out timer B's 32 s.
+const trunkResponseTimeout = 5 * time.Second
 
 // Leg is an outbound call, answered: to an agent's phone, or to a
 // customer through a trunk.
@@ -32,6 +47,10 @@ type Leg struct {
 
 // Done closes when the leg has ended.
 func (l *Leg) Done() <-chan struct{} { return l.done }
+
+// Play replaces what the far end hears until the leg is bridged, which
+// stops it.
+func (l *Leg) Play(snd *media.Sound, loop bool) <-chan struct{} { return l.session.Play(snd, loop) }
 
 // EndReason says why the leg ended ("" while it is up).
 func (l *Leg) EndReason() string {
@@ -105,7 +124,22 @@ type Caller struct {
 // SIP status (486 busy, 603 decline, 408 no answer, 480, 503…).
 type RingError struct{ Code int }
 
-func (e *RingError) Error() string { return fmt.Sprintf("agent phone answered %d", e.Code) }
+func (e *RingError) Error() string { return fmt.Sprintf("answered %d", e.Code) }
+
+// Cause is the short cause events give for the status.
+func (e *RingError) Cause() string {
+	switch e.Code {
+	case 486, 600:
+		return "busy"
+	case 603, 403:
+		return "declined"
+	case 408, 480, 487:
+		return "no-answer"
+	case 404, 410, 484, 485:
+		return "unreachable"
+	}
+	return "failed"
+}
 
 // Ring calls an agent's registered phone, showing from in the From header,
 // until it answers or ctx ends (which cancels the INVITE). Contacts are
@@ -179,7 +213,11 @@ func (s *Server) invite(ctx context.Context, kind, agent string, target sip.Uri,
 		return nil, fmt.Errorf("inviting %s %s: %w", kind, agent, err)
 	}
 	leg.log = s.log.With("call_id", req.CallID().Value(), kind, agent)
-	err = s.awaitAnswer(ctx, dlg, sipgo.AnswerOptions{Username: user, Password: password}, agent)
+	var silent time.Duration
+	if kind == "number" {
+		silent = trunkResponseTimeout
+	}
+	err = s.awaitAnswer(ctx, dlg, sipgo.AnswerOptions{Username: user, Password: password}, agent, silent)
 	if err != nil && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
 		// Report why we stopped (ring timeout, or the caller or another
 		// agent ended it), not sipgo's view of the cancelled wait.
@@ -300,7 +338,10 @@ func userPart(number string) string {
 // §9.1 forbids it before; it goes as soon as one arrives), and a 2xx that
 // comes anyway is acknowledged and hung up, so that a phone answering
 // late is not left in dead air.
-func (s *Server) awaitAnswer(ctx context.Context, dlg *sipgo.DialogClientSession, opts sipgo.AnswerOptions, who string) error {
+//
+// When silent is set, an INVITE that gets no response at all within it
+// fails with ErrNoResponse: nothing needs cancelling then.
+func (s *Server) awaitAnswer(ctx context.Context, dlg *sipgo.DialogClientSession, opts sipgo.AnswerOptions, who string, silent time.Duration) error {
 	// sipgo's own CANCEL waits for the 200 to the CANCEL and then for the
 	// 487, up to 32 s each; forced, it sends none. Force it always, and
 	// cancel here instead.
@@ -308,7 +349,13 @@ func (s *Server) awaitAnswer(ctx context.Context, dlg *sipgo.DialogClientSession
 	stopOnShutdown := context.AfterFunc(s.life, func() { stopWait(sipgo.WaitAnswerForceCancelErr) })
 	cancels := make(chan *sip.Request, 1)
 	provisional := false
+	responded := false // any response at all; only the callback below touches it
+	heard := make(chan struct{})
 	opts.OnResponse = func(res *sip.Response) error {
+		if !responded {
+			responded = true
+			close(heard)
+		}
 		if res.IsProvisional() && !provisional {
 			provisional = true
 			// Built here, on the goroutine that may still rewrite the
@@ -323,12 +370,35 @@ func (s *Server) awaitAnswer(ctx context.Context, dlg *sipgo.DialogClientSession
 		stopWait(nil)
 		return errors.New("server shutting down")
 	}
-	select {
-	case err := <-result:
-		stopOnShutdown()
-		stopWait(nil)
-		return err
-	case <-ctx.Done():
+	var noResponse <-chan time.Time
+	if silent > 0 {
+		t := time.NewTimer(silent)
+		defer t.Stop()
+		noResponse = t.C
+	}
+wait:
+	for {
+		select {
+		case err := <-result:
+			stopOnShutdown()
+			stopWait(nil)
+			return err
+		case <-ctx.Done():
+			break wait
+		case <-noResponse:
+			select {
+			case <-heard:
+				noResponse = nil
+				continue
+			default:
+			}
+			// Nothing came back, so no CANCEL may go (RFC 3261 §9.1):
+			// stop the retransmissions and give up.
+			stopWait(sipgo.WaitAnswerForceCancelErr)
+			<-result
+			stopOnShutdown()
+			return ErrNoResponse
+		}
 	}
 	settled := s.background(func() {
 		defer stopOnShutdown()

@@ -47,12 +47,19 @@ func newRegistrar(changed func(string, bool), store BindingStore, log *slog.Logg
 	return &registrar{bindings: map[string][]Binding{}, now: time.Now, changed: changed, store: store, log: log}
 }
 
-// Contacts returns the live bindings of user, newest first.
+// Contacts returns the live bindings of user, newest first. It drops
+// nothing: only sweep and register expire bindings, because they are the
+// ones that tell the distributor an agent became unreachable.
 func (r *registrar) Contacts(user string) []Binding {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.expireLocked(user)
-	out := append([]Binding(nil), r.bindings[user]...)
+	now := r.now()
+	var out []Binding
+	for _, b := range r.bindings[user] {
+		if b.Expires.After(now) {
+			out = append(out, b)
+		}
+	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Expires.After(out[j].Expires) })
 	return out
 }
@@ -73,8 +80,23 @@ func (r *registrar) fromSource(transport, source string) bool {
 	return false
 }
 
-// Registered reports whether user has a live binding.
-func (r *registrar) Registered(user string) bool { return len(r.Contacts(user)) > 0 }
+// Registered reports whether user has a live binding. The distributor
+// asks it for every agent it may offer a call to: it copies nothing.
+func (r *registrar) Registered(user string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.liveLocked(user)
+}
+
+func (r *registrar) liveLocked(user string) bool {
+	now := r.now()
+	for _, b := range r.bindings[user] {
+		if b.Expires.After(now) {
+			return true
+		}
+	}
+	return false
+}
 
 func (r *registrar) expireLocked(user string) {
 	now := r.now()
@@ -125,8 +147,10 @@ func (r *registrar) register(user string, req *sip.Request, tx sip.ServerTransac
 	}
 	contacts := req.GetHeaders("Contact")
 	r.mu.Lock()
-	before := len(r.bindings[user]) > 0
-	r.expireLocked(user)
+	before := r.liveLocked(user)
+	// Bindings that ran out since the last sweep: the agent went
+	// unreachable then, and is told so before anything else.
+	lapsed := !before && len(r.bindings[user]) > 0
 	for _, h := range contacts {
 		value := strings.TrimSpace(h.Value())
 		if value == "*" {
@@ -173,6 +197,7 @@ func (r *registrar) register(user string, req *sip.Request, tx sip.ServerTransac
 			r.bindings[user] = list
 		}
 	}
+	r.expireLocked(user) // here, so that a refused REGISTER drops nothing unannounced
 	after := len(r.bindings[user]) > 0
 	r.persistLocked(user)
 	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
@@ -182,6 +207,9 @@ func (r *registrar) register(user string, req *sip.Request, tx sip.ServerTransac
 	}
 	r.mu.Unlock()
 	_ = tx.Respond(res)
+	if lapsed {
+		r.changed(user, false)
+	}
 	if before != after {
 		r.changed(user, after)
 	}
