@@ -175,7 +175,18 @@ type Callback struct {
 	AllowedNumberTypes []string  `yaml:"allowed_number_types"`
 	Attempts           int       `yaml:"attempts"`
 	RetryAfter         Duration  `yaml:"retry_after"`
-	Line               Line
+	// DialTimeout bounds one attempt to reach the customer, from the
+	// INVITE to the answer; the agent hears a prompt meanwhile.
+	DialTimeout Duration `yaml:"dial_timeout"`
+	Line        Line
+}
+
+// DialTimeoutD is the bound of one attempt to reach the customer.
+func (cb *Callback) DialTimeoutD() time.Duration {
+	if cb.DialTimeout <= 0 {
+		return 30 * time.Second
+	}
+	return cb.DialTimeout.D()
 }
 
 // ThresholdD is the threshold as a time.Duration (0 when unset).
@@ -363,6 +374,9 @@ func (c *Config) applyDefaults() {
 			}
 			if cb.RetryAfter == 0 {
 				cb.RetryAfter = Duration(2 * time.Minute)
+			}
+			if cb.DialTimeout == 0 {
+				cb.DialTimeout = Duration(30 * time.Second)
 			}
 			if cb.AllowedNumberTypes == nil {
 				cb.AllowedNumberTypes = []string{"local", "national", "toll_free"}

@@ -27,6 +27,9 @@ say agent-logged-out   "You are logged out."
 say agent-paused       "You are paused."
 say agent-ready        "You are ready."
 say wrap-up-ended      "Wrap up ended."
+say wrap-up-not-ended  "Your wrap up time is not over yet."
+say callback-dialing   "Calling the customer back. Please hold."
+say callback-unreachable "The customer could not be reached. The callback will be tried again later."
 
 # Hold music: a slow plucked arpeggio over a soft pad, eight bars, built so
 # that the last note has decayed before the loop starts again.
