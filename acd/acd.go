@@ -7,6 +7,7 @@ package acd
 import (
 	"context"
 
+	"github.com/acdserver/acd/event"
 	"github.com/acdserver/acd/media"
 	"github.com/acdserver/acd/store"
 )
@@ -35,6 +36,9 @@ type Leg interface {
 	// gets the target and returns 202 to accept or the SIP status that
 	// refuses it.
 	OnTransfer(decide func(to string) int)
+	// Play replaces what the agent hears until the leg is bridged; the
+	// channel closes when the sound ends or is replaced.
+	Play(snd *media.Sound, loop bool) <-chan struct{}
 }
 
 // Party is who a call is shown as: a number and a display name.
@@ -43,7 +47,9 @@ type Party struct {
 }
 
 // Phones reaches agents' phones and the outside world: the SIP side
-// implements it.
+// implements it. A failed Ring or Dial returns an error that may have a
+// Cause() string method giving a short cause for events (busy,
+// no-answer, declined, unreachable, no-response).
 type Phones interface {
 	// Ring calls the agent's phone showing who is calling until it answers
 	// or ctx ends; an error means no answer, a rejection, or no phone.
@@ -71,6 +77,9 @@ type Callbacks interface {
 type Sounds interface {
 	Get(name string) *media.Sound
 }
+
+// Actor is who acts on an agent (package event).
+type Actor = event.Actor
 
 // EventLog is where every state change is appended, in order.
 type EventLog interface {

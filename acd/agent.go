@@ -1,10 +1,13 @@
 package acd
 
 import (
+	"context"
 	"errors"
-	"fmt"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/acdserver/acd/event"
 )
 
 // State is where an agent stands.
@@ -25,22 +28,58 @@ func (s State) String() string {
 	return [...]string{"logged-out", "ready", "offered", "on-call", "wrap-up", "paused"}[s]
 }
 
+// ParseState reads a state as String writes it.
+func ParseState(s string) (State, bool) {
+	for st := LoggedOut; st <= Paused; st++ {
+		if st.String() == s {
+			return st, true
+		}
+	}
+	return 0, false
+}
+
+// allowed is the agent state machine: every move an agent can make. An
+// agent on a call who logs out stays on the call, logged out of every
+// queue, and is logged out when it ends; one who is rung and logs out
+// stops ringing.
+func allowed(from, to State) bool {
+	switch from {
+	case LoggedOut:
+		return to == Ready || to == Paused // Paused: restored at start
+	case Ready:
+		return to == Offered || to == Paused || to == LoggedOut
+	case Offered:
+		return to == OnCall || to == Ready || to == Paused || to == LoggedOut
+	case OnCall:
+		return to == WrapUp || to == Ready || to == LoggedOut
+	case WrapUp:
+		return to == Ready || to == Paused || to == LoggedOut
+	case Paused:
+		return to == Ready || to == Paused || to == LoggedOut
+	}
+	return false
+}
+
 // NoAnswerReason is the pause reason given to an agent who missed too many
 // offers in a row.
 const NoAnswerReason = "No answer"
 
 type agent struct {
-	id, name    string
-	assigned    map[string]bool // queues from the configuration
-	queues      map[string]bool // queues logged in to
-	state       State
-	reason      string
-	idleSince   time.Time
-	calls       int
-	misses      int
-	wrapQueue   string
-	wrapTimer   *time.Timer
-	wrapStarted time.Time
+	id, name string
+	order    int // place in the configuration order
+
+	assigned  map[string]bool // queues from the configuration
+	queues    map[string]bool // queues logged in to
+	state     State
+	reason    string
+	idleSince time.Time
+	calls     int
+	misses    int
+	// stopRing ends this agent's ring while it is Offered, so that one
+	// who logs out stops ringing at once.
+	stopRing  context.CancelFunc
+	wrapQueue string
+	wrapTimer *time.Timer
 }
 
 // AgentInfo is a snapshot of an agent, for views and tests.
@@ -65,30 +104,121 @@ var (
 	ErrBusy          = errors.New("agent is on a call")
 )
 
+// change says why an agent moves, for its event.
+type change struct {
+	cause  string
+	by     event.Actor
+	reason string    // the pause reason, for Paused
+	ref    event.Ref // the call and queue the move concerns, if any
+}
+
+// move is the one place an agent's state changes; c.mu is held. It checks
+// the move against the state machine and appends exactly one agent.state
+// event. It reports whether the agent moved.
+func (c *Center) move(a *agent, to State, ch change) bool {
+	reason := ""
+	if to == Paused {
+		reason = ch.reason
+	}
+	if a.state == to && a.reason == reason {
+		return false
+	}
+	if !allowed(a.state, to) {
+		c.log.Error("agent state change refused by the state machine", "agent", a.id, "from", a.state.String(), "to", to.String(), "cause", ch.cause)
+		return false
+	}
+	from := a.state
+	if from == WrapUp {
+		c.stopWrapUp(a)
+	}
+	if from == Ready {
+		c.countReady(a, -1)
+	}
+	a.state, a.reason = to, reason
+	var wrap time.Duration
+	switch to {
+	case Ready:
+		a.idleSince = c.now()
+		c.countReady(a, +1)
+	case WrapUp:
+		wrap = c.startWrapUp(a, ch.ref.Queue)
+	}
+	if from == Offered {
+		a.stopRing = nil
+	}
+	ref := ch.ref
+	ref.Agent = a.id
+	c.emit(ref, event.AgentState{From: from.String(), To: to.String(), Reason: reason, Cause: ch.cause, Actor: ch.by, WrapUpMS: event.Ms(wrap)})
+	if to == Paused || to == LoggedOut || from == LoggedOut {
+		c.log.Info("agent "+to.String(), "agent", a.id, "from", from.String(), "cause", ch.cause, "reason", reason, "by", ch.by.String())
+	}
+	return true
+}
+
+// countReady keeps the number of ready agents per queue, which lets
+// dispatch skip queues nobody can answer without looking at any agent.
+func (c *Center) countReady(a *agent, d int) {
+	c.ready += d
+	for q := range a.queues {
+		if qq := c.queues[q]; qq != nil {
+			qq.ready += d
+		}
+	}
+}
+
+// joinQueue and leaveQueue change the queues an agent is logged in to;
+// c.mu is held.
+func (c *Center) joinQueue(a *agent, q string, by event.Actor) {
+	if a.queues[q] {
+		return
+	}
+	a.queues[q] = true
+	qq := c.queues[q]
+	i, _ := slices.BinarySearchFunc(qq.members, a.order, func(m *agent, order int) int { return m.order - order })
+	qq.members = slices.Insert(qq.members, i, a)
+	if a.state == Ready {
+		qq.ready++
+	}
+	c.emit(event.Ref{Queue: q, Agent: a.id}, event.AgentLoggedIn{Actor: by, Unassigned: !a.assigned[q]})
+}
+
+func (c *Center) leaveQueue(a *agent, q string, by event.Actor) {
+	if !a.queues[q] {
+		return
+	}
+	delete(a.queues, q)
+	if qq := c.queues[q]; qq != nil {
+		if i := slices.Index(qq.members, a); i >= 0 {
+			qq.members = slices.Delete(qq.members, i, i+1)
+		}
+		if a.state == Ready {
+			qq.ready--
+		}
+	}
+	c.emit(event.Ref{Queue: q, Agent: a.id}, event.AgentLoggedOut{Actor: by})
+}
+
 // Login logs the agent in to every assigned queue and makes it ready.
-func (c *Center) Login(id string) error {
+func (c *Center) Login(id string, by event.Actor) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	a, ok := c.agents[id]
 	if !ok {
 		return ErrUnknownAgent
 	}
-	for q := range a.assigned {
-		if !a.queues[q] {
-			a.queues[q] = true
-			c.emit("agent.logged_in", "", q, a.id, nil)
-		}
+	for _, q := range sortedKeys(a.assigned) {
+		c.joinQueue(a, q, by)
 	}
 	if a.state == LoggedOut || a.state == Paused {
-		c.setState(a, Ready, "")
+		c.move(a, Ready, change{cause: "login", by: by})
 	}
 	c.dispatch()
 	return nil
 }
 
-// LoginQueue logs the agent in to one queue. An unassigned queue needs
-// allow_unassigned_login, or a supervisor (R-GEN-6).
-func (c *Center) LoginQueue(id, queue string, bySupervisor bool) error {
+// LoginQueue logs the agent in to one queue. A queue not assigned to the
+// agent needs allow_unassigned_login, or a supervisor (by overrides).
+func (c *Center) LoginQueue(id, queue string, by event.Actor) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	a, ok := c.agents[id]
@@ -98,42 +228,49 @@ func (c *Center) LoginQueue(id, queue string, bySupervisor bool) error {
 	if _, ok := c.queues[queue]; !ok {
 		return ErrUnknownQueue
 	}
-	if !a.assigned[queue] && !bySupervisor && !c.allowUnassigned {
+	if !a.assigned[queue] && !overrides(by) && !c.allowUnassigned {
 		return ErrNotAssigned
 	}
-	if !a.queues[queue] {
-		a.queues[queue] = true
-		c.emit("agent.logged_in", "", queue, a.id, map[string]string{"by_supervisor": fmt.Sprint(bySupervisor)})
-	}
+	c.joinQueue(a, queue, by)
 	if a.state == LoggedOut {
-		c.setState(a, Ready, "")
+		c.move(a, Ready, change{cause: "login", by: by})
 	}
 	c.dispatch()
 	return nil
 }
 
-// Logout logs the agent out of every queue.
-func (c *Center) Logout(id string) error {
+// overrides reports whether the actor is a supervisor or administrator:
+// they may end any wrap-up early and log an agent in to any queue. The
+// service has checked that they may act on this agent at all.
+func overrides(by event.Actor) bool {
+	return by.Kind == event.ByUser && by.Role != "" && by.Role != "agent"
+}
+
+// Logout logs the agent out of every queue. An agent being rung stops
+// ringing and is logged out; one on a call is logged out when it ends.
+func (c *Center) Logout(id string, by event.Actor) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	a, ok := c.agents[id]
 	if !ok {
 		return ErrUnknownAgent
 	}
-	for q := range a.queues {
-		delete(a.queues, q)
-		c.emit("agent.logged_out", "", q, a.id, nil)
+	for _, q := range sortedKeys(a.queues) {
+		c.leaveQueue(a, q, by)
 	}
-	if a.state != OnCall && a.state != Offered {
-		c.stopWrapUp(a)
-		c.setState(a, LoggedOut, "")
+	if a.state == Offered && a.stopRing != nil {
+		a.stopRing()
+	}
+	if a.state != OnCall {
+		c.move(a, LoggedOut, change{cause: "logout", by: by})
 	}
 	return nil
 }
 
 // Pause stops offers to the agent, with a reason ("" for a plain pause).
-// The reason must be one of the enabled pause reasons.
-func (c *Center) Pause(id, reason string) error {
+// The reason must be one of the enabled pause reasons. In wrap-up it ends
+// the wrap-up, which the queue must allow unless a supervisor acts.
+func (c *Center) Pause(id, reason string, by event.Actor) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	a, ok := c.agents[id]
@@ -153,22 +290,25 @@ func (c *Center) Pause(id, reason string) error {
 	if a.state == OnCall || a.state == Offered {
 		return ErrBusy
 	}
-	c.stopWrapUp(a)
-	c.setState(a, Paused, reason)
+	if err := c.mayEndWrapUp(a, by); a.state == WrapUp && err != nil {
+		return err
+	}
+	c.move(a, Paused, change{cause: "pause", by: by, reason: reason, ref: event.Ref{Queue: a.wrapQueueIf()}})
 	return nil
 }
 
 // PauseNumber pauses with the n-th enabled reason (1-based), as *52N does.
-func (c *Center) PauseNumber(id string, n int) error {
+func (c *Center) PauseNumber(id string, n int, by event.Actor) error {
 	reasons := c.PauseReasons()
 	if n < 1 || n > len(reasons) {
 		return ErrBadReason
 	}
-	return c.Pause(id, reasons[n-1])
+	return c.Pause(id, reasons[n-1], by)
 }
 
-// Ready makes a paused (or wrapping-up) agent ready for calls.
-func (c *Center) Ready(id string) error {
+// Ready makes a paused (or wrapping-up) agent ready for calls. Ending a
+// wrap-up this way follows the same rule as EndWrapUp.
+func (c *Center) Ready(id string, by event.Actor) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	a, ok := c.agents[id]
@@ -181,17 +321,23 @@ func (c *Center) Ready(id string) error {
 	case OnCall, Offered:
 		return ErrBusy
 	case WrapUp:
-		c.stopWrapUp(a)
+		if err := c.mayEndWrapUp(a, by); err != nil {
+			return err
+		}
 	}
 	a.misses = 0
-	c.setState(a, Ready, "")
+	cause := "ready"
+	if a.state == WrapUp {
+		cause = "wrap-up-ended"
+	}
+	c.move(a, Ready, change{cause: cause, by: by, ref: event.Ref{Queue: a.wrapQueueIf()}})
 	c.dispatch()
 	return nil
 }
 
 // EndWrapUp ends the agent's wrap-up early. Agents may do so only when
-// the queue allows it (end_wrap_up); supervisors always may (R-GEN-1).
-func (c *Center) EndWrapUp(id string, bySupervisor bool) error {
+// the queue allows it (end_wrap_up); supervisors always may.
+func (c *Center) EndWrapUp(id string, by event.Actor) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	a, ok := c.agents[id]
@@ -201,11 +347,31 @@ func (c *Center) EndWrapUp(id string, bySupervisor bool) error {
 	if a.state != WrapUp {
 		return ErrNotInWrapUp
 	}
-	if q := c.queues[a.wrapQueue]; !bySupervisor && (q == nil || !q.cfg.EndWrapUp) {
+	if err := c.mayEndWrapUp(a, by); err != nil {
+		return err
+	}
+	c.move(a, Ready, change{cause: "wrap-up-ended", by: by, ref: event.Ref{Queue: a.wrapQueue}})
+	c.dispatch()
+	return nil
+}
+
+// mayEndWrapUp applies the queue's end_wrap_up setting to an agent in
+// wrap-up; c.mu is held.
+func (c *Center) mayEndWrapUp(a *agent, by event.Actor) error {
+	if a.state != WrapUp || overrides(by) {
+		return nil
+	}
+	if q := c.queues[a.wrapQueue]; q == nil || !q.cfg.EndWrapUp {
 		return ErrEndNotAllowed
 	}
-	c.endWrapUp(a, "ended early")
 	return nil
+}
+
+func (a *agent) wrapQueueIf() string {
+	if a.state == WrapUp {
+		return a.wrapQueue
+	}
+	return ""
 }
 
 // Agents lists every agent.
@@ -231,50 +397,26 @@ func (c *Center) Agent(id string) (AgentInfo, error) {
 }
 
 func (c *Center) infoLocked(a *agent) AgentInfo {
-	info := AgentInfo{ID: a.id, Name: a.name, State: a.state, Reason: a.reason, Calls: a.calls, Registered: c.phones.Registered(a.id)}
-	for q := range a.queues {
-		info.Queues = append(info.Queues, q)
-	}
-	sortStrings(info.Queues)
-	return info
+	return AgentInfo{ID: a.id, Name: a.name, State: a.state, Reason: a.reason, Calls: a.calls,
+		Registered: c.phones.Registered(a.id), Queues: sortedKeys(a.queues)}
 }
 
-// setState moves an agent and records it.
-func (c *Center) setState(a *agent, s State, reason string) {
-	if a.state == s && a.reason == reason {
-		return
-	}
-	a.state, a.reason = s, reason
-	data := map[string]string{"state": s.String()}
-	if reason != "" {
-		data["reason"] = reason
-	}
-	switch s {
-	case Ready:
-		a.idleSince = c.now()
-		c.emit("agent.ready", "", "", a.id, data)
-	case Paused:
-		c.emit("agent.paused", "", "", a.id, data)
-	case LoggedOut:
-		c.emit("agent.logged_out_all", "", "", a.id, data)
-	}
-}
-
-func (c *Center) startWrapUp(a *agent, queue string) {
-	q := c.queues[queue]
-	if q == nil || q.cfg.WrapUp.D() <= 0 {
-		c.setState(a, Ready, "")
-		return
-	}
-	a.state, a.wrapQueue, a.wrapStarted = WrapUp, queue, c.now()
-	c.emit("wrapup.started", "", queue, a.id, map[string]string{"seconds": fmt.Sprint(q.cfg.WrapUp.D().Seconds())})
-	a.wrapTimer = time.AfterFunc(q.cfg.WrapUp.D(), func() {
+// startWrapUp arms the wrap-up timer of an agent moving to WrapUp and
+// returns its length; c.mu is held.
+func (c *Center) startWrapUp(a *agent, queue string) time.Duration {
+	d := c.queues[queue].cfg.WrapUp.D()
+	a.wrapQueue = queue
+	var t *time.Timer
+	t = time.AfterFunc(d, func() {
 		c.mu.Lock()
 		defer c.mu.Unlock()
-		if a.state == WrapUp && a.wrapTimer != nil {
-			c.endWrapUp(a, "time")
+		if a.state == WrapUp && a.wrapTimer == t {
+			c.move(a, Ready, change{cause: "wrap-up-time", by: event.System(), ref: event.Ref{Queue: queue}})
+			c.dispatch()
 		}
 	})
+	a.wrapTimer = t
+	return d
 }
 
 func (c *Center) stopWrapUp(a *agent) {
@@ -284,10 +426,22 @@ func (c *Center) stopWrapUp(a *agent) {
 	}
 }
 
-func (c *Center) endWrapUp(a *agent, how string) {
-	c.stopWrapUp(a)
-	c.emit("wrapup.ended", "", a.wrapQueue, a.id, map[string]string{"how": how})
-	c.setState(a, Ready, "")
+// afterCall moves an agent whose call from queue (or a direct call, when
+// queue is "") has ended: wrap-up when the queue has one, logged out when
+// the agent logged out during the call, else ready. c.mu is held.
+func (c *Center) afterCall(a *agent, queue string, ref event.Ref) {
+	if a.state != OnCall {
+		return
+	}
+	ch := change{cause: "call-ended", by: event.System(), ref: ref}
+	switch q := c.queues[queue]; {
+	case len(a.queues) == 0:
+		c.move(a, LoggedOut, ch)
+	case q != nil && q.cfg.WrapUp.D() > 0:
+		c.move(a, WrapUp, ch)
+	default:
+		c.move(a, Ready, ch)
+	}
 	c.dispatch()
 }
 
@@ -307,7 +461,7 @@ func (p *pauseReasons) find(name string) (string, bool) {
 }
 
 // PauseReasons lists the enabled reasons in order. When none is enabled,
-// agents just pause or become ready (R-GEN-3).
+// agents just pause or become ready.
 func (c *Center) PauseReasons() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -2,11 +2,14 @@ package acd
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
 
 	"github.com/acdserver/acd/config"
+	"github.com/acdserver/acd/event"
 	"github.com/acdserver/acd/numbering"
 	"github.com/acdserver/acd/store"
 )
@@ -65,7 +68,7 @@ func (o *callbackOffer) due() bool {
 	}
 	o.c.mu.Lock()
 	defer o.c.mu.Unlock()
-	return offerCallback(&o.q.window, o.c.now(), o.q.cfg.Callback.ThresholdD(), len(o.c.free(o.q)) > 0)
+	return offerCallback(&o.q.window, o.c.now(), o.q.cfg.Callback.ThresholdD(), o.c.anyFree(o.q))
 }
 
 // play starts the invitation; from now on # is a request.
@@ -73,7 +76,7 @@ func (o *callbackOffer) play() <-chan struct{} {
 	o.offered = true
 	o.c.mu.Lock()
 	avg, n := o.q.window.average(o.c.now())
-	o.c.emit("callback.offered", o.e.id, o.q.name, "", map[string]string{"average_wait_ms": fmt.Sprint(avg.Milliseconds()), "calls_in_window": fmt.Sprint(n)})
+	o.c.emit(o.e.ref(""), event.CallbackOffered{AverageWaitMS: event.Ms(avg), CallsInWindow: n})
 	o.c.mu.Unlock()
 	return o.e.call.Play(o.c.sounds.Get("callback-offer"), false)
 }
@@ -88,14 +91,26 @@ func (o *callbackOffer) accept(ctx context.Context) (Outcome, bool) {
 		return 0, false
 	}
 	c.mu.Lock()
+	if e.taken {
+		// An agent answered while the request was being stored: the
+		// caller talks to them now; the request stays for the agent's
+		// decision (it is an open request like any other).
+		c.mu.Unlock()
+		c.log.Info("callback requested as an agent answered; the caller is connected", "call_id", e.id, "queue", q.name, "request", req.ID)
+		if !merged {
+			c.mu.Lock()
+			c.addCallbackLocked(q, req, e.interaction)
+			c.mu.Unlock()
+		}
+		return 0, false
+	}
 	e.cancel()
 	c.removeLocked(q, e)
 	waited := c.now().Sub(e.joined)
 	q.window.add(c.now(), waited)
-	c.emit("callback.requested", e.id, q.name, "", map[string]string{"request": fmt.Sprint(req.ID), "number": o.number,
-		"merged": fmt.Sprint(merged), "waited_ms": fmt.Sprint(waited.Milliseconds())})
+	c.emit(e.ref(""), event.CallbackRequested{Request: req.ID, Number: o.number, Merged: merged, WaitedMS: event.Ms(waited)})
 	if !merged {
-		c.addCallbackLocked(q, req)
+		c.addCallbackLocked(q, req, e.interaction)
 	}
 	c.dispatch()
 	c.mu.Unlock()
@@ -115,12 +130,12 @@ func (o *callbackOffer) accept(ctx context.Context) (Outcome, bool) {
 }
 
 // addCallbackLocked puts a request in its queue's waiting list at the
-// caller's original place.
-func (c *Center) addCallbackLocked(q *queue, r store.CallbackRequest) {
+// caller's original place; interaction is the call that asked for it.
+func (c *Center) addCallbackLocked(q *queue, r store.CallbackRequest, interaction string) {
 	r.Status = store.CallbackPending
-	e := &entry{id: fmt.Sprintf("callback-%d", r.ID), number: r.Number, callback: &r, queue: q.name, joined: r.Joined}
+	e := &entry{id: fmt.Sprintf("callback-%d", r.ID), interaction: interaction, number: r.Number, callback: &r, queue: q.name, joined: r.Joined}
 	e.ctx, e.cancel = context.WithCancel(context.Background())
-	q.waiting = append(q.waiting, e)
+	q.insert(e)
 }
 
 // LoadCallbacks puts every open request back in its queue, in the order
@@ -142,8 +157,9 @@ func (c *Center) LoadCallbacks(ctx context.Context) error {
 			c.log.Warn("callback request for a queue that no longer exists", "request", r.ID, "queue", r.Queue)
 			continue
 		}
-		c.addCallbackLocked(q, r)
-		c.emit("callback.restored", fmt.Sprintf("callback-%d", r.ID), r.Queue, "", map[string]string{"number": r.Number, "attempts": fmt.Sprint(r.Attempts)})
+		c.addCallbackLocked(q, r, r.CallID)
+		c.emit(event.Ref{Call: fmt.Sprintf("callback-%d", r.ID), Interaction: r.CallID, Queue: r.Queue},
+			event.CallbackRestored{Request: r.ID, Number: r.Number, Attempts: r.Attempts})
 	}
 	c.dispatch()
 	return nil
@@ -156,20 +172,37 @@ func (c *Center) RestoreWindow(events []store.Event) {
 	defer c.mu.Unlock()
 	cut := c.now().Add(-WaitWindow)
 	for _, ev := range events {
-		switch ev.Type {
-		case "caller.abandoned", "caller.timeout", "caller.exit", "agent.answered", "callback.requested":
-		default:
-			continue
-		}
 		q, ok := c.queues[ev.Queue]
 		if !ok || ev.At.Before(cut) {
 			continue
 		}
-		var ms int64
-		if _, err := fmt.Sscan(ev.Data["waited_ms"], &ms); err == nil {
+		if ms, ok := waitedMS(ev); ok {
 			q.window.add(ev.At, time.Duration(ms)*time.Millisecond)
 		}
 	}
+}
+
+// waitedMS is how long a caller had waited, from an event that ends a
+// wait in a queue. Rows from before typed events keep it as text.
+func waitedMS(ev store.Event) (int64, bool) {
+	switch ev.Type {
+	case "caller.abandoned", "caller.timeout", "caller.exit", "caller.server_stopped", "agent.answered", "callback.requested":
+	default:
+		return 0, false
+	}
+	if ev.Version == 0 {
+		var old struct {
+			WaitedMS int64 `json:"waited_ms,string"`
+		}
+		return old.WaitedMS, json.Unmarshal(ev.Data, &old) == nil
+	}
+	var w struct {
+		WaitedMS *int64 `json:"waited_ms"`
+	}
+	if json.Unmarshal(ev.Data, &w) != nil || w.WaitedMS == nil {
+		return 0, false
+	}
+	return *w.WaitedMS, true
 }
 
 // serveCallback runs once an agent has answered for a request: the
@@ -181,40 +214,72 @@ func (c *Center) serveCallback(q *queue, e *entry, a *agent, agentLeg Leg) {
 	r := *e.callback
 	r.Status = store.CallbackDialing
 	r.Attempts++
-	_ = c.callbacks.Update(context.Background(), r)
+	c.storeCallback(r)
+	log := c.log.With("call_id", e.id, "queue", q.name, "agent", a.id, "request", r.ID)
 	c.mu.Lock()
-	c.emit("callback.dialing", e.id, q.name, a.id, map[string]string{"number": r.Number, "attempt": fmt.Sprint(r.Attempts)})
+	c.emit(e.ref(a.id), event.CallbackDialing{Request: r.ID, Number: r.Number, Attempt: r.Attempts})
 	c.mu.Unlock()
+	log.Info("calling the customer back", "attempt", r.Attempts)
+	// The agent hears what is happening while the customer's phone is
+	// dialled, not silence.
+	agentLeg.Play(c.sounds.Get("callback-dialing"), true)
 
 	// Check the number again at the moment of dialling: the queue's
 	// allowed types or the numbering plan may have changed since the
 	// request, and emergency numbers are never dialled.
 	var customer Leg
+	var cause string
 	number, _, err := c.callable(cb, r.Number)
 	if err != nil {
 		r.Attempts = cb.Attempts // no retry can make it dialable
+		cause = "not-dialable"
 	} else {
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		// Bounded, and also ended by the agent hanging up: the agent
+		// is not kept waiting on a customer who does not answer.
+		ctx, cancel := context.WithTimeout(context.Background(), cb.DialTimeoutD())
+		go func() {
+			select {
+			case <-agentLeg.Done():
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
 		customer, err = c.phones.Dial(ctx, cb.Trunk, number, cb.CallerID)
-		cancel()
+		cancel() // also ends the goroutine above
+		cause = ringCause(err)
 	}
 	if err == nil {
 		select {
 		case <-agentLeg.Done():
 			customer.Hangup("the agent hung up before the customer answered")
-			err = fmt.Errorf("agent hung up")
+			err = errors.New("agent hung up")
 		default:
 		}
 	}
 	if err != nil {
-		agentLeg.Hangup("the customer could not be reached")
+		select {
+		case <-agentLeg.Done():
+			cause = "agent-hung-up"
+		default:
+			// Tell the agent, then free them; the request waits for its
+			// next attempt in its place.
+			select {
+			case <-agentLeg.Play(c.sounds.Get("callback-unreachable"), false):
+			case <-agentLeg.Done():
+			case <-time.After(15 * time.Second):
+			}
+			agentLeg.Hangup("the customer could not be reached")
+		}
+		log.Info("callback attempt failed", "attempt", r.Attempts, "cause", cause, "error", err)
 		c.mu.Lock()
 		defer c.mu.Unlock()
-		c.emit("callback.attempt_failed", e.id, q.name, a.id, map[string]string{"attempt": fmt.Sprint(r.Attempts), "error": err.Error()})
-		if r.Attempts >= cb.Attempts {
+		retry := r.Attempts < cb.Attempts
+		c.emit(e.ref(a.id), event.CallbackAttemptFailed{Request: r.ID, Attempt: r.Attempts, Cause: cause, Retry: retry})
+		if !retry {
 			r.Status = store.CallbackFailed
 			c.removeLocked(q, e)
-			c.emit("callback.failed", e.id, q.name, "", map[string]string{"attempts": fmt.Sprint(r.Attempts)})
+			c.emit(e.ref(""), event.CallbackFailed{Request: r.ID, Attempts: r.Attempts})
+			log.Info("callback failed: no attempts left", "attempts", r.Attempts)
 		} else {
 			r.Status = store.CallbackPending
 			r.NextAttempt = c.now().Add(cb.RetryAfter.D())
@@ -224,29 +289,62 @@ func (c *Center) serveCallback(q *queue, e *entry, a *agent, agentLeg Leg) {
 				c.dispatch()
 			})
 		}
-		_ = c.callbacks.Update(context.Background(), r)
+		c.storeCallback(r)
 		*e.callback = r
 		e.ringing = false
 		if a.state == OnCall {
-			c.setStateQuiet(a, Ready)
+			ch := change{cause: "callback-failed", by: event.System(), ref: e.ref("")}
+			if len(a.queues) == 0 {
+				c.move(a, LoggedOut, ch)
+			} else {
+				c.move(a, Ready, ch)
+			}
 		}
 		c.dispatch()
 		return
 	}
 	c.phones.BridgeLegs(agentLeg, customer, c.sounds.Get(q.cfg.HoldMusic))
+	since := c.now()
 	c.mu.Lock()
-	c.emit("callback.connected", e.id, q.name, a.id, map[string]string{"number": r.Number})
+	c.emit(e.ref(a.id), event.CallbackConnected{Request: r.ID, Number: r.Number})
 	c.mu.Unlock()
+	log.Info("callback connected")
 	// Whichever side ended, the bridge hangs up the other.
 	ended := endedBy(customer.Done(), agentLeg)
-	if ended["ended_by"] == "caller" {
-		ended = map[string]string{"ended_by": "customer", "reason": customer.EndReason()}
+	if ended.EndedBy == "caller" {
+		ended = event.CallEnded{EndedBy: "customer", Reason: customer.EndReason()}
 	}
 	r.Status = store.CallbackCompleted
-	_ = c.callbacks.Update(context.Background(), r)
+	c.storeCallback(r)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.removeLocked(q, e)
-	c.emit("callback.completed", e.id, q.name, a.id, nil)
-	c.callEnded(q, e, a, ended)
+	c.emit(e.ref(a.id), event.CallbackCompleted{Request: r.ID})
+	c.callEnded(q.name, e.ref(a.id), a, ended, since)
+}
+
+// storeCallback writes a request's new state. A write that fails is
+// logged: the request is then redone from its last stored state after a
+// restart (a completed call dialled again is the worst case).
+func (c *Center) storeCallback(r store.CallbackRequest) {
+	if err := c.callbacks.Update(context.Background(), r); err != nil {
+		c.log.Error("callback request: storing its state failed", "request", r.ID, "status", r.Status, "error", err)
+	}
+}
+
+// ringCause is the short cause of a failed ring or dial, for events: the
+// SIP side's errors name theirs.
+func ringCause(err error) string {
+	var named interface{ Cause() string }
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &named):
+		return named.Cause()
+	case errors.Is(err, context.DeadlineExceeded):
+		return "no-answer"
+	case errors.Is(err, context.Canceled):
+		return "cancelled"
+	}
+	return "failed"
 }

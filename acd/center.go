@@ -2,15 +2,16 @@ package acd
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"sync"
 	"time"
 
 	"github.com/acdserver/acd/config"
+	"github.com/acdserver/acd/event"
 	"github.com/acdserver/acd/numbering"
 	"github.com/acdserver/acd/store"
 )
@@ -23,6 +24,8 @@ type Center struct {
 	agents          map[string]*agent
 	agentOrder      []string // configuration order, for the linear strategy
 	queues          map[string]*queue
+	queueOrder      []*queue // by weight, highest first, then name: dispatch's order
+	ready           int      // agents in Ready, for dispatch to do nothing when none is
 	reasons         pauseReasons
 	allowUnassigned bool
 	phones          Phones
@@ -32,35 +35,95 @@ type Center struct {
 	numbers         *numbering.Plan
 	log             *slog.Logger
 	now             func() time.Time
-	scratch         []*entry            // reused by dispatch: it runs on every join
-	planNumbers     map[string]bool     // of the dial plan: transfer targets
-	transfers       map[string]Transfer // by Call-ID, until the dial plan takes them
+	planNumbers     map[string]bool          // of the dial plan: transfer targets
+	transfers       map[string]Transfer      // by Call-ID, until the dial plan takes them
+	talk            map[string]time.Duration // by interaction: time bridged, until the call's end takes it
+	// work counts the distributor's goroutines (rings, calls, callbacks),
+	// so that Close waits for them; Add is called with mu held, and never
+	// once closed is set.
+	work   sync.WaitGroup
+	closed bool
+}
+
+// spawn runs f on a goroutine the Center owns; c.mu is held.
+func (c *Center) spawn(f func()) {
+	c.work.Add(1)
+	go func() {
+		defer c.work.Done()
+		f()
+	}()
+}
+
+// Close stops the distributor at shutdown, once the SIP side has hung up
+// every call: timers are stopped, callback requests are let go (they stay
+// stored), and it waits, up to ctx, for its goroutines to finish, so that
+// nothing is appended to the event log after it closes.
+func (c *Center) Close(ctx context.Context) error {
+	c.mu.Lock()
+	c.closed = true
+	for _, a := range c.agents {
+		c.stopWrapUp(a)
+		if a.stopRing != nil {
+			a.stopRing()
+		}
+	}
+	for _, q := range c.queues {
+		for _, e := range q.waiting {
+			e.cancel()
+		}
+	}
+	c.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		c.work.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("distributor: calls still winding down at shutdown: %w", ctx.Err())
+	}
 }
 
 type queue struct {
 	name    string
 	cfg     *config.Queue
-	waiting []*entry
-	next    int // round-robin position
+	waiting []*entry // by the time callers joined, then Call-ID
+	next    int      // round-robin position
+	ready   int      // agents logged in to it and in Ready
+	members []*agent // agents logged in to it, in configuration order
 	window  waitWindow
 }
 
 // entry is one place in a queue's waiting list: a caller on the line, or
 // a callback request (call is nil) that keeps the caller's place.
 type entry struct {
-	id       string // the caller's Call-ID
-	number   string
-	call     Caller
-	callback *store.CallbackRequest
-	queue    string
-	joined   time.Time
-	vars     map[string]string
-	ringing  bool
-	handoff  *handoff        // the bridged agent's transfer, once bridged
-	missedBy map[string]bool // agents who missed this caller: tried last
-	answered chan Leg        // receives the winning leg, once
-	ctx      context.Context
-	cancel   context.CancelFunc
+	id     string // the caller's Call-ID, or "callback-N"
+	number string
+	// interaction is the inbound call this entry belongs to: its own
+	// Call-ID, or for a callback the call that asked for it.
+	interaction string
+	call        Caller
+	callback    *store.CallbackRequest
+	queue       string
+	joined      time.Time
+	vars        map[string]string
+	ringing     bool
+	handoff     *handoff        // the bridged agent's transfer, once bridged
+	missedBy    map[string]bool // agents who missed this caller: tried last
+	answered    chan Leg        // receives the winning leg, once
+	// taken is set, under c.mu, when an agent's answer wins the caller;
+	// the caller's leaving (timeout, *, hang-up) is decided under the same
+	// lock and cancels ctx, so exactly one of the two happens.
+	taken  bool
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+// ref places the entry's events, for agent (or none).
+func (e *entry) ref(agent string) event.Ref {
+	return event.Ref{Call: e.id, Interaction: e.interaction, Queue: e.queue, Agent: agent}
 }
 
 // due reports whether the entry may be offered to an agent now.
@@ -85,13 +148,22 @@ func NewCenter(cfg *config.Config, phones Phones, sounds Sounds, events EventLog
 		reasons:         pauseReasons{enabled: map[string]bool{}},
 		planNumbers:     map[string]bool{},
 		transfers:       map[string]Transfer{},
+		talk:            map[string]time.Duration{},
 	}
 	for n := range cfg.Numbers {
 		c.planNumbers[n] = true
 	}
 	for name, q := range cfg.Queues {
 		c.queues[name] = &queue{name: name, cfg: q}
+		c.queueOrder = append(c.queueOrder, c.queues[name])
 	}
+	sort.Slice(c.queueOrder, func(i, j int) bool {
+		a, b := c.queueOrder[i], c.queueOrder[j]
+		if a.cfg.Weight != b.cfg.Weight {
+			return a.cfg.Weight > b.cfg.Weight
+		}
+		return a.name < b.name
+	})
 	for id, a := range cfg.Agents {
 		ag := &agent{id: id, name: a.Name, assigned: map[string]bool{}, queues: map[string]bool{}}
 		for _, q := range a.Queues {
@@ -101,6 +173,9 @@ func NewCenter(cfg *config.Config, phones Phones, sounds Sounds, events EventLog
 		c.agentOrder = append(c.agentOrder, id)
 	}
 	sort.Strings(c.agentOrder)
+	for i, id := range c.agentOrder {
+		c.agents[id].order = i
+	}
 	for _, r := range cfg.PauseReasons {
 		c.reasons.names = append(c.reasons.names, r)
 		c.reasons.enabled[r] = true
@@ -108,10 +183,11 @@ func NewCenter(cfg *config.Config, phones Phones, sounds Sounds, events EventLog
 	return c
 }
 
-// emit appends an event; the caller holds c.mu.
-func (c *Center) emit(typ, callID, queue, agent string, data map[string]string) {
+// emit appends an event; the caller holds c.mu, so that the log's order
+// is the order things happened.
+func (c *Center) emit(ref event.Ref, p event.Payload) {
 	if c.events != nil {
-		c.events.Append(store.Event{At: c.now(), Type: typ, CallID: callID, Queue: queue, Agent: agent, Data: data})
+		c.events.Append(event.New(c.now(), ref, p))
 	}
 }
 
@@ -122,11 +198,11 @@ func (c *Center) PhoneChanged(agentID string, reachable bool) {
 	if _, ok := c.agents[agentID]; !ok {
 		return
 	}
-	typ := "agent.unregistered"
+	var p event.Payload = event.PhoneUnregistered{}
 	if reachable {
-		typ = "agent.registered"
+		p = event.PhoneRegistered{}
 	}
-	c.emit(typ, "", "", agentID, nil)
+	c.emit(event.Ref{Agent: agentID}, p)
 	c.dispatch()
 }
 
@@ -141,20 +217,17 @@ func (c *Center) Wait(ctx context.Context, call Caller, queueName string, timeou
 		c.mu.Unlock()
 		return Timeout, fmt.Errorf("queue %q: %w", queueName, ErrUnknownQueue)
 	}
-	e := &entry{id: call.ID(), number: call.Caller(), call: call, queue: queueName, joined: c.now(), vars: vars, answered: make(chan Leg, 1)}
+	e := &entry{id: call.ID(), interaction: call.ID(), number: call.Caller(), call: call, queue: queueName, joined: c.now(), vars: vars, answered: make(chan Leg, 1)}
 	e.ctx, e.cancel = context.WithCancel(ctx)
 	defer e.cancel() // leaving the queue cancels any ringing at once
-	q.waiting = append(q.waiting, e)
-	data := map[string]string{"caller": call.Caller()}
-	for k, v := range vars {
-		data["var."+k] = v
-	}
-	c.emit("caller.joined", call.ID(), queueName, "", data)
+	q.insert(e)
+	masked := event.MaskAll(vars)
+	c.emit(e.ref(""), event.CallerJoined{Caller: call.Caller(), Vars: masked})
 	c.dispatch()
 	c.mu.Unlock()
 
 	log := c.log.With("call_id", call.ID(), "queue", queueName)
-	log.Info("caller joined queue", "vars", vars)
+	log.Info("caller joined queue", "vars", masked)
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
 	announce := time.NewTicker(q.cfg.AnnounceEvery.D())
@@ -173,41 +246,43 @@ func (c *Center) Wait(ctx context.Context, call Caller, queueName string, timeou
 		}
 	}
 
-	leave := func(typ string, out Outcome) (Outcome, error) {
+	// leave takes the caller out of the queue, unless an agent's answer
+	// won it first: then the caller is the agent's and the wait goes on
+	// to the bridge (the leg is already in e.answered).
+	leave := func(out Outcome, payload func(waitedMS int64) event.Payload, why string) bool {
 		c.mu.Lock()
+		defer c.mu.Unlock()
+		if e.taken {
+			return false
+		}
 		e.cancel() // under the lock: a ring that ends now sees the caller gone
 		c.removeLocked(q, e)
 		waited := c.now().Sub(e.joined)
 		q.window.add(c.now(), waited)
-		c.emit(typ, call.ID(), queueName, "", map[string]string{"waited_ms": fmt.Sprint(waited.Milliseconds())})
-		c.mu.Unlock()
-		return out, nil
+		c.emit(e.ref(""), payload(event.Ms(waited)))
+		log.Info(why, "waited_ms", event.Ms(waited), "outcome", out.String())
+		return true
 	}
 	for {
 		select {
 		case leg := <-e.answered:
-			// Bridged: wait for either side to hang up, or the agent to
-			// transfer the caller.
-			select {
-			case <-call.Done():
-			case <-leg.Done():
-				c.mu.Lock()
-				moved := c.transferredLocked(call.ID(), e.handoff)
-				c.mu.Unlock()
-				if moved {
-					return Transferred, nil
-				}
-			case <-ctx.Done():
-			}
-			return Answered, nil
+			return c.bridged(ctx, call, e, leg), nil
 		case <-ctx.Done():
-			return leave("caller.abandoned", Hangup)
+			// The server is stopping: the caller did not give up.
+			if leave(Hangup, func(ms int64) event.Payload { return event.CallerStopped{WaitedMS: ms} }, "caller still waiting at shutdown") {
+				return Hangup, nil
+			}
+			return c.bridged(ctx, call, e, <-e.answered), nil
 		case <-call.Done():
-			log.Info("caller abandoned queue")
-			return leave("caller.abandoned", Hangup)
+			if leave(Hangup, func(ms int64) event.Payload { return event.CallerAbandoned{WaitedMS: ms} }, "caller abandoned queue") {
+				return Hangup, nil
+			}
+			return c.bridged(ctx, call, e, <-e.answered), nil
 		case <-deadline.C:
-			log.Info("queue timeout")
-			return leave("caller.timeout", Timeout)
+			if leave(Timeout, func(ms int64) event.Payload { return event.CallerTimedOut{WaitedMS: ms} }, "queue timeout") {
+				return Timeout, nil
+			}
+			return c.bridged(ctx, call, e, <-e.answered), nil
 		case <-announce.C:
 			if !announcing {
 				playing, announcing = call.Play(c.sounds.Get("please-hold"), false), true
@@ -221,8 +296,10 @@ func (c *Center) Wait(ctx context.Context, call Caller, queueName string, timeou
 		case key := <-call.Digits():
 			switch {
 			case key == '*':
-				log.Info("caller left queue with *")
-				return leave("caller.exit", Exit)
+				if leave(Exit, func(ms int64) event.Payload { return event.CallerExited{WaitedMS: ms} }, "caller left queue with *") {
+					return Exit, nil
+				}
+				return c.bridged(ctx, call, e, <-e.answered), nil
 			case key == '#' && cb.offered:
 				if out, ok := cb.accept(ctx); ok {
 					return out, nil
@@ -232,81 +309,119 @@ func (c *Center) Wait(ctx context.Context, call Caller, queueName string, timeou
 	}
 }
 
+// bridged waits, for a caller an agent answered, until either side hangs
+// up or the agent transfers the caller.
+func (c *Center) bridged(ctx context.Context, call Caller, e *entry, leg Leg) Outcome {
+	select {
+	case <-call.Done():
+	case <-leg.Done():
+		c.mu.Lock()
+		moved := c.transferredLocked(call.ID(), e.handoff)
+		c.mu.Unlock()
+		if moved {
+			return Transferred
+		}
+	case <-ctx.Done():
+	}
+	return Answered
+}
+
+// insert puts an entry in the waiting list at its place by join time: at
+// the end for a caller who just joined, earlier for a callback request
+// that keeps an older caller's place.
+func (q *queue) insert(e *entry) {
+	i := sort.Search(len(q.waiting), func(i int) bool { return e.before(q.waiting[i]) })
+	q.waiting = slices.Insert(q.waiting, i, e)
+}
+
+// before orders entries within a queue: who joined first, then by id so
+// that the order is the same every time.
+func (e *entry) before(o *entry) bool {
+	if !e.joined.Equal(o.joined) {
+		return e.joined.Before(o.joined)
+	}
+	return e.id < o.id
+}
+
 func (c *Center) removeLocked(q *queue, e *entry) {
-	for i, w := range q.waiting {
-		if w == e {
-			q.waiting = append(q.waiting[:i], q.waiting[i+1:]...)
-			return
+	if i := slices.Index(q.waiting, e); i >= 0 {
+		q.waiting = slices.Delete(q.waiting, i, i+1)
+	}
+}
+
+// head is the queue's first entry that may be offered now.
+func (q *queue) head(now time.Time) *entry {
+	for _, e := range q.waiting {
+		if e.due(now) {
+			return e
 		}
 	}
+	return nil
 }
 
 // dispatch offers waiting callers to free agents; the caller holds c.mu.
-// Callers are taken by queue weight, then by how long they have waited
-// (R-GEN-2), so the order is deterministic; each queue's strategy picks
-// the agent.
+// Callers are taken by queue weight, then by how long they have waited,
+// so the order is deterministic; each queue's strategy picks the agent.
+// It runs on every change, so it looks only at queues that have a ready
+// agent, and at the first offerable caller of each: its cost does not
+// grow with the number of callers waiting.
 func (c *Center) dispatch() {
-	for {
-		if !c.anyReady() {
-			return // with thousands waiting and nobody free, do no work
-		}
-		waiting := c.scratch[:0]
+	var stuck map[*queue]bool // ready agents, but none can be rung now
+	for c.ready > 0 && !c.closed {
 		now := c.now()
-		for _, q := range c.queues {
-			for _, e := range q.waiting {
-				if e.due(now) {
-					waiting = append(waiting, e)
-				}
-			}
-		}
-		sort.SliceStable(waiting, func(i, j int) bool {
-			wi, wj := c.queues[waiting[i].queue].cfg.Weight, c.queues[waiting[j].queue].cfg.Weight
-			if wi != wj {
-				return wi > wj
-			}
-			if !waiting[i].joined.Equal(waiting[j].joined) {
-				return waiting[i].joined.Before(waiting[j].joined)
-			}
-			return waiting[i].id < waiting[j].id
-		})
-		c.scratch = waiting[:0]
-		offered := false
-		for _, e := range waiting {
-			q := c.queues[e.queue]
-			agents := c.pick(q, e)
-			if len(agents) == 0 {
+		var best *entry
+		var bq *queue
+		for _, q := range c.queueOrder {
+			if q.ready == 0 || stuck[q] {
 				continue
 			}
-			c.offer(q, e, agents)
-			offered = true
-			break
+			if bq != nil && q.cfg.Weight < bq.cfg.Weight {
+				break // queueOrder is by weight: no later queue can win
+			}
+			if e := q.head(now); e != nil && (best == nil || e.before(best)) {
+				best, bq = e, q
+			}
 		}
-		if !offered {
+		if best == nil {
 			return
 		}
-	}
-}
-
-// anyReady reports whether some agent is ready for an offer.
-func (c *Center) anyReady() bool {
-	for _, a := range c.agents {
-		if a.state == Ready {
-			return true
+		agents := c.pick(bq, best)
+		if len(agents) == 0 {
+			if stuck == nil {
+				stuck = map[*queue]bool{}
+			}
+			stuck[bq] = true
+			continue
 		}
+		c.offer(bq, best, agents)
 	}
-	return false
 }
 
 // free lists agents who may be offered a call from q now.
 func (c *Center) free(q *queue) []*agent {
+	if q.ready == 0 {
+		return nil
+	}
 	var out []*agent
-	for _, id := range c.agentOrder {
-		a := c.agents[id]
-		if a.state == Ready && a.queues[q.name] && c.phones.Registered(a.id) {
+	for _, a := range q.members {
+		if a.state == Ready && c.phones.Registered(a.id) {
 			out = append(out, a)
 		}
 	}
 	return out
+}
+
+// anyFree reports whether some agent could be offered a call from q now.
+func (c *Center) anyFree(q *queue) bool {
+	if q.ready == 0 {
+		return false
+	}
+	for _, a := range q.members {
+		if a.state == Ready && c.phones.Registered(a.id) {
+			return true
+		}
+	}
+	return false
 }
 
 // pick applies the queue's strategy to its free agents. Agents who already
@@ -368,61 +483,78 @@ func (c *Center) pick(q *queue, e *entry) []*agent {
 // offer rings agents for a caller; the caller holds c.mu.
 func (c *Center) offer(q *queue, e *entry, agents []*agent) {
 	e.ringing = true
-	for _, a := range agents {
-		a.state = Offered
-		data := map[string]string(nil)
-		if e.callback != nil {
-			data = map[string]string{"callback": "true"}
-		}
-		c.emit("caller.offered", e.id, q.name, a.id, data)
+	ctx, cancel := context.WithTimeout(e.ctx, q.cfg.RingTimeout.D())
+	rings := make([]ring, len(agents))
+	for i, a := range agents {
+		actx, stop := context.WithCancel(ctx)
+		rings[i] = ring{agent: a, ctx: actx}
+		c.move(a, Offered, change{cause: "offer", by: event.System(), ref: e.ref("")})
+		a.stopRing = stop
+		c.emit(e.ref(a.id), event.CallerOffered{Callback: e.callback != nil})
 	}
-	go c.ring(q, e, agents)
+	c.spawn(func() { c.ring(q, e, rings, cancel) })
+}
+
+// ring is one agent's phone being rung for a caller; ctx ends when the
+// ring must stop: the ring timeout, the caller gone, another agent
+// answered, or this agent logged out.
+type ring struct {
+	agent *agent
+	ctx   context.Context
 }
 
 // ring calls the agents' phones at once. The first to answer is bridged
 // at once and every other leg cancelled; one that answers a moment late
 // is hung up: a caller is never given to two agents.
-func (c *Center) ring(q *queue, e *entry, agents []*agent) {
-	ctx, cancel := context.WithTimeout(e.ctx, q.cfg.RingTimeout.D())
+func (c *Center) ring(q *queue, e *entry, rings []ring, cancel context.CancelFunc) {
 	defer cancel()
-	results := make(chan ringResult, len(agents))
+	results := make(chan ringResult, len(rings))
 	show := Party{Number: e.number}
 	if e.callback != nil {
 		show.Name = "Callback"
 	} else if named, ok := e.call.(interface{ CallerName() string }); ok {
 		show.Name = named.CallerName()
 	}
-	for _, a := range agents {
-		go func(a *agent) {
-			leg, err := c.phones.Ring(ctx, a.id, show)
-			results <- ringResult{a, leg, err}
-		}(a)
+	for _, r := range rings {
+		go func(r ring) {
+			leg, err := c.phones.Ring(r.ctx, r.agent.id, show)
+			results <- ringResult{r.agent, leg, err}
+		}(r)
 	}
 	won := false
-	for range agents {
+	for range rings {
 		r := <-results
 		c.mu.Lock()
+		a := r.agent
+		offered := a.state == Offered // else it logged out while ringing
 		switch {
-		case r.err == nil && !won && e.ctx.Err() == nil:
+		case r.err == nil && !won && offered && e.ctx.Err() == nil:
 			won = true
 			cancel() // stop ringing everyone else now
-			c.connect(q, e, r.agent, r.leg)
+			c.connect(q, e, a, r.leg)
 		case r.err == nil:
 			r.leg.Hangup("the call was taken by another agent, or the caller left")
-			c.release(r.agent)
-		case !won && e.ctx.Err() == nil && !errors.Is(r.err, context.Canceled):
-			c.release(r.agent) // no answer, busy, rejected or unreachable
+			c.release(a, "offer-ended", e.ref(""))
+		case !won && offered && e.ctx.Err() == nil:
+			// No answer within the ring timeout, busy, rejected or
+			// unreachable. Not a ring stopped because another agent
+			// answered (won), the caller left (e.ctx) or this agent
+			// logged out (no longer offered).
 			if e.missedBy == nil {
 				e.missedBy = map[string]bool{}
 			}
-			e.missedBy[r.agent.id] = true
-			r.agent.misses++
-			c.emit("agent.missed", e.id, q.name, r.agent.id, map[string]string{"misses": fmt.Sprint(r.agent.misses), "error": r.err.Error()})
-			if q.cfg.MaxNoAnswer > 0 && r.agent.misses >= q.cfg.MaxNoAnswer {
-				c.setState(r.agent, Paused, NoAnswerReason)
+			e.missedBy[a.id] = true
+			a.misses++
+			cause := ringCause(r.err)
+			c.emit(e.ref(a.id), event.AgentMissed{Misses: a.misses, Cause: cause})
+			c.log.Info("agent missed the call", "call_id", e.id, "queue", q.name, "agent", a.id, "cause", cause, "misses", a.misses)
+			if q.cfg.MaxNoAnswer > 0 && a.misses >= q.cfg.MaxNoAnswer {
+				c.move(a, Paused, change{cause: "max-no-answer", by: event.System(), reason: NoAnswerReason, ref: e.ref("")})
+			} else {
+				c.release(a, "no-answer", e.ref(""))
 			}
 		default:
-			c.release(r.agent)
+			c.release(a, "offer-ended", e.ref(""))
 		}
 		c.mu.Unlock()
 	}
@@ -441,81 +573,79 @@ type ringResult struct {
 }
 
 // release returns an agent whose offer ended without a call to ready.
-func (c *Center) release(a *agent) {
+func (c *Center) release(a *agent, cause string, ref event.Ref) {
 	if a.state == Offered {
-		c.setStateQuiet(a, Ready)
+		c.move(a, Ready, change{cause: cause, by: event.System(), ref: ref})
 	}
 }
 
 // connect bridges the caller to the agent who answered; c.mu is held.
 func (c *Center) connect(q *queue, e *entry, a *agent, leg Leg) {
 	a.misses = 0
-	a.state = OnCall
+	c.move(a, OnCall, change{cause: "answer", by: event.System(), ref: e.ref("")})
 	if e.callback != nil {
-		c.emit("callback.agent_answered", e.id, q.name, a.id, map[string]string{"number": e.number})
+		c.emit(e.ref(a.id), event.CallbackAgentAnswered{Request: e.callback.ID, Number: e.number})
 		e.ringing = true // until the customer's call is over
-		go c.serveCallback(q, e, a, leg)
+		c.spawn(func() { c.serveCallback(q, e, a, leg) })
 		return
 	}
+	e.taken = true
 	c.removeLocked(q, e)
 	waited := c.now().Sub(e.joined)
 	q.window.add(c.now(), waited)
-	c.emit("agent.answered", e.id, q.name, a.id, map[string]string{"waited_ms": fmt.Sprint(waited.Milliseconds())})
+	c.emit(e.ref(a.id), event.AgentAnswered{WaitedMS: event.Ms(waited)})
+	c.log.Info("caller connected to agent", "call_id", e.id, "queue", q.name, "agent", a.id, "waited_ms", event.Ms(waited))
 	c.phones.Bridge(e.call, leg, c.sounds.Get(q.cfg.HoldMusic))
-	e.handoff = c.allowTransfer(leg, e.id, q.name, a)
+	e.handoff = c.allowTransfer(leg, e.ref(""), a)
 	e.answered <- leg
-	go c.onCall(q, e, a, leg)
-}
-
-// setStateQuiet returns an offered agent to ready without an event: the
-// offer's outcome is already recorded.
-func (c *Center) setStateQuiet(a *agent, s State) {
-	a.state = s
-	if s == Ready {
-		a.idleSince = c.now()
-	}
+	since := c.now()
+	c.spawn(func() { c.onCall(q, e, a, leg, since) })
 }
 
 // onCall waits for the bridged call to end, then starts wrap-up.
-func (c *Center) onCall(q *queue, e *entry, a *agent, leg Leg) {
+func (c *Center) onCall(q *queue, e *entry, a *agent, leg Leg, since time.Time) {
 	ended := endedBy(e.call.Done(), leg)
-	if ended["ended_by"] == "caller" {
+	if ended.EndedBy == "caller" {
 		// Not otherwise: a leg ending by itself may still be waiting on
 		// its BYE to a dead phone, and Hangup would wait with it.
 		leg.Hangup("the caller hung up")
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.callEnded(q, e, a, ended)
+	c.callEnded(q.name, e.ref(a.id), a, ended, since)
 }
 
 // endedBy waits for a caller (done) or an agent's leg to end and says
-// which did, and why when it was the agent's side, for call.ended.
-func endedBy(done <-chan struct{}, leg Leg) map[string]string {
+// which did, and why when it was the agent's side.
+func endedBy(done <-chan struct{}, leg Leg) event.CallEnded {
 	select {
 	case <-done:
-		return map[string]string{"ended_by": "caller"}
+		return event.CallEnded{EndedBy: "caller"}
 	case <-leg.Done():
-		return map[string]string{"ended_by": "agent", "reason": leg.EndReason()}
+		return event.CallEnded{EndedBy: "agent", Reason: leg.EndReason()}
 	}
 }
 
-// callEnded records the end of an agent's call and starts wrap-up.
-func (c *Center) callEnded(q *queue, e *entry, a *agent, data map[string]string) {
+// callEnded records the end of an agent's call from queue ("" for a
+// direct call) and moves the agent on; c.mu is held.
+func (c *Center) callEnded(queue string, ref event.Ref, a *agent, ended event.CallEnded, since time.Time) {
 	a.calls++
-	c.emit("call.ended", e.id, q.name, a.id, data)
-	if data["ended_by"] == "agent" && data["reason"] != "" {
-		c.log.Info("agent's side ended the call", "call_id", e.id, "queue", q.name, "agent", a.id, "reason", data["reason"])
-	}
-	if a.state != OnCall {
-		return
-	}
-	if len(a.queues) == 0 {
-		c.setState(a, LoggedOut, "")
-		return
-	}
-	c.startWrapUp(a, q.name)
-	c.dispatch()
+	talk := c.now().Sub(since)
+	ended.TalkMS = event.Ms(talk)
+	c.talk[ref.Interaction] += talk
+	c.emit(ref, ended)
+	c.log.Info("call with agent ended", "call_id", ref.Call, "queue", queue, "agent", a.id, "ended_by", ended.EndedBy, "reason", ended.Reason, "talk_ms", ended.TalkMS)
+	c.afterCall(a, queue, event.Ref{Call: ref.Call, Interaction: ref.Interaction, Queue: queue})
+}
+
+// TalkTime hands over, once, how long the interaction of callID spent
+// bridged to agents, for the end of the call's record.
+func (c *Center) TalkTime(interaction string) time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	d := c.talk[interaction]
+	delete(c.talk, interaction)
+	return d
 }
 
 // Waiting lists the callers waiting in a queue, longest first.
@@ -530,12 +660,11 @@ func (c *Center) Waiting(queueName string) ([]WaitingCaller, error) {
 	for _, e := range q.waiting {
 		out = append(out, WaitingCaller{CallID: e.id, Caller: e.number, Joined: e.joined, Ringing: e.ringing, Callback: e.callback != nil})
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Joined.Before(out[j].Joined) })
 	return out, nil
 }
 
 // WaitingCaller is one entry of a queue's waiting list; Callback tags a
-// callback request keeping the caller's place (R-CB-7).
+// callback request keeping the caller's place.
 type WaitingCaller struct {
 	CallID, Caller string
 	Joined         time.Time
@@ -543,4 +672,11 @@ type WaitingCaller struct {
 	Callback       bool
 }
 
-func sortStrings(s []string) { sort.Strings(s) }
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,7 +1,7 @@
 package acd
 
 import (
-	"fmt"
+	"github.com/acdserver/acd/event"
 )
 
 // Transfer is where an agent's phone sent its caller, by a blind
@@ -34,7 +34,9 @@ type handoff struct {
 // allowTransfer lets the agent on leg transfer the caller of callID
 // (queue is "" for a direct call to the agent); c.mu is held. What was
 // decided is in the handoff once the leg has ended.
-func (c *Center) allowTransfer(leg Leg, callID, queue string, a *agent) *handoff {
+func (c *Center) allowTransfer(leg Leg, ref event.Ref, a *agent) *handoff {
+	callID, queue := ref.Call, ref.Queue
+	ref.Agent = a.id
 	h := &handoff{}
 	leg.OnTransfer(func(to string) int {
 		c.mu.Lock()
@@ -46,16 +48,12 @@ func (c *Center) allowTransfer(leg Leg, callID, queue string, a *agent) *handoff
 		log := c.log.With("call_id", callID, "queue", queue, "agent", a.id)
 		if code != 202 {
 			log.Info("transfer refused", "to", to, "status", code)
-			c.emit("call.transfer_refused", callID, queue, a.id, map[string]string{"to": to, "status": fmt.Sprint(code)})
+			c.emit(ref, event.TransferRefused{To: to, Status: code})
 			return code
 		}
 		h.transfer = &t
 		log.Info("caller transferred", "to", to, "target", t.kind())
-		data := map[string]string{"to": to, "target": t.kind()}
-		if t.Queue != "" {
-			data["to_queue"] = t.Queue
-		}
-		c.emit("call.transferred", callID, queue, a.id, data)
+		c.emit(ref, event.CallTransferred{To: to, Target: t.kind(), ToQueue: t.Queue})
 		return 202
 	})
 	return h

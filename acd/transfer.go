@@ -3,6 +3,8 @@ package acd
 import (
 	"context"
 	"time"
+
+	"github.com/acdserver/acd/event"
 )
 
 // RingAgent rings one agent directly for a caller (a dial plan's transfer
@@ -11,6 +13,7 @@ import (
 // within timeout gives Timeout. No queue is involved, so no wrap-up
 // follows.
 func (c *Center) RingAgent(ctx context.Context, call Caller, agentID string, timeout time.Duration) (Outcome, error) {
+	ref := event.Ref{Call: call.ID(), Interaction: call.ID(), Agent: agentID}
 	c.mu.Lock()
 	a, ok := c.agents[agentID]
 	if !ok {
@@ -18,18 +21,19 @@ func (c *Center) RingAgent(ctx context.Context, call Caller, agentID string, tim
 		return Timeout, ErrUnknownAgent
 	}
 	if a.state != Ready || !c.phones.Registered(a.id) {
-		c.emit("transfer.unavailable", call.ID(), "", a.id, map[string]string{"state": a.state.String()})
+		c.emit(ref, event.DirectUnavailable{State: a.state.String()})
 		c.mu.Unlock()
 		return Timeout, nil
 	}
-	a.state = Offered
-	c.emit("transfer.offered", call.ID(), "", a.id, nil)
+	ringCtx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	c.move(a, Offered, change{cause: "offer", by: event.System(), ref: event.Ref{Call: ref.Call, Interaction: ref.Interaction}})
+	a.stopRing = cancel
+	c.emit(ref, event.DirectOffered{})
 	c.mu.Unlock()
 
 	music := c.sounds.Get("hold-music")
 	call.Play(music, true)
-	ringCtx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 	// The ring ends when the caller hangs up, too.
 	go func() {
 		select {
@@ -45,9 +49,14 @@ func (c *Center) RingAgent(ctx context.Context, call Caller, agentID string, tim
 	leg, err := c.phones.Ring(ringCtx, a.id, show)
 
 	c.mu.Lock()
+	if err == nil && a.state != Offered {
+		// The agent logged out as the phone answered.
+		leg.Hangup("the agent logged out")
+		err = context.Canceled
+	}
 	if err != nil {
-		c.release(a)
-		c.emit("transfer.failed", call.ID(), "", a.id, map[string]string{"error": err.Error()})
+		c.release(a, "no-answer", event.Ref{Call: ref.Call, Interaction: ref.Interaction})
+		c.emit(ref, event.DirectFailed{Cause: ringCause(err)})
 		c.dispatch()
 		c.mu.Unlock()
 		select {
@@ -57,32 +66,29 @@ func (c *Center) RingAgent(ctx context.Context, call Caller, agentID string, tim
 			return Timeout, nil
 		}
 	}
-	a.state = OnCall
-	c.emit("transfer.answered", call.ID(), "", a.id, nil)
+	c.move(a, OnCall, change{cause: "answer", by: event.System(), ref: event.Ref{Call: ref.Call, Interaction: ref.Interaction}})
+	c.emit(ref, event.DirectAnswered{})
+	c.log.Info("caller connected to agent", "call_id", call.ID(), "agent", a.id)
 	c.phones.Bridge(call, leg, music)
-	h := c.allowTransfer(leg, call.ID(), "", a)
+	h := c.allowTransfer(leg, event.Ref{Call: ref.Call, Interaction: ref.Interaction}, a)
+	since := c.now()
 	c.mu.Unlock()
 
-	ended := map[string]string{"ended_by": "caller"}
+	ended := event.CallEnded{EndedBy: "caller"}
 	select {
 	case <-call.Done():
 	case <-ctx.Done():
-		ended["ended_by"] = "server"
+		ended.EndedBy = "server"
 	case <-leg.Done():
-		ended = map[string]string{"ended_by": "agent", "reason": leg.EndReason()}
+		ended = event.CallEnded{EndedBy: "agent", Reason: leg.EndReason()}
 	}
-	if ended["ended_by"] != "agent" {
+	if ended.EndedBy != "agent" {
 		leg.Hangup("the call is over")
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	a.calls++
-	c.emit("call.ended", call.ID(), "", a.id, ended)
-	if a.state == OnCall {
-		c.setState(a, Ready, "")
-		c.dispatch()
-	}
-	if ended["ended_by"] == "agent" && c.transferredLocked(call.ID(), h) {
+	c.callEnded("", ref, a, ended, since)
+	if ended.EndedBy == "agent" && c.transferredLocked(call.ID(), h) {
 		return Transferred, nil
 	}
 	return Answered, nil

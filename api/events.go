@@ -32,7 +32,7 @@ type eventsIn struct {
 
 type auditIn struct {
 	Actor string    `query:"actor" maxLength:"64" doc:"the user who acted"`
-	Type  string    `query:"type" maxLength:"64" doc:"a prefix of the type after audit., e.g. user or user.created"`
+	Type  string    `query:"type" maxLength:"64" doc:"a prefix of the event type, e.g. audit.user. or agent.state"`
 	Agent string    `query:"agent" maxLength:"64" doc:"the agent acted on"`
 	Since time.Time `query:"since" doc:"RFC 3339; inclusive"`
 	Until time.Time `query:"until" doc:"RFC 3339; exclusive"`

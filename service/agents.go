@@ -83,19 +83,19 @@ func (s *Service) AgentAction(a *Actor, id, action, reason string) (AgentState, 
 	if reason != "" && action != ActionPause {
 		return AgentState{}, invalid("reason", "only a pause takes a reason")
 	}
-	bySupervisor := !a.is(directory.Agent)
+	by := a.event()
 	var err error
 	switch action {
 	case ActionLogin:
 		err = s.login(a, id)
 	case ActionLogout:
-		err = s.dist.Logout(id)
+		err = s.dist.Logout(id, by)
 	case ActionReady:
-		err = s.dist.Ready(id)
+		err = s.dist.Ready(id, by)
 	case ActionPause:
-		err = s.dist.Pause(id, reason)
+		err = s.dist.Pause(id, reason, by)
 	case ActionEndWrapUp:
-		err = s.dist.EndWrapUp(id, bySupervisor)
+		err = s.dist.EndWrapUp(id, by)
 	default:
 		return AgentState{}, invalid("action", "want one of %s", strings.Join(Actions(), ", "))
 	}
@@ -106,12 +106,9 @@ func (s *Service) AgentAction(a *Actor, id, action, reason string) (AgentState, 
 	if err != nil {
 		return AgentState{}, fmt.Errorf("reading agent %s: %w", id, err)
 	}
-	data := map[string]string{"action": action, "state": info.State.String()}
-	if info.Reason != "" {
-		data["reason"] = info.Reason // as the distributor spells it
-	}
-	s.log.Info("agent state changed through the API", "actor", a.UserID, "agent", id, "action", action, "state", info.State.String())
-	s.audit(a, "agent."+strings.ReplaceAll(action, "-", "_"), id, data)
+	// The distributor's own events name the actor: they are the audit
+	// trail of this action.
+	s.log.Info("agent state changed through the API", "user", a.UserID, "agent", id, "action", action, "state", info.State.String())
 	return stateView(info), nil
 }
 
@@ -119,13 +116,13 @@ func (s *Service) AgentAction(a *Actor, id, action, reason string) (AgentState, 
 // only to those of them that are its own.
 func (s *Service) login(a *Actor, id string) error {
 	if !a.is(directory.Supervisor) || !a.Restricted {
-		return s.dist.Login(id)
+		return s.dist.Login(id, a.event())
 	}
 	queues := slices.Clone(s.agents[id].Queues)
 	slices.Sort(queues)
 	for _, q := range queues {
 		if a.Queues[q] {
-			if err := s.dist.LoginQueue(id, q, true); err != nil {
+			if err := s.dist.LoginQueue(id, q, a.event()); err != nil {
 				return err
 			}
 		}

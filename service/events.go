@@ -51,8 +51,9 @@ func (f *feed) wait(ctx context.Context, seq int64, patience time.Duration) {
 }
 
 // visible decides whether an event may reach the actor. Administrators
-// see everything. Audit events are theirs, except those about an agent,
-// which reach who may act on that agent. Otherwise supervisors see the
+// see everything, and they alone see audit events (administration:
+// users, tokens, permissions; agents' state changes carry their actor in
+// the distributor's own events). Otherwise supervisors see the
 // whole log unless restricted; a restricted supervisor sees its queues'
 // events, those about its agents that name no queue, and the server's;
 // an agent sees its own and the server's.
@@ -61,7 +62,7 @@ func (s *Service) visible(a *Actor, e store.Event) bool {
 		return true
 	}
 	if strings.HasPrefix(e.Type, "audit.") {
-		return strings.HasPrefix(e.Type, "audit.agent.") && e.Agent != "" && s.controlsAgent(a, e.Agent)
+		return false // administration: for administrators
 	}
 	if strings.HasPrefix(e.Type, "server.") {
 		return true
@@ -117,7 +118,7 @@ func (s *Service) WaitForEvents(ctx context.Context, seq int64, patience time.Du
 
 // AuditQuery selects audit events.
 type AuditQuery struct {
-	Actor, Type, Agent string // Type: after "audit.", a prefix ("user." or "user.created")
+	Actor, Type, Agent string // Type: a prefix of the event type ("audit.user." or "agent.state")
 	Since, Until       time.Time
 	After              int64
 	Limit              int // default 100, at most 1000
@@ -140,7 +141,7 @@ func (s *Service) Audit(ctx context.Context, a *Actor, q AuditQuery) ([]store.Ev
 	q.Limit = min(q.Limit, 1000)
 	evs, err := s.events.Page(ctx, store.Query{
 		Filter:     store.Filter{Agent: q.Agent, Since: q.Since, Until: q.Until, AfterSeq: q.After},
-		TypePrefix: "audit." + strings.TrimPrefix(q.Type, "audit."), Actor: q.Actor, Limit: q.Limit,
+		TypePrefix: q.Type, Actor: q.Actor, Audit: true, Limit: q.Limit,
 	})
 	if err != nil {
 		return nil, err

@@ -16,18 +16,19 @@ import (
 
 	"github.com/acdserver/acd/acd"
 	"github.com/acdserver/acd/directory"
+	"github.com/acdserver/acd/event"
 	"github.com/acdserver/acd/store"
 )
 
 // Distributor is what the service needs of the call distributor: the
 // agent state API and the waiting lists. acd.Center implements it.
 type Distributor interface {
-	Login(id string) error
-	LoginQueue(id, queue string, bySupervisor bool) error
-	Logout(id string) error
-	Pause(id, reason string) error
-	Ready(id string) error
-	EndWrapUp(id string, bySupervisor bool) error
+	Login(id string, by acd.Actor) error
+	LoginQueue(id, queue string, by acd.Actor) error
+	Logout(id string, by acd.Actor) error
+	Pause(id, reason string, by acd.Actor) error
+	Ready(id string, by acd.Actor) error
+	EndWrapUp(id string, by acd.Actor) error
 	Agent(id string) (acd.AgentInfo, error)
 	Waiting(queue string) ([]acd.WaitingCaller, error)
 }
@@ -192,15 +193,22 @@ type Actor struct {
 
 func (a *Actor) is(r directory.Role) bool { return a != nil && a.Role == r }
 
+// event is the actor as events record it; the distributor lets users
+// other than agents end wrap-up early and log agents in to any queue.
+func (a *Actor) event() event.Actor {
+	if a == nil {
+		return event.System()
+	}
+	return event.User(a.UserID, string(a.Role))
+}
+
 // audit appends one audit event naming the actor.
-func (s *Service) audit(a *Actor, typ, agent string, data map[string]string) {
-	if data == nil {
-		data = map[string]string{}
-	}
-	if a != nil {
-		data["actor"] = a.UserID
-	}
-	s.events.Append(store.Event{At: s.now(), Type: "audit." + typ, Agent: agent, Data: data})
+func (s *Service) audit(a *Actor, action, agent string, detail map[string]string) {
+	s.auditBy(a.event(), action, agent, detail)
+}
+
+func (s *Service) auditBy(by event.Actor, action, agent string, detail map[string]string) {
+	s.events.Append(event.New(s.now(), event.Ref{Agent: agent}, event.Audit{Action: action, Actor: by, Detail: detail}))
 }
 
 // actorFor builds the actor of a stored user.

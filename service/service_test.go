@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/netip"
@@ -28,22 +29,25 @@ func (f *fakeCenter) do(call, id string, err error) error {
 	f.calls = append(f.calls, call+":"+id)
 	return err
 }
-func (f *fakeCenter) Login(id string) error { f.state[id] = acd.Ready; return f.do("login", id, nil) }
-func (f *fakeCenter) LoginQueue(id, q string, by bool) error {
+func (f *fakeCenter) Login(id string, by acd.Actor) error {
+	f.state[id] = acd.Ready
+	return f.do("login", id, nil)
+}
+func (f *fakeCenter) LoginQueue(id, q string, by acd.Actor) error {
 	f.state[id] = acd.Ready
 	return f.do("login-queue-"+q, id, nil)
 }
-func (f *fakeCenter) Logout(id string) error { return f.do("logout", id, nil) }
-func (f *fakeCenter) Pause(id, reason string) error {
+func (f *fakeCenter) Logout(id string, by acd.Actor) error { return f.do("logout", id, nil) }
+func (f *fakeCenter) Pause(id, reason string, by acd.Actor) error {
 	if reason != "" && reason != "Lunch" {
 		return acd.ErrBadReason
 	}
 	f.state[id] = acd.Paused
 	return f.do("pause", id, nil)
 }
-func (f *fakeCenter) Ready(id string) error { return f.do("ready", id, acd.ErrLoggedOut) }
-func (f *fakeCenter) EndWrapUp(id string, by bool) error {
-	if !by {
+func (f *fakeCenter) Ready(id string, by acd.Actor) error { return f.do("ready", id, acd.ErrLoggedOut) }
+func (f *fakeCenter) EndWrapUp(id string, by acd.Actor) error {
+	if by.Role == "agent" {
 		return acd.ErrEndNotAllowed
 	}
 	return f.do("end", id, nil)
@@ -323,9 +327,9 @@ func TestRestrictedSupervisorScope(t *testing.T) {
 
 	l.Append(store.Event{Type: "caller.joined", Queue: "sales"})
 	l.Append(store.Event{Type: "caller.joined", Queue: "support"})
-	l.Append(store.Event{Type: "agent.ready", Agent: "1002"})
-	l.Append(store.Event{Type: "agent.ready", Agent: "1001"})
-	l.Append(store.Event{Type: "audit.user.created", Data: map[string]string{"actor": "root"}})
+	l.Append(store.Event{Type: "agent.state", Agent: "1002"})
+	l.Append(store.Event{Type: "agent.state", Agent: "1001"})
+	l.Append(store.Event{Type: "audit.user.created", Data: json.RawMessage(`{"actor":{"kind":"user","id":"root"}}`)})
 	l.Append(store.Event{Type: "server.started"})
 	l.Flush(ctx)
 	seen := func(a *Actor) []string {
@@ -340,7 +344,7 @@ func TestRestrictedSupervisorScope(t *testing.T) {
 		return out
 	}
 	got := seen(sup)
-	want := []string{"audit.agent.login:1001", "audit.agent.pause:1001", "caller.joined:support", "agent.ready:1001", "server.started:"}
+	want := []string{"caller.joined:support", "agent.state:1001", "server.started:"}
 	if len(got) != len(want) {
 		t.Fatalf("a restricted supervisor's stream: %v, want %v", got, want)
 	}
@@ -349,10 +353,10 @@ func TestRestrictedSupervisorScope(t *testing.T) {
 			t.Fatalf("a restricted supervisor's stream: %v, want %v", got, want)
 		}
 	}
-	if got := seen(agent); len(got) != 4 { // its two audit events, its ready, the server's start
+	if got := seen(agent); len(got) != 2 { // its state, the server's start
 		t.Fatalf("an agent's stream: %v", got)
 	}
-	if got := seen(&Actor{UserID: "root", Role: directory.Administrator}); len(got) != 8 {
+	if got := seen(&Actor{UserID: "root", Role: directory.Administrator}); len(got) != 6 {
 		t.Fatalf("an administrator's stream: %v", got)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/acdserver/acd/directory"
+	"github.com/acdserver/acd/event"
 	"github.com/acdserver/acd/store"
 )
 
@@ -173,7 +174,7 @@ func (s *Service) AddUser(ctx context.Context, nu NewUser) (User, error) {
 	if err != nil {
 		return User{}, err
 	}
-	s.audit(&Actor{UserID: "(command line)"}, "user.created", "", map[string]string{"user": u.ID, "role": u.Role})
+	s.auditBy(event.CommandLine(), "user.created", "", map[string]string{"user": u.ID, "role": u.Role})
 	return u, nil
 }
 

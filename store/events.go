@@ -14,15 +14,19 @@ import (
 	_ "github.com/mattn/go-sqlite3" // the embedded default database
 )
 
-// Event is one state change, as appended to the log.
+// Event is one state change, as appended to the log. Data is the JSON of
+// the kind's payload (package event has their types); Version is its
+// schema version, 0 for rows written before events were typed.
 type Event struct {
-	Seq    int64             `json:"seq"`
-	At     time.Time         `json:"at"`
-	Type   string            `json:"type"`
-	CallID string            `json:"call_id,omitempty"`
-	Queue  string            `json:"queue,omitempty"`
-	Agent  string            `json:"agent,omitempty"`
-	Data   map[string]string `json:"data,omitempty"`
+	Seq         int64           `json:"seq"`
+	At          time.Time       `json:"at"`
+	Type        string          `json:"type"`
+	Version     int             `json:"v"`
+	CallID      string          `json:"call_id,omitempty"`
+	Interaction string          `json:"interaction,omitempty" doc:"the inbound call this event belongs to, across transfers and callbacks"`
+	Queue       string          `json:"queue,omitempty"`
+	Agent       string          `json:"agent,omitempty"`
+	Data        json.RawMessage `json:"data,omitempty"`
 }
 
 // Log is the ordered event log. Append assigns sequence numbers in call
@@ -72,6 +76,10 @@ func open(path string, log *slog.Logger, busy, retry time.Duration) (*Log, error
 	if _, err := db.Exec(schema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("creating schema in %s: %w", path, err)
+	}
+	if err := migrateTyped(db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrating %s: %w", path, err)
 	}
 	if err := migrateAtNS(db); err != nil {
 		db.Close()
@@ -145,6 +153,28 @@ func migrateAtNS(db *sql.DB) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// migrateTyped adds the schema version of each row's data (rows from
+// before have 0) and the interaction id.
+func migrateTyped(db *sql.DB) error {
+	for _, col := range []struct{ name, def string }{
+		{"v", "INTEGER NOT NULL DEFAULT 0"},
+		{"interaction", "TEXT NOT NULL DEFAULT ''"},
+	} {
+		var n int
+		if err := db.QueryRow(`SELECT COUNT(*) FROM pragma_table_info('events') WHERE name = ?`, col.name).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			if _, err := db.Exec(`ALTER TABLE events ADD COLUMN ` + col.name + ` ` + col.def); err != nil {
+				return err
+			}
+		}
+	}
+	_, err := db.Exec(`CREATE INDEX IF NOT EXISTS events_interaction ON events(interaction) WHERE interaction != '';
+		CREATE INDEX IF NOT EXISTS events_type_agent ON events(type, agent, queue)`)
+	return err
 }
 
 // DB gives other stores the same database (its writer connection).
@@ -275,14 +305,17 @@ func (l *Log) commit(batch []Event) error {
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback()
-	stmt, err := tx.Prepare(`INSERT INTO events(seq, at, at_ns, type, call_id, queue, agent, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+	stmt, err := tx.Prepare(`INSERT INTO events(seq, at, at_ns, type, v, call_id, interaction, queue, agent, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return fmt.Errorf("prepare: %w", err)
 	}
 	defer stmt.Close()
 	for _, e := range batch {
-		data, _ := json.Marshal(e.Data)
-		if _, err := stmt.Exec(e.Seq, e.At.UTC().Format(time.RFC3339Nano), e.At.UnixNano(), e.Type, e.CallID, e.Queue, e.Agent, string(data)); err != nil {
+		data := string(e.Data)
+		if data == "" {
+			data = "{}"
+		}
+		if _, err := stmt.Exec(e.Seq, e.At.UTC().Format(time.RFC3339Nano), e.At.UnixNano(), e.Type, e.Version, e.CallID, e.Interaction, e.Queue, e.Agent, data); err != nil {
 			return fmt.Errorf("insert seq %d: %w", e.Seq, err)
 		}
 	}
@@ -294,21 +327,16 @@ func (l *Log) commit(batch []Event) error {
 
 // Filter selects events; empty fields match everything.
 type Filter struct {
-	CallID, Queue, Agent string
-	Since, Until         time.Time
-	AfterSeq             int64
+	CallID, Interaction, Queue, Agent string
+	Since, Until                      time.Time
+	AfterSeq                          int64
 }
 
 // Events reads events in order.
 func (l *Log) Events(ctx context.Context, f Filter) ([]Event, error) {
-	q := `SELECT seq, at, type, call_id, queue, agent, data FROM events WHERE seq > ?`
+	q := `SELECT ` + eventColumns + ` FROM events WHERE seq > ?`
 	args := []any{f.AfterSeq}
-	for _, c := range []struct{ col, v string }{{"call_id", f.CallID}, {"queue", f.Queue}, {"agent", f.Agent}} {
-		if c.v != "" {
-			q += " AND " + c.col + " = ?"
-			args = append(args, c.v)
-		}
-	}
+	q, args = f.match(q, args)
 	if !f.Since.IsZero() {
 		q += " AND at_ns >= ?"
 		args = append(args, f.Since.UnixNano())
@@ -324,19 +352,36 @@ func (l *Log) Events(ctx context.Context, f Filter) ([]Event, error) {
 	return scanEvents(rows)
 }
 
-// scanEvents reads the rows of a query selecting seq, at, type, call_id,
-// queue, agent and data, and closes them.
+// eventColumns is what scanEvents reads, in its order.
+const eventColumns = `seq, at_ns, type, v, call_id, interaction, queue, agent, data`
+
+// match adds the filter's equality conditions to a query.
+func (f Filter) match(q string, args []any) (string, []any) {
+	for _, c := range []struct{ col, v string }{{"call_id", f.CallID}, {"interaction", f.Interaction}, {"queue", f.Queue}, {"agent", f.Agent}} {
+		if c.v != "" {
+			q += " AND " + c.col + " = ?"
+			args = append(args, c.v)
+		}
+	}
+	return q, args
+}
+
+// scanEvents reads the rows of a query selecting eventColumns, and
+// closes them.
 func scanEvents(rows *sql.Rows) ([]Event, error) {
 	defer rows.Close()
 	var out []Event
 	for rows.Next() {
 		var e Event
-		var at, data string
-		if err := rows.Scan(&e.Seq, &at, &e.Type, &e.CallID, &e.Queue, &e.Agent, &data); err != nil {
+		var at int64
+		var data string
+		if err := rows.Scan(&e.Seq, &at, &e.Type, &e.Version, &e.CallID, &e.Interaction, &e.Queue, &e.Agent, &data); err != nil {
 			return nil, fmt.Errorf("reading events: %w", err)
 		}
-		e.At, _ = time.Parse(time.RFC3339Nano, at)
-		_ = json.Unmarshal([]byte(data), &e.Data)
+		e.At = time.Unix(0, at).UTC()
+		if data != "" && data != "{}" {
+			e.Data = json.RawMessage(data)
+		}
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -18,7 +19,7 @@ func TestLogOrderAndReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 1000 {
-		l.Append(Event{Type: "test", CallID: fmt.Sprint(i % 7), Data: map[string]string{"i": fmt.Sprint(i)}})
+		l.Append(Event{Type: "test", CallID: fmt.Sprint(i % 7), Data: json.RawMessage(fmt.Sprintf(`{"i":%d}`, i))})
 	}
 	if err := l.Flush(context.Background()); err != nil {
 		t.Fatal(err)
@@ -27,7 +28,7 @@ func TestLogOrderAndReopen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(evs) != 143 || evs[0].Data["i"] != "3" || evs[1].Data["i"] != "10" {
+	if len(evs) != 143 || string(evs[0].Data) != `{"i":3}` || string(evs[1].Data) != `{"i":10}` {
 		t.Fatalf("got %d events starting %+v", len(evs), evs[:2])
 	}
 	if err := l.Close(); err != nil {
@@ -146,7 +147,7 @@ func TestFailedCommitIsRetried(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 10 {
-		l.Append(Event{Type: "test", Data: map[string]string{"i": fmt.Sprint(i)}})
+		l.Append(Event{Type: "test", Data: json.RawMessage(fmt.Sprintf(`{"i":%d}`, i))})
 	}
 	select {
 	case <-h.seen:

@@ -10,28 +10,30 @@ import (
 type Query struct {
 	Filter
 	TypePrefix string // "audit." matches every audit event
-	Actor      string // data.actor
-	Limit      int    // 0: no limit
+	Actor      string // the id of data.actor
+	// Audit keeps the audit trail: "audit." events and every other
+	// event a user caused (data.actor.kind "user": agents' state changes
+	// made through the API).
+	Audit bool
+	Limit int // 0: no limit
 }
 
 // Page reads events in order of sequence, at most q.Limit of them.
 func (l *Log) Page(ctx context.Context, q Query) ([]Event, error) {
-	sqlq := `SELECT seq, at, type, call_id, queue, agent, data FROM events WHERE seq > ?`
+	sqlq := `SELECT ` + eventColumns + ` FROM events WHERE seq > ?`
 	args := []any{q.AfterSeq}
-	for _, c := range []struct{ col, v string }{{"call_id", q.CallID}, {"queue", q.Queue}, {"agent", q.Agent}} {
-		if c.v != "" {
-			sqlq += " AND " + c.col + " = ?"
-			args = append(args, c.v)
-		}
-	}
+	sqlq, args = q.match(sqlq, args)
 	if q.TypePrefix != "" {
 		// A range rather than LIKE: no escaping of _ and %, and the
 		// comparison is exact bytes.
 		sqlq += " AND type >= ? AND type < ?"
 		args = append(args, q.TypePrefix, q.TypePrefix+"\U0010FFFF")
 	}
+	if q.Audit {
+		sqlq += ` AND ((type >= 'audit.' AND type < 'audit/') OR json_extract(data, '$.actor.kind') = 'user')`
+	}
 	if q.Actor != "" {
-		sqlq += " AND json_extract(data, '$.actor') = ?"
+		sqlq += " AND json_extract(data, '$.actor.id') = ?"
 		args = append(args, q.Actor)
 	}
 	if !q.Since.IsZero() {
@@ -62,4 +64,19 @@ func (l *Log) LastSeq(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("reading the last event: %w", err)
 	}
 	return seq, nil
+}
+
+// AgentHistory reads what restoring agents needs: for each agent its last
+// agent.state event, and for each agent and queue its last
+// agent.logged_in or agent.logged_out, in log order.
+func (l *Log) AgentHistory(ctx context.Context) ([]Event, error) {
+	rows, err := l.reader.QueryContext(ctx, `SELECT `+eventColumns+` FROM events WHERE seq IN (
+		SELECT MAX(seq) FROM events WHERE type = 'agent.state' GROUP BY agent
+		UNION ALL
+		SELECT MAX(seq) FROM events WHERE type IN ('agent.logged_in', 'agent.logged_out') GROUP BY agent, queue
+	) ORDER BY seq`)
+	if err != nil {
+		return nil, fmt.Errorf("reading agents' last states: %w", err)
+	}
+	return scanEvents(rows)
 }

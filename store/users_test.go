@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"testing"
@@ -163,11 +165,11 @@ func TestPage(t *testing.T) {
 	ctx := context.Background()
 	base := time.Now()
 	for i := range 10 {
-		typ := "agent.ready"
-		data := map[string]string(nil)
+		typ := "agent.state"
+		var data json.RawMessage
 		if i%2 == 0 {
 			typ = "audit.user.created"
-			data = map[string]string{"actor": []string{"ann", "bob"}[i%4/2]}
+			data = json.RawMessage(fmt.Sprintf(`{"actor":{"kind":"user","id":%q}}`, []string{"ann", "bob"}[i%4/2]))
 		}
 		l.Append(Event{At: base.Add(time.Duration(i) * time.Second), Type: typ, Data: data})
 	}
@@ -185,7 +187,20 @@ func TestPage(t *testing.T) {
 	if len(evs) != 2 || evs[0].Seq != 3 || evs[1].Seq != 7 {
 		t.Fatalf("bob's events: %+v", evs)
 	}
-	evs, _ = l.Page(ctx, Query{Filter: Filter{AfterSeq: 8}})
+	l.Append(Event{At: base.Add(time.Minute), Type: "agent.state", Data: json.RawMessage(`{"actor":{"kind":"user","id":"ann"}}`)})
+	l.Append(Event{At: base.Add(time.Minute), Type: "agent.state", Data: json.RawMessage(`{"actor":{"kind":"phone","id":"1001"}}`)})
+	if err := l.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	evs, _ = l.Page(ctx, Query{Audit: true, Actor: "ann", Filter: Filter{AfterSeq: 0}})
+	if len(evs) != 4 || evs[3].Seq != 11 {
+		t.Fatalf("ann's audit trail, her state change made through the API included: %+v", evs)
+	}
+	evs, _ = l.Page(ctx, Query{Audit: true, Filter: Filter{AfterSeq: 10}})
+	if len(evs) != 1 || evs[0].Seq != 11 {
+		t.Fatalf("the audit trail keeps a user's state change and leaves out a phone's: %+v", evs)
+	}
+	evs, _ = l.Page(ctx, Query{Filter: Filter{AfterSeq: 8}, Limit: 2})
 	if len(evs) != 2 || evs[0].Seq != 9 {
 		t.Fatalf("after 8: %+v", evs)
 	}

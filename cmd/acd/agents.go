@@ -8,6 +8,7 @@ import (
 
 	"github.com/acdserver/acd/acd"
 	"github.com/acdserver/acd/config"
+	"github.com/acdserver/acd/event"
 	"github.com/acdserver/acd/media"
 	"github.com/acdserver/acd/sip"
 )
@@ -81,27 +82,31 @@ func secrets(cfg *config.Config) sip.Secrets {
 func featureCode(center *acd.Center, agent, code string) string {
 	var err error
 	prompt := ""
+	by := event.Phone(agent)
 	switch {
 	case code == "*50":
-		err, prompt = center.Login(agent), "agent-logged-in"
+		err, prompt = center.Login(agent, by), "agent-logged-in"
 	case code == "*51":
-		err, prompt = center.Logout(agent), "agent-logged-out"
+		err, prompt = center.Logout(agent, by), "agent-logged-out"
 	case code == "*52":
-		err, prompt = center.Pause(agent, ""), "agent-paused"
+		err, prompt = center.Pause(agent, "", by), "agent-paused"
 	case strings.HasPrefix(code, "*52"):
 		n, convErr := strconv.Atoi(code[3:])
 		if convErr != nil {
 			return "invalid-option"
 		}
-		err, prompt = center.PauseNumber(agent, n), "agent-paused"
+		err, prompt = center.PauseNumber(agent, n, by), "agent-paused"
 	case code == "*53":
-		err, prompt = center.Ready(agent), "agent-ready"
+		err, prompt = center.Ready(agent, by), "agent-ready"
 	case code == "*54":
-		err, prompt = center.EndWrapUp(agent, false), "wrap-up-ended"
+		err, prompt = center.EndWrapUp(agent, by), "wrap-up-ended"
 	default:
 		return "invalid-option"
 	}
-	if err != nil {
+	switch {
+	case errors.Is(err, acd.ErrEndNotAllowed):
+		return "wrap-up-not-ended"
+	case err != nil:
 		return "invalid-option"
 	}
 	return prompt

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/acdserver/acd/event"
 	"github.com/acdserver/acd/internal/testutil"
 	"github.com/acdserver/acd/media"
 	"github.com/acdserver/acd/store"
@@ -83,7 +84,7 @@ func eventsOf(t *testing.T, s *server, f store.Filter, done func([]string) bool)
 		}
 		var out []string
 		for _, e := range evs {
-			out = append(out, e.Type+":"+e.Agent)
+			out = append(out, eventKey(e))
 		}
 		if done(out) {
 			return out
@@ -93,6 +94,17 @@ func eventsOf(t *testing.T, s *server, f store.Filter, done func([]string) bool)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// eventKey names an event for expectSequence: "type:agent", and for an
+// agent's state change "agent.state>TO:agent".
+func eventKey(e store.Event) string {
+	if e.Type == "agent.state" {
+		if p, err := event.Decode(e); err == nil {
+			return "agent.state>" + p.(event.AgentState).To + ":" + e.Agent
+		}
+	}
+	return e.Type + ":" + e.Agent
 }
 
 func has(want ...string) func([]string) bool {
@@ -177,9 +189,9 @@ func TestAgentAnswersAndAudioIsBridged(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("the agent's leg was not hung up with the caller's")
 	}
-	got := eventsOf(t, s, store.Filter{}, has("wrapup.started:1001"))
-	expectSequence(t, got, "agent.registered:1001", "agent.logged_in:1001", "agent.ready:1001",
-		"caller.joined:", "caller.offered:1001", "agent.answered:1001", "call.ended:1001", "wrapup.started:1001")
+	got := eventsOf(t, s, store.Filter{}, has("agent.state>wrap-up:1001"))
+	expectSequence(t, got, "agent.registered:1001", "agent.logged_in:1001", "agent.state>ready:1001",
+		"caller.joined:", "caller.offered:1001", "agent.answered:1001", "call.ended:1001", "agent.state>wrap-up:1001")
 }
 
 func TestRingAllOneWinner(t *testing.T) {
@@ -234,7 +246,7 @@ func TestRingTimeoutMovesOnAndPausesAgent(t *testing.T) {
 	}
 	incoming(t, ctx, good)
 	got := eventsOf(t, s, store.Filter{}, has("agent.answered:1002"))
-	expectSequence(t, got, "caller.joined:", "caller.offered:1001", "agent.missed:1001", "agent.paused:1001",
+	expectSequence(t, got, "caller.joined:", "caller.offered:1001", "agent.missed:1001", "agent.state>paused:1001",
 		"caller.offered:1002", "agent.answered:1002")
 	_ = caller.Hangup(ctx)
 }
@@ -276,7 +288,7 @@ func TestWrapUpBlocksOffersUntilEnded(t *testing.T) {
 	incoming(t, ctx, agent)
 	eventsOf(t, s, store.Filter{}, has("agent.answered:1001"))
 	_ = first.Hangup(ctx)
-	eventsOf(t, s, store.Filter{}, has("wrapup.started:1001"))
+	eventsOf(t, s, store.Filter{}, has("agent.state>wrap-up:1001"))
 
 	second := dial(t, ctx, s)
 	s.waitLog(t, 5*time.Second, "caller joined queue")
@@ -287,8 +299,8 @@ func TestWrapUpBlocksOffersUntilEnded(t *testing.T) {
 	}
 	featureCall(t, ctx, s, agent, "1001", "*54")
 	incoming(t, ctx, agent)
-	got := eventsOf(t, s, store.Filter{}, has("wrapup.ended:1001", "agent.answered:1001"))
-	expectSequence(t, got, "wrapup.started:1001", "caller.joined:", "wrapup.ended:1001", "agent.ready:1001",
+	got := eventsOf(t, s, store.Filter{}, has("agent.state>wrap-up:1001", "caller.joined:", "agent.state>ready:1001", "caller.offered:1001", "agent.answered:1001"))
+	expectSequence(t, got, "agent.state>wrap-up:1001", "caller.joined:", "agent.state>ready:1001",
 		"caller.offered:1001", "agent.answered:1001")
 	_ = second.Hangup(ctx)
 }
@@ -299,7 +311,7 @@ func TestWeightedQueueServedFirst(t *testing.T) {
 	defer cancel()
 	agent := agentPhone(t, ctx, s, "1001", testutil.AnswerMode{After: 100 * time.Millisecond})
 	featureCall(t, ctx, s, agent, "1001", "*521") // pause: Lunch
-	eventsOf(t, s, store.Filter{}, has("agent.paused:1001"))
+	eventsOf(t, s, store.Filter{}, has("agent.state>paused:1001"))
 
 	support := dial(t, ctx, s) // waits first, weight 0
 	s.waitLog(t, 5*time.Second, "caller joined queue", "queue=support")
@@ -320,8 +332,10 @@ func TestWeightedQueueServedFirst(t *testing.T) {
 		if e.Type == "caller.offered" {
 			offered = append(offered, e.Queue)
 		}
-		if e.Type == "agent.paused" {
-			paused = e.Data["reason"]
+		if p, err := event.Decode(e); err == nil {
+			if st, ok := p.(event.AgentState); ok && st.To == "paused" {
+				paused = st.Reason
+			}
 		}
 	}
 	if len(offered) == 0 || offered[0] != "sales" {
@@ -480,7 +494,7 @@ func TestRejectingAgentIsSkipped(t *testing.T) {
 	got := eventsOf(t, s, store.Filter{}, has("agent.answered:1002"))
 	expectSequence(t, got, "caller.offered:1001", "agent.missed:1001", "caller.offered:1002", "agent.answered:1002")
 	for _, e := range got {
-		if e == "agent.paused:1001" {
+		if e == "agent.state>paused:1001" {
 			t.Fatalf("one busy signal paused the agent, though max_no_answer is 3: %v", got)
 		}
 	}
@@ -496,7 +510,16 @@ func TestEndWrapUpNeedsPermission(t *testing.T) {
 	incoming(t, ctx, agent)
 	eventsOf(t, s, store.Filter{}, has("agent.answered:1001"))
 	_ = caller.Hangup(ctx)
-	eventsOf(t, s, store.Filter{}, has("wrapup.started:1001"))
-	featureCall(t, ctx, s, agent, "1001", "*54")
-	s.waitLog(t, 5*time.Second, "feature code", "code=*54", "prompt=invalid-option")
+	waitBye(t, ctx, agent) // the agent's leg: each feature call below waits for its own BYE
+	eventsOf(t, s, store.Filter{}, has("agent.state>wrap-up:1001"))
+	// Neither ending it (*54) nor ready (*53) nor a pause (*52) gets the
+	// agent out of a wrap-up the queue does not let agents end.
+	for _, code := range []string{"*54", "*53", "*52"} {
+		featureCall(t, ctx, s, agent, "1001", code)
+		s.waitLog(t, 5*time.Second, "feature code", "code="+code, "prompt=wrap-up-not-ended")
+	}
+	got := eventsOf(t, s, store.Filter{Agent: "1001"}, has("agent.state>wrap-up:1001"))
+	if last := got[len(got)-1]; last != "agent.state>wrap-up:1001" {
+		t.Fatalf("after the refused codes the log ends with %s; want the agent still in wrap-up: %v", last, got)
+	}
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/acdserver/acd/event"
 	"github.com/acdserver/acd/internal/testutil"
 	"github.com/acdserver/acd/store"
 )
@@ -380,7 +381,7 @@ func TestAPITokens(t *testing.T) {
 	admin.expect(t, "DELETE", "/tokens/"+tok.ID, nil, 204, nil)
 	script.expect(t, "GET", "/users", nil, 401, nil)
 	var audit struct{ Events []store.Event }
-	admin.expect(t, "GET", "/audit?type=token.&actor=root", nil, 200, &audit)
+	admin.expect(t, "GET", "/audit?type=audit.token.&actor=root", nil, 200, &audit)
 	if len(audit.Events) != 2 || audit.Events[0].Type != "audit.token.created" || audit.Events[1].Type != "audit.token.revoked" {
 		t.Fatalf("audit of tokens: %+v", audit.Events)
 	}
@@ -409,12 +410,19 @@ func TestAPIPausedAgentIsNotRung(t *testing.T) {
 	if st.State != "paused" || st.Reason != "Lunch" {
 		t.Fatalf("state after pausing: %+v; want paused with Lunch", st)
 	}
-	got := eventsOf(t, s, store.Filter{Agent: "1001"}, has("agent.paused:1001", "audit.agent.pause:1001"))
-	expectSequence(t, got, "agent.logged_in:1001", "agent.ready:1001", "audit.agent.login:1001", "agent.paused:1001", "audit.agent.pause:1001")
+	got := eventsOf(t, s, store.Filter{Agent: "1001"}, has("agent.state>paused:1001"))
+	expectSequence(t, got, "agent.logged_in:1001", "agent.state>ready:1001", "agent.state>paused:1001")
+	// One event per change, naming who made it: the audit trail of an
+	// agent's state is the distributor's own record.
 	var audit struct{ Events []store.Event }
-	as["admin"].expect(t, "GET", "/audit?agent=1001&type=agent.pause", nil, 200, &audit)
-	if len(audit.Events) != 1 || audit.Events[0].Data["actor"] != "sup" || audit.Events[0].Data["reason"] != "Lunch" {
+	as["admin"].expect(t, "GET", "/audit?agent=1001&type=agent.state&actor=sup", nil, 200, &audit)
+	if len(audit.Events) != 1 {
 		t.Fatalf("the audit of the pause: %+v", audit.Events)
+	}
+	var paused event.AgentState
+	if err := json.Unmarshal(audit.Events[0].Data, &paused); err != nil || paused.To != "paused" || paused.Reason != "Lunch" ||
+		paused.From != "ready" || paused.Cause != "pause" || paused.Actor != event.User("sup", "supervisor") {
+		t.Fatalf("the audit of the pause: %s (%v)", audit.Events[0].Data, err)
 	}
 
 	caller := dialAs(t, ctx, s, "100", "+14155550123")
@@ -510,9 +518,19 @@ func readUntil(t *testing.T, ch <-chan sseEvent, stop func(store.Event) bool) []
 	}
 }
 
-func isAudit(typ, agent, action string) func(store.Event) bool {
+// stateBy matches the distributor's event of agent moving to state by
+// user's action.
+func stateBy(agent, to, user string) func(store.Event) bool {
 	return func(e store.Event) bool {
-		return e.Type == typ && e.Agent == agent && (action == "" || e.Data["action"] == action)
+		if e.Type != "agent.state" || e.Agent != agent {
+			return false
+		}
+		p, err := event.Decode(e)
+		if err != nil {
+			return false
+		}
+		st := p.(event.AgentState)
+		return st.To == to && st.Actor.Kind == event.ByUser && st.Actor.ID == user
 	}
 }
 
@@ -530,14 +548,14 @@ func TestAPIEventsResume(t *testing.T) {
 		admin.expect(t, "PUT", "/agents/1001/state", map[string]string{"action": "login"}, 200, nil)
 		admin.expect(t, "PUT", "/agents/1001/state", map[string]string{"action": "pause"}, 200, nil)
 	}
-	got := readUntil(t, stream, isAudit("audit.agent.pause", "1001", ""))
+	got := readUntil(t, stream, stateBy("1001", "paused", "root"))
 	drop()
 	last := got[len(got)-1].id
 	// Meanwhile, more happens.
 	admin.expect(t, "PUT", "/agents/1002/state", map[string]string{"action": "login"}, 200, nil)
 	admin.expect(t, "PUT", "/agents/1002/state", map[string]string{"action": "logout"}, 200, nil)
 	resumed := openStream(t, ctx, admin, "", strconv.FormatInt(last, 10))
-	got = append(got, readUntil(t, resumed, isAudit("audit.agent.logout", "1002", ""))...)
+	got = append(got, readUntil(t, resumed, stateBy("1002", "logged-out", "root"))...)
 	for i, e := range got {
 		if e.id != int64(i+1) || e.event.Seq != e.id {
 			ids := make([]int64, len(got))
@@ -573,7 +591,7 @@ func TestAPIRestrictedSupervisor(t *testing.T) {
 	}
 	// A sentinel the restricted supervisor may see, after everything else.
 	as["rsup"].expect(t, "PUT", "/agents/1001/state", map[string]string{"action": "ready"}, 200, nil)
-	seen := readUntil(t, rstream, isAudit("audit.agent.ready", "1001", ""))
+	seen := readUntil(t, rstream, stateBy("1001", "ready", "rsup"))
 	var sawSupport bool
 	for _, e := range seen {
 		if e.event.Queue == "sales" || e.event.Agent == "1002" || strings.HasPrefix(e.event.Type, "audit.user.") {
@@ -585,7 +603,7 @@ func TestAPIRestrictedSupervisor(t *testing.T) {
 		t.Fatal("the restricted supervisor did not see its own queue's events")
 	}
 	// The unrestricted supervisor sees sales.
-	all := readUntil(t, ustream, isAudit("audit.agent.ready", "1001", ""))
+	all := readUntil(t, ustream, stateBy("1001", "ready", "rsup"))
 	if !strings.Contains(fmt.Sprint(all), "sales") {
 		t.Fatal("the unrestricted supervisor did not see the sales queue's events")
 	}
@@ -643,8 +661,10 @@ func TestUserAddThenLogin(t *testing.T) {
 		t.Fatalf("acd user add beside a running server: %v %s", err, out)
 	}
 	var audit struct{ Events []store.Event }
-	admin.expect(t, "GET", "/audit?type=user.created", nil, 200, &audit)
-	if len(audit.Events) != 1 || audit.Events[0].Data["user"] != "boss" || audit.Events[0].Data["actor"] != "(command line)" {
+	admin.expect(t, "GET", "/audit?type=audit.user.created", nil, 200, &audit)
+	var created event.Audit
+	if len(audit.Events) != 1 || json.Unmarshal(audit.Events[0].Data, &created) != nil ||
+		created.Detail["user"] != "boss" || created.Actor != event.CommandLine() {
 		t.Fatalf("audit of acd user add: %+v", audit.Events)
 	}
 }

@@ -2,12 +2,17 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"log/slog"
+	"net"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/acdserver/acd/event"
 	"github.com/acdserver/acd/internal/testutil"
 	"github.com/acdserver/acd/media"
 	"github.com/acdserver/acd/store"
@@ -181,4 +186,67 @@ func TestCallbackRetriesBusyCustomer(t *testing.T) {
 	expectSequence(t, got, "callback.requested:", "callback.dialing:1001", "callback.attempt_failed:1001",
 		"callback.dialing:1001", "callback.connected:1001")
 	_ = trunk.HangupIncoming(ctx)
+}
+
+// TestCallbackTrunkDown: the trunk answers nothing at all. The agent who
+// took the callback hears that the customer is being called, then that
+// the customer could not be reached, and is hung up and free again well
+// before SIP's 32 s transaction timeout; the event gives the short cause.
+func TestCallbackTrunkDown(t *testing.T) {
+	// Within this, the attempt is bounded by the trunk's 5 s of silence:
+	// waiting out the INVITE's 32 s would not fit beside the set-up.
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+	defer cancel()
+	dead, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dead.Close()
+	invites := make(chan string, 16)
+	go func() {
+		buf := make([]byte, 65536)
+		for {
+			n, _, err := dead.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			if strings.HasPrefix(string(buf[:n]), "INVITE ") {
+				invites <- string(buf[:n])
+			}
+		}
+	}()
+	s := startAcd(t, "-config", writeConfig(t, strings.Replace(callbackYAML(dead.LocalAddr().String()), "attempts: 2", "attempts: 1", 1)))
+	warmUp(t, ctx, s)
+	caller := dial(t, ctx, s)
+	eventsOf(t, s, store.Filter{}, has("callback.offered:"))
+	caller.SendDTMF('#', 101)
+	waitBye(t, ctx, caller)
+
+	agent := agentPhone(t, ctx, s, "1001", testutil.AnswerMode{After: 100 * time.Millisecond})
+	incoming(t, ctx, agent)
+	select {
+	case <-invites:
+	case <-ctx.Done():
+		t.Fatal("the customer was never dialled")
+	}
+	speechGrows(t, ctx, agent, "the agent waiting on the customer")
+	waitBye(t, ctx, agent)
+	got := eventsOf(t, s, store.Filter{}, has("callback.attempt_failed:1001", "callback.failed:"))
+	expectSequence(t, got, "callback.dialing:1001", "callback.attempt_failed:1001", "callback.failed:", "agent.state>ready:1001")
+	l, err := store.Open(filepath.Join(s.data, "acd.db"), slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	evs, _ := l.Events(ctx, store.Filter{Agent: "1001"})
+	for _, e := range evs {
+		if e.Type == "callback.attempt_failed" {
+			var failed event.CallbackAttemptFailed
+			if err := json.Unmarshal(e.Data, &failed); err != nil || failed.Cause != "no-response" || failed.Retry {
+				t.Fatalf("callback.attempt_failed: %s", e.Data)
+			}
+			return
+		}
+	}
+	t.Fatal("no callback.attempt_failed")
 }

@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/acdserver/acd/event"
 	"github.com/acdserver/acd/media"
 	"github.com/acdserver/acd/store"
 )
@@ -30,8 +32,8 @@ func TestDeadAgentPhoneEndsTheCall(t *testing.T) {
 	if d := time.Since(died); d > 6*time.Second {
 		t.Fatalf("the caller was hung up %v after the agent's phone died; the RTP timeout is 2 s", d)
 	}
-	got := eventsOf(t, s, store.Filter{}, has("call.ended:1001", "wrapup.started:1001"))
-	expectSequence(t, got, "agent.answered:1001", "call.ended:1001", "wrapup.started:1001")
+	got := eventsOf(t, s, store.Filter{}, has("call.ended:1001", "agent.state>wrap-up:1001"))
+	expectSequence(t, got, "agent.answered:1001", "call.ended:1001", "agent.state>wrap-up:1001")
 	l, err := store.Open(filepath.Join(s.data, "acd.db"), slog.Default())
 	if err != nil {
 		t.Fatal(err)
@@ -43,8 +45,9 @@ func TestDeadAgentPhoneEndsTheCall(t *testing.T) {
 	}
 	for _, e := range evs {
 		if e.Type == "call.ended" {
-			if e.Data["ended_by"] != "agent" || !strings.Contains(e.Data["reason"], "no RTP") {
-				t.Fatalf("call.ended says %v; want the agent's side, for want of RTP", e.Data)
+			var ended event.CallEnded
+			if err := json.Unmarshal(e.Data, &ended); err != nil || ended.EndedBy != "agent" || !strings.Contains(ended.Reason, "no RTP") {
+				t.Fatalf("call.ended says %s; want the agent's side, for want of RTP", e.Data)
 			}
 			return
 		}

@@ -98,7 +98,7 @@ func TestAgentHoldPlaysHoldMusicToCaller(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("the agent's leg was not hung up with the caller's")
 	}
-	eventsOf(t, s, store.Filter{}, has("agent.answered:1001", "call.ended:1001", "wrapup.started:1001"))
+	eventsOf(t, s, store.Filter{}, has("agent.answered:1001", "call.ended:1001", "agent.state>wrap-up:1001"))
 }
 
 // TestBaresipAgentHolds: Debian's baresip, as agent 1001's phone, logs in
@@ -117,7 +117,7 @@ func TestBaresipAgentHolds(t *testing.T) {
 	eventsOf(t, s, store.Filter{}, has("agent.registered:1001"))
 	phone.command(t, "dial", "sip:*50@"+s.sip)
 	s.waitLog(t, 20*time.Second, "feature code", "agent=1001", "code=*50")
-	eventsOf(t, s, store.Filter{}, has("agent.ready:1001"))
+	eventsOf(t, s, store.Filter{}, has("agent.state>ready:1001"))
 	waitBaresipIdle(t, ctx, phone)
 
 	caller := dial(t, ctx, s)

@@ -169,7 +169,7 @@ func TestBaresipAgentTransfers(t *testing.T) {
 	alice := startBaresipCtl(t, bin, s.sip, "1001", "secret-1001")
 	eventsOf(t, s, store.Filter{}, has("agent.registered:1001"))
 	alice.command(t, "dial", "sip:*50@"+s.sip)
-	eventsOf(t, s, store.Filter{}, has("agent.ready:1001"))
+	eventsOf(t, s, store.Filter{}, has("agent.state>ready:1001"))
 	waitBaresipIdle(t, ctx, alice)
 
 	caller := dial(t, ctx, s)

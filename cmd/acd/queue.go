@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/acdserver/acd/event"
 	"github.com/acdserver/acd/store"
 )
 
@@ -97,15 +98,13 @@ func waitingList(ctx context.Context, events *store.Log, callbacks *store.Callba
 	if err != nil {
 		return nil, err
 	}
-	all, err := events.Events(ctx, store.Filter{})
+	starts, err := events.Page(ctx, store.Query{TypePrefix: event.ServerStarted{}.Kind()})
 	if err != nil {
 		return nil, err
 	}
 	var lastStart int64
-	for _, e := range all {
-		if e.Type == "server.started" {
-			lastStart = e.Seq
-		}
+	if len(starts) > 0 {
+		lastStart = starts[len(starts)-1].Seq
 	}
 	live := map[string]waitingRow{}
 	for _, e := range evs {
@@ -114,8 +113,12 @@ func waitingList(ctx context.Context, events *store.Log, callbacks *store.Callba
 		}
 		switch e.Type {
 		case "caller.joined":
-			live[e.CallID] = waitingRow{joined: e.At, caller: e.Data["caller"]}
-		case "caller.abandoned", "caller.timeout", "caller.exit", "agent.answered", "callback.requested":
+			row := waitingRow{joined: e.At}
+			if p, err := event.Decode(e); err == nil {
+				row.caller = p.(event.CallerJoined).Caller
+			}
+			live[e.CallID] = row
+		case "caller.abandoned", "caller.timeout", "caller.exit", "caller.server_stopped", "agent.answered", "callback.requested":
 			delete(live, e.CallID)
 		}
 	}

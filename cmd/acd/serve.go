@@ -24,6 +24,7 @@ import (
 	"github.com/acdserver/acd/acd"
 	"github.com/acdserver/acd/config"
 	"github.com/acdserver/acd/dialplan"
+	"github.com/acdserver/acd/event"
 	"github.com/acdserver/acd/media"
 	"github.com/acdserver/acd/prompts"
 	"github.com/acdserver/acd/sip"
@@ -238,6 +239,7 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 		return err
 	}
 
+	trunks := newTrunkNamer(cfg)
 	var current atomic.Pointer[program]
 	current.Store(prog)
 	var center *acd.Center // built once the SIP server it rings through exists
@@ -251,7 +253,7 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 		LocalNetworks:  cfg.Server.LocalPrefixes(),
 		RTPTimeout:     cfg.Media.Timeout.D(),
 		MaxCalls:       cfg.Server.MaxCalls,
-		Trusted:        trustedSources(cfg),
+		Trusted:        trunks.prefixes,
 		RTPHoldTimeout: cfg.Media.HoldTimeout.D(),
 		Ports:          ports,
 		Media:          engine,
@@ -296,10 +298,13 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 				return nil, false
 			}
 			return func(ctx context.Context, c *sip.Call) {
-				st := &dialplan.State{Call: c, Queues: center, Sounds: p.sounds, Log: log}
+				rec := recordCall(events, center.TalkTime, c, number, plan.Name, p.plan.Version, trunks.of(c.Source()))
+				st := &dialplan.State{Call: c, Queues: center, Sounds: p.sounds, Log: log, Trace: rec.step}
 				if err := p.plan.Run(ctx, plan, st); err != nil {
 					log.Error("dial plan failed", "call_id", c.ID(), "error", err)
 				}
+				c.Hangup("end of dial plan") // the walk has hung up already, but for a failure
+				rec.end(c)
 			}, true
 		},
 	}, udp)
@@ -312,12 +317,17 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 		return err
 	}
 	center = acd.NewCenter(cfg, phones{srv: srv, trunks: cfg.Trunks}, prog.sounds, events, callbacks, log)
-	events.Append(store.Event{Type: "server.started", Data: map[string]string{"version": version, "config_version": prog.plan.Version}})
+	events.Append(event.New(time.Now(), event.Ref{}, event.ServerStarted{Version: version, Config: prog.plan.Version}))
 	recent, err := events.Events(ctx, store.Filter{Since: time.Now().Add(-acd.WaitWindow)})
 	if err != nil {
 		return err
 	}
 	center.RestoreWindow(recent)
+	history, err := events.AgentHistory(ctx)
+	if err != nil {
+		return err
+	}
+	center.RestoreAgents(history)
 	if err := center.LoadCallbacks(ctx); err != nil {
 		return fmt.Errorf("loading callback requests: %w", err)
 	}
@@ -357,12 +367,15 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 
 	log.Info("acd started", "version", version, "sip", udp.LocalAddr().String(), "http", httpLn.Addr().String(),
 		"rtp_ports", cfg.Server.RTPPorts, "rtp_send", rtpSend, "fd_limit", fdLimit, "config", cfg.File, "config_version", prog.plan.Version)
-	go drain(stop, ctx, cancel, srv, cfg.Server.DrainTimeout.D(), log)
+	go drain(stop, ctx, cancel, srv, cfg.Server.DrainTimeout.D(), events, log)
 	err = srv.Serve(ctx, tcp)
 	shut, done := context.WithTimeout(context.Background(), 5*time.Second)
 	defer done()
 	_ = hs.Shutdown(shut)
 	cancel()
+	if err := center.Close(shut); err != nil {
+		log.Warn("stopping the distributor", "error", err)
+	}
 	engine.Wait()
 	log.Info("acd stopped")
 	return err
@@ -371,12 +384,13 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 // drain waits for stop, then lets calls in progress end, new ones being
 // refused, for up to limit (a second SIGTERM or Ctrl-C cuts it short);
 // then it ends the server's life, which hangs up the rest.
-func drain(stop, life context.Context, end context.CancelFunc, srv *sip.Server, limit time.Duration, log *slog.Logger) {
+func drain(stop, life context.Context, end context.CancelFunc, srv *sip.Server, limit time.Duration, events interface{ Append(store.Event) }, log *slog.Logger) {
 	select {
 	case <-stop.Done():
 	case <-life.Done():
 		return
 	}
+	events.Append(event.New(time.Now(), event.Ref{}, event.ServerDraining{Calls: srv.ActiveCalls(), LimitMS: event.Ms(max(limit, 0))}))
 	if limit <= 0 {
 		end()
 		return
@@ -455,18 +469,4 @@ func announceTrace(cfg *config.Config, log *slog.Logger) {
 	if !log.Enabled(context.Background(), slog.LevelInfo) {
 		log.Warn("the SIP trace is written at level info, which server.log_level hides: set it to info or debug and restart")
 	}
-}
-
-// trustedSources are the trunks' inbound_from prefixes (validated by
-// config), whose P-Asserted-Identity names the caller.
-func trustedSources(cfg *config.Config) []netip.Prefix {
-	var out []netip.Prefix
-	for _, t := range cfg.Trunks {
-		for _, cidr := range t.InboundFrom {
-			if p, err := netip.ParsePrefix(cidr); err == nil {
-				out = append(out, p)
-			}
-		}
-	}
-	return out
 }

@@ -1,0 +1,393 @@
+package acd
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/acdserver/acd/event"
+	"github.com/acdserver/acd/store"
+)
+
+const rigYAML = `sip_realm: test.local
+numbers: {"100": main}
+pause_reasons: [Lunch]
+agents:
+  "1001": {name: A, password: secret-1001, queues: [support]}
+  "1002": {name: B, password: secret-1002, queues: [support]}
+queues:
+  support: {strategy: STRATEGY, ring_timeout: 5s, max_no_answer: 2, wrap_up: WRAP, end_wrap_up: END, announce_every: 1h}
+dialplans:
+  main:
+    entry: q
+    nodes:
+      q:   {type: queue, queue: support, timeout: 30s, on_timeout: bye, on_exit: bye}
+      bye: {type: hangup}
+`
+
+func rigConfig(strategy, wrap string, end bool) string {
+	yaml := rigYAML
+	if wrap == "0s" {
+		yaml = strings.Replace(yaml, " wrap_up: WRAP,", "", 1)
+	}
+	return strings.NewReplacer("STRATEGY", strategy, "WRAP", wrap, "END", fmt.Sprint(end)).Replace(yaml)
+}
+
+var (
+	phone1001 = event.Phone("1001")
+	sup       = event.User("sue", "supervisor")
+)
+
+// chained checks the log's agent.state events: each agent's moves form
+// one chain (every move starts where the last ended), each is allowed by
+// the state machine, and every one names a cause and an actor.
+func chained(t *testing.T, evs []store.Event) {
+	t.Helper()
+	last := map[string]string{}
+	for _, e := range evs {
+		if e.Type != "agent.state" {
+			continue
+		}
+		p, err := event.Decode(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := p.(event.AgentState)
+		from, _ := ParseState(st.From)
+		to, _ := ParseState(st.To)
+		if was, ok := last[e.Agent]; (ok && was != st.From) || (!ok && st.From != "logged-out") {
+			t.Fatalf("agent %s moved from %s, but was %q: %v", e.Agent, st.From, was, kinds(evs))
+		}
+		if !allowed(from, to) || st.Cause == "" || st.Actor.Kind == "" {
+			t.Fatalf("agent %s: move %+v is not a valid change", e.Agent, st)
+		}
+		last[e.Agent] = st.To
+	}
+}
+
+func login(t *testing.T, r *rig, agents ...string) {
+	t.Helper()
+	for _, a := range agents {
+		if err := r.c.Login(a, event.Phone(a)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestAnswerRacesTimeout: the caller's queue timeout and an agent's
+// answer come at nearly the same moment, at every offset around each
+// other. Whichever wins, the wait has one outcome: either the caller is
+// connected (agent.answered, never caller.timeout) and stays with the
+// agent, or the caller timed out and the late answer is hung up. The wait
+// is counted once.
+func TestAnswerRacesTimeout(t *testing.T) {
+	for i := range 40 {
+		r := newRig(t, rigConfig("linear", "0s", true), "1001")
+		login(t, r, "1001")
+		call := newCaller(fmt.Sprintf("call-%d", i))
+		timeout := 20 * time.Millisecond
+		out := r.wait(context.Background(), call, "support", timeout)
+		ring := r.nextRing(t)
+		time.Sleep(time.Duration(i) * time.Millisecond) // the answer's offset against the timeout: the point of the test
+		leg := ring.answer()
+		var o Outcome
+		select {
+		case o = <-out:
+		case <-time.After(200 * time.Millisecond):
+			// Connected: Wait returns when the call ends.
+			call.hangup()
+			o = outcome(t, out)
+		}
+		evs := r.log.await(t, "the agent free again", func(e store.Event) bool {
+			return key(e) == "agent.state>ready:1001" && e.Seq > 3
+		})
+		answered, timedOut := r.log.count("agent.answered"), r.log.count("caller.timeout")
+		switch {
+		case answered == 1 && timedOut == 0:
+			if o != Answered {
+				t.Fatalf("offset %d ms: connected, but Wait returned %v", i, o)
+			}
+		case answered == 0 && timedOut == 1:
+			if o != Timeout || !leg.hungUp() {
+				t.Fatalf("offset %d ms: timed out (Wait: %v), and the late answer was not hung up (%v)", i, o, leg.hungUp())
+			}
+		default:
+			t.Fatalf("offset %d ms: %d answers and %d timeouts for one caller: %v", i, answered, timedOut, kinds(evs))
+		}
+		r.c.mu.Lock()
+		counted := len(r.c.queues["support"].window.waited)
+		r.c.mu.Unlock()
+		if counted != 1 {
+			t.Fatalf("offset %d ms: the wait was counted %d times", i, counted)
+		}
+		chained(t, r.log.all())
+	}
+}
+
+// TestRingAllTwoAnswers: with ring-all, both phones answer; the caller is
+// given to one, the other leg is hung up and its agent is ready again.
+func TestRingAllTwoAnswers(t *testing.T) {
+	r := newRig(t, rigConfig("ring-all", "0s", true), "1001", "1002")
+	login(t, r, "1001", "1002")
+	call := newCaller("c1")
+	out := r.wait(context.Background(), call, "support", time.Minute)
+	a, b := r.nextRing(t), r.nextRing(t)
+	la, lb := a.answer(), b.answer()
+	r.log.await(t, "the second agent released", func(e store.Event) bool {
+		return r.log.count("agent.answered") == 1 && strings.HasPrefix(key(e), "agent.state>ready:") && e.Seq > 4
+	})
+	if la.hungUp() == lb.hungUp() {
+		t.Fatalf("both legs hung up, or neither: %v %v", la.hungUp(), lb.hungUp())
+	}
+	if n := len(r.phones.bridges()); n != 1 {
+		t.Fatalf("the caller was bridged %d times", n)
+	}
+	winner, loser := a.agent, b.agent
+	if la.hungUp() {
+		winner, loser = loser, winner
+	}
+	mustState(t, r.c, winner, OnCall)
+	mustState(t, r.c, loser, Ready)
+	call.hangup()
+	if o := outcome(t, out); o != Answered {
+		t.Fatalf("Wait: %v", o)
+	}
+	chained(t, r.log.all())
+}
+
+// TestLogoutWhileRinging: an agent who logs out while rung stops ringing
+// at once and is logged out, not made ready with no queues; a missed
+// offer is not counted against them, and the caller goes to the next
+// agent.
+func TestLogoutWhileRinging(t *testing.T) {
+	r := newRig(t, rigConfig("linear", "0s", true), "1001", "1002")
+	login(t, r, "1001")
+	call := newCaller("c1")
+	r.wait(context.Background(), call, "support", time.Minute)
+	ring := r.nextRing(t)
+	login(t, r, "1002")
+	if err := r.c.Logout("1001", phone1001); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-ring.ctx.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the ring went on after the agent logged out")
+	}
+	mustState(t, r.c, "1001", LoggedOut)
+	next := r.nextRing(t)
+	if next.agent != "1002" {
+		t.Fatalf("the caller went to %s", next.agent)
+	}
+	next.answer()
+	evs := r.log.await(t, "the caller connected", isKind("agent.answered:1002"))
+	if r.log.count("agent.missed") != 0 {
+		t.Fatalf("logging out counted as a missed offer: %v", kinds(evs))
+	}
+	chained(t, r.log.all())
+	call.hangup()
+}
+
+// TestLogoutDuringCall: logging out on a call keeps the call; when it
+// ends the agent is logged out, with no wrap-up.
+func TestLogoutDuringCall(t *testing.T) {
+	r := newRig(t, rigConfig("linear", "1h", true), "1001")
+	login(t, r, "1001")
+	call := newCaller("c1")
+	out := r.wait(context.Background(), call, "support", time.Minute)
+	r.nextRing(t).answer()
+	r.log.await(t, "the caller connected", isKind("agent.answered:1001"))
+	if err := r.c.Logout("1001", phone1001); err != nil {
+		t.Fatal(err)
+	}
+	mustState(t, r.c, "1001", OnCall)
+	call.hangup()
+	outcome(t, out)
+	r.log.await(t, "the agent logged out", isKind("agent.state>logged-out:1001"))
+	mustState(t, r.c, "1001", LoggedOut)
+	if r.log.count("agent.state") != 4 { // ready, offered, on-call, logged-out
+		t.Fatalf("agent moves: %v", kinds(r.log.all()))
+	}
+	chained(t, r.log.all())
+}
+
+// TestWrapUpRules: where the queue does not let agents end wrap-up, an
+// agent's ready (*53), pause (*52) and end (*54) are all refused; a
+// supervisor may end it; the timer ends it otherwise. Each end is one
+// event with its cause.
+func TestWrapUpRules(t *testing.T) {
+	wrapped := func(t *testing.T, end bool, wrap string) *rig {
+		r := newRig(t, rigConfig("linear", wrap, end), "1001")
+		login(t, r, "1001")
+		call := newCaller("c1")
+		out := r.wait(context.Background(), call, "support", time.Minute)
+		r.nextRing(t).answer()
+		r.log.await(t, "connected", isKind("agent.answered:1001"))
+		call.hangup()
+		outcome(t, out)
+		r.log.await(t, "wrap-up", isKind("agent.state>wrap-up:1001"))
+		return r
+	}
+	cause := func(t *testing.T, r *rig) string {
+		var end event.AgentState
+		r.log.await(t, "the end of wrap-up", func(e store.Event) bool {
+			if p, err := event.Decode(e); err == nil {
+				if st, ok := p.(event.AgentState); ok && st.From == "wrap-up" {
+					end = st
+					return true
+				}
+			}
+			return false
+		})
+		return end.Cause + " by " + end.Actor.String()
+	}
+	t.Run("locked", func(t *testing.T) {
+		r := wrapped(t, false, "1h")
+		for name, err := range map[string]error{
+			"ready": r.c.Ready("1001", phone1001), "pause": r.c.Pause("1001", "", phone1001), "end": r.c.EndWrapUp("1001", phone1001),
+		} {
+			if err != ErrEndNotAllowed {
+				t.Fatalf("%s during a locked wrap-up: %v", name, err)
+			}
+		}
+		mustState(t, r.c, "1001", WrapUp)
+		if err := r.c.EndWrapUp("1001", sup); err != nil {
+			t.Fatal(err)
+		}
+		if got := cause(t, r); got != "wrap-up-ended by user:sue" {
+			t.Fatalf("the end of wrap-up: %s", got)
+		}
+		chained(t, r.log.all())
+	})
+	t.Run("allowed", func(t *testing.T) {
+		r := wrapped(t, true, "1h")
+		if err := r.c.Pause("1001", "lunch", phone1001); err != nil {
+			t.Fatal(err)
+		}
+		mustState(t, r.c, "1001", Paused)
+		chained(t, r.log.all())
+	})
+	t.Run("timer", func(t *testing.T) {
+		r := wrapped(t, false, "1s")
+		if got := cause(t, r); got != "wrap-up-time by system" {
+			t.Fatalf("the end of wrap-up: %s", got)
+		}
+		chained(t, r.log.all())
+	})
+}
+
+// TestMissesPause: max_no_answer missed offers pause the agent straight
+// from the offer: one move, with its cause, and the caller goes on to the
+// next agent.
+func TestMissesPause(t *testing.T) {
+	r := newRig(t, rigConfig("linear", "0s", true), "1001", "1002")
+	login(t, r, "1001")
+	call := newCaller("c1")
+	r.wait(context.Background(), call, "support", time.Minute)
+	r.nextRing(t).refuse(&causeErr{"busy"})
+	r.nextRing(t).refuse(&causeErr{"declined"})
+	evs := r.log.await(t, "the pause", isKind("agent.state>paused:1001"))
+	var misses []string
+	for _, e := range evs {
+		if e.Type == "agent.missed" {
+			p, _ := event.Decode(e)
+			misses = append(misses, p.(event.AgentMissed).Cause)
+		}
+	}
+	if fmt.Sprint(misses) != "[busy declined]" {
+		t.Fatalf("missed offers' causes: %v", misses)
+	}
+	info, _ := r.c.Agent("1001")
+	if info.Reason != NoAnswerReason {
+		t.Fatalf("paused with %q", info.Reason)
+	}
+	chained(t, r.log.all())
+	call.hangup()
+}
+
+type causeErr struct{ cause string }
+
+func (e *causeErr) Error() string { return "phone said " + e.cause }
+func (e *causeErr) Cause() string { return e.cause }
+
+// TestShutdownWhileQueued: a caller still waiting when the server stops
+// is recorded as such, not as having abandoned.
+func TestShutdownWhileQueued(t *testing.T) {
+	r := newRig(t, rigConfig("linear", "0s", true))
+	ctx, stop := context.WithCancel(context.Background())
+	out := r.wait(ctx, newCaller("c1"), "support", time.Minute)
+	r.log.await(t, "the caller queued", isKind("caller.joined:"))
+	stop()
+	outcome(t, out)
+	r.log.await(t, "the caller's end", isKind("caller.server_stopped:"))
+	if n := r.log.count("caller.abandoned"); n != 0 {
+		t.Fatal("a caller waiting at shutdown was logged as abandoned")
+	}
+}
+
+// TestDispatchOrder: callers are offered by queue weight, then by how
+// long they have waited, whatever order they joined the lists in.
+func TestDispatchOrder(t *testing.T) {
+	yaml := strings.Replace(rigConfig("linear", "0s", true), "queues:\n", "queues:\n  vip: {weight: 5, announce_every: 1h}\n", 1)
+	yaml = strings.Replace(yaml, "queues: [support]}", "queues: [support, vip]}", 1)
+	r := newRig(t, yaml, "1001")
+	first, second, vip := newCaller("first"), newCaller("second"), newCaller("vip")
+	r.wait(context.Background(), first, "support", time.Minute)
+	r.log.await(t, "first", func(e store.Event) bool { return e.CallID == "first" })
+	r.wait(context.Background(), second, "support", time.Minute)
+	r.log.await(t, "second", func(e store.Event) bool { return e.CallID == "second" })
+	r.wait(context.Background(), vip, "vip", time.Minute)
+	r.log.await(t, "vip", func(e store.Event) bool { return e.CallID == "vip" })
+	login(t, r, "1001")
+	callers := map[string]*fakeCaller{"first": first, "second": second, "vip": vip}
+	var order []string
+	for range 3 {
+		r.nextRing(t).answer()
+		evs := r.log.await(t, "an answer", func(e store.Event) bool {
+			return e.Type == "agent.answered" && !strings.Contains(fmt.Sprint(order), e.CallID)
+		})
+		for _, e := range evs {
+			if e.Type == "agent.answered" && !strings.Contains(fmt.Sprint(order), e.CallID) {
+				order = append(order, e.CallID)
+				callers[e.CallID].hangup()
+			}
+		}
+	}
+	if fmt.Sprint(order) != "[vip first second]" {
+		t.Fatalf("answered in order %v", order)
+	}
+	chained(t, r.log.all())
+}
+
+// TestCloseWaitsForRings: at shutdown, a ring in progress is stopped and
+// Close returns only once the goroutine that rang has finished, so that
+// nothing reaches the event log after it closes.
+func TestCloseWaitsForRings(t *testing.T) {
+	r := newRig(t, rigConfig("linear", "0s", true), "1001")
+	login(t, r, "1001")
+	ctx, stop := context.WithCancel(context.Background())
+	out := r.wait(ctx, newCaller("c1"), "support", time.Minute)
+	ring := r.nextRing(t)
+	closed := make(chan error, 1)
+	go func() { closed <- r.c.Close(context.Background()) }()
+	select {
+	case <-ring.ctx.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not stop the ring")
+	}
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+	n := len(r.log.all())
+	stop()
+	outcome(t, out)
+	// The caller's own record of leaving is the dial plan's, not a
+	// distributor goroutine's: it may follow; nothing else does.
+	for _, e := range r.log.all()[n:] {
+		if e.Type != "caller.server_stopped" {
+			t.Fatalf("after Close the distributor appended %s", key(e))
+		}
+	}
+}

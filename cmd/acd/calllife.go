@@ -1,0 +1,134 @@
+package main
+
+import (
+	"net/netip"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/acdserver/acd/config"
+	"github.com/acdserver/acd/dialplan"
+	"github.com/acdserver/acd/event"
+	"github.com/acdserver/acd/store"
+)
+
+// callRecord writes one inbound call's life to the event log: its
+// arrival, every dial-plan step and its end, under the call's Call-ID as
+// both call and interaction.
+type callRecord struct {
+	events interface{ Append(store.Event) }
+	talk   func(interaction string) time.Duration
+	ref    event.Ref
+	start  time.Time
+}
+
+// arrivedCall is what the record needs of the call.
+type arrivedCall interface {
+	ID() string
+	Caller() string
+	CallerName() string
+	Source() string
+	EndReason() string
+}
+
+func recordCall(events interface{ Append(store.Event) }, talk func(string) time.Duration, c arrivedCall,
+	number, plan, version, trunk string) *callRecord {
+	r := &callRecord{events: events, talk: talk, ref: event.Ref{Call: c.ID(), Interaction: c.ID()}, start: time.Now()}
+	events.Append(event.New(r.start, r.ref, event.CallArrived{From: c.Caller(), Name: c.CallerName(), To: number,
+		Trunk: trunk, Plan: plan, Config: version}))
+	return r
+}
+
+// step records one dial-plan node. What a caller typed into a collect
+// node (an account or card number) never reaches the log: only how many
+// digits there were.
+func (r *callRecord) step(s dialplan.Step) {
+	detail := s.Detail
+	if s.Type == "collect" {
+		if name, digits, ok := strings.Cut(detail, "="); ok {
+			detail = name + ": " + plural(len(digits), "digit")
+		}
+	}
+	r.events.Append(event.New(time.Now(), r.ref, event.CallStep{Plan: s.Plan, Node: s.Node, Type: s.Type, Detail: detail, Next: s.Next}))
+}
+
+// end records the call's end, once it has ended.
+func (r *callRecord) end(c arrivedCall) {
+	by, cause := hangupCause(c.EndReason())
+	now := time.Now()
+	r.events.Append(event.New(now, r.ref, event.CallHungUp{By: by, Cause: cause,
+		DurationMS: event.Ms(now.Sub(r.start)), TalkMS: event.Ms(r.talk(r.ref.Interaction))}))
+}
+
+// hangupCause turns the SIP side's reason for a call's end into who
+// ended it and a short cause.
+func hangupCause(why string) (by, cause string) {
+	reason, ours := strings.CutPrefix(why, "server hung up: ")
+	if !ours {
+		return "caller", "caller-hangup" // a BYE or CANCEL from the caller
+	}
+	switch {
+	case reason == "end of dial plan", reason == "call handler returned":
+		return "server", "end-of-dialplan"
+	case reason == "hangup node":
+		return "server", "hangup-node"
+	case strings.HasPrefix(reason, "no RTP"):
+		return "server", "no-rtp"
+	case strings.HasPrefix(reason, "session"):
+		return "server", "session-expired"
+	case reason == "server shutting down":
+		return "server", "server-stopped"
+	case reason == "dial plan loop":
+		return "server", "dialplan-loop"
+	case reason == "error":
+		return "server", "dialplan-error"
+	case strings.HasPrefix(reason, "transferred"):
+		return "caller", "transferred"
+	}
+	return "server", "failed"
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return strconv.Itoa(n) + " " + what + "s"
+}
+
+// trunkNamer names the trunk whose inbound_from holds a source address.
+type trunkNamer struct {
+	prefixes []netip.Prefix
+	names    []string
+}
+
+func newTrunkNamer(cfg *config.Config) trunkNamer {
+	var n trunkNamer
+	names := make([]string, 0, len(cfg.Trunks))
+	for name := range cfg.Trunks {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		for _, cidr := range cfg.Trunks[name].InboundFrom {
+			if p, err := netip.ParsePrefix(cidr); err == nil {
+				n.prefixes = append(n.prefixes, p)
+				n.names = append(n.names, name)
+			}
+		}
+	}
+	return n
+}
+
+func (n trunkNamer) of(source string) string {
+	ap, err := netip.ParseAddrPort(source)
+	if err != nil {
+		return ""
+	}
+	for i, p := range n.prefixes {
+		if p.Contains(ap.Addr().Unmap()) {
+			return n.names[i]
+		}
+	}
+	return ""
+}
