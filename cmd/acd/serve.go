@@ -349,6 +349,11 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 	})
 	live := &liveServer{srv: srv, engine: engine, center: center, events: events, cfg: cfg, current: &current, log: log}
 	mux.Handle("GET /metrics", metricsHandler(live))
+	removeToken, err := mountCtl(mux, live)
+	if err != nil {
+		return err
+	}
+	defer removeToken()
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	stopAPI, err := mountAPI(ctx, mux, hs, cfg, center, events, log)
 	if err != nil {
