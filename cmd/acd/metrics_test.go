@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -176,6 +179,8 @@ func TestMetricsEndToEnd(t *testing.T) {
 		t.Errorf("the Go runtime's metrics are missing: go_goroutines %v", got)
 	}
 
+	docsNameEveryMetric(t, families)
+
 	// Hung up while both phones still answer, the server stops at once.
 	if err := caller.Hangup(ctx); err != nil {
 		t.Fatal(err)
@@ -184,5 +189,40 @@ func TestMetricsEndToEnd(t *testing.T) {
 	case <-agent.Byes:
 	case <-ctx.Done():
 		t.Fatal("the agent's leg was not hung up with the caller's")
+	}
+}
+
+// docsNameEveryMetric checks the operations guide against a scrape: it
+// names every acd_ family served, and it and the Grafana dashboard name
+// no other.
+func docsNameEveryMetric(t *testing.T, families map[string]*dto.MetricFamily) {
+	t.Helper()
+	names := regexp.MustCompile(`\bacd_[a-z_]+[a-z]`)
+	guide, err := os.ReadFile("../../docs/operations.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	documented := map[string]bool{}
+	for _, n := range names.FindAllString(string(guide), -1) {
+		documented[n] = true
+	}
+	for name := range families {
+		if strings.HasPrefix(name, "acd_") && !documented[name] {
+			t.Errorf("docs/operations.md does not name %s", name)
+		}
+	}
+	dashboard, err := os.ReadFile("../../docs/grafana-dashboard.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !json.Valid(dashboard) {
+		t.Error("docs/grafana-dashboard.json is not JSON")
+	}
+	for source, text := range map[string][]byte{"docs/operations.md": guide, "docs/grafana-dashboard.json": dashboard} {
+		for _, n := range names.FindAllString(string(text), -1) {
+			if _, ok := families[n]; !ok {
+				t.Errorf("%s names %s, which /metrics does not serve", source, n)
+			}
+		}
 	}
 }
