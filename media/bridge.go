@@ -33,11 +33,11 @@ func (s *Session) setPeer(p *Session) {
 // packet's payload type, and fromCodec on fromPT and fromDTMF what the
 // peer negotiated; restart says the peer's source began a new stream (a
 // new SSRC), whose timestamps start anywhere.
-func (s *Session) relay(raw *rawSender, pt uint8, fromCodec Codec, fromPT, fromDTMF uint8, ts uint32, marker, restart bool, payload []byte) {
+func (s *Session) relay(raw *rawSender, pt uint8, fromCodec Codec, fromPT, fromDTMF uint8, ts uint32, marker, restart bool, payload []byte) (sent bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.sendable || s.peer == nil {
-		return
+		return false
 	}
 	h := &s.header
 	if restart {
@@ -68,14 +68,14 @@ func (s *Session) relay(raw *rawSender, pt uint8, fromCodec Codec, fromPT, fromD
 	switch {
 	case fromDTMF != 0 && pt == fromDTMF:
 		if s.dtmfPT == 0 || len(payload) < 4 {
-			return
+			return false
 		}
 		h.PayloadType = s.dtmfPT
 		payload = payload[:4]
 		copy(out, payload)
 	case pt == fromPT:
 		if len(payload) > len(out) {
-			return
+			return false
 		}
 		h.PayloadType = s.pt
 		switch {
@@ -91,7 +91,7 @@ func (s *Session) relay(raw *rawSender, pt uint8, fromCodec Codec, fromPT, fromD
 			}
 		}
 	default:
-		return // comfort noise and anything else we did not negotiate
+		return false // comfort noise and anything else we did not negotiate
 	}
 	h.Marker = marker || s.marker
 	s.marker = false
@@ -102,7 +102,9 @@ func (s *Session) relay(raw *rawSender, pt uint8, fromCodec Codec, fromPT, fromD
 		} else {
 			s.sock.sendTo(pkt[:12+len(payload)], s.remote)
 		}
+		sent = true
 	}
 	h.SequenceNumber++
 	h.Timestamp += uint32(len(payload))
+	return sent
 }

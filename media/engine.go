@@ -49,6 +49,12 @@ type loop struct {
 	buf    [1500]byte
 	hdr    rtp.Header // reused by every packet the loop reads
 	events [128]unix.EpollEvent
+
+	// Datagrams read from the loop's sockets, and RTP packets it sent
+	// (its sessions' frames and the packets it relayed). Plain counters
+	// under mu, which the loop holds anyway: counting costs no extra
+	// synchronisation per packet.
+	received, sent uint64
 }
 
 // RawSend says whether the engine sends through raw sockets.
@@ -138,6 +144,30 @@ func (e *Engine) Stray() uint64 {
 		l.mu.Unlock()
 	}
 	return n
+}
+
+// Counts are the media loops' packet counters since start.
+type Counts struct {
+	Received uint64 // datagrams read from RTP sockets, strays included
+	Sent     uint64 // RTP packets sent (Dropped of them refused on the raw path)
+	Stray    uint64 // see Engine.Stray
+	Dropped  uint64 // see Engine.Dropped
+}
+
+// Counts reads every loop's counters at once, for monitoring.
+func (e *Engine) Counts() Counts {
+	var c Counts
+	for _, l := range e.loops {
+		l.mu.Lock()
+		c.Received += l.received
+		c.Sent += l.sent
+		c.Stray += l.stray
+		if l.raw != nil {
+			c.Dropped += l.raw.dropped
+		}
+		l.mu.Unlock()
+	}
+	return c
 }
 
 // Wait returns once every media loop has stopped.
@@ -249,7 +279,9 @@ func (l *loop) run(ctx context.Context) {
 		l.mu.Lock()
 		l.receive()
 		for _, s := range l.slots[tick%slotsPerFrame] {
-			s.tick(l.raw)
+			if s.tick(l.raw) {
+				l.sent++
+			}
 		}
 		if now := time.Now(); now.After(nextSweep) {
 			l.sweep(now)
@@ -283,8 +315,13 @@ func (l *loop) receive() {
 				if err != nil {
 					break
 				}
-				if s.receive(l.raw, &l.hdr, l.buf[:size], from, now) {
+				l.received++
+				stray, relayed := s.receive(l.raw, &l.hdr, l.buf[:size], from, now)
+				if stray {
 					l.stray++
+				}
+				if relayed {
+					l.sent++
 				}
 			}
 		}

@@ -226,13 +226,13 @@ func (s *Session) deliver(key rune) {
 	}
 }
 
-// tick sends one packet, through raw when the media loop has a raw socket;
-// called by the media loop every 20 ms.
-func (s *Session) tick(raw *rawSender) {
+// tick sends one packet, through raw when the media loop has a raw socket,
+// and reports whether it did; called by the media loop every 20 ms.
+func (s *Session) tick(raw *rawSender) (sent bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.peer != nil {
-		return // bridged: the peer's packets are relayed instead
+		return false // bridged: the peer's packets are relayed instead
 	}
 	// On the raw path the packet is built in place in the raw batch.
 	viaRaw := s.sendable && s.routeOK && raw != nil
@@ -281,31 +281,34 @@ func (s *Session) tick(raw *rawSender) {
 			} else {
 				s.sock.sendTo(pkt[:size], s.remote)
 			}
+			sent = true
 		}
 	}
 	h.SequenceNumber++
 	h.Timestamp = ts + FrameSize
+	return sent
 }
 
 // receive handles one packet from the socket, read at now (unix
 // nanoseconds), and reports whether it was dropped as coming from another
-// source; called by the media loop, which lends h so that parsing CSRCs
-// and extensions reuses its slices.
-func (s *Session) receive(raw *rawSender, h *rtp.Header, pkt []byte, from netip.AddrPort, now int64) (stray bool) {
+// source, and whether it was relayed to a bridged peer; called by the
+// media loop, which lends h so that parsing CSRCs and extensions reuses
+// its slices.
+func (s *Session) receive(raw *rawSender, h *rtp.Header, pkt []byte, from netip.AddrPort, now int64) (stray, relayed bool) {
 	// Not RTP version 2: drop it before the parser builds an error for it.
 	if len(pkt) < 12 || pkt[0]>>6 != 2 {
-		return false
+		return false, false
 	}
 	hn, err := h.Unmarshal(pkt)
 	if err != nil {
-		return false
+		return false, false
 	}
 	s.mu.Lock()
 	ok, switched := s.strict.admit(from, h.SSRC, h.SequenceNumber, now)
 	if !ok {
 		s.mu.Unlock()
 		s.stray.Add(1)
-		return true
+		return true, false
 	}
 	if switched {
 		s.remote = from
@@ -324,14 +327,14 @@ func (s *Session) receive(raw *rawSender, h *rtp.Header, pkt []byte, from netip.
 	}
 	s.rxSSRC, s.rxAny = h.SSRC, true
 	if peer != nil {
-		peer.relay(raw, h.PayloadType, codec, pt, dtmfPT, h.Timestamp, h.Marker, newStream, pkt[hn:])
+		relayed = peer.relay(raw, h.PayloadType, codec, pt, dtmfPT, h.Timestamp, h.Marker, newStream, pkt[hn:])
 	}
 	if dtmfPT != 0 && h.PayloadType == dtmfPT {
 		if key := s.dec.Decode(h.Timestamp, pkt[hn:]); key != 0 {
 			s.deliver(key)
 		}
 	}
-	return false
+	return false, relayed
 }
 
 // checkInactive calls OnInactive once when the peer has been silent for

@@ -31,6 +31,9 @@ type dialog struct {
 	target func() sip.Uri
 	// hangup ends the dialog from our side with a BYE.
 	hangup func(reason string)
+	// started is when the INVITE came (a call) or was answered (a leg);
+	// set before the dialog is listed, and never changed.
+	started time.Time
 
 	mu         sync.Mutex
 	localSDP   []byte // our current description, answered to offerless re-INVITEs

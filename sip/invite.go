@@ -35,18 +35,21 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	handler, ok := s.cfg.Route(number, agent)
 	if !ok {
 		log.Info("call to unknown number", "number", number)
+		s.refusedNumber.Add(1)
 		respond(tx, req, 404, "Not Found")
 		return
 	}
 	var offer *media.Description
 	if body := req.Body(); len(body) > 0 {
 		if ct := req.ContentType(); ct == nil || !strings.EqualFold(strings.TrimSpace(strings.Split(ct.Value(), ";")[0]), "application/sdp") {
+			s.refusedOffer.Add(1)
 			respond(tx, req, 415, "Unsupported Media Type", sip.NewHeader("Accept", "application/sdp"))
 			return
 		}
 		d, err := media.ParseSDP(body)
 		if err != nil {
 			log.Info("no acceptable media in offer", "error", err)
+			s.refusedOffer.Add(1)
 			respond(tx, req, 488, "Not Acceptable Here", refusal(err))
 			return
 		}
@@ -71,6 +74,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	sock, err := s.cfg.Ports.Listen(s.mediaIP)
 	if err != nil {
 		log.Error("cannot open an RTP port", "error", err)
+		s.refusedMedia.Add(1)
 		respond(tx, req, 503, "Service Unavailable")
 		return
 	}
@@ -92,6 +96,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	contact := s.dialogsFor(peer).ContactHDR
 	c.dialog = dialog{
+		started: time.Now(),
 		srv:     s,
 		log:     log,
 		done:    make(chan struct{}),
@@ -136,6 +141,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if offer != nil {
 		if err := c.startMedia(); err != nil {
 			log.Error("cannot start RTP", "error", err)
+			s.refusedMedia.Add(1)
 			_ = dlg.Respond(503, "Service Unavailable", nil)
 			c.close("no media")
 			return

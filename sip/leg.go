@@ -37,6 +37,7 @@ const trunkResponseTimeout = 5 * time.Second
 type Leg struct {
 	dialog
 	Agent string // the agent, or the number dialled
+	kind  string // "agent" or "number"
 	dlg   *sipgo.DialogClientSession
 	why   string // why it ended; guarded by dialog.mu
 
@@ -186,7 +187,7 @@ func (s *Server) invite(ctx context.Context, kind, agent string, target sip.Uri,
 	peer := peerAddr(dest)
 	dialogs := s.dialogsFor(peer)
 	contact := dialogs.ContactHDR
-	leg := &Leg{Agent: agent}
+	leg := &Leg{Agent: agent, kind: kind}
 	leg.dialog = dialog{srv: s, done: make(chan struct{}), contact: &contact, hangup: leg.Hangup}
 	session := media.NewSession(s.cfg.Media, media.SessionConfig{Socket: sock, Advertised: s.advertise(peer),
 		Timeout: s.cfg.RTPTimeout, OnInactive: leg.inactive})
@@ -258,6 +259,7 @@ func (s *Server) invite(ctx context.Context, kind, agent string, target sip.Uri,
 	// what the phone will take.
 	leg.applyAnswer(answer)
 	leg.confirmed = true
+	leg.started = time.Now()
 	// Known before the ACK goes, so that a re-INVITE right behind it
 	// finds the dialog.
 	s.mu.Lock()

@@ -33,12 +33,15 @@ type screen struct {
 	limiter *sourceLimiter
 	flood   *limitedLog // security lines for sources over the rate limit
 	trace   *tracer     // what comes in, past the rate limit
+	counts  *messageCounts
 	// handled are the methods with a handler; others get 405 or 501.
 	handled map[string]bool
 	// limited counts messages dropped by the rate limit.
 	limited atomic.Uint64
 	// draining: new calls and out-of-dialog OPTIONS get 503.
 	draining atomic.Bool
+	// refusedDraining counts the INVITEs answered 503 while draining.
+	refusedDraining atomic.Uint64
 }
 
 // rejection is a stateless answer to a request: the status, its reason,
@@ -94,6 +97,7 @@ func (sc *screen) inspect(data []byte, local, src netip.AddrPort, stream bool) (
 			"per_second", sc.limiter.cfg.PerSecond)
 		return nil, nil
 	}
+	sc.counts.count(data, false)
 	sc.trace.received(transportName(stream), local, src, data)
 	defer func() {
 		if r := recover(); r != nil {
@@ -131,6 +135,9 @@ func (sc *screen) answer(req *sip.Request, src netip.AddrPort) []byte {
 	case method == "ACK" || method == "CANCEL":
 		return nil
 	case sc.draining.Load() && outOfDialog && (method == "INVITE" || method == "OPTIONS"):
+		if method == "INVITE" {
+			sc.refusedDraining.Add(1)
+		}
 		return statelessAnswer(req, src, 503, "Service Unavailable", sip.NewHeader("Retry-After", "30"))
 	case method == "OPTIONS" && outOfDialog:
 		return statelessAnswer(req, src, 200, "OK", optionsHeaders()...)

@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -99,6 +100,11 @@ type Server struct {
 	auth      *authenticator
 	registrar *registrar
 
+	counts *messageCounts
+	// Inbound calls refused since start, by reason, besides max_calls
+	// (refused) and draining (the screen's).
+	refusedNumber, refusedOffer, refusedMedia atomic.Uint64
+
 	mu       sync.Mutex
 	closing  bool             // set once Serve is shutting down: no new call handlers
 	calls    map[string]*Call // inbound, by dialog id
@@ -136,11 +142,12 @@ func NewServer(cfg Config, udp *net.UDPConn) (*Server, error) {
 		legs:      map[string]*Leg{},
 		mediaIP:   local.Addr().Unmap(),
 		sessionID: uint64(time.Now().Unix()),
+		counts:    &messageCounts{},
 	}
 	s.life, s.endLife = context.WithCancel(context.Background())
 	s.full = &limitedLog{log: cfg.Log, interval: 10 * time.Second}
 	s.trace = newTracer(cfg.Log, cfg.Trace)
-	traced := &tracedPacketConn{PacketConn: udp, trace: s.trace, local: local}
+	traced := &tracedPacketConn{PacketConn: udp, trace: s.trace, counts: s.counts, local: local}
 	s.udp = traced // sipgo's datagrams and the screen's go out traced
 	limit := cfg.RateLimit
 	limit.Exempt = append(append([]netip.Prefix(nil), limit.Exempt...), cfg.Trusted...)
@@ -148,6 +155,7 @@ func NewServer(cfg Config, udp *net.UDPConn) (*Server, error) {
 		parser:  sip.NewParser(),
 		conn:    traced,
 		trace:   s.trace,
+		counts:  s.counts,
 		log:     &limitedLog{log: cfg.Log, interval: time.Second},
 		limiter: newSourceLimiter(limit, time.Now),
 		flood:   &limitedLog{log: cfg.Log, interval: 10 * time.Second},

@@ -330,6 +330,7 @@ func (c *streamConn) frame() error {
 // reject answers a request statelessly; responses and text without a Via
 // get nothing.
 func (c *streamConn) reject(msg []byte, rej *rejection) {
+	c.l.screen.counts.count(msg, false)
 	c.l.screen.trace.received("TCP", c.local, c.src, msg)
 	if bytes.HasPrefix(msg, []byte("SIP/")) {
 		return
@@ -351,6 +352,7 @@ func (c *streamConn) write(b []byte) {
 // Write sends sipgo's messages and ours, each traced.
 func (c *streamConn) Write(b []byte) (int, error) {
 	n, err := c.Conn.Write(b)
+	c.l.screen.counts.count(b[:n], true)
 	c.l.screen.trace.sent("TCP", c.local, c.src, b[:n])
 	return n, err
 }

@@ -223,17 +223,19 @@ func masked(data []byte) string {
 	return strings.Join(blocks, "") + body
 }
 
-// tracedPacketConn traces each datagram it sends: sipgo's messages and
-// the screen's answers alike.
+// tracedPacketConn traces and counts each datagram it sends: sipgo's
+// messages and the screen's answers alike.
 type tracedPacketConn struct {
 	net.PacketConn
-	trace *tracer
-	local netip.AddrPort
+	trace  *tracer
+	counts *messageCounts
+	local  netip.AddrPort
 }
 
 func (c *tracedPacketConn) WriteTo(b []byte, addr net.Addr) (int, error) {
 	n, err := c.PacketConn.WriteTo(b, addr)
 	if err == nil {
+		c.counts.count(b[:n], true)
 		c.trace.sent("UDP", c.local, addrPortOf(addr), b[:n])
 	}
 	return n, err

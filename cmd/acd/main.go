@@ -1,6 +1,7 @@
 // Command acd is the contact-centre server: `acd` or `acd serve` runs it,
 // `acd check` validates a configuration, `acd simulate` shows the path a
-// call takes through the dial plans, `acd version` prints the version.
+// call takes through the dial plans, `acd ctl` inspects and steers a
+// running server, `acd version` prints the version.
 package main
 
 import (
@@ -42,6 +43,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return check(args, stdout, stderr)
 	case "queue":
 		return queueShow(ctx, args, stdout, stderr)
+	case "ctl":
+		return ctlCmd(ctx, args, stdout, stderr)
 	case "simulate":
 		return simulate(ctx, args, stdout, stderr)
 	case "user":
@@ -64,6 +67,7 @@ func usage(w io.Writer) {
   acd check -config FILE
   acd simulate [-config FILE] -number N [-digits KEYS] [-at 2026-11-24T10:00]
   acd queue show QUEUE [-config FILE] [-data DIR]
+  acd ctl [-config FILE] [-http ADDR] [-data DIR] queues | queue show NAME | agents | calls | sip trace on [PEER...] | sip trace off
   acd user add -role ROLE [-name NAME] [-queues Q1,Q2] [-config FILE] [-data DIR] ID
   acd version
 `)

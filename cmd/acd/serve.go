@@ -357,6 +357,13 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 			status, current.Load().plan.Version, srv.ActiveCalls(), srv.RefusedCalls(), srv.ActiveLegs(), runtime.NumGoroutine(), rtpSend, engine.Dropped(),
 			engine.Stray(), srv.TCPConnections(), srv.RateLimited())
 	})
+	live := &liveServer{srv: srv, engine: engine, center: center, events: events, cfg: cfg, current: &current, log: log}
+	mux.Handle("GET /metrics", metricsHandler(live))
+	removeToken, err := mountCtl(mux, live)
+	if err != nil {
+		return err
+	}
+	defer removeToken()
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	stopAPI, err := mountAPI(ctx, mux, hs, cfg, center, events, log)
 	if err != nil {

@@ -1,0 +1,228 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/acdserver/acd/internal/testutil"
+	"github.com/acdserver/acd/media"
+)
+
+// scrape reads /metrics over HTTP as Prometheus does, with no
+// credentials, and parses it with Prometheus's own text parser.
+func scrape(t *testing.T, s *server) map[string]*dto.MetricFamily {
+	t.Helper()
+	res, err := http.Get("http://" + s.http + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/plain") {
+		t.Fatalf("GET /metrics: %s, Content-Type %q", res.Status, res.Header.Get("Content-Type"))
+	}
+	parser := expfmt.NewTextParser(model.LegacyValidation)
+	families, err := parser.TextToMetricFamilies(res.Body)
+	if err != nil {
+		t.Fatalf("parsing /metrics: %v", err)
+	}
+	return families
+}
+
+// sample is the value of the sample of a family whose labels include
+// every name=value pair given; it fails the test when there is none.
+func sample(t *testing.T, families map[string]*dto.MetricFamily, name string, labels ...string) float64 {
+	t.Helper()
+	f, ok := families[name]
+	if !ok {
+		t.Fatalf("/metrics has no %s", name)
+	}
+next:
+	for _, m := range f.GetMetric() {
+		for i := 0; i+1 < len(labels); i += 2 {
+			found := false
+			for _, l := range m.GetLabel() {
+				found = found || l.GetName() == labels[i] && l.GetValue() == labels[i+1]
+			}
+			if !found {
+				continue next
+			}
+		}
+		switch f.GetType() {
+		case dto.MetricType_COUNTER:
+			return m.GetCounter().GetValue()
+		case dto.MetricType_GAUGE:
+			return m.GetGauge().GetValue()
+		}
+		t.Fatalf("%s is a %v", name, f.GetType())
+	}
+	t.Fatalf("/metrics has no %s%v", name, labels)
+	return 0
+}
+
+// TestMetricsEndToEnd scrapes the running binary while a caller waits
+// in a queue, then while an agent talks to it.
+func TestMetricsEndToEnd(t *testing.T) {
+	t.Parallel()
+	s := startAcd(t, "-config", writeConfig(t, agentsYAML))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	families := scrape(t, s)
+	for name, f := range families {
+		if !strings.HasPrefix(name, "acd_") {
+			continue
+		}
+		if counter := f.GetType() == dto.MetricType_COUNTER; counter != strings.HasSuffix(name, "_total") {
+			t.Errorf("%s is a %v: counters, and only they, end in _total", name, f.GetType())
+		}
+		if f.GetHelp() == "" {
+			t.Errorf("%s has no help", name)
+		}
+	}
+	if n := sample(t, families, "acd_agents", "state", "logged-out"); n != 2 {
+		t.Fatalf("acd_agents{state=\"logged-out\"} %v, want both agents", n)
+	}
+
+	refused := testutil.NewPhone(t)
+	dlg, err := refused.Invite(ctx, s.sip, "999", refused.SDP(101, media.PCMU))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rejected *sipgo.ErrDialogResponse
+	if _, err := refused.Answered(ctx, dlg, nil); !errors.As(err, &rejected) || rejected.Res.StatusCode != 404 {
+		t.Fatalf("a call to 999: %v, want 404", err)
+	}
+
+	caller := dial(t, ctx, s)
+	s.waitLog(t, 5*time.Second, "caller joined queue", "queue=support")
+	families = scrape(t, s)
+	for _, want := range []struct {
+		name   string
+		labels []string
+		value  float64
+	}{
+		{"acd_queue_callers_waiting", []string{"queue", "support"}, 1},
+		{"acd_queue_callers_waiting", []string{"queue", "sales"}, 0},
+		{"acd_queue_callbacks_waiting", []string{"queue", "support"}, 0},
+		{"acd_calls_in_progress", nil, 1},
+		{"acd_legs_in_progress", nil, 0},
+		{"acd_calls_refused_total", []string{"reason", "unknown_number"}, 1},
+		{"acd_calls_refused_total", []string{"reason", "max_calls"}, 0},
+	} {
+		if got := sample(t, families, want.name, want.labels...); got != want.value {
+			t.Errorf("%s%v = %v, want %v", want.name, want.labels, got, want.value)
+		}
+	}
+	if got := sample(t, families, "acd_queue_oldest_wait_seconds", "queue", "support"); got <= 0 || got > 30 {
+		t.Errorf("acd_queue_oldest_wait_seconds{queue=\"support\"} = %v, want the caller's few seconds", got)
+	}
+	if got := sample(t, families, "acd_sip_requests_received_total", "method", "INVITE"); got != 2 {
+		t.Errorf("%v INVITEs counted, want the refused one and the caller's", got)
+	}
+	if got := sample(t, families, "acd_sip_responses_sent_total", "code", "404"); got != 1 {
+		t.Errorf("%v 404s counted, want 1", got)
+	}
+	if got := sample(t, families, "acd_sip_responses_sent_total", "code", "200"); got < 1 {
+		t.Errorf("%v 200s counted, want the caller's answer at least", got)
+	}
+	// Each scrape waits for the events appended before it to be committed.
+	if got := sample(t, families, "acd_event_log_committed_sequence"); got < 2 {
+		t.Errorf("the event log's last sequence is %v, want the server's start and the caller's joining", got)
+	}
+
+	// An agent logs in, is offered the caller and answers: the audio it
+	// hears went through the server's media loops both ways.
+	agent := agentPhone(t, ctx, s, "1001", testutil.AnswerMode{Codec: media.PCMU})
+	incoming(t, ctx, agent)
+	caller.SendTone(ctx, media.PCMU)
+	speechGrows(t, ctx, agent, "the agent")
+	families = scrape(t, s)
+	if got := sample(t, families, "acd_queue_callers_waiting", "queue", "support"); got != 0 {
+		t.Errorf("%v callers waiting once the agent answered, want 0", got)
+	}
+	if got := sample(t, families, "acd_agents", "state", "on-call"); got != 1 {
+		t.Errorf("%v agents on a call, want 1", got)
+	}
+	if got := sample(t, families, "acd_legs_in_progress"); got != 1 {
+		t.Errorf("%v legs up, want the agent's", got)
+	}
+	if got := sample(t, families, "acd_sip_registered_agents"); got != 1 {
+		t.Errorf("%v agents registered, want 1", got)
+	}
+	if got := sample(t, families, "acd_sip_requests_received_total", "method", "REGISTER"); got < 1 {
+		t.Errorf("%v REGISTERs counted, want the agent's", got)
+	}
+	if got := sample(t, families, "acd_sip_requests_sent_total", "method", "INVITE"); got != 1 {
+		t.Errorf("%v INVITEs sent, want the one to the agent", got)
+	}
+	// The agent heard 25 frames of the caller's speech, each received
+	// and relayed by the server.
+	if got := sample(t, families, "acd_rtp_packets_received_total"); got < 25 {
+		t.Errorf("%v RTP packets received, want the caller's 25 at least", got)
+	}
+	if got := sample(t, families, "acd_rtp_packets_sent_total"); got < 25 {
+		t.Errorf("%v RTP packets sent, want the 25 relayed at least", got)
+	}
+	if got := sample(t, families, "go_goroutines"); got < 1 {
+		t.Errorf("the Go runtime's metrics are missing: go_goroutines %v", got)
+	}
+
+	docsNameEveryMetric(t, families)
+
+	// Hung up while both phones still answer, the server stops at once.
+	if err := caller.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-agent.Byes:
+	case <-ctx.Done():
+		t.Fatal("the agent's leg was not hung up with the caller's")
+	}
+}
+
+// docsNameEveryMetric checks the operations guide against a scrape: it
+// names every acd_ family served, and it and the Grafana dashboard name
+// no other.
+func docsNameEveryMetric(t *testing.T, families map[string]*dto.MetricFamily) {
+	t.Helper()
+	names := regexp.MustCompile(`\bacd_[a-z_]+[a-z]`)
+	guide, err := os.ReadFile("../../docs/operations.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	documented := map[string]bool{}
+	for _, n := range names.FindAllString(string(guide), -1) {
+		documented[n] = true
+	}
+	for name := range families {
+		if strings.HasPrefix(name, "acd_") && !documented[name] {
+			t.Errorf("docs/operations.md does not name %s", name)
+		}
+	}
+	dashboard, err := os.ReadFile("../../docs/grafana-dashboard.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !json.Valid(dashboard) {
+		t.Error("docs/grafana-dashboard.json is not JSON")
+	}
+	for source, text := range map[string][]byte{"docs/operations.md": guide, "docs/grafana-dashboard.json": dashboard} {
+		for _, n := range names.FindAllString(string(text), -1) {
+			if _, ok := families[n]; !ok {
+				t.Errorf("%s names %s, which /metrics does not serve", source, n)
+			}
+		}
+	}
+}
