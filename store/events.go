@@ -208,6 +208,14 @@ func (l *Log) signal() {
 	}
 }
 
+// Pending is how many appended events are not yet committed: near 0
+// while the disk keeps up.
+func (l *Log) Pending() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.queue)
+}
+
 // Flush returns once every event appended before it is committed.
 func (l *Log) Flush(ctx context.Context) error {
 	ack := make(chan struct{})

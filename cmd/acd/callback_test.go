@@ -231,7 +231,7 @@ func TestCallbackTrunkDown(t *testing.T) {
 	}
 	speechGrows(t, ctx, agent, "the agent waiting on the customer")
 	waitBye(t, ctx, agent)
-	got := eventsOf(t, s, store.Filter{}, has("callback.attempt_failed:1001", "callback.failed:"))
+	got := eventsOf(t, s, store.Filter{}, has("callback.attempt_failed:1001", "callback.failed:", "agent.state>ready:1001"))
 	expectSequence(t, got, "callback.dialing:1001", "callback.attempt_failed:1001", "callback.failed:", "agent.state>ready:1001")
 	l, err := store.Open(filepath.Join(s.data, "acd.db"), slog.Default())
 	if err != nil {

@@ -87,7 +87,7 @@ type collector struct {
 	tcpConns, registered                                 metric
 	agents, waiting, callbacks, oldest                   metric
 	rtpIn, rtpOut, rtpDropped, rtpStray                  metric
-	eventSeq, eventLag                                   metric
+	eventSeq, eventPending, eventLag                     metric
 }
 
 func newCollector(live *liveServer) *collector {
@@ -119,8 +119,9 @@ func newCollector(live *liveServer) *collector {
 		rtpDropped: counter("acd_rtp_packets_dropped_total", "RTP packets the kernel refused or had no buffer for on the raw send path since start."),
 		rtpStray:   counter("acd_rtp_packets_stray_total", "RTP packets dropped since start because they came from another source than their call's."),
 
-		eventSeq: gauge("acd_event_log_committed_sequence", "Sequence number of the last event committed to the event log."),
-		eventLag: gauge("acd_event_log_commit_lag_seconds", "How long the scrape waited for every event appended before it to be committed; the cap, 2, means 2 or more."),
+		eventSeq:     gauge("acd_event_log_committed_sequence", "Sequence number of the last event committed to the event log."),
+		eventPending: gauge("acd_event_log_pending_events", "Events appended but not yet committed to the event log."),
+		eventLag:     gauge("acd_event_log_commit_lag_seconds", "How long the scrape waited for every event appended before it to be committed; the cap, 2, means 2 or more."),
 	}
 }
 
@@ -128,7 +129,7 @@ func (c *collector) all() []metric {
 	return []metric{c.buildInfo, c.configInfo, c.draining, c.calls, c.legs, c.refused,
 		c.sipReqIn, c.sipReqOut, c.sipResIn, c.sipResOut, c.sipLimited, c.tcpConns, c.registered,
 		c.agents, c.waiting, c.callbacks, c.oldest,
-		c.rtpIn, c.rtpOut, c.rtpDropped, c.rtpStray, c.eventSeq, c.eventLag}
+		c.rtpIn, c.rtpOut, c.rtpDropped, c.rtpStray, c.eventSeq, c.eventPending, c.eventLag}
 }
 
 // Describe implements prometheus.Collector.
@@ -206,6 +207,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	emit(c.rtpDropped, float64(rtp.Dropped))
 	emit(c.rtpStray, float64(rtp.Stray))
 
+	emit(c.eventPending, float64(live.events.Pending()))
 	flush, cancel := context.WithTimeout(context.Background(), commitLagCap)
 	defer cancel()
 	start := time.Now()
