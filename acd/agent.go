@@ -474,15 +474,22 @@ func (c *Center) PauseReasons() []string {
 	return out
 }
 
-// SetPauseReasonEnabled enables or disables a reason.
-func (c *Center) SetPauseReasonEnabled(name string, on bool) error {
+// PauseReason is one reason agents may give for a pause; a disabled one
+// is kept but not offered.
+type PauseReason struct {
+	Name    string
+	Enabled bool
+}
+
+// SetPauseReasons replaces the pause reasons, in the order *52N numbers
+// them, at once for every agent: administration changes them while the
+// server runs. An agent already paused keeps the reason it gave.
+func (c *Center) SetPauseReasons(reasons []PauseReason) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, n := range c.reasons.names {
-		if strings.EqualFold(n, name) {
-			c.reasons.enabled[n] = on
-			return nil
-		}
+	c.reasons = pauseReasons{enabled: map[string]bool{}}
+	for _, r := range reasons {
+		c.reasons.names = append(c.reasons.names, r.Name)
+		c.reasons.enabled[r.Name] = r.Enabled
 	}
-	return ErrBadReason
 }

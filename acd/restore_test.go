@@ -60,3 +60,26 @@ func renumber(evs []store.Event, n int) []store.Event {
 	}
 	return evs
 }
+
+// TestSetPauseReasons: reasons replaced while the server runs number
+// *52N anew and refuse what was removed or disabled.
+func TestSetPauseReasons(t *testing.T) {
+	r := newRig(t, rigConfig("linear", "0s", true), "1001")
+	login(t, r, "1001")
+	r.c.SetPauseReasons([]PauseReason{{"Meeting", false}, {"Break", true}, {"Coaching", true}})
+	if got := r.c.PauseReasons(); len(got) != 2 || got[0] != "Break" || got[1] != "Coaching" {
+		t.Fatalf("enabled reasons: %v", got)
+	}
+	if err := r.c.Pause("1001", "lunch", phone1001); err != ErrBadReason {
+		t.Fatalf("a removed reason: %v", err)
+	}
+	if err := r.c.Pause("1001", "meeting", phone1001); err != ErrBadReason {
+		t.Fatalf("a disabled reason: %v", err)
+	}
+	if err := r.c.PauseNumber("1001", 2, phone1001); err != nil {
+		t.Fatal(err)
+	}
+	if info, _ := r.c.Agent("1001"); info.Reason != "Coaching" {
+		t.Fatalf("*522 paused with %q", info.Reason)
+	}
+}
