@@ -152,6 +152,9 @@ func (c *Center) move(a *agent, to State, ch change) bool {
 	if to == Paused || to == LoggedOut || from == LoggedOut {
 		c.log.Info("agent "+to.String(), "agent", a.id, "from", from.String(), "cause", ch.cause, "reason", reason, "by", ch.by.String())
 	}
+	if to == LoggedOut {
+		c.forgetIfRetired(a)
+	}
 	return true
 }
 

@@ -20,12 +20,16 @@ import (
 // of that state; events are appended while it is held, so the log's order
 // is the order things happened.
 type Center struct {
-	mu              sync.Mutex
-	agents          map[string]*agent
-	agentOrder      []string // configuration order, for the linear strategy
-	queues          map[string]*queue
-	queueOrder      []*queue // by weight, highest first, then name: dispatch's order
-	ready           int      // agents in Ready, for dispatch to do nothing when none is
+	mu         sync.Mutex
+	agents     map[string]*agent
+	agentOrder []string // configuration order, for the linear strategy
+	queues     map[string]*queue
+	queueOrder []*queue // by weight, highest first, then name: dispatch's order
+	// retired are queues and agents the configuration no longer has,
+	// kept until their last caller leaves or their last call ends.
+	retiredQueues   map[string]bool
+	retiredAgents   map[string]bool
+	ready           int // agents in Ready, for dispatch to do nothing when none is
 	reasons         pauseReasons
 	allowUnassigned bool
 	phones          Phones
@@ -149,33 +153,10 @@ func NewCenter(cfg *config.Config, phones Phones, sounds Sounds, events EventLog
 		planNumbers:     map[string]bool{},
 		transfers:       map[string]Transfer{},
 		talk:            map[string]time.Duration{},
+		retiredQueues:   map[string]bool{},
+		retiredAgents:   map[string]bool{},
 	}
-	for n := range cfg.Numbers {
-		c.planNumbers[n] = true
-	}
-	for name, q := range cfg.Queues {
-		c.queues[name] = &queue{name: name, cfg: q}
-		c.queueOrder = append(c.queueOrder, c.queues[name])
-	}
-	sort.Slice(c.queueOrder, func(i, j int) bool {
-		a, b := c.queueOrder[i], c.queueOrder[j]
-		if a.cfg.Weight != b.cfg.Weight {
-			return a.cfg.Weight > b.cfg.Weight
-		}
-		return a.name < b.name
-	})
-	for id, a := range cfg.Agents {
-		ag := &agent{id: id, name: a.Name, assigned: map[string]bool{}, queues: map[string]bool{}}
-		for _, q := range a.Queues {
-			ag.assigned[q] = true
-		}
-		c.agents[id] = ag
-		c.agentOrder = append(c.agentOrder, id)
-	}
-	sort.Strings(c.agentOrder)
-	for i, id := range c.agentOrder {
-		c.agents[id].order = i
-	}
+	c.applyLocked(cfg, false)
 	for _, r := range cfg.PauseReasons {
 		c.reasons.names = append(c.reasons.names, r)
 		c.reasons.enabled[r] = true
@@ -346,6 +327,9 @@ func (e *entry) before(o *entry) bool {
 func (c *Center) removeLocked(q *queue, e *entry) {
 	if i := slices.Index(q.waiting, e); i >= 0 {
 		q.waiting = slices.Delete(q.waiting, i, i+1)
+	}
+	if c.retiredQueues[q.name] {
+		c.dropQueue(q)
 	}
 }
 

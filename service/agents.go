@@ -118,7 +118,7 @@ func (s *Service) login(a *Actor, id string) error {
 	if !a.is(directory.Supervisor) || !a.Restricted {
 		return s.dist.Login(id, a.event())
 	}
-	queues := slices.Clone(s.agents[id].Queues)
+	queues := slices.Clone(s.directory().agents[id].Queues)
 	slices.Sort(queues)
 	for _, q := range queues {
 		if a.Queues[q] {

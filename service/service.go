@@ -12,6 +12,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/acdserver/acd/acd"
@@ -100,9 +101,7 @@ type Service struct {
 	users      Users
 	events     EventLog
 	dist       Distributor
-	queues     []Queue
-	queueByID  map[string]Queue
-	agents     map[string]AgentConfig
+	dir        atomic.Pointer[directorySnapshot]
 	hasher     *directory.Hasher
 	log        *slog.Logger
 	sessionTTL time.Duration
@@ -120,7 +119,6 @@ func New(c Config) *Service {
 	s := &Service{
 		users: c.Users, events: c.Events, dist: c.Distributor, hasher: c.Hasher, log: c.Log,
 		sessionTTL: c.SessionTTL, poll: c.Poll, now: c.Now,
-		queueByID: map[string]Queue{}, agents: map[string]AgentConfig{},
 		throttle: newThrottle(), feed: newFeed(),
 	}
 	if s.sessionTTL <= 0 {
@@ -138,16 +136,35 @@ func New(c Config) *Service {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	s.queues = slices.Clone(c.Queues)
-	sort.Slice(s.queues, func(i, j int) bool { return s.queues[i].ID < s.queues[j].ID })
-	for _, q := range s.queues {
-		s.queueByID[q.ID] = q
-	}
-	for _, a := range c.Agents {
-		s.agents[a.ID] = a
-	}
+	s.SetDirectory(c.Queues, c.Agents)
 	return s
 }
+
+// directorySnapshot is the queues and agents of one configuration
+// version, replaced whole when the configuration changes, so that a
+// request sees one version throughout.
+type directorySnapshot struct {
+	queues    []Queue // by id
+	queueByID map[string]Queue
+	agents    map[string]AgentConfig
+}
+
+// SetDirectory puts a configuration version's queues and agents in force
+// for the permission checks and views; the server calls it at start and
+// on every reload.
+func (s *Service) SetDirectory(queues []Queue, agents []AgentConfig) {
+	d := &directorySnapshot{queues: slices.Clone(queues), queueByID: map[string]Queue{}, agents: map[string]AgentConfig{}}
+	sort.Slice(d.queues, func(i, j int) bool { return d.queues[i].ID < d.queues[j].ID })
+	for _, q := range d.queues {
+		d.queueByID[q.ID] = q
+	}
+	for _, a := range agents {
+		d.agents[a.ID] = a
+	}
+	s.dir.Store(d)
+}
+
+func (s *Service) directory() *directorySnapshot { return s.dir.Load() }
 
 // Run watches the event log for the stream and drops expired tokens,
 // until ctx ends.
@@ -226,7 +243,7 @@ func (s *Service) actorFor(ctx context.Context, u store.User) (*Actor, error) {
 		}
 		a.Restricted = u.RestrictQueues || a.Permissions[directory.RestrictToAssignedQueues]
 	case directory.Agent:
-		for _, q := range s.agents[u.ID].Queues {
+		for _, q := range s.directory().agents[u.ID].Queues {
 			a.Queues[q] = true
 		}
 	}
@@ -283,7 +300,7 @@ func (s *Service) controlsAgent(a *Actor, id string) bool {
 		if !a.Restricted {
 			return true
 		}
-		return slices.ContainsFunc(s.agents[id].Queues, func(q string) bool { return a.Queues[q] })
+		return slices.ContainsFunc(s.directory().agents[id].Queues, func(q string) bool { return a.Queues[q] })
 	}
 	return a.UserID == id
 }
@@ -294,7 +311,7 @@ func (s *Service) Queues(a *Actor) ([]Queue, error) {
 		return nil, errUnauthenticated
 	}
 	out := []Queue{}
-	for _, q := range s.queues {
+	for _, q := range s.directory().queues {
 		if a.seesQueue(q.ID) {
 			out = append(out, q)
 		}
@@ -322,7 +339,7 @@ func (s *Service) Waiting(a *Actor, queue string) ([]WaitingCaller, error) {
 	if a.is(directory.Agent) {
 		return nil, forbidden("waiting lists are for supervisors and administrators")
 	}
-	if _, ok := s.queueByID[queue]; !ok {
+	if _, ok := s.directory().queueByID[queue]; !ok {
 		return nil, notFound("no queue %q", queue)
 	}
 	if !a.seesQueue(queue) {

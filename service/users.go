@@ -65,7 +65,7 @@ func checkText(s string, minLen, maxLen int) error {
 func (s *Service) view(u store.User) User {
 	v := User{ID: u.ID, Name: u.Name, Role: u.Role, Queues: slices.Clone(u.Queues), RestrictToAssignedQueues: u.RestrictQueues, Created: u.Created, Updated: u.Updated}
 	if u.Role == string(directory.Agent) {
-		v.Queues = slices.Clone(s.agents[u.ID].Queues)
+		v.Queues = slices.Clone(s.directory().agents[u.ID].Queues)
 		sort.Strings(v.Queues)
 	}
 	if v.Queues == nil {
@@ -88,7 +88,7 @@ func requireAdmin(a *Actor) error {
 func (s *Service) checkAssignment(id string, role directory.Role, queues []string, queuesGiven, restrict bool) error {
 	switch role {
 	case directory.Agent:
-		a, ok := s.agents[id]
+		a, ok := s.directory().agents[id]
 		if !ok {
 			return invalid("id", "an agent user's id is the id of an agent of the configuration (the SIP user its phone registers as); there is no agent %q", id)
 		}
@@ -104,7 +104,7 @@ func (s *Service) checkAssignment(id string, role directory.Role, queues []strin
 		return invalid("restrict_to_assigned_queues", "only supervisors are restricted to their queues")
 	}
 	for _, q := range queues {
-		if _, ok := s.queueByID[q]; !ok {
+		if _, ok := s.directory().queueByID[q]; !ok {
 			return invalid("queues", "no queue %q", q)
 		}
 	}
@@ -138,7 +138,7 @@ func (s *Service) createUser(ctx context.Context, nu NewUser) (User, error) {
 	nu.Name = strings.TrimSpace(nu.Name)
 	if nu.Name == "" {
 		nu.Name = nu.ID
-		if a, ok := s.agents[nu.ID]; ok && role == directory.Agent && a.Name != "" {
+		if a, ok := s.directory().agents[nu.ID]; ok && role == directory.Agent && a.Name != "" {
 			nu.Name = a.Name
 		}
 	}

@@ -16,8 +16,8 @@ import (
 // phones lets the distributor reach agents' phones and trunks through the
 // SIP server.
 type phones struct {
-	srv    *sip.Server
-	trunks map[string]*config.Trunk
+	srv *sip.Server
+	cfg func() *config.Config // the running version: its trunks
 }
 
 func (p phones) Ring(ctx context.Context, agent string, show acd.Party) (acd.Leg, error) {
@@ -29,7 +29,7 @@ func (p phones) Ring(ctx context.Context, agent string, show acd.Party) (acd.Leg
 }
 
 func (p phones) Dial(ctx context.Context, trunk, number, callerID string) (acd.Leg, error) {
-	t, ok := p.trunks[trunk]
+	t, ok := p.cfg().Trunks[trunk]
 	if !ok {
 		return nil, errors.New("no trunk " + trunk)
 	}
@@ -60,9 +60,9 @@ func (p phones) Registered(agent string) bool { return p.srv.Registered(agent) }
 
 // secrets gives the SIP side an agent's password or MD5 HA1 from the
 // configuration ("md5:<hex>" in password_hash).
-func secrets(cfg *config.Config) sip.Secrets {
+func secrets(cfg func() *config.Config) sip.Secrets {
 	return func(user string) (string, string, bool) {
-		a, ok := cfg.Agents[user]
+		a, ok := cfg().Agents[user]
 		if !ok {
 			return "", "", false
 		}

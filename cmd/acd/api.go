@@ -18,6 +18,17 @@ import (
 // newService builds the service over a configuration's queues and
 // agents. dist may be nil for the command line, which changes no agent.
 func newService(cfg *config.Config, users *store.Users, events *store.Log, dist service.Distributor, log *slog.Logger) *service.Service {
+	queues, agents := directoryOf(cfg)
+	return service.New(service.Config{
+		Users: users, Events: events, Distributor: dist, Queues: queues, Agents: agents, Log: log,
+		// Half the cores at most: logins must not starve calls.
+		Hasher: directory.NewHasher(max(runtime.GOMAXPROCS(0)/2, 1)),
+	})
+}
+
+// directoryOf is what the service needs of a configuration's queues and
+// agents.
+func directoryOf(cfg *config.Config) ([]service.Queue, []service.AgentConfig) {
 	var queues []service.Queue
 	for id, q := range cfg.Queues {
 		typ := q.Type
@@ -32,20 +43,16 @@ func newService(cfg *config.Config, users *store.Users, events *store.Log, dist 
 		sort.Strings(qs)
 		agents = append(agents, service.AgentConfig{ID: id, Name: a.Name, Queues: qs, Source: fmt.Sprintf("%s:%d", cfg.File, a.Line)})
 	}
-	return service.New(service.Config{
-		Users: users, Events: events, Distributor: dist, Queues: queues, Agents: agents, Log: log,
-		// Half the cores at most: logins must not starve calls.
-		Hasher: directory.NewHasher(max(runtime.GOMAXPROCS(0)/2, 1)),
-	})
+	return queues, agents
 }
 
 // mountAPI builds the service and mounts the API on mux. The event
 // streams end when hs shuts down; the returned function stops the rest.
 // With no users yet, it logs the one-time setup token.
-func mountAPI(ctx context.Context, mux *http.ServeMux, hs *http.Server, cfg *config.Config, dist service.Distributor, events *store.Log, log *slog.Logger) (func(), error) {
+func mountAPI(ctx context.Context, mux *http.ServeMux, hs *http.Server, cfg *config.Config, dist service.Distributor, events *store.Log, log *slog.Logger) (func(), *service.Service, error) {
 	users, err := store.OpenUsers(events)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	svc := newService(cfg, users, events, dist, log)
 	streams, endStreams := context.WithCancel(ctx)
@@ -66,7 +73,7 @@ func mountAPI(ctx context.Context, mux *http.ServeMux, hs *http.Server, cfg *con
 	token, err := svc.BeginSetup(ctx)
 	if err != nil {
 		stop()
-		return nil, fmt.Errorf("checking for users: %w", err)
+		return nil, nil, fmt.Errorf("checking for users: %w", err)
 	}
 	if token != "" {
 		// The one secret the log carries: it only works once, from this
@@ -74,5 +81,5 @@ func mountAPI(ctx context.Context, mux *http.ServeMux, hs *http.Server, cfg *con
 		log.Warn("no users yet: create the first administrator from this machine with POST /api/v1/setup and this one-time token, or stop the server and run acd user add",
 			"setup_token", token)
 	}
-	return stop, nil
+	return stop, svc, nil
 }

@@ -160,7 +160,7 @@ func (l *throttledLog) Warn(msg string, args ...any) {
 // mountCtl writes the token and mounts the ctl endpoints on mux; the
 // returned function removes the token when the server stops.
 func mountCtl(mux *http.ServeMux, live *liveServer) (func(), error) {
-	token, remove, err := writeCtlToken(live.cfg.Server.DataDir)
+	token, remove, err := writeCtlToken(live.cfg().Server.DataDir)
 	if err != nil {
 		return nil, err
 	}
@@ -229,7 +229,7 @@ func agentView(a acd.AgentInfo) ctlAgent {
 
 // queueView sums up a queue from its waiting list and the agents.
 func (h *ctlHandler) queueView(id string, waiting []acd.WaitingCaller, agents []acd.AgentInfo, now time.Time) ctlQueue {
-	q := h.live.cfg.Queues[id]
+	q := h.live.cfg().Queues[id]
 	v := ctlQueue{ID: id, Name: q.Name, Extension: q.Extension, Strategy: q.Strategy}
 	for _, w := range waiting {
 		if w.Callback {
@@ -265,7 +265,7 @@ func (h *ctlHandler) queues(w http.ResponseWriter, r *http.Request) (any, int) {
 
 func (h *ctlHandler) queue(w http.ResponseWriter, r *http.Request) (any, int) {
 	id := r.PathValue("name")
-	if _, ok := h.live.cfg.Queues[id]; !ok {
+	if _, ok := h.live.cfg().Queues[id]; !ok {
 		return ctlError{fmt.Sprintf("no queue %q", id)}, http.StatusNotFound
 	}
 	waiting, err := h.live.center.Waiting(id)
@@ -279,7 +279,7 @@ func (h *ctlHandler) queue(w http.ResponseWriter, r *http.Request) (any, int) {
 			Ringing: c.Ringing, Callback: c.Callback})
 	}
 	for _, a := range agents {
-		if cfg, ok := h.live.cfg.Agents[a.ID]; ok && slices.Contains(cfg.Queues, id) {
+		if cfg, ok := h.live.cfg().Agents[a.ID]; ok && slices.Contains(cfg.Queues, id) {
 			d.Agents = append(d.Agents, agentView(a))
 		}
 	}

@@ -29,15 +29,17 @@ type liveServer struct {
 	engine *media.Engine
 	center *acd.Center
 	events *store.Log
-	// cfg is the configuration the server started on, whose queues and
-	// agents it keeps until a restart; current is the version in force.
-	cfg     *config.Config
+	// current is the configuration version in force: its queues and
+	// agents are the distributor's.
 	current *atomic.Pointer[program]
 	log     *slog.Logger
 }
 
 // queueNames are the queues the server runs, sorted.
-func (l *liveServer) queueNames() []string { return sortedKeys(l.cfg.Queues) }
+func (l *liveServer) queueNames() []string { return sortedKeys(l.cfg().Queues) }
+
+// cfg is the configuration version in force.
+func (l *liveServer) cfg() *config.Config { return l.current.Load().cfg }
 
 // commitLagCap bounds how long a scrape waits on the event log.
 const commitLagCap = 2 * time.Second

@@ -242,6 +242,7 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 	trunks := newTrunkNamer(cfg)
 	var current atomic.Pointer[program]
 	current.Store(prog)
+	running := func() *config.Config { return current.Load().cfg }
 	var center *acd.Center // built once the SIP server it rings through exists
 
 	var public netip.Addr
@@ -259,7 +260,7 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 		Media:          engine,
 		Log:            log,
 		Realm:          cfg.SIPRealm,
-		Secrets:        secrets(cfg),
+		Secrets:        secrets(running),
 		AuthAlgorithms: cfg.SIPAuthAlgorithms,
 		Trace:          sipTrace(cfg),
 		Stream: sip.StreamLimits{
@@ -316,7 +317,7 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	center = acd.NewCenter(cfg, phones{srv: srv, trunks: cfg.Trunks}, prog.sounds, events, callbacks, log)
+	center = acd.NewCenter(cfg, phones{srv: srv, cfg: running}, prog.sounds, events, callbacks, log)
 	events.Append(event.New(time.Now(), event.Ref{}, event.ServerStarted{Version: version, Config: prog.plan.Version}))
 	recent, err := events.Events(ctx, store.Filter{Since: time.Now().Add(-acd.WaitWindow)})
 	if err != nil {
@@ -332,20 +333,6 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 		return fmt.Errorf("loading callback requests: %w", err)
 	}
 
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-	go func() {
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-hup:
-				reload(&current, log, func(old, next *config.Config) { retrace(srv, old, next, log) })
-			}
-		}
-	}()
-
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -357,7 +344,7 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 			status, current.Load().plan.Version, srv.ActiveCalls(), srv.RefusedCalls(), srv.ActiveLegs(), runtime.NumGoroutine(), rtpSend, engine.Dropped(),
 			engine.Stray(), srv.TCPConnections(), srv.RateLimited())
 	})
-	live := &liveServer{srv: srv, engine: engine, center: center, events: events, cfg: cfg, current: &current, log: log}
+	live := &liveServer{srv: srv, engine: engine, center: center, events: events, current: &current, log: log}
 	mux.Handle("GET /metrics", metricsHandler(live))
 	removeToken, err := mountCtl(mux, live)
 	if err != nil {
@@ -365,11 +352,32 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 	}
 	defer removeToken()
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	stopAPI, err := mountAPI(ctx, mux, hs, cfg, center, events, log)
+	stopAPI, svc, err := mountAPI(ctx, mux, hs, cfg, center, events, log)
 	if err != nil {
 		return err
 	}
 	defer stopAPI()
+
+	// SIGHUP puts a new version of the configuration in force: new calls
+	// take its dial plans; queues, agents and trunks change for calls in
+	// progress too, as the distributor applies them.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				reload(&current, log, func(old, next *config.Config) {
+					center.Apply(next)
+					svc.SetDirectory(directoryOf(next))
+					retrace(srv, old, next, log)
+				})
+			}
+		}
+	}()
 	go func() { _ = hs.Serve(httpLn) }()
 
 	log.Info("acd started", "version", version, "sip", udp.LocalAddr().String(), "http", httpLn.Addr().String(),
@@ -438,9 +446,6 @@ func reload(current *atomic.Pointer[program], log *slog.Logger, applied func(old
 		return
 	}
 	next.cfg.Server = old.cfg.Server // listening addresses need a restart
-	if !reflect.DeepEqual(old.cfg.Queues, next.cfg.Queues) || !reflect.DeepEqual(old.cfg.Agents, next.cfg.Agents) {
-		log.Warn("queue and agent changes take effect at the next restart; dial plans, numbers and prompts are reloaded now")
-	}
 	current.Store(next)
 	applied(old.cfg, next.cfg)
 	log.Info("configuration reloaded", "old_version", old.plan.Version, "version", next.plan.Version)
