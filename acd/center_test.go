@@ -76,53 +76,66 @@ func login(t *testing.T, r *rig, agents ...string) {
 	}
 }
 
-// TestAnswerRacesTimeout: the caller's queue timeout and an agent's
-// answer come at nearly the same moment, at every offset around each
-// other. Whichever wins, the wait has one outcome: either the caller is
-// connected (agent.answered, never caller.timeout) and stays with the
-// agent, or the caller timed out and the late answer is hung up. The wait
-// is counted once.
-func TestAnswerRacesTimeout(t *testing.T) {
-	for i := range 40 {
-		r := newRig(t, rigConfig("linear", "0s", true), "1001")
-		login(t, r, "1001")
-		call := newCaller(fmt.Sprintf("call-%d", i))
-		timeout := 20 * time.Millisecond
-		out := r.wait(context.Background(), call, "support", timeout)
-		ring := r.nextRing(t)
-		time.Sleep(time.Duration(i) * time.Millisecond) // the answer's offset against the timeout: the point of the test
-		leg := ring.answer()
-		var o Outcome
-		select {
-		case o = <-out:
-		case <-time.After(200 * time.Millisecond):
-			// Connected: Wait returns when the call ends.
-			call.hangup()
-			o = outcome(t, out)
-		}
-		evs := r.log.await(t, "the agent free again", func(e store.Event) bool {
-			return key(e) == "agent.state>ready:1001" && e.Seq > 3
+// TestAnswerRaces: the caller's queue timeout, or the caller hanging up,
+// and an agent's answer come at nearly the same moment, at every offset
+// around each other. Whichever wins, the wait has one outcome: either the
+// caller is connected (agent.answered, and no timeout or abandon) or the
+// caller left and the late answer is hung up. The wait is counted once.
+func TestAnswerRaces(t *testing.T) {
+	for _, race := range []struct {
+		name  string
+		leave func(*fakeCaller) (timeout time.Duration)
+		left  string
+		out   Outcome
+	}{
+		{"timeout", func(*fakeCaller) time.Duration { return 20 * time.Millisecond }, "caller.timeout", Timeout},
+		{"hang-up", func(c *fakeCaller) time.Duration {
+			time.AfterFunc(20*time.Millisecond, c.hangup)
+			return time.Minute
+		}, "caller.abandoned", Hangup},
+	} {
+		t.Run(race.name, func(t *testing.T) {
+			for i := range 40 {
+				r := newRig(t, rigConfig("linear", "0s", true), "1001")
+				login(t, r, "1001")
+				call := newCaller(fmt.Sprintf("call-%d", i))
+				out := r.wait(context.Background(), call, "support", race.leave(call))
+				ring := r.nextRing(t)
+				time.Sleep(time.Duration(i) * time.Millisecond) // the answer's offset against the other event: the point of the test
+				leg := ring.answer()
+				var o Outcome
+				select {
+				case o = <-out:
+				case <-time.After(200 * time.Millisecond):
+					// Connected: Wait returns when the call ends.
+					call.hangup()
+					o = outcome(t, out)
+				}
+				evs := r.log.await(t, "the agent free again", func(e store.Event) bool {
+					return key(e) == "agent.state>ready:1001" && e.Seq > 3
+				})
+				answered, left := r.log.count("agent.answered"), r.log.count(race.left)
+				switch {
+				case answered == 1 && left == 0:
+					if o != Answered {
+						t.Fatalf("offset %d ms: connected, but Wait returned %v", i, o)
+					}
+				case answered == 0 && left == 1:
+					if o != race.out || !leg.hungUp() {
+						t.Fatalf("offset %d ms: the caller left (Wait: %v), and the late answer was not hung up (%v)", i, o, leg.hungUp())
+					}
+				default:
+					t.Fatalf("offset %d ms: %d answers and %d %s for one caller: %v", i, answered, left, race.left, kinds(evs))
+				}
+				r.c.mu.Lock()
+				counted := len(r.c.queues["support"].window.waited)
+				r.c.mu.Unlock()
+				if counted != 1 {
+					t.Fatalf("offset %d ms: the wait was counted %d times", i, counted)
+				}
+				chained(t, r.log.all())
+			}
 		})
-		answered, timedOut := r.log.count("agent.answered"), r.log.count("caller.timeout")
-		switch {
-		case answered == 1 && timedOut == 0:
-			if o != Answered {
-				t.Fatalf("offset %d ms: connected, but Wait returned %v", i, o)
-			}
-		case answered == 0 && timedOut == 1:
-			if o != Timeout || !leg.hungUp() {
-				t.Fatalf("offset %d ms: timed out (Wait: %v), and the late answer was not hung up (%v)", i, o, leg.hungUp())
-			}
-		default:
-			t.Fatalf("offset %d ms: %d answers and %d timeouts for one caller: %v", i, answered, timedOut, kinds(evs))
-		}
-		r.c.mu.Lock()
-		counted := len(r.c.queues["support"].window.waited)
-		r.c.mu.Unlock()
-		if counted != 1 {
-			t.Fatalf("offset %d ms: the wait was counted %d times", i, counted)
-		}
-		chained(t, r.log.all())
 	}
 }
 
