@@ -26,7 +26,9 @@ func (c *Center) Apply(cfg *config.Config) {
 // at start, where everything is).
 func (c *Center) applyLocked(cfg *config.Config, announce bool) {
 	c.numbers = cfg.Numbering.Plan()
-	c.allowUnassigned = cfg.AllowUnassignedLogin
+	if on, declared, _ := cfg.UnassignedLogin(); declared {
+		c.allowUnassigned = on // else it is the administrators': SetAllowUnassigned
+	}
 	c.planNumbers = map[string]bool{}
 	for n := range cfg.Numbers {
 		c.planNumbers[n] = true
@@ -88,6 +90,15 @@ func (c *Center) applyLocked(cfg *config.Config, announce bool) {
 		c.forgetIfRetired(a)
 	}
 	c.orderAgents()
+}
+
+// SetAllowUnassigned lets agents log in to queues not assigned to them,
+// or stops it. Agents already logged in to such a queue keep it until
+// they log out or a supervisor logs them out.
+func (c *Center) SetAllowUnassigned(on bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.allowUnassigned = on
 }
 
 // dropQueue forgets a retired queue once nobody waits in it; agents

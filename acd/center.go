@@ -139,22 +139,21 @@ func (e *entry) due(now time.Time) bool {
 // logged out. callbacks may be nil when no queue offers callback.
 func NewCenter(cfg *config.Config, phones Phones, sounds Sounds, events EventLog, callbacks Callbacks, log *slog.Logger) *Center {
 	c := &Center{
-		callbacks:       callbacks,
-		numbers:         cfg.Numbering.Plan(),
-		agents:          map[string]*agent{},
-		queues:          map[string]*queue{},
-		allowUnassigned: cfg.AllowUnassignedLogin,
-		phones:          phones,
-		sounds:          sounds,
-		events:          events,
-		log:             log,
-		now:             time.Now,
-		reasons:         pauseReasons{enabled: map[string]bool{}},
-		planNumbers:     map[string]bool{},
-		transfers:       map[string]Transfer{},
-		talk:            map[string]time.Duration{},
-		retiredQueues:   map[string]bool{},
-		retiredAgents:   map[string]bool{},
+		callbacks:     callbacks,
+		numbers:       cfg.Numbering.Plan(),
+		agents:        map[string]*agent{},
+		queues:        map[string]*queue{},
+		phones:        phones,
+		sounds:        sounds,
+		events:        events,
+		log:           log,
+		now:           time.Now,
+		reasons:       pauseReasons{enabled: map[string]bool{}},
+		planNumbers:   map[string]bool{},
+		transfers:     map[string]Transfer{},
+		talk:          map[string]time.Duration{},
+		retiredQueues: map[string]bool{},
+		retiredAgents: map[string]bool{},
 	}
 	c.applyLocked(cfg, false)
 	for _, r := range cfg.PauseReasons {

@@ -88,6 +88,7 @@ func Mount(mux *http.ServeMux, svc *service.Service, o Options) *Server {
 	s.registerPermissions()
 	s.registerAgents()
 	s.registerQueues()
+	s.registerSettings()
 	s.registerEvents()
 	return s
 }

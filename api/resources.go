@@ -63,6 +63,7 @@ type agentActionIn struct {
 	Body struct {
 		Action string `json:"action" enum:"login,logout,ready,pause,end-wrap-up"`
 		Reason string `json:"reason,omitempty" maxLength:"255" doc:"for pause: one of the enabled pause reasons; empty for a plain pause"`
+		Queue  string `json:"queue,omitempty" maxLength:"64" doc:"for login: this one queue only; a supervisor may name a queue the agent is not assigned to"`
 	}
 }
 
@@ -172,6 +173,16 @@ func (s *Server) registerAgents() {
 		})
 	huma.Register(s.api, op("set-agent-state", http.MethodPut, "/agents/{id}/state", "Log in, log out, ready, pause or end wrap-up (the agent itself, supervisors, administrators)", http.StatusOK, false, "agents"),
 		func(ctx context.Context, in *agentActionIn) (*agentStateOut, error) {
+			if in.Body.Queue != "" {
+				if in.Body.Action != service.ActionLogin {
+					return nil, s.fail(ctx, service.InvalidField("queue", "only a login takes a queue"))
+				}
+				st, err := s.svc.AgentLoginQueue(actorOf(ctx), in.ID, in.Body.Queue)
+				if err != nil {
+					return nil, s.fail(ctx, err)
+				}
+				return &agentStateOut{Body: st}, nil
+			}
 			st, err := s.svc.AgentAction(actorOf(ctx), in.ID, in.Body.Action, in.Body.Reason)
 			if err != nil {
 				return nil, s.fail(ctx, err)

@@ -43,8 +43,9 @@ type Config struct {
 	// PauseReasons are the reasons agents give when they pause (R-GEN-3).
 	PauseReasons []string `yaml:"pause_reasons"`
 	// AllowUnassignedLogin lets agents log in to queues they are not
-	// assigned to (R-ROLE-4).
-	AllowUnassignedLogin bool   `yaml:"allow_unassigned_login"`
+	// assigned to. Absent, administrators set it through the API; set
+	// here, it is the file's.
+	AllowUnassignedLogin *bool  `yaml:"allow_unassigned_login"`
 	SIPRealm             string `yaml:"sip_realm"`
 	// SIPAuthAlgorithms are the digest algorithms challenged, in order of
 	// preference (RFC 8760). Unset, MD5 alone: many phones give up on a
@@ -59,6 +60,35 @@ type Config struct {
 	File string `yaml:"-"`
 	// pauseReasonLines are the lines of PauseReasons' items, for messages.
 	pauseReasonLines []Line
+	// unassignedLine is the line of allow_unassigned_login, when set (an
+	// int: Decode fills every Line field with the node's own line).
+	unassignedLine int
+}
+
+// UnassignedLogin says whether the file sets allow_unassigned_login, to
+// what, and where (FILE:LINE).
+func (c *Config) UnassignedLogin() (on, declared bool, source string) {
+	if c.AllowUnassignedLogin == nil {
+		return false, false, ""
+	}
+	return *c.AllowUnassignedLogin, true, fmt.Sprintf("%s:%d", c.File, c.unassignedLine)
+}
+
+// keyLine returns the line of a top-level key, 0 when absent.
+func keyLine(root *yaml.Node, key string) Line {
+	doc := root
+	if doc.Kind == yaml.DocumentNode && len(doc.Content) > 0 {
+		doc = doc.Content[0]
+	}
+	if doc.Kind != yaml.MappingNode {
+		return 0
+	}
+	for i := 0; i+1 < len(doc.Content); i += 2 {
+		if doc.Content[i].Value == key {
+			return Line(doc.Content[i].Line)
+		}
+	}
+	return 0
 }
 
 // itemLines returns the line of each item of the sequence under a
@@ -300,6 +330,7 @@ func Parse(file string, data []byte) (*Config, error) {
 	}
 	Decode(file, "", &root, c, &errs)
 	c.pauseReasonLines = itemLines(&root, "pause_reasons")
+	c.unassignedLine = int(keyLine(&root, "allow_unassigned_login"))
 	c.applyDefaults()
 	c.validate(&errs)
 	return c, errs.Err()

@@ -34,6 +34,10 @@ func (e *Error) Error() string {
 	return e.Msg
 }
 
+// InvalidField is the error of a request field with bad data, for
+// callers that check a field before the service sees it.
+func InvalidField(field, format string, args ...any) error { return invalid(field, format, args...) }
+
 func invalid(field, format string, args ...any) error {
 	return &Error{Kind: Invalid, Field: field, Msg: fmt.Sprintf(format, args...)}
 }

@@ -30,6 +30,7 @@ type Distributor interface {
 	Pause(id, reason string, by acd.Actor) error
 	Ready(id string, by acd.Actor) error
 	EndWrapUp(id string, by acd.Actor) error
+	SetAllowUnassigned(on bool)
 	Agent(id string) (acd.AgentInfo, error)
 	Waiting(queue string) ([]acd.WaitingCaller, error)
 }
@@ -88,6 +89,11 @@ type Config struct {
 	Agents      []AgentConfig
 	Hasher      *directory.Hasher
 	Log         *slog.Logger
+	// Settings keeps the organisation settings made through the API;
+	// File says which of them the configuration file sets (the running
+	// version's).
+	Settings SettingsStore
+	File     func() FileSetting
 	// SessionTTL is how long a login's session lasts (default 12 hours).
 	SessionTTL time.Duration
 	// Poll is how often the event stream looks for new events (default
@@ -98,17 +104,20 @@ type Config struct {
 
 // Service checks permissions and performs actions.
 type Service struct {
-	users      Users
-	events     EventLog
-	dist       Distributor
-	dir        atomic.Pointer[directorySnapshot]
-	hasher     *directory.Hasher
-	log        *slog.Logger
-	sessionTTL time.Duration
-	poll       time.Duration
-	now        func() time.Time
-	throttle   *throttle
-	feed       *feed
+	users  Users
+	events EventLog
+	dist   Distributor
+	dir    atomic.Pointer[directorySnapshot]
+	// settingsStore and file: see Config.Settings and Config.File.
+	settingsStore SettingsStore
+	file          func() FileSetting
+	hasher        *directory.Hasher
+	log           *slog.Logger
+	sessionTTL    time.Duration
+	poll          time.Duration
+	now           func() time.Time
+	throttle      *throttle
+	feed          *feed
 
 	setupMu    sync.Mutex
 	setupToken string // "" once there are users
@@ -118,6 +127,7 @@ type Service struct {
 func New(c Config) *Service {
 	s := &Service{
 		users: c.Users, events: c.Events, dist: c.Distributor, hasher: c.Hasher, log: c.Log,
+		settingsStore: c.Settings, file: c.File,
 		sessionTTL: c.SessionTTL, poll: c.Poll, now: c.Now,
 		throttle: newThrottle(), feed: newFeed(),
 	}

@@ -52,6 +52,8 @@ func (f *fakeCenter) EndWrapUp(id string, by acd.Actor) error {
 	}
 	return f.do("end", id, nil)
 }
+func (f *fakeCenter) SetAllowUnassigned(bool) {}
+
 func (f *fakeCenter) Agent(id string) (acd.AgentInfo, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

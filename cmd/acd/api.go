@@ -18,9 +18,24 @@ import (
 // newService builds the service over a configuration's queues and
 // agents. dist may be nil for the command line, which changes no agent.
 func newService(cfg *config.Config, users *store.Users, events *store.Log, dist service.Distributor, log *slog.Logger) *service.Service {
-	queues, agents := directoryOf(cfg)
+	return newServiceFor(func() *config.Config { return cfg }, users, nil, events, dist, log)
+}
+
+// newServiceFor builds the service over the running configuration
+// version, whose file settings it reads as they change.
+func newServiceFor(running func() *config.Config, users *store.Users, settings *store.Settings, events *store.Log, dist service.Distributor, log *slog.Logger) *service.Service {
+	queues, agents := directoryOf(running())
+	var stored service.SettingsStore
+	if settings != nil {
+		stored = settings
+	}
 	return service.New(service.Config{
 		Users: users, Events: events, Distributor: dist, Queues: queues, Agents: agents, Log: log,
+		Settings: stored,
+		File: func() service.FileSetting {
+			on, declared, source := running().UnassignedLogin()
+			return service.FileSetting{On: on, Declared: declared, Source: source}
+		},
 		// Half the cores at most: logins must not starve calls.
 		Hasher: directory.NewHasher(max(runtime.GOMAXPROCS(0)/2, 1)),
 	})
@@ -49,12 +64,19 @@ func directoryOf(cfg *config.Config) ([]service.Queue, []service.AgentConfig) {
 // mountAPI builds the service and mounts the API on mux. The event
 // streams end when hs shuts down; the returned function stops the rest.
 // With no users yet, it logs the one-time setup token.
-func mountAPI(ctx context.Context, mux *http.ServeMux, hs *http.Server, cfg *config.Config, dist service.Distributor, events *store.Log, log *slog.Logger) (func(), *service.Service, error) {
+func mountAPI(ctx context.Context, mux *http.ServeMux, hs *http.Server, running func() *config.Config, dist service.Distributor, events *store.Log, log *slog.Logger) (func(), *service.Service, error) {
 	users, err := store.OpenUsers(events)
 	if err != nil {
 		return nil, nil, err
 	}
-	svc := newService(cfg, users, events, dist, log)
+	settings, err := store.OpenSettings(events)
+	if err != nil {
+		return nil, nil, err
+	}
+	svc := newServiceFor(running, users, settings, events, dist, log)
+	if err := svc.ApplySettings(ctx); err != nil {
+		return nil, nil, fmt.Errorf("applying the organisation settings: %w", err)
+	}
 	streams, endStreams := context.WithCancel(ctx)
 	hs.RegisterOnShutdown(endStreams)
 	api.Mount(mux, svc, api.Options{Version: version, Log: log, Streams: streams})

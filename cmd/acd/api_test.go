@@ -203,6 +203,9 @@ func TestAPIRoleTable(t *testing.T) {
 		{"PUT", "/agents/1001/state", func(string) any { return map[string]any{"action": "ready", "reason": "Lunch"} }, [5]int{422, 422, 422, 422, 401}},
 		{"PUT", "/agents/1002/state", func(string) any { return map[string]any{"action": "logout"} }, [5]int{200, 200, 403, 403, 401}},
 		{"PUT", "/agents/9999/state", func(string) any { return map[string]any{"action": "logout"} }, [5]int{404, 404, 404, 403, 401}},
+		{"GET", "/settings", nil, [5]int{200, 200, 200, 403, 401}},
+		{"PUT", "/settings", func(string) any { return map[string]any{"allow_unassigned_login": false} }, [5]int{200, 403, 403, 403, 401}},
+		{"PUT", "/agents/1002/state", func(string) any { return map[string]any{"action": "pause", "queue": "sales"} }, [5]int{422, 422, 422, 422, 401}},
 		{"GET", "/audit", nil, [5]int{200, 403, 403, 403, 401}},
 		{"GET", "/audit?since=yesterday", nil, [5]int{422, 422, 422, 422, 401}},
 		{"GET", "/tokens", nil, [5]int{200, 200, 200, 200, 401}},
@@ -666,5 +669,62 @@ func TestUserAddThenLogin(t *testing.T) {
 	if len(audit.Events) != 1 || json.Unmarshal(audit.Events[0].Data, &created) != nil ||
 		created.Detail["user"] != "boss" || created.Actor != event.CommandLine() {
 		t.Fatalf("audit of acd user add: %+v", audit.Events)
+	}
+}
+
+// TestAPIUnassignedLogin: the organisation setting lets agents log in to
+// queues they are not assigned to; turned off, an agent already in such a
+// queue keeps it until logging out, and cannot log in to it again; a
+// supervisor may always log an agent in to an unassigned queue. Set in the
+// configuration file, the setting is the file's.
+func TestAPIUnassignedLogin(t *testing.T) {
+	s := startAcd(t, "-config", writeConfig(t, apiYAML))
+	as := users(t, s, setupAdmin(t, s))
+	var st struct {
+		State  string
+		Queues []string
+	}
+	var set struct {
+		Allow  bool   `json:"allow_unassigned_login"`
+		Source string `json:"allow_unassigned_login_source"`
+	}
+	as["admin"].expect(t, "GET", "/settings", nil, 200, &set)
+	if set.Allow || set.Source != "default" {
+		t.Fatalf("settings at first: %+v", set)
+	}
+	as["agent"].expect(t, "PUT", "/agents/1001/state", map[string]string{"action": "login", "queue": "sales"}, 403, nil)
+	as["admin"].expect(t, "PUT", "/settings", map[string]bool{"allow_unassigned_login": true}, 200, &set)
+	if !set.Allow || set.Source != "database" {
+		t.Fatalf("settings once allowed: %+v", set)
+	}
+	as["agent"].expect(t, "PUT", "/agents/1001/state", map[string]string{"action": "login", "queue": "sales"}, 200, &st)
+	if st.State != "ready" || fmt.Sprint(st.Queues) != "[sales]" {
+		t.Fatalf("after logging in to sales: %+v", st)
+	}
+	as["admin"].expect(t, "PUT", "/settings", map[string]bool{"allow_unassigned_login": false}, 200, nil)
+	as["agent"].expect(t, "GET", "/agents/1001/state", nil, 200, &st)
+	if fmt.Sprint(st.Queues) != "[sales]" {
+		t.Fatalf("the setting turned off took the agent out of sales: %+v", st)
+	}
+	as["agent"].expect(t, "PUT", "/agents/1001/state", map[string]string{"action": "logout"}, 200, nil)
+	as["agent"].expect(t, "PUT", "/agents/1001/state", map[string]string{"action": "login", "queue": "sales"}, 403, nil)
+	as["sup"].expect(t, "PUT", "/agents/1001/state", map[string]string{"action": "login", "queue": "sales"}, 200, &st)
+	if fmt.Sprint(st.Queues) != "[sales]" {
+		t.Fatalf("the supervisor's login to an unassigned queue: %+v", st)
+	}
+	// The event names the supervisor and says the queue is not the agent's.
+	got := eventsOf(t, s, store.Filter{Agent: "1001", Queue: "sales"}, func(evs []string) bool { return len(evs) >= 3 })
+	expectSequence(t, got, "agent.logged_in:1001", "agent.logged_out:1001", "agent.logged_in:1001")
+
+	// Set in the file, it is the file's.
+	s2 := startAcd(t, "-config", writeConfig(t, "allow_unassigned_login: true\n"+apiYAML))
+	admin2 := setupAdmin(t, s2)
+	admin2.expect(t, "GET", "/settings", nil, 200, &set)
+	if !set.Allow || !strings.Contains(set.Source, "acd.yaml:") {
+		t.Fatalf("a file setting: %+v", set)
+	}
+	_, body, _ := admin2.do(t, "PUT", "/settings", map[string]bool{"allow_unassigned_login": false})
+	if !strings.Contains(string(body), set.Source) {
+		t.Fatalf("changing the file's setting: %s; want a 409 naming %s", body, set.Source)
 	}
 }

@@ -352,7 +352,7 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 	}
 	defer removeToken()
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	stopAPI, svc, err := mountAPI(ctx, mux, hs, cfg, center, events, log)
+	stopAPI, svc, err := mountAPI(ctx, mux, hs, running, center, events, log)
 	if err != nil {
 		return err
 	}
@@ -373,6 +373,9 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 				reload(&current, log, func(old, next *config.Config) {
 					center.Apply(next)
 					svc.SetDirectory(directoryOf(next))
+					if err := svc.ApplySettings(ctx); err != nil {
+						log.Error("applying the organisation settings", "error", err)
+					}
 					retrace(srv, old, next, log)
 				})
 			}
