@@ -192,6 +192,8 @@ type Queue struct {
 	AnnounceEvery Duration  `yaml:"announce_every"`
 	Callback      *Callback `yaml:"callback"`
 	Line          Line
+	// Managed: made through the API and kept in the database.
+	Managed bool `yaml:"-"`
 }
 
 // Callback is a queue's callback setting (R-CB-1..6).
@@ -295,6 +297,8 @@ type Agent struct {
 	PasswordHash string   `yaml:"password_hash"`
 	Queues       []string `yaml:"queues"`
 	Line         Line
+	// Managed: made through the API and kept in the database.
+	Managed bool `yaml:"-"`
 }
 
 // Default returns the embedded default configuration.
@@ -323,14 +327,24 @@ func Parse(file string, data []byte) (*Config, error) {
 		errs.Add(file, line, "YAML syntax: %s", msg)
 		return nil, errs.Err()
 	}
-	c := &Config{File: file}
 	if root.Kind == 0 {
 		errs.Add(file, 1, "the file is empty")
 		return nil, errs.Err()
 	}
-	Decode(file, "", &root, c, &errs)
-	c.pauseReasonLines = itemLines(&root, "pause_reasons")
-	c.unassignedLine = int(keyLine(&root, "allow_unassigned_login"))
+	return parseNode(file, &root, errs, nil)
+}
+
+// parseNode decodes, completes and validates a parsed file, with extra
+// (managed) objects already grafted into the tree; errs holds what was
+// found so far.
+func parseNode(file string, root *yaml.Node, errs Errors, managed *Managed) (*Config, error) {
+	c := &Config{File: file}
+	Decode(file, "", root, c, &errs)
+	if managed != nil {
+		managed.mark(c)
+	}
+	c.pauseReasonLines = itemLines(root, "pause_reasons")
+	c.unassignedLine = int(keyLine(root, "allow_unassigned_login"))
 	c.applyDefaults()
 	c.validate(&errs)
 	return c, errs.Err()

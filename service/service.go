@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/acdserver/acd/acd"
+	"github.com/acdserver/acd/config"
 	"github.com/acdserver/acd/directory"
 	"github.com/acdserver/acd/event"
 	"github.com/acdserver/acd/store"
@@ -68,6 +69,7 @@ type Queue struct {
 	Name      string `json:"name"`
 	Extension string `json:"extension"`
 	Type      string `json:"type"`
+	Source    string `json:"source" doc:"FILE:LINE for a queue of the configuration file (read-only here), database for one made through the API"`
 }
 
 // AgentConfig is an agent of the call path as the configuration declares
@@ -94,6 +96,11 @@ type Config struct {
 	// version's).
 	Settings SettingsStore
 	File     func() FileSetting
+	// Configurator makes changes to queues and agents; Running is the
+	// configuration version in force. Without them, queues and agents
+	// are read-only.
+	Configurator Configurator
+	Running      func() *config.Config
 	// SessionTTL is how long a login's session lasts (default 12 hours).
 	SessionTTL time.Duration
 	// Poll is how often the event stream looks for new events (default
@@ -111,6 +118,8 @@ type Service struct {
 	// settingsStore and file: see Config.Settings and Config.File.
 	settingsStore SettingsStore
 	file          func() FileSetting
+	conf          Configurator
+	running       func() *config.Config
 	hasher        *directory.Hasher
 	log           *slog.Logger
 	sessionTTL    time.Duration
@@ -127,7 +136,7 @@ type Service struct {
 func New(c Config) *Service {
 	s := &Service{
 		users: c.Users, events: c.Events, dist: c.Distributor, hasher: c.Hasher, log: c.Log,
-		settingsStore: c.Settings, file: c.File,
+		settingsStore: c.Settings, file: c.File, conf: c.Configurator, running: c.Running,
 		sessionTTL: c.SessionTTL, poll: c.Poll, now: c.Now,
 		throttle: newThrottle(), feed: newFeed(),
 	}

@@ -18,12 +18,13 @@ import (
 // newService builds the service over a configuration's queues and
 // agents. dist may be nil for the command line, which changes no agent.
 func newService(cfg *config.Config, users *store.Users, events *store.Log, dist service.Distributor, log *slog.Logger) *service.Service {
-	return newServiceFor(func() *config.Config { return cfg }, users, nil, events, dist, log)
+	return newServiceFor(func() *config.Config { return cfg }, users, nil, events, dist, nil, log)
 }
 
 // newServiceFor builds the service over the running configuration
 // version, whose file settings it reads as they change.
-func newServiceFor(running func() *config.Config, users *store.Users, settings *store.Settings, events *store.Log, dist service.Distributor, log *slog.Logger) *service.Service {
+func newServiceFor(running func() *config.Config, users *store.Users, settings *store.Settings, events *store.Log, dist service.Distributor,
+	conf service.Configurator, log *slog.Logger) *service.Service {
 	queues, agents := directoryOf(running())
 	var stored service.SettingsStore
 	if settings != nil {
@@ -31,7 +32,7 @@ func newServiceFor(running func() *config.Config, users *store.Users, settings *
 	}
 	return service.New(service.Config{
 		Users: users, Events: events, Distributor: dist, Queues: queues, Agents: agents, Log: log,
-		Settings: stored,
+		Settings: stored, Configurator: conf, Running: running,
 		File: func() service.FileSetting {
 			on, declared, source := running().UnassignedLogin()
 			return service.FileSetting{On: on, Declared: declared, Source: source}
@@ -50,13 +51,13 @@ func directoryOf(cfg *config.Config) ([]service.Queue, []service.AgentConfig) {
 		if typ == "" {
 			typ = "standard"
 		}
-		queues = append(queues, service.Queue{ID: id, Name: q.Name, Extension: q.Extension, Type: typ})
+		queues = append(queues, service.Queue{ID: id, Name: q.Name, Extension: q.Extension, Type: typ, Source: cfg.Source(q.Line, q.Managed)})
 	}
 	var agents []service.AgentConfig
 	for id, a := range cfg.Agents {
 		qs := append([]string(nil), a.Queues...)
 		sort.Strings(qs)
-		agents = append(agents, service.AgentConfig{ID: id, Name: a.Name, Queues: qs, Source: fmt.Sprintf("%s:%d", cfg.File, a.Line)})
+		agents = append(agents, service.AgentConfig{ID: id, Name: a.Name, Queues: qs, Source: cfg.Source(a.Line, a.Managed)})
 	}
 	return queues, agents
 }
@@ -64,7 +65,8 @@ func directoryOf(cfg *config.Config) ([]service.Queue, []service.AgentConfig) {
 // mountAPI builds the service and mounts the API on mux. The event
 // streams end when hs shuts down; the returned function stops the rest.
 // With no users yet, it logs the one-time setup token.
-func mountAPI(ctx context.Context, mux *http.ServeMux, hs *http.Server, running func() *config.Config, dist service.Distributor, events *store.Log, log *slog.Logger) (func(), *service.Service, error) {
+func mountAPI(ctx context.Context, mux *http.ServeMux, hs *http.Server, running func() *config.Config, dist service.Distributor, events *store.Log,
+	conf service.Configurator, log *slog.Logger) (func(), *service.Service, error) {
 	users, err := store.OpenUsers(events)
 	if err != nil {
 		return nil, nil, err
@@ -73,7 +75,7 @@ func mountAPI(ctx context.Context, mux *http.ServeMux, hs *http.Server, running 
 	if err != nil {
 		return nil, nil, err
 	}
-	svc := newServiceFor(running, users, settings, events, dist, log)
+	svc := newServiceFor(running, users, settings, events, dist, conf, log)
 	if err := svc.ApplySettings(ctx); err != nil {
 		return nil, nil, fmt.Errorf("applying the organisation settings: %w", err)
 	}

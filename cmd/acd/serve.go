@@ -42,21 +42,29 @@ type program struct {
 // loadProgram reads, validates and compiles a configuration ("" means the
 // embedded default). Every problem is reported, as FILE:LINE: message.
 func loadProgram(path string) (*program, error) {
+	return loadProgramWith(path, config.Managed{})
+}
+
+// loadProgramWith is loadProgram with the queues and agents made through
+// the API, validated and compiled with the file as one configuration.
+func loadProgramWith(path string, managed config.Managed) (*program, error) {
 	var (
 		cfg    *config.Config
 		source []byte
 		err    error
 	)
+	file := path
 	if path == "" {
-		cfg, err = config.Default()
-		source = config.DefaultSource() // its hash is the version id
+		file, source = config.DefaultName, config.DefaultSource()
 	} else {
 		source, err = os.ReadFile(path)
 		if err != nil {
 			return nil, fmt.Errorf("reading configuration: %w", err)
 		}
-		cfg, err = config.Parse(path, source)
 	}
+	cfg, err = config.ParseWith(file, source, managed)
+	// The version id is the hash of everything the program is built from.
+	source = append(source, managed.Digest()...)
 	if cfg == nil {
 		return nil, err
 	}
@@ -238,9 +246,29 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	managedStore, err := store.OpenManaged(events)
+	if err != nil {
+		return err
+	}
+	var current atomic.Pointer[program]
+	conf := &configurator{store: managedStore, current: &current, log: log}
+	// The queues and agents made through the API join the file's; if the
+	// file has changed so that they no longer fit, the server runs on the
+	// file alone and says why.
+	if m := conf.managed(ctx); len(m.Queues)+len(m.Agents) > 0 {
+		path := cfg.File
+		if path == config.DefaultName {
+			path = ""
+		}
+		if with, err := loadProgramWith(path, m); err != nil {
+			log.Error("the queues and agents made through the API do not fit the configuration file; running on the file alone", "errors", err.Error())
+		} else {
+			with.cfg.Server = cfg.Server
+			prog, cfg = with, with.cfg
+		}
+	}
 
 	trunks := newTrunkNamer(cfg)
-	var current atomic.Pointer[program]
 	current.Store(prog)
 	running := func() *config.Config { return current.Load().cfg }
 	var center *acd.Center // built once the SIP server it rings through exists
@@ -352,11 +380,21 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 	}
 	defer removeToken()
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	stopAPI, svc, err := mountAPI(ctx, mux, hs, running, center, events, log)
+	stopAPI, svc, err := mountAPI(ctx, mux, hs, running, center, events, conf, log)
 	if err != nil {
 		return err
 	}
 	defer stopAPI()
+	// What a new configuration version changes beyond new calls, whether
+	// it comes from SIGHUP or from the API.
+	conf.activate = func(old, next *config.Config) {
+		center.Apply(next)
+		svc.SetDirectory(directoryOf(next))
+		if err := svc.ApplySettings(ctx); err != nil {
+			log.Error("applying the organisation settings", "error", err)
+		}
+		retrace(srv, old, next, log)
+	}
 
 	// SIGHUP puts a new version of the configuration in force: new calls
 	// take its dial plans; queues, agents and trunks change for calls in
@@ -370,14 +408,7 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 			case <-ctx.Done():
 				return
 			case <-hup:
-				reload(&current, log, func(old, next *config.Config) {
-					center.Apply(next)
-					svc.SetDirectory(directoryOf(next))
-					if err := svc.ApplySettings(ctx); err != nil {
-						log.Error("applying the organisation settings", "error", err)
-					}
-					retrace(srv, old, next, log)
-				})
+				reload(&current, func() config.Managed { return conf.managed(ctx) }, log, conf.activate)
 			}
 		}
 	}()
@@ -437,13 +468,19 @@ func drain(stop, life context.Context, end context.CancelFunc, srv *sip.Server, 
 // reload swaps in a new configuration version for new calls; calls in
 // progress keep theirs. An invalid file leaves the running version.
 // applied puts in force what takes effect at once, beyond new calls.
-func reload(current *atomic.Pointer[program], log *slog.Logger, applied func(old, next *config.Config)) {
+func reload(current *atomic.Pointer[program], managed func() config.Managed, log *slog.Logger, applied func(old, next *config.Config)) {
 	old := current.Load()
 	path := old.cfg.File
 	if path == config.DefaultName {
 		path = ""
 	}
+	// The file stands on its own (the server starts from it alone, and
+	// acd check reads it alone); then with the objects made through the
+	// API.
 	next, err := loadProgram(path)
+	if err == nil {
+		next, err = loadProgramWith(path, managed())
+	}
 	if err != nil {
 		log.Error("configuration reload rejected; keeping the running version", "version", old.plan.Version, "errors", err.Error())
 		return

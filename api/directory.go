@@ -1,0 +1,116 @@
+package api
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/acdserver/acd/service"
+)
+
+type queueIn struct {
+	Body service.QueueSpec
+}
+
+type queuePutIn struct {
+	ID   string `path:"id" maxLength:"64"`
+	Body service.QueueSpec
+}
+
+type queueOut struct {
+	Body service.Queue
+}
+
+type agentsOut struct {
+	Body struct {
+		Agents []service.AgentView `json:"agents"`
+	}
+}
+
+type agentIn struct {
+	Body service.AgentSpec
+}
+
+type agentPutIn struct {
+	ID   string `path:"id" maxLength:"32"`
+	Body service.AgentSpec
+}
+
+type agentOut struct {
+	Body service.AgentView
+}
+
+// registerDirectory adds the administration of queues and agents: what
+// the configuration file declares is shown and stays the file's; what is
+// made here is kept in the database.
+func (s *Server) registerDirectory() {
+	huma.Register(s.api, op("create-queue", http.MethodPost, "/queues", "Create a queue (administrators); the next free extension unless one is given", http.StatusCreated, false, "queues"),
+		func(ctx context.Context, in *queueIn) (*queueOut, error) {
+			q, err := s.svc.CreateQueue(ctx, actorOf(ctx), in.Body)
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			return &queueOut{Body: q}, nil
+		})
+	huma.Register(s.api, op("replace-queue", http.MethodPut, "/queues/{id}", "Replace the settings of a queue made through the API; 409 for the file's", http.StatusOK, false, "queues"),
+		func(ctx context.Context, in *queuePutIn) (*queueOut, error) {
+			if in.Body.ID == "" {
+				in.Body.ID = in.ID
+			}
+			if in.Body.ID != in.ID {
+				return nil, s.fail(ctx, service.InvalidField("id", "the body names queue %q, the path %q", in.Body.ID, in.ID))
+			}
+			q, err := s.svc.ReplaceQueue(ctx, actorOf(ctx), in.Body)
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			return &queueOut{Body: q}, nil
+		})
+	huma.Register(s.api, op("delete-queue", http.MethodDelete, "/queues/{id}", "Delete a queue made through the API; 409 while a dial plan or an agent uses it", http.StatusNoContent, false, "queues"),
+		func(ctx context.Context, in *idPath) (*struct{}, error) {
+			if err := s.svc.DeleteQueue(ctx, actorOf(ctx), in.ID); err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			return nil, nil
+		})
+	huma.Register(s.api, op("list-agents", http.MethodGet, "/agents", "The agents of the call path (supervisors: those they control)", http.StatusOK, false, "agents"),
+		func(ctx context.Context, _ *struct{}) (*agentsOut, error) {
+			list, err := s.svc.ListAgents(actorOf(ctx))
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			out := &agentsOut{}
+			out.Body.Agents = list
+			return out, nil
+		})
+	huma.Register(s.api, op("create-agent", http.MethodPost, "/agents", "Create an agent: the SIP user its phone registers as (administrators)", http.StatusCreated, false, "agents"),
+		func(ctx context.Context, in *agentIn) (*agentOut, error) {
+			v, _, err := s.svc.PutAgent(ctx, actorOf(ctx), in.Body, true)
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			return &agentOut{Body: v}, nil
+		})
+	huma.Register(s.api, op("replace-agent", http.MethodPut, "/agents/{id}", "Replace an agent made through the API: name, queues, SIP password (kept when left out)", http.StatusOK, false, "agents"),
+		func(ctx context.Context, in *agentPutIn) (*agentOut, error) {
+			if in.Body.ID == "" {
+				in.Body.ID = in.ID
+			}
+			if in.Body.ID != in.ID {
+				return nil, s.fail(ctx, service.InvalidField("id", "the body names agent %q, the path %q", in.Body.ID, in.ID))
+			}
+			v, _, err := s.svc.PutAgent(ctx, actorOf(ctx), in.Body, false)
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			return &agentOut{Body: v}, nil
+		})
+	huma.Register(s.api, op("delete-agent", http.MethodDelete, "/agents/{id}", "Delete an agent made through the API; it must be logged out", http.StatusNoContent, false, "agents"),
+		func(ctx context.Context, in *idPath) (*struct{}, error) {
+			if err := s.svc.DeleteAgent(ctx, actorOf(ctx), in.ID); err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			return nil, nil
+		})
+}

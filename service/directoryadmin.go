@@ -1,0 +1,319 @@
+package service
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/acdserver/acd/acd"
+	"github.com/acdserver/acd/config"
+	"github.com/acdserver/acd/directory"
+)
+
+// Configurator puts a change to the queues and agents made through the
+// API in force: validated with the configuration file as one, stored,
+// applied. A change that does not validate returns config.Errors and
+// changes nothing. body nil removes the object.
+type Configurator interface {
+	Change(ctx context.Context, kind, id string, body *string) error
+}
+
+// QueueSpec is a queue as the API creates or replaces it. Durations are
+// written as in the configuration file: 90s, 2m, 1h.
+type QueueSpec struct {
+	ID            string        `json:"id,omitempty" yaml:"-" pattern:"^[a-z0-9][a-z0-9_-]*$" maxLength:"64"`
+	Name          string        `json:"name,omitempty" yaml:"name,omitempty" maxLength:"128"`
+	Extension     string        `json:"extension,omitempty" yaml:"extension,omitempty" pattern:"^[0-9]+$" maxLength:"16" doc:"left out: the next free one from 600"`
+	Type          string        `json:"type,omitempty" yaml:"type,omitempty" enum:"standard,icr"`
+	Strategy      string        `json:"strategy,omitempty" yaml:"strategy,omitempty" enum:"longest-idle,round-robin,ring-all,fewest-calls,linear,random"`
+	RingTimeout   string        `json:"ring_timeout,omitempty" yaml:"ring_timeout,omitempty" maxLength:"16"`
+	MaxNoAnswer   int           `json:"max_no_answer,omitempty" yaml:"max_no_answer,omitempty" minimum:"0"`
+	WrapUp        string        `json:"wrap_up,omitempty" yaml:"wrap_up,omitempty" maxLength:"16"`
+	EndWrapUp     bool          `json:"end_wrap_up,omitempty" yaml:"end_wrap_up,omitempty"`
+	Weight        int           `json:"weight,omitempty" yaml:"weight,omitempty"`
+	HoldMusic     string        `json:"hold_music,omitempty" yaml:"hold_music,omitempty" maxLength:"64"`
+	AnnounceEvery string        `json:"announce_every,omitempty" yaml:"announce_every,omitempty" maxLength:"16"`
+	Callback      *CallbackSpec `json:"callback,omitempty" yaml:"callback,omitempty"`
+}
+
+// CallbackSpec is a queue's callback setting (see the configuration's).
+type CallbackSpec struct {
+	Enabled            bool     `json:"enabled" yaml:"enabled"`
+	Threshold          string   `json:"threshold,omitempty" yaml:"threshold,omitempty" maxLength:"16"`
+	CallerID           string   `json:"caller_id,omitempty" yaml:"caller_id,omitempty" maxLength:"32"`
+	Trunk              string   `json:"trunk,omitempty" yaml:"trunk,omitempty" maxLength:"64"`
+	AllowedNumberTypes []string `json:"allowed_number_types,omitempty" yaml:"allowed_number_types,omitempty"`
+	Attempts           int      `json:"attempts,omitempty" yaml:"attempts,omitempty" minimum:"0"`
+	RetryAfter         string   `json:"retry_after,omitempty" yaml:"retry_after,omitempty" maxLength:"16"`
+	DialTimeout        string   `json:"dial_timeout,omitempty" yaml:"dial_timeout,omitempty" maxLength:"16"`
+}
+
+// AgentSpec is an agent as the API creates or replaces it. The SIP
+// password is stored only as its digest hash; left out of a replacement,
+// the stored one is kept.
+type AgentSpec struct {
+	ID          string   `json:"id,omitempty" pattern:"^[0-9A-Za-z][0-9A-Za-z._-]*$" maxLength:"32" doc:"the SIP user its phone registers as"`
+	Name        string   `json:"name" minLength:"1" maxLength:"128"`
+	Queues      []string `json:"queues,omitempty" doc:"the queues it belongs to"`
+	SIPPassword string   `json:"sip_password,omitempty" minLength:"8" maxLength:"128" doc:"write-only; the phone's digest password"`
+}
+
+const (
+	kindQueue = "queue"
+	kindAgent = "agent"
+)
+
+var idRule = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+
+// requireConfigurator refuses changes when the service was built without
+// one (the command line).
+func (s *Service) requireConfigurator() error {
+	if s.conf == nil || s.running == nil {
+		return fmt.Errorf("queues and agents cannot be changed here")
+	}
+	return nil
+}
+
+// CreateQueue makes a queue (administrators). A queue with no extension
+// gets the next free one.
+func (s *Service) CreateQueue(ctx context.Context, a *Actor, q QueueSpec) (Queue, error) {
+	if err := requireAdmin(a); err != nil {
+		return Queue{}, adminOnly(a, err, "queues")
+	}
+	if err := s.requireConfigurator(); err != nil {
+		return Queue{}, err
+	}
+	if !idRule.MatchString(q.ID) {
+		return Queue{}, invalid("id", "want lower-case letters, digits, - and _")
+	}
+	if _, ok := s.running().Queues[q.ID]; ok {
+		return Queue{}, conflict("queue %q exists", q.ID)
+	}
+	if q.Extension == "" {
+		q.Extension = s.running().FreeExtension()
+	}
+	if err := s.putQueue(ctx, q, false); err != nil {
+		return Queue{}, err
+	}
+	s.audit(a, "queue.created", "", map[string]string{"queue": q.ID, "extension": q.Extension})
+	return s.queueView(q.ID), nil
+}
+
+// ReplaceQueue replaces a queue made through the API with new settings
+// (administrators, and supervisors with the queue settings permission for
+// the queues they control). The file's queues are the file's.
+func (s *Service) ReplaceQueue(ctx context.Context, a *Actor, q QueueSpec) (Queue, error) {
+	if a == nil {
+		return Queue{}, errUnauthenticated
+	}
+	if !a.is(directory.Administrator) && !(a.is(directory.Supervisor) && a.Permissions[directory.QueueSettingsManage] && a.seesQueue(q.ID)) {
+		return Queue{}, forbidden("changing queue settings needs the %s permission for the queue", directory.QueueSettingsManage)
+	}
+	if err := s.requireConfigurator(); err != nil {
+		return Queue{}, err
+	}
+	cur, ok := s.running().Queues[q.ID]
+	if !ok {
+		return Queue{}, notFound("no queue %q", q.ID)
+	}
+	if !cur.Managed {
+		return Queue{}, conflict("queue %q is the configuration file's (%s): change it there", q.ID, s.running().Source(cur.Line, false))
+	}
+	if q.Extension == "" {
+		q.Extension = cur.Extension
+	}
+	if err := s.putQueue(ctx, q, false); err != nil {
+		return Queue{}, err
+	}
+	s.audit(a, "queue.updated", "", map[string]string{"queue": q.ID})
+	return s.queueView(q.ID), nil
+}
+
+// DeleteQueue removes a queue made through the API (administrators); it
+// is refused while a dial plan or an agent uses it. Callers waiting in it
+// stay until they leave.
+func (s *Service) DeleteQueue(ctx context.Context, a *Actor, id string) error {
+	if err := requireAdmin(a); err != nil {
+		return adminOnly(a, err, "queues")
+	}
+	if err := s.requireConfigurator(); err != nil {
+		return err
+	}
+	cur, ok := s.running().Queues[id]
+	if !ok {
+		return notFound("no queue %q", id)
+	}
+	if !cur.Managed {
+		return conflict("queue %q is the configuration file's (%s): remove it there", id, s.running().Source(cur.Line, false))
+	}
+	if err := s.conf.Change(ctx, kindQueue, id, nil); err != nil {
+		return refusal(err, true)
+	}
+	s.audit(a, "queue.deleted", "", map[string]string{"queue": id})
+	return nil
+}
+
+func (s *Service) putQueue(ctx context.Context, q QueueSpec, _ bool) error {
+	body, err := yaml.Marshal(q)
+	if err != nil {
+		return fmt.Errorf("encoding queue %s: %w", q.ID, err)
+	}
+	text := string(body)
+	return refusal(s.conf.Change(ctx, kindQueue, q.ID, &text), false)
+}
+
+func (s *Service) queueView(id string) Queue {
+	return s.directory().queueByID[id]
+}
+
+// AgentView is an agent of the call path as the API shows it.
+type AgentView struct {
+	ID     string   `json:"id"`
+	Name   string   `json:"name"`
+	Queues []string `json:"queues"`
+	Source string   `json:"source" doc:"FILE:LINE for an agent of the configuration file (read-only here), database for one made through the API"`
+}
+
+// ListAgents lists the agents of the call path (supervisors: those they
+// control; administrators: all).
+func (s *Service) ListAgents(a *Actor) ([]AgentView, error) {
+	if a == nil {
+		return nil, errUnauthenticated
+	}
+	if a.is(directory.Agent) {
+		return nil, forbidden("the list of agents is for supervisors and administrators")
+	}
+	out := []AgentView{}
+	for _, ac := range s.directory().agents {
+		if s.controlsAgent(a, ac.ID) {
+			out = append(out, AgentView{ID: ac.ID, Name: ac.Name, Queues: slices.Clone(ac.Queues), Source: ac.Source})
+		}
+	}
+	slices.SortFunc(out, func(x, y AgentView) int { return strings.Compare(x.ID, y.ID) })
+	return out, nil
+}
+
+// PutAgent creates (create true) or replaces an agent made through the
+// API (administrators). A new agent needs a SIP password.
+func (s *Service) PutAgent(ctx context.Context, a *Actor, spec AgentSpec, create bool) (AgentView, bool, error) {
+	if err := requireAdmin(a); err != nil {
+		return AgentView{}, false, adminOnly(a, err, "agents")
+	}
+	if err := s.requireConfigurator(); err != nil {
+		return AgentView{}, false, err
+	}
+	if spec.ID == "" {
+		return AgentView{}, false, invalid("id", "an agent needs an id: the SIP user its phone registers as")
+	}
+	if err := checkText(spec.Name, 1, 128); err != nil {
+		return AgentView{}, false, invalid("name", "%v", err)
+	}
+	cfg := s.running()
+	cur, exists := cfg.Agents[spec.ID]
+	switch {
+	case create && exists:
+		return AgentView{}, false, conflict("agent %q exists", spec.ID)
+	case !create && !exists:
+		return AgentView{}, false, notFound("no agent %q", spec.ID)
+	}
+	if exists && !cur.Managed {
+		return AgentView{}, false, conflict("agent %q is the configuration file's (%s): change it there", spec.ID, cfg.Source(cur.Line, false))
+	}
+	hash := ""
+	switch {
+	case spec.SIPPassword != "":
+		sum := md5.Sum([]byte(spec.ID + ":" + cfg.SIPRealm + ":" + spec.SIPPassword))
+		hash = "md5:" + hex.EncodeToString(sum[:])
+	case exists:
+		hash = cur.PasswordHash
+	default:
+		return AgentView{}, false, invalid("sip_password", "a new agent needs the password its phone registers with")
+	}
+	queues := slices.Clone(spec.Queues)
+	if queues == nil {
+		queues = []string{}
+	}
+	body, err := yaml.Marshal(struct {
+		Name         string   `yaml:"name"`
+		PasswordHash string   `yaml:"password_hash"`
+		Queues       []string `yaml:"queues,flow"`
+	}{spec.Name, hash, queues})
+	if err != nil {
+		return AgentView{}, false, fmt.Errorf("encoding agent %s: %w", spec.ID, err)
+	}
+	text := string(body)
+	if err := refusal(s.conf.Change(ctx, kindAgent, spec.ID, &text), false); err != nil {
+		return AgentView{}, false, err
+	}
+	action := "agent.updated"
+	if !exists {
+		action = "agent.created"
+	}
+	s.audit(a, action, spec.ID, map[string]string{"queues": strings.Join(queues, ","), "sip_password_changed": fmt.Sprint(spec.SIPPassword != "")})
+	ac := s.directory().agents[spec.ID]
+	return AgentView{ID: ac.ID, Name: ac.Name, Queues: slices.Clone(ac.Queues), Source: ac.Source}, !exists, nil
+}
+
+// DeleteAgent removes an agent made through the API (administrators);
+// the agent must be logged out first.
+func (s *Service) DeleteAgent(ctx context.Context, a *Actor, id string) error {
+	if err := requireAdmin(a); err != nil {
+		return adminOnly(a, err, "agents")
+	}
+	if err := s.requireConfigurator(); err != nil {
+		return err
+	}
+	cfg := s.running()
+	cur, ok := cfg.Agents[id]
+	if !ok {
+		return notFound("no agent %q", id)
+	}
+	if !cur.Managed {
+		return conflict("agent %q is the configuration file's (%s): remove it there", id, cfg.Source(cur.Line, false))
+	}
+	if info, err := s.dist.Agent(id); err == nil && info.State != acd.LoggedOut {
+		return conflict("agent %s is %s: log it out first", id, info.State)
+	}
+	if err := s.conf.Change(ctx, kindAgent, id, nil); err != nil {
+		return refusal(err, true)
+	}
+	s.audit(a, "agent.deleted", id, nil)
+	return nil
+}
+
+// refusal turns a configuration that does not validate into the API's
+// error: 422 for a definition with bad settings, 409 for a removal that
+// leaves something using the object. Messages drop the file's name and
+// line 0 that problems of managed objects carry.
+func refusal(err error, removal bool) error {
+	var ce config.Errors
+	if err == nil || !errors.As(err, &ce) {
+		return err
+	}
+	msgs := make([]string, len(ce))
+	for i, e := range ce {
+		if e.Line == 0 {
+			msgs[i] = e.Msg
+		} else {
+			msgs[i] = e.Error()
+		}
+	}
+	if removal {
+		return conflict("still in use: %s", strings.Join(msgs, "; "))
+	}
+	return invalid("body", "%s", strings.Join(msgs, "; "))
+}
+
+func adminOnly(a *Actor, err error, what string) error {
+	if a == nil {
+		return err
+	}
+	return forbidden("only administrators manage %s", what)
+}
