@@ -258,6 +258,13 @@ func (c *Center) Logout(id string, by event.Actor) error {
 	if !ok {
 		return ErrUnknownAgent
 	}
+	c.logoutLocked(a, "logout", by)
+	return nil
+}
+
+// logoutLocked takes an agent out of every queue: one being rung stops
+// ringing and is logged out, one on a call is when it ends; c.mu is held.
+func (c *Center) logoutLocked(a *agent, cause string, by event.Actor) {
 	for _, q := range sortedKeys(a.queues) {
 		c.leaveQueue(a, q, by)
 	}
@@ -265,9 +272,8 @@ func (c *Center) Logout(id string, by event.Actor) error {
 		a.stopRing()
 	}
 	if a.state != OnCall {
-		c.move(a, LoggedOut, change{cause: "logout", by: by})
+		c.move(a, LoggedOut, change{cause: cause, by: by})
 	}
-	return nil
 }
 
 // Pause stops offers to the agent, with a reason ("" for a plain pause).

@@ -77,16 +77,7 @@ func (c *Center) applyLocked(cfg *config.Config, announce bool) {
 		}
 		c.retiredAgents[id] = true
 		c.log.Info("agent removed from the configuration: logged out, then forgotten", "agent", id, "state", a.state.String())
-		by := event.System()
-		for _, q := range sortedKeys(a.queues) {
-			c.leaveQueue(a, q, by)
-		}
-		if a.state == Offered && a.stopRing != nil {
-			a.stopRing()
-		}
-		if a.state != OnCall {
-			c.move(a, LoggedOut, change{cause: "removed", by: by})
-		}
+		c.logoutLocked(a, "removed", event.System())
 		c.forgetIfRetired(a)
 	}
 	c.orderAgents()
