@@ -90,6 +90,7 @@ func Mount(mux *http.ServeMux, svc *service.Service, o Options) *Server {
 	s.registerQueues()
 	s.registerSettings()
 	s.registerDirectory()
+	s.registerDialplans()
 	s.registerEvents()
 	return s
 }

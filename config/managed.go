@@ -1,8 +1,10 @@
 package config
 
 import (
+	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -14,7 +16,15 @@ import (
 type Managed struct {
 	Queues map[string]string
 	Agents map[string]string
+	// Dialplans hold each plan's YAML (entry and nodes) as uploaded;
+	// Numbers, the dial plan each number routes to.
+	Dialplans map[string]string
+	Numbers   map[string]string
 }
+
+// PlanFile is how problems of an uploaded dial plan name it, in place of
+// the configuration file: their lines are the upload's own.
+func PlanFile(name string) string { return "dialplan " + name }
 
 // ParseWith reads a configuration file together with the managed
 // objects, and validates the whole as one configuration: a dial plan of
@@ -32,7 +42,7 @@ func ParseWith(file string, data []byte, m Managed) (*Config, error) {
 	for _, section := range []struct {
 		key     string
 		objects map[string]string
-	}{{"queues", m.Queues}, {"agents", m.Agents}} {
+	}{{"queues", m.Queues}, {"agents", m.Agents}, {"dialplans", m.Dialplans}, {"numbers", m.Numbers}} {
 		if len(section.objects) == 0 {
 			continue
 		}
@@ -42,13 +52,24 @@ func ParseWith(file string, data []byte, m Managed) (*Config, error) {
 				errs.Add(file, 0, "%s.%s is declared in the file at line %d", section.key, id, line)
 				continue
 			}
+			if section.key == "numbers" {
+				mapping.Content = append(mapping.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: id},
+					&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: section.objects[id]})
+				continue
+			}
 			var body yaml.Node
 			if err := yaml.Unmarshal([]byte(section.objects[id]), &body); err != nil || len(body.Content) == 0 {
-				errs.Add(file, 0, "%s.%s: the stored definition is unreadable: %v", section.key, id, err)
+				where, line := file, 0
+				if section.key == "dialplans" {
+					where, line = PlanFile(id), 1
+				}
+				errs.Add(where, line, "%s.%s: the definition is not readable YAML: %v", section.key, id, err)
 				continue
 			}
 			value := body.Content[0]
-			unline(value)
+			if section.key != "dialplans" {
+				unline(value) // an uploaded plan keeps its lines: Relabel names it
+			}
 			mapping.Content = append(mapping.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: id}, value)
 		}
 	}
@@ -58,11 +79,11 @@ func ParseWith(file string, data []byte, m Managed) (*Config, error) {
 // Digest is the managed objects in a stable text, for the version id of
 // what is built from them with a file.
 func (m Managed) Digest() []byte {
-	if len(m.Queues)+len(m.Agents) == 0 {
+	if len(m.Queues)+len(m.Agents)+len(m.Dialplans)+len(m.Numbers) == 0 {
 		return nil // a file alone keeps the version id it always had
 	}
 	var b []byte
-	for _, section := range []map[string]string{m.Queues, m.Agents} {
+	for _, section := range []map[string]string{m.Queues, m.Agents, m.Dialplans, m.Numbers} {
 		for _, id := range sortedIDs(section) {
 			b = append(b, id...)
 			b = append(b, 0)
@@ -72,6 +93,28 @@ func (m Managed) Digest() []byte {
 		b = append(b, 1)
 	}
 	return b
+}
+
+// Relabel gives the problems of uploaded dial plans the plan's name in
+// place of the file's, so that their lines (the upload's own) read right:
+// "dialplan billing:4: ...". The file's problems are left as they are.
+func (m Managed) Relabel(file string, err error) error {
+	ce, ok := err.(Errors)
+	if !ok || len(m.Dialplans) == 0 {
+		return err
+	}
+	for _, e := range ce {
+		if e.File != file {
+			continue
+		}
+		for name := range m.Dialplans {
+			if strings.HasPrefix(e.Msg, fmt.Sprintf("dial plan %q", name)) || strings.HasPrefix(e.Msg, "dialplans."+name+".") ||
+				strings.HasPrefix(e.Msg, "dialplans."+name+":") {
+				e.File = PlanFile(name)
+			}
+		}
+	}
+	return ce
 }
 
 // mark flags the managed objects of a decoded configuration.

@@ -15,6 +15,7 @@ import (
 	"github.com/acdserver/acd/acd"
 	"github.com/acdserver/acd/config"
 	"github.com/acdserver/acd/directory"
+	"github.com/acdserver/acd/store"
 )
 
 // Configurator puts a change to the queues and agents made through the
@@ -23,6 +24,12 @@ import (
 // changes nothing. body nil removes the object.
 type Configurator interface {
 	Change(ctx context.Context, kind, id string, body *string) error
+	// UploadPlan keeps a new version of a dial plan and puts it in force;
+	// ActivatePlan puts a kept one back; PlanVersions lists them and the
+	// one in force.
+	UploadPlan(ctx context.Context, name, body, by string) (int, error)
+	ActivatePlan(ctx context.Context, name string, version int) error
+	PlanVersions(ctx context.Context, name string) ([]store.PlanVersion, int, error)
 }
 
 // QueueSpec is a queue as the API creates or replaces it. Durations are
@@ -66,8 +73,10 @@ type AgentSpec struct {
 }
 
 const (
-	kindQueue = "queue"
-	kindAgent = "agent"
+	kindQueue  = "queue"
+	kindAgent  = "agent"
+	kindNumber = "number"
+	kindPlan   = "dialplan"
 )
 
 var idRule = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)

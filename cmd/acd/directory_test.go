@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"syscall"
 	"testing"
@@ -81,5 +82,69 @@ func TestAPIQueuesAndAgents(t *testing.T) {
 	}
 	if !found {
 		t.Fatalf("after a restart the queues are %+v", list.Queues)
+	}
+}
+
+const billingPlan = `entry: q
+nodes:
+  q:   {type: queue, queue: billing, timeout: 30s, on_timeout: bye, on_exit: bye}
+  bye: {type: hangup}
+`
+
+// TestAPIDialplans: a dial plan uploaded through the API, and a number
+// routed to it, take callers to a queue made through the API at once; a
+// broken upload is refused with the lines of the upload, as acd check
+// words it, and changes nothing; every version is kept and an older one
+// can be put back; what is in use is not removed; the file's plans and
+// numbers are the file's.
+func TestAPIDialplans(t *testing.T) {
+	s := startAcd(t, "-config", writeConfig(t, apiYAML))
+	admin := setupAdmin(t, s)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	admin.expect(t, "POST", "/queues", map[string]any{"id": "billing", "strategy": "linear"}, 201, nil)
+
+	_, body, _ := admin.do(t, "PUT", "/dialplans/billing", map[string]string{"yaml": strings.Replace(billingPlan, "on_exit: bye", "on_exit: nowhere", 1)})
+	if !strings.Contains(string(body), "dialplan billing:3:") || !strings.Contains(string(body), "nowhere") {
+		t.Fatalf("a broken upload: %s; want a 422 at the upload's line 3", body)
+	}
+	var up struct{ Version int }
+	admin.expect(t, "PUT", "/dialplans/billing", map[string]string{"yaml": billingPlan}, 200, &up)
+	if up.Version != 1 {
+		t.Fatalf("the first good upload is version %d", up.Version)
+	}
+	admin.expect(t, "PUT", "/numbers/300", map[string]string{"dialplan": "billing"}, 200, nil)
+	admin.expect(t, "POST", "/agents", map[string]any{"id": "1003", "name": "Carol", "queues": []string{"billing"}, "sip_password": "secret-1003"}, 201, nil)
+	carol := testutil.NewPhone(t)
+	if code, err := carol.Register(ctx, s.sip, "1003", "secret-1003", 300); err != nil || code != 200 {
+		t.Fatalf("REGISTER: %d %v", code, err)
+	}
+	carol.TakeCalls(testutil.AnswerMode{After: 50 * time.Millisecond})
+	featureCall(t, ctx, s, carol, "1003", "*50")
+	caller := dialAs(t, ctx, s, "300", "+14155550177")
+	incoming(t, ctx, carol)
+	_ = caller.Hangup(ctx)
+
+	admin.expect(t, "PUT", "/dialplans/billing", map[string]string{"yaml": strings.Replace(billingPlan, "timeout: 30s", "timeout: 45s", 1)}, 200, &up)
+	admin.expect(t, "POST", "/dialplans/billing/activate", map[string]int{"version": 1}, 204, nil)
+	var plan struct {
+		Version  int
+		YAML     string
+		Versions []struct{ Version int }
+	}
+	admin.expect(t, "GET", "/dialplans/billing", nil, 200, &plan)
+	if plan.Version != 1 || len(plan.Versions) != 2 || plan.YAML != billingPlan {
+		t.Fatalf("after putting version 1 back: %+v", plan)
+	}
+
+	admin.expect(t, "DELETE", "/dialplans/billing", nil, 409, nil) // 300 routes to it
+	admin.expect(t, "PUT", "/dialplans/support", map[string]string{"yaml": billingPlan}, 409, nil)
+	admin.expect(t, "PUT", "/numbers/100", map[string]string{"dialplan": "billing"}, 409, nil)
+	admin.expect(t, "DELETE", "/numbers/300", nil, 204, nil)
+	admin.expect(t, "DELETE", "/dialplans/billing", nil, 204, nil)
+	var list struct{ Dialplans []struct{ Name string } }
+	admin.expect(t, "GET", "/dialplans", nil, 200, &list)
+	if fmt.Sprint(list.Dialplans) != "[{sales} {support}]" {
+		t.Fatalf("dial plans after the removal: %v", list.Dialplans)
 	}
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/acdserver/acd/config"
 	"github.com/acdserver/acd/store"
@@ -13,8 +15,10 @@ import (
 
 // Kinds of managed object, as store.Managed files them.
 const (
-	kindQueue = "queue"
-	kindAgent = "agent"
+	kindQueue    = "queue"
+	kindAgent    = "agent"
+	kindDialplan = "dialplan"
+	kindNumber   = "number"
 )
 
 // configurator makes the API's changes to queues and agents: each is
@@ -37,27 +41,92 @@ func (c *configurator) managed(ctx context.Context) config.Managed {
 		c.log.Error("reading the queues and agents made through the API", "error", err)
 		return config.Managed{}
 	}
-	return config.Managed{Queues: all[kindQueue], Agents: all[kindAgent]}
+	return config.Managed{Queues: all[kindQueue], Agents: all[kindAgent], Dialplans: all[kindDialplan], Numbers: all[kindNumber]}
+}
+
+// section is where the objects of a kind are in a config.Managed.
+func section(m *config.Managed, kind string) *map[string]string {
+	switch kind {
+	case kindAgent:
+		return &m.Agents
+	case kindDialplan:
+		return &m.Dialplans
+	case kindNumber:
+		return &m.Numbers
+	}
+	return &m.Queues
 }
 
 // Change sets (body non-nil) or removes one managed object. A change that
 // makes the configuration invalid is refused with its problems
 // (config.Errors) and changes nothing.
 func (c *configurator) Change(ctx context.Context, kind, id string, body *string) error {
+	return c.change(ctx, kind, id, body, func(ctx context.Context) error {
+		if body != nil {
+			return c.store.Put(ctx, kind, id, *body)
+		}
+		if err := c.store.Delete(ctx, kind, id); err != nil {
+			return err
+		}
+		if kind == kindDialplan {
+			return c.store.Delete(ctx, "dialplan-version", id) // its versions are kept
+		}
+		return nil
+	})
+}
+
+// UploadPlan keeps a new version of a dial plan and puts it in force,
+// once it validates with everything else; it returns the version.
+func (c *configurator) UploadPlan(ctx context.Context, name, body, by string) (int, error) {
+	var v int
+	err := c.change(ctx, kindDialplan, name, &body, func(ctx context.Context) (err error) {
+		v, err = c.store.AddPlanVersion(ctx, name, body, by, time.Now())
+		return err
+	})
+	return v, err
+}
+
+// ActivatePlan puts a kept version of a dial plan back in force.
+func (c *configurator) ActivatePlan(ctx context.Context, name string, version int) error {
+	pv, err := c.store.PlanVersion(ctx, name, version)
+	if err != nil {
+		return err
+	}
+	return c.change(ctx, kindDialplan, name, &pv.Body, func(ctx context.Context) error {
+		return c.store.ActivatePlanVersion(ctx, name, version)
+	})
+}
+
+// PlanVersions lists a dial plan's kept versions and the one in force
+// (0: none).
+func (c *configurator) PlanVersions(ctx context.Context, name string) ([]store.PlanVersion, int, error) {
+	versions, err := c.store.PlanVersions(ctx, name)
+	if err != nil {
+		return nil, 0, err
+	}
+	all, err := c.store.All(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	active, _ := strconv.Atoi(all["dialplan-version"][name])
+	return versions, active, nil
+}
+
+// change validates the configuration with one object set or removed,
+// then commits it to the store and puts the new version in force: new
+// calls take it, calls in progress keep theirs.
+func (c *configurator) change(ctx context.Context, kind, id string, body *string, commit func(context.Context) error) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	m := c.managed(ctx)
-	section := &m.Queues
-	if kind == kindAgent {
-		section = &m.Agents
-	}
-	if *section == nil {
-		*section = map[string]string{}
+	objects := section(&m, kind)
+	if *objects == nil {
+		*objects = map[string]string{}
 	}
 	if body != nil {
-		(*section)[id] = *body
+		(*objects)[id] = *body
 	} else {
-		delete(*section, id)
+		delete(*objects, id)
 	}
 	old := c.current.Load()
 	path := old.cfg.File
@@ -68,12 +137,7 @@ func (c *configurator) Change(ctx context.Context, kind, id string, body *string
 	if err != nil {
 		return err
 	}
-	if body != nil {
-		err = c.store.Put(ctx, kind, id, *body)
-	} else {
-		err = c.store.Delete(ctx, kind, id)
-	}
-	if err != nil {
+	if err := commit(ctx); err != nil {
 		return fmt.Errorf("storing the change: %w", err)
 	}
 	next.cfg.Server = old.cfg.Server

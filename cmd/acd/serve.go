@@ -83,7 +83,7 @@ func loadProgramWith(path string, managed config.Managed) (*program, error) {
 		errs = append(errs, ce...)
 	}
 	if err := errs.Err(); err != nil {
-		return nil, err
+		return nil, managed.Relabel(file, err)
 	}
 	return &program{cfg: cfg, sounds: sounds, plan: plan}, nil
 }
