@@ -93,6 +93,8 @@ type Config struct {
 	// 200 ms).
 	Poll time.Duration
 	Now  func() time.Time
+	// Catalog holds pause reasons, tags and canned messages.
+	Catalog Catalog
 }
 
 // Service checks permissions and performs actions.
@@ -110,6 +112,7 @@ type Service struct {
 	now        func() time.Time
 	throttle   *throttle
 	feed       *feed
+	catalog    *catalog
 
 	setupMu    sync.Mutex
 	setupToken string // "" once there are users
@@ -122,6 +125,7 @@ func New(c Config) *Service {
 		sessionTTL: c.SessionTTL, poll: c.Poll, now: c.Now,
 		queueByID: map[string]Queue{}, agents: map[string]AgentConfig{},
 		throttle: newThrottle(), feed: newFeed(),
+		catalog: newCatalog(c.Catalog),
 	}
 	if s.sessionTTL <= 0 {
 		s.sessionTTL = 12 * time.Hour
