@@ -89,6 +89,7 @@ func Mount(mux *http.ServeMux, svc *service.Service, o Options) *Server {
 	s.registerAgents()
 	s.registerQueues()
 	s.registerEvents()
+	s.registerCatalog()
 	return s
 }
 

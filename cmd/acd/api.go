@@ -16,8 +16,9 @@ import (
 )
 
 // newService builds the service over a configuration's queues and
-// agents. dist may be nil for the command line, which changes no agent.
-func newService(cfg *config.Config, users *store.Users, events *store.Log, dist service.Distributor, log *slog.Logger) *service.Service {
+// agents. dist may be nil for the command line, which changes no agent
+// (and whose catalog is empty).
+func newService(cfg *config.Config, users *store.Users, events *store.Log, dist service.Distributor, log *slog.Logger, catalog service.Catalog) *service.Service {
 	var queues []service.Queue
 	for id, q := range cfg.Queues {
 		typ := q.Type
@@ -33,7 +34,7 @@ func newService(cfg *config.Config, users *store.Users, events *store.Log, dist 
 		agents = append(agents, service.AgentConfig{ID: id, Name: a.Name, Queues: qs, Source: fmt.Sprintf("%s:%d", cfg.File, a.Line)})
 	}
 	return service.New(service.Config{
-		Users: users, Events: events, Distributor: dist, Queues: queues, Agents: agents, Log: log,
+		Users: users, Events: events, Distributor: dist, Queues: queues, Agents: agents, Log: log, Catalog: catalog,
 		// Half the cores at most: logins must not starve calls.
 		Hasher: directory.NewHasher(max(runtime.GOMAXPROCS(0)/2, 1)),
 	})
@@ -47,7 +48,11 @@ func mountAPI(ctx context.Context, mux *http.ServeMux, hs *http.Server, cfg *con
 	if err != nil {
 		return nil, err
 	}
-	svc := newService(cfg, users, events, dist, log)
+	catalog, err := catalogOf(cfg, events, dist, log)
+	if err != nil {
+		return nil, err
+	}
+	svc := newService(cfg, users, events, dist, log, catalog)
 	streams, endStreams := context.WithCancel(ctx)
 	hs.RegisterOnShutdown(endStreams)
 	api.Mount(mux, svc, api.Options{Version: version, Log: log, Streams: streams})
