@@ -92,6 +92,7 @@ func Mount(mux *http.ServeMux, svc *service.Service, o Options) *Server {
 	s.registerDirectory()
 	s.registerDialplans()
 	s.registerEvents()
+	s.registerCatalog()
 	return s
 }
 

@@ -612,10 +612,10 @@ func (c *Config) validate(errs *Errors) {
 		if err := CheckPauseReason(r); err != nil {
 			errs.Add(f, line, "pause_reasons: %v", err)
 		}
-		if seenReason[strings.ToLower(r)] {
+		if seenReason[NameKey(r)] {
 			errs.Add(f, line, "pause_reasons: %q is given twice (names are compared without case)", r)
 		}
-		seenReason[strings.ToLower(r)] = true
+		seenReason[NameKey(r)] = true
 	}
 	for name, d := range c.Dialplans {
 		if d.Entry == "" {
@@ -712,23 +712,6 @@ func (c *Config) demoAgents() []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// CheckPauseReason applies R-GEN-3 to a pause reason's name: 1 to 255
-// characters; spaces, letters, digits, dots and other printable characters.
-func CheckPauseReason(name string) error {
-	if strings.TrimSpace(name) == "" {
-		return fmt.Errorf("a pause reason needs a name")
-	}
-	if n := len([]rune(name)); n > 255 {
-		return fmt.Errorf("pause reason %.20q… is %d characters long: at most 255", name, n)
-	}
-	for _, r := range name {
-		if r < 0x20 || r == 0x7f {
-			return fmt.Errorf("pause reason %q has a control character", name)
-		}
-	}
-	return nil
 }
 
 // firstQueueExtension is where automatic queue extensions start.

@@ -51,9 +51,10 @@ const (
 	PauseReasonsManage       Permission = "pause_reasons.manage"
 	SkillsView               Permission = "skills.view"
 	SkillsManage             Permission = "skills.manage"
+	TagsManage               Permission = "tags.manage"
 )
 
-// Agent permissions.
+// Agent permissions (PublicCannedMessagesManage is a supervisor's too).
 const (
 	RecordedMessagesManage     Permission = "recorded_messages.manage"
 	PublicCannedMessagesManage Permission = "canned_messages.public.manage"
@@ -82,6 +83,12 @@ func catalogue(r Role) []PermissionInfo {
 			{PauseReasonsManage, "Manage pause reasons", false},
 			{SkillsView, "View skills and agents' skill assignment", true},
 			{SkillsManage, "Manage skills and agents' skill assignment", false},
+			// Agents create tags by default: someone short of an
+			// administrator must be able to tidy them.
+			{TagsManage, "Manage tags: create, rename, delete, enable and disable", true},
+			// Public canned messages speak to customers in the centre's
+			// name: administrators' by default, as they are agents'.
+			{PublicCannedMessagesManage, "Manage public canned messages", false},
 		}
 	case Agent:
 		return []PermissionInfo{

@@ -107,6 +107,8 @@ type Config struct {
 	// 200 ms).
 	Poll time.Duration
 	Now  func() time.Time
+	// Catalog holds pause reasons, tags and canned messages.
+	Catalog Catalog
 }
 
 // Service checks permissions and performs actions.
@@ -127,6 +129,7 @@ type Service struct {
 	now           func() time.Time
 	throttle      *throttle
 	feed          *feed
+	catalog       *catalog
 
 	setupMu    sync.Mutex
 	setupToken string // "" once there are users
@@ -139,6 +142,7 @@ func New(c Config) *Service {
 		settingsStore: c.Settings, file: c.File, conf: c.Configurator, running: c.Running,
 		sessionTTL: c.SessionTTL, poll: c.Poll, now: c.Now,
 		throttle: newThrottle(), feed: newFeed(),
+		catalog: newCatalog(c.Catalog),
 	}
 	if s.sessionTTL <= 0 {
 		s.sessionTTL = 12 * time.Hour

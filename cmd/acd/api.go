@@ -16,22 +16,23 @@ import (
 )
 
 // newService builds the service over a configuration's queues and
-// agents. dist may be nil for the command line, which changes no agent.
-func newService(cfg *config.Config, users *store.Users, events *store.Log, dist service.Distributor, log *slog.Logger) *service.Service {
-	return newServiceFor(func() *config.Config { return cfg }, users, nil, events, dist, nil, log)
+// agents. dist may be nil for the command line, which changes no agent
+// (and whose catalog is empty).
+func newService(cfg *config.Config, users *store.Users, events *store.Log, dist service.Distributor, log *slog.Logger, catalog service.Catalog) *service.Service {
+	return newServiceFor(func() *config.Config { return cfg }, users, nil, events, dist, nil, catalog, log)
 }
 
 // newServiceFor builds the service over the running configuration
 // version, whose file settings it reads as they change.
 func newServiceFor(running func() *config.Config, users *store.Users, settings *store.Settings, events *store.Log, dist service.Distributor,
-	conf service.Configurator, log *slog.Logger) *service.Service {
+	conf service.Configurator, catalog service.Catalog, log *slog.Logger) *service.Service {
 	queues, agents := directoryOf(running())
 	var stored service.SettingsStore
 	if settings != nil {
 		stored = settings
 	}
 	return service.New(service.Config{
-		Users: users, Events: events, Distributor: dist, Queues: queues, Agents: agents, Log: log,
+		Users: users, Events: events, Distributor: dist, Queues: queues, Agents: agents, Log: log, Catalog: catalog,
 		Settings: stored, Configurator: conf, Running: running,
 		File: func() service.FileSetting {
 			on, declared, source := running().UnassignedLogin()
@@ -75,7 +76,11 @@ func mountAPI(ctx context.Context, mux *http.ServeMux, hs *http.Server, running 
 	if err != nil {
 		return nil, nil, err
 	}
-	svc := newServiceFor(running, users, settings, events, dist, conf, log)
+	catalog, err := catalogOf(running(), events, dist, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	svc := newServiceFor(running, users, settings, events, dist, conf, catalog, log)
 	if err := svc.ApplySettings(ctx); err != nil {
 		return nil, nil, fmt.Errorf("applying the organisation settings: %w", err)
 	}

@@ -352,6 +352,9 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 		return err
 	}
 	center.RestoreWindow(recent)
+	if err := startPauseReasons(ctx, cfg, events, center, log); err != nil {
+		return err
+	}
 	history, err := events.AgentHistory(ctx)
 	if err != nil {
 		return err

@@ -110,7 +110,7 @@ func userCmd(ctx context.Context, args []string, stdin *os.File, stdout, stderr 
 			qs = append(qs, q)
 		}
 	}
-	svc := newService(prog.cfg, users, events, nil, log)
+	svc := newService(prog.cfg, users, events, nil, log, service.Catalog{})
 	u, err := svc.AddUser(ctx, service.NewUser{ID: id, Name: *name, Role: string(r), Password: password, Queues: qs})
 	if err != nil {
 		fmt.Fprintln(stderr, "acd user add:", err)

@@ -1,0 +1,93 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/acdserver/acd/acd"
+	"github.com/acdserver/acd/store"
+)
+
+// CatalogStore keeps pause reasons, tags and canned messages
+// (store.Catalog).
+type CatalogStore interface {
+	PauseReasons(ctx context.Context) ([]store.Named, error)
+	CreatePauseReason(ctx context.Context, r store.Named) (store.Named, error)
+	UpdatePauseReason(ctx context.Context, r store.Named) error
+	DeletePauseReason(ctx context.Context, id int64) error
+	ProvisionPauseReasons(ctx context.Context, file []store.Named, now time.Time) (store.Provisioning, error)
+	Tags(ctx context.Context) ([]store.Named, error)
+	CreateTag(ctx context.Context, t store.Named) (store.Named, error)
+	UpdateTag(ctx context.Context, t store.Named) error
+	DeleteTag(ctx context.Context, id int64) error
+	CannedMessages(ctx context.Context, owner string, public bool) ([]store.CannedMessage, error)
+	CannedMessage(ctx context.Context, id int64) (store.CannedMessage, error)
+	CreateCannedMessage(ctx context.Context, m store.CannedMessage) (store.CannedMessage, error)
+	UpdateCannedMessage(ctx context.Context, m store.CannedMessage) error
+	DeleteCannedMessage(ctx context.Context, id int64) error
+}
+
+// PauseReasonTaker is the distributor's side of pause reasons:
+// acd.Center puts a new list in force at once, for every agent.
+type PauseReasonTaker interface {
+	SetPauseReasons(reasons []acd.PauseReason)
+}
+
+// FileReason is a pause reason the configuration file declares, and
+// where (FILE:LINE).
+type FileReason struct {
+	Name   string
+	Source string
+}
+
+// Catalog is what the catalogues of a Service are built from. The zero
+// Catalog has none: the command line needs no catalogue.
+type Catalog struct {
+	Store CatalogStore
+	// FileReasons are the configuration's pause_reasons, in its order.
+	FileReasons []FileReason
+	// Distributor takes the pause reasons agents may give.
+	Distributor PauseReasonTaker
+	Log         *slog.Logger
+}
+
+// catalog is a Service's catalogues.
+type catalog struct {
+	Catalog
+	// mu orders changes of pause reasons with putting them in force: two
+	// administrators changing reasons at once must not leave the
+	// distributor with the older of two lists.
+	mu sync.Mutex
+}
+
+func newCatalog(c Catalog) *catalog {
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
+	}
+	return &catalog{Catalog: c}
+}
+
+var errNoCatalog = errors.New("the catalogues are not available to this command")
+
+// store gives the catalogue store, or an error where there is none.
+func (c *catalog) store() (CatalogStore, error) {
+	if c == nil || c.Store == nil {
+		return nil, errNoCatalog
+	}
+	return c.Store, nil
+}
+
+// conflictOn is a refusal by the current state caused by one field of
+// the request: a name taken, a file's reason renamed.
+func conflictOn(field, format string, args ...any) error {
+	e := conflict(format, args...).(*Error)
+	e.Field = field
+	return e
+}
+
+// idText is an id as the audit trail's details carry it.
+func idText(n int64) string { return strconv.FormatInt(n, 10) }

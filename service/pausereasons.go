@@ -1,0 +1,358 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/acdserver/acd/acd"
+	"github.com/acdserver/acd/config"
+	"github.com/acdserver/acd/directory"
+	"github.com/acdserver/acd/store"
+)
+
+// PauseReason is a pause reason as the API shows it.
+type PauseReason struct {
+	ID          int64     `json:"id"`
+	Name        string    `json:"name"`
+	Enabled     bool      `json:"enabled" doc:"offered to agents; a disabled reason is kept but refused"`
+	Number      int       `json:"number,omitempty" doc:"N of *52N, which pauses with this reason: its place among the enabled reasons; absent while disabled"`
+	Provisioned bool      `json:"provisioned" doc:"declared in the configuration file, which owns its name: it is renamed and deleted there, and only enabled or disabled here"`
+	Source      string    `json:"source,omitempty" doc:"FILE:LINE where the configuration file declares it"`
+	CreatedBy   string    `json:"created_by" doc:"the user who made it, or configuration"`
+	Created     time.Time `json:"created"`
+	Updated     time.Time `json:"updated"`
+}
+
+// NewPauseReason is a reason to create; Enabled nil means enabled.
+type NewPauseReason struct {
+	Name    string
+	Enabled *bool
+}
+
+// PauseReasonChange is a partial update: nil fields are left as they are.
+type PauseReasonChange struct {
+	Name    *string
+	Enabled *bool
+}
+
+// byConfiguration is who made the file's reasons, as they show it.
+const byConfiguration = "configuration"
+
+// StartPauseReasons stores the configuration file's reasons as the
+// file's and puts every reason, the file's and the API's, in force in the
+// distributor. It runs at start before agents are restored, so that an
+// agent paused with a reason made through the API is restored with it.
+func StartPauseReasons(ctx context.Context, c Catalog, now time.Time) error {
+	cat := newCatalog(c)
+	st, err := cat.store()
+	if err != nil {
+		return err
+	}
+	file := make([]store.Named, 0, len(c.FileReasons))
+	for _, f := range c.FileReasons {
+		file = append(file, store.Named{Name: f.Name, Key: config.NameKey(f.Name), CreatedBy: byConfiguration})
+	}
+	p, err := st.ProvisionPauseReasons(ctx, file, now)
+	if err != nil {
+		return err
+	}
+	for _, r := range p.Adopted {
+		cat.Log.Info("pause reason made through the API is now the configuration file's", "id", r.ID, "name", r.Name)
+	}
+	for _, r := range p.Dropped {
+		cat.Log.Info("pause reason removed from the configuration file: deleted", "id", r.ID, "name", r.Name)
+	}
+	_, err = cat.apply(ctx)
+	return err
+}
+
+// reasons lists every stored reason in the order *52N numbers them: the
+// file's in the file's order, then those made through the API, oldest
+// first.
+func (c *catalog) reasons(ctx context.Context) ([]PauseReason, error) {
+	st, err := c.store()
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.PauseReasons(ctx)
+	if err != nil {
+		return nil, err
+	}
+	fromFile := map[string]store.Named{}
+	for _, r := range rows {
+		if r.Provisioned {
+			fromFile[r.Key] = r
+		}
+	}
+	out := make([]PauseReason, 0, len(rows))
+	for _, f := range c.FileReasons {
+		if r, ok := fromFile[config.NameKey(f.Name)]; ok {
+			out = append(out, reasonView(r, f.Source))
+		}
+	}
+	for _, r := range rows {
+		if !r.Provisioned {
+			out = append(out, reasonView(r, ""))
+		}
+	}
+	n := 0
+	for i := range out {
+		if out[i].Enabled {
+			n++
+			out[i].Number = n
+		}
+	}
+	return out, nil
+}
+
+func reasonView(r store.Named, source string) PauseReason {
+	return PauseReason{ID: r.ID, Name: r.Name, Enabled: r.Enabled, Provisioned: r.Provisioned, Source: source,
+		CreatedBy: r.CreatedBy, Created: r.Created, Updated: r.Updated}
+}
+
+// apply puts the stored reasons in force in the distributor and returns
+// them; c.mu is held, or nothing else runs yet.
+func (c *catalog) apply(ctx context.Context) ([]PauseReason, error) {
+	list, err := c.reasons(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading pause reasons to put them in force: %w", err)
+	}
+	if c.Distributor != nil {
+		rs := make([]acd.PauseReason, 0, len(list))
+		for _, r := range list {
+			rs = append(rs, acd.PauseReason{Name: r.Name, Enabled: r.Enabled})
+		}
+		c.Distributor.SetPauseReasons(rs)
+	}
+	return list, nil
+}
+
+func findReason(list []PauseReason, id int64) (PauseReason, bool) {
+	for _, r := range list {
+		if r.ID == id {
+			return r, true
+		}
+	}
+	return PauseReason{}, false
+}
+
+func managesReasons(a *Actor) bool {
+	return a.is(directory.Administrator) || (a.is(directory.Supervisor) && a.Permissions[directory.PauseReasonsManage])
+}
+
+// seesAllReasons: the catalogue with its disabled reasons is for those
+// who may view it; everyone else sees what an agent may pause with.
+func seesAllReasons(a *Actor) bool {
+	return managesReasons(a) || (a.is(directory.Supervisor) && a.Permissions[directory.PauseReasonsView])
+}
+
+func requireReasonManager(a *Actor) error {
+	if a == nil {
+		return errUnauthenticated
+	}
+	if !managesReasons(a) {
+		return forbidden("managing pause reasons takes an administrator, or a supervisor granted %s", directory.PauseReasonsManage)
+	}
+	return nil
+}
+
+// PauseReasons lists the reasons in *52N order: every one for
+// administrators and supervisors who may view them, the enabled ones
+// (what an agent may pause with) for everyone else.
+func (s *Service) PauseReasons(ctx context.Context, a *Actor) ([]PauseReason, error) {
+	if a == nil {
+		return nil, errUnauthenticated
+	}
+	list, err := s.catalog.reasons(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if seesAllReasons(a) {
+		return list, nil
+	}
+	enabled := []PauseReason{}
+	for _, r := range list {
+		if r.Enabled {
+			enabled = append(enabled, r)
+		}
+	}
+	return enabled, nil
+}
+
+// PauseReason reads one reason, as PauseReasons would list it.
+func (s *Service) PauseReason(ctx context.Context, a *Actor, id int64) (PauseReason, error) {
+	list, err := s.PauseReasons(ctx, a)
+	if err != nil {
+		return PauseReason{}, err
+	}
+	r, ok := findReason(list, id)
+	if !ok {
+		return PauseReason{}, notFound("no pause reason %d", id)
+	}
+	return r, nil
+}
+
+// checkReasonName applies the rule for names, and keeps the reason the
+// server itself gives for its own: reports must tell an agent's choice
+// from a pause for missed offers.
+func checkReasonName(name string) error {
+	if err := config.CheckPauseReason(name); err != nil {
+		return invalid("name", "%v", err)
+	}
+	if config.NameKey(name) == config.NameKey(acd.NoAnswerReason) {
+		return conflictOn("name", "%q is the reason the server gives when it pauses an agent after missed offers", acd.NoAnswerReason)
+	}
+	return nil
+}
+
+// reasonTaken explains a refused name: another reason has it, the file's
+// or the API's.
+func (s *Service) reasonTaken(ctx context.Context, name string) error {
+	list, err := s.catalog.reasons(ctx)
+	if err != nil {
+		return err
+	}
+	key := config.NameKey(name)
+	for _, r := range list {
+		if config.NameKey(r.Name) == key {
+			if r.Provisioned {
+				return conflictOn("name", "pause reason %q (%d) is declared in %s; names are compared without case", r.Name, r.ID, r.Source)
+			}
+			return conflictOn("name", "pause reason %q (%d) exists; names are compared without case", r.Name, r.ID)
+		}
+	}
+	return conflictOn("name", "another pause reason has this name; names are compared without case")
+}
+
+// CreatePauseReason adds a reason through the API (administrators, and
+// supervisors granted pause_reasons.manage). It is stored in the
+// database, comes after every other in *52N order, and is in force at
+// once.
+func (s *Service) CreatePauseReason(ctx context.Context, a *Actor, nr NewPauseReason) (PauseReason, error) {
+	if err := requireReasonManager(a); err != nil {
+		return PauseReason{}, err
+	}
+	st, err := s.catalog.store()
+	if err != nil {
+		return PauseReason{}, err
+	}
+	if err := checkReasonName(nr.Name); err != nil {
+		return PauseReason{}, err
+	}
+	enabled := nr.Enabled == nil || *nr.Enabled
+	s.catalog.mu.Lock()
+	defer s.catalog.mu.Unlock()
+	now := s.now()
+	r, err := st.CreatePauseReason(ctx, store.Named{Name: nr.Name, Key: config.NameKey(nr.Name), Enabled: enabled, CreatedBy: a.UserID, Created: now, Updated: now})
+	if errors.Is(err, store.ErrExists) {
+		return PauseReason{}, s.reasonTaken(ctx, nr.Name)
+	} else if err != nil {
+		return PauseReason{}, err
+	}
+	list, err := s.catalog.apply(ctx)
+	if err != nil {
+		return PauseReason{}, err
+	}
+	s.log.Info("pause reason created", "actor", a.UserID, "id", r.ID, "name", r.Name, "enabled", enabled)
+	s.audit(a, "pause_reason.created", "", map[string]string{"id": idText(r.ID), "name": r.Name, "enabled": strconv.FormatBool(enabled)})
+	v, _ := findReason(list, r.ID)
+	return v, nil
+}
+
+// UpdatePauseReason renames, enables or disables a reason, in force at
+// once. The file's reasons are only enabled or disabled here: their
+// names are the file's. Agents paused with a reason keep the name they
+// paused with.
+func (s *Service) UpdatePauseReason(ctx context.Context, a *Actor, id int64, c PauseReasonChange) (PauseReason, error) {
+	if err := requireReasonManager(a); err != nil {
+		return PauseReason{}, err
+	}
+	st, err := s.catalog.store()
+	if err != nil {
+		return PauseReason{}, err
+	}
+	s.catalog.mu.Lock()
+	defer s.catalog.mu.Unlock()
+	list, err := s.catalog.reasons(ctx)
+	if err != nil {
+		return PauseReason{}, err
+	}
+	cur, ok := findReason(list, id)
+	if !ok {
+		return PauseReason{}, notFound("no pause reason %d", id)
+	}
+	row := store.Named{ID: id, Name: cur.Name, Key: config.NameKey(cur.Name), Enabled: cur.Enabled, Updated: s.now()}
+	var changed []string
+	detail := map[string]string{"id": idText(id)}
+	if c.Name != nil && *c.Name != cur.Name {
+		if cur.Provisioned {
+			return PauseReason{}, conflictOn("name", "pause reason %q is declared in %s: rename it there (the file's reasons are read at start)", cur.Name, cur.Source)
+		}
+		if err := checkReasonName(*c.Name); err != nil {
+			return PauseReason{}, err
+		}
+		row.Name, row.Key = *c.Name, config.NameKey(*c.Name)
+		changed, detail["from"] = append(changed, "name"), cur.Name
+	}
+	if c.Enabled != nil && *c.Enabled != cur.Enabled {
+		row.Enabled, changed = *c.Enabled, append(changed, "enabled")
+	}
+	if len(changed) == 0 {
+		return cur, nil
+	}
+	if err := st.UpdatePauseReason(ctx, row); errors.Is(err, store.ErrExists) {
+		return PauseReason{}, s.reasonTaken(ctx, row.Name)
+	} else if errors.Is(err, store.ErrNotFound) {
+		return PauseReason{}, notFound("no pause reason %d", id)
+	} else if err != nil {
+		return PauseReason{}, err
+	}
+	if list, err = s.catalog.apply(ctx); err != nil {
+		return PauseReason{}, err
+	}
+	detail["name"], detail["enabled"], detail["changed"] = row.Name, strconv.FormatBool(row.Enabled), strings.Join(changed, ",")
+	s.log.Info("pause reason updated", "actor", a.UserID, "id", id, "name", row.Name, "enabled", row.Enabled, "changed", detail["changed"])
+	s.audit(a, "pause_reason.updated", "", detail)
+	v, _ := findReason(list, id)
+	return v, nil
+}
+
+// DeletePauseReason removes a reason made through the API; the file's
+// are removed from the file.
+func (s *Service) DeletePauseReason(ctx context.Context, a *Actor, id int64) error {
+	if err := requireReasonManager(a); err != nil {
+		return err
+	}
+	st, err := s.catalog.store()
+	if err != nil {
+		return err
+	}
+	s.catalog.mu.Lock()
+	defer s.catalog.mu.Unlock()
+	list, err := s.catalog.reasons(ctx)
+	if err != nil {
+		return err
+	}
+	cur, ok := findReason(list, id)
+	if !ok {
+		return notFound("no pause reason %d", id)
+	}
+	if cur.Provisioned {
+		return conflict("pause reason %q is declared in %s: remove it there (the file's reasons are read at start), or disable it here", cur.Name, cur.Source)
+	}
+	if err := st.DeletePauseReason(ctx, id); errors.Is(err, store.ErrNotFound) {
+		return notFound("no pause reason %d", id)
+	} else if err != nil {
+		return err
+	}
+	if _, err := s.catalog.apply(ctx); err != nil {
+		return err
+	}
+	s.log.Info("pause reason deleted", "actor", a.UserID, "id", id, "name", cur.Name)
+	s.audit(a, "pause_reason.deleted", "", map[string]string{"id": idText(id), "name": cur.Name})
+	return nil
+}
