@@ -91,6 +91,7 @@ func Mount(mux *http.ServeMux, svc *service.Service, o Options) *Server {
 	s.registerSettings()
 	s.registerDirectory()
 	s.registerDialplans()
+	s.registerTrunks()
 	s.registerEvents()
 	s.registerCatalog()
 	return s

@@ -114,3 +114,66 @@ func (s *Server) registerDirectory() {
 			return nil, nil
 		})
 }
+
+type trunksOut struct {
+	Body struct {
+		Trunks []service.TrunkView `json:"trunks"`
+	}
+}
+
+type trunkIn struct {
+	Body service.TrunkSpec
+}
+
+type trunkPutIn struct {
+	ID   string `path:"id" maxLength:"64"`
+	Body service.TrunkSpec
+}
+
+type trunkOut struct {
+	Body service.TrunkView
+}
+
+// registerTrunks adds the administration of SIP trunks, on the same
+// model as queues and agents.
+func (s *Server) registerTrunks() {
+	huma.Register(s.api, op("list-trunks", http.MethodGet, "/trunks", "The SIP trunks, never their passwords (administrators)", http.StatusOK, false, "trunks"),
+		func(ctx context.Context, _ *struct{}) (*trunksOut, error) {
+			list, err := s.svc.Trunks(actorOf(ctx))
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			out := &trunksOut{}
+			out.Body.Trunks = list
+			return out, nil
+		})
+	huma.Register(s.api, op("create-trunk", http.MethodPost, "/trunks", "Create a SIP trunk (administrators)", http.StatusCreated, false, "trunks"),
+		func(ctx context.Context, in *trunkIn) (*trunkOut, error) {
+			v, err := s.svc.PutTrunk(ctx, actorOf(ctx), in.Body, true)
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			return &trunkOut{Body: v}, nil
+		})
+	huma.Register(s.api, op("replace-trunk", http.MethodPut, "/trunks/{id}", "Replace a trunk made through the API; the password is kept when left out", http.StatusOK, false, "trunks"),
+		func(ctx context.Context, in *trunkPutIn) (*trunkOut, error) {
+			if in.Body.ID == "" {
+				in.Body.ID = in.ID
+			}
+			if in.Body.ID != in.ID {
+				return nil, s.fail(ctx, service.InvalidField("id", "the body names trunk %q, the path %q", in.Body.ID, in.ID))
+			}
+			v, err := s.svc.PutTrunk(ctx, actorOf(ctx), in.Body, false)
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			return &trunkOut{Body: v}, nil
+		})
+	huma.Register(s.api, op("delete-trunk", http.MethodDelete, "/trunks/{id}", "Delete a trunk made through the API; 409 while a queue's callback dials through it", http.StatusNoContent, false, "trunks"),
+		func(ctx context.Context, in *idPath) (*struct{}, error) {
+			if err := s.svc.DeleteTrunk(ctx, actorOf(ctx), in.ID); err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			return nil, nil
+		})
+}

@@ -236,6 +236,8 @@ type Trunk struct {
 	Password    string   `yaml:"password"`
 	InboundFrom []string `yaml:"inbound_from"`
 	Line        Line
+	// Managed: made through the API and kept in the database.
+	Managed bool `yaml:"-"`
 }
 
 // Numbering says where the server dials from, so that numbers are read

@@ -20,6 +20,7 @@ type Managed struct {
 	// Numbers, the dial plan each number routes to.
 	Dialplans map[string]string
 	Numbers   map[string]string
+	Trunks    map[string]string
 }
 
 // PlanFile is how problems of an uploaded dial plan name it, in place of
@@ -42,7 +43,7 @@ func ParseWith(file string, data []byte, m Managed) (*Config, error) {
 	for _, section := range []struct {
 		key     string
 		objects map[string]string
-	}{{"queues", m.Queues}, {"agents", m.Agents}, {"dialplans", m.Dialplans}, {"numbers", m.Numbers}} {
+	}{{"queues", m.Queues}, {"agents", m.Agents}, {"dialplans", m.Dialplans}, {"numbers", m.Numbers}, {"trunks", m.Trunks}} {
 		if len(section.objects) == 0 {
 			continue
 		}
@@ -79,11 +80,11 @@ func ParseWith(file string, data []byte, m Managed) (*Config, error) {
 // Digest is the managed objects in a stable text, for the version id of
 // what is built from them with a file.
 func (m Managed) Digest() []byte {
-	if len(m.Queues)+len(m.Agents)+len(m.Dialplans)+len(m.Numbers) == 0 {
+	if len(m.Queues)+len(m.Agents)+len(m.Dialplans)+len(m.Numbers)+len(m.Trunks) == 0 {
 		return nil // a file alone keeps the version id it always had
 	}
 	var b []byte
-	for _, section := range []map[string]string{m.Queues, m.Agents, m.Dialplans, m.Numbers} {
+	for _, section := range []map[string]string{m.Queues, m.Agents, m.Dialplans, m.Numbers, m.Trunks} {
 		for _, id := range sortedIDs(section) {
 			b = append(b, id...)
 			b = append(b, 0)
@@ -127,6 +128,11 @@ func (m *Managed) mark(c *Config) {
 	for id := range m.Agents {
 		if a, ok := c.Agents[id]; ok && a.Line == 0 {
 			a.Managed = true
+		}
+	}
+	for id := range m.Trunks {
+		if t, ok := c.Trunks[id]; ok && t.Line == 0 {
+			t.Managed = true
 		}
 	}
 }

@@ -77,6 +77,7 @@ const (
 	kindAgent  = "agent"
 	kindNumber = "number"
 	kindPlan   = "dialplan"
+	kindTrunk  = "trunk"
 )
 
 var idRule = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
@@ -325,4 +326,118 @@ func adminOnly(a *Actor, err error, what string) error {
 		return err
 	}
 	return forbidden("only administrators manage %s", what)
+}
+
+// TrunkSpec is a SIP trunk as the API creates or replaces it. The
+// password is write-only; left out of a replacement, it is kept.
+type TrunkSpec struct {
+	ID          string   `json:"id,omitempty" pattern:"^[a-z0-9][a-z0-9_-]*$" maxLength:"64"`
+	Address     string   `json:"address" maxLength:"64" doc:"IP:PORT of the carrier's SIP side"`
+	Username    string   `json:"username,omitempty" maxLength:"128"`
+	Password    string   `json:"password,omitempty" maxLength:"128" doc:"write-only: the digest password the carrier asks for"`
+	InboundFrom []string `json:"inbound_from,omitempty" doc:"prefixes the carrier's calls come from; their P-Asserted-Identity is trusted"`
+}
+
+// TrunkView is a trunk as the API shows it: never its password.
+type TrunkView struct {
+	ID          string   `json:"id"`
+	Address     string   `json:"address"`
+	Username    string   `json:"username,omitempty"`
+	HasPassword bool     `json:"has_password"`
+	InboundFrom []string `json:"inbound_from"`
+	Source      string   `json:"source" doc:"FILE:LINE for a trunk of the configuration file (read-only here), database for one made through the API"`
+}
+
+// Trunks lists the trunks (administrators).
+func (s *Service) Trunks(a *Actor) ([]TrunkView, error) {
+	if err := requireAdmin(a); err != nil {
+		return nil, adminOnly(a, err, "trunks")
+	}
+	if err := s.requireConfigurator(); err != nil {
+		return nil, err
+	}
+	cfg := s.running()
+	out := []TrunkView{}
+	for id, t := range cfg.Trunks {
+		out = append(out, TrunkView{ID: id, Address: t.Address, Username: t.Username, HasPassword: t.Password != "",
+			InboundFrom: append([]string{}, t.InboundFrom...), Source: cfg.Source(t.Line, t.Managed)})
+	}
+	slices.SortFunc(out, func(x, y TrunkView) int { return strings.Compare(x.ID, y.ID) })
+	return out, nil
+}
+
+// PutTrunk creates (create true) or replaces a trunk made through the API
+// (administrators). Calls dialled through it from now on use the new
+// settings.
+func (s *Service) PutTrunk(ctx context.Context, a *Actor, t TrunkSpec, create bool) (TrunkView, error) {
+	if err := requireAdmin(a); err != nil {
+		return TrunkView{}, adminOnly(a, err, "trunks")
+	}
+	if err := s.requireConfigurator(); err != nil {
+		return TrunkView{}, err
+	}
+	if !idRule.MatchString(t.ID) {
+		return TrunkView{}, invalid("id", "want lower-case letters, digits, - and _")
+	}
+	cfg := s.running()
+	cur, exists := cfg.Trunks[t.ID]
+	switch {
+	case create && exists:
+		return TrunkView{}, conflict("trunk %q exists", t.ID)
+	case !create && !exists:
+		return TrunkView{}, notFound("no trunk %q", t.ID)
+	case exists && !cur.Managed:
+		return TrunkView{}, conflict("trunk %q is the configuration file's (%s): change it there", t.ID, cfg.Source(cur.Line, false))
+	}
+	if t.Password == "" && exists {
+		t.Password = cur.Password
+	}
+	body, err := yaml.Marshal(struct {
+		Address     string   `yaml:"address"`
+		Username    string   `yaml:"username,omitempty"`
+		Password    string   `yaml:"password,omitempty"`
+		InboundFrom []string `yaml:"inbound_from,omitempty,flow"`
+	}{t.Address, t.Username, t.Password, t.InboundFrom})
+	if err != nil {
+		return TrunkView{}, fmt.Errorf("encoding trunk %s: %w", t.ID, err)
+	}
+	text := string(body)
+	if err := refusal(s.conf.Change(ctx, kindTrunk, t.ID, &text), false); err != nil {
+		return TrunkView{}, err
+	}
+	action := "trunk.updated"
+	if !exists {
+		action = "trunk.created"
+	}
+	s.audit(a, action, "", map[string]string{"trunk": t.ID, "address": t.Address})
+	views, err := s.Trunks(a)
+	if err != nil {
+		return TrunkView{}, err
+	}
+	i := slices.IndexFunc(views, func(v TrunkView) bool { return v.ID == t.ID })
+	return views[i], nil
+}
+
+// DeleteTrunk removes a trunk made through the API (administrators);
+// refused while a queue's callback dials through it.
+func (s *Service) DeleteTrunk(ctx context.Context, a *Actor, id string) error {
+	if err := requireAdmin(a); err != nil {
+		return adminOnly(a, err, "trunks")
+	}
+	if err := s.requireConfigurator(); err != nil {
+		return err
+	}
+	cfg := s.running()
+	cur, ok := cfg.Trunks[id]
+	if !ok {
+		return notFound("no trunk %q", id)
+	}
+	if !cur.Managed {
+		return conflict("trunk %q is the configuration file's (%s): remove it there", id, cfg.Source(cur.Line, false))
+	}
+	if err := s.conf.Change(ctx, kindTrunk, id, nil); err != nil {
+		return refusal(err, true)
+	}
+	s.audit(a, "trunk.deleted", "", map[string]string{"trunk": id})
+	return nil
 }

@@ -148,3 +148,34 @@ func TestAPIDialplans(t *testing.T) {
 		t.Fatalf("dial plans after the removal: %v", list.Dialplans)
 	}
 }
+
+// TestAPITrunks: a trunk made through the API is shown without its
+// password, can carry a queue's callback at once, and is not removed while
+// that queue dials through it; the file's trunks are the file's.
+func TestAPITrunks(t *testing.T) {
+	s := startAcd(t, "-config", writeConfig(t, "trunks:\n  carrier: {address: \"127.0.0.1:5099\"}\n"+apiYAML))
+	admin := setupAdmin(t, s)
+	admin.expect(t, "POST", "/trunks", map[string]any{"id": "backup", "address": "127.0.0.1:5098", "username": "acd", "password": "trunk-secret-9"}, 201, nil)
+	_, body, _ := admin.do(t, "GET", "/trunks", nil)
+	if strings.Contains(string(body), "trunk-secret-9") || !strings.Contains(string(body), `"has_password":true`) || !strings.Contains(string(body), `"source":"database"`) {
+		t.Fatalf("the trunk list: %s", body)
+	}
+	admin.expect(t, "POST", "/trunks", map[string]any{"id": "bad", "address": "somewhere"}, 422, nil)
+	admin.expect(t, "PUT", "/trunks/carrier", map[string]any{"address": "127.0.0.1:5097"}, 409, nil)
+	admin.expect(t, "POST", "/queues", map[string]any{"id": "callme", "callback": map[string]any{
+		"enabled": true, "threshold": "2m", "caller_id": "+14155550100", "trunk": "backup"}}, 201, nil)
+	_, body, _ = admin.do(t, "DELETE", "/trunks/backup", nil)
+	if !strings.Contains(string(body), "still in use") || !strings.Contains(string(body), "callme") {
+		t.Fatalf("deleting a trunk a queue dials through: %s", body)
+	}
+	// A replacement without the password keeps it.
+	admin.expect(t, "PUT", "/trunks/backup", map[string]any{"address": "127.0.0.1:5096"}, 200, nil)
+	_, body, _ = admin.do(t, "GET", "/trunks", nil)
+	if !strings.Contains(string(body), `"address":"127.0.0.1:5096"`) || !strings.Contains(string(body), `"has_password":true`) {
+		t.Fatalf("after the replacement: %s", body)
+	}
+	_, body, _ = admin.do(t, "GET", "/audit?type=audit.trunk.", nil)
+	if strings.Contains(string(body), "trunk-secret-9") {
+		t.Fatal("the audit trail holds the trunk's password")
+	}
+}

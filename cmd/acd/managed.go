@@ -19,6 +19,7 @@ const (
 	kindAgent    = "agent"
 	kindDialplan = "dialplan"
 	kindNumber   = "number"
+	kindTrunk    = "trunk"
 )
 
 // configurator makes the API's changes to queues and agents: each is
@@ -41,7 +42,7 @@ func (c *configurator) managed(ctx context.Context) config.Managed {
 		c.log.Error("reading the queues and agents made through the API", "error", err)
 		return config.Managed{}
 	}
-	return config.Managed{Queues: all[kindQueue], Agents: all[kindAgent], Dialplans: all[kindDialplan], Numbers: all[kindNumber]}
+	return config.Managed{Queues: all[kindQueue], Agents: all[kindAgent], Dialplans: all[kindDialplan], Numbers: all[kindNumber], Trunks: all[kindTrunk]}
 }
 
 // section is where the objects of a kind are in a config.Managed.
@@ -53,6 +54,8 @@ func section(m *config.Managed, kind string) *map[string]string {
 		return &m.Dialplans
 	case kindNumber:
 		return &m.Numbers
+	case kindTrunk:
+		return &m.Trunks
 	}
 	return &m.Queues
 }

@@ -327,7 +327,7 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 				return nil, false
 			}
 			return func(ctx context.Context, c *sip.Call) {
-				rec := recordCall(events, center.TalkTime, c, number, plan.Name, p.plan.Version, trunks.of(c.Source()))
+				rec := recordCall(events, center.TalkTime, c, number, plan.Name, p.plan.Version, newTrunkNamer(p.cfg).of(c.Source()))
 				st := &dialplan.State{Call: c, Queues: center, Sounds: p.sounds, Log: log, Trace: rec.step}
 				if err := p.plan.Run(ctx, plan, st); err != nil {
 					log.Error("dial plan failed", "call_id", c.ID(), "error", err)
