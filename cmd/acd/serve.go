@@ -254,6 +254,7 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 		RTPTimeout:     cfg.Media.Timeout.D(),
 		MaxCalls:       cfg.Server.MaxCalls,
 		Trusted:        trunks.prefixes,
+		Admission:      admission(cfg),
 		RTPHoldTimeout: cfg.Media.HoldTimeout.D(),
 		Ports:          ports,
 		Media:          engine,
@@ -341,7 +342,10 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 			case <-ctx.Done():
 				return
 			case <-hup:
-				reload(&current, log, func(old, next *config.Config) { retrace(srv, old, next, log) })
+				reload(&current, log, func(old, next *config.Config) {
+					retrace(srv, old, next, log)
+					readmit(srv, old, next, log)
+				})
 			}
 		}
 	}()
