@@ -319,7 +319,7 @@ func (c *Config) applyDefaults() {
 		s.RTPPorts = "10000-20000"
 	}
 	if s.DataDir == "" {
-		s.DataDir = "./data"
+		s.DataDir = defaultDataDir()
 	}
 	if s.LogLevel == "" {
 		s.LogLevel = "info"
