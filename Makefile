@@ -20,6 +20,8 @@ deps:
 	@# baresip-core holds the binary and the modules the tests load; the
 	@# baresip package adds only the GTK, X11 and video front-ends.
 	@command -v baresip >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends baresip-core >/dev/null; }
+	@# fail2ban-regex checks docs/fail2ban's filter against the server's log.
+	@command -v fail2ban-regex >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends fail2ban >/dev/null; }
 	go mod download
 
 vet:

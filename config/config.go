@@ -124,6 +124,8 @@ type Server struct {
 	// only to peers outside them.
 	LocalNetworks []string `yaml:"local_networks"`
 	LogLevel      string   `yaml:"log_level"`
+	// LogFormat is text (slog's key=value) or json, one object a line.
+	LogFormat string `yaml:"log_format"`
 	// MaxCalls caps inbound calls in progress (503 past it).
 	MaxCalls int `yaml:"max_calls"`
 	// DrainTimeout is how long a stopping server lets calls in progress
@@ -364,10 +366,13 @@ func (c *Config) applyDefaults() {
 		s.RTPPorts = "10000-20000"
 	}
 	if s.DataDir == "" {
-		s.DataDir = "./data"
+		s.DataDir = defaultDataDir()
 	}
 	if s.LogLevel == "" {
 		s.LogLevel = "info"
+	}
+	if s.LogFormat == "" {
+		s.LogFormat = "text"
 	}
 	if s.MaxCalls == 0 {
 		s.MaxCalls = 2000
@@ -502,6 +507,9 @@ func (c *Config) validate(errs *Errors) {
 	case "debug", "info", "warn", "error":
 	default:
 		errs.Add(f, int(s.Line), "server.log_level %q: want debug, info, warn or error", s.LogLevel)
+	}
+	if s.LogFormat != "text" && s.LogFormat != "json" {
+		errs.Add(f, int(s.Line), "server.log_format %q: want text or json", s.LogFormat)
 	}
 	switch c.Media.RawSend {
 	case "auto", "on", "off":

@@ -35,6 +35,7 @@ func TestParseErrors(t *testing.T) {
 		{"junk duration", "media:\n  rtp_timeout: soon\n", []string{`t.yaml:2: media.rtp_timeout: "soon" is not a duration`}},
 		{"max_calls beyond ports", "server:\n  rtp_ports: 10000-10100\n  max_calls: 100\n", []string{`t.yaml:2: server.max_calls 100: rtp_ports 10000-10100 holds only 50 calls`}},
 		{"bad raw_send", "media:\n  raw_send: yes\n", []string{`t.yaml:2: media.raw_send "yes": want auto, on or off`}},
+		{"bad log_format", "server:\n  log_format: xml\n", []string{`t.yaml:2: server.log_format "xml": want text or json`}},
 		{"bad number type", "max_steps: many\n", []string{`t.yaml:1: max_steps: "many" is not a valid whole number`}},
 		{"all reported", "server:\n  sip: x\n  http: y\nfoo: 1\n", []string{`t.yaml:2: server.sip "x"`, `t.yaml:2: server.http "y"`, `t.yaml:4: top level: unknown field "foo"`}},
 		{"bad strategy", "queues:\n  q:\n    strategy: best\n", []string{`t.yaml:3: queue "q": strategy "best"`}},

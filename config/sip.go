@@ -12,7 +12,10 @@ type SIP struct {
 	TCP       TCPLimits `yaml:"tcp"`
 	RateLimit RateLimit `yaml:"rate_limit"`
 	Trace     Trace     `yaml:"trace"`
-	Line      Line
+	// AllowCallsFrom are the networks that may call in besides trunks
+	// and registered phones. Unset, loopback.
+	AllowCallsFrom []string `yaml:"allow_calls_from"`
+	Line           Line
 }
 
 // Trace writes every SIP message to and from some peers to the log, for
@@ -76,6 +79,7 @@ const (
 )
 
 func (s *SIP) applyDefaults() {
+	s.applyAdmissionDefaults()
 	if s.RateLimit.PerSecond == nil {
 		n := defaultRatePerSecond
 		s.RateLimit.PerSecond = &n
@@ -99,6 +103,7 @@ func (s *SIP) applyDefaults() {
 }
 
 func (s *SIP) validate(file string, errs *Errors) {
+	s.validateAdmission(file, errs)
 	r := &s.RateLimit
 	if *r.PerSecond < 0 {
 		errs.Add(file, int(r.Line), "sip.rate_limit.per_second: %d: want 0 (no limit) or more", *r.PerSecond)

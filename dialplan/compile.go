@@ -134,6 +134,8 @@ type Program struct {
 	MaxSteps int
 	plans    map[string]*Plan
 	numbers  map[string]*Plan
+	// shown are the variables whose values the log may show.
+	shown map[string]bool
 }
 
 // Route finds the dial plan for a dialled number.
@@ -163,6 +165,7 @@ func Compile(cfg *config.Config, sounds Sounds, source []byte) (*Program, error)
 	for num, ref := range cfg.Numbers {
 		prog.numbers[num] = prog.plans[ref.Name]
 	}
+	prog.shown = shownVariables(prog.plans)
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}

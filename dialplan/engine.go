@@ -39,6 +39,8 @@ type State struct {
 	waited bool
 	// detail is what the current node noted for the trace.
 	detail string
+	// logged, when set, replaces detail in the log: see noteCollected.
+	logged string
 	// jump, when set by a node, continues the call in another dial plan.
 	jump    *Plan
 	program *Program
@@ -77,7 +79,7 @@ func (p *Program) Run(ctx context.Context, plan *Plan, s *State) error {
 	var trail []string
 	for cur != "" {
 		node := plan.nodes[cur]
-		s.waited, s.detail, s.jump = false, "", nil
+		s.waited, s.detail, s.logged, s.jump = false, "", "", nil
 		next, err := node.Run(ctx, s)
 		if errors.Is(err, ErrHungUp) {
 			s.Log.Info("caller hung up", "dialplan", plan.Name, "node", cur)
@@ -92,7 +94,11 @@ func (p *Program) Run(ctx context.Context, plan *Plan, s *State) error {
 		if s.jump != nil {
 			plan, next = s.jump, s.jump.Entry
 		}
-		s.Log.Debug("dial plan node", "dialplan", from.Name, "node", cur, "did", s.detail, "next", next)
+		did := s.detail
+		if s.logged != "" {
+			did = s.logged
+		}
+		s.Log.Debug("dial plan node", "dialplan", from.Name, "node", cur, "did", did, "next", next)
 		s.trace(from, cur, node, s.detail, qualified(from, plan, next))
 		if s.waited {
 			steps, trail = 0, trail[:0]

@@ -24,6 +24,8 @@ type collectNode struct {
 	timeout    time.Duration
 	next       string
 	onTimeout  string
+	// logDigits lets the log show what the caller typed.
+	logDigits bool
 }
 
 var variableName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
@@ -41,11 +43,12 @@ func compileCollect(b *builder, n *yaml.Node) Node {
 		Timeout    config.Duration `yaml:"timeout"`
 		Next       string          `yaml:"next"`
 		OnTimeout  string          `yaml:"on_timeout"`
+		LogDigits  bool            `yaml:"log_digits"`
 	}
 	b.decode(n, &spec)
 	b.prompt("prompt", spec.Prompt)
 	c := &collectNode{prompt: spec.Prompt, variable: spec.Variable, min: spec.Digits.Min, max: spec.Digits.Max,
-		timeout: spec.Timeout.D(), next: spec.Next, onTimeout: spec.OnTimeout}
+		timeout: spec.Timeout.D(), next: spec.Next, onTimeout: spec.OnTimeout, logDigits: spec.LogDigits}
 	if !variableName.MatchString(spec.Variable) {
 		b.fail("variable %q: want a lower-case name like account", spec.Variable)
 	}
@@ -94,8 +97,9 @@ func (c *collectNode) Run(ctx context.Context, s *State) (string, error) {
 		s.note("%s: %d of at least %d digits: on_timeout", c.variable, len(digits), c.min)
 		return c.onTimeout, nil
 	}
-	s.Vars[c.variable] = string(digits)
-	s.Log.Info("caller information collected", "call_id", s.Call.ID(), "variable", c.variable, "value", string(digits))
-	s.note("%s=%s", c.variable, string(digits))
+	value := string(digits)
+	s.Vars[c.variable] = value
+	s.Log.Info("caller information collected", "variable", c.variable, "value", LoggedValue(value, c.logDigits))
+	s.noteCollected(c.variable, value, c.logDigits)
 	return c.next, nil
 }

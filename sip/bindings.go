@@ -73,7 +73,7 @@ func (r *registrar) restore() {
 		r.bindings[sb.Agent] = append(r.bindings[sb.Agent], Binding{Contact: uri, Source: sb.Source, Transport: sb.Transport,
 			Expires: sb.Expires, CallID: sb.CallID, CSeq: sb.CSeq})
 	}
-	r.mu.Unlock()
+	r.unlock()
 	for _, agent := range back {
 		r.log.Info("registration restored", "agent", agent)
 		r.changed(agent, true)

@@ -3,10 +3,12 @@ package sip
 import (
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -38,6 +40,9 @@ type registrar struct {
 	changed  func(user string, registered bool)
 	store    BindingStore
 	log      *slog.Logger
+	// byAddr is the latest expiry of a binding by the address it
+	// registered from; see addressIndexLocked.
+	byAddr atomic.Pointer[map[netip.Addr]time.Time]
 }
 
 func newRegistrar(changed func(string, bool), store BindingStore, log *slog.Logger) *registrar {
@@ -127,7 +132,7 @@ func (r *registrar) sweep() {
 			gone = append(gone, user)
 		}
 	}
-	r.mu.Unlock()
+	r.unlock()
 	for _, u := range gone {
 		r.changed(u, false)
 	}
@@ -155,7 +160,7 @@ func (r *registrar) register(user string, req *sip.Request, tx sip.ServerTransac
 		value := strings.TrimSpace(h.Value())
 		if value == "*" {
 			if expires != 0 || len(contacts) != 1 {
-				r.mu.Unlock()
+				r.unlock()
 				respond(tx, req, 400, "Bad Request")
 				return
 			}
@@ -165,7 +170,7 @@ func (r *registrar) register(user string, req *sip.Request, tx sip.ServerTransac
 		var c sip.ContactHeader
 		c.Params = sip.NewParams()
 		if _, err := sip.ParseAddressValue(value, &c.Address, &c.Params); err != nil {
-			r.mu.Unlock()
+			r.unlock()
 			respond(tx, req, 400, "Bad Contact")
 			return
 		}
@@ -176,7 +181,7 @@ func (r *registrar) register(user string, req *sip.Request, tx sip.ServerTransac
 			}
 		}
 		if exp > 0 && exp < minExpires {
-			r.mu.Unlock()
+			r.unlock()
 			respond(tx, req, 423, "Interval Too Brief", sip.NewHeader("Min-Expires", strconv.Itoa(minExpires)))
 			return
 		}
@@ -205,7 +210,7 @@ func (r *registrar) register(user string, req *sip.Request, tx sip.ServerTransac
 		left := int(b.Expires.Sub(r.now()).Round(time.Second) / time.Second)
 		res.AppendHeader(sip.NewHeader("Contact", fmt.Sprintf("<%s>;expires=%d", b.Contact.String(), left)))
 	}
-	r.mu.Unlock()
+	r.unlock()
 	_ = tx.Respond(res)
 	if lapsed {
 		r.changed(user, false)

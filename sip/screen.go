@@ -42,6 +42,8 @@ type screen struct {
 	draining atomic.Bool
 	// refusedDraining counts the INVITEs answered 503 while draining.
 	refusedDraining atomic.Uint64
+	// admit says who may call in; nil admits every source.
+	admit *admission
 }
 
 // rejection is a stateless answer to a request: the status, its reason,
@@ -119,7 +121,7 @@ func (sc *screen) inspect(data []byte, local, src netip.AddrPort, stream bool) (
 		return nil, statelessResponse(data, rej)
 	}
 	if req != nil {
-		if reply := sc.answer(req, src); reply != nil {
+		if reply := sc.answer(req, src, stream); reply != nil {
 			return nil, reply
 		}
 	}
@@ -128,12 +130,15 @@ func (sc *screen) inspect(data []byte, local, src netip.AddrPort, stream bool) (
 
 // answer gives the stateless answer to a well-formed request that needs no
 // transaction, or nil for one that goes on to its handler.
-func (sc *screen) answer(req *sip.Request, src netip.AddrPort) []byte {
+func (sc *screen) answer(req *sip.Request, src netip.AddrPort, stream bool) []byte {
 	method := string(req.Method)
 	outOfDialog := !req.To().Params.Has("tag")
 	switch {
 	case method == "ACK" || method == "CANCEL":
 		return nil
+	case method == "INVITE" && outOfDialog && sc.admit != nil && !sc.admit.admits(src.Addr()):
+		sc.admit.refuse(req, src, transportName(stream))
+		return statelessAnswer(req, src, 403, "Forbidden")
 	case sc.draining.Load() && outOfDialog && (method == "INVITE" || method == "OPTIONS"):
 		if method == "INVITE" {
 			sc.refusedDraining.Add(1)

@@ -67,6 +67,9 @@ type Config struct {
 	// Trusted are the sources (trunks' inbound_from) whose
 	// P-Asserted-Identity is taken as the caller's number and name.
 	Trusted []netip.Prefix
+	// Admission says who may call in besides Trusted sources and
+	// registered phones; nil admits every source.
+	Admission *Admission
 	// Registered is told when an agent's phone becomes reachable or not.
 	Registered func(agent string, reachable bool)
 	// Bindings keeps registrations across restarts; nil keeps them in
@@ -206,6 +209,10 @@ func NewServer(cfg Config, udp *net.UDPConn) (*Server, error) {
 		s.auth = newAuthenticator(cfg.Realm, cfg.AuthAlgorithms, cfg.Secrets, cfg.Log)
 		s.srv.OnRegister(s.guard(s.onRegister))
 		s.screen.handled["REGISTER"] = true
+	}
+	if cfg.Admission != nil {
+		s.screen.admit = newAdmission(cfg.Trusted, *cfg.Admission, s.registrar.fromAddress,
+			newSecurityLog(cfg.Log, admissionLogEvery, admissionLinesPerSecond))
 	}
 	return s, nil
 }

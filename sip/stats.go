@@ -23,6 +23,7 @@ const (
 	RefusedUnknownNumber = "unknown_number"    // 404: no dial plan for the number
 	RefusedOffer         = "unacceptable_sdp"  // 415 or 488: no media we take
 	RefusedMedia         = "media_unavailable" // 503: no RTP port, or RTP would not start
+	RefusedNotAdmitted   = "not_admitted"      // 403: from a source not admitted to call in
 )
 
 // messageCounts counts the SIP messages on the server's own sockets
@@ -132,6 +133,7 @@ func (s *Server) Stats() Stats {
 		RefusedUnknownNumber: s.refusedNumber.Load(),
 		RefusedOffer:         s.refusedOffer.Load(),
 		RefusedMedia:         s.refusedMedia.Load(),
+		RefusedNotAdmitted:   s.screen.admit.refusedCalls(),
 	}
 	return st
 }

@@ -63,7 +63,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 func usage(w io.Writer) {
 	fmt.Fprint(w, `usage:
-  acd [serve] [-config FILE] [-sip ADDR] [-http ADDR] [-data DIR] [-rtp-ports LOW-HIGH] [-log-level LEVEL]
+  acd [serve] [-config FILE] [-sip ADDR] [-http ADDR] [-data DIR] [-rtp-ports LOW-HIGH] [-log-level LEVEL] [-log-format text|json]
   acd check -config FILE
   acd simulate [-config FILE] -number N [-digits KEYS] [-at 2026-11-24T10:00]
   acd queue show QUEUE [-config FILE] [-data DIR]

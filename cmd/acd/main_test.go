@@ -42,7 +42,8 @@ type server struct {
 	log       chan string // every log line, after start-up
 }
 
-var started = regexp.MustCompile(`msg="acd started".* sip=(\S+) http=(\S+)`)
+// started is the start-up line in either log format.
+var started = regexp.MustCompile(`msg="acd started".* sip=(\S+) http=(\S+)|"msg":"acd started".*"sip":"([^"]+)","http":"([^"]+)"`)
 
 // startAcd runs the binary on free loopback ports and waits for its
 // start-up line.
@@ -72,7 +73,7 @@ func startAcd(t *testing.T, args ...string) *server {
 	lines := bufio.NewScanner(stderr)
 	for lines.Scan() {
 		if m := started.FindStringSubmatch(lines.Text()); m != nil {
-			s.sip, s.http = m[1], m[2]
+			s.sip, s.http = m[1]+m[3], m[2]+m[4]
 			break
 		}
 		select {

@@ -103,6 +103,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		dataDir  = fs.String("data", "", "data directory")
 		rtpPorts = fs.String("rtp-ports", "", "RTP port range LOW-HIGH")
 		logLevel = fs.String("log-level", "", "debug, info, warn or error")
+		logFmt   = fs.String("log-format", "", "text or json")
 		cpuProf  = fs.String("cpuprofile", "", "write a CPU profile to this file until the server stops (for bench/)")
 		drainFor = fs.String("drain-timeout", "", "how long a stopping server lets calls finish (0: hang up at once)")
 	)
@@ -118,7 +119,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	for _, o := range []struct {
 		flag string
 		dst  *string
-	}{{*sipAddr, &s.SIP}, {*httpAddr, &s.HTTP}, {*dataDir, &s.DataDir}, {*rtpPorts, &s.RTPPorts}, {*logLevel, &s.LogLevel}} {
+	}{{*sipAddr, &s.SIP}, {*httpAddr, &s.HTTP}, {*dataDir, &s.DataDir}, {*rtpPorts, &s.RTPPorts}, {*logLevel, &s.LogLevel}, {*logFmt, &s.LogFormat}} {
 		if o.flag != "" {
 			*o.dst = o.flag
 		}
@@ -157,7 +158,10 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 	if err := level.UnmarshalText([]byte(cfg.Server.LogLevel)); err != nil {
 		return &exitError{2, fmt.Errorf("log level %q: want debug, info, warn or error", cfg.Server.LogLevel)}
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	log, err := newLogger(stderr, cfg.Server.LogFormat, level)
+	if err != nil {
+		return &exitError{2, err}
+	}
 
 	sipAP, err := netip.ParseAddrPort(cfg.Server.SIP)
 	if err != nil {
@@ -283,6 +287,7 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 		RTPTimeout:     cfg.Media.Timeout.D(),
 		MaxCalls:       cfg.Server.MaxCalls,
 		Trusted:        trunks.prefixes,
+		Admission:      admission(cfg),
 		RTPHoldTimeout: cfg.Media.HoldTimeout.D(),
 		Ports:          ports,
 		Media:          engine,
@@ -345,7 +350,8 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	center = acd.NewCenter(cfg, phones{srv: srv, cfg: running}, prog.sounds, events, callbacks, log)
+	center = acd.NewCenter(cfg, phones{srv: srv, cfg: running}, prog.sounds, events, callbacks,
+		maskVars(log, func(v string) bool { return current.Load().plan.LogsDigits(v) }))
 	events.Append(event.New(time.Now(), event.Ref{}, event.ServerStarted{Version: version, Config: prog.plan.Version}))
 	recent, err := events.Events(ctx, store.Filter{Since: time.Now().Add(-acd.WaitWindow)})
 	if err != nil {
@@ -397,6 +403,7 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 			log.Error("applying the organisation settings", "error", err)
 		}
 		retrace(srv, old, next, log)
+		readmit(srv, old, next, log)
 	}
 
 	// SIGHUP puts a new version of the configuration in force: new calls

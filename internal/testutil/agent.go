@@ -26,7 +26,7 @@ func (p *Phone) Register(ctx context.Context, server, user, password string, exp
 	local := p.sipConn.LocalAddr().(*net.UDPAddr)
 	req.AppendHeader(sip.NewHeader("To", fmt.Sprintf("<sip:%s@%s>", user, server)))
 	req.AppendHeader(sip.NewHeader("From", fmt.Sprintf("<sip:%s@%s>;tag=%s", user, server, sip.GenerateTagN(8))))
-	req.AppendHeader(sip.NewHeader("Contact", fmt.Sprintf("<sip:%s@127.0.0.1:%d>", user, local.Port)))
+	req.AppendHeader(sip.NewHeader("Contact", fmt.Sprintf("<sip:%s@%s:%d>", user, p.host, local.Port)))
 	req.AppendHeader(sip.NewHeader("Expires", fmt.Sprint(expires)))
 	res, err := p.client.Do(ctx, req)
 	if err != nil {

@@ -37,6 +37,7 @@ type Phone struct {
 	From string
 	// Headers are added to every INVITE (P-Asserted-Identity, say).
 	Headers []sip.Header
+	host    string // the loopback address the phone is on
 
 	agent agentSide
 
@@ -62,29 +63,36 @@ type RTPStats struct {
 	Keys string
 }
 
-// NewPhone starts a phone; it stops with the test.
+// NewPhone starts a phone on 127.0.0.1; it stops with the test.
 func NewPhone(t testing.TB) *Phone {
 	t.Helper()
-	sipConn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	return NewPhoneAt(t, netip.MustParseAddr("127.0.0.1"))
+}
+
+// NewPhoneAt starts a phone on another loopback address (Linux routes
+// all of 127.0.0.0/8 to lo), for a test that tells sources apart.
+func NewPhoneAt(t testing.TB, ip netip.Addr) *Phone {
+	t.Helper()
+	sipConn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, 0)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	rtpConn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	rtpConn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, 0)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	quiet := slog.New(slog.DiscardHandler)
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent("testphone"), sipgo.WithUserAgentHostname("127.0.0.1"))
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent("testphone"), sipgo.WithUserAgentHostname(ip.String()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &Phone{t: t, ua: ua, sipConn: sipConn, RTP: rtpConn, Byes: make(chan struct{}, 4), From: "+14155550123",
+	p := &Phone{t: t, ua: ua, sipConn: sipConn, RTP: rtpConn, Byes: make(chan struct{}, 4), From: "+14155550123", host: ip.String(),
 		stats: RTPStats{ByPT: map[uint8]int{}, SSRCs: map[uint32]bool{}}}
 	p.srv, _ = sipgo.NewServer(ua, sipgo.WithServerLogger(quiet))
 	p.client, _ = sipgo.NewClient(ua, sipgo.WithClientLogger(quiet), sipgo.WithClientConnectionAddr(sipConn.LocalAddr().String()))
 	local := sipConn.LocalAddr().(*net.UDPAddr)
 	p.dialogs = &sipgo.DialogUA{Client: p.client, ContactHDR: sip.ContactHeader{
-		Address: sip.Uri{Scheme: "sip", User: "phone", Host: "127.0.0.1", Port: local.Port}}}
+		Address: sip.Uri{Scheme: "sip", User: "phone", Host: ip.String(), Port: local.Port}}}
 	p.agent.Incoming = make(chan Incoming, 16)
 	p.agent.Cancels = make(chan string, 16)
 	p.srv.OnInvite(p.onInvite)
@@ -167,7 +175,7 @@ func (p *Phone) Invite(ctx context.Context, addr, number string, sdp []byte) (*s
 	if sdp != nil {
 		hdrs = append(hdrs, sip.NewHeader("Content-Type", "application/sdp"))
 	}
-	hdrs = append(hdrs, sip.NewHeader("From", fmt.Sprintf("\"Test Caller\" <sip:%s@127.0.0.1>;tag=%s", p.From, sip.GenerateTagN(8))))
+	hdrs = append(hdrs, sip.NewHeader("From", fmt.Sprintf("\"Test Caller\" <sip:%s@%s>;tag=%s", p.From, p.host, sip.GenerateTagN(8))))
 	hdrs = append(hdrs, p.Headers...)
 	s, err := p.dialogs.Invite(ctx, uri, sdp, hdrs...)
 	if err != nil {

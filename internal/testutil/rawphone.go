@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/netip"
 	"sync"
 	"testing"
 	"time"
@@ -28,14 +29,21 @@ type RawPhone struct {
 	closed  bool
 }
 
-// NewRawPhone opens a phone on loopback; it closes with the test.
+// NewRawPhone opens a phone on 127.0.0.1; it closes with the test.
 func NewRawPhone(t testing.TB) *RawPhone {
 	t.Helper()
-	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	return NewRawPhoneAt(t, netip.MustParseAddr("127.0.0.1"))
+}
+
+// NewRawPhoneAt opens a phone on another loopback address, for a test
+// that tells sources apart.
+func NewRawPhoneAt(t testing.TB, ip netip.Addr) *RawPhone {
+	t.Helper()
+	conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, 0)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	rtpConn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	rtpConn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, 0)))
 	if err != nil {
 		t.Fatal(err)
 	}
