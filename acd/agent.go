@@ -66,7 +66,9 @@ const NoAnswerReason = "No answer"
 
 type agent struct {
 	id, name string
-	order    int // place in the configuration order
+	order    int       // place in the configuration order
+	since    time.Time // when it entered its state
+	callID   string    // the call of its last offer, while Offered or OnCall
 
 	assigned  map[string]bool // queues from the configuration
 	queues    map[string]bool // queues logged in to
@@ -87,6 +89,8 @@ type AgentInfo struct {
 	ID, Name   string
 	State      State
 	Reason     string
+	Since      time.Time // when the agent entered State
+	CallID     string    // the call it is rung for or talking to, if any
 	Queues     []string
 	Registered bool
 	Calls      int
@@ -102,6 +106,7 @@ var (
 	ErrEndNotAllowed = errors.New("this queue does not let agents end wrap-up early")
 	ErrBadReason     = errors.New("no such pause reason")
 	ErrBusy          = errors.New("agent is on a call")
+	ErrNotLoggedIn   = errors.New("agent is not logged in to that queue")
 )
 
 // change says why an agent moves, for its event.
@@ -134,7 +139,10 @@ func (c *Center) move(a *agent, to State, ch change) bool {
 	if from == Ready {
 		c.countReady(a, -1)
 	}
-	a.state, a.reason = to, reason
+	a.state, a.reason, a.since = to, reason, c.now()
+	if to == Offered || to == OnCall {
+		a.callID = ch.ref.Call
+	}
 	var wrap time.Duration
 	switch to {
 	case Ready:
@@ -276,6 +284,25 @@ func (c *Center) logoutLocked(a *agent, cause string, by event.Actor) {
 	}
 }
 
+// LogoutQueue logs the agent out of one queue; out of its last one, it is
+// logged out (after its call, if on one).
+func (c *Center) LogoutQueue(id, queue string, by event.Actor) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	a, ok := c.agents[id]
+	if !ok {
+		return ErrUnknownAgent
+	}
+	if !a.queues[queue] {
+		return ErrNotLoggedIn
+	}
+	c.leaveQueue(a, queue, by)
+	if len(a.queues) == 0 {
+		c.logoutLocked(a, "logout", by)
+	}
+	return nil
+}
+
 // Pause stops offers to the agent, with a reason ("" for a plain pause).
 // The reason must be one of the enabled pause reasons. In wrap-up it ends
 // the wrap-up, which the queue must allow unless a supervisor acts.
@@ -406,8 +433,12 @@ func (c *Center) Agent(id string) (AgentInfo, error) {
 }
 
 func (c *Center) infoLocked(a *agent) AgentInfo {
-	return AgentInfo{ID: a.id, Name: a.name, State: a.state, Reason: a.reason, Calls: a.calls,
+	info := AgentInfo{ID: a.id, Name: a.name, State: a.state, Reason: a.reason, Since: a.since, Calls: a.calls,
 		Registered: c.phones.Registered(a.id), Queues: sortedKeys(a.queues)}
+	if a.state == Offered || a.state == OnCall {
+		info.CallID = a.callID
+	}
+	return info
 }
 
 // startWrapUp arms the wrap-up timer of an agent moving to WrapUp and

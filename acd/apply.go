@@ -58,7 +58,7 @@ func (c *Center) applyLocked(cfg *config.Config, announce bool) {
 	for id, ac := range cfg.Agents {
 		a, ok := c.agents[id]
 		if !ok {
-			a = &agent{id: id, queues: map[string]bool{}}
+			a = &agent{id: id, queues: map[string]bool{}, since: c.now()}
 			c.agents[id] = a
 			if announce {
 				c.log.Info("agent added", "agent", id)

@@ -63,7 +63,7 @@ type agentActionIn struct {
 	Body struct {
 		Action string `json:"action" enum:"login,logout,ready,pause,end-wrap-up"`
 		Reason string `json:"reason,omitempty" maxLength:"255" doc:"for pause: one of the enabled pause reasons; empty for a plain pause"`
-		Queue  string `json:"queue,omitempty" maxLength:"64" doc:"for login: this one queue only; a supervisor may name a queue the agent is not assigned to"`
+		Queue  string `json:"queue,omitempty" maxLength:"64" doc:"for login or logout: this one queue only; a supervisor may log an agent in to a queue it is not assigned to"`
 	}
 }
 
@@ -174,10 +174,16 @@ func (s *Server) registerAgents() {
 	huma.Register(s.api, op("set-agent-state", http.MethodPut, "/agents/{id}/state", "Log in, log out, ready, pause or end wrap-up (the agent itself, supervisors, administrators)", http.StatusOK, false, "agents"),
 		func(ctx context.Context, in *agentActionIn) (*agentStateOut, error) {
 			if in.Body.Queue != "" {
-				if in.Body.Action != service.ActionLogin {
-					return nil, s.fail(ctx, service.InvalidField("queue", "only a login takes a queue"))
+				var st service.AgentState
+				var err error
+				switch in.Body.Action {
+				case service.ActionLogin:
+					st, err = s.svc.AgentLoginQueue(actorOf(ctx), in.ID, in.Body.Queue)
+				case service.ActionLogout:
+					st, err = s.svc.AgentLogoutQueue(actorOf(ctx), in.ID, in.Body.Queue)
+				default:
+					err = service.InvalidField("queue", "only a login or a logout takes a queue")
 				}
-				st, err := s.svc.AgentLoginQueue(actorOf(ctx), in.ID, in.Body.Queue)
 				if err != nil {
 					return nil, s.fail(ctx, err)
 				}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/acdserver/acd/acd"
 	"github.com/acdserver/acd/directory"
@@ -12,13 +13,15 @@ import (
 
 // AgentState is an agent's state as the API shows it.
 type AgentState struct {
-	ID         string   `json:"id"`
-	Name       string   `json:"name"`
-	State      string   `json:"state" enum:"logged-out,ready,offered,on-call,wrap-up,paused"`
-	Reason     string   `json:"reason,omitempty" doc:"the pause reason, when paused with one"`
-	Queues     []string `json:"queues" doc:"queues the agent is logged in to"`
-	Registered bool     `json:"registered" doc:"whether the agent's phone is registered"`
-	Calls      int      `json:"calls" doc:"calls answered since the server started"`
+	ID         string    `json:"id"`
+	Name       string    `json:"name"`
+	State      string    `json:"state" enum:"logged-out,ready,offered,on-call,wrap-up,paused"`
+	Reason     string    `json:"reason,omitempty" doc:"the pause reason, when paused with one"`
+	StateSince time.Time `json:"state_since" doc:"when the agent entered this state"`
+	CallID     string    `json:"call_id,omitempty" doc:"the call it is rung for or talking to"`
+	Queues     []string  `json:"queues" doc:"queues the agent is logged in to"`
+	Registered bool      `json:"registered" doc:"whether the agent's phone is registered"`
+	Calls      int       `json:"calls" doc:"calls answered since the server started"`
 }
 
 // Agent actions, as PUT /agents/{id}/state takes them.
@@ -37,7 +40,7 @@ func Actions() []string {
 
 func stateView(info acd.AgentInfo) AgentState {
 	v := AgentState{ID: info.ID, Name: info.Name, State: info.State.String(), Reason: info.Reason, Queues: info.Queues,
-		Registered: info.Registered, Calls: info.Calls}
+		Registered: info.Registered, Calls: info.Calls, StateSince: info.Since, CallID: info.CallID}
 	if v.Queues == nil {
 		v.Queues = []string{}
 	}

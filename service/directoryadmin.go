@@ -187,8 +187,10 @@ func (s *Service) queueView(id string) Queue {
 type AgentView struct {
 	ID     string   `json:"id"`
 	Name   string   `json:"name"`
-	Queues []string `json:"queues"`
+	Queues []string `json:"queues" doc:"the queues it is assigned to"`
 	Source string   `json:"source" doc:"FILE:LINE for an agent of the configuration file (read-only here), database for one made through the API"`
+	// Live is its state now, for the supervisor's view of its agents.
+	Live *AgentState `json:"live,omitempty" doc:"its state now: state, reason, since when, the call, the queues logged in to"`
 }
 
 // ListAgents lists the agents of the call path (supervisors: those they
@@ -203,7 +205,14 @@ func (s *Service) ListAgents(a *Actor) ([]AgentView, error) {
 	out := []AgentView{}
 	for _, ac := range s.directory().agents {
 		if s.controlsAgent(a, ac.ID) {
-			out = append(out, AgentView{ID: ac.ID, Name: ac.Name, Queues: slices.Clone(ac.Queues), Source: ac.Source})
+			v := AgentView{ID: ac.ID, Name: ac.Name, Queues: slices.Clone(ac.Queues), Source: ac.Source}
+			if s.dist != nil {
+				if info, err := s.dist.Agent(ac.ID); err == nil {
+					live := stateView(info)
+					v.Live = &live
+				}
+			}
+			out = append(out, v)
 		}
 	}
 	slices.SortFunc(out, func(x, y AgentView) int { return strings.Compare(x.ID, y.ID) })

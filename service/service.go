@@ -28,6 +28,7 @@ type Distributor interface {
 	Login(id string, by acd.Actor) error
 	LoginQueue(id, queue string, by acd.Actor) error
 	Logout(id string, by acd.Actor) error
+	LogoutQueue(id, queue string, by acd.Actor) error
 	Pause(id, reason string, by acd.Actor) error
 	Ready(id string, by acd.Actor) error
 	EndWrapUp(id string, by acd.Actor) error

@@ -54,6 +54,10 @@ func (f *fakeCenter) EndWrapUp(id string, by acd.Actor) error {
 }
 func (f *fakeCenter) SetAllowUnassigned(bool) {}
 
+func (f *fakeCenter) LogoutQueue(id, q string, by acd.Actor) error {
+	return f.do("logout-queue-"+q, id, nil)
+}
+
 func (f *fakeCenter) Agent(id string) (acd.AgentInfo, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

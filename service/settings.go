@@ -109,6 +109,28 @@ func (s *Service) fileSetting() FileSetting {
 	return s.file()
 }
 
+// AgentLogoutQueue logs an agent out of one queue: the agent itself, or
+// a supervisor controlling the queue.
+func (s *Service) AgentLogoutQueue(a *Actor, id, queue string) (AgentState, error) {
+	if _, err := s.authorizeAgent(a, id); err != nil {
+		return AgentState{}, err
+	}
+	if a.Restricted && !a.Queues[queue] {
+		return AgentState{}, forbidden("queue %s is not one of your assigned queues", queue)
+	}
+	if err := s.dist.LogoutQueue(id, queue, a.event()); err != nil {
+		if err == acd.ErrNotLoggedIn {
+			return AgentState{}, conflict("agent %s is not logged in to queue %s", id, queue)
+		}
+		return AgentState{}, agentError(id, err)
+	}
+	info, err := s.dist.Agent(id)
+	if err != nil {
+		return AgentState{}, fmt.Errorf("reading agent %s: %w", id, err)
+	}
+	return stateView(info), nil
+}
+
 // AgentLoginQueue logs an agent in to one queue: the agent itself (its
 // own queues, others only while the organisation allows it) or a
 // supervisor, who may log an agent in to any queue it controls, assigned

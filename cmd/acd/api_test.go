@@ -723,6 +723,31 @@ func TestAPIUnassignedLogin(t *testing.T) {
 	got := eventsOf(t, s, store.Filter{Agent: "1001", Queue: "sales"}, func(evs []string) bool { return len(evs) >= 3 })
 	expectSequence(t, got, "agent.logged_in:1001", "agent.logged_out:1001", "agent.logged_in:1001")
 
+	// The supervisor's view of its agents shows the state, since when,
+	// and the queues logged in to; logging out of one queue leaves the
+	// others.
+	as["sup"].expect(t, "PUT", "/agents/1001/state", map[string]string{"action": "login"}, 200, nil)
+	var agents struct {
+		Agents []struct {
+			ID   string
+			Live struct {
+				State      string
+				Queues     []string
+				StateSince time.Time `json:"state_since"`
+			}
+		}
+	}
+	as["sup"].expect(t, "GET", "/agents", nil, 200, &agents)
+	if len(agents.Agents) == 0 || agents.Agents[0].ID != "1001" || agents.Agents[0].Live.State != "ready" ||
+		fmt.Sprint(agents.Agents[0].Live.Queues) != "[sales support]" || agents.Agents[0].Live.StateSince.IsZero() {
+		t.Fatalf("the supervisor's view of its agents: %+v", agents.Agents)
+	}
+	as["sup"].expect(t, "PUT", "/agents/1001/state", map[string]string{"action": "logout", "queue": "sales"}, 200, &st)
+	if st.State != "ready" || fmt.Sprint(st.Queues) != "[support]" {
+		t.Fatalf("after logging out of sales alone: %+v", st)
+	}
+	as["sup"].expect(t, "PUT", "/agents/1001/state", map[string]string{"action": "logout", "queue": "sales"}, 409, nil)
+
 	// Set in the file, it is the file's.
 	s2 := startAcd(t, "-config", writeConfig(t, "allow_unassigned_login: true\n"+apiYAML))
 	admin2 := setupAdmin(t, s2)

@@ -120,12 +120,22 @@ func TestAPIDialplans(t *testing.T) {
 		t.Fatalf("REGISTER: %d %v", code, err)
 	}
 	carol.TakeCalls(testutil.AnswerMode{After: 50 * time.Millisecond})
-	featureCall(t, ctx, s, carol, "1003", "*50")
+	// A caller waits in the queue on version 1 while version 2, which
+	// hangs up at once, is put in force: the waiting call keeps its
+	// version and reaches the agent; a new call gets version 2.
 	caller := dialAs(t, ctx, s, "300", "+14155550177")
+	s.waitLog(t, 10*time.Second, "caller joined queue", "queue=billing")
+	admin.expect(t, "PUT", "/dialplans/billing", map[string]string{"yaml": "entry: bye\nnodes:\n  bye: {type: hangup}\n"}, 200, &up)
+	late := dialAs(t, ctx, s, "300", "+14155550178")
+	waitBye(t, ctx, late)
+	featureCall(t, ctx, s, carol, "1003", "*50")
 	incoming(t, ctx, carol)
 	_ = caller.Hangup(ctx)
+	_, body, _ = admin.do(t, "DELETE", "/queues/billing", nil)
+	if !strings.Contains(string(body), "still in use") || !strings.Contains(string(body), "1003") {
+		t.Fatalf("deleting a queue an agent belongs to: %s", body)
+	}
 
-	admin.expect(t, "PUT", "/dialplans/billing", map[string]string{"yaml": strings.Replace(billingPlan, "timeout: 30s", "timeout: 45s", 1)}, 200, &up)
 	admin.expect(t, "POST", "/dialplans/billing/activate", map[string]int{"version": 1}, 204, nil)
 	var plan struct {
 		Version  int
@@ -137,6 +147,12 @@ func TestAPIDialplans(t *testing.T) {
 		t.Fatalf("after putting version 1 back: %+v", plan)
 	}
 
+	// With no agent in it, the queue is still the plan's: its node is named.
+	admin.expect(t, "PUT", "/agents/1003", map[string]any{"name": "Carol", "queues": []string{"support"}}, 200, nil)
+	_, body, _ = admin.do(t, "DELETE", "/queues/billing", nil)
+	if !strings.Contains(string(body), "still in use") || !strings.Contains(string(body), `node \"q\"`) {
+		t.Fatalf("deleting a queue an uploaded plan uses: %s; want a 409 naming the node", body)
+	}
 	admin.expect(t, "DELETE", "/dialplans/billing", nil, 409, nil) // 300 routes to it
 	admin.expect(t, "PUT", "/dialplans/support", map[string]string{"yaml": billingPlan}, 409, nil)
 	admin.expect(t, "PUT", "/numbers/100", map[string]string{"dialplan": "billing"}, 409, nil)
