@@ -195,3 +195,34 @@ func TestAPITrunks(t *testing.T) {
 		t.Fatal("the audit trail holds the trunk's password")
 	}
 }
+
+// TestRenamePauseReasonWhilePaused: an agent paused with a reason that is
+// renamed stays paused, with the reason it gave, and is rung for nobody;
+// the next pause by that number takes the new name.
+func TestRenamePauseReasonWhilePaused(t *testing.T) {
+	s := startAcd(t, "-config", writeConfig(t, apiYAML))
+	admin := setupAdmin(t, s)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	phone := agentPhone(t, ctx, s, "1001", testutil.AnswerMode{After: 50 * time.Millisecond})
+	var coaching reasonJSON
+	admin.expect(t, "POST", "/pause-reasons", map[string]string{"name": "Coaching"}, 201, &coaching)
+	pauseBy(t, ctx, s, phone, "*523", "agent-paused")
+	admin.expect(t, "PATCH", fmt.Sprintf("/pause-reasons/%d", coaching.ID), map[string]any{"name": "Team coaching"}, 200, nil)
+	if st, reason := agentReason(t, admin); st != "paused" || reason != "Coaching" {
+		t.Fatalf("after the rename the agent is %s with %q; want still paused with the reason given", st, reason)
+	}
+	caller := dial(t, ctx, s)
+	s.waitLog(t, 5*time.Second, "caller joined queue", "queue=support")
+	select {
+	case <-phone.IncomingCalls():
+		t.Fatal("a paused agent was rung after its reason was renamed")
+	default:
+	}
+	_ = caller.Hangup(ctx)
+	pauseBy(t, ctx, s, phone, "*53", "agent-ready")
+	pauseBy(t, ctx, s, phone, "*523", "agent-paused")
+	if _, reason := agentReason(t, admin); reason != "Team coaching" {
+		t.Fatalf("*523 after the rename paused with %q", reason)
+	}
+}
