@@ -22,11 +22,12 @@ func bridgedToAgent(t *testing.T, ctx context.Context, agent *testutil.Phone, tu
 	music := sounds(t).Get("hold-music")
 	addr, srv := startServer(t, func(ctx context.Context, c *acdsip.Call) {
 		leg, err := server.Load().Dial(ctx, acdsip.Trunk{Address: agent.Addr()}, "5550100", c.Caller())
-		bridged <- err
 		if err != nil {
+			bridged <- err
 			return
 		}
 		server.Load().BridgeHolding(c, leg, music)
+		bridged <- nil // once bridged: the tests look at the bridge next
 		select {
 		case <-c.Done():
 		case <-leg.Done():
