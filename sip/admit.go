@@ -31,7 +31,7 @@ const (
 
 // admission is the screen's check of where a new call comes from.
 type admission struct {
-	trunks []netip.Prefix
+	trunks *prefixSet
 	// networks are replaced whole on reload.
 	networks   atomic.Pointer[[]netip.Prefix]
 	registered func(netip.Addr) bool
@@ -40,7 +40,7 @@ type admission struct {
 	refused atomic.Uint64
 }
 
-func newAdmission(trunks []netip.Prefix, cfg Admission, registered func(netip.Addr) bool, log *securityLog) *admission {
+func newAdmission(trunks *prefixSet, cfg Admission, registered func(netip.Addr) bool, log *securityLog) *admission {
 	a := &admission{trunks: trunks, registered: registered, log: log}
 	a.set(cfg)
 	return a
@@ -54,10 +54,8 @@ func (a *admission) set(cfg Admission) {
 // admits reports whether a new call from src is taken.
 func (a *admission) admits(src netip.Addr) bool {
 	src = src.Unmap()
-	for _, p := range a.trunks {
-		if p.Contains(src) {
-			return true
-		}
+	if a.trunks.contains(src) {
+		return true
 	}
 	for _, p := range *a.networks.Load() {
 		if p.Contains(src) {

@@ -35,19 +35,11 @@ func (s *Server) callerIdentity(req *sip.Request) (number, name string) {
 var telSeparators = strings.NewReplacer("-", "", ".", "", "(", "", ")", "")
 
 func (s *Server) trusted(source string) bool {
-	if len(s.cfg.Trusted) == 0 {
-		return false
-	}
 	ap, err := netip.ParseAddrPort(source)
 	if err != nil {
 		return false
 	}
-	for _, p := range s.cfg.Trusted {
-		if p.Contains(ap.Addr().Unmap()) {
-			return true
-		}
-	}
-	return false
+	return s.trunkSources.contains(ap.Addr())
 }
 
 // assertedIdentity reads one P-Asserted-Identity value: an optional display

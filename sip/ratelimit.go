@@ -28,8 +28,9 @@ const maxTracked = 100_000
 // sourceLimiter is a token bucket per source address. An IPv6 source is
 // counted per /64, the block one subscriber is usually given.
 type sourceLimiter struct {
-	cfg RateLimit
-	now func() time.Time
+	cfg    RateLimit
+	trunks *prefixSet // exempt as well: trunks carry many callers
+	now    func() time.Time
 
 	mu        sync.Mutex // guards buckets and lastSweep
 	buckets   map[netip.Addr]*bucket
@@ -41,11 +42,11 @@ type bucket struct {
 	last   time.Time
 }
 
-func newSourceLimiter(cfg RateLimit, now func() time.Time) *sourceLimiter {
+func newSourceLimiter(cfg RateLimit, trunks *prefixSet, now func() time.Time) *sourceLimiter {
 	if cfg.Burst < 1 {
 		cfg.Burst = max(1, int(cfg.PerSecond))
 	}
-	return &sourceLimiter{cfg: cfg, now: now, buckets: map[netip.Addr]*bucket{}}
+	return &sourceLimiter{cfg: cfg, trunks: trunks, now: now, buckets: map[netip.Addr]*bucket{}}
 }
 
 // allow takes one token from the source's bucket, or reports false when it
@@ -59,6 +60,9 @@ func (l *sourceLimiter) allow(src netip.Addr) bool {
 		if p.Contains(src) {
 			return true
 		}
+	}
+	if l.trunks.contains(src) {
+		return true
 	}
 	if src.Is6() {
 		src = netip.PrefixFrom(src, 64).Masked().Addr()

@@ -9,7 +9,7 @@ import (
 func TestSourceLimiter(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
 	l := newSourceLimiter(RateLimit{PerSecond: 10, Burst: 5, Exempt: []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}},
-		func() time.Time { return now })
+		nil, func() time.Time { return now })
 	take := func(addr string, n int) int {
 		ok := 0
 		for range n {
@@ -46,7 +46,7 @@ func TestSourceLimiter(t *testing.T) {
 		t.Fatalf("%d sources remembered after an hour, want the quiet ones forgotten", len(l.buckets))
 	}
 	var off *sourceLimiter
-	if !off.allow(netip.MustParseAddr("198.51.100.1")) || !newSourceLimiter(RateLimit{}, time.Now).allow(netip.MustParseAddr("198.51.100.1")) {
+	if !off.allow(netip.MustParseAddr("198.51.100.1")) || !newSourceLimiter(RateLimit{}, nil, time.Now).allow(netip.MustParseAddr("198.51.100.1")) {
 		t.Fatal("no limit configured, yet a message was refused")
 	}
 }

@@ -87,18 +87,20 @@ type Config struct {
 
 // Server is the SIP side of the ACD.
 type Server struct {
-	cfg       Config
-	ua        *sipgo.UserAgent
-	srv       *sipgo.Server
-	client    *sipgo.Client
-	dialogs   *sipgo.DialogUA
-	screen    *screen
-	trace     *tracer
-	log       *slog.Logger
-	udp       net.PacketConn
-	stream    *streamListener // nil until Serve, or without TCP
-	mediaIP   netip.Addr
-	sessionID uint64
+	cfg     Config
+	ua      *sipgo.UserAgent
+	srv     *sipgo.Server
+	client  *sipgo.Client
+	dialogs *sipgo.DialogUA
+	screen  *screen
+	// trunkSources are the trunks' inbound_from: see SetTrusted.
+	trunkSources *prefixSet
+	trace        *tracer
+	log          *slog.Logger
+	udp          net.PacketConn
+	stream       *streamListener // nil until Serve, or without TCP
+	mediaIP      netip.Addr
+	sessionID    uint64
 
 	auth      *authenticator
 	registrar *registrar
@@ -152,15 +154,15 @@ func NewServer(cfg Config, udp *net.UDPConn) (*Server, error) {
 	s.trace = newTracer(cfg.Log, cfg.Trace)
 	traced := &tracedPacketConn{PacketConn: udp, trace: s.trace, counts: s.counts, local: local}
 	s.udp = traced // sipgo's datagrams and the screen's go out traced
+	s.trunkSources = newPrefixSet(cfg.Trusted)
 	limit := cfg.RateLimit
-	limit.Exempt = append(append([]netip.Prefix(nil), limit.Exempt...), cfg.Trusted...)
 	s.screen = &screen{
 		parser:  sip.NewParser(),
 		conn:    traced,
 		trace:   s.trace,
 		counts:  s.counts,
 		log:     &limitedLog{log: cfg.Log, interval: time.Second},
-		limiter: newSourceLimiter(limit, time.Now),
+		limiter: newSourceLimiter(limit, s.trunkSources, time.Now),
 		flood:   &limitedLog{log: cfg.Log, interval: 10 * time.Second},
 		handled: map[string]bool{"INVITE": true, "ACK": true, "BYE": true, "CANCEL": true, "OPTIONS": true, "INFO": true, "UPDATE": true, "REFER": true},
 	}
@@ -211,7 +213,7 @@ func NewServer(cfg Config, udp *net.UDPConn) (*Server, error) {
 		s.screen.handled["REGISTER"] = true
 	}
 	if cfg.Admission != nil {
-		s.screen.admit = newAdmission(cfg.Trusted, *cfg.Admission, s.registrar.fromAddress,
+		s.screen.admit = newAdmission(s.trunkSources, *cfg.Admission, s.registrar.fromAddress,
 			newSecurityLog(cfg.Log, admissionLogEvery, admissionLinesPerSecond))
 	}
 	return s, nil

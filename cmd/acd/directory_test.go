@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"strings"
 	"syscall"
 	"testing"
@@ -224,5 +225,22 @@ func TestRenamePauseReasonWhilePaused(t *testing.T) {
 	pauseBy(t, ctx, s, phone, "*523", "agent-paused")
 	if _, reason := agentReason(t, admin); reason != "Team coaching" {
 		t.Fatalf("*523 after the rename paused with %q", reason)
+	}
+}
+
+// TestAPITrunkAdmitsAtOnce: a trunk made through the API is admitted for
+// calls, and trusted, from its next INVITE: no restart.
+func TestAPITrunkAdmitsAtOnce(t *testing.T) {
+	s := startAcd(t, "-config", writeConfig(t, "sip: {allow_calls_from: [\"127.0.0.1/32\"]}\n"+apiYAML))
+	admin := setupAdmin(t, s)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	carrier := testutil.NewPhoneAt(t, netip.MustParseAddr("127.0.0.6"))
+	if err := callAnswered(ctx, carrier, s.sip); !refusedWith(err, 403) {
+		t.Fatalf("a call from 127.0.0.6 before its trunk exists: %v, want 403", err)
+	}
+	admin.expect(t, "POST", "/trunks", map[string]any{"id": "carrier", "address": "127.0.0.6:5060", "inbound_from": []string{"127.0.0.6/32"}}, 201, nil)
+	if err := callAnswered(ctx, carrier, s.sip); err != nil {
+		t.Fatalf("a call from the new trunk: %v", err)
 	}
 }

@@ -404,6 +404,7 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 		}
 		retrace(srv, old, next, log)
 		readmit(srv, old, next, log)
+		srv.SetTrusted(newTrunkNamer(next).prefixes)
 	}
 
 	// SIGHUP puts a new version of the configuration in force: new calls
