@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -139,6 +140,9 @@ func (s *Service) Audit(ctx context.Context, a *Actor, q AuditQuery) ([]store.Ev
 		q.Limit = 100
 	}
 	q.Limit = min(q.Limit, 1000)
+	if err := s.events.Flush(ctx); err != nil {
+		return nil, fmt.Errorf("reading the audit trail: %w", err)
+	}
 	evs, err := s.events.Page(ctx, store.Query{
 		Filter:     store.Filter{Agent: q.Agent, Since: q.Since, Until: q.Until, AfterSeq: q.After},
 		TypePrefix: q.Type, Actor: q.Actor, Audit: true, Limit: q.Limit,

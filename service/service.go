@@ -60,6 +60,9 @@ type Users interface {
 // audit trail to it and reads it for the stream and the audit view.
 type EventLog interface {
 	Append(store.Event)
+	// Flush returns once everything appended is stored: the audit trail
+	// then shows a change made a moment before.
+	Flush(ctx context.Context) error
 	Page(ctx context.Context, q store.Query) ([]store.Event, error)
 	LastSeq(ctx context.Context) (int64, error)
 }

@@ -71,18 +71,20 @@ func startAcd(t *testing.T, args ...string) *server {
 		_ = cmd.Wait()
 	})
 	lines := bufio.NewScanner(stderr)
+	var early []string // what it said before starting, for the failure below
 	for lines.Scan() {
 		if m := started.FindStringSubmatch(lines.Text()); m != nil {
 			s.sip, s.http = m[1]+m[3], m[2]+m[4]
 			break
 		}
+		early = append(early, lines.Text())
 		select {
 		case s.log <- lines.Text(): // start-up warnings, for waitLog
 		default:
 		}
 	}
 	if s.sip == "" {
-		t.Fatal("acd exited before it started")
+		t.Fatalf("acd exited before it started; it said:\n%s", strings.Join(early, "\n"))
 	}
 	go func() {
 		for lines.Scan() {
