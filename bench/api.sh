@@ -33,6 +33,11 @@ cfg=$OUT/api.yaml
 } >"$cfg"
 export ACD_CONFIG=$cfg
 
+# The machine's busy CPU in milliseconds, every process's (user, nice,
+# system, interrupts, steal): the machine is shared, and a figure means
+# little without what else ran beside it.
+busy_ms() { awk -v t="$TICK_MS" '/^cpu / {print ($2 + $3 + $4 + $7 + $8 + $9) * t}' /proc/stat; }
+
 # setup creates the administrator (and $1 supervisors for the logins) and
 # prints its API token.
 setup() { "$OUT/apibench" setup -api "$API" -log "$OUT/acd.log" -users "${1:-0}"; }
@@ -40,7 +45,7 @@ setup() { "$OUT/apibench" setup -api "$API" -log "$OUT/acd.log" -users "${1:-0}"
 case $scenario in
 waiting)
   [ ${#args[@]} -gt 0 ] || args=(5000)
-  printf '%-7s %6s %8s %5s %7s %7s %7s %7s %6s\n' callers agents requests rows kib p50_ms p99_ms max_ms cpu_%
+  printf '%-7s %6s %8s %5s %7s %7s %7s %7s %6s %9s\n' callers agents requests rows kib p50_ms p99_ms max_ms cpu_% machine_%
   for n in "${args[@]}"; do
     start_acd
     token=$(setup)
@@ -60,13 +65,13 @@ waiting)
       break
     fi
     sleep 1
-    c0=$(cpu_ms); t0=$(date +%s%N)
+    c0=$(cpu_ms); b0=$(busy_ms); t0=$(date +%s%N)
     row=$("$OUT/apibench" waiting -api "$API" -token "$token" -queue bench -n "$REQUESTS" -for 90s -want "$n")
-    c1=$(cpu_ms); t1=$(date +%s%N)
+    c1=$(cpu_ms); b1=$(busy_ms); t1=$(date +%s%N)
     read -r reqs rows kib p50 p99 pmax <<<"$row"
     awk -v n="$n" -v a="$AGENTS" -v r="$reqs" -v rows="$rows" -v kib="$kib" -v p50="$p50" -v p99="$p99" -v pmax="$pmax" \
-        -v c="$((c1 - c0))" -v ns="$((t1 - t0))" 'BEGIN {
-      printf "%-7d %6d %8d %5d %7d %7.2f %7.2f %7.2f %6.1f\n", n, a, r, rows, kib, p50, p99, pmax, 100 * c / (ns / 1e6)
+        -v c="$((c1 - c0))" -v b="$((b1 - b0))" -v ns="$((t1 - t0))" 'BEGIN {
+      printf "%-7d %6d %8d %5d %7d %7.2f %7.2f %7.2f %6.1f %9.1f\n", n, a, r, rows, kib, p50, p99, pmax, 100 * c / (ns / 1e6), 100 * b / (ns / 1e6)
     }'
     stop_acd   # first, so that SIPp answers the server's BYEs
     stop_sipp
@@ -74,7 +79,7 @@ waiting)
   ;;
 events)
   [ ${#args[@]} -gt 0 ] || args=(500)
-  printf '%-6s %4s %6s %6s %9s %7s %6s %11s %4s %6s %9s %6s %6s %7s %7s %7s %11s\n' rate subs calls failed setup_p99 events ev/s deliveries gaps missed reordered behind broken p50_ms p99_ms max_ms cpu_ms/call
+  printf '%-6s %4s %6s %6s %9s %7s %6s %11s %4s %6s %9s %6s %6s %7s %7s %7s %11s %9s\n' rate subs calls failed setup_p99 events ev/s deliveries gaps missed reordered behind broken p50_ms p99_ms max_ms cpu_ms/call machine_%
   for r in "${args[@]}"; do
     start_acd
     token=$(setup)
@@ -88,13 +93,13 @@ events)
       grep -q '^ready' "$OUT/events.err" || { echo "bench: subscribers did not connect: $(cat "$OUT/events.err")" >&2; kill "$ev_pid"; exit 1; }
     fi
     rm -f "$OUT"/caller_timed_*
-    c0=$(cpu_ms)
+    c0=$(cpu_ms); b0=$(busy_ms); t0=$(date +%s%N)
     (cd "$OUT" && sipp -sf "$BENCH/sipp/caller_timed.xml" -s 300 -i 127.0.0.1 -p 0 \
       -key rtp_ip 127.0.0.1 -key rtp_port 9 -d 3000 \
       -r "$r" -m $(( r * STEP )) -l $(( r * 6 )) -max_socket 8192 -nostdin \
       -trace_stat -stf "$OUT/stat.csv" -trace_rtt -rtt_freq 1 \
       -timeout "$(( STEP + 30 ))s" "$SIP" >/dev/null 2>&1) || true
-    c1=$(cpu_ms)
+    c1=$(cpu_ms); b1=$(busy_ms); t1=$(date +%s%N)
     read -r ok failed < <(awk -F';' 'NR==1 {for (i=1;i<=NF;i++) {if ($i=="SuccessfulCall(C)") s=i; if ($i=="FailedCall(C)") f=i}} END {print $s+0, $f+0}' "$OUT/stat.csv")
     rtt=$(ls "$OUT"/caller_timed_*_rtt.csv 2>/dev/null | head -1)
     p99s=$(awk -F';' 'NR>1 && $2 != "" {print $2}' "$rtt" | sort -n | awk '{v[NR]=$1} END {print NR ? v[int(NR*0.99)+1] : "-"}')
@@ -107,8 +112,8 @@ events)
       evs=0 deliveries=0 gaps=- missed=- reord=- behind=- broken=- p50=- p99=- pmax=-
     fi
     awk -v r="$r" -v s="$SUBS" -v t="$total" -v f="$failed" -v sp="$p99s" -v e="$evs" -v step="$STEP" -v d="$deliveries" \
-        -v g="$gaps" -v m="$missed" -v o="$reord" -v b="$behind" -v x="$broken" -v p50="$p50" -v p99="$p99" -v pmax="$pmax" -v c="$((c1 - c0))" 'BEGIN {
-      printf "%-6d %4d %6d %6d %9s %7d %6.0f %11d %4s %6s %9s %6s %6s %7s %7s %7s %11.2f\n", r, s, t, f, sp, e, e / step, d, g, m, o, b, x, p50, p99, pmax, (t ? c / t : 0)
+        -v g="$gaps" -v m="$missed" -v o="$reord" -v b="$behind" -v x="$broken" -v p50="$p50" -v p99="$p99" -v pmax="$pmax" -v c="$((c1 - c0))" -v bz="$((b1 - b0))" -v ns="$((t1 - t0))" 'BEGIN {
+      printf "%-6d %4d %6d %6d %9s %7d %6.0f %11d %4s %6s %9s %6s %6s %7s %7s %7s %11.2f %9.1f\n", r, s, t, f, sp, e, e / step, d, g, m, o, b, x, p50, p99, pmax, (t ? c / t : 0), 100 * bz / (ns / 1e6)
     }'
     stop_acd
   done
@@ -118,14 +123,14 @@ login)
   most=$(printf '%s\n' "${args[@]}" | sort -n | tail -1)
   start_acd
   setup "$most" >/dev/null
-  printf '%-7s %6s %8s %7s %7s %7s %6s\n' clients logins logins/s p50_ms p99_ms max_ms cpu_%
+  printf '%-7s %6s %8s %7s %7s %7s %6s %9s\n' clients logins logins/s p50_ms p99_ms max_ms cpu_% machine_%
   for c in "${args[@]}"; do
-    c0=$(cpu_ms); t0=$(date +%s%N)
+    c0=$(cpu_ms); b0=$(busy_ms); t0=$(date +%s%N)
     row=$("$OUT/apibench" login -api "$API" -users "$most" -clients "$c" -n "$LOGINS" -for 60s)
-    c1=$(cpu_ms); t1=$(date +%s%N)
+    c1=$(cpu_ms); b1=$(busy_ms); t1=$(date +%s%N)
     read -r _ n rate p50 p99 pmax <<<"$row"
-    awk -v cl="$c" -v n="$n" -v rate="$rate" -v p50="$p50" -v p99="$p99" -v pmax="$pmax" -v c="$((c1 - c0))" -v ns="$((t1 - t0))" 'BEGIN {
-      printf "%-7d %6d %8.1f %7.1f %7.1f %7.1f %6.1f\n", cl, n, rate, p50, p99, pmax, 100 * c / (ns / 1e6)
+    awk -v cl="$c" -v n="$n" -v rate="$rate" -v p50="$p50" -v p99="$p99" -v pmax="$pmax" -v c="$((c1 - c0))" -v b="$((b1 - b0))" -v ns="$((t1 - t0))" 'BEGIN {
+      printf "%-7d %6d %8.1f %7.1f %7.1f %7.1f %6.1f %9.1f\n", cl, n, rate, p50, p99, pmax, 100 * c / (ns / 1e6), 100 * b / (ns / 1e6)
     }'
   done
   stop_acd
