@@ -118,6 +118,7 @@ type Service struct {
 	now           func() time.Time
 	throttle      *throttle
 	feed          *feed
+	pages         *pages
 
 	setupMu    sync.Mutex
 	setupToken string // "" once there are users
@@ -129,7 +130,7 @@ func New(c Config) *Service {
 		users: c.Users, events: c.Events, dist: c.Distributor, hasher: c.Hasher, log: c.Log,
 		settingsStore: c.Settings, file: c.File,
 		sessionTTL: c.SessionTTL, poll: c.Poll, now: c.Now,
-		throttle: newThrottle(), feed: newFeed(),
+		throttle: newThrottle(), feed: newFeed(), pages: newPages(),
 	}
 	if s.sessionTTL <= 0 {
 		s.sessionTTL = 12 * time.Hour
