@@ -18,6 +18,7 @@ RATE=${RATE:-200}           # new callers per second while filling the queue
 SUBS=${SUBS:-200}           # event-stream subscribers; 0: the same calls without any
 STEP=${STEP:-10}            # seconds of calls in the events scenario
 LOGINS=${LOGINS:-200}       # logins per client count
+IDLE=${IDLE:-5}             # seconds of held callers measured before the reads
 scenario=${1:-}
 [ $# -gt 0 ] && shift
 args=("$@")
@@ -45,7 +46,7 @@ setup() { "$OUT/apibench" setup -api "$API" -log "$OUT/acd.log" -users "${1:-0}"
 case $scenario in
 waiting)
   [ ${#args[@]} -gt 0 ] || args=(5000)
-  printf '%-7s %6s %8s %5s %7s %7s %7s %7s %6s %9s\n' callers agents requests rows kib p50_ms p99_ms max_ms cpu_% machine_%
+  printf '%-7s %6s %8s %5s %7s %7s %7s %7s %6s %6s %11s %9s\n' callers agents requests rows kib p50_ms p99_ms max_ms idle_% cpu_% cpu_ms/read machine_%
   for n in "${args[@]}"; do
     start_acd
     token=$(setup)
@@ -64,14 +65,19 @@ waiting)
       stop_acd; stop_sipp
       break
     fi
+    # The server's CPU with the callers held and nobody reading, so that
+    # what the reads add can be told apart from the hold music.
     sleep 1
+    ca=$(cpu_ms); ta=$(date +%s%N)
+    sleep "$IDLE"
     c0=$(cpu_ms); b0=$(busy_ms); t0=$(date +%s%N)
     row=$("$OUT/apibench" waiting -api "$API" -token "$token" -queue bench -n "$REQUESTS" -for 90s -want "$n")
     c1=$(cpu_ms); b1=$(busy_ms); t1=$(date +%s%N)
     read -r reqs rows kib p50 p99 pmax <<<"$row"
     awk -v n="$n" -v a="$AGENTS" -v r="$reqs" -v rows="$rows" -v kib="$kib" -v p50="$p50" -v p99="$p99" -v pmax="$pmax" \
-        -v c="$((c1 - c0))" -v b="$((b1 - b0))" -v ns="$((t1 - t0))" 'BEGIN {
-      printf "%-7d %6d %8d %5d %7d %7.2f %7.2f %7.2f %6.1f %9.1f\n", n, a, r, rows, kib, p50, p99, pmax, 100 * c / (ns / 1e6), 100 * b / (ns / 1e6)
+        -v c="$((c1 - c0))" -v b="$((b1 - b0))" -v ns="$((t1 - t0))" -v idle="$((c0 - ca))" -v idle_ns="$((t0 - ta))" 'BEGIN {
+      extra = c - idle * ns / idle_ns   # the server CPU the reads added, ms
+      printf "%-7d %6d %8d %5d %7d %7.2f %7.2f %7.2f %6.1f %6.1f %11.2f %9.1f\n", n, a, r, rows, kib, p50, p99, pmax, 100 * idle / (idle_ns / 1e6), 100 * c / (ns / 1e6), extra / r, 100 * b / (ns / 1e6)
     }'
     stop_acd   # first, so that SIPp answers the server's BYEs
     stop_sipp
