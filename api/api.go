@@ -41,6 +41,7 @@ type Server struct {
 	log     *slog.Logger
 	api     huma.API
 	streams context.Context // ends every event stream when it ends
+	frames  *frames         // shared by the event streams
 }
 
 // Options configure a Server.
@@ -80,7 +81,7 @@ func Mount(mux *http.ServeMux, svc *service.Service, o Options) *Server {
 	if o.Streams == nil {
 		o.Streams = context.Background()
 	}
-	s := &Server{svc: svc, log: o.Log, streams: o.Streams}
+	s := &Server{svc: svc, log: o.Log, streams: o.Streams, frames: &frames{}}
 	s.api = humago.New(mux, cfg)
 	s.api.UseMiddleware(s.authenticate)
 	s.registerAuth()

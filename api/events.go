@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -24,6 +25,33 @@ const (
 	streamKeepAlive = 15 * time.Second
 	streamRecheck   = 30 * time.Second
 )
+
+// frames keeps the encoded frames of recent events. Every stream sends
+// the same events, the same bytes whoever receives them; encoded once
+// each rather than once per stream, a few hundred streams cost little
+// more than one. A slot holds the frame of one sequence number at a time.
+type frames struct {
+	slots [4096]atomic.Pointer[frame]
+}
+
+type frame struct {
+	seq  int64
+	text []byte // "id: SEQ\ndata: JSON\n\n"
+}
+
+func (fs *frames) get(e store.Event) ([]byte, error) {
+	slot := &fs.slots[uint64(e.Seq)%uint64(len(fs.slots))]
+	if f := slot.Load(); f != nil && f.seq == e.Seq {
+		return f.text, nil
+	}
+	data, err := json.Marshal(e)
+	if err != nil {
+		return nil, err
+	}
+	text := fmt.Appendf(nil, "id: %d\ndata: %s\n\n", e.Seq, data)
+	slot.Store(&frame{seq: e.Seq, text: text})
+	return text, nil
+}
 
 type eventsIn struct {
 	LastEventID string `header:"Last-Event-ID" maxLength:"20" doc:"resume after this sequence number (what a browser's EventSource sends by itself on reconnecting)"`
@@ -135,12 +163,12 @@ func (s *Server) stream(hctx huma.Context, a *service.Actor, pos int64) {
 			return
 		}
 		for _, e := range evs {
-			data, err := json.Marshal(e)
+			f, err := s.frames.get(e)
 			if err != nil {
 				s.log.Error("event stream: encoding an event", "seq", e.Seq, "error", err)
 				return
 			}
-			if _, err := fmt.Fprintf(body, "id: %d\ndata: %s\n\n", e.Seq, data); err != nil {
+			if _, err := body.Write(f); err != nil {
 				return
 			}
 		}

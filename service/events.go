@@ -33,6 +33,13 @@ func (f *feed) advance(seq int64) {
 	}
 }
 
+// position is the last sequence number the feed knows of.
+func (f *feed) position() int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.last
+}
+
 // wait returns once the log holds an event after seq, or ctx ends, or
 // patience runs out (so a stream can send a keep-alive).
 func (f *feed) wait(ctx context.Context, seq int64, patience time.Duration) {
@@ -49,6 +56,91 @@ func (f *feed) wait(ctx context.Context, seq int64, patience time.Duration) {
 	case <-ctx.Done():
 	case <-t.C:
 	}
+}
+
+// pages shares reads of the log among the streams. A wake-up sends
+// every stream after the same page at once; without sharing, each would
+// read and decode it from the database, and with a few hundred streams
+// that is most of the server's CPU. A page serves every stream that asks
+// for it while it is being read, and after that while the feed has not
+// moved (nothing new is known; an event committed meanwhile wakes the
+// streams again, as it would have a moment after their own read), for
+// at most one poll. A full page never changes (the log grows at its end
+// only, without gaps), so it serves for as long as it is kept. Streams
+// that read the same page go on from the same place, so they keep
+// sharing.
+type pages struct {
+	mu      sync.Mutex
+	entries map[pageKey]*page
+	order   []pageKey // oldest first
+}
+
+type pageKey struct {
+	after int64
+	limit int
+}
+
+type page struct {
+	ready  chan struct{} // closed once events and err are set
+	events []store.Event
+	err    error
+	known  int64     // the feed's position when the read began
+	began  time.Time // when it began
+}
+
+// keptPages bounds the pages kept: enough for streams a few pages apart,
+// and at most a few thousand events in memory.
+const keptPages = 16
+
+func newPages() *pages { return &pages{entries: map[pageKey]*page{}} }
+
+// serves says whether p answers a read made now, with the feed at known.
+func (p *page) serves(limit int, known int64, now time.Time, fresh time.Duration) bool {
+	select {
+	case <-p.ready:
+	default:
+		return true // being read
+	}
+	switch {
+	case p.err != nil:
+		return false
+	case len(p.events) == limit:
+		return true
+	}
+	return known == p.known && now.Sub(p.began) < fresh
+}
+
+// read returns the page after after, at most limit events, shared with
+// the other streams; the caller must not change it.
+func (ps *pages) read(ctx context.Context, log EventLog, after int64, limit int, known int64, fresh time.Duration) ([]store.Event, error) {
+	k := pageKey{after, limit}
+	now := time.Now()
+	ps.mu.Lock()
+	p, ok := ps.entries[k]
+	if !ok || !p.serves(limit, known, now, fresh) {
+		if !ok {
+			ps.order = append(ps.order, k)
+			if len(ps.order) > keptPages {
+				delete(ps.entries, ps.order[0])
+				ps.order = slices.Delete(ps.order, 0, 1)
+			}
+		}
+		p = &page{ready: make(chan struct{}), known: known, began: now}
+		ps.entries[k] = p
+		ps.mu.Unlock()
+		// Not the asker's context: the others waiting on this read
+		// must not fail because its own client went away.
+		p.events, p.err = log.Page(context.WithoutCancel(ctx), store.Query{Filter: store.Filter{AfterSeq: after}, Limit: limit})
+		close(p.ready)
+		return p.events, p.err
+	}
+	ps.mu.Unlock()
+	select {
+	case <-p.ready:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return p.events, p.err
 }
 
 // visible decides whether an event may reach the actor. Administrators
@@ -92,18 +184,24 @@ func (s *Service) Position(ctx context.Context) (int64, error) {
 // StreamPage reads events after seq that the actor may see, at most
 // limit scanned. next is the sequence number to continue after: past
 // the events scanned, whether or not they were visible; more says the
-// page was full, so there may be more at once.
+// page was full, so there may be more at once. The events may be shared
+// with other streams: the caller must not change them.
 func (s *Service) StreamPage(ctx context.Context, a *Actor, after int64, limit int) (events []store.Event, next int64, more bool, err error) {
 	if a == nil {
 		return nil, after, false, errUnauthenticated
 	}
-	page, err := s.events.Page(ctx, store.Query{Filter: store.Filter{AfterSeq: after}, Limit: limit})
+	page, err := s.pages.read(ctx, s.events, after, limit, s.feed.position(), s.poll)
 	if err != nil {
 		return nil, after, false, err
 	}
 	next = after
+	if n := len(page); n > 0 {
+		next = page[n-1].Seq
+	}
+	if a.is(directory.Administrator) {
+		return page, next, len(page) == limit, nil // everything is visible: no copy
+	}
 	for _, e := range page {
-		next = e.Seq
 		if s.visible(a, e) {
 			events = append(events, e)
 		}

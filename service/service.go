@@ -134,6 +134,7 @@ type Service struct {
 	throttle      *throttle
 	feed          *feed
 	catalog       *catalog
+	pages         *pages
 
 	setupMu    sync.Mutex
 	setupToken string // "" once there are users
@@ -145,7 +146,7 @@ func New(c Config) *Service {
 		users: c.Users, events: c.Events, dist: c.Distributor, hasher: c.Hasher, log: c.Log,
 		settingsStore: c.Settings, file: c.File, conf: c.Configurator, running: c.Running,
 		sessionTTL: c.SessionTTL, poll: c.Poll, now: c.Now,
-		throttle: newThrottle(), feed: newFeed(),
+		throttle: newThrottle(), feed: newFeed(), pages: newPages(),
 		catalog: newCatalog(c.Catalog),
 	}
 	if s.sessionTTL <= 0 {
