@@ -44,8 +44,8 @@ type NumberView struct {
 
 var (
 	planName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
-	// A number as dialled: digits, an optional leading +, or a feature
-	// code is not one (those are the phones').
+	// A number as dialled: digits with an optional leading +. Feature
+	// codes (*5x) are the phones', never routed.
 	numberRule = regexp.MustCompile(`^\+?[0-9]{1,20}$`)
 )
 

@@ -109,7 +109,7 @@ func (s *Service) CreateQueue(ctx context.Context, a *Actor, q QueueSpec) (Queue
 	if q.Extension == "" {
 		q.Extension = s.running().FreeExtension()
 	}
-	if err := s.putQueue(ctx, q, false); err != nil {
+	if err := s.putQueue(ctx, q); err != nil {
 		return Queue{}, err
 	}
 	s.audit(a, "queue.created", "", map[string]string{"queue": q.ID, "extension": q.Extension})
@@ -139,7 +139,7 @@ func (s *Service) ReplaceQueue(ctx context.Context, a *Actor, q QueueSpec) (Queu
 	if q.Extension == "" {
 		q.Extension = cur.Extension
 	}
-	if err := s.putQueue(ctx, q, false); err != nil {
+	if err := s.putQueue(ctx, q); err != nil {
 		return Queue{}, err
 	}
 	s.audit(a, "queue.updated", "", map[string]string{"queue": q.ID})
@@ -170,7 +170,7 @@ func (s *Service) DeleteQueue(ctx context.Context, a *Actor, id string) error {
 	return nil
 }
 
-func (s *Service) putQueue(ctx context.Context, q QueueSpec, _ bool) error {
+func (s *Service) putQueue(ctx context.Context, q QueueSpec) error {
 	body, err := yaml.Marshal(q)
 	if err != nil {
 		return fmt.Errorf("encoding queue %s: %w", q.ID, err)
