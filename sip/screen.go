@@ -3,15 +3,14 @@ package sip
 import (
 	"bytes"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/netip"
 	"strings"
-	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/acdserver/acd/internal/ratelog"
 )
 
 // screen checks every SIP message before sipgo sees it: each UDP datagram
@@ -29,10 +28,10 @@ import (
 type screen struct {
 	parser  *sip.Parser
 	conn    net.PacketConn // UDP answers go out here
-	log     *limitedLog
+	log     *ratelog.Limited
 	limiter *sourceLimiter
-	flood   *limitedLog // security lines for sources over the rate limit
-	trace   *tracer     // what comes in, past the rate limit
+	flood   *ratelog.Limited // security lines for sources over the rate limit
+	trace   *tracer          // what comes in, past the rate limit
 	counts  *messageCounts
 	// handled are the methods with a handler; others get 405 or 501.
 	handled map[string]bool
@@ -337,31 +336,4 @@ func statelessResponse(data []byte, rej *rejection) []byte {
 	}
 	b.WriteString("Content-Length: 0\r\n\r\n")
 	return []byte(b.String())
-}
-
-// limitedLog writes at most one line per interval and counts the rest, so
-// that a flood of bad packets cannot become a flood of log lines.
-type limitedLog struct {
-	log        *slog.Logger
-	interval   time.Duration
-	mu         sync.Mutex
-	last       time.Time
-	suppressed int
-}
-
-func (l *limitedLog) Warn(msg string, args ...any) {
-	l.mu.Lock()
-	now := time.Now()
-	if now.Sub(l.last) < l.interval {
-		l.suppressed++
-		l.mu.Unlock()
-		return
-	}
-	n := l.suppressed
-	l.last, l.suppressed = now, 0
-	l.mu.Unlock()
-	if n > 0 {
-		args = append(args, "suppressed_since_last", n)
-	}
-	l.log.Warn(msg, args...)
 }

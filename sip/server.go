@@ -19,6 +19,7 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/acdserver/acd/internal/ratelog"
 	"github.com/acdserver/acd/media"
 )
 
@@ -115,7 +116,7 @@ type Server struct {
 	calls    map[string]*Call // inbound, by dialog id
 	admitted int              // inbound calls counted against MaxCalls, set-up included
 	refused  int              // inbound calls turned away by MaxCalls since start
-	full     *limitedLog
+	full     *ratelog.Limited
 	legs     map[string]*Leg // outbound to agents, by dialog id
 	wg       sync.WaitGroup
 	ctx      context.Context
@@ -150,7 +151,7 @@ func NewServer(cfg Config, udp *net.UDPConn) (*Server, error) {
 		counts:    &messageCounts{},
 	}
 	s.life, s.endLife = context.WithCancel(context.Background())
-	s.full = &limitedLog{log: cfg.Log, interval: 10 * time.Second}
+	s.full = &ratelog.Limited{Log: cfg.Log, Interval: 10 * time.Second}
 	s.trace = newTracer(cfg.Log, cfg.Trace)
 	traced := &tracedPacketConn{PacketConn: udp, trace: s.trace, counts: s.counts, local: local}
 	s.udp = traced // sipgo's datagrams and the screen's go out traced
@@ -161,9 +162,9 @@ func NewServer(cfg Config, udp *net.UDPConn) (*Server, error) {
 		conn:    traced,
 		trace:   s.trace,
 		counts:  s.counts,
-		log:     &limitedLog{log: cfg.Log, interval: time.Second},
+		log:     &ratelog.Limited{Log: cfg.Log, Interval: time.Second},
 		limiter: newSourceLimiter(limit, s.trunkSources, time.Now),
-		flood:   &limitedLog{log: cfg.Log, interval: 10 * time.Second},
+		flood:   &ratelog.Limited{Log: cfg.Log, Interval: 10 * time.Second},
 		handled: map[string]bool{"INVITE": true, "ACK": true, "BYE": true, "CANCEL": true, "OPTIONS": true, "INFO": true, "UPDATE": true, "REFER": true},
 	}
 	advertised := s.mediaIP

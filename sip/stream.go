@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/acdserver/acd/internal/ratelog"
 )
 
 // StreamLimits bound what TCP clients may hold. A connection costs a
@@ -44,7 +46,7 @@ type streamListener struct {
 	// keep reports whether a quiet connection from src still matters: a
 	// phone registered through it, or a call up over it.
 	keep  func(src netip.AddrPort) bool
-	log   *limitedLog // refusals and accept errors, which floods repeat
+	log   *ratelog.Limited // refusals and accept errors, which floods repeat
 	quiet *slog.Logger
 
 	done      chan struct{} // closed by Close: ends an accept backoff
@@ -61,7 +63,7 @@ func newStreamListener(l net.Listener, limits StreamLimits, sc *screen, keep fun
 		limits:    limits,
 		screen:    sc,
 		keep:      keep,
-		log:       &limitedLog{log: log, interval: time.Second},
+		log:       &ratelog.Limited{Log: log, Interval: time.Second},
 		quiet:     log,
 		done:      make(chan struct{}),
 		perSource: map[netip.Addr]int{},

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/acdserver/acd/internal/ratelog"
 )
 
 // FuzzStream feeds arbitrary bytes, cut at an arbitrary point, through the
@@ -34,9 +36,9 @@ func FuzzStream(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte, cut uint16) {
 		server, client := net.Pipe()
 		defer client.Close()
-		sc := &screen{parser: sip.NewParser(), log: &limitedLog{log: log, interval: time.Hour}}
+		sc := &screen{parser: sip.NewParser(), log: &ratelog.Limited{Log: log, Interval: time.Hour}}
 		l := &streamListener{limits: StreamLimits{MessageTimeout: time.Second}, screen: sc,
-			log: &limitedLog{log: log, interval: time.Hour}, quiet: log, perSource: map[netip.Addr]int{}}
+			log: &ratelog.Limited{Log: log, Interval: time.Hour}, quiet: log, perSource: map[netip.Addr]int{}}
 		l.open, l.perSource[netip.MustParseAddr("127.0.0.1")] = 1, 1
 		c := newStreamConn(server, l, netip.MustParseAddrPort("127.0.0.1:5060"))
 		defer c.Close()

@@ -16,10 +16,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/acdserver/acd/acd"
+	"github.com/acdserver/acd/internal/ratelog"
 	"github.com/acdserver/acd/sip"
 )
 
@@ -128,33 +128,7 @@ type (
 type ctlHandler struct {
 	live     *liveServer
 	token    string
-	security *throttledLog
-}
-
-// throttledLog writes at most one line a second and counts the rest, so
-// that a flood of refused requests cannot become a flood of log lines.
-type throttledLog struct {
-	log        *slog.Logger
-	mu         sync.Mutex
-	last       time.Time
-	suppressed int
-}
-
-func (l *throttledLog) Warn(msg string, args ...any) {
-	l.mu.Lock()
-	now := time.Now()
-	if now.Sub(l.last) < time.Second {
-		l.suppressed++
-		l.mu.Unlock()
-		return
-	}
-	n := l.suppressed
-	l.last, l.suppressed = now, 0
-	l.mu.Unlock()
-	if n > 0 {
-		args = append(args, "suppressed_since_last", n)
-	}
-	l.log.Warn(msg, args...)
+	security *ratelog.Limited
 }
 
 // mountCtl writes the token and mounts the ctl endpoints on mux; the
@@ -164,7 +138,7 @@ func mountCtl(mux *http.ServeMux, live *liveServer) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &ctlHandler{live: live, token: token, security: &throttledLog{log: live.log}}
+	h := &ctlHandler{live: live, token: token, security: &ratelog.Limited{Log: live.log, Interval: time.Second}}
 	mux.Handle("GET "+ctlPrefix+"/queues", h.guard(h.queues))
 	mux.Handle("GET "+ctlPrefix+"/queues/{name}", h.guard(h.queue))
 	mux.Handle("GET "+ctlPrefix+"/agents", h.guard(h.agents))
