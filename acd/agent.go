@@ -69,6 +69,11 @@ type agent struct {
 	order    int       // place in the configuration order
 	since    time.Time // when it entered its state
 	callID   string    // the call of its last offer, while Offered or OnCall
+	// party and callQueue are who that call is and the queue it came
+	// from ("" for a direct call), shown on the agent's console.
+	party     Party
+	callQueue string
+	callback  bool
 
 	assigned  map[string]bool // queues from the configuration
 	queues    map[string]bool // queues logged in to
@@ -94,6 +99,15 @@ type AgentInfo struct {
 	Queues     []string
 	Registered bool
 	Calls      int
+	// Party, CallQueue and Callback describe the call while Offered or
+	// OnCall: the caller (the customer, for a callback), the queue.
+	Party     Party
+	CallQueue string
+	Callback  bool
+	// WrapUpEnds is when wrap-up ends by itself, and EndWrapUp whether
+	// the queue lets the agent end it sooner; set only in WrapUp.
+	WrapUpEnds time.Time
+	EndWrapUp  bool
 }
 
 // Errors of the agent API.
@@ -115,6 +129,9 @@ type change struct {
 	by     event.Actor
 	reason string    // the pause reason, for Paused
 	ref    event.Ref // the call and queue the move concerns, if any
+	// party is who the call is, on a move to Offered.
+	party    Party
+	callback bool
 }
 
 // move is the one place an agent's state changes; c.mu is held. It checks
@@ -140,8 +157,13 @@ func (c *Center) move(a *agent, to State, ch change) bool {
 		c.countReady(a, -1)
 	}
 	a.state, a.reason, a.since = to, reason, c.now()
-	if to == Offered || to == OnCall {
+	switch {
+	case to == Offered:
+		a.callID, a.party, a.callQueue, a.callback = ch.ref.Call, ch.party, ch.ref.Queue, ch.callback
+	case to == OnCall:
 		a.callID = ch.ref.Call
+	default:
+		a.callID, a.party, a.callQueue, a.callback = "", Party{}, "", false
 	}
 	var wrap time.Duration
 	switch to {
@@ -436,7 +458,13 @@ func (c *Center) infoLocked(a *agent) AgentInfo {
 	info := AgentInfo{ID: a.id, Name: a.name, State: a.state, Reason: a.reason, Since: a.since, Calls: a.calls,
 		Registered: c.phones.Registered(a.id), Queues: sortedKeys(a.queues)}
 	if a.state == Offered || a.state == OnCall {
-		info.CallID = a.callID
+		info.CallID, info.Party, info.CallQueue, info.Callback = a.callID, a.party, a.callQueue, a.callback
+	}
+	if a.state == WrapUp {
+		if q := c.queues[a.wrapQueue]; q != nil {
+			info.WrapUpEnds = a.since.Add(q.cfg.WrapUp.D())
+			info.EndWrapUp = q.cfg.EndWrapUp
+		}
 	}
 	return info
 }

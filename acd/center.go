@@ -130,6 +130,18 @@ func (e *entry) ref(agent string) event.Ref {
 	return event.Ref{Call: e.id, Interaction: e.interaction, Queue: e.queue, Agent: agent}
 }
 
+// party is who the agent's phone shows for this caller: the customer's
+// number, named "Callback" for a callback request.
+func (e *entry) party() Party {
+	show := Party{Number: e.number}
+	if e.callback != nil {
+		show.Name = "Callback"
+	} else if named, ok := e.call.(interface{ CallerName() string }); ok {
+		show.Name = named.CallerName()
+	}
+	return show
+}
+
 // due reports whether the entry may be offered to an agent now.
 func (e *entry) due(now time.Time) bool {
 	return !e.ringing && e.ctx.Err() == nil && (e.callback == nil || !now.Before(e.callback.NextAttempt))
@@ -468,10 +480,11 @@ func (c *Center) offer(q *queue, e *entry, agents []*agent) {
 	e.ringing = true
 	ctx, cancel := context.WithTimeout(e.ctx, q.cfg.RingTimeout.D())
 	rings := make([]ring, len(agents))
+	show := e.party()
 	for i, a := range agents {
 		actx, stop := context.WithCancel(ctx)
 		rings[i] = ring{agent: a, ctx: actx}
-		c.move(a, Offered, change{cause: "offer", by: event.System(), ref: e.ref("")})
+		c.move(a, Offered, change{cause: "offer", by: event.System(), ref: e.ref(""), party: show, callback: e.callback != nil})
 		a.stopRing = stop
 		c.emit(e.ref(a.id), event.CallerOffered{Callback: e.callback != nil})
 	}
@@ -492,12 +505,7 @@ type ring struct {
 func (c *Center) ring(q *queue, e *entry, rings []ring, cancel context.CancelFunc) {
 	defer cancel()
 	results := make(chan ringResult, len(rings))
-	show := Party{Number: e.number}
-	if e.callback != nil {
-		show.Name = "Callback"
-	} else if named, ok := e.call.(interface{ CallerName() string }); ok {
-		show.Name = named.CallerName()
-	}
+	show := e.party()
 	for _, r := range rings {
 		go func(r ring) {
 			leg, err := c.phones.Ring(r.ctx, r.agent.id, show)

@@ -27,7 +27,11 @@ func (c *Center) RingAgent(ctx context.Context, call Caller, agentID string, tim
 	}
 	ringCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	c.move(a, Offered, change{cause: "offer", by: event.System(), ref: event.Ref{Call: ref.Call, Interaction: ref.Interaction}})
+	show := Party{Number: call.Caller()}
+	if named, ok := call.(interface{ CallerName() string }); ok {
+		show.Name = named.CallerName()
+	}
+	c.move(a, Offered, change{cause: "offer", by: event.System(), ref: event.Ref{Call: ref.Call, Interaction: ref.Interaction}, party: show})
 	a.stopRing = cancel
 	c.emit(ref, event.DirectOffered{})
 	c.mu.Unlock()
@@ -42,10 +46,6 @@ func (c *Center) RingAgent(ctx context.Context, call Caller, agentID string, tim
 		case <-ringCtx.Done():
 		}
 	}()
-	show := Party{Number: call.Caller()}
-	if named, ok := call.(interface{ CallerName() string }); ok {
-		show.Name = named.CallerName()
-	}
 	leg, err := c.phones.Ring(ringCtx, a.id, show)
 
 	c.mu.Lock()

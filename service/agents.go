@@ -22,6 +22,18 @@ type AgentState struct {
 	Queues     []string  `json:"queues" doc:"queues the agent is logged in to"`
 	Registered bool      `json:"registered" doc:"whether the agent's phone is registered"`
 	Calls      int       `json:"calls" doc:"calls answered since the server started"`
+	// Call and the wrap-up fields are what the agent's console shows.
+	Call         *AgentCall `json:"call,omitempty" doc:"the call it is rung for or talking to"`
+	WrapUpEnds   *time.Time `json:"wrap_up_ends,omitempty" doc:"in wrap-up: when it ends by itself"`
+	CanEndWrapUp bool       `json:"can_end_wrap_up,omitempty" doc:"in wrap-up: whether the queue lets the agent end it sooner (supervisors always may)"`
+}
+
+// AgentCall is the call an agent is rung for or talking to.
+type AgentCall struct {
+	Number   string `json:"number" doc:"the caller's number; for a callback, the customer's"`
+	Name     string `json:"name,omitempty" doc:"the caller's name as the phone shows it"`
+	Queue    string `json:"queue,omitempty" doc:"the queue it came from; empty for a direct call"`
+	Callback bool   `json:"callback,omitempty" doc:"a callback request being handled"`
 }
 
 // Agent actions, as PUT /agents/{id}/state takes them.
@@ -43,6 +55,13 @@ func stateView(info acd.AgentInfo) AgentState {
 		Registered: info.Registered, Calls: info.Calls, StateSince: info.Since, CallID: info.CallID}
 	if v.Queues == nil {
 		v.Queues = []string{}
+	}
+	if info.CallID != "" {
+		v.Call = &AgentCall{Number: info.Party.Number, Name: info.Party.Name, Queue: info.CallQueue, Callback: info.Callback}
+	}
+	if !info.WrapUpEnds.IsZero() {
+		ends := info.WrapUpEnds
+		v.WrapUpEnds, v.CanEndWrapUp = &ends, info.EndWrapUp
 	}
 	return v
 }

@@ -55,3 +55,7 @@ func conflict(format string, args ...any) error {
 }
 
 var errUnauthenticated = &Error{Kind: Unauthenticated, Msg: "sign in: no valid credentials"}
+
+// Refuse is the error of an action the caller's role may not take, for
+// callers that check a role before the service sees the request.
+func Refuse(format string, args ...any) error { return forbidden(format, args...) }

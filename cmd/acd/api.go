@@ -13,6 +13,7 @@ import (
 	"github.com/acdserver/acd/directory"
 	"github.com/acdserver/acd/service"
 	"github.com/acdserver/acd/store"
+	"github.com/acdserver/acd/web"
 )
 
 // newService builds the service over a configuration's queues and
@@ -87,6 +88,7 @@ func mountAPI(ctx context.Context, mux *http.ServeMux, hs *http.Server, running 
 	streams, endStreams := context.WithCancel(ctx)
 	hs.RegisterOnShutdown(endStreams)
 	api.Mount(mux, svc, api.Options{Version: version, Log: log, Streams: streams})
+	web.Mount(mux, svc, web.Options{Version: version, Log: log, Streams: streams})
 
 	run, stopRun := context.WithCancel(ctx)
 	done := make(chan struct{})

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestConsoleSignInByRole: each role signs in to its own console and its
+// menu offers only what it may use; a page of another role's is refused,
+// and one without a session leads to the sign-in page.
+func TestConsoleSignInByRole(t *testing.T) {
+	t.Parallel()
+	s := startAcd(t, "-config", writeConfig(t, apiYAML))
+	users(t, s, setupAdmin(t, s))
+	b := newBrowser(t, s)
+
+	b.open(t, "/agent")
+	if p := b.path(t); !strings.HasPrefix(p, "/login?next=") {
+		t.Fatalf("/agent without a session went to %s; want the sign-in page", p)
+	}
+	b.run(t, "typing a wrong password",
+		sendKeys("#user", "1001"), sendKeys("#password", "wrong"), clickQ(`form[action="/login"] button`))
+	b.waitText(t, "main", "Wrong user or password", 5*time.Second)
+
+	for _, c := range []struct {
+		user, home string
+		nav        []string
+		refused    []string
+	}{
+		{"1001", "/agent", []string{"My status"}, []string{"/supervisor", "/admin", "/wallboard"}},
+		{"sup", "/supervisor", []string{"Queues", "Wallboard"}, []string{"/agent", "/admin"}},
+		{"root", "/admin", []string{"Queues", "Wallboard", "Administration"}, []string{"/agent"}},
+	} {
+		b.run(t, "clearing cookies", clearCookies())
+		b.signIn(t, c.user, testPassword)
+		if p := b.path(t); p != c.home {
+			t.Errorf("%s signed in to %s; want %s", c.user, p, c.home)
+		}
+		nav := b.text(t, "header nav")
+		for _, n := range c.nav {
+			if !strings.Contains(nav, n) {
+				t.Errorf("%s's menu %q lacks %q", c.user, nav, n)
+			}
+		}
+		for _, all := range []string{"My status", "Administration"} {
+			if !contains(c.nav, all) && strings.Contains(nav, all) {
+				t.Errorf("%s's menu %q offers %q", c.user, nav, all)
+			}
+		}
+		for _, path := range c.refused {
+			status := httpStatus(t, s, path, b)
+			if status != 403 {
+				t.Errorf("%s opening %s: %d; want 403", c.user, path, status)
+			}
+		}
+	}
+	b.clean(t)
+}
+
+// TestConsoleAgentStatusMenu: the agent logs in and pauses with a reason
+// from the page, the page shows the reason and the API agrees; with every
+// reason disabled the menu is the two plain buttons.
+func TestConsoleAgentStatusMenu(t *testing.T) {
+	t.Parallel()
+	s := startAcd(t, "-config", writeConfig(t, apiYAML))
+	as := users(t, s, setupAdmin(t, s))
+	b := newBrowser(t, s)
+	b.signIn(t, "1001", testPassword)
+	b.waitText(t, "[data-testid=agent-state]", "Logged out", time.Second)
+
+	b.click(t, `button[value="login"]`)
+	b.waitText(t, "[data-testid=agent-state]", "Ready", 2*time.Second)
+	if q := b.text(t, `tr[data-queue="support"]`); !strings.Contains(q, "yes") {
+		t.Errorf("the support row reads %q after logging in; want logged in", q)
+	}
+	b.click(t, `button[name="pause-reason"][value="Lunch"]`)
+	b.waitText(t, "[data-testid=agent-state]", "Paused: Lunch", 2*time.Second)
+	var st struct{ State, Reason string }
+	as["agent"].expect(t, "GET", "/agents/1001/state", nil, 200, &st)
+	if st.State != "paused" || st.Reason != "Lunch" {
+		t.Fatalf("the API says %+v after pausing from the page; want paused, Lunch", st)
+	}
+
+	// Every reason disabled: plain "ready" and "pause all queues".
+	var reasons struct {
+		Reasons []struct{ ID int64 } `json:"pause_reasons"`
+	}
+	as["admin"].expect(t, "GET", "/pause-reasons", nil, 200, &reasons)
+	if len(reasons.Reasons) != 2 {
+		t.Fatalf("pause reasons: %+v; want the file's two", reasons)
+	}
+	for _, r := range reasons.Reasons {
+		as["admin"].expect(t, "PATCH", fmt.Sprintf("/pause-reasons/%d", r.ID), map[string]any{"enabled": false}, 200, nil)
+	}
+	b.open(t, "/agent")
+	menu := b.text(t, "form.menu")
+	for _, want := range []string{"Ready to take calls", "Pause all queues"} {
+		if !strings.Contains(menu, want) {
+			t.Errorf("with every reason disabled the menu reads %q; want %q", menu, want)
+		}
+	}
+	if strings.Contains(menu, "Lunch") {
+		t.Errorf("a disabled reason is still offered: %q", menu)
+	}
+	b.click(t, `button[value="ready"]`)
+	b.waitText(t, "[data-testid=agent-state]", "Ready", 2*time.Second)
+	b.click(t, `button[value="pause"]`)
+	b.waitText(t, "[data-testid=agent-state]", "Paused", 2*time.Second)
+	st = struct{ State, Reason string }{}
+	as["agent"].expect(t, "GET", "/agents/1001/state", nil, 200, &st)
+	if st.State != "paused" || st.Reason != "" {
+		t.Fatalf("the API says %+v after \"Pause all queues\"; want paused without a reason", st)
+	}
+	b.clean(t)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

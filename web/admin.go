@@ -1,0 +1,6 @@
+package web
+
+import "net/http"
+
+// routesAdmin serves the administrator's console.
+func (p *Pages) routesAdmin(mux *http.ServeMux) {}

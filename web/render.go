@@ -1,0 +1,166 @@
+package web
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/acdserver/acd/directory"
+	"github.com/acdserver/acd/service"
+)
+
+// view is what the layout needs around a page's own data.
+type view struct {
+	Title string
+	// Session is empty on the sign-in page.
+	Session session
+	// Live names the live view the page subscribes to, with its query
+	// (for example "agent" or "queue&queue=support"); empty for none.
+	Live string
+	// After is the log position the page was drawn at: the live stream
+	// resumes from it.
+	After int64
+	// Error is a refusal to show above the page, as text.
+	Error string
+	// Notice is a confirmation to show above the page.
+	Notice string
+	Data   any
+}
+
+// User is the signed-in user, nil on the sign-in page.
+func (v view) User() *service.Actor { return v.Session.actor }
+
+// CSRF is the token the page's forms carry.
+func (v view) CSRF() string {
+	if v.Session.secret == "" {
+		return ""
+	}
+	return v.Session.csrf()
+}
+
+// Nav is the menu for the signed-in user: only the consoles its role may use.
+func (v view) Nav() []navItem {
+	a := v.Session.actor
+	if a == nil {
+		return nil
+	}
+	var items []navItem
+	switch a.Role {
+	case directory.Agent:
+		items = append(items, navItem{"/agent", "My status"})
+	case directory.Supervisor:
+		items = append(items, navItem{"/supervisor", "Queues"}, navItem{"/wallboard", "Wallboard"})
+	case directory.Administrator:
+		items = append(items, navItem{"/supervisor", "Queues"}, navItem{"/wallboard", "Wallboard"}, navItem{"/admin", "Administration"})
+	}
+	return items
+}
+
+type navItem struct{ Href, Label string }
+
+var funcs = template.FuncMap{
+	"rfc3339": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"clock":   func(t time.Time) string { return t.Local().Format("15:04:05") },
+	"since":   func(t time.Time) string { return elapsed(time.Since(t)) },
+	"seconds": func(s int64) string { return elapsed(time.Duration(s) * time.Second) },
+	"join":    strings.Join,
+	"title": func(s string) string {
+		if s == "" {
+			return s
+		}
+		return strings.ToUpper(s[:1]) + strings.ReplaceAll(s[1:], "-", " ")
+	},
+}
+
+// elapsed is a duration as a wallboard shows it: 4:05, 1:02:03.
+func elapsed(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	s := int(d / time.Second)
+	if s >= 3600 {
+		return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
+	}
+	return fmt.Sprintf("%d:%02d", s/60, s%60)
+}
+
+// parse reads a page's template with the layout; pages are parsed once,
+// at Mount, so that a broken template fails at start, not at a click.
+func (p *Pages) parse(name string) {
+	t := template.New("layout.html").Funcs(funcs)
+	p.pages[name] = template.Must(t.ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html"))
+}
+
+// render writes a whole page; it is drawn into a buffer first so that a
+// template failure becomes a clean 500, not half a page.
+func (p *Pages) render(w http.ResponseWriter, r *http.Request, status int, name string, v view) {
+	t, ok := p.pages[name]
+	if !ok {
+		p.log.Error("no such console page", "page", name)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout.html", v); err != nil {
+		p.log.Error("drawing a console page", "page", name, "error", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// fragment draws one named part of a page, for the live stream.
+func (p *Pages) fragment(name, part string, data any) (string, error) {
+	var buf bytes.Buffer
+	if err := p.pages[name].ExecuteTemplate(&buf, part, data); err != nil {
+		return "", fmt.Errorf("drawing %s of page %s: %w", part, name, err)
+	}
+	return buf.String(), nil
+}
+
+// statusOf maps a service refusal to its HTTP status and the sentence the
+// page shows; anything else is the server's failure, logged.
+func (p *Pages) statusOf(r *http.Request, err error) (int, string) {
+	var se *service.Error
+	if !errors.As(err, &se) {
+		p.log.Error("console request failed", "path", r.URL.Path, "error", err)
+		return http.StatusInternalServerError, "The server failed to do that; its log says why."
+	}
+	switch se.Kind {
+	case service.Invalid:
+		return http.StatusUnprocessableEntity, se.Error()
+	case service.Unauthenticated:
+		return http.StatusUnauthorized, se.Msg
+	case service.Forbidden:
+		return http.StatusForbidden, se.Msg
+	case service.NotFound:
+		return http.StatusNotFound, se.Msg
+	case service.Conflict:
+		return http.StatusConflict, se.Msg
+	case service.Throttled:
+		return http.StatusTooManyRequests, se.Msg
+	}
+	return http.StatusBadRequest, se.Error()
+}
+
+// fail shows a page the user may not or cannot see.
+func (p *Pages) fail(w http.ResponseWriter, r *http.Request, s session, err error) {
+	status, msg := p.statusOf(r, err)
+	p.render(w, r, status, "error", view{Title: http.StatusText(status), Session: s, Error: msg})
+}
+
+// position is the log position a page is drawn at.
+func (p *Pages) position(r *http.Request) int64 {
+	seq, err := p.svc.Position(r.Context())
+	if err != nil {
+		p.log.Warn("reading the event log position for a console page", "error", err)
+	}
+	return seq
+}

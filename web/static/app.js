@@ -1,0 +1,37 @@
+// The consoles' own script: counts the times that tick on the page (time
+// in state, time waited, wrap-up left) from the instants the server drew,
+// and shows whether the live stream is connected. Everything else is
+// htmx and plain forms.
+(function () {
+  "use strict";
+
+  function clock(seconds) {
+    if (seconds < 0) seconds = 0;
+    var s = Math.floor(seconds), h = Math.floor(s / 3600), m = Math.floor(s / 60) % 60;
+    var ss = String(s % 60).padStart(2, "0");
+    if (h > 0) return h + ":" + String(m).padStart(2, "0") + ":" + ss;
+    return Math.floor(s / 60) + ":" + ss;
+  }
+
+  function tick() {
+    var now = Date.now();
+    document.querySelectorAll("[data-since]").forEach(function (el) {
+      el.textContent = clock((now - Date.parse(el.dataset.since)) / 1000);
+    });
+    document.querySelectorAll("[data-until]").forEach(function (el) {
+      el.textContent = clock((Date.parse(el.dataset.until) - now) / 1000);
+    });
+  }
+
+  function live(state) {
+    document.body.dataset.live = state;
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    tick();
+    setInterval(tick, 1000);
+    document.body.addEventListener("htmx:sseOpen", function () { live("open"); });
+    document.body.addEventListener("htmx:sseError", function () { live("reconnecting"); });
+    document.body.addEventListener("htmx:sseMessage", function () { tick(); });
+  });
+})();
