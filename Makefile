@@ -22,6 +22,8 @@ deps:
 	@command -v baresip >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends baresip-core >/dev/null; }
 	@# fail2ban-regex checks docs/fail2ban's filter against the server's log.
 	@command -v fail2ban-regex >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends fail2ban >/dev/null; }
+	@# The consoles' tests drive Debian's headless Chromium.
+	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
 	go mod download
 
 vet:
