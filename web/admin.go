@@ -3,4 +3,6 @@ package web
 import "net/http"
 
 // routesAdmin serves the administrator's console.
-func (p *Pages) routesAdmin(mux *http.ServeMux) {}
+func (p *Pages) routesAdmin(mux *http.ServeMux) {
+	p.routesDialplans(mux)
+}
