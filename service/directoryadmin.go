@@ -324,10 +324,16 @@ func refusal(err error, removal bool) error {
 			msgs[i] = e.Error()
 		}
 	}
+	var refused *Error
 	if removal {
-		return conflict("still in use: %s", strings.Join(msgs, "; "))
+		refused = &Error{Kind: Conflict, Msg: "still in use: " + strings.Join(msgs, "; ")}
+	} else {
+		refused = &Error{Kind: Invalid, Field: "body", Msg: strings.Join(msgs, "; ")}
 	}
-	return invalid("body", "%s", strings.Join(msgs, "; "))
+	for _, e := range ce {
+		refused.Problems = append(refused.Problems, Problem{Source: e.File, Line: e.Line, Msg: e.Msg})
+	}
+	return refused
 }
 
 func adminOnly(a *Actor, err error, what string) error {

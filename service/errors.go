@@ -25,6 +25,17 @@ type Error struct {
 	Field      string // for Invalid: the request field at fault
 	Msg        string
 	RetryAfter time.Duration // for Throttled
+	// Problems are a refused configuration's, one per line at fault, for
+	// an editor to show beside its lines.
+	Problems []Problem
+}
+
+// Problem is one problem of a configuration: where (a file, or "dialplan
+// NAME" for an uploaded plan), the line (0: none) and what is wrong.
+type Problem struct {
+	Source string `json:"source"`
+	Line   int    `json:"line,omitempty"`
+	Msg    string `json:"message"`
 }
 
 func (e *Error) Error() string {

@@ -104,6 +104,8 @@ type Config struct {
 	// configuration version in force. Without them, queues and agents
 	// are read-only.
 	Configurator Configurator
+	// Plans check, draw and simulate dial plans; nil without a server.
+	Plans PlanTools
 	Running      func() *config.Config
 	// SessionTTL is how long a login's session lasts (default 12 hours).
 	SessionTTL time.Duration
@@ -125,6 +127,7 @@ type Service struct {
 	settingsStore SettingsStore
 	file          func() FileSetting
 	conf          Configurator
+	plans         PlanTools
 	running       func() *config.Config
 	hasher        *directory.Hasher
 	log           *slog.Logger
@@ -144,7 +147,7 @@ type Service struct {
 func New(c Config) *Service {
 	s := &Service{
 		users: c.Users, events: c.Events, dist: c.Distributor, hasher: c.Hasher, log: c.Log,
-		settingsStore: c.Settings, file: c.File, conf: c.Configurator, running: c.Running,
+		settingsStore: c.Settings, file: c.File, conf: c.Configurator, plans: c.Plans, running: c.Running,
 		sessionTTL: c.SessionTTL, poll: c.Poll, now: c.Now,
 		throttle: newThrottle(), feed: newFeed(), pages: newPages(),
 		catalog: newCatalog(c.Catalog),

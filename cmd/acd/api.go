@@ -32,9 +32,11 @@ func newServiceFor(running func() *config.Config, users *store.Users, settings *
 	if settings != nil {
 		stored = settings
 	}
+	// The server's configurator also checks, draws and simulates plans.
+	plans, _ := conf.(service.PlanTools)
 	return service.New(service.Config{
 		Users: users, Events: events, Distributor: dist, Queues: queues, Agents: agents, Log: log, Catalog: catalog,
-		Settings: stored, Configurator: conf, Running: running,
+		Settings: stored, Configurator: conf, Plans: plans, Running: running,
 		File: func() service.FileSetting {
 			on, declared, source := running().UnassignedLogin()
 			return service.FileSetting{On: on, Declared: declared, Source: source}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"strings"
@@ -72,6 +73,11 @@ func newBrowser(t *testing.T, s *server) *browser {
 			if err != nil {
 				return
 			}
+			// A page answered 4xx on purpose (a refusal shown to the
+			// user) is logged by the browser as a failed load: not a fault.
+			if m.Source == "network" && strings.Contains(m.Text, "the server responded with a status of 4") {
+				continue
+			}
 			if m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleException {
 				b.report(fmt.Sprintf("%s %s: %s", m.Type, m.Source, m.Text))
 			}
@@ -130,7 +136,18 @@ func (b *browser) open(t *testing.T, path string) {
 // signIn fills the sign-in form and waits for the console it leads to.
 func (b *browser) signIn(t *testing.T, user, password string) {
 	t.Helper()
-	b.open(t, "/login")
+	b.signInTo(t, user, password, "")
+}
+
+// signInTo signs in from a link to a page (/login?next=PATH), which the
+// sign-in leads to.
+func (b *browser) signInTo(t *testing.T, user, password, next string) {
+	t.Helper()
+	if next == "" {
+		b.open(t, "/login")
+	} else {
+		b.open(t, "/login?next="+url.QueryEscape(next))
+	}
 	b.run(t, "signing in as "+user,
 		sendKeys("#user", user), sendKeys("#password", password),
 		clickQ(`form[action="/login"] button[type=submit]`),

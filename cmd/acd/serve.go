@@ -47,6 +47,19 @@ func loadProgram(path string) (*program, error) {
 
 // loadProgramWith is loadProgram with the queues and agents made through
 // the API, validated and compiled with the file as one configuration.
+// configSource reads the configuration file, or gives the embedded
+// default for "".
+func configSource(path string) ([]byte, error) {
+	if path == "" {
+		return config.DefaultSource(), nil
+	}
+	source, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading configuration: %w", err)
+	}
+	return source, nil
+}
+
 func loadProgramWith(path string, managed config.Managed) (*program, error) {
 	var (
 		cfg    *config.Config
@@ -55,12 +68,10 @@ func loadProgramWith(path string, managed config.Managed) (*program, error) {
 	)
 	file := path
 	if path == "" {
-		file, source = config.DefaultName, config.DefaultSource()
-	} else {
-		source, err = os.ReadFile(path)
-		if err != nil {
-			return nil, fmt.Errorf("reading configuration: %w", err)
-		}
+		file = config.DefaultName
+	}
+	if source, err = configSource(path); err != nil {
+		return nil, err
 	}
 	cfg, err = config.ParseWith(file, source, managed)
 	// The version id is the hash of everything the program is built from.

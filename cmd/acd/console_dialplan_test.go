@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// A plan whose queue node's on_exit leads to a node that does not exist
+// (line 4), and the same plan fixed.
+const (
+	danglingPlan = "entry: hello\nnodes:\n  hello: {type: play, prompt: welcome, next: q}\n  q: {type: queue, queue: support, timeout: 30s, on_timeout: bye, on_exit: goodbye}\n  bye: {type: hangup}\n"
+	fixedPlan    = "entry: hello\nnodes:\n  hello: {type: play, prompt: welcome, next: q}\n  q: {type: queue, queue: support, timeout: 30s, on_timeout: bye, on_exit: bye}\n  bye: {type: hangup}\n"
+)
+
+// TestConsoleDialplanEditor: an administrator writes a dial plan with a
+// dangling connector and sees the message beside its line and the
+// connector drawn dangling; fixes it, saves it, routes a number to it and
+// simulates a call; then a real SIP call to that number takes the new
+// path.
+func TestConsoleDialplanEditor(t *testing.T) {
+	t.Parallel()
+	s := startAcd(t, "-config", writeConfig(t, apiYAML))
+	setupAdmin(t, s)
+	b := newBrowser(t, s)
+	b.signInTo(t, "root", testPassword, "/admin/dialplans?new=promo")
+	if p := b.path(t); p != "/admin/dialplans/promo" {
+		t.Fatalf("a new plan opened %s", p)
+	}
+	b.run(t, "writing the plan", chromedp.SetValue(chromedp.CSS("#yaml"), danglingPlan))
+	b.click(t, `button[value="save"]`)
+	b.waitText(t, "#line-4 .msg", `dialplan promo:4: dial plan "promo", node "q": on_exit leads to node "goodbye", which does not exist`, 5*time.Second)
+	if text := b.text(t, "#line-3"); strings.Contains(text, "does not exist") {
+		t.Errorf("line 3 carries a message: %q", text)
+	}
+	// What was typed is kept, and the graph shows the connector to nowhere.
+	if got := get(t, b, "reading the editor", chromedp.Value(chromedp.CSS("#yaml"))); got != danglingPlan {
+		t.Errorf("the editor holds %q after the refusal; want what was typed", got)
+	}
+	b.waitJS(t, "a dangling connector to a missing node", `document.querySelectorAll("svg.graph path.edge.dangling").length === 1 &&
+		!!document.querySelector('svg.graph g.missing[data-node="goodbye"]')`, 2*time.Second)
+	b.open(t, "/admin/dialplans")
+	if strings.Contains(b.text(t, "main"), "promo") {
+		t.Fatal("a refused plan was kept")
+	}
+
+	b.open(t, "/admin/dialplans/promo")
+	b.run(t, "fixing the plan", chromedp.SetValue(chromedp.CSS("#yaml"), fixedPlan))
+	b.click(t, `button[value="check"]`)
+	b.waitText(t, "main", "No problems found", 5*time.Second)
+	b.click(t, `button[value="save"]`)
+	b.waitText(t, "main", "Saved as version 1", 5*time.Second)
+	b.waitJS(t, "a graph without dangling connectors", `document.querySelectorAll("svg.graph g.node").length === 3 &&
+		document.querySelectorAll("svg.graph path.edge.dangling").length === 0`, 2*time.Second)
+
+	b.open(t, "/admin/dialplans")
+	b.run(t, "routing 300", sendKeys("#route-number", "300"), chromedp.SetValue(chromedp.CSS("#route-plan"), "promo"))
+	b.click(t, `button[value="route"]`)
+	b.waitText(t, `tr[data-number="300"]`, "promo", 5*time.Second)
+
+	b.run(t, "simulating a call to 300", sendKeys("#sim-number", "300"))
+	b.click(t, `form[action="/admin/simulate"] button`)
+	b.waitText(t, "[data-testid=simulation]", "promo/hello", 5*time.Second)
+	b.waitText(t, "[data-testid=simulation]", "promo/q", time.Second)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	caller := dialAs(t, ctx, s, "300", "+14155550199")
+	defer caller.Hangup(context.Background())
+	line := s.waitLog(t, 10*time.Second, "call answered", "number=300", "+14155550199")
+	callID := strings.Fields(strings.SplitN(line, "call_id=", 2)[1])[0]
+	s.waitLog(t, 10*time.Second, "caller joined queue", "call_id="+callID, "queue=support")
+	b.clean(t)
+}
