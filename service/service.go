@@ -105,8 +105,8 @@ type Config struct {
 	// are read-only.
 	Configurator Configurator
 	// Plans check, draw and simulate dial plans; nil without a server.
-	Plans PlanTools
-	Running      func() *config.Config
+	Plans   PlanTools
+	Running func() *config.Config
 	// SessionTTL is how long a login's session lasts (default 12 hours).
 	SessionTTL time.Duration
 	// Poll is how often the event stream looks for new events (default
