@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -53,9 +54,10 @@ func (v view) Nav() []navItem {
 	case directory.Agent:
 		items = append(items, navItem{"/agent", "My status"})
 	case directory.Supervisor:
-		items = append(items, navItem{"/supervisor", "Queues"}, navItem{"/wallboard", "Wallboard"})
+		items = append(items, navItem{"/supervisor", "Queues"}, navItem{"/wallboard", "Wallboard"}, navItem{"/reports", "Reports"})
 	case directory.Administrator:
-		items = append(items, navItem{"/supervisor", "Queues"}, navItem{"/wallboard", "Wallboard"}, navItem{"/admin", "Administration"})
+		items = append(items, navItem{"/supervisor", "Queues"}, navItem{"/wallboard", "Wallboard"}, navItem{"/reports", "Reports"},
+			navItem{"/admin", "Administration"})
 	}
 	return items
 }
@@ -67,6 +69,11 @@ var funcs = template.FuncMap{
 	"clock":   func(t time.Time) string { return t.Local().Format("15:04:05") },
 	"since":   func(t time.Time) string { return elapsed(time.Since(t)) },
 	"seconds": func(s int64) string { return elapsed(time.Duration(s) * time.Second) },
+	"secs":    func(s float64) string { return elapsed(secondsDuration(s)) },
+	"pct":     pct,
+	"optsecs": secs,
+	"share":   func(v float64) string { return fmt.Sprintf("%.0f %%", v*100) },
+	"has":     func(list []string, v string) bool { return slices.Contains(list, v) },
 	"join":    strings.Join,
 	"title": func(s string) string {
 		if s == "" {
@@ -75,6 +82,8 @@ var funcs = template.FuncMap{
 		return strings.ToUpper(s[:1]) + strings.ReplaceAll(s[1:], "-", " ")
 	},
 }
+
+func secondsDuration(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 
 // elapsed is a duration as a wallboard shows it: 4:05, 1:02:03.
 func elapsed(d time.Duration) string {

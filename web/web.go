@@ -27,6 +27,8 @@ type Options struct {
 	Log     *slog.Logger
 	// Streams ends every live stream when it is done (at shutdown).
 	Streams context.Context
+	// Reports feeds the report pages; nil leaves them unavailable.
+	Reports ReportSource
 }
 
 // Pages is the web console.
@@ -36,6 +38,7 @@ type Pages struct {
 	version string
 	streams context.Context
 	pages   map[string]*template.Template // by page name, each with the layout
+	reports ReportSource
 	// views are the live views a page subscribes to, by name: each
 	// renders the page's live fragments afresh.
 	views map[string]liveView
@@ -43,7 +46,7 @@ type Pages struct {
 
 // Mount serves the consoles on mux, beside the API.
 func Mount(mux *http.ServeMux, svc *service.Service, o Options) *Pages {
-	p := &Pages{svc: svc, log: o.Log, version: o.Version, streams: o.Streams, pages: map[string]*template.Template{}, views: map[string]liveView{}}
+	p := &Pages{svc: svc, log: o.Log, version: o.Version, streams: o.Streams, pages: map[string]*template.Template{}, views: map[string]liveView{}, reports: o.Reports}
 	if p.streams == nil {
 		p.streams = context.Background()
 	}
@@ -59,6 +62,7 @@ func Mount(mux *http.ServeMux, svc *service.Service, o Options) *Pages {
 	p.routesAgent(mux)
 	p.routesSupervisor(mux)
 	p.routesAdmin(mux)
+	p.routesReports(mux)
 	return p
 }
 
