@@ -39,7 +39,7 @@ type Center struct {
 	numbers         *numbering.Plan
 	log             *slog.Logger
 	now             func() time.Time
-	planNumbers     map[string]bool          // of the dial plan: transfer targets
+	planNumbers     *config.NumberRoutes     // of the dial plan: transfer targets
 	transfers       map[string]Transfer      // by Call-ID, until the dial plan takes them
 	talk            map[string]time.Duration // by interaction: time bridged, until the call's end takes it
 	// work counts the distributor's goroutines (rings, calls, callbacks),
@@ -149,7 +149,7 @@ func NewCenter(cfg *config.Config, phones Phones, sounds Sounds, events EventLog
 		log:           log,
 		now:           time.Now,
 		reasons:       pauseReasons{enabled: map[string]bool{}},
-		planNumbers:   map[string]bool{},
+		planNumbers:   config.NewNumberRoutes(nil),
 		transfers:     map[string]Transfer{},
 		talk:          map[string]time.Duration{},
 		retiredQueues: map[string]bool{},
