@@ -121,7 +121,9 @@ func TestAPIPatternNumber(t *testing.T) {
 			t.Errorf("PUT %s: %d %s; want 422 naming number and saying %q", tc.path, code, body, tc.says)
 		}
 	}
-	var list struct{ Numbers []struct{ Number, Dialplan, Source string } }
+	var list struct {
+		Numbers []struct{ Number, Dialplan, Source string }
+	}
 	admin.expect(t, "GET", "/numbers", nil, 200, &list)
 	found := false
 	for _, n := range list.Numbers {
