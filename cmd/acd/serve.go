@@ -308,9 +308,10 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 			Exempt:    cfg.SIP.RateLimit.ExemptPrefixes(),
 		},
 		Bindings: bindingStore{registrations},
-		Registered: func(agent string, reachable bool) {
-			center.PhoneChanged(agent, reachable)
+		Registered: func(agent string, reachable bool, cause string) {
+			center.PhoneChanged(agent, reachable, cause)
 		},
+		Qualify: qualify(cfg),
 		Route: func(number, agent string) (sip.Handler, bool) {
 			p := current.Load() // a call keeps the version it started on
 			if strings.HasPrefix(number, "*") {
