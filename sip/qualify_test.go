@@ -3,6 +3,8 @@ package sip_test
 import (
 	"context"
 	"fmt"
+	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -128,5 +130,79 @@ func TestQualify(t *testing.T) {
 	expect(reachability{"1001", true, acdsip.CauseResponding})
 	if !srv.Registered("1001") {
 		t.Fatal("a phone answering again is not registered")
+	}
+}
+
+// TestQualifyOverTCP: a phone registered over TCP is asked over its own
+// connection; once the connection is gone (no phone listens where it
+// came from), the OPTIONS fail and the phone is unreachable.
+func TestQualifyOverTCP(t *testing.T) {
+	t.Parallel()
+	changes := make(chan reachability, 16)
+	addr, _ := startServer(t, func(ctx context.Context, c *acdsip.Call) { <-c.Done() }, func(cfg *acdsip.Config) {
+		cfg.Realm = "acd.local"
+		cfg.Secrets = func(user string) (string, string, bool) { return "pw-1001", "", user == "1001" }
+		cfg.Registered = func(agent string, reachable bool, cause string) { changes <- reachability{agent, reachable, cause} }
+		cfg.Qualify = acdsip.Qualify{Interval: 400 * time.Millisecond, Timeout: 250 * time.Millisecond, Failures: 2}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	local := conn.LocalAddr().String()
+	register := func(cseq int, auth string) string {
+		return fmt.Sprintf("REGISTER sip:%s SIP/2.0\r\nVia: SIP/2.0/TCP %s;branch=z9hG4bK-tcpreg%d\r\nFrom: <sip:1001@%s>;tag=r1\r\n"+
+			"To: <sip:1001@%s>\r\nCall-ID: reg-tcp\r\nCSeq: %d REGISTER\r\nContact: <sip:1001@%s;transport=tcp>\r\nExpires: 300\r\nMax-Forwards: 70\r\n%sContent-Length: 0\r\n\r\n",
+			addr, local, cseq, addr, addr, cseq, local, auth)
+	}
+	res, err := sipmsg.ParseMessage([]byte(exchange(t, conn, register(1, ""))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	chal, err := digest.ParseChallenge(res.(*sipmsg.Response).GetHeader("WWW-Authenticate").Value())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cred, err := digest.Digest(chal, digest.Options{Method: "REGISTER", URI: "sip:" + addr, Username: "1001", Password: "pw-1001", Count: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := exchange(t, conn, register(2, "Authorization: "+cred.String()+"\r\n")); !strings.HasPrefix(got, "SIP/2.0 200") {
+		t.Fatalf("REGISTER over TCP: %.40q", got)
+	}
+	if got := <-changes; got != (reachability{"1001", true, acdsip.CauseRegistered}) {
+		t.Fatalf("told %+v", got)
+	}
+	// The OPTIONS comes over the phone's own connection; it answers.
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 65535)
+	n, err := conn.Read(buf)
+	if err != nil {
+		t.Fatalf("no OPTIONS over the phone's connection: %v", err)
+	}
+	msg, err := sipmsg.ParseMessage(buf[:n])
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, ok := msg.(*sipmsg.Request)
+	if !ok || req.Method != sipmsg.OPTIONS {
+		t.Fatalf("got %.60q over the connection, want an OPTIONS", buf[:n])
+	}
+	answer := sipmsg.NewResponseFromRequest(req, 200, "OK", nil)
+	if _, err := conn.Write([]byte(answer.String())); err != nil {
+		t.Fatal(err)
+	}
+	// Gone: the connection closes, and nothing listens where it was.
+	conn.Close()
+	select {
+	case got := <-changes:
+		if got != (reachability{"1001", false, acdsip.CauseNoResponse}) {
+			t.Fatalf("told %+v, want the phone unreachable", got)
+		}
+	case <-ctx.Done():
+		t.Fatal("a phone whose connection is gone was never found unreachable")
 	}
 }
