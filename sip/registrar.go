@@ -43,9 +43,11 @@ type registrar struct {
 	bindings map[string][]Binding
 	now      func() time.Time
 	changed  func(user string, reachable bool, cause string)
-	// reported is whether each user was last told reachable, so that
-	// every path that changes bindings tells exactly the changes.
-	reported map[string]bool
+	// reported is what each user was last told: reachable, or
+	// unreachable with live bindings (no-response); absent, neither. So
+	// every path that changes bindings tells exactly the changes, and a
+	// phone found silent that then unregisters or expires is told too.
+	reported map[string]phoneState
 	store    BindingStore
 	log      *slog.Logger
 	// byAddr is the latest expiry of a binding by the address it
@@ -67,7 +69,7 @@ func newRegistrar(changed func(string, bool, string), store BindingStore, log *s
 	if changed == nil {
 		changed = func(string, bool, string) {}
 	}
-	return &registrar{bindings: map[string][]Binding{}, reported: map[string]bool{}, now: time.Now, changed: changed, store: store, log: log}
+	return &registrar{bindings: map[string][]Binding{}, reported: map[string]phoneState{}, now: time.Now, changed: changed, store: store, log: log}
 }
 
 // change is one reachability change to tell, once r.mu is released.
@@ -77,24 +79,36 @@ type change struct {
 	cause     string
 }
 
+// phoneState is a user's reachability as last told.
+type phoneState int
+
+const (
+	phoneGone        phoneState = iota // no live binding
+	phoneReachable                     // a live binding that answers
+	phoneUnreachable                   // live bindings, none answering OPTIONS
+)
+
 // settleLocked compares user's reachability with what was last told and
 // returns the change to tell, if any; r.mu is held. cause is why the
 // bindings changed; a user whose live bindings are all unreachable is
 // told no-response whatever the cause.
 func (r *registrar) settleLocked(user, cause string, out []change) []change {
-	now := r.reachableLocked(user)
+	now := phoneGone
+	switch {
+	case r.reachableLocked(user):
+		now = phoneReachable
+	case r.liveLocked(user):
+		now, cause = phoneUnreachable, CauseNoResponse
+	}
 	if now == r.reported[user] {
 		return out
 	}
-	if now {
-		r.reported[user] = true
-	} else {
+	if now == phoneGone {
 		delete(r.reported, user)
-		if r.liveLocked(user) {
-			cause = CauseNoResponse
-		}
+	} else {
+		r.reported[user] = now
 	}
-	return append(out, change{user: user, reachable: now, cause: cause})
+	return append(out, change{user: user, reachable: now == phoneReachable, cause: cause})
 }
 
 func (r *registrar) tell(changes []change) {
