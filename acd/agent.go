@@ -82,6 +82,9 @@ type agent struct {
 	idleSince time.Time
 	calls     int
 	misses    int
+	// unreachable: the phone's last change was that it stopped answering
+	// the server's OPTIONS (it is registered, but not there).
+	unreachable bool
 	// stopRing ends this agent's ring while it is Offered, so that one
 	// who logs out stops ringing at once.
 	stopRing  context.CancelFunc
@@ -98,7 +101,10 @@ type AgentInfo struct {
 	CallID     string    // the call it is rung for or talking to, if any
 	Queues     []string
 	Registered bool
-	Calls      int
+	// Unreachable: the phone is registered but stopped answering the
+	// server's OPTIONS, so no call is offered to it (Registered is false).
+	Unreachable bool
+	Calls       int
 	// Party, CallQueue and Callback describe the call while Offered or
 	// OnCall: the caller (the customer, for a callback), the queue.
 	Party     Party
@@ -457,6 +463,7 @@ func (c *Center) Agent(id string) (AgentInfo, error) {
 func (c *Center) infoLocked(a *agent) AgentInfo {
 	info := AgentInfo{ID: a.id, Name: a.name, State: a.state, Reason: a.reason, Since: a.since, Calls: a.calls,
 		Registered: c.phones.Registered(a.id), Queues: sortedKeys(a.queues)}
+	info.Unreachable = a.unreachable && !info.Registered
 	if a.state == Offered || a.state == OnCall {
 		info.CallID, info.Party, info.CallQueue, info.Callback = a.callID, a.party, a.callQueue, a.callback
 	}

@@ -29,10 +29,7 @@ func (c *Center) applyLocked(cfg *config.Config, announce bool) {
 	if on, declared, _ := cfg.UnassignedLogin(); declared {
 		c.allowUnassigned = on // else it is the administrators': SetAllowUnassigned
 	}
-	c.planNumbers = map[string]bool{}
-	for n := range cfg.Numbers {
-		c.planNumbers[n] = true
-	}
+	c.planNumbers = cfg.Routes()
 	for name, qc := range cfg.Queues {
 		if q, ok := c.queues[name]; ok {
 			q.cfg = qc

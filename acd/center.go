@@ -39,7 +39,7 @@ type Center struct {
 	numbers         *numbering.Plan
 	log             *slog.Logger
 	now             func() time.Time
-	planNumbers     map[string]bool          // of the dial plan: transfer targets
+	planNumbers     *config.NumberRoutes     // of the dial plan: transfer targets
 	transfers       map[string]Transfer      // by Call-ID, until the dial plan takes them
 	talk            map[string]time.Duration // by interaction: time bridged, until the call's end takes it
 	// work counts the distributor's goroutines (rings, calls, callbacks),
@@ -161,7 +161,7 @@ func NewCenter(cfg *config.Config, phones Phones, sounds Sounds, events EventLog
 		log:           log,
 		now:           time.Now,
 		reasons:       pauseReasons{enabled: map[string]bool{}},
-		planNumbers:   map[string]bool{},
+		planNumbers:   config.NewNumberRoutes(nil),
 		transfers:     map[string]Transfer{},
 		talk:          map[string]time.Duration{},
 		retiredQueues: map[string]bool{},
@@ -183,20 +183,29 @@ func (c *Center) emit(ref event.Ref, p event.Payload) {
 	}
 }
 
-// PhoneChanged is told when an agent's phone registers or goes away.
-func (c *Center) PhoneChanged(agentID string, reachable bool) {
+// PhoneChanged is told when an agent's phone becomes reachable (it
+// registered, or answers the server's OPTIONS again) or not (its
+// registration ran out or was removed, or it stopped answering), and why:
+// the SIP side's cause, which the event carries.
+func (c *Center) PhoneChanged(agentID string, reachable bool, cause string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.agents[agentID]; !ok {
+	a, ok := c.agents[agentID]
+	if !ok {
 		return
 	}
-	var p event.Payload = event.PhoneUnregistered{}
+	a.unreachable = !reachable && cause == PhoneNoResponse
+	var p event.Payload = event.PhoneUnregistered{Cause: cause}
 	if reachable {
-		p = event.PhoneRegistered{}
+		p = event.PhoneRegistered{Cause: cause}
 	}
 	c.emit(event.Ref{Agent: agentID}, p)
 	c.dispatch()
 }
+
+// PhoneNoResponse is the cause of a phone that is registered but does
+// not answer OPTIONS.
+const PhoneNoResponse = "no-response"
 
 // Wait holds the caller in queue with hold music and the periodic "please
 // hold" while agents are rung, until an agent answers (the call is bridged

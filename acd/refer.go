@@ -79,7 +79,7 @@ func (c *Center) resolveTransferLocked(from, to string) (Transfer, int) {
 		}
 		return Transfer{To: to, Agent: to}, 202
 	}
-	if c.planNumbers[to] {
+	if _, _, ok := c.planNumbers.Route(to); ok {
 		return Transfer{To: to}, 202
 	}
 	return Transfer{}, 403

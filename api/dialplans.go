@@ -51,14 +51,14 @@ type numbersOut struct {
 }
 
 type numberIn struct {
-	Number string `path:"number" maxLength:"21"`
+	Number string `path:"number" maxLength:"64" doc:"a number, an Asterisk-style pattern (_+44NXXXXXXXXX) or a prefix (+4420*)"`
 	Body   struct {
 		Dialplan string `json:"dialplan" maxLength:"64"`
 	}
 }
 
 type numberPath struct {
-	Number string `path:"number" maxLength:"21"`
+	Number string `path:"number" maxLength:"64" doc:"a number, an Asterisk-style pattern (_+44NXXXXXXXXX) or a prefix (+4420*)"`
 }
 
 type numberOut struct {

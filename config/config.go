@@ -63,6 +63,8 @@ type Config struct {
 	// unassignedLine is the line of allow_unassigned_login, when set (an
 	// int: Decode fills every Line field with the node's own line).
 	unassignedLine int
+	// routes are Numbers compiled: exact numbers and patterns in order.
+	routes *NumberRoutes
 }
 
 // UnassignedLogin says whether the file sets allow_unassigned_login, to
@@ -523,10 +525,11 @@ func (c *Config) validate(errs *Errors) {
 		if _, ok := c.Dialplans[ref.Name]; !ok {
 			errs.Add(f, int(ref.Line), "number %q routes to dial plan %q, which does not exist", num, ref.Name)
 		}
-		if num == "" || strings.ContainsAny(num, " @;:<>") {
-			errs.Add(f, int(ref.Line), "number %q: want the dialled digits only, like \"100\" or \"+14155550100\"", num)
+		if err := CheckNumberKey(num); err != nil {
+			errs.Add(f, int(ref.Line), "number %q: %v", num, err)
 		}
 	}
+	c.routes = NewNumberRoutes(c.Numbers)
 	exts := map[string]string{}
 	c.Numbering.validate(f, errs)
 	for name, q := range c.Queues {

@@ -12,6 +12,8 @@ type SIP struct {
 	TCP       TCPLimits `yaml:"tcp"`
 	RateLimit RateLimit `yaml:"rate_limit"`
 	Trace     Trace     `yaml:"trace"`
+	// Qualify asks registered phones with OPTIONS whether they are there.
+	Qualify Qualify `yaml:"qualify"`
 	// AllowCallsFrom are the networks that may call in besides trunks
 	// and registered phones. Unset, loopback.
 	AllowCallsFrom []string `yaml:"allow_calls_from"`
@@ -80,6 +82,7 @@ const (
 
 func (s *SIP) applyDefaults() {
 	s.applyAdmissionDefaults()
+	s.Qualify.applyDefaults()
 	if s.RateLimit.PerSecond == nil {
 		n := defaultRatePerSecond
 		s.RateLimit.PerSecond = &n
@@ -104,6 +107,7 @@ func (s *SIP) applyDefaults() {
 
 func (s *SIP) validate(file string, errs *Errors) {
 	s.validateAdmission(file, errs)
+	s.Qualify.validate(file, errs)
 	r := &s.RateLimit
 	if *r.PerSecond < 0 {
 		errs.Add(file, int(r.Line), "sip.rate_limit.per_second: %d: want 0 (no limit) or more", *r.PerSecond)

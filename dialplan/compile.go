@@ -133,15 +133,30 @@ type Program struct {
 	Version  string
 	MaxSteps int
 	plans    map[string]*Plan
-	numbers  map[string]*Plan
+	numbers  map[string]*Plan // by numbers: key, exact or pattern
+	routes   *config.NumberRoutes
 	// shown are the variables whose values the log may show.
 	shown map[string]bool
 }
 
-// Route finds the dial plan for a dialled number.
+// Route finds the dial plan for a dialled number: the number's own entry
+// in numbers:, else the most specific pattern that takes it.
 func (p *Program) Route(number string) (*Plan, bool) {
-	plan, ok := p.numbers[number]
+	plan, _, ok := p.Match(number)
 	return plan, ok
+}
+
+// Match is Route that also says which numbers: key took the number: the
+// number itself, or the pattern.
+func (p *Program) Match(number string) (plan *Plan, key string, ok bool) {
+	if p.routes == nil {
+		return nil, "", false
+	}
+	_, key, ok = p.routes.Route(number)
+	if !ok {
+		return nil, "", false
+	}
+	return p.numbers[key], key, true
 }
 
 // Compile checks and builds every dial plan; the error is config.Errors.
@@ -165,6 +180,7 @@ func Compile(cfg *config.Config, sounds Sounds, source []byte) (*Program, error)
 	for num, ref := range cfg.Numbers {
 		prog.numbers[num] = prog.plans[ref.Name]
 	}
+	prog.routes = cfg.Routes()
 	prog.shown = shownVariables(prog.plans)
 	if err := errs.Err(); err != nil {
 		return nil, err

@@ -35,7 +35,7 @@ func compileTransfer(b *builder, n *yaml.Node) Node {
 	}
 	b.decode(n, &spec)
 	t := &transferNode{to: spec.To, next: spec.Next}
-	if ref, ok := b.cfg.Numbers[spec.To]; ok {
+	if ref, _, ok := b.cfg.Routes().Route(spec.To); ok {
 		t.plan = ref.Name
 	}
 	for name, q := range b.cfg.Queues {
@@ -116,7 +116,7 @@ func (s *State) referred(ctx context.Context, otherwise string) (string, error) 
 	}
 	t := &transferNode{to: tr.To, queue: tr.Queue, agent: tr.Agent, next: otherwise}
 	if tr.Queue == "" && tr.Agent == "" {
-		plan, ok := s.program.numbers[tr.To]
+		plan, ok := s.program.Route(tr.To)
 		if !ok {
 			// Reloaded away since the server started.
 			s.Log.Warn("transfer to a number no dial plan routes now", "to", tr.To)

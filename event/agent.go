@@ -43,11 +43,15 @@ type AgentMissed struct {
 func (AgentMissed) Kind() string { return "agent.missed" }
 
 // PhoneRegistered: the agent's phone can be reached.
-type PhoneRegistered struct{}
+type PhoneRegistered struct {
+	Cause string `json:"cause,omitempty" doc:"registered, restored or responding"`
+}
 
 func (PhoneRegistered) Kind() string { return "agent.registered" }
 
 // PhoneUnregistered: the agent's phone can no longer be reached.
-type PhoneUnregistered struct{}
+type PhoneUnregistered struct {
+	Cause string `json:"cause,omitempty" doc:"unregistered, expired or no-response"`
+}
 
 func (PhoneUnregistered) Kind() string { return "agent.unregistered" }

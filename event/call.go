@@ -9,6 +9,9 @@ type CallArrived struct {
 	From string `json:"from" doc:"the caller's number as presented"`
 	Name string `json:"name,omitempty" doc:"the caller's display name"`
 	To   string `json:"to" doc:"the number dialled"`
+	// Pattern is the numbers: pattern or prefix that routed the call,
+	// when the number dialled is not listed itself.
+	Pattern string `json:"pattern,omitempty"`
 	// Trunk names the trunk whose address sent it; empty for a phone or
 	// any other source.
 	Trunk  string `json:"trunk,omitempty"`

@@ -20,8 +20,10 @@ type AgentState struct {
 	StateSince time.Time `json:"state_since" doc:"when the agent entered this state"`
 	CallID     string    `json:"call_id,omitempty" doc:"the call it is rung for or talking to"`
 	Queues     []string  `json:"queues" doc:"queues the agent is logged in to"`
-	Registered bool      `json:"registered" doc:"whether the agent's phone is registered"`
-	Calls      int       `json:"calls" doc:"calls answered since the server started"`
+	Registered bool      `json:"registered" doc:"whether the agent's phone is registered and answers the server's OPTIONS: whether calls are offered to it"`
+	// Unreachable tells the agent and supervisors why calls stopped.
+	Unreachable bool `json:"unreachable" doc:"the phone is registered but stopped answering the server's OPTIONS: no call is offered to it until it answers again"`
+	Calls       int  `json:"calls" doc:"calls answered since the server started"`
 	// Call and the wrap-up fields are what the agent's console shows.
 	Call         *AgentCall `json:"call,omitempty" doc:"the call it is rung for or talking to"`
 	WrapUpEnds   *time.Time `json:"wrap_up_ends,omitempty" doc:"in wrap-up: when it ends by itself"`
@@ -52,7 +54,7 @@ func Actions() []string {
 
 func stateView(info acd.AgentInfo) AgentState {
 	v := AgentState{ID: info.ID, Name: info.Name, State: info.State.String(), Reason: info.Reason, Queues: info.Queues,
-		Registered: info.Registered, Calls: info.Calls, StateSince: info.Since, CallID: info.CallID}
+		Registered: info.Registered, Unreachable: info.Unreachable, Calls: info.Calls, StateSince: info.Since, CallID: info.CallID}
 	if v.Queues == nil {
 		v.Queues = []string{}
 	}

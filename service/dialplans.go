@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/acdserver/acd/config"
 	"github.com/acdserver/acd/store"
 )
 
@@ -216,8 +217,12 @@ func (s *Service) RouteNumber(ctx context.Context, a *Actor, number, plan string
 	if err := s.requireConfigurator(); err != nil {
 		return NumberView{}, err
 	}
-	if !numberRule.MatchString(number) {
-		return NumberView{}, invalid("number", "want the dialled digits, like 300 or +14155550100")
+	if config.IsNumberPattern(number) {
+		if _, err := config.ParseNumberPattern(number); err != nil {
+			return NumberView{}, invalid("number", "pattern %q: %v", number, err)
+		}
+	} else if !numberRule.MatchString(number) {
+		return NumberView{}, invalid("number", "want the dialled digits, like 300 or +14155550100, a pattern like _+1415NXXXXXX or a prefix like +4420*")
 	}
 	cfg := s.running()
 	if ref, ok := cfg.Numbers[number]; ok && ref.Line != 0 {

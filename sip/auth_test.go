@@ -122,7 +122,9 @@ func TestDefaultChallengeIsMD5Alone(t *testing.T) {
 
 func TestRegistrarBindings(t *testing.T) {
 	var changes []string
-	r := newRegistrar(func(u string, up bool) { changes = append(changes, u+map[bool]string{true: "+", false: "-"}[up]) }, nil, slog.Default())
+	r := newRegistrar(func(u string, up bool, _ string) {
+		changes = append(changes, u+map[bool]string{true: "+", false: "-"}[up])
+	}, nil, slog.Default())
 	now := time.Unix(1_800_000_000, 0)
 	r.now = func() time.Time { return now }
 	tx := &fakeTx{}

@@ -58,7 +58,7 @@ func (r *registrar) restore() {
 	}
 	r.mu.Lock()
 	now := r.now()
-	var back []string
+	var changes []change
 	for _, sb := range stored {
 		if !sb.Expires.After(now) || !strings.EqualFold(sb.Transport, "UDP") {
 			continue
@@ -67,15 +67,13 @@ func (r *registrar) restore() {
 		if err := sip.ParseUri(sb.Contact, &uri); err != nil {
 			continue
 		}
-		if len(r.bindings[sb.Agent]) == 0 {
-			back = append(back, sb.Agent)
-		}
 		r.bindings[sb.Agent] = append(r.bindings[sb.Agent], Binding{Contact: uri, Source: sb.Source, Transport: sb.Transport,
 			Expires: sb.Expires, CallID: sb.CallID, CSeq: sb.CSeq})
+		changes = r.settleLocked(sb.Agent, CauseRestored, changes)
 	}
 	r.unlock()
-	for _, agent := range back {
-		r.log.Info("registration restored", "agent", agent)
-		r.changed(agent, true)
+	for _, c := range changes {
+		r.log.Info("registration restored", "agent", c.user)
 	}
+	r.tell(changes)
 }

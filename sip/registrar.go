@@ -29,6 +29,11 @@ type Binding struct {
 	Expires   time.Time
 	CallID    string
 	CSeq      uint32
+	// misses counts OPTIONS the phone left unanswered in a row; past the
+	// qualify limit the binding is unreachable until it answers again or
+	// registers anew, and no call is offered through it.
+	misses      int
+	unreachable bool
 }
 
 // registrar keeps the contacts of authenticated agents, and writes them
@@ -37,7 +42,12 @@ type registrar struct {
 	mu       sync.Mutex // guards bindings; held while a change is stored
 	bindings map[string][]Binding
 	now      func() time.Time
-	changed  func(user string, registered bool)
+	changed  func(user string, reachable bool, cause string)
+	// reported is what each user was last told: reachable, or
+	// unreachable with live bindings (no-response); absent, neither. So
+	// every path that changes bindings tells exactly the changes, and a
+	// phone found silent that then unregisters or expires is told too.
+	reported map[string]phoneState
 	store    BindingStore
 	log      *slog.Logger
 	// byAddr is the latest expiry of a binding by the address it
@@ -45,23 +55,79 @@ type registrar struct {
 	byAddr atomic.Pointer[map[netip.Addr]time.Time]
 }
 
-func newRegistrar(changed func(string, bool), store BindingStore, log *slog.Logger) *registrar {
+// Why an agent's phone became reachable or not, as the events say it.
+const (
+	CauseRegistered   = "registered"   // a REGISTER added a binding
+	CauseRestored     = "restored"     // a stored binding came back at start
+	CauseResponding   = "responding"   // an unreachable phone answered OPTIONS again
+	CauseUnregistered = "unregistered" // a REGISTER removed the bindings
+	CauseExpired      = "expired"      // the bindings ran out
+	CauseNoResponse   = "no-response"  // the phone left OPTIONS unanswered
+)
+
+func newRegistrar(changed func(string, bool, string), store BindingStore, log *slog.Logger) *registrar {
 	if changed == nil {
-		changed = func(string, bool) {}
+		changed = func(string, bool, string) {}
 	}
-	return &registrar{bindings: map[string][]Binding{}, now: time.Now, changed: changed, store: store, log: log}
+	return &registrar{bindings: map[string][]Binding{}, reported: map[string]phoneState{}, now: time.Now, changed: changed, store: store, log: log}
 }
 
-// Contacts returns the live bindings of user, newest first. It drops
-// nothing: only sweep and register expire bindings, because they are the
-// ones that tell the distributor an agent became unreachable.
+// change is one reachability change to tell, once r.mu is released.
+type change struct {
+	user      string
+	reachable bool
+	cause     string
+}
+
+// phoneState is a user's reachability as last told.
+type phoneState int
+
+const (
+	phoneGone        phoneState = iota // no live binding
+	phoneReachable                     // a live binding that answers
+	phoneUnreachable                   // live bindings, none answering OPTIONS
+)
+
+// settleLocked compares user's reachability with what was last told and
+// returns the change to tell, if any; r.mu is held. cause is why the
+// bindings changed; a user whose live bindings are all unreachable is
+// told no-response whatever the cause.
+func (r *registrar) settleLocked(user, cause string, out []change) []change {
+	now := phoneGone
+	switch {
+	case r.reachableLocked(user):
+		now = phoneReachable
+	case r.liveLocked(user):
+		now, cause = phoneUnreachable, CauseNoResponse
+	}
+	if now == r.reported[user] {
+		return out
+	}
+	if now == phoneGone {
+		delete(r.reported, user)
+	} else {
+		r.reported[user] = now
+	}
+	return append(out, change{user: user, reachable: now == phoneReachable, cause: cause})
+}
+
+func (r *registrar) tell(changes []change) {
+	for _, c := range changes {
+		r.changed(c.user, c.reachable, c.cause)
+	}
+}
+
+// Contacts returns the live, reachable bindings of user, newest first.
+// It drops nothing: only sweep and register expire bindings, because
+// they are the ones that tell the distributor an agent became
+// unreachable.
 func (r *registrar) Contacts(user string) []Binding {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := r.now()
 	var out []Binding
 	for _, b := range r.bindings[user] {
-		if b.Expires.After(now) {
+		if b.Expires.After(now) && !b.unreachable {
 			out = append(out, b)
 		}
 	}
@@ -85,12 +151,23 @@ func (r *registrar) fromSource(transport, source string) bool {
 	return false
 }
 
-// Registered reports whether user has a live binding. The distributor
-// asks it for every agent it may offer a call to: it copies nothing.
+// Registered reports whether user has a live binding that answers (or
+// has not yet been found not to answer) OPTIONS. The distributor asks it
+// for every agent it may offer a call to: it copies nothing.
 func (r *registrar) Registered(user string) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.liveLocked(user)
+	return r.reachableLocked(user)
+}
+
+func (r *registrar) reachableLocked(user string) bool {
+	now := r.now()
+	for _, b := range r.bindings[user] {
+		if b.Expires.After(now) && !b.unreachable {
+			return true
+		}
+	}
+	return false
 }
 
 func (r *registrar) liveLocked(user string) bool {
@@ -121,21 +198,17 @@ func (r *registrar) expireLocked(user string) {
 // sweep drops expired bindings and reports agents who became unreachable.
 func (r *registrar) sweep() {
 	r.mu.Lock()
-	var gone []string
+	var changes []change
 	for user, before := range r.bindings {
 		n := len(before)
 		r.expireLocked(user)
 		if len(r.bindings[user]) != n {
 			r.persistLocked(user)
 		}
-		if _, ok := r.bindings[user]; !ok {
-			gone = append(gone, user)
-		}
+		changes = r.settleLocked(user, CauseExpired, changes)
 	}
 	r.unlock()
-	for _, u := range gone {
-		r.changed(u, false)
-	}
+	r.tell(changes)
 }
 
 // register applies an authenticated REGISTER and answers it.
@@ -152,10 +225,9 @@ func (r *registrar) register(user string, req *sip.Request, tx sip.ServerTransac
 	}
 	contacts := req.GetHeaders("Contact")
 	r.mu.Lock()
-	before := r.liveLocked(user)
 	// Bindings that ran out since the last sweep: the agent went
 	// unreachable then, and is told so before anything else.
-	lapsed := !before && len(r.bindings[user]) > 0
+	changes := r.settleLocked(user, CauseExpired, nil)
 	for _, h := range contacts {
 		value := strings.TrimSpace(h.Value())
 		if value == "*" {
@@ -203,7 +275,11 @@ func (r *registrar) register(user string, req *sip.Request, tx sip.ServerTransac
 		}
 	}
 	r.expireLocked(user) // here, so that a refused REGISTER drops nothing unannounced
-	after := len(r.bindings[user]) > 0
+	cause := CauseRegistered
+	if len(r.bindings[user]) == 0 {
+		cause = CauseUnregistered
+	}
+	changes = r.settleLocked(user, cause, changes)
 	r.persistLocked(user)
 	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
 	for _, b := range r.bindings[user] {
@@ -212,10 +288,5 @@ func (r *registrar) register(user string, req *sip.Request, tx sip.ServerTransac
 	}
 	r.unlock()
 	_ = tx.Respond(res)
-	if lapsed {
-		r.changed(user, false)
-	}
-	if before != after {
-		r.changed(user, after)
-	}
+	r.tell(changes)
 }

@@ -71,8 +71,12 @@ type Config struct {
 	// Admission says who may call in besides Trusted sources and
 	// registered phones; nil admits every source.
 	Admission *Admission
-	// Registered is told when an agent's phone becomes reachable or not.
-	Registered func(agent string, reachable bool)
+	// Registered is told when an agent's phone becomes reachable or not,
+	// and why: one of the Cause constants.
+	Registered func(agent string, reachable bool, cause string)
+	// Qualify asks registered phones with OPTIONS whether they are
+	// there; a zero Interval never asks.
+	Qualify Qualify
 	// Bindings keeps registrations across restarts; nil keeps them in
 	// memory only.
 	Bindings BindingStore
@@ -225,6 +229,8 @@ func NewServer(cfg Config, udp *net.UDPConn) (*Server, error) {
 func (s *Server) Serve(ctx context.Context, tcp net.Listener) error {
 	s.ctx = ctx
 	s.registrar.restore()
+	stopQualify := s.startQualify(ctx)
+	defer stopQualify() // on a transport's failure; idempotent
 	errc := make(chan error, 2)
 	go func() { errc <- s.srv.ServeUDP(s.udp) }()
 	if tcp != nil {
@@ -250,6 +256,7 @@ wait:
 			break wait
 		}
 	}
+	stopQualify() // no OPTIONS once the server stops, none left in flight
 	s.mu.Lock()
 	s.closing = true
 	s.mu.Unlock()

@@ -215,6 +215,14 @@ func (b *browser) click(t *testing.T, sel string) {
 	b.run(t, "clicking "+sel, clickQ(sel), chromedp.WaitReady(chromedp.CSS("main")))
 }
 
+// forget drops what the page reported so far: for a test that stops the
+// server on purpose, whose page then reports the dropped connection.
+func (b *browser) forget() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.problems = nil
+}
+
 // clean fails the test if the page reported a script error or a
 // Content-Security-Policy violation.
 func (b *browser) clean(t *testing.T) {

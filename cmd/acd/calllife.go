@@ -33,9 +33,9 @@ type arrivedCall interface {
 }
 
 func recordCall(events interface{ Append(store.Event) }, talk func(string) time.Duration, c arrivedCall,
-	number, plan, version, trunk string) *callRecord {
+	number, pattern, plan, version, trunk string) *callRecord {
 	r := &callRecord{events: events, talk: talk, ref: event.Ref{Call: c.ID(), Interaction: c.ID()}, start: time.Now()}
-	events.Append(event.New(r.start, r.ref, event.CallArrived{From: c.Caller(), Name: c.CallerName(), To: number,
+	events.Append(event.New(r.start, r.ref, event.CallArrived{From: c.Caller(), Name: c.CallerName(), To: number, Pattern: pattern,
 		Trunk: trunk, Plan: plan, Config: version}))
 	return r
 }

@@ -216,8 +216,11 @@ func agentTable(w io.Writer, as []ctlAgent) {
 	fmt.Fprintln(w, "AGENT\tNAME\tSTATE\tREASON\tLOGGED IN TO\tPHONE\tCALLS")
 	for _, a := range as {
 		phone := "unregistered"
-		if a.Registered {
+		switch {
+		case a.Registered:
 			phone = "registered"
+		case a.Unreachable:
+			phone = "unreachable" // registered, but not answering OPTIONS
 		}
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%d\n", a.ID, dash(a.Name), a.State, dash(a.Reason), dash(strings.Join(a.Queues, ",")), phone, a.Calls)
 	}

@@ -86,7 +86,9 @@ type (
 		Reason     string   `json:"reason,omitempty"`
 		Queues     []string `json:"queues"` // logged in to
 		Registered bool     `json:"registered"`
-		Calls      int      `json:"calls"`
+		// Unreachable: registered, but not answering OPTIONS.
+		Unreachable bool `json:"unreachable,omitempty"`
+		Calls       int  `json:"calls"`
 	}
 	ctlQueueDetail struct {
 		Queue   ctlQueue     `json:"queue"`
@@ -198,7 +200,7 @@ func writeJSON(w http.ResponseWriter, status int, body any) {
 
 func agentView(a acd.AgentInfo) ctlAgent {
 	return ctlAgent{ID: a.ID, Name: a.Name, State: a.State.String(), Reason: a.Reason, Queues: append([]string{}, a.Queues...),
-		Registered: a.Registered, Calls: a.Calls}
+		Registered: a.Registered, Unreachable: a.Unreachable, Calls: a.Calls}
 }
 
 // queueView sums up a queue from its waiting list and the agents.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/acdserver/acd/config"
 	"github.com/acdserver/acd/sip"
 	"github.com/acdserver/acd/store"
 )
@@ -30,4 +31,13 @@ func (b bindingStore) Live() ([]sip.StoredBinding, error) {
 		out[i] = sip.StoredBinding(g)
 	}
 	return out, err
+}
+
+// qualify is the SIP side's keep-alive of registered phones, from sip.qualify.
+func qualify(cfg *config.Config) sip.Qualify {
+	q := cfg.SIP.Qualify
+	if !q.On() {
+		return sip.Qualify{}
+	}
+	return sip.Qualify{Interval: q.Interval.D(), Timeout: q.Timeout.D(), Failures: q.Failures}
 }

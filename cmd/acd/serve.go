@@ -319,9 +319,10 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 			Exempt:    cfg.SIP.RateLimit.ExemptPrefixes(),
 		},
 		Bindings: bindingStore{registrations},
-		Registered: func(agent string, reachable bool) {
-			center.PhoneChanged(agent, reachable)
+		Registered: func(agent string, reachable bool, cause string) {
+			center.PhoneChanged(agent, reachable, cause)
 		},
+		Qualify: qualify(cfg),
 		Route: func(number, agent string) (sip.Handler, bool) {
 			p := current.Load() // a call keeps the version it started on
 			if strings.HasPrefix(number, "*") {
@@ -338,12 +339,16 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 					}
 				}, true
 			}
-			plan, ok := p.plan.Route(number)
+			plan, key, ok := p.plan.Match(number)
 			if !ok {
 				return nil, false
 			}
+			pattern := "" // the dial plan sees the number dialled; the event also says which pattern took it
+			if key != number {
+				pattern = key
+			}
 			return func(ctx context.Context, c *sip.Call) {
-				rec := recordCall(events, center.TalkTime, c, number, plan.Name, p.plan.Version, newTrunkNamer(p.cfg).of(c.Source()))
+				rec := recordCall(events, center.TalkTime, c, number, pattern, plan.Name, p.plan.Version, newTrunkNamer(p.cfg).of(c.Source()))
 				st := &dialplan.State{Call: c, Queues: center, Sounds: p.sounds, Log: log, Trace: rec.step}
 				if err := p.plan.Run(ctx, plan, st); err != nil {
 					log.Error("dial plan failed", "call_id", c.ID(), "error", err)

@@ -32,6 +32,10 @@
     setInterval(tick, 1000);
     document.body.addEventListener("htmx:sseOpen", function () { live("open"); });
     document.body.addEventListener("htmx:sseError", function () { live("reconnecting"); });
-    document.body.addEventListener("htmx:sseMessage", function () { tick(); });
+    // The log position the page shows: the stream resumes from it.
+    document.body.addEventListener("htmx:sseMessage", function (e) {
+      if (e.detail && e.detail.lastEventId) document.body.dataset.seq = e.detail.lastEventId;
+      tick();
+    });
   });
 })();
