@@ -1,10 +1,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/acdserver/acd/internal/testutil"
+	"github.com/acdserver/acd/store"
 )
 
 // TestConsoleSignInByRole: each role signs in to its own console and its
@@ -123,4 +127,38 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestConsoleAgentSeesCallback: an agent serving a callback request sees,
+// live, that it is one and the customer's number, and its call ends back
+// to "No call".
+func TestConsoleAgentSeesCallback(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	trunk := testutil.NewPhone(t)
+	trunk.TakeCalls(testutil.AnswerMode{After: 100 * time.Millisecond})
+	s := startAcd(t, "-config", writeConfig(t, callbackYAML(trunk.Addr())))
+	admin := setupAdmin(t, s)
+	admin.expect(t, "POST", "/users", map[string]any{"id": "1001", "role": "agent", "password": testPassword}, 201, nil)
+	warmUp(t, ctx, s)
+	caller := dial(t, ctx, s)
+	eventsOf(t, s, store.Filter{}, has("callback.offered:"))
+	caller.SendDTMF('#', 101)
+	s.waitLog(t, 5*time.Second, "callback requested")
+	waitBye(t, ctx, caller)
+
+	b := newBrowser(t, s)
+	b.signIn(t, "1001", testPassword)
+	b.waitText(t, "#agent-call", "No call", time.Second)
+	agentPhone(t, ctx, s, "1001", testutil.AnswerMode{After: 100 * time.Millisecond})
+	b.waitText(t, "[data-testid=agent-call]", "calling customer +14155550123", 2*time.Second)
+	b.waitText(t, "[data-testid=agent-call]", "support", time.Second)
+	incoming(t, ctx, trunk)
+	eventsOf(t, s, store.Filter{}, has("callback.connected:1001"))
+	if err := trunk.HangupIncoming(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b.waitText(t, "#agent-call", "No call", 2*time.Second)
+	b.clean(t)
 }
