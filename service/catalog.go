@@ -62,6 +62,16 @@ type catalog struct {
 	// administrators changing reasons at once must not leave the
 	// distributor with the older of two lists.
 	mu sync.Mutex
+	// fileMu guards FileReasons, which a reload replaces while readers
+	// list the reasons without mu.
+	fileMu sync.RWMutex
+}
+
+// fileReasons is the configuration's pause reasons now.
+func (c *catalog) fileReasons() []FileReason {
+	c.fileMu.RLock()
+	defer c.fileMu.RUnlock()
+	return c.FileReasons
 }
 
 func newCatalog(c Catalog) *catalog {

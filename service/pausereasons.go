@@ -47,13 +47,32 @@ const byConfiguration = "configuration"
 // distributor. It runs at start before agents are restored, so that an
 // agent paused with a reason made through the API is restored with it.
 func StartPauseReasons(ctx context.Context, c Catalog, now time.Time) error {
-	cat := newCatalog(c)
-	st, err := cat.store()
+	return newCatalog(c).provision(ctx, now)
+}
+
+// ReloadPauseReasons puts a reloaded configuration file's pause reasons
+// in force: new ones are added, removed ones deleted, and agents'
+// choices change at once, as they would at a restart.
+func (s *Service) ReloadPauseReasons(ctx context.Context, reasons []FileReason) error {
+	s.catalog.mu.Lock()
+	defer s.catalog.mu.Unlock()
+	s.catalog.fileMu.Lock()
+	s.catalog.FileReasons = reasons
+	s.catalog.fileMu.Unlock()
+	return s.catalog.provision(ctx, s.now())
+}
+
+// provision stores the file's pause reasons beside those made through
+// the API and puts them all in force; c.mu is held, or nothing else runs
+// yet.
+func (c *catalog) provision(ctx context.Context, now time.Time) error {
+	st, err := c.store()
 	if err != nil {
 		return err
 	}
-	file := make([]store.Named, 0, len(c.FileReasons))
-	for _, f := range c.FileReasons {
+	reasons := c.fileReasons()
+	file := make([]store.Named, 0, len(reasons))
+	for _, f := range reasons {
 		file = append(file, store.Named{Name: f.Name, Key: config.NameKey(f.Name), CreatedBy: byConfiguration})
 	}
 	p, err := st.ProvisionPauseReasons(ctx, file, now)
@@ -61,12 +80,12 @@ func StartPauseReasons(ctx context.Context, c Catalog, now time.Time) error {
 		return err
 	}
 	for _, r := range p.Adopted {
-		cat.Log.Info("pause reason made through the API is now the configuration file's", "id", r.ID, "name", r.Name)
+		c.Log.Info("pause reason made through the API is now the configuration file's", "id", r.ID, "name", r.Name)
 	}
 	for _, r := range p.Dropped {
-		cat.Log.Info("pause reason removed from the configuration file: deleted", "id", r.ID, "name", r.Name)
+		c.Log.Info("pause reason removed from the configuration file: deleted", "id", r.ID, "name", r.Name)
 	}
-	_, err = cat.apply(ctx)
+	_, err = c.apply(ctx)
 	return err
 }
 
@@ -89,7 +108,7 @@ func (c *catalog) reasons(ctx context.Context) ([]PauseReason, error) {
 		}
 	}
 	out := make([]PauseReason, 0, len(rows))
-	for _, f := range c.FileReasons {
+	for _, f := range c.fileReasons() {
 		if r, ok := fromFile[config.NameKey(f.Name)]; ok {
 			out = append(out, reasonView(r, f.Source))
 		}

@@ -20,11 +20,7 @@ func catalogOf(cfg *config.Config, events *store.Log, dist any, log *slog.Logger
 	if err != nil {
 		return service.Catalog{}, err
 	}
-	file := make([]service.FileReason, 0, len(cfg.PauseReasons))
-	for i, name := range cfg.PauseReasons {
-		file = append(file, service.FileReason{Name: name, Source: cfg.PauseReasonSource(i)})
-	}
-	c := service.Catalog{Store: st, FileReasons: file, Log: log}
+	c := service.Catalog{Store: st, FileReasons: fileReasons(cfg), Log: log}
 	if taker, ok := dist.(service.PauseReasonTaker); ok {
 		c.Distributor = taker
 	}
@@ -43,4 +39,14 @@ func startPauseReasons(ctx context.Context, cfg *config.Config, events *store.Lo
 		return fmt.Errorf("pause reasons: %w", err)
 	}
 	return nil
+}
+
+// fileReasons are a configuration's pause reasons, with where it declares
+// each.
+func fileReasons(cfg *config.Config) []service.FileReason {
+	file := make([]service.FileReason, 0, len(cfg.PauseReasons))
+	for i, name := range cfg.PauseReasons {
+		file = append(file, service.FileReason{Name: name, Source: cfg.PauseReasonSource(i)})
+	}
+	return file
 }

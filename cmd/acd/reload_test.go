@@ -56,3 +56,43 @@ func TestReloadAppliesQueuesAndAgents(t *testing.T) {
 	}
 	_ = caller.Hangup(ctx)
 }
+
+// TestReloadPutsPauseReasonsInForce: a SIGHUP with a reason removed from
+// the file and one added changes what agents may pause with at once, as
+// a restart would.
+func TestReloadPutsPauseReasonsInForce(t *testing.T) {
+	t.Parallel()
+	path := writeConfig(t, apiYAML)
+	s := startAcd(t, "-config", path)
+	as := users(t, s, setupAdmin(t, s))
+	next := strings.Replace(apiYAML, "pause_reasons: [Lunch, Training]", "pause_reasons: [Lunch, Meeting]", 1)
+	if next == apiYAML {
+		t.Fatal("apiYAML no longer has the pause reasons this test changes")
+	}
+	if err := os.WriteFile(path, []byte(next), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGHUP)
+	s.waitLog(t, 5*time.Second, "configuration reloaded")
+	var list struct {
+		Reasons []struct {
+			Name        string
+			Enabled     bool
+			Provisioned bool
+		} `json:"pause_reasons"`
+	}
+	as["admin"].expect(t, "GET", "/pause-reasons", nil, 200, &list)
+	var names []string
+	for _, r := range list.Reasons {
+		if !r.Provisioned || !r.Enabled {
+			t.Errorf("reason %+v: want the file's, enabled", r)
+		}
+		names = append(names, r.Name)
+	}
+	if strings.Join(names, ",") != "Lunch,Meeting" {
+		t.Fatalf("pause reasons after the reload: %v; want Lunch, Meeting", names)
+	}
+	as["agent"].expect(t, "PUT", "/agents/1001/state", map[string]string{"action": "login"}, 200, nil)
+	as["agent"].expect(t, "PUT", "/agents/1001/state", map[string]string{"action": "pause", "reason": "Meeting"}, 200, nil)
+	as["agent"].expect(t, "PUT", "/agents/1001/state", map[string]string{"action": "pause", "reason": "Training"}, 422, nil)
+}

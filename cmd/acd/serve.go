@@ -16,6 +16,7 @@ import (
 	"reflect"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -417,6 +418,11 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 		svc.SetDirectory(directoryOf(next))
 		if err := svc.ApplySettings(ctx); err != nil {
 			log.Error("applying the organisation settings", "error", err)
+		}
+		if !slices.Equal(old.PauseReasons, next.PauseReasons) {
+			if err := svc.ReloadPauseReasons(ctx, fileReasons(next)); err != nil {
+				log.Error("putting the reloaded pause reasons in force", "error", err)
+			}
 		}
 		retrace(srv, old, next, log)
 		readmit(srv, old, next, log)
