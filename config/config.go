@@ -578,7 +578,7 @@ func (c *Config) validate(errs *Errors) {
 			errs.Add(f, int(a.Line), "agent %q: set password or password_hash", id)
 		}
 		if a.PasswordHash != "" && !validHA1(a.PasswordHash) {
-			errs.Add(f, int(a.Line), "agent %q: password_hash: want md5: and the 32 hex digits of MD5(%s:%s:password)", id, id, c.SIPRealm)
+			errs.Add(f, int(a.Line), "agent %q: password_hash: want md5: and the 32 hex digits of MD5(%s:%s:password), sha256: and the 64 of SHA-256(%s:%s:password), or both with a space between", id, id, c.SIPRealm, id, c.SIPRealm)
 		}
 		for _, q := range a.Queues {
 			if _, ok := c.Queues[q]; !ok {
@@ -667,14 +667,27 @@ func (n *Numbering) validate(f string, errs *Errors) {
 
 func allDigits(s string) bool { return s != "" && strings.Trim(s, "0123456789") == "" }
 
-// validHA1 reports whether a password_hash is "md5:" and an MD5 in hex.
+// validHA1 reports whether a password_hash is "md5:HEX", "sha256:HEX" or
+// both, space-separated: the digests H(id:realm:password) that phones
+// answering MD5 or SHA-256 challenges are checked against.
 func validHA1(h string) bool {
-	hash, ok := strings.CutPrefix(h, "md5:")
-	if !ok || len(hash) != 32 {
+	parts := strings.Fields(h)
+	if len(parts) == 0 || len(parts) > 2 {
 		return false
 	}
-	_, err := hex.DecodeString(hash)
-	return err == nil
+	seen := map[string]bool{}
+	for _, p := range parts {
+		alg, hash, ok := strings.Cut(p, ":")
+		want := map[string]int{"md5": 32, "sha256": 64}[alg]
+		if !ok || want == 0 || len(hash) != want || seen[alg] {
+			return false
+		}
+		if _, err := hex.DecodeString(hash); err != nil {
+			return false
+		}
+		seen[alg] = true
+	}
+	return true
 }
 
 // beyondLoopback reports whether the server listens on an address other
@@ -713,7 +726,11 @@ func (c *Config) demoAgents() []string {
 			out = append(out, id)
 			continue
 		}
-		if hash, ok := strings.CutPrefix(a.PasswordHash, "md5:"); ok {
+		for _, part := range strings.Fields(a.PasswordHash) {
+			hash, ok := strings.CutPrefix(part, "md5:")
+			if !ok {
+				continue
+			}
 			for pw := range demo {
 				sum := md5.Sum([]byte(id + ":" + c.SIPRealm + ":" + pw))
 				if strings.EqualFold(hash, hex.EncodeToString(sum[:])) {

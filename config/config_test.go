@@ -61,7 +61,7 @@ func TestParseErrors(t *testing.T) {
 			`t.yaml:7: sip.rate_limit.exempt: "10.0.0.0": want a prefix like 192.0.2.0/24`,
 		}},
 		{"pause reason twice", "pause_reasons:\n  - Lunch\n  - Break\n  - lunch\n", []string{`t.yaml:4: pause_reasons: "lunch" is given twice`}},
-		{"password hash", "agents:\n  \"1\": {password_hash: \"md5:zz\"}\n", []string{`t.yaml:2: agent "1": password_hash: want md5: and the 32 hex digits of MD5(1:acd.local:password)`}},
+		{"password hash", "agents:\n  \"1\": {password_hash: \"md5:zz\"}\n", []string{`t.yaml:2: agent "1": password_hash: want md5: and the 32 hex digits of MD5(1:acd.local:password), sha256: and the 64 of SHA-256(1:acd.local:password), or both with a space between`}},
 		{"demo password beyond loopback", "server:\n  sip: 0.0.0.0:5060\nagents:\n  \"7\": {password: demo-7}\n", []string{`t.yaml:4: agent "7": a demo password is refused while server.sip or server.http listens beyond loopback`}},
 		{"agent queue", "agents:\n  \"1\": {password: x, queues: [nope]}\n", []string{`t.yaml:2: agent "1": queue "nope" does not exist`}},
 	}

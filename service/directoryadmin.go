@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"crypto/md5"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -248,8 +249,11 @@ func (s *Service) PutAgent(ctx context.Context, a *Actor, spec AgentSpec, create
 	hash := ""
 	switch {
 	case spec.SIPPassword != "":
-		sum := md5.Sum([]byte(spec.ID + ":" + cfg.SIPRealm + ":" + spec.SIPPassword))
-		hash = "md5:" + hex.EncodeToString(sum[:])
+		// Both digests, so that phones answering MD5 and SHA-256
+		// challenges alike can register; the password itself is not kept.
+		a1 := []byte(spec.ID + ":" + cfg.SIPRealm + ":" + spec.SIPPassword)
+		md, sh := md5.Sum(a1), sha256.Sum256(a1)
+		hash = "md5:" + hex.EncodeToString(md[:]) + " sha256:" + hex.EncodeToString(sh[:])
 	case exists:
 		hash = cur.PasswordHash
 	default:

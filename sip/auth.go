@@ -18,9 +18,10 @@ import (
 	"github.com/icholy/digest"
 )
 
-// Secrets gives an agent's credentials: a password, or an MD5 HA1
-// (MD5(user:realm:password)) when only a hash is configured.
-type Secrets func(user string) (password, ha1md5 string, ok bool)
+// Secrets gives an agent's credentials: a password, or, when only hashes
+// are kept, the HA1s H(user:realm:password) per algorithm, written
+// "md5:HEX sha256:HEX" (either or both).
+type Secrets func(user string) (password, hashes string, ok bool)
 
 // Digest authentication parameters.
 const (
@@ -185,13 +186,13 @@ func (a *authenticator) check(req *sip.Request) (verdict, string, bool) {
 		a.fail(req, src, creds.Username, "wrong realm or qop")
 		return rejected, "", false
 	}
-	password, ha1, known := a.secrets(creds.Username)
+	password, hashes, known := a.secrets(creds.Username)
 	opts := digest.Options{Method: string(req.Method), URI: creds.URI, Count: creds.Nc, Cnonce: creds.Cnonce, Username: creds.Username}
-	alg := strings.ToUpper(creds.Algorithm)
+	ha1 := hashFor(hashes, creds.Algorithm)
 	switch {
 	case password != "":
 		opts.Password = password
-	case ha1 != "" && (alg == "" || alg == "MD5"):
+	case ha1 != "":
 		opts.A1 = ha1
 	default:
 		opts.Password = "\x00unknown user\x00" // compute anyway: same work, same answer
@@ -423,4 +424,19 @@ func (l *securityLog) sweepLocked(now time.Time) {
 			delete(l.keys, k)
 		}
 	}
+}
+
+// hashFor picks the HA1 for a digest algorithm out of "md5:HEX
+// sha256:HEX"; "" when none is kept for it.
+func hashFor(hashes, algorithm string) string {
+	want := "md5:"
+	if strings.EqualFold(algorithm, "SHA-256") {
+		want = "sha256:"
+	}
+	for _, h := range strings.Fields(hashes) {
+		if v, ok := strings.CutPrefix(strings.ToLower(h), want); ok {
+			return v
+		}
+	}
+	return ""
 }

@@ -2,6 +2,7 @@ package sip
 
 import (
 	"crypto/md5"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
@@ -39,12 +40,16 @@ func registerFrom(t *testing.T, a *authenticator, source, user, password, alg, n
 
 func TestDigest(t *testing.T) {
 	ha1 := md5.Sum([]byte("1002:acd.local:hashed-pw"))
+	both := md5.Sum([]byte("1003:acd.local:both-pw"))
+	both256 := sha256.Sum256([]byte("1003:acd.local:both-pw"))
 	secrets := func(user string) (string, string, bool) {
 		switch user {
 		case "1001":
 			return "pw-1001", "", true
 		case "1002":
-			return "", hex.EncodeToString(ha1[:]), true
+			return "", "md5:" + hex.EncodeToString(ha1[:]), true
+		case "1003":
+			return "", "md5:" + hex.EncodeToString(both[:]) + " sha256:" + hex.EncodeToString(both256[:]), true
 		}
 		return "", "", false
 	}
@@ -59,7 +64,10 @@ func TestDigest(t *testing.T) {
 		{"SHA-256", "1001", "pw-1001", "SHA-256", accepted},
 		{"MD5", "1001", "pw-1001", "MD5", accepted},
 		{"MD5 with only a stored HA1", "1002", "hashed-pw", "MD5", accepted},
-		{"SHA-256 with only a stored HA1 cannot be checked", "1002", "hashed-pw", "SHA-256", rejected},
+		{"SHA-256 with only a stored MD5 HA1 cannot be checked", "1002", "hashed-pw", "SHA-256", rejected},
+		{"SHA-256 with both HA1s stored", "1003", "both-pw", "SHA-256", accepted},
+		{"MD5 with both HA1s stored", "1003", "both-pw", "MD5", accepted},
+		{"SHA-256 with both HA1s, wrong password", "1003", "nope", "SHA-256", rejected},
 		{"wrong password", "1001", "nope", "SHA-256", rejected},
 		{"unknown user", "4242", "pw-1001", "SHA-256", rejected},
 	}

@@ -69,8 +69,8 @@ func secrets(cfg func() *config.Config) sip.Secrets {
 		if a.Password != "" {
 			return a.Password, "", true
 		}
-		if h, ok := strings.CutPrefix(a.PasswordHash, "md5:"); ok {
-			return "", strings.ToLower(h), true
+		if a.PasswordHash != "" {
+			return "", a.PasswordHash, true
 		}
 		return "", "", false
 	}

@@ -244,3 +244,22 @@ func TestAPITrunkAdmitsAtOnce(t *testing.T) {
 		t.Fatalf("a call from the new trunk: %v", err)
 	}
 }
+
+// TestAPIAgentAnswersSHA256: an agent made through the API keeps both
+// digests of its password, so its phone registers where the server
+// challenges with SHA-256 alone.
+func TestAPIAgentAnswersSHA256(t *testing.T) {
+	t.Parallel()
+	s := startAcd(t, "-config", writeConfig(t, "sip_auth_algorithms: [SHA-256]\n"+apiYAML))
+	admin := setupAdmin(t, s)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	admin.expect(t, "POST", "/agents", map[string]any{"id": "1003", "name": "Carol", "queues": []string{"support"}, "sip_password": "secret-1003"}, 201, nil)
+	carol := testutil.NewPhone(t)
+	if code, err := carol.Register(ctx, s.sip, "1003", "secret-1003", 300); err != nil || code != 200 {
+		t.Fatalf("REGISTER of an API-made agent against SHA-256 challenges: %d %v", code, err)
+	}
+	if code, _ := testutil.NewPhone(t).Register(ctx, s.sip, "1003", "wrong", 300); code == 200 {
+		t.Fatal("a wrong password registered")
+	}
+}
