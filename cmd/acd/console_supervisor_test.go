@@ -1,0 +1,322 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/acdserver/acd/api"
+	"github.com/acdserver/acd/internal/testutil"
+	"github.com/acdserver/acd/service"
+	"github.com/acdserver/acd/store"
+	"github.com/chromedp/chromedp"
+)
+
+// waitQueued polls the API until the queue's waiting list holds n
+// entries, and returns them: the instant the server has queued a caller.
+func waitQueued(t *testing.T, c *apiClient, queue string, n int) []waitingEntry {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var out struct{ Waiting []waitingEntry }
+		c.expect(t, "GET", "/queues/"+queue+"/waiting", nil, 200, &out)
+		if len(out.Waiting) == n {
+			return out.Waiting
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("queue %s's waiting list never held %d (it holds %+v)", queue, n, out.Waiting)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+type waitingEntry struct {
+	Number   string
+	Callback bool
+}
+
+type apiAgentState struct {
+	State, Reason string
+	Queues        []string
+}
+
+// agentState is an agent's state as the API gives it.
+func agentState(t *testing.T, c *apiClient, id string) (st apiAgentState) {
+	t.Helper()
+	c.expect(t, "GET", "/agents/"+id+"/state", nil, 200, &st)
+	return st
+}
+
+// waitAgent polls the API until the agent's state satisfies ok: a form
+// the browser submits is done when the next page arrives, which a click
+// does not wait for.
+func waitAgent(t *testing.T, c *apiClient, id, what string, ok func(apiAgentState) bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		st := agentState(t, c, id)
+		if ok(st) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the API never said agent %s %s; it says %+v", id, what, st)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// agentRow is the agents table's row of one agent on a queue's page.
+func agentRow(id string) string { return fmt.Sprintf(`#queue-agents tr[data-agent=%q]`, id) }
+
+// figure is one figure of a queue on the overview or the wallboard.
+func figure(queue, name string) string {
+	return fmt.Sprintf(`[data-queue=%q] [data-testid=%q]`, queue, name)
+}
+
+// TestConsoleSupervisorWaitingList: a supervisor watching a queue's page
+// sees a SIP caller appear in the waiting list within a second of being
+// queued and leave it when an agent answers, the agent on the call with
+// the caller's number; the overview and the wallboard count them, live.
+func TestConsoleSupervisorWaitingList(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	s := startAcd(t, "-config", writeConfig(t, apiYAML))
+	as := users(t, s, setupAdmin(t, s))
+	b := newBrowser(t, s)
+	b.signIn(t, "sup", testPassword)
+	if p := b.path(t); p != "/supervisor" {
+		t.Fatalf("the supervisor signed in to %s; want /supervisor", p)
+	}
+	b.open(t, "/supervisor/queues/support")
+	b.waitText(t, "#queue-waiting", "Nobody is waiting", time.Second)
+
+	caller := dial(t, ctx, s)
+	waitQueued(t, as["sup"], "support", 1)
+	b.waitText(t, "#queue-waiting", "+14155550123", time.Second)
+	b.waitText(t, "#queue-figures [data-testid=waiting]", "1", time.Second)
+	if tags := b.text(t, "#queue-waiting"); strings.Contains(tags, "Callback") {
+		t.Errorf("a caller on the line is tagged as a callback: %q", tags)
+	}
+
+	agent := agentPhone(t, ctx, s, "1001", testutil.AnswerMode{After: 100 * time.Millisecond})
+	incoming(t, ctx, agent)
+	eventsOf(t, s, store.Filter{}, has("agent.answered:1001"))
+	b.waitGone(t, "#queue-waiting", "+14155550123", time.Second)
+	b.waitText(t, agentRow("1001"), "On call", time.Second)
+	b.waitText(t, agentRow("1001"), "+14155550123", time.Second)
+
+	b.open(t, "/supervisor")
+	b.waitText(t, figure("support", "on-call"), "1", time.Second)
+	b.waitText(t, figure("support", "waiting"), "0", time.Second)
+	if got := b.text(t, figure("sales", "logged-out")); got != "1" {
+		t.Errorf("sales counts %q logged out; want Bob's 1", got)
+	}
+	b.open(t, "/wallboard")
+	b.waitText(t, figure("support", "on-call"), "1", time.Second)
+	if err := caller.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b.waitText(t, figure("support", "on-call"), "0", 2*time.Second)
+	b.waitText(t, figure("support", "ready"), "1", time.Second)
+	b.clean(t)
+}
+
+// TestConsoleSupervisorCallbackTag: a caller who presses # for a callback
+// leaves a request in the waiting list, tagged, and counted apart.
+func TestConsoleSupervisorCallbackTag(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	trunk := testutil.NewPhone(t)
+	trunk.TakeCalls(testutil.AnswerMode{After: 100 * time.Millisecond})
+	s := startAcd(t, "-config", writeConfig(t, callbackYAML(trunk.Addr())))
+	admin := setupAdmin(t, s)
+	admin.expect(t, "POST", "/users", map[string]any{"id": "sup", "role": "supervisor", "password": testPassword, "queues": []string{"support"}}, 201, nil)
+	warmUp(t, ctx, s)
+
+	b := newBrowser(t, s)
+	b.signIn(t, "sup", testPassword)
+	b.open(t, "/supervisor/queues/support")
+	caller := dial(t, ctx, s)
+	eventsOf(t, s, store.Filter{}, has("callback.offered:"))
+	caller.SendDTMF('#', 101)
+	s.waitLog(t, 5*time.Second, "callback requested")
+	waitBye(t, ctx, caller)
+	if w := waitQueued(t, admin, "support", 1); !w[0].Callback {
+		t.Fatalf("the waiting list holds %+v; want the callback request", w)
+	}
+	b.waitText(t, "#queue-waiting tbody tr", "+14155550123", time.Second)
+	b.waitText(t, "#queue-waiting tbody tr span.tag", "Callback", time.Second)
+	b.waitText(t, "#queue-figures [data-testid=callbacks]", "1", time.Second)
+	if got := b.text(t, "#queue-figures [data-testid=waiting]"); got != "0" {
+		t.Errorf("%q callers on the line; want 0 (the request is counted apart)", got)
+	}
+	b.clean(t)
+}
+
+// TestConsoleSupervisorSeesPause: an agent pauses with a reason; the
+// supervisor's queue page shows the reason and the time in pause ticking.
+func TestConsoleSupervisorSeesPause(t *testing.T) {
+	t.Parallel()
+	s := startAcd(t, "-config", writeConfig(t, apiYAML))
+	as := users(t, s, setupAdmin(t, s))
+	b := newBrowser(t, s)
+	b.signIn(t, "sup", testPassword)
+	b.open(t, "/supervisor/queues/support")
+	b.waitText(t, agentRow("1001"), "Logged out", time.Second)
+
+	// Logged in without a phone registered: no call can reach it.
+	as["agent"].expect(t, "PUT", "/agents/1001/state", map[string]string{"action": "login"}, 200, nil)
+	b.waitText(t, agentRow("1001"), "Unreachable", time.Second)
+	as["agent"].expect(t, "PUT", "/agents/1001/state", map[string]string{"action": "pause", "reason": "Lunch"}, 200, nil)
+	b.waitText(t, agentRow("1001"), "Paused: Lunch", time.Second)
+	b.waitText(t, "#queue-figures [data-testid=paused]", "1", time.Second)
+	b.waitText(t, agentRow("1001")+" [data-testid=in-state]", "0:0", time.Second)
+	b.waitJS(t, "the time in pause to tick", fmt.Sprintf(
+		`(function(){var e=document.querySelector(%q);return !!e && /^0:0[1-9]$/.test(e.textContent)})()`,
+		agentRow("1001")+" [data-testid=in-state]"), 3*time.Second)
+	b.clean(t)
+}
+
+// supervisorActionsYAML: support keeps its agents in wrap-up for an hour
+// and does not let them end it; agents may log in to queues they are not
+// assigned to.
+var supervisorActionsYAML = "allow_unassigned_login: true\n" + strings.Replace(apiYAML, "ring_timeout: 2s, announce_every: 1h}",
+	"ring_timeout: 2s, announce_every: 1h, wrap_up: 1h, end_wrap_up: false}", 1)
+
+// postForm posts a console form as the user whose API token it is (the
+// token is also the console's session), and returns the status and page.
+func postForm(t *testing.T, s *server, token, path string, form url.Values) (int, string) {
+	t.Helper()
+	form.Set("csrf", service.CSRFToken(token))
+	req, err := http.NewRequest("POST", "http://"+s.http+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(&http.Cookie{Name: api.SessionCookie, Value: token})
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("POST %s: %v", path, err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(body)
+}
+
+// TestConsoleSupervisorActions: from a queue's page the supervisor logs
+// an agent in to a queue it is not assigned to and out of it again, and
+// ends a wrap-up its agent may not end; the API agrees. Refusals show the
+// page again with the service's reason and status.
+func TestConsoleSupervisorActions(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if !strings.Contains(supervisorActionsYAML, "end_wrap_up: false") {
+		t.Fatal("the test configuration lost its wrap-up settings")
+	}
+	s := startAcd(t, "-config", writeConfig(t, supervisorActionsYAML))
+	as := users(t, s, setupAdmin(t, s))
+	b := newBrowser(t, s)
+	b.signIn(t, "sup", testPassword)
+
+	b.open(t, "/supervisor/queues/sales")
+	b.run(t, "choosing Alice", chromedp.SetValue(chromedp.CSS("#other-agent"), "1001"))
+	b.click(t, "[data-testid=login-other]")
+	waitAgent(t, as["sup"], "1001", "is in sales", func(st apiAgentState) bool { return slices.Contains(st.Queues, "sales") })
+	b.waitText(t, agentRow("1001"), "Not assigned", 2*time.Second)
+	b.click(t, agentRow("1001")+` button[value="logout"]`)
+	waitAgent(t, as["sup"], "1001", "left sales", func(st apiAgentState) bool { return !slices.Contains(st.Queues, "sales") })
+	b.waitGone(t, "#queue-agents", "Alice", 2*time.Second)
+
+	// Refused: the same again (409), and a restricted supervisor at an
+	// agent of another queue (403). Each shows the queue's page with why.
+	sup, rsup := as["sup"].token, as["rsup"].token
+	status, page := postForm(t, s, sup, "/supervisor/queues/sales/agents", url.Values{"agent": {"1001"}, "action": {"logout"}})
+	if status != 409 || !strings.Contains(page, "agent 1001 is not logged in to queue sales") || !strings.Contains(page, "<h1>Sales</h1>") {
+		t.Errorf("logging out twice: %d\n%s", status, lastLines(page, 30))
+	}
+	status, page = postForm(t, s, rsup, "/supervisor/queues/support/agents", url.Values{"agent": {"1002"}, "action": {"login"}})
+	if status != 403 || !strings.Contains(page, "not in any of your assigned queues") {
+		t.Errorf("a restricted supervisor logging in another queue's agent: %d\n%s", status, lastLines(page, 30))
+	}
+	if st := agentState(t, as["sup"], "1002"); st.State != "logged-out" {
+		t.Errorf("refused, yet 1002 is %+v", st)
+	}
+
+	// A call in support leaves Alice in an hour's wrap-up she may not end.
+	agent := agentPhone(t, ctx, s, "1001", testutil.AnswerMode{After: 100 * time.Millisecond})
+	b.open(t, "/supervisor/queues/support")
+	caller := dial(t, ctx, s)
+	incoming(t, ctx, agent)
+	eventsOf(t, s, store.Filter{}, has("agent.answered:1001"))
+	if err := caller.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	eventsOf(t, s, store.Filter{}, has("agent.state>wrap-up:1001"))
+	as["agent"].expect(t, "PUT", "/agents/1001/state", map[string]string{"action": "end-wrap-up"}, 403, nil)
+	b.waitText(t, agentRow("1001"), "Wrap up", 2*time.Second)
+	b.click(t, agentRow("1001")+` button[value="end-wrap-up"]`)
+	waitAgent(t, as["sup"], "1001", "is ready after its wrap-up ended", func(st apiAgentState) bool { return st.State == "ready" })
+	b.waitText(t, agentRow("1001"), "Ready", 2*time.Second)
+	b.clean(t)
+}
+
+// TestConsoleSupervisorRestricted: a restricted supervisor sees only its
+// queues, on the overview and the wallboard, and is refused another
+// queue's page and live view; an agent is refused all of it; names typed
+// by an administrator are shown as text.
+func TestConsoleSupervisorRestricted(t *testing.T) {
+	t.Parallel()
+	s := startAcd(t, "-config", writeConfig(t, apiYAML))
+	as := users(t, s, setupAdmin(t, s))
+	const evil = `<img src=x onerror=alert(1)>`
+	as["admin"].expect(t, "POST", "/queues", map[string]string{"id": "evil", "name": evil}, 201, nil)
+	b := newBrowser(t, s)
+
+	b.signIn(t, "rsup", testPassword)
+	for _, path := range []string{"/supervisor", "/wallboard"} {
+		b.open(t, path)
+		if main := b.text(t, "main"); !strings.Contains(main, "Support") || strings.Contains(main, "Sales") || strings.Contains(main, "onerror") {
+			t.Errorf("the restricted supervisor's %s reads %q; want Support alone", path, main)
+		}
+	}
+	for path, want := range map[string]int{
+		"/supervisor/queues/support":     200,
+		"/supervisor/queues/sales":       403,
+		"/live?view=queue&queue=sales":   403,
+		"/supervisor/queues/nonexistent": 404,
+	} {
+		if got := httpStatus(t, s, path, b); got != want {
+			t.Errorf("the restricted supervisor opening %s: %d; want %d", path, got, want)
+		}
+	}
+
+	b.run(t, "clearing cookies", clearCookies())
+	b.signIn(t, "1001", testPassword)
+	for _, path := range []string{"/supervisor", "/wallboard", "/supervisor/queues/support", "/live?view=supervisor", "/live?view=queue&queue=support"} {
+		if got := httpStatus(t, s, path, b); got != 403 {
+			t.Errorf("an agent opening %s: %d; want 403", path, got)
+		}
+	}
+
+	b.run(t, "clearing cookies", clearCookies())
+	b.signIn(t, "sup", testPassword)
+	b.open(t, "/supervisor")
+	for _, q := range []string{"Support", "Sales", evil} {
+		b.waitText(t, "#supervisor-queues", q, time.Second)
+	}
+	b.open(t, "/supervisor/queues/evil")
+	if h := b.text(t, "h1"); h != evil {
+		t.Errorf("the queue's heading reads %q; want its name as text", h)
+	}
+	b.clean(t)
+}
