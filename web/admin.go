@@ -69,6 +69,7 @@ func adminSections() []adminSection {
 		{"/admin/pause-reasons", "Pause reasons", "what agents pause with (*52N)"},
 		{"/admin/tags", "Tags", "labels for interactions"},
 		{"/admin/canned-messages", "Canned messages", "prepared answers sent by their shortcut"},
+		{"/admin/dialplans", "Dial plans", "what callers hear and where they go, with the numbers routed to them"},
 	}
 }
 
@@ -178,7 +179,11 @@ func (p *Pages) afterAdmin(w http.ResponseWriter, r *http.Request, s session, pg
 	status, msg := p.statusOf(r, err)
 	f := formState{Form: form, Typed: r.PostForm, Msg: msg}
 	var se *service.Error
-	if errors.As(err, &se) && se.Field != "" {
+	// "body" is the whole form (a configuration that does not validate
+	// with it): its messages say what is wrong where.
+	if errors.As(err, &se) && se.Field == "body" {
+		f.Msg = se.Msg
+	} else if errors.As(err, &se) && se.Field != "" {
 		f.Field, f.Msg = se.Field, se.Error()
 	}
 	p.showAdmin(w, r, s, pg, status, f)
