@@ -369,3 +369,91 @@ func consoleRequest(t *testing.T, s *server, token, method, path string, form ur
 	data, _ := io.ReadAll(res.Body)
 	return res.StatusCode, string(data)
 }
+
+// TestConsoleAdminSettingsAgentsTrunks: the organisation setting saved
+// from its page; an agent and a trunk created with write-only passwords
+// (never drawn into the page); a queue an agent still belongs to is not
+// deleted, and the refusal says why; a setting the file owns is
+// read-only, with its FILE:LINE.
+func TestConsoleAdminSettingsAgentsTrunks(t *testing.T) {
+	t.Parallel()
+	_, as, b := adminConsole(t)
+
+	b.open(t, "/admin/settings")
+	b.run(t, "allowing unassigned log-in", clickQ("#allow-unassigned"), clickQ(`form[action="/admin/settings"] button[type=submit]`))
+	b.waitText(t, "[data-testid=setting-source]", "Set here", 5*time.Second)
+	var st struct {
+		Allow  bool   `json:"allow_unassigned_login"`
+		Source string `json:"allow_unassigned_login_source"`
+	}
+	as["admin"].expect(t, "GET", "/settings", nil, 200, &st)
+	if !st.Allow || st.Source != "database" {
+		t.Errorf("the API shows %+v after saving from the page; want allowed, from the database", st)
+	}
+
+	as["admin"].expect(t, "POST", "/queues", map[string]any{"id": "billing", "name": "Billing"}, 201, nil)
+	const sipSecret, trunkSecret = "carol-sip-secret", "trunk-secret-9"
+	b.open(t, "/admin/agents")
+	b.run(t, "creating an agent", sendKeys("#id-new", "1003"), sendKeys("#name-new", "Carol"),
+		clickQ(`form[data-form="new"] input[name="queues"][value="billing"]`), sendKeys("#sip_password-new", sipSecret),
+		clickQ(`form[data-form="new"] button[type=submit]`))
+	b.waitText(t, `tr[data-agent="1003"]`, "billing", 5*time.Second)
+	if html := get(t, b, "reading the page", chromedp.OuterHTML(chromedp.CSS("html"))); strings.Contains(html, sipSecret) {
+		t.Error("the agents page holds the SIP password")
+	}
+	var agents struct {
+		Agents []struct {
+			ID, Source string
+			Queues     []string
+		}
+	}
+	as["admin"].expect(t, "GET", "/agents", nil, 200, &agents)
+	if !strings.Contains(fmt.Sprint(agents), "{1003 database [billing]}") {
+		t.Errorf("the API lists agents %+v; want 1003 of billing from the database", agents)
+	}
+
+	b.open(t, "/admin/queues")
+	b.click(t, `form[action="/admin/queues/billing/delete"] button`)
+	b.waitText(t, "main [role=alert]", "1003", 5*time.Second)
+	if !b.is(t, "looking for billing", `!!document.querySelector('tr[data-queue="billing"]')`) {
+		t.Fatal("billing is gone though agent 1003 belongs to it")
+	}
+	b.open(t, "/admin/agents")
+	b.click(t, `form[action="/admin/agents/1003/delete"] button`)
+	b.waitJS(t, "1003 to go", `!document.querySelector('tr[data-agent="1003"]')`, 5*time.Second)
+	b.open(t, "/admin/queues")
+	b.click(t, `form[action="/admin/queues/billing/delete"] button`)
+	b.waitJS(t, "billing to go", `!document.querySelector('tr[data-queue="billing"]')`, 5*time.Second)
+
+	b.open(t, "/admin/trunks")
+	b.run(t, "creating a trunk", sendKeys("#id-new", "backup"), sendKeys("#address-new", "192.0.2.10:5060"),
+		sendKeys("#username-new", "acd"), sendKeys("#password-new", trunkSecret), sendKeys("#inbound_from-new", "192.0.2.0/28"),
+		clickQ(`form[data-form="new"] button[type=submit]`))
+	b.waitText(t, `tr[data-trunk="backup"]`, "192.0.2.0/28", 5*time.Second)
+	if html := get(t, b, "reading the page", chromedp.OuterHTML(chromedp.CSS("html"))); strings.Contains(html, trunkSecret) {
+		t.Error("the trunks page holds the trunk's password")
+	}
+	var trunks struct {
+		Trunks []struct {
+			ID          string
+			HasPassword bool `json:"has_password"`
+		}
+	}
+	as["admin"].expect(t, "GET", "/trunks", nil, 200, &trunks)
+	if len(trunks.Trunks) != 1 || trunks.Trunks[0].ID != "backup" || !trunks.Trunks[0].HasPassword {
+		t.Errorf("the API lists trunks %+v; want backup with its password", trunks)
+	}
+	b.clean(t)
+
+	// The file sets it: shown with its place, read-only, a change 409.
+	f := startAcd(t, "-config", writeConfig(t, "allow_unassigned_login: true\n"+apiYAML))
+	setupAdmin(t, f)
+	token := login(t, f, "root", testPassword)
+	_, page := consoleRequest(t, f, token, "GET", "/admin/settings", nil)
+	if !strings.Contains(page, "acd.yaml:") || !strings.Contains(page, "disabled") {
+		t.Errorf("the settings page of a file that sets the setting reads:\n%s\nwant it read-only with FILE:LINE", lastLines(page, 20))
+	}
+	if got, body := consoleRequest(t, f, token, "POST", "/admin/settings", url.Values{}); got != http.StatusConflict || !strings.Contains(body, "acd.yaml:") {
+		t.Errorf("saving the file's setting: %d %s; want 409 naming the file", got, lastLines(body, 10))
+	}
+}
