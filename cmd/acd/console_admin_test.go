@@ -15,6 +15,10 @@ import (
 	"github.com/acdserver/acd/service"
 )
 
+// adminWait is how long a page may take to show a change: the tests run
+// with the race detector, beside others, on a shared machine.
+const adminWait = 10 * time.Second
+
 // adminConsole starts a server with the API tests' users and a browser
 // signed in to it as the administrator.
 func adminConsole(t *testing.T) (*server, map[string]*apiClient, *browser) {
@@ -50,7 +54,7 @@ func TestConsoleAdminCreatesSupervisor(t *testing.T) {
 		sendKeys("#id-new", "sue"), sendKeys("#name-new", "Sue Supervisor"), sendKeys("#password-new", "short"),
 		clickQ(`form[data-form="new"] input[name="queues"][value="support"]`),
 		clickQ(`form[data-form="new"] button[type=submit]`))
-	b.waitText(t, `form[data-form="new"] [data-testid=form-error]`, "password", 5*time.Second)
+	b.waitText(t, `form[data-form="new"] [data-testid=form-error]`, "password", adminWait)
 	if msg := b.text(t, `form[data-form="new"] [data-testid=form-error]`); !strings.Contains(msg, "shorter than 12") {
 		t.Errorf("the refusal reads %q; want the service's message about the password's length", msg)
 	}
@@ -65,7 +69,7 @@ func TestConsoleAdminCreatesSupervisor(t *testing.T) {
 	}
 
 	b.run(t, "submitting with a good password", sendKeys("#password-new", testPassword), clickQ(`form[data-form="new"] button[type=submit]`))
-	b.waitText(t, `tr[data-user="sue"]`, "supervisor", 5*time.Second)
+	b.waitText(t, `tr[data-user="sue"]`, "supervisor", adminWait)
 	var u struct {
 		Role   string
 		Name   string
@@ -83,7 +87,7 @@ func TestConsoleAdminCreatesSupervisor(t *testing.T) {
 	b.open(t, "/login")
 	b.run(t, "signing in as sue", sendKeys("#user", "sue"), sendKeys("#password", testPassword),
 		clickQ(`form[action="/login"] button[type=submit]`))
-	b.waitJS(t, "sue's sign-in to lead to /supervisor", `location.pathname === "/supervisor"`, 5*time.Second)
+	b.waitJS(t, "sue's sign-in to lead to /supervisor", `location.pathname === "/supervisor"`, adminWait)
 	var me struct{ ID, Role string }
 	s.client(login(t, s, "sue", testPassword)).expect(t, "GET", "/me", nil, 200, &me)
 	if me.Role != "supervisor" {
@@ -104,7 +108,7 @@ func TestConsoleAdminPermissions(t *testing.T) {
 		t.Fatalf("%s differs from its default before any change", perm)
 	}
 	b.run(t, "revoking "+perm, clickQ(row+` input[type=checkbox]`), clickQ(`section[data-role="supervisor"] form[action="/admin/permissions/supervisor"] button[type=submit]`))
-	b.waitText(t, row, "differs from default", 5*time.Second)
+	b.waitText(t, row, "differs from default", adminWait)
 	if granted(t, as["admin"], "supervisor", perm) {
 		t.Fatalf("the API says %s is still granted after revoking it from the page", perm)
 	}
@@ -113,9 +117,23 @@ func TestConsoleAdminPermissions(t *testing.T) {
 	}
 
 	b.click(t, `[data-testid="restore-supervisor"]`)
-	b.waitGone(t, row, "differs from default", 5*time.Second)
+	b.waitGone(t, row, "differs from default", adminWait)
 	if !granted(t, as["admin"], "supervisor", perm) {
 		t.Fatalf("the API says %s is not granted after restoring the defaults", perm)
+	}
+
+	// Every role's defaults at once.
+	agentRow := `section[data-role="agent"] tr[data-permission="tags.create"]`
+	b.run(t, "revoking the agents' tags.create", clickQ(agentRow+` input[type=checkbox]`),
+		clickQ(`section[data-role="agent"] form[action="/admin/permissions/agent"] button[type=submit]`))
+	b.waitText(t, agentRow, "differs from default", adminWait)
+	if granted(t, as["admin"], "agent", "tags.create") {
+		t.Fatal("the API says tags.create is still granted to agents after revoking it from the page")
+	}
+	b.click(t, `[data-testid="restore-all"]`)
+	b.waitGone(t, agentRow, "differs from default", adminWait)
+	if !granted(t, as["admin"], "agent", "tags.create") {
+		t.Fatal("the API says tags.create is not granted to agents after restoring every role's defaults")
 	}
 	b.clean(t)
 }
@@ -170,7 +188,7 @@ func TestConsoleAdminQueues(t *testing.T) {
 	// what was typed.
 	b.run(t, "creating a queue with a bad id", sendKeys("#id-new", "Bad Id"), sendKeys("#name-new", "Billing desk"),
 		clickQ(`form[data-form="new"] button[type=submit]`))
-	b.waitText(t, `form[data-form="new"] [data-testid=form-error]`, "id:", 5*time.Second)
+	b.waitText(t, `form[data-form="new"] [data-testid=form-error]`, "id:", adminWait)
 	if id, name := b.value(t, "#id-new"), b.value(t, "#name-new"); id != "Bad Id" || name != "Billing desk" {
 		t.Errorf("after the refusal the form holds id %q, name %q; want what was typed", id, name)
 	}
@@ -179,7 +197,7 @@ func TestConsoleAdminQueues(t *testing.T) {
 	}
 
 	b.run(t, "correcting the id", chromedp.SetValue(chromedp.CSS("#id-new"), "billing"), clickQ(`form[data-form="new"] button[type=submit]`))
-	b.waitText(t, `tr[data-queue="billing"]`, "Billing desk", 5*time.Second)
+	b.waitText(t, `tr[data-queue="billing"]`, "Billing desk", adminWait)
 	var qs struct {
 		Queues []struct{ ID, Name, Extension, Source string }
 	}
@@ -202,7 +220,7 @@ func TestConsoleAdminQueues(t *testing.T) {
 
 	// A taken id is refused by the state: 409, the message beside the form.
 	b.run(t, "creating billing again", sendKeys("#id-new", "billing"), clickQ(`form[data-form="new"] button[type=submit]`))
-	b.waitText(t, `form[data-form="new"] [data-testid=form-error]`, `queue "billing" exists`, 5*time.Second)
+	b.waitText(t, `form[data-form="new"] [data-testid=form-error]`, `queue "billing" exists`, adminWait)
 	if id := b.value(t, "#id-new"); id != "billing" {
 		t.Errorf("after the refusal the id field holds %q; want billing", id)
 	}
@@ -210,7 +228,7 @@ func TestConsoleAdminQueues(t *testing.T) {
 	b.open(t, "/admin/queues")
 	b.run(t, "creating a queue on support's extension", sendKeys("#id-new", "billing2"),
 		chromedp.SetValue(chromedp.CSS("#extension-new"), "600"), clickQ(`form[data-form="new"] button[type=submit]`))
-	b.waitText(t, `form[data-form="new"] [data-testid=form-error]`, "600", 5*time.Second)
+	b.waitText(t, `form[data-form="new"] [data-testid=form-error]`, "600", adminWait)
 	if ext := b.value(t, "#extension-new"); ext != "600" {
 		t.Errorf("after the refusal the extension field holds %q; want 600 as typed", ext)
 	}
@@ -220,10 +238,10 @@ func TestConsoleAdminQueues(t *testing.T) {
 	b.run(t, "renaming billing", clickQ(`tr[data-queue="billing"] summary`),
 		chromedp.SetValue(chromedp.CSS(`form[data-form="queue:billing"] input[name="name"]`), "Billing"),
 		clickQ(`form[data-form="queue:billing"] button[type=submit]`))
-	b.waitText(t, `tr[data-queue="billing"]`, "Billing", 5*time.Second)
-	b.waitGone(t, `tr[data-queue="billing"]`, "Billing desk", 5*time.Second)
+	b.waitText(t, `tr[data-queue="billing"]`, "Billing", adminWait)
+	b.waitGone(t, `tr[data-queue="billing"]`, "Billing desk", adminWait)
 	b.click(t, `form[action="/admin/queues/billing/delete"] button`)
-	b.waitJS(t, "billing to go", `!document.querySelector('tr[data-queue="billing"]')`, 5*time.Second)
+	b.waitJS(t, "billing to go", `!document.querySelector('tr[data-queue="billing"]')`, adminWait)
 }
 
 // TestConsoleAdminCatalog: a pause reason created and disabled from the
@@ -234,9 +252,9 @@ func TestConsoleAdminCatalog(t *testing.T) {
 	_, as, b := adminConsole(t)
 	b.open(t, "/admin/pause-reasons")
 	b.run(t, "creating a pause reason", sendKeys("#name-new", "Coaching"), clickQ(`form[data-form="new"] button[type=submit]`))
-	b.waitText(t, `tr[data-name="Coaching"] [data-testid=enabled]`, "enabled", 5*time.Second)
+	b.waitText(t, `tr[data-name="Coaching"] [data-testid=enabled]`, "enabled", adminWait)
 	b.click(t, `tr[data-name="Coaching"] button[name="enabled"][value="false"]`)
-	b.waitText(t, `tr[data-name="Coaching"] [data-testid=enabled]`, "disabled", 5*time.Second)
+	b.waitText(t, `tr[data-name="Coaching"] [data-testid=enabled]`, "disabled", adminWait)
 	var reasons struct {
 		Reasons []struct {
 			Name    string
@@ -259,7 +277,7 @@ func TestConsoleAdminCatalog(t *testing.T) {
 
 	b.open(t, "/admin/tags")
 	b.run(t, "creating a tag", sendKeys("#name-new", "Complaint"), clickQ(`form[data-form="new"] button[type=submit]`))
-	b.waitText(t, `table[data-testid=named]`, "Complaint", 5*time.Second)
+	b.waitText(t, `table[data-testid=named]`, "Complaint", adminWait)
 	var tags struct{ Tags []struct{ Name string } }
 	as["admin"].expect(t, "GET", "/tags", nil, 200, &tags)
 	if len(tags.Tags) != 1 || tags.Tags[0].Name != "Complaint" {
@@ -269,7 +287,7 @@ func TestConsoleAdminCatalog(t *testing.T) {
 	b.open(t, "/admin/canned-messages")
 	b.run(t, "creating a canned message", sendKeys("#shortcut-new", "/hello"), sendKeys("#text-new", "Hello, how may I help?"),
 		clickQ(`form[data-form="new"] button[type=submit]`))
-	b.waitText(t, `tr[data-shortcut="/hello"]`, "Hello, how may I help?", 5*time.Second)
+	b.waitText(t, `tr[data-shortcut="/hello"]`, "Hello, how may I help?", adminWait)
 	var canned struct {
 		Messages []struct{ Shortcut, Text, Visibility string } `json:"canned_messages"`
 	}
@@ -290,7 +308,7 @@ func TestConsoleAdminTypedTextIsText(t *testing.T) {
 
 	b.open(t, "/admin/tags")
 	b.run(t, "creating a tag named with markup", sendKeys("#name-new", evil), clickQ(`form[data-form="new"] button[type=submit]`))
-	b.waitText(t, `table[data-testid=named]`, evil, 5*time.Second)
+	b.waitText(t, `table[data-testid=named]`, evil, adminWait)
 	if !b.is(t, "looking for the script", noScript) {
 		t.Fatal("the tag's name became a script element")
 	}
@@ -303,7 +321,7 @@ func TestConsoleAdminTypedTextIsText(t *testing.T) {
 	b.open(t, "/admin/users")
 	b.run(t, "creating a user named with markup", sendKeys("#id-new", "eve"), sendKeys("#name-new", evil),
 		sendKeys("#password-new", testPassword), clickQ(`form[data-form="new"] button[type=submit]`))
-	b.waitText(t, `tr[data-user="eve"]`, evil, 5*time.Second)
+	b.waitText(t, `tr[data-user="eve"]`, evil, adminWait)
 	if !b.is(t, "looking for the script", noScript) {
 		t.Fatal("the user's name became a script element")
 	}
@@ -381,7 +399,7 @@ func TestConsoleAdminSettingsAgentsTrunks(t *testing.T) {
 
 	b.open(t, "/admin/settings")
 	b.run(t, "allowing unassigned log-in", clickQ("#allow-unassigned"), clickQ(`form[action="/admin/settings"] button[type=submit]`))
-	b.waitText(t, "[data-testid=setting-source]", "Set here", 5*time.Second)
+	b.waitText(t, "[data-testid=setting-source]", "Set here", adminWait)
 	var st struct {
 		Allow  bool   `json:"allow_unassigned_login"`
 		Source string `json:"allow_unassigned_login_source"`
@@ -397,7 +415,7 @@ func TestConsoleAdminSettingsAgentsTrunks(t *testing.T) {
 	b.run(t, "creating an agent", sendKeys("#id-new", "1003"), sendKeys("#name-new", "Carol"),
 		clickQ(`form[data-form="new"] input[name="queues"][value="billing"]`), sendKeys("#sip_password-new", sipSecret),
 		clickQ(`form[data-form="new"] button[type=submit]`))
-	b.waitText(t, `tr[data-agent="1003"]`, "billing", 5*time.Second)
+	b.waitText(t, `tr[data-agent="1003"]`, "billing", adminWait)
 	if html := get(t, b, "reading the page", chromedp.OuterHTML(chromedp.CSS("html"))); strings.Contains(html, sipSecret) {
 		t.Error("the agents page holds the SIP password")
 	}
@@ -414,22 +432,22 @@ func TestConsoleAdminSettingsAgentsTrunks(t *testing.T) {
 
 	b.open(t, "/admin/queues")
 	b.click(t, `form[action="/admin/queues/billing/delete"] button`)
-	b.waitText(t, "main [role=alert]", "1003", 5*time.Second)
+	b.waitText(t, "main [role=alert]", "1003", adminWait)
 	if !b.is(t, "looking for billing", `!!document.querySelector('tr[data-queue="billing"]')`) {
 		t.Fatal("billing is gone though agent 1003 belongs to it")
 	}
 	b.open(t, "/admin/agents")
 	b.click(t, `form[action="/admin/agents/1003/delete"] button`)
-	b.waitJS(t, "1003 to go", `!document.querySelector('tr[data-agent="1003"]')`, 5*time.Second)
+	b.waitJS(t, "1003 to go", `!document.querySelector('tr[data-agent="1003"]')`, adminWait)
 	b.open(t, "/admin/queues")
 	b.click(t, `form[action="/admin/queues/billing/delete"] button`)
-	b.waitJS(t, "billing to go", `!document.querySelector('tr[data-queue="billing"]')`, 5*time.Second)
+	b.waitJS(t, "billing to go", `!document.querySelector('tr[data-queue="billing"]')`, adminWait)
 
 	b.open(t, "/admin/trunks")
 	b.run(t, "creating a trunk", sendKeys("#id-new", "backup"), sendKeys("#address-new", "192.0.2.10:5060"),
 		sendKeys("#username-new", "acd"), sendKeys("#password-new", trunkSecret), sendKeys("#inbound_from-new", "192.0.2.0/28"),
 		clickQ(`form[data-form="new"] button[type=submit]`))
-	b.waitText(t, `tr[data-trunk="backup"]`, "192.0.2.0/28", 5*time.Second)
+	b.waitText(t, `tr[data-trunk="backup"]`, "192.0.2.0/28", adminWait)
 	if html := get(t, b, "reading the page", chromedp.OuterHTML(chromedp.CSS("html"))); strings.Contains(html, trunkSecret) {
 		t.Error("the trunks page holds the trunk's password")
 	}
