@@ -409,7 +409,12 @@ func TestConsoleAdminSettingsAgentsTrunks(t *testing.T) {
 		t.Errorf("the API shows %+v after saving from the page; want allowed, from the database", st)
 	}
 
-	as["admin"].expect(t, "POST", "/queues", map[string]any{"id": "billing", "name": "Billing"}, 201, nil)
+	as["admin"].expect(t, "POST", "/queues", map[string]any{"id": "billing", "name": "Billing", "strategy": "ring-all", "ring_timeout": "20s"}, 201, nil)
+	// Its change form starts from the settings it has.
+	b.open(t, "/admin/queues")
+	if st, rt := b.value(t, `form[data-form="queue:billing"] select[name="strategy"]`), b.value(t, `form[data-form="queue:billing"] input[name="ring_timeout"]`); st != "ring-all" || rt != "20s" {
+		t.Errorf("billing's change form holds strategy %q, ring timeout %q; want ring-all, 20s as the API made it", st, rt)
+	}
 	const sipSecret, trunkSecret = "carol-sip-secret", "trunk-secret-9"
 	b.open(t, "/admin/agents")
 	b.run(t, "creating an agent", sendKeys("#id-new", "1003"), sendKeys("#name-new", "Carol"),
