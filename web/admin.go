@@ -1,8 +1,216 @@
 package web
 
-import "net/http"
+import (
+	"errors"
+	"html/template"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
 
-// routesAdmin serves the administrator's console.
+	"github.com/acdserver/acd/directory"
+	"github.com/acdserver/acd/service"
+)
+
+// routesAdmin serves the administrator's console: an index and one page
+// per section, each a table of what exists with plain forms to create,
+// change and delete. Every change goes through the service, which decides
+// who may do what; a refusal is drawn again on its page with its status
+// and with what the user typed still in the form.
 func (p *Pages) routesAdmin(mux *http.ServeMux) {
+	p.parseAdmin("admin")
+	mux.Handle("GET /admin", p.admin(p.adminIndex))
+	p.routesAdminUsers(mux)
+	p.routesAdminPermissions(mux)
+	p.routesAdminSettings(mux)
+	p.routesAdminQueues(mux)
+	p.routesAdminAgents(mux)
+	p.routesAdminTrunks(mux)
+	p.routesAdminCatalog(mux)
 	p.routesDialplans(mux)
 }
+
+// parseAdmin reads an administration page with the layout and the
+// blocks every administration page shares (its section menu, the
+// refusal beside a form).
+func (p *Pages) parseAdmin(name string) {
+	t := template.New("layout.html").Funcs(funcs)
+	p.pages[name] = template.Must(t.ParseFS(templateFiles, "templates/layout.html", "templates/admin-shared.html", "templates/"+name+".html"))
+}
+
+// admin is a page or action of the administration console. The console
+// as a whole is the administrators'; what each action may do is still
+// the service's to decide.
+func (p *Pages) admin(next handlerFunc) http.Handler {
+	return p.signedIn(func(w http.ResponseWriter, r *http.Request, s session) {
+		if s.actor.Role != directory.Administrator {
+			p.fail(w, r, s, service.Refuse("the administration console is for administrators"))
+			return
+		}
+		next(w, r, s)
+	})
+}
+
+func (p *Pages) adminIndex(w http.ResponseWriter, r *http.Request, s session) {
+	p.render(w, r, http.StatusOK, "admin", view{Title: "Administration", Session: s, Data: adminSections()})
+}
+
+// adminSection is an entry of the console's index and section menu.
+type adminSection struct{ Href, Label, About string }
+
+func adminSections() []adminSection {
+	return []adminSection{
+		{"/admin/users", "Users and roles", "who signs in, with which role and queues"},
+		{"/admin/permissions", "Permissions", "what supervisors and agents may do beyond their role"},
+		{"/admin/settings", "Organisation", "whether agents may log in to queues they are not assigned to"},
+		{"/admin/queues", "Queues", "call queues, their extensions and settings"},
+		{"/admin/agents", "Agents", "the agents whose phones take calls, and their queues"},
+		{"/admin/trunks", "Trunks", "SIP trunks to carriers"},
+		{"/admin/pause-reasons", "Pause reasons", "what agents pause with (*52N)"},
+		{"/admin/tags", "Tags", "labels for interactions"},
+		{"/admin/canned-messages", "Canned messages", "prepared answers sent by their shortcut"},
+		{"/admin/dialplans", "Dial plans", "what callers hear and where they go, with the numbers routed to them"},
+	}
+}
+
+// adminPage is one section: its template, title and address, and how to
+// read what its page shows.
+type adminPage struct {
+	name, title, path string
+	data              func(r *http.Request, s session, f formState) (any, error)
+}
+
+// formState is the form a refusal came from, what was typed in it and
+// the refusal, so that the page draws that form again as the user left
+// it, the refusal beside it.
+type formState struct {
+	Form  string // "new", or the key of the row whose form was sent; "" for none
+	Typed url.Values
+	Field string // the field the service named, if any
+	Msg   string
+}
+
+// For is the refusal of the form named, if it was that form's.
+func (f formState) For(form string) string {
+	if f.Form != form || f.Form == "" {
+		return ""
+	}
+	return f.Msg
+}
+
+// Invalid says whether a field of the form named is the one at fault.
+func (f formState) Invalid(form, field string) bool {
+	return f.Form != "" && f.Form == form && f.Field == field
+}
+
+// value is what a field shows: what was typed, when its form was refused,
+// else the current value.
+func (f formState) value(form, field, current string) string {
+	if f.Form != "" && f.Form == form {
+		return f.Typed.Get(field)
+	}
+	return current
+}
+
+// checked is whether a checkbox shows ticked, as value does.
+func (f formState) checked(form, field, value string, current bool) bool {
+	if f.Form != "" && f.Form == form {
+		return slices.Contains(f.Typed[field], value)
+	}
+	return current
+}
+
+// choices is the set of values ticked among a field's checkboxes, as
+// value does.
+func (f formState) choices(form, field string, current []string) map[string]bool {
+	if f.Form != "" && f.Form == form {
+		current = f.Typed[field]
+	}
+	m := map[string]bool{}
+	for _, c := range current {
+		m[c] = true
+	}
+	return m
+}
+
+// form is what every form of a section carries besides its fields: where
+// it posts, its button, the CSRF token, and the refusal if it is the form
+// refused.
+type form struct {
+	Key, Action, Label, CSRF string
+	Problem                  formState
+}
+
+func (f form) Error() string         { return f.Problem.For(f.Key) }
+func (f form) Bad(field string) bool { return f.Problem.Invalid(f.Key, field) }
+func (f form) New() bool             { return f.Key == "new" }
+func newForm(s session, fs formState, key, action, label string) form {
+	return form{Key: key, Action: action, Label: label, CSRF: s.csrf(), Problem: fs}
+}
+
+func (p *Pages) showAdmin(w http.ResponseWriter, r *http.Request, s session, pg adminPage, status int, f formState) {
+	d, err := pg.data(r, s, f)
+	if err != nil {
+		p.fail(w, r, s, err)
+		return
+	}
+	v := view{Title: pg.title, Session: s, Data: d}
+	if f.Form == "" {
+		v.Error = f.Msg
+	}
+	p.render(w, r, status, pg.name, v)
+}
+
+// page serves a section's page.
+func (p *Pages) page(pg adminPage) http.Handler {
+	return p.admin(func(w http.ResponseWriter, r *http.Request, s session) {
+		p.showAdmin(w, r, s, pg, http.StatusOK, formState{})
+	})
+}
+
+// afterAdmin ends an action: after a change, a redirect to the section
+// (so that reloading does not repeat it); after a refusal, the section
+// again with the refusal and its status, beside the form it came from.
+func (p *Pages) afterAdmin(w http.ResponseWriter, r *http.Request, s session, pg adminPage, form string, err error) {
+	if err == nil {
+		http.Redirect(w, r, pg.path, http.StatusSeeOther)
+		return
+	}
+	status, msg := p.statusOf(r, err)
+	f := formState{Form: form, Typed: r.PostForm, Msg: msg}
+	var se *service.Error
+	// "body" is the whole form (a configuration that does not validate
+	// with it): its messages say what is wrong where.
+	if errors.As(err, &se) && se.Field == "body" {
+		f.Msg = se.Msg
+	} else if errors.As(err, &se) && se.Field != "" {
+		f.Field, f.Msg = se.Field, se.Error()
+	}
+	p.showAdmin(w, r, s, pg, status, f)
+}
+
+// pathID is the numeric id of a pause reason, tag or canned message in
+// the request's path.
+func pathID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return 0, service.InvalidField("id", "want a number")
+	}
+	return id, nil
+}
+
+// number reads a whole-number field; empty is zero, the setting's default.
+func number(r *http.Request, field string) (int, error) {
+	v := r.PostFormValue(field)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, service.InvalidField(field, "want a whole number")
+	}
+	return n, nil
+}
+
+// ticked is whether a checkbox was sent ticked.
+func ticked(r *http.Request, field string) bool { return r.PostFormValue(field) != "" }

@@ -1,0 +1,482 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/acdserver/acd/config"
+	"github.com/acdserver/acd/service"
+)
+
+// adminWait is how long a page may take to show a change: the tests run
+// with the race detector, beside others, on a shared machine.
+const adminWait = 10 * time.Second
+
+// adminConsole starts a server with the API tests' users and a browser
+// signed in to it as the administrator.
+func adminConsole(t *testing.T) (*server, map[string]*apiClient, *browser) {
+	t.Helper()
+	s := startAcd(t, "-config", writeConfig(t, apiYAML))
+	as := users(t, s, setupAdmin(t, s))
+	b := newBrowser(t, s)
+	b.signIn(t, "root", testPassword)
+	return s, as, b
+}
+
+// value is what the form field matching sel holds.
+func (b *browser) value(t *testing.T, sel string) string {
+	t.Helper()
+	return get(t, b, "reading the value of "+sel, chromedp.Value(chromedp.CSS(sel)))
+}
+
+// is evaluates a JavaScript condition on the page now.
+func (b *browser) is(t *testing.T, what, js string) bool {
+	t.Helper()
+	return get(t, b, what, chromedp.Evaluate[bool](js))
+}
+
+// TestConsoleAdminCreatesSupervisor: the administrator creates a
+// supervisor from the users page (a refusal first, with what was typed
+// kept and the password not), and the new user signs in to the
+// supervisor's console.
+func TestConsoleAdminCreatesSupervisor(t *testing.T) {
+	t.Parallel()
+	s, as, b := adminConsole(t)
+	b.open(t, "/admin/users")
+	b.run(t, "filling the new user form with a short password",
+		sendKeys("#id-new", "sue"), sendKeys("#name-new", "Sue Supervisor"), sendKeys("#password-new", "short"),
+		clickQ(`form[data-form="new"] input[name="queues"][value="support"]`),
+		clickQ(`form[data-form="new"] button[type=submit]`))
+	b.waitText(t, `form[data-form="new"] [data-testid=form-error]`, "password", adminWait)
+	if msg := b.text(t, `form[data-form="new"] [data-testid=form-error]`); !strings.Contains(msg, "shorter than 12") {
+		t.Errorf("the refusal reads %q; want the service's message about the password's length", msg)
+	}
+	if id, name := b.value(t, "#id-new"), b.value(t, "#name-new"); id != "sue" || name != "Sue Supervisor" {
+		t.Errorf("after the refusal the form holds id %q, name %q; want what was typed", id, name)
+	}
+	if !b.is(t, "reading the support box", `document.querySelector('form[data-form="new"] input[name="queues"][value="support"]').checked`) {
+		t.Error("after the refusal the support queue is no longer ticked")
+	}
+	if pw := b.value(t, "#password-new"); pw != "" {
+		t.Errorf("the password field came back holding %q; a password is never drawn back", pw)
+	}
+
+	b.run(t, "submitting with a good password", sendKeys("#password-new", testPassword), clickQ(`form[data-form="new"] button[type=submit]`))
+	b.waitText(t, `tr[data-user="sue"]`, "supervisor", adminWait)
+	var u struct {
+		Role   string
+		Name   string
+		Queues []string
+	}
+	as["admin"].expect(t, "GET", "/users/sue", nil, 200, &u)
+	if u.Role != "supervisor" || u.Name != "Sue Supervisor" || strings.Join(u.Queues, ",") != "support" {
+		t.Fatalf("the API shows %+v; want supervisor Sue Supervisor of support", u)
+	}
+	b.clean(t)
+
+	// The supervisor's console is another page's: only where the sign-in
+	// leads is asserted, and who the API says signed in.
+	b.run(t, "signing out", clearCookies())
+	b.open(t, "/login")
+	b.run(t, "signing in as sue", sendKeys("#user", "sue"), sendKeys("#password", testPassword),
+		clickQ(`form[action="/login"] button[type=submit]`))
+	b.waitJS(t, "sue's sign-in to lead to /supervisor", `location.pathname === "/supervisor"`, adminWait)
+	var me struct{ ID, Role string }
+	s.client(login(t, s, "sue", testPassword)).expect(t, "GET", "/me", nil, 200, &me)
+	if me.Role != "supervisor" {
+		t.Fatalf("/me for sue: %+v; want a supervisor", me)
+	}
+}
+
+// TestConsoleAdminPermissions: a supervisor permission revoked from the
+// page differs from its default, in the page and the API, until
+// "Restore defaults" puts it back.
+func TestConsoleAdminPermissions(t *testing.T) {
+	t.Parallel()
+	_, as, b := adminConsole(t)
+	const perm = "queues.settings.view" // granted by default
+	row := fmt.Sprintf(`section[data-role="supervisor"] tr[data-permission=%q]`, perm)
+	b.open(t, "/admin/permissions")
+	if b.is(t, "looking for a difference", fmt.Sprintf(`!!document.querySelector('%s [data-testid=differs]')`, row)) {
+		t.Fatalf("%s differs from its default before any change", perm)
+	}
+	b.run(t, "revoking "+perm, clickQ(row+` input[type=checkbox]`), clickQ(`section[data-role="supervisor"] form[action="/admin/permissions/supervisor"] button[type=submit]`))
+	b.waitText(t, row, "differs from default", adminWait)
+	if granted(t, as["admin"], "supervisor", perm) {
+		t.Fatalf("the API says %s is still granted after revoking it from the page", perm)
+	}
+	if b.is(t, "reading the box", fmt.Sprintf(`document.querySelector('%s input[type=checkbox]').checked`, row)) {
+		t.Errorf("%s shows ticked after it was revoked", perm)
+	}
+
+	b.click(t, `[data-testid="restore-supervisor"]`)
+	b.waitGone(t, row, "differs from default", adminWait)
+	if !granted(t, as["admin"], "supervisor", perm) {
+		t.Fatalf("the API says %s is not granted after restoring the defaults", perm)
+	}
+
+	// Every role's defaults at once.
+	agentRow := `section[data-role="agent"] tr[data-permission="tags.create"]`
+	b.run(t, "revoking the agents' tags.create", clickQ(agentRow+` input[type=checkbox]`),
+		clickQ(`section[data-role="agent"] form[action="/admin/permissions/agent"] button[type=submit]`))
+	b.waitText(t, agentRow, "differs from default", adminWait)
+	if granted(t, as["admin"], "agent", "tags.create") {
+		t.Fatal("the API says tags.create is still granted to agents after revoking it from the page")
+	}
+	b.click(t, `[data-testid="restore-all"]`)
+	b.waitGone(t, agentRow, "differs from default", adminWait)
+	if !granted(t, as["admin"], "agent", "tags.create") {
+		t.Fatal("the API says tags.create is not granted to agents after restoring every role's defaults")
+	}
+	b.clean(t)
+}
+
+// granted is whether the API says a role has a permission.
+func granted(t *testing.T, c *apiClient, role, perm string) bool {
+	t.Helper()
+	var out struct {
+		Roles []struct {
+			Role        string
+			Permissions []struct {
+				Name    string
+				Granted bool
+			}
+		}
+	}
+	c.expect(t, "GET", "/permissions", nil, 200, &out)
+	for _, r := range out.Roles {
+		for _, p := range r.Permissions {
+			if r.Role == role && p.Name == perm {
+				return p.Granted
+			}
+		}
+	}
+	t.Fatalf("the API lists no permission %s of %s: %+v", perm, role, out)
+	return false
+}
+
+// TestConsoleAdminQueues: the new queue form proposes the next free
+// extension, a queue created with it appears in the API, and refusals
+// (a bad id, a taken one) show the service's message with what was typed
+// kept; the file's queues are read-only.
+func TestConsoleAdminQueues(t *testing.T) {
+	t.Parallel()
+	_, as, b := adminConsole(t)
+	cfg, err := config.Parse("acd.yaml", []byte(apiYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.open(t, "/admin/queues")
+	if ext := b.value(t, "#extension-new"); ext != cfg.FreeExtension() {
+		t.Fatalf("the new queue form proposes extension %q; the configuration's next free one is %q", ext, cfg.FreeExtension())
+	}
+	if b.is(t, "looking for a delete button on the file's queue", `!!document.querySelector('tr[data-queue="support"] button')`) {
+		t.Error("the file's queue support has buttons; it is read-only here")
+	}
+	if src := b.text(t, `tr[data-queue="support"]`); !strings.Contains(src, ".yaml:") {
+		t.Errorf("the support row reads %q; want its FILE:LINE", src)
+	}
+
+	// A bad id: the service's message names the field; the form keeps
+	// what was typed.
+	b.run(t, "creating a queue with a bad id", sendKeys("#id-new", "Bad Id"), sendKeys("#name-new", "Billing desk"),
+		clickQ(`form[data-form="new"] button[type=submit]`))
+	b.waitText(t, `form[data-form="new"] [data-testid=form-error]`, "id:", adminWait)
+	if id, name := b.value(t, "#id-new"), b.value(t, "#name-new"); id != "Bad Id" || name != "Billing desk" {
+		t.Errorf("after the refusal the form holds id %q, name %q; want what was typed", id, name)
+	}
+	if !b.is(t, "reading aria-invalid", `document.querySelector('#id-new').getAttribute('aria-invalid') === 'true'`) {
+		t.Error("the id field is not marked invalid")
+	}
+
+	b.run(t, "correcting the id", chromedp.SetValue(chromedp.CSS("#id-new"), "billing"), clickQ(`form[data-form="new"] button[type=submit]`))
+	b.waitText(t, `tr[data-queue="billing"]`, "Billing desk", adminWait)
+	var qs struct {
+		Queues []struct{ ID, Name, Extension, Source string }
+	}
+	as["admin"].expect(t, "GET", "/queues", nil, 200, &qs)
+	found := false
+	for _, q := range qs.Queues {
+		if q.ID == "billing" {
+			found = true
+			if q.Extension != cfg.FreeExtension() || q.Source != "database" || q.Name != "Billing desk" {
+				t.Errorf("the API shows %+v; want extension %s from the database", q, cfg.FreeExtension())
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("the API lists no queue billing: %+v", qs)
+	}
+	if ext := b.value(t, "#extension-new"); ext == cfg.FreeExtension() {
+		t.Errorf("the form still proposes %s, now billing's", ext)
+	}
+
+	// A taken id is refused by the state: 409, the message beside the form.
+	b.run(t, "creating billing again", sendKeys("#id-new", "billing"), clickQ(`form[data-form="new"] button[type=submit]`))
+	b.waitText(t, `form[data-form="new"] [data-testid=form-error]`, `queue "billing" exists`, adminWait)
+	if id := b.value(t, "#id-new"); id != "billing" {
+		t.Errorf("after the refusal the id field holds %q; want billing", id)
+	}
+	// An extension another queue has: the configuration's own message.
+	b.open(t, "/admin/queues")
+	b.run(t, "creating a queue on support's extension", sendKeys("#id-new", "billing2"),
+		chromedp.SetValue(chromedp.CSS("#extension-new"), "600"), clickQ(`form[data-form="new"] button[type=submit]`))
+	b.waitText(t, `form[data-form="new"] [data-testid=form-error]`, "600", adminWait)
+	if ext := b.value(t, "#extension-new"); ext != "600" {
+		t.Errorf("after the refusal the extension field holds %q; want 600 as typed", ext)
+	}
+
+	// Changed from its row, then deleted.
+	b.open(t, "/admin/queues")
+	b.run(t, "renaming billing", clickQ(`tr[data-queue="billing"] summary`),
+		chromedp.SetValue(chromedp.CSS(`form[data-form="queue:billing"] input[name="name"]`), "Billing"),
+		clickQ(`form[data-form="queue:billing"] button[type=submit]`))
+	b.waitText(t, `tr[data-queue="billing"]`, "Billing", adminWait)
+	b.waitGone(t, `tr[data-queue="billing"]`, "Billing desk", adminWait)
+	b.click(t, `form[action="/admin/queues/billing/delete"] button`)
+	b.waitJS(t, "billing to go", `!document.querySelector('tr[data-queue="billing"]')`, adminWait)
+}
+
+// TestConsoleAdminCatalog: a pause reason created and disabled from the
+// page is disabled in the API; a tag and a canned message created from
+// the page are in the API.
+func TestConsoleAdminCatalog(t *testing.T) {
+	t.Parallel()
+	_, as, b := adminConsole(t)
+	b.open(t, "/admin/pause-reasons")
+	b.run(t, "creating a pause reason", sendKeys("#name-new", "Coaching"), clickQ(`form[data-form="new"] button[type=submit]`))
+	b.waitText(t, `tr[data-name="Coaching"] [data-testid=enabled]`, "enabled", adminWait)
+	b.click(t, `tr[data-name="Coaching"] button[name="enabled"][value="false"]`)
+	b.waitText(t, `tr[data-name="Coaching"] [data-testid=enabled]`, "disabled", adminWait)
+	var reasons struct {
+		Reasons []struct {
+			Name    string
+			Enabled bool
+		} `json:"pause_reasons"`
+	}
+	as["admin"].expect(t, "GET", "/pause-reasons", nil, 200, &reasons)
+	found := false
+	for _, r := range reasons.Reasons {
+		if r.Name == "Coaching" {
+			found = true
+			if r.Enabled {
+				t.Error("the API says Coaching is enabled after disabling it from the page")
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("the API lists no pause reason Coaching: %+v", reasons)
+	}
+
+	b.open(t, "/admin/tags")
+	b.run(t, "creating a tag", sendKeys("#name-new", "Complaint"), clickQ(`form[data-form="new"] button[type=submit]`))
+	b.waitText(t, `table[data-testid=named]`, "Complaint", adminWait)
+	var tags struct{ Tags []struct{ Name string } }
+	as["admin"].expect(t, "GET", "/tags", nil, 200, &tags)
+	if len(tags.Tags) != 1 || tags.Tags[0].Name != "Complaint" {
+		t.Errorf("the API lists tags %+v; want Complaint", tags)
+	}
+
+	b.open(t, "/admin/canned-messages")
+	b.run(t, "creating a canned message", sendKeys("#shortcut-new", "/hello"), sendKeys("#text-new", "Hello, how may I help?"),
+		clickQ(`form[data-form="new"] button[type=submit]`))
+	b.waitText(t, `tr[data-shortcut="/hello"]`, "Hello, how may I help?", adminWait)
+	var canned struct {
+		Messages []struct{ Shortcut, Text, Visibility string } `json:"canned_messages"`
+	}
+	as["agent"].expect(t, "GET", "/canned-messages", nil, 200, &canned)
+	if len(canned.Messages) != 1 || canned.Messages[0].Shortcut != "/hello" || canned.Messages[0].Visibility != "public" {
+		t.Errorf("an agent's API lists %+v; want the public /hello", canned)
+	}
+	b.clean(t)
+}
+
+// TestConsoleAdminTypedTextIsText: markup typed into a name is shown as
+// text, never run: in a list, and back in a refused form.
+func TestConsoleAdminTypedTextIsText(t *testing.T) {
+	t.Parallel()
+	_, as, b := adminConsole(t)
+	const evil = `<script>alert(1)</script>`
+	noScript := fmt.Sprintf(`!Array.from(document.scripts).some(function(s){return s.textContent.includes(%q) || s.outerHTML.includes("alert(1)")})`, "alert(1)")
+
+	b.open(t, "/admin/tags")
+	b.run(t, "creating a tag named with markup", sendKeys("#name-new", evil), clickQ(`form[data-form="new"] button[type=submit]`))
+	b.waitText(t, `table[data-testid=named]`, evil, adminWait)
+	if !b.is(t, "looking for the script", noScript) {
+		t.Fatal("the tag's name became a script element")
+	}
+	var tags struct{ Tags []struct{ Name string } }
+	as["admin"].expect(t, "GET", "/tags", nil, 200, &tags)
+	if len(tags.Tags) != 1 || tags.Tags[0].Name != evil {
+		t.Errorf("the API lists tags %+v; want the name as typed", tags)
+	}
+
+	b.open(t, "/admin/users")
+	b.run(t, "creating a user named with markup", sendKeys("#id-new", "eve"), sendKeys("#name-new", evil),
+		sendKeys("#password-new", testPassword), clickQ(`form[data-form="new"] button[type=submit]`))
+	b.waitText(t, `tr[data-user="eve"]`, evil, adminWait)
+	if !b.is(t, "looking for the script", noScript) {
+		t.Fatal("the user's name became a script element")
+	}
+	if v := b.value(t, `form[data-form="user:eve"] input[name="name"]`); v != evil {
+		t.Errorf("eve's change form holds name %q; want it as typed", v)
+	}
+	b.clean(t)
+}
+
+// TestConsoleAdminRefusedToOthers: the administration pages and actions
+// are 403 to a supervisor and an agent, whatever their permissions.
+func TestConsoleAdminRefusedToOthers(t *testing.T) {
+	t.Parallel()
+	s := startAcd(t, "-config", writeConfig(t, apiYAML))
+	users(t, s, setupAdmin(t, s))
+	pages := []string{"/admin", "/admin/users", "/admin/permissions", "/admin/settings", "/admin/queues", "/admin/agents",
+		"/admin/trunks", "/admin/pause-reasons", "/admin/tags", "/admin/canned-messages"}
+	for _, user := range []string{"sup", "1001"} {
+		token := login(t, s, user, testPassword)
+		for _, p := range pages {
+			if got, _ := consoleRequest(t, s, token, "GET", p, nil); got != http.StatusForbidden {
+				t.Errorf("%s GET %s: %d; want 403", user, p, got)
+			}
+		}
+		for _, p := range []string{"/admin/users", "/admin/queues", "/admin/tags", "/admin/permissions/restore"} {
+			if got, _ := consoleRequest(t, s, token, "POST", p, url.Values{"id": {"x"}, "name": {"X"}, "role": {"agent"}}); got != http.StatusForbidden {
+				t.Errorf("%s POST %s: %d; want 403", user, p, got)
+			}
+		}
+	}
+	// The administrator's own session reaches every page.
+	token := login(t, s, "root", testPassword)
+	for _, p := range pages {
+		if got, body := consoleRequest(t, s, token, "GET", p, nil); got != http.StatusOK {
+			t.Errorf("root GET %s: %d %s; want 200", p, got, lastLines(body, 10))
+		}
+	}
+}
+
+// consoleRequest sends a console request with a session's cookie and,
+// for a form, its CSRF token, without following redirects.
+func consoleRequest(t *testing.T, s *server, token, method, path string, form url.Values) (int, string) {
+	t.Helper()
+	var body io.Reader
+	if form != nil {
+		form.Set("csrf", service.CSRFToken(token))
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, "http://"+s.http+path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	req.AddCookie(&http.Cookie{Name: "acd_session", Value: token})
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	data, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(data)
+}
+
+// TestConsoleAdminSettingsAgentsTrunks: the organisation setting saved
+// from its page; an agent and a trunk created with write-only passwords
+// (never drawn into the page); a queue an agent still belongs to is not
+// deleted, and the refusal says why; a setting the file owns is
+// read-only, with its FILE:LINE.
+func TestConsoleAdminSettingsAgentsTrunks(t *testing.T) {
+	t.Parallel()
+	_, as, b := adminConsole(t)
+
+	b.open(t, "/admin/settings")
+	b.run(t, "allowing unassigned log-in", clickQ("#allow-unassigned"), clickQ(`form[action="/admin/settings"] button[type=submit]`))
+	b.waitText(t, "[data-testid=setting-source]", "Set here", adminWait)
+	var st struct {
+		Allow  bool   `json:"allow_unassigned_login"`
+		Source string `json:"allow_unassigned_login_source"`
+	}
+	as["admin"].expect(t, "GET", "/settings", nil, 200, &st)
+	if !st.Allow || st.Source != "database" {
+		t.Errorf("the API shows %+v after saving from the page; want allowed, from the database", st)
+	}
+
+	as["admin"].expect(t, "POST", "/queues", map[string]any{"id": "billing", "name": "Billing", "strategy": "ring-all", "ring_timeout": "20s"}, 201, nil)
+	// Its change form starts from the settings it has.
+	b.open(t, "/admin/queues")
+	if st, rt := b.value(t, `form[data-form="queue:billing"] select[name="strategy"]`), b.value(t, `form[data-form="queue:billing"] input[name="ring_timeout"]`); st != "ring-all" || rt != "20s" {
+		t.Errorf("billing's change form holds strategy %q, ring timeout %q; want ring-all, 20s as the API made it", st, rt)
+	}
+	const sipSecret, trunkSecret = "carol-sip-secret", "trunk-secret-9"
+	b.open(t, "/admin/agents")
+	b.run(t, "creating an agent", sendKeys("#id-new", "1003"), sendKeys("#name-new", "Carol"),
+		clickQ(`form[data-form="new"] input[name="queues"][value="billing"]`), sendKeys("#sip_password-new", sipSecret),
+		clickQ(`form[data-form="new"] button[type=submit]`))
+	b.waitText(t, `tr[data-agent="1003"]`, "billing", adminWait)
+	if html := get(t, b, "reading the page", chromedp.OuterHTML(chromedp.CSS("html"))); strings.Contains(html, sipSecret) {
+		t.Error("the agents page holds the SIP password")
+	}
+	var agents struct {
+		Agents []struct {
+			ID, Source string
+			Queues     []string
+		}
+	}
+	as["admin"].expect(t, "GET", "/agents", nil, 200, &agents)
+	if !strings.Contains(fmt.Sprint(agents), "{1003 database [billing]}") {
+		t.Errorf("the API lists agents %+v; want 1003 of billing from the database", agents)
+	}
+
+	b.open(t, "/admin/queues")
+	b.click(t, `form[action="/admin/queues/billing/delete"] button`)
+	b.waitText(t, "main [role=alert]", "1003", adminWait)
+	if !b.is(t, "looking for billing", `!!document.querySelector('tr[data-queue="billing"]')`) {
+		t.Fatal("billing is gone though agent 1003 belongs to it")
+	}
+	b.open(t, "/admin/agents")
+	b.click(t, `form[action="/admin/agents/1003/delete"] button`)
+	b.waitJS(t, "1003 to go", `!document.querySelector('tr[data-agent="1003"]')`, adminWait)
+	b.open(t, "/admin/queues")
+	b.click(t, `form[action="/admin/queues/billing/delete"] button`)
+	b.waitJS(t, "billing to go", `!document.querySelector('tr[data-queue="billing"]')`, adminWait)
+
+	b.open(t, "/admin/trunks")
+	b.run(t, "creating a trunk", sendKeys("#id-new", "backup"), sendKeys("#address-new", "192.0.2.10:5060"),
+		sendKeys("#username-new", "acd"), sendKeys("#password-new", trunkSecret), sendKeys("#inbound_from-new", "192.0.2.0/28"),
+		clickQ(`form[data-form="new"] button[type=submit]`))
+	b.waitText(t, `tr[data-trunk="backup"]`, "192.0.2.0/28", adminWait)
+	if html := get(t, b, "reading the page", chromedp.OuterHTML(chromedp.CSS("html"))); strings.Contains(html, trunkSecret) {
+		t.Error("the trunks page holds the trunk's password")
+	}
+	var trunks struct {
+		Trunks []struct {
+			ID          string
+			HasPassword bool `json:"has_password"`
+		}
+	}
+	as["admin"].expect(t, "GET", "/trunks", nil, 200, &trunks)
+	if len(trunks.Trunks) != 1 || trunks.Trunks[0].ID != "backup" || !trunks.Trunks[0].HasPassword {
+		t.Errorf("the API lists trunks %+v; want backup with its password", trunks)
+	}
+	b.clean(t)
+
+	// The file sets it: shown with its place, read-only, a change 409.
+	f := startAcd(t, "-config", writeConfig(t, "allow_unassigned_login: true\n"+apiYAML))
+	setupAdmin(t, f)
+	token := login(t, f, "root", testPassword)
+	_, page := consoleRequest(t, f, token, "GET", "/admin/settings", nil)
+	if !strings.Contains(page, "acd.yaml:") || !strings.Contains(page, "disabled") {
+		t.Errorf("the settings page of a file that sets the setting reads:\n%s\nwant it read-only with FILE:LINE", lastLines(page, 20))
+	}
+	if got, body := consoleRequest(t, f, token, "POST", "/admin/settings", url.Values{}); got != http.StatusConflict || !strings.Contains(body, "acd.yaml:") {
+		t.Errorf("saving the file's setting: %d %s; want 409 naming the file", got, lastLines(body, 10))
+	}
+}
