@@ -84,6 +84,9 @@ type Config struct {
 	// MinSessionExpires is the shortest session interval (RFC 4028) a
 	// phone may ask for; zero is the RFC's 90 s. Shorter is for tests.
 	MinSessionExpires time.Duration
+	// Resolver finds trunks given by host name (RFC 3263); nil takes
+	// numeric addresses only.
+	Resolver *Resolver
 }
 
 // Server is the SIP side of the ACD.
