@@ -138,6 +138,12 @@ func (r *Registration) set(st RegistrationState) {
 }
 
 func (r *Registration) run(ctx context.Context) {
+	select {
+	case <-r.srv.listening.ready:
+	case <-ctx.Done():
+		r.set(RegistrationState{Error: "stopped"})
+		return
+	}
 	failures := 0
 	registered := false
 	for {

@@ -31,14 +31,14 @@ func (t Target) String() string { return t.Transport + " " + t.Addr.String() }
 // NAPTR, then SRV, then A/AAAA, with answers cached for their TTL. It asks
 // the DNS servers it was given, in turn.
 type Resolver struct {
-	servers    []string
 	transports []string // what the server can send over, preferred first
 	client     *dns.Client
 	now        func() time.Time
 
-	mu    sync.Mutex
-	rnd   *rand.Rand // SRV weights (RFC 2782); guarded by mu
-	cache map[cacheKey]cached
+	mu      sync.Mutex
+	servers []string   // guarded by mu: SetServers replaces them
+	rnd     *rand.Rand // SRV weights (RFC 2782); guarded by mu
+	cache   map[cacheKey]cached
 }
 
 type cacheKey struct {
@@ -66,17 +66,9 @@ const ResolvConf = "/etc/resolv.conf"
 // /etc/resolv.conf. transports are those the server sends over (UDP,
 // TCP): NAPTR and SRV records for others are passed over (RFC 3263 §4.1).
 func NewResolver(servers, transports []string, seed uint64) (*Resolver, error) {
-	if len(servers) == 0 {
-		conf, err := dns.ClientConfigFromFile(ResolvConf)
-		if err != nil {
-			return nil, fmt.Errorf("reading the DNS servers from %s: %w", ResolvConf, err)
-		}
-		for _, s := range conf.Servers {
-			servers = append(servers, net.JoinHostPort(s, conf.Port))
-		}
-	}
-	if len(servers) == 0 {
-		return nil, fmt.Errorf("no DNS server: %s lists none, and sip.dns_servers is empty", ResolvConf)
+	servers, err := dnsServers(servers)
+	if err != nil {
+		return nil, err
 	}
 	if len(transports) == 0 {
 		transports = []string{"UDP", "TCP"}
@@ -89,6 +81,38 @@ func NewResolver(servers, transports []string, seed uint64) (*Resolver, error) {
 		rnd:        rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 		cache:      map[cacheKey]cached{},
 	}, nil
+}
+
+// dnsServers are the servers given, or else /etc/resolv.conf's.
+func dnsServers(servers []string) ([]string, error) {
+	if len(servers) > 0 {
+		return slices.Clone(servers), nil
+	}
+	conf, err := dns.ClientConfigFromFile(ResolvConf)
+	if err != nil {
+		return nil, fmt.Errorf("reading the DNS servers from %s: %w", ResolvConf, err)
+	}
+	for _, s := range conf.Servers {
+		servers = append(servers, net.JoinHostPort(s, conf.Port))
+	}
+	if len(servers) == 0 {
+		return nil, fmt.Errorf("no DNS server: %s lists none, and sip.dns_servers is empty", ResolvConf)
+	}
+	return servers, nil
+}
+
+// SetServers asks other DNS servers from now on (none: /etc/resolv.conf's),
+// forgetting what the old ones answered.
+func (r *Resolver) SetServers(servers []string) error {
+	servers, err := dnsServers(servers)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	r.servers = servers
+	clear(r.cache)
+	r.mu.Unlock()
+	return nil
 }
 
 // naptrServices maps RFC 3263 §4.1's NAPTR services to transports and the
@@ -310,13 +334,14 @@ func (r *Resolver) lookup(ctx context.Context, name string, qtype uint16) ([]dns
 		return c.rrs, nil
 	}
 	delete(r.cache, key)
+	servers := r.servers
 	r.mu.Unlock()
 
 	m := new(dns.Msg)
 	m.SetQuestion(name, qtype)
 	m.RecursionDesired = true
 	var errs []error
-	for _, server := range r.servers {
+	for _, server := range servers {
 		res, err := r.exchange(ctx, m, server)
 		if err != nil {
 			errs = append(errs, err)

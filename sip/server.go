@@ -102,6 +102,7 @@ type Server struct {
 	trace        *tracer
 	log          *slog.Logger
 	udp          net.PacketConn
+	listening    *listeningConn  // s.udp: says when sipgo reads it
 	stream       *streamListener // nil until Serve, or without TCP
 	mediaIP      netip.Addr
 	sessionID    uint64
@@ -157,7 +158,8 @@ func NewServer(cfg Config, udp *net.UDPConn) (*Server, error) {
 	s.full = &ratelog.Limited{Log: cfg.Log, Interval: 10 * time.Second}
 	s.trace = newTracer(cfg.Log, cfg.Trace)
 	traced := &tracedPacketConn{PacketConn: udp, trace: s.trace, counts: s.counts, local: local}
-	s.udp = traced // sipgo's datagrams and the screen's go out traced
+	s.listening = newListeningConn(traced)
+	s.udp = s.listening // sipgo's datagrams and the screen's go out traced
 	s.trunkSources = newPrefixSet(cfg.Trusted)
 	limit := cfg.RateLimit
 	s.screen = &screen{

@@ -281,7 +281,9 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 	if cfg.Server.PublicAddress != "" {
 		public, _ = netip.ParseAddr(cfg.Server.PublicAddress)
 	}
+	resolver := newResolver(cfg, log)
 	srv, err := sip.NewServer(sip.Config{
+		Resolver:       resolver,
 		PublicAddress:  public,
 		LocalNetworks:  cfg.Server.LocalPrefixes(),
 		RTPTimeout:     cfg.Media.Timeout.D(),
@@ -346,6 +348,8 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 		return err
 	}
 	announceTrace(cfg, log)
+	trunkRegs := newTrunkRegistrations(srv, log)
+	trunkRegs.apply(cfg) // registering once SIP is served
 	callbacks, err := store.OpenCallbacks(events)
 	if err != nil {
 		return err
@@ -381,7 +385,7 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 			status, current.Load().plan.Version, srv.ActiveCalls(), srv.RefusedCalls(), srv.ActiveLegs(), runtime.NumGoroutine(), rtpSend, engine.Dropped(),
 			engine.Stray(), srv.TCPConnections(), srv.RateLimited())
 	})
-	live := &liveServer{srv: srv, engine: engine, center: center, events: events, current: &current, log: log}
+	live := &liveServer{srv: srv, engine: engine, center: center, events: events, current: &current, log: log, trunks: trunkRegs}
 	mux.Handle("GET /metrics", metricsHandler(live))
 	removeToken, err := mountCtl(mux, live)
 	if err != nil {
@@ -405,6 +409,8 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 		retrace(srv, old, next, log)
 		readmit(srv, old, next, log)
 		srv.SetTrusted(newTrunkNamer(next).prefixes)
+		reresolve(resolver, old, next, log)
+		trunkRegs.apply(next)
 	}
 
 	// SIGHUP puts a new version of the configuration in force: new calls
