@@ -216,13 +216,15 @@ func (r *Registration) register(ctx context.Context, expires time.Duration) (tim
 		return 0, fmt.Errorf("resolving the registrar: %w", err)
 	}
 	var last error
-	for _, target := range targets {
+	for i, target := range targets {
 		granted, err := r.registerAt(ctx, target, expires)
 		if err == nil || ctx.Err() != nil || !tryNext(err) {
 			return granted, err
 		}
 		last = err
-		r.log.Info("registrar target did not answer; trying the next", "target", target.String(), "error", err)
+		if i+1 < len(targets) {
+			r.log.Info("registrar target did not answer; trying the next", "target", target.String(), "next", targets[i+1].String(), "error", err)
+		}
 	}
 	return 0, last
 }
@@ -396,6 +398,9 @@ func parseChallenge(res *sip.Response) (*digest.Challenge, error) {
 	return nil, last
 }
 
+// errNoReply is a request that got no response at all.
+var errNoReply = errors.New("no response")
+
 // requestFinal sends req in a client transaction and returns its final
 // response. A target that answers nothing at all within
 // trunkResponseTimeout is taken as down (ErrNoResponse), rather than
@@ -419,10 +424,10 @@ func (s *Server) requestFinal(ctx context.Context, req *sip.Request) (*sip.Respo
 			}
 			return res, nil
 		case <-silent.C:
-			return nil, ErrNoResponse
+			return nil, fmt.Errorf("%s to %s: %w", req.Method, req.Destination(), errNoReply)
 		case <-tx.Done():
 			if err := tx.Err(); err != nil && errors.Is(err, sip.ErrTransactionTimeout) {
-				return nil, ErrNoResponse
+				return nil, fmt.Errorf("%s to %s: %w", req.Method, req.Destination(), errNoReply)
 			}
 			return nil, unsentError{fmt.Errorf("%s transaction ended: %w", req.Method, tx.Err())}
 		case <-ctx.Done():

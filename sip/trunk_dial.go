@@ -73,7 +73,7 @@ func tryNext(err error) bool {
 	var ring *RingError
 	var unsent unsentError
 	switch {
-	case errors.Is(err, ErrNoResponse), errors.As(err, &unsent):
+	case errors.Is(err, ErrNoResponse), errors.Is(err, errNoReply), errors.As(err, &unsent):
 		return true
 	case errors.As(err, &ring):
 		return ring.Code == 503 || ring.Code == 408
