@@ -274,6 +274,10 @@ func TestTrunkRegisters(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond) // polling an observable state, not waiting out a delay
 	}
+	table, errs, code := ctl(t, s, "trunks")
+	if code != 0 || !regexp.MustCompile(`(?m)^carrier +127\.0\.0\.1:`+port+` +registered +\S+ +expires 120s$`).MatchString(table) {
+		t.Fatalf("acd ctl trunks (exit %d):\n%s%s", code, table, errs)
+	}
 	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -373,6 +377,9 @@ func TestTrunkRegistrationBacksOff(t *testing.T) {
 	}
 	if v := sample(t, scrape(t, s), "acd_trunk_registered", "trunk", "carrier"); v != 0 {
 		t.Fatalf("acd_trunk_registered = %v while refused", v)
+	}
+	if out, errs, code := ctl(t, s, "trunks"); code != 0 || !regexp.MustCompile(`(?m)^carrier +\S+ +unregistered +\S+ +registrar answered 403 \(Forbidden\)$`).MatchString(out) {
+		t.Fatalf("acd ctl trunks (exit %d):\n%s%s", code, out, errs)
 	}
 
 	// The trunk stops registering: its registration ends at the reload.
