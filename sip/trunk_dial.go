@@ -85,9 +85,12 @@ func tryNext(err error) bool {
 // can reach: an IPv4 listener sends to no IPv6 address.
 func (s *Server) trunkTargets(ctx context.Context, address string) ([]Target, error) {
 	if s.cfg.Resolver == nil {
+		if ip, err := netip.ParseAddr(address); err == nil {
+			return []Target{{Transport: "UDP", Addr: netip.AddrPortFrom(ip, 5060)}}, nil
+		}
 		ap, err := netip.ParseAddrPort(address)
 		if err != nil {
-			return nil, fmt.Errorf("trunk %s: no resolver for host names", address)
+			return nil, fmt.Errorf("trunk %s: no DNS resolver for host names", address)
 		}
 		return []Target{{Transport: "UDP", Addr: ap}}, nil
 	}

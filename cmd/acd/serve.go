@@ -349,7 +349,6 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 	}
 	announceTrace(cfg, log)
 	trunkRegs := newTrunkRegistrations(srv, log)
-	trunkRegs.apply(cfg) // registering once SIP is served
 	callbacks, err := store.OpenCallbacks(events)
 	if err != nil {
 		return err
@@ -416,6 +415,9 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 	// SIGHUP puts a new version of the configuration in force: new calls
 	// take its dial plans; queues, agents and trunks change for calls in
 	// progress too, as the distributor applies them.
+	// Registering starts once SIP is served; from here on only Serve
+	// (which ends them, unregistering) or a reload stops them.
+	trunkRegs.apply(cfg)
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
