@@ -147,12 +147,13 @@ func (r *Resolver) Resolve(ctx context.Context, address string) ([]Target, error
 	if err != nil {
 		return nil, err
 	}
+	srvs := 0 // SRV records found, "." included
 	for _, n := range r.orderNAPTR(naptrs) {
-		t, err := r.srvTargets(ctx, n.Replacement, n.transport)
+		t, found, err := r.srvTargets(ctx, n.Replacement, n.transport)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, t...)
+		out, srvs = append(out, t...), srvs+found
 	}
 	if len(naptrs) == 0 {
 		// No NAPTR: an SRV query per transport we support, in our order.
@@ -160,16 +161,17 @@ func (r *Resolver) Resolve(ctx context.Context, address string) ([]Target, error
 			if !slices.Contains(r.transports, svc.transport) {
 				continue
 			}
-			t, err := r.srvTargets(ctx, svc.srv+domain, svc.transport)
+			t, found, err := r.srvTargets(ctx, svc.srv+domain, svc.transport)
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, t...)
+			out, srvs = append(out, t...), srvs+found
 		}
 	}
-	if len(out) == 0 && len(naptrs) == 0 {
+	if len(naptrs) == 0 && srvs == 0 {
 		// No SRV either: the domain's own addresses on 5060, over UDP
-		// (§4.2).
+		// (§4.2). Only then: an SRV of target "." says there is no SIP
+		// here at all (RFC 2782).
 		return r.hostTargets(ctx, domain, 5060, r.transports[0])
 	}
 	if len(out) == 0 {
@@ -207,14 +209,18 @@ func (r *Resolver) orderNAPTR(rrs []dns.RR) []naptr {
 	return out
 }
 
-func (r *Resolver) srvTargets(ctx context.Context, name, transport string) ([]Target, error) {
+// srvTargets are the targets of name's SRV records, and how many
+// records there were.
+func (r *Resolver) srvTargets(ctx context.Context, name, transport string) ([]Target, int, error) {
 	rrs, err := r.lookup(ctx, dns.Fqdn(name), dns.TypeSRV)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	var srvs []*dns.SRV
+	found := 0
 	for _, rr := range rrs {
 		if s, ok := rr.(*dns.SRV); ok {
+			found++
 			// RFC 2782: a target of "." means the service is decidedly
 			// not available at this domain.
 			if s.Target == "." {
@@ -235,7 +241,7 @@ func (r *Resolver) srvTargets(ctx context.Context, name, transport string) ([]Ta
 		}
 		out = append(out, t...)
 	}
-	return out, nil
+	return out, found, nil
 }
 
 // hostTargets are the A then AAAA addresses of host.
