@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"net"
 	"os"
@@ -294,16 +295,22 @@ func TestTrunkRegisters(t *testing.T) {
 	}
 }
 
+// arrival is a REGISTER as a registrar got it.
+type arrival struct {
+	at  time.Time
+	msg string
+}
+
 // refusingRegistrar answers every REGISTER with 403 on a loopback socket
-// and reports when each came.
-func refusingRegistrar(t *testing.T) (addr string, arrivals <-chan time.Time) {
+// and reports each.
+func refusingRegistrar(t *testing.T) (addr string, arrivals <-chan arrival) {
 	t.Helper()
 	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = conn.Close() })
-	got := make(chan time.Time, 64)
+	got := make(chan arrival, 64)
 	go func() {
 		buf := make([]byte, 65536)
 		for {
@@ -331,16 +338,27 @@ func refusingRegistrar(t *testing.T) (addr string, arrivals <-chan time.Time) {
 			}
 			res.WriteString("Content-Length: 0\r\n\r\n")
 			_, _ = conn.WriteTo([]byte(res.String()), from)
-			got <- at
+			got <- arrival{at, msg}
 		}
 	}()
 	return conn.LocalAddr().String(), got
 }
 
+// callID is a message's Call-ID.
+func callID(msg string) string {
+	for _, line := range strings.Split(msg, "\r\n") {
+		if v, ok := strings.CutPrefix(line, "Call-ID:"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
 // TestTrunkRegistrationBacksOff: a registrar that refuses (403) is tried
 // again after register_retry.min, then twice as long each time up to
 // register_retry.max, each wait less up to a quarter at random; a
-// SIGHUP that stops the trunk registering ends the attempts.
+// SIGHUP that changes the trunk's settings starts a new registration at
+// once, and one that stops the trunk registering ends the attempts.
 func TestTrunkRegistrationBacksOff(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
@@ -354,10 +372,12 @@ func TestTrunkRegistrationBacksOff(t *testing.T) {
 	path := writeConfig(t, trunk+"    register: true\n    register_retry: {min: 1s, max: 3s}\n")
 	s := startAcd(t, "-config", path)
 	var at []time.Time
+	var first string
 	for len(at) < 5 {
 		select {
 		case a := <-arrivals:
-			at = append(at, a)
+			at = append(at, a.at)
+			first = cmp.Or(first, a.msg)
 		case <-ctx.Done():
 			t.Fatalf("%d REGISTERs before the deadline, want 5", len(at))
 		}
@@ -382,8 +402,29 @@ func TestTrunkRegistrationBacksOff(t *testing.T) {
 		t.Fatalf("acd ctl trunks (exit %d):\n%s%s", code, out, errs)
 	}
 
+	// New settings: the registration starts afresh at the reload, as a
+	// new one (its own Call-ID), with the new Contact, at once.
+	if err := os.WriteFile(path, []byte(readFile(t, path)+"    contact_user: \"+14155550100\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for len(arrivals) > 0 {
+		<-arrivals // a retry that crossed the reload
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGHUP)
+	s.waitLog(t, 5*time.Second, "trunk registration stopped", "trunk=carrier")
+	select {
+	case a := <-arrivals:
+		if callID(a.msg) == callID(first) || !strings.Contains(a.msg, "<sip:+14155550100@127.0.0.1:") {
+			t.Fatalf("after the reload, a REGISTER with Call-ID %q (the first had %q), or a Contact of another user:\n%s", callID(a.msg), callID(first), a.msg)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("no REGISTER at once after the reload changed the trunk")
+	}
+
 	// The trunk stops registering: its registration ends at the reload.
-	if err := os.WriteFile(path, []byte(strings.Replace(readFile(t, path), "    register: true\n    register_retry: {min: 1s, max: 3s}\n", "", 1)), 0o644); err != nil {
+	unregistered := strings.Replace(readFile(t, path), "    register: true\n    register_retry: {min: 1s, max: 3s}\n", "", 1)
+	unregistered = strings.Replace(unregistered, "    contact_user: \"+14155550100\"\n", "", 1)
+	if err := os.WriteFile(path, []byte(unregistered), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	_ = s.cmd.Process.Signal(syscall.SIGHUP)
