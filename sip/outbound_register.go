@@ -222,6 +222,7 @@ func (r *Registration) register(ctx context.Context, expires time.Duration) (tim
 			return granted, err
 		}
 		last = err
+		s.markDown(target)
 		if i+1 < len(targets) {
 			r.log.Info("registrar target did not answer; trying the next", "target", target.String(), "next", targets[i+1].String(), "error", err)
 		}

@@ -39,6 +39,7 @@ type Resolver struct {
 	servers []string   // guarded by mu: SetServers replaces them
 	rnd     *rand.Rand // SRV weights (RFC 2782); guarded by mu
 	cache   map[cacheKey]cached
+	down    map[Target]time.Time // targets that failed, until when: see MarkDown
 }
 
 type cacheKey struct {
@@ -50,6 +51,11 @@ type cached struct {
 	rrs     []dns.RR
 	expires time.Time
 }
+
+// downFor is how long a target that failed a request is tried after the
+// others: a carrier's SBC that is down would otherwise cost every call
+// its 5 s of silence before the next is tried.
+const downFor = 30 * time.Second
 
 // negativeTTL caps how long "no such record" is kept when the answer
 // carries no SOA to say (RFC 2308 §5): long enough to spare every call a
@@ -80,6 +86,7 @@ func NewResolver(servers, transports []string, seed uint64) (*Resolver, error) {
 		now:        time.Now,
 		rnd:        rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 		cache:      map[cacheKey]cached{},
+		down:       map[Target]time.Time{},
 	}, nil
 }
 
@@ -138,7 +145,8 @@ func (r *Resolver) Resolve(ctx context.Context, address string) ([]Target, error
 		if err != nil || port < 1 || port > 65535 {
 			return nil, fmt.Errorf("resolving %s: bad port", address)
 		}
-		return r.hostTargets(ctx, host, uint16(port), r.transports[0])
+		t, err := r.hostTargets(ctx, host, uint16(port), r.transports[0])
+		return r.demote(t), err
 	}
 	domain := dns.Fqdn(address)
 	var out []Target
@@ -172,12 +180,46 @@ func (r *Resolver) Resolve(ctx context.Context, address string) ([]Target, error
 		// No SRV either: the domain's own addresses on 5060, over UDP
 		// (§4.2). Only then: an SRV of target "." says there is no SIP
 		// here at all (RFC 2782).
-		return r.hostTargets(ctx, domain, 5060, r.transports[0])
+		t, err := r.hostTargets(ctx, domain, 5060, r.transports[0])
+		return r.demote(t), err
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("resolving %s: no server reachable over %s", address, strings.Join(r.transports, " or "))
 	}
-	return out, nil
+	return r.demote(out), nil
+}
+
+// MarkDown has the target tried after the others for a while, once it
+// failed a request (no answer, or 503).
+func (r *Resolver) MarkDown(t Target) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	t.Host = ""
+	r.down[t] = r.now().Add(downFor)
+}
+
+// demote moves the targets marked down after the others, each group in
+// its order: still tried, last, in case all are down.
+func (r *Resolver) demote(ts []Target) []Target {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := r.now()
+	var up, down []Target
+	for _, t := range ts {
+		key := t
+		key.Host = ""
+		until, ok := r.down[key]
+		if ok && now.After(until) {
+			delete(r.down, key)
+			ok = false
+		}
+		if ok {
+			down = append(down, t)
+		} else {
+			up = append(up, t)
+		}
+	}
+	return append(up, down...)
 }
 
 type naptr struct {

@@ -260,3 +260,43 @@ func TestResolveServerDown(t *testing.T) {
 		t.Fatalf("error %q does not say what was being looked up", err)
 	}
 }
+
+// TestMarkDown: a target that failed is tried after the others for 30 s,
+// then in its place again.
+func TestMarkDown(t *testing.T) {
+	zone := startDNS(t,
+		`_sip._udp.pair.test. 60 IN SRV 10 0 5060 a.pair.test.`,
+		`_sip._udp.pair.test. 60 IN SRV 20 0 5060 b.pair.test.`,
+		`a.pair.test. 600 IN A 127.0.0.21`,
+		`b.pair.test. 600 IN A 127.0.0.22`,
+	)
+	r, err := NewResolver([]string{zone.addr}, []string{"UDP"}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Unix(1_800_000_000, 0)
+	r.now = func() time.Time { return now }
+	order := func() string {
+		t.Helper()
+		got, err := r.Resolve(context.Background(), "pair.test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s []string
+		for _, tg := range got {
+			s = append(s, tg.Addr.Addr().String())
+		}
+		return strings.Join(s, ",")
+	}
+	if got := order(); got != "127.0.0.21,127.0.0.22" {
+		t.Fatalf("order %s, want by priority", got)
+	}
+	r.MarkDown(Target{Transport: "UDP", Addr: netip.MustParseAddrPort("127.0.0.21:5060"), Host: "a.pair.test"})
+	if got := order(); got != "127.0.0.22,127.0.0.21" {
+		t.Fatalf("order %s after the first failed, want it last", got)
+	}
+	now = now.Add(31 * time.Second)
+	if got := order(); got != "127.0.0.21,127.0.0.22" {
+		t.Fatalf("order %s once its 30 s passed, want by priority again", got)
+	}
+}

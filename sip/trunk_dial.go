@@ -57,6 +57,7 @@ func (s *Server) Dial(ctx context.Context, t Trunk, number, callerID string) (*L
 			return leg, err
 		}
 		last = err
+		s.markDown(target)
 		if i+1 < len(targets) {
 			s.log.Warn("trunk target did not answer; trying the next", "trunk", t.Address, "target", target.String(),
 				"next", targets[i+1].String(), "error", err)
@@ -79,6 +80,13 @@ func tryNext(err error) bool {
 		return ring.Code == 503 || ring.Code == 408
 	}
 	return false
+}
+
+// markDown has a target that failed tried after the others for a while.
+func (s *Server) markDown(t Target) {
+	if s.cfg.Resolver != nil {
+		s.cfg.Resolver.MarkDown(t)
+	}
 }
 
 // trunkTargets resolves a trunk's address, keeping the targets our socket
