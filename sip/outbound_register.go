@@ -54,8 +54,10 @@ type Registration struct {
 	cseq    uint32
 	chal    *digest.Challenge // the registrar's last challenge, answered again until refused
 	proxy   bool              // chal came in a 407: answered in Proxy-Authorization
-	nc      int
-	rnd     *rand.Rand
+	// minExpires is the registrar's Min-Expires, once it answered 423.
+	minExpires time.Duration
+	nc         int
+	rnd        *rand.Rand
 
 	mu    sync.Mutex
 	state RegistrationState
@@ -145,9 +147,9 @@ func (r *Registration) run(ctx context.Context) {
 		return
 	}
 	failures := 0
-	registered := false
+	registered := false // ever, by this registration
 	for {
-		granted, err := r.register(ctx, r.cfg.Expires)
+		granted, err := r.register(ctx, max(r.cfg.Expires, r.minExpires))
 		var wait time.Duration
 		if err == nil {
 			registered = true
@@ -159,7 +161,8 @@ func (r *Registration) run(ctx context.Context) {
 			if ctx.Err() != nil {
 				break
 			}
-			registered = false
+			// registered stays as it was: a binding once made may live
+			// on at the carrier until it expires, and is removed at Stop.
 			wait = r.backoff(failures)
 			failures++
 			r.set(RegistrationState{Error: err.Error()})
@@ -291,6 +294,7 @@ func (r *Registration) registerAt(ctx context.Context, target Target, expires ti
 				return 0, fmt.Errorf("registrar answered 423 without a usable Min-Expires")
 			}
 			expires = time.Duration(n) * time.Second
+			r.minExpires = expires // and for the refreshes
 		default:
 			return 0, fmt.Errorf("registrar %w (%s)", &RingError{Code: res.StatusCode}, res.Reason)
 		}
