@@ -235,11 +235,20 @@ func (cb *Callback) ThresholdD() time.Duration {
 
 // Trunk is a SIP gateway the server dials out through.
 type Trunk struct {
+	// Address is IP:PORT, HOST:PORT or a domain resolved by RFC 3263
+	// (config/trunk.go).
 	Address     string   `yaml:"address"`
 	Username    string   `yaml:"username"`
 	Password    string   `yaml:"password"`
 	InboundFrom []string `yaml:"inbound_from"`
-	Line        Line
+	// Outbound registration and caller ID: see config/trunk.go.
+	Register        bool           `yaml:"register"`
+	Registrar       string         `yaml:"registrar"`
+	RegisterExpires Duration       `yaml:"register_expires"`
+	ContactUser     string         `yaml:"contact_user"`
+	RegisterRetry   *RegisterRetry `yaml:"register_retry"`
+	CallerID        *TrunkCallerID `yaml:"caller_id"`
+	Line            Line
 	// Managed: made through the API and kept in the database.
 	Managed bool `yaml:"-"`
 }
@@ -596,14 +605,7 @@ func (c *Config) validate(errs *Errors) {
 		}
 	}
 	for name, t := range c.Trunks {
-		if _, err := netip.ParseAddrPort(t.Address); err != nil {
-			errs.Add(f, int(t.Line), "trunk %q: address %q: want IP:PORT", name, t.Address)
-		}
-		for _, cidr := range t.InboundFrom {
-			if _, err := netip.ParsePrefix(cidr); err != nil {
-				errs.Add(f, int(t.Line), "trunk %q: inbound_from %q: want a prefix like 192.0.2.0/24", name, cidr)
-			}
-		}
+		t.validate(f, name, c.Numbering.Plan(), errs)
 	}
 	c.SIP.validate(f, errs)
 	for _, alg := range c.SIPAuthAlgorithms {

@@ -17,7 +17,9 @@ type SIP struct {
 	// AllowCallsFrom are the networks that may call in besides trunks
 	// and registered phones. Unset, loopback.
 	AllowCallsFrom []string `yaml:"allow_calls_from"`
-	Line           Line
+	// DNSServers resolve trunks' host names instead of /etc/resolv.conf's.
+	DNSServers []string `yaml:"dns_servers"`
+	Line       Line
 }
 
 // Trace writes every SIP message to and from some peers to the log, for
@@ -108,6 +110,7 @@ func (s *SIP) applyDefaults() {
 func (s *SIP) validate(file string, errs *Errors) {
 	s.validateAdmission(file, errs)
 	s.Qualify.validate(file, errs)
+	s.validateDNS(file, errs)
 	r := &s.RateLimit
 	if *r.PerSecond < 0 {
 		errs.Add(file, int(r.Line), "sip.rate_limit.per_second: %d: want 0 (no limit) or more", *r.PerSecond)

@@ -351,7 +351,7 @@ func adminOnly(a *Actor, err error, what string) error {
 // password is write-only; left out of a replacement, it is kept.
 type TrunkSpec struct {
 	ID          string   `json:"id,omitempty" pattern:"^[a-z0-9][a-z0-9_-]*$" maxLength:"64"`
-	Address     string   `json:"address" maxLength:"64" doc:"IP:PORT of the carrier's SIP side"`
+	Address     string   `json:"address" maxLength:"64" doc:"the carrier's SIP side: IP:PORT, HOST:PORT, or a domain resolved by NAPTR and SRV records (RFC 3263)"`
 	Username    string   `json:"username,omitempty" maxLength:"128"`
 	Password    string   `json:"password,omitempty" maxLength:"128" doc:"write-only: the digest password the carrier asks for"`
 	InboundFrom []string `json:"inbound_from,omitempty" doc:"prefixes the carrier's calls come from; their P-Asserted-Identity is trusted"`

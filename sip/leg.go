@@ -161,25 +161,9 @@ func (s *Server) Ring(ctx context.Context, agent string, from Caller) (*Leg, err
 	return nil, last
 }
 
-// Trunk is a SIP gateway to dial out through.
-type Trunk struct {
-	Address            string // IP:PORT
-	Username, Password string // digest credentials, when the gateway asks
-}
-
-// Dial calls number through a trunk, presenting callerID, until it answers
-// or ctx ends. The caller decides what may be dialled; this only dials.
-func (s *Server) Dial(ctx context.Context, t Trunk, number, callerID string) (*Leg, error) {
-	var uri sip.Uri
-	if err := sip.ParseUri(fmt.Sprintf("sip:%s@%s", userPart(number), t.Address), &uri); err != nil {
-		return nil, fmt.Errorf("dialling %s: %w", number, err)
-	}
-	return s.invite(ctx, "number", number, uri, t.Address, "UDP", Caller{Number: callerID}, t.Username, t.Password, fmt.Sprintf("<%s>", uri.String()))
-}
-
 // invite places a call: to an agent's phone (kind "agent") or to a
 // number through a trunk (kind "number").
-func (s *Server) invite(ctx context.Context, kind, agent string, target sip.Uri, dest, transport string, from Caller, user, password, to string) (*Leg, error) {
+func (s *Server) invite(ctx context.Context, kind, agent string, target sip.Uri, dest, transport string, from Caller, user, password, to string, extra ...sip.Header) (*Leg, error) {
 	sock, err := s.cfg.Ports.Listen(s.mediaIP)
 	if err != nil {
 		return nil, err
@@ -199,19 +183,22 @@ func (s *Server) invite(ctx context.Context, kind, agent string, target sip.Uri,
 	req := sip.NewRequest(sip.INVITE, target)
 	req.SetBody(offer)
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	name := strings.NewReplacer(`"`, "", `\`, "").Replace(from.Name)
+	name := displayName(from.Name)
 	host := dialogs.ContactHDR.Address.Host
 	req.AppendHeader(sip.NewHeader("From", fmt.Sprintf("%q <sip:%s@%s>;tag=%s", name, userPart(from.Number), host, sip.GenerateTagN(10))))
 	req.AppendHeader(sip.NewHeader("To", to))
 	// Lets the phone ask for session timers in its answer (RFC 4028 §7.1).
 	req.AppendHeader(sip.NewHeader("Supported", "timer"))
+	for _, h := range extra {
+		req.AppendHeader(h)
+	}
 	req.SetTransport(transport)
 	req.SetDestination(dest) // a phone behind NAT is reached where it registered from
 
 	dlg, err := dialogs.WriteInvite(ctx, req)
 	if err != nil {
 		session.Close()
-		return nil, fmt.Errorf("inviting %s %s: %w", kind, agent, err)
+		return nil, fmt.Errorf("inviting %s %s: %w", kind, agent, unsentError{err})
 	}
 	leg.log = s.log.With("call_id", req.CallID().Value(), kind, agent)
 	var silent time.Duration

@@ -88,6 +88,9 @@ type Config struct {
 	// MinSessionExpires is the shortest session interval (RFC 4028) a
 	// phone may ask for; zero is the RFC's 90 s. Shorter is for tests.
 	MinSessionExpires time.Duration
+	// Resolver finds trunks given by host name (RFC 3263); nil takes
+	// numeric addresses only.
+	Resolver *Resolver
 }
 
 // Server is the SIP side of the ACD.
@@ -103,6 +106,7 @@ type Server struct {
 	trace        *tracer
 	log          *slog.Logger
 	udp          net.PacketConn
+	listening    *listeningConn  // s.udp: says when sipgo reads it
 	stream       *streamListener // nil until Serve, or without TCP
 	mediaIP      netip.Addr
 	sessionID    uint64
@@ -158,7 +162,8 @@ func NewServer(cfg Config, udp *net.UDPConn) (*Server, error) {
 	s.full = &ratelog.Limited{Log: cfg.Log, Interval: 10 * time.Second}
 	s.trace = newTracer(cfg.Log, cfg.Trace)
 	traced := &tracedPacketConn{PacketConn: udp, trace: s.trace, counts: s.counts, local: local}
-	s.udp = traced // sipgo's datagrams and the screen's go out traced
+	s.listening = newListeningConn(traced)
+	s.udp = s.listening // sipgo's datagrams and the screen's go out traced
 	s.trunkSources = newPrefixSet(cfg.Trusted)
 	limit := cfg.RateLimit
 	s.screen = &screen{

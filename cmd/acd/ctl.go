@@ -24,6 +24,7 @@ commands:
   queue show NAME         one queue's waiting list and its agents
   agents                  every agent's state
   calls                   the calls and legs up now
+  trunks                  every trunk: address, registration with the carrier
   sip trace on [PEER...]  log every SIP message, to and from every peer or only these
                           (addresses, prefixes or users); off: back to the configuration's
   sip trace off
@@ -73,6 +74,8 @@ func ctlCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = c.agents(ctx, w)
 	case "calls":
 		err = c.calls(ctx, w)
+	case "trunks":
+		err = c.trunks(ctx, w)
 	case "sip trace off":
 		err = c.trace(ctx, w, ctlTrace{On: false})
 	default:

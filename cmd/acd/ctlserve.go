@@ -145,6 +145,7 @@ func mountCtl(mux *http.ServeMux, live *liveServer) (func(), error) {
 	mux.Handle("GET "+ctlPrefix+"/queues/{name}", h.guard(h.queue))
 	mux.Handle("GET "+ctlPrefix+"/agents", h.guard(h.agents))
 	mux.Handle("GET "+ctlPrefix+"/calls", h.guard(h.calls))
+	mux.Handle("GET "+ctlPrefix+"/trunks", h.guard(h.trunks))
 	mux.Handle("PUT "+ctlPrefix+"/sip/trace", h.guard(h.trace))
 	return remove, nil
 }

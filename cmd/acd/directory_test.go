@@ -177,7 +177,9 @@ func TestAPITrunks(t *testing.T) {
 	if strings.Contains(string(body), "trunk-secret-9") || !strings.Contains(string(body), `"has_password":true`) || !strings.Contains(string(body), `"source":"database"`) {
 		t.Fatalf("the trunk list: %s", body)
 	}
-	admin.expect(t, "POST", "/trunks", map[string]any{"id": "bad", "address": "somewhere"}, 422, nil)
+	admin.expect(t, "POST", "/trunks", map[string]any{"id": "bad", "address": "some where:5060"}, 422, nil)
+	// A carrier's domain is an address too (RFC 3263 finds its servers).
+	admin.expect(t, "POST", "/trunks", map[string]any{"id": "bydomain", "address": "sip.carrier.example"}, 201, nil)
 	admin.expect(t, "PUT", "/trunks/carrier", map[string]any{"address": "127.0.0.1:5097"}, 409, nil)
 	admin.expect(t, "POST", "/queues", map[string]any{"id": "callme", "callback": map[string]any{
 		"enabled": true, "threshold": "2m", "caller_id": "+14155550100", "trunk": "backup"}}, 201, nil)

@@ -33,6 +33,7 @@ type liveServer struct {
 	// agents are the distributor's.
 	current *atomic.Pointer[program]
 	log     *slog.Logger
+	trunks  *trunkRegistrations
 }
 
 // queueNames are the queues the server runs, sorted.
@@ -53,6 +54,7 @@ func metricsHandler(live *liveServer) http.Handler {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		newCollector(live),
+		newTrunkCollector(live.trunks),
 	)
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		ErrorLog:      slogPrinter{live.log},

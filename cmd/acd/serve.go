@@ -293,7 +293,9 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 	if cfg.Server.PublicAddress != "" {
 		public, _ = netip.ParseAddr(cfg.Server.PublicAddress)
 	}
+	resolver := newResolver(cfg, log)
 	srv, err := sip.NewServer(sip.Config{
+		Resolver:       resolver,
 		PublicAddress:  public,
 		LocalNetworks:  cfg.Server.LocalPrefixes(),
 		RTPTimeout:     cfg.Media.Timeout.D(),
@@ -363,6 +365,7 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 		return err
 	}
 	announceTrace(cfg, log)
+	trunkRegs := newTrunkRegistrations(srv, log)
 	callbacks, err := store.OpenCallbacks(events)
 	if err != nil {
 		return err
@@ -398,7 +401,7 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 			status, current.Load().plan.Version, srv.ActiveCalls(), srv.RefusedCalls(), srv.ActiveLegs(), runtime.NumGoroutine(), rtpSend, engine.Dropped(),
 			engine.Stray(), srv.TCPConnections(), srv.RateLimited())
 	})
-	live := &liveServer{srv: srv, engine: engine, center: center, events: events, current: &current, log: log}
+	live := &liveServer{srv: srv, engine: engine, center: center, events: events, current: &current, log: log, trunks: trunkRegs}
 	mux.Handle("GET /metrics", metricsHandler(live))
 	removeToken, err := mountCtl(mux, live)
 	if err != nil {
@@ -427,11 +430,16 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 		retrace(srv, old, next, log)
 		readmit(srv, old, next, log)
 		srv.SetTrusted(newTrunkNamer(next).prefixes)
+		reresolve(resolver, old, next, log)
+		trunkRegs.apply(next)
 	}
 
 	// SIGHUP puts a new version of the configuration in force: new calls
 	// take its dial plans; queues, agents and trunks change for calls in
 	// progress too, as the distributor applies them.
+	// Registering starts once SIP is served; from here on only Serve
+	// (which ends them, unregistering) or a reload stops them.
+	trunkRegs.apply(cfg)
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)

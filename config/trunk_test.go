@@ -1,0 +1,77 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestTrunkSettings(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		yaml string
+		want []string // error lines; none for a valid file
+	}{
+		{"numeric address", "trunks: {c: {address: 192.0.2.1:5060}}\n", nil},
+		{"IPv6 address", "trunks: {c: {address: \"[2001:db8::1]:5060\"}}\n", nil},
+		{"bare IP", "trunks: {c: {address: 192.0.2.1}}\n", nil},
+		{"domain", "trunks: {c: {address: sip.carrier.example}}\n", nil},
+		{"host and port", "trunks: {c: {address: sbc1.carrier.example:5080}}\n", nil},
+		{"bad port", "trunks: {c: {address: carrier.example:99999}}\n", []string{`t.yaml:1: trunk "c": address "carrier.example:99999": want IP:PORT, HOST:PORT or a domain`}},
+		{"bad host", "trunks: {c: {address: \"carrier_example!\"}}\n", []string{`t.yaml:1: trunk "c": address "carrier_example!"`}},
+		{"malformed IP", "trunks: {c: {address: 192.0.2.300:5060}}\n", []string{`t.yaml:1: trunk "c": address "192.0.2.300:5060"`}},
+		{"register", "trunks: {c: {address: carrier.example, username: acd, password: pw, register: true, register_expires: 10m, registrar: reg.carrier.example, contact_user: \"+14155550100\", register_retry: {min: 5s, max: 1m}}}\n", nil},
+		{"register without credentials", "trunks: {c: {address: carrier.example, register: true}}\n", []string{`t.yaml:1: trunk "c": register: true needs username and password`}},
+		{"registrar without register", "trunks: {c: {address: carrier.example, registrar: reg.carrier.example}}\n", []string{`t.yaml:1: trunk "c": registrar, register_expires, contact_user and register_retry apply only with register: true`}},
+		{"retry bounds reversed", "trunks:\n  c:\n    address: carrier.example\n    username: u\n    password: p\n    register: true\n    register_retry: {min: 5m, max: 1m}\n", []string{`t.yaml:7: trunk "c": register_retry.min (5m0s) is more than register_retry.max (1m0s)`}},
+		{"bad contact user", "trunks: {c: {address: carrier.example, username: u, password: p, register: true, contact_user: \"a b\"}}\n", []string{`t.yaml:1: trunk "c": contact_user "a b"`}},
+		{"caller id", "trunks: {c: {address: carrier.example, caller_id: {number: \"+1 415 555 0100\", name: Acme Support}}}\n", nil},
+		{"caller id national form", "trunks: {c: {address: carrier.example, caller_id: {number: \"4155550100\"}}}\n", nil},
+		{"caller id invalid", "trunks: {c: {address: carrier.example, caller_id: {number: \"+1 000 555 0100\"}}}\n", []string{`t.yaml:1: trunk "c": caller_id.number "+1 000 555 0100": not a valid phone number of numbering.region US`}},
+		{"caller id emergency", "trunks: {c: {address: carrier.example, caller_id: {number: \"911\"}}}\n", []string{`t.yaml:1: trunk "c": caller_id.number "911" is an emergency number`}},
+		{"caller id name quotes", "trunks: {c: {address: carrier.example, caller_id: {number: \"+14155550100\", name: 'Acme \"Support\"'}}}\n", []string{`t.yaml:1: trunk "c": caller_id.name`}},
+		{"dns servers", "sip: {dns_servers: [\"127.0.0.1:5353\", \"192.0.2.53\", \"[::1]:53\"]}\n", nil},
+		{"bad dns server", "sip: {dns_servers: [ns1.example]}\n", []string{`t.yaml:1: sip.dns_servers: "ns1.example": want IP or IP:PORT`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("t.yaml", []byte(tc.yaml))
+			if len(tc.want) == 0 {
+				if err != nil {
+					t.Fatalf("valid file refused: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("no error; want %q", tc.want)
+			}
+			got := err.Error()
+			for _, w := range tc.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("error\n%s\ndoes not contain %q", got, w)
+				}
+			}
+			if n := len(strings.Split(got, "\n")); n != len(tc.want) {
+				t.Errorf("got %d lines, want %d:\n%s", n, len(tc.want), got)
+			}
+		})
+	}
+}
+
+func TestTrunkDefaults(t *testing.T) {
+	c, err := Parse("t.yaml", []byte("sip: {dns_servers: [192.0.2.53]}\ntrunks:\n  c: {address: carrier.example, username: acd, password: pw, register: true, caller_id: {number: \"(415) 555-0100\"}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := c.Trunks["c"]
+	lo, hi := tr.RetryBounds()
+	if tr.RegistrarAddress() != "carrier.example" || tr.RegisterExpiresD() != time.Hour || tr.Contact() != "acd" ||
+		lo != 30*time.Second || hi != 10*time.Minute {
+		t.Fatalf("defaults: registrar %q, expires %v, contact %q, retry %v–%v", tr.RegistrarAddress(), tr.RegisterExpiresD(), tr.Contact(), lo, hi)
+	}
+	if tr.CallerID.Number != "+14155550100" {
+		t.Fatalf("caller_id.number %q, want it in E.164", tr.CallerID.Number)
+	}
+	if got := c.SIP.DNSServerAddresses(); len(got) != 1 || got[0] != "192.0.2.53:53" {
+		t.Fatalf("dns servers %v, want port 53 made explicit", got)
+	}
+}
