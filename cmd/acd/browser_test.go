@@ -161,10 +161,29 @@ func (b *browser) path(t *testing.T) string {
 	return strings.TrimPrefix(get(t, b, "reading the location", chromedp.Location()), b.base)
 }
 
-// text is the text of the first element matching sel.
+// text is the text of the first element matching sel, as the user sees
+// it. It is read in one evaluation, so that a live update replacing the
+// element meanwhile cannot make the read fail.
 func (b *browser) text(t *testing.T, sel string) string {
 	t.Helper()
-	return get(t, b, "reading "+sel, chromedp.Text(chromedp.CSS(sel)))
+	js := fmt.Sprintf(`(function(){var e=document.querySelector(%q);return e ? e.innerText : null})()`, sel)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[*string](js))
+		cancel()
+		if err == nil && v != nil {
+			return *v
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("reading %s: no such element (%v)\npage main:\n%s", sel, err, b.main())
+		}
+		select {
+		case <-b.ctx.Done():
+			t.Fatalf("reading %s: the browser is gone", sel)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // waitText waits until the element matching sel holds want, as a live
