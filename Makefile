@@ -9,7 +9,7 @@ FUZZ_DTMF ?= 500000x
 FUZZ_SCREEN ?= 200000x
 FUZZ_STREAM ?= 200000x
 
-.PHONY: test deps vet fuzz run
+.PHONY: test deps vet fuzz run screenshots
 
 test: deps vet
 	go test -race -count=1 ./...
@@ -40,3 +40,8 @@ fuzz:
 
 run:
 	go run ./cmd/acd
+
+# Redraw the consoles' pictures in docs/screenshots (shown in the README)
+# from a live server with SIP callers, in headless Chromium.
+screenshots: deps
+	ACD_SCREENSHOTS=$(CURDIR)/docs/screenshots go test -count=1 -run '^TestScreenshots$$' ./cmd/acd

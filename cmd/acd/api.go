@@ -55,7 +55,11 @@ func directoryOf(cfg *config.Config) ([]service.Queue, []service.AgentConfig) {
 		if typ == "" {
 			typ = "standard"
 		}
-		queues = append(queues, service.Queue{ID: id, Name: q.Name, Extension: q.Extension, Type: typ, Source: cfg.Source(q.Line, q.Managed)})
+		name := q.Name
+		if name == "" {
+			name = id // what people see of a queue the file gave no name
+		}
+		queues = append(queues, service.Queue{ID: id, Name: name, Extension: q.Extension, Type: typ, Source: cfg.Source(q.Line, q.Managed)})
 	}
 	var agents []service.AgentConfig
 	for id, a := range cfg.Agents {
