@@ -131,7 +131,15 @@ type Server struct {
 	// DrainTimeout is how long a stopping server lets calls in progress
 	// finish, refusing new ones, before it hangs up the rest.
 	DrainTimeout Duration `yaml:"drain_timeout"`
-	Line         Line
+	// SIPTLS is the address of SIP over TLS; unset, none (config/tls.go).
+	SIPTLS string `yaml:"sip_tls"`
+	// HTTPTLS serves the HTTP listener as HTTPS, with TLS's certificate.
+	HTTPTLS bool `yaml:"http_tls"`
+	// PlainHTTPBeyondLoopback allows plain HTTP on an address other than
+	// loopback, for a site whose own proxy gives it TLS.
+	PlainHTTPBeyondLoopback bool `yaml:"plain_http_beyond_loopback"`
+	TLS                     *TLS `yaml:"tls"`
+	Line                    Line
 }
 
 // defaultLocalNetworks are the private, loopback and link-local ranges: a
@@ -237,7 +245,10 @@ type Trunk struct {
 	Username    string   `yaml:"username"`
 	Password    string   `yaml:"password"`
 	InboundFrom []string `yaml:"inbound_from"`
-	Line        Line
+	// Transport is udp (the default), tcp or tls; a sips: address or one
+	// with ;transport=tls says tls too (config/trunktls.go).
+	Transport string `yaml:"transport"`
+	Line      Line
 	// Managed: made through the API and kept in the database.
 	Managed bool `yaml:"-"`
 }
@@ -486,6 +497,7 @@ func (c *Config) validate(errs *Errors) {
 	if _, _, err := s.RTPPortRange(); err != nil {
 		errs.Add(f, int(s.Line), "server.%v", err)
 	}
+	s.validateTLS(f, errs)
 	if s.PublicAddress != "" {
 		if _, err := netip.ParseAddr(s.PublicAddress); err != nil {
 			errs.Add(f, int(s.Line), "server.public_address %q: want an IP address", s.PublicAddress)
@@ -593,9 +605,7 @@ func (c *Config) validate(errs *Errors) {
 		}
 	}
 	for name, t := range c.Trunks {
-		if _, err := netip.ParseAddrPort(t.Address); err != nil {
-			errs.Add(f, int(t.Line), "trunk %q: address %q: want IP:PORT", name, t.Address)
-		}
+		c.validateTrunkTarget(name, t, errs)
 		for _, cidr := range t.InboundFrom {
 			if _, err := netip.ParsePrefix(cidr); err != nil {
 				errs.Add(f, int(t.Line), "trunk %q: inbound_from %q: want a prefix like 192.0.2.0/24", name, cidr)
@@ -677,7 +687,7 @@ func validHA1(h string) bool {
 // beyondLoopback reports whether the server listens on an address other
 // than loopback (a wildcard included).
 func (s Server) beyondLoopback() bool {
-	for _, a := range []string{s.SIP, s.HTTP} {
+	for _, a := range []string{s.SIP, s.HTTP, s.SIPTLS} {
 		if ap, err := netip.ParseAddrPort(a); err == nil && !ap.Addr().IsLoopback() {
 			return true
 		}
