@@ -163,18 +163,35 @@ func (s *Server) Ring(ctx context.Context, agent string, from Caller) (*Leg, err
 
 // Trunk is a SIP gateway to dial out through.
 type Trunk struct {
-	Address            string // IP:PORT
+	// Address is HOST:PORT; over TLS, HOST is the name the trunk's
+	// certificate must be valid for (an IP address, or a name).
+	Address            string
+	Transport          string // UDP (when empty), TCP or TLS
 	Username, Password string // digest credentials, when the gateway asks
 }
 
 // Dial calls number through a trunk, presenting callerID, until it answers
 // or ctx ends. The caller decides what may be dialled; this only dials.
 func (s *Server) Dial(ctx context.Context, t Trunk, number, callerID string) (*Leg, error) {
+	transport := strings.ToUpper(t.Transport)
+	if transport == "" {
+		transport = "UDP"
+	}
+	target := fmt.Sprintf("sip:%s@%s", userPart(number), t.Address)
+	if transport != "UDP" {
+		target += ";transport=" + strings.ToLower(transport)
+	}
 	var uri sip.Uri
-	if err := sip.ParseUri(fmt.Sprintf("sip:%s@%s", userPart(number), t.Address), &uri); err != nil {
+	if err := sip.ParseUri(target, &uri); err != nil {
 		return nil, fmt.Errorf("dialling %s: %w", number, err)
 	}
-	return s.invite(ctx, "number", number, uri, t.Address, "UDP", Caller{Number: callerID}, t.Username, t.Password, fmt.Sprintf("<%s>", uri.String()))
+	leg, err := s.invite(ctx, "number", number, uri, t.Address, transport, Caller{Number: callerID}, t.Username, t.Password, fmt.Sprintf("<%s>", uri.String()))
+	if why, refused := certificateRefused(err); refused {
+		s.log.Error("trunk's TLS certificate refused: the call through it is not placed",
+			"trunk", t.Address, "server_name", uri.Host, "reason", why)
+		return nil, fmt.Errorf("dialling %s through %s: TLS certificate refused: %s", number, t.Address, why)
+	}
+	return leg, err
 }
 
 // invite places a call: to an agent's phone (kind "agent") or to a
@@ -185,7 +202,7 @@ func (s *Server) invite(ctx context.Context, kind, agent string, target sip.Uri,
 		return nil, err
 	}
 	peer := peerAddr(dest)
-	dialogs := s.dialogsFor(peer)
+	dialogs := s.dialogsFor(peer, transport)
 	contact := dialogs.ContactHDR
 	leg := &Leg{Agent: agent, kind: kind}
 	leg.dialog = dialog{srv: s, done: make(chan struct{}), contact: &contact, hangup: leg.Hangup}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -33,7 +34,11 @@ func (p phones) Dial(ctx context.Context, trunk, number, callerID string) (acd.L
 	if !ok {
 		return nil, errors.New("no trunk " + trunk)
 	}
-	leg, err := p.srv.Dial(ctx, sip.Trunk{Address: t.Address, Username: t.Username, Password: t.Password}, number, callerID)
+	target, err := t.Target()
+	if err != nil {
+		return nil, fmt.Errorf("trunk %s: %w", trunk, err) // validated at load: not reached
+	}
+	leg, err := p.srv.Dial(ctx, sip.Trunk{Address: target.Address(), Transport: target.Transport, Username: t.Username, Password: t.Password}, number, callerID)
 	if err != nil {
 		return nil, err
 	}
