@@ -109,7 +109,7 @@ type Server struct {
 	tlsRaw       net.Listener // Config.TLSListener
 	tlsConfig    *tls.Config
 	tlsStream    *streamListener // nil until Serve, or without TLS
-	screen  *screen
+	screen       *screen
 	// trunkSources are the trunks' inbound_from: see SetTrusted.
 	trunkSources *prefixSet
 	trace        *tracer
