@@ -196,6 +196,9 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 	// Each call holds an RTP socket (an agent leg another), each TCP client
 	// a connection; the rest is the database, listeners and the like.
 	needFDs := uint64(2*cfg.Server.MaxCalls + cfg.SIP.TCP.MaxConnections + 256)
+	if cfg.Server.SIPTLS != "" {
+		needFDs += uint64(cfg.SIP.TCP.MaxConnections) // the TLS listener is capped on its own
+	}
 	fdLimit, err := raiseFileLimit(needFDs)
 	if err != nil {
 		log.Warn("cannot read or raise the descriptor limit", "error", err)
