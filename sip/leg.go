@@ -201,7 +201,7 @@ func (s *Server) invite(ctx context.Context, kind, agent string, target sip.Uri,
 	if err != nil {
 		return nil, err
 	}
-	peer := peerAddr(dest)
+	peer := peerOf(ctx, dest)
 	dialogs := s.dialogsFor(peer, transport)
 	contact := dialogs.ContactHDR
 	leg := &Leg{Agent: agent, kind: kind}

@@ -1,6 +1,7 @@
 package sip
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -107,4 +108,28 @@ func certificateRefused(err error) (string, bool) {
 		return "the certificate is not signed by a trusted CA (server.tls.ca_file, or the system's roots): " + unknown.Error(), true
 	}
 	return verify.Err.Error(), true
+}
+
+// peerOf is the address dest (HOST:PORT) is reached at, for choosing
+// what to advertise to it: a trunk dialled by name over TLS is looked up
+// as the transport looks it up, IPv4 first. Unknown, the zero Addr: the
+// bound address or public_address is advertised then.
+func peerOf(ctx context.Context, dest string) netip.Addr {
+	if a := peerAddr(dest); a.IsValid() {
+		return a
+	}
+	host, _, err := net.SplitHostPort(dest)
+	if err != nil {
+		return netip.Addr{}
+	}
+	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	if err != nil || len(ips) == 0 {
+		return netip.Addr{}
+	}
+	for _, ip := range ips {
+		if ip.Unmap().Is4() {
+			return ip.Unmap()
+		}
+	}
+	return ips[0]
 }

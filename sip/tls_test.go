@@ -36,6 +36,13 @@ type tlsServer struct {
 
 func startTLSServer(t *testing.T, tune ...func(*acdsip.Config)) *tlsServer {
 	t.Helper()
+	return startTLSServerOn(t, net.IPv4(127, 0, 0, 1), tune...)
+}
+
+// startTLSServerOn is startTLSServer with UDP and TCP bound to ip (a
+// wildcard, for instance).
+func startTLSServerOn(t *testing.T, ip net.IP, tune ...func(*acdsip.Config)) *tlsServer {
+	t.Helper()
 	ts := &tlsServer{ca: testutil.NewCA(t)}
 	ts.cert, ts.key = ts.ca.Issue(t, "acd", "127.0.0.1")
 	var err error
@@ -47,7 +54,7 @@ func startTLSServer(t *testing.T, tune ...func(*acdsip.Config)) *tlsServer {
 		t.Fatal(err)
 	}
 	ts.addr = ln.Addr().String()
-	_, ts.srv = startServer(t, func(context.Context, *acdsip.Call) {}, append([]func(*acdsip.Config){func(cfg *acdsip.Config) {
+	_, ts.srv = startServerOn(t, ip, func(context.Context, *acdsip.Call) {}, append([]func(*acdsip.Config){func(cfg *acdsip.Config) {
 		cfg.TLSListener, cfg.TLSServer = ln, ts.keeper.ServerConfig()
 		cfg.TLSClient = tlscert.ClientConfig(ts.ca.Pool())
 	}}, tune...)...)
@@ -184,6 +191,7 @@ func peerSerial(t *testing.T, p *peer) string {
 type tlsTrunk struct {
 	addr    string
 	invites atomic.Int32
+	offer   atomic.Pointer[string] // the last INVITE's SDP
 }
 
 func startTLSTrunk(t *testing.T, cert tls.Certificate) *tlsTrunk {
@@ -210,6 +218,8 @@ func startTLSTrunk(t *testing.T, cert tls.Certificate) *tlsTrunk {
 		Direction: media.SendRecv, SessionID: 1, Version: 1}.Marshal()
 	srv.OnInvite(func(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		tr.invites.Add(1)
+		body := string(req.Body())
+		tr.offer.Store(&body)
 		res := sipmsg.NewResponseFromRequest(req, 200, "OK", sdp)
 		res.AppendHeader(sipmsg.NewHeader("Contact", "<sip:trunk@"+tr.addr+";transport=tls>"))
 		res.AppendHeader(sipmsg.NewHeader("Content-Type", "application/sdp"))
@@ -240,23 +250,28 @@ func startTLSTrunk(t *testing.T, cert tls.Certificate) *tlsTrunk {
 func TestTLSTrunk(t *testing.T) {
 	t.Parallel()
 	ts := startTLSServer(t)
+	// Bound to a wildcard, the server must still offer the trunk an
+	// address it can send to, though the trunk is known by name.
+	wild := startTLSServerOn(t, net.IPv4zero, func(cfg *acdsip.Config) { cfg.TLSClient = tlscert.ClientConfig(ts.ca.Pool()) })
 	stranger := testutil.NewCA(t)
 	tests := []struct {
 		name    string
+		srv     *tlsServer
 		issuer  *testutil.CA
 		certFor string
 		host    string // dialled
 		refused string // "": answered
 	}{
-		{"name", ts.ca, "localhost", "localhost", ""},
-		{"IP address", ts.ca, "127.0.0.1", "127.0.0.1", ""},
-		{"wrong name", ts.ca, "other.example", "localhost", "the certificate is not for this name"},
-		{"untrusted CA", stranger, "localhost", "localhost", "not signed by a trusted CA"},
+		{"name", ts, ts.ca, "localhost", "localhost", ""},
+		{"IP address", ts, ts.ca, "127.0.0.1", "127.0.0.1", ""},
+		{"name, server on a wildcard", wild, ts.ca, "localhost", "localhost", ""},
+		{"wrong name", ts, ts.ca, "other.example", "localhost", "the certificate is not for this name"},
+		{"untrusted CA", ts, stranger, "localhost", "localhost", "not signed by a trusted CA"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			certFile, keyFile := tt.issuer.Issue(t, strings.ReplaceAll(tt.name, " ", "-"), tt.certFor)
+			certFile, keyFile := tt.issuer.Issue(t, strings.NewReplacer(" ", "-", ",", "").Replace(tt.name), tt.certFor)
 			cert, err := tls.LoadX509KeyPair(certFile, keyFile)
 			if err != nil {
 				t.Fatal(err)
@@ -265,7 +280,7 @@ func TestTLSTrunk(t *testing.T) {
 			_, port, _ := net.SplitHostPort(trunk.addr)
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			leg, err := ts.srv.Dial(ctx, acdsip.Trunk{Address: net.JoinHostPort(tt.host, port), Transport: "TLS"}, "+14155550123", "+14155550100")
+			leg, err := tt.srv.srv.Dial(ctx, acdsip.Trunk{Address: net.JoinHostPort(tt.host, port), Transport: "TLS"}, "+14155550123", "+14155550100")
 			if tt.refused == "" {
 				if err != nil {
 					t.Fatalf("the call through the trunk failed: %v", err)
@@ -273,6 +288,9 @@ func TestTLSTrunk(t *testing.T) {
 				leg.Hangup("test over")
 				if trunk.invites.Load() != 1 {
 					t.Fatalf("the trunk got %d INVITEs, want 1", trunk.invites.Load())
+				}
+				if offer := *trunk.offer.Load(); !strings.Contains(offer, "c=IN IP4 127.0.0.1") {
+					t.Fatalf("the trunk was offered media at\n%s\nwant 127.0.0.1", offer)
 				}
 				return
 			}
