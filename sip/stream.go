@@ -260,7 +260,7 @@ func (c *streamConn) ended(err error) error {
 	if len(bytes.TrimLeft(c.buf, "\r\n")) > 0 {
 		c.reject(c.buf, &rejection{code: 400, reason: "Incomplete Message", why: "message cut short"})
 		if timeout {
-			c.l.log.Warn("security: SIP TCP connection closed: message incomplete", "source", c.src.String(),
+			c.l.log.Warn("security: SIP "+c.l.transport+" connection closed: message incomplete", "source", c.src.String(),
 				"after", c.l.limits.MessageTimeout)
 		}
 		return errDone
@@ -270,7 +270,7 @@ func (c *streamConn) ended(err error) error {
 		if !c.spoke {
 			why = "no message after connecting"
 		}
-		c.l.quiet.Debug("SIP TCP connection closed", "source", c.src.String(), "reason", why)
+		c.l.quiet.Debug("SIP "+c.l.transport+" connection closed", "source", c.src.String(), "reason", why)
 		return errDone
 	}
 	return err

@@ -27,7 +27,7 @@ type serverTLS struct {
 // configuration has checked the files; they are read again here, since
 // they may have changed since.
 func startTLS(s config.Server, log *slog.Logger) (*serverTLS, error) {
-	st := &serverTLS{https: s.HTTPTLS, log: log}
+	st := &serverTLS{https: s.HTTPTLS}
 	if !s.TLS.Configured() {
 		return st, nil
 	}
