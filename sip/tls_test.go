@@ -76,7 +76,11 @@ func dialTLSPeer(t *testing.T, ts *tlsServer) *peer {
 // a well-formed request on the same connection is answered after it.
 func TestTLSScreen(t *testing.T) {
 	t.Parallel()
-	ts := startTLSServer(t, streamTimeouts)
+	// Long enough for a handshake on a loaded machine, short enough to
+	// wait out for the message cut short.
+	ts := startTLSServer(t, func(cfg *acdsip.Config) {
+		cfg.Stream = acdsip.StreamLimits{MessageTimeout: 2 * time.Second, IdleTimeout: time.Minute}
+	})
 	request := func(headers, body string) string {
 		return "INVITE sip:100@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TLS 127.0.0.1:9;branch=z9hG4bK-tls\r\nFrom: <sip:a@127.0.0.1>;tag=1\r\n" +
 			"To: <sip:100@127.0.0.1>\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\n" + headers + "\r\n" + body
