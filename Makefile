@@ -17,6 +17,9 @@ test: deps vet
 
 deps:
 	@command -v sipp >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq sip-tester >/dev/null; }
+	@# Debian's SIPp is built without TLS: the SIP-over-TLS tests run it
+	@# over TCP through socat, a real TLS client.
+	@command -v socat >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq socat >/dev/null; }
 	@# baresip-core holds the binary and the modules the tests load; the
 	@# baresip package adds only the GTK, X11 and video front-ends.
 	@command -v baresip >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends baresip-core >/dev/null; }

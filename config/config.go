@@ -133,7 +133,15 @@ type Server struct {
 	// DrainTimeout is how long a stopping server lets calls in progress
 	// finish, refusing new ones, before it hangs up the rest.
 	DrainTimeout Duration `yaml:"drain_timeout"`
-	Line         Line
+	// SIPTLS is the address of SIP over TLS; unset, none (config/tls.go).
+	SIPTLS string `yaml:"sip_tls"`
+	// HTTPTLS serves the HTTP listener as HTTPS, with TLS's certificate.
+	HTTPTLS bool `yaml:"http_tls"`
+	// PlainHTTPBeyondLoopback allows plain HTTP on an address other than
+	// loopback, for a site whose own proxy gives it TLS.
+	PlainHTTPBeyondLoopback bool `yaml:"plain_http_beyond_loopback"`
+	TLS                     *TLS `yaml:"tls"`
+	Line                    Line
 }
 
 // defaultLocalNetworks are the private, loopback and link-local ranges: a
@@ -248,7 +256,10 @@ type Trunk struct {
 	ContactUser     string         `yaml:"contact_user"`
 	RegisterRetry   *RegisterRetry `yaml:"register_retry"`
 	CallerID        *TrunkCallerID `yaml:"caller_id"`
-	Line            Line
+	// Transport is udp (the default), tcp or tls; a sips: address or one
+	// with ;transport=tls says tls too (config/trunktls.go).
+	Transport string `yaml:"transport"`
+	Line      Line
 	// Managed: made through the API and kept in the database.
 	Managed bool `yaml:"-"`
 }
@@ -497,6 +508,7 @@ func (c *Config) validate(errs *Errors) {
 	if _, _, err := s.RTPPortRange(); err != nil {
 		errs.Add(f, int(s.Line), "server.%v", err)
 	}
+	s.validateTLS(f, errs)
 	if s.PublicAddress != "" {
 		if _, err := netip.ParseAddr(s.PublicAddress); err != nil {
 			errs.Add(f, int(s.Line), "server.public_address %q: want an IP address", s.PublicAddress)
@@ -605,6 +617,7 @@ func (c *Config) validate(errs *Errors) {
 		}
 	}
 	for name, t := range c.Trunks {
+		c.validateTrunkTarget(name, t, errs)
 		t.validate(f, name, c.Numbering.Plan(), errs)
 	}
 	c.SIP.validate(f, errs)
@@ -695,7 +708,7 @@ func validHA1(h string) bool {
 // beyondLoopback reports whether the server listens on an address other
 // than loopback (a wildcard included).
 func (s Server) beyondLoopback() bool {
-	for _, a := range []string{s.SIP, s.HTTP} {
+	for _, a := range []string{s.SIP, s.HTTP, s.SIPTLS} {
 		if ap, err := netip.ParseAddrPort(a); err == nil && !ap.Addr().IsLoopback() {
 			return true
 		}

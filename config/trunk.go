@@ -81,9 +81,8 @@ func (t *Trunk) RetryBounds() (lo, hi time.Duration) {
 
 func (t *Trunk) validate(f, name string, plan *numbering.Plan, errs *Errors) {
 	line := int(t.Line)
-	if !ValidSIPAddress(t.Address) {
-		errs.Add(f, line, "trunk %q: address %q: want IP:PORT, HOST:PORT or a domain (resolved by DNS NAPTR and SRV records, RFC 3263)", name, t.Address)
-	}
+	// The address and transport are checked with the TLS settings
+	// (validateTrunkTarget).
 	for _, cidr := range t.InboundFrom {
 		if _, err := netip.ParsePrefix(cidr); err != nil {
 			errs.Add(f, line, "trunk %q: inbound_from %q: want a prefix like 192.0.2.0/24", name, cidr)

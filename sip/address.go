@@ -58,14 +58,15 @@ func routeSource(peer netip.Addr) (netip.Addr, bool) {
 }
 
 // dialogsFor is the dialog layer with the Contact a peer should reach us
-// at; the client and its transactions are shared.
-func (s *Server) dialogsFor(peer netip.Addr) *sipgo.DialogUA {
+// at over transport; the transactions are shared.
+func (s *Server) dialogsFor(peer netip.Addr, transport string) *sipgo.DialogUA {
+	base := s.dialogLayer(transport)
 	host := s.advertise(peer).String()
-	if host == s.dialogs.ContactHDR.Address.Host {
-		return s.dialogs
+	if host == base.ContactHDR.Address.Host {
+		return base
 	}
-	ua := *s.dialogs
-	ua.ContactHDR = *s.dialogs.ContactHDR.Clone()
+	ua := *base
+	ua.ContactHDR = *base.ContactHDR.Clone()
 	ua.ContactHDR.Address.Host = host
 	return &ua
 }

@@ -79,7 +79,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	peer := peerAddr(req.Source())
-	dlg, err := s.dialogsFor(peer).ReadInvite(req, tx)
+	dlg, err := s.dialogsFor(peer, req.Transport()).ReadInvite(req, tx)
 	if err != nil {
 		_ = sock.Close()
 		respond(tx, req, 400, "Bad Request")
@@ -94,7 +94,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		name:   name,
 		dlg:    dlg,
 	}
-	contact := s.dialogsFor(peer).ContactHDR
+	contact := s.dialogsFor(peer, req.Transport()).ContactHDR
 	c.dialog = dialog{
 		started: time.Now(),
 		srv:     s,

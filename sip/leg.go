@@ -168,8 +168,8 @@ func (s *Server) invite(ctx context.Context, kind, agent string, target sip.Uri,
 	if err != nil {
 		return nil, err
 	}
-	peer := peerAddr(dest)
-	dialogs := s.dialogsFor(peer)
+	peer := peerOf(ctx, dest)
+	dialogs := s.dialogsFor(peer, transport)
 	contact := dialogs.ContactHDR
 	leg := &Leg{Agent: agent, kind: kind}
 	leg.dialog = dialog{srv: s, done: make(chan struct{}), contact: &contact, hangup: leg.Hangup}

@@ -214,7 +214,7 @@ func (r *Registration) backoff(n int) time.Duration {
 // not answer. It returns the expiry granted.
 func (r *Registration) register(ctx context.Context, expires time.Duration) (time.Duration, error) {
 	s := r.srv
-	targets, err := s.trunkTargets(ctx, r.cfg.Registrar)
+	targets, err := s.trunkTargets(ctx, r.cfg.Registrar, "")
 	if err != nil {
 		return 0, fmt.Errorf("resolving the registrar: %w", err)
 	}

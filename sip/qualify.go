@@ -219,14 +219,16 @@ func (s *Server) qualifyOne(ctx context.Context, q Qualify, t qualifyTarget) {
 func (s *Server) options(ctx context.Context, timeout time.Duration, t qualifyTarget) (*sip.Response, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	host := s.dialogsFor(peerAddr(t.source)).ContactHDR.Address.Host
+	host := s.dialogsFor(peerAddr(t.source), t.transport).ContactHDR.Address.Host
 	req := sip.NewRequest(sip.OPTIONS, *t.contact.Clone())
 	req.AppendHeader(sip.NewHeader("From", fmt.Sprintf("<sip:acd@%s>;tag=%s", host, sip.GenerateTagN(10))))
 	req.AppendHeader(sip.NewHeader("To", fmt.Sprintf("<sip:%s@%s>", t.user, t.contact.Host)))
 	req.AppendHeader(sip.NewHeader("Accept", "application/sdp"))
 	req.SetTransport(t.transport)
 	req.SetDestination(t.source)
-	res, err := s.client.Do(ctx, req)
+	// A TLS phone is asked over its own connection, which the TLS client
+	// finds; the main one would dial from the SIP port.
+	res, err := s.clientFor(t.transport).Do(ctx, req)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
 			return nil, fmt.Errorf("asking %s with OPTIONS: no answer in %v", t.source, timeout)

@@ -81,17 +81,19 @@ func (sc *screen) filter(props sip.TransportReadProps, data []byte) (out []byte,
 		return nil, nil
 	}
 	src := addrPortOf(props.RemoteAddr)
-	pass, reply := sc.inspect(data, addrPortOf(props.LocalAddr), src, false)
+	pass, reply := sc.inspect(data, addrPortOf(props.LocalAddr), src, "UDP")
 	if reply != nil {
 		_, _ = sc.conn.WriteTo(reply, props.RemoteAddr)
 	}
 	return pass, nil
 }
 
-// inspect screens one whole message from src to local. pass is what goes
-// on to the transaction layer (nil: nothing); reply is a stateless answer
-// to send back to src (nil: none).
-func (sc *screen) inspect(data []byte, local, src netip.AddrPort, stream bool) (pass, reply []byte) {
+// inspect screens one whole message from src to local, which came over
+// transport (UDP, or a stream: TCP, TLS). pass is what goes on to the
+// transaction layer (nil: nothing); reply is a stateless answer to send
+// back to src (nil: none).
+func (sc *screen) inspect(data []byte, local, src netip.AddrPort, transport string) (pass, reply []byte) {
+	stream := transport != "UDP"
 	if !sc.limiter.allow(src.Addr()) {
 		sc.limited.Add(1)
 		sc.flood.Warn("security: SIP source over its rate limit, messages dropped", "source", src.Addr().String(),
@@ -99,7 +101,7 @@ func (sc *screen) inspect(data []byte, local, src netip.AddrPort, stream bool) (
 		return nil, nil
 	}
 	sc.counts.count(data, false)
-	sc.trace.received(transportName(stream), local, src, data)
+	sc.trace.received(transport, local, src, data)
 	defer func() {
 		if r := recover(); r != nil {
 			sc.log.Warn("dropped a SIP message that made the parser fail", "from", src.String(), "panic", fmt.Sprint(r))
@@ -120,7 +122,7 @@ func (sc *screen) inspect(data []byte, local, src netip.AddrPort, stream bool) (
 		return nil, statelessResponse(data, rej)
 	}
 	if req != nil {
-		if reply := sc.answer(req, src, stream); reply != nil {
+		if reply := sc.answer(req, src, transport); reply != nil {
 			return nil, reply
 		}
 	}
@@ -129,14 +131,14 @@ func (sc *screen) inspect(data []byte, local, src netip.AddrPort, stream bool) (
 
 // answer gives the stateless answer to a well-formed request that needs no
 // transaction, or nil for one that goes on to its handler.
-func (sc *screen) answer(req *sip.Request, src netip.AddrPort, stream bool) []byte {
+func (sc *screen) answer(req *sip.Request, src netip.AddrPort, transport string) []byte {
 	method := string(req.Method)
 	outOfDialog := !req.To().Params.Has("tag")
 	switch {
 	case method == "ACK" || method == "CANCEL":
 		return nil
 	case method == "INVITE" && outOfDialog && sc.admit != nil && !sc.admit.admits(src.Addr()):
-		sc.admit.refuse(req, src, transportName(stream))
+		sc.admit.refuse(req, src, transport)
 		return statelessAnswer(req, src, 403, "Forbidden")
 	case sc.draining.Load() && outOfDialog && (method == "INVITE" || method == "OPTIONS"):
 		if method == "INVITE" {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -23,10 +24,11 @@ import (
 // peer sends hand-written SIP over UDP or TCP and reads the answers.
 type peer struct {
 	t         *testing.T
-	transport string // "UDP" or "TCP"
+	transport string // "UDP", "TCP" or "TLS"
 	addr      string
 	conn      net.Conn
-	stream    *bufio.Reader // TCP only
+	stream    *bufio.Reader // TCP and TLS only
+	tls       *tls.Config   // TLS only
 }
 
 var transports = []string{"UDP", "TCP"}
@@ -45,7 +47,15 @@ func (p *peer) redial() {
 	if p.conn != nil {
 		_ = p.conn.Close()
 	}
-	conn, err := net.Dial(strings.ToLower(p.transport), p.addr)
+	var (
+		conn net.Conn
+		err  error
+	)
+	if p.tls != nil {
+		conn, err = tls.Dial("tcp", p.addr, p.tls)
+	} else {
+		conn, err = net.Dial(strings.ToLower(p.transport), p.addr)
+	}
 	if err != nil {
 		p.t.Fatal(err)
 	}

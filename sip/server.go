@@ -5,6 +5,7 @@ package sip
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -91,6 +92,14 @@ type Config struct {
 	// Resolver finds trunks given by host name (RFC 3263); nil takes
 	// numeric addresses only.
 	Resolver *Resolver
+	// TLSListener, when set, takes SIP over TLS, each connection's
+	// handshake made with TLSServer (tls.go).
+	TLSListener net.Listener
+	TLSServer   *tls.Config
+	// TLSClient verifies the peers we dial over TLS (trunks): its roots,
+	// its minimum version; nil is the system's roots. The name checked is
+	// the host dialled.
+	TLSClient *tls.Config
 }
 
 // Server is the SIP side of the ACD.
@@ -100,7 +109,14 @@ type Server struct {
 	srv     *sipgo.Server
 	client  *sipgo.Client
 	dialogs *sipgo.DialogUA
-	screen  *screen
+	// streamClient sends on the connection to the destination (see
+	// clientFor); tlsDialogs use it, with a Contact on the TLS listener.
+	streamClient *sipgo.Client
+	tlsDialogs   *sipgo.DialogUA
+	tlsRaw       net.Listener // Config.TLSListener
+	tlsConfig    *tls.Config
+	tlsStream    *streamListener // nil until Serve, or without TLS
+	screen       *screen
 	// trunkSources are the trunks' inbound_from: see SetTrusted.
 	trunkSources *prefixSet
 	trace        *tracer
@@ -180,11 +196,15 @@ func NewServer(cfg Config, udp *net.UDPConn) (*Server, error) {
 	if cfg.PublicAddress.IsValid() {
 		advertised = cfg.PublicAddress
 	}
-	ua, err := sipgo.NewUA(
+	uaOptions := []sipgo.UserAgentOption{
 		sipgo.WithUserAgent("acd"),
 		sipgo.WithUserAgentHostname(advertised.String()),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerReadFilter(s.screen.filter)),
-	)
+	}
+	if cfg.TLSClient != nil {
+		uaOptions = append(uaOptions, sipgo.WithUserAgenTLSConfig(cfg.TLSClient))
+	}
+	ua, err := sipgo.NewUA(uaOptions...)
 	if err != nil {
 		return nil, fmt.Errorf("sip user agent: %w", err)
 	}
@@ -200,10 +220,19 @@ func NewServer(cfg Config, udp *net.UDPConn) (*Server, error) {
 	); err != nil {
 		return nil, fmt.Errorf("sip client: %w", err)
 	}
+	if s.streamClient, err = sipgo.NewClient(ua,
+		sipgo.WithClientLogger(quiet),
+		sipgo.WithClientHostname(advertised.String()),
+	); err != nil {
+		return nil, fmt.Errorf("sip stream client: %w", err)
+	}
 	s.dialogs = &sipgo.DialogUA{
 		Client:         s.client,
 		ContactHDR:     sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "acd", Host: advertised.String(), Port: int(local.Port())}},
 		RewriteContact: true,
+	}
+	if cfg.TLSListener != nil {
+		s.listenTLS(cfg.TLSListener, cfg.TLSServer)
 	}
 	s.srv.OnInvite(s.guard(s.onInvite))
 	s.srv.OnAck(s.guard(s.onAck))
@@ -236,11 +265,12 @@ func (s *Server) Serve(ctx context.Context, tcp net.Listener) error {
 	s.registrar.restore()
 	stopQualify := s.startQualify(ctx)
 	defer stopQualify() // on a transport's failure; idempotent
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	go func() { errc <- s.srv.ServeUDP(s.udp) }()
+	tlsListener := s.serveTLS(errc)
 	if tcp != nil {
 		s.mu.Lock()
-		s.stream = newStreamListener(tcp, s.cfg.Stream, s.screen, s.keepStream, s.log)
+		s.stream = newStreamListener(tcp, s.cfg.Stream, s.screen, func(src netip.AddrPort) bool { return s.keepStream("TCP", src) }, s.log)
 		tcp = s.stream
 		s.mu.Unlock()
 		go func() { errc <- s.srv.ServeTCP(tcp) }()
@@ -298,6 +328,9 @@ wait:
 	if tcp != nil {
 		_ = tcp.Close()
 	}
+	if tlsListener != nil {
+		_ = tlsListener.Close()
+	}
 	return s.ua.Close()
 }
 
@@ -351,17 +384,18 @@ func (s *Server) RateLimited() uint64 { return s.screen.limited.Load() }
 // connection; the zero Trace ends it.
 func (s *Server) SetTrace(t Trace) { s.trace.set(t) }
 
-// keepStream reports whether a quiet TCP connection from src still
-// matters: a phone registered through it, or a call up over it.
-func (s *Server) keepStream(src netip.AddrPort) bool {
+// keepStream reports whether a quiet connection over transport (TCP or
+// TLS) from src still matters: a phone registered through it, or a call
+// up over it.
+func (s *Server) keepStream(transport string, src netip.AddrPort) bool {
 	addr := src.String()
-	if s.registrar.fromSource("TCP", addr) {
+	if s.registrar.fromSource(transport, addr) {
 		return true
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, c := range s.calls {
-		if c.dlg.InviteRequest.Transport() == "TCP" && c.dlg.InviteRequest.Source() == addr {
+		if c.dlg.InviteRequest.Transport() == transport && c.dlg.InviteRequest.Source() == addr {
 			return true
 		}
 	}

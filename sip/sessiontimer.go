@@ -294,7 +294,7 @@ func (d *dialog) reinviteOut(body []byte, interval time.Duration) (*sip.Response
 			if !res.IsSuccess() {
 				return nil, &rejectedError{code: res.StatusCode, res: res}
 			}
-			if err := d.srv.client.WriteRequest(ackFor(req, res)); err != nil {
+			if err := d.srv.clientFor(req.Transport()).WriteRequest(ackFor(req, res)); err != nil {
 				return nil, fmt.Errorf("acknowledging a session refresh: %w", err)
 			}
 			return res, nil

@@ -48,6 +48,10 @@ type streamListener struct {
 	keep  func(src netip.AddrPort) bool
 	log   *ratelog.Limited // refusals and accept errors, which floods repeat
 	quiet *slog.Logger
+	// transport is TCP, or TLS with wrap the TLS layer put between the
+	// socket and the framer (tls.go).
+	transport string
+	wrap      func(net.Conn) net.Conn
 
 	done      chan struct{} // closed by Close: ends an accept backoff
 	closeOnce sync.Once
@@ -65,6 +69,7 @@ func newStreamListener(l net.Listener, limits StreamLimits, sc *screen, keep fun
 		keep:      keep,
 		log:       &ratelog.Limited{Log: log, Interval: time.Second},
 		quiet:     log,
+		transport: "TCP",
 		done:      make(chan struct{}),
 		perSource: map[netip.Addr]int{},
 	}
@@ -100,8 +105,11 @@ func (l *streamListener) Accept() (net.Conn, error) {
 		src := addrPortOf(c.RemoteAddr())
 		if why := l.take(src.Addr()); why != "" {
 			_ = c.Close()
-			l.log.Warn("security: SIP TCP connection refused", "source", src.Addr().String(), "reason", why)
+			l.log.Warn("security: SIP "+l.transport+" connection refused", "source", src.Addr().String(), "reason", why)
 			continue
+		}
+		if l.wrap != nil {
+			c = l.wrap(c)
 		}
 		return newStreamConn(c, l, src), nil
 	}
@@ -195,7 +203,11 @@ func (c *streamConn) Read(p []byte) (int, error) {
 			if errors.Is(err, errDone) || errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
 				return 0, io.EOF
 			}
-			c.l.quiet.Debug("SIP TCP read failed", "source", c.src.String(), "error", err)
+			if tlsHandshakeFailed(c.Conn) {
+				c.l.log.Warn("SIP TLS handshake failed", "source", c.src.String(), "error", err)
+				return 0, io.EOF
+			}
+			c.l.quiet.Debug("SIP "+c.l.transport+" read failed", "source", c.src.String(), "error", err)
 			return 0, io.EOF
 		}
 	}
@@ -248,7 +260,7 @@ func (c *streamConn) ended(err error) error {
 	if len(bytes.TrimLeft(c.buf, "\r\n")) > 0 {
 		c.reject(c.buf, &rejection{code: 400, reason: "Incomplete Message", why: "message cut short"})
 		if timeout {
-			c.l.log.Warn("security: SIP TCP connection closed: message incomplete", "source", c.src.String(),
+			c.l.log.Warn("security: SIP "+c.l.transport+" connection closed: message incomplete", "source", c.src.String(),
 				"after", c.l.limits.MessageTimeout)
 		}
 		return errDone
@@ -258,7 +270,7 @@ func (c *streamConn) ended(err error) error {
 		if !c.spoke {
 			why = "no message after connecting"
 		}
-		c.l.quiet.Debug("SIP TCP connection closed", "source", c.src.String(), "reason", why)
+		c.l.quiet.Debug("SIP "+c.l.transport+" connection closed", "source", c.src.String(), "reason", why)
 		return errDone
 	}
 	return err
@@ -321,7 +333,7 @@ func (c *streamConn) frame() error {
 			c.reject(msg, &rejection{code: 400, reason: "Missing Content-Length", why: "no Content-Length on a stream"})
 			continue
 		}
-		pass, reply := c.l.screen.inspect(msg, c.local, c.src, true)
+		pass, reply := c.l.screen.inspect(msg, c.local, c.src, c.l.transport)
 		if reply != nil {
 			c.write(reply)
 		}
@@ -333,7 +345,7 @@ func (c *streamConn) frame() error {
 // get nothing.
 func (c *streamConn) reject(msg []byte, rej *rejection) {
 	c.l.screen.counts.count(msg, false)
-	c.l.screen.trace.received("TCP", c.local, c.src, msg)
+	c.l.screen.trace.received(c.l.transport, c.local, c.src, msg)
 	if bytes.HasPrefix(msg, []byte("SIP/")) {
 		return
 	}
@@ -355,7 +367,7 @@ func (c *streamConn) write(b []byte) {
 func (c *streamConn) Write(b []byte) (int, error) {
 	n, err := c.Conn.Write(b)
 	c.l.screen.counts.count(b[:n], true)
-	c.l.screen.trace.sent("TCP", c.local, c.src, b[:n])
+	c.l.screen.trace.sent(c.l.transport, c.local, c.src, b[:n])
 	return n, err
 }
 

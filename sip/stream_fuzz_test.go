@@ -38,7 +38,7 @@ func FuzzStream(f *testing.F) {
 		defer client.Close()
 		sc := &screen{parser: sip.NewParser(), log: &ratelog.Limited{Log: log, Interval: time.Hour}}
 		l := &streamListener{limits: StreamLimits{MessageTimeout: time.Second}, screen: sc,
-			log: &ratelog.Limited{Log: log, Interval: time.Hour}, quiet: log, perSource: map[netip.Addr]int{}}
+			log: &ratelog.Limited{Log: log, Interval: time.Hour}, quiet: log, transport: "TCP", perSource: map[netip.Addr]int{}}
 		l.open, l.perSource[netip.MustParseAddr("127.0.0.1")] = 1, 1
 		c := newStreamConn(server, l, netip.MustParseAddrPort("127.0.0.1:5060"))
 		defer c.Close()

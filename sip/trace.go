@@ -65,13 +65,6 @@ func (tr *tracer) sent(transport string, local, remote netip.AddrPort, data []by
 	tr.message("SEND", "->", transport, local, remote, data)
 }
 
-func transportName(stream bool) string {
-	if stream {
-		return "TCP"
-	}
-	return "UDP"
-}
-
 func (tr *tracer) message(dir, arrow, transport string, local, remote netip.AddrPort, data []byte) {
 	if tr == nil {
 		return

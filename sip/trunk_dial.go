@@ -14,7 +14,12 @@ import (
 type Trunk struct {
 	// Address is IP:PORT, HOST:PORT or a domain whose servers DNS names
 	// (RFC 3263); it is also the host of the Request-URI.
-	Address            string
+	// Over TLS it is HOST:PORT, HOST the name the trunk's certificate
+	// must be valid for (an IP address, or a name).
+	Address string
+	// Transport is UDP (when empty), TCP or TLS; a trunk given by name
+	// over UDP or TCP takes the transport DNS names.
+	Transport          string
 	Username, Password string // digest credentials, when the gateway asks
 	// CallerID, when its Number is set, is what the trunk presents
 	// instead of the caller ID Dial is given: carriers often accept only
@@ -34,17 +39,20 @@ func (e unsentError) Unwrap() error { return e.err }
 // given by host name is tried target after target, in the order DNS
 // gives (RFC 3263 §4.3), while one does not answer.
 func (s *Server) Dial(ctx context.Context, t Trunk, number, callerID string) (*Leg, error) {
+	from := Caller{Number: callerID}
+	if t.CallerID.Number != "" {
+		from = t.CallerID
+	}
+	if strings.EqualFold(t.Transport, "TLS") {
+		return s.dialTLS(ctx, t, number, from)
+	}
 	var uri sip.Uri
 	if err := sip.ParseUri(fmt.Sprintf("sip:%s@%s", userPart(number), t.Address), &uri); err != nil {
 		return nil, fmt.Errorf("dialling %s: %w", number, err)
 	}
-	targets, err := s.trunkTargets(ctx, t.Address)
+	targets, err := s.trunkTargets(ctx, t.Address, strings.ToUpper(t.Transport))
 	if err != nil {
 		return nil, fmt.Errorf("dialling %s: %w", number, err)
-	}
-	from := Caller{Number: callerID}
-	if t.CallerID.Number != "" {
-		from = t.CallerID
 	}
 	var last error
 	for i, target := range targets {
@@ -91,16 +99,20 @@ func (s *Server) markDown(t Target) {
 
 // trunkTargets resolves a trunk's address, keeping the targets our socket
 // can reach: an IPv4 listener sends to no IPv6 address.
-func (s *Server) trunkTargets(ctx context.Context, address string) ([]Target, error) {
+func (s *Server) trunkTargets(ctx context.Context, address, transport string) ([]Target, error) {
+	// A numeric address is dialled as it is, over the transport the
+	// trunk names (UDP unless it says TCP).
+	if transport == "" {
+		transport = "UDP"
+	}
+	if ip, err := netip.ParseAddr(address); err == nil {
+		return []Target{{Transport: transport, Addr: netip.AddrPortFrom(ip.Unmap(), 5060)}}, nil
+	}
+	if ap, err := netip.ParseAddrPort(address); err == nil {
+		return []Target{{Transport: transport, Addr: netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())}}, nil
+	}
 	if s.cfg.Resolver == nil {
-		if ip, err := netip.ParseAddr(address); err == nil {
-			return []Target{{Transport: "UDP", Addr: netip.AddrPortFrom(ip, 5060)}}, nil
-		}
-		ap, err := netip.ParseAddrPort(address)
-		if err != nil {
-			return nil, fmt.Errorf("trunk %s: no DNS resolver for host names", address)
-		}
-		return []Target{{Transport: "UDP", Addr: ap}}, nil
+		return nil, fmt.Errorf("trunk %s: no DNS resolver for host names", address)
 	}
 	all, err := s.cfg.Resolver.Resolve(ctx, address)
 	if err != nil {
@@ -137,4 +149,21 @@ func assertedHeader(c Caller, host string) string {
 // displayName is a name as a quoted string may carry it.
 func displayName(name string) string {
 	return strings.NewReplacer(`"`, "", `\`, "").Replace(name)
+}
+
+// dialTLS calls through a trunk over TLS, to the name its address gives,
+// which its certificate must be valid for.
+func (s *Server) dialTLS(ctx context.Context, t Trunk, number string, from Caller) (*Leg, error) {
+	var uri sip.Uri
+	if err := sip.ParseUri(fmt.Sprintf("sip:%s@%s;transport=tls", userPart(number), t.Address), &uri); err != nil {
+		return nil, fmt.Errorf("dialling %s: %w", number, err)
+	}
+	pai := sip.NewHeader("P-Asserted-Identity", assertedHeader(from, s.advertise(peerOf(ctx, t.Address)).String()))
+	leg, err := s.invite(ctx, "number", number, uri, t.Address, "TLS", from, t.Username, t.Password, fmt.Sprintf("<%s>", uri.String()), pai)
+	if why, refused := certificateRefused(err); refused {
+		s.log.Error("trunk's TLS certificate refused: the call through it is not placed",
+			"trunk", t.Address, "server_name", uri.Host, "reason", why)
+		return nil, fmt.Errorf("dialling %s through %s: TLS certificate refused: %s", number, t.Address, why)
+	}
+	return leg, err
 }

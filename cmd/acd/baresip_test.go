@@ -74,8 +74,14 @@ type baresip struct {
 // temporary directory, listening on a free loopback port.
 func startBaresip(t *testing.T, modules, account string) *baresip {
 	t.Helper()
+	return startBaresipWith(t, modules, nil, account)
+}
+
+// startBaresipWith is startBaresip with more lines of configuration.
+func startBaresipWith(t *testing.T, modules string, extra []string, account string) *baresip {
+	t.Helper()
 	dir := t.TempDir()
-	config := strings.Join([]string{
+	config := strings.Join(append([]string{
 		"module_path " + modules,
 		"poll_method epoll",
 		"sip_listen 127.0.0.1:" + freeUDPPort(t),
@@ -93,7 +99,7 @@ func startBaresip(t *testing.T, modules, account string) *baresip {
 		"module aubridge.so",
 		"module_tmp account.so",
 		"module_app menu.so",
-	}, "\n") + "\n"
+	}, extra...), "\n") + "\n"
 	if err := os.WriteFile(filepath.Join(dir, "config"), []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}

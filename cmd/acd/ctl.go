@@ -16,6 +16,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/acdserver/acd/config"
 )
 
 const ctlUsage = `usage: acd ctl [-config FILE] [-http ADDR] [-data DIR] COMMAND
@@ -50,12 +52,14 @@ func ctlCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		words, rest = append(words, fset.Arg(0)), fset.Args()[1:]
 	}
-	if *addr == "" || *dataDir == "" {
+	var running *config.Config // for HTTPS: whether, and its certificate
+	if *path != "" || *addr == "" || *dataDir == "" {
 		prog, err := loadProgram(*path)
 		if err != nil {
 			fmt.Fprintln(stderr, err)
 			return 1
 		}
+		running = prog.cfg
 		if *addr == "" {
 			*addr = prog.cfg.Server.HTTP
 		}
@@ -63,10 +67,14 @@ func ctlCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			*dataDir = prog.cfg.Server.DataDir
 		}
 	}
-	c := &ctlClient{addr: *addr, tokenPath: filepath.Join(*dataDir, ctlTokenFile), http: &http.Client{Timeout: 10 * time.Second}}
+	scheme, client, err := ctlHTTP(running)
+	if err != nil {
+		fmt.Fprintln(stderr, "acd ctl:", err)
+		return 1
+	}
+	c := &ctlClient{addr: *addr, scheme: scheme, tokenPath: filepath.Join(*dataDir, ctlTokenFile), http: client}
 	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	defer w.Flush()
-	var err error
 	switch strings.Join(words, " ") {
 	case "queues":
 		err = c.queues(ctx, w)
@@ -103,6 +111,7 @@ func ctlCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // ctlClient calls the ctl endpoints of one server.
 type ctlClient struct {
 	addr, tokenPath string
+	scheme          string // http or https
 	http            *http.Client
 }
 
@@ -128,7 +137,7 @@ func (c *ctlClient) do(ctx context.Context, method, path string, body, out any) 
 		}
 		payload = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, "http://"+c.addr+ctlPrefix+path, payload)
+	req, err := http.NewRequestWithContext(ctx, method, c.scheme+"://"+c.addr+ctlPrefix+path, payload)
 	if err != nil {
 		return fmt.Errorf("server address %q: %w", c.addr, err)
 	}
@@ -137,6 +146,9 @@ func (c *ctlClient) do(ctx context.Context, method, path string, body, out any) 
 		req.Header.Set("Content-Type", "application/json")
 	}
 	res, err := c.http.Do(req)
+	if errors.Is(err, errCtlCertificate) {
+		return errors.Unwrap(err)
+	}
 	if err != nil {
 		return fmt.Errorf("no acd server answers at %s (is it running? -http names another address): %w", c.addr, errors.Unwrap(err))
 	}

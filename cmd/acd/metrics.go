@@ -88,7 +88,7 @@ type collector struct {
 	buildInfo, configInfo, draining                      metric
 	calls, legs, refused                                 metric
 	sipReqIn, sipReqOut, sipResIn, sipResOut, sipLimited metric
-	tcpConns, registered                                 metric
+	tcpConns, tlsConns, registered                       metric
 	agents, waiting, callbacks, oldest                   metric
 	rtpIn, rtpOut, rtpDropped, rtpStray                  metric
 	eventSeq, eventPending, eventLag                     metric
@@ -111,6 +111,7 @@ func newCollector(live *liveServer) *collector {
 		sipResOut:  counter("acd_sip_responses_sent_total", "SIP responses sent on the server's sockets since start, by status code.", "code"),
 		sipLimited: counter("acd_sip_rate_limited_messages_total", "SIP messages dropped since start because their source was over its rate limit."),
 		tcpConns:   gauge("acd_sip_tcp_connections", "SIP TCP connections open now."),
+		tlsConns:   gauge("acd_sip_tls_connections", "SIP TLS connections open now."),
 		registered: gauge("acd_sip_registered_agents", "Agents whose phone has a live registration now."),
 
 		agents:    gauge("acd_agents", "Agents by state now.", "state"),
@@ -131,7 +132,7 @@ func newCollector(live *liveServer) *collector {
 
 func (c *collector) all() []metric {
 	return []metric{c.buildInfo, c.configInfo, c.draining, c.calls, c.legs, c.refused,
-		c.sipReqIn, c.sipReqOut, c.sipResIn, c.sipResOut, c.sipLimited, c.tcpConns, c.registered,
+		c.sipReqIn, c.sipReqOut, c.sipResIn, c.sipResOut, c.sipLimited, c.tcpConns, c.tlsConns, c.registered,
 		c.agents, c.waiting, c.callbacks, c.oldest,
 		c.rtpIn, c.rtpOut, c.rtpDropped, c.rtpStray, c.eventSeq, c.eventPending, c.eventLag}
 }
@@ -171,6 +172,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	emit(c.sipLimited, float64(st.RateLimited))
 	emit(c.tcpConns, float64(live.srv.TCPConnections()))
+	emit(c.tlsConns, float64(live.srv.TLSConnections()))
 
 	byState := map[acd.State]int{}
 	registered := 0

@@ -183,7 +183,12 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 	if err != nil {
 		return &exitError{2, fmt.Errorf("http address %q: want IP:PORT", cfg.Server.HTTP)}
 	}
-	if (!sipAP.Addr().IsLoopback() || !httpAP.Addr().IsLoopback()) && cfg.DemoCredentials() {
+	if cfg.Server.HTTPBeyondLoopbackInPlain() && !cfg.Server.PlainHTTPBeyondLoopback {
+		// The file is checked for this; -http comes later.
+		return &exitError{2, errors.New(config.PlainHTTPRefusal("-http", cfg.Server.HTTP))}
+	}
+	tlsAP, _ := netip.ParseAddrPort(cfg.Server.SIPTLS) // checked with the file; invalid when unset
+	if (!sipAP.Addr().IsLoopback() || !httpAP.Addr().IsLoopback() || tlsAP.IsValid() && !tlsAP.Addr().IsLoopback()) && cfg.DemoCredentials() {
 		return &exitError{2, errors.New("refusing to listen beyond loopback with the demo agent passwords of the default configuration: " +
 			"give every agent its own password in your configuration file, or listen on 127.0.0.1")}
 	}
@@ -203,6 +208,9 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 	// Each call holds an RTP socket (an agent leg another), each TCP client
 	// a connection; the rest is the database, listeners and the like.
 	needFDs := uint64(2*cfg.Server.MaxCalls + cfg.SIP.TCP.MaxConnections + 256)
+	if cfg.Server.SIPTLS != "" {
+		needFDs += uint64(cfg.SIP.TCP.MaxConnections) // the TLS listener is capped on its own
+	}
 	fdLimit, err := raiseFileLimit(needFDs)
 	if err != nil {
 		log.Warn("cannot read or raise the descriptor limit", "error", err)
@@ -235,6 +243,13 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 		_ = tcp.Close()
 		return fmt.Errorf("http: %w", err)
 	}
+	secure, err := startTLS(cfg.Server, log)
+	if err != nil {
+		_ = udp.Close()
+		_ = tcp.Close()
+		_ = httpLn.Close()
+		return err
+	}
 
 	// ctx is the server's life: it outlasts stop (the first SIGTERM or
 	// Ctrl-C) by the drain, so that calls in progress keep their media.
@@ -245,6 +260,7 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 		_ = udp.Close()
 		_ = tcp.Close()
 		_ = httpLn.Close()
+		secure.close()
 		return &exitError{2, err}
 	}
 	rtpSend := "socket"
@@ -321,7 +337,10 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 			Burst:     cfg.SIP.RateLimit.Burst,
 			Exempt:    cfg.SIP.RateLimit.ExemptPrefixes(),
 		},
-		Bindings: bindingStore{registrations},
+		TLSListener: secure.sip,
+		TLSServer:   secure.sipServerConfig(),
+		TLSClient:   secure.client,
+		Bindings:    bindingStore{registrations},
 		Registered: func(agent string, reachable bool, cause string) {
 			center.PhoneChanged(agent, reachable, cause)
 		},
@@ -397,9 +416,9 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 		if srv.Draining() {
 			status = "draining"
 		}
-		fmt.Fprintf(w, `{"status":%q,"config_version":%q,"calls":%d,"calls_refused":%d,"legs":%d,"goroutines":%d,"rtp_send":%q,"rtp_dropped":%d,"rtp_stray":%d,"tcp_connections":%d,"sip_rate_limited":%d}`+"\n",
+		fmt.Fprintf(w, `{"status":%q,"config_version":%q,"calls":%d,"calls_refused":%d,"legs":%d,"goroutines":%d,"rtp_send":%q,"rtp_dropped":%d,"rtp_stray":%d,"tcp_connections":%d,"tls_connections":%d,"sip_rate_limited":%d}`+"\n",
 			status, current.Load().plan.Version, srv.ActiveCalls(), srv.RefusedCalls(), srv.ActiveLegs(), runtime.NumGoroutine(), rtpSend, engine.Dropped(),
-			engine.Stray(), srv.TCPConnections(), srv.RateLimited())
+			engine.Stray(), srv.TCPConnections(), srv.TLSConnections(), srv.RateLimited())
 	})
 	live := &liveServer{srv: srv, engine: engine, center: center, events: events, current: &current, log: log, trunks: trunkRegs}
 	mux.Handle("GET /metrics", metricsHandler(live))
@@ -408,7 +427,7 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 		return err
 	}
 	defer removeToken()
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, TLSConfig: secure.httpServerConfig()}
 	stopAPI, svc, err := mountAPI(ctx, mux, hs, running, center, events, conf, log)
 	if err != nil {
 		return err
@@ -450,12 +469,21 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 				return
 			case <-hup:
 				reload(&current, func() config.Managed { return conf.managed(ctx) }, log, conf.activate)
+				secure.reload()
 			}
 		}
 	}()
-	go func() { _ = hs.Serve(httpLn) }()
+	scheme := "http"
+	if hs.TLSConfig != nil {
+		scheme = "https"
+		// The certificate comes from TLSConfig's GetCertificate.
+		go func() { _ = hs.ServeTLS(httpLn, "", "") }()
+	} else {
+		go func() { _ = hs.Serve(httpLn) }()
+	}
 
 	log.Info("acd started", "version", version, "sip", udp.LocalAddr().String(), "http", httpLn.Addr().String(),
+		"sip_tls", secure.sipAddress(), "http_scheme", scheme,
 		"rtp_ports", cfg.Server.RTPPorts, "rtp_send", rtpSend, "fd_limit", fdLimit, "config", cfg.File, "config_version", prog.plan.Version)
 	go drain(stop, ctx, cancel, srv, cfg.Server.DrainTimeout.D(), events, log)
 	err = srv.Serve(ctx, tcp)

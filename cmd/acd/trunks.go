@@ -15,6 +15,10 @@ import (
 // through it.
 func sipTrunk(t *config.Trunk) sip.Trunk {
 	out := sip.Trunk{Address: t.Address, Username: t.Username, Password: t.Password}
+	// Validated at load: the error is not reached.
+	if target, err := t.Target(); err == nil {
+		out.Address, out.Transport = target.Address(), target.Transport
+	}
 	if c := t.CallerID; c != nil {
 		out.CallerID = sip.Caller{Number: c.Number, Name: c.Name}
 	}
