@@ -83,7 +83,10 @@ func TestTrunkTargets(t *testing.T) {
 		{"sip:sip.carrier.example:5061;transport=tls", "", TrunkTarget{"sip.carrier.example", 5061, "TLS"}, ""},
 		{"localhost:5061;transport=TLS", "", TrunkTarget{"localhost", 5061, "TLS"}, ""},
 		{"sip.carrier.example:5061", "tls", TrunkTarget{"sip.carrier.example", 5061, "TLS"}, ""},
-		{"sip.carrier.example:5060", "", TrunkTarget{}, "want IP:PORT"},
+		// Over UDP and TCP a name is DNS's to resolve (RFC 3263), kept as written.
+		{"sip.carrier.example:5060", "", TrunkTarget{"sip.carrier.example:5060", 0, "UDP"}, ""},
+		{"carrier.example", "tcp", TrunkTarget{"carrier.example", 0, "TCP"}, ""},
+		{"some where:5060", "", TrunkTarget{}, "want IP:PORT, HOST:PORT or a domain"},
 		{"sips:sip.carrier.example", "udp", TrunkTarget{}, "is dialled over TLS, but transport says UDP"},
 		{"sips:sip.carrier.example;transport=tcp", "", TrunkTarget{}, "a sips: address is dialled over TLS only"},
 		{"198.51.100.10:5060", "sctp", TrunkTarget{}, `transport "sctp": want udp, tcp or tls`},
