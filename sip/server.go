@@ -84,6 +84,10 @@ type Config struct {
 	// MinSessionExpires is the shortest session interval (RFC 4028) a
 	// phone may ask for; zero is the RFC's 90 s. Shorter is for tests.
 	MinSessionExpires time.Duration
+	// SRTP gives the SRTP policy of a phone or trunk, asked for each call
+	// as it starts (so a reload is in force for the next); nil is off for
+	// all.
+	SRTP func(SRTPParty) SRTPPolicy
 }
 
 // Server is the SIP side of the ACD.
