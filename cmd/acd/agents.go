@@ -33,7 +33,8 @@ func (p phones) Dial(ctx context.Context, trunk, number, callerID string) (acd.L
 	if !ok {
 		return nil, errors.New("no trunk " + trunk)
 	}
-	leg, err := p.srv.Dial(ctx, sip.Trunk{Address: t.Address, Username: t.Username, Password: t.Password}, number, callerID)
+	leg, err := p.srv.Dial(ctx, sip.Trunk{Address: t.Address, Username: t.Username, Password: t.Password,
+		SRTP: srtpPolicy(p.cfg().TrunkSRTP(trunk))}, number, callerID)
 	if err != nil {
 		return nil, err
 	}
