@@ -128,7 +128,8 @@ func (d *Description) OnHold() bool {
 
 // ParseSDP reads an SDP body leniently: lines may come in any order, LF
 // line ends and unknown lines are accepted, and the first audio stream we
-// can take (a non-zero port, RTP/AVP, PCMU or PCMA, an address) is used,
+// can take (a non-zero port, RTP/AVP or RTP/SAVP with a crypto line of a
+// suite we speak, PCMU or PCMA, an address) is used,
 // wherever it comes among the streams. Media-level c= wins over
 // session-level c=, even when only the session-level one is usable: the
 // peer said where this stream goes.
