@@ -15,18 +15,22 @@ import (
 func BenchmarkSessionTick(b *testing.B) {
 	s := benchSession(b, RawSendOff, true, false)
 	b.ReportAllocs()
+	cpu := startCPU(b)
 	for b.Loop() {
 		s.tick(nil)
 	}
+	cpu.report()
 }
 
 // BenchmarkSessionTickNoSend isolates our own work from the kernel's.
 func BenchmarkSessionTickNoSend(b *testing.B) {
 	s := benchSession(b, RawSendOff, false, false)
 	b.ReportAllocs()
+	cpu := startCPU(b)
 	for b.Loop() {
 		s.tick(nil)
 	}
+	cpu.report()
 }
 
 // BenchmarkSessionTickRaw is the same packet through the raw path: the
@@ -39,9 +43,11 @@ func BenchmarkSessionTickRaw(b *testing.B) { benchTickRaw(b, false) }
 func BenchmarkSessionTickSRTP(b *testing.B) {
 	s := benchSession(b, RawSendOff, true, true)
 	b.ReportAllocs()
+	cpu := startCPU(b)
 	for b.Loop() {
 		s.tick(nil)
 	}
+	cpu.report()
 }
 
 // BenchmarkSRTPSeal is SRTP's own share of the send path: encrypting
@@ -53,6 +59,7 @@ func BenchmarkSRTPSeal(b *testing.B) {
 	b.ReportAllocs()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	cpu := startCPU(b)
 	for b.Loop() {
 		h.SequenceNumber++
 		_, _ = h.MarshalTo(pkt)
@@ -60,6 +67,7 @@ func BenchmarkSRTPSeal(b *testing.B) {
 			b.Fatal("not sealed")
 		}
 	}
+	cpu.report()
 }
 
 func BenchmarkSessionTickRawSRTP(b *testing.B) { benchTickRaw(b, true) }
@@ -72,10 +80,12 @@ func benchTickRaw(b *testing.B, secure bool) {
 	}
 	defer raw.close()
 	b.ReportAllocs()
+	cpu := startCPU(b)
 	for b.Loop() {
 		s.tick(raw)
 	}
 	raw.flush()
+	cpu.report()
 }
 
 // benchSession is a session playing a looped sound to a loopback socket
@@ -138,10 +148,12 @@ func BenchmarkSessionReceive(b *testing.B) {
 	var h rtp.Header
 	now := time.Now().UnixNano()
 	b.ReportAllocs()
+	cpu := startCPU(b)
 	for seq := uint16(1); b.Loop(); seq++ {
 		binary.BigEndian.PutUint16(pkt[2:4], seq)
 		s.receive(nil, &h, pkt, from, now)
 	}
+	cpu.report()
 }
 
 // BenchmarkSessionReceiveSRTP is the receive path above with the packet
@@ -167,9 +179,11 @@ func BenchmarkSessionReceiveSRTP(b *testing.B) {
 	seq := uint16(1)
 	next := batch
 	b.ReportAllocs()
+	cpu := startCPU(b)
 	for b.Loop() {
 		if next == batch {
 			b.StopTimer()
+			cpu.pause()
 			for i := range wires {
 				seq++
 				binary.BigEndian.PutUint16(plain[2:4], seq)
@@ -178,6 +192,7 @@ func BenchmarkSessionReceiveSRTP(b *testing.B) {
 				}
 			}
 			next = 0
+			cpu.resume()
 			b.StartTimer()
 		}
 		if stray, _ := s.receive(nil, &h, wires[next], from, now); stray {
@@ -185,6 +200,7 @@ func BenchmarkSessionReceiveSRTP(b *testing.B) {
 		}
 		next++
 	}
+	cpu.report()
 	if s.SRTPDropped() != 0 {
 		b.Fatalf("%d packets failed SRTP", s.SRTPDropped())
 	}
