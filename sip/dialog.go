@@ -106,6 +106,7 @@ func (d *dialog) applyOfferLocked(offer *media.Description) ([]byte, bool, error
 	if err := d.applySRTPLocked(local, remote); err != nil {
 		return nil, false, err
 	}
+	d.srtp.answered(sd)
 	ans := media.Negotiate(offer, d.session.LocalAddr())
 	ans.Secure, ans.Crypto = sd.secure, sd.lines
 	changed := d.configureLocked(offer, ans.Codecs[0], ans.PayloadType(0), ans.Direction)

@@ -100,11 +100,13 @@ func chooseSRTP(p SRTPPolicy, offer *media.Description) (*media.Crypto, error) {
 	return nil, nil
 }
 
-// srtpDialog is a dialog's SRTP: its policy, the crypto lines of an offer
-// of ours waiting for its answer, and the keys in force. Guarded by the
-// dialog's mu.
+// srtpDialog is a dialog's SRTP: its policy, the crypto lines of our
+// current description, and the keys in force. Guarded by the dialog's mu.
 type srtpDialog struct {
-	policy  SRTPPolicy
+	policy SRTPPolicy
+	// offered are the crypto lines of our current description (localSDP):
+	// our offer, or our answer, which a session refresh offers again. An
+	// answer may take any of them.
 	offered []media.Crypto
 	// local is our key (nil: plain RTP), remote the peer's.
 	local, remote *media.Crypto
@@ -179,12 +181,15 @@ func (st *srtpDialog) answer(offer *media.Description) (d srtpDescription, local
 	return srtpDescription{secure: offer.Secure, lines: []media.Crypto{ours}}, &ours, remote, nil
 }
 
+// answered records our answer's lines as our current description's.
+func (st *srtpDialog) answered(d srtpDescription) { st.offered = d.lines }
+
 // applySRTPLocked puts keys in force on the dialog's session.
 func (d *dialog) applySRTPLocked(local, remote *media.Crypto) error {
 	if err := d.session.SetSRTP(local, remote); err != nil {
 		return err
 	}
-	d.srtp.local, d.srtp.remote, d.srtp.offered = local, remote, nil
+	d.srtp.local, d.srtp.remote = local, remote
 	return nil
 }
 

@@ -197,3 +197,41 @@ func TestTraceMasksSDESKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestSRTPRefreshAnswers: our session refresh offers our current
+// description again, an offer of ours (a leg: both lines) or our answer
+// (a call: one line); the phone's answer to it takes a line of it, and
+// the keys in force stay when the phone keeps its own.
+func TestSRTPRefreshAnswers(t *testing.T) {
+	t.Run("a call: our answer offered again", func(t *testing.T) {
+		st := srtpDialog{policy: SRTPRequired}
+		theirs := testCrypto(t, 4, media.AESCM128HMACSHA1_80)
+		d, local, remote, err := st.answer(&media.Description{Secure: true, Crypto: []media.Crypto{theirs}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.answered(d)
+		st.local, st.remote = local, remote
+		gotLocal, gotRemote, err := st.accept(&media.Description{Secure: true, Crypto: []media.Crypto{theirs}})
+		if err != nil || string(gotLocal.Key) != string(local.Key) || string(gotRemote.Key) != string(theirs.Key) {
+			t.Fatalf("the refresh's answer: %v %v %v", gotLocal, gotRemote, err)
+		}
+	})
+	t.Run("a leg: our offer offered again", func(t *testing.T) {
+		st := srtpDialog{policy: SRTPOptional}
+		d, err := st.offer()
+		if err != nil {
+			t.Fatal(err)
+		}
+		answer := &media.Description{Crypto: []media.Crypto{testCrypto(t, 2, media.AESCM128HMACSHA1_32)}}
+		local, remote, err := st.accept(answer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.local, st.remote = local, remote
+		again, _, err := st.accept(answer)
+		if err != nil || string(again.Key) != string(d.lines[1].Key) {
+			t.Fatalf("the refresh's answer: %v %v", again, err)
+		}
+	})
+}
