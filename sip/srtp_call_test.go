@@ -69,10 +69,10 @@ func (e *srtpEnd) sdp(proto string, withKey bool) []byte {
 	return []byte(b)
 }
 
-// expectMedia reads what the server sends: with a server key, n packets
-// that authenticate and decrypt to PCMU carrying sound (not one value
-// repeated, as silence or ciphertext read as plain would not be); without
-// one, plain RTP.
+// expectMedia reads what the server sends until 3 packets carry sound
+// (not one value repeated, as silence is), failing after n: with a server
+// key each must authenticate and decrypt to PCMU; without one, be plain
+// PCMU.
 func (e *srtpEnd) expectMedia(server *media.Crypto, n int) {
 	e.t.Helper()
 	buf := make([]byte, 1500)
@@ -82,6 +82,9 @@ func (e *srtpEnd) expectMedia(server *media.Crypto, n int) {
 	}
 	sound := 0
 	for range n {
+		if sound == 3 {
+			return
+		}
 		_ = e.conn.SetReadDeadline(time.Now().Add(3 * time.Second))
 		size, _, err := e.conn.ReadFromUDPAddrPort(buf)
 		if err != nil {
@@ -104,8 +107,8 @@ func (e *srtpEnd) expectMedia(server *media.Crypto, n int) {
 			sound++
 		}
 	}
-	if sound == 0 {
-		e.t.Fatalf("%d packets of silence: no prompt heard", n)
+	if sound < 3 {
+		e.t.Fatalf("%d packets with %d of sound: no prompt heard", n, sound)
 	}
 }
 
@@ -196,7 +199,7 @@ func TestSRTPInboundPolicies(t *testing.T) {
 				if answer.Secure || len(answer.Crypto) != 0 {
 					t.Fatalf("answered secure %v with %d crypto lines, want plain", answer.Secure, len(answer.Crypto))
 				}
-				end.expectMedia(nil, 10)
+				end.expectMedia(nil, 100)
 				return
 			}
 			if answer.Secure != (tt.offer.proto == "RTP/SAVP") || len(answer.Crypto) != 1 ||
@@ -206,7 +209,7 @@ func TestSRTPInboundPolicies(t *testing.T) {
 			if string(answer.Crypto[0].Key) == string(end.key.Key) {
 				t.Fatal("the server answered with the phone's own key")
 			}
-			end.expectMedia(&answer.Crypto[0], 25)
+			end.expectMedia(&answer.Crypto[0], 100)
 			to := net.UDPAddrFromAddrPort(answer.Addr)
 			end.sendDigit(to, '5', 100, 8000)
 			expectKeys(t, ctx, keys, "5")
@@ -271,10 +274,10 @@ func TestSRTPOutboundLegs(t *testing.T) {
 			defer leg.Hangup("test over")
 			leg.Play(welcome, true)
 			if !tt.answerKey {
-				end.expectMedia(nil, 10)
+				end.expectMedia(nil, 100)
 				return
 			}
-			end.expectMedia(&offered.Crypto[0], 25)
+			end.expectMedia(&offered.Crypto[0], 100)
 		})
 	}
 }
@@ -300,7 +303,7 @@ func TestSRTPReofferKeepsKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = phone.Hangup(ctx) }()
-	end.expectMedia(&answer.Crypto[0], 5)
+	end.expectMedia(&answer.Crypto[0], 100)
 
 	reoffer := func(body []byte) *media.Description {
 		t.Helper()
@@ -318,7 +321,7 @@ func TestSRTPReofferKeepsKeys(t *testing.T) {
 	if string(again.Crypto[0].Key) != string(answer.Crypto[0].Key) {
 		t.Fatal("the same offer again re-keyed the call")
 	}
-	end.expectMedia(&answer.Crypto[0], 5)
+	end.expectMedia(&answer.Crypto[0], 100)
 
 	// The phone re-keys: its digits are heard under the new key only.
 	fresh, err := media.NewCrypto(1, media.AESCM128HMACSHA1_80)
