@@ -220,8 +220,9 @@ func (s *Server) agentAt(req *sip.Request, authenticated string) string {
 	return ""
 }
 
-// sdesKey is the key of an a=crypto line in a traced SDP body.
-var sdesKey = regexp.MustCompile(`(?i)(a=crypto:[^\r\n]*?inline:)([^|\s;]+)`)
+// sdesKey is a key of an a=crypto line in a traced SDP body; a line may
+// carry several (one per MKI), each after its own "inline:".
+var sdesKey = regexp.MustCompile(`(?i)(\binline:)([^|\s;]+)`)
 
 // maskKeys replaces SDES keys in a message body for the trace: with them,
 // whoever reads the log could decrypt the call.

@@ -185,13 +185,15 @@ func TestParseSRTPPolicy(t *testing.T) {
 func TestTraceMasksSDESKeys(t *testing.T) {
 	key := base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcd"))
 	body := "v=0\r\nm=audio 4000 RTP/SAVP 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + key + "|2^20|1:4\r\n" +
-		"a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:" + key + "\r\na=sendrecv\r\n"
+		"a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:" + key + "\r\n" +
+		"a=crypto:3 AES_CM_128_HMAC_SHA1_80 inline:" + key + "|2^20|1:4;inline:" + key + "|2^20|2:4\r\na=sendrecv\r\n"
 	msg := "INVITE sip:100@acd.local SIP/2.0\r\nContent-Type: application/sdp\r\nContent-Length: " + "0" + "\r\n\r\n" + body
 	got := masked([]byte(msg))
 	if strings.Contains(got, key[:10]) {
 		t.Fatalf("a key is traced: %q", got)
 	}
-	for _, kept := range []string{"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:(masked)|2^20|1:4\r\n", "a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:(masked)\r\n", "a=sendrecv"} {
+	for _, kept := range []string{"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:(masked)|2^20|1:4\r\n", "a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:(masked)\r\n",
+		"a=crypto:3 AES_CM_128_HMAC_SHA1_80 inline:(masked)|2^20|1:4;inline:(masked)|2^20|2:4\r\n", "a=sendrecv"} {
 		if !strings.Contains(got, kept) {
 			t.Fatalf("traced as %q, want %q in it", got, kept)
 		}
