@@ -247,7 +247,12 @@ func TestSRTPOutboundLegs(t *testing.T) {
 			}
 			phone.TakeCalls(testutil.AnswerMode{Body: end.sdp(answerProto, tt.answerKey)})
 			leg, err := srv.Dial(ctx, acdsip.Trunk{Address: phone.Addr(), SRTP: tt.policy}, "5550100", "+14155550123")
-			in := <-phone.IncomingCalls()
+			var in testutil.Incoming
+			select {
+			case in = <-phone.IncomingCalls():
+			case <-ctx.Done():
+				t.Fatalf("the phone never got the INVITE (the dial: %v)", err)
+			}
 			offered, perr := media.ParseSDP(in.Body)
 			if perr != nil {
 				t.Fatalf("our offer does not parse: %v\n%s", perr, in.Body)
