@@ -169,7 +169,9 @@ type Media struct {
 	// RawSend is auto, on or off: whether RTP goes out through one raw
 	// socket per core (batched, needs CAP_NET_RAW) or each call's socket.
 	RawSend string `yaml:"raw_send"`
-	Line    Line
+	// SRTP is the SRTP policy of phones without their own: see srtp.go.
+	SRTP string `yaml:"srtp"`
+	Line Line
 }
 
 // Ref is a name that refers to another part of the configuration, with the
@@ -259,6 +261,7 @@ type Trunk struct {
 	// Transport is udp (the default), tcp or tls; a sips: address or one
 	// with ;transport=tls says tls too (config/trunktls.go).
 	Transport string `yaml:"transport"`
+	SRTP      string `yaml:"srtp"` // "" is media.srtp's
 	Line      Line
 	// Managed: made through the API and kept in the database.
 	Managed bool `yaml:"-"`
@@ -322,6 +325,7 @@ type Agent struct {
 	Password     string   `yaml:"password"`
 	PasswordHash string   `yaml:"password_hash"`
 	Queues       []string `yaml:"queues"`
+	SRTP         string   `yaml:"srtp"` // of the agent's phone; "" is media.srtp's
 	Line         Line
 	// Managed: made through the API and kept in the database.
 	Managed bool `yaml:"-"`
@@ -621,6 +625,7 @@ func (c *Config) validate(errs *Errors) {
 		t.validate(f, name, c.Numbering.Plan(), errs)
 	}
 	c.SIP.validate(f, errs)
+	c.validateSRTP(f, errs)
 	for _, alg := range c.SIPAuthAlgorithms {
 		if alg != "SHA-256" && alg != "MD5" {
 			errs.Add(f, 1, "sip_auth_algorithms: %q: want SHA-256 or MD5", alg)

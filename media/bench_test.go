@@ -13,42 +13,86 @@ import (
 // BenchmarkSessionTick is the per-packet send path: next frame, RTP header
 // marshal, one UDP send to a socket on loopback.
 func BenchmarkSessionTick(b *testing.B) {
-	s := benchSession(b, RawSendOff, true)
+	s := benchSession(b, RawSendOff, true, false)
 	b.ReportAllocs()
+	cpu := startCPU(b)
 	for b.Loop() {
 		s.tick(nil)
 	}
+	cpu.report()
 }
 
 // BenchmarkSessionTickNoSend isolates our own work from the kernel's.
 func BenchmarkSessionTickNoSend(b *testing.B) {
-	s := benchSession(b, RawSendOff, false)
+	s := benchSession(b, RawSendOff, false, false)
 	b.ReportAllocs()
+	cpu := startCPU(b)
 	for b.Loop() {
 		s.tick(nil)
 	}
+	cpu.report()
 }
 
 // BenchmarkSessionTickRaw is the same packet through the raw path: the
 // media loop's batch of rawBatch packets goes out in one sendmmsg.
-func BenchmarkSessionTickRaw(b *testing.B) {
-	s := benchSession(b, RawSendOn, true)
+func BenchmarkSessionTickRaw(b *testing.B) { benchTickRaw(b, false) }
+
+// BenchmarkSessionTickSRTP and …RawSRTP are the socket and raw paths
+// above with the packet encrypted (AES_CM_128_HMAC_SHA1_80): SRTP's cost
+// per packet sent is the difference.
+func BenchmarkSessionTickSRTP(b *testing.B) {
+	s := benchSession(b, RawSendOff, true, true)
+	b.ReportAllocs()
+	cpu := startCPU(b)
+	for b.Loop() {
+		s.tick(nil)
+	}
+	cpu.report()
+}
+
+// BenchmarkSRTPSeal is SRTP's own share of the send path: encrypting
+// and authenticating one 20 ms G.711 packet in place.
+func BenchmarkSRTPSeal(b *testing.B) {
+	s := benchSession(b, RawSendOff, false, true)
+	pkt := make([]byte, 12+FrameSize, 12+FrameSize+srtpOverhead)
+	h := rtp.Header{Version: 2, SSRC: 7}
+	b.ReportAllocs()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cpu := startCPU(b)
+	for b.Loop() {
+		h.SequenceNumber++
+		_, _ = h.MarshalTo(pkt)
+		if _, ok := s.sealLocked(pkt, 12+FrameSize); !ok {
+			b.Fatal("not sealed")
+		}
+	}
+	cpu.report()
+}
+
+func BenchmarkSessionTickRawSRTP(b *testing.B) { benchTickRaw(b, true) }
+
+func benchTickRaw(b *testing.B, secure bool) {
+	s := benchSession(b, RawSendOn, true, secure)
 	raw, err := openRawSender()
 	if err != nil {
 		b.Skipf("raw sockets are not permitted here: %v", err)
 	}
 	defer raw.close()
 	b.ReportAllocs()
+	cpu := startCPU(b)
 	for b.Loop() {
 		s.tick(raw)
 	}
 	raw.flush()
+	cpu.report()
 }
 
 // benchSession is a session playing a looped sound to a loopback socket
 // that a goroutine drains (without send, it builds packets and sends
-// none); the benchmark drives its tick itself.
-func benchSession(b *testing.B, mode RawSend, send bool) *Session {
+// none), encrypting each when secure; the benchmark drives its tick
+// itself.
+func benchSession(b *testing.B, mode RawSend, send, secure bool) *Session {
 	b.Helper()
 	sink, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
@@ -71,7 +115,27 @@ func benchSession(b *testing.B, mode RawSend, send bool) *Session {
 	b.Cleanup(s.Close)
 	s.Configure(sink.LocalAddr().(*net.UDPAddr).AddrPort(), PCMU, 0, 101, send)
 	s.Play(NewSoundPCM(make([]byte, 16000)), true)
+	if secure {
+		benchKeys(b, s)
+	}
 	return s
+}
+
+// benchKeys sets SRTP on s and returns the key s receives with.
+func benchKeys(b *testing.B, s *Session) Crypto {
+	b.Helper()
+	local, err := NewCrypto(1, AESCM128HMACSHA1_80)
+	if err != nil {
+		b.Fatal(err)
+	}
+	remote, err := NewCrypto(1, AESCM128HMACSHA1_80)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := s.SetSRTP(&local, &remote); err != nil {
+		b.Fatal(err)
+	}
+	return remote
 }
 
 // BenchmarkSessionReceive is the per-packet receive path of a packet from
@@ -84,9 +148,61 @@ func BenchmarkSessionReceive(b *testing.B) {
 	var h rtp.Header
 	now := time.Now().UnixNano()
 	b.ReportAllocs()
+	cpu := startCPU(b)
 	for seq := uint16(1); b.Loop(); seq++ {
 		binary.BigEndian.PutUint16(pkt[2:4], seq)
 		s.receive(nil, &h, pkt, from, now)
+	}
+	cpu.report()
+}
+
+// BenchmarkSessionReceiveSRTP is the receive path above with the packet
+// authenticated (replay check included) and decrypted first. Packets are
+// encrypted as a phone would have sent them, a batch at a time outside
+// the timer.
+func BenchmarkSessionReceiveSRTP(b *testing.B) {
+	s, from := benchReceiver(b)
+	remote := benchKeys(b, s)
+	enc, err := newSRTPContext(remote, false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	plain, _ := (&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 0, SequenceNumber: 1, SSRC: 7},
+		Payload: make([]byte, FrameSize)}).Marshal()
+	const batch = 1024
+	var wires [batch][]byte
+	for i := range wires {
+		wires[i] = make([]byte, 0, len(plain)+srtpOverhead)
+	}
+	var h, eh rtp.Header
+	now := time.Now().UnixNano()
+	seq := uint16(1)
+	next := batch
+	b.ReportAllocs()
+	cpu := startCPU(b)
+	for b.Loop() {
+		if next == batch {
+			b.StopTimer()
+			cpu.pause()
+			for i := range wires {
+				seq++
+				binary.BigEndian.PutUint16(plain[2:4], seq)
+				if wires[i], err = enc.EncryptRTP(wires[i][:0], plain, &eh); err != nil {
+					b.Fatal(err)
+				}
+			}
+			next = 0
+			cpu.resume()
+			b.StartTimer()
+		}
+		if stray, _ := s.receive(nil, &h, wires[next], from, now); stray {
+			b.Fatal("dropped as stray")
+		}
+		next++
+	}
+	cpu.report()
+	if s.SRTPDropped() != 0 {
+		b.Fatalf("%d packets failed SRTP", s.SRTPDropped())
 	}
 }
 

@@ -58,7 +58,7 @@ func (s *Session) relay(raw *rawSender, pt uint8, fromCodec Codec, fromPT, fromD
 	viaRaw := s.routeOK && raw != nil
 	pkt := s.buf[:]
 	if viaRaw {
-		if room := raw.next(); len(room) >= 12+size {
+		if room := raw.next(); len(room) >= 12+size+srtpOverhead {
 			pkt = room
 		} else {
 			viaRaw = false // a frame longer than the raw batch holds
@@ -97,12 +97,16 @@ func (s *Session) relay(raw *rawSender, pt uint8, fromCodec Codec, fromPT, fromD
 	s.marker = false
 	h.Timestamp = ts + s.relayOffset
 	if n, err := h.MarshalTo(pkt[:12]); err == nil && n == 12 {
-		if viaRaw {
-			raw.commit(&s.route, 12+len(payload))
-		} else {
-			s.sock.sendTo(pkt[:12+len(payload)], s.remote)
+		// The peer's packet arrived decrypted (if it was SRTP); this side's
+		// own key encrypts it again, or it goes plain.
+		if size, ok := s.sealLocked(pkt, 12+len(payload)); ok {
+			if viaRaw {
+				raw.commit(&s.route, size)
+			} else {
+				s.sock.sendTo(pkt[:size], s.remote)
+			}
+			sent = true
 		}
-		sent = true
 	}
 	h.SequenceNumber++
 	h.Timestamp += uint32(len(payload))

@@ -21,8 +21,9 @@ const (
 	// rawBatch packets go out in one sendmmsg: a slot at 4 000 streams on
 	// two cores is ~200 packets, so a few system calls per wake-up.
 	rawBatch = 64
-	// rawPacketMax fits a relayed frame of up to 60 ms behind the headers.
-	rawPacketMax = ipHeaderLen + udpHeaderLen + 12 + 3*FrameSize
+	// rawPacketMax fits a relayed frame of up to 60 ms behind the
+	// headers, and SRTP's tag after it.
+	rawPacketMax = ipHeaderLen + udpHeaderLen + 12 + 3*FrameSize + srtpOverhead
 )
 
 // mmsghdr is struct mmsghdr; Go pads it to the kernel's size.

@@ -58,6 +58,10 @@ func (d Direction) Reverse() Direction {
 // ErrNoCommonCodec means the offer holds neither PCMU nor PCMA (SIP 488).
 var ErrNoCommonCodec = errors.New("sdp: no common codec (PCMU or PCMA over RTP/AVP)")
 
+// ErrNoCryptoSuite means the offer's only audio streams are RTP/SAVP
+// without an a=crypto line of a suite we speak (SIP 488).
+var ErrNoCryptoSuite = errors.New("sdp: RTP/SAVP without a=crypto of AES_CM_128_HMAC_SHA1_80 or _32")
+
 // ErrTooManyStreams means the offer has more m-lines than an answer
 // would carry: the answer repeats each (RFC 3264 §6), and a call needs one.
 var ErrTooManyStreams = fmt.Errorf("sdp: more than %d media streams", maxStreams)
@@ -91,6 +95,12 @@ type Description struct {
 	// one described above: an answer has one line for each (RFC 3264 §6).
 	Streams []Stream
 	Audio   int
+	// Secure is an RTP/SAVP stream: SRTP or nothing. Crypto are the
+	// stream's a=crypto lines of suites we speak, in the peer's order of
+	// preference; an RTP/AVP stream may have them too, offering SRTP as
+	// an option (as many phones do).
+	Secure bool
+	Crypto []Crypto
 }
 
 // Stream is what an answer repeats of an m-line it does not take: the
@@ -118,7 +128,8 @@ func (d *Description) OnHold() bool {
 
 // ParseSDP reads an SDP body leniently: lines may come in any order, LF
 // line ends and unknown lines are accepted, and the first audio stream we
-// can take (a non-zero port, RTP/AVP, PCMU or PCMA, an address) is used,
+// can take (a non-zero port, RTP/AVP or RTP/SAVP with a crypto line of a
+// suite we speak, PCMU or PCMA, an address) is used,
 // wherever it comes among the streams. Media-level c= wins over
 // session-level c=, even when only the session-level one is usable: the
 // peer said where this stream goes.
@@ -137,8 +148,11 @@ func ParseSDP(body []byte) (*Description, error) {
 		rtpmap    = map[int]string{}
 		ptime     int
 		mediaDir  = -1
+		secure    bool
+		crypto    []Crypto
 		// Why no stream was usable, when none is.
 		noAddress bool
+		noCrypto  bool
 	)
 	finish := func() {
 		if !inAudio || d.Audio >= 0 {
@@ -164,6 +178,10 @@ func ParseSDP(body []byte) (*Description, error) {
 		if len(codecs) == 0 {
 			return
 		}
+		if secure && len(crypto) == 0 {
+			noCrypto = true
+			return
+		}
 		conn := sessionConn
 		if mediaConn.seen {
 			conn = mediaConn
@@ -175,6 +193,7 @@ func ParseSDP(body []byte) (*Description, error) {
 		d.Audio = len(d.Streams) - 1
 		d.Addr = netip.AddrPortFrom(conn.addr, port)
 		d.Codecs, d.PayloadTypes, d.DTMFType, d.PTime = codecs, pts, dtmf, ptime
+		d.Secure, d.Crypto = secure, crypto
 		d.Direction = sessionDir
 		if mediaDir >= 0 {
 			d.Direction = Direction(mediaDir)
@@ -202,10 +221,12 @@ func ParseSDP(body []byte) (*Description, error) {
 				continue
 			}
 			p, err := strconv.ParseUint(strings.SplitN(fields[1], "/", 2)[0], 10, 16)
-			if err != nil || p == 0 || !strings.EqualFold(fields[2], "RTP/AVP") {
-				continue // rejected stream, or a profile we do not speak (SRTP)
+			isAVP, isSAVP := strings.EqualFold(fields[2], "RTP/AVP"), strings.EqualFold(fields[2], "RTP/SAVP")
+			if err != nil || p == 0 || !isAVP && !isSAVP {
+				continue // rejected stream, or a profile we do not speak (DTLS, feedback)
 			}
 			inAudio, port, payloads, mediaConn, mediaDir, ptime = true, uint16(p), payloads[:0], connection{}, -1, 0
+			secure, crypto = isSAVP, nil
 			clear(rtpmap)
 			for _, f := range fields[3:] {
 				if pt, err := strconv.Atoi(f); err == nil && pt >= 0 && pt < 128 {
@@ -240,6 +261,14 @@ func ParseSDP(body []byte) (*Description, error) {
 						rtpmap[pt] = strings.TrimSpace(enc)
 					}
 				}
+			case "crypto":
+				// Lines we cannot use are skipped: the peer may offer
+				// others we can (RFC 4568 §7.1.1).
+				if inAudio && len(crypto) < maxCrypto {
+					if c, err := ParseCrypto(arg); err == nil {
+						crypto = append(crypto, c)
+					}
+				}
 			case "ptime":
 				if inAudio {
 					if ms, err := strconv.Atoi(strings.TrimSpace(arg)); err == nil && ms > 0 && ms <= 1000 {
@@ -264,10 +293,17 @@ func ParseSDP(body []byte) (*Description, error) {
 		if noAddress {
 			return nil, ErrNoAddress
 		}
+		if noCrypto {
+			return nil, ErrNoCryptoSuite
+		}
 		return nil, ErrNoCommonCodec
 	}
 	return d, nil
 }
+
+// maxCrypto bounds the a=crypto lines kept of a stream: phones offer one
+// per suite.
+const maxCrypto = 8
 
 // streamOf keeps what an answer repeats of an m-line's fields. Each is a
 // token of the offer's, or a placeholder where the offer's is missing or
@@ -344,6 +380,11 @@ type Answer struct {
 	Direction    Direction
 	SessionID    uint64
 	Version      uint64
+	// Secure makes the stream RTP/SAVP; Crypto are our a=crypto lines
+	// (our keys), on either profile. An answer repeats the profile of the
+	// offer, and the tag of the offer's line it takes (RFC 4568 §7.1.2).
+	Secure bool
+	Crypto []Crypto
 }
 
 // Negotiate chooses, for an offer, the codec and direction of our answer:
@@ -378,7 +419,11 @@ func (a Answer) Marshal() []byte {
 	for _, st := range a.Streams[:min(max(a.Audio, 0), len(a.Streams))] {
 		fmt.Fprintf(&b, "m=%s 0 %s %s\r\n", st.Media, st.Proto, st.Format)
 	}
-	fmt.Fprintf(&b, "m=audio %d RTP/AVP", a.Addr.Port())
+	proto := "RTP/AVP"
+	if a.Secure {
+		proto = "RTP/SAVP"
+	}
+	fmt.Fprintf(&b, "m=audio %d %s", a.Addr.Port(), proto)
 	for i := range a.Codecs {
 		fmt.Fprintf(&b, " %d", a.PayloadType(i))
 	}
@@ -393,6 +438,9 @@ func (a Answer) Marshal() []byte {
 		fmt.Fprintf(&b, "a=rtpmap:%d telephone-event/8000\r\na=fmtp:%d 0-16\r\n", a.DTMFType, a.DTMFType)
 	}
 	fmt.Fprintf(&b, "a=ptime:20\r\na=%s\r\n", a.Direction)
+	for _, c := range a.Crypto {
+		fmt.Fprintf(&b, "a=%s\r\n", c.Attribute())
+	}
 	if a.Audio >= 0 && a.Audio < len(a.Streams) {
 		for _, st := range a.Streams[a.Audio+1:] {
 			fmt.Fprintf(&b, "m=%s 0 %s %s\r\n", st.Media, st.Proto, st.Format)

@@ -112,7 +112,7 @@ func TestParseSDP(t *testing.T) {
 		{name: "c= without an address", body: "v=0\r\nc=IN IP4\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n", wantErr: ErrNoAddress},
 		{name: "unusable media c= over a good session c=", body: "v=0\r\nc=IN IP4 1.1.1.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\nc=IN IP4 pbx.example.com\r\n", wantErr: ErrNoAddress},
 		{name: "no common codec", body: "v=0\r\nc=IN IP4 1.1.1.1\r\nt=0 0\r\nm=audio 8000 RTP/AVP 9 18\r\n", wantErr: ErrNoCommonCodec},
-		{name: "SRTP only", body: "v=0\r\nc=IN IP4 1.1.1.1\r\nt=0 0\r\nm=audio 8000 RTP/SAVP 0\r\n", wantErr: ErrNoCommonCodec},
+		{name: "SRTP without a crypto line", body: "v=0\r\nc=IN IP4 1.1.1.1\r\nt=0 0\r\nm=audio 8000 RTP/SAVP 0\r\n", wantErr: ErrNoCryptoSuite},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -259,6 +259,8 @@ func FuzzParseSDP(f *testing.F) {
 	f.Add([]byte("v=0\r\no=- 1 1 IN IP4 10.0.0.5\r\ns=-\r\nc=IN IP4 10.0.0.5\r\nt=0 0\r\nm=audio 4000 RTP/AVP 8 0 101\r\na=rtpmap:101 telephone-event/8000\r\n"))
 	f.Add([]byte("v=0\nc=IN IP6 ::1\nm=audio 1 RTP/AVP 0\na=sendonly\na=ptime:30\n"))
 	f.Add([]byte("v=0\r\nm=audio 0 RTP/AVP\r\nm=audio 65535 RTP/AVP 127 -1 999\r\na=rtpmap:\r\n"))
+	f.Add([]byte("v=0\r\nc=IN IP4 10.0.0.5\r\nt=0 0\r\nm=audio 4000 RTP/SAVP 0 101\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz|2^20|1:4\r\na=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:NzB4d1BINUAvLEw6UzF3WSJ+PSdFcGdUJShpX1Zj\r\n"))
+	f.Add([]byte("v=0\r\nc=IN IP4 10.0.0.5\r\nm=audio 4000 RTP/AVP 8\r\na=crypto:9 AES_CM_128_HMAC_SHA1_32 inline:NzB4d1BINUAvLEw6UzF3WSJ+PSdFcGdUJShpX1Zj UNENCRYPTED_SRTP\r\na=crypto:x\r\n"))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		d, err := ParseSDP(body)
 		if err != nil {
@@ -281,10 +283,17 @@ func FuzzParseSDP(f *testing.F) {
 		if d.Audio < 0 || d.Audio >= len(d.Streams) {
 			t.Fatalf("audio stream %d of %d", d.Audio, len(d.Streams))
 		}
+		if d.Secure && len(d.Crypto) == 0 {
+			t.Fatal("an RTP/SAVP stream taken without a crypto line")
+		}
 		// Our answer to anything we accept must itself parse, with one
 		// m-line for each of the offer's and ours where the offer's audio
 		// stream was.
 		a := Negotiate(d, netip.MustParseAddrPort("127.0.0.1:10000"))
+		if len(d.Crypto) > 0 {
+			// Answered with SRTP, on the offer's profile, with its tag.
+			a.Secure, a.Crypto = d.Secure, []Crypto{{Tag: d.Crypto[0].Tag, Suite: d.Crypto[0].Suite, Key: make([]byte, keySaltLen)}}
+		}
 		answer := a.Marshal()
 		back, err := ParseSDP(answer)
 		if err != nil {
@@ -292,6 +301,9 @@ func FuzzParseSDP(f *testing.F) {
 		}
 		if back.Codecs[0] != d.Codecs[0] || back.PayloadTypes[0] != d.PayloadTypes[0] {
 			t.Fatalf("answered %v on %d for an offer of %v on %d", back.Codecs[0], back.PayloadTypes[0], d.Codecs[0], d.PayloadTypes[0])
+		}
+		if back.Secure != d.Secure || len(d.Crypto) > 0 && (len(back.Crypto) != 1 || back.Crypto[0].Tag != d.Crypto[0].Tag) {
+			t.Fatalf("answered secure %v with %v for an offer secure %v with %v", back.Secure, back.Crypto, d.Secure, d.Crypto)
 		}
 		if len(back.Streams) != len(d.Streams) || back.Audio != d.Audio {
 			t.Fatalf("answer has %d m-lines, audio at %d, for an offer of %d, audio at %d:\n%s",

@@ -68,7 +68,8 @@ type Session struct {
 	dtmfBuf   dtmfSender
 	marker    bool
 	header    rtp.Header
-	buf       [12 + 1500]byte
+	buf       [12 + 1500 + srtpOverhead]byte
+	srtp      srtpState
 	silence   [FrameSize]byte
 
 	// Bridging: packets received are relayed to peer (see bridge.go).
@@ -82,6 +83,9 @@ type Session struct {
 	stray      atomic.Uint64
 	onInactive func()
 	closeOnce  sync.Once
+
+	// srtpDropped counts packets that failed SRTP (srtp.go).
+	srtpDropped atomic.Uint64
 }
 
 // SessionConfig describes a new Session.
@@ -276,12 +280,14 @@ func (s *Session) tick(raw *rawSender) (sent bool) {
 	}
 	if s.sendable {
 		if n, err := h.MarshalTo(pkt[:12]); err == nil && n == 12 {
-			if viaRaw {
-				raw.commit(&s.route, size)
-			} else {
-				s.sock.sendTo(pkt[:size], s.remote)
+			if size, ok := s.sealLocked(pkt, size); ok {
+				if viaRaw {
+					raw.commit(&s.route, size)
+				} else {
+					s.sock.sendTo(pkt[:size], s.remote)
+				}
+				sent = true
 			}
-			sent = true
 		}
 	}
 	h.SequenceNumber++
@@ -304,6 +310,14 @@ func (s *Session) receive(raw *rawSender, h *rtp.Header, pkt []byte, from netip.
 		return false, false
 	}
 	s.mu.Lock()
+	// Authenticated before the source check: a forged packet must not
+	// teach strict RTP a new source.
+	pkt, ok := s.openLocked(pkt, h)
+	if !ok {
+		s.mu.Unlock()
+		s.srtpDropped.Add(1)
+		return false, false
+	}
 	ok, switched := s.strict.admit(from, h.SSRC, h.SequenceNumber, now)
 	if !ok {
 		s.mu.Unlock()

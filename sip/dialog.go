@@ -39,6 +39,7 @@ type dialog struct {
 	localSDP   []byte // our current description, answered to offerless re-INVITEs
 	sdpVersion uint64
 	codec      media.Codec
+	srtp       srtpDialog
 	confirmed  bool    // the dialog's first 2xx is acknowledged
 	held       bool    // the peer holds: it asked us not to send
 	answering  *answer // our 2xx to a re-INVITE, until its ACK
@@ -89,24 +90,46 @@ func (d *dialog) initSDP(local []byte, version uint64) {
 }
 
 // applyOffer negotiates an offer and reconfigures the session; it returns
-// our answer and whether the peer's hold changed.
-func (d *dialog) applyOffer(offer *media.Description) (local []byte, holdChanged bool) {
+// our answer and whether the peer's hold changed, or why the dialog's
+// SRTP policy refuses the offer (the session is then left as it was).
+func (d *dialog) applyOffer(offer *media.Description) (local []byte, holdChanged bool, err error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.applyOfferLocked(offer)
 }
 
-func (d *dialog) applyOfferLocked(offer *media.Description) ([]byte, bool) {
+func (d *dialog) applyOfferLocked(offer *media.Description) ([]byte, bool, error) {
+	sd, local, remote, err := d.srtp.answer(offer)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := d.applySRTPLocked(local, remote); err != nil {
+		return nil, false, err
+	}
+	d.srtp.answered(sd)
 	ans := media.Negotiate(offer, d.session.LocalAddr())
+	ans.Secure, ans.Crypto = sd.secure, sd.lines
 	changed := d.configureLocked(offer, ans.Codecs[0], ans.PayloadType(0), ans.Direction)
-	return d.describeLocked(ans), changed
+	return d.describeLocked(ans), changed, nil
 }
 
-// applyAnswer takes the answer to an offer we made.
-func (d *dialog) applyAnswer(answer *media.Description) bool {
+// applyAnswer takes the answer to an offer we made, or says why the
+// dialog's SRTP policy cannot (the session is then left as it was).
+func (d *dialog) applyAnswer(answer *media.Description) (holdChanged bool, err error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.configureLocked(answer, answer.Codecs[0], answer.PayloadType(0), answer.Direction.Reverse())
+	return d.applyAnswerLocked(answer)
+}
+
+func (d *dialog) applyAnswerLocked(answer *media.Description) (bool, error) {
+	local, remote, err := d.srtp.accept(answer)
+	if err != nil {
+		return false, err
+	}
+	if err := d.applySRTPLocked(local, remote); err != nil {
+		return false, err
+	}
+	return d.configureLocked(answer, answer.Codecs[0], answer.PayloadType(0), answer.Direction.Reverse()), nil
 }
 
 func (d *dialog) configureLocked(peer *media.Description, codec media.Codec, pt uint8, ours media.Direction) (holdChanged bool) {
@@ -126,11 +149,18 @@ func (d *dialog) configureLocked(peer *media.Description, codec media.Codec, pt 
 
 // offerLocked describes everything we accept, for an offerless INVITE.
 func (d *dialog) offerLocked() []byte {
+	sd, err := d.srtp.offer()
+	if err != nil {
+		// Offered plain, an answer is refused by a policy that requires SRTP.
+		d.log.Error("cannot make SRTP keys; offering plain RTP", "error", err)
+	}
 	return d.describeLocked(media.Answer{
 		Addr:      d.session.LocalAddr(),
 		Codecs:    []media.Codec{media.PCMU, media.PCMA},
 		DTMFType:  101,
 		Direction: media.SendRecv,
+		Secure:    sd.secure,
+		Crypto:    sd.lines,
 	})
 }
 
@@ -198,7 +228,13 @@ func (d *dialog) reinvite(req *sip.Request, tx sip.ServerTransaction) {
 	var local []byte
 	changed := false
 	if offer != nil {
-		local, changed = d.applyOfferLocked(offer)
+		var err error
+		if local, changed, err = d.applyOfferLocked(offer); err != nil {
+			d.mu.Unlock()
+			d.log.Info("re-INVITE offer refused", "error", err)
+			respond(tx, req, 488, "Not Acceptable Here", refusal(err))
+			return
+		}
 	} else {
 		a.offer = true
 		local = d.offerLocked()
@@ -272,7 +308,9 @@ func (d *dialog) ack(req *sip.Request) {
 	changed := false
 	if body := req.Body(); a.offer && len(body) > 0 {
 		if desc, err := media.ParseSDP(body); err == nil {
-			changed = d.configureLocked(desc, desc.Codecs[0], desc.PayloadType(0), desc.Direction.Reverse())
+			if changed, err = d.applyAnswerLocked(desc); err != nil {
+				d.log.Info("answer in ACK refused; media unchanged", "error", err)
+			}
 		} else {
 			d.log.Info("unusable answer in ACK; media unchanged", "error", err)
 		}
@@ -318,8 +356,13 @@ func (d *dialog) update(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, 491, "Request Pending")
 		return
 	}
-	local, changed := d.applyOfferLocked(offer)
+	local, changed, err := d.applyOfferLocked(offer)
 	d.mu.Unlock()
+	if err != nil {
+		d.log.Info("UPDATE offer refused", "error", err)
+		respond(tx, req, 488, "Not Acceptable Here", refusal(err))
+		return
+	}
 	if changed {
 		d.holdChanged()
 	}

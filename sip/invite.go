@@ -55,6 +55,15 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		}
 		offer = d
 	}
+	policy := s.srtpFor(SRTPParty{Agent: s.agentAt(req, agent), Source: req.Source()})
+	if offer != nil {
+		if _, err := chooseSRTP(policy, offer); err != nil {
+			log.Info("offer refused by the SRTP policy", "srtp", policy.String(), "error", err)
+			s.refusedOffer.Add(1)
+			respond(tx, req, 488, "Not Acceptable Here", refusal(err))
+			return
+		}
+	}
 	timer, timerHdrs, tooSmall := negotiateTimer(req, sessionTimer{}, s.minSE())
 	if tooSmall {
 		s.tooSmall(tx, req)
@@ -104,6 +113,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		send:    dlg.TransactionRequest,
 		target:  func() sip.Uri { return dlg.InviteRequest.Contact().Address },
 		hangup:  c.Hangup,
+		srtp:    srtpDialog{policy: policy},
 	}
 	c.session = media.NewSession(s.cfg.Media, media.SessionConfig{
 		Socket:     sock,
@@ -118,7 +128,13 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 
 	var local []byte
 	if offer != nil {
-		local, _ = c.applyOffer(offer)
+		if local, _, err = c.applyOffer(offer); err != nil {
+			log.Error("cannot answer with SRTP", "error", err)
+			s.refusedMedia.Add(1)
+			_ = dlg.Respond(500, "Server Internal Error", nil)
+			c.close("no media")
+			return
+		}
 	} else {
 		c.mu.Lock()
 		c.ackBody = make(chan []byte, 1)
@@ -175,12 +191,14 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		default:
 			err = errors.New("no SDP in the ACK")
 		}
+		if err == nil {
+			_, err = c.applyAnswer(answer)
+		}
 		if err != nil {
 			log.Warn("offerless INVITE: unusable answer in ACK; hanging up", "error", err)
 			c.Hangup("no usable SDP answer")
 			return
 		}
-		c.applyAnswer(answer)
 		if err := c.startMedia(); err != nil {
 			log.Error("cannot start RTP; hanging up", "error", err)
 			c.Hangup("no media")
@@ -191,7 +209,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	c.mu.Lock()
 	codec := c.codec
 	c.mu.Unlock()
-	log.Info("call answered", "number", number, "caller", c.caller, "codec", codec.String())
+	log.Info("call answered", "number", number, "caller", c.caller, "codec", codec.String(), "srtp", c.session.Secure())
 	s.mu.Lock()
 	closing := s.closing
 	if !closing {
@@ -223,6 +241,9 @@ func (s *Server) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
 // refusal is the Warning of a 488 (RFC 3261 §20.43), saying what in the
 // offer we could not take.
 func refusal(err error) sip.Header {
+	if h, ok := srtpRefusal(err); ok {
+		return h
+	}
 	if errors.Is(err, media.ErrNoAddress) {
 		return sip.NewHeader("Warning", `301 acd "c= must give an IPv4 or IPv6 address"`)
 	}

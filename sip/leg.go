@@ -150,9 +150,10 @@ func (s *Server) Ring(ctx context.Context, agent string, from Caller) (*Leg, err
 	if len(contacts) == 0 {
 		return nil, ErrUnreachable
 	}
+	policy := s.srtpFor(SRTPParty{Agent: agent})
 	var last error
 	for _, b := range contacts {
-		leg, err := s.invite(ctx, "agent", agent, b.Contact, b.Source, b.Transport, from, "", "", fmt.Sprintf("<sip:%s@%s>", agent, b.Contact.Host))
+		leg, err := s.invite(ctx, "agent", agent, b.Contact, b.Source, b.Transport, from, "", "", fmt.Sprintf("<sip:%s@%s>", agent, b.Contact.Host), policy)
 		if err == nil || ctx.Err() != nil {
 			return leg, err
 		}
@@ -162,8 +163,8 @@ func (s *Server) Ring(ctx context.Context, agent string, from Caller) (*Leg, err
 }
 
 // invite places a call: to an agent's phone (kind "agent") or to a
-// number through a trunk (kind "number").
-func (s *Server) invite(ctx context.Context, kind, agent string, target sip.Uri, dest, transport string, from Caller, user, password, to string, extra ...sip.Header) (*Leg, error) {
+// number through a trunk (kind "number"), offering SRTP by policy.
+func (s *Server) invite(ctx context.Context, kind, agent string, target sip.Uri, dest, transport string, from Caller, user, password, to string, policy SRTPPolicy, extra ...sip.Header) (*Leg, error) {
 	sock, err := s.cfg.Ports.Listen(s.mediaIP)
 	if err != nil {
 		return nil, err
@@ -172,12 +173,17 @@ func (s *Server) invite(ctx context.Context, kind, agent string, target sip.Uri,
 	dialogs := s.dialogsFor(peer, transport)
 	contact := dialogs.ContactHDR
 	leg := &Leg{Agent: agent, kind: kind}
-	leg.dialog = dialog{srv: s, done: make(chan struct{}), contact: &contact, hangup: leg.Hangup}
+	leg.dialog = dialog{srv: s, done: make(chan struct{}), contact: &contact, hangup: leg.Hangup, srtp: srtpDialog{policy: policy}}
 	session := media.NewSession(s.cfg.Media, media.SessionConfig{Socket: sock, Advertised: s.advertise(peer),
 		Timeout: s.cfg.RTPTimeout, OnInactive: leg.inactive})
 	leg.session = session
+	sd, err := leg.srtp.offer() // before the leg is listed: nothing else touches it yet
+	if err != nil {
+		session.Close()
+		return nil, fmt.Errorf("inviting %s %s: %w", kind, agent, err)
+	}
 	offer := media.Answer{Addr: session.LocalAddr(), Codecs: []media.Codec{media.PCMU, media.PCMA}, DTMFType: 101,
-		Direction: media.SendRecv, SessionID: s.sessionID, Version: 1}.Marshal()
+		Direction: media.SendRecv, SessionID: s.sessionID, Version: 1, Secure: sd.secure, Crypto: sd.lines}.Marshal()
 	leg.initSDP(offer, 1)
 
 	req := sip.NewRequest(sip.INVITE, target)
@@ -223,6 +229,13 @@ func (s *Server) invite(ctx context.Context, kind, agent string, target sip.Uri,
 		return nil, err
 	}
 	answer, err := media.ParseSDP(dlg.InviteResponse.Body())
+	if err == nil {
+		// Our offer has the static types, but an answer naming others is
+		// what the phone will take. Taken before the leg is listed, so
+		// that an answer our SRTP policy refuses ends the call as an
+		// unusable one does.
+		_, err = leg.applyAnswer(answer)
+	}
 	if err != nil {
 		// Taken, the leg would be bridged to silence: end the dialog and
 		// fail as a phone that refused the call does.
@@ -242,9 +255,6 @@ func (s *Server) invite(ctx context.Context, kind, agent string, target sip.Uri,
 		}
 		return dlg.InviteRequest.Recipient
 	}
-	// Our offer has the static types, but an answer naming others is
-	// what the phone will take.
-	leg.applyAnswer(answer)
 	leg.confirmed = true
 	leg.started = time.Now()
 	// Known before the ACK goes, so that a re-INVITE right behind it
@@ -261,7 +271,7 @@ func (s *Server) invite(ctx context.Context, kind, agent string, target sip.Uri,
 		return nil, fmt.Errorf("%s %s: %w", kind, agent, err)
 	}
 	leg.setTimer(timerFromResponse(dlg.InviteResponse))
-	leg.log.Info("leg answered", "codec", answer.Codecs[0].String())
+	leg.log.Info("leg answered", "codec", answer.Codecs[0].String(), "srtp", session.Secure())
 	return leg, nil
 }
 

@@ -100,6 +100,10 @@ type Config struct {
 	// its minimum version; nil is the system's roots. The name checked is
 	// the host dialled.
 	TLSClient *tls.Config
+	// SRTP gives the SRTP policy of a phone or trunk, asked for each call
+	// as it starts (so a reload is in force for the next); nil is off for
+	// all.
+	SRTP func(SRTPParty) SRTPPolicy
 }
 
 // Server is the SIP side of the ACD.

@@ -233,7 +233,9 @@ func (d *dialog) refresh() {
 	case err == nil:
 		st := timerFromResponse(res)
 		if answer, perr := media.ParseSDP(res.Body()); perr == nil && len(res.Body()) > 0 {
-			if d.applyAnswer(answer) {
+			if changed, err := d.applyAnswer(answer); err != nil {
+				d.log.Warn("session refresh answer refused; media unchanged", "error", err)
+			} else if changed {
 				d.holdChanged()
 			}
 		}

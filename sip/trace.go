@@ -187,10 +187,11 @@ var digestResponse = regexp.MustCompile(`(?i)(\bresponse\s*=\s*)("[^"]*"?|[^\s,]
 // masked is the text of a message for the trace: the digest response of
 // an Authorization or Proxy-Authorization header is a password's
 // equivalent for as long as its nonce lives, so it is replaced, and any
-// other scheme's credentials are replaced whole.
+// other scheme's credentials are replaced whole. SDES keys in an SDP
+// body are replaced too (maskKeys).
 func masked(data []byte) string {
 	blocks, body := headerBlocks(data)
-	changed := false
+	body, changed := maskKeys(body)
 	for i, b := range blocks {
 		if i == 0 {
 			continue

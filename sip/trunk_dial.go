@@ -21,6 +21,8 @@ type Trunk struct {
 	// over UDP or TCP takes the transport DNS names.
 	Transport          string
 	Username, Password string // digest credentials, when the gateway asks
+	// SRTP is the trunk's policy for the calls we place through it.
+	SRTP SRTPPolicy
 	// CallerID, when its Number is set, is what the trunk presents
 	// instead of the caller ID Dial is given: carriers often accept only
 	// the numbers of the account.
@@ -60,7 +62,7 @@ func (s *Server) Dial(ctx context.Context, t Trunk, number, callerID string) (*L
 		// peer, is the number we present.
 		pai := sip.NewHeader("P-Asserted-Identity", assertedHeader(from, s.advertise(target.Addr.Addr()).String()))
 		leg, err := s.invite(ctx, "number", number, uri, target.Addr.String(), target.Transport, from,
-			t.Username, t.Password, fmt.Sprintf("<%s>", uri.String()), pai)
+			t.Username, t.Password, fmt.Sprintf("<%s>", uri.String()), t.SRTP, pai)
 		if err == nil || ctx.Err() != nil || !tryNext(err) {
 			return leg, err
 		}
@@ -159,7 +161,7 @@ func (s *Server) dialTLS(ctx context.Context, t Trunk, number string, from Calle
 		return nil, fmt.Errorf("dialling %s: %w", number, err)
 	}
 	pai := sip.NewHeader("P-Asserted-Identity", assertedHeader(from, s.advertise(peerOf(ctx, t.Address)).String()))
-	leg, err := s.invite(ctx, "number", number, uri, t.Address, "TLS", from, t.Username, t.Password, fmt.Sprintf("<%s>", uri.String()), pai)
+	leg, err := s.invite(ctx, "number", number, uri, t.Address, "TLS", from, t.Username, t.Password, fmt.Sprintf("<%s>", uri.String()), t.SRTP, pai)
 	if why, refused := certificateRefused(err); refused {
 		s.log.Error("trunk's TLS certificate refused: the call through it is not placed",
 			"trunk", t.Address, "server_name", uri.Host, "reason", why)

@@ -33,7 +33,9 @@ func (p phones) Dial(ctx context.Context, trunk, number, callerID string) (acd.L
 	if !ok {
 		return nil, errors.New("no trunk " + trunk)
 	}
-	leg, err := p.srv.Dial(ctx, sipTrunk(t), number, callerID)
+	st := sipTrunk(t)
+	st.SRTP = srtpPolicy(p.cfg().TrunkSRTP(trunk))
+	leg, err := p.srv.Dial(ctx, st, number, callerID)
 	if err != nil {
 		return nil, err
 	}

@@ -71,17 +71,18 @@ type baresip struct {
 
 // startBaresip runs baresip headless with one account: a sine tone as
 // its microphone, no speaker, and a configuration of its own in a
-// temporary directory, listening on a free loopback port.
-func startBaresip(t *testing.T, modules, account string) *baresip {
+// temporary directory, listening on a free loopback port. Extra lines
+// (modules an account names, their settings) come before the accounts.
+func startBaresip(t *testing.T, modules, account string, extra ...string) *baresip {
 	t.Helper()
-	return startBaresipWith(t, modules, nil, account)
+	return startBaresipWith(t, modules, extra, account)
 }
 
 // startBaresipWith is startBaresip with more lines of configuration.
 func startBaresipWith(t *testing.T, modules string, extra []string, account string) *baresip {
 	t.Helper()
 	dir := t.TempDir()
-	config := strings.Join(append([]string{
+	config := strings.Join(append(append([]string{
 		"module_path " + modules,
 		"poll_method epoll",
 		"sip_listen 127.0.0.1:" + freeUDPPort(t),
@@ -97,9 +98,7 @@ func startBaresipWith(t *testing.T, modules string, extra []string, account stri
 		"module g711.so",
 		"module ausine.so",
 		"module aubridge.so",
-		"module_tmp account.so",
-		"module_app menu.so",
-	}, extra...), "\n") + "\n"
+	}, extra...), "module_tmp account.so", "module_app menu.so"), "\n") + "\n"
 	if err := os.WriteFile(filepath.Join(dir, "config"), []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}

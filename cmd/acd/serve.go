@@ -326,6 +326,7 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 		Secrets:        secrets(running),
 		AuthAlgorithms: cfg.SIPAuthAlgorithms,
 		Trace:          sipTrace(cfg),
+		SRTP:           srtpPolicies(running),
 		Stream: sip.StreamLimits{
 			MaxConnections: cfg.SIP.TCP.MaxConnections,
 			MaxPerSource:   cfg.SIP.TCP.MaxPerSource,

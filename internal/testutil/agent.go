@@ -61,6 +61,7 @@ func (p *Phone) Dial(ctx context.Context, server, number, user, password string)
 type Incoming struct {
 	From, DisplayName string
 	CallID            string
+	Body              []byte // the offer
 }
 
 // AnswerMode says what the phone does when it rings.
@@ -105,7 +106,7 @@ func (p *Phone) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	mode := p.agent.mode
 	p.agent.mu.Unlock()
 	from := req.From()
-	p.agent.Incoming <- Incoming{From: from.Address.User, DisplayName: from.DisplayName, CallID: req.CallID().Value()}
+	p.agent.Incoming <- Incoming{From: from.Address.User, DisplayName: from.DisplayName, CallID: req.CallID().Value(), Body: req.Body()}
 	dlg, err := p.dialogs.ReadInvite(req, tx)
 	if err != nil {
 		return
