@@ -75,9 +75,9 @@ func seconds(v float64) string {
 	return strconv.FormatFloat(v, 'f', -1, 64)
 }
 
-// ratio writes a share as a fraction (0.8, not 80), exact as float64
+// fraction writes a share as a fraction (0.8, not 80), exact as float64
 // has it; a null ratio (zero denominator) is an empty cell.
-func ratio(v *float64) string {
+func fraction(v *float64) string {
 	if v == nil {
 		return ""
 	}
@@ -165,13 +165,13 @@ func queueTotalsColumns() []column[QueueRow] {
 		return column[QueueRow]{name, def, func(r QueueRow) string { return integer(f(&r.QueueTotals)) }}
 	}
 	r := func(name, def string, f func(*QueueTotals) *float64) column[QueueRow] {
-		return column[QueueRow]{name, def, func(r QueueRow) string { return ratio(f(&r.QueueTotals)) }}
+		return column[QueueRow]{name, def, func(r QueueRow) string { return fraction(f(&r.QueueTotals)) }}
 	}
 	s := func(name, def string, f func(*QueueTotals) *float64) column[QueueRow] {
 		return column[QueueRow]{name, def, func(r QueueRow) string { return optSeconds(f(&r.QueueTotals)) }}
 	}
 	return []column[QueueRow]{
-		i("offered", "stays that joined the queue in the period and have ended: the sum of the seven outcome columns; detail rows whose outcome is not waiting", func(t *QueueTotals) int { return t.Offered }),
+		i("offered", "stays that joined the queue in the period, whatever their outcome, callers still waiting included: every detail row", func(t *QueueTotals) int { return t.Offered }),
 		i("answered", "stays an agent answered; detail outcome answered", func(t *QueueTotals) int { return t.Answered }),
 		i("abandoned", "callers who hung up while waiting, short abandons apart; detail outcome abandoned", func(t *QueueTotals) int { return t.Abandoned }),
 		i("short_abandoned", "callers who hung up within the queue's short_abandon_seconds; detail outcome short_abandoned", func(t *QueueTotals) int { return t.ShortAbandoned }),
@@ -187,7 +187,7 @@ func queueTotalsColumns() []column[QueueRow] {
 		s("p90_wait_answered_seconds", "90th percentile (nearest rank) of wait_seconds of answered stays; empty without any", func(t *QueueTotals) *float64 { return t.P90WaitAnswered }),
 		s("avg_wait_abandoned_seconds", "mean wait_seconds of abandoned stays (short abandons apart); empty without any", func(t *QueueTotals) *float64 { return t.AvgWaitAbandoned }),
 		s("p90_wait_abandoned_seconds", "90th percentile (nearest rank) of wait_seconds of abandoned stays; empty without any", func(t *QueueTotals) *float64 { return t.P90WaitAbandoned }),
-		s("max_wait_seconds", "longest wait_seconds of the stays counted in offered; empty without any", func(t *QueueTotals) *float64 { return t.MaxWait }),
+		s("max_wait_seconds", "longest wait_seconds of the stays that have ended; empty without any", func(t *QueueTotals) *float64 { return t.MaxWait }),
 		s("avg_handle_seconds", "(talk_seconds + wrap_up_seconds) / answered, over answered stays; empty without any", func(t *QueueTotals) *float64 { return t.AvgHandle }),
 		i("callbacks_completed", "callback requests of the queue made in the period whose callback conversation took place", func(t *QueueTotals) int { return t.CallbacksDone }),
 		i("callbacks_failed", "callback requests of the queue made in the period closed after every attempt failed", func(t *QueueTotals) int { return t.CallbacksFailed }),
@@ -307,20 +307,20 @@ func agentColumns(reasons, queues []string) []column[AgentRow] {
 			func(r AgentRow) string { return seconds(r.PausedByReason[reason]) }})
 	}
 	cols = append(cols,
-		i("offered", "offers of calls to the agent (rings begun); detail rows of state offered", func(t *AgentTotals) int { return t.Offered }),
-		i("answered", "calls the agent answered (queue calls, callbacks, direct transfers); detail rows of state on-call", func(t *AgentTotals) int { return t.Answered }),
+		i("offered", "offers of calls that rang the agent, counted in the period the ring began; detail rows of state offered", func(t *AgentTotals) int { return t.Offered }),
+		i("answered", "calls the agent answered (queue calls, callbacks, direct transfers), counted in the period the answer fell in; detail rows of state on-call", func(t *AgentTotals) int { return t.Answered }),
 		i("missed", "offers the agent's phone did not take (no answer, busy, declined, unreachable); not in the detail, whose offered rows do not say why a ring ended", func(t *AgentTotals) int { return t.Missed }),
 		column[AgentRow]{"avg_handle_seconds", "(on_call_seconds + wrap_up_seconds) / answered; empty when answered is 0", func(r AgentRow) string { return optSeconds(r.AvgHandle) }},
-		column[AgentRow]{"occupancy", "(ringing + on call + wrap-up) / (ready + ringing + on call + wrap-up) seconds, a fraction; empty when that is 0", func(r AgentRow) string { return ratio(r.Occupancy) }},
+		column[AgentRow]{"occupancy", "(ringing + on call + wrap-up) / (ready + ringing + on call + wrap-up) seconds, a fraction; empty when that is 0", func(r AgentRow) string { return fraction(r.Occupancy) }},
 	)
 	for _, q := range queues {
-		cols = append(cols, column[AgentRow]{keyed(queueShareColumn, q), "the share of the agent's handle time (ringing, on call and wrap-up) spent on calls of the queue " + q + "; empty without handle time",
+		cols = append(cols, column[AgentRow]{keyed(queueShareColumn, q), "the share of the agent's handle time (ringing, on call and wrap-up) on queue calls spent on calls of the queue " + q + "; empty without such time",
 			func(r AgentRow) string {
 				if len(r.QueueShare) == 0 {
 					return ""
 				}
 				v := r.QueueShare[q]
-				return ratio(&v)
+				return fraction(&v)
 			}})
 	}
 	return cols
@@ -412,7 +412,7 @@ func WriteDefinitions(w io.Writer, files []string) error {
 				case keyed(pausedByReasonColumn, "KEY"):
 					d.def = "time paused with the reason KEY; " + keyed(pausedByReasonColumn, "") + " is a pause without a reason"
 				case keyed(queueShareColumn, "KEY"):
-					d.def = "the share of the agent's handle time (ringing, on call and wrap-up) spent on calls of the queue KEY, a fraction; empty without handle time"
+					d.def = "the share of the agent's handle time (ringing, on call and wrap-up) on queue calls spent on calls of the queue KEY, a fraction (direct calls have no queue and are left out; the shares add up to 1); empty without such time"
 				}
 				defs = append(defs, d)
 			}

@@ -15,7 +15,7 @@ import (
 	"time"
 )
 
-func ptr(v float64) *float64 { return &v }
+func fptr(v float64) *float64 { return &v }
 
 // TestCSVQuoting: RFC 4180 — CRLF after every record, a field quoted when
 // it holds a comma, a quote, CR or LF, with its quotes doubled, and the
@@ -202,9 +202,10 @@ func mean(xs []float64) figure {
 	return some(s / float64(len(xs)))
 }
 
-// p90 by nearest rank: the smallest value with at least 90 % of the
-// values at or below it, the ceil(0.9·n)th of them in order.
-func p90(xs []float64) figure {
+// nearestRankP90 is the 90th percentile by nearest rank: the smallest
+// value with at least 90 % of the values at or below it, the
+// ceil(0.9·n)th of them in order.
+func nearestRankP90(xs []float64) figure {
 	if len(xs) == 0 {
 		return figure{}
 	}
@@ -270,23 +271,23 @@ func queueCallersDataset() (QueueCallers, []Stint) {
 	add("sales", TimedOut, 120, 0, 0, 3)
 	add("sales", Exited, 15, 0, 0, 0)
 	add("sales", ServerStopped, 8, 0, 0, 0)
-	add("sales", Waiting, 4, 0, 0, 0) // in no figure yet
+	add("sales", Waiting, 4, 0, 0, 0) // offered, and in no other count yet
 	add("support", Answered, 10, 50, 5, 1)
 	add("support", Answered, 45, 80, 5, 1)
 	add("support", Abandoned, 2, 0, 0, 0) // short abandons are off here
 	add("support", Abandoned, 60, 0, 0, 1)
 
-	sales := QueueTotals{Offered: 9, Answered: 3, Abandoned: 1, ShortAbandoned: 1, CallbackRequested: 1, TimedOut: 1, Exited: 1, ServerStopped: 1,
-		Missed: 3, AnsweredWithin: 2, ServiceLevel: ptr(2.0 / 6), AbandonRate: ptr(1.0 / 8),
-		AvgWaitAnswered: ptr(55.5 / 3), P90WaitAnswered: ptr(30.5), AvgWaitAbandoned: ptr(40), P90WaitAbandoned: ptr(40), MaxWait: ptr(120),
-		AvgHandle: ptr(390.0 / 3), CallbacksDone: 1, AvgCallbackWait: ptr(300), ThresholdSeconds: 20, ShortAbandonBelow: 5}
-	support := QueueTotals{Offered: 4, Answered: 2, Abandoned: 2, Missed: 2, AnsweredWithin: 1, ServiceLevel: ptr(0.25), AbandonRate: ptr(0.5),
-		AvgWaitAnswered: ptr(27.5), P90WaitAnswered: ptr(45), AvgWaitAbandoned: ptr(31), P90WaitAbandoned: ptr(60), MaxWait: ptr(60),
-		AvgHandle: ptr(70), ThresholdSeconds: 30}
-	total := QueueTotals{Offered: 13, Answered: 5, Abandoned: 3, ShortAbandoned: 1, CallbackRequested: 1, TimedOut: 1, Exited: 1, ServerStopped: 1,
-		Missed: 5, AnsweredWithin: 3, ServiceLevel: ptr(0.3), AbandonRate: ptr(0.25),
-		AvgWaitAnswered: ptr(110.5 / 5), P90WaitAnswered: ptr(45), AvgWaitAbandoned: ptr(34), P90WaitAbandoned: ptr(60), MaxWait: ptr(120),
-		AvgHandle: ptr(530.0 / 5), CallbacksDone: 1, AvgCallbackWait: ptr(300)}
+	sales := QueueTotals{Offered: 10, Answered: 3, Abandoned: 1, ShortAbandoned: 1, CallbackRequested: 1, TimedOut: 1, Exited: 1, ServerStopped: 1,
+		Missed: 3, AnsweredWithin: 2, ServiceLevel: fptr(2.0 / 7), AbandonRate: fptr(1.0 / 9),
+		AvgWaitAnswered: fptr(55.5 / 3), P90WaitAnswered: fptr(30.5), AvgWaitAbandoned: fptr(40), P90WaitAbandoned: fptr(40), MaxWait: fptr(120),
+		AvgHandle: fptr(390.0 / 3), CallbacksDone: 1, AvgCallbackWait: fptr(300), ThresholdSeconds: 20, ShortAbandonBelow: 5}
+	support := QueueTotals{Offered: 4, Answered: 2, Abandoned: 2, Missed: 2, AnsweredWithin: 1, ServiceLevel: fptr(0.25), AbandonRate: fptr(0.5),
+		AvgWaitAnswered: fptr(27.5), P90WaitAnswered: fptr(45), AvgWaitAbandoned: fptr(31), P90WaitAbandoned: fptr(60), MaxWait: fptr(60),
+		AvgHandle: fptr(70), ThresholdSeconds: 30}
+	total := QueueTotals{Offered: 14, Answered: 5, Abandoned: 3, ShortAbandoned: 1, CallbackRequested: 1, TimedOut: 1, Exited: 1, ServerStopped: 1,
+		Missed: 5, AnsweredWithin: 3, ServiceLevel: fptr(3.0 / 11), AbandonRate: fptr(3.0 / 13),
+		AvgWaitAnswered: fptr(110.5 / 5), P90WaitAnswered: fptr(45), AvgWaitAbandoned: fptr(34), P90WaitAbandoned: fptr(60), MaxWait: fptr(120),
+		AvgHandle: fptr(530.0 / 5), CallbacksDone: 1, AvgCallbackWait: fptr(300)}
 	qc := QueueCallers{From: base, To: base.Add(24 * time.Hour), TimeZone: "UTC", Totals: total,
 		Queues: []QueueRow{{Queue: "sales", QueueTotals: sales}, {Queue: "support", QueueTotals: support}}}
 	return qc, stints
@@ -304,13 +305,14 @@ var notFromQueueDetail = []string{"queue", "callbacks_completed", "callbacks_fai
 func recomputeQueueCallers(t *testing.T, rows []map[string]string, threshold func(queue string) float64) map[string]figure {
 	count := map[string]float64{}
 	var waitAns, waitAb, waits []float64
-	within, handle := 0.0, 0.0
+	within, handle, offered := 0.0, 0.0, 0.0
 	for _, r := range rows {
 		o := r["outcome"]
+		count[o]++
+		offered++
 		if o == Waiting {
 			continue
 		}
-		count[o]++
 		w := num(t, r["wait_seconds"])
 		waits = append(waits, w)
 		switch o {
@@ -324,7 +326,6 @@ func recomputeQueueCallers(t *testing.T, rows []map[string]string, threshold fun
 			waitAb = append(waitAb, w)
 		}
 	}
-	offered := float64(len(waits))
 	return map[string]figure{
 		"offered":                    some(offered),
 		"answered":                   some(count[Answered]),
@@ -339,9 +340,9 @@ func recomputeQueueCallers(t *testing.T, rows []map[string]string, threshold fun
 		"service_level":              div(within, offered-count[ShortAbandoned]-count[CallbackRequested]-count[ServerStopped]),
 		"abandon_rate":               div(count[Abandoned], offered-count[ShortAbandoned]),
 		"avg_wait_answered_seconds":  mean(waitAns),
-		"p90_wait_answered_seconds":  p90(waitAns),
+		"p90_wait_answered_seconds":  nearestRankP90(waitAns),
 		"avg_wait_abandoned_seconds": mean(waitAb),
-		"p90_wait_abandoned_seconds": p90(waitAb),
+		"p90_wait_abandoned_seconds": nearestRankP90(waitAb),
 		"max_wait_seconds":           maxOf(waits),
 		"avg_handle_seconds":         div(handle, count[Answered]),
 	}
@@ -402,7 +403,7 @@ func TestQueueCallersSummaryFromDetail(t *testing.T) {
 	}
 }
 
-// agentDataset: two agents, with a direct call, a ring that ended
+// agentDataset: two agents, with a direct call (no queue: in no queue's share), a ring that ended
 // without an answer, pauses with and without a reason, and its summary
 // worked out by hand.
 func agentDataset() (AgentPerformance, []Interval) {
@@ -437,13 +438,13 @@ func agentDataset() (AgentPerformance, []Interval) {
 
 	ann := AgentTotals{LoggedInS: 2723, ReadyS: 650, RingingS: 23, OnCallS: 160, WrapUpS: 30, PausedS: 1860,
 		PausedByReason: map[string]float64{"Lunch": 1800, "": 60}, Offered: 3, Answered: 2, Missed: 1,
-		AvgHandle: ptr(95), Occupancy: ptr(213.0 / 863), QueueShare: map[string]float64{"sales": 160.0 / 213, "support": 8.0 / 213}}
+		AvgHandle: fptr(95), Occupancy: fptr(213.0 / 863), QueueShare: map[string]float64{"sales": 160.0 / 168, "support": 8.0 / 168}}
 	bob := AgentTotals{LoggedInS: 1357.5, ReadyS: 400, RingingS: 12, OnCallS: 300, WrapUpS: 45.5, PausedS: 600,
 		PausedByReason: map[string]float64{"Training": 600}, Offered: 1, Answered: 1,
-		AvgHandle: ptr(345.5), Occupancy: ptr(357.5 / 757.5), QueueShare: map[string]float64{"support": 1}}
+		AvgHandle: fptr(345.5), Occupancy: fptr(357.5 / 757.5), QueueShare: map[string]float64{"support": 1}}
 	all := AgentTotals{LoggedInS: 4080.5, ReadyS: 1050, RingingS: 35, OnCallS: 460, WrapUpS: 75.5, PausedS: 2460,
 		PausedByReason: map[string]float64{"Lunch": 1800, "": 60, "Training": 600}, Offered: 4, Answered: 3, Missed: 1,
-		AvgHandle: ptr(535.5 / 3), Occupancy: ptr(570.5 / 1620.5), QueueShare: map[string]float64{"sales": 160 / 570.5, "support": 365.5 / 570.5}}
+		AvgHandle: fptr(535.5 / 3), Occupancy: fptr(570.5 / 1620.5), QueueShare: map[string]float64{"sales": 160 / 525.5, "support": 365.5 / 525.5}}
 	ap := AgentPerformance{Totals: all, Agents: []AgentRow{{Agent: "1001", Name: "Ann", AgentTotals: ann}, {Agent: "1002", Name: "Bob", AgentTotals: bob}}}
 	return ap, out
 }
@@ -458,7 +459,7 @@ func recomputeAgent(t *testing.T, rows []map[string]string, reasons, queues []st
 	reason := map[string]float64{}
 	share := map[string]float64{}
 	n := map[string]float64{}
-	total := 0.0
+	total, queued := 0.0, 0.0
 	for _, r := range rows {
 		s := num(t, r["seconds"])
 		total += s
@@ -467,8 +468,9 @@ func recomputeAgent(t *testing.T, rows []map[string]string, reasons, queues []st
 		if r["state"] == "paused" {
 			reason[r["reason"]] += s
 		}
-		if r["state"] == "offered" || r["state"] == "on-call" || r["state"] == "wrap-up" {
+		if (r["state"] == "offered" || r["state"] == "on-call" || r["state"] == "wrap-up") && r["queue"] != "" {
 			share[r["queue"]] += s
+			queued += s
 		}
 	}
 	handling := by["offered"] + by["on-call"] + by["wrap-up"]
@@ -488,7 +490,7 @@ func recomputeAgent(t *testing.T, rows []map[string]string, reasons, queues []st
 		out[keyed(pausedByReasonColumn, k)] = some(reason[k])
 	}
 	for _, q := range queues {
-		out[keyed(queueShareColumn, q)] = div(share[q], handling)
+		out[keyed(queueShareColumn, q)] = div(share[q], queued)
 	}
 	return out
 }

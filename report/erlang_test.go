@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-func near(t *testing.T, what string, got, want, tol float64) {
+func closeTo(t *testing.T, what string, got, want, tol float64) {
 	t.Helper()
 	if math.Abs(got-want) > tol {
 		t.Errorf("%s = %.6f, want %.4f (±%g)", what, got, want, tol)
@@ -20,12 +20,12 @@ func near(t *testing.T, what string, got, want, tol float64) {
 // 13 give 79.6 % (short of 80 %) and 14 give 88.8 %: 14 agents are needed.
 func TestErlangCCallCentreHelperExample(t *testing.T) {
 	a := 100.0 / 1800 * 180
-	near(t, "A", a, 10, 1e-12)
-	near(t, "C(11, 10)", ErlangC(11, a), 0.6821, 0.0005)
-	near(t, "SL(11)", ServiceLevel(11, a, 180, 20), 0.390, 0.0005)
-	near(t, "SL(12)", ServiceLevel(12, a, 180, 20), 0.640, 0.0005)
-	near(t, "SL(13)", ServiceLevel(13, a, 180, 20), 0.796, 0.0005)
-	near(t, "SL(14)", ServiceLevel(14, a, 180, 20), 0.888, 0.0005)
+	closeTo(t, "A", a, 10, 1e-12)
+	closeTo(t, "C(11, 10)", ErlangC(11, a), 0.6821, 0.0005)
+	closeTo(t, "SL(11)", ServiceLevel(11, a, 180, 20), 0.390, 0.0005)
+	closeTo(t, "SL(12)", ServiceLevel(12, a, 180, 20), 0.640, 0.0005)
+	closeTo(t, "SL(13)", ServiceLevel(13, a, 180, 20), 0.796, 0.0005)
+	closeTo(t, "SL(14)", ServiceLevel(14, a, 180, 20), 0.888, 0.0005)
 	if n := AgentsNeeded(200, 180, 20, 0.8); n != 14 {
 		t.Errorf("AgentsNeeded(200/h, 180 s, 20 s, 80%%) = %d, want 14", n)
 	}
@@ -39,12 +39,12 @@ func TestErlangCCallCentreHelperExample(t *testing.T) {
 // within 15 s).
 func TestErlangCWestbayExample(t *testing.T) {
 	a := 360.0 / 30 * 4
-	near(t, "A", a, 48, 1e-12)
-	near(t, "occupancy", a/55, 0.873, 0.0005)
+	closeTo(t, "A", a, 48, 1e-12)
+	closeTo(t, "occupancy", a/55, 0.873, 0.0005)
 	c := ErlangC(55, a)
-	near(t, "E_C(55, 48)", c, 0.2387, 0.0005)
-	near(t, "ASA in minutes", c*4/(55-a), 0.1364, 0.0005)
-	near(t, "SL(55, 15 s)", ServiceLevel(55, a, 240, 15), 0.846, 0.0005)
+	closeTo(t, "E_C(55, 48)", c, 0.2387, 0.0005)
+	closeTo(t, "ASA in minutes", c*4/(55-a), 0.1364, 0.0005)
+	closeTo(t, "SL(55, 15 s)", ServiceLevel(55, a, 240, 15), 0.846, 0.0005)
 	// 54 agents fall short of 84.5 %: 55 is the fewest that reach it.
 	if n := AgentsNeeded(720, 240, 15, 0.845); n != 55 {
 		t.Errorf("AgentsNeeded(720/h, 240 s, 15 s, 84.5%%) = %d, want 55", n)

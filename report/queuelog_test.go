@@ -29,7 +29,7 @@ func call(id, queue, agent string) event.Ref {
 
 func agentRef(agent, queue string) event.Ref { return event.Ref{Agent: agent, Queue: queue} }
 
-func state(from, to, reason, cause string) event.AgentState {
+func stateChange(from, to, reason, cause string) event.AgentState {
 	return event.AgentState{From: from, To: to, Reason: reason, Cause: cause, Actor: event.System()}
 }
 
@@ -41,9 +41,9 @@ func TestQueueLog(t *testing.T) {
 	s.at(0, event.Ref{}, event.ServerStarted{Version: "1"})
 	s.at(1, agentRef("1001", "sales"), event.AgentLoggedIn{Actor: event.Phone("1001")})
 	s.at(1, agentRef("1001", "support"), event.AgentLoggedIn{Actor: event.Phone("1001")})
-	s.at(1, agentRef("1001", ""), state("logged-out", "ready", "", "login"))
+	s.at(1, agentRef("1001", ""), stateChange("logged-out", "ready", "", "login"))
 	s.at(2, agentRef("1002", "sales"), event.AgentLoggedIn{Actor: event.Phone("1002")})
-	s.at(2, agentRef("1002", ""), state("logged-out", "ready", "", "login"))
+	s.at(2, agentRef("1002", ""), stateChange("logged-out", "ready", "", "login"))
 	// Three callers in sales: positions 1, 2, 3.
 	s.at(10, call("c1", "sales", ""), event.CallerJoined{Caller: "+4930111"})
 	s.at(12, call("c2", "sales", ""), event.CallerJoined{Caller: "+4930222"})
@@ -62,7 +62,7 @@ func TestQueueLog(t *testing.T) {
 	s.at(50, call("c3", "sales", ""), event.CallbackRequested{Request: 7, Number: "+4930333", WaitedMS: 37000})
 	s.at(60, call("c1", "sales", "1002"), event.CallEnded{EndedBy: "caller", TalkMS: 35000})
 	// 1001 pauses: in each of its queues, with the reason.
-	s.at(61, agentRef("1001", ""), state("ready", "paused", "Lunch|break", "pause"))
+	s.at(61, agentRef("1001", ""), stateChange("ready", "paused", "Lunch|break", "pause"))
 	// c5 is answered in sales and blind-transferred to support, where it
 	// times out.
 	s.at(62, call("c5", "sales", ""), event.CallerJoined{Caller: "+4930555"})
@@ -77,19 +77,19 @@ func TestQueueLog(t *testing.T) {
 	// The callback's own life has no queue_log lines.
 	s.at(90, event.Ref{Call: "callback-7", Interaction: "c3", Queue: "sales", Agent: "1002"}, event.CallerOffered{Callback: true})
 	s.at(91, event.Ref{Call: "callback-7", Interaction: "c3", Queue: "sales", Agent: "1002"}, event.AgentMissed{Misses: 1, Cause: "busy"})
-	s.at(95, agentRef("1001", ""), state("paused", "ready", "", "ready"))
+	s.at(95, agentRef("1001", ""), stateChange("paused", "ready", "", "ready"))
 	s.at(96, call("c8", "sales", ""), event.CallerJoined{Caller: "+4930888"})
 	s.at(97, call("c8", "sales", "1001"), event.CallerOffered{})
 	s.at(100, call("c8", "sales", "1001"), event.AgentAnswered{WaitedMS: 4000})
 	s.at(120, call("c8", "sales", "1001"), event.CallEnded{EndedBy: "agent", TalkMS: 20000})
 	s.at(130, agentRef("1002", "sales"), event.AgentLoggedOut{Actor: event.Phone("1002")})
-	s.at(131, agentRef("1001", ""), state("ready", "paused", "", "pause"))
+	s.at(131, agentRef("1001", ""), stateChange("ready", "paused", "", "pause"))
 	s.at(140, agentRef("1001", "billing"), event.AgentLoggedIn{Actor: event.User("sue", "supervisor"), Unassigned: true})
 	// A row from before typed events is left out.
 	s.events = append(s.events, store.Event{Seq: 99, At: s.base.Add(145 * time.Second), Type: "caller.joined", CallID: "old", Queue: "sales", Data: []byte(`{"caller":"1"}`)})
 	s.at(150, event.Ref{}, event.ServerStarted{Version: "1"})
 	s.at(151, agentRef("1001", "sales"), event.AgentLoggedIn{Actor: event.System()})
-	s.at(151, agentRef("1001", ""), state("logged-out", "paused", "Lunch", "restored"))
+	s.at(151, agentRef("1001", ""), stateChange("logged-out", "paused", "Lunch", "restored"))
 
 	want := `1800000000|NONE|NONE|NONE|QUEUESTART|
 1800000001|NONE|sales|Agent/1001|ADDMEMBER|
