@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"io"
 	"math"
+	"os"
 	"reflect"
 	"slices"
 	"sort"
@@ -589,5 +590,38 @@ func TestWriteZip(t *testing.T) {
 	failing := []File{{Name: "x.csv", Write: func(io.Writer) error { return io.ErrClosedPipe }}}
 	if err := WriteZip(io.Discard, failing); err == nil || !strings.Contains(err.Error(), "x.csv") {
 		t.Errorf("a failing file: %v", err)
+	}
+}
+
+// TestDefinitionsMatchDocs: definitions.csv has a row for every column of
+// every file, and docs/metrics.md names every one of them.
+func TestDefinitionsMatchDocs(t *testing.T) {
+	files := []string{QueueCallersSummaryCSV, QueueCallersDetailCSV, AgentPerformanceSummaryCSV, AgentPerformanceDetailCSV}
+	var b bytes.Buffer
+	if err := WriteDefinitions(&b, files); err != nil {
+		t.Fatal(err)
+	}
+	defs := readCSV(t, b.String())
+	doc, err := os.ReadFile("../docs/metrics.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := map[string]int{}
+	for _, d := range defs {
+		n[d["file"]]++
+		if d["definition"] == "" {
+			t.Errorf("%s %s: no definition", d["file"], d["column"])
+		}
+		col := strings.ReplaceAll(d["column"], "[KEY]", "[")
+		if !bytes.Contains(doc, []byte("`"+col)) {
+			t.Errorf("docs/metrics.md does not name %s (%s)", d["column"], d["file"])
+		}
+	}
+	if n[QueueCallersSummaryCSV] != len(queueSummaryColumns()) || n[QueueCallersDetailCSV] != len(jsonNames(reflect.TypeFor[Stint]())) ||
+		n[AgentPerformanceDetailCSV] != len(jsonNames(reflect.TypeFor[Interval]())) || n[AgentPerformanceSummaryCSV] != len(jsonNames(reflect.TypeFor[AgentRow]())) {
+		t.Errorf("rows per file: %v", n)
+	}
+	if err := WriteDefinitions(io.Discard, []string{"nope.csv"}); err == nil {
+		t.Error("an unknown file")
 	}
 }
