@@ -37,7 +37,9 @@ type ReportSource interface {
 	AgentPerformance(ctx context.Context, a *service.Actor, f report.Filter) (report.AgentPerformance, error)
 	AgentIntervals(ctx context.Context, a *service.Actor, f report.Filter) ([]report.Interval, error)
 	// QueueLogEvents are the events of the period a queue_log is made
-	// of, in log order.
+	// of (the kinds report.WriteQueueLog reads), in log order. Narrowed
+	// to queues, it keeps the agent.state events of the agents in them:
+	// those carry no queue, and PAUSE lines come from them.
 	QueueLogEvents(ctx context.Context, a *service.Actor, f report.Filter) ([]store.Event, error)
 }
 

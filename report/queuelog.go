@@ -77,7 +77,8 @@ type queueLog struct {
 // so are a callback request's own life (its calls are "callback-N") and
 // rows from before events were typed (version 0). Positions and ring
 // times count what the events show: a caller who joined before the first
-// event has position 0.
+// event has position 0, and an agent who logged in before it pauses with
+// PAUSEALL alone, its queues being unknown.
 func WriteQueueLog(w io.Writer, events []store.Event) error {
 	l := &queueLog{w: bufio.NewWriter(w)}
 	l.reset()
@@ -257,6 +258,9 @@ func (l *queueLog) event(e store.Event, p event.Payload) {
 		l.line(at, qlNone, queue, MemberName(e.Agent), "ADDMEMBER", flag)
 
 	case event.AgentLoggedOut:
+		if l.member[e.Agent] == nil {
+			l.member[e.Agent] = map[string]bool{}
+		}
 		delete(l.member[e.Agent], queue)
 		l.line(at, qlNone, queue, MemberName(e.Agent), "REMOVEMEMBER")
 
@@ -297,11 +301,13 @@ func (l *queueLog) state(at time.Time, agent string, p event.AgentState) {
 		}
 		return
 	}
-	queues := l.member[agent]
-	if len(queues) == 0 {
+	queues, known := l.member[agent]
+	if known && len(queues) == 0 {
 		return // in no queue: nothing to pause in; a later ADDMEMBER says PAUSED
 	}
 	name := MemberName(agent)
+	// An agent who logged in before these events has queues the events
+	// do not name: PAUSEALL alone still tells the tools it paused.
 	l.line(at, qlNone, qlNone, name, allVerb)
 	for _, q := range slices.Sorted(maps.Keys(queues)) {
 		l.line(at, qlNone, q, name, verb, reason)

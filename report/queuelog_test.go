@@ -150,20 +150,28 @@ func TestQueueLog(t *testing.T) {
 	}
 }
 
-// TestQueueLogUnknownCaller: events of a caller who joined before the
-// exported ones still make lines, with position 0 where none is known.
+// TestQueueLogUnknownCaller: events of a caller or an agent seen first
+// in the middle of its life still make lines, with position 0 where none
+// is known.
 func TestQueueLogUnknownCaller(t *testing.T) {
 	s := &qlScript{base: time.Unix(1800000000, 0)}
 	s.at(5, call("c9", "sales", "1001"), event.AgentAnswered{WaitedMS: 61000})
 	s.at(9, call("c9", "sales", "1001"), event.CallEnded{EndedBy: "server", TalkMS: 4000})
 	s.at(10, call("c10", "sales", ""), event.CallerAbandoned{WaitedMS: 2000})
+	// 1003 logged in before: its queues are unknown, PAUSEALL says it
+	// paused. 1004 leaves its queue and then is in none.
+	s.at(11, agentRef("1003", ""), stateChange("ready", "paused", "Lunch", "pause"))
+	s.at(12, agentRef("1004", "sales"), event.AgentLoggedOut{Actor: event.Phone("1004")})
+	s.at(13, agentRef("1004", ""), stateChange("ready", "paused", "", "pause"))
 	var b bytes.Buffer
 	if err := WriteQueueLog(&b, s.events); err != nil {
 		t.Fatal(err)
 	}
 	want := "1800000005|c9|sales|Agent/1001|CONNECT|61||0\n" +
 		"1800000009|c9|sales|Agent/1001|COMPLETEAGENT|61|4|0\n" +
-		"1800000010|c10|sales|NONE|ABANDON|0|0|2\n"
+		"1800000010|c10|sales|NONE|ABANDON|0|0|2\n" +
+		"1800000011|NONE|NONE|Agent/1003|PAUSEALL|\n" +
+		"1800000012|NONE|sales|Agent/1004|REMOVEMEMBER|\n"
 	if b.String() != want {
 		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
 	}
