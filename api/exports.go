@@ -37,9 +37,8 @@ type ReportSource interface {
 	AgentPerformance(ctx context.Context, a *service.Actor, f report.Filter) (report.AgentPerformance, error)
 	AgentIntervals(ctx context.Context, a *service.Actor, f report.Filter) ([]report.Interval, error)
 	// QueueLogEvents are the events of the period a queue_log is made
-	// of (the kinds report.WriteQueueLog reads), in log order. Narrowed
-	// to queues, it keeps the agent.state events of the agents in them:
-	// those carry no queue, and PAUSE lines come from them.
+	// of, in log order, narrowed by report.QueueLogSelect (agent.state
+	// events carry no queue, and PAUSE lines come from them).
 	QueueLogEvents(ctx context.Context, a *service.Actor, f report.Filter) ([]store.Event, error)
 }
 

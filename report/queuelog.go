@@ -313,3 +313,44 @@ func (l *queueLog) state(at time.Time, agent string, p event.AgentState) {
 		l.line(at, qlNone, q, name, verb, reason)
 	}
 }
+
+// QueueLogSelect narrows a period's events to a filter's queues and
+// agents, keeping what their queue_log lines need: with queues, the
+// events of those queues, and the agent.state events (which name no
+// queue) of agents seen in them; with agents, their own events and every
+// event of the calls they were offered, so that a call's CONNECT keeps
+// its ENTERQUEUE. server.started is always kept. Without queues or
+// agents the events are returned as they are.
+func QueueLogSelect(events []store.Event, f Filter) []store.Event {
+	if len(f.Queues) == 0 && len(f.Agents) == 0 {
+		return events
+	}
+	agentState := event.AgentState{}.Kind()
+	inQueues := func(e store.Event) bool { return len(f.Queues) == 0 || slices.Contains(f.Queues, e.Queue) }
+	agentsOfQueues := map[string]bool{}
+	calls := map[string]bool{}
+	for _, e := range events {
+		if e.Agent != "" && e.Queue != "" && inQueues(e) {
+			agentsOfQueues[e.Agent] = true
+		}
+		if len(f.Agents) > 0 && slices.Contains(f.Agents, e.Agent) && e.CallID != "" {
+			calls[e.CallID] = true
+		}
+	}
+	var out []store.Event
+	for _, e := range events {
+		keep := false
+		switch {
+		case e.Type == (event.ServerStarted{}).Kind():
+			keep = true
+		case e.Type == agentState:
+			keep = (len(f.Queues) == 0 || agentsOfQueues[e.Agent]) && (len(f.Agents) == 0 || slices.Contains(f.Agents, e.Agent))
+		default:
+			keep = inQueues(e) && (len(f.Agents) == 0 || slices.Contains(f.Agents, e.Agent) || calls[e.CallID])
+		}
+		if keep {
+			out = append(out, e)
+		}
+	}
+	return out
+}

@@ -185,3 +185,49 @@ func TestQueueLogBadEvent(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+// TestQueueLogSelect: narrowed to a queue, an agent's pause is kept (its
+// event names no queue) and written in that queue only; narrowed to an
+// agent, the calls it took keep their ENTERQUEUE.
+func TestQueueLogSelect(t *testing.T) {
+	s := &qlScript{base: time.Unix(1800000000, 0)}
+	s.at(0, event.Ref{}, event.ServerStarted{Version: "1"})
+	s.at(1, agentRef("1001", "sales"), event.AgentLoggedIn{Actor: event.Phone("1001")})
+	s.at(1, agentRef("1001", "support"), event.AgentLoggedIn{Actor: event.Phone("1001")})
+	s.at(1, agentRef("1002", "support"), event.AgentLoggedIn{Actor: event.Phone("1002")})
+	s.at(2, call("c1", "sales", ""), event.CallerJoined{Caller: "1"})
+	s.at(3, call("c1", "sales", "1001"), event.AgentAnswered{WaitedMS: 1000})
+	s.at(4, call("c2", "support", ""), event.CallerJoined{Caller: "2"})
+	s.at(5, call("c2", "support", "1002"), event.AgentAnswered{WaitedMS: 1000})
+	s.at(6, agentRef("1001", ""), stateChange("ready", "paused", "Lunch", "pause"))
+	s.at(7, agentRef("1002", ""), stateChange("ready", "paused", "Lunch", "pause"))
+
+	text := func(f Filter) string {
+		var b bytes.Buffer
+		if err := WriteQueueLog(&b, QueueLogSelect(s.events, f)); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	if got := text(Filter{}); strings.Count(got, "\n") != 13 {
+		t.Errorf("no filter:\n%s", got)
+	}
+	want := "1800000000|NONE|NONE|NONE|QUEUESTART|\n" +
+		"1800000001|NONE|sales|Agent/1001|ADDMEMBER|\n" +
+		"1800000002|c1|sales|NONE|ENTERQUEUE||1|1\n" +
+		"1800000003|c1|sales|Agent/1001|CONNECT|1||0\n" +
+		"1800000006|NONE|NONE|Agent/1001|PAUSEALL|\n" +
+		"1800000006|NONE|sales|Agent/1001|PAUSE|Lunch\n"
+	if got := text(Filter{Queues: []string{"sales"}}); got != want {
+		t.Errorf("queue sales:\n%s\nwant\n%s", got, want)
+	}
+	want = "1800000000|NONE|NONE|NONE|QUEUESTART|\n" +
+		"1800000001|NONE|support|Agent/1002|ADDMEMBER|\n" +
+		"1800000004|c2|support|NONE|ENTERQUEUE||2|1\n" +
+		"1800000005|c2|support|Agent/1002|CONNECT|1||0\n" +
+		"1800000007|NONE|NONE|Agent/1002|PAUSEALL|\n" +
+		"1800000007|NONE|support|Agent/1002|PAUSE|Lunch\n"
+	if got := text(Filter{Agents: []string{"1002"}}); got != want {
+		t.Errorf("agent 1002:\n%s\nwant\n%s", got, want)
+	}
+}
