@@ -95,6 +95,7 @@ func Mount(mux *http.ServeMux, svc *service.Service, o Options) *Server {
 	s.registerTrunks()
 	s.registerEvents()
 	s.registerCatalog()
+	s.registerReports()
 	return s
 }
 

@@ -151,3 +151,12 @@ func IsFilterError(err error) (*FilterError, bool) {
 	ok := errors.As(err, &fe)
 	return fe, ok
 }
+
+// Rebuild drops the projections and builds them again from the whole
+// log (Projector.Rebuild).
+func (r *Reports) Rebuild(ctx context.Context) error {
+	if r.o.Projector == nil {
+		return errors.New("rebuilding the reports: no projector")
+	}
+	return r.o.Projector.Rebuild(ctx)
+}
