@@ -25,15 +25,33 @@ func (in *reportIn) query() service.ReportQuery {
 	return service.ReportQuery{From: in.From, To: in.To, TZ: in.TZ, Queues: in.Queue, Agents: in.Agent}
 }
 
+func (in *callsIn) query() service.ReportQuery {
+	return service.ReportQuery{From: in.From, To: in.To, TZ: in.TZ, Queues: in.Queue, Agents: in.Agent}
+}
+
+func (in *intervalsIn) query() service.ReportQuery {
+	return service.ReportQuery{From: in.From, To: in.To, TZ: in.TZ, Queues: in.Queue, Agents: in.Agent}
+}
+
+// callsIn and intervalsIn repeat reportIn's fields: huma reads the
+// parameters of a struct's own fields only.
 type callsIn struct {
-	reportIn
-	Outcome string `query:"outcome" maxLength:"32" doc:"answered, abandoned, short_abandoned, callback_requested, timed_out, exited, server_stopped, waiting, missed or answered_within_threshold; none: every stay"`
-	Limit   int    `query:"limit" minimum:"0" maximum:"100000" doc:"at most this many (default and most: 100000)"`
+	From    string   `query:"from" maxLength:"40" doc:"the start of the period, RFC 3339 (inclusive); a caller's stay belongs to the period it joined in"`
+	To      string   `query:"to" maxLength:"40" doc:"the end of the period, RFC 3339 (exclusive)"`
+	TZ      string   `query:"tz" maxLength:"64" doc:"the IANA time zone days and hours are read in; default UTC"`
+	Queue   []string `query:"queue,explode" maxItems:"200" doc:"only these queues (repeat the parameter); none: every queue the caller may see"`
+	Agent   []string `query:"agent,explode" maxItems:"500" doc:"only these agents (repeat the parameter)"`
+	Outcome string   `query:"outcome" maxLength:"32" doc:"answered, abandoned, short_abandoned, callback_requested, timed_out, exited, server_stopped, waiting, missed or answered_within_threshold; none: every stay"`
+	Limit   int      `query:"limit" minimum:"0" maximum:"100000" doc:"at most this many (default and most: 100000)"`
 }
 
 type intervalsIn struct {
-	reportIn
-	Limit int `query:"limit" minimum:"0" maximum:"100000" doc:"at most this many (default and most: 100000)"`
+	From  string   `query:"from" maxLength:"40" doc:"the start of the period, RFC 3339 (inclusive); a caller's stay belongs to the period it joined in"`
+	To    string   `query:"to" maxLength:"40" doc:"the end of the period, RFC 3339 (exclusive)"`
+	TZ    string   `query:"tz" maxLength:"64" doc:"the IANA time zone days and hours are read in; default UTC"`
+	Queue []string `query:"queue,explode" maxItems:"200" doc:"only these queues (repeat the parameter); none: every queue the caller may see"`
+	Agent []string `query:"agent,explode" maxItems:"500" doc:"only these agents (repeat the parameter)"`
+	Limit int      `query:"limit" minimum:"0" maximum:"100000" doc:"at most this many (default and most: 100000)"`
 }
 
 type queueCallersOut struct{ Body report.QueueCallers }
