@@ -200,12 +200,18 @@ func outcomeOf(kind string) string {
 	return CallbackRequested
 }
 
+// unreadable is an event whose data does not decode: the projector
+// passes over it (and says so) rather than stop at it for ever.
+type unreadable struct{ err error }
+
+func (u *unreadable) Error() string { return "decoding: " + u.err.Error() }
+
 func decode(e store.Event, p any) error {
 	if len(e.Data) == 0 {
 		return nil
 	}
 	if err := json.Unmarshal(e.Data, p); err != nil {
-		return fmt.Errorf("decoding: %w", err)
+		return &unreadable{err}
 	}
 	return nil
 }

@@ -104,7 +104,7 @@ func (p *Projector) Position(ctx context.Context) (int64, error) {
 }
 
 // Rebuild drops the projections and builds them again from the whole
-// log. Reports made meanwhile see them part-built.
+// log. Reports asked for meanwhile wait for it (their Sync does).
 func (p *Projector) Rebuild(ctx context.Context) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -160,6 +160,11 @@ func (p *Projector) applyBatch(ctx context.Context, evs []store.Event) error {
 	defer a.close()
 	for _, e := range evs {
 		if err := a.apply(e); err != nil {
+			var u *unreadable
+			if errors.As(err, &u) {
+				p.log.Warn("reports: an event's data does not decode; its figures are left out", "seq", e.Seq, "type", e.Type, "error", err)
+				continue
+			}
 			return fmt.Errorf("applying event %d (%s): %w", e.Seq, e.Type, err)
 		}
 	}

@@ -497,3 +497,23 @@ func TestHourOccurrences(t *testing.T) {
 		}
 	}
 }
+
+// TestUnreadableEventPassedOver: an event whose data does not decode
+// leaves its own figures out, and the projections go on past it.
+func TestUnreadableEventPassedOver(t *testing.T) {
+	h := &history{t0: monday}
+	h.join(0, "c1", "support")
+	h.left(5, "c1", "support", event.CallerAbandoned{WaitedMS: 5000})
+	h.evs[1].Data = []byte(`{"waited_ms": "five"}`)
+	h.join(10, "c2", "support")
+	h.left(15, "c2", "support", event.CallerTimedOut{WaitedMS: 5000})
+	b := newBed(t, nil, monday.Add(time.Hour))
+	b.append(t, h.evs)
+	r, err := b.rep.QueueCallers(context.Background(), period(monday, monday.Add(time.Hour)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Totals.Offered != 2 || r.Totals.TimedOut != 1 || r.Outcomes[Waiting] != 1 {
+		t.Errorf("totals %+v outcomes %v", r.Totals, r.Outcomes)
+	}
+}
