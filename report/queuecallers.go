@@ -196,15 +196,16 @@ func (r *Reports) QueueCallers(ctx context.Context, f Filter) (QueueCallers, err
 		return a
 	}
 
+	var clock localHours
 	err := r.stints(ctx, f, func(s stintRow) {
 		st := settingsOf(s.queue)
 		outcome := classify(s.outcome, s.wait, st)
-		joined := time.Unix(0, s.joined).In(f.Location)
-		for _, a := range []*acc{total, accOf(queues, s.queue), accOf(days, joined.Format(time.DateOnly))} {
+		day, cell := clock.at(s.joined, f.Location)
+		for _, a := range []*acc{total, accOf(queues, s.queue), accOf(days, day)} {
 			a.add(s, outcome, st)
 		}
 		outcomes[outcome]++
-		h := &hours[(int(joined.Weekday())+6)%7*24+joined.Hour()]
+		h := &hours[cell]
 		h.offered++
 		if outcome == Answered {
 			h.answered++
@@ -224,8 +225,8 @@ func (r *Reports) QueueCallers(ctx context.Context, f Filter) (QueueCallers, err
 	}
 	err = r.callbacks(ctx, f, func(c callbackRow) {
 		st := settingsOf(c.queue)
-		requested := time.Unix(0, c.requested).In(f.Location)
-		for _, a := range []*acc{total, accOf(queues, c.queue), accOf(days, requested.Format(time.DateOnly))} {
+		day, _ := clock.at(c.requested, f.Location)
+		for _, a := range []*acc{total, accOf(queues, c.queue), accOf(days, day)} {
 			a.addCallback(c, st)
 		}
 	})
@@ -310,6 +311,27 @@ func (r *Reports) callbacks(ctx context.Context, f Filter, each func(callbackRow
 		return fmt.Errorf("reading callback requests: %w", err)
 	}
 	return nil
+}
+
+// localHours places instants in their local day and hour-of-week cell.
+// Stays come in order of joining, so the last local hour found answers
+// most of them: reading the zone for each of millions of stays is most
+// of a year's report otherwise.
+type localHours struct {
+	from, to int64 // the cached local hour, [from, to)
+	day      string
+	cell     int
+}
+
+func (c *localHours) at(ns int64, loc *time.Location) (day string, cell int) {
+	if ns >= c.from && ns < c.to {
+		return c.day, c.cell
+	}
+	t := time.Unix(0, ns).In(loc)
+	c.from = ns - int64(t.Minute())*int64(time.Minute) - int64(t.Second())*int64(time.Second) - int64(t.Nanosecond())
+	c.to = c.from + int64(time.Hour)
+	c.day, c.cell = t.Format(time.DateOnly), (int(t.Weekday())+6)%7*24+t.Hour()
+	return c.day, c.cell
 }
 
 // localDays lists the calendar days the period touches, in its zone.
