@@ -137,6 +137,8 @@ func startReports(events *store.Log, running func() *config.Config, log *slog.Lo
 			threshold, target := q.ServiceLevelOf()
 			return report.QueueSettings{Threshold: threshold, Target: target, ShortAbandon: q.ShortAbandon.D()}
 		},
+		// TODO(merge): AgentsNeeded: report.AgentsNeeded, once
+		// report/erlang.go lands; until then the hours' agents_needed is null.
 		Names: func(agent string) string {
 			if a, ok := running().Agents[agent]; ok {
 				return a.Name
