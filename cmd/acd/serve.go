@@ -290,7 +290,8 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer stopReports() // before the log closes
+	// Deferred after the log's Close, so it runs before it.
+	defer stopReports()
 	var center *acd.Center // built once the SIP server it rings through exists
 
 	var public netip.Addr
