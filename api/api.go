@@ -95,6 +95,12 @@ func Mount(mux *http.ServeMux, svc *service.Service, o Options) *Server {
 	s.registerTrunks()
 	s.registerEvents()
 	s.registerCatalog()
+	s.registerReports()
+	// The exports stream a zip or text, which huma does not: plain
+	// handlers, authenticated the same way.
+	src := reportSource{svc}
+	mux.Handle("GET "+Prefix+"/exports", ExportsHandler(svc, src, o.Log))
+	mux.Handle("GET "+Prefix+"/exports/queue_log", QueueLogHandler(svc, src, o.Log))
 	return s
 }
 

@@ -205,9 +205,44 @@ type Queue struct {
 	HoldMusic     string    `yaml:"hold_music"`
 	AnnounceEvery Duration  `yaml:"announce_every"`
 	Callback      *Callback `yaml:"callback"`
-	Line          Line
+	// ServiceLevel is the reports' service level: callers answered
+	// within Threshold, and the share of them to aim for.
+	ServiceLevel *ServiceLevel `yaml:"service_level"`
+	// ShortAbandon: callers who hang up having waited less are short
+	// abandons, which the reports leave out of the service level and the
+	// abandon rate; unset (0): off.
+	ShortAbandon Duration `yaml:"short_abandon"`
+	Line         Line
 	// Managed: made through the API and kept in the database.
 	Managed bool `yaml:"-"`
+}
+
+// ServiceLevel is a queue's service-level objective.
+type ServiceLevel struct {
+	Threshold Duration `yaml:"threshold"`
+	Target    Percent  `yaml:"target"`
+	Line      Line
+}
+
+// Service-level defaults: the "80/20" most centres start from.
+const (
+	DefaultServiceThreshold = 20 * time.Second
+	DefaultServiceTarget    = Percent(80)
+)
+
+// ServiceLevelOf is the queue's service level with the defaults filled
+// in: the threshold, and the target as a fraction (0.8).
+func (q *Queue) ServiceLevelOf() (threshold time.Duration, target float64) {
+	threshold, target = DefaultServiceThreshold, float64(DefaultServiceTarget)/100
+	if sl := q.ServiceLevel; sl != nil {
+		if sl.Threshold > 0 {
+			threshold = sl.Threshold.D()
+		}
+		if sl.Target > 0 {
+			target = float64(sl.Target) / 100
+		}
+	}
+	return threshold, target
 }
 
 // Callback is a queue's callback setting (R-CB-1..6).
@@ -463,6 +498,15 @@ func (c *Config) applyDefaults() {
 		if q.Type == "" {
 			q.Type = "standard"
 		}
+		if q.ServiceLevel == nil {
+			q.ServiceLevel = &ServiceLevel{Line: q.Line}
+		}
+		if q.ServiceLevel.Threshold == 0 {
+			q.ServiceLevel.Threshold = Duration(DefaultServiceThreshold)
+		}
+		if q.ServiceLevel.Target == 0 {
+			q.ServiceLevel.Target = DefaultServiceTarget
+		}
 		if q.Strategy == "" {
 			q.Strategy = "longest-idle"
 		}
@@ -560,6 +604,9 @@ func (c *Config) validate(errs *Errors) {
 	for name, q := range c.Queues {
 		if q.Type != "standard" && q.Type != "icr" {
 			errs.Add(f, int(q.Line), "queue %q: type %q: want standard or icr", name, q.Type)
+		}
+		if sl := q.ServiceLevel; sl != nil && (sl.Target <= 0 || sl.Target > 100) {
+			errs.Add(f, int(sl.Line), "queue %q: service_level.target %v%%: want a share of callers above 0%% and at most 100%%, like 80%%", name, float64(sl.Target))
 		}
 		if !strategies[q.Strategy] {
 			errs.Add(f, int(q.Line), "queue %q: strategy %q: want longest-idle, round-robin, ring-all, fewest-calls, linear or random", name, q.Strategy)

@@ -63,6 +63,12 @@ func TestParseErrors(t *testing.T) {
 		{"pause reason twice", "pause_reasons:\n  - Lunch\n  - Break\n  - lunch\n", []string{`t.yaml:4: pause_reasons: "lunch" is given twice`}},
 		{"password hash", "agents:\n  \"1\": {password_hash: \"md5:zz\"}\n", []string{`t.yaml:2: agent "1": password_hash: want md5: and the 32 hex digits of MD5(1:acd.local:password), sha256: and the 64 of SHA-256(1:acd.local:password), or both with a space between`}},
 		{"demo password beyond loopback", "server:\n  sip: 0.0.0.0:5060\nagents:\n  \"7\": {password: demo-7}\n", []string{`t.yaml:4: agent "7": a demo password is refused while server.sip or server.http listens beyond loopback`}},
+		{"service level junk", "queues:\n  q:\n    service_level:\n      threshold: soon\n      target: 0.8\n    short_abandon: 0s\n", []string{
+			`t.yaml:4: queues.q.service_level.threshold: "soon" is not a duration`,
+			`t.yaml:5: queues.q.service_level.target: "0.8": write the percentage, like 80%, not a fraction`,
+			`t.yaml:6: queues.q.short_abandon: "0s" must be positive`,
+		}},
+		{"service level target", "queues:\n  q:\n    service_level: {target: 120%}\n", []string{`t.yaml:3: queues.q.service_level.target: "120%": want a percentage above 0% and at most 100%`}},
 		{"agent queue", "agents:\n  \"1\": {password: x, queues: [nope]}\n", []string{`t.yaml:2: agent "1": queue "nope" does not exist`}},
 	}
 	for _, tt := range tests {
@@ -223,5 +229,33 @@ func TestSIPTrace(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("errors lack %q:\n%v", want, err)
 		}
+	}
+}
+
+func TestServiceLevel(t *testing.T) {
+	tests := []struct {
+		name      string
+		queue     string
+		threshold time.Duration
+		target    float64
+		short     time.Duration
+	}{
+		{"defaults", "{}", 20 * time.Second, 0.8, 0},
+		{"set", "{service_level: {threshold: 30s, target: 90%}, short_abandon: 5s}", 30 * time.Second, 0.9, 5 * time.Second},
+		{"target as a number", "{service_level: {target: 75}}", 20 * time.Second, 0.75, 0},
+		{"threshold alone", "{service_level: {threshold: 10}}", 10 * time.Second, 0.8, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Parse("t.yaml", []byte("queues:\n  q: "+tt.queue+"\n"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			q := c.Queues["q"]
+			th, target := q.ServiceLevelOf()
+			if th != tt.threshold || target != tt.target || q.ShortAbandon.D() != tt.short {
+				t.Errorf("threshold %v target %v short_abandon %v; want %v %v %v", th, target, q.ShortAbandon.D(), tt.threshold, tt.target, tt.short)
+			}
+		})
 	}
 }

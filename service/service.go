@@ -115,6 +115,9 @@ type Config struct {
 	Now  func() time.Time
 	// Catalog holds pause reasons, tags and canned messages.
 	Catalog Catalog
+	// Reports makes the historical reports; nil where there are none
+	// (the command line).
+	Reports Reporter
 }
 
 // Service checks permissions and performs actions.
@@ -138,6 +141,7 @@ type Service struct {
 	feed          *feed
 	catalog       *catalog
 	pages         *pages
+	reports       Reporter
 
 	setupMu    sync.Mutex
 	setupToken string // "" once there are users
@@ -150,7 +154,7 @@ func New(c Config) *Service {
 		settingsStore: c.Settings, file: c.File, conf: c.Configurator, plans: c.Plans, running: c.Running,
 		sessionTTL: c.SessionTTL, poll: c.Poll, now: c.Now,
 		throttle: newThrottle(), feed: newFeed(), pages: newPages(),
-		catalog: newCatalog(c.Catalog),
+		catalog: newCatalog(c.Catalog), reports: c.Reports,
 	}
 	if s.sessionTTL <= 0 {
 		s.sessionTTL = 12 * time.Hour

@@ -180,6 +180,11 @@ func migrateTyped(db *sql.DB) error {
 // DB gives other stores the same database (its writer connection).
 func (l *Log) DB() *sql.DB { return l.db }
 
+// Reader gives other stores the log's read-only connections: WAL lets
+// them read while the writer commits, so a long query never holds up the
+// log.
+func (l *Log) Reader() *sql.DB { return l.reader }
+
 // Append adds an event at the end of the log. Events appended by one
 // goroutine, or under one lock, keep their order. It never waits on the
 // disk: while commits fail the queue grows in memory, and is committed in

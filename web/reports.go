@@ -23,6 +23,34 @@ type ReportSource interface {
 	Conversations(ctx context.Context, a *service.Actor, f report.Filter) (report.Conversations, error)
 }
 
+// serviceReports reads the reports through the service, in its terms.
+type serviceReports struct{ svc *service.Service }
+
+func reportQuery(f report.Filter) service.ReportQuery {
+	return service.ReportQuery{From: f.From.Format(time.RFC3339Nano), To: f.To.Format(time.RFC3339Nano),
+		TZ: f.Location.String(), Queues: f.Queues, Agents: f.Agents}
+}
+
+func (r serviceReports) QueueCallers(ctx context.Context, a *service.Actor, f report.Filter) (report.QueueCallers, error) {
+	return r.svc.QueueCallersReport(ctx, a, reportQuery(f))
+}
+
+// listLimit is the most callers a page lists; the CSV export has them all.
+const listLimit = 1000
+
+func (r serviceReports) QueueCallerList(ctx context.Context, a *service.Actor, f report.Filter, outcome string) ([]report.Stint, error) {
+	list, _, err := r.svc.ReportCalls(ctx, a, reportQuery(f), outcome, listLimit)
+	return list, err
+}
+
+func (r serviceReports) AgentPerformance(ctx context.Context, a *service.Actor, f report.Filter) (report.AgentPerformance, error) {
+	return r.svc.AgentPerformanceReport(ctx, a, reportQuery(f))
+}
+
+func (r serviceReports) Conversations(ctx context.Context, a *service.Actor, f report.Filter) (report.Conversations, error) {
+	return r.svc.ConversationsReport(ctx, a, reportQuery(f))
+}
+
 func (p *Pages) routesReports(mux *http.ServeMux) {
 	p.parse("reports")
 	p.parse("report-calls")

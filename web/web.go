@@ -27,7 +27,7 @@ type Options struct {
 	Log     *slog.Logger
 	// Streams ends every live stream when it is done (at shutdown).
 	Streams context.Context
-	// Reports feeds the report pages; nil leaves them unavailable.
+	// Reports feeds the report pages; nil reads them from the service.
 	Reports ReportSource
 }
 
@@ -49,6 +49,9 @@ func Mount(mux *http.ServeMux, svc *service.Service, o Options) *Pages {
 	p := &Pages{svc: svc, log: o.Log, version: o.Version, streams: o.Streams, pages: map[string]*template.Template{}, views: map[string]liveView{}, reports: o.Reports}
 	if p.streams == nil {
 		p.streams = context.Background()
+	}
+	if p.reports == nil && svc != nil {
+		p.reports = serviceReports{svc}
 	}
 	static, _ := fs.Sub(staticFiles, "static")
 	mux.Handle("GET /static/", p.secured(http.StripPrefix("/static/", staticHandler(static))))

@@ -11,6 +11,7 @@ import (
 	"github.com/acdserver/acd/api"
 	"github.com/acdserver/acd/config"
 	"github.com/acdserver/acd/directory"
+	"github.com/acdserver/acd/report"
 	"github.com/acdserver/acd/service"
 	"github.com/acdserver/acd/store"
 	"github.com/acdserver/acd/web"
@@ -20,13 +21,13 @@ import (
 // agents. dist may be nil for the command line, which changes no agent
 // (and whose catalog is empty).
 func newService(cfg *config.Config, users *store.Users, events *store.Log, dist service.Distributor, log *slog.Logger, catalog service.Catalog) *service.Service {
-	return newServiceFor(func() *config.Config { return cfg }, users, nil, events, dist, nil, catalog, log)
+	return newServiceFor(func() *config.Config { return cfg }, users, nil, events, dist, nil, catalog, nil, log)
 }
 
 // newServiceFor builds the service over the running configuration
 // version, whose file settings it reads as they change.
 func newServiceFor(running func() *config.Config, users *store.Users, settings *store.Settings, events *store.Log, dist service.Distributor,
-	conf service.Configurator, catalog service.Catalog, log *slog.Logger) *service.Service {
+	conf service.Configurator, catalog service.Catalog, reports service.Reporter, log *slog.Logger) *service.Service {
 	queues, agents := directoryOf(running())
 	var stored service.SettingsStore
 	if settings != nil {
@@ -36,7 +37,7 @@ func newServiceFor(running func() *config.Config, users *store.Users, settings *
 	plans, _ := conf.(service.PlanTools)
 	return service.New(service.Config{
 		Users: users, Events: events, Distributor: dist, Queues: queues, Agents: agents, Log: log, Catalog: catalog,
-		Settings: stored, Configurator: conf, Plans: plans, Running: running,
+		Settings: stored, Configurator: conf, Plans: plans, Running: running, Reports: reports,
 		File: func() service.FileSetting {
 			on, declared, source := running().UnassignedLogin()
 			return service.FileSetting{On: on, Declared: declared, Source: source}
@@ -74,7 +75,7 @@ func directoryOf(cfg *config.Config) ([]service.Queue, []service.AgentConfig) {
 // streams end when hs shuts down; the returned function stops the rest.
 // With no users yet, it logs the one-time setup token.
 func mountAPI(ctx context.Context, mux *http.ServeMux, hs *http.Server, running func() *config.Config, dist service.Distributor, events *store.Log,
-	conf service.Configurator, log *slog.Logger) (func(), *service.Service, error) {
+	conf service.Configurator, reports service.Reporter, log *slog.Logger) (func(), *service.Service, error) {
 	users, err := store.OpenUsers(events)
 	if err != nil {
 		return nil, nil, err
@@ -87,7 +88,7 @@ func mountAPI(ctx context.Context, mux *http.ServeMux, hs *http.Server, running 
 	if err != nil {
 		return nil, nil, err
 	}
-	svc := newServiceFor(running, users, settings, events, dist, conf, catalog, log)
+	svc := newServiceFor(running, users, settings, events, dist, conf, catalog, reports, log)
 	if err := svc.ApplySettings(ctx); err != nil {
 		return nil, nil, fmt.Errorf("applying the organisation settings: %w", err)
 	}
@@ -119,4 +120,40 @@ func mountAPI(ctx context.Context, mux *http.ServeMux, hs *http.Server, running 
 			"setup_token", token)
 	}
 	return stop, svc, nil
+}
+
+// startReports builds the reports over the log and starts the projector
+// that keeps them in step with it; the returned function stops it, and
+// must run before the log closes.
+func startReports(events *store.Log, running func() *config.Config, log *slog.Logger) (*report.Reports, func(), error) {
+	projector, err := report.NewProjector(report.ProjectorConfig{Log: events, DB: events.DB(), Logger: log})
+	if err != nil {
+		return nil, nil, err
+	}
+	reports := report.New(report.Options{
+		Projector: projector,
+		DB:        events.Reader(),
+		Settings: func(queue string) report.QueueSettings {
+			q, ok := running().Queues[queue]
+			if !ok {
+				return report.QueueSettings{} // a queue since removed: the defaults
+			}
+			threshold, target := q.ServiceLevelOf()
+			return report.QueueSettings{Threshold: threshold, Target: target, ShortAbandon: q.ShortAbandon.D()}
+		},
+		AgentsNeeded: report.AgentsNeeded,
+		Names: func(agent string) string {
+			if a, ok := running().Agents[agent]; ok {
+				return a.Name
+			}
+			return "" // an agent since removed
+		},
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		projector.Run(ctx)
+	}()
+	return reports, func() { cancel(); <-done }, nil
 }

@@ -289,3 +289,31 @@ func httpStatus(t *testing.T, s *server, path string, b *browser) int {
 	r.Body.Close()
 	return r.StatusCode
 }
+
+// chromedpAttr reads an attribute of the first element matching sel.
+func chromedpAttr(sel, name string) chromedp.Action[string] {
+	return chromedp.Evaluate[string](fmt.Sprintf(`(function(){var e=document.querySelector(%q);return e ? e.getAttribute(%q) : ""})()`, sel, name))
+}
+
+// browserGet fetches a path of the server with the browser's cookies,
+// as a download link would.
+func browserGet(t *testing.T, b *browser, path string) *http.Response {
+	t.Helper()
+	res, err := chromedp.Call(b.ctx, network.GetCookies, network.GetCookiesParams{})
+	if err != nil {
+		t.Fatalf("reading the browser's cookies: %v", err)
+	}
+	req, err := http.NewRequest("GET", b.base+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range res.Cookies {
+		req.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
+	}
+	r, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	t.Cleanup(func() { r.Body.Close() })
+	return r
+}

@@ -303,6 +303,12 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 	trunks := newTrunkNamer(cfg)
 	current.Store(prog)
 	running := func() *config.Config { return current.Load().cfg }
+	reports, stopReports, err := startReports(events, running, log)
+	if err != nil {
+		return err
+	}
+	// Deferred after the log's Close, so it runs before it.
+	defer stopReports()
 	var center *acd.Center // built once the SIP server it rings through exists
 
 	var public netip.Addr
@@ -429,7 +435,7 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 	}
 	defer removeToken()
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, TLSConfig: secure.httpServerConfig()}
-	stopAPI, svc, err := mountAPI(ctx, mux, hs, running, center, events, conf, log)
+	stopAPI, svc, err := mountAPI(ctx, mux, hs, running, center, events, conf, reports, log)
 	if err != nil {
 		return err
 	}

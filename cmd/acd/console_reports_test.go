@@ -1,0 +1,74 @@
+package main
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/acdserver/acd/store"
+)
+
+// TestConsoleReports: after a SIP caller abandons, the supervisor's
+// queue-caller report shows the figures with their definitions, the
+// caller behind the abandoned count, the heat map, and exports a zip of
+// CSV files; an agent may not open the reports.
+func TestConsoleReports(t *testing.T) {
+	t.Parallel()
+	s := startAcd(t, "-config", writeConfig(t, apiYAML))
+	users(t, s, setupAdmin(t, s))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	caller := dialAs(t, ctx, s, "100", "+14155550166")
+	s.waitLog(t, 10*time.Second, "caller joined queue", "queue=support")
+	_ = caller.Hangup(ctx)
+	eventsOf(t, s, store.Filter{Queue: "support"}, has("caller.abandoned:"))
+
+	b := newBrowser(t, s)
+	b.signIn(t, "sup", testPassword)
+	b.open(t, "/reports/queue-callers")
+	b.waitText(t, `[data-figure="offered"] td.num`, "1", 5*time.Second)
+	b.waitText(t, `[data-figure="abandoned"] td.num`, "1", time.Second)
+	if def := b.text(t, `[data-figure="abandoned"]`); !strings.Contains(def, "A caller who asked for a callback is not abandoned") {
+		t.Errorf("the abandoned figure's definition: %q", def)
+	}
+	b.waitJS(t, "the heat map", `document.querySelectorAll("svg.heat rect.heat-5").length === 1`, time.Second)
+	b.click(t, `[data-figure="abandoned"] td.num a`)
+	b.waitText(t, "[data-testid=calls]", "+14155550166", 5*time.Second)
+	b.waitText(t, "[data-testid=calls]", "abandoned", time.Second)
+
+	b.open(t, "/reports/queue-callers")
+	href := get(t, b, "reading the export link", chromedpAttr(`a[download][href^="/api/v1/exports?"]`, "href"))
+	res := browserGet(t, b, href)
+	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "application/zip" {
+		t.Fatalf("GET %s: %d %s", href, res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	body, _ := io.ReadAll(res.Body)
+	zr, err := zip.NewReader(bytes.NewReader(body), int64(len(body)))
+	if err != nil {
+		t.Fatalf("the export is not a zip: %v", err)
+	}
+	var names []string
+	for _, f := range zr.File {
+		names = append(names, f.Name)
+	}
+	if !strings.Contains(strings.Join(names, " "), "queue-callers") {
+		t.Errorf("the zip holds %v; want the queue-caller files", names)
+	}
+
+	b.open(t, "/reports/agent-performance")
+	b.waitJS(t, "the agents' time chart", `!!document.querySelector("svg.states")`, 5*time.Second)
+	b.open(t, "/reports/conversations")
+	b.waitText(t, "[data-testid=conversations]", "0", 5*time.Second)
+	b.clean(t)
+
+	agent := newBrowser(t, s)
+	agent.signIn(t, "1001", testPassword)
+	if st := httpStatus(t, s, "/reports/queue-callers", agent); st != http.StatusForbidden {
+		t.Errorf("an agent opening the reports: %d; want 403", st)
+	}
+}

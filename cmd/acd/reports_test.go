@@ -1,0 +1,374 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/acdserver/acd/event"
+	"github.com/acdserver/acd/internal/testutil"
+	"github.com/acdserver/acd/media"
+	"github.com/acdserver/acd/report"
+	"github.com/acdserver/acd/store"
+)
+
+func reportsYAML(trunk string) string {
+	return fmt.Sprintf(`sip_realm: test.local
+numbers: {"100": main}
+trunks:
+  carrier: {address: %s}
+numbering:
+  region: US
+  local_prefixes: ["415"]
+agents:
+  "1001": {name: Alice, password: secret-1001, queues: [support]}
+queues:
+  support:
+    ring_timeout: 5s
+    wrap_up: 1s
+    announce_every: 1h
+    service_level: {threshold: 15s, target: 90%%}
+    callback:
+      enabled: true
+      threshold: 1s
+      caller_id: "+14155550100"
+      trunk: carrier
+      allowed_number_types: [local, national]
+      attempts: 1
+  other: {announce_every: 1h}
+dialplans:
+  main:
+    entry: q
+    nodes:
+      q:   {type: queue, queue: support, timeout: 2s, on_timeout: bye, on_exit: bye}
+      bye: {type: hangup}
+`, trunk)
+}
+
+// count is how many of the events are of kind.
+func count(got []string, kind string) int {
+	n := 0
+	for _, g := range got {
+		if g == kind {
+			n++
+		}
+	}
+	return n
+}
+
+func atLeast(kind string, n int) func([]string) bool {
+	return func(got []string) bool { return count(got, kind) >= n }
+}
+
+// TestReportsEndToEnd: a known history of real calls (timed out,
+// callback requested with #, left with *, abandoned, a callback the
+// trunk refuses, answered with talk and wrap-up), then the reports
+// through the API, every figure checked against what the event log says
+// happened.
+func TestReportsEndToEnd(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	trunk := testutil.NewPhone(t)
+	trunk.TakeCalls(testutil.AnswerMode{Reject: 486})
+	s := startAcd(t, "-config", writeConfig(t, reportsYAML(trunk.Addr())))
+	admin := setupAdmin(t, s)
+
+	// Timed out: no agent, the queue's 2 s timeout; its wait makes the
+	// queue's average exceed the callback threshold.
+	p := dial(t, ctx, s)
+	waitBye(t, ctx, p)
+	eventsOf(t, s, store.Filter{}, has("caller.timeout:"))
+
+	// Callback requested with #.
+	p = dial(t, ctx, s)
+	eventsOf(t, s, store.Filter{}, has("callback.offered:"))
+	p.SendDTMF('#', 101)
+	eventsOf(t, s, store.Filter{}, has("callback.requested:"))
+	waitBye(t, ctx, p)
+
+	// Left with *.
+	p = dial(t, ctx, s)
+	eventsOf(t, s, store.Filter{}, atLeast("caller.joined:", 3))
+	p.SendDTMF('*', 101)
+	eventsOf(t, s, store.Filter{}, has("caller.exit:"))
+	waitBye(t, ctx, p)
+
+	// Abandoned: the caller hangs up while waiting.
+	p = dial(t, ctx, s)
+	eventsOf(t, s, store.Filter{}, atLeast("caller.joined:", 4))
+	if err := p.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	eventsOf(t, s, store.Filter{}, has("caller.abandoned:"))
+
+	// The agent logs in and is rung for the callback; the trunk refuses
+	// the customer's call and the request fails.
+	agent := agentPhone(t, ctx, s, "1001", testutil.AnswerMode{After: 100 * time.Millisecond})
+	incoming(t, ctx, agent)
+	eventsOf(t, s, store.Filter{}, has("callback.failed:", "agent.state>ready:1001"))
+
+	// Answered: the agent's phone answers, they talk, the caller hangs
+	// up, the agent wraps up and is ready again.
+	p = dial(t, ctx, s)
+	incoming(t, ctx, agent)
+	eventsOf(t, s, store.Filter{}, has("agent.answered:1001"))
+	talk, stopTalk := context.WithCancel(ctx)
+	p.SendTone(talk, media.PCMU)
+	speechGrows(t, ctx, agent, "the agent") // the caller's audio reaches the agent
+	stopTalk()
+	if err := p.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	eventsOf(t, s, store.Filter{}, has("agent.answered:1001", "call.ended:1001", "agent.state>wrap-up:1001", "agent.state>ready:1001"))
+
+	// What the log says, for the expected figures.
+	l, err := store.Open(filepath.Join(s.data, "acd.db"), slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs, err := l.Events(ctx, store.Filter{})
+	l.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := evs[0].At.Add(-time.Hour).Truncate(time.Hour)
+	to := evs[len(evs)-1].At.Add(time.Millisecond)
+	want := expectFrom(t, evs, from, to)
+
+	q := url.Values{"from": {from.Format(time.RFC3339Nano)}, "to": {to.Format(time.RFC3339Nano)}}
+	var qc report.QueueCallers
+	admin.expect(t, "GET", "/reports/queue-callers?"+q.Encode(), nil, 200, &qc)
+	tt := qc.Totals
+	for _, c := range []struct {
+		name      string
+		got, want int
+	}{
+		{"offered", tt.Offered, 5}, {"answered", tt.Answered, 1}, {"abandoned", tt.Abandoned, 1}, {"timed out", tt.TimedOut, 1},
+		{"exited", tt.Exited, 1}, {"callback requested", tt.CallbackRequested, 1}, {"missed", tt.Missed, 3},
+		{"answered within 15 s", tt.AnsweredWithin, 1}, {"short abandoned", tt.ShortAbandoned, 0}, {"server stopped", tt.ServerStopped, 0},
+		{"callbacks failed", tt.CallbacksFailed, 1}, {"callbacks completed", tt.CallbacksDone, 0},
+		{"threshold", tt.ThresholdSeconds, 15}, {"queues", len(qc.Queues), 1}, {"waiting", qc.Outcomes[report.Waiting], 0},
+	} {
+		if c.got != c.want {
+			t.Errorf("queue callers: %s %d, want %d", c.name, c.got, c.want)
+		}
+	}
+	// Times to the millisecond the events carry them in.
+	const ms = 1e-3
+	for _, c := range []struct {
+		name string
+		got  *float64
+		want float64
+	}{
+		{"service level", tt.ServiceLevel, 1.0 / 4}, // 1 within 15 s of 5, less the callback request
+		{"abandon rate", tt.AbandonRate, 1.0 / 5},
+		{"average wait answered", tt.AvgWaitAnswered, want.answeredWait},
+		{"p90 wait answered", tt.P90WaitAnswered, want.answeredWait},
+		{"average wait abandoned", tt.AvgWaitAbandoned, want.abandonedWait},
+		{"max wait", tt.MaxWait, want.maxWait},
+		{"average handle", tt.AvgHandle, want.talk + want.wrapUp},
+		{"callback wait", tt.AvgCallbackWait, want.callbackWait},
+	} {
+		if c.got == nil || math.Abs(*c.got-c.want) > ms {
+			t.Errorf("queue callers: %s %v, want %v", c.name, deref(c.got), c.want)
+		}
+	}
+	offered := 0
+	for _, h := range qc.Hours {
+		offered += h.Offered
+	}
+	if offered != 5 || len(qc.Hours) != 168 || len(qc.Days) == 0 {
+		t.Errorf("hours hold %d callers (want 5), %d cells, %d days", offered, len(qc.Hours), len(qc.Days))
+	}
+
+	// The list behind the abandoned count.
+	var calls struct {
+		Calls []report.Stint `json:"calls"`
+		More  bool           `json:"more"`
+	}
+	admin.expect(t, "GET", "/reports/queue-callers/calls?outcome=abandoned&"+q.Encode(), nil, 200, &calls)
+	if len(calls.Calls) != 1 || calls.Calls[0].CallID != want.abandonedCall || calls.More {
+		t.Errorf("abandoned calls %+v, want %s", calls, want.abandonedCall)
+	}
+	admin.expect(t, "GET", "/reports/queue-callers/calls?"+q.Encode(), nil, 200, &calls)
+	if len(calls.Calls) != 5 {
+		t.Errorf("%d stays listed, want 5", len(calls.Calls))
+	}
+
+	var ap report.AgentPerformance
+	admin.expect(t, "GET", "/reports/agent-performance?agent=1001&"+q.Encode(), nil, 200, &ap)
+	if len(ap.Agents) != 1 || ap.Agents[0].Agent != "1001" || ap.Agents[0].Name != "Alice" {
+		t.Fatalf("agents %+v", ap.Agents)
+	}
+	a := ap.Agents[0].AgentTotals
+	if a.Offered != want.offers || a.Answered != want.answers || a.Missed != 0 {
+		t.Errorf("agent: offered %d answered %d missed %d; want %d %d 0", a.Offered, a.Answered, a.Missed, want.offers, want.answers)
+	}
+	for _, c := range []struct {
+		name      string
+		got, want float64
+	}{
+		{"ready", a.ReadyS, want.state["ready"]}, {"ringing", a.RingingS, want.state["offered"]}, {"on call", a.OnCallS, want.state["on-call"]},
+		{"wrap-up", a.WrapUpS, want.state["wrap-up"]}, {"paused", a.PausedS, 0},
+		{"logged in", a.LoggedInS, want.state["ready"] + want.state["offered"] + want.state["on-call"] + want.state["wrap-up"]},
+	} {
+		if math.Abs(c.got-c.want) > ms {
+			t.Errorf("agent: %s %v s, want %v", c.name, c.got, c.want)
+		}
+	}
+	if a.QueueShare["support"] != 1 {
+		t.Errorf("queue share %v", a.QueueShare)
+	}
+	var ivs struct {
+		Intervals []report.Interval `json:"intervals"`
+	}
+	admin.expect(t, "GET", "/reports/agent-performance/intervals?"+q.Encode(), nil, 200, &ivs)
+	if len(ivs.Intervals) != want.intervals {
+		t.Errorf("%d intervals, want %d", len(ivs.Intervals), want.intervals)
+	}
+	admin.expect(t, "GET", "/reports/conversations?"+q.Encode(), nil, 200, nil)
+
+	// Who may see them, and parameters refused by name.
+	for _, u := range []map[string]any{
+		{"id": "sup", "role": "supervisor", "password": testPassword},
+		{"id": "rsup", "role": "supervisor", "password": testPassword, "queues": []string{"support"}, "restrict_to_assigned_queues": true},
+		{"id": "1001", "role": "agent", "password": testPassword},
+	} {
+		admin.expect(t, "POST", "/users", u, 201, nil)
+	}
+	clients := map[string]*apiClient{"sup": s.client(login(t, s, "sup", testPassword)), "rsup": s.client(login(t, s, "rsup", testPassword)),
+		"agent": s.client(login(t, s, "1001", testPassword)), "admin": admin}
+	for _, c := range []struct {
+		who, path string
+		status    int
+		location  string
+	}{
+		{"sup", "/reports/queue-callers?" + q.Encode(), 200, ""},
+		{"rsup", "/reports/queue-callers?queue=support&" + q.Encode(), 200, ""},
+		{"rsup", "/reports/queue-callers?queue=other&" + q.Encode(), 403, ""},
+		{"rsup", "/reports/agent-performance?" + q.Encode(), 200, ""},
+		{"agent", "/reports/queue-callers?" + q.Encode(), 403, ""},
+		{"agent", "/reports/agent-performance?" + q.Encode(), 403, ""},
+		{"admin", "/reports/queue-callers?tz=Mars/Olympus&" + q.Encode(), 422, "query.tz"},
+		{"admin", "/reports/queue-callers?from=yesterday&to=" + url.QueryEscape(to.Format(time.RFC3339)), 422, "query.from"},
+		{"admin", "/reports/agent-performance?from=" + url.QueryEscape(to.Format(time.RFC3339)), 422, "query.to"},
+		{"admin", "/reports/queue-callers/calls?outcome=lost&" + q.Encode(), 422, "query.outcome"},
+		{"sup", "/reports/rebuild", 403, ""},
+	} {
+		method := "GET"
+		if strings.HasSuffix(c.path, "/rebuild") {
+			method = "POST"
+		}
+		got, data, _ := clients[c.who].do(t, method, c.path, nil)
+		if got != c.status || (c.location != "" && !strings.Contains(string(data), `"location":"`+c.location+`"`)) {
+			t.Errorf("%s %s as %s: %d %s; want %d naming %q", method, c.path, c.who, got, data, c.status, c.location)
+		}
+	}
+	var rq report.QueueCallers
+	clients["rsup"].expect(t, "GET", "/reports/queue-callers?"+q.Encode(), nil, 200, &rq)
+	if rq.Totals.Offered != 5 || len(rq.Queues) != 1 || rq.Queues[0].Queue != "support" {
+		t.Errorf("restricted supervisor's report %+v", rq.Totals)
+	}
+
+	// Rebuilt from the whole log, the report is the same.
+	admin.expect(t, "POST", "/reports/rebuild", nil, 204, nil)
+	var again report.QueueCallers
+	admin.expect(t, "GET", "/reports/queue-callers?"+q.Encode(), nil, 200, &again)
+	b1, _ := json.Marshal(qc)
+	b2, _ := json.Marshal(again)
+	if string(b1) != string(b2) {
+		t.Errorf("after a rebuild\n%s\nbefore\n%s", b2, b1)
+	}
+}
+
+func deref(p *float64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+// expected is what the event log says the reports must show.
+type expected struct {
+	answeredWait, abandonedWait, maxWait, talk, wrapUp, callbackWait float64
+	abandonedCall                                                    string
+	offers, answers, intervals                                       int
+	state                                                            map[string]float64 // agent 1001's seconds in each state, clipped
+}
+
+// expectFrom reads the figures off the events themselves: the waits
+// they carry, and the agent's state intervals between its consecutive
+// agent.state events, clipped to [from, to).
+func expectFrom(t *testing.T, evs []store.Event, from, to time.Time) expected {
+	t.Helper()
+	w := expected{state: map[string]float64{}}
+	var requested time.Time
+	var state string
+	var since time.Time
+	clip := func(a, b time.Time) float64 {
+		if a.Before(from) {
+			a = from
+		}
+		if b.After(to) {
+			b = to
+		}
+		return max(b.Sub(a).Seconds(), 0)
+	}
+	for _, e := range evs {
+		p, err := event.Decode(e)
+		if err != nil {
+			continue
+		}
+		switch p := p.(type) {
+		case event.AgentAnswered:
+			w.answeredWait = float64(p.WaitedMS) / 1e3
+		case event.CallerAbandoned:
+			w.abandonedWait = float64(p.WaitedMS) / 1e3
+			w.abandonedCall = e.CallID
+		case event.CallerTimedOut:
+			w.maxWait = max(w.maxWait, float64(p.WaitedMS)/1e3)
+		case event.CallerExited:
+			w.maxWait = max(w.maxWait, float64(p.WaitedMS)/1e3)
+		case event.CallbackRequested:
+			w.maxWait = max(w.maxWait, float64(p.WaitedMS)/1e3)
+			requested = e.At
+		case event.CallbackAgentAnswered:
+			w.callbackWait = e.At.Sub(requested).Seconds()
+		case event.CallEnded:
+			if !strings.HasPrefix(e.CallID, "callback-") {
+				w.talk = float64(p.TalkMS) / 1e3
+			}
+		case event.AgentState:
+			if e.Agent != "1001" {
+				continue
+			}
+			if state != "" && state != "logged-out" {
+				w.state[state] += clip(since, e.At)
+				w.intervals++
+				if state == "wrap-up" {
+					w.wrapUp = e.At.Sub(since).Seconds()
+				}
+			}
+			state, since = p.To, e.At
+			switch p.To {
+			case "offered":
+				w.offers++
+			case "on-call":
+				w.answers++
+			}
+		}
+	}
+	if state != "" && state != "logged-out" {
+		w.state[state] += clip(since, to)
+		w.intervals++
+	}
+	w.maxWait = max(w.maxWait, w.answeredWait, w.abandonedWait)
+	return w
+}
