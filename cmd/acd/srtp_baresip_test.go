@@ -227,3 +227,39 @@ func TestToneFrames(t *testing.T) {
 		}
 	}
 }
+
+// TestBaresipAgentOverTLSWithSRTP: an agent's baresip registers over TLS
+// and must use SRTP: its keys travel in SDP over TLS only, and a plain
+// caller is bridged to it with audio both ways, decrypted on each side.
+func TestBaresipAgentOverTLSWithSRTP(t *testing.T) {
+	modules := requireBaresip(t)
+	yaml := strings.Replace(agentsYAML, `"1001": {name: Alice, password: secret-1001,`, `"1001": {name: Alice, srtp: required, password: secret-1001,`, 1)
+	site := newTLSSite(t, yaml)
+	s := startAcd(t, "-config", site.config)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	dumps := t.TempDir()
+	phone := startBaresipWith(t, modules, append([]string{"sip_cafile " + site.ca.File}, srtpBaresipModules(dumps)...),
+		"<sip:1001@"+site.sipTLS+";transport=tls>;auth_pass=secret-1001;answermode=auto;mediaenc=srtp-mand")
+	eventsOf(t, s, store.Filter{}, has("agent.registered:1001"))
+	phone.command(t, "/dial *50")
+	s.waitLog(t, 15*time.Second, "feature code", "agent=1001", "code=*50", "prompt=agent-logged-in")
+	s.waitLog(t, 10*time.Second, `msg="call ended"`, `why="server hung up`)
+
+	caller := dial(t, ctx, s)
+	eventsOf(t, s, store.Filter{}, has("agent.answered:1001"))
+	s.waitLog(t, 10*time.Second, "leg answered", "srtp=true")
+	calls := table(t, ctlWith(t, s, site.config, "calls"))
+	if leg := rowWith(t, calls, "KIND", "agent"); !strings.HasPrefix(leg["PEER"], "TLS ") {
+		t.Fatalf("the agent's leg is over %q, want TLS", leg["PEER"])
+	}
+	speechGrows(t, ctx, caller, "the plain caller (baresip's tone, sent in SRTP over a TLS-signalled call)")
+	caller.SendTone(ctx, media.PCMU)
+	heardTone(t, ctx, dumps, 1000)
+	if out := phone.output(); strings.Contains(out, "failed to decrypt") || !strings.Contains(out, "SRTP is Enabled") {
+		t.Fatalf("baresip did not take the server's SRTP:\n%s", lastLines(out, 30))
+	}
+	if err := caller.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
