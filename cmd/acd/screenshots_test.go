@@ -85,6 +85,11 @@ func TestScreenshots(t *testing.T) {
 	shot("queue", "/supervisor/queues/support", `!!document.querySelector(".tag")`)
 	shot("wallboard", "/wallboard", `document.body.dataset.live === "open"`)
 	shot("reports", "/reports/queue-callers", "")
+	b.waitJS(t, "scrolling to the charts", `(document.getElementById("heat-h").scrollIntoView(), true)`, 5*time.Second)
+	charts := get(t, b, "taking a screenshot of the charts", chromedp.CaptureScreenshot())
+	if err := os.WriteFile(filepath.Join(dir, "reports-charts.png"), charts, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	b.run(t, "signing out", clearCookies())
 	b.signIn(t, "root", testPassword)
 	shot("admin", "/admin", "")
