@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -174,66 +175,82 @@ type term struct {
 	Name, Label, Value, Definition, Outcome string
 }
 
-func (p *Pages) reportsUnavailable(w http.ResponseWriter, r *http.Request, s session) bool {
-	if p.reports == nil {
-		p.fail(w, r, s, fmt.Errorf("the report pages have no source: %w", errNoReports))
-		return true
-	}
-	return false
-}
-
-var errNoReports = fmt.Errorf("reports are not wired")
-
-func (p *Pages) queueCallersPage(w http.ResponseWriter, r *http.Request, s session) {
+// reportPage reads the filter and runs one report with it, for the
+// reports' pages: what a reader may not see is the error page; a bad
+// filter or a refusal of the report's own is shown above the form, with
+// its status.
+func (p *Pages) reportPage(w http.ResponseWriter, r *http.Request, s session, run func(flt report.Filter) error) (reportForm, int, bool) {
 	if err := reportsAllowed(s.actor); err != nil {
 		p.fail(w, r, s, err)
-		return
+		return reportForm{}, 0, false
 	}
-	if p.reportsUnavailable(w, r, s) {
-		return
+	if p.reports == nil {
+		p.fail(w, r, s, errNoReports)
+		return reportForm{}, 0, false
 	}
 	form, flt, err := p.readFilter(r, s)
-	v := queueCallersView{Form: form}
-	status := http.StatusOK
 	if err == nil {
-		v.Report, err = p.reports.QueueCallers(r.Context(), s.actor, flt)
+		err = run(flt)
 	}
-	if err != nil {
-		var msg string
-		status, msg = p.statusOf(r, err)
-		if status == http.StatusForbidden {
-			p.fail(w, r, s, err)
-			return
-		}
-		v.Form.Error = msg
-	} else {
-		v.Export = "/api/v1/exports?report=queue-callers&report=agent-performance&" + form.query(flt)
-		v.QueueLog = "/api/v1/exports/queue_log?" + form.query(flt)
-		v.ListQuery = form.PageQuery()
-		v.Heat = drawHeatMap(v.Report.Hours)
-		labels, missed, answered := make([]string, len(v.Report.Days)), make([]int, len(v.Report.Days)), make([]int, len(v.Report.Days))
-		for i, d := range v.Report.Days {
-			label := d.Date
-			if len(label) == len("2006-01-02") {
-				label = label[5:] // the month and day
-			}
-			labels[i], missed[i], answered[i] = label, d.Missed, d.Answered
-		}
-		v.Missed = drawBars(labels, missed, nil, [2]string{"missed", ""})
-		var wl []string
-		var wa, wb []int
-		for _, b := range v.Report.Waits {
-			label := "more"
-			if b.UpTo != nil {
-				label = fmt.Sprintf("≤%ds", *b.UpTo)
-			}
-			wl, wa, wb = append(wl, label), append(wa, b.Answered), append(wb, b.Abandoned)
-		}
-		v.Waits = drawBars(wl, wa, wb, [2]string{"answered", "abandoned"})
-		v.Terms = queueTerms(v.Report.Totals)
-		v.Days = v.Report.Days
+	if err == nil {
+		return form, http.StatusOK, true
+	}
+	status, msg := p.statusOf(r, err)
+	if status == http.StatusForbidden {
+		p.fail(w, r, s, err)
+		return reportForm{}, 0, false
+	}
+	form.Error = msg
+	return form, status, true
+}
+
+var errNoReports = errors.New("the report pages have no source of reports")
+
+func (p *Pages) queueCallersPage(w http.ResponseWriter, r *http.Request, s session) {
+	var v queueCallersView
+	var flt report.Filter
+	form, status, ok := p.reportPage(w, r, s, func(f report.Filter) (err error) {
+		flt = f
+		v.Report, err = p.reports.QueueCallers(r.Context(), s.actor, f)
+		return err
+	})
+	if !ok {
+		return
+	}
+	v.Form = form
+	if form.Error == "" {
+		v.draw(form, flt)
 	}
 	p.render(w, r, status, "reports", view{Title: "Queue callers", Session: s, Data: reportsView{Tab: "queue-callers", Form: v.Form, Queue: &v}})
+}
+
+// draw lays out the queue-caller report's charts and links.
+func (v *queueCallersView) draw(form reportForm, flt report.Filter) {
+	v.Export = "/api/v1/exports?report=queue-callers&report=agent-performance&" + form.query(flt)
+	v.QueueLog = "/api/v1/exports/queue_log?" + form.query(flt)
+	v.ListQuery = form.PageQuery()
+	v.Heat = drawHeatMap(v.Report.Hours)
+	labels, missed := make([]string, len(v.Report.Days)), make([]int, len(v.Report.Days))
+	for i, d := range v.Report.Days {
+		label := d.Date
+		if len(label) == len("2006-01-02") {
+			label = label[5:] // the month and day
+		}
+		labels[i], missed[i] = label, d.Missed
+	}
+	v.Missed = drawBars(labels, missed, nil, [2]string{"missed", ""})
+	var wl []string
+	var wa, wb []int
+	for _, b := range v.Report.Waits {
+		label := "more"
+		if b.UpTo != nil {
+			label = fmt.Sprintf("≤%ds", *b.UpTo)
+		}
+		wl, wa, wb = append(wl, label), append(wa, b.Answered), append(wb, b.Abandoned)
+	}
+	v.Waits = drawBars(wl, wa, wb, [2]string{"answered", "abandoned"})
+	v.Terms = queueTerms(v.Report.Totals)
+	v.Days = v.Report.Days
 }
 
 // reportsView is the reports page: one tab filled.
@@ -282,31 +299,23 @@ func queueTerms(t report.QueueTotals) []term {
 }
 
 func (p *Pages) queueCallsPage(w http.ResponseWriter, r *http.Request, s session) {
-	if err := reportsAllowed(s.actor); err != nil {
-		p.fail(w, r, s, err)
-		return
-	}
-	if p.reportsUnavailable(w, r, s) {
-		return
-	}
-	form, flt, err := p.readFilter(r, s)
 	outcome := r.URL.Query().Get("outcome")
 	if outcome == "all" {
 		outcome = ""
 	}
 	var list []report.Stint
-	if err == nil {
-		list, err = p.reports.QueueCallerList(r.Context(), s.actor, flt, outcome)
-	}
-	if err != nil {
-		p.fail(w, r, s, err)
+	form, status, ok := p.reportPage(w, r, s, func(f report.Filter) (err error) {
+		list, err = p.reports.QueueCallerList(r.Context(), s.actor, f, outcome)
+		return err
+	})
+	if !ok {
 		return
 	}
 	title := "Callers"
 	if outcome != "" {
 		title = "Callers: " + strings.ReplaceAll(outcome, "_", " ")
 	}
-	p.render(w, r, http.StatusOK, "report-calls", view{Title: title, Session: s, Data: struct {
+	p.render(w, r, status, "report-calls", view{Title: title, Session: s, Error: form.Error, Data: struct {
 		Form  reportForm
 		Calls []report.Stint
 		Back  string
@@ -324,28 +333,17 @@ type agentPerformanceView struct {
 }
 
 func (p *Pages) agentPerformancePage(w http.ResponseWriter, r *http.Request, s session) {
-	if err := reportsAllowed(s.actor); err != nil {
-		p.fail(w, r, s, err)
+	var v agentPerformanceView
+	var flt report.Filter
+	form, status, ok := p.reportPage(w, r, s, func(f report.Filter) (err error) {
+		flt = f
+		v.Report, err = p.reports.AgentPerformance(r.Context(), s.actor, f)
+		return err
+	})
+	if !ok {
 		return
 	}
-	if p.reportsUnavailable(w, r, s) {
-		return
-	}
-	form, flt, err := p.readFilter(r, s)
-	v := agentPerformanceView{}
-	status := http.StatusOK
-	if err == nil {
-		v.Report, err = p.reports.AgentPerformance(r.Context(), s.actor, flt)
-	}
-	if err != nil {
-		var msg string
-		status, msg = p.statusOf(r, err)
-		if status == http.StatusForbidden {
-			p.fail(w, r, s, err)
-			return
-		}
-		form.Error = msg
-	} else {
+	if form.Error == "" {
 		v.Chart = drawAgentStates(v.Report.Agents)
 		v.Export = "/api/v1/exports?report=agent-performance&" + form.query(flt)
 		for _, a := range v.Report.Agents {
@@ -367,27 +365,12 @@ func (p *Pages) agentPerformancePage(w http.ResponseWriter, r *http.Request, s s
 }
 
 func (p *Pages) conversationsPage(w http.ResponseWriter, r *http.Request, s session) {
-	if err := reportsAllowed(s.actor); err != nil {
-		p.fail(w, r, s, err)
-		return
-	}
-	if p.reportsUnavailable(w, r, s) {
-		return
-	}
-	form, flt, err := p.readFilter(r, s)
 	var c report.Conversations
-	status := http.StatusOK
-	if err == nil {
-		c, err = p.reports.Conversations(r.Context(), s.actor, flt)
+	form, status, ok := p.reportPage(w, r, s, func(f report.Filter) (err error) {
+		c, err = p.reports.Conversations(r.Context(), s.actor, f)
+		return err
+	})
+	if ok {
+		p.render(w, r, status, "reports", view{Title: "Conversations", Session: s, Data: reportsView{Tab: "conversations", Form: form, Conv: &c}})
 	}
-	if err != nil {
-		var msg string
-		status, msg = p.statusOf(r, err)
-		if status == http.StatusForbidden {
-			p.fail(w, r, s, err)
-			return
-		}
-		form.Error = msg
-	}
-	p.render(w, r, status, "reports", view{Title: "Conversations", Session: s, Data: reportsView{Tab: "conversations", Form: form, Conv: &c}})
 }

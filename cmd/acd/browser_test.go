@@ -267,8 +267,21 @@ func clearCookies() chromedp.Action[chromedp.Void] {
 }
 
 // httpStatus is the status the server answers GET path with, sent with
-// the browser's cookies (a browser does not show it to scripts).
+// the browser's cookies (a browser does not show it to scripts);
+// redirects are not followed.
 func httpStatus(t *testing.T, s *server, path string, b *browser) int {
+	t.Helper()
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	r, err := client.Do(cookieRequest(t, b, path))
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	r.Body.Close()
+	return r.StatusCode
+}
+
+// cookieRequest is a GET of path carrying the browser's cookies.
+func cookieRequest(t *testing.T, b *browser, path string) *http.Request {
 	t.Helper()
 	res, err := chromedp.Call(b.ctx, network.GetCookies, network.GetCookiesParams{})
 	if err != nil {
@@ -281,13 +294,7 @@ func httpStatus(t *testing.T, s *server, path string, b *browser) int {
 	for _, c := range res.Cookies {
 		req.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
 	}
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	r, err := client.Do(req)
-	if err != nil {
-		t.Fatalf("GET %s: %v", path, err)
-	}
-	r.Body.Close()
-	return r.StatusCode
+	return req
 }
 
 // chromedpAttr reads an attribute of the first element matching sel.
@@ -299,18 +306,7 @@ func chromedpAttr(sel, name string) chromedp.Action[string] {
 // as a download link would.
 func browserGet(t *testing.T, b *browser, path string) *http.Response {
 	t.Helper()
-	res, err := chromedp.Call(b.ctx, network.GetCookies, network.GetCookiesParams{})
-	if err != nil {
-		t.Fatalf("reading the browser's cookies: %v", err)
-	}
-	req, err := http.NewRequest("GET", b.base+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range res.Cookies {
-		req.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
-	}
-	r, err := http.DefaultClient.Do(req)
+	r, err := http.DefaultClient.Do(cookieRequest(t, b, path))
 	if err != nil {
 		t.Fatalf("GET %s: %v", path, err)
 	}
