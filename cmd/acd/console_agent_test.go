@@ -162,3 +162,30 @@ func TestConsoleAgentSeesCallback(t *testing.T) {
 	b.waitText(t, "#agent-call", "No call", 2*time.Second)
 	b.clean(t)
 }
+
+// TestConsoleAgentPauseSeenBySupervisor: the agent pauses with a reason
+// from its page, and the supervisor's queue page, open meanwhile, shows
+// the reason and the time in pause counting, without a reload.
+func TestConsoleAgentPauseSeenBySupervisor(t *testing.T) {
+	t.Parallel()
+	s := startAcd(t, "-config", writeConfig(t, apiYAML))
+	users(t, s, setupAdmin(t, s))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	agentPhone(t, ctx, s, "1001", testutil.AnswerMode{Never: true}) // registered, logged in with *50
+	agent, sup := newBrowser(t, s), newBrowser(t, s)
+	agent.signIn(t, "1001", testPassword)
+	agent.waitText(t, "[data-testid=agent-state]", "Ready", 2*time.Second)
+	sup.signInTo(t, "sup", testPassword, "/supervisor/queues/support")
+	sup.waitJS(t, "the live stream to open", `document.body.dataset.live === "open"`, 5*time.Second)
+	sup.waitText(t, `tr[data-agent="1001"]`, "Ready", time.Second)
+	sup.waitJS(t, "marking the page", `(window.acdMark = 1) === 1`, time.Second)
+
+	agent.click(t, `button[name="pause-reason"][value="Training"]`)
+	sup.waitText(t, `tr[data-agent="1001"] [data-testid=reason]`, "Training", time.Second)
+	first := sup.text(t, `tr[data-agent="1001"] [data-testid=in-state]`)
+	sup.waitJS(t, "the time in pause to count", fmt.Sprintf(`document.querySelector('tr[data-agent="1001"] [data-testid=in-state]').textContent !== %q`, first), 3*time.Second)
+	sup.waitJS(t, "the same page, not a reload", `window.acdMark === 1`, time.Second)
+	agent.clean(t)
+	sup.clean(t)
+}
