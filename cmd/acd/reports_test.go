@@ -27,6 +27,7 @@ trunks:
 numbering:
   region: US
   local_prefixes: ["415"]
+pause_reasons: [Lunch]
 agents:
   "1001": {name: Alice, password: secret-1001, queues: [support]}
 queues:
@@ -67,9 +68,10 @@ func atLeast(kind string, n int) func([]string) bool {
 	return func(got []string) bool { return count(got, kind) >= n }
 }
 
-// TestReportsEndToEnd: a known history of real calls (timed out,
-// callback requested with #, left with *, abandoned, a callback the
-// trunk refuses, answered with talk and wrap-up), then the reports
+// TestReportsEndToEnd: a known history of real calls (timed out, two
+// callbacks requested with #, left with *, abandoned, a callback the
+// trunk refuses and one completed, answered with talk and wrap-up, a
+// pause with a reason), then the reports
 // through the API, every figure checked against what the event log says
 // happened.
 func TestReportsEndToEnd(t *testing.T) {
@@ -93,26 +95,51 @@ func TestReportsEndToEnd(t *testing.T) {
 	eventsOf(t, s, store.Filter{}, has("callback.requested:"))
 	waitBye(t, ctx, p)
 
+	// A second callback request, from another number (one number's
+	// requests merge).
+	p = dialAs(t, ctx, s, "100", "+14155550188")
+	eventsOf(t, s, store.Filter{}, atLeast("callback.offered:", 2))
+	p.SendDTMF('#', 101)
+	eventsOf(t, s, store.Filter{}, atLeast("callback.requested:", 2))
+	waitBye(t, ctx, p)
+
 	// Left with *.
 	p = dial(t, ctx, s)
-	eventsOf(t, s, store.Filter{}, atLeast("caller.joined:", 3))
+	eventsOf(t, s, store.Filter{}, atLeast("caller.joined:", 4))
 	p.SendDTMF('*', 101)
 	eventsOf(t, s, store.Filter{}, has("caller.exit:"))
 	waitBye(t, ctx, p)
 
 	// Abandoned: the caller hangs up while waiting.
 	p = dial(t, ctx, s)
-	eventsOf(t, s, store.Filter{}, atLeast("caller.joined:", 4))
+	eventsOf(t, s, store.Filter{}, atLeast("caller.joined:", 5))
 	if err := p.Hangup(ctx); err != nil {
 		t.Fatal(err)
 	}
 	eventsOf(t, s, store.Filter{}, has("caller.abandoned:"))
 
-	// The agent logs in and is rung for the callback; the trunk refuses
-	// the customer's call and the request fails.
+	// The agent logs in and is rung for the callbacks: the trunk refuses
+	// the first customer's call, and that request fails; it answers the
+	// second, which is completed when the customer hangs up.
 	agent := agentPhone(t, ctx, s, "1001", testutil.AnswerMode{After: 100 * time.Millisecond})
 	incoming(t, ctx, agent)
-	eventsOf(t, s, store.Filter{}, has("callback.failed:", "agent.state>ready:1001"))
+	incoming(t, ctx, trunk)
+	trunk.TakeCalls(testutil.AnswerMode{After: 100 * time.Millisecond})
+	eventsOf(t, s, store.Filter{}, has("callback.failed:"))
+	incoming(t, ctx, agent)
+	incoming(t, ctx, trunk)
+	eventsOf(t, s, store.Filter{}, has("callback.connected:1001"))
+	if err := trunk.HangupIncoming(ctx); err != nil {
+		t.Fatal(err)
+	}
+	eventsOf(t, s, store.Filter{}, has("callback.completed:1001"))
+	eventsOf(t, s, store.Filter{Agent: "1001"}, atLeast("agent.state>ready:1001", 3))
+
+	// A pause with a reason, then ready again.
+	featureCall(t, ctx, s, agent, "1001", "*521")
+	eventsOf(t, s, store.Filter{Agent: "1001"}, has("agent.state>paused:1001"))
+	featureCall(t, ctx, s, agent, "1001", "*53")
+	eventsOf(t, s, store.Filter{Agent: "1001"}, atLeast("agent.state>ready:1001", 4))
 
 	// Answered: the agent's phone answers, they talk, the caller hangs
 	// up, the agent wraps up and is ready again.
@@ -150,10 +177,10 @@ func TestReportsEndToEnd(t *testing.T) {
 		name      string
 		got, want int
 	}{
-		{"offered", tt.Offered, 5}, {"answered", tt.Answered, 1}, {"abandoned", tt.Abandoned, 1}, {"timed out", tt.TimedOut, 1},
-		{"exited", tt.Exited, 1}, {"callback requested", tt.CallbackRequested, 1}, {"missed", tt.Missed, 3},
+		{"offered", tt.Offered, 6}, {"answered", tt.Answered, 1}, {"abandoned", tt.Abandoned, 1}, {"timed out", tt.TimedOut, 1},
+		{"exited", tt.Exited, 1}, {"callback requested", tt.CallbackRequested, 2}, {"missed", tt.Missed, 3},
 		{"answered within 15 s", tt.AnsweredWithin, 1}, {"short abandoned", tt.ShortAbandoned, 0}, {"server stopped", tt.ServerStopped, 0},
-		{"callbacks failed", tt.CallbacksFailed, 1}, {"callbacks completed", tt.CallbacksDone, 0},
+		{"callbacks failed", tt.CallbacksFailed, 1}, {"callbacks completed", tt.CallbacksDone, 1},
 		{"threshold", tt.ThresholdSeconds, 15}, {"queues", len(qc.Queues), 1}, {"waiting", qc.Outcomes[report.Waiting], 0},
 	} {
 		if c.got != c.want {
@@ -167,8 +194,8 @@ func TestReportsEndToEnd(t *testing.T) {
 		got  *float64
 		want float64
 	}{
-		{"service level", tt.ServiceLevel, 1.0 / 4}, // 1 within 15 s of 5, less the callback request
-		{"abandon rate", tt.AbandonRate, 1.0 / 5},
+		{"service level", tt.ServiceLevel, 1.0 / 4}, // 1 within 15 s of 6, less the 2 callback requests
+		{"abandon rate", tt.AbandonRate, 1.0 / 6},
 		{"average wait answered", tt.AvgWaitAnswered, want.answeredWait},
 		{"p90 wait answered", tt.P90WaitAnswered, want.answeredWait},
 		{"average wait abandoned", tt.AvgWaitAbandoned, want.abandonedWait},
@@ -184,8 +211,8 @@ func TestReportsEndToEnd(t *testing.T) {
 	for _, h := range qc.Hours {
 		offered += h.Offered
 	}
-	if offered != 5 || len(qc.Hours) != 168 || len(qc.Days) == 0 {
-		t.Errorf("hours hold %d callers (want 5), %d cells, %d days", offered, len(qc.Hours), len(qc.Days))
+	if offered != 6 || len(qc.Hours) != 168 || len(qc.Days) == 0 {
+		t.Errorf("hours hold %d callers (want 6), %d cells, %d days", offered, len(qc.Hours), len(qc.Days))
 	}
 
 	// The list behind the abandoned count.
@@ -198,8 +225,8 @@ func TestReportsEndToEnd(t *testing.T) {
 		t.Errorf("abandoned calls %+v, want %s", calls, want.abandonedCall)
 	}
 	admin.expect(t, "GET", "/reports/queue-callers/calls?"+q.Encode(), nil, 200, &calls)
-	if len(calls.Calls) != 5 {
-		t.Errorf("%d stays listed, want 5", len(calls.Calls))
+	if len(calls.Calls) != 6 {
+		t.Errorf("%d stays listed, want 6", len(calls.Calls))
 	}
 
 	var ap report.AgentPerformance
@@ -216,8 +243,9 @@ func TestReportsEndToEnd(t *testing.T) {
 		got, want float64
 	}{
 		{"ready", a.ReadyS, want.state["ready"]}, {"ringing", a.RingingS, want.state["offered"]}, {"on call", a.OnCallS, want.state["on-call"]},
-		{"wrap-up", a.WrapUpS, want.state["wrap-up"]}, {"paused", a.PausedS, 0},
-		{"logged in", a.LoggedInS, want.state["ready"] + want.state["offered"] + want.state["on-call"] + want.state["wrap-up"]},
+		{"wrap-up", a.WrapUpS, want.state["wrap-up"]}, {"paused", a.PausedS, want.state["paused"]},
+		{"paused for Lunch", a.PausedByReason["Lunch"], want.state["paused"]},
+		{"logged in", a.LoggedInS, want.state["ready"] + want.state["offered"] + want.state["on-call"] + want.state["wrap-up"] + want.state["paused"]},
 	} {
 		if math.Abs(c.got-c.want) > ms {
 			t.Errorf("agent: %s %v s, want %v", c.name, c.got, c.want)
@@ -273,7 +301,7 @@ func TestReportsEndToEnd(t *testing.T) {
 	}
 	var rq report.QueueCallers
 	clients["rsup"].expect(t, "GET", "/reports/queue-callers?"+q.Encode(), nil, 200, &rq)
-	if rq.Totals.Offered != 5 || len(rq.Queues) != 1 || rq.Queues[0].Queue != "support" {
+	if rq.Totals.Offered != 6 || len(rq.Queues) != 1 || rq.Queues[0].Queue != "support" {
 		t.Errorf("restricted supervisor's report %+v", rq.Totals)
 	}
 
@@ -309,7 +337,8 @@ type expected struct {
 func expectFrom(t *testing.T, evs []store.Event, from, to time.Time) expected {
 	t.Helper()
 	w := expected{state: map[string]float64{}}
-	var requested time.Time
+	requested := map[int64]time.Time{}
+	var callbackWaits []float64
 	var state string
 	var since time.Time
 	clip := func(a, b time.Time) float64 {
@@ -338,9 +367,9 @@ func expectFrom(t *testing.T, evs []store.Event, from, to time.Time) expected {
 			w.maxWait = max(w.maxWait, float64(p.WaitedMS)/1e3)
 		case event.CallbackRequested:
 			w.maxWait = max(w.maxWait, float64(p.WaitedMS)/1e3)
-			requested = e.At
+			requested[p.Request] = e.At
 		case event.CallbackAgentAnswered:
-			w.callbackWait = e.At.Sub(requested).Seconds()
+			callbackWaits = append(callbackWaits, e.At.Sub(requested[p.Request]).Seconds())
 		case event.CallEnded:
 			if !strings.HasPrefix(e.CallID, "callback-") {
 				w.talk = float64(p.TalkMS) / 1e3
@@ -368,6 +397,9 @@ func expectFrom(t *testing.T, evs []store.Event, from, to time.Time) expected {
 	if state != "" && state != "logged-out" {
 		w.state[state] += clip(since, to)
 		w.intervals++
+	}
+	for _, cw := range callbackWaits {
+		w.callbackWait += cw / float64(len(callbackWaits))
 	}
 	w.maxWait = max(w.maxWait, w.answeredWait, w.abandonedWait)
 	return w
