@@ -11,8 +11,11 @@ FUZZ_STREAM ?= 200000x
 
 .PHONY: test deps vet fuzz run screenshots
 
+# The end-to-end tests mostly wait on sockets, browsers and phones: four
+# at a time keeps two cores busy without starving their timers; the
+# timeout is a backstop for a test that hangs, well past a normal run.
 test: deps vet
-	go test -race -count=1 ./...
+	go test -race -count=1 -parallel 4 -timeout 30m ./...
 	$(MAKE) fuzz
 
 deps:

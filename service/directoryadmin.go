@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 
@@ -103,6 +104,9 @@ func (s *Service) CreateQueue(ctx context.Context, a *Actor, q QueueSpec) (Queue
 	}
 	if !idRule.MatchString(q.ID) {
 		return Queue{}, invalid("id", "want lower-case letters, digits, - and _")
+	}
+	if len(q.ID) > 64 {
+		return Queue{}, invalid("id", "at most 64 characters")
 	}
 	if _, ok := s.running().Queues[q.ID]; ok {
 		return Queue{}, conflict("queue %q exists", q.ID)
@@ -234,6 +238,13 @@ func (s *Service) PutAgent(ctx context.Context, a *Actor, spec AgentSpec, create
 	}
 	if err := checkText(spec.Name, 1, 128); err != nil {
 		return AgentView{}, false, invalid("name", "%v", err)
+	}
+	// The API's schema says so too; the pages' forms reach here without it.
+	if len(spec.ID) > 32 {
+		return AgentView{}, false, invalid("id", "at most 32 characters")
+	}
+	if n := utf8.RuneCountInString(spec.SIPPassword); spec.SIPPassword != "" && (n < 8 || n > 128) {
+		return AgentView{}, false, invalid("sip_password", "want 8 to 128 characters")
 	}
 	cfg := s.running()
 	cur, exists := cfg.Agents[spec.ID]
