@@ -150,6 +150,7 @@ func speechGrows(t *testing.T, ctx context.Context, p *testutil.Phone, who strin
 }
 
 func TestAgentAnswersAndAudioIsBridged(t *testing.T) {
+	t.Parallel()
 	s := startAcd(t, "-config", writeConfig(t, agentsYAML))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -195,6 +196,7 @@ func TestAgentAnswersAndAudioIsBridged(t *testing.T) {
 }
 
 func TestRingAllOneWinner(t *testing.T) {
+	t.Parallel()
 	s := startAcd(t, "-config", writeConfig(t, agentsYAML))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -230,6 +232,7 @@ func TestRingAllOneWinner(t *testing.T) {
 }
 
 func TestRingTimeoutMovesOnAndPausesAgent(t *testing.T) {
+	t.Parallel()
 	s := startAcd(t, "-config", writeConfig(t, agentsYAML))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -252,6 +255,7 @@ func TestRingTimeoutMovesOnAndPausesAgent(t *testing.T) {
 }
 
 func TestCallerHangsUpWhileAgentRings(t *testing.T) {
+	t.Parallel()
 	s := startAcd(t, "-config", writeConfig(t, agentsYAML))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -279,6 +283,7 @@ func TestCallerHangsUpWhileAgentRings(t *testing.T) {
 }
 
 func TestWrapUpBlocksOffersUntilEnded(t *testing.T) {
+	t.Parallel()
 	s := startAcd(t, "-config", writeConfig(t, agentsYAML))
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
@@ -306,6 +311,7 @@ func TestWrapUpBlocksOffersUntilEnded(t *testing.T) {
 }
 
 func TestWeightedQueueServedFirst(t *testing.T) {
+	t.Parallel()
 	s := startAcd(t, "-config", writeConfig(t, agentsYAML))
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
@@ -349,6 +355,7 @@ func TestWeightedQueueServedFirst(t *testing.T) {
 }
 
 func TestUnregisteredAgentIsNeverOffered(t *testing.T) {
+	t.Parallel()
 	s := startAcd(t, "-config", writeConfig(t, strings.Replace(agentsYAML, "q:   {type: queue, queue: support, timeout: 30s", "q:   {type: queue, queue: support, timeout: 2s", 1)))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -369,6 +376,7 @@ func TestUnregisteredAgentIsNeverOffered(t *testing.T) {
 }
 
 func TestRegisterAuthentication(t *testing.T) {
+	t.Parallel()
 	s := startAcd(t, "-config", writeConfig(t, agentsYAML))
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -403,6 +411,7 @@ func TestRegisterAuthentication(t *testing.T) {
 // TestSIPpAgentAnswers: a SIPp phone registers with digest, logs in with
 // *50, and answers a queued caller as a SIPp UAS.
 func TestSIPpAgentAnswers(t *testing.T) {
+	t.Parallel()
 	sipp := requireSIPp(t)
 	// SIPp answers only the first challenge, and only MD5.
 	s := startAcd(t, "-config", writeConfig(t, "sip_auth_algorithms: [MD5, SHA-256]\n"+agentsYAML))
@@ -443,6 +452,7 @@ func TestSIPpAgentAnswers(t *testing.T) {
 // even 100 Trying) costs the caller one ring timeout, not SIP's 32 s
 // transaction timeout (Timer B), which would outlast this test's context.
 func TestDeadPhoneIsSkipped(t *testing.T) {
+	t.Parallel()
 	s := startAcd(t, "-config", writeConfig(t, agentsYAML))
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
 	defer cancel()
@@ -457,6 +467,7 @@ func TestDeadPhoneIsSkipped(t *testing.T) {
 }
 
 func TestTransferToAgent(t *testing.T) {
+	t.Parallel()
 	yaml := strings.Replace(agentsYAML, `numbers: {"100": main, "200": sales}`, `numbers: {"100": main, "200": sales, "300": desk}`, 1) +
 		`  desk:
     entry: t
@@ -483,6 +494,7 @@ func TestTransferToAgent(t *testing.T) {
 }
 
 func TestRejectingAgentIsSkipped(t *testing.T) {
+	t.Parallel()
 	s := startAcd(t, "-config", writeConfig(t, strings.Replace(agentsYAML, "max_no_answer: 1", "max_no_answer: 3", 1)))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -502,6 +514,7 @@ func TestRejectingAgentIsSkipped(t *testing.T) {
 }
 
 func TestEndWrapUpNeedsPermission(t *testing.T) {
+	t.Parallel()
 	s := startAcd(t, "-config", writeConfig(t, strings.Replace(agentsYAML, "end_wrap_up: true", "end_wrap_up: false", 1)))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

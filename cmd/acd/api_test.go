@@ -159,6 +159,7 @@ func users(t *testing.T, s *server, admin *apiClient) map[string]*apiClient {
 // TestAPIRoleTable: every endpoint, called by each role, answers the
 // status the permission model says.
 func TestAPIRoleTable(t *testing.T) {
+	t.Parallel()
 	s := startAcd(t, "-config", writeConfig(t, apiYAML))
 	as := users(t, s, setupAdmin(t, s))
 	roles := []string{"admin", "sup", "rsup", "agent", "anon"}
@@ -342,6 +343,7 @@ func TestAPILoginThrottle(t *testing.T) {
 // TestAPICookieAndCSRF: a browser's session cookie signs it in; unsafe
 // methods need the CSRF header and the page's own origin.
 func TestAPICookieAndCSRF(t *testing.T) {
+	t.Parallel()
 	s := startAcd(t, "-config", writeConfig(t, apiYAML))
 	setupAdmin(t, s)
 	body, _ := json.Marshal(map[string]string{"user": "root", "password": testPassword})
@@ -387,6 +389,7 @@ func TestAPICookieAndCSRF(t *testing.T) {
 
 // TestAPITokens: an API token works until revoked.
 func TestAPITokens(t *testing.T) {
+	t.Parallel()
 	s := startAcd(t, "-config", writeConfig(t, apiYAML))
 	admin := setupAdmin(t, s)
 	var tok struct{ ID, Token string }
@@ -413,6 +416,7 @@ func TestAPITokens(t *testing.T) {
 // paused state, the event log says so and who did it, and a caller is
 // not offered to it until it is ready again.
 func TestAPIPausedAgentIsNotRung(t *testing.T) {
+	t.Parallel()
 	s := startAcd(t, "-config", writeConfig(t, apiYAML))
 	as := users(t, s, setupAdmin(t, s))
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
@@ -560,6 +564,7 @@ func stateBy(agent, to, user string) func(store.Event) bool {
 // carries every event once, in order: the administrator sees the whole
 // log, so the ids are consecutive across both connections.
 func TestAPIEventsResume(t *testing.T) {
+	t.Parallel()
 	s := startAcd(t, "-config", writeConfig(t, apiYAML))
 	admin := setupAdmin(t, s)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -601,6 +606,7 @@ func TestAPIEventsResume(t *testing.T) {
 // neither the waiting lists nor the events of the others, whether it is
 // restricted by its own setting or by the role's permission.
 func TestAPIRestrictedSupervisor(t *testing.T) {
+	t.Parallel()
 	s := startAcd(t, "-config", writeConfig(t, apiYAML))
 	as := users(t, s, setupAdmin(t, s))
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -652,6 +658,7 @@ func TestAPIRestrictedSupervisor(t *testing.T) {
 // signs in; bad passwords are refused; a running server keeps its data
 // directory to itself.
 func TestUserAddThenLogin(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	add := func(stdin string, args ...string) (string, error) {
 		cmd := exec.Command(acdBinary, append([]string{"user", "add"}, args...)...)
@@ -697,6 +704,7 @@ func TestUserAddThenLogin(t *testing.T) {
 // supervisor may always log an agent in to an unassigned queue. Set in the
 // configuration file, the setting is the file's.
 func TestAPIUnassignedLogin(t *testing.T) {
+	t.Parallel()
 	s := startAcd(t, "-config", writeConfig(t, apiYAML))
 	as := users(t, s, setupAdmin(t, s))
 	var st struct {

@@ -21,6 +21,7 @@ import (
 // line, registers as an agent against the default configuration, logs in
 // with *50 and answers a queued caller, who hears it through the bridge.
 func TestBaresipAgent(t *testing.T) {
+	t.Parallel()
 	modules := requireBaresip(t)
 	s := startAcd(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

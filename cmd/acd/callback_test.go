@@ -65,6 +65,7 @@ func warmUp(t *testing.T, ctx context.Context, s *server) {
 }
 
 func TestCallbackEndToEnd(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	trunk := testutil.NewPhone(t)
@@ -131,6 +132,7 @@ func TestCallbackEndToEnd(t *testing.T) {
 // caller pressed # and the confirmation began; after a restart the request
 // is served.
 func TestCallbackSurvivesKill(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	trunk := testutil.NewPhone(t)
@@ -164,6 +166,7 @@ func TestCallbackSurvivesKill(t *testing.T) {
 // TestCallbackRetriesBusyCustomer: a busy customer is tried again after
 // retry_after, and the second attempt connects.
 func TestCallbackRetriesBusyCustomer(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	trunk := testutil.NewPhone(t)
@@ -193,6 +196,7 @@ func TestCallbackRetriesBusyCustomer(t *testing.T) {
 // the customer could not be reached, and is hung up and free again well
 // before SIP's 32 s transaction timeout; the event gives the short cause.
 func TestCallbackTrunkDown(t *testing.T) {
+	t.Parallel()
 	// Within this, the attempt is bounded by the trunk's 5 s of silence:
 	// waiting out the INVITE's 32 s would not fit beside the set-up.
 	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)

@@ -19,6 +19,7 @@ import (
 // the caller gets a BYE instead of dead air, the agent goes to wrap-up
 // instead of staying on a call forever, and the event log says why.
 func TestDeadAgentPhoneEndsTheCall(t *testing.T) {
+	t.Parallel()
 	s := startAcd(t, "-config", writeConfig(t, "media: {rtp_timeout: 2s}\n"+agentsYAML))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

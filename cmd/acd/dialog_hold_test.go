@@ -56,6 +56,7 @@ func expectNoBye(t *testing.T, p *testutil.Phone, who string) {
 // brings the two back together, and a key the agent's phone sends by
 // INFO reaches the caller as RFC 4733.
 func TestAgentHoldPlaysHoldMusicToCaller(t *testing.T) {
+	t.Parallel()
 	s := startAcd(t, "-config", writeConfig(t, agentsYAML))
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
@@ -106,6 +107,7 @@ func TestAgentHoldPlaysHoldMusicToCaller(t *testing.T) {
 // own re-INVITEs. The call survives both; while baresip holds the caller
 // hears hold music, and once it resumes, baresip's silence again.
 func TestBaresipAgentHolds(t *testing.T) {
+	t.Parallel()
 	bin, err := exec.LookPath("baresip")
 	if err != nil {
 		t.Skip("baresip not installed (apt-get install baresip)")

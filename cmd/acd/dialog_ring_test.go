@@ -14,6 +14,7 @@ import (
 // the end of its ring is never answered. The caller is offered to the
 // next agent at once, not after SIP's 32 s CANCEL timeout.
 func TestPhoneThatDiesWhileRingingDoesNotHoldTheCaller(t *testing.T) {
+	t.Parallel()
 	s := startAcd(t, "-config", writeConfig(t, agentsYAML))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

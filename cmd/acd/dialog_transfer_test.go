@@ -77,6 +77,7 @@ func transferred(t *testing.T, ctx context.Context, s *server, target string) (c
 }
 
 func TestAgentTransfersCallerToQueue(t *testing.T) {
+	t.Parallel()
 	s := startAcd(t, "-config", writeConfig(t, transferYAML))
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
@@ -89,6 +90,7 @@ func TestAgentTransfersCallerToQueue(t *testing.T) {
 }
 
 func TestAgentTransfersCallerToAgent(t *testing.T) {
+	t.Parallel()
 	s := startAcd(t, "-config", writeConfig(t, transferYAML))
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
@@ -100,6 +102,7 @@ func TestAgentTransfersCallerToAgent(t *testing.T) {
 }
 
 func TestAgentTransfersCallerToDialPlanNumber(t *testing.T) {
+	t.Parallel()
 	s := startAcd(t, "-config", writeConfig(t, transferYAML))
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
@@ -114,6 +117,7 @@ func TestAgentTransfersCallerToDialPlanNumber(t *testing.T) {
 // number outside (nor to a feature code, nor to an agent who is not
 // ready). Each REFER is refused at once, and the call goes on.
 func TestTransferToOutsideNumberIsRefused(t *testing.T) {
+	t.Parallel()
 	s := startAcd(t, "-config", writeConfig(t, transferYAML))
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
@@ -158,6 +162,7 @@ func TestTransferToOutsideNumberIsRefused(t *testing.T) {
 // REFER; baresip takes our NOTIFYs and BYE, and the caller reaches the
 // sales agent.
 func TestBaresipAgentTransfers(t *testing.T) {
+	t.Parallel()
 	bin, err := exec.LookPath("baresip")
 	if err != nil {
 		t.Skip("baresip not installed (apt-get install baresip)")

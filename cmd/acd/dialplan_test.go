@@ -116,6 +116,7 @@ func waitBye(t *testing.T, ctx context.Context, phone *testutil.Phone) {
 }
 
 func TestDialPlanMenuQueueExit(t *testing.T) {
+	t.Parallel()
 	s := startAcd(t, "-config", writeConfig(t, planYAML), "-log-level", "debug")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -134,6 +135,7 @@ func TestDialPlanMenuQueueExit(t *testing.T) {
 }
 
 func TestDialPlanMenuAndQueueTimeouts(t *testing.T) {
+	t.Parallel()
 	s := startAcd(t, "-config", writeConfig(t, planYAML), "-log-level", "debug")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -145,6 +147,7 @@ func TestDialPlanMenuAndQueueTimeouts(t *testing.T) {
 }
 
 func TestDialPlanCollectReachesQueue(t *testing.T) {
+	t.Parallel()
 	s := startAcd(t, "-config", writeConfig(t, planYAML), "-log-level", "debug")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -200,6 +203,7 @@ func joinedVars(t *testing.T, s *server) map[string]string {
 // new plan to new calls only; an invalid file is rejected and changes
 // nothing.
 func TestReloadKeepsCallsOnTheirVersion(t *testing.T) {
+	t.Parallel()
 	path := writeConfig(t, planYAML)
 	s := startAcd(t, "-config", path, "-log-level", "debug")
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)

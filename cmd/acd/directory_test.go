@@ -18,6 +18,7 @@ import (
 // objects stay the file's; a queue still used is not deleted; a logged-in
 // agent is not deleted; and what was made survives a restart.
 func TestAPIQueuesAndAgents(t *testing.T) {
+	t.Parallel()
 	cfg := writeConfig(t, apiYAML)
 	data := t.TempDir()
 	s := startAcd(t, "-config", cfg, "-data", data)
@@ -99,6 +100,7 @@ nodes:
 // can be put back; what is in use is not removed; the file's plans and
 // numbers are the file's.
 func TestAPIDialplans(t *testing.T) {
+	t.Parallel()
 	s := startAcd(t, "-config", writeConfig(t, apiYAML))
 	admin := setupAdmin(t, s)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -170,6 +172,7 @@ func TestAPIDialplans(t *testing.T) {
 // password, can carry a queue's callback at once, and is not removed while
 // that queue dials through it; the file's trunks are the file's.
 func TestAPITrunks(t *testing.T) {
+	t.Parallel()
 	s := startAcd(t, "-config", writeConfig(t, "trunks:\n  carrier: {address: \"127.0.0.1:5099\"}\n"+apiYAML))
 	admin := setupAdmin(t, s)
 	admin.expect(t, "POST", "/trunks", map[string]any{"id": "backup", "address": "127.0.0.1:5098", "username": "acd", "password": "trunk-secret-9"}, 201, nil)
@@ -203,6 +206,7 @@ func TestAPITrunks(t *testing.T) {
 // renamed stays paused, with the reason it gave, and is rung for nobody;
 // the next pause by that number takes the new name.
 func TestRenamePauseReasonWhilePaused(t *testing.T) {
+	t.Parallel()
 	s := startAcd(t, "-config", writeConfig(t, apiYAML))
 	admin := setupAdmin(t, s)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -233,6 +237,7 @@ func TestRenamePauseReasonWhilePaused(t *testing.T) {
 // TestAPITrunkAdmitsAtOnce: a trunk made through the API is admitted for
 // calls, and trusted, from its next INVITE: no restart.
 func TestAPITrunkAdmitsAtOnce(t *testing.T) {
+	t.Parallel()
 	s := startAcd(t, "-config", writeConfig(t, "sip: {allow_calls_from: [\"127.0.0.1/32\"]}\n"+apiYAML))
 	admin := setupAdmin(t, s)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

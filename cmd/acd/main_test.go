@@ -58,6 +58,9 @@ func startAcd(t *testing.T, args ...string) *server {
 	// No drain by default: a test ends with its calls still up.
 	args = append([]string{"serve", "-sip", "127.0.0.1:0", "-http", "127.0.0.1:0", "-data", data, "-rtp-ports", "40000-40999", "-drain-timeout", "0"}, args...)
 	cmd := exec.Command(acdBinary, args...)
+	// A test binary stopped by its timeout runs no cleanup: the server
+	// must not outlive it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -124,6 +127,7 @@ func (s *server) waitLog(t *testing.T, d time.Duration, parts ...string) string 
 }
 
 func TestVersionAndHelp(t *testing.T) {
+	t.Parallel()
 	out, err := exec.Command(acdBinary, "version").Output()
 	if err != nil || !strings.HasPrefix(string(out), "acd ") {
 		t.Fatalf("acd version: %q, %v", out, err)
@@ -146,6 +150,7 @@ func TestVersionAndHelp(t *testing.T) {
 }
 
 func TestCheck(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.yaml")
 	bad := filepath.Join(dir, "bad.yaml")
@@ -186,6 +191,7 @@ func exitStatus(err error) int {
 }
 
 func TestRefusesDemoPasswordsBeyondLoopback(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	// Another agent with one of the default's demo passwords is refused too.
 	moved := filepath.Join(dir, "moved.yaml")
@@ -222,6 +228,7 @@ func defaultConfig(t *testing.T) []byte {
 // the process when sent over TCP (no Call-ID, RFC 4475's insuf) get 400
 // on their connection, and the server goes on serving.
 func TestMalformedTCPRequestsDoNotStopTheServer(t *testing.T) {
+	t.Parallel()
 	s := startAcd(t)
 	insuf, err := os.ReadFile("../../sip/testdata/rfc4475/insuf.dat")
 	if err != nil {
@@ -252,6 +259,7 @@ func TestMalformedTCPRequestsDoNotStopTheServer(t *testing.T) {
 }
 
 func TestHealthz(t *testing.T) {
+	t.Parallel()
 	s := startAcd(t)
 	res, err := http.Get("http://" + s.http + "/healthz")
 	if err != nil {
@@ -273,6 +281,7 @@ func TestHealthz(t *testing.T) {
 // caller hears the welcome, waits in the queue, presses * and is said
 // goodbye and hung up on by the server.
 func TestSIPpCallerLeavesQueue(t *testing.T) {
+	t.Parallel()
 	sipp := requireSIPp(t)
 	s := startAcd(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -320,6 +329,7 @@ func lastLines(s string, n int) string {
 }
 
 func TestOptionsOverTCP(t *testing.T) {
+	t.Parallel()
 	s := startAcd(t)
 	conn, err := net.DialTimeout("tcp", s.sip, 5*time.Second)
 	if err != nil {
@@ -339,6 +349,7 @@ func TestOptionsOverTCP(t *testing.T) {
 // TestSimulateSaysWhichZone: a moment without an offset is read in the
 // machine's zone, and simulate says so rather than leaving it implied.
 func TestSimulateSaysWhichZone(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		at   string
 		note bool
@@ -356,6 +367,7 @@ func TestSimulateSaysWhichZone(t *testing.T) {
 // TestOneServerPerDataDirectory: a second server on a data directory in use
 // stops at once with a clear error, and the first goes on.
 func TestOneServerPerDataDirectory(t *testing.T) {
+	t.Parallel()
 	s := startAcd(t)
 	out, err := exec.Command(acdBinary, "serve", "-sip", "127.0.0.1:0", "-http", "127.0.0.1:0", "-data", s.data).CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "data directory in use by another acd") || !strings.Contains(string(out), fmt.Sprintf("pid %d", s.cmd.Process.Pid)) {

@@ -77,6 +77,7 @@ func arrivals(t *testing.T, s *server, n int) []event.CallArrived {
 // the welcome, waits in the queue, leaves with * and is said goodbye),
 // and call.arrived names the number dialled and the pattern.
 func TestSIPpCallToPatternNumber(t *testing.T) {
+	t.Parallel()
 	sipp := requireSIPp(t)
 	s := startAcd(t, "-config", writeConfig(t, patternYAML))
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -102,6 +103,7 @@ func TestSIPpCallToPatternNumber(t *testing.T) {
 // once, the exact number of the file still wins over it, and a bad
 // pattern is a 422 naming the field and what to write.
 func TestAPIPatternNumber(t *testing.T) {
+	t.Parallel()
 	s := startAcd(t, "-config", writeConfig(t, patternYAML))
 	admin := setupAdmin(t, s)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

@@ -17,6 +17,7 @@ import (
 // rung for a new queue's number, and an agent taken out of the file is
 // logged out, while calls in progress go on.
 func TestReloadAppliesQueuesAndAgents(t *testing.T) {
+	t.Parallel()
 	path := writeConfig(t, agentsYAML)
 	s := startAcd(t, "-config", path)
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)

@@ -75,6 +75,7 @@ func atLeast(kind string, n int) func([]string) bool {
 // through the API, every figure checked against what the event log says
 // happened.
 func TestReportsEndToEnd(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	trunk := testutil.NewPhone(t)

@@ -14,6 +14,7 @@ import (
 // restarts is rung after it, without registering again (phones do so only
 // when their registration nears its end, often an hour later).
 func TestRegistrationSurvivesRestart(t *testing.T) {
+	t.Parallel()
 	cfg := writeConfig(t, agentsYAML)
 	data := t.TempDir()
 	first := startAcd(t, "-config", cfg, "-data", data)
@@ -40,6 +41,7 @@ func TestRegistrationSurvivesRestart(t *testing.T) {
 // were: one who was ready is rung for the first caller at once, without
 // dialling *50 again; one who was paused stays paused with the reason.
 func TestAgentStatesSurviveRestart(t *testing.T) {
+	t.Parallel()
 	cfg := writeConfig(t, agentsYAML)
 	data := t.TempDir()
 	first := startAcd(t, "-config", cfg, "-data", data)

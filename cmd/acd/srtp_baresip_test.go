@@ -107,6 +107,7 @@ var unmaskedKey = regexp.MustCompile(`inline:[A-Za-z0-9+/]{16}`)
 // plain), and baresip decodes the agent's 1000 Hz tone from what our
 // server encrypted for it, without a packet failing its SRTP checks.
 func TestBaresipCallerSRTP(t *testing.T) {
+	t.Parallel()
 	modules := requireBaresip(t)
 	yaml := strings.Replace(agentsYAML, `"1001": {name: Alice, password: secret-1001,`, `"1001": {name: Alice, srtp: off, password: secret-1001,`, 1) +
 		"media: {srtp: required}\nsip: {trace: {users: [me]}}\n"
@@ -141,6 +142,7 @@ func TestBaresipCallerSRTP(t *testing.T) {
 // it, and a plain caller is bridged to it with audio both ways: the
 // caller hears baresip's tone, baresip decodes the caller's.
 func TestBaresipAgentSRTPRequired(t *testing.T) {
+	t.Parallel()
 	modules := requireBaresip(t)
 	yaml := strings.Replace(agentsYAML, `"1001": {name: Alice, password: secret-1001,`, `"1001": {name: Alice, srtp: required, password: secret-1001,`, 1) +
 		"sip: {trace: {users: [\"1001\"]}}\n"
@@ -176,6 +178,7 @@ func TestBaresipAgentSRTPRequired(t *testing.T) {
 // TestBaresipPlainOfferToRequiredIs488: a phone without SRTP calling a
 // server whose phones must use it is refused with 488, and says so.
 func TestBaresipPlainOfferToRequiredIs488(t *testing.T) {
+	t.Parallel()
 	modules := requireBaresip(t)
 	s := startAcd(t, "-config", writeConfig(t, agentsYAML+"media: {srtp: required}\n"))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -190,6 +193,7 @@ func TestBaresipPlainOfferToRequiredIs488(t *testing.T) {
 // another tone, from noise (what ciphertext would sound like) and from
 // silence, at the rates baresip may dump at.
 func TestToneFrames(t *testing.T) {
+	t.Parallel()
 	wav := func(rate, channels int, sample func(i int) int16) []byte {
 		n := rate // one second
 		h := []byte("RIFF\x00\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00")
@@ -232,6 +236,7 @@ func TestToneFrames(t *testing.T) {
 // and must use SRTP: its keys travel in SDP over TLS only, and a plain
 // caller is bridged to it with audio both ways, decrypted on each side.
 func TestBaresipAgentOverTLSWithSRTP(t *testing.T) {
+	t.Parallel()
 	modules := requireBaresip(t)
 	yaml := strings.Replace(agentsYAML, `"1001": {name: Alice, password: secret-1001,`, `"1001": {name: Alice, srtp: required, password: secret-1001,`, 1)
 	site := newTLSSite(t, yaml)

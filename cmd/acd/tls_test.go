@@ -61,6 +61,7 @@ func (site *tlsSite) serial(t *testing.T, addr string) string {
 // (*50 logs the agent in), and is rung over it as an agent when a caller
 // waits: the agent's leg is a TLS one, and the caller hears baresip.
 func TestBaresipAgentOverTLS(t *testing.T) {
+	t.Parallel()
 	modules := requireBaresip(t)
 	site := newTLSSite(t, agentsYAML)
 	s := startAcd(t, "-config", site.config)
@@ -109,6 +110,7 @@ func ctlWith(t *testing.T, s *server, config string, args ...string) string {
 // and a new HTTPS connection get the new certificate, while the call on
 // the old connection stays up and is hung up cleanly (BYE, 200).
 func TestSIPpOverTLSSurvivesCertificateReload(t *testing.T) {
+	t.Parallel()
 	sipp := requireSIPp(t)
 	socat := requireSocat(t)
 	site := newTLSSite(t, agentsYAML)
@@ -181,6 +183,7 @@ func healthJSON(t *testing.T, site *tlsSite, s *server, into any) {
 // TestHTTPS: with http_tls the API, /healthz and acd ctl are served over
 // TLS only; plain HTTP beyond loopback is refused unless opted into.
 func TestHTTPS(t *testing.T) {
+	t.Parallel()
 	site := newTLSSite(t, agentsYAML)
 	s := startAcd(t, "-config", site.config)
 	var health struct{ Status string }

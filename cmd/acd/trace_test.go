@@ -13,6 +13,7 @@ import (
 // TestTraceReloaded: sip.trace writes a peer's SIP to the log, and a
 // SIGHUP changes whose, without a restart.
 func TestTraceReloaded(t *testing.T) {
+	t.Parallel()
 	const base = "numbers: {}\nsip:\n  trace:\n    sources: [%s]\n"
 	path := writeConfig(t, fmt.Sprintf(base, "127.0.0.1/32"))
 	s := startAcd(t, "-config", path)

@@ -135,6 +135,7 @@ func trunkYAML(dnsServer, trunk string) string {
 // the callback reaches the SIPp carrier on the SRV target's port,
 // presenting the trunk's caller ID in From and P-Asserted-Identity.
 func TestTrunkByHostName(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	port := freeUDPPort(t)
@@ -164,6 +165,7 @@ func TestTrunkByHostName(t *testing.T) {
 // (priority 20), which takes the call. The queue's caller ID is
 // presented, the trunk having none of its own.
 func TestTrunkFailover(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	dead, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
