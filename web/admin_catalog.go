@@ -44,51 +44,64 @@ func (p *Pages) tagsPage() adminPage {
 	return adminPage{name: "admin-named", title: "Tags", path: "/admin/tags", data: p.tagsData}
 }
 
+// namedActions are the service's calls for one kind of named entry.
+type namedActions struct {
+	create func(r *http.Request, s session, name string) error
+	update func(r *http.Request, s session, id int64, e namedEdit) error
+	delete func(r *http.Request, s session, id int64) error
+}
+
 func (p *Pages) routesAdminCatalog(mux *http.ServeMux) {
 	p.parseAdmin("admin-named")
 	p.parseAdmin("admin-canned")
-
-	mux.Handle("GET /admin/pause-reasons", p.page(p.pauseReasonsPage()))
-	mux.Handle("POST /admin/pause-reasons", p.admin(func(w http.ResponseWriter, r *http.Request, s session) {
-		_, err := p.svc.CreatePauseReason(r.Context(), s.actor, service.NewPauseReason{Name: r.PostFormValue("name")})
-		p.afterAdmin(w, r, s, p.pauseReasonsPage(), "new", err)
-	}))
-	mux.Handle("POST /admin/pause-reasons/{id}", p.admin(func(w http.ResponseWriter, r *http.Request, s session) {
-		c, key, err := namedChange(r, "reason:")
-		if err == nil {
-			_, err = p.svc.UpdatePauseReason(r.Context(), s.actor, c.id, service.PauseReasonChange{Name: c.name, Enabled: c.enabled})
-		}
-		p.afterAdmin(w, r, s, p.pauseReasonsPage(), key, err)
-	}))
-	mux.Handle("POST /admin/pause-reasons/{id}/delete", p.admin(func(w http.ResponseWriter, r *http.Request, s session) {
-		id, err := pathID(r)
-		if err == nil {
-			err = p.svc.DeletePauseReason(r.Context(), s.actor, id)
-		}
-		p.afterAdmin(w, r, s, p.pauseReasonsPage(), "", err)
-	}))
-
-	mux.Handle("GET /admin/tags", p.page(p.tagsPage()))
-	mux.Handle("POST /admin/tags", p.admin(func(w http.ResponseWriter, r *http.Request, s session) {
-		_, err := p.svc.CreateTag(r.Context(), s.actor, service.NewTag{Name: r.PostFormValue("name")})
-		p.afterAdmin(w, r, s, p.tagsPage(), "new", err)
-	}))
-	mux.Handle("POST /admin/tags/{id}", p.admin(func(w http.ResponseWriter, r *http.Request, s session) {
-		c, key, err := namedChange(r, "tag:")
-		if err == nil {
-			_, err = p.svc.UpdateTag(r.Context(), s.actor, c.id, service.TagChange{Name: c.name, Enabled: c.enabled})
-		}
-		p.afterAdmin(w, r, s, p.tagsPage(), key, err)
-	}))
-	mux.Handle("POST /admin/tags/{id}/delete", p.admin(func(w http.ResponseWriter, r *http.Request, s session) {
-		id, err := pathID(r)
-		if err == nil {
-			err = p.svc.DeleteTag(r.Context(), s.actor, id)
-		}
-		p.afterAdmin(w, r, s, p.tagsPage(), "", err)
-	}))
-
+	p.routesNamed(mux, p.pauseReasonsPage(), "reason:", namedActions{
+		create: func(r *http.Request, s session, name string) error {
+			_, err := p.svc.CreatePauseReason(r.Context(), s.actor, service.NewPauseReason{Name: name})
+			return err
+		},
+		update: func(r *http.Request, s session, id int64, e namedEdit) error {
+			_, err := p.svc.UpdatePauseReason(r.Context(), s.actor, id, service.PauseReasonChange{Name: e.name, Enabled: e.enabled})
+			return err
+		},
+		delete: func(r *http.Request, s session, id int64) error {
+			return p.svc.DeletePauseReason(r.Context(), s.actor, id)
+		},
+	})
+	p.routesNamed(mux, p.tagsPage(), "tag:", namedActions{
+		create: func(r *http.Request, s session, name string) error {
+			_, err := p.svc.CreateTag(r.Context(), s.actor, service.NewTag{Name: name})
+			return err
+		},
+		update: func(r *http.Request, s session, id int64, e namedEdit) error {
+			_, err := p.svc.UpdateTag(r.Context(), s.actor, id, service.TagChange{Name: e.name, Enabled: e.enabled})
+			return err
+		},
+		delete: func(r *http.Request, s session, id int64) error { return p.svc.DeleteTag(r.Context(), s.actor, id) },
+	})
 	p.routesAdminCanned(mux)
+}
+
+// routesNamed serves one page of named entries: the list, and creating,
+// changing and deleting one.
+func (p *Pages) routesNamed(mux *http.ServeMux, page adminPage, keyPrefix string, do namedActions) {
+	mux.Handle("GET "+page.path, p.page(page))
+	mux.Handle("POST "+page.path, p.admin(func(w http.ResponseWriter, r *http.Request, s session) {
+		p.afterAdmin(w, r, s, page, "new", do.create(r, s, r.PostFormValue("name")))
+	}))
+	mux.Handle("POST "+page.path+"/{id}", p.admin(func(w http.ResponseWriter, r *http.Request, s session) {
+		c, key, err := namedChange(r, keyPrefix)
+		if err == nil {
+			err = do.update(r, s, c.id, c)
+		}
+		p.afterAdmin(w, r, s, page, key, err)
+	}))
+	mux.Handle("POST "+page.path+"/{id}/delete", p.admin(func(w http.ResponseWriter, r *http.Request, s session) {
+		id, err := pathID(r)
+		if err == nil {
+			err = do.delete(r, s, id)
+		}
+		p.afterAdmin(w, r, s, page, "", err)
+	}))
 }
 
 // namedEdit is a rename (the form's name field) or an enable or disable

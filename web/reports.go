@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/acdserver/acd/directory"
 	"github.com/acdserver/acd/report"
 	"github.com/acdserver/acd/service"
 )
@@ -148,14 +147,6 @@ func (p *Pages) readFilter(r *http.Request, s session) (reportForm, report.Filte
 	return f, report.Filter{From: from, To: to.AddDate(0, 0, 1), Location: loc, Queues: f.Queues, Agents: f.Agents}, nil
 }
 
-// reportsAllowed: the reports are supervisors' and administrators'.
-func reportsAllowed(a *service.Actor) error {
-	if a.Role == directory.Agent {
-		return service.Refuse("reports are for supervisors and administrators")
-	}
-	return nil
-}
-
 type queueCallersView struct {
 	Form      reportForm
 	Report    report.QueueCallers
@@ -180,10 +171,7 @@ type term struct {
 // filter or a refusal of the report's own is shown above the form, with
 // its status.
 func (p *Pages) reportPage(w http.ResponseWriter, r *http.Request, s session, run func(flt report.Filter) error) (reportForm, int, bool) {
-	if err := reportsAllowed(s.actor); err != nil {
-		p.fail(w, r, s, err)
-		return reportForm{}, 0, false
-	}
+	// Who may see which report is the service's to say, in one place.
 	if p.reports == nil {
 		p.fail(w, r, s, errNoReports)
 		return reportForm{}, 0, false
