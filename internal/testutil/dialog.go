@@ -144,6 +144,22 @@ func (p *Phone) UpdateOutgoing(ctx context.Context, sdp []byte) (*sip.Response, 
 	return s.Do(ctx, req)
 }
 
+// onNotify answers every NOTIFY and hands a REFER's progress to the
+// ReferIncoming waiting for it.
+func (p *Phone) onNotify(req *sip.Request, tx sip.ServerTransaction) {
+	_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+	if ev := req.GetHeader("Event"); ev == nil || !strings.HasPrefix(ev.Value(), "refer") {
+		return
+	}
+	p.mu.Lock()
+	frags := p.referFrags
+	p.mu.Unlock()
+	select {
+	case frags <- strings.TrimSpace(string(req.Body())):
+	default:
+	}
+}
+
 // ReferIncoming sends REFER to target (a blind transfer: Refer-To
 // <sip:target@server>) in the call the server placed to the phone, and
 // returns the REFER's status and the message/sipfrag bodies of the
@@ -157,16 +173,9 @@ func (p *Phone) ReferIncoming(ctx context.Context, target string) (int, <-chan s
 		return 0, nil, ErrNoCall
 	}
 	frags := make(chan string, 8)
-	p.srv.OnNotify(func(req *sip.Request, tx sip.ServerTransaction) {
-		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
-		if ev := req.GetHeader("Event"); ev == nil || !strings.HasPrefix(ev.Value(), "refer") {
-			return
-		}
-		select {
-		case frags <- strings.TrimSpace(string(req.Body())):
-		default:
-		}
-	})
+	p.mu.Lock()
+	p.referFrags = frags
+	p.mu.Unlock()
 	host := dlg.InviteRequest.Contact().Address.HostPort()
 	_, res, err := p.requestIncoming(ctx, sip.REFER, "", nil,
 		sip.NewHeader("Refer-To", fmt.Sprintf("<sip:%s@%s>", target, host)),

@@ -49,6 +49,11 @@ type Phone struct {
 	ts      uint32
 	dynamic map[uint8]media.Codec // see Dynamic
 	ssrc    uint32                // 0: 0x1234; see NewStream
+	// referFrags receives the sipfrag bodies of the REFER NOTIFYs; set
+	// by ReferIncoming. The NOTIFY handler is registered before the
+	// phone serves, because sipgo's handler table is not safe to change
+	// while requests arrive.
+	referFrags chan string
 }
 
 // RTPStats is what the phone heard.
@@ -120,6 +125,7 @@ func NewPhoneAt(t testing.TB, ip netip.Addr) *Phone {
 		}
 		p.Byes <- struct{}{}
 	})
+	p.srv.OnNotify(p.onNotify)
 	go func() { _ = p.srv.ServeUDP(sipConn) }()
 	WaitListening(t, ua, sipConn.LocalAddr().String())
 	go p.readRTP()
