@@ -310,9 +310,17 @@ func (a *applier) restarted() error {
 		a.dirty[id] = true
 	}
 	if len(a.st.open) > 0 {
-		// Stays still waiting keep that outcome: no event ended them.
-		if _, err := a.tx.Exec(`UPDATE report_stints SET open = 0 WHERE open = 1`); err != nil {
-			return fmt.Errorf("closing stays at a restart: %w", err)
+		// A clean stop ends every waiting caller with an event of its
+		// own; a caller still waiting here was cut off by a crash, which
+		// is the same for the centre: the server stopped, at the last
+		// event it wrote. An answered call's talk runs to that point.
+		if _, err := a.tx.Exec(`UPDATE report_stints SET outcome = ?, ended_ns = ?, wait_ms = MAX(0, (? - joined_ns) / 1000000), open = 0
+			WHERE open = 1 AND outcome = ?`, ServerStopped, a.st.lastAt, a.st.lastAt, Waiting); err != nil {
+			return fmt.Errorf("ending the stays a crash left waiting: %w", err)
+		}
+		if _, err := a.tx.Exec(`UPDATE report_stints SET talk_ms = talk_ms + MAX(0, (? - ended_ns) / 1000000), open = 0
+			WHERE open = 1`, a.st.lastAt); err != nil {
+			return fmt.Errorf("ending the calls a crash left talking: %w", err)
 		}
 		a.st.open = map[string][]*openStint{}
 	}

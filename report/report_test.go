@@ -170,6 +170,24 @@ func TestQueueCallers(t *testing.T) {
 				t.Errorf("service level %v max wait %v", tt.ServiceLevel, tt.MaxWait)
 			}
 		},
+	}, {
+		name: "a crash stops the callers still waiting at the last event",
+		history: func(h *history) {
+			h.join(0, "c1", "support")
+			h.join(10, "c2", "support")
+			h.add(40, event.Ref{}, event.ServerDraining{}) // the last event before the crash
+			h.add(1000, event.Ref{}, event.ServerStarted{Version: "test"})
+		},
+		filter: day,
+		check: func(t *testing.T, r QueueCallers) {
+			tt := r.Totals
+			if tt.Offered != 2 || tt.ServerStopped != 2 || r.Outcomes[Waiting] != 0 || tt.Abandoned != 0 {
+				t.Errorf("totals %+v outcomes %v", tt, r.Outcomes)
+			}
+			if !near(tt.MaxWait, 40) {
+				t.Errorf("max wait %v, want 40 s: to the last event before the crash", tt.MaxWait)
+			}
+		},
 	}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -31,9 +31,17 @@ func adminConsole(t *testing.T) (*server, map[string]*apiClient, *browser) {
 }
 
 // value is what the form field matching sel holds.
+// The value is read in one evaluation rather than by node id: htmx may
+// swap the form's nodes between finding one and reading it.
 func (b *browser) value(t *testing.T, sel string) string {
 	t.Helper()
-	return get(t, b, "reading the value of "+sel, chromedp.Value(chromedp.CSS(sel)))
+	js := fmt.Sprintf(`(function(){var e=document.querySelector(%q);return e ? [true, e.value] : [false, ""]})()`, sel)
+	got := get(t, b, "reading the value of "+sel, chromedp.Evaluate[[]any](js))
+	if len(got) != 2 || got[0] != true {
+		t.Fatalf("no element %s on the page", sel)
+	}
+	v, _ := got[1].(string)
+	return v
 }
 
 // is evaluates a JavaScript condition on the page now.

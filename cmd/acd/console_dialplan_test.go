@@ -37,7 +37,7 @@ func TestConsoleDialplanEditor(t *testing.T) {
 		t.Errorf("line 3 carries a message: %q", text)
 	}
 	// What was typed is kept, and the graph shows the connector to nowhere.
-	if got := get(t, b, "reading the editor", chromedp.Value(chromedp.CSS("#yaml"))); got != danglingPlan {
+	if got := b.value(t, "#yaml"); got != danglingPlan {
 		t.Errorf("the editor holds %q after the refusal; want what was typed", got)
 	}
 	b.waitJS(t, "a dangling connector to a missing node", `document.querySelectorAll("svg.graph path.edge.dangling").length === 1 &&
