@@ -181,12 +181,23 @@ func assertAudio(t *testing.T, phone *testutil.Phone, pt uint8, span time.Durati
 	if first.IsZero() {
 		t.Fatal("no RTP received")
 	}
-	time.Sleep(time.Until(first.Add(span)))
+	// At least span's worth of packets, and enough of the prompt past its
+	// leading silence: on a loaded machine packets arrive late, so the
+	// count, not the clock, says when enough has been heard.
+	want := int(span / media.FrameDuration)
+	for time.Now().Before(deadline.Add(5 * time.Second)) {
+		st := phone.Stats()
+		if st.ByPT[pt] >= want && st.SpeechFrames*4 >= st.ByPT[pt] {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// The pace itself is the benchmarks' to measure; here no packet may be
+	// missing (the timestamps below run without a gap).
 	st := phone.Stats()
-	expected := int(st.Last.Sub(st.First)/media.FrameDuration) + 1
 	got := st.ByPT[pt]
-	if got*100 < expected*95 {
-		t.Fatalf("received %d packets of PT %d in %v, want >= 95%% of %d", got, pt, st.Last.Sub(st.First), expected)
+	if got < want {
+		t.Fatalf("received %d packets of PT %d, want at least %d", got, pt, want)
 	}
 	for other, n := range st.ByPT {
 		if other != pt {

@@ -477,7 +477,7 @@ func cancelFor(invite *sip.Request) *sip.Request {
 // do sends a request built whole (nothing is added to it) in a client
 // transaction and returns its final response.
 func (s *Server) do(ctx context.Context, req *sip.Request) (*sip.Response, error) {
-	tx, err := s.client.TransactionRequest(ctx, req, func(*sipgo.Client, *sip.Request) error { return nil })
+	tx, err := s.clientFor(req.Transport()).TransactionRequest(ctx, req, func(*sipgo.Client, *sip.Request) error { return nil })
 	if err != nil {
 		return nil, err
 	}

@@ -114,7 +114,9 @@ type Server struct {
 	client  *sipgo.Client
 	dialogs *sipgo.DialogUA
 	// streamClient sends on the connection to the destination (see
-	// clientFor); tlsDialogs use it, with a Contact on the TLS listener.
+	// clientFor); tlsDialogs use it, with a Contact on the TLS listener,
+	// and so do tcpDialogs (guarded by mu: Serve sets them) on the TCP
+	// listener.
 	streamClient *sipgo.Client
 	tlsDialogs   *sipgo.DialogUA
 	tlsRaw       net.Listener // Config.TLSListener
@@ -146,8 +148,11 @@ type Server struct {
 	refused  int              // inbound calls turned away by MaxCalls since start
 	full     *ratelog.Limited
 	legs     map[string]*Leg // outbound to agents, by dialog id
-	wg       sync.WaitGroup
-	ctx      context.Context
+	// tcpDialogs is the dialog layer of calls over TCP; nil until Serve
+	// has a TCP listener.
+	tcpDialogs *sipgo.DialogUA
+	wg         sync.WaitGroup
+	ctx        context.Context
 
 	// life ends when Serve has hung up every call; what runs in the
 	// background (see background) stops with it, and Serve waits for it.
@@ -275,6 +280,7 @@ func (s *Server) Serve(ctx context.Context, tcp net.Listener) error {
 	if tcp != nil {
 		s.mu.Lock()
 		s.stream = newStreamListener(tcp, s.cfg.Stream, s.screen, func(src netip.AddrPort) bool { return s.keepStream("TCP", src) }, s.log)
+		s.tcpDialogs = s.streamDialogs(tcp, "tcp")
 		tcp = s.stream
 		s.mu.Unlock()
 		go func() { errc <- s.srv.ServeTCP(tcp) }()

@@ -7,10 +7,6 @@ import (
 	"errors"
 	"net"
 	"net/netip"
-	"strings"
-
-	"github.com/emiago/sipgo"
-	"github.com/emiago/sipgo/sip"
 )
 
 // SIP over TLS (RFC 3261 §26.2, RFC 5630's transport=tls). Connections
@@ -28,11 +24,7 @@ import (
 // cfg.
 func (s *Server) listenTLS(l net.Listener, cfg *tls.Config) {
 	s.tlsRaw, s.tlsConfig = l, cfg
-	contact := s.dialogs.ContactHDR.Clone()
-	contact.Address.Port = int(addrPortOf(l.Addr()).Port())
-	contact.Address.UriParams = sip.NewParams()
-	contact.Address.UriParams.Add("transport", "tls")
-	s.tlsDialogs = &sipgo.DialogUA{Client: s.streamClient, ContactHDR: *contact, RewriteContact: true}
+	s.tlsDialogs = s.streamDialogs(l, "tls")
 }
 
 // serveTLS starts the TLS listener, if there is one, sending its end to
@@ -61,27 +53,6 @@ func (s *Server) TLSConnections() int {
 		return 0
 	}
 	return l.Open()
-}
-
-// clientFor is the client whose requests go out over transport. Our main
-// client sends from the UDP socket's address, which over a stream would
-// bind a new connection to it instead of taking the phone's connection;
-// over TLS requests go on the connection to their destination, the one
-// the phone opened or the one dialled to the trunk.
-func (s *Server) clientFor(transport string) *sipgo.Client {
-	if strings.EqualFold(transport, "TLS") {
-		return s.streamClient
-	}
-	return s.client
-}
-
-// dialogLayer is the dialog layer for transport, before the Contact's
-// host is chosen for the peer.
-func (s *Server) dialogLayer(transport string) *sipgo.DialogUA {
-	if strings.EqualFold(transport, "TLS") && s.tlsDialogs != nil {
-		return s.tlsDialogs
-	}
-	return s.dialogs
 }
 
 // tlsHandshakeFailed reports whether c is a TLS connection whose
