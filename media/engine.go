@@ -40,17 +40,17 @@ type Engine struct {
 
 // loop is one core's share; mu guards everything but epfd.
 type loop struct {
-	epfd   int
-	mu     sync.Mutex
-	slots  [slotsPerFrame][]*Session
-	byFD   map[int]*Session
-	raw    *rawSender // nil: each session sends through its own socket
-	stray  uint64     // packets dropped by strict RTP (strict.go)
+	epfd  int
+	mu    sync.Mutex
+	slots [slotsPerFrame][]*Session
+	byFD  map[int]*Session
+	raw   *rawSender // nil: each session sends through its own socket
+	stray uint64     // packets dropped by strict RTP (strict.go)
 	// SRTP packets dropped: unauthenticated, and replayed (srtp.go).
 	srtpAuth, srtpReplay uint64
-	buf    [1500]byte
-	hdr    rtp.Header // reused by every packet the loop reads
-	events [128]unix.EpollEvent
+	buf                  [1500]byte
+	hdr                  rtp.Header // reused by every packet the loop reads
+	events               [128]unix.EpollEvent
 
 	// Datagrams read from the loop's sockets, and RTP packets it sent
 	// (its sessions' frames and the packets it relayed). Plain counters
