@@ -40,23 +40,24 @@ type Engine struct {
 
 // loop is one core's share; mu guards everything but epfd.
 type loop struct {
-	epfd  int
-	mu    sync.Mutex
-	slots [slotsPerFrame][]*Session
-	byFD  map[int]*Session
-	raw   *rawSender // nil: each session sends through its own socket
-	stray uint64     // packets dropped by strict RTP (strict.go)
-	// SRTP packets dropped: unauthenticated, and replayed (srtp.go).
-	srtpAuth, srtpReplay uint64
-	buf                  [1500]byte
-	hdr                  rtp.Header // reused by every packet the loop reads
-	events               [128]unix.EpollEvent
+	epfd   int
+	mu     sync.Mutex
+	slots  [slotsPerFrame][]*Session
+	byFD   map[int]*Session
+	raw    *rawSender // nil: each session sends through its own socket
+	stray  uint64     // packets dropped by strict RTP (strict.go)
+	buf    [1500]byte
+	hdr    rtp.Header // reused by every packet the loop reads
+	events [128]unix.EpollEvent
 
 	// Datagrams read from the loop's sockets, and RTP packets it sent
 	// (its sessions' frames and the packets it relayed). Plain counters
 	// under mu, which the loop holds anyway: counting costs no extra
 	// synchronisation per packet.
 	received, sent uint64
+	// SRTP packets dropped, unauthenticated and replayed (srtp.go), under
+	// mu alike.
+	srtpAuth, srtpReplay uint64
 }
 
 // RawSend says whether the engine sends through raw sockets.
