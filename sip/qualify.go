@@ -156,7 +156,7 @@ func (q Qualify) normalized() Qualify {
 	return q
 }
 
-// Results of one OPTIONS, as Stats counts them.
+// Results of one OPTIONS, as QualifyCounts counts them.
 const (
 	QualifyOK      = "ok"      // a final response, whatever its status
 	QualifyTimeout = "timeout" // none within the timeout
