@@ -44,7 +44,7 @@ func (AgentMissed) Kind() string { return "agent.missed" }
 
 // PhoneRegistered: the agent's phone can be reached.
 type PhoneRegistered struct {
-	Cause string `json:"cause,omitempty" doc:"registered, restored or responding"`
+	Cause string `json:"cause,omitempty" doc:"registered, restored, responding or qualify-off"`
 }
 
 func (PhoneRegistered) Kind() string { return "agent.registered" }

@@ -195,8 +195,8 @@ func BenchmarkSessionReceiveSRTP(b *testing.B) {
 			cpu.resume()
 			b.StartTimer()
 		}
-		if stray, _ := s.receive(nil, &h, wires[next], from, now); stray {
-			b.Fatal("dropped as stray")
+		if drop, _ := s.receive(nil, &h, wires[next], from, now); drop != dropNone {
+			b.Fatalf("dropped (reason %d)", drop)
 		}
 		next++
 	}

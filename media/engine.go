@@ -55,6 +55,9 @@ type loop struct {
 	// under mu, which the loop holds anyway: counting costs no extra
 	// synchronisation per packet.
 	received, sent uint64
+	// SRTP packets dropped, unauthenticated and replayed (srtp.go), under
+	// mu alike.
+	srtpAuth, srtpReplay uint64
 }
 
 // RawSend says whether the engine sends through raw sockets.
@@ -152,7 +155,22 @@ type Counts struct {
 	Sent     uint64 // RTP packets sent (Dropped of them refused on the raw path)
 	Stray    uint64 // see Engine.Stray
 	Dropped  uint64 // see Engine.Dropped
+	// SRTPAuth counts SRTP packets dropped because they could not be
+	// authenticated: forged, damaged, plain where SRTP was agreed, or
+	// under a key not in force. SRTPReplay counts those dropped as
+	// replays: taken before, or older than the replay window.
+	SRTPAuth, SRTPReplay uint64
 }
+
+// dropReason is why the loop dropped a packet it read.
+type dropReason uint8
+
+const (
+	dropNone       dropReason = iota
+	dropStray                 // from another source than its session's
+	dropSRTPAuth              // failed SRTP authentication
+	dropSRTPReplay            // an SRTP replay
+)
 
 // Counts reads every loop's counters at once, for monitoring.
 func (e *Engine) Counts() Counts {
@@ -162,6 +180,8 @@ func (e *Engine) Counts() Counts {
 		c.Received += l.received
 		c.Sent += l.sent
 		c.Stray += l.stray
+		c.SRTPAuth += l.srtpAuth
+		c.SRTPReplay += l.srtpReplay
 		if l.raw != nil {
 			c.Dropped += l.raw.dropped
 		}
@@ -316,9 +336,14 @@ func (l *loop) receive() {
 					break
 				}
 				l.received++
-				stray, relayed := s.receive(l.raw, &l.hdr, l.buf[:size], from, now)
-				if stray {
+				drop, relayed := s.receive(l.raw, &l.hdr, l.buf[:size], from, now)
+				switch drop {
+				case dropStray:
 					l.stray++
+				case dropSRTPAuth:
+					l.srtpAuth++
+				case dropSRTPReplay:
+					l.srtpReplay++
 				}
 				if relayed {
 					l.sent++

@@ -297,32 +297,32 @@ func (s *Session) tick(raw *rawSender) (sent bool) {
 
 // receive handles one packet from the socket, read at now (unix
 // nanoseconds), and reports whether it was dropped as coming from another
-// source, and whether it was relayed to a bridged peer; called by the
-// media loop, which lends h so that parsing CSRCs and extensions reuses
-// its slices.
-func (s *Session) receive(raw *rawSender, h *rtp.Header, pkt []byte, from netip.AddrPort, now int64) (stray, relayed bool) {
+// source or for SRTP, and whether it was relayed to a bridged peer;
+// called by the media loop, which lends h so that parsing CSRCs and
+// extensions reuses its slices.
+func (s *Session) receive(raw *rawSender, h *rtp.Header, pkt []byte, from netip.AddrPort, now int64) (drop dropReason, relayed bool) {
 	// Not RTP version 2: drop it before the parser builds an error for it.
 	if len(pkt) < 12 || pkt[0]>>6 != 2 {
-		return false, false
+		return dropNone, false
 	}
 	hn, err := h.Unmarshal(pkt)
 	if err != nil {
-		return false, false
+		return dropNone, false
 	}
 	s.mu.Lock()
 	// Authenticated before the source check: a forged packet must not
 	// teach strict RTP a new source.
-	pkt, ok := s.openLocked(pkt, h)
-	if !ok {
+	pkt, drop = s.openLocked(pkt, h)
+	if drop != dropNone {
 		s.mu.Unlock()
 		s.srtpDropped.Add(1)
-		return false, false
+		return drop, false
 	}
 	ok, switched := s.strict.admit(from, h.SSRC, h.SequenceNumber, now)
 	if !ok {
 		s.mu.Unlock()
 		s.stray.Add(1)
-		return true, false
+		return dropStray, false
 	}
 	if switched {
 		s.remote = from
@@ -348,7 +348,7 @@ func (s *Session) receive(raw *rawSender, h *rtp.Header, pkt []byte, from netip.
 			s.deliver(key)
 		}
 	}
-	return false, relayed
+	return dropNone, relayed
 }
 
 // checkInactive calls OnInactive once when the peer has been silent for

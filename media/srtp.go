@@ -130,16 +130,31 @@ func (s *Session) sealLocked(pkt []byte, n int) (int, bool) {
 
 // openLocked authenticates and decrypts a received SRTP packet in place
 // when the session takes SRTP, and returns the plain packet (header and
-// payload); false drops it: forged, damaged, replayed, or plain RTP where
-// SRTP was agreed. h gets the packet's header.
-func (s *Session) openLocked(pkt []byte, h *rtp.Header) ([]byte, bool) {
+// payload), or why it is dropped (dropSRTPAuth, dropSRTPReplay). h gets
+// the packet's header.
+func (s *Session) openLocked(pkt []byte, h *rtp.Header) ([]byte, dropReason) {
 	rx := s.srtp.rx
 	if rx == nil {
-		return pkt, true
+		return pkt, dropNone
 	}
 	out, err := rx.DecryptRTP(pkt, pkt, h)
-	if err != nil || len(out) == 0 || unsafe.SliceData(out) != unsafe.SliceData(pkt) {
-		return nil, false
+	if err != nil {
+		if isReplay(err) {
+			return nil, dropSRTPReplay
+		}
+		return nil, dropSRTPAuth
 	}
-	return out, true
+	if len(out) == 0 || unsafe.SliceData(out) != unsafe.SliceData(pkt) {
+		return nil, dropSRTPAuth
+	}
+	return out, dropNone
+}
+
+// isReplay reports whether pion/srtp refused a packet as a replay. It
+// says so with an unexported error wrapping an unexported sentinel; the
+// sentinel's text is read, since Error on the wrapper would format (and
+// allocate) per packet. TestSRTPDropReasons holds pion to it.
+func isReplay(err error) bool {
+	inner := errors.Unwrap(err)
+	return inner != nil && inner.Error() == "duplicated packet"
 }

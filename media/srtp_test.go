@@ -241,6 +241,13 @@ func TestSRTPReceive(t *testing.T) {
 	if n := s.SRTPDropped(); n != 4 {
 		t.Fatalf("%d packets dropped by SRTP, want 4 (replay, forged, plain, forged from a stranger)", n)
 	}
+	// The engine counts them by reason, for monitoring: the loop counted
+	// them before it read the digit behind them. The forged ones carry
+	// the sequence number of a packet already taken, and pion/srtp checks
+	// for replays first (it spares the HMAC of a flood): replays too.
+	if c := s.engine.Counts(); c.SRTPAuth != 1 || c.SRTPReplay != 3 {
+		t.Fatalf("the engine counts %d unauthenticated and %d replayed, want 1 (plain) and 3 (replay, forged, forged from a stranger)", c.SRTPAuth, c.SRTPReplay)
+	}
 	s.mu.Lock()
 	remote := s.remote
 	s.mu.Unlock()
@@ -322,5 +329,81 @@ func TestSRTPBridgeToPlain(t *testing.T) {
 				t.Fatalf("at the SRTP phone: audio %v, digit %v", gotAudio, gotDigit)
 			}
 		})
+	}
+}
+
+// TestSRTPDropReasons: each packet the receive path takes or drops under
+// SRTP, with the reason it gives the loop to count, and what it
+// allocates doing so: nothing of ours. pion/srtp builds an error for a
+// replay (one allocation) and formats one for a packet too short for its
+// tag (two); a forged packet's costs nothing.
+func TestSRTPDropReasons(t *testing.T) {
+	sock, err := ListenSocket(netip.MustParseAddrPort("127.0.0.1:0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sock.Close() })
+	s := NewSession(testEngine(t, RawSendOff), SessionConfig{Socket: sock})
+	from := netip.MustParseAddrPort("127.0.0.1:4000")
+	s.Configure(from, PCMU, 0, 101, false)
+	local, remote := newSessionKeys(t, AESCM128HMACSHA1_80), newSessionKeys(t, AESCM128HMACSHA1_80)
+	if err := s.SetSRTP(&local, &remote); err != nil {
+		t.Fatal(err)
+	}
+	enc, err := newSRTPContext(remote, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plainAt := func(seq uint16) []byte {
+		p, err := (&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 0, SequenceNumber: seq, Timestamp: uint32(seq) * FrameSize, SSRC: 7},
+			Payload: make([]byte, FrameSize)}).Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	sealed := func(seq uint16) []byte {
+		w, err := enc.EncryptRTP(nil, plainAt(seq), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
+	forged := func(seq uint16) []byte {
+		w := sealed(seq)
+		w[len(w)-1] ^= 1
+		return w
+	}
+	old := sealed(700) // sealed in order, taken out of it below
+	for _, step := range []struct {
+		name   string
+		wire   []byte
+		want   dropReason
+		allocs float64 // at most, per packet
+	}{
+		{"a packet", sealed(1000), dropNone, 0},
+		{"the same again", sealed(1000), dropSRTPReplay, 1},
+		{"a flipped bit of the tag", forged(1001), dropSRTPAuth, 0},
+		{"the genuine one after it", sealed(1001), dropNone, 0},
+		{"plain RTP", plainAt(1002), dropSRTPAuth, 0},
+		{"too short for its tag", sealed(1002)[:14], dropSRTPAuth, 2},
+		{"older than the window", old, dropSRTPReplay, 1},
+	} {
+		var h rtp.Header
+		buf := make([]byte, len(step.wire))
+		copy(buf, step.wire) // receive decrypts in place
+		if got, _ := s.receive(nil, &h, buf, from, 1); got != step.want {
+			t.Errorf("%s: dropped for %d, want %d", step.name, got, step.want)
+		}
+		if step.want == dropNone {
+			continue // taken once; again it would be a replay
+		}
+		allocs := testing.AllocsPerRun(50, func() {
+			copy(buf, step.wire)
+			s.receive(nil, &h, buf, from, 1)
+		})
+		if allocs > step.allocs {
+			t.Errorf("%s: %v allocations a packet, want at most %v", step.name, allocs, step.allocs)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -99,12 +100,49 @@ func (r *registrar) qualified(t qualifyTarget, answered bool, limit int) (flippe
 	return flipped, misses
 }
 
-// startQualify starts asking registered phones, on a goroutine owned by
-// the returned stop, which ends it and waits for the OPTIONS in flight.
-func (s *Server) startQualify(ctx context.Context) (stop func()) {
-	q := s.cfg.Qualify
+// forgetMisses clears every binding's misses, making those found silent
+// reachable again, and tells the change with CauseQualifyOff: with
+// qualify off, nothing would ever find them answering.
+func (r *registrar) forgetMisses() {
+	r.mu.Lock()
+	var changes []change
+	for user, list := range r.bindings {
+		silent := false
+		for i := range list {
+			silent = silent || list[i].unreachable
+			list[i].misses, list[i].unreachable = 0, false
+		}
+		if silent {
+			changes = r.settleLocked(user, CauseQualifyOff, changes)
+		}
+	}
+	r.mu.Unlock() // the addresses registered from are unchanged: no reindex
+	r.tell(changes)
+}
+
+// UnreachablePhones counts the live bindings (an agent may have several
+// phones) found not to answer OPTIONS: no call is offered through them.
+func (s *Server) UnreachablePhones() int {
+	r := s.registrar
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := r.now()
+	n := 0
+	for _, list := range r.bindings {
+		for _, b := range list {
+			if b.unreachable && b.Expires.After(now) {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// normalized is q with its defaults filled in; the zero Qualify (off)
+// when Interval is not positive.
+func (q Qualify) normalized() Qualify {
 	if q.Interval <= 0 {
-		return func() {}
+		return Qualify{}
 	}
 	if q.Failures < 1 {
 		q.Failures = 1
@@ -115,18 +153,110 @@ func (s *Server) startQualify(ctx context.Context) (stop func()) {
 	if q.Concurrency <= 0 {
 		q.Concurrency = defaultQualifyConcurrency
 	}
+	return q
+}
+
+// Results of one OPTIONS, as QualifyCounts counts them.
+const (
+	QualifyOK      = "ok"      // a final response, whatever its status
+	QualifyTimeout = "timeout" // none within the timeout
+	QualifyError   = "error"   // the request could not be sent, or the transport failed
+)
+
+// qualifyResults are the results by the index qualifier.probes counts
+// them at.
+var qualifyResults = [...]string{resultOK: QualifyOK, resultTimeout: QualifyTimeout, resultError: QualifyError}
+
+const (
+	resultOK = iota
+	resultTimeout
+	resultError
+)
+
+// qualifier runs the qualify loop under the settings in force, so that a
+// reload changes them without touching registrations: the loop is
+// stopped and one started under the new settings. The misses each
+// binding has are the registrar's, and outlast the loop.
+type qualifier struct {
+	// mu guards the fields below, and is held while a loop is stopped and
+	// another started, so that two changes never interleave.
+	mu sync.Mutex
+	q  Qualify // normalized; a zero Interval is off
+	// ctx is the server's life while Serve runs (nil before), ended once
+	// Serve stops: no loop starts then.
+	ctx   context.Context
+	ended bool
+	stop  func() // the running loop's; nil when none runs
+
+	// probes counts the OPTIONS answered, timed out and failed, indexed
+	// as qualifyResults, one atomic add each.
+	probes [len(qualifyResults)]atomic.Uint64
+}
+
+// SetQualify puts new qualify settings in force: the next OPTIONS follow
+// them. Turning it off ends the OPTIONS and makes every phone found
+// silent reachable again (nothing would ever find it answering);
+// turning it on asks every registered phone from then on. Registrations
+// and calls are untouched.
+func (s *Server) SetQualify(q Qualify) {
+	q = q.normalized()
+	qr := &s.qualify
+	qr.mu.Lock()
+	defer qr.mu.Unlock()
+	if q == qr.q {
+		return
+	}
+	was := qr.q
+	qr.q = q
+	if qr.stop != nil {
+		qr.stop()
+		qr.stop = nil
+	}
+	if q.Interval == 0 && was.Interval > 0 {
+		s.registrar.forgetMisses()
+	}
+	if qr.ctx != nil && !qr.ended && q.Interval > 0 {
+		qr.stop = s.startQualifyLoop(qr.ctx, q)
+	}
+}
+
+// startQualify starts asking registered phones under the settings in
+// force, for as long as ctx lasts; the returned stop ends it, waits for
+// the OPTIONS in flight, and keeps SetQualify from starting it again.
+func (s *Server) startQualify(ctx context.Context) (stop func()) {
+	qr := &s.qualify
+	qr.mu.Lock()
+	qr.ctx = ctx
+	if qr.q.Interval > 0 && qr.stop == nil {
+		qr.stop = s.startQualifyLoop(ctx, qr.q)
+	}
+	qr.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			qr.mu.Lock()
+			defer qr.mu.Unlock()
+			qr.ended = true
+			if qr.stop != nil {
+				qr.stop()
+				qr.stop = nil
+			}
+		})
+	}
+}
+
+// startQualifyLoop runs one qualify loop under q on a goroutine owned by
+// the returned stop, which ends it and waits for the OPTIONS in flight.
+func (s *Server) startQualifyLoop(ctx context.Context, q Qualify) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		s.qualifyLoop(ctx, q)
 	}()
-	var once sync.Once
 	return func() {
-		once.Do(func() {
-			cancel()
-			<-done
-		})
+		cancel()
+		<-done
 	}
 }
 
@@ -199,7 +329,15 @@ func (s *Server) qualifyOne(ctx context.Context, q Qualify, t qualifyTarget) {
 	started := time.Now()
 	res, err := s.options(ctx, q.Timeout, t)
 	if ctx.Err() != nil {
-		return // stopping: not the phone's silence
+		return // stopping, or new settings: not the phone's silence
+	}
+	switch {
+	case err == nil:
+		s.qualify.probes[resultOK].Add(1)
+	case errors.Is(err, errOptionsTimeout):
+		s.qualify.probes[resultTimeout].Add(1)
+	default:
+		s.qualify.probes[resultError].Add(1)
 	}
 	flipped, misses := s.registrar.qualified(t, err == nil, q.Failures)
 	log := s.log.With("agent", t.user, "contact", t.contact.String(), "source", t.source, "transport", t.transport)
@@ -212,6 +350,19 @@ func (s *Server) qualifyOne(ctx context.Context, q Qualify, t qualifyTarget) {
 		log.Debug("agent's phone left an OPTIONS unanswered", "misses", misses, "error", err)
 	}
 }
+
+// QualifyCounts are the OPTIONS sent to registered phones since start,
+// by result (every Qualify… result is present).
+func (s *Server) QualifyCounts() map[string]uint64 {
+	out := make(map[string]uint64, len(qualifyResults))
+	for i, r := range qualifyResults {
+		out[r] = s.qualify.probes[i].Load()
+	}
+	return out
+}
+
+// errOptionsTimeout: an OPTIONS went unanswered for its whole timeout.
+var errOptionsTimeout = errors.New("no answer")
 
 // options sends one OPTIONS to a binding, where and how it registered (a
 // phone behind NAT is reached at the address its REGISTER came from, a
@@ -231,7 +382,7 @@ func (s *Server) options(ctx context.Context, timeout time.Duration, t qualifyTa
 	res, err := s.clientFor(t.transport).Do(ctx, req)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
-			return nil, fmt.Errorf("asking %s with OPTIONS: no answer in %v", t.source, timeout)
+			return nil, fmt.Errorf("asking %s with OPTIONS: %w in %v", t.source, errOptionsTimeout, timeout)
 		}
 		return nil, fmt.Errorf("asking %s with OPTIONS: %w", t.source, err)
 	}

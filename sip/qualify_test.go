@@ -206,3 +206,89 @@ func TestQualifyOverTCP(t *testing.T) {
 		t.Fatal("a phone whose connection is gone was never found unreachable")
 	}
 }
+
+// TestQualifyReload: SetQualify changes qualify on a running server, a
+// phone registered all along. Off at start, nothing asks it; turned on,
+// it is asked and, silent, found unreachable; its answer makes it
+// reachable; stricter settings are in force from the next OPTIONS; and
+// turned off, no OPTIONS come and the phone found silent is reachable
+// again, its registration kept. Each OPTIONS is counted by its result.
+func TestQualifyReload(t *testing.T) {
+	t.Parallel()
+	changes := make(chan reachability, 16)
+	addr, srv := startServer(t, func(ctx context.Context, c *acdsip.Call) { <-c.Done() }, func(cfg *acdsip.Config) {
+		cfg.Realm = "acd.local"
+		cfg.Secrets = func(user string) (string, string, bool) { return "pw-1001", "", user == "1001" }
+		cfg.Registered = func(agent string, reachable bool, cause string) { changes <- reachability{agent, reachable, cause} }
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	expect := func(want reachability) {
+		t.Helper()
+		select {
+		case got := <-changes:
+			if got != want {
+				t.Fatalf("told %+v, want %+v", got, want)
+			}
+		case <-ctx.Done():
+			t.Fatalf("never told %+v", want)
+		}
+	}
+	counted := func(want map[string]uint64, unreachable int) {
+		t.Helper()
+		if got := srv.QualifyCounts(); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("OPTIONS counted %v, want %v", got, want)
+		}
+		if n := srv.UnreachablePhones(); n != unreachable {
+			t.Fatalf("%d phones unreachable, want %d", n, unreachable)
+		}
+	}
+	p := testutil.NewRawPhone(t)
+	p.Register(ctx, addr, "1001", "pw-1001", "reload-reg@raw", 300)
+	expect(reachability{"1001", true, acdsip.CauseRegistered})
+	next := func() *sipmsg.Request {
+		t.Helper()
+		m, err := p.Next(ctx, testutil.Request(sipmsg.OPTIONS))
+		if err != nil {
+			t.Fatalf("no OPTIONS came: %v", err)
+		}
+		return m.(*sipmsg.Request)
+	}
+	// Off: within two intervals of what is turned on below, no OPTIONS.
+	if !p.Quiet(800*time.Millisecond, testutil.Request(sipmsg.OPTIONS)) {
+		t.Fatal("an OPTIONS came with qualify off")
+	}
+
+	srv.SetQualify(acdsip.Qualify{Interval: 400 * time.Millisecond, Timeout: 250 * time.Millisecond, Failures: 2})
+	next()
+	next()
+	expect(reachability{"1001", false, acdsip.CauseNoResponse})
+	counted(map[string]uint64{"error": 0, "ok": 0, "timeout": 2}, 1)
+	p.Respond(next(), 200, "OK")
+	expect(reachability{"1001", true, acdsip.CauseResponding})
+	counted(map[string]uint64{"error": 0, "ok": 1, "timeout": 2}, 0)
+
+	// One miss is now enough.
+	srv.SetQualify(acdsip.Qualify{Interval: 300 * time.Millisecond, Timeout: 200 * time.Millisecond, Failures: 1})
+	p.Forget(ctx, addr, testutil.Request(sipmsg.OPTIONS)) // asked under the old settings
+	next()
+	expect(reachability{"1001", false, acdsip.CauseNoResponse})
+	if n := srv.UnreachablePhones(); n != 1 {
+		t.Fatalf("%d phones unreachable, want 1", n)
+	}
+
+	srv.SetQualify(acdsip.Qualify{})
+	expect(reachability{"1001", true, acdsip.CauseQualifyOff})
+	if !srv.Registered("1001") || srv.UnreachablePhones() != 0 {
+		t.Fatalf("with qualify off: registered %v, %d phones unreachable; want registered, none", srv.Registered("1001"), srv.UnreachablePhones())
+	}
+	p.Forget(ctx, addr, testutil.Request(sipmsg.OPTIONS))
+	if !p.Quiet(700*time.Millisecond, testutil.Request(sipmsg.OPTIONS)) {
+		t.Fatal("an OPTIONS came once qualify was turned off")
+	}
+	select {
+	case got := <-changes:
+		t.Fatalf("told %+v with qualify off", got)
+	default:
+	}
+}

@@ -63,6 +63,7 @@ const (
 	CauseUnregistered = "unregistered" // a REGISTER removed the bindings
 	CauseExpired      = "expired"      // the bindings ran out
 	CauseNoResponse   = "no-response"  // the phone left OPTIONS unanswered
+	CauseQualifyOff   = "qualify-off"  // qualify was turned off: a silent phone is taken as there
 )
 
 func newRegistrar(changed func(string, bool, string), store BindingStore, log *slog.Logger) *registrar {

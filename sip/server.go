@@ -76,7 +76,8 @@ type Config struct {
 	// and why: one of the Cause constants.
 	Registered func(agent string, reachable bool, cause string)
 	// Qualify asks registered phones with OPTIONS whether they are
-	// there; a zero Interval never asks.
+	// there; a zero Interval never asks. These are the settings at
+	// start; SetQualify replaces them.
 	Qualify Qualify
 	// Bindings keeps registrations across restarts; nil keeps them in
 	// memory only.
@@ -135,6 +136,7 @@ type Server struct {
 
 	auth      *authenticator
 	registrar *registrar
+	qualify   qualifier // Config.Qualify at start; SetQualify replaces it
 
 	counts *messageCounts
 	// Inbound calls refused since start, by reason, besides max_calls
@@ -184,6 +186,7 @@ func NewServer(cfg Config, udp *net.UDPConn) (*Server, error) {
 		counts:    &messageCounts{},
 	}
 	s.life, s.endLife = context.WithCancel(context.Background())
+	s.qualify.q = cfg.Qualify.normalized()
 	s.full = &ratelog.Limited{Log: cfg.Log, Interval: 10 * time.Second}
 	s.trace = newTracer(cfg.Log, cfg.Trace)
 	traced := &tracedPacketConn{PacketConn: udp, trace: s.trace, counts: s.counts, local: local}

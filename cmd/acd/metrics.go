@@ -89,8 +89,9 @@ type collector struct {
 	calls, legs, refused                                 metric
 	sipReqIn, sipReqOut, sipResIn, sipResOut, sipLimited metric
 	tcpConns, tlsConns, registered                       metric
+	unreachable, qualifyProbes                           metric
 	agents, waiting, callbacks, oldest                   metric
-	rtpIn, rtpOut, rtpDropped, rtpStray                  metric
+	rtpIn, rtpOut, rtpDropped, rtpStray, srtpDropped     metric
 	eventSeq, eventPending, eventLag                     metric
 }
 
@@ -113,6 +114,10 @@ func newCollector(live *liveServer) *collector {
 		tcpConns:   gauge("acd_sip_tcp_connections", "SIP TCP connections open now."),
 		tlsConns:   gauge("acd_sip_tls_connections", "SIP TLS connections open now."),
 		registered: gauge("acd_sip_registered_agents", "Agents whose phone has a live registration now."),
+		unreachable: gauge("acd_sip_unreachable_phones",
+			"Registered phones (contacts) that left sip.qualify.failures OPTIONS in a row unanswered now: no call is offered through them until they answer or register again."),
+		qualifyProbes: counter("acd_sip_qualify_probes_total",
+			"OPTIONS sent to registered phones (sip.qualify) since start, by result: ok (any final response), timeout or error (the transport failed).", "result"),
 
 		agents:    gauge("acd_agents", "Agents by state now.", "state"),
 		waiting:   gauge("acd_queue_callers_waiting", "Callers on the line waiting in a queue now, ringing ones included.", "queue"),
@@ -123,6 +128,8 @@ func newCollector(live *liveServer) *collector {
 		rtpOut:     counter("acd_rtp_packets_sent_total", "RTP packets sent since start: prompts, music, silence and relayed audio."),
 		rtpDropped: counter("acd_rtp_packets_dropped_total", "RTP packets the kernel refused or had no buffer for on the raw send path since start."),
 		rtpStray:   counter("acd_rtp_packets_stray_total", "RTP packets dropped since start because they came from another source than their call's."),
+		srtpDropped: counter("acd_srtp_packets_dropped_total",
+			"SRTP packets dropped since start, by reason: auth (failed authentication: forged, damaged, or plain RTP where SRTP was agreed) or replay (taken before, or older than the replay window).", "reason"),
 
 		eventSeq:     gauge("acd_event_log_committed_sequence", "Sequence number of the last event committed to the event log."),
 		eventPending: gauge("acd_event_log_pending_events", "Events appended but not yet committed to the event log."),
@@ -132,9 +139,9 @@ func newCollector(live *liveServer) *collector {
 
 func (c *collector) all() []metric {
 	return []metric{c.buildInfo, c.configInfo, c.draining, c.calls, c.legs, c.refused,
-		c.sipReqIn, c.sipReqOut, c.sipResIn, c.sipResOut, c.sipLimited, c.tcpConns, c.tlsConns, c.registered,
+		c.sipReqIn, c.sipReqOut, c.sipResIn, c.sipResOut, c.sipLimited, c.tcpConns, c.tlsConns, c.registered, c.unreachable, c.qualifyProbes,
 		c.agents, c.waiting, c.callbacks, c.oldest,
-		c.rtpIn, c.rtpOut, c.rtpDropped, c.rtpStray, c.eventSeq, c.eventPending, c.eventLag}
+		c.rtpIn, c.rtpOut, c.rtpDropped, c.rtpStray, c.srtpDropped, c.eventSeq, c.eventPending, c.eventLag}
 }
 
 // Describe implements prometheus.Collector.
@@ -173,6 +180,11 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	emit(c.sipLimited, float64(st.RateLimited))
 	emit(c.tcpConns, float64(live.srv.TCPConnections()))
 	emit(c.tlsConns, float64(live.srv.TLSConnections()))
+	emit(c.unreachable, float64(live.srv.UnreachablePhones()))
+	probes := live.srv.QualifyCounts()
+	for _, result := range sortedKeys(probes) {
+		emit(c.qualifyProbes, float64(probes[result]), result)
+	}
 
 	byState := map[acd.State]int{}
 	registered := 0
@@ -212,6 +224,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	emit(c.rtpOut, float64(rtp.Sent))
 	emit(c.rtpDropped, float64(rtp.Dropped))
 	emit(c.rtpStray, float64(rtp.Stray))
+	emit(c.srtpDropped, float64(rtp.SRTPAuth), "auth")
+	emit(c.srtpDropped, float64(rtp.SRTPReplay), "replay")
 
 	emit(c.eventPending, float64(live.events.Pending()))
 	flush, cancel := context.WithTimeout(context.Background(), commitLagCap)

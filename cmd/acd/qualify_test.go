@@ -3,13 +3,19 @@ package main
 import (
 	"context"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	sipmsg "github.com/emiago/sipgo/sip"
+	dto "github.com/prometheus/client_model/go"
+
 	"github.com/acdserver/acd/event"
+	"github.com/acdserver/acd/internal/testutil"
 	"github.com/acdserver/acd/store"
 )
 
@@ -127,6 +133,132 @@ func TestQualifyBaresip(t *testing.T) {
 	admin.expect(t, "GET", "/agents/1001/state", nil, 200, &state)
 	if !state.Registered || state.Unreachable {
 		t.Fatalf("the thawed phone's agent: %+v; want registered, reachable", state)
+	}
+	if err := caller.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestQualifyReload: a server starts with qualify off; a phone registers
+// as agent 1001 and answers no OPTIONS, and none comes. The file turns
+// qualify on and SIGHUP puts it in force: the phone is asked, found
+// unreachable (event, log line, API, acd ctl, acd_sip_unreachable_phones
+// 1, the OPTIONS counted as timeouts), then answers and is reachable
+// again (the gauge 0, an answer counted). Found silent once more, a
+// reload turning qualify off makes it reachable (cause qualify-off), and
+// no OPTIONS follow. The registration, and a caller waiting in a queue,
+// stay through every reload.
+func TestQualifyReload(t *testing.T) {
+	t.Parallel()
+	on := "sip:\n  qualify: {interval: 500ms, timeout: 300ms, failures: 2}\n" + agentsYAML
+	off := strings.Replace(on, "{interval:", "{enabled: false, interval:", 1)
+	path := writeConfig(t, off)
+	s := startAcd(t, "-config", path)
+	admin := setupAdmin(t, s)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	reloadWith := func(text, logged string) {
+		t.Helper()
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+		s.waitLog(t, 5*time.Second, logged)
+	}
+	phone := testutil.NewRawPhone(t)
+	phone.Register(ctx, s.sip, "1001", "secret-1001", "qualify-reload@raw", 300)
+	eventsOf(t, s, store.Filter{Agent: "1001"}, has("agent.registered:1001"))
+	caller := dialAs(t, ctx, s, "200", "+14155550123")
+	eventsOf(t, s, store.Filter{}, has("caller.joined:"))
+	options := testutil.Request(sipmsg.OPTIONS)
+	next := func() *sipmsg.Request {
+		t.Helper()
+		m, err := phone.Next(ctx, options)
+		if err != nil {
+			t.Fatalf("no OPTIONS came: %v", err)
+		}
+		return m.(*sipmsg.Request)
+	}
+	// Two intervals of the settings turned on below: the first OPTIONS
+	// would have come.
+	if !phone.Quiet(time.Second, options) {
+		t.Fatal("an OPTIONS came with sip.qualify.enabled false")
+	}
+	probes := func(m map[string]*dto.MetricFamily) (ok, timeout float64) {
+		return sample(t, m, "acd_sip_qualify_probes_total", "result", "ok"), sample(t, m, "acd_sip_qualify_probes_total", "result", "timeout")
+	}
+	m := scrape(t, s)
+	if ok, timeout := probes(m); ok+timeout != 0 || sample(t, m, "acd_sip_unreachable_phones") != 0 {
+		t.Fatalf("with qualify off: %v OPTIONS answered, %v timed out, %v phones unreachable; want none", ok, timeout, sample(t, m, "acd_sip_unreachable_phones"))
+	}
+
+	reloadWith(on, "sip.qualify reloaded")
+	next()
+	next()
+	s.waitLog(t, 5*time.Second, "agent's phone does not answer OPTIONS: unreachable", "agent=1001")
+	var state struct {
+		Registered  bool
+		Unreachable bool
+	}
+	admin.expect(t, "GET", "/agents/1001/state", nil, 200, &state)
+	if state.Registered || !state.Unreachable {
+		t.Fatalf("the silent phone's agent: %+v; want not registered, unreachable", state)
+	}
+	shown := ""
+	for _, r := range table(t, ctlOK(t, s, "agents")) {
+		if r["AGENT"] == "1001" {
+			shown = r["PHONE"]
+		}
+	}
+	if shown != "unreachable" {
+		t.Fatalf("acd ctl agents shows 1001's phone as %q, want unreachable", shown)
+	}
+	m = scrape(t, s)
+	if n := sample(t, m, "acd_sip_unreachable_phones"); n != 1 {
+		t.Fatalf("acd_sip_unreachable_phones %v while the phone is silent, want 1", n)
+	}
+	if ok, timeout := probes(m); ok != 0 || timeout < 2 {
+		t.Fatalf("%v OPTIONS answered and %v timed out, want none and the 2 unanswered", ok, timeout)
+	}
+
+	phone.Forget(ctx, s.sip, options) // asked while the checks above ran: too late to answer
+	phone.Respond(next(), 200, "OK")
+	s.waitLog(t, 5*time.Second, "agent's phone answers OPTIONS again: reachable", "agent=1001")
+	m = scrape(t, s)
+	if n := sample(t, m, "acd_sip_unreachable_phones"); n != 0 {
+		t.Fatalf("acd_sip_unreachable_phones %v once the phone answered, want 0", n)
+	}
+	if ok, _ := probes(m); ok != 1 {
+		t.Fatalf("%v OPTIONS answered, want the one", ok)
+	}
+
+	// Silent again, then qualify turned off: reachable, and asked no more.
+	next()
+	next()
+	s.waitLog(t, 5*time.Second, "agent's phone does not answer OPTIONS: unreachable", "agent=1001")
+	reloadWith(off, "sip.qualify reloaded: off")
+	eventsOf(t, s, store.Filter{Agent: "1001"}, has("agent.registered:1001", "agent.unregistered:1001", "agent.registered:1001", "agent.unregistered:1001", "agent.registered:1001"))
+	if causes := phoneCauses(t, s, "1001"); !slices.Equal(causes, []string{"+registered", "-no-response", "+responding", "-no-response", "+qualify-off"}) {
+		t.Fatalf("1001's phone changes %v; want registered, no-response, responding, no-response, qualify-off", causes)
+	}
+	admin.expect(t, "GET", "/agents/1001/state", nil, 200, &state)
+	if !state.Registered || state.Unreachable {
+		t.Fatalf("with qualify off, the agent: %+v; want registered, reachable", state)
+	}
+	if n := sample(t, scrape(t, s), "acd_sip_unreachable_phones"); n != 0 {
+		t.Fatalf("acd_sip_unreachable_phones %v with qualify off, want 0", n)
+	}
+	phone.Forget(ctx, s.sip, options) // sent before the reload
+	if !phone.Quiet(time.Second, options) {
+		t.Fatal("an OPTIONS came once a reload turned qualify off")
+	}
+
+	var waiting struct{ Waiting []struct{ Ringing bool } }
+	admin.expect(t, "GET", "/queues/sales/waiting", nil, 200, &waiting)
+	if len(waiting.Waiting) != 1 {
+		t.Fatalf("sales' waiting list %+v after the reloads; want the caller still there", waiting.Waiting)
 	}
 	if err := caller.Hangup(ctx); err != nil {
 		t.Fatal(err)

@@ -455,6 +455,7 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 		}
 		retrace(srv, old, next, log)
 		readmit(srv, old, next, log)
+		requalify(srv, old, next, log)
 		srv.SetTrusted(newTrunkNamer(next).prefixes)
 		reresolve(resolver, old, next, log)
 		trunkRegs.apply(next)
