@@ -87,3 +87,17 @@ func Authorize(a *Actor, c Capability) error {
 	}
 	return nil
 }
+
+// AuthorizeAny is nil when the actor has at least one capability: the
+// administration console is for anyone with something to administer.
+func AuthorizeAny(a *Actor) error {
+	if a == nil {
+		return errUnauthenticated
+	}
+	for _, c := range Capabilities() {
+		if a.May(c) {
+			return nil
+		}
+	}
+	return forbidden("the administration console is for administrators, and for supervisors and agents granted a permission to manage something")
+}
