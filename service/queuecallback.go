@@ -39,6 +39,8 @@ func (s *Service) checkCallback(cb *CallbackSpec) error {
 	if !cb.Enabled {
 		return nil // kept for later, checked when enabled
 	}
+	// Attempts, retries, the dial timeout and the number types left out
+	// take the configuration's defaults.
 	if cb.Threshold == "" {
 		return invalid("callback.threshold", "missing: the average wait (like 2m) above which callback is offered")
 	}
@@ -52,9 +54,6 @@ func (s *Service) checkCallback(cb *CallbackSpec) error {
 		if _, ok := s.running().Trunks[cb.Trunk]; !ok {
 			return invalid("callback.trunk", "no trunk %q", cb.Trunk)
 		}
-	}
-	if cb.Attempts < 1 {
-		return invalid("callback.attempts", "must be at least 1")
 	}
 	return nil
 }
