@@ -20,7 +20,6 @@ type queuesData struct {
 	// Manage: the user creates and deletes queues; others with the
 	// section only change the settings of the queues they see.
 	Manage bool
-	CSRF   string
 }
 
 type queueRow struct {
@@ -90,7 +89,7 @@ func (p *Pages) queuesData(r *http.Request, s session, f formState) (any, error)
 	if err != nil {
 		return nil, err
 	}
-	d := queuesData{Manage: s.actor.May(service.ManageQueues), CSRF: s.csrf()}
+	d := queuesData{Manage: s.actor.May(service.ManageQueues)}
 	if d.Manage {
 		ext, err := p.svc.ProposedExtension(s.actor)
 		if err != nil {
