@@ -22,6 +22,10 @@ type queueOut struct {
 	Body service.Queue
 }
 
+type queueSpecOut struct {
+	Body service.QueueSpec
+}
+
 type agentsOut struct {
 	Body struct {
 		Agents []service.AgentView `json:"agents"`
@@ -52,6 +56,14 @@ func (s *Server) registerDirectory() {
 				return nil, s.fail(ctx, err)
 			}
 			return &queueOut{Body: q}, nil
+		})
+	huma.Register(s.api, op("get-queue", http.MethodGet, "/queues/{id}", "A queue's settings as replace-queue takes them, callback included (administrators, supervisors who may view the queue's settings)", http.StatusOK, false, "queues"),
+		func(ctx context.Context, in *idPath) (*queueSpecOut, error) {
+			q, err := s.svc.QueueSettings(actorOf(ctx), in.ID)
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			return &queueSpecOut{Body: q}, nil
 		})
 	huma.Register(s.api, op("replace-queue", http.MethodPut, "/queues/{id}", "Replace the settings of a queue made through the API; 409 for the file's", http.StatusOK, false, "queues"),
 		func(ctx context.Context, in *queuePutIn) (*queueOut, error) {

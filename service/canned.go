@@ -110,12 +110,6 @@ func checkCannedText(s string) error {
 	return nil
 }
 
-// managesPublic: administrators, and supervisors and agents granted
-// canned_messages.public.manage.
-func managesPublic(a *Actor) bool {
-	return a.is(directory.Administrator) || a.Permissions[directory.PublicCannedMessagesManage]
-}
-
 // seesCanned: a private message is its owner's, and administrators'
 // (who may do everything, and tidy up after anyone); a public one is
 // everyone's while active, and its managers' always.
@@ -123,18 +117,14 @@ func seesCanned(a *Actor, m store.CannedMessage) bool {
 	if m.Owner != "" {
 		return m.Owner == a.UserID || a.is(directory.Administrator)
 	}
-	return m.Active || managesPublic(a)
+	return m.Active || a.May(ManagePublicCanned)
 }
 
 func managesCanned(a *Actor, m store.CannedMessage) bool {
 	if m.Owner != "" {
 		return m.Owner == a.UserID || a.is(directory.Administrator)
 	}
-	return managesPublic(a)
-}
-
-func forbiddenPublic() error {
-	return forbidden("public canned messages are managed by administrators, and by supervisors and agents granted %s", directory.PublicCannedMessagesManage)
+	return a.May(ManagePublicCanned)
 }
 
 // CannedMessages lists, by shortcut, what the actor may use or manage:
@@ -237,8 +227,8 @@ func (s *Service) CreateCannedMessage(ctx context.Context, a *Actor, nm NewCanne
 	if vis != VisibilityPrivate && vis != VisibilityPublic {
 		return CannedMessage{}, invalid("visibility", "want private or public")
 	}
-	if vis == VisibilityPublic && !managesPublic(a) {
-		return CannedMessage{}, forbiddenPublic()
+	if vis == VisibilityPublic && !a.May(ManagePublicCanned) {
+		return CannedMessage{}, refused(ManagePublicCanned)
 	}
 	if err := checkShortcut(nm.Shortcut); err != nil {
 		return CannedMessage{}, invalid("shortcut", "%v", err)
@@ -280,7 +270,7 @@ func (s *Service) UpdateCannedMessage(ctx context.Context, a *Actor, id int64, c
 		return CannedMessage{}, err
 	}
 	if !managesCanned(a, m) {
-		return CannedMessage{}, forbiddenPublic()
+		return CannedMessage{}, refused(ManagePublicCanned)
 	}
 	var changed []string
 	if c.Shortcut != nil && *c.Shortcut != m.Shortcut {
@@ -304,8 +294,8 @@ func (s *Service) UpdateCannedMessage(ctx context.Context, a *Actor, id int64, c
 		default:
 			return CannedMessage{}, invalid("visibility", "want private or public")
 		}
-		if !managesPublic(a) {
-			return CannedMessage{}, forbiddenPublic()
+		if !a.May(ManagePublicCanned) {
+			return CannedMessage{}, refused(ManagePublicCanned)
 		}
 		m.Owner, changed = "", append(changed, "visibility")
 		if *c.Visibility == VisibilityPrivate {
@@ -344,7 +334,7 @@ func (s *Service) DeleteCannedMessage(ctx context.Context, a *Actor, id int64) e
 		return err
 	}
 	if !managesCanned(a, m) {
-		return forbiddenPublic()
+		return refused(ManagePublicCanned)
 	}
 	if err := st.DeleteCannedMessage(ctx, id); errors.Is(err, store.ErrNotFound) {
 		return notFound("no canned message %d", id)

@@ -52,8 +52,8 @@ var (
 
 // Dialplans lists every dial plan (administrators).
 func (s *Service) Dialplans(ctx context.Context, a *Actor) ([]DialplanView, error) {
-	if err := requireAdmin(a); err != nil {
-		return nil, adminOnly(a, err, "dial plans")
+	if err := Authorize(a, ManageDialplans); err != nil {
+		return nil, err
 	}
 	if err := s.requireConfigurator(); err != nil {
 		return nil, err
@@ -121,8 +121,8 @@ func (s *Service) Dialplan(ctx context.Context, a *Actor, name string) (Dialplan
 // upload ("dialplan NAME:LINE: ..."), as acd check words them; the
 // file's plans are the file's.
 func (s *Service) UploadDialplan(ctx context.Context, a *Actor, name, text string) (int, error) {
-	if err := requireAdmin(a); err != nil {
-		return 0, adminOnly(a, err, "dial plans")
+	if err := Authorize(a, ManageDialplans); err != nil {
+		return 0, err
 	}
 	if err := s.requireConfigurator(); err != nil {
 		return 0, err
@@ -148,8 +148,8 @@ func (s *Service) UploadDialplan(ctx context.Context, a *Actor, name, text strin
 
 // ActivateDialplan puts a kept version of an uploaded plan back in force.
 func (s *Service) ActivateDialplan(ctx context.Context, a *Actor, name string, version int) error {
-	if err := requireAdmin(a); err != nil {
-		return adminOnly(a, err, "dial plans")
+	if err := Authorize(a, ManageDialplans); err != nil {
+		return err
 	}
 	if err := s.requireConfigurator(); err != nil {
 		return err
@@ -168,8 +168,8 @@ func (s *Service) ActivateDialplan(ctx context.Context, a *Actor, name string, v
 // DeleteDialplan removes an uploaded plan (its versions are kept);
 // refused while a number routes to it.
 func (s *Service) DeleteDialplan(ctx context.Context, a *Actor, name string) error {
-	if err := requireAdmin(a); err != nil {
-		return adminOnly(a, err, "dial plans")
+	if err := Authorize(a, ManageDialplans); err != nil {
+		return err
 	}
 	if err := s.requireConfigurator(); err != nil {
 		return err
@@ -189,8 +189,8 @@ func (s *Service) DeleteDialplan(ctx context.Context, a *Actor, name string) err
 
 // Numbers lists every number and its dial plan (administrators).
 func (s *Service) Numbers(a *Actor) ([]NumberView, error) {
-	if err := requireAdmin(a); err != nil {
-		return nil, adminOnly(a, err, "numbers")
+	if err := Authorize(a, ManageDialplans); err != nil {
+		return nil, err
 	}
 	if err := s.requireConfigurator(); err != nil {
 		return nil, err
@@ -211,8 +211,8 @@ func (s *Service) Numbers(a *Actor) ([]NumberView, error) {
 // RouteNumber routes a number to a dial plan (administrators); the file's
 // numbers are the file's.
 func (s *Service) RouteNumber(ctx context.Context, a *Actor, number, plan string) (NumberView, error) {
-	if err := requireAdmin(a); err != nil {
-		return NumberView{}, adminOnly(a, err, "numbers")
+	if err := Authorize(a, ManageDialplans); err != nil {
+		return NumberView{}, err
 	}
 	if err := s.requireConfigurator(); err != nil {
 		return NumberView{}, err
@@ -240,8 +240,8 @@ func (s *Service) RouteNumber(ctx context.Context, a *Actor, number, plan string
 
 // UnrouteNumber removes a number routed through the API.
 func (s *Service) UnrouteNumber(ctx context.Context, a *Actor, number string) error {
-	if err := requireAdmin(a); err != nil {
-		return adminOnly(a, err, "numbers")
+	if err := Authorize(a, ManageDialplans); err != nil {
+		return err
 	}
 	if err := s.requireConfigurator(); err != nil {
 		return err

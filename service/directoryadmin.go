@@ -96,8 +96,8 @@ func (s *Service) requireConfigurator() error {
 // CreateQueue makes a queue (administrators). A queue with no extension
 // gets the next free one.
 func (s *Service) CreateQueue(ctx context.Context, a *Actor, q QueueSpec) (Queue, error) {
-	if err := requireAdmin(a); err != nil {
-		return Queue{}, adminOnly(a, err, "queues")
+	if err := Authorize(a, ManageQueues); err != nil {
+		return Queue{}, err
 	}
 	if err := s.requireConfigurator(); err != nil {
 		return Queue{}, err
@@ -125,11 +125,11 @@ func (s *Service) CreateQueue(ctx context.Context, a *Actor, q QueueSpec) (Queue
 // (administrators, and supervisors with the queue settings permission for
 // the queues they control). The file's queues are the file's.
 func (s *Service) ReplaceQueue(ctx context.Context, a *Actor, q QueueSpec) (Queue, error) {
-	if a == nil {
-		return Queue{}, errUnauthenticated
+	if err := Authorize(a, ChangeQueues); err != nil {
+		return Queue{}, err
 	}
-	if !a.is(directory.Administrator) && !(a.is(directory.Supervisor) && a.Permissions[directory.QueueSettingsManage] && a.seesQueue(q.ID)) {
-		return Queue{}, forbidden("changing queue settings needs the %s permission for the queue", directory.QueueSettingsManage)
+	if !a.seesQueue(q.ID) {
+		return Queue{}, refused(ChangeQueues)
 	}
 	if err := s.requireConfigurator(); err != nil {
 		return Queue{}, err
@@ -155,8 +155,8 @@ func (s *Service) ReplaceQueue(ctx context.Context, a *Actor, q QueueSpec) (Queu
 // is refused while a dial plan or an agent uses it. Callers waiting in it
 // stay until they leave.
 func (s *Service) DeleteQueue(ctx context.Context, a *Actor, id string) error {
-	if err := requireAdmin(a); err != nil {
-		return adminOnly(a, err, "queues")
+	if err := Authorize(a, ManageQueues); err != nil {
+		return err
 	}
 	if err := s.requireConfigurator(); err != nil {
 		return err
@@ -176,6 +176,9 @@ func (s *Service) DeleteQueue(ctx context.Context, a *Actor, id string) error {
 }
 
 func (s *Service) putQueue(ctx context.Context, q QueueSpec) error {
+	if err := s.checkCallback(q.Callback); err != nil {
+		return err
+	}
 	body, err := yaml.Marshal(q)
 	if err != nil {
 		return fmt.Errorf("encoding queue %s: %w", q.ID, err)
@@ -227,8 +230,8 @@ func (s *Service) ListAgents(a *Actor) ([]AgentView, error) {
 // PutAgent creates (create true) or replaces an agent made through the
 // API (administrators). A new agent needs a SIP password.
 func (s *Service) PutAgent(ctx context.Context, a *Actor, spec AgentSpec, create bool) (AgentView, bool, error) {
-	if err := requireAdmin(a); err != nil {
-		return AgentView{}, false, adminOnly(a, err, "agents")
+	if err := Authorize(a, ManageAgents); err != nil {
+		return AgentView{}, false, err
 	}
 	if err := s.requireConfigurator(); err != nil {
 		return AgentView{}, false, err
@@ -298,8 +301,8 @@ func (s *Service) PutAgent(ctx context.Context, a *Actor, spec AgentSpec, create
 // DeleteAgent removes an agent made through the API (administrators);
 // the agent must be logged out first.
 func (s *Service) DeleteAgent(ctx context.Context, a *Actor, id string) error {
-	if err := requireAdmin(a); err != nil {
-		return adminOnly(a, err, "agents")
+	if err := Authorize(a, ManageAgents); err != nil {
+		return err
 	}
 	if err := s.requireConfigurator(); err != nil {
 		return err
@@ -351,13 +354,6 @@ func refusal(err error, removal bool) error {
 	return refused
 }
 
-func adminOnly(a *Actor, err error, what string) error {
-	if a == nil {
-		return err
-	}
-	return forbidden("only administrators manage %s", what)
-}
-
 // TrunkSpec is a SIP trunk as the API creates or replaces it. The
 // password is write-only; left out of a replacement, it is kept.
 type TrunkSpec struct {
@@ -380,8 +376,8 @@ type TrunkView struct {
 
 // Trunks lists the trunks (administrators).
 func (s *Service) Trunks(a *Actor) ([]TrunkView, error) {
-	if err := requireAdmin(a); err != nil {
-		return nil, adminOnly(a, err, "trunks")
+	if err := Authorize(a, ManageTrunks); err != nil {
+		return nil, err
 	}
 	if err := s.requireConfigurator(); err != nil {
 		return nil, err
@@ -400,8 +396,8 @@ func (s *Service) Trunks(a *Actor) ([]TrunkView, error) {
 // (administrators). Calls dialled through it from now on use the new
 // settings.
 func (s *Service) PutTrunk(ctx context.Context, a *Actor, t TrunkSpec, create bool) (TrunkView, error) {
-	if err := requireAdmin(a); err != nil {
-		return TrunkView{}, adminOnly(a, err, "trunks")
+	if err := Authorize(a, ManageTrunks); err != nil {
+		return TrunkView{}, err
 	}
 	if err := s.requireConfigurator(); err != nil {
 		return TrunkView{}, err
@@ -451,8 +447,8 @@ func (s *Service) PutTrunk(ctx context.Context, a *Actor, t TrunkSpec, create bo
 // DeleteTrunk removes a trunk made through the API (administrators);
 // refused while a queue's callback dials through it.
 func (s *Service) DeleteTrunk(ctx context.Context, a *Actor, id string) error {
-	if err := requireAdmin(a); err != nil {
-		return adminOnly(a, err, "trunks")
+	if err := Authorize(a, ManageTrunks); err != nil {
+		return err
 	}
 	if err := s.requireConfigurator(); err != nil {
 		return err

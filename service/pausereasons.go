@@ -159,25 +159,13 @@ func findReason(list []PauseReason, id int64) (PauseReason, bool) {
 	return PauseReason{}, false
 }
 
-func managesReasons(a *Actor) bool {
-	return a.is(directory.Administrator) || (a.is(directory.Supervisor) && a.Permissions[directory.PauseReasonsManage])
-}
-
 // seesAllReasons: the catalogue with its disabled reasons is for those
 // who may view it; everyone else sees what an agent may pause with.
 func seesAllReasons(a *Actor) bool {
-	return managesReasons(a) || (a.is(directory.Supervisor) && a.Permissions[directory.PauseReasonsView])
+	return a.May(ManagePauseReasons) || (a.is(directory.Supervisor) && a.Permissions[directory.PauseReasonsView])
 }
 
-func requireReasonManager(a *Actor) error {
-	if a == nil {
-		return errUnauthenticated
-	}
-	if !managesReasons(a) {
-		return forbidden("managing pause reasons takes an administrator, or a supervisor granted %s", directory.PauseReasonsManage)
-	}
-	return nil
-}
+func requireReasonManager(a *Actor) error { return Authorize(a, ManagePauseReasons) }
 
 // PauseReasons lists the reasons in *52N order: every one for
 // administrators and supervisors who may view them, the enabled ones

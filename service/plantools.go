@@ -74,8 +74,8 @@ func (s *Service) SimulateCall(ctx context.Context, a *Actor, number, digits str
 }
 
 func (s *Service) requirePlanTools(a *Actor) error {
-	if err := requireAdmin(a); err != nil {
-		return adminOnly(a, err, "dial plans")
+	if err := Authorize(a, ManageDialplans); err != nil {
+		return err
 	}
 	if s.plans == nil {
 		return conflict("dial plans cannot be checked here: the server runs without its configurator")

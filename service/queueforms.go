@@ -11,8 +11,8 @@ import (
 // ProposedExtension is the extension CreateQueue would give a new queue
 // left without one, for a form to offer it (administrators).
 func (s *Service) ProposedExtension(a *Actor) (string, error) {
-	if err := requireAdmin(a); err != nil {
-		return "", adminOnly(a, err, "queues")
+	if err := Authorize(a, ManageQueues); err != nil {
+		return "", err
 	}
 	if err := s.requireConfigurator(); err != nil {
 		return "", err
@@ -27,8 +27,7 @@ func (s *Service) QueueSettings(a *Actor, id string) (QueueSpec, error) {
 	if a == nil {
 		return QueueSpec{}, errUnauthenticated
 	}
-	if !a.is(directory.Administrator) && !(a.is(directory.Supervisor) && a.seesQueue(id) &&
-		(a.Permissions[directory.QueueSettingsView] || a.Permissions[directory.QueueSettingsManage])) {
+	if !a.seesQueue(id) || !(a.May(ChangeQueues) || a.is(directory.Supervisor) && a.Permissions[directory.QueueSettingsView]) {
 		return QueueSpec{}, forbidden("reading queue settings needs the %s permission for the queue", directory.QueueSettingsView)
 	}
 	if err := s.requireConfigurator(); err != nil {

@@ -68,10 +68,7 @@ func (s *Service) settings(ctx context.Context) (Settings, error) {
 // SetSettings changes the organisation settings (administrators) and
 // puts them in force at once.
 func (s *Service) SetSettings(ctx context.Context, a *Actor, allowUnassigned bool) (Settings, error) {
-	if err := requireAdmin(a); err != nil {
-		if a != nil {
-			return Settings{}, forbidden("only administrators change the organisation settings")
-		}
+	if err := Authorize(a, ManageSettings); err != nil {
 		return Settings{}, err
 	}
 	if f := s.fileSetting(); f.Declared {

@@ -38,20 +38,8 @@ func tagView(t store.Named) Tag {
 	return Tag{ID: t.ID, Name: t.Name, Enabled: t.Enabled, CreatedBy: t.CreatedBy, Created: t.Created, Updated: t.Updated}
 }
 
-// managesTags: administrators, and supervisors granted tags.manage.
-func managesTags(a *Actor) bool {
-	return a.is(directory.Administrator) || (a.is(directory.Supervisor) && a.Permissions[directory.TagsManage])
-}
-
-func requireTagManager(a *Actor) error {
-	if a == nil {
-		return errUnauthenticated
-	}
-	if !managesTags(a) {
-		return forbidden("renaming, enabling, disabling and deleting tags takes an administrator, or a supervisor granted %s", directory.TagsManage)
-	}
-	return nil
-}
+// requireTagManager: administrators, and supervisors granted tags.manage.
+func requireTagManager(a *Actor) error { return Authorize(a, ManageTags) }
 
 // Tags lists the tags, oldest first: every one for those who manage
 // them, the enabled ones (what can be tagged with) for everyone else.
@@ -69,7 +57,7 @@ func (s *Service) Tags(ctx context.Context, a *Actor) ([]Tag, error) {
 	}
 	out := []Tag{}
 	for _, t := range rows {
-		if t.Enabled || managesTags(a) {
+		if t.Enabled || a.May(ManageTags) {
 			out = append(out, tagView(t))
 		}
 	}
@@ -111,12 +99,12 @@ func (s *Service) CreateTag(ctx context.Context, a *Actor, nt NewTag) (Tag, erro
 	if a == nil {
 		return Tag{}, errUnauthenticated
 	}
-	mayCreate := managesTags(a) || (a.is(directory.Agent) && a.Permissions[directory.TagsCreate])
+	mayCreate := a.May(ManageTags) || (a.is(directory.Agent) && a.Permissions[directory.TagsCreate])
 	if !mayCreate {
 		return Tag{}, forbidden("creating tags takes an administrator, a supervisor granted %s or an agent granted %s", directory.TagsManage, directory.TagsCreate)
 	}
 	enabled := nt.Enabled == nil || *nt.Enabled
-	if !enabled && !managesTags(a) {
+	if !enabled && !a.May(ManageTags) {
 		return Tag{}, forbidden("disabling tags takes an administrator, or a supervisor granted %s", directory.TagsManage)
 	}
 	st, err := s.catalog.store()

@@ -113,7 +113,7 @@ func (s *Service) checkAssignment(id string, role directory.Role, queues []strin
 
 // CreateUser adds a user (administrators only).
 func (s *Service) CreateUser(ctx context.Context, a *Actor, nu NewUser) (User, error) {
-	if err := requireAdmin(a); err != nil {
+	if err := Authorize(a, ManageUsers); err != nil {
 		return User{}, err
 	}
 	u, err := s.createUser(ctx, nu)
@@ -186,7 +186,7 @@ func dedupe(qs []string) []string {
 
 // Users lists every user (administrators only).
 func (s *Service) Users(ctx context.Context, a *Actor) ([]User, error) {
-	if err := requireAdmin(a); err != nil {
+	if err := Authorize(a, ManageUsers); err != nil {
 		return nil, err
 	}
 	list, err := s.users.List(ctx)
@@ -206,7 +206,7 @@ func (s *Service) User(ctx context.Context, a *Actor, id string) (User, error) {
 		return User{}, errUnauthenticated
 	}
 	if a.UserID != id {
-		if err := requireAdmin(a); err != nil {
+		if err := Authorize(a, ManageUsers); err != nil {
 			return User{}, err
 		}
 	}
@@ -222,7 +222,7 @@ func (s *Service) User(ctx context.Context, a *Actor, id string) (User, error) {
 // UpdateUser changes a user (administrators only). A new password ends
 // the user's sessions and revokes its tokens.
 func (s *Service) UpdateUser(ctx context.Context, a *Actor, id string, c UserChange) (User, error) {
-	if err := requireAdmin(a); err != nil {
+	if err := Authorize(a, ManageUsers); err != nil {
 		return User{}, err
 	}
 	u, err := s.users.Get(ctx, id)
@@ -285,7 +285,7 @@ func (s *Service) UpdateUser(ctx context.Context, a *Actor, id string, c UserCha
 
 // DeleteUser removes a user and its tokens (administrators only).
 func (s *Service) DeleteUser(ctx context.Context, a *Actor, id string) error {
-	if err := requireAdmin(a); err != nil {
+	if err := Authorize(a, ManageUsers); err != nil {
 		return err
 	}
 	if err := s.users.Delete(ctx, id); errors.Is(err, store.ErrNotFound) {
@@ -339,7 +339,7 @@ func (s *Service) Permissions(ctx context.Context, a *Actor) ([]RolePermissions,
 // SetPermission grants or revokes a permission of a role (administrators
 // only); it takes effect at the role's users' next request.
 func (s *Service) SetPermission(ctx context.Context, a *Actor, role, perm string, granted bool) error {
-	if err := requireAdmin(a); err != nil {
+	if err := Authorize(a, ManagePermissions); err != nil {
 		return err
 	}
 	r, err := directory.ParseRole(role)
@@ -364,7 +364,7 @@ func (s *Service) SetPermission(ctx context.Context, a *Actor, role, perm string
 // RestoreDefaults gives a role ("" for every role) its documented default
 // permissions back (administrators only).
 func (s *Service) RestoreDefaults(ctx context.Context, a *Actor, role string) error {
-	if err := requireAdmin(a); err != nil {
+	if err := Authorize(a, ManagePermissions); err != nil {
 		return err
 	}
 	var roles []string

@@ -8,18 +8,18 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/acdserver/acd/directory"
 	"github.com/acdserver/acd/service"
 )
 
-// routesAdmin serves the administrator's console: an index and one page
+// routesAdmin serves the administration console: an index and one page
 // per section, each a table of what exists with plain forms to create,
-// change and delete. Every change goes through the service, which decides
-// who may do what; a refusal is drawn again on its page with its status
-// and with what the user typed still in the form.
+// change and delete. The service decides who may use a section (its
+// capability) and what each change may do; a refusal is drawn again on
+// its page with its status and with what the user typed still in the
+// form.
 func (p *Pages) routesAdmin(mux *http.ServeMux) {
 	p.parseAdmin("admin")
-	mux.Handle("GET /admin", p.admin(p.adminIndex))
+	mux.Handle("GET /admin", p.signedIn(p.adminIndex))
 	p.routesAdminUsers(mux)
 	p.routesAdminPermissions(mux)
 	p.routesAdminSettings(mux)
@@ -38,45 +38,68 @@ func (p *Pages) parseAdmin(name string) {
 	p.pages[name] = template.Must(t.ParseFS(templateFiles, "templates/layout.html", "templates/admin-shared.html", "templates/"+name+".html"))
 }
 
-// admin is a page or action of the administration console. The console
-// as a whole is the administrators'; what each action may do is still
-// the service's to decide.
-func (p *Pages) admin(next handlerFunc) http.Handler {
+// admin is a page or action of one section of the administration
+// console: open to those the service gives the section's capability.
+// What each action may then do is still the service's to decide.
+func (p *Pages) admin(need service.Capability, next handlerFunc) http.Handler {
 	return p.signedIn(func(w http.ResponseWriter, r *http.Request, s session) {
-		if s.actor.Role != directory.Administrator {
-			p.fail(w, r, s, service.Refuse("the administration console is for administrators"))
+		if err := service.Authorize(s.actor, need); err != nil {
+			p.fail(w, r, s, err)
 			return
 		}
 		next(w, r, s)
 	})
 }
 
+// adminIndex lists the sections the user may use; it is refused to a
+// user with none.
 func (p *Pages) adminIndex(w http.ResponseWriter, r *http.Request, s session) {
-	p.render(w, r, http.StatusOK, "admin", view{Title: "Administration", Session: s, Data: adminSections()})
+	if err := service.AuthorizeAny(s.actor); err != nil {
+		p.fail(w, r, s, err)
+		return
+	}
+	p.render(w, r, http.StatusOK, "admin", view{Title: "Administration", Session: s, Data: sectionsFor(s.actor)})
 }
 
-// adminSection is an entry of the console's index and section menu.
-type adminSection struct{ Href, Label, About string }
+// adminSection is an entry of the console's index and section menu, with
+// the capability a user needs to see it.
+type adminSection struct {
+	Href, Label, Menu, About string
+	need                     service.Capability
+}
 
 func adminSections() []adminSection {
 	return []adminSection{
-		{"/admin/users", "Users and roles", "who signs in, with which role and queues"},
-		{"/admin/permissions", "Permissions", "what supervisors and agents may do beyond their role"},
-		{"/admin/settings", "Organisation", "whether agents may log in to queues they are not assigned to"},
-		{"/admin/queues", "Queues", "call queues, their extensions and settings"},
-		{"/admin/agents", "Agents", "the agents whose phones take calls, and their queues"},
-		{"/admin/trunks", "Trunks", "SIP trunks to carriers"},
-		{"/admin/pause-reasons", "Pause reasons", "what agents pause with (*52N)"},
-		{"/admin/tags", "Tags", "labels for interactions"},
-		{"/admin/canned-messages", "Canned messages", "prepared answers sent by their shortcut"},
-		{"/admin/dialplans", "Dial plans", "what callers hear and where they go, with the numbers routed to them"},
+		{"/admin/users", "Users and roles", "Users", "who signs in, with which role and queues", service.ManageUsers},
+		{"/admin/permissions", "Permissions", "Permissions", "what supervisors and agents may do beyond their role", service.ManagePermissions},
+		{"/admin/settings", "Organisation", "Organisation", "whether agents may log in to queues they are not assigned to", service.ManageSettings},
+		{"/admin/queues", "Queues", "Queues", "call queues, their extensions and settings", service.ChangeQueues},
+		{"/admin/agents", "Agents", "Agents", "the agents whose phones take calls, and their queues", service.ManageAgents},
+		{"/admin/trunks", "Trunks", "Trunks", "SIP trunks to carriers", service.ManageTrunks},
+		{"/admin/pause-reasons", "Pause reasons", "Pause reasons", "what agents pause with (*52N)", service.ManagePauseReasons},
+		{"/admin/tags", "Tags", "Tags", "labels for interactions", service.ManageTags},
+		{"/admin/canned-messages", "Canned messages", "Canned messages", "prepared answers sent by their shortcut", service.ManagePublicCanned},
+		{"/admin/dialplans", "Dial plans", "Dial plans", "what callers hear and where they go, with the numbers routed to them", service.ManageDialplans},
 	}
 }
 
-// adminPage is one section: its template, title and address, and how to
-// read what its page shows.
+// sectionsFor is the sections the actor may use, as the service's
+// capabilities say: none for a user with nothing to administer.
+func sectionsFor(a *service.Actor) []adminSection {
+	var out []adminSection
+	for _, sec := range adminSections() {
+		if a.May(sec.need) {
+			out = append(out, sec)
+		}
+	}
+	return out
+}
+
+// adminPage is one section: its template, title and address, the
+// capability it takes, and how to read what its page shows.
 type adminPage struct {
 	name, title, path string
+	need              service.Capability
 	data              func(r *http.Request, s session, f formState) (any, error)
 }
 
@@ -144,6 +167,15 @@ type form struct {
 func (f form) Error() string         { return f.Problem.For(f.Key) }
 func (f form) Bad(field string) bool { return f.Problem.Invalid(f.Key, field) }
 func (f form) New() bool             { return f.Key == "new" }
+
+// Beside is the form's refusal when it names field, for a form that
+// draws it beside that field.
+func (f form) Beside(field string) string {
+	if !f.Bad(field) {
+		return ""
+	}
+	return f.Error()
+}
 func newForm(s session, fs formState, key, action, label string) form {
 	return form{Key: key, Action: action, Label: label, CSRF: s.csrf(), Problem: fs}
 }
@@ -163,7 +195,7 @@ func (p *Pages) showAdmin(w http.ResponseWriter, r *http.Request, s session, pg 
 
 // page serves a section's page.
 func (p *Pages) page(pg adminPage) http.Handler {
-	return p.admin(func(w http.ResponseWriter, r *http.Request, s session) {
+	return p.admin(pg.need, func(w http.ResponseWriter, r *http.Request, s session) {
 		p.showAdmin(w, r, s, pg, http.StatusOK, formState{})
 	})
 }

@@ -28,15 +28,16 @@ type agentForm struct {
 }
 
 func (p *Pages) agentsPage() adminPage {
-	return adminPage{name: "admin-agents", title: "Agents", path: "/admin/agents", data: p.agentsData}
+	return adminPage{name: "admin-agents", title: "Agents", path: "/admin/agents", need: service.ManageAgents, data: p.agentsData}
 }
 
 func (p *Pages) routesAdminAgents(mux *http.ServeMux) {
+	pg := p.agentsPage()
 	p.parseAdmin("admin-agents")
-	mux.Handle("GET /admin/agents", p.page(p.agentsPage()))
-	mux.Handle("POST /admin/agents", p.admin(func(w http.ResponseWriter, r *http.Request, s session) { p.putAgent(w, r, s, true) }))
-	mux.Handle("POST /admin/agents/{id}", p.admin(func(w http.ResponseWriter, r *http.Request, s session) { p.putAgent(w, r, s, false) }))
-	mux.Handle("POST /admin/agents/{id}/delete", p.admin(p.deleteAgent))
+	mux.Handle("GET /admin/agents", p.page(pg))
+	mux.Handle("POST /admin/agents", p.admin(pg.need, func(w http.ResponseWriter, r *http.Request, s session) { p.putAgent(w, r, s, true) }))
+	mux.Handle("POST /admin/agents/{id}", p.admin(pg.need, func(w http.ResponseWriter, r *http.Request, s session) { p.putAgent(w, r, s, false) }))
+	mux.Handle("POST /admin/agents/{id}/delete", p.admin(pg.need, p.deleteAgent))
 }
 
 func (p *Pages) agentsData(r *http.Request, s session, f formState) (any, error) {

@@ -27,14 +27,15 @@ type cannedForm struct {
 }
 
 func (p *Pages) cannedPage() adminPage {
-	return adminPage{name: "admin-canned", title: "Canned messages", path: "/admin/canned-messages", data: p.cannedData}
+	return adminPage{name: "admin-canned", title: "Canned messages", path: "/admin/canned-messages", need: service.ManagePublicCanned, data: p.cannedData}
 }
 
 func (p *Pages) routesAdminCanned(mux *http.ServeMux) {
-	mux.Handle("GET /admin/canned-messages", p.page(p.cannedPage()))
-	mux.Handle("POST /admin/canned-messages", p.admin(p.createCanned))
-	mux.Handle("POST /admin/canned-messages/{id}", p.admin(p.updateCanned))
-	mux.Handle("POST /admin/canned-messages/{id}/delete", p.admin(func(w http.ResponseWriter, r *http.Request, s session) {
+	pg := p.cannedPage()
+	mux.Handle("GET /admin/canned-messages", p.page(pg))
+	mux.Handle("POST /admin/canned-messages", p.admin(pg.need, p.createCanned))
+	mux.Handle("POST /admin/canned-messages/{id}", p.admin(pg.need, p.updateCanned))
+	mux.Handle("POST /admin/canned-messages/{id}/delete", p.admin(pg.need, func(w http.ResponseWriter, r *http.Request, s session) {
 		id, err := pathID(r)
 		if err == nil {
 			err = p.svc.DeleteCannedMessage(r.Context(), s.actor, id)

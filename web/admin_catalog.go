@@ -37,11 +37,11 @@ type nameForm struct {
 }
 
 func (p *Pages) pauseReasonsPage() adminPage {
-	return adminPage{name: "admin-named", title: "Pause reasons", path: "/admin/pause-reasons", data: p.pauseReasonsData}
+	return adminPage{name: "admin-named", title: "Pause reasons", path: "/admin/pause-reasons", need: service.ManagePauseReasons, data: p.pauseReasonsData}
 }
 
 func (p *Pages) tagsPage() adminPage {
-	return adminPage{name: "admin-named", title: "Tags", path: "/admin/tags", data: p.tagsData}
+	return adminPage{name: "admin-named", title: "Tags", path: "/admin/tags", need: service.ManageTags, data: p.tagsData}
 }
 
 // namedActions are the service's calls for one kind of named entry.
@@ -85,17 +85,17 @@ func (p *Pages) routesAdminCatalog(mux *http.ServeMux) {
 // changing and deleting one.
 func (p *Pages) routesNamed(mux *http.ServeMux, page adminPage, keyPrefix string, do namedActions) {
 	mux.Handle("GET "+page.path, p.page(page))
-	mux.Handle("POST "+page.path, p.admin(func(w http.ResponseWriter, r *http.Request, s session) {
+	mux.Handle("POST "+page.path, p.admin(page.need, func(w http.ResponseWriter, r *http.Request, s session) {
 		p.afterAdmin(w, r, s, page, "new", do.create(r, s, r.PostFormValue("name")))
 	}))
-	mux.Handle("POST "+page.path+"/{id}", p.admin(func(w http.ResponseWriter, r *http.Request, s session) {
+	mux.Handle("POST "+page.path+"/{id}", p.admin(page.need, func(w http.ResponseWriter, r *http.Request, s session) {
 		c, key, err := namedChange(r, keyPrefix)
 		if err == nil {
 			err = do.update(r, s, c.id, c)
 		}
 		p.afterAdmin(w, r, s, page, key, err)
 	}))
-	mux.Handle("POST "+page.path+"/{id}/delete", p.admin(func(w http.ResponseWriter, r *http.Request, s session) {
+	mux.Handle("POST "+page.path+"/{id}/delete", p.admin(page.need, func(w http.ResponseWriter, r *http.Request, s session) {
 		id, err := pathID(r)
 		if err == nil {
 			err = do.delete(r, s, id)

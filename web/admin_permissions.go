@@ -15,7 +15,7 @@ type permissionsData struct {
 }
 
 func (p *Pages) permissionsPage() adminPage {
-	return adminPage{name: "admin-permissions", title: "Permissions", path: "/admin/permissions",
+	return adminPage{name: "admin-permissions", title: "Permissions", path: "/admin/permissions", need: service.ManagePermissions,
 		data: func(r *http.Request, s session, _ formState) (any, error) {
 			roles, err := p.svc.Permissions(r.Context(), s.actor)
 			if err != nil {
@@ -26,10 +26,11 @@ func (p *Pages) permissionsPage() adminPage {
 }
 
 func (p *Pages) routesAdminPermissions(mux *http.ServeMux) {
+	pg := p.permissionsPage()
 	p.parseAdmin("admin-permissions")
-	mux.Handle("GET /admin/permissions", p.page(p.permissionsPage()))
-	mux.Handle("POST /admin/permissions/restore", p.admin(p.restorePermissions))
-	mux.Handle("POST /admin/permissions/{role}", p.admin(p.setPermissions))
+	mux.Handle("GET /admin/permissions", p.page(pg))
+	mux.Handle("POST /admin/permissions/restore", p.admin(pg.need, p.restorePermissions))
+	mux.Handle("POST /admin/permissions/{role}", p.admin(pg.need, p.setPermissions))
 }
 
 // setPermissions takes a role's form of checkboxes: each permission whose

@@ -2,17 +2,24 @@ package web
 
 import (
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/acdserver/acd/service"
 )
 
-// queuesData is the queues page: every queue with where it is defined
-// (the file's are read-only here), a form for each made here, and the
-// form for a new one with the next free extension proposed.
+// queuesData is the queues page: every queue the user sees with where it
+// is defined (the file's are read-only here), a form for each made here,
+// and, for those who create queues, the form for a new one with the next
+// free extension proposed and a delete button on each.
 type queuesData struct {
 	Queues []queueRow
 	New    queueForm
+	// Manage: the user creates and deletes queues; others with the
+	// section only change the settings of the queues they see.
+	Manage bool
 }
 
 type queueRow struct {
@@ -32,18 +39,49 @@ type queueForm struct {
 	HoldMusic, MaxNoAnswer, Weight      string
 	EndWrapUp                           bool
 	Types, Strategies                   []string
+	Callback                            callbackForm
 }
 
+// callbackForm is a queue's callback settings in its form, the fields
+// named as the service names them when it refuses one.
+type callbackForm struct {
+	Enabled                              bool
+	Threshold, CallerID, Trunk, Attempts string
+	RetryAfter, DialTimeout              string
+	NumberTypes                          map[string]bool
+	AllNumberTypes                       []string
+}
+
+// queueFields are the fields of a queue's form, each with its refusal
+// drawn beside it.
+var queueFields = []string{"id", "name", "extension", "type", "strategy", "ring_timeout", "wrap_up", "end_wrap_up",
+	"max_no_answer", "weight", "hold_music", "announce_every", "callback.enabled", "callback.threshold", "callback.caller_id",
+	"callback.trunk", "callback.allowed_number_types", "callback.attempts", "callback.retry_after", "callback.dial_timeout"}
+
+// Above is the refusal drawn at the top of the form: one that names none
+// of its fields (a configuration that does not validate, a conflict).
+func (q queueForm) Above() string {
+	if slices.Contains(queueFields, q.Problem.Field) {
+		return ""
+	}
+	return q.Error()
+}
+
+// callbackNumberTypes are the kinds of number a queue may call back, in
+// the configuration's words; emergency numbers never are.
+var callbackNumberTypes = []string{"local", "national", "toll_free", "premium", "international"}
+
 func (p *Pages) queuesPage() adminPage {
-	return adminPage{name: "admin-queues", title: "Queues", path: "/admin/queues", data: p.queuesData}
+	return adminPage{name: "admin-queues", title: "Queues", path: "/admin/queues", need: service.ChangeQueues, data: p.queuesData}
 }
 
 func (p *Pages) routesAdminQueues(mux *http.ServeMux) {
+	pg := p.queuesPage()
 	p.parseAdmin("admin-queues")
-	mux.Handle("GET /admin/queues", p.page(p.queuesPage()))
-	mux.Handle("POST /admin/queues", p.admin(p.createQueue))
-	mux.Handle("POST /admin/queues/{id}", p.admin(p.replaceQueue))
-	mux.Handle("POST /admin/queues/{id}/delete", p.admin(p.deleteQueue))
+	mux.Handle("GET /admin/queues", p.page(pg))
+	mux.Handle("POST /admin/queues", p.admin(pg.need, p.createQueue))
+	mux.Handle("POST /admin/queues/{id}", p.admin(pg.need, p.replaceQueue))
+	mux.Handle("POST /admin/queues/{id}/delete", p.admin(pg.need, p.deleteQueue))
 }
 
 func (p *Pages) queuesData(r *http.Request, s session, f formState) (any, error) {
@@ -51,11 +89,14 @@ func (p *Pages) queuesData(r *http.Request, s session, f formState) (any, error)
 	if err != nil {
 		return nil, err
 	}
-	ext, err := p.svc.ProposedExtension(s.actor)
-	if err != nil {
-		return nil, err
+	d := queuesData{Manage: s.actor.May(service.ManageQueues)}
+	if d.Manage {
+		ext, err := p.svc.ProposedExtension(s.actor)
+		if err != nil {
+			return nil, err
+		}
+		d.New = queueFormOf(f, newForm(s, f, "new", "/admin/queues", "Create queue"), service.QueueSpec{Extension: ext, Type: "standard"})
 	}
-	d := queuesData{New: queueFormOf(f, newForm(s, f, "new", "/admin/queues", "Create queue"), service.QueueSpec{Extension: ext, Type: "standard"})}
 	for _, q := range list {
 		row := queueRow{Queue: q, Editable: q.Source == "database"}
 		if row.Editable {
@@ -82,7 +123,21 @@ func queueFormOf(f formState, fm form, q service.QueueSpec) queueForm {
 		RingTimeout: f.value(k, "ring_timeout", q.RingTimeout), WrapUp: f.value(k, "wrap_up", q.WrapUp),
 		AnnounceEvery: f.value(k, "announce_every", q.AnnounceEvery), HoldMusic: f.value(k, "hold_music", q.HoldMusic),
 		MaxNoAnswer: f.value(k, "max_no_answer", count(q.MaxNoAnswer)), Weight: f.value(k, "weight", count(q.Weight)),
-		EndWrapUp: f.checked(k, "end_wrap_up", "on", q.EndWrapUp)}
+		EndWrapUp: f.checked(k, "end_wrap_up", "on", q.EndWrapUp), Callback: callbackFormOf(f, k, q.Callback)}
+}
+
+// callbackFormOf fills the callback part of a queue's form, as
+// queueFormOf does the rest.
+func callbackFormOf(f formState, k string, cb *service.CallbackSpec) callbackForm {
+	if cb == nil {
+		cb = &service.CallbackSpec{}
+	}
+	return callbackForm{AllNumberTypes: callbackNumberTypes,
+		Enabled:   f.checked(k, "callback.enabled", "on", cb.Enabled),
+		Threshold: f.value(k, "callback.threshold", cb.Threshold), CallerID: f.value(k, "callback.caller_id", cb.CallerID),
+		Trunk: f.value(k, "callback.trunk", cb.Trunk), Attempts: f.value(k, "callback.attempts", count(cb.Attempts)),
+		RetryAfter: f.value(k, "callback.retry_after", cb.RetryAfter), DialTimeout: f.value(k, "callback.dial_timeout", cb.DialTimeout),
+		NumberTypes: f.choices(k, "callback.allowed_number_types", cb.AllowedNumberTypes)}
 }
 
 // count is a whole-number setting in its field: empty for zero, the
@@ -94,8 +149,7 @@ func count(n int) string {
 	return strconv.Itoa(n)
 }
 
-// specFrom reads a queue's form over the settings it had, so that those
-// the form does not show (callback) are kept.
+// specFrom reads a queue's form over the settings it had.
 func specFrom(r *http.Request, q service.QueueSpec) (service.QueueSpec, error) {
 	q.Name, q.Extension = r.PostFormValue("name"), r.PostFormValue("extension")
 	q.Type, q.Strategy = r.PostFormValue("type"), r.PostFormValue("strategy")
@@ -109,7 +163,30 @@ func specFrom(r *http.Request, q service.QueueSpec) (service.QueueSpec, error) {
 	if q.Weight, err = number(r, "weight"); err != nil {
 		return q, err
 	}
-	return q, nil
+	q.Callback, err = callbackFrom(r.PostForm)
+	return q, err
+}
+
+// callbackFrom reads the callback part of a queue's form: nothing ticked
+// or typed is a queue without callback; settings typed with callback
+// off are kept for when it is turned on.
+func callbackFrom(form url.Values) (*service.CallbackSpec, error) {
+	cb := &service.CallbackSpec{Enabled: form.Get("callback.enabled") != "",
+		Threshold: strings.TrimSpace(form.Get("callback.threshold")), CallerID: strings.TrimSpace(form.Get("callback.caller_id")),
+		Trunk: strings.TrimSpace(form.Get("callback.trunk")), AllowedNumberTypes: form["callback.allowed_number_types"],
+		RetryAfter: strings.TrimSpace(form.Get("callback.retry_after")), DialTimeout: strings.TrimSpace(form.Get("callback.dial_timeout"))}
+	if v := strings.TrimSpace(form.Get("callback.attempts")); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return nil, service.InvalidField("callback.attempts", "want a whole number")
+		}
+		cb.Attempts = n
+	}
+	if !cb.Enabled && cb.Threshold == "" && cb.CallerID == "" && cb.Trunk == "" && len(cb.AllowedNumberTypes) == 0 &&
+		cb.Attempts == 0 && cb.RetryAfter == "" && cb.DialTimeout == "" {
+		return nil, nil
+	}
+	return cb, nil
 }
 
 func (p *Pages) createQueue(w http.ResponseWriter, r *http.Request, s session) {

@@ -17,7 +17,7 @@ type settingsData struct {
 func (d settingsData) FileOwned() bool { return d.Source != "database" && d.Source != "default" }
 
 func (p *Pages) settingsPage() adminPage {
-	return adminPage{name: "admin-settings", title: "Organisation", path: "/admin/settings",
+	return adminPage{name: "admin-settings", title: "Organisation", path: "/admin/settings", need: service.ManageSettings,
 		data: func(r *http.Request, s session, _ formState) (any, error) {
 			st, err := p.svc.Settings(r.Context(), s.actor)
 			if err != nil {
@@ -28,9 +28,10 @@ func (p *Pages) settingsPage() adminPage {
 }
 
 func (p *Pages) routesAdminSettings(mux *http.ServeMux) {
+	pg := p.settingsPage()
 	p.parseAdmin("admin-settings")
-	mux.Handle("GET /admin/settings", p.page(p.settingsPage()))
-	mux.Handle("POST /admin/settings", p.admin(func(w http.ResponseWriter, r *http.Request, s session) {
+	mux.Handle("GET /admin/settings", p.page(pg))
+	mux.Handle("POST /admin/settings", p.admin(pg.need, func(w http.ResponseWriter, r *http.Request, s session) {
 		_, err := p.svc.SetSettings(r.Context(), s.actor, ticked(r, "allow_unassigned_login"))
 		p.afterAdmin(w, r, s, p.settingsPage(), "", err)
 	}))

@@ -26,15 +26,16 @@ type trunkForm struct {
 }
 
 func (p *Pages) trunksPage() adminPage {
-	return adminPage{name: "admin-trunks", title: "Trunks", path: "/admin/trunks", data: p.trunksData}
+	return adminPage{name: "admin-trunks", title: "Trunks", path: "/admin/trunks", need: service.ManageTrunks, data: p.trunksData}
 }
 
 func (p *Pages) routesAdminTrunks(mux *http.ServeMux) {
+	pg := p.trunksPage()
 	p.parseAdmin("admin-trunks")
-	mux.Handle("GET /admin/trunks", p.page(p.trunksPage()))
-	mux.Handle("POST /admin/trunks", p.admin(func(w http.ResponseWriter, r *http.Request, s session) { p.putTrunk(w, r, s, true) }))
-	mux.Handle("POST /admin/trunks/{id}", p.admin(func(w http.ResponseWriter, r *http.Request, s session) { p.putTrunk(w, r, s, false) }))
-	mux.Handle("POST /admin/trunks/{id}/delete", p.admin(p.deleteTrunk))
+	mux.Handle("GET /admin/trunks", p.page(pg))
+	mux.Handle("POST /admin/trunks", p.admin(pg.need, func(w http.ResponseWriter, r *http.Request, s session) { p.putTrunk(w, r, s, true) }))
+	mux.Handle("POST /admin/trunks/{id}", p.admin(pg.need, func(w http.ResponseWriter, r *http.Request, s session) { p.putTrunk(w, r, s, false) }))
+	mux.Handle("POST /admin/trunks/{id}/delete", p.admin(pg.need, p.deleteTrunk))
 }
 
 func (p *Pages) trunksData(r *http.Request, s session, f formState) (any, error) {

@@ -32,15 +32,16 @@ type userForm struct {
 }
 
 func (p *Pages) usersPage() adminPage {
-	return adminPage{name: "admin-users", title: "Users and roles", path: "/admin/users", data: p.usersData}
+	return adminPage{name: "admin-users", title: "Users and roles", path: "/admin/users", need: service.ManageUsers, data: p.usersData}
 }
 
 func (p *Pages) routesAdminUsers(mux *http.ServeMux) {
+	pg := p.usersPage()
 	p.parseAdmin("admin-users")
-	mux.Handle("GET /admin/users", p.page(p.usersPage()))
-	mux.Handle("POST /admin/users", p.admin(p.createUser))
-	mux.Handle("POST /admin/users/{id}", p.admin(p.updateUser))
-	mux.Handle("POST /admin/users/{id}/delete", p.admin(p.deleteUser))
+	mux.Handle("GET /admin/users", p.page(pg))
+	mux.Handle("POST /admin/users", p.admin(pg.need, p.createUser))
+	mux.Handle("POST /admin/users/{id}", p.admin(pg.need, p.updateUser))
+	mux.Handle("POST /admin/users/{id}/delete", p.admin(pg.need, p.deleteUser))
 }
 
 func (p *Pages) usersData(r *http.Request, s session, f formState) (any, error) {

@@ -14,15 +14,16 @@ import (
 )
 
 // routesDialplans serves the dial plan editor, its graph and the
-// simulator.
+// simulator: a section of the administration like the others.
 func (p *Pages) routesDialplans(mux *http.ServeMux) {
 	p.parse("dialplans")
 	p.parse("dialplan")
-	mux.Handle("GET /admin/dialplans", p.signedIn(p.dialplansPage))
-	mux.Handle("GET /admin/dialplans/{name}", p.signedIn(p.dialplanPage))
-	mux.Handle("POST /admin/dialplans/{name}", p.signedIn(p.dialplanSave))
-	mux.Handle("POST /admin/numbers", p.signedIn(p.numberRoute))
-	mux.Handle("GET /admin/simulate", p.signedIn(p.simulatePage))
+	need := service.ManageDialplans
+	mux.Handle("GET /admin/dialplans", p.admin(need, p.dialplansPage))
+	mux.Handle("GET /admin/dialplans/{name}", p.admin(need, p.dialplanPage))
+	mux.Handle("POST /admin/dialplans/{name}", p.admin(need, p.dialplanSave))
+	mux.Handle("POST /admin/numbers", p.admin(need, p.numberRoute))
+	mux.Handle("GET /admin/simulate", p.admin(need, p.simulatePage))
 }
 
 // starterPlan is what a new dial plan's editor holds: the shape of a

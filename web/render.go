@@ -43,7 +43,8 @@ func (v view) CSRF() string {
 	return v.Session.csrf()
 }
 
-// Nav is the menu for the signed-in user: only the consoles its role may use.
+// Nav is the menu for the signed-in user: only the consoles its role may
+// use, and the administration for anyone with a section of it.
 func (v view) Nav() []navItem {
 	a := v.Session.actor
 	if a == nil {
@@ -53,14 +54,17 @@ func (v view) Nav() []navItem {
 	switch a.Role {
 	case directory.Agent:
 		items = append(items, navItem{"/agent", "My status"})
-	case directory.Supervisor:
+	case directory.Supervisor, directory.Administrator:
 		items = append(items, navItem{"/supervisor", "Queues"}, navItem{"/wallboard", "Wallboard"}, navItem{"/reports", "Reports"})
-	case directory.Administrator:
-		items = append(items, navItem{"/supervisor", "Queues"}, navItem{"/wallboard", "Wallboard"}, navItem{"/reports", "Reports"},
-			navItem{"/admin", "Administration"})
+	}
+	if len(sectionsFor(a)) > 0 {
+		items = append(items, navItem{"/admin", "Administration"})
 	}
 	return items
 }
+
+// AdminMenu is the administration sections the signed-in user may use.
+func (v view) AdminMenu() []adminSection { return sectionsFor(v.Session.actor) }
 
 type navItem struct{ Href, Label string }
 

@@ -339,33 +339,256 @@ func TestConsoleAdminTypedTextIsText(t *testing.T) {
 	b.clean(t)
 }
 
+// adminPaths are every page of the administration console.
+var adminPaths = []string{"/admin", "/admin/users", "/admin/permissions", "/admin/settings", "/admin/queues", "/admin/agents",
+	"/admin/trunks", "/admin/pause-reasons", "/admin/tags", "/admin/canned-messages", "/admin/dialplans", "/admin/simulate?number=100"}
+
+// adminActions are form posts of the administration console, with a
+// form each would take.
+var adminActions = []string{"/admin/users", "/admin/queues", "/admin/agents", "/admin/trunks", "/admin/settings",
+	"/admin/pause-reasons", "/admin/tags", "/admin/canned-messages", "/admin/permissions/restore", "/admin/permissions/supervisor",
+	"/admin/numbers"}
+
 // TestConsoleAdminRefusedToOthers: the administration pages and actions
-// are 403 to a supervisor and an agent, whatever their permissions.
+// are 403 to an agent with its role's permissions, and to a supervisor
+// without a permission to manage anything; a supervisor with the role's
+// defaults (tags.manage) reaches the index and the tags page only.
 func TestConsoleAdminRefusedToOthers(t *testing.T) {
 	t.Parallel()
 	s := startAcd(t, "-config", writeConfig(t, apiYAML))
-	users(t, s, setupAdmin(t, s))
-	pages := []string{"/admin", "/admin/users", "/admin/permissions", "/admin/settings", "/admin/queues", "/admin/agents",
-		"/admin/trunks", "/admin/pause-reasons", "/admin/tags", "/admin/canned-messages"}
-	for _, user := range []string{"sup", "1001"} {
+	as := users(t, s, setupAdmin(t, s))
+	form := url.Values{"id": {"x"}, "name": {"X"}, "role": {"agent"}, "shortcut": {"/x"}, "text": {"X"}, "visibility": {"private"}}
+	refusedEverywhere := func(user string) {
+		t.Helper()
 		token := login(t, s, user, testPassword)
-		for _, p := range pages {
+		for _, p := range adminPaths {
 			if got, _ := consoleRequest(t, s, token, "GET", p, nil); got != http.StatusForbidden {
 				t.Errorf("%s GET %s: %d; want 403", user, p, got)
 			}
 		}
-		for _, p := range []string{"/admin/users", "/admin/queues", "/admin/tags", "/admin/permissions/restore"} {
-			if got, _ := consoleRequest(t, s, token, "POST", p, url.Values{"id": {"x"}, "name": {"X"}, "role": {"agent"}}); got != http.StatusForbidden {
+		for _, p := range adminActions {
+			if got, _ := consoleRequest(t, s, token, "POST", p, form); got != http.StatusForbidden {
 				t.Errorf("%s POST %s: %d; want 403", user, p, got)
 			}
 		}
 	}
+	// An agent's tags.create is its console's: the tags page is not.
+	refusedEverywhere("1001")
+
+	sup := login(t, s, "sup", testPassword)
+	for _, p := range adminPaths {
+		want := http.StatusForbidden
+		if p == "/admin" || p == "/admin/tags" {
+			want = http.StatusOK
+		}
+		if got, body := consoleRequest(t, s, sup, "GET", p, nil); got != want {
+			t.Errorf("a supervisor with the role's defaults: GET %s: %d %s; want %d", p, got, lastLines(body, 5), want)
+		}
+	}
+	as["admin"].expect(t, "DELETE", "/permissions/supervisor/tags.manage", nil, 204, nil)
+	refusedEverywhere("sup")
+
 	// The administrator's own session reaches every page.
 	token := login(t, s, "root", testPassword)
-	for _, p := range pages {
+	for _, p := range adminPaths {
 		if got, body := consoleRequest(t, s, token, "GET", p, nil); got != http.StatusOK {
 			t.Errorf("root GET %s: %d %s; want 200", p, got, lastLines(body, 10))
 		}
+	}
+}
+
+// TestConsoleAdminGrantedSection: a supervisor's administration follows
+// its role's permissions, as an administrator sets them: granted
+// tags.manage from the permissions page, it finds the Administration
+// link, an index listing Tags alone, and creates a tag, while users and
+// queues stay 403; with the permission revoked the tags page is 403
+// again. pause_reasons.manage granted opens the pause reasons, and
+// restoring the defaults (which do not grant it) closes them.
+func TestConsoleAdminGrantedSection(t *testing.T) {
+	t.Parallel()
+	s := startAcd(t, "-config", writeConfig(t, apiYAML))
+	as := users(t, s, setupAdmin(t, s))
+	admin := as["admin"]
+	admin.expect(t, "DELETE", "/permissions/supervisor/tags.manage", nil, 204, nil)
+	const navAdmin = `header nav a[href="/admin"]`
+	noNavAdmin := `!document.querySelector('` + navAdmin + `')`
+
+	b := newBrowser(t, s)
+	b.signIn(t, "sup", testPassword)
+	b.open(t, "/supervisor")
+	if !b.is(t, "looking for the Administration link", noNavAdmin) {
+		t.Error("a supervisor with nothing to administer is shown the Administration link")
+	}
+	for _, p := range []string{"/admin", "/admin/tags"} {
+		if got := httpStatus(t, s, p, b); got != http.StatusForbidden {
+			t.Errorf("a supervisor without tags.manage: GET %s: %d; want 403", p, got)
+		}
+	}
+
+	// The administrator grants it from the permissions page.
+	b.run(t, "signing out", clearCookies())
+	b.signIn(t, "root", testPassword)
+	b.open(t, "/admin/permissions")
+	row := `section[data-role="supervisor"] tr[data-permission="tags.manage"] input[type=checkbox]`
+	// The page drawn before the change is marked, to wait for the next.
+	b.is(t, "marking the page", `window.drawnBefore = true`)
+	b.run(t, "granting tags.manage", clickQ(row),
+		clickQ(`section[data-role="supervisor"] form[action="/admin/permissions/supervisor"] button[type=submit]`))
+	b.waitJS(t, "tags.manage to show granted", `!window.drawnBefore && !!document.querySelector('`+row+`') && document.querySelector('`+row+`').checked`, adminWait)
+	if !granted(t, admin, "supervisor", "tags.manage") {
+		t.Fatal("the API says tags.manage is not granted after granting it from the page")
+	}
+
+	b.run(t, "signing out", clearCookies())
+	b.signIn(t, "sup", testPassword)
+	b.open(t, "/supervisor")
+	b.click(t, navAdmin)
+	if p := b.path(t); p != "/admin" {
+		t.Fatalf("the Administration link led to %s", p)
+	}
+	links := `Array.from(document.querySelectorAll('%s a')).map(function(a){return a.getAttribute('href')}).join(' ')`
+	if got := get(t, b, "reading the index", chromedp.Evaluate[string](fmt.Sprintf(links, "ul.admin-index"))); got != "/admin/tags" {
+		t.Errorf("the index lists %q; want the tags page alone", got)
+	}
+	if got := get(t, b, "reading the section menu", chromedp.Evaluate[string](fmt.Sprintf(links, "nav.admin-menu"))); got != "/admin /admin/tags" {
+		t.Errorf("the section menu links %q; want the index and the tags page", got)
+	}
+	b.click(t, `ul.admin-index a[href="/admin/tags"]`)
+	b.run(t, "creating a tag", sendKeys("#name-new", "Escalation"), clickQ(`form[data-form="new"] button[type=submit]`))
+	b.waitText(t, `table[data-testid=named]`, "Escalation", adminWait)
+	var tags struct {
+		Tags []struct{ Name, CreatedBy string }
+	}
+	admin.expect(t, "GET", "/tags", nil, 200, &tags)
+	if len(tags.Tags) != 1 || tags.Tags[0].Name != "Escalation" {
+		t.Errorf("the API lists tags %+v; want Escalation, made by the supervisor", tags)
+	}
+	for _, p := range []string{"/admin/users", "/admin/queues", "/admin/permissions", "/admin/pause-reasons"} {
+		if got := httpStatus(t, s, p, b); got != http.StatusForbidden {
+			t.Errorf("a supervisor granted tags.manage only: GET %s: %d; want 403", p, got)
+		}
+	}
+	supToken := login(t, s, "sup", testPassword)
+	if got, _ := consoleRequest(t, s, supToken, "POST", "/admin/users", url.Values{"id": {"x"}, "role": {"agent"}}); got != http.StatusForbidden {
+		t.Errorf("a supervisor granted tags.manage only: POST /admin/users: %d; want 403", got)
+	}
+	b.clean(t)
+
+	admin.expect(t, "DELETE", "/permissions/supervisor/tags.manage", nil, 204, nil)
+	if got := httpStatus(t, s, "/admin/tags", b); got != http.StatusForbidden {
+		t.Errorf("after tags.manage is revoked: GET /admin/tags: %d; want 403", got)
+	}
+	b.open(t, "/supervisor")
+	if !b.is(t, "looking for the Administration link", noNavAdmin) {
+		t.Error("the Administration link stays after the supervisor's only permission to manage was revoked")
+	}
+
+	admin.expect(t, "PUT", "/permissions/supervisor/pause_reasons.manage", nil, 204, nil)
+	b.open(t, "/admin")
+	if got := get(t, b, "reading the index", chromedp.Evaluate[string](fmt.Sprintf(links, "ul.admin-index"))); got != "/admin/pause-reasons" {
+		t.Errorf("with pause_reasons.manage alone the index lists %q; want the pause reasons page alone", got)
+	}
+	if got := httpStatus(t, s, "/admin/pause-reasons", b); got != http.StatusOK {
+		t.Errorf("with pause_reasons.manage: GET /admin/pause-reasons: %d; want 200", got)
+	}
+	admin.expect(t, "POST", "/permissions/restore-defaults", map[string]string{"role": "supervisor"}, 204, nil)
+	if got := httpStatus(t, s, "/admin/pause-reasons", b); got != http.StatusForbidden {
+		t.Errorf("after restoring the defaults: GET /admin/pause-reasons: %d; want 403", got)
+	}
+	// The defaults grant tags.manage.
+	if got := httpStatus(t, s, "/admin/tags", b); got != http.StatusOK {
+		t.Errorf("after restoring the defaults: GET /admin/tags: %d; want 200", got)
+	}
+	b.clean(t)
+}
+
+// TestConsoleAdminQueueCallback: the callback settings of a queue made
+// through the API are changed from its form and the API then reads
+// them; a bad value is refused beside its field, with what was typed
+// kept. A supervisor granted queues.settings.manage reaches the queues
+// page to change settings, without the forms to create or delete.
+func TestConsoleAdminQueueCallback(t *testing.T) {
+	t.Parallel()
+	s, as, b := adminConsole(t)
+	admin := as["admin"]
+	admin.expect(t, "POST", "/trunks", map[string]any{"id": "carrier", "address": "127.0.0.1:5098"}, 201, nil)
+	admin.expect(t, "POST", "/queues", map[string]any{"id": "billing", "name": "Billing", "strategy": "ring-all"}, 201, nil)
+
+	form := `form[data-form="queue:billing"] `
+	b.open(t, "/admin/queues")
+	if v := b.value(t, form+`input[name="callback.threshold"]`); v != "" {
+		t.Fatalf("billing's form holds threshold %q before any callback setting", v)
+	}
+	b.run(t, "enabling callback with a bad threshold", clickQ(`tr[data-queue="billing"] summary`),
+		clickQ(form+`input[name="callback.enabled"]`),
+		chromedp.SetValue(chromedp.CSS(form+`input[name="callback.threshold"]`), "soon"),
+		chromedp.SetValue(chromedp.CSS(form+`input[name="callback.caller_id"]`), "+14155550100"),
+		chromedp.SetValue(chromedp.CSS(form+`input[name="callback.trunk"]`), "carrier"),
+		chromedp.SetValue(chromedp.CSS(form+`input[name="callback.attempts"]`), "3"),
+		clickQ(form+`input[name="callback.allowed_number_types"][value="local"]`),
+		clickQ(form+`input[name="callback.allowed_number_types"][value="national"]`),
+		clickQ(form+`button[type=submit]`))
+	beside := form + `input[name="callback.threshold"] + [data-testid=form-error]`
+	b.waitText(t, beside, "callback.threshold", adminWait)
+	if msg := b.text(t, beside); !strings.Contains(msg, "soon") {
+		t.Errorf("the refusal beside the threshold reads %q; want it to name the value", msg)
+	}
+	if n := get(t, b, "counting the refusals", chromedp.Evaluate[int](`document.querySelectorAll('`+form+`[data-testid=form-error]').length`)); n != 1 {
+		t.Errorf("the form shows %d refusals; want the one beside the threshold", n)
+	}
+	if !b.is(t, "reading aria-invalid", `document.querySelector('`+form+`input[name="callback.threshold"]').getAttribute('aria-invalid') === 'true'`) {
+		t.Error("the threshold field is not marked invalid")
+	}
+	for field, want := range map[string]string{"callback.threshold": "soon", "callback.caller_id": "+14155550100", "callback.trunk": "carrier", "callback.attempts": "3"} {
+		if got := b.value(t, form+`input[name="`+field+`"]`); got != want {
+			t.Errorf("after the refusal %s holds %q; want %q as typed", field, got, want)
+		}
+	}
+	if !b.is(t, "reading the boxes", `document.querySelector('`+form+`input[name="callback.enabled"]').checked && `+
+		`document.querySelector('`+form+`input[name="callback.allowed_number_types"][value="national"]').checked && `+
+		`!document.querySelector('`+form+`input[name="callback.allowed_number_types"][value="premium"]').checked`) {
+		t.Error("after the refusal the boxes are not as ticked")
+	}
+	var spec struct {
+		Strategy string
+		Callback *struct {
+			Enabled            bool
+			Threshold          string
+			CallerID           string `json:"caller_id"`
+			Trunk              string
+			AllowedNumberTypes []string `json:"allowed_number_types"`
+			Attempts           int
+		}
+	}
+	admin.expect(t, "GET", "/queues/billing", nil, 200, &spec)
+	if spec.Callback != nil {
+		t.Fatalf("the API reads callback %+v after the refusal; want none kept", spec.Callback)
+	}
+
+	// Read back from the queue, the threshold is written as the
+	// configuration writes durations.
+	b.run(t, "correcting the threshold", chromedp.SetValue(chromedp.CSS(form+`input[name="callback.threshold"]`), "2m"), clickQ(form+`button[type=submit]`))
+	b.waitJS(t, "the refusal to go", `!!document.querySelector('`+form+`input[name="callback.threshold"]') && `+
+		`document.querySelector('`+form+`input[name="callback.threshold"]').value === "2m0s" && !document.querySelector('`+form+`[data-testid=form-error]')`, adminWait)
+	admin.expect(t, "GET", "/queues/billing", nil, 200, &spec)
+	if cb := spec.Callback; cb == nil || !cb.Enabled || cb.Threshold != "2m0s" || cb.CallerID != "+14155550100" ||
+		cb.Trunk != "carrier" || cb.Attempts != 3 || strings.Join(cb.AllowedNumberTypes, ",") != "local,national" || spec.Strategy != "ring-all" {
+		t.Fatalf("the API reads %+v callback %+v; want ring-all kept, callback on after 2m through carrier, 3 attempts, local and national numbers", spec, cb)
+	}
+	b.clean(t)
+
+	// Queue settings only: the page, without creating or deleting.
+	admin.expect(t, "PUT", "/permissions/supervisor/queues.settings.manage", nil, 204, nil)
+	sup := login(t, s, "sup", testPassword)
+	got, page := consoleRequest(t, s, sup, "GET", "/admin/queues", nil)
+	if got != http.StatusOK || !strings.Contains(page, `data-form="queue:billing"`) || strings.Contains(page, `id="id-new"`) || strings.Contains(page, "/delete") {
+		t.Errorf("a supervisor with queues.settings.manage: GET /admin/queues: %d\n%s\nwant billing's form, no new queue form, no delete", got, lastLines(page, 30))
+	}
+	if got, _ := consoleRequest(t, s, sup, "POST", "/admin/queues", url.Values{"id": {"sup-made"}}); got != http.StatusForbidden {
+		t.Errorf("a supervisor with queues.settings.manage creating a queue: %d; want 403", got)
+	}
+	if got, body := consoleRequest(t, s, sup, "POST", "/admin/queues/billing", url.Values{"name": {"Billing desk"}, "strategy": {"ring-all"}, "type": {"standard"}}); got != http.StatusSeeOther {
+		t.Errorf("a supervisor with queues.settings.manage renaming billing: %d %s; want 303", got, lastLines(body, 10))
 	}
 }
 

@@ -1,0 +1,103 @@
+package service
+
+import "github.com/acdserver/acd/directory"
+
+// Capability is a part of the contact centre's administration: what one
+// section of the administration console is for. The operations behind a
+// section check the same capability, so that a console shows a section
+// exactly to those the service lets do its work.
+type Capability string
+
+// The capabilities, one per kind of thing administered.
+const (
+	ManageUsers        Capability = "users"
+	ManagePermissions  Capability = "permissions"
+	ManageSettings     Capability = "settings"
+	ManageQueues       Capability = "queues"         // create and delete queues
+	ChangeQueues       Capability = "queue_settings" // change the settings of the queues one sees
+	ManageAgents       Capability = "agents"
+	ManageTrunks       Capability = "trunks"
+	ManagePauseReasons Capability = "pause_reasons"
+	ManageTags         Capability = "tags"
+	ManagePublicCanned Capability = "canned_messages"
+	ManageDialplans    Capability = "dialplans" // dial plans, numbers and their tools
+)
+
+// Capabilities lists every capability, in the order the console shows
+// its sections.
+func Capabilities() []Capability {
+	return []Capability{ManageUsers, ManagePermissions, ManageSettings, ManageQueues, ChangeQueues, ManageAgents,
+		ManageTrunks, ManagePauseReasons, ManageTags, ManagePublicCanned, ManageDialplans}
+}
+
+// May says whether the actor has a capability. This is the one table of
+// who administers what: the service's operations ask it, and so do the
+// consoles when they decide what to show.
+func (a *Actor) May(c Capability) bool {
+	if a == nil {
+		return false
+	}
+	if a.is(directory.Administrator) {
+		return true // every capability, and none can be taken away
+	}
+	switch c {
+	case ChangeQueues:
+		return a.is(directory.Supervisor) && a.Permissions[directory.QueueSettingsManage]
+	case ManagePauseReasons:
+		return a.is(directory.Supervisor) && a.Permissions[directory.PauseReasonsManage]
+	case ManageTags:
+		return a.is(directory.Supervisor) && a.Permissions[directory.TagsManage]
+	case ManagePublicCanned:
+		// Supervisors' and agents' permission alike.
+		return a.Permissions[directory.PublicCannedMessagesManage]
+	}
+	return false
+}
+
+// refused is the refusal of someone short of a capability: what it
+// takes, by whom it may be granted.
+func refused(c Capability) error {
+	switch c {
+	case ChangeQueues:
+		return forbidden("changing queue settings takes an administrator, or a supervisor granted %s for the queue", directory.QueueSettingsManage)
+	case ManagePauseReasons:
+		return forbidden("managing pause reasons takes an administrator, or a supervisor granted %s", directory.PauseReasonsManage)
+	case ManageTags:
+		return forbidden("renaming, enabling, disabling and deleting tags takes an administrator, or a supervisor granted %s", directory.TagsManage)
+	case ManagePublicCanned:
+		return forbidden("public canned messages are managed by administrators, and by supervisors and agents granted %s", directory.PublicCannedMessagesManage)
+	case ManageUsers, ManagePermissions:
+		return forbidden("only administrators manage users and permissions")
+	case ManageSettings:
+		return forbidden("only administrators change the organisation settings")
+	case ManageDialplans:
+		return forbidden("only administrators manage dial plans and numbers")
+	}
+	return forbidden("only administrators manage %s", c)
+}
+
+// Authorize is nil when the actor has the capability, else the refusal
+// (401 without an actor, 403 with what it takes).
+func Authorize(a *Actor, c Capability) error {
+	if a == nil {
+		return errUnauthenticated
+	}
+	if !a.May(c) {
+		return refused(c)
+	}
+	return nil
+}
+
+// AuthorizeAny is nil when the actor has at least one capability: the
+// administration console is for anyone with something to administer.
+func AuthorizeAny(a *Actor) error {
+	if a == nil {
+		return errUnauthenticated
+	}
+	for _, c := range Capabilities() {
+		if a.May(c) {
+			return nil
+		}
+	}
+	return forbidden("the administration console is for administrators, and for supervisors and agents granted a permission to manage something")
+}

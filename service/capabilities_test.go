@@ -1,0 +1,61 @@
+package service
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/acdserver/acd/directory"
+)
+
+// TestCapabilities: who has each capability, with the roles' default
+// permissions and with grants and revocations; a refusal is a 403 and
+// no actor is a 401.
+func TestCapabilities(t *testing.T) {
+	actor := func(r directory.Role, overrides map[string]bool) *Actor {
+		return &Actor{UserID: "u", Role: r, Permissions: directory.Effective(r, overrides)}
+	}
+	all := Capabilities()
+	cases := []struct {
+		name  string
+		actor *Actor
+		has   []Capability
+	}{
+		{"administrator", actor(directory.Administrator, nil), all},
+		{"supervisor by default", actor(directory.Supervisor, nil), []Capability{ManageTags}},
+		{"supervisor without tags.manage", actor(directory.Supervisor, map[string]bool{"tags.manage": false}), nil},
+		{"supervisor granted pause reasons, queue settings and public canned messages",
+			actor(directory.Supervisor, map[string]bool{"pause_reasons.manage": true, "queues.settings.manage": true, "canned_messages.public.manage": true}),
+			[]Capability{ChangeQueues, ManagePauseReasons, ManageTags, ManagePublicCanned}},
+		{"agent by default", actor(directory.Agent, nil), nil},
+		{"agent granted public canned messages", actor(directory.Agent, map[string]bool{"canned_messages.public.manage": true}), []Capability{ManagePublicCanned}},
+		// An agent holds no supervisor permission, even one stored for it.
+		{"agent with a supervisor's permission set", &Actor{Role: directory.Agent, Permissions: map[directory.Permission]bool{directory.TagsManage: true, directory.PauseReasonsManage: true}}, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			want := map[Capability]bool{}
+			for _, cp := range c.has {
+				want[cp] = true
+			}
+			for _, cp := range all {
+				if got := c.actor.May(cp); got != want[cp] {
+					t.Errorf("May(%s) = %v; want %v", cp, got, want[cp])
+				}
+				err := Authorize(c.actor, cp)
+				var se *Error
+				switch {
+				case want[cp] && err != nil:
+					t.Errorf("Authorize(%s) = %v; want nil", cp, err)
+				case !want[cp] && (!errors.As(err, &se) || se.Kind != Forbidden || se.Msg == ""):
+					t.Errorf("Authorize(%s) = %v; want a 403 saying what it takes", cp, err)
+				}
+			}
+		})
+	}
+	for _, cp := range all {
+		var se *Error
+		if err := Authorize(nil, cp); !errors.As(err, &se) || se.Kind != Unauthenticated {
+			t.Errorf("Authorize(nil, %s) = %v; want unauthenticated", cp, err)
+		}
+	}
+}

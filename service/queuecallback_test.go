@@ -1,0 +1,52 @@
+package service
+
+import (
+	"errors"
+	"testing"
+)
+
+// TestCheckCallback: a queue's callback settings refused name the
+// setting at fault; settings left out take their defaults, and nothing
+// but the syntax is checked while callback is off.
+func TestCheckCallback(t *testing.T) {
+	on := func(change func(*CallbackSpec)) *CallbackSpec {
+		cb := &CallbackSpec{Enabled: true, Threshold: "2m", CallerID: "+14155550100", Trunk: "carrier"}
+		change(cb)
+		return cb
+	}
+	cases := []struct {
+		name  string
+		cb    *CallbackSpec
+		field string // "" for accepted
+	}{
+		{"none", nil, ""},
+		{"enabled with the defaults", on(func(*CallbackSpec) {}), ""},
+		{"off, settings kept", &CallbackSpec{Threshold: "5m"}, ""},
+		{"off, a bad duration", &CallbackSpec{RetryAfter: "soon"}, "callback.retry_after"},
+		{"bad threshold", on(func(c *CallbackSpec) { c.Threshold = "soon" }), "callback.threshold"},
+		{"zero threshold", on(func(c *CallbackSpec) { c.Threshold = "0s" }), "callback.threshold"},
+		{"no threshold", on(func(c *CallbackSpec) { c.Threshold = "" }), "callback.threshold"},
+		{"no caller id", on(func(c *CallbackSpec) { c.CallerID = " " }), "callback.caller_id"},
+		{"no trunk", on(func(c *CallbackSpec) { c.Trunk = "" }), "callback.trunk"},
+		{"negative attempts", on(func(c *CallbackSpec) { c.Attempts = -1 }), "callback.attempts"},
+		{"bad dial timeout", on(func(c *CallbackSpec) { c.DialTimeout = "10" + "µs" }), "callback.dial_timeout"},
+		{"emergency numbers", on(func(c *CallbackSpec) { c.AllowedNumberTypes = []string{"local", "emergency"} }), "callback.allowed_number_types"},
+		{"unknown number type", on(func(c *CallbackSpec) { c.AllowedNumberTypes = []string{"mobile"} }), "callback.allowed_number_types"},
+	}
+	s := &Service{}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := s.checkCallback(c.cb)
+			if c.field == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			var se *Error
+			if !errors.As(err, &se) || se.Kind != Invalid || se.Field != c.field {
+				t.Fatalf("error %v; want an invalid %s", err, c.field)
+			}
+		})
+	}
+}
