@@ -3,6 +3,9 @@ package service
 import (
 	"errors"
 	"testing"
+	"time"
+
+	"github.com/acdserver/acd/config"
 )
 
 // TestCheckCallback: a queue's callback settings refused name the
@@ -48,5 +51,30 @@ func TestCheckCallback(t *testing.T) {
 				t.Fatalf("error %v; want an invalid %s", err, c.field)
 			}
 		})
+	}
+}
+
+func TestDurationText(t *testing.T) {
+	for _, tc := range []struct {
+		in   time.Duration
+		want string
+	}{
+		{0, ""},
+		{90 * time.Second, "1m30s"},
+		{2 * time.Minute, "2m"},
+		{time.Hour, "1h"},
+		{90 * time.Minute, "1h30m"},
+		{time.Hour + 5*time.Second, "1h0m5s"},
+		{1500 * time.Millisecond, "1.5s"},
+	} {
+		got := durationText(config.Duration(tc.in))
+		if got != tc.want {
+			t.Errorf("durationText(%v) = %q, want %q", tc.in, got, tc.want)
+		}
+		if tc.in > 0 {
+			if back, err := config.ParseDuration(got); err != nil || back != tc.in {
+				t.Errorf("%q reads back as %v, %v", got, back, err)
+			}
+		}
 	}
 }

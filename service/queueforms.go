@@ -2,6 +2,7 @@ package service
 
 import (
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/acdserver/acd/config"
@@ -51,11 +52,19 @@ func (s *Service) QueueSettings(a *Actor, id string) (QueueSpec, error) {
 	return spec, nil
 }
 
-// durationText writes a duration as the configuration reads it back;
-// zero (unset) is left out.
+// durationText writes a duration as the configuration reads it back and
+// as a person writes it ("2m", "1h30m", not "2m0s"); zero (unset) is
+// left out.
 func durationText(d config.Duration) string {
 	if d <= 0 {
 		return ""
 	}
-	return time.Duration(d).String()
+	s := time.Duration(d).String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }

@@ -569,9 +569,9 @@ func TestConsoleAdminQueueCallback(t *testing.T) {
 	// configuration writes durations.
 	b.run(t, "correcting the threshold", chromedp.SetValue(chromedp.CSS(form+`input[name="callback.threshold"]`), "2m"), clickQ(form+`button[type=submit]`))
 	b.waitJS(t, "the refusal to go", `!!document.querySelector('`+form+`input[name="callback.threshold"]') && `+
-		`document.querySelector('`+form+`input[name="callback.threshold"]').value === "2m0s" && !document.querySelector('`+form+`[data-testid=form-error]')`, adminWait)
+		`document.querySelector('`+form+`input[name="callback.threshold"]').value === "2m" && !document.querySelector('`+form+`[data-testid=form-error]')`, adminWait)
 	admin.expect(t, "GET", "/queues/billing", nil, 200, &spec)
-	if cb := spec.Callback; cb == nil || !cb.Enabled || cb.Threshold != "2m0s" || cb.CallerID != "+14155550100" ||
+	if cb := spec.Callback; cb == nil || !cb.Enabled || cb.Threshold != "2m" || cb.CallerID != "+14155550100" ||
 		cb.Trunk != "carrier" || cb.Attempts != 3 || strings.Join(cb.AllowedNumberTypes, ",") != "local,national" || spec.Strategy != "ring-all" {
 		t.Fatalf("the API reads %+v callback %+v; want ring-all kept, callback on after 2m through carrier, 3 attempts, local and national numbers", spec, cb)
 	}
