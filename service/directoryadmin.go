@@ -50,6 +50,15 @@ type QueueSpec struct {
 	HoldMusic     string        `json:"hold_music,omitempty" yaml:"hold_music,omitempty" maxLength:"64"`
 	AnnounceEvery string        `json:"announce_every,omitempty" yaml:"announce_every,omitempty" maxLength:"16"`
 	Callback      *CallbackSpec `json:"callback,omitempty" yaml:"callback,omitempty"`
+	// The reports' settings for the queue (see docs/metrics.md).
+	ServiceLevel *ServiceLevelSpec `json:"service_level,omitempty" yaml:"service_level,omitempty" doc:"left out: answered within 20s, 80% of callers"`
+	ShortAbandon string            `json:"short_abandon,omitempty" yaml:"short_abandon,omitempty" maxLength:"16" doc:"callers who hang up having waited less (like 5s) are short abandons, left out of the service level and abandon rate; left out: off"`
+}
+
+// ServiceLevelSpec is a queue's service-level objective.
+type ServiceLevelSpec struct {
+	Threshold string  `json:"threshold,omitempty" yaml:"threshold,omitempty" maxLength:"16" doc:"callers answered within it (like 20s) meet the objective; left out: 20s"`
+	Target    float64 `json:"target,omitempty" yaml:"target,omitempty" minimum:"0" maximum:"100" doc:"the percentage of callers to answer within the threshold, which the reports staff each hour for; left out: 80"`
 }
 
 // CallbackSpec is a queue's callback setting (see the configuration's).
@@ -177,6 +186,9 @@ func (s *Service) DeleteQueue(ctx context.Context, a *Actor, id string) error {
 
 func (s *Service) putQueue(ctx context.Context, q QueueSpec) error {
 	if err := s.checkCallback(q.Callback); err != nil {
+		return err
+	}
+	if err := checkReportSettings(q); err != nil {
 		return err
 	}
 	body, err := yaml.Marshal(q)

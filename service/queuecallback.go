@@ -57,3 +57,23 @@ func (s *Service) checkCallback(cb *CallbackSpec) error {
 	}
 	return nil
 }
+
+// checkReportSettings names the reports' setting at fault.
+func checkReportSettings(q QueueSpec) error {
+	if q.ShortAbandon != "" {
+		if _, err := config.ParseDuration(q.ShortAbandon); err != nil {
+			return invalid("short_abandon", "%v", err)
+		}
+	}
+	if sl := q.ServiceLevel; sl != nil {
+		if sl.Threshold != "" {
+			if _, err := config.ParseDuration(sl.Threshold); err != nil {
+				return invalid("service_level.threshold", "%v", err)
+			}
+		}
+		if sl.Target != 0 && (sl.Target < 1 || sl.Target > 100) {
+			return invalid("service_level.target", "%v: want a percentage from 1 to 100 (80 for 80%%)", sl.Target)
+		}
+	}
+	return nil
+}

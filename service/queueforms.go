@@ -41,6 +41,10 @@ func (s *Service) QueueSettings(a *Actor, id string) (QueueSpec, error) {
 	spec := QueueSpec{ID: id, Name: q.Name, Extension: q.Extension, Type: q.Type, Strategy: q.Strategy,
 		RingTimeout: durationText(q.RingTimeout), MaxNoAnswer: q.MaxNoAnswer, WrapUp: durationText(q.WrapUp),
 		EndWrapUp: q.EndWrapUp, Weight: q.Weight, HoldMusic: q.HoldMusic, AnnounceEvery: durationText(q.AnnounceEvery)}
+	if sl := q.ServiceLevel; sl != nil {
+		spec.ServiceLevel = &ServiceLevelSpec{Threshold: durationText(sl.Threshold), Target: float64(sl.Target)}
+	}
+	spec.ShortAbandon = durationText(q.ShortAbandon)
 	if cb := q.Callback; cb != nil {
 		spec.Callback = &CallbackSpec{Enabled: cb.Enabled, CallerID: cb.CallerID, Trunk: cb.Trunk,
 			AllowedNumberTypes: slices.Clone(cb.AllowedNumberTypes), Attempts: cb.Attempts,

@@ -37,6 +37,7 @@ type queueForm struct {
 	ID, Name, Extension, Type, Strategy string
 	RingTimeout, WrapUp, AnnounceEvery  string
 	HoldMusic, MaxNoAnswer, Weight      string
+	SLThreshold, SLTarget, ShortAbandon string
 	EndWrapUp                           bool
 	Types, Strategies                   []string
 	Callback                            callbackForm
@@ -55,7 +56,7 @@ type callbackForm struct {
 // queueFields are the fields of a queue's form, each with its refusal
 // drawn beside it.
 var queueFields = []string{"id", "name", "extension", "type", "strategy", "ring_timeout", "wrap_up", "end_wrap_up",
-	"max_no_answer", "weight", "hold_music", "announce_every", "callback.enabled", "callback.threshold", "callback.caller_id",
+	"max_no_answer", "weight", "hold_music", "announce_every", "service_level.threshold", "service_level.target", "short_abandon", "callback.enabled", "callback.threshold", "callback.caller_id",
 	"callback.trunk", "callback.allowed_number_types", "callback.attempts", "callback.retry_after", "callback.dial_timeout"}
 
 // Above is the refusal drawn at the top of the form: one that names none
@@ -116,14 +117,26 @@ func (p *Pages) queuesData(r *http.Request, s session, f formState) (any, error)
 // typed when this form was refused.
 func queueFormOf(f formState, fm form, q service.QueueSpec) queueForm {
 	k := fm.Key
-	return queueForm{form: fm, Types: []string{"standard", "icr"},
+	form := queueForm{form: fm, Types: []string{"standard", "icr"},
 		Strategies: []string{"", "longest-idle", "round-robin", "ring-all", "fewest-calls", "linear", "random"},
 		ID:         f.value(k, "id", q.ID), Name: f.value(k, "name", q.Name), Extension: f.value(k, "extension", q.Extension),
 		Type: f.value(k, "type", q.Type), Strategy: f.value(k, "strategy", q.Strategy),
 		RingTimeout: f.value(k, "ring_timeout", q.RingTimeout), WrapUp: f.value(k, "wrap_up", q.WrapUp),
 		AnnounceEvery: f.value(k, "announce_every", q.AnnounceEvery), HoldMusic: f.value(k, "hold_music", q.HoldMusic),
 		MaxNoAnswer: f.value(k, "max_no_answer", count(q.MaxNoAnswer)), Weight: f.value(k, "weight", count(q.Weight)),
-		EndWrapUp: f.checked(k, "end_wrap_up", "on", q.EndWrapUp), Callback: callbackFormOf(f, k, q.Callback)}
+		EndWrapUp: f.checked(k, "end_wrap_up", "on", q.EndWrapUp), Callback: callbackFormOf(f, k, q.Callback),
+		ShortAbandon: f.value(k, "short_abandon", q.ShortAbandon)}
+	sl := q.ServiceLevel
+	if sl == nil {
+		sl = &service.ServiceLevelSpec{}
+	}
+	form.SLThreshold = f.value(k, "service_level.threshold", sl.Threshold)
+	target := ""
+	if sl.Target > 0 {
+		target = strconv.FormatFloat(sl.Target, 'f', -1, 64)
+	}
+	form.SLTarget = f.value(k, "service_level.target", target)
+	return form
 }
 
 // callbackFormOf fills the callback part of a queue's form, as
@@ -163,8 +176,29 @@ func specFrom(r *http.Request, q service.QueueSpec) (service.QueueSpec, error) {
 	if q.Weight, err = number(r, "weight"); err != nil {
 		return q, err
 	}
+	q.ShortAbandon = strings.TrimSpace(r.PostFormValue("short_abandon"))
+	if q.ServiceLevel, err = serviceLevelFrom(r.PostForm); err != nil {
+		return q, err
+	}
 	q.Callback, err = callbackFrom(r.PostForm)
 	return q, err
+}
+
+// serviceLevelFrom reads the service-level part of a queue's form;
+// both left empty is the defaults.
+func serviceLevelFrom(form url.Values) (*service.ServiceLevelSpec, error) {
+	sl := &service.ServiceLevelSpec{Threshold: strings.TrimSpace(form.Get("service_level.threshold"))}
+	if v := strings.TrimSuffix(strings.TrimSpace(form.Get("service_level.target")), "%"); v != "" {
+		n, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return nil, service.InvalidField("service_level.target", "want a percentage, like 80")
+		}
+		sl.Target = n
+	}
+	if sl.Threshold == "" && sl.Target == 0 {
+		return nil, nil
+	}
+	return sl, nil
 }
 
 // callbackFrom reads the callback part of a queue's form: nothing ticked
