@@ -1,8 +1,11 @@
 package report
 
 import (
+	"context"
+	"fmt"
 	"math"
 	"testing"
+	"time"
 )
 
 func closeTo(t *testing.T, what string, got, want, tol float64) {
@@ -114,5 +117,51 @@ func TestErlangCBounds(t *testing.T) {
 			t.Fatalf("C(%d, 10) = %v after %v", n, c, prev)
 		}
 		prev = c
+	}
+}
+
+// TestHoursSizedPerObjective: queues sharing a service-level objective
+// are sized together, as one pool; queues with different objectives are
+// each sized by their own and added up.
+func TestHoursSizedPerObjective(t *testing.T) {
+	h := &history{t0: monday}
+	// In Monday's 09:00 hour: 40 calls to support and 20 to sales, each
+	// answered at once and handled for 180 s.
+	for i := range 60 {
+		q := "support"
+		if i%3 == 2 {
+			q = "sales"
+		}
+		call := fmt.Sprintf("c%d", i)
+		at := float64(i * 50)
+		h.join(at, call, q)
+		h.answered(call, q, fmt.Sprintf("a%d", i), at, at, at+1, at+181, 0)
+	}
+	for _, tc := range []struct {
+		name     string
+		settings map[string]QueueSettings
+		want     int
+	}{
+		{"one objective", map[string]QueueSettings{
+			"support": {Threshold: 20 * time.Second, Target: 0.8}, "sales": {Threshold: 20 * time.Second, Target: 0.8}},
+			AgentsNeeded(60, 181, 20, 0.8)},
+		{"two objectives", map[string]QueueSettings{
+			"support": {Threshold: 20 * time.Second, Target: 0.8}, "sales": {Threshold: 60 * time.Second, Target: 0.9}},
+			AgentsNeeded(40, 181, 20, 0.8) + AgentsNeeded(20, 181, 60, 0.9)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newBed(t, tc.settings, monday.Add(7*24*time.Hour))
+			b.append(t, h.evs)
+			rep := New(Options{Projector: b.proj, DB: b.log.Reader(), Now: func() time.Time { return monday.Add(7 * 24 * time.Hour) },
+				Settings: func(q string) QueueSettings { return tc.settings[q] }, AgentsNeeded: AgentsNeeded})
+			r, err := rep.QueueCallers(context.Background(), period(monday.Add(-9*time.Hour), monday.Add(15*time.Hour)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			cell := r.Hours[9] // Monday 09:00
+			if cell.Offered != 60 || cell.AgentsNeeded == nil || *cell.AgentsNeeded != tc.want {
+				t.Fatalf("Monday 09:00: %d offered, agents needed %v; want 60 and %d", cell.Offered, cell.AgentsNeeded, tc.want)
+			}
+		})
 	}
 }

@@ -170,6 +170,13 @@ func (r *Reports) QueueCallers(ctx context.Context, f Filter) (QueueCallers, err
 		handle            int64
 	}
 	var hours [7 * 24]hourAcc
+	// The same hours per service-level objective, for sizing when the
+	// report's queues do not share one.
+	type objective struct {
+		threshold time.Duration
+		target    float64
+	}
+	byObjective := map[objective]*[7 * 24]hourAcc{}
 	waits := make([]WaitBucket, len(waitBounds())+1)
 	for i, b := range waitBounds() {
 		waits[i].UpTo = ptr(b)
@@ -205,11 +212,16 @@ func (r *Reports) QueueCallers(ctx context.Context, f Filter) (QueueCallers, err
 			a.add(s, outcome, st)
 		}
 		outcomes[outcome]++
-		h := &hours[cell]
-		h.offered++
-		if outcome == Answered {
-			h.answered++
-			h.handle += s.talk + s.wrap
+		o := objective{st.Threshold, st.Target}
+		if byObjective[o] == nil {
+			byObjective[o] = &[7 * 24]hourAcc{}
+		}
+		for _, h := range []*hourAcc{&hours[cell], &byObjective[o][cell]} {
+			h.offered++
+			if outcome == Answered {
+				h.answered++
+				h.handle += s.talk + s.wrap
+			}
 		}
 		if outcome == Answered || outcome == Abandoned {
 			b := sort.SearchInts(waitBounds(), int(math.Ceil(float64(s.wait)/1e3)))
@@ -242,19 +254,30 @@ func (r *Reports) QueueCallers(ctx context.Context, f Filter) (QueueCallers, err
 		out.Days = append(out.Days, DayRow{Date: d, QueueTotals: days[d].totals()})
 	}
 	occurrences := hourOccurrences(f)
-	target, threshold := DefaultTarget, DefaultThreshold
-	if len(settings) > 0 {
-		// One queue's target sizes the hours: the report's, when its
-		// queues share one (the usual case), else the first queue's.
-		first := settingsOf(slices.Sorted(maps.Keys(settings))[0])
-		target, threshold = first.Target, first.Threshold
+	if len(byObjective) == 0 {
+		byObjective[objective{DefaultThreshold, DefaultTarget}] = &hours
 	}
 	for i, h := range hours {
 		c := HourCell{Weekday: i / 24, Hour: i % 24, Offered: h.offered, Occurrences: occurrences[i]}
 		c.AvgHandle = ratio(float64(h.handle)/1e3, float64(h.answered))
 		if r.o.AgentsNeeded != nil && h.offered > 0 && c.AvgHandle != nil && c.Occurrences > 0 {
-			n := r.o.AgentsNeeded(float64(h.offered)/float64(c.Occurrences), *c.AvgHandle, threshold.Seconds(), target)
-			c.AgentsNeeded = &n
+			// Queues with one objective are sized together, as one pool
+			// of agents; those with different objectives each by their
+			// own, added up, as if each had its agents (more than a pool
+			// serving all of them needs).
+			n, sized := 0, false
+			for o, hs := range byObjective {
+				oh := hs[i]
+				if oh.offered == 0 || oh.answered == 0 {
+					continue
+				}
+				aht := float64(oh.handle) / 1e3 / float64(oh.answered)
+				n += r.o.AgentsNeeded(float64(oh.offered)/float64(c.Occurrences), aht, o.threshold.Seconds(), o.target)
+				sized = true
+			}
+			if sized {
+				c.AgentsNeeded = &n
+			}
 		}
 		out.Hours = append(out.Hours, c)
 	}
