@@ -63,21 +63,19 @@ type reachability struct {
 	cause     string
 }
 
-// TestQualify: a registered phone is sent OPTIONS where it registered
-// from; any final answer (a 404 too) keeps it reachable; two left
-// unanswered make it unreachable (Registered is false, and the change is
-// told with no-response); one answer makes it reachable again.
-func TestQualify(t *testing.T) {
-	t.Parallel()
+// qualifyServer starts a server where agent 1001 (password pw-1001) may
+// register, with qualify set as given (zero: off), and returns expect,
+// which waits for the next change of reachability the server reports,
+// and the channel of those changes.
+func qualifyServer(t *testing.T, ctx context.Context, q acdsip.Qualify) (string, *acdsip.Server, <-chan reachability, func(reachability)) {
+	t.Helper()
 	changes := make(chan reachability, 16)
 	addr, srv := startServer(t, func(ctx context.Context, c *acdsip.Call) { <-c.Done() }, func(cfg *acdsip.Config) {
 		cfg.Realm = "acd.local"
 		cfg.Secrets = func(user string) (string, string, bool) { return "pw-1001", "", user == "1001" }
 		cfg.Registered = func(agent string, reachable bool, cause string) { changes <- reachability{agent, reachable, cause} }
-		cfg.Qualify = acdsip.Qualify{Interval: 400 * time.Millisecond, Timeout: 250 * time.Millisecond, Failures: 2}
+		cfg.Qualify = q
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
 	expect := func(want reachability) {
 		t.Helper()
 		select {
@@ -89,6 +87,18 @@ func TestQualify(t *testing.T) {
 			t.Fatalf("never told %+v", want)
 		}
 	}
+	return addr, srv, changes, expect
+}
+
+// TestQualify: a registered phone is sent OPTIONS where it registered
+// from; any final answer (a 404 too) keeps it reachable; two left
+// unanswered make it unreachable (Registered is false, and the change is
+// told with no-response); one answer makes it reachable again.
+func TestQualify(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	addr, srv, changes, expect := qualifyServer(t, ctx, acdsip.Qualify{Interval: 400 * time.Millisecond, Timeout: 250 * time.Millisecond, Failures: 2})
 	p := testutil.NewRawPhone(t)
 	registerRaw(t, ctx, p, addr, "1001", "pw-1001")
 	expect(reachability{"1001", true, acdsip.CauseRegistered})
@@ -138,15 +148,9 @@ func TestQualify(t *testing.T) {
 // came from), the OPTIONS fail and the phone is unreachable.
 func TestQualifyOverTCP(t *testing.T) {
 	t.Parallel()
-	changes := make(chan reachability, 16)
-	addr, _ := startServer(t, func(ctx context.Context, c *acdsip.Call) { <-c.Done() }, func(cfg *acdsip.Config) {
-		cfg.Realm = "acd.local"
-		cfg.Secrets = func(user string) (string, string, bool) { return "pw-1001", "", user == "1001" }
-		cfg.Registered = func(agent string, reachable bool, cause string) { changes <- reachability{agent, reachable, cause} }
-		cfg.Qualify = acdsip.Qualify{Interval: 400 * time.Millisecond, Timeout: 250 * time.Millisecond, Failures: 2}
-	})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
+	addr, _, changes, _ := qualifyServer(t, ctx, acdsip.Qualify{Interval: 400 * time.Millisecond, Timeout: 250 * time.Millisecond, Failures: 2})
 	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -215,25 +219,9 @@ func TestQualifyOverTCP(t *testing.T) {
 // again, its registration kept. Each OPTIONS is counted by its result.
 func TestQualifyReload(t *testing.T) {
 	t.Parallel()
-	changes := make(chan reachability, 16)
-	addr, srv := startServer(t, func(ctx context.Context, c *acdsip.Call) { <-c.Done() }, func(cfg *acdsip.Config) {
-		cfg.Realm = "acd.local"
-		cfg.Secrets = func(user string) (string, string, bool) { return "pw-1001", "", user == "1001" }
-		cfg.Registered = func(agent string, reachable bool, cause string) { changes <- reachability{agent, reachable, cause} }
-	})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	expect := func(want reachability) {
-		t.Helper()
-		select {
-		case got := <-changes:
-			if got != want {
-				t.Fatalf("told %+v, want %+v", got, want)
-			}
-		case <-ctx.Done():
-			t.Fatalf("never told %+v", want)
-		}
-	}
+	addr, srv, changes, expect := qualifyServer(t, ctx, acdsip.Qualify{})
 	counted := func(want map[string]uint64, unreachable int) {
 		t.Helper()
 		if got := srv.QualifyCounts(); fmt.Sprint(got) != fmt.Sprint(want) {

@@ -91,13 +91,7 @@ func TestQualifyBaresip(t *testing.T) {
 	if state.State != "ready" || state.Registered || !state.Unreachable {
 		t.Fatalf("the frozen phone's agent: %+v; want ready, not registered, unreachable", state)
 	}
-	shown := ""
-	for _, r := range table(t, ctlOK(t, s, "agents")) {
-		if r["AGENT"] == "1001" {
-			shown = r["PHONE"]
-		}
-	}
-	if shown != "unreachable" {
+	if shown := ctlPhone(t, s, "1001"); shown != "unreachable" {
 		t.Fatalf("acd ctl agents shows 1001's phone as %q, want unreachable", shown)
 	}
 
@@ -206,13 +200,7 @@ func TestQualifyReload(t *testing.T) {
 	if state.Registered || !state.Unreachable {
 		t.Fatalf("the silent phone's agent: %+v; want not registered, unreachable", state)
 	}
-	shown := ""
-	for _, r := range table(t, ctlOK(t, s, "agents")) {
-		if r["AGENT"] == "1001" {
-			shown = r["PHONE"]
-		}
-	}
-	if shown != "unreachable" {
+	if shown := ctlPhone(t, s, "1001"); shown != "unreachable" {
 		t.Fatalf("acd ctl agents shows 1001's phone as %q, want unreachable", shown)
 	}
 	m = scrape(t, s)
@@ -263,4 +251,15 @@ func TestQualifyReload(t *testing.T) {
 	if err := caller.Hangup(ctx); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// ctlPhone is what `acd ctl agents` shows of an agent's phone.
+func ctlPhone(t *testing.T, s *server, agent string) string {
+	t.Helper()
+	for _, r := range table(t, ctlOK(t, s, "agents")) {
+		if r["AGENT"] == agent {
+			return r["PHONE"]
+		}
+	}
+	return ""
 }
