@@ -58,6 +58,10 @@ func (d Direction) Reverse() Direction {
 // ErrNoCommonCodec means the offer holds neither PCMU nor PCMA (SIP 488).
 var ErrNoCommonCodec = errors.New("sdp: no common codec (PCMU or PCMA over RTP/AVP)")
 
+// ErrNotAccepted means the offer has usable audio streams, but none that
+// ParseSDPFor's accept took.
+var ErrNotAccepted = errors.New("sdp: no audio stream the SRTP policy takes")
+
 // ErrNoCryptoSuite means the offer's only audio streams are RTP/SAVP
 // without an a=crypto line of a suite we speak (SIP 488).
 var ErrNoCryptoSuite = errors.New("sdp: RTP/SAVP without a=crypto of AES_CM_128_HMAC_SHA1_80 or _32")
@@ -134,6 +138,15 @@ func (d *Description) OnHold() bool {
 // session-level c=, even when only the session-level one is usable: the
 // peer said where this stream goes.
 func ParseSDP(body []byte) (*Description, error) {
+	return ParseSDPFor(body, nil)
+}
+
+// ParseSDPFor is ParseSDP taking only an audio stream accept agrees to,
+// told whether it is RTP/SAVP and how many crypto lines of ours it has:
+// an offer of the same audio as RTP/SAVP and again as RTP/AVP (a phone
+// offering SRTP at best effort) is answered on the one a policy allows.
+// A nil accept takes any.
+func ParseSDPFor(body []byte, accept func(secure bool, crypto int) bool) (*Description, error) {
 	var (
 		sessionConn connection
 		sessionDir  = SendRecv
@@ -153,6 +166,7 @@ func ParseSDP(body []byte) (*Description, error) {
 		// Why no stream was usable, when none is.
 		noAddress bool
 		noCrypto  bool
+		refused   bool // usable, but not by accept
 	)
 	finish := func() {
 		if !inAudio || d.Audio >= 0 {
@@ -188,6 +202,10 @@ func ParseSDP(body []byte) (*Description, error) {
 		}
 		if !conn.addr.IsValid() {
 			noAddress = true
+			return
+		}
+		if accept != nil && !accept(secure, len(crypto)) {
+			refused = true
 			return
 		}
 		d.Audio = len(d.Streams) - 1
@@ -290,6 +308,9 @@ func ParseSDP(body []byte) (*Description, error) {
 		return nil, errors.New("sdp: no v= line")
 	}
 	if d.Audio < 0 {
+		if refused {
+			return nil, ErrNotAccepted
+		}
 		if noAddress {
 			return nil, ErrNoAddress
 		}

@@ -311,3 +311,39 @@ func FuzzParseSDP(f *testing.F) {
 		}
 	})
 }
+
+// TestParseSDPForTakesTheStreamAccepted: the same audio offered as
+// RTP/SAVP and again as RTP/AVP is read on the stream accept takes.
+func TestParseSDPForTakesTheStreamAccepted(t *testing.T) {
+	body := []byte("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n" +
+		"m=audio 4000 RTP/SAVP 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\r\n" +
+		"m=audio 4002 RTP/AVP 0\r\n")
+	for _, tc := range []struct {
+		name   string
+		accept func(secure bool, crypto int) bool
+		stream int
+		port   uint16
+		err    error
+	}{
+		{"any", nil, 0, 4000, nil},
+		{"plain only", func(secure bool, _ int) bool { return !secure }, 1, 4002, nil},
+		{"keyed only", func(_ bool, crypto int) bool { return crypto > 0 }, 0, 4000, nil},
+		{"none", func(bool, int) bool { return false }, -1, 0, ErrNotAccepted},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d, err := ParseSDPFor(body, tc.accept)
+			if tc.err != nil {
+				if !errors.Is(err, tc.err) {
+					t.Fatalf("error %v, want %v", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Audio != tc.stream || d.Addr.Port() != tc.port || len(d.Streams) != 2 {
+				t.Fatalf("stream %d on port %d of %d streams, want stream %d on %d of 2", d.Audio, d.Addr.Port(), len(d.Streams), tc.stream, tc.port)
+			}
+		})
+	}
+}

@@ -202,7 +202,7 @@ func (d *dialog) holdChanged() {
 func (d *dialog) reinvite(req *sip.Request, tx sip.ServerTransaction) {
 	var offer *media.Description
 	if body := req.Body(); len(body) > 0 {
-		o, err := media.ParseSDP(body)
+		o, err := parseOffer(body, d.srtpPolicy())
 		if err != nil {
 			// RFC 3261 §14.2: the session goes on as it was before.
 			d.log.Info("no acceptable media in re-INVITE offer", "error", err)
@@ -343,7 +343,7 @@ func (d *dialog) update(req *sip.Request, tx sip.ServerTransaction) {
 		_ = tx.Respond(res)
 		return
 	}
-	offer, err := media.ParseSDP(body)
+	offer, err := parseOffer(body, d.srtpPolicy())
 	if err != nil {
 		d.log.Info("no acceptable media in UPDATE offer", "error", err)
 		respond(tx, req, 488, "Not Acceptable Here", refusal(err))
@@ -531,4 +531,11 @@ func (s *Server) findDialog(req *sip.Request) *dialog {
 		return &l.dialog
 	}
 	return nil
+}
+
+// srtpPolicy is the dialog's SRTP policy, fixed when it began.
+func (d *dialog) srtpPolicy() SRTPPolicy {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.srtp.policy
 }

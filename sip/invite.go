@@ -39,6 +39,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, 404, "Not Found")
 		return
 	}
+	policy := s.srtpFor(SRTPParty{Agent: s.agentAt(req, agent), Source: req.Source()})
 	var offer *media.Description
 	if body := req.Body(); len(body) > 0 {
 		if ct := req.ContentType(); ct == nil || !strings.EqualFold(strings.TrimSpace(strings.Split(ct.Value(), ";")[0]), "application/sdp") {
@@ -46,7 +47,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 			respond(tx, req, 415, "Unsupported Media Type", sip.NewHeader("Accept", "application/sdp"))
 			return
 		}
-		d, err := media.ParseSDP(body)
+		d, err := parseOffer(body, policy)
 		if err != nil {
 			log.Info("no acceptable media in offer", "error", err)
 			s.refusedOffer.Add(1)
@@ -55,7 +56,6 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		}
 		offer = d
 	}
-	policy := s.srtpFor(SRTPParty{Agent: s.agentAt(req, agent), Source: req.Source()})
 	if offer != nil {
 		if _, err := chooseSRTP(policy, offer); err != nil {
 			log.Info("offer refused by the SRTP policy", "srtp", policy.String(), "error", err)

@@ -83,6 +83,30 @@ func srtpRefusal(err error) (sip.Header, bool) {
 	return nil, false
 }
 
+// parseOffer reads an offer, answering the first audio stream the policy
+// can take: a phone may offer the same audio twice, RTP/SAVP and then
+// RTP/AVP, leaving the choice to us. When none fits the policy, the offer
+// is read as it comes, for chooseSRTP to say why it is refused.
+func parseOffer(body []byte, p SRTPPolicy) (*media.Description, error) {
+	d, err := media.ParseSDPFor(body, p.takes)
+	if errors.Is(err, media.ErrNotAccepted) {
+		return media.ParseSDP(body)
+	}
+	return d, err
+}
+
+// takes reports whether the policy can answer an audio stream: RTP/SAVP
+// or not, with how many crypto lines we speak.
+func (p SRTPPolicy) takes(secure bool, crypto int) bool {
+	switch p {
+	case SRTPOff:
+		return !secure
+	case SRTPRequired:
+		return crypto > 0
+	}
+	return true
+}
+
 // chooseSRTP decides an offer under a policy: the offer's crypto line to
 // answer (nil: plain RTP), or why the offer is refused. The first line of
 // a suite we speak is taken: the offerer lists them preferred first.

@@ -149,24 +149,35 @@ func TestSRTPInboundPolicies(t *testing.T) {
 		proto   string
 		withKey bool
 		suite   media.Suite
+		// then is the same audio offered again in a second stream, with
+		// this profile (and the key when it is RTP/SAVP): a phone
+		// offering SRTP at best effort.
+		then string
 	}
-	plain := offer{"plain", "RTP/AVP", false, media.AESCM128HMACSHA1_80}
-	optional := offer{"AVP with crypto", "RTP/AVP", true, media.AESCM128HMACSHA1_32}
-	savp := offer{"SAVP", "RTP/SAVP", true, media.AESCM128HMACSHA1_80}
+	plain := offer{"plain", "RTP/AVP", false, media.AESCM128HMACSHA1_80, ""}
+	optional := offer{"AVP with crypto", "RTP/AVP", true, media.AESCM128HMACSHA1_32, ""}
+	savp := offer{"SAVP", "RTP/SAVP", true, media.AESCM128HMACSHA1_80, ""}
+	savpThenPlain := offer{"SAVP, then AVP", "RTP/SAVP", true, media.AESCM128HMACSHA1_80, "RTP/AVP"}
+	plainThenSAVP := offer{"AVP, then SAVP", "RTP/AVP", false, media.AESCM128HMACSHA1_80, "RTP/SAVP"}
 	tests := []struct {
 		policy acdsip.SRTPPolicy
 		offer  offer
 		want   string // "plain", "srtp" or "488"
+		stream int    // the stream answered, of two
 	}{
-		{acdsip.SRTPOff, plain, "plain"},
-		{acdsip.SRTPOff, optional, "plain"},
-		{acdsip.SRTPOff, savp, "488"},
-		{acdsip.SRTPOptional, plain, "plain"},
-		{acdsip.SRTPOptional, optional, "srtp"},
-		{acdsip.SRTPOptional, savp, "srtp"},
-		{acdsip.SRTPRequired, plain, "488"},
-		{acdsip.SRTPRequired, optional, "srtp"},
-		{acdsip.SRTPRequired, savp, "srtp"},
+		{acdsip.SRTPOff, savpThenPlain, "plain", 1},
+		{acdsip.SRTPOptional, savpThenPlain, "srtp", 0},
+		{acdsip.SRTPRequired, plainThenSAVP, "srtp", 1},
+		{acdsip.SRTPOptional, plainThenSAVP, "plain", 0},
+		{acdsip.SRTPOff, plain, "plain", 0},
+		{acdsip.SRTPOff, optional, "plain", 0},
+		{acdsip.SRTPOff, savp, "488", 0},
+		{acdsip.SRTPOptional, plain, "plain", 0},
+		{acdsip.SRTPOptional, optional, "srtp", 0},
+		{acdsip.SRTPOptional, savp, "srtp", 0},
+		{acdsip.SRTPRequired, plain, "488", 0},
+		{acdsip.SRTPRequired, optional, "srtp", 0},
+		{acdsip.SRTPRequired, savp, "srtp", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.policy.String()+", "+tt.offer.name, func(t *testing.T) {
@@ -178,6 +189,12 @@ func TestSRTPInboundPolicies(t *testing.T) {
 			phone := testutil.NewPhone(t)
 			end := newSRTPEnd(t, 5, tt.offer.suite)
 			body := end.sdp(tt.offer.proto, tt.offer.withKey)
+			secure := tt.offer.proto == "RTP/SAVP"
+			if tt.offer.then != "" {
+				again := end.sdp(tt.offer.then, tt.offer.then == "RTP/SAVP")
+				body = append(body, again[strings.Index(string(again), "m=audio"):]...)
+				secure = (tt.stream == 1) == (tt.offer.then == "RTP/SAVP")
+			}
 			if tt.want == "488" {
 				res := expectRejected(t, ctx, phone, addr, "100", body, 488)
 				if w := res.GetHeader("Warning"); w == nil || !strings.HasPrefix(w.Value(), "302 ") || !strings.Contains(w.Value(), "SRTP") {
@@ -195,6 +212,9 @@ func TestSRTPInboundPolicies(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer func() { _ = phone.Hangup(ctx) }()
+			if tt.offer.then != "" && (len(answer.Streams) != 2 || answer.Audio != tt.stream) {
+				t.Fatalf("answered stream %d of %d, want stream %d of 2", answer.Audio, len(answer.Streams), tt.stream)
+			}
 			if tt.want == "plain" {
 				if answer.Secure || len(answer.Crypto) != 0 {
 					t.Fatalf("answered secure %v with %d crypto lines, want plain", answer.Secure, len(answer.Crypto))
@@ -202,7 +222,7 @@ func TestSRTPInboundPolicies(t *testing.T) {
 				end.expectMedia(nil, 100)
 				return
 			}
-			if answer.Secure != (tt.offer.proto == "RTP/SAVP") || len(answer.Crypto) != 1 ||
+			if answer.Secure != secure || len(answer.Crypto) != 1 ||
 				answer.Crypto[0].Tag != 5 || answer.Crypto[0].Suite != tt.offer.suite {
 				t.Fatalf("answered secure %v with %v, want the offer's profile, tag 5 and %v", answer.Secure, answer.Crypto, tt.offer.suite)
 			}
