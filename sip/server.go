@@ -120,6 +120,7 @@ type Server struct {
 	tlsRaw       net.Listener // Config.TLSListener
 	tlsConfig    *tls.Config
 	tlsStream    *streamListener // nil until Serve, or without TLS
+	handed       *handedConns    // TLS connections we dial to trunks by domain (tlsdial.go); nil without TLS
 	screen       *screen
 	// trunkSources are the trunks' inbound_from: see SetTrusted.
 	trunkSources *prefixSet
@@ -272,6 +273,9 @@ func (s *Server) Serve(ctx context.Context, tcp net.Listener) error {
 	errc := make(chan error, 3)
 	go func() { errc <- s.srv.ServeUDP(s.udp) }()
 	tlsListener := s.serveTLS(errc)
+	if h := s.serveHanded(); h != nil {
+		defer h.Close() // after the transports: nothing is handed once Serve ends
+	}
 	if tcp != nil {
 		s.mu.Lock()
 		s.stream = newStreamListener(tcp, s.cfg.Stream, s.screen, func(src netip.AddrPort) bool { return s.keepStream("TCP", src) }, s.log)

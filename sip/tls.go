@@ -33,6 +33,7 @@ func (s *Server) listenTLS(l net.Listener, cfg *tls.Config) {
 	contact.Address.UriParams = sip.NewParams()
 	contact.Address.UriParams.Add("transport", "tls")
 	s.tlsDialogs = &sipgo.DialogUA{Client: s.streamClient, ContactHDR: *contact, RewriteContact: true}
+	s.handed = newHandedConns(l.Addr())
 }
 
 // serveTLS starts the TLS listener, if there is one, sending its end to
