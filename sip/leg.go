@@ -171,6 +171,11 @@ func (s *Server) invite(ctx context.Context, kind, agent string, target sip.Uri,
 	}
 	peer := peerOf(ctx, dest)
 	dialogs := s.dialogsFor(peer, transport)
+	if kind == "number" && strings.EqualFold(transport, "TCP") {
+		// Our main client would bind the connection to the UDP socket's
+		// address, which the TCP listener holds.
+		dialogs = s.dialogsFrom(s.tcpTrunkDialogs, peer)
+	}
 	contact := dialogs.ContactHDR
 	leg := &Leg{Agent: agent, kind: kind}
 	leg.dialog = dialog{srv: s, done: make(chan struct{}), contact: &contact, hangup: leg.Hangup, srtp: srtpDialog{policy: policy}}

@@ -433,7 +433,14 @@ var errNoReply = errors.New("no response")
 func (s *Server) requestFinal(ctx context.Context, req *sip.Request) (*sip.Response, error) {
 	ctx, cancel := context.WithTimeout(ctx, 64*sip.T1)
 	defer cancel()
-	tx, err := s.clientFor(req.Transport()).TransactionRequest(ctx, req)
+	// Over a stream, the stream client: the main one would bind the
+	// connection to the UDP socket's address, which the TCP listener
+	// holds.
+	client := s.client
+	if !strings.EqualFold(req.Transport(), "UDP") {
+		client = s.streamClient
+	}
+	tx, err := client.TransactionRequest(ctx, req)
 	if err != nil {
 		return nil, unsentError{fmt.Errorf("sending %s: %w", req.Method, err)}
 	}

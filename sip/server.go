@@ -117,6 +117,10 @@ type Server struct {
 	// clientFor); tlsDialogs use it, with a Contact on the TLS listener.
 	streamClient *sipgo.Client
 	tlsDialogs   *sipgo.DialogUA
+	// tcpTrunkDialogs place calls through trunks over TCP: on a
+	// connection of their own (the stream client), with a Contact of
+	// transport=tcp on the TCP listener, which shares the UDP port.
+	tcpTrunkDialogs *sipgo.DialogUA
 	tlsRaw       net.Listener // Config.TLSListener
 	tlsConfig    *tls.Config
 	tlsStream    *streamListener // nil until Serve, or without TLS
@@ -236,6 +240,10 @@ func NewServer(cfg Config, udp *net.UDPConn) (*Server, error) {
 		ContactHDR:     sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "acd", Host: advertised.String(), Port: int(local.Port())}},
 		RewriteContact: true,
 	}
+	tcpContact := s.dialogs.ContactHDR.Clone()
+	tcpContact.Address.UriParams = sip.NewParams()
+	tcpContact.Address.UriParams.Add("transport", "tcp")
+	s.tcpTrunkDialogs = &sipgo.DialogUA{Client: s.streamClient, ContactHDR: *tcpContact, RewriteContact: true}
 	if cfg.TLSListener != nil {
 		s.listenTLS(cfg.TLSListener, cfg.TLSServer)
 	}

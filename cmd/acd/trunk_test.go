@@ -69,6 +69,13 @@ func startZone(t *testing.T, records ...string) string {
 // verdict.
 func carrierUAS(t *testing.T, ctx context.Context, port, number, fromName, paiName string) (wait func() error) {
 	t.Helper()
+	return carrierUASOver(t, ctx, "udp", port, number, fromName, paiName)
+}
+
+// carrierUASOver is carrierUAS over transport (udp or tcp): over TCP,
+// SIPp takes the call on a TCP listener, and its Contact says so.
+func carrierUASOver(t *testing.T, ctx context.Context, transport, port, number, fromName, paiName string) (wait func() error) {
+	t.Helper()
 	sipp := requireSIPp(t)
 	text, err := os.ReadFile("testdata/carrier_uas.xml")
 	if err != nil {
@@ -79,12 +86,17 @@ func carrierUAS(t *testing.T, ctx context.Context, port, number, fromName, paiNa
 	attr := func(re string) string { return strings.ReplaceAll(re, `"`, "&quot;") }
 	scenario := strings.NewReplacer("CALLER_NUMBER", regexp.QuoteMeta(number),
 		"FROM_NAME", attr(regexp.QuoteMeta(fromName)), "PAI_NAME", attr(regexp.QuoteMeta(paiName))).Replace(string(text))
+	args := []string{}
+	if transport == "tcp" {
+		args = append(args, "-t", "t1")
+		scenario = strings.ReplaceAll(scenario, "Contact: <sip:sbc@[local_ip]:[local_port]>", "Contact: <sip:sbc@[local_ip]:[local_port];transport=tcp>")
+	}
 	path := filepath.Join(t.TempDir(), "carrier_uas.xml")
 	if err := os.WriteFile(path, []byte(scenario), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.CommandContext(ctx, sipp, "-sf", path, "-i", "127.0.0.1", "-p", port, "-mp", freeUDPPort(t),
-		"-m", "1", "-timeout", "50s", "-timeout_error", "-nostdin")
+	cmd := exec.CommandContext(ctx, sipp, append([]string{"-sf", path, "-i", "127.0.0.1", "-p", port, "-mp", freeUDPPort(t),
+		"-m", "1", "-timeout", "50s", "-timeout_error", "-nostdin"}, args...)...)
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
@@ -208,6 +220,57 @@ func TestTrunkFailover(t *testing.T) {
 	}
 	if err := uas(); err != nil {
 		t.Fatalf("the SIPp carrier on the second target failed: %v", err)
+	}
+}
+
+// TestTrunkOverTCPByDNS: a trunk given by domain with transport: tcp is
+// looked up by its _sip._tcp SRV record alone, its NAPTR records (which
+// lead to UDP) unasked (RFC 3263 §4.1, §4.2); the callback reaches the
+// SIPp carrier over TCP, and the call ends with a BYE it takes over TCP.
+func TestTrunkOverTCPByDNS(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	port := freeTCPPort(t)
+	uas := carrierUASOver(t, ctx, "tcp", port, "+14155550100", `"" `, ``)
+	// What NAPTR says is a UDP listener that counts what it gets: the
+	// server must not ask NAPTR, so must send it nothing.
+	decoy, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer decoy.Close()
+	decoyGot := make(chan string, 16)
+	go func() {
+		buf := make([]byte, 65536)
+		for {
+			n, _, err := decoy.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			decoyGot <- string(buf[:n])
+		}
+	}()
+	_, decoyPort, _ := net.SplitHostPort(decoy.LocalAddr().String())
+	zone := startZone(t,
+		`carrier.test. 60 IN NAPTR 10 10 "s" "SIP+D2U" "" _sip._udp.carrier.test.`,
+		`_sip._udp.carrier.test. 60 IN SRV 10 0 `+decoyPort+` sbc.carrier.test.`,
+		`_sip._tcp.carrier.test. 60 IN SRV 10 0 `+port+` sbc.carrier.test.`,
+		`sbc.carrier.test. 60 IN A 127.0.0.1`,
+	)
+	s := startAcd(t, "-config", writeConfig(t, trunkYAML(zone, `{address: carrier.test, transport: tcp}`)))
+	agent := callbackThroughCarrier(t, ctx, s)
+	if err := agent.HangupIncoming(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := uas(); err != nil {
+		t.Fatalf("the SIPp carrier over TCP failed (no call over TCP, or no BYE): %v", err)
+	}
+	eventsOf(t, s, store.Filter{}, has("callback.completed:1001"))
+	select {
+	case msg := <-decoyGot:
+		t.Fatalf("the UDP target NAPTR leads to got a message:\n%s", msg)
+	default:
 	}
 }
 
