@@ -121,11 +121,11 @@ type Server struct {
 	// connection of their own (the stream client), with a Contact of
 	// transport=tcp on the TCP listener, which shares the UDP port.
 	tcpTrunkDialogs *sipgo.DialogUA
-	tlsRaw       net.Listener // Config.TLSListener
-	tlsConfig    *tls.Config
-	tlsStream    *streamListener // nil until Serve, or without TLS
-	handed       *handedConns    // TLS connections we dial to trunks by domain (tlsdial.go); nil without TLS
-	screen       *screen
+	tlsRaw          net.Listener // Config.TLSListener
+	tlsConfig       *tls.Config
+	tlsStream       *streamListener // nil until Serve, or without TLS
+	handed          *handedConns    // TLS connections we dial to trunks by domain (tlsdial.go); nil without TLS
+	screen          *screen
 	// trunkSources are the trunks' inbound_from: see SetTrusted.
 	trunkSources *prefixSet
 	trace        *tracer
