@@ -14,8 +14,9 @@ import (
 type Trunk struct {
 	// Address is IP:PORT, HOST:PORT or a domain whose servers DNS names
 	// (RFC 3263); it is also the host of the Request-URI.
-	// Over TLS it is HOST:PORT, HOST the name the trunk's certificate
-	// must be valid for (an IP address, or a name).
+	// Over TLS it is HOST:PORT or an IP address, which the trunk's
+	// certificate must be valid for, or a domain, which it must be valid
+	// for wherever NAPTR and SRV lead.
 	Address string
 	// Transport is the transport the trunk names: UDP, TCP or TLS, or
 	// empty for UDP to a numeric address and DNS's choice for a domain.

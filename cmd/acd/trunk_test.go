@@ -633,6 +633,41 @@ trunks:
 	}
 }
 
+// TestTrunkRegistersOverTCP: a trunk with transport: tcp registers over
+// TCP with the SIPp registrar, on a connection of its own (not one bound
+// to the UDP socket's address, which the TCP listener holds).
+func TestTrunkRegistersOverTCP(t *testing.T) {
+	t.Parallel()
+	sipp := requireSIPp(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+	defer cancel()
+	port := freeTCPPort(t)
+	registrar := exec.CommandContext(ctx, sipp, "-sf", "testdata/registrar.xml", "-t", "t1", "-i", "127.0.0.1", "-p", port,
+		"-m", "1", "-timeout", "40s", "-nostdin")
+	var out strings.Builder
+	registrar.Stdout, registrar.Stderr = &out, &out
+	if err := registrar.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = registrar.Process.Signal(syscall.SIGTERM) // ours, by PID
+		_ = registrar.Wait()
+		if t.Failed() {
+			t.Logf("SIPp registrar:\n%s", lastLines(out.String(), 30))
+		}
+	})
+	s := startAcd(t, "-config", writeConfig(t, `trunks:
+  carrier:
+    address: 127.0.0.1:`+port+`
+    transport: tcp
+    username: acd-account
+    password: carrier-secret
+    register: true
+    contact_user: "+14155550100"
+`))
+	s.waitLog(t, 15*time.Second, "trunk registered", "trunk=carrier", "expires=3s")
+}
+
 // TestTrunkOverTLSByDomain: a sips: trunk given by its domain is dialled
 // at the target NAPTR (SIPS+D2T, over the preferred SIP+D2U) and SRV
 // name, over TLS to socat in front of the SIPp carrier, the certificate
