@@ -48,6 +48,13 @@ func (e unsentError) Unwrap() error { return e.err }
 // given by host name is tried target after target, in the order DNS
 // gives (RFC 3263 §4.3), while one does not answer.
 func (s *Server) Dial(ctx context.Context, t Trunk, number, callerID string) (*Leg, error) {
+	// Before sipgo reads the UDP socket, a request to a new peer would
+	// bind its address anew, and fail (listening.go).
+	select {
+	case <-s.listening.ready:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("dialling %s: %w", number, ctx.Err())
+	}
 	from := Caller{Number: callerID}
 	if t.CallerID.Number != "" {
 		from = t.CallerID
