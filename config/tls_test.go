@@ -75,17 +75,23 @@ func TestTrunkTargets(t *testing.T) {
 		want               TrunkTarget
 		err                string
 	}{
-		{"198.51.100.10:5060", "", TrunkTarget{"198.51.100.10", 5060, "UDP"}, ""},
-		{"198.51.100.10:5060", "tcp", TrunkTarget{"198.51.100.10", 5060, "TCP"}, ""},
-		{"198.51.100.10:5061", "tls", TrunkTarget{"198.51.100.10", 5061, "TLS"}, ""},
-		{"sips:sip.carrier.example", "", TrunkTarget{"sip.carrier.example", 5061, "TLS"}, ""},
-		{"sips:sip.carrier.example:5062", "tls", TrunkTarget{"sip.carrier.example", 5062, "TLS"}, ""},
-		{"sip:sip.carrier.example:5061;transport=tls", "", TrunkTarget{"sip.carrier.example", 5061, "TLS"}, ""},
-		{"localhost:5061;transport=TLS", "", TrunkTarget{"localhost", 5061, "TLS"}, ""},
-		{"sip.carrier.example:5061", "tls", TrunkTarget{"sip.carrier.example", 5061, "TLS"}, ""},
+		{"198.51.100.10:5060", "", TrunkTarget{Host: "198.51.100.10", Port: 5060, Transport: "UDP"}, ""},
+		{"198.51.100.10:5060", "tcp", TrunkTarget{Host: "198.51.100.10", Port: 5060, Transport: "TCP", Explicit: true}, ""},
+		{"198.51.100.10:5061", "tls", TrunkTarget{Host: "198.51.100.10", Port: 5061, Transport: "TLS", Explicit: true}, ""},
+		{"sips:198.51.100.10", "", TrunkTarget{Host: "198.51.100.10", Port: 5061, Transport: "TLS", Secure: true}, ""},
+		// A sips: domain is DNS's to resolve: NAPTR, then SRV (RFC 3263).
+		{"sips:sip.carrier.example", "", TrunkTarget{Host: "sip.carrier.example", Transport: "TLS", Secure: true}, ""},
+		{"sips:sip.carrier.example:5062", "tls", TrunkTarget{Host: "sip.carrier.example", Port: 5062, Transport: "TLS", Secure: true, Explicit: true}, ""},
+		{"sip:sip.carrier.example:5061;transport=tls", "", TrunkTarget{Host: "sip.carrier.example", Port: 5061, Transport: "TLS", Explicit: true}, ""},
+		{"carrier.example;transport=tls", "", TrunkTarget{Host: "carrier.example", Transport: "TLS", Explicit: true}, ""},
+		{"localhost:5061;transport=TLS", "", TrunkTarget{Host: "localhost", Port: 5061, Transport: "TLS", Explicit: true}, ""},
+		{"sip.carrier.example:5061", "tls", TrunkTarget{Host: "sip.carrier.example", Port: 5061, Transport: "TLS", Explicit: true}, ""},
 		// Over UDP and TCP a name is DNS's to resolve (RFC 3263), kept as written.
-		{"sip.carrier.example:5060", "", TrunkTarget{"sip.carrier.example:5060", 0, "UDP"}, ""},
-		{"carrier.example", "tcp", TrunkTarget{"carrier.example", 0, "TCP"}, ""},
+		{"sip.carrier.example:5060", "", TrunkTarget{Host: "sip.carrier.example:5060", Transport: "UDP"}, ""},
+		{"carrier.example", "", TrunkTarget{Host: "carrier.example", Transport: "UDP"}, ""},
+		{"carrier.example", "tcp", TrunkTarget{Host: "carrier.example", Transport: "TCP", Explicit: true}, ""},
+		{"carrier.example;transport=udp", "", TrunkTarget{Host: "carrier.example", Transport: "UDP", Explicit: true}, ""},
+		{"sips:not_a_domain", "", TrunkTarget{}, "want a domain"},
 		{"some where:5060", "", TrunkTarget{}, "want IP:PORT, HOST:PORT or a domain"},
 		{"sips:sip.carrier.example", "udp", TrunkTarget{}, "is dialled over TLS, but transport says UDP"},
 		{"sips:sip.carrier.example;transport=tcp", "", TrunkTarget{}, "a sips: address is dialled over TLS only"},

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"net"
 	"net/netip"
 	"strconv"
@@ -79,52 +80,104 @@ func (t *Trunk) RetryBounds() (lo, hi time.Duration) {
 	return lo, hi
 }
 
+// FieldProblem is what is wrong with one field of a trunk, the field
+// named as the API and the file write it (caller_id.number).
+type FieldProblem struct {
+	Field string
+	Msg   string
+	line  Line
+}
+
+// Problems are what is wrong with a trunk on its own, read by the
+// numbering plan its caller ID belongs to: its address and transport,
+// then the fields validate checks. What depends on the rest of the
+// configuration (a TLS listener for a TLS trunk) is not here.
+func (t *Trunk) Problems(plan *numbering.Plan) []FieldProblem {
+	var out []FieldProblem
+	if _, err := t.Target(); err != nil {
+		field := "address"
+		if strings.HasPrefix(err.Error(), "transport ") {
+			field = "transport"
+		}
+		out = append(out, FieldProblem{Field: field, Msg: err.Error()})
+	}
+	if t.SRTP != "" && !validSRTP(t.SRTP) {
+		out = append(out, FieldProblem{Field: "srtp", Msg: fmt.Sprintf("srtp %q: want off, optional or required", t.SRTP)})
+	}
+	if t.Register && t.Registrar != "" {
+		if _, err := t.RegistrarTarget(); err != nil && ValidSIPAddress(t.Registrar) {
+			out = append(out, FieldProblem{Field: "registrar", Msg: err.Error()})
+		}
+	}
+	return append(out, t.fieldProblems(plan)...)
+}
+
 func (t *Trunk) validate(f, name string, plan *numbering.Plan, errs *Errors) {
-	line := int(t.Line)
 	// The address and transport are checked with the TLS settings
-	// (validateTrunkTarget).
+	// (validateTrunkTarget), SRTP with the others' (validateSRTP).
+	for _, p := range t.fieldProblems(plan) {
+		line := int(t.Line)
+		if p.line != 0 {
+			line = int(p.line)
+		}
+		errs.Add(f, line, "trunk %q: %s", name, p.Msg)
+	}
+}
+
+// fieldProblems checks the fields besides address, transport and srtp;
+// a valid caller ID number is rewritten in E.164, as carriers take it.
+func (t *Trunk) fieldProblems(plan *numbering.Plan) []FieldProblem {
+	var out []FieldProblem
+	add := func(field string, line Line, format string, args ...any) {
+		out = append(out, FieldProblem{Field: field, Msg: fmt.Sprintf(format, args...), line: line})
+	}
 	for _, cidr := range t.InboundFrom {
 		if _, err := netip.ParsePrefix(cidr); err != nil {
-			errs.Add(f, line, "trunk %q: inbound_from %q: want a prefix like 192.0.2.0/24", name, cidr)
+			add("inbound_from", 0, "inbound_from %q: want a prefix like 192.0.2.0/24", cidr)
 		}
 	}
 	if t.Registrar != "" && !ValidSIPAddress(t.Registrar) {
-		errs.Add(f, line, "trunk %q: registrar %q: want IP:PORT, HOST:PORT or a domain", name, t.Registrar)
+		add("registrar", 0, "registrar %q: want IP:PORT, HOST:PORT or a domain", t.Registrar)
 	}
 	if t.Register && (t.Username == "" || t.Password == "") {
-		errs.Add(f, line, "trunk %q: register: true needs username and password, the credentials the carrier gave", name)
+		field := "password"
+		if t.Username == "" {
+			field = "username"
+		}
+		add(field, 0, "register: true needs username and password, the credentials the carrier gave")
 	}
 	if !t.Register && (t.Registrar != "" || t.RegisterExpires != 0 || t.ContactUser != "" || t.RegisterRetry != nil) {
-		errs.Add(f, line, "trunk %q: registrar, register_expires, contact_user and register_retry apply only with register: true", name)
+		add("register", 0, "registrar, register_expires, contact_user and register_retry apply only with register: true")
 	}
 	if t.ContactUser != "" && !validUser(t.ContactUser) {
-		errs.Add(f, line, "trunk %q: contact_user %q: want the user part of a SIP URI (letters, digits, + - _ .)", name, t.ContactUser)
+		add("contact_user", 0, "contact_user %q: want the user part of a SIP URI (letters, digits, + - _ .)", t.ContactUser)
 	}
 	// A registrar that finds it too short says so with 423 and its
 	// Min-Expires (RFC 3261 §10.2.8), which the registration then asks for.
 	if t.RegisterExpires != 0 && t.RegisterExpires.D() < time.Second {
-		errs.Add(f, line, "trunk %q: register_expires must be at least 1s", name)
+		add("register_expires", 0, "register_expires must be at least 1s")
 	}
 	if r := t.RegisterRetry; r != nil {
 		lo, hi := t.RetryBounds()
 		if lo > hi {
-			errs.Add(f, int(r.Line), "trunk %q: register_retry.min (%v) is more than register_retry.max (%v)", name, lo, hi)
+			add("register_retry.min", r.Line, "register_retry.min (%v) is more than register_retry.max (%v)", lo, hi)
 		}
 	}
 	if c := t.CallerID; c != nil {
 		typ, e164, err := plan.Classify(c.Number)
 		switch {
 		case err != nil:
-			errs.Add(f, int(c.Line), "trunk %q: caller_id.number %q: not a valid phone number of numbering.region %s", name, c.Number, plan.Region)
+			add("caller_id.number", c.Line, "caller_id.number %q: not a valid phone number of numbering.region %s", c.Number, plan.Region)
 		case typ == numbering.Emergency:
-			errs.Add(f, int(c.Line), "trunk %q: caller_id.number %q is an emergency number", name, c.Number)
+			add("caller_id.number", c.Line, "caller_id.number %q is an emergency number", c.Number)
 		default:
 			c.Number = e164 // what carriers take: RFC 3325 identities are E.164
 		}
 		if len(c.Name) > 64 || strings.IndexFunc(c.Name, func(r rune) bool { return unicode.IsControl(r) || r == '"' || r == '\\' }) >= 0 {
-			errs.Add(f, int(c.Line), "trunk %q: caller_id.name %q: want at most 64 characters, without quotes, backslashes or control characters", name, c.Name)
+			add("caller_id.name", c.Line, "caller_id.name %q: want at most 64 characters, without quotes, backslashes or control characters", c.Name)
 		}
 	}
+	return out
 }
 
 // ValidSIPAddress reports whether s names a SIP peer: IP, IP:PORT,

@@ -75,3 +75,66 @@ func TestTrunkDefaults(t *testing.T) {
 		t.Fatalf("dns servers %v, want port 53 made explicit", got)
 	}
 }
+
+// TestTrunkProblems: what the API refuses in a trunk names the field, as
+// the API's errors do.
+func TestTrunkProblems(t *testing.T) {
+	t.Parallel()
+	plan := Numbering{Region: "US"}.Plan()
+	ok := func() *Trunk {
+		return &Trunk{Address: "sip.carrier.example", Username: "acct", Password: "secret", Register: true,
+			CallerID: &TrunkCallerID{Number: "(415) 555-0100", Name: "Acme"}, SRTP: "optional"}
+	}
+	for _, tc := range []struct {
+		name   string
+		change func(*Trunk)
+		field  string // "": none
+	}{
+		{"valid", func(*Trunk) {}, ""},
+		{"address", func(t *Trunk) { t.Address = "some where" }, "address"},
+		{"transport", func(t *Trunk) { t.Transport = "sctp" }, "transport"},
+		{"srtp", func(t *Trunk) { t.SRTP = "sometimes" }, "srtp"},
+		{"caller ID number", func(t *Trunk) { t.CallerID.Number = "12" }, "caller_id.number"},
+		{"emergency caller ID", func(t *Trunk) { t.CallerID.Number = "911" }, "caller_id.number"},
+		{"caller ID name", func(t *Trunk) { t.CallerID.Name = `"Acme"` }, "caller_id.name"},
+		{"no password to register with", func(t *Trunk) { t.Password = "" }, "password"},
+		{"no username to register with", func(t *Trunk) { t.Username = "" }, "username"},
+		{"registrar", func(t *Trunk) { t.Registrar = "a b" }, "registrar"},
+		{"contact user", func(t *Trunk) { t.ContactUser = "a b" }, "contact_user"},
+		{"registration settings without register", func(t *Trunk) { t.Register, t.ContactUser = false, "x" }, "register"},
+	} {
+		tr := ok()
+		tc.change(tr)
+		problems := tr.Problems(plan)
+		switch {
+		case tc.field == "" && len(problems) > 0:
+			t.Errorf("%s: %+v, want none", tc.name, problems)
+		case tc.field != "" && (len(problems) == 0 || problems[0].Field != tc.field):
+			t.Errorf("%s: %+v, want one naming %s first", tc.name, problems, tc.field)
+		}
+		if tc.field == "" && tr.CallerID.Number != "+14155550100" {
+			t.Errorf("caller ID %q, want it in E.164", tr.CallerID.Number)
+		}
+	}
+}
+
+// TestRegistrarTarget: REGISTER goes over the trunk's transport, to the
+// registrar when one is given.
+func TestRegistrarTarget(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		trunk Trunk
+		want  TrunkTarget
+	}{
+		{Trunk{Address: "sips:carrier.example"}, TrunkTarget{Host: "carrier.example", Transport: "TLS", Secure: true}},
+		{Trunk{Address: "sips:carrier.example", Registrar: "reg.carrier.example"}, TrunkTarget{Host: "reg.carrier.example", Transport: "TLS", Secure: true}},
+		{Trunk{Address: "sips:carrier.example", Registrar: "198.51.100.7"}, TrunkTarget{Host: "198.51.100.7", Port: 5061, Transport: "TLS", Secure: true}},
+		{Trunk{Address: "carrier.example", Transport: "tcp", Registrar: "reg.carrier.example:5070"}, TrunkTarget{Host: "reg.carrier.example:5070", Transport: "TCP", Explicit: true}},
+		{Trunk{Address: "198.51.100.7:5060"}, TrunkTarget{Host: "198.51.100.7", Port: 5060, Transport: "UDP"}},
+	} {
+		got, err := tc.trunk.RegistrarTarget()
+		if err != nil || got != tc.want {
+			t.Errorf("%+v: %+v, %v; want %+v", tc.trunk, got, err, tc.want)
+		}
+	}
+}

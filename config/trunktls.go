@@ -16,6 +16,12 @@ type TrunkTarget struct {
 	Port int
 	// Transport is UDP, TCP or TLS, as SIP writes it in Via.
 	Transport string
+	// Secure is a sips: address: only TLS, and DNS's SIPS services.
+	Secure bool
+	// Explicit is a transport the trunk names (transport:, or
+	// ;transport= in the address): a domain is then looked up by that
+	// transport's SRV record alone, with no NAPTR (RFC 3263 §4.1).
+	Explicit bool
 }
 
 // Address is host:port, for the transport to dial; a domain left for DNS
@@ -28,20 +34,48 @@ func (t TrunkTarget) Address() string {
 }
 
 // Target reads a trunk's address and transport. The address is IP:PORT
-// (UDP unless transport says otherwise), or for TLS sips:HOST[:PORT],
-// sip:HOST:PORT;transport=tls or HOST:PORT;transport=tls, where HOST may
-// be a name; TLS's port defaults to 5061.
+// (UDP unless transport says otherwise), HOST:PORT, or a domain, or for
+// TLS sips:HOST[:PORT], sip:HOST[:PORT];transport=tls or
+// HOST[:PORT];transport=tls, where HOST may be a name. An IP address
+// over TLS defaults to port 5061; a name without a port is a domain
+// whose servers DNS names (RFC 3263), its certificate checked against
+// the domain.
 func (t *Trunk) Target() (TrunkTarget, error) {
-	addr := strings.TrimSpace(t.Address)
-	transport := strings.ToUpper(t.Transport)
+	return parseTarget(t.Address, t.Transport)
+}
+
+// RegistrarTarget is where REGISTER goes: registrar, over the trunk's
+// transport, or the trunk's own target.
+func (t *Trunk) RegistrarTarget() (TrunkTarget, error) {
+	target, err := t.Target()
+	if err != nil || t.Registrar == "" {
+		return target, err
+	}
+	reg, err := parseTarget(t.Registrar, "")
+	if err != nil {
+		return TrunkTarget{}, fmt.Errorf("registrar: %w", err)
+	}
+	reg.Transport, reg.Secure, reg.Explicit = target.Transport, target.Secure, target.Explicit
+	if reg.Transport == "TLS" && reg.Port == 0 {
+		if _, err := netip.ParseAddr(reg.Host); err == nil {
+			reg.Port = 5061
+		}
+	}
+	return reg, nil
+}
+
+func parseTarget(address, transportField string) (TrunkTarget, error) {
+	addr := strings.TrimSpace(address)
+	transport := strings.ToUpper(transportField)
+	explicit := transport != ""
 	switch transport {
 	case "", "UDP", "TCP", "TLS":
 	default:
-		return TrunkTarget{}, fmt.Errorf("transport %q: want udp, tcp or tls", t.Transport)
+		return TrunkTarget{}, fmt.Errorf("transport %q: want udp, tcp or tls", transportField)
 	}
-	fromAddress := ""
+	fromAddress, secure := "", false
 	if rest, ok := cutPrefixFold(addr, "sips:"); ok {
-		addr, fromAddress = rest, "TLS"
+		addr, fromAddress, secure = rest, "TLS", true
 	} else if rest, ok := cutPrefixFold(addr, "sip:"); ok {
 		addr = rest
 	}
@@ -50,20 +84,20 @@ func (t *Trunk) Target() (TrunkTarget, error) {
 		for _, p := range strings.Split(params, ";") {
 			k, v, _ := strings.Cut(p, "=")
 			if !strings.EqualFold(strings.TrimSpace(k), "transport") {
-				return TrunkTarget{}, fmt.Errorf("address %q: only ;transport= may follow the address", t.Address)
+				return TrunkTarget{}, fmt.Errorf("address %q: only ;transport= may follow the address", address)
 			}
 			v = strings.ToUpper(strings.TrimSpace(v))
 			if v != "UDP" && v != "TCP" && v != "TLS" {
-				return TrunkTarget{}, fmt.Errorf("address %q: transport %q: want udp, tcp or tls", t.Address, v)
+				return TrunkTarget{}, fmt.Errorf("address %q: transport %q: want udp, tcp or tls", address, v)
 			}
 			if fromAddress != "" && fromAddress != v {
-				return TrunkTarget{}, fmt.Errorf("address %q: a sips: address is dialled over TLS only", t.Address)
+				return TrunkTarget{}, fmt.Errorf("address %q: a sips: address is dialled over TLS only", address)
 			}
-			fromAddress = v
+			fromAddress, explicit = v, true
 		}
 	}
 	if fromAddress != "" && transport != "" && fromAddress != transport {
-		return TrunkTarget{}, fmt.Errorf("address %q is dialled over %s, but transport says %s", t.Address, fromAddress, transport)
+		return TrunkTarget{}, fmt.Errorf("address %q is dialled over %s, but transport says %s", address, fromAddress, transport)
 	}
 	if transport == "" {
 		transport = fromAddress
@@ -75,25 +109,30 @@ func (t *Trunk) Target() (TrunkTarget, error) {
 		// UDP and TCP: IP:PORT, HOST:PORT or a domain that DNS resolves
 		// (RFC 3263), kept as written.
 		if !ValidSIPAddress(addr) {
-			return TrunkTarget{}, fmt.Errorf("address %q: want IP:PORT, HOST:PORT or a domain (resolved by DNS NAPTR and SRV records, RFC 3263)", t.Address)
+			return TrunkTarget{}, fmt.Errorf("address %q: want IP:PORT, HOST:PORT or a domain (resolved by DNS NAPTR and SRV records, RFC 3263)", address)
 		}
 		if ap, err := netip.ParseAddrPort(addr); err == nil {
-			return TrunkTarget{Host: ap.Addr().String(), Port: int(ap.Port()), Transport: transport}, nil
+			return TrunkTarget{Host: ap.Addr().String(), Port: int(ap.Port()), Transport: transport, Explicit: explicit}, nil
 		}
-		return TrunkTarget{Host: addr, Transport: transport}, nil
+		return TrunkTarget{Host: addr, Transport: transport, Explicit: explicit}, nil
 	}
-	host, port := addr, 5061
+	host, port := addr, 0
 	if h, p, err := net.SplitHostPort(addr); err == nil {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 1 || n > 65535 {
-			return TrunkTarget{}, fmt.Errorf("address %q: port %q: want 1-65535", t.Address, p)
+			return TrunkTarget{}, fmt.Errorf("address %q: port %q: want 1-65535", address, p)
 		}
 		host, port = h, n
 	}
 	if host == "" || strings.ContainsAny(host, " /@[]") {
-		return TrunkTarget{}, fmt.Errorf("address %q: want the name its certificate is for (or an IP), like sips:sip.carrier.example:5061", t.Address)
+		return TrunkTarget{}, fmt.Errorf("address %q: want the name its certificate is for (or an IP), like sips:sip.carrier.example:5061", address)
 	}
-	return TrunkTarget{Host: host, Port: port, Transport: transport}, nil
+	if _, err := netip.ParseAddr(host); err == nil && port == 0 {
+		port = 5061
+	} else if err != nil && port == 0 && !validDomain(host) {
+		return TrunkTarget{}, fmt.Errorf("address %q: want a domain whose NAPTR and SRV records name its servers, or HOST:PORT", address)
+	}
+	return TrunkTarget{Host: host, Port: port, Transport: transport, Secure: secure, Explicit: explicit}, nil
 }
 
 // validateTrunkTarget checks a trunk's address; one dialled over TLS
@@ -104,6 +143,11 @@ func (c *Config) validateTrunkTarget(name string, t *Trunk, errs *Errors) {
 	if err != nil {
 		errs.Add(c.File, int(t.Line), "trunk %q: %v", name, err)
 		return
+	}
+	if t.Register && t.Registrar != "" {
+		if _, err := t.RegistrarTarget(); err != nil {
+			errs.Add(c.File, int(t.Line), "trunk %q: %v", name, err)
+		}
 	}
 	if target.Transport == "TLS" && c.Server.SIPTLS == "" {
 		errs.Add(c.File, int(t.Line), "trunk %q is dialled over TLS: set server.sip_tls (and server.tls), where the trunk reaches the server within its calls", name)

@@ -17,6 +17,7 @@ import (
 	"github.com/acdserver/acd/acd"
 	"github.com/acdserver/acd/config"
 	"github.com/acdserver/acd/directory"
+	"github.com/acdserver/acd/numbering"
 	"github.com/acdserver/acd/store"
 )
 
@@ -370,20 +371,78 @@ func refusal(err error, removal bool) error {
 // password is write-only; left out of a replacement, it is kept.
 type TrunkSpec struct {
 	ID          string   `json:"id,omitempty" pattern:"^[a-z0-9][a-z0-9_-]*$" maxLength:"64"`
-	Address     string   `json:"address" maxLength:"64" doc:"the carrier's SIP side: IP:PORT, HOST:PORT, or a domain resolved by NAPTR and SRV records (RFC 3263)"`
+	Address     string   `json:"address" maxLength:"128" doc:"the carrier's SIP side: IP:PORT, HOST:PORT, a domain resolved by NAPTR and SRV records (RFC 3263), or sips:HOST[:PORT] over TLS"`
+	Transport   string   `json:"transport,omitempty" enum:"udp,tcp,tls" doc:"named, a domain is looked up by this transport's SRV record alone; left out, UDP for an IP address and DNS's choice for a domain"`
 	Username    string   `json:"username,omitempty" maxLength:"128"`
 	Password    string   `json:"password,omitempty" maxLength:"128" doc:"write-only: the digest password the carrier asks for"`
 	InboundFrom []string `json:"inbound_from,omitempty" doc:"prefixes the carrier's calls come from; their P-Asserted-Identity is trusted"`
+	// Registration with the carrier, as the configuration file's trunks.
+	Register        bool   `json:"register,omitempty" doc:"keep a registration with the carrier (needs username and password)"`
+	Registrar       string `json:"registrar,omitempty" maxLength:"128" doc:"where REGISTER goes, when not the address: IP:PORT, HOST:PORT or a domain"`
+	RegisterExpires string `json:"register_expires,omitempty" maxLength:"16" doc:"the registration interval asked for, like 1h (the default)"`
+	ContactUser     string `json:"contact_user,omitempty" maxLength:"64" doc:"the user of the Contact registered; the username when left out"`
+	// CallerID is what calls through the trunk present, instead of the
+	// queue's.
+	CallerID *TrunkCallerID `json:"caller_id,omitempty"`
+	SRTP     string         `json:"srtp,omitempty" enum:"off,optional,required" doc:"left out: media.srtp's"`
+}
+
+// TrunkCallerID is the number (of the numbering region) and name a
+// trunk presents.
+type TrunkCallerID struct {
+	Number string `json:"number" maxLength:"32"`
+	Name   string `json:"name,omitempty" maxLength:"64"`
 }
 
 // TrunkView is a trunk as the API shows it: never its password.
 type TrunkView struct {
-	ID          string   `json:"id"`
-	Address     string   `json:"address"`
-	Username    string   `json:"username,omitempty"`
-	HasPassword bool     `json:"has_password"`
-	InboundFrom []string `json:"inbound_from"`
-	Source      string   `json:"source" doc:"FILE:LINE for a trunk of the configuration file (read-only here), database for one made through the API"`
+	ID              string         `json:"id"`
+	Address         string         `json:"address"`
+	Transport       string         `json:"transport,omitempty"`
+	Username        string         `json:"username,omitempty"`
+	HasPassword     bool           `json:"has_password"`
+	InboundFrom     []string       `json:"inbound_from"`
+	Register        bool           `json:"register"`
+	Registrar       string         `json:"registrar,omitempty"`
+	RegisterExpires string         `json:"register_expires,omitempty" doc:"asked for, while register is true"`
+	ContactUser     string         `json:"contact_user,omitempty" doc:"the Contact's user, while register is true"`
+	CallerID        *TrunkCallerID `json:"caller_id,omitempty" doc:"its number in E.164"`
+	SRTP            string         `json:"srtp,omitempty"`
+	Source          string         `json:"source" doc:"FILE:LINE for a trunk of the configuration file (read-only here), database for one made through the API"`
+}
+
+// trunkView shows a configured trunk.
+func trunkView(id string, t *config.Trunk, source string) TrunkView {
+	v := TrunkView{ID: id, Address: t.Address, Transport: strings.ToLower(t.Transport), Username: t.Username, HasPassword: t.Password != "",
+		InboundFrom: append([]string{}, t.InboundFrom...), Register: t.Register, Registrar: t.Registrar, SRTP: t.SRTP, Source: source}
+	if t.Register {
+		v.RegisterExpires, v.ContactUser = t.RegisterExpiresD().String(), t.Contact()
+	}
+	if c := t.CallerID; c != nil {
+		v.CallerID = &TrunkCallerID{Number: c.Number, Name: c.Name}
+	}
+	return v
+}
+
+// trunkOf is the configuration's trunk for a spec, with the problems of
+// its fields, each naming the field.
+func trunkOf(t TrunkSpec, plan *numbering.Plan) (*config.Trunk, error) {
+	ct := &config.Trunk{Address: t.Address, Transport: t.Transport, Username: t.Username, Password: t.Password,
+		InboundFrom: t.InboundFrom, Register: t.Register, Registrar: t.Registrar, ContactUser: t.ContactUser, SRTP: t.SRTP}
+	if t.RegisterExpires != "" {
+		d, err := config.ParseDuration(t.RegisterExpires)
+		if err != nil {
+			return nil, invalid("register_expires", "%v", err)
+		}
+		ct.RegisterExpires = config.Duration(d)
+	}
+	if c := t.CallerID; c != nil {
+		ct.CallerID = &config.TrunkCallerID{Number: c.Number, Name: c.Name}
+	}
+	if problems := ct.Problems(plan); len(problems) > 0 {
+		return nil, invalid(problems[0].Field, "%s", problems[0].Msg)
+	}
+	return ct, nil
 }
 
 // Trunks lists the trunks (administrators).
@@ -397,8 +456,7 @@ func (s *Service) Trunks(a *Actor) ([]TrunkView, error) {
 	cfg := s.running()
 	out := []TrunkView{}
 	for id, t := range cfg.Trunks {
-		out = append(out, TrunkView{ID: id, Address: t.Address, Username: t.Username, HasPassword: t.Password != "",
-			InboundFrom: append([]string{}, t.InboundFrom...), Source: cfg.Source(t.Line, t.Managed)})
+		out = append(out, trunkView(id, t, cfg.Source(t.Line, t.Managed)))
 	}
 	slices.SortFunc(out, func(x, y TrunkView) int { return strings.Compare(x.ID, y.ID) })
 	return out, nil
@@ -430,12 +488,30 @@ func (s *Service) PutTrunk(ctx context.Context, a *Actor, t TrunkSpec, create bo
 	if t.Password == "" && exists {
 		t.Password = cur.Password
 	}
-	body, err := yaml.Marshal(struct {
-		Address     string   `yaml:"address"`
-		Username    string   `yaml:"username,omitempty"`
-		Password    string   `yaml:"password,omitempty"`
-		InboundFrom []string `yaml:"inbound_from,omitempty,flow"`
-	}{t.Address, t.Username, t.Password, t.InboundFrom})
+	if _, err := trunkOf(t, cfg.Numbering.Plan()); err != nil {
+		return TrunkView{}, err
+	}
+	type callerID struct {
+		Number string `yaml:"number"`
+		Name   string `yaml:"name,omitempty"`
+	}
+	stored := struct {
+		Address         string    `yaml:"address"`
+		Transport       string    `yaml:"transport,omitempty"`
+		Username        string    `yaml:"username,omitempty"`
+		Password        string    `yaml:"password,omitempty"`
+		InboundFrom     []string  `yaml:"inbound_from,omitempty,flow"`
+		Register        bool      `yaml:"register,omitempty"`
+		Registrar       string    `yaml:"registrar,omitempty"`
+		RegisterExpires string    `yaml:"register_expires,omitempty"`
+		ContactUser     string    `yaml:"contact_user,omitempty"`
+		CallerID        *callerID `yaml:"caller_id,omitempty"`
+		SRTP            string    `yaml:"srtp,omitempty"`
+	}{t.Address, t.Transport, t.Username, t.Password, t.InboundFrom, t.Register, t.Registrar, t.RegisterExpires, t.ContactUser, nil, t.SRTP}
+	if c := t.CallerID; c != nil {
+		stored.CallerID = &callerID{c.Number, c.Name}
+	}
+	body, err := yaml.Marshal(stored)
 	if err != nil {
 		return TrunkView{}, fmt.Errorf("encoding trunk %s: %w", t.ID, err)
 	}

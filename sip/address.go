@@ -60,7 +60,11 @@ func routeSource(peer netip.Addr) (netip.Addr, bool) {
 // dialogsFor is the dialog layer with the Contact a peer should reach us
 // at over transport; the transactions are shared.
 func (s *Server) dialogsFor(peer netip.Addr, transport string) *sipgo.DialogUA {
-	base := s.dialogLayer(transport)
+	return s.dialogsFrom(s.dialogLayer(transport), peer)
+}
+
+// dialogsFrom is base with the Contact's host chosen for the peer.
+func (s *Server) dialogsFrom(base *sipgo.DialogUA, peer netip.Addr) *sipgo.DialogUA {
 	host := s.advertise(peer).String()
 	if host == base.ContactHDR.Address.Host {
 		return base

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,7 +24,11 @@ type RegistrationConfig struct {
 	Trunk string // the trunk's name, for logs and State
 	// Registrar is where REGISTER goes: IP:PORT, HOST:PORT or a domain
 	// (RFC 3263). Its host is the domain registered in.
-	Registrar          string
+	Registrar string
+	// Transport and Secure are the trunk's (see Trunk): over TLS, the
+	// registrar's certificate must be valid for its host or domain.
+	Transport          string
+	Secure             bool
 	Username, Password string
 	ContactUser        string
 	Expires            time.Duration // asked for; the registrar may grant less
@@ -214,13 +219,25 @@ func (r *Registration) backoff(n int) time.Duration {
 // not answer. It returns the expiry granted.
 func (r *Registration) register(ctx context.Context, expires time.Duration) (time.Duration, error) {
 	s := r.srv
-	targets, err := s.trunkTargets(ctx, r.cfg.Registrar, "")
+	if r.cfg.Secure || strings.EqualFold(r.cfg.Transport, "TLS") {
+		var granted time.Duration
+		err := s.overTLS(ctx, r.cfg.Registrar, r.cfg.Transport, r.cfg.Secure, func(dest string, peer netip.Addr) error {
+			var err error
+			granted, err = r.registerAt(ctx, dest, peer, "TLS", expires)
+			return err
+		})
+		if why, refused := certificateRefused(err); refused {
+			return 0, fmt.Errorf("registrar's TLS certificate refused: %s", why)
+		}
+		return granted, err
+	}
+	targets, err := s.trunkTargets(ctx, r.cfg.Registrar, strings.ToUpper(r.cfg.Transport), false)
 	if err != nil {
 		return 0, fmt.Errorf("resolving the registrar: %w", err)
 	}
 	var last error
 	for i, target := range targets {
-		granted, err := r.registerAt(ctx, target, expires)
+		granted, err := r.registerAt(ctx, target.Addr.String(), target.Addr.Addr(), target.Transport, expires)
 		if err == nil || ctx.Err() != nil || !tryNext(err) {
 			return granted, err
 		}
@@ -233,13 +250,15 @@ func (r *Registration) register(ctx context.Context, expires time.Duration) (tim
 	return 0, last
 }
 
-func (r *Registration) registerAt(ctx context.Context, target Target, expires time.Duration) (time.Duration, error) {
+// registerAt sends REGISTER to dest (an address, or HOST:PORT over TLS)
+// over transport, peer the address it reaches.
+func (r *Registration) registerAt(ctx context.Context, dest string, peer netip.Addr, transport string, expires time.Duration) (time.Duration, error) {
 	domain := registrarDomain(r.cfg.Registrar)
-	contact := r.contact(target)
+	contact := r.contact(peer, transport)
 	retried423 := false
 	challenged := 0
 	for {
-		req := r.request(domain, contact, target, expires)
+		req := r.request(domain, contact, dest, transport, expires)
 		if r.chal != nil {
 			r.nc++
 			creds, err := digest.Digest(r.chal, digest.Options{Method: "REGISTER", URI: req.Recipient.String(),
@@ -305,7 +324,7 @@ func (r *Registration) registerAt(ctx context.Context, target Target, expires ti
 // domain, To and From the address of record, the Call-ID stays the same
 // for every registration of this one (RFC 3261 §10.2), and the CSeq
 // grows by one with each.
-func (r *Registration) request(domain string, contact sip.Uri, target Target, expires time.Duration) *sip.Request {
+func (r *Registration) request(domain string, contact sip.Uri, dest, transport string, expires time.Duration) *sip.Request {
 	recipient := sip.Uri{Scheme: "sip", Host: domain}
 	if host, port, err := net.SplitHostPort(domain); err == nil {
 		recipient.Host = host
@@ -324,20 +343,21 @@ func (r *Registration) request(domain string, contact sip.Uri, target Target, ex
 	req.AppendHeader(&sip.ContactHeader{Address: contact})
 	req.AppendHeader(sip.NewHeader("Expires", strconv.Itoa(int(expires.Seconds()))))
 	req.AppendHeader(sip.NewHeader("Allow", allowed))
-	req.SetTransport(target.Transport)
-	req.SetDestination(target.Addr.String())
+	req.SetTransport(transport)
+	req.SetDestination(dest)
 	return req
 }
 
 // contact is where the carrier is to send the trunk's calls: our address
-// as the registrar sees it (public_address beyond local_networks).
-func (r *Registration) contact(target Target) sip.Uri {
+// as the registrar sees it (public_address beyond local_networks), on
+// the TLS listener's port over TLS.
+func (r *Registration) contact(peer netip.Addr, transport string) sip.Uri {
 	s := r.srv
-	u := sip.Uri{Scheme: "sip", User: r.cfg.ContactUser, Host: s.advertise(target.Addr.Addr()).String(),
-		Port: s.dialogs.ContactHDR.Address.Port}
-	if target.Transport != "UDP" {
+	u := sip.Uri{Scheme: "sip", User: r.cfg.ContactUser, Host: s.advertise(peer).String(),
+		Port: s.dialogLayer(transport).ContactHDR.Address.Port}
+	if transport != "UDP" {
 		u.UriParams = sip.NewParams()
-		u.UriParams.Add("transport", strings.ToLower(target.Transport))
+		u.UriParams.Add("transport", strings.ToLower(transport))
 	}
 	return u
 }
@@ -413,7 +433,7 @@ var errNoReply = errors.New("no response")
 func (s *Server) requestFinal(ctx context.Context, req *sip.Request) (*sip.Response, error) {
 	ctx, cancel := context.WithTimeout(ctx, 64*sip.T1)
 	defer cancel()
-	tx, err := s.client.TransactionRequest(ctx, req)
+	tx, err := s.clientFor(req.Transport()).TransactionRequest(ctx, req)
 	if err != nil {
 		return nil, unsentError{fmt.Errorf("sending %s: %w", req.Method, err)}
 	}

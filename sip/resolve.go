@@ -1,6 +1,7 @@
 package sip
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -19,7 +20,7 @@ import (
 // Target is one place to send a request to a trunk: a transport and an
 // address, in the order RFC 3263 says to try them.
 type Target struct {
-	Transport string // "UDP" or "TCP"
+	Transport string // "UDP", "TCP" or "TLS"
 	Addr      netip.AddrPort
 	// Host is the name the address came from (an SRV target), for logs.
 	Host string
@@ -122,53 +123,94 @@ func (r *Resolver) SetServers(servers []string) error {
 	return nil
 }
 
+type naptrService struct{ service, transport, srv string }
+
 // naptrServices maps RFC 3263 §4.1's NAPTR services to transports and the
 // SRV prefix used when there is no NAPTR.
-var naptrServices = []struct{ service, transport, srv string }{
+var naptrServices = []naptrService{
 	{"SIP+D2U", "UDP", "_sip._udp."},
 	{"SIP+D2T", "TCP", "_sip._tcp."},
 	{"SIPS+D2T", "TLS", "_sips._tcp."},
 }
 
 // Resolve returns the targets for address (IP, IP:PORT, HOST:PORT or a
-// domain), best first. RFC 3263 §4: a numeric IP, or an explicit port,
-// skips NAPTR and SRV; a host with a port is looked up as A/AAAA on UDP.
+// domain) of a sip: URI without a transport parameter, best first.
 func (r *Resolver) Resolve(ctx context.Context, address string) ([]Target, error) {
+	return r.ResolveURI(ctx, address, "", false)
+}
+
+// defaultPort is the port a transport is reached on when nothing names
+// one (RFC 3261 §19.1.2).
+func defaultPort(transport string) uint16 {
+	if transport == "TLS" {
+		return 5061
+	}
+	return 5060
+}
+
+// ResolveURI returns the targets for address as RFC 3263 §4 resolves a
+// URI: transport is its transport parameter ("" when it has none, or
+// UDP, TCP, TLS), secure a sips: URI, reached over TLS alone. A numeric
+// IP, or an explicit port, skips NAPTR and SRV; a host with a port is
+// looked up as A/AAAA, over the transport named, else UDP (TLS for
+// sips:). A domain with a transport named skips NAPTR and asks that
+// transport's SRV record (§4.2); one without asks NAPTR first, keeping
+// only SIPS+D2T for sips:.
+func (r *Resolver) ResolveURI(ctx context.Context, address, transport string, secure bool) ([]Target, error) {
+	transport = strings.ToUpper(transport)
+	named := transport != ""
+	if secure {
+		transport = cmp.Or(transport, "TLS")
+	}
+	// §4.1: no transport named and no NAPTR to ask: UDP, or TLS for sips:.
+	fixed := cmp.Or(transport, r.transports[0])
 	if ip, err := netip.ParseAddr(address); err == nil {
-		return []Target{{Transport: "UDP", Addr: netip.AddrPortFrom(ip, 5060)}}, nil
+		return []Target{{Transport: fixed, Addr: netip.AddrPortFrom(ip, defaultPort(fixed))}}, nil
 	}
 	if ap, err := netip.ParseAddrPort(address); err == nil {
-		return []Target{{Transport: "UDP", Addr: ap}}, nil
+		return []Target{{Transport: fixed, Addr: ap}}, nil
 	}
 	if host, p, err := net.SplitHostPort(address); err == nil {
 		port, err := strconv.Atoi(p)
 		if err != nil || port < 1 || port > 65535 {
 			return nil, fmt.Errorf("resolving %s: bad port", address)
 		}
-		t, err := r.hostTargets(ctx, host, uint16(port), r.transports[0])
+		t, err := r.hostTargets(ctx, host, uint16(port), fixed)
 		return r.demote(t), err
 	}
 	domain := dns.Fqdn(address)
-	var out []Target
-	// §4.1: NAPTR first; its replacements name the SRV records.
-	naptrs, err := r.lookup(ctx, domain, dns.TypeNAPTR)
-	if err != nil {
-		return nil, err
+	// The services this URI may use: all we speak, or only the one named.
+	var services []naptrService
+	for _, svc := range naptrServices {
+		switch {
+		case transport != "" && svc.transport != transport:
+		case transport == "" && !slices.Contains(r.transports, svc.transport):
+		default:
+			services = append(services, svc)
+		}
 	}
+	var out []Target
 	srvs := 0 // SRV records found, "." included
-	for _, n := range r.orderNAPTR(naptrs) {
-		t, found, err := r.srvTargets(ctx, n.Replacement, n.transport)
-		if err != nil {
+	var naptrs []dns.RR
+	if !named {
+		// §4.1: NAPTR first; its replacements name the SRV records. A
+		// transport named explicitly skips it (§4.2).
+		var err error
+		if naptrs, err = r.lookup(ctx, domain, dns.TypeNAPTR); err != nil {
 			return nil, err
 		}
-		out, srvs = append(out, t...), srvs+found
+		for _, n := range orderNAPTR(naptrs, services) {
+			t, found, err := r.srvTargets(ctx, n.Replacement, n.transport)
+			if err != nil {
+				return nil, err
+			}
+			out, srvs = append(out, t...), srvs+found
+		}
 	}
 	if len(naptrs) == 0 {
-		// No NAPTR: an SRV query per transport we support, in our order.
-		for _, svc := range naptrServices {
-			if !slices.Contains(r.transports, svc.transport) {
-				continue
-			}
+		// No NAPTR (or none asked): an SRV query per transport we may
+		// use, in our order.
+		for _, svc := range services {
 			t, found, err := r.srvTargets(ctx, svc.srv+domain, svc.transport)
 			if err != nil {
 				return nil, err
@@ -177,14 +219,18 @@ func (r *Resolver) Resolve(ctx context.Context, address string) ([]Target, error
 		}
 	}
 	if len(naptrs) == 0 && srvs == 0 {
-		// No SRV either: the domain's own addresses on 5060, over UDP
-		// (§4.2). Only then: an SRV of target "." says there is no SIP
-		// here at all (RFC 2782).
-		t, err := r.hostTargets(ctx, domain, 5060, r.transports[0])
+		// No SRV either: the domain's own addresses on the transport's
+		// port (§4.2). Only then: an SRV of target "." says there is no
+		// SIP here at all (RFC 2782).
+		t, err := r.hostTargets(ctx, domain, defaultPort(fixed), fixed)
 		return r.demote(t), err
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("resolving %s: no server reachable over %s", address, strings.Join(r.transports, " or "))
+		var over []string
+		for _, svc := range services {
+			over = append(over, svc.transport)
+		}
+		return nil, fmt.Errorf("resolving %s: no server reachable over %s", address, strings.Join(over, " or "))
 	}
 	return r.demote(out), nil
 }
@@ -227,17 +273,17 @@ type naptr struct {
 	transport string
 }
 
-// orderNAPTR keeps the records that lead to SRV ("s" flag) for a service
-// we support, lowest order then preference first (RFC 3403 §4.1).
-func (r *Resolver) orderNAPTR(rrs []dns.RR) []naptr {
+// orderNAPTR keeps the records that lead to SRV ("s" flag) for one of
+// services, lowest order then preference first (RFC 3403 §4.1).
+func orderNAPTR(rrs []dns.RR, services []naptrService) []naptr {
 	var out []naptr
 	for _, rr := range rrs {
 		n, ok := rr.(*dns.NAPTR)
 		if !ok || !strings.EqualFold(n.Flags, "s") {
 			continue
 		}
-		for _, svc := range naptrServices {
-			if strings.EqualFold(n.Service, svc.service) && slices.Contains(r.transports, svc.transport) {
+		for _, svc := range services {
+			if strings.EqualFold(n.Service, svc.service) {
 				out = append(out, naptr{n, svc.transport})
 			}
 		}

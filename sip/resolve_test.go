@@ -160,6 +160,20 @@ func TestResolve(t *testing.T) {
 		`plain.test. 60 IN A 127.0.0.13`,
 		// dot.test: SRV says there is no SIP service here.
 		`_sip._udp.dot.test. 60 IN SRV 0 0 0 .`,
+		// named.test: NAPTR leads to other SRV names than the
+		// transports' own, so that which was asked shows.
+		`named.test. 60 IN NAPTR 10 10 "s" "SIP+D2T" "" _sip._tcp.via-naptr.test.`,
+		`named.test. 60 IN NAPTR 20 10 "s" "SIPS+D2T" "" _sips._tcp.via-naptr.test.`,
+		`_sip._tcp.via-naptr.test. 60 IN SRV 10 0 5071 sbc2.carrier.test.`,
+		`_sips._tcp.via-naptr.test. 60 IN SRV 10 0 5073 tls.carrier.test.`,
+		`_sip._tcp.named.test. 60 IN SRV 10 0 5072 sbc2.carrier.test.`,
+		`_sip._udp.named.test. 60 IN SRV 10 0 5074 sbc2.carrier.test.`,
+		`_sips._tcp.named.test. 60 IN SRV 10 0 5075 tls.carrier.test.`,
+		// udponly.test: NAPTR offers no SIPS service.
+		`udponly.test. 60 IN NAPTR 10 10 "s" "SIP+D2U" "" _sip._udp.carrier.test.`,
+		// sipsrv.test: no NAPTR; SRV for SIPS alongside SIP.
+		`_sips._tcp.sipsrv.test. 60 IN SRV 10 0 5076 tls.carrier.test.`,
+		`_sip._udp.sipsrv.test. 60 IN SRV 10 0 5077 sbc2.carrier.test.`,
 	)
 	ctx := context.Background()
 	for _, tc := range []struct {
@@ -167,25 +181,43 @@ func TestResolve(t *testing.T) {
 		transports []string
 		want       string
 		wantErr    bool
+		transport  string // the URI's transport parameter
+		secure     bool   // a sips: URI
 	}{
-		{"carrier.test", []string{"UDP", "TCP"}, "TCP 127.0.0.11:5070,TCP [::1]:5070,UDP 127.0.0.11:5080,UDP [::1]:5080,UDP 127.0.0.12:5090", false},
-		{"carrier.test", []string{"UDP"}, "UDP 127.0.0.11:5080,UDP [::1]:5080,UDP 127.0.0.12:5090", false},
-		{"srvonly.test", []string{"UDP", "TCP"}, "UDP 127.0.0.12:5062", false},
-		{"plain.test", []string{"UDP", "TCP"}, "UDP 127.0.0.13:5060", false},
+		{"carrier.test", []string{"UDP", "TCP"}, "TCP 127.0.0.11:5070,TCP [::1]:5070,UDP 127.0.0.11:5080,UDP [::1]:5080,UDP 127.0.0.12:5090", false, "", false},
+		{"carrier.test", []string{"UDP"}, "UDP 127.0.0.11:5080,UDP [::1]:5080,UDP 127.0.0.12:5090", false, "", false},
+		{"srvonly.test", []string{"UDP", "TCP"}, "UDP 127.0.0.12:5062", false, "", false},
+		{"plain.test", []string{"UDP", "TCP"}, "UDP 127.0.0.13:5060", false, "", false},
 		// An explicit port skips NAPTR and SRV (RFC 3263 §4.2).
-		{"sbc2.carrier.test:5099", []string{"UDP"}, "UDP 127.0.0.12:5099", false},
-		{"192.0.2.7:5070", []string{"UDP"}, "UDP 192.0.2.7:5070", false},
-		{"192.0.2.7", []string{"UDP"}, "UDP 192.0.2.7:5060", false},
-		{"[2001:db8::7]:5070", []string{"UDP"}, "UDP [2001:db8::7]:5070", false},
-		{"nowhere.test", []string{"UDP"}, "", true},
-		{"dot.test", []string{"UDP"}, "", true},
+		{"sbc2.carrier.test:5099", []string{"UDP"}, "UDP 127.0.0.12:5099", false, "", false},
+		{"192.0.2.7:5070", []string{"UDP"}, "UDP 192.0.2.7:5070", false, "", false},
+		{"192.0.2.7", []string{"UDP"}, "UDP 192.0.2.7:5060", false, "", false},
+		{"[2001:db8::7]:5070", []string{"UDP"}, "UDP [2001:db8::7]:5070", false, "", false},
+		{"nowhere.test", []string{"UDP"}, "", true, "", false},
+		{"dot.test", []string{"UDP"}, "", true, "", false},
+		// A transport named skips NAPTR for that transport's SRV (RFC
+		// 3263 §4.1, §4.2).
+		{"named.test", []string{"UDP", "TCP"}, "TCP 127.0.0.12:5071", false, "", false},
+		{"named.test", []string{"UDP", "TCP"}, "TCP 127.0.0.12:5072", false, "tcp", false},
+		{"named.test", []string{"UDP", "TCP"}, "UDP 127.0.0.12:5074", false, "udp", false},
+		{"named.test", []string{"UDP", "TCP"}, "TLS 127.0.0.9:5075", false, "tls", false},
+		{"plain.test", []string{"UDP", "TCP"}, "TCP 127.0.0.13:5060", false, "tcp", false},
+		{"sbc2.carrier.test:5099", []string{"UDP", "TCP"}, "TCP 127.0.0.12:5099", false, "tcp", false},
+		{"192.0.2.7", []string{"UDP", "TCP"}, "TLS 192.0.2.7:5061", false, "tls", false},
+		// sips: NAPTR's SIPS+D2T alone, then _sips._tcp, then A on 5061.
+		{"carrier.test", []string{"UDP", "TCP"}, "TLS 127.0.0.9:5061", false, "", true},
+		{"named.test", []string{"UDP", "TCP"}, "TLS 127.0.0.9:5073", false, "", true},
+		{"named.test", []string{"UDP", "TCP"}, "TLS 127.0.0.9:5075", false, "tls", true},
+		{"sipsrv.test", []string{"UDP", "TCP"}, "TLS 127.0.0.9:5076", false, "", true},
+		{"plain.test", []string{"UDP", "TCP"}, "TLS 127.0.0.13:5061", false, "", true},
+		{"udponly.test", []string{"UDP", "TCP"}, "", true, "", true},
 	} {
-		t.Run(tc.address+"/"+strings.Join(tc.transports, "+"), func(t *testing.T) {
+		t.Run(tc.address+"/"+strings.Join(tc.transports, "+")+"/"+tc.transport+map[bool]string{true: "/sips"}[tc.secure], func(t *testing.T) {
 			r, err := NewResolver([]string{zone.addr}, tc.transports, 1)
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := r.Resolve(ctx, tc.address)
+			got, err := r.ResolveURI(ctx, tc.address, tc.transport, tc.secure)
 			if tc.wantErr {
 				if err == nil {
 					t.Fatalf("resolved to %v; want an error", got)

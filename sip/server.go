@@ -116,14 +116,16 @@ type Server struct {
 	dialogs *sipgo.DialogUA
 	// streamClient sends on the connection to the destination (see
 	// clientFor); tlsDialogs use it, with a Contact on the TLS listener,
-	// and so do tcpDialogs (guarded by mu: Serve sets them) on the TCP
-	// listener.
+	// and so do tcpDialogs, with a Contact of transport=tcp on the TCP
+	// listener, which shares the UDP port.
 	streamClient *sipgo.Client
 	tlsDialogs   *sipgo.DialogUA
-	tlsRaw       net.Listener // Config.TLSListener
-	tlsConfig    *tls.Config
-	tlsStream    *streamListener // nil until Serve, or without TLS
-	screen       *screen
+	tcpDialogs   *sipgo.DialogUA
+	tlsRaw          net.Listener // Config.TLSListener
+	tlsConfig       *tls.Config
+	tlsStream       *streamListener // nil until Serve, or without TLS
+	handed          *handedConns    // TLS connections we dial to trunks by domain (tlsdial.go); nil without TLS
+	screen          *screen
 	// trunkSources are the trunks' inbound_from: see SetTrusted.
 	trunkSources *prefixSet
 	trace        *tracer
@@ -150,9 +152,6 @@ type Server struct {
 	refused  int              // inbound calls turned away by MaxCalls since start
 	full     *ratelog.Limited
 	legs     map[string]*Leg // outbound to agents, by dialog id
-	// tcpDialogs is the dialog layer of calls over TCP; nil until Serve
-	// has a TCP listener.
-	tcpDialogs *sipgo.DialogUA
 	wg         sync.WaitGroup
 	ctx        context.Context
 
@@ -243,6 +242,10 @@ func NewServer(cfg Config, udp *net.UDPConn) (*Server, error) {
 		ContactHDR:     sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "acd", Host: advertised.String(), Port: int(local.Port())}},
 		RewriteContact: true,
 	}
+	tcpContact := s.dialogs.ContactHDR.Clone()
+	tcpContact.Address.UriParams = sip.NewParams()
+	tcpContact.Address.UriParams.Add("transport", "tcp")
+	s.tcpDialogs = &sipgo.DialogUA{Client: s.streamClient, ContactHDR: *tcpContact, RewriteContact: true}
 	if cfg.TLSListener != nil {
 		s.listenTLS(cfg.TLSListener, cfg.TLSServer)
 	}
@@ -280,10 +283,12 @@ func (s *Server) Serve(ctx context.Context, tcp net.Listener) error {
 	errc := make(chan error, 3)
 	go func() { errc <- s.srv.ServeUDP(s.udp) }()
 	tlsListener := s.serveTLS(errc)
+	if h := s.serveHanded(); h != nil {
+		defer h.Close() // after the transports: nothing is handed once Serve ends
+	}
 	if tcp != nil {
 		s.mu.Lock()
 		s.stream = newStreamListener(tcp, s.cfg.Stream, s.screen, func(src netip.AddrPort) bool { return s.keepStream("TCP", src) }, s.log)
-		s.tcpDialogs = s.streamDialogs(tcp, "tcp")
 		tcp = s.stream
 		s.mu.Unlock()
 		go func() { errc <- s.srv.ServeTCP(tcp) }()

@@ -25,6 +25,7 @@ import (
 func (s *Server) listenTLS(l net.Listener, cfg *tls.Config) {
 	s.tlsRaw, s.tlsConfig = l, cfg
 	s.tlsDialogs = s.streamDialogs(l, "tls")
+	s.handed = newHandedConns(l.Addr())
 }
 
 // serveTLS starts the TLS listener, if there is one, sending its end to

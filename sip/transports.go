@@ -36,12 +36,7 @@ func (s *Server) dialogLayer(transport string) *sipgo.DialogUA {
 	case strings.EqualFold(transport, "TLS") && s.tlsDialogs != nil:
 		return s.tlsDialogs
 	case strings.EqualFold(transport, "TCP"):
-		s.mu.Lock()
-		d := s.tcpDialogs
-		s.mu.Unlock()
-		if d != nil {
-			return d
-		}
+		return s.tcpDialogs
 	}
 	return s.dialogs
 }

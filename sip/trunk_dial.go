@@ -14,12 +14,19 @@ import (
 type Trunk struct {
 	// Address is IP:PORT, HOST:PORT or a domain whose servers DNS names
 	// (RFC 3263); it is also the host of the Request-URI.
-	// Over TLS it is HOST:PORT, HOST the name the trunk's certificate
-	// must be valid for (an IP address, or a name).
+	// Over TLS it is HOST:PORT or an IP address, which the trunk's
+	// certificate must be valid for, or a domain, which it must be valid
+	// for wherever NAPTR and SRV lead.
 	Address string
-	// Transport is UDP (when empty), TCP or TLS; a trunk given by name
-	// over UDP or TCP takes the transport DNS names.
-	Transport          string
+	// Transport is the transport the trunk names: UDP, TCP or TLS, or
+	// empty for UDP to a numeric address and DNS's choice for a domain.
+	// A domain with a transport named is looked up by that transport's
+	// SRV record, skipping NAPTR (RFC 3263 §4.1).
+	Transport string
+	// Secure is a sips: trunk: over TLS, and for a domain DNS's SIPS
+	// services alone. Over TLS, a trunk given by domain is reached where
+	// NAPTR and SRV say, its certificate checked against the domain.
+	Secure             bool
 	Username, Password string // digest credentials, when the gateway asks
 	// SRTP is the trunk's policy for the calls we place through it.
 	SRTP SRTPPolicy
@@ -41,18 +48,25 @@ func (e unsentError) Unwrap() error { return e.err }
 // given by host name is tried target after target, in the order DNS
 // gives (RFC 3263 §4.3), while one does not answer.
 func (s *Server) Dial(ctx context.Context, t Trunk, number, callerID string) (*Leg, error) {
+	// Before sipgo reads the UDP socket, a request to a new peer would
+	// bind its address anew, and fail (listening.go).
+	select {
+	case <-s.listening.ready:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("dialling %s: %w", number, ctx.Err())
+	}
 	from := Caller{Number: callerID}
 	if t.CallerID.Number != "" {
 		from = t.CallerID
 	}
-	if strings.EqualFold(t.Transport, "TLS") {
+	if t.Secure || strings.EqualFold(t.Transport, "TLS") {
 		return s.dialTLS(ctx, t, number, from)
 	}
 	var uri sip.Uri
 	if err := sip.ParseUri(fmt.Sprintf("sip:%s@%s", userPart(number), t.Address), &uri); err != nil {
 		return nil, fmt.Errorf("dialling %s: %w", number, err)
 	}
-	targets, err := s.trunkTargets(ctx, t.Address, strings.ToUpper(t.Transport))
+	targets, err := s.trunkTargets(ctx, t.Address, strings.ToUpper(t.Transport), false)
 	if err != nil {
 		return nil, fmt.Errorf("dialling %s: %w", number, err)
 	}
@@ -99,24 +113,29 @@ func (s *Server) markDown(t Target) {
 	}
 }
 
-// trunkTargets resolves a trunk's address, keeping the targets our socket
-// can reach: an IPv4 listener sends to no IPv6 address.
-func (s *Server) trunkTargets(ctx context.Context, address, transport string) ([]Target, error) {
+// trunkTargets resolves a trunk's address (RFC 3263 §4: transport the
+// one it names, secure for sips:), keeping the targets our socket can
+// reach: an IPv4 listener sends to no IPv6 address.
+func (s *Server) trunkTargets(ctx context.Context, address, transport string, secure bool) ([]Target, error) {
 	// A numeric address is dialled as it is, over the transport the
-	// trunk names (UDP unless it says TCP).
-	if transport == "" {
-		transport = "UDP"
+	// trunk names (UDP, or TLS for sips:, when it names none).
+	numeric := transport
+	if numeric == "" {
+		numeric = "UDP"
+		if secure {
+			numeric = "TLS"
+		}
 	}
 	if ip, err := netip.ParseAddr(address); err == nil {
-		return []Target{{Transport: transport, Addr: netip.AddrPortFrom(ip.Unmap(), 5060)}}, nil
+		return []Target{{Transport: numeric, Addr: netip.AddrPortFrom(ip.Unmap(), defaultPort(numeric))}}, nil
 	}
 	if ap, err := netip.ParseAddrPort(address); err == nil {
-		return []Target{{Transport: transport, Addr: netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())}}, nil
+		return []Target{{Transport: numeric, Addr: netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())}}, nil
 	}
 	if s.cfg.Resolver == nil {
 		return nil, fmt.Errorf("trunk %s: no DNS resolver for host names", address)
 	}
-	all, err := s.cfg.Resolver.Resolve(ctx, address)
+	all, err := s.cfg.Resolver.ResolveURI(ctx, address, transport, secure)
 	if err != nil {
 		return nil, err
 	}
@@ -153,15 +172,21 @@ func displayName(name string) string {
 	return strings.NewReplacer(`"`, "", `\`, "").Replace(name)
 }
 
-// dialTLS calls through a trunk over TLS, to the name its address gives,
-// which its certificate must be valid for.
+// dialTLS calls through a trunk over TLS: to the name its address
+// gives, or to the targets DNS gives for its domain, the certificate
+// valid for that name or domain.
 func (s *Server) dialTLS(ctx context.Context, t Trunk, number string, from Caller) (*Leg, error) {
 	var uri sip.Uri
 	if err := sip.ParseUri(fmt.Sprintf("sip:%s@%s;transport=tls", userPart(number), t.Address), &uri); err != nil {
 		return nil, fmt.Errorf("dialling %s: %w", number, err)
 	}
-	pai := sip.NewHeader("P-Asserted-Identity", assertedHeader(from, s.advertise(peerOf(ctx, t.Address)).String()))
-	leg, err := s.invite(ctx, "number", number, uri, t.Address, "TLS", from, t.Username, t.Password, fmt.Sprintf("<%s>", uri.String()), t.SRTP, pai)
+	var leg *Leg
+	err := s.overTLS(ctx, t.Address, t.Transport, t.Secure, func(dest string, peer netip.Addr) error {
+		pai := sip.NewHeader("P-Asserted-Identity", assertedHeader(from, s.advertise(peer).String()))
+		var err error
+		leg, err = s.invite(ctx, "number", number, uri, dest, "TLS", from, t.Username, t.Password, fmt.Sprintf("<%s>", uri.String()), t.SRTP, pai)
+		return err
+	})
 	if why, refused := certificateRefused(err); refused {
 		s.log.Error("trunk's TLS certificate refused: the call through it is not placed",
 			"trunk", t.Address, "server_name", uri.Host, "reason", why)

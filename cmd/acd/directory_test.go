@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/netip"
+	"os/exec"
+	"reflect"
 	"strings"
 	"syscall"
 	"testing"
@@ -199,6 +202,93 @@ func TestAPITrunks(t *testing.T) {
 	_, body, _ = admin.do(t, "GET", "/audit?type=audit.trunk.", nil)
 	if strings.Contains(string(body), "trunk-secret-9") {
 		t.Fatal("the audit trail holds the trunk's password")
+	}
+}
+
+// TestAPITrunkRegisters: a trunk made through the API carries a
+// registration, a caller ID and an SRTP policy as the file's trunks do;
+// the API shows them (the password never), refuses bad ones with 422
+// naming the field, and the trunk registers with the SIPp registrar
+// (testdata/registrar.xml) at once, answering its digest challenge.
+func TestAPITrunkRegisters(t *testing.T) {
+	t.Parallel()
+	sipp := requireSIPp(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+	defer cancel()
+	port := freeUDPPort(t)
+	registrar := exec.CommandContext(ctx, sipp, "-sf", "testdata/registrar.xml", "-i", "127.0.0.1", "-p", port,
+		"-m", "1", "-timeout", "40s", "-nostdin")
+	var out strings.Builder
+	registrar.Stdout, registrar.Stderr = &out, &out
+	if err := registrar.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = registrar.Process.Signal(syscall.SIGTERM) // ours, by PID
+		_ = registrar.Wait()
+	})
+	s := startAcd(t, "-config", writeConfig(t, "numbering: {region: US}\n"+apiYAML))
+	admin := setupAdmin(t, s)
+	trunk := map[string]any{"id": "carrier", "address": "127.0.0.1:" + port, "username": "acd-account", "password": "carrier-secret",
+		"register": true, "contact_user": "+14155550100", "caller_id": map[string]any{"number": "(415) 555-0199", "name": "Acme Support"},
+		"srtp": "optional"}
+	with := func(field string, v any) map[string]any {
+		m := maps.Clone(trunk)
+		m["id"] = "bad"
+		m[field] = v
+		return m
+	}
+	for _, tc := range []struct {
+		name  string
+		body  map[string]any
+		field string
+	}{
+		{"a caller ID not of the region", with("caller_id", map[string]any{"number": "12"}), "caller_id.number"},
+		{"an emergency number as caller ID", with("caller_id", map[string]any{"number": "911"}), "caller_id.number"},
+		{"a caller ID name with quotes", with("caller_id", map[string]any{"number": "+14155550199", "name": `"Acme"`}), "caller_id.name"},
+		{"an SRTP policy unknown", with("srtp", "sometimes"), "srtp"},
+		{"registering without a password", with("password", ""), "password"},
+		{"a registration interval that is no duration", with("register_expires", "soon"), "register_expires"},
+		{"a contact user no SIP URI takes", with("contact_user", "a b"), "contact_user"},
+		{"a transport unknown", with("transport", "sctp"), "transport"},
+	} {
+		status, body, _ := admin.do(t, "POST", "/trunks", tc.body)
+		if status != 422 || !strings.Contains(string(body), `"location":"body.`+tc.field+`"`) {
+			t.Errorf("%s: %d %s; want 422 naming body.%s", tc.name, status, body, tc.field)
+		}
+	}
+	admin.expect(t, "POST", "/trunks", trunk, 201, nil)
+	s.waitLog(t, 10*time.Second, "trunk registered", "trunk=carrier", "expires=3s")
+
+	var list struct {
+		Trunks []map[string]any `json:"trunks"`
+	}
+	admin.expect(t, "GET", "/trunks", nil, 200, &list)
+	if len(list.Trunks) != 1 {
+		t.Fatalf("trunks: %v", list.Trunks)
+	}
+	got := list.Trunks[0]
+	for field, want := range map[string]any{
+		"register": true, "register_expires": "1h0m0s", "contact_user": "+14155550100", "srtp": "optional", "has_password": true,
+		"caller_id": map[string]any{"number": "+14155550199", "name": "Acme Support"},
+	} {
+		if !reflect.DeepEqual(got[field], want) {
+			t.Errorf("%s: %v, want %v", field, got[field], want)
+		}
+	}
+	if _, ok := got["password"]; ok {
+		t.Errorf("the trunk shown with its password: %v", got)
+	}
+	// Replaced without its password and without a registration: the
+	// password is kept, and the registration ends.
+	admin.expect(t, "PUT", "/trunks/carrier", map[string]any{"address": "127.0.0.1:" + port, "username": "acd-account"}, 200, nil)
+	s.waitLog(t, 10*time.Second, "trunk registration stopped", "trunk=carrier")
+	var after struct {
+		Trunks []map[string]any `json:"trunks"`
+	}
+	admin.expect(t, "GET", "/trunks", nil, 200, &after)
+	if got := after.Trunks[0]; got["register"] != false || got["has_password"] != true || got["caller_id"] != nil {
+		t.Fatalf("after the replacement: %v", got)
 	}
 }
 

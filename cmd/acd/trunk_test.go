@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"cmp"
 	"context"
 	"net"
@@ -69,6 +70,14 @@ func startZone(t *testing.T, records ...string) string {
 // verdict.
 func carrierUAS(t *testing.T, ctx context.Context, port, number, fromName, paiName string) (wait func() error) {
 	t.Helper()
+	return carrierUASOver(t, ctx, "udp", port, number, fromName, paiName, "")
+}
+
+// carrierUASOver is carrierUAS over transport (udp or tcp): over TCP,
+// SIPp takes the call on a TCP listener, and its Contact says so, or is
+// contact when that is given (a TLS relay's address in front of it).
+func carrierUASOver(t *testing.T, ctx context.Context, transport, port, number, fromName, paiName, contact string) (wait func() error) {
+	t.Helper()
 	sipp := requireSIPp(t)
 	text, err := os.ReadFile("testdata/carrier_uas.xml")
 	if err != nil {
@@ -79,12 +88,18 @@ func carrierUAS(t *testing.T, ctx context.Context, port, number, fromName, paiNa
 	attr := func(re string) string { return strings.ReplaceAll(re, `"`, "&quot;") }
 	scenario := strings.NewReplacer("CALLER_NUMBER", regexp.QuoteMeta(number),
 		"FROM_NAME", attr(regexp.QuoteMeta(fromName)), "PAI_NAME", attr(regexp.QuoteMeta(paiName))).Replace(string(text))
+	args := []string{}
+	if transport == "tcp" {
+		args = append(args, "-t", "t1")
+		contact = cmp.Or(contact, "<sip:sbc@[local_ip]:[local_port];transport=tcp>")
+		scenario = strings.ReplaceAll(scenario, "Contact: <sip:sbc@[local_ip]:[local_port]>", "Contact: "+contact)
+	}
 	path := filepath.Join(t.TempDir(), "carrier_uas.xml")
 	if err := os.WriteFile(path, []byte(scenario), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.CommandContext(ctx, sipp, "-sf", path, "-i", "127.0.0.1", "-p", port, "-mp", freeUDPPort(t),
-		"-m", "1", "-timeout", "50s", "-timeout_error", "-nostdin")
+	cmd := exec.CommandContext(ctx, sipp, append([]string{"-sf", path, "-i", "127.0.0.1", "-p", port, "-mp", freeUDPPort(t),
+		"-m", "1", "-timeout", "50s", "-timeout_error", "-nostdin"}, args...)...)
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
@@ -208,6 +223,57 @@ func TestTrunkFailover(t *testing.T) {
 	}
 	if err := uas(); err != nil {
 		t.Fatalf("the SIPp carrier on the second target failed: %v", err)
+	}
+}
+
+// TestTrunkOverTCPByDNS: a trunk given by domain with transport: tcp is
+// looked up by its _sip._tcp SRV record alone, its NAPTR records (which
+// lead to UDP) unasked (RFC 3263 §4.1, §4.2); the callback reaches the
+// SIPp carrier over TCP, and the call ends with a BYE it takes over TCP.
+func TestTrunkOverTCPByDNS(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	port := freeTCPPort(t)
+	uas := carrierUASOver(t, ctx, "tcp", port, "+14155550100", `"" `, ``, "")
+	// What NAPTR says is a UDP listener that counts what it gets: the
+	// server must not ask NAPTR, so must send it nothing.
+	decoy, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer decoy.Close()
+	decoyGot := make(chan string, 16)
+	go func() {
+		buf := make([]byte, 65536)
+		for {
+			n, _, err := decoy.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			decoyGot <- string(buf[:n])
+		}
+	}()
+	_, decoyPort, _ := net.SplitHostPort(decoy.LocalAddr().String())
+	zone := startZone(t,
+		`carrier.test. 60 IN NAPTR 10 10 "s" "SIP+D2U" "" _sip._udp.carrier.test.`,
+		`_sip._udp.carrier.test. 60 IN SRV 10 0 `+decoyPort+` sbc.carrier.test.`,
+		`_sip._tcp.carrier.test. 60 IN SRV 10 0 `+port+` sbc.carrier.test.`,
+		`sbc.carrier.test. 60 IN A 127.0.0.1`,
+	)
+	s := startAcd(t, "-config", writeConfig(t, trunkYAML(zone, `{address: carrier.test, transport: tcp}`)))
+	agent := callbackThroughCarrier(t, ctx, s)
+	if err := agent.HangupIncoming(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := uas(); err != nil {
+		t.Fatalf("the SIPp carrier over TCP failed (no call over TCP, or no BYE): %v", err)
+	}
+	eventsOf(t, s, store.Filter{}, has("callback.completed:1001"))
+	select {
+	case msg := <-decoyGot:
+		t.Fatalf("the UDP target NAPTR leads to got a message:\n%s", msg)
+	default:
 	}
 }
 
@@ -434,4 +500,203 @@ func TestTrunkRegistrationBacksOff(t *testing.T) {
 	if _, ok := scrape(t, s)["acd_trunk_registered"]; ok {
 		t.Fatal("acd_trunk_registered still served for a trunk that no longer registers")
 	}
+}
+
+// startTLSRelay is socat serving TLS on a free loopback port with the
+// certificate given, relaying each connection to the TCP address
+// backend (SIPp, which has no TLS); it returns the TLS address.
+func startTLSRelay(t *testing.T, certFile, keyFile, backend string) string {
+	t.Helper()
+	socat := requireSocat(t)
+	cmd := exec.Command(socat, "-d", "-d", "OPENSSL-LISTEN:0,bind=127.0.0.1,reuseaddr,fork,verify=0,cert="+certFile+",key="+keyFile,
+		"TCP:"+backend)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	said := make(chan string, 1)
+	var mu sync.Mutex
+	var lines []string
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			mu.Lock()
+			lines = append(lines, sc.Text())
+			mu.Unlock()
+			if m := socatListening.FindStringSubmatch(sc.Text()); m != nil {
+				select {
+				case said <- m[1]:
+				default:
+				}
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		_ = syscall.Kill(cmd.Process.Pid, syscall.SIGTERM) // the socat this test started, by its PID
+		<-done
+		_ = cmd.Wait()
+		if t.Failed() {
+			mu.Lock()
+			t.Logf("socat said:\n%s", lastLines(strings.Join(lines, "\n"), 20))
+			mu.Unlock()
+		}
+	})
+	select {
+	case addr := <-said:
+		return addr
+	case <-done:
+		t.Fatal("socat exited before listening")
+	case <-time.After(10 * time.Second):
+		t.Fatal("socat never said it was listening")
+	}
+	return ""
+}
+
+// tlsTrunkYAML is the server's TLS listener, with its certificate and
+// the CA trusted for trunks' certificates.
+func tlsTrunkYAML(t *testing.T, ca *testutil.CA) string {
+	t.Helper()
+	cert, key := ca.Issue(t, "acd", "127.0.0.1")
+	return "server:\n  sip_tls: 127.0.0.1:" + freeTCPPort(t) + "\n  tls: {cert_file: " + cert + ", key_file: " + key + ", ca_file: " + ca.File + "}\n"
+}
+
+// TestTrunkRegistersOverTLS: a sips: trunk given by its domain, with
+// register: true, registers over TLS at the target its NAPTR (SIPS+D2T)
+// and SRV records name: socat serving TLS in front of the SIPp
+// registrar (testdata/registrar.xml). The certificate must be valid for
+// the domain: one for the SRV target's name alone is refused, and
+// nothing is registered.
+func TestTrunkRegistersOverTLS(t *testing.T) {
+	t.Parallel()
+	sipp := requireSIPp(t)
+	for _, tc := range []struct {
+		name, certFor string
+		registered    bool
+	}{
+		{"certificate for the domain", "carrier.test", true},
+		{"certificate for the SRV target", "sbc.carrier.test", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+			defer cancel()
+			port := freeTCPPort(t)
+			registrar := exec.CommandContext(ctx, sipp, "-sf", "testdata/registrar.xml", "-t", "t1", "-i", "127.0.0.1", "-p", port,
+				"-m", "1", "-timeout", "40s", "-nostdin")
+			var out strings.Builder
+			registrar.Stdout, registrar.Stderr = &out, &out
+			if err := registrar.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() {
+				_ = registrar.Process.Signal(syscall.SIGTERM) // ours, by PID
+				_ = registrar.Wait()
+				if t.Failed() {
+					t.Logf("SIPp registrar:\n%s", lastLines(out.String(), 30))
+				}
+			})
+			ca := testutil.NewCA(t)
+			cert, key := ca.Issue(t, "carrier", tc.certFor)
+			relay := startTLSRelay(t, cert, key, "127.0.0.1:"+port)
+			_, relayPort, _ := net.SplitHostPort(relay)
+			zone := startZone(t,
+				`carrier.test. 60 IN NAPTR 10 10 "s" "SIPS+D2T" "" _sips._tcp.carrier.test.`,
+				`_sips._tcp.carrier.test. 60 IN SRV 10 0 `+relayPort+` sbc.carrier.test.`,
+				`sbc.carrier.test. 60 IN A 127.0.0.1`,
+			)
+			s := startAcd(t, "-config", writeConfig(t, tlsTrunkYAML(t, ca)+`sip: {dns_servers: ["`+zone+`"]}
+trunks:
+  carrier:
+    address: sips:carrier.test
+    username: acd-account
+    password: carrier-secret
+    register: true
+    contact_user: "+14155550100"
+`))
+			if !tc.registered {
+				line := s.waitLog(t, 15*time.Second, "trunk registration failed", "trunk=carrier")
+				if !strings.Contains(line, "certificate refused") || !strings.Contains(line, "not for this name") {
+					t.Fatalf("the failure does not say the certificate is for another name: %s", line)
+				}
+				return
+			}
+			s.waitLog(t, 15*time.Second, "trunk registered", "trunk=carrier", "expires=3s")
+			if v := sample(t, scrape(t, s), "acd_trunk_registered", "trunk", "carrier"); v != 1 {
+				t.Fatalf("acd_trunk_registered{trunk=carrier} = %v while registered", v)
+			}
+		})
+	}
+}
+
+// TestTrunkRegistersOverTCP: a trunk with transport: tcp registers over
+// TCP with the SIPp registrar, on a connection of its own (not one bound
+// to the UDP socket's address, which the TCP listener holds).
+func TestTrunkRegistersOverTCP(t *testing.T) {
+	t.Parallel()
+	sipp := requireSIPp(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+	defer cancel()
+	port := freeTCPPort(t)
+	registrar := exec.CommandContext(ctx, sipp, "-sf", "testdata/registrar.xml", "-t", "t1", "-i", "127.0.0.1", "-p", port,
+		"-m", "1", "-timeout", "40s", "-nostdin")
+	var out strings.Builder
+	registrar.Stdout, registrar.Stderr = &out, &out
+	if err := registrar.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = registrar.Process.Signal(syscall.SIGTERM) // ours, by PID
+		_ = registrar.Wait()
+		if t.Failed() {
+			t.Logf("SIPp registrar:\n%s", lastLines(out.String(), 30))
+		}
+	})
+	s := startAcd(t, "-config", writeConfig(t, `trunks:
+  carrier:
+    address: 127.0.0.1:`+port+`
+    transport: tcp
+    username: acd-account
+    password: carrier-secret
+    register: true
+    contact_user: "+14155550100"
+`))
+	s.waitLog(t, 15*time.Second, "trunk registered", "trunk=carrier", "expires=3s")
+}
+
+// TestTrunkOverTLSByDomain: a sips: trunk given by its domain is dialled
+// at the target NAPTR (SIPS+D2T, over the preferred SIP+D2U) and SRV
+// name, over TLS to socat in front of the SIPp carrier, the certificate
+// checked against the domain; the call is answered and ended over the
+// same connection.
+func TestTrunkOverTLSByDomain(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	ca := testutil.NewCA(t)
+	cert, key := ca.Issue(t, "carrier", "carrier.test")
+	port := freeTCPPort(t)
+	relay := startTLSRelay(t, cert, key, "127.0.0.1:"+port)
+	_, relayPort, _ := net.SplitHostPort(relay)
+	uas := carrierUASOver(t, ctx, "tcp", port, "+14155550100", `"" `, ``, "<sip:sbc@"+relay+";transport=tls>")
+	zone := startZone(t,
+		`carrier.test. 60 IN NAPTR 5 10 "s" "SIP+D2U" "" _sip._udp.carrier.test.`,
+		`carrier.test. 60 IN NAPTR 10 10 "s" "SIPS+D2T" "" _sips._tcp.carrier.test.`,
+		`_sip._udp.carrier.test. 60 IN SRV 10 0 9 sbc.carrier.test.`,
+		`_sips._tcp.carrier.test. 60 IN SRV 10 0 `+relayPort+` sbc.carrier.test.`,
+		`sbc.carrier.test. 60 IN A 127.0.0.1`,
+	)
+	s := startAcd(t, "-config", writeConfig(t, tlsTrunkYAML(t, ca)+trunkYAML(zone, `{address: "sips:carrier.test"}`)))
+	agent := callbackThroughCarrier(t, ctx, s)
+	if err := agent.HangupIncoming(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := uas(); err != nil {
+		t.Fatalf("the SIPp carrier behind TLS failed (no call, or no BYE): %v", err)
+	}
+	eventsOf(t, s, store.Filter{}, has("callback.completed:1001"))
 }

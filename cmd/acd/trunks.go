@@ -17,12 +17,21 @@ func sipTrunk(t *config.Trunk) sip.Trunk {
 	out := sip.Trunk{Address: t.Address, Username: t.Username, Password: t.Password}
 	// Validated at load: the error is not reached.
 	if target, err := t.Target(); err == nil {
-		out.Address, out.Transport = target.Address(), target.Transport
+		out.Address, out.Transport, out.Secure = target.Address(), namedTransport(target), target.Secure
 	}
 	if c := t.CallerID; c != nil {
 		out.CallerID = sip.Caller{Number: c.Number, Name: c.Name}
 	}
 	return out
+}
+
+// namedTransport is the transport a trunk names, or "" for DNS's choice
+// (UDP to a numeric address, TLS for sips:).
+func namedTransport(target config.TrunkTarget) string {
+	if target.Explicit {
+		return target.Transport
+	}
+	return ""
 }
 
 // newResolver is the resolver of trunks' host names, asking
@@ -72,8 +81,13 @@ func newTrunkRegistrations(srv *sip.Server, log *slog.Logger) *trunkRegistration
 
 func registrationConfig(name string, t *config.Trunk) sip.RegistrationConfig {
 	lo, hi := t.RetryBounds()
-	return sip.RegistrationConfig{Trunk: name, Registrar: t.RegistrarAddress(), Username: t.Username, Password: t.Password,
+	cfg := sip.RegistrationConfig{Trunk: name, Registrar: t.RegistrarAddress(), Username: t.Username, Password: t.Password,
 		ContactUser: t.Contact(), Expires: t.RegisterExpiresD(), RetryMin: lo, RetryMax: hi}
+	// Validated at load: the error is not reached.
+	if target, err := t.RegistrarTarget(); err == nil {
+		cfg.Registrar, cfg.Transport, cfg.Secure = target.Address(), namedTransport(target), target.Secure
+	}
+	return cfg
 }
 
 // apply makes the registrations those of cfg: a trunk whose settings
