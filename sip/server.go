@@ -121,11 +121,11 @@ type Server struct {
 	streamClient *sipgo.Client
 	tlsDialogs   *sipgo.DialogUA
 	tcpDialogs   *sipgo.DialogUA
-	tlsRaw          net.Listener // Config.TLSListener
-	tlsConfig       *tls.Config
-	tlsStream       *streamListener // nil until Serve, or without TLS
-	handed          *handedConns    // TLS connections we dial to trunks by domain (tlsdial.go); nil without TLS
-	screen          *screen
+	tlsRaw       net.Listener // Config.TLSListener
+	tlsConfig    *tls.Config
+	tlsStream    *streamListener // nil until Serve, or without TLS
+	handed       *handedConns    // TLS connections we dial to trunks by domain (tlsdial.go); nil without TLS
+	screen       *screen
 	// trunkSources are the trunks' inbound_from: see SetTrusted.
 	trunkSources *prefixSet
 	trace        *tracer
@@ -152,8 +152,8 @@ type Server struct {
 	refused  int              // inbound calls turned away by MaxCalls since start
 	full     *ratelog.Limited
 	legs     map[string]*Leg // outbound to agents, by dialog id
-	wg         sync.WaitGroup
-	ctx        context.Context
+	wg       sync.WaitGroup
+	ctx      context.Context
 
 	// life ends when Serve has hung up every call; what runs in the
 	// background (see background) stops with it, and Serve waits for it.
