@@ -190,7 +190,9 @@ func startFirefox(t *testing.T, base string) *firefox {
 		t.Fatalf("firefox did not serve WebDriver BiDi within 60s; it said:\n%s", f.output.last())
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	// Firefox serves the socket early, and answers session.new once its
+	// first window is up: on a loaded machine that takes half a minute.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	conn, br, _, err := ws.Dial(ctx, addr+"/session")
 	if err != nil {
@@ -225,12 +227,15 @@ func startFirefox(t *testing.T, base string) *firefox {
 	if err := f.call(ctx, "browsingContext.getTree", map[string]any{"maxDepth": 0}, &tree); err != nil {
 		t.Fatalf("finding firefox's tab: %v", err)
 	}
-	if len(tree.Contexts) == 0 {
-		if err := f.call(ctx, "browsingContext.create", map[string]any{"type": "tab"}, &tree.Contexts); err != nil {
+	if len(tree.Contexts) > 0 {
+		f.context = tree.Contexts[0].Context
+	} else {
+		var tab struct{ Context string }
+		if err := f.call(ctx, "browsingContext.create", map[string]any{"type": "tab"}, &tab); err != nil {
 			t.Fatalf("opening a tab: %v", err)
 		}
+		f.context = tab.Context
 	}
-	f.context = tree.Contexts[0].Context
 	if err := f.call(ctx, "browsingContext.setViewport", map[string]any{
 		"context": f.context, "viewport": map[string]int{"width": 1280, "height": 720},
 	}, nil); err != nil {
