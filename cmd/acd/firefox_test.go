@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -216,6 +217,14 @@ func (f *firefox) httpStatus(t *testing.T, path string) int {
 	}
 	r.Body.Close()
 	return r.StatusCode
+}
+
+// forget drops what the pages reported so far: for a test that stops
+// the server on purpose, whose page then reports the dropped stream.
+func (f *firefox) forget() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.problems = nil
 }
 
 // clean fails the test if a page reported a script error or a
@@ -449,5 +458,32 @@ func TestFirefoxAdminTypedTextIsText(t *testing.T) {
 		f.open(t, p)
 		f.waitJS(t, p+"'s stylesheet to apply", `getComputedStyle(document.body).marginTop === "0px"`, 5*time.Second)
 	}
+	f.clean(t)
+}
+
+// TestFirefoxReconnectsAfterRestart: the agent's page, open in Firefox
+// while the server restarts on the same address, sees its live stream
+// drop, reconnects by itself and shows a change made afterwards, without
+// reloading.
+func TestFirefoxReconnectsAfterRestart(t *testing.T) {
+	t.Parallel()
+	cfg := writeConfig(t, apiYAML)
+	data := t.TempDir()
+	s := startAcd(t, "-config", cfg, "-data", data)
+	users(t, s, setupAdmin(t, s))
+	f := newFirefox(t, s)
+	f.signInTo(t, "1001", testPassword, "")
+	f.waitJS(t, "the live stream to open", `document.body.dataset.live === "open"`, 5*time.Second)
+	f.waitJS(t, "marking the page", `(window.acdMark = 1) === 1`, time.Second)
+
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	_ = s.cmd.Wait()
+	f.waitJS(t, "the page to see the stream drop", `document.body.dataset.live === "reconnecting"`, 10*time.Second)
+	again := startAcd(t, "-config", cfg, "-data", data, "-http", s.http)
+	f.waitJS(t, "the stream to reconnect", `document.body.dataset.live === "open"`, 15*time.Second)
+	f.forget() // the stream's errors while the server was down
+	again.client(login(t, again, "sup", testPassword)).expect(t, "PUT", "/agents/1001/state", map[string]string{"action": "login"}, 200, nil)
+	f.waitText(t, "[data-testid=agent-state]", "Ready", 2*time.Second)
+	f.waitJS(t, "the same page, not a reload", `window.acdMark === 1`, time.Second)
 	f.clean(t)
 }
