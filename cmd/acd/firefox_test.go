@@ -293,6 +293,7 @@ func TestFirefoxReportsPageProblems(t *testing.T) {
 // then reaches the open page over its live stream, without a reload.
 func TestFirefoxAgentSignsInAndPauses(t *testing.T) {
 	t.Parallel()
+	firefoxPath(t) // skips, or fails, before the server starts
 	s := startAcd(t, "-config", writeConfig(t, apiYAML))
 	as := users(t, s, setupAdmin(t, s))
 	f := newFirefox(t, s)
@@ -351,6 +352,7 @@ func TestFirefoxAgentSignsInAndPauses(t *testing.T) {
 // the wallboard counts the call and its end, live.
 func TestFirefoxSupervisorWaitingList(t *testing.T) {
 	t.Parallel()
+	firefoxPath(t) // skips, or fails, before the server starts
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	s := startAcd(t, "-config", writeConfig(t, apiYAML))
@@ -398,6 +400,7 @@ func TestFirefoxSupervisorWaitingList(t *testing.T) {
 // violation.
 func TestFirefoxAdminTypedTextIsText(t *testing.T) {
 	t.Parallel()
+	firefoxPath(t) // skips, or fails, before the server starts
 	s := startAcd(t, "-config", writeConfig(t, apiYAML))
 	as := users(t, s, setupAdmin(t, s))
 	f := newFirefox(t, s)
@@ -467,6 +470,7 @@ func TestFirefoxAdminTypedTextIsText(t *testing.T) {
 // reloading.
 func TestFirefoxReconnectsAfterRestart(t *testing.T) {
 	t.Parallel()
+	firefoxPath(t) // skips, or fails, before the server starts
 	cfg := writeConfig(t, apiYAML)
 	data := t.TempDir()
 	s := startAcd(t, "-config", cfg, "-data", data)
