@@ -244,6 +244,8 @@ func startFirefox(t *testing.T, base string) *firefox {
 	return f
 }
 
+// lockedWriter writes to the socket under wmu: the reader answers
+// pings through it.
 type lockedWriter struct{ f *firefox }
 
 func (w lockedWriter) Write(p []byte) (int, error) {
