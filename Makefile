@@ -14,8 +14,10 @@ FUZZ_STREAM ?= 200000x
 # The end-to-end tests mostly wait on sockets, browsers and phones: four
 # at a time keeps two cores busy without starving their timers; the
 # timeout is a backstop for a test that hangs, well past a normal run.
+# deps installs every browser, so a browser's test here fails rather than
+# skips when its browser cannot be found.
 test: deps vet
-	go test -race -count=1 -parallel 4 -timeout 30m ./...
+	ACD_REQUIRE_BROWSERS=1 go test -race -count=1 -parallel 4 -timeout 30m ./...
 	$(MAKE) fuzz
 
 deps:
@@ -28,8 +30,9 @@ deps:
 	@command -v baresip >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends baresip-core >/dev/null; }
 	@# fail2ban-regex checks docs/fail2ban's filter against the server's log.
 	@command -v fail2ban-regex >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends fail2ban >/dev/null; }
-	@# The consoles' tests drive Debian's headless Chromium.
+	@# The consoles' tests drive Debian's headless Chromium and Firefox ESR.
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+	@command -v firefox-esr >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends firefox-esr >/dev/null; }
 	go mod download
 
 vet:
