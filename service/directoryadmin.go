@@ -416,7 +416,7 @@ func trunkView(id string, t *config.Trunk, source string) TrunkView {
 	v := TrunkView{ID: id, Address: t.Address, Transport: strings.ToLower(t.Transport), Username: t.Username, HasPassword: t.Password != "",
 		InboundFrom: append([]string{}, t.InboundFrom...), Register: t.Register, Registrar: t.Registrar, SRTP: t.SRTP, Source: source}
 	if t.Register {
-		v.RegisterExpires, v.ContactUser = t.RegisterExpiresD().String(), t.Contact()
+		v.RegisterExpires, v.ContactUser = durationText(config.Duration(t.RegisterExpiresD())), t.Contact()
 	}
 	if c := t.CallerID; c != nil {
 		v.CallerID = &TrunkCallerID{Number: c.Number, Name: c.Name}

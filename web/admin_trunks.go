@@ -22,7 +22,28 @@ type trunkRow struct {
 
 type trunkForm struct {
 	form
-	ID, Address, Username, InboundFrom string
+	ID, Address, Transport, Username, InboundFrom string
+	Register                                      bool
+	Registrar, RegisterExpires, ContactUser       string
+	CallerNumber, CallerName, SRTP                string
+	Transports, SRTPs                             []string
+}
+
+// trunkFormOf fills a trunk's form from the trunk, or from what was
+// typed when this form was refused.
+func trunkFormOf(f formState, fm form, t service.TrunkView) trunkForm {
+	k := fm.Key
+	var number, name string
+	if c := t.CallerID; c != nil {
+		number, name = c.Number, c.Name
+	}
+	return trunkForm{form: fm, ID: t.ID, Transports: []string{"", "udp", "tcp", "tls"}, SRTPs: []string{"", "off", "optional", "required"},
+		Address: f.value(k, "address", t.Address), Transport: f.value(k, "transport", t.Transport),
+		Username: f.value(k, "username", t.Username), InboundFrom: f.value(k, "inbound_from", strings.Join(t.InboundFrom, " ")),
+		Register: f.checked(k, "register", "on", t.Register), Registrar: f.value(k, "registrar", t.Registrar),
+		RegisterExpires: f.value(k, "register_expires", t.RegisterExpires), ContactUser: f.value(k, "contact_user", t.ContactUser),
+		CallerNumber: f.value(k, "caller_id.number", number), CallerName: f.value(k, "caller_id.name", name),
+		SRTP: f.value(k, "srtp", t.SRTP)}
 }
 
 func (p *Pages) trunksPage() adminPage {
@@ -43,15 +64,12 @@ func (p *Pages) trunksData(r *http.Request, s session, f formState) (any, error)
 	if err != nil {
 		return nil, err
 	}
-	d := trunksData{New: trunkForm{form: newForm(s, f, "new", "/admin/trunks", "Create trunk"),
-		ID: f.value("new", "id", ""), Address: f.value("new", "address", ""), Username: f.value("new", "username", ""),
-		InboundFrom: f.value("new", "inbound_from", "")}}
+	d := trunksData{New: trunkFormOf(f, newForm(s, f, "new", "/admin/trunks", "Create trunk"), service.TrunkView{})}
+	d.New.ID = f.value("new", "id", "")
 	for _, t := range list {
 		key := "trunk:" + t.ID
 		d.Trunks = append(d.Trunks, trunkRow{TrunkView: t, Editable: t.Source == "database",
-			Form: trunkForm{form: newForm(s, f, key, "/admin/trunks/"+t.ID, "Save "+t.ID), ID: t.ID,
-				Address: f.value(key, "address", t.Address), Username: f.value(key, "username", t.Username),
-				InboundFrom: f.value(key, "inbound_from", strings.Join(t.InboundFrom, " "))}})
+			Form: trunkFormOf(f, newForm(s, f, key, "/admin/trunks/"+t.ID, "Save "+t.ID), t)})
 	}
 	return d, nil
 }
@@ -60,9 +78,15 @@ func (p *Pages) trunksData(r *http.Request, s session, f formState) (any, error)
 // password a replaced trunk had. The prefixes calls come from are typed
 // separated by spaces or commas.
 func (p *Pages) putTrunk(w http.ResponseWriter, r *http.Request, s session, create bool) {
-	spec := service.TrunkSpec{ID: r.PathValue("id"), Address: r.PostFormValue("address"), Username: r.PostFormValue("username"),
+	field := func(name string) string { return strings.TrimSpace(r.PostFormValue(name)) }
+	spec := service.TrunkSpec{ID: r.PathValue("id"), Address: field("address"), Transport: field("transport"), Username: field("username"),
 		Password:    r.PostFormValue("password"),
-		InboundFrom: strings.FieldsFunc(r.PostFormValue("inbound_from"), func(c rune) bool { return c == ',' || c == ' ' || c == '\n' || c == '\r' || c == '\t' })}
+		InboundFrom: strings.FieldsFunc(r.PostFormValue("inbound_from"), func(c rune) bool { return c == ',' || c == ' ' || c == '\n' || c == '\r' || c == '\t' }),
+		Register:    ticked(r, "register"), Registrar: field("registrar"), RegisterExpires: field("register_expires"),
+		ContactUser: field("contact_user"), SRTP: field("srtp")}
+	if number, name := field("caller_id.number"), field("caller_id.name"); number != "" || name != "" {
+		spec.CallerID = &service.TrunkCallerID{Number: number, Name: name}
+	}
 	key := "trunk:" + spec.ID
 	if create {
 		spec.ID, key = r.PostFormValue("id"), "new"

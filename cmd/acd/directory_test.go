@@ -269,7 +269,7 @@ func TestAPITrunkRegisters(t *testing.T) {
 	}
 	got := list.Trunks[0]
 	for field, want := range map[string]any{
-		"register": true, "register_expires": "1h0m0s", "contact_user": "+14155550100", "srtp": "optional", "has_password": true,
+		"register": true, "register_expires": "1h", "contact_user": "+14155550100", "srtp": "optional", "has_password": true,
 		"caller_id": map[string]any{"number": "+14155550199", "name": "Acme Support"},
 	} {
 		if !reflect.DeepEqual(got[field], want) {
