@@ -51,8 +51,8 @@ func TestConsoleAdminTrunkSettings(t *testing.T) {
 	type trunk struct {
 		Address, Transport, Username, SRTP string
 		Register                           bool
-		RegisterExpires                    string `json:"register_expires"`
-		HasPassword                        bool   `json:"has_password"`
+		RegisterExpires                    string                         `json:"register_expires"`
+		HasPassword                        bool                           `json:"has_password"`
 		CallerID                           *struct{ Number, Name string } `json:"caller_id"`
 	}
 	read := func() trunk {
