@@ -227,15 +227,9 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 	}
 	defer lock.Unlock()
 
-	udp, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(sipAP))
+	udp, tcp, err := listenSIP(sipAP)
 	if err != nil {
-		return fmt.Errorf("sip udp: %w", err)
-	}
-	// Bind TCP on the port UDP got, so that "-sip 127.0.0.1:0" works too.
-	tcp, err := net.ListenTCP("tcp", net.TCPAddrFromAddrPort(udp.LocalAddr().(*net.UDPAddr).AddrPort()))
-	if err != nil {
-		_ = udp.Close()
-		return fmt.Errorf("sip tcp: %w", err)
+		return err
 	}
 	httpLn, err := net.Listen("tcp", httpAP.String())
 	if err != nil {
