@@ -28,7 +28,9 @@ type browser struct {
 	problems []string // what the page's console reported: CSP violations, script errors
 }
 
-// chromiumPath finds the browser; CHROMIUM overrides it.
+// chromiumPath finds the browser; CHROMIUM overrides it. Without one the
+// test is skipped, unless ACD_REQUIRE_BROWSERS says every browser must
+// be there (make test sets it, having installed them).
 func chromiumPath(t *testing.T) string {
 	t.Helper()
 	if p := os.Getenv("CHROMIUM"); p != "" {
@@ -39,7 +41,10 @@ func chromiumPath(t *testing.T) string {
 			return p
 		}
 	}
-	t.Fatal("no chromium: run make deps (it installs Debian's chromium), or set CHROMIUM")
+	if os.Getenv("ACD_REQUIRE_BROWSERS") != "" {
+		t.Fatal("no chromium, and ACD_REQUIRE_BROWSERS is set: run make deps (it installs Debian's chromium), or set CHROMIUM")
+	}
+	t.Skip("no chromium: run make deps (it installs Debian's chromium), or set CHROMIUM; set ACD_REQUIRE_BROWSERS=1 to fail instead of skipping")
 	return ""
 }
 
