@@ -8,15 +8,19 @@
 #   bench/api.sh events [RATE ...]  SUBS administrators follow the event
 #                                   stream while SIPp drives RATE calls/s
 #                                   for STEP s (default RATE: 500)
+#   bench/api.sh pages [RATE ...]   PAGES supervisors' queue pages stay open
+#                                   while SIPp sends RATE callers/s to the
+#                                   queue for STEP s (default RATE: 100)
 #   bench/api.sh login [C ...]      C clients sign in at once, LOGINS in all
 #                                   (default C: 1 2 4 8)
-#   AGENTS=1000 REQUESTS=500 SUBS=200 STEP=10 LOGINS=200 bench/api.sh …
+#   AGENTS=1000 REQUESTS=500 SUBS=200 PAGES=50 STEP=10 LOGINS=200 bench/api.sh …
 source "$(dirname "$0")/lib.sh"
 AGENTS=${AGENTS:-1000}
 REQUESTS=${REQUESTS:-500}   # waiting-list reads per size
 RATE=${RATE:-200}           # new callers per second while filling the queue
 SUBS=${SUBS:-200}           # event-stream subscribers; 0: the same calls without any
-STEP=${STEP:-10}            # seconds of calls in the events scenario
+STEP=${STEP:-10}            # seconds of calls in the events and pages scenarios
+PAGES=${PAGES:-50}          # open supervisor queue pages; 0: the same calls without any
 LOGINS=${LOGINS:-200}       # logins per client count
 IDLE=${IDLE:-5}             # seconds of held callers measured before the reads
 scenario=${1:-}
@@ -120,6 +124,50 @@ events)
     awk -v r="$r" -v s="$SUBS" -v t="$total" -v f="$failed" -v sp="$p99s" -v e="$evs" -v step="$STEP" -v d="$deliveries" \
         -v g="$gaps" -v m="$missed" -v o="$reord" -v b="$behind" -v x="$broken" -v p50="$p50" -v p99="$p99" -v pmax="$pmax" -v c="$((c1 - c0))" -v bz="$((b1 - b0))" -v ns="$((t1 - t0))" 'BEGIN {
       printf "%-6d %4d %6d %6d %9s %7d %6.0f %11d %4s %6s %9s %6s %6s %7s %7s %7s %11.2f %9.1f\n", r, s, t, f, sp, e, e / step, d, g, m, o, b, x, p50, p99, pmax, (t ? c / t : 0), 100 * bz / (ns / 1e6)
+    }'
+    stop_acd
+  done
+  ;;
+pages)
+  # PAGES open supervisor queue pages (the consoles' live stream, as a
+  # browser's EventSource reads it) while SIPp sends RATE callers/s to
+  # the bench queue for STEP s, each waiting 3 s and hanging up: every
+  # join and every departure redraws every page. PAGES=0 runs the same
+  # calls with no page open.
+  [ ${#args[@]} -gt 0 ] || args=(100)
+  printf '%-6s %5s %6s %6s %9s %9s %10s %9s %6s %11s %9s\n' rate pages calls failed setup_p99 redraws/pg fragments/pg kib/pg behind cpu_ms/call machine_%
+  for r in "${args[@]}"; do
+    start_acd
+    token=$(setup)
+    pg_pid=
+    if [ "$PAGES" -gt 0 ]; then
+      "$OUT/apibench" pages -api "$API" -token "$token" -pages "$PAGES" -for "$(( STEP + 90 ))s" -quiet 3s >"$OUT/pages.txt" 2>"$OUT/pages.err" &
+      pg_pid=$!
+      for _ in $(seq 300); do grep -q '^ready' "$OUT/pages.err" 2>/dev/null && break; sleep 0.1; done
+      grep -q '^ready' "$OUT/pages.err" || { echo "bench: pages did not open: $(cat "$OUT/pages.err")" >&2; kill "$pg_pid"; exit 1; }
+    fi
+    rm -f "$OUT"/caller_timed_*
+    c0=$(cpu_ms); b0=$(busy_ms); t0=$(date +%s%N)
+    (cd "$OUT" && sipp -sf "$BENCH/sipp/caller_timed.xml" -s 500 -i 127.0.0.1 -p 0 \
+      -key rtp_ip 127.0.0.1 -key rtp_port 9 -d 3000 \
+      -r "$r" -m $(( r * STEP )) -l $(( r * 6 )) -max_socket 8192 -nostdin \
+      -trace_stat -stf "$OUT/stat.csv" -trace_rtt -rtt_freq 1 \
+      -timeout "$(( STEP + 30 ))s" "$SIP" >/dev/null 2>&1) || true
+    c1=$(cpu_ms); b1=$(busy_ms); t1=$(date +%s%N)
+    read -r ok failed < <(awk -F';' 'NR==1 {for (i=1;i<=NF;i++) {if ($i=="SuccessfulCall(C)") s=i; if ($i=="FailedCall(C)") f=i}} END {print $s+0, $f+0}' "$OUT/stat.csv")
+    rtt=$(ls "$OUT"/caller_timed_*_rtt.csv 2>/dev/null | head -1)
+    p99s=$(awk -F';' 'NR>1 && $2 != "" {print $2}' "$rtt" | sort -n | awk '{v[NR]=$1} END {print NR ? v[int(NR*0.99)+1] : "-"}')
+    total=$(( ok + failed ))
+    if [ -n "$pg_pid" ]; then
+      status=0; wait "$pg_pid" || status=$?
+      [ "$status" -eq 0 ] || echo "bench: live pages check failed: $(cat "$OUT/pages.err")" >&2
+      read -r _ redraws fragments kib _ behind _ <"$OUT/pages.txt" || true
+    else
+      redraws=- fragments=- kib=- behind=-
+    fi
+    awk -v r="$r" -v pg="$PAGES" -v t="$total" -v f="$failed" -v sp="$p99s" -v rd="$redraws" -v fr="$fragments" -v k="$kib" -v b="$behind" \
+        -v c="$((c1 - c0))" -v bz="$((b1 - b0))" -v ns="$((t1 - t0))" 'BEGIN {
+      printf "%-6d %5d %6d %6d %9s %9s %10s %9s %6s %11.2f %9.1f\n", r, pg, t, f, sp, rd, fr, k, b, (t ? c / t : 0), 100 * bz / (ns / 1e6)
     }'
     stop_acd
   done

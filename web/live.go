@@ -35,6 +35,12 @@ const (
 	// settle lets a burst of events (a call answered is several) be
 	// drawn once.
 	settle = 50 * time.Millisecond
+	// redrawGap is the least time between two redraws of one page: in a
+	// busy centre the log moves all the time, and a queue page of
+	// hundreds of callers and agents costs milliseconds to draw, so a
+	// page is drawn at most four times a second (still well within the
+	// second a change must show in) rather than twenty.
+	redrawGap = 250 * time.Millisecond
 	// recheck is how often a stream checks that its session still
 	// stands: a signed-out or revoked session stops seeing at once after.
 	recheck = time.Minute
@@ -79,6 +85,7 @@ func (p *Pages) live(w http.ResponseWriter, r *http.Request, s session) {
 
 	seq := after
 	checked := time.Now()
+	var drawn time.Time // the last redraw
 	for {
 		pos, err := p.svc.Position(ctx)
 		if err != nil {
@@ -90,7 +97,7 @@ func (p *Pages) live(w http.ResponseWriter, r *http.Request, s session) {
 				return
 			}
 			flusher.Flush()
-			seq = pos
+			seq, drawn = pos, time.Now()
 		} else {
 			fmt.Fprint(w, ": keep-alive\n\n")
 			flusher.Flush()
@@ -105,7 +112,7 @@ func (p *Pages) live(w http.ResponseWriter, r *http.Request, s session) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(settle):
+		case <-time.After(max(settle, redrawGap-time.Since(drawn))):
 		}
 	}
 }

@@ -8,6 +8,7 @@
 //	apibench waiting -token T -queue bench -n 500 -want 5000
 //	apibench events  -token T -subs 200 -after 0 -for 2m
 //	apibench login   -users 8 -clients 4 -n 200
+//	apibench pages   -token T -pages 50 -for 2m
 package main
 
 import (
@@ -39,7 +40,7 @@ const benchPassword = "bench password 1234"
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: apibench setup|waiting|events|login [flags]")
+		fmt.Fprintln(os.Stderr, "usage: apibench setup|waiting|events|login|pages [flags]")
 		os.Exit(2)
 	}
 	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
@@ -69,6 +70,16 @@ func main() {
 		run = func(ctx context.Context, c *client) error {
 			c.token = *token
 			return events(ctx, c, *subs, *after, *limit, *quiet)
+		}
+	case "pages":
+		token := fs.String("token", "", "a supervisor's or administrator's token, sent as the console's session cookie")
+		pages := fs.Int("pages", 50, "open queue pages")
+		view := fs.String("view", "view=queue&queue=bench", "the live view each page follows")
+		limit := fs.Duration("for", 2*time.Minute, "stop after this long whatever happens")
+		quiet := fs.Duration("quiet", 3*time.Second, "once redraws have flowed, stop after this long without one")
+		run = func(ctx context.Context, c *client) error {
+			c.token = *token
+			return livePages(ctx, c, *pages, *view, *limit, *quiet)
 		}
 	case "login":
 		users := fs.Int("users", 8, "users bench-1 … bench-N exist (apibench setup -users)")
