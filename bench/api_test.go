@@ -27,6 +27,18 @@ func TestAPIEventsSmoke(t *testing.T) {
 	}
 }
 
+func TestAPIPagesSmoke(t *testing.T) {
+	out := runScript(t, []string{"AGENTS=10", "PAGES=3", "STEP=2"}, "api.sh", "pages", "5")
+	f := row(t, out, "5")
+	// rate pages calls failed setup_p99 redraws/pg fragments/pg kib/pg behind cpu_ms/call machine_%
+	if f[2] != "10" || f[3] != "0" {
+		t.Fatalf("5 callers/s for 2 s: %s calls, %s failed:\n%s", f[2], f[3], out)
+	}
+	if f[8] != "0" || f[5] == "0.0" {
+		t.Fatalf("3 pages: %s redraws each, %s behind:\n%s", f[5], f[8], out)
+	}
+}
+
 func TestAPILoginSmoke(t *testing.T) {
 	out := runScript(t, []string{"AGENTS=10", "LOGINS=4"}, "api.sh", "login", "1", "2")
 	for _, c := range []string{"1", "2"} {
