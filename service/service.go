@@ -314,6 +314,25 @@ type Me struct {
 
 // seesQueue: administrators and unrestricted supervisors see every queue;
 // restricted supervisors and agents their own.
+// MayWatchQueue is nil when the actor may see a queue's waiting list and
+// agents, which are then the same for everyone who may (QueueOverview
+// depends on who asks only in whether it answers).
+func (s *Service) MayWatchQueue(a *Actor, queue string) error {
+	if a == nil {
+		return errUnauthenticated
+	}
+	if a.is(directory.Agent) {
+		return forbidden("waiting lists are for supervisors and administrators")
+	}
+	if _, ok := s.directory().queueByID[queue]; !ok {
+		return notFound("no queue %q", queue)
+	}
+	if !a.seesQueue(queue) {
+		return forbidden("queue %q is not one of your assigned queues", queue)
+	}
+	return nil
+}
+
 func (a *Actor) seesQueue(q string) bool {
 	switch a.Role {
 	case directory.Administrator:
@@ -368,17 +387,8 @@ type WaitingCaller struct {
 // Waiting lists a queue's waiting callers, longest first, for
 // supervisors (restricted ones: their queues) and administrators.
 func (s *Service) Waiting(a *Actor, queue string) ([]WaitingCaller, error) {
-	if a == nil {
-		return nil, errUnauthenticated
-	}
-	if a.is(directory.Agent) {
-		return nil, forbidden("waiting lists are for supervisors and administrators")
-	}
-	if _, ok := s.directory().queueByID[queue]; !ok {
-		return nil, notFound("no queue %q", queue)
-	}
-	if !a.seesQueue(queue) {
-		return nil, forbidden("queue %q is not one of your assigned queues", queue)
+	if err := s.MayWatchQueue(a, queue); err != nil {
+		return nil, err
 	}
 	list, err := s.dist.Waiting(queue)
 	if err != nil {

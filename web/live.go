@@ -20,6 +20,13 @@ import (
 type liveView struct {
 	page  string // the page whose templates hold the fragments
 	parts func(r *http.Request, s session) ([]part, error)
+	// shared, when set, checks that the user may see the view and names
+	// what it shows, which is then the same for everyone who may (a
+	// queue's page: the queue); sharedParts gives its fragments, with
+	// the mark it is given for the token, drawn once per redraw for all
+	// (see together).
+	shared      func(r *http.Request, s session) (string, error)
+	sharedParts func(r *http.Request, s session, key, mark string) ([]part, error)
 }
 
 // part is one fragment: the template block of that name, with its data.
@@ -92,12 +99,13 @@ func (p *Pages) live(w http.ResponseWriter, r *http.Request, s session) {
 			return
 		}
 		if pos > seq {
-			if err := p.sendParts(w, r, s, v, pos); err != nil {
+			id, err := p.sendParts(ctx, w, r, s, v, seq, pos)
+			if err != nil {
 				p.log.Debug("console live stream ended", "error", err, "user", s.actor.UserID)
 				return
 			}
 			flusher.Flush()
-			seq, drawn = pos, time.Now()
+			seq, drawn = id, time.Now()
 		} else {
 			fmt.Fprint(w, ": keep-alive\n\n")
 			flusher.Flush()
@@ -117,27 +125,56 @@ func (p *Pages) live(w http.ResponseWriter, r *http.Request, s session) {
 	}
 }
 
-// sendParts draws every fragment of the view and writes each as one SSE
-// event carrying the log position as its id.
-func (p *Pages) sendParts(w http.ResponseWriter, r *http.Request, s session, v liveView, pos int64) error {
-	parts, err := v.parts(r, s)
-	if err != nil {
-		return err
-	}
-	var b strings.Builder
-	for _, pt := range parts {
-		html, err := p.fragment(v.page, pt.Name, pt.Data)
+// sendParts draws every fragment of the view at log position pos, for a
+// page that has shown after, and writes each as one SSE event carrying
+// the position it shows as its id; it returns that position (a shared
+// drawing may be of an earlier one than pos, never of one before after).
+func (p *Pages) sendParts(ctx context.Context, w http.ResponseWriter, r *http.Request, s session, v liveView, after, pos int64) (int64, error) {
+	var drawn []drawnPart
+	if v.shared != nil {
+		key, err := v.shared(r, s)
 		if err != nil {
-			return err
+			return 0, err
 		}
-		fmt.Fprintf(&b, "event: %s\nid: %d\n", pt.Name, pos)
-		for _, line := range strings.Split(html, "\n") {
-			b.WriteString("data: ")
-			b.WriteString(strings.TrimRight(line, "\r"))
-			b.WriteByte('\n')
+		drawn, pos, err = p.together.get(ctx, v.page+"\x00"+key, after, p.svc.Position, func() ([]drawnPart, error) {
+			parts, err := v.sharedParts(r, s, key, p.together.mark)
+			if err != nil {
+				return nil, err
+			}
+			return p.drawParts(v.page, parts)
+		})
+		if err != nil {
+			return 0, err
 		}
+	} else {
+		parts, err := v.parts(r, s)
+		if err != nil {
+			return 0, err
+		}
+		if drawn, err = p.drawParts(v.page, parts); err != nil {
+			return 0, err
+		}
+	}
+	token := s.csrf()
+	var b strings.Builder
+	for _, d := range drawn {
+		fmt.Fprintf(&b, "event: %s\nid: %d\n", d.name, pos)
+		b.WriteString(strings.ReplaceAll(d.lines, p.together.mark, token))
 		b.WriteByte('\n')
 	}
-	_, err = w.Write([]byte(b.String()))
-	return err
+	_, err := w.Write([]byte(b.String()))
+	return pos, err
+}
+
+// drawParts draws a view's fragments as SSE data lines.
+func (p *Pages) drawParts(page string, parts []part) ([]drawnPart, error) {
+	out := make([]drawnPart, 0, len(parts))
+	for _, pt := range parts {
+		html, err := p.fragment(page, pt.Name, pt.Data)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, drawnPart{name: pt.Name, lines: sseLines(html)})
+	}
+	return out, nil
 }

@@ -55,7 +55,16 @@ func (p *Pages) routesSupervisor(mux *http.ServeMux) {
 		if err != nil {
 			return nil, err
 		}
-		return []part{{"queue-figures", v.QueueOverview}, {"queue-waiting", v}, {"queue-agents", v}}, nil
+		return queueParts(v), nil
+	}, shared: func(r *http.Request, s session) (string, error) {
+		q := queueOf(r)
+		return q, p.svc.MayWatchQueue(s.actor, q)
+	}, sharedParts: func(r *http.Request, s session, queue, mark string) ([]part, error) {
+		o, err := p.svc.QueueOverview(s.actor, queue)
+		if err != nil {
+			return nil, err
+		}
+		return queueParts(queueView{QueueOverview: o, CSRF: mark}), nil
 	}}
 	mux.Handle("GET /supervisor", p.signedIn(p.supervisorPage))
 	mux.Handle("GET /supervisor/queues/{id}", p.signedIn(p.queuePage))
@@ -85,6 +94,13 @@ func queueOf(r *http.Request) string {
 		return id
 	}
 	return r.URL.Query().Get("queue")
+}
+
+// queueParts are a queue page's live fragments. They show the queue's
+// overview and the user's token alone, so that the page can be drawn once
+// for everyone who may see the queue (Others is not among them).
+func queueParts(v queueView) []part {
+	return []part{{"queue-figures", v.QueueOverview}, {"queue-waiting", v}, {"queue-agents", v}}
 }
 
 func (p *Pages) queueData(r *http.Request, s session) (queueView, error) {

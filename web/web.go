@@ -42,11 +42,14 @@ type Pages struct {
 	// views are the live views a page subscribes to, by name: each
 	// renders the page's live fragments afresh.
 	views map[string]liveView
+	// together draws shared views once for all their pages.
+	together together
 }
 
 // Mount serves the consoles on mux, beside the API.
 func Mount(mux *http.ServeMux, svc *service.Service, o Options) *Pages {
 	p := &Pages{svc: svc, log: o.Log, version: o.Version, streams: o.Streams, pages: map[string]*template.Template{}, views: map[string]liveView{}, reports: o.Reports}
+	p.together.mark = newCSRFMark()
 	if p.streams == nil {
 		p.streams = context.Background()
 	}
