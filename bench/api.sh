@@ -47,6 +47,26 @@ busy_ms() { awk -v t="$TICK_MS" '/^cpu / {print ($2 + $3 + $4 + $7 + $8 + $9) * 
 # prints its API token.
 setup() { "$OUT/apibench" setup -api "$API" -log "$OUT/acd.log" -users "${1:-0}"; }
 
+# drive_calls has SIPp call NUMBER at RATE calls/s for STEP s, each
+# caller hanging up after 3 s, and sets the server's and the machine's
+# CPU over the run (c0 c1 b0 b1 t0 t1), the calls that succeeded and
+# failed (ok failed total) and the set-up time's p99 (p99s).
+drive_calls() {
+  local number=$1 rate=$2 rtt
+  rm -f "$OUT"/caller_timed_*
+  c0=$(cpu_ms); b0=$(busy_ms); t0=$(date +%s%N)
+  (cd "$OUT" && sipp -sf "$BENCH/sipp/caller_timed.xml" -s "$number" -i 127.0.0.1 -p 0 \
+    -key rtp_ip 127.0.0.1 -key rtp_port 9 -d 3000 \
+    -r "$rate" -m $(( rate * STEP )) -l $(( rate * 6 )) -max_socket 8192 -nostdin \
+    -trace_stat -stf "$OUT/stat.csv" -trace_rtt -rtt_freq 1 \
+    -timeout "$(( STEP + 30 ))s" "$SIP" >/dev/null 2>&1) || true
+  c1=$(cpu_ms); b1=$(busy_ms); t1=$(date +%s%N)
+  read -r ok failed < <(awk -F';' 'NR==1 {for (i=1;i<=NF;i++) {if ($i=="SuccessfulCall(C)") s=i; if ($i=="FailedCall(C)") f=i}} END {print $s+0, $f+0}' "$OUT/stat.csv")
+  rtt=$(ls "$OUT"/caller_timed_*_rtt.csv 2>/dev/null | head -1)
+  p99s=$(awk -F';' 'NR>1 && $2 != "" {print $2}' "$rtt" | sort -n | awk '{v[NR]=$1} END {print NR ? v[int(NR*0.99)+1] : "-"}')
+  total=$(( ok + failed ))
+}
+
 case $scenario in
 waiting)
   [ ${#args[@]} -gt 0 ] || args=(5000)
@@ -102,18 +122,7 @@ events)
       for _ in $(seq 300); do grep -q '^ready' "$OUT/events.err" 2>/dev/null && break; sleep 0.1; done
       grep -q '^ready' "$OUT/events.err" || { echo "bench: subscribers did not connect: $(cat "$OUT/events.err")" >&2; kill "$ev_pid"; exit 1; }
     fi
-    rm -f "$OUT"/caller_timed_*
-    c0=$(cpu_ms); b0=$(busy_ms); t0=$(date +%s%N)
-    (cd "$OUT" && sipp -sf "$BENCH/sipp/caller_timed.xml" -s 300 -i 127.0.0.1 -p 0 \
-      -key rtp_ip 127.0.0.1 -key rtp_port 9 -d 3000 \
-      -r "$r" -m $(( r * STEP )) -l $(( r * 6 )) -max_socket 8192 -nostdin \
-      -trace_stat -stf "$OUT/stat.csv" -trace_rtt -rtt_freq 1 \
-      -timeout "$(( STEP + 30 ))s" "$SIP" >/dev/null 2>&1) || true
-    c1=$(cpu_ms); b1=$(busy_ms); t1=$(date +%s%N)
-    read -r ok failed < <(awk -F';' 'NR==1 {for (i=1;i<=NF;i++) {if ($i=="SuccessfulCall(C)") s=i; if ($i=="FailedCall(C)") f=i}} END {print $s+0, $f+0}' "$OUT/stat.csv")
-    rtt=$(ls "$OUT"/caller_timed_*_rtt.csv 2>/dev/null | head -1)
-    p99s=$(awk -F';' 'NR>1 && $2 != "" {print $2}' "$rtt" | sort -n | awk '{v[NR]=$1} END {print NR ? v[int(NR*0.99)+1] : "-"}')
-    total=$(( ok + failed ))
+    drive_calls 300 "$r"
     if [ -n "$ev_pid" ]; then
       status=0; wait "$ev_pid" || status=$?
       [ "$status" -eq 0 ] || echo "bench: event stream check failed: $(cat "$OUT/events.err")" >&2
@@ -146,18 +155,7 @@ pages)
       for _ in $(seq 300); do grep -q '^ready' "$OUT/pages.err" 2>/dev/null && break; sleep 0.1; done
       grep -q '^ready' "$OUT/pages.err" || { echo "bench: pages did not open: $(cat "$OUT/pages.err")" >&2; kill "$pg_pid"; exit 1; }
     fi
-    rm -f "$OUT"/caller_timed_*
-    c0=$(cpu_ms); b0=$(busy_ms); t0=$(date +%s%N)
-    (cd "$OUT" && sipp -sf "$BENCH/sipp/caller_timed.xml" -s 500 -i 127.0.0.1 -p 0 \
-      -key rtp_ip 127.0.0.1 -key rtp_port 9 -d 3000 \
-      -r "$r" -m $(( r * STEP )) -l $(( r * 6 )) -max_socket 8192 -nostdin \
-      -trace_stat -stf "$OUT/stat.csv" -trace_rtt -rtt_freq 1 \
-      -timeout "$(( STEP + 30 ))s" "$SIP" >/dev/null 2>&1) || true
-    c1=$(cpu_ms); b1=$(busy_ms); t1=$(date +%s%N)
-    read -r ok failed < <(awk -F';' 'NR==1 {for (i=1;i<=NF;i++) {if ($i=="SuccessfulCall(C)") s=i; if ($i=="FailedCall(C)") f=i}} END {print $s+0, $f+0}' "$OUT/stat.csv")
-    rtt=$(ls "$OUT"/caller_timed_*_rtt.csv 2>/dev/null | head -1)
-    p99s=$(awk -F';' 'NR>1 && $2 != "" {print $2}' "$rtt" | sort -n | awk '{v[NR]=$1} END {print NR ? v[int(NR*0.99)+1] : "-"}')
-    total=$(( ok + failed ))
+    drive_calls 500 "$r"
     if [ -n "$pg_pid" ]; then
       status=0; wait "$pg_pid" || status=$?
       [ "$status" -eq 0 ] || echo "bench: live pages check failed: $(cat "$OUT/pages.err")" >&2

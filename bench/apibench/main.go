@@ -293,36 +293,17 @@ func events(ctx context.Context, c *client, subs int, after int64, limit, quiet 
 			s.err = s.follow(ctx, c, after, &connected, &since, &lastEvent)
 		}()
 	}
-	ready := make(chan struct{})
-	go func() { connected.Wait(); close(ready) }()
-	select {
-	case <-ready:
-	case <-ctx.Done():
-		cancel()
-		done.Wait()
+	firstErr := func() error {
 		for _, s := range all {
 			if s.err != nil {
-				return fmt.Errorf("subscribing: %w", s.err)
+				return s.err
 			}
 		}
-		return errors.New("subscribers did not all connect in time")
+		return nil
 	}
-	start := time.Now()
-	since.Store(start.UnixNano())
-	fmt.Fprintln(os.Stderr, "ready")
-
-	tick := time.NewTicker(100 * time.Millisecond)
-	for ctx.Err() == nil {
-		select {
-		case <-ctx.Done():
-		case <-tick.C:
-			if last := lastEvent.Load(); last > start.UnixNano() && time.Since(time.Unix(0, last)) > quiet {
-				cancel()
-			}
-		}
+	if err := untilQuiet(ctx, cancel, &connected, &done, &lastEvent, quiet, firstErr, func(start time.Time) { since.Store(start.UnixNano()) }); err != nil {
+		return err
 	}
-	tick.Stop()
-	done.Wait()
 
 	var delays []time.Duration
 	var received, gaps, reordered, failed int
@@ -492,3 +473,39 @@ func pct(sorted []time.Duration, p float64) time.Duration {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// untilQuiet waits for every stream to open (connected), says "ready" on
+// standard error, then lets them run until ctx ends or, once something
+// has arrived (last, unix ns), nothing has for quiet; it returns once all
+// have stopped (done). opened is told when they all were open.
+func untilQuiet(ctx context.Context, cancel func(), connected, done *sync.WaitGroup, last *atomic.Int64, quiet time.Duration,
+	firstErr func() error, opened func(time.Time)) error {
+	ready := make(chan struct{})
+	go func() { connected.Wait(); close(ready) }()
+	select {
+	case <-ready:
+	case <-ctx.Done():
+		cancel()
+		done.Wait()
+		if err := firstErr(); err != nil {
+			return fmt.Errorf("opening the streams: %w", err)
+		}
+		return errors.New("the streams did not all open in time")
+	}
+	start := time.Now()
+	opened(start)
+	fmt.Fprintln(os.Stderr, "ready")
+	tick := time.NewTicker(100 * time.Millisecond)
+	for ctx.Err() == nil {
+		select {
+		case <-ctx.Done():
+		case <-tick.C:
+			if at := last.Load(); at > start.UnixNano() && time.Since(time.Unix(0, at)) > quiet {
+				cancel()
+			}
+		}
+	}
+	tick.Stop()
+	done.Wait()
+	return nil
+}

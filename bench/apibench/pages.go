@@ -49,34 +49,17 @@ func livePages(ctx context.Context, c *client, n int, view string, limit, quiet 
 			p.err = p.follow(ctx, c, web+"/live?"+view+"&after=0", &connected, &lastRedraw)
 		}()
 	}
-	ready := make(chan struct{})
-	go func() { connected.Wait(); close(ready) }()
-	select {
-	case <-ready:
-	case <-ctx.Done():
-		cancel()
-		done.Wait()
+	firstErr := func() error {
 		for _, p := range all {
 			if p.err != nil {
-				return fmt.Errorf("opening pages: %w", p.err)
+				return p.err
 			}
 		}
-		return errors.New("pages did not all open in time")
+		return nil
 	}
-	start := time.Now()
-	fmt.Fprintln(os.Stderr, "ready")
-	tick := time.NewTicker(100 * time.Millisecond)
-	for ctx.Err() == nil {
-		select {
-		case <-ctx.Done():
-		case <-tick.C:
-			if last := lastRedraw.Load(); last > start.UnixNano() && time.Since(time.Unix(0, last)) > quiet {
-				cancel()
-			}
-		}
+	if err := untilQuiet(ctx, cancel, &connected, &done, &lastRedraw, quiet, firstErr, func(time.Time) {}); err != nil {
+		return err
 	}
-	tick.Stop()
-	done.Wait()
 
 	var redraws, fragments, failed int
 	var bytes int64
