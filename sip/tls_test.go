@@ -298,16 +298,23 @@ func TestTLSTrunk(t *testing.T) {
 				}
 				return
 			}
-			if err == nil {
-				leg.Hangup("test over")
-				t.Fatal("the call went through a trunk whose certificate should be refused")
-			}
-			if !strings.Contains(err.Error(), tt.refused) {
-				t.Fatalf("error %q does not say %q", err, tt.refused)
-			}
-			if n := trunk.invites.Load(); n != 0 {
-				t.Fatalf("the trunk got %d INVITEs over a refused connection", n)
-			}
+			expectCertificateRefused(t, leg, err, trunk, tt.refused)
 		})
+	}
+}
+
+// expectCertificateRefused checks that a call to a TLS trunk failed for
+// its certificate, saying why (refused), and that the trunk got nothing.
+func expectCertificateRefused(t *testing.T, leg *acdsip.Leg, err error, trunk *tlsTrunk, refused string) {
+	t.Helper()
+	if err == nil {
+		leg.Hangup("test over")
+		t.Fatal("the call went through a trunk whose certificate should be refused")
+	}
+	if !strings.Contains(err.Error(), refused) {
+		t.Fatalf("error %q does not say %q", err, refused)
+	}
+	if n := trunk.invites.Load(); n != 0 {
+		t.Fatalf("the trunk got %d INVITEs over a refused connection", n)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"net/netip"
-	"os/exec"
 	"reflect"
 	"strings"
 	"syscall"
@@ -215,18 +214,7 @@ func TestAPITrunkRegisters(t *testing.T) {
 	sipp := requireSIPp(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
 	defer cancel()
-	port := freeUDPPort(t)
-	registrar := exec.CommandContext(ctx, sipp, "-sf", "testdata/registrar.xml", "-i", "127.0.0.1", "-p", port,
-		"-m", "1", "-timeout", "40s", "-nostdin")
-	var out strings.Builder
-	registrar.Stdout, registrar.Stderr = &out, &out
-	if err := registrar.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = registrar.Process.Signal(syscall.SIGTERM) // ours, by PID
-		_ = registrar.Wait()
-	})
+	port := startRegistrar(t, ctx, sipp, "udp")
 	s := startAcd(t, "-config", writeConfig(t, "numbering: {region: US}\n"+apiYAML))
 	admin := setupAdmin(t, s)
 	trunk := map[string]any{"id": "carrier", "address": "127.0.0.1:" + port, "username": "acd-account", "password": "carrier-secret",

@@ -585,21 +585,7 @@ func TestTrunkRegistersOverTLS(t *testing.T) {
 			t.Parallel()
 			ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
 			defer cancel()
-			port := freeTCPPort(t)
-			registrar := exec.CommandContext(ctx, sipp, "-sf", "testdata/registrar.xml", "-t", "t1", "-i", "127.0.0.1", "-p", port,
-				"-m", "1", "-timeout", "40s", "-nostdin")
-			var out strings.Builder
-			registrar.Stdout, registrar.Stderr = &out, &out
-			if err := registrar.Start(); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() {
-				_ = registrar.Process.Signal(syscall.SIGTERM) // ours, by PID
-				_ = registrar.Wait()
-				if t.Failed() {
-					t.Logf("SIPp registrar:\n%s", lastLines(out.String(), 30))
-				}
-			})
+			port := startRegistrar(t, ctx, sipp, "tcp")
 			ca := testutil.NewCA(t)
 			cert, key := ca.Issue(t, "carrier", tc.certFor)
 			relay := startTLSRelay(t, cert, key, "127.0.0.1:"+port)
@@ -641,21 +627,7 @@ func TestTrunkRegistersOverTCP(t *testing.T) {
 	sipp := requireSIPp(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
 	defer cancel()
-	port := freeTCPPort(t)
-	registrar := exec.CommandContext(ctx, sipp, "-sf", "testdata/registrar.xml", "-t", "t1", "-i", "127.0.0.1", "-p", port,
-		"-m", "1", "-timeout", "40s", "-nostdin")
-	var out strings.Builder
-	registrar.Stdout, registrar.Stderr = &out, &out
-	if err := registrar.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = registrar.Process.Signal(syscall.SIGTERM) // ours, by PID
-		_ = registrar.Wait()
-		if t.Failed() {
-			t.Logf("SIPp registrar:\n%s", lastLines(out.String(), 30))
-		}
-	})
+	port := startRegistrar(t, ctx, sipp, "tcp")
 	s := startAcd(t, "-config", writeConfig(t, `trunks:
   carrier:
     address: 127.0.0.1:`+port+`
@@ -699,4 +671,31 @@ func TestTrunkOverTLSByDomain(t *testing.T) {
 		t.Fatalf("the SIPp carrier behind TLS failed (no call, or no BYE): %v", err)
 	}
 	eventsOf(t, s, store.Filter{}, has("callback.completed:1001"))
+}
+
+// startRegistrar runs SIPp as a registrar that challenges one REGISTER
+// and grants 3 s (testdata/registrar.xml), over "udp" or "tcp", on a free
+// loopback port it returns; it is stopped by its PID when the test ends.
+func startRegistrar(t *testing.T, ctx context.Context, sipp, transport string) string {
+	t.Helper()
+	port := freeUDPPort(t)
+	args := []string{"-sf", "testdata/registrar.xml", "-i", "127.0.0.1", "-m", "1", "-timeout", "40s", "-nostdin"}
+	if transport == "tcp" {
+		port = freeTCPPort(t)
+		args = append(args, "-t", "t1")
+	}
+	registrar := exec.CommandContext(ctx, sipp, append(args, "-p", port)...)
+	var out strings.Builder
+	registrar.Stdout, registrar.Stderr = &out, &out
+	if err := registrar.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = registrar.Process.Signal(syscall.SIGTERM) // ours, by PID
+		_ = registrar.Wait()
+		if t.Failed() {
+			t.Logf("SIPp registrar:\n%s", lastLines(out.String(), 30))
+		}
+	})
+	return port
 }
