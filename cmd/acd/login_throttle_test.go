@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"sync"
 	"testing"
 	"time"
@@ -16,17 +17,30 @@ import (
 // (Linux routes all of 127.0.0.0/8 to lo), and returns the status.
 func loginFrom(t *testing.T, s *server, from, user, password string) int {
 	t.Helper()
-	dialer := &net.Dialer{LocalAddr: net.TCPAddrFromAddrPort(netip.AddrPortFrom(netip.MustParseAddr(from), 0)), Timeout: 10 * time.Second}
-	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DialContext: dialer.DialContext, DisableKeepAlives: true}}
 	body, _ := json.Marshal(map[string]string{"user": user, "password": password})
-	res, err := client.Post("http://"+s.http+"/api/v1/login", "application/json", bytes.NewReader(body))
+	return postFrom(t, s, from, "/api/v1/login", "application/json", body)
+}
+
+// formLoginFrom posts the consoles' sign-in form; a success is a 303.
+func formLoginFrom(t *testing.T, s *server, from, user, password string) int {
+	t.Helper()
+	form := url.Values{"user": {user}, "password": {password}}
+	return postFrom(t, s, from, "/login", "application/x-www-form-urlencoded", []byte(form.Encode()))
+}
+
+func postFrom(t *testing.T, s *server, from, path, contentType string, body []byte) int {
+	t.Helper()
+	dialer := &net.Dialer{LocalAddr: net.TCPAddrFromAddrPort(netip.AddrPortFrom(netip.MustParseAddr(from), 0)), Timeout: 10 * time.Second}
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DialContext: dialer.DialContext, DisableKeepAlives: true},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := client.Post("http://"+s.http+path, contentType, bytes.NewReader(body))
 	if err != nil {
-		t.Errorf("login as %s from %s: %v", user, from, err)
+		t.Errorf("POST %s from %s: %v", path, from, err)
 		return 0
 	}
 	res.Body.Close()
 	if res.StatusCode >= 500 {
-		t.Errorf("login as %s from %s: %d", user, from, res.StatusCode)
+		t.Errorf("POST %s from %s: %d", path, from, res.StatusCode)
 	}
 	return res.StatusCode
 }
@@ -34,7 +48,8 @@ func loginFrom(t *testing.T, s *server, from, user, password string) int {
 // burst sends n logins at once and counts the answers by status; after
 // the first 429 it sends the login then, once, while the burst may
 // still be in flight, and reports its status.
-func burst(t *testing.T, s *server, n int, from string, user func(i int) string, then func() int) (map[int]int, int) {
+func burst(t *testing.T, s *server, login func(t *testing.T, s *server, from, user, password string) int,
+	n int, from string, user func(i int) string, then func() int) (map[int]int, int) {
 	t.Helper()
 	var mu sync.Mutex
 	codes := map[int]int{}
@@ -45,7 +60,7 @@ func burst(t *testing.T, s *server, n int, from string, user func(i int) string,
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			code := loginFrom(t, s, from, user(i), "not the password")
+			code := login(t, s, from, user(i), "not the password")
 			mu.Lock()
 			codes[code]++
 			mu.Unlock()
@@ -66,7 +81,8 @@ func burst(t *testing.T, s *server, n int, from string, user func(i int) string,
 }
 
 // TestLoginBurstIsCheckedUpToTheLimit: forty wrong passwords sent at once
-// for one user get at most the limit checked, the rest refused as
+// for one user, to the API or the sign-in form, get at most the limit
+// checked, the rest refused as
 // throttled unhashed, and the right password sent once the limit is
 // reached is refused; forty at once for forty users from one address get
 // at most the address's limit checked.
@@ -75,17 +91,26 @@ func TestLoginBurstIsCheckedUpToTheLimit(t *testing.T) {
 	admin := setupAdmin(t, s)
 	admin.expect(t, "POST", "/users", map[string]any{"id": "sue", "role": "supervisor", "password": testPassword}, 201, nil)
 
-	codes, right := burst(t, s, 40, "127.0.0.2", func(int) string { return "sue" },
-		func() int { return loginFrom(t, s, "127.0.0.2", "sue", testPassword) })
-	if codes[401] > 5 || codes[401]+codes[429] != 40 {
-		t.Errorf("40 wrong passwords for one user at once: %v; want at most 5 checked (401), the rest 429", codes)
+	admin.expect(t, "POST", "/users", map[string]any{"id": "sam", "role": "supervisor", "password": testPassword}, 201, nil)
+	for _, door := range []struct {
+		name, user, from string
+		login            func(t *testing.T, s *server, from, user, password string) int
+	}{
+		{"API", "sue", "127.0.0.2", loginFrom},
+		{"sign-in form", "sam", "127.0.0.4", formLoginFrom},
+	} {
+		codes, right := burst(t, s, door.login, 40, door.from, func(int) string { return door.user },
+			func() int { return door.login(t, s, door.from, door.user, testPassword) })
+		if codes[401] > 5 || codes[401]+codes[429] != 40 {
+			t.Errorf("%s: 40 wrong passwords for one user at once: %v; want at most 5 checked (401), the rest 429", door.name, codes)
+		}
+		if right != 429 {
+			t.Errorf("%s: the right password once the limit is reached: %d; want 429", door.name, right)
+		}
+		s.waitLog(t, 5*time.Second, "security: API login refused", "user="+door.user, "source="+door.from, "throttled=user_at_address")
 	}
-	if right != 429 {
-		t.Errorf("the right password once the limit is reached: %d; want 429", right)
-	}
-	s.waitLog(t, 5*time.Second, "security: API login refused", "user=sue", "source=127.0.0.2", "throttled=user_at_address")
 
-	codes, _ = burst(t, s, 40, "127.0.0.3", func(i int) string { return fmt.Sprint("guess", i) },
+	codes, _ := burst(t, s, loginFrom, 40, "127.0.0.3", func(i int) string { return fmt.Sprint("guess", i) },
 		func() int { return 0 })
 	if codes[401] > 20 || codes[401]+codes[429] != 40 {
 		t.Errorf("40 wrong logins for 40 users from one address at once: %v; want at most 20 checked (401), the rest 429", codes)
