@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -135,5 +136,40 @@ func TestOfficeBehindNATRegistersAtOnce(t *testing.T) {
 	}
 	if code, err := office.Register(ctx, s.sip, "5001", "secret-5001", 300); err != nil || code != 200 {
 		t.Fatalf("another phone of the office, meanwhile: %d %v; want 200", code, err)
+	}
+}
+
+// TestRegisteredPhoneIsNotKeptOutAfterRestart: after a restart the
+// server remembers no address an agent authenticated from, but its
+// phone's live registration, restored, still proves the phone's address:
+// a stranger's guesses do not keep it out.
+func TestRegisteredPhoneIsNotKeptOutAfterRestart(t *testing.T) {
+	cfg := writeConfig(t, agentsYAML)
+	data := t.TempDir()
+	first := startAcd(t, "-config", cfg, "-data", data)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	phone := testutil.NewPhoneAt(t, netip.MustParseAddr("127.0.0.2"))
+	if code, err := phone.Register(ctx, first.sip, "1001", "secret-1001", 3600); err != nil || code != 200 {
+		t.Fatalf("REGISTER: %d %v", code, err)
+	}
+	if err := first.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	_ = first.cmd.Wait()
+
+	second := startAcd(t, "-config", cfg, "-data", data)
+	second.waitLog(t, 10*time.Second, "registration restored", "agent=1001")
+	stranger := testutil.NewPhoneAt(t, netip.MustParseAddr("127.0.0.3"))
+	for range 10 {
+		if code, err := stranger.Register(ctx, second.sip, "1001", "guess", 300); err != nil || code != 401 {
+			t.Fatalf("a stranger's guess: %d %v; want 401", code, err)
+		}
+	}
+	if code, err := testutil.NewPhoneAt(t, netip.MustParseAddr("127.0.0.4")).Register(ctx, second.sip, "1001", "secret-1001", 300); err != nil || code != 403 {
+		t.Fatalf("the right password from an address 1001 never used, during the guessing: %d %v; want 403", code, err)
+	}
+	if code, err := phone.Register(ctx, second.sip, "1001", "secret-1001", 3600); err != nil || code != 200 {
+		t.Fatalf("the phone, from the address of its restored registration: %d %v; want 200", code, err)
 	}
 }
