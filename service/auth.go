@@ -71,31 +71,31 @@ type Session struct {
 	User    string
 }
 
-// Login checks a user's password and opens a session. Failures are
-// throttled per address and per user name, and logged as security lines.
+// Login checks a user's password and opens a session. Attempts are
+// throttled (see throttle) and failures logged as security lines.
 func (s *Service) Login(ctx context.Context, user, password string, from netip.Addr) (Session, error) {
-	now := s.now()
-	uk, ak := userKey(user), addrKey(from)
-	if wait := s.throttle.blocked(now, uk, ak); wait > 0 {
-		s.log.Warn("security: API login refused: too many failures", "event", "login_throttled", "source", from.String(), "user", user)
+	att, wait, scope := s.throttle.beginLogin(s.now(), user, from)
+	if wait > 0 {
+		s.log.Warn("security: API login refused: too many failures", "event", "login_throttled", "source", from.String(), "user", user, "throttled", scope)
 		return Session{}, &Error{Kind: Throttled, Msg: "too many failed logins: try again later", RetryAfter: wait}
 	}
 	u, err := s.users.Get(ctx, user)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		s.hasher.Waste(ctx, password)
-		return Session{}, s.loginFailed(now, user, from, "no such user")
+		return Session{}, s.loginFailed(att, user, from, "no such user")
 	case err != nil:
+		s.throttle.release(att)
 		return Session{}, fmt.Errorf("signing in %s: %w", user, err)
 	}
 	if err := s.hasher.Verify(ctx, u.PasswordHash, password); err != nil {
 		if !errors.Is(err, directory.ErrMismatch) {
 			s.log.Error("verifying a password", "user", user, "error", err)
 		}
-		return Session{}, s.loginFailed(now, user, from, "wrong password")
+		return Session{}, s.loginFailed(att, user, from, "wrong password")
 	}
-	s.throttle.clear(uk)
-	sess, err := s.issue(ctx, u.ID, KindSession, "", now.Add(s.sessionTTL))
+	s.throttle.succeeded(s.now(), att, user, from)
+	sess, err := s.issue(ctx, u.ID, KindSession, "", s.now().Add(s.sessionTTL))
 	if err != nil {
 		return Session{}, err
 	}
@@ -104,11 +104,13 @@ func (s *Service) Login(ctx context.Context, user, password string, from netip.A
 	return sess, nil
 }
 
-func (s *Service) loginFailed(now time.Time, user string, from netip.Addr, why string) error {
-	blockedUser := s.throttle.fail(now, userKey(user), s.throttle.user)
-	blockedAddr := s.throttle.fail(now, addrKey(from), s.throttle.addr)
-	s.log.Warn("security: API login failed", "event", "login_failure", "source", from.String(), "user", user,
-		"reason", why, "blocked", blockedUser || blockedAddr)
+func (s *Service) loginFailed(att attempt, user string, from netip.Addr, why string) error {
+	blocked := s.throttle.failed(s.now(), att)
+	args := []any{"event", "login_failure", "source", from.String(), "user", user, "reason", why, "blocked", len(blocked) > 0}
+	if len(blocked) > 0 {
+		args = append(args, "throttled", strings.Join(blocked, ","))
+	}
+	s.log.Warn("security: API login failed", args...)
 	return &Error{Kind: Unauthenticated, Msg: "wrong user or password"}
 }
 
@@ -306,24 +308,28 @@ func (s *Service) Setup(ctx context.Context, token string, from netip.Addr, nu N
 		s.log.Warn("security: API setup refused: not over loopback", "event", "setup_refused", "source", from.String())
 		return User{}, forbidden("setup is allowed only from this machine (loopback)")
 	}
-	if wait := s.throttle.blocked(now, addrKey(from)); wait > 0 {
+	att, wait, _ := s.throttle.beginSetup(now, from)
+	if wait > 0 {
 		return User{}, &Error{Kind: Throttled, Msg: "too many failed attempts: try again later", RetryAfter: wait}
 	}
 	s.setupMu.Lock()
 	defer s.setupMu.Unlock()
 	n, err := s.users.Count(ctx)
 	if err != nil {
+		s.throttle.release(att)
 		return User{}, err
 	}
 	if n > 0 || s.setupToken == "" {
+		s.throttle.release(att)
 		s.setupToken = ""
 		return User{}, conflict("setup is done: sign in with POST /api/v1/login")
 	}
 	if subtle.ConstantTimeCompare([]byte(token), []byte(s.setupToken)) != 1 {
-		blocked := s.throttle.fail(now, addrKey(from), s.throttle.addr)
-		s.log.Warn("security: API setup token wrong", "event", "setup_failure", "source", from.String(), "blocked", blocked)
+		blocked := s.throttle.failed(s.now(), att)
+		s.log.Warn("security: API setup token wrong", "event", "setup_failure", "source", from.String(), "blocked", len(blocked) > 0)
 		return User{}, forbidden("wrong setup token")
 	}
+	s.throttle.release(att)
 	nu.Role = string(directory.Administrator)
 	u, err := s.createUser(ctx, nu)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/netip"
 	"path/filepath"
@@ -177,20 +178,74 @@ func TestLoginThrottle(t *testing.T) {
 func TestThrottleByAddress(t *testing.T) {
 	th := newThrottle()
 	now := time.Now()
-	a := addrKey(netip.MustParseAddr("2001:db8::1"))
-	if b := addrKey(netip.MustParseAddr("2001:db8::2")); a != b {
-		t.Fatalf("one /64 counted as two: %s, %s", a, b)
+	a, b := netip.MustParseAddr("2001:db8::1"), netip.MustParseAddr("2001:db8::2")
+	if addrKey(a) != addrKey(b) {
+		t.Fatalf("one /64 counted as two: %s, %s", addrKey(a), addrKey(b))
 	}
-	for i := range th.addr.Limit - 1 {
-		if th.fail(now, a, th.addr) {
-			t.Fatalf("blocked after %d failures", i+1)
+	for i := range th.addr.Limit {
+		att, wait, _ := th.beginLogin(now, fmt.Sprint("user", i), a)
+		if wait > 0 {
+			t.Fatalf("refused after %d failures", i)
+		}
+		th.failed(now, att)
+	}
+	if _, wait, scope := th.beginLogin(now, "another", b); wait <= 0 || scope != scopeAddr {
+		t.Fatalf("not blocked at the limit: %v %q", wait, scope)
+	}
+	if _, wait, _ := th.beginLogin(now.Add(th.addr.Block+time.Second), "another", b); wait != 0 {
+		t.Fatal("still blocked after the block")
+	}
+}
+
+// TestThrottleCountsAttemptsBeforeTheCheck: attempts still being checked
+// fill the limit, so that guesses sent together are not all checked; one
+// that succeeds gives its place back.
+func TestThrottleCountsAttemptsBeforeTheCheck(t *testing.T) {
+	th := newThrottle()
+	now := time.Now()
+	from := netip.MustParseAddr("192.0.2.1")
+	var inFlight []attempt
+	for range th.pair.Limit {
+		att, wait, _ := th.beginLogin(now, "sue", from)
+		if wait > 0 {
+			t.Fatalf("refused with %d attempts in flight", len(inFlight))
+		}
+		inFlight = append(inFlight, att)
+	}
+	if _, wait, scope := th.beginLogin(now, "sue", from); wait <= 0 || scope != scopePair {
+		t.Fatalf("a sixth attempt in flight let through: %v %q", wait, scope)
+	}
+	th.succeeded(now, inFlight[0], "sue", from)
+	if _, wait, _ := th.beginLogin(now, "sue", from); wait != 0 {
+		t.Fatalf("a success did not give its place back: %v", wait)
+	}
+}
+
+// TestThrottleSparesProvenAddresses: guesses from many addresses at one
+// user are bounded, and block the user from addresses it never signed in
+// from, but not from one it did.
+func TestThrottleSparesProvenAddresses(t *testing.T) {
+	th := newThrottle()
+	now := time.Now()
+	home := netip.MustParseAddr("192.0.2.1")
+	att, _, _ := th.beginLogin(now, "sue", home)
+	th.succeeded(now, att, "sue", home)
+	checked := 0
+	for i := range 100 {
+		att, wait, _ := th.beginLogin(now, "sue", netip.AddrFrom4([4]byte{198, 51, 100, byte(i)}))
+		if wait == 0 {
+			checked++
+			th.failed(now, att)
 		}
 	}
-	if !th.fail(now, a, th.addr) || th.blocked(now, a) <= 0 {
-		t.Fatal("not blocked at the limit")
+	if checked != th.user.Limit {
+		t.Fatalf("%d guesses from 100 addresses checked; want %d", checked, th.user.Limit)
 	}
-	if th.blocked(now.Add(th.addr.Block+time.Second), a) != 0 {
-		t.Fatal("still blocked after the block")
+	if _, wait, _ := th.beginLogin(now, "sue", netip.MustParseAddr("203.0.113.1")); wait <= 0 {
+		t.Fatal("a new address not held by the user's block")
+	}
+	if _, wait, scope := th.beginLogin(now, "sue", home); wait != 0 {
+		t.Fatalf("the user locked out at the address it signed in from: %v %q", wait, scope)
 	}
 }
 

@@ -27,10 +27,22 @@ type Secrets func(user string) (password, hashes string, ok bool)
 const (
 	nonceLifetime = 5 * time.Minute
 	failureWindow = time.Minute
-	// userFailures wrong answers for one user name within failureWindow
-	// throttle that user, and only that user, for throttleFor: more than a
-	// phone with a wrong password sends before it gives up, and few
-	// enough that guessing a password is slow from any number of places.
+	// Only wrong answers count: a digest response that does not match, an
+	// unreadable Authorization header, a wrong realm. The challenge of a
+	// request sent without credentials, and of one whose nonce is stale
+	// or was issued to another address, is the normal round trip and
+	// counts for nothing, however many phones make it at once.
+	//
+	// pairFailures wrong answers for one user name from one address within
+	// failureWindow throttle that user at that address for throttleFor:
+	// more than a phone with a wrong password sends before it gives up.
+	pairFailures = 10
+	// userFailures wrong answers for one user name from addresses that
+	// never authenticated as it throttle the user at every such address:
+	// guessing a password is slow from any number of places. An address
+	// that did authenticate as the user, or holds its live registration,
+	// is not held by it, so that a stranger's guesses cannot keep the
+	// agent's phone out.
 	userFailures = 10
 	// addressFailures within failureWindow block the address they come
 	// from. A throttled user's requests are no longer checked, so one
@@ -38,6 +50,10 @@ const (
 	// user names, as a scan makes.
 	addressFailures = 100
 	throttleFor     = time.Minute
+	// maxProven bounds the user names and addresses remembered as having
+	// authenticated; provenFor is how long one is remembered after.
+	maxProven = 100_000
+	provenFor = 24 * time.Hour
 	// One security line per user and address every refusalLogEvery, and
 	// at most refusalLinesPerSecond in all: a flood of guesses must not
 	// become a flood of log lines, nor hide another user's refusals.
@@ -47,9 +63,9 @@ const (
 
 // authenticator checks SIP digest credentials (RFC 8760: MD5 and SHA-256,
 // qop=auth) with stateless nonces that expire, and throttles user names
-// and addresses that keep failing, each on its own. Unknown users and
-// wrong passwords get the same answer, so that user names cannot be
-// discovered.
+// at an address, user names from anywhere unproven, and addresses that
+// keep failing, each on its own. Unknown users and wrong passwords get
+// the same answer, so that user names cannot be discovered.
 type authenticator struct {
 	realm   string
 	algs    []string
@@ -57,11 +73,23 @@ type authenticator struct {
 	key     [32]byte
 	log     *securityLog
 	now     func() time.Time
+	// registeredFrom reports whether user holds a live registration made
+	// from src; nil: none is known. It takes the registrar's lock, so it
+	// is called without mu.
+	registeredFrom func(user string, src netip.Addr) bool
 
-	mu    sync.Mutex
-	users map[string]*failures
-	addrs map[netip.Addr]*failures
-	swept time.Time
+	mu     sync.Mutex // guards the maps below and swept
+	pairs  map[userAt]*failures
+	users  map[string]*failures // failures from unproven addresses only
+	addrs  map[netip.Addr]*failures
+	proven map[userAt]time.Time // last authenticated
+	swept  time.Time
+}
+
+// userAt is a user name at an address.
+type userAt struct {
+	user string
+	src  netip.Addr
 }
 
 // failures are the recent failures of a user name or an address, and
@@ -77,7 +105,8 @@ func newAuthenticator(realm string, algs []string, secrets Secrets, log *slog.Lo
 	}
 	a := &authenticator{realm: realm, algs: algs, secrets: secrets, now: time.Now,
 		log:   newSecurityLog(log, refusalLogEvery, refusalLinesPerSecond),
-		users: map[string]*failures{}, addrs: map[netip.Addr]*failures{}}
+		pairs: map[userAt]*failures{}, users: map[string]*failures{}, addrs: map[netip.Addr]*failures{},
+		proven: map[userAt]time.Time{}}
 	_, _ = rand.Read(a.key[:])
 	return a
 }
@@ -168,8 +197,8 @@ func (a *authenticator) check(req *sip.Request) (verdict, string, bool) {
 		a.fail(req, src, "", "unreadable Authorization header")
 		return rejected, "", false
 	}
-	if isThrottled(a, a.users, creds.Username) {
-		a.refuse(req, src, creds.Username, fmt.Sprintf("user throttled: %d failures within %v", userFailures, failureWindow))
+	if why := a.userThrottle(creds.Username, src); why != "" {
+		a.refuse(req, src, creds.Username, why)
 		return throttled, "", false
 	}
 	switch a.nonceState(creds.Nonce, src) {
@@ -207,7 +236,69 @@ func (a *authenticator) check(req *sip.Request) (verdict, string, bool) {
 		a.fail(req, src, creds.Username, "wrong credentials")
 		return rejected, "", false
 	}
+	a.remember(creds.Username, src)
 	return accepted, creds.Username, false
+}
+
+// userThrottle says why user is refused unchecked at src; "" if it is not:
+// throttled at that address, or throttled for the addresses it never
+// authenticated from when src is one.
+func (a *authenticator) userThrottle(user string, src netip.Addr) string {
+	now := a.now()
+	a.mu.Lock()
+	atSrc := throttledLocked(a.pairs, userAt{user, src}, now)
+	anywhere := throttledLocked(a.users, user, now)
+	a.mu.Unlock()
+	switch {
+	case atSrc:
+		return fmt.Sprintf("user throttled at this address: %d failures within %v", pairFailures, failureWindow)
+	case anywhere && !a.proved(user, src, now):
+		return fmt.Sprintf("user throttled at addresses it never authenticated from: %d failures within %v", userFailures, failureWindow)
+	}
+	return ""
+}
+
+// proved reports whether src authenticated as user lately, or holds its
+// live registration (which outlives a restart, unlike the memory).
+func (a *authenticator) proved(user string, src netip.Addr, now time.Time) bool {
+	a.mu.Lock()
+	last, ok := a.proven[userAt{user, src}]
+	a.mu.Unlock()
+	if ok && now.Sub(last) < provenFor {
+		return true
+	}
+	return a.registeredFrom != nil && a.registeredFrom(user, src)
+}
+
+// remember marks src as proven for user.
+func (a *authenticator) remember(user string, src netip.Addr) {
+	now := a.now()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	k := userAt{user, src}
+	if _, ok := a.proven[k]; !ok && len(a.proven) >= maxProven {
+		a.pruneProvenLocked(now)
+	}
+	a.proven[k] = now
+}
+
+// pruneProvenLocked forgets what is too old to count, then, if still
+// full, the oldest.
+func (a *authenticator) pruneProvenLocked(now time.Time) {
+	var oldestKey userAt
+	var oldest time.Time
+	for k, last := range a.proven {
+		if now.Sub(last) >= provenFor {
+			delete(a.proven, k)
+			continue
+		}
+		if oldest.IsZero() || last.Before(oldest) {
+			oldestKey, oldest = k, last
+		}
+	}
+	if len(a.proven) >= maxProven {
+		delete(a.proven, oldestKey)
+	}
 }
 
 // respond answers a request that needs (new) credentials.
@@ -219,23 +310,32 @@ func (a *authenticator) respond(tx sip.ServerTransaction, req *sip.Request, v ve
 	respond(tx, req, 401, "Unauthorized", a.challenges(sourceAddr(req), stale)...)
 }
 
-// isThrottled reports whether a user name or address is throttled now.
+// isThrottled reports whether an address is throttled now.
 func isThrottled[K comparable](a *authenticator, m map[K]*failures, key K) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	f, ok := m[key]
-	return ok && a.now().Before(f.until)
+	return throttledLocked(m, key, a.now())
 }
 
-// fail counts a failure against the user name (when there is one) and the
-// address, and logs one security line for it; the password or response
-// is never logged.
+func throttledLocked[K comparable](m map[K]*failures, key K, now time.Time) bool {
+	f, ok := m[key]
+	return ok && now.Before(f.until)
+}
+
+// fail counts a failure against the user name at the address and, unless
+// the address proved itself for the user, against the user name (when
+// there is one), and against the address; it logs one security line for
+// it. The password or response is never logged.
 func (a *authenticator) fail(req *sip.Request, src netip.Addr, user, why string) {
 	now := a.now()
+	proven := user != "" && a.proved(user, src, now)
 	a.mu.Lock()
 	a.sweepLocked(now)
 	var throttle string
-	if user != "" && count(a.users, user, now, userFailures) {
+	if user != "" && count(a.pairs, userAt{user, src}, now, pairFailures) {
+		throttle = "user"
+	}
+	if user != "" && !proven && count(a.users, user, now, userFailures) {
 		throttle = "user"
 	}
 	if count(a.addrs, src, now, addressFailures) {
@@ -290,6 +390,7 @@ func (a *authenticator) sweepLocked(now time.Time) {
 		return
 	}
 	a.swept = now
+	forget(a.pairs, now)
 	forget(a.users, now)
 	forget(a.addrs, now)
 }

@@ -224,14 +224,27 @@ func TestThrottling(t *testing.T) {
 		steps []attempt
 	}{
 		{"a wrong password throttles its user only", []attempt{
-			{from: office, user: "1001", repeat: userFailures, want: rejected},
+			{from: office, user: "1001", repeat: pairFailures, want: rejected},
 			{from: office, user: "1001", right: true, want: throttled},
-			{from: home, user: "1001", right: true, want: throttled}, // wherever it comes from
+			{from: home, user: "1001", right: true, want: throttled}, // anywhere it never authenticated
 			{from: office, user: "1002", right: true, want: accepted},
 			{from: office, user: "1003", repeat: 3, want: rejected},
 			{from: office, user: "1003", right: true, want: accepted},
 			{after: throttleFor, from: office, user: "1001", right: true, want: accepted},
 		}},
+		{"a stranger's guesses do not keep a user out of where it authenticated", []attempt{
+			{from: home, user: "1001", right: true, want: accepted},
+			{from: office, user: "1001", repeat: pairFailures, want: rejected},
+			{from: office, user: "1001", right: true, want: throttled},
+			{from: home, user: "1001", right: true, want: accepted},
+			{from: "192.0.2.77", user: "1001", right: true, want: throttled}, // never authenticated there
+		}},
+		{"guesses from many addresses are bounded", append(guessFrom("1001", 3, userFailures/3),
+			attempt{from: "192.0.2.4", user: "1001", want: rejected},
+			attempt{from: "192.0.2.5", user: "1001", want: throttled},
+			attempt{from: "192.0.2.5", user: "1001", right: true, want: throttled},
+			attempt{from: "192.0.2.5", user: "1002", right: true, want: accepted},
+		)},
 		{"failures spread out are forgiven", []attempt{
 			{from: office, user: "1001", repeat: userFailures - 1, want: rejected},
 			{after: failureWindow, from: office, user: "1001", repeat: userFailures - 1, want: rejected},
@@ -277,6 +290,16 @@ func TestThrottling(t *testing.T) {
 	}
 }
 
+// guessFrom is a wrong password for user from each of n addresses, each
+// times.
+func guessFrom(user string, n, times int) []attempt {
+	var out []attempt
+	for i := range n {
+		out = append(out, attempt{from: fmt.Sprint("192.0.2.", i+1), user: user, repeat: times, want: rejected})
+	}
+	return out
+}
+
 // scan is a wrong password for each of users made-up names, until each is
 // throttled.
 func scan(from string, users int) []attempt {
@@ -308,7 +331,7 @@ func TestThrottledUserIsLogged(t *testing.T) {
 	right := try("203.0.113.9:5060", "1001", "pw-1001")
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	last := lines[len(lines)-1]
-	for _, want := range []string{"security: SIP authentication refused", "user=1001", "source=203.0.113.9", `reason="user throttled: 10 failures within 1m0s"`} {
+	for _, want := range []string{"security: SIP authentication refused", "user=1001", "source=203.0.113.9", `reason="user throttled at this address: 10 failures within 1m0s"`} {
 		if !strings.Contains(last, want) {
 			t.Fatalf("the throttled user's right password was refused with the line\n%s\nwhich lacks %s", last, want)
 		}

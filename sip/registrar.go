@@ -136,6 +136,20 @@ func (r *registrar) Contacts(user string) []Binding {
 	return out
 }
 
+// registeredFrom reports whether user has a live binding registered from
+// src, reachable or not: a phone that authenticated there.
+func (r *registrar) registeredFrom(user string, src netip.Addr) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := r.now()
+	for _, b := range r.bindings[user] {
+		if ap, err := netip.ParseAddrPort(b.Source); err == nil && ap.Addr().Unmap() == src && b.Expires.After(now) {
+			return true
+		}
+	}
+	return false
+}
+
 // fromSource reports whether a live binding was registered from source
 // over transport: the connection it came on is how the phone is reached.
 func (r *registrar) fromSource(transport, source string) bool {

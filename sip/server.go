@@ -263,6 +263,7 @@ func NewServer(cfg Config, udp *net.UDPConn) (*Server, error) {
 	s.registrar = newRegistrar(cfg.Registered, cfg.Bindings, cfg.Log)
 	if cfg.Secrets != nil {
 		s.auth = newAuthenticator(cfg.Realm, cfg.AuthAlgorithms, cfg.Secrets, cfg.Log)
+		s.auth.registeredFrom = s.registrar.registeredFrom
 		s.srv.OnRegister(s.guard(s.onRegister))
 		s.screen.handled["REGISTER"] = true
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -248,11 +249,58 @@ func (s *Server) agentAt(req *sip.Request, authenticated string) string {
 // carry several (one per MKI), each after its own "inline:".
 var sdesKey = regexp.MustCompile(`(?i)(\binline:)([^|\s;]+)`)
 
+// cryptoLine is an a=crypto attribute of an SDP body, well-formed or not:
+// a phone that gets the syntax wrong still sends its key.
+var cryptoLine = regexp.MustCompile(`(?im)^(a[ \t]*=[ \t]*crypto\b[ \t]*:?)([^\r\n]*)`)
+
+var (
+	// cryptoWord is a tag or a suite name; anything else in their place
+	// may be the key itself.
+	cryptoWord = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
+	// keyParam is one well-formed key: its lifetime and MKI are no secret.
+	keyParam = regexp.MustCompile(`(?i)^inline:[A-Za-z0-9+/=]+((?:\|(?:2\^[0-9]+|[0-9]+))?(?:\|[0-9]+:[0-9]+)?)$`)
+	// sessionParam is one of RFC 4568's session parameters that carry no
+	// key (FEC_KEY does, and is masked).
+	sessionParam = regexp.MustCompile(`^(?:UNENCRYPTED_SRTCP|UNENCRYPTED_SRTP|UNAUTHENTICATED_SRTP|KDR=[0-9]+|WSH=[0-9]+|FEC_ORDER=[A-Z_]+)$`)
+)
+
 // maskKeys replaces SDES keys in a message body for the trace: with them,
-// whoever reads the log could decrypt the call.
+// whoever reads the log could decrypt the call. Of an a=crypto line only
+// the tag, the suite, a well-formed key's lifetime and MKI, and the
+// session parameters known to hold no key are kept; whatever else a
+// malformed line holds is masked, since the key may be anywhere in it.
 func maskKeys(body string) (string, bool) {
-	if !sdesKey.MatchString(body) {
+	if !cryptoLine.MatchString(body) && !sdesKey.MatchString(body) {
 		return body, false
 	}
+	body = cryptoLine.ReplaceAllStringFunc(body, func(line string) string {
+		m := cryptoLine.FindStringSubmatch(line)
+		return m[1] + maskCryptoValue(m[2])
+	})
 	return sdesKey.ReplaceAllString(body, "${1}(masked)"), true
+}
+
+// maskCryptoValue masks the value of an a=crypto line: "tag suite
+// key-params [session-params]".
+func maskCryptoValue(v string) string {
+	f := strings.Fields(v)
+	if len(f) < 3 || !cryptoWord.MatchString(f[0]) || !cryptoWord.MatchString(f[1]) {
+		return "(masked)"
+	}
+	keys := strings.Split(f[2], ";")
+	for i, k := range keys {
+		if m := keyParam.FindStringSubmatch(k); m != nil {
+			keys[i] = "inline:(masked)" + m[1]
+		} else {
+			keys[i] = "(masked)"
+		}
+	}
+	out := append(f[:2:2], strings.Join(keys, ";"))
+	for _, p := range f[3:] {
+		if !sessionParam.MatchString(p) {
+			p = "(masked)"
+		}
+		out = append(out, p)
+	}
+	return strings.Join(out, " ")
 }

@@ -59,3 +59,40 @@ func TestTraceMatchesParties(t *testing.T) {
 		})
 	}
 }
+
+// TestTraceMasksMalformedCryptoKeys: a phone that gets the a=crypto syntax
+// wrong still sends its key, and the trace must not show it, wherever in
+// the line it is.
+func TestTraceMasksMalformedCryptoKeys(t *testing.T) {
+	const key = "WVNfX19zZW1pc2VjcmV0X2tleV9fX19fX19fX19fX18"
+	tests := []struct {
+		name, line string
+		kept       string // must still be traced
+	}{
+		{"space after inline:", "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline: " + key + "|2^20", "a=crypto:1 AES_CM_128_HMAC_SHA1_80 "},
+		{"no inline:", "a=crypto:1 AES_CM_128_HMAC_SHA1_80 " + key, "AES_CM_128_HMAC_SHA1_80"},
+		{"no suite", "a=crypto:1 inline:" + key, "a=crypto:"},
+		{"no tag or suite", "a=crypto:" + key, "a=crypto:"},
+		{"bad character in the key", "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + key + "#x|2^20", "AES_CM_128_HMAC_SHA1_80"},
+		{"key in a session parameter", "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + key + " UNENCRYPTED_SRTCP FEC_KEY=inline:" + key, "UNENCRYPTED_SRTCP"},
+		{"key after a space", "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + key[:8] + " " + key[8:], "inline:(masked)"},
+		{"spaces around the colon", "a=crypto : 1 AES_CM_128_HMAC_SHA1_80 " + key, "AES_CM_128_HMAC_SHA1_80"},
+		{"upper case", "A=CRYPTO:1 AES_CM_128_HMAC_SHA1_80 INLINE " + key, "A=CRYPTO:1"},
+		{"bare line feeds", "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + key + "|2^20|1:4;" + key + "\na=sendrecv", "inline:(masked)|2^20|1:4;(masked)\na=sendrecv"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := "v=0\r\nm=audio 4000 RTP/SAVP 0\r\n" + tt.line + "\r\n"
+			msg := "INVITE sip:100@acd.local SIP/2.0\r\nContent-Type: application/sdp\r\nContent-Length: 0\r\n\r\n" + body
+			got := masked([]byte(msg))
+			for i := 0; i+8 <= len(key); i += 4 {
+				if strings.Contains(got, key[i:i+8]) {
+					t.Fatalf("a piece of the key (%q) is traced: %q", key[i:i+8], got)
+				}
+			}
+			if !strings.Contains(got, tt.kept) || !strings.Contains(got, "m=audio 4000 RTP/SAVP 0\r\n") {
+				t.Fatalf("traced as %q; want %q in it", got, tt.kept)
+			}
+		})
+	}
+}

@@ -6,8 +6,11 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
@@ -67,6 +70,9 @@ func Open(path string, log *slog.Logger) (*Log, error) {
 }
 
 func open(path string, log *slog.Logger, busy, retry time.Duration) (*Log, error) {
+	if err := createOwnerOnly(path); err != nil {
+		return nil, err
+	}
 	dsn := fmt.Sprintf("file:%s?_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=%d&_foreign_keys=on", path, busy.Milliseconds())
 	db, err := sql.Open("sqlite3", dsn)
 	if err != nil {
@@ -76,6 +82,12 @@ func open(path string, log *slog.Logger, busy, retry time.Duration) (*Log, error
 	if _, err := db.Exec(schema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("creating schema in %s: %w", path, err)
+	}
+	// SQLite gives its -wal and -shm files the database's mode; files
+	// left by an older version are narrowed here.
+	if err := narrow(path+"-wal", path+"-shm"); err != nil {
+		db.Close()
+		return nil, err
 	}
 	if err := migrateTyped(db); err != nil {
 		db.Close()
@@ -99,6 +111,28 @@ func open(path string, log *slog.Logger, busy, retry time.Duration) (*Log, error
 	}
 	go l.write()
 	return l, nil
+}
+
+// createOwnerOnly creates the database file, before SQLite opens it,
+// readable by the server's user only whatever the umask (it holds
+// password hashes), and narrows it if an older version left it wider.
+func createOwnerOnly(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("creating %s: %w", path, err)
+	}
+	f.Close()
+	return narrow(path)
+}
+
+// narrow makes the files that exist of paths readable by their owner only.
+func narrow(paths ...string) error {
+	for _, p := range paths {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("making %s readable by its owner only: %w", p, err)
+		}
+	}
+	return nil
 }
 
 // migrateAtNS adds the integer timestamp that queries order and filter

@@ -218,7 +218,7 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 		log.Warn("the descriptor limit is below what max_calls and sip.tcp.max_connections may use: past it new TCP clients wait and new calls get 503",
 			"fd_limit", fdLimit, "fd_wanted", needFDs)
 	}
-	if err := os.MkdirAll(cfg.Server.DataDir, 0o750); err != nil {
+	if err := os.MkdirAll(cfg.Server.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
 	lock, err := store.LockDir(cfg.Server.DataDir)

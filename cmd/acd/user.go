@@ -79,7 +79,7 @@ func userCmd(ctx context.Context, args []string, stdin *os.File, stdout, stderr 
 		fmt.Fprintf(stderr, "acd user add: refusing the password: %v\n", err)
 		return 1
 	}
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		fmt.Fprintln(stderr, "acd user add: data directory:", err)
 		return 1
 	}
