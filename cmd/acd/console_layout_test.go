@@ -69,6 +69,9 @@ func layoutCentre(t *testing.T) *server {
 	} {
 		admin.expect(t, "POST", "/users", u, 201, nil)
 	}
+	// A queue made here, so that its form is drawn on its page.
+	admin.expect(t, "POST", "/queues", map[string]any{"id": "promo", "name": "Promotions", "strategy": "ring-all",
+		"callback": map[string]any{"enabled": true, "threshold": "2m", "caller_id": "+14155550100", "trunk": "carrier"}}, 201, nil)
 	alice := agentPhone(t, ctx, s, "1001", testutil.AnswerMode{After: 100 * time.Millisecond})
 	caller := dial(t, ctx, s)
 	incoming(t, ctx, alice)
@@ -94,7 +97,9 @@ func layoutCentre(t *testing.T) *server {
 
 // brokenWords lists the words of the page's table cells drawn over more
 // than one line: a number or a name broken inside ("1:5 4", "Car ol").
-// Free text (.text) may break where it must.
+// A compound of words joined by a hyphen ("read-only") may break after
+// the hyphen, as type does; numbers joined so ("2026-12-07") may not.
+// Free text (.text) and file paths (code) may break where they must.
 func (b *browser) brokenWords(t *testing.T) []string {
 	t.Helper()
 	return get(t, b, "finding broken words", chromedp.Evaluate[[]string](`(function(){
@@ -103,7 +108,7 @@ func (b *browser) brokenWords(t *testing.T) []string {
 			var walk = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT), n;
 			while ((n = walk.nextNode())) {
 				if (n.parentElement.closest(".text, code, .sr-only")) continue;
-				var re = /\S+/g, m;
+				var re = /(?:[^\s-]|(?<!\p{L})-|-(?!\p{L}))+-?/gu, m;
 				while ((m = re.exec(n.data))) {
 					var r = document.createRange();
 					r.setStart(n, m.index); r.setEnd(n, m.index + m[0].length);
@@ -165,7 +170,7 @@ var layoutPages = []struct {
 }{
 	{"1003", []string{"/agent"}},
 	{"sup", []string{"/supervisor", "/supervisor/queues/support", "/wallboard", "/reports/queue-callers", "/reports/agent-performance"}},
-	{"root", []string{"/admin", "/admin/users", "/admin/permissions", "/admin/queues", "/admin/queues/support", "/admin/agents",
+	{"root", []string{"/admin", "/admin/users", "/admin/permissions", "/admin/queues", "/admin/queues/support", "/admin/queues/promo", "/admin/agents",
 		"/admin/trunks", "/admin/pause-reasons", "/admin/dialplans", "/admin/dialplans/support"}},
 }
 
@@ -209,6 +214,55 @@ func TestConsoleLayout(t *testing.T) {
 				}
 			}
 		}
+	}
+	b.clean(t)
+}
+
+// TestConsoleWallboardFitsFourQueues: at 1280×800 the wallboard shows at
+// least four queues whole, each with today's calls offered, answered and
+// abandoned and its service level from the reports; a longest wait past
+// the queue's service-level threshold and a service level under target
+// are marked in words as well as in colour.
+func TestConsoleWallboardFitsFourQueues(t *testing.T) {
+	t.Parallel()
+	s := layoutCentre(t)
+	b := newBrowser(t, s)
+	b.run(t, "sizing the window", chromedp.EmulateViewport(1280, 800))
+	b.signIn(t, "sup", testPassword)
+	b.open(t, "/wallboard")
+	b.waitJS(t, "the live stream", `document.body.dataset.live === "open"`, 5*time.Second)
+	whole := get(t, b, "counting the queues shown whole", chromedp.Evaluate[int](`Array.from(document.querySelectorAll(".wall [data-queue]")).filter(function(e){
+		var r = e.getBoundingClientRect(); return r.top >= 0 && r.left >= 0 && r.bottom <= innerHeight && r.right <= innerWidth; }).length`))
+	if whole < 4 {
+		t.Errorf("the wallboard shows %d queues whole at 1280×800; want at least 4", whole)
+	}
+	// support: Alice's answered call and the two callers waiting; sales:
+	// the caller who hung up.
+	for sel, want := range map[string]string{
+		figure("support", "offered-today"): "3", figure("support", "answered-today"): "1", figure("support", "abandoned-today"): "0",
+		figure("sales", "offered-today"): "1", figure("sales", "abandoned-today"): "1", figure("sales", "service-level"): "0.0 %",
+	} {
+		if got := b.text(t, sel); got != want {
+			t.Errorf("%s reads %q; want %q", sel, got, want)
+		}
+	}
+	// support's callers have waited past its 1 s threshold; its service
+	// level is under its 80 % target.
+	b.waitJS(t, "support's longest wait to be marked", `!!document.querySelector('[data-queue="support"] [data-testid="oldest-figure"][data-over]')`, 5*time.Second)
+	if got := b.text(t, `[data-queue="support"] [data-testid="oldest-figure"]`); !strings.Contains(got, "over 0:01") {
+		t.Errorf("support's longest wait reads %q; want it to say it is over 0:01", got)
+	}
+	if got := b.text(t, `[data-queue="support"] [data-testid="sl-figure"]`); !strings.Contains(got, "below target 80 %") {
+		t.Errorf("support's service level reads %q; want it to say it is below target 80 %%", got)
+	}
+	if b.is(t, "reading billing's longest wait", `!!document.querySelector('[data-queue="billing"] [data-over]')`) {
+		t.Error("billing, where nobody waits, is marked over its threshold")
+	}
+	colour := func(sel string) string {
+		return get(t, b, "reading a colour", chromedp.Evaluate[string](fmt.Sprintf(`getComputedStyle(document.querySelector(%q)).color`, sel)))
+	}
+	if over, calm := colour(`[data-queue="support"] [data-testid="oldest"]`), colour(`[data-queue="billing"] [data-testid="oldest"]`); over == calm {
+		t.Errorf("support's longest wait past its threshold is drawn in %s, as billing's; want another colour", over)
 	}
 	b.clean(t)
 }
