@@ -99,7 +99,8 @@ func layoutCentre(t *testing.T) *server {
 // than one line: a number or a name broken inside ("1:5 4", "Car ol").
 // A compound of words joined by a hyphen ("read-only") may break after
 // the hyphen, as type does; numbers joined so ("2026-12-07") may not.
-// Free text (.text) and file paths (code) may break where they must.
+// Free text (.text) and file paths (code, or a word with a /) may break
+// where they must.
 func (b *browser) brokenWords(t *testing.T) []string {
 	t.Helper()
 	return get(t, b, "finding broken words", chromedp.Evaluate[[]string](`(function(){
@@ -110,6 +111,7 @@ func (b *browser) brokenWords(t *testing.T) []string {
 				if (n.parentElement.closest(".text, code, .sr-only")) continue;
 				var re = /(?:[^\s-]|(?<!\p{L})-|-(?!\p{L}))+-?/gu, m;
 				while ((m = re.exec(n.data))) {
+					if (m[0].includes("/")) continue;
 					var r = document.createRange();
 					r.setStart(n, m.index); r.setEnd(n, m.index + m[0].length);
 					var tops = {};
@@ -177,8 +179,9 @@ var layoutPages = []struct {
 // TestConsoleLayout: at 1280×720 and 1920×1080, with callers waiting,
 // agents in every table and a pause reason of the longest length, no
 // main page of any role scrolls sideways, breaks a number or a name
-// inside a table cell, draws chart labels over each other, or sets a
-// card of a grid lower than the others of its row. With
+// inside a table cell, draws chart labels over each other, sets a card
+// of a grid lower than the others of its row, or leaves a control
+// without a name. With
 // ACD_SCREENSHOTS=DIR each page is drawn into DIR, to be looked at.
 func TestConsoleLayout(t *testing.T) {
 	t.Parallel()
@@ -195,6 +198,9 @@ func TestConsoleLayout(t *testing.T) {
 				b.open(t, page)
 				if px := b.overflow(t); px > 0 {
 					t.Errorf("%s is %d px wider than the window; past its edge: %s", at, px, strings.Join(b.pastEdge(t), ", "))
+				}
+				if bad := b.unnamedControls(t); len(bad) > 0 {
+					t.Errorf("%s has controls without a name: %s", at, strings.Join(bad, ", "))
 				}
 				if bad := b.brokenWords(t); len(bad) > 0 {
 					t.Errorf("%s breaks words inside: %s", at, strings.Join(bad, ", "))
