@@ -593,6 +593,17 @@ func TestConsoleAdminQueueCallback(t *testing.T) {
 	}
 	b.clean(t)
 
+	// The choices are the form's; the server checks what is sent all the
+	// same: a trunk or hold music that does not exist is refused.
+	for field, v := range map[string]string{"callback.trunk": "ghost", "hold_music": "nope"} {
+		form := url.Values{"name": {"Billing"}, "type": {"standard"}, "strategy": {"ring-all"}, "hold_music": {"hold-music"},
+			"callback.enabled": {"on"}, "callback.threshold": {"2m"}, "callback.caller_id": {"+14155550100"}, "callback.trunk": {"carrier"}}
+		form.Set(field, v)
+		if got, body := consoleRequest(t, s, login(t, s, "root", testPassword), "POST", "/admin/queues/billing", form); got < 400 || got > 499 || !strings.Contains(body, field) {
+			t.Errorf("saving billing with %s %q: %d\n%s\nwant a 4xx naming %s", field, v, got, lastLines(body, 20), field)
+		}
+	}
+
 	// Queue settings only: the page, without creating or deleting.
 	admin.expect(t, "PUT", "/permissions/supervisor/queues.settings.manage", nil, 204, nil)
 	sup := login(t, s, "sup", testPassword)
