@@ -242,6 +242,12 @@ func TestConsoleWallboardFitsFourQueues(t *testing.T) {
 	if whole < 4 {
 		t.Errorf("the wallboard shows %d queues whole at 1280×800; want at least 4", whole)
 	}
+	if dir := os.Getenv("ACD_SCREENSHOTS"); dir != "" {
+		png := get(t, b, "drawing the wallboard", chromedp.CaptureScreenshot())
+		if err := os.WriteFile(filepath.Join(dir, "1280x800-wallboard.png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	// support: Alice's answered call and the two callers waiting; sales:
 	// the caller who hung up.
 	for sel, want := range map[string]string{
