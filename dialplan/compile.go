@@ -180,12 +180,32 @@ func Compile(cfg *config.Config, sounds Sounds, source []byte) (*Program, error)
 	for num, ref := range cfg.Numbers {
 		prog.numbers[num] = prog.plans[ref.Name]
 	}
+	checkHoldMusic(cfg, sounds, &errs)
 	prog.routes = cfg.Routes()
 	prog.shown = shownVariables(prog.plans)
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
 	return prog, nil
+}
+
+// checkHoldMusic refuses a queue whose hold music is no prompt: its
+// callers would wait in silence.
+func checkHoldMusic(cfg *config.Config, sounds Sounds, errs *config.Errors) {
+	if sounds == nil {
+		return
+	}
+	ids := make([]string, 0, len(cfg.Queues))
+	for id := range cfg.Queues {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		q := cfg.Queues[id]
+		if q.HoldMusic != "" && !sounds.Has(q.HoldMusic) {
+			errs.Add(cfg.File, int(q.Line), "queue %q: hold_music %q does not exist: add %s.wav to prompts_dir", id, q.HoldMusic, q.HoldMusic)
+		}
+	}
 }
 
 func compilePlan(cfg *config.Config, sounds Sounds, name string, d *config.Dialplan, errs *config.Errors) *Plan {

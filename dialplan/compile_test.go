@@ -137,3 +137,15 @@ func TestDefaultCompiles(t *testing.T) {
 }
 
 func loadSounds() (*prompts.Library, error) { return prompts.Load("") }
+
+// A queue's hold music names a prompt: one that does not exist is
+// refused at its line, as a dial plan's missing prompt is.
+func TestQueueHoldMusicIsAPrompt(t *testing.T) {
+	_, err := compileYAML(t, "queues:\n  support: {name: Support, hold_music: nope}\ndialplans:\n  main: {entry: a, nodes: {a: {type: hangup}}}\n")
+	if err == nil || !strings.Contains(err.Error(), `plan.yaml:2: queue "support": hold_music "nope" does not exist: add nope.wav to prompts_dir`) {
+		t.Fatalf("got %v", err)
+	}
+	if _, err := compileYAML(t, "queues:\n  support: {name: Support, hold_music: welcome}\ndialplans:\n  main: {entry: a, nodes: {a: {type: hangup}}}\n"); err != nil {
+		t.Fatalf("a queue playing the prompt welcome as hold music: %v", err)
+	}
+}

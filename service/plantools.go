@@ -19,6 +19,8 @@ type PlanTools interface {
 	SketchPlan(ctx context.Context, name, body string) (g dialplan.Graph, ok bool, err error)
 	// Simulate walks a call to number through the plans in force.
 	Simulate(ctx context.Context, number, digits string, at time.Time) ([]dialplan.Step, error)
+	// Prompts names every prompt the plans in force may play.
+	Prompts() []string
 }
 
 // CheckDialplan validates a dial plan's text without saving it

@@ -142,6 +142,7 @@ type Service struct {
 	catalog       *catalog
 	pages         *pages
 	reports       Reporter
+	today         *todayCache
 
 	setupMu    sync.Mutex
 	setupToken string // "" once there are users
@@ -154,7 +155,7 @@ func New(c Config) *Service {
 		settingsStore: c.Settings, file: c.File, conf: c.Configurator, plans: c.Plans, running: c.Running,
 		sessionTTL: c.SessionTTL, poll: c.Poll, now: c.Now,
 		throttle: newThrottle(), feed: newFeed(), pages: newPages(),
-		catalog: newCatalog(c.Catalog), reports: c.Reports,
+		catalog: newCatalog(c.Catalog), reports: c.Reports, today: &todayCache{},
 	}
 	if s.sessionTTL <= 0 {
 		s.sessionTTL = 12 * time.Hour

@@ -33,9 +33,13 @@ func (p *Pages) routesAdmin(mux *http.ServeMux) {
 // parseAdmin reads an administration page with the layout and the
 // blocks every administration page shares (its section menu, the
 // refusal beside a form).
-func (p *Pages) parseAdmin(name string) {
+func (p *Pages) parseAdmin(name string, shared ...string) {
 	t := template.New("layout.html").Funcs(funcs)
-	p.pages[name] = template.Must(t.ParseFS(templateFiles, "templates/layout.html", "templates/admin-shared.html", "templates/"+name+".html"))
+	files := []string{"templates/layout.html", "templates/admin-shared.html", "templates/" + name + ".html"}
+	for _, f := range shared {
+		files = append(files, "templates/"+f+".html")
+	}
+	p.pages[name] = template.Must(t.ParseFS(templateFiles, files...))
 }
 
 // admin is a page or action of one section of the administration

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -41,6 +42,18 @@ type queueForm struct {
 	EndWrapUp                           bool
 	Types, Strategies                   []string
 	Callback                            callbackForm
+	// HoldMusicChoices and TrunkChoices are what the hold music and the
+	// callback's trunk are chosen among: those that exist, and the value
+	// the queue has even when it no longer does.
+	HoldMusicChoices []string
+	TrunkChoices     []trunkChoice
+}
+
+// trunkChoice is a trunk a callback may go out through; Gone: the
+// queue names it but it no longer exists.
+type trunkChoice struct {
+	ID, CallerID string
+	Gone         bool
 }
 
 // callbackForm is a queue's callback settings in its form, the fields
@@ -76,10 +89,19 @@ func (p *Pages) queuesPage() adminPage {
 	return adminPage{name: "admin-queues", title: "Queues", path: "/admin/queues", need: service.ChangeQueues, data: p.queuesData}
 }
 
+// queueSettingsPage is one queue's own page, its settings' form on it.
+func (p *Pages) queueSettingsPage(id string) adminPage {
+	return adminPage{name: "admin-queue", title: "Queue " + id, path: "/admin/queues/" + id, need: service.ChangeQueues, data: p.queueSettingsData}
+}
+
 func (p *Pages) routesAdminQueues(mux *http.ServeMux) {
 	pg := p.queuesPage()
-	p.parseAdmin("admin-queues")
+	p.parseAdmin("admin-queues", "queue-form")
+	p.parseAdmin("admin-queue", "queue-form")
 	mux.Handle("GET /admin/queues", p.page(pg))
+	mux.Handle("GET /admin/queues/{id}", p.admin(pg.need, func(w http.ResponseWriter, r *http.Request, s session) {
+		p.showAdmin(w, r, s, p.queueSettingsPage(r.PathValue("id")), http.StatusOK, formState{})
+	}))
 	mux.Handle("POST /admin/queues", p.admin(pg.need, p.createQueue))
 	mux.Handle("POST /admin/queues/{id}", p.admin(pg.need, p.replaceQueue))
 	mux.Handle("POST /admin/queues/{id}/delete", p.admin(pg.need, p.deleteQueue))
@@ -96,26 +118,48 @@ func (p *Pages) queuesData(r *http.Request, s session, f formState) (any, error)
 		if err != nil {
 			return nil, err
 		}
-		d.New = queueFormOf(f, newForm(s, f, "new", "/admin/queues", "Create queue"), service.QueueSpec{Extension: ext, Type: "standard"})
+		choices, err := p.svc.QueueChoices(s.actor)
+		if err != nil {
+			return nil, err
+		}
+		d.New = queueFormOf(f, newForm(s, f, "new", "/admin/queues", "Create queue"), service.QueueSpec{Extension: ext, Type: "standard"}, choices)
 	}
 	for _, q := range list {
-		row := queueRow{Queue: q, Editable: q.Source == "database"}
-		if row.Editable {
-			spec, err := p.svc.QueueSettings(s.actor, q.ID)
-			if err != nil {
-				return nil, err
-			}
-			key := "queue:" + q.ID
-			row.Form = queueFormOf(f, newForm(s, f, key, "/admin/queues/"+q.ID, "Save "+q.ID), spec)
-		}
-		d.Queues = append(d.Queues, row)
+		d.Queues = append(d.Queues, queueRow{Queue: q, Editable: q.Source == "database"})
 	}
 	return d, nil
 }
 
+// queueSettingsData is one queue's page: its form when it was made here,
+// where it is defined when the file owns it.
+func (p *Pages) queueSettingsData(r *http.Request, s session, f formState) (any, error) {
+	id := r.PathValue("id")
+	list, err := p.svc.Queues(s.actor)
+	if err != nil {
+		return nil, err
+	}
+	i := slices.IndexFunc(list, func(q service.Queue) bool { return q.ID == id })
+	spec, err := p.svc.QueueSettings(s.actor, id)
+	if err != nil {
+		return nil, err
+	}
+	if i < 0 {
+		return nil, fmt.Errorf("queue %q has settings but is not listed", id)
+	}
+	row := queueRow{Queue: list[i], Editable: list[i].Source == "database"}
+	if row.Editable {
+		choices, err := p.svc.QueueChoices(s.actor)
+		if err != nil {
+			return nil, err
+		}
+		row.Form = queueFormOf(f, newForm(s, f, "queue:"+id, "/admin/queues/"+id, "Save "+id), spec, choices)
+	}
+	return row, nil
+}
+
 // queueFormOf fills a queue's form from its settings, or from what was
 // typed when this form was refused.
-func queueFormOf(f formState, fm form, q service.QueueSpec) queueForm {
+func queueFormOf(f formState, fm form, q service.QueueSpec, choices service.QueueChoices) queueForm {
 	k := fm.Key
 	form := queueForm{form: fm, Types: []string{"standard", "icr"},
 		Strategies: []string{"", "longest-idle", "round-robin", "ring-all", "fewest-calls", "linear", "random"},
@@ -136,6 +180,16 @@ func queueFormOf(f formState, fm form, q service.QueueSpec) queueForm {
 		target = strconv.FormatFloat(sl.Target, 'f', -1, 64)
 	}
 	form.SLTarget = f.value(k, "service_level.target", target)
+	form.HoldMusicChoices = append([]string{""}, choices.Prompts...)
+	if !slices.Contains(form.HoldMusicChoices, form.HoldMusic) {
+		form.HoldMusicChoices = append(form.HoldMusicChoices, form.HoldMusic)
+	}
+	for _, t := range choices.Trunks {
+		form.TrunkChoices = append(form.TrunkChoices, trunkChoice{ID: t.ID, CallerID: t.CallerID})
+	}
+	if tr := form.Callback.Trunk; tr != "" && !slices.ContainsFunc(choices.Trunks, func(t service.TrunkChoice) bool { return t.ID == tr }) {
+		form.TrunkChoices = append(form.TrunkChoices, trunkChoice{ID: tr, Gone: true})
+	}
 	return form
 }
 
@@ -240,7 +294,7 @@ func (p *Pages) replaceQueue(w http.ResponseWriter, r *http.Request, s session) 
 			_, err = p.svc.ReplaceQueue(r.Context(), s.actor, q)
 		}
 	}
-	p.afterAdmin(w, r, s, p.queuesPage(), "queue:"+id, err)
+	p.afterAdmin(w, r, s, p.queueSettingsPage(id), "queue:"+id, err)
 }
 
 func (p *Pages) deleteQueue(w http.ResponseWriter, r *http.Request, s session) {

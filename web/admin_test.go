@@ -142,18 +142,28 @@ func TestCallbackFrom(t *testing.T) {
 // no field stays above.
 func TestQueueFormRefusalBesideField(t *testing.T) {
 	p := &Pages{pages: map[string]*template.Template{}}
-	p.parseAdmin("admin-queues")
+	p.parseAdmin("admin-queues", "queue-form")
+	p.parseAdmin("admin-queue", "queue-form")
 	admin := &service.Actor{UserID: "root", Role: directory.Administrator}
+	// The new queue's form on the queues' page, billing's on its own.
 	draw := func(f formState) string {
 		t.Helper()
 		s := session{actor: admin}
 		spec := service.QueueSpec{ID: "billing", Name: "Billing", Callback: &service.CallbackSpec{Threshold: "2m"}}
-		d := queuesData{Manage: true, New: queueFormOf(f, newForm(s, f, "new", "/admin/queues", "Create queue"), service.QueueSpec{Type: "standard"}),
-			Queues: []queueRow{{Queue: service.Queue{ID: "billing", Source: "database"}, Editable: true,
-				Form: queueFormOf(f, newForm(s, f, "queue:billing", "/admin/queues/billing", "Save billing"), spec)}}}
+		var none service.QueueChoices
 		var buf bytes.Buffer
-		if err := p.pages["admin-queues"].ExecuteTemplate(&buf, "layout.html", view{Title: "Queues", Session: s, Data: d}); err != nil {
-			t.Fatal(err)
+		for _, pg := range []struct {
+			name string
+			data any
+		}{
+			{"admin-queues", queuesData{Manage: true, New: queueFormOf(f, newForm(s, f, "new", "/admin/queues", "Create queue"), service.QueueSpec{Type: "standard"}, none),
+				Queues: []queueRow{{Queue: service.Queue{ID: "billing", Source: "database"}, Editable: true}}}},
+			{"admin-queue", queueRow{Queue: service.Queue{ID: "billing", Source: "database"}, Editable: true,
+				Form: queueFormOf(f, newForm(s, f, "queue:billing", "/admin/queues/billing", "Save billing"), spec, none)}},
+		} {
+			if err := p.pages[pg.name].ExecuteTemplate(&buf, "layout.html", view{Title: "Queues", Session: s, Data: pg.data}); err != nil {
+				t.Fatal(err)
+			}
 		}
 		return buf.String()
 	}

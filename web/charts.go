@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"math"
+	"unicode/utf8"
 
 	"github.com/acdserver/acd/report"
 )
@@ -122,7 +123,7 @@ func drawBars(labels []string, first, second []int, names [2]string) barChart {
 		scale = float64(barAreaH) / float64(c.Max)
 	}
 	c.MaxLabel = axisLabel{X: 2, Y: barTop + 10, Text: fmt.Sprint(c.Max)}
-	every := max(1, n/12)
+	every := labelStep(labels, w+4)
 	for i, l := range labels {
 		x := barLeft + i*(w+4)
 		b := bar{X: x, W: w, V1: first[i], HasFirst: true}
@@ -141,6 +142,36 @@ func drawBars(labels []string, first, second []int, names [2]string) barChart {
 		}
 	}
 	return c
+}
+
+// labelCharW is the widest a character of a chart's 11 px labels is
+// drawn, in the chart's units, and labelGap the least space between two
+// labels: what labelStep needs to keep labels apart without measuring
+// text, which the server cannot.
+const (
+	labelCharW = 7
+	labelGap   = 6
+)
+
+// labelStep is every how many bars, each pitch wide, a label is drawn so
+// that the widest label cannot reach the next one drawn.
+func labelStep(labels []string, pitch int) int {
+	widest := 0
+	for _, l := range labels {
+		widest = max(widest, utf8.RuneCountInString(l))
+	}
+	return max(1, (widest*labelCharW+labelGap+pitch-1)/pitch)
+}
+
+// clip shortens a label to what fits width, ending it with "…"; the
+// bar's title still names it whole.
+func clip(label string, width int) string {
+	n := max(1, width/labelCharW)
+	r := []rune(label)
+	if len(r) <= n {
+		return label
+	}
+	return string(r[:n-1]) + "…"
 }
 
 // stateBars is one horizontal bar per agent, split by time in state.
@@ -193,6 +224,8 @@ func drawAgentStates(rows []report.AgentRow) stateBars {
 		if r.Name != "" {
 			row.Label = r.Name
 		}
+		title := row.Label
+		row.Label = clip(row.Label, stateLabelW-labelGap)
 		x := stateLabelW
 		for j, v := range []float64{r.ReadyS, r.RingingS, r.OnCallS, r.WrapUpS, r.PausedS} {
 			if v <= 0 || longest == 0 {
@@ -200,7 +233,7 @@ func drawAgentStates(rows []report.AgentRow) stateBars {
 			}
 			w := int(math.Round(v / longest * stateBarW))
 			row.Parts = append(row.Parts, statePart{X: x, W: max(w, 1), Class: agentStates[j].Class,
-				Title: fmt.Sprintf("%s: %s %s", row.Label, elapsedSeconds(v), agentStates[j].Name)})
+				Title: fmt.Sprintf("%s: %s %s", title, elapsedSeconds(v), agentStates[j].Name)})
 			x += w
 		}
 		c.Rows = append(c.Rows, row)

@@ -1,7 +1,10 @@
 package web
 
 import (
+	"fmt"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/acdserver/acd/report"
 )
@@ -33,5 +36,31 @@ func TestChartsScaleToTheFigures(t *testing.T) {
 	}
 	if s.Rows[1].Parts[0].W != stateBarW/2 || s.Rows[1].Parts[0].Class != "s-paused" {
 		t.Errorf("half the time paused drawn as %+v", s.Rows[1].Parts[0])
+	}
+}
+
+// TestChartLabelsKeepApart: whatever the number of bars, each label drawn
+// ends, at the widest its characters can be, before the next one begins;
+// an agent's name too long for the state chart's margin is shortened.
+func TestChartLabelsKeepApart(t *testing.T) {
+	for _, n := range []int{3, 7, 12, 23, 31, 62, 92} {
+		labels := make([]string, n)
+		for i := range labels {
+			labels[i] = fmt.Sprintf("12-%02d", i%31+1)
+		}
+		c := drawBars(labels, make([]int, n), make([]int, n), [2]string{"a", "b"})
+		for i := 1; i < len(c.Labels); i++ {
+			prev := c.Labels[i-1]
+			if end := prev.X + utf8.RuneCountInString(prev.Text)*labelCharW; end > c.Labels[i].X {
+				t.Errorf("%d bars: label %q ends at %d, past %q at %d", n, prev.Text, end, c.Labels[i].Text, c.Labels[i].X)
+			}
+		}
+	}
+	s := drawAgentStates([]report.AgentRow{{Agent: "1003", Name: "Caroline Vandenberghe-Fitzgerald", AgentTotals: report.AgentTotals{ReadyS: 30}}})
+	if w := utf8.RuneCountInString(s.Rows[0].Label) * labelCharW; w > stateLabelW || !strings.HasSuffix(s.Rows[0].Label, "…") {
+		t.Errorf("the long name is drawn as %q, %d wide; want it shortened with … within %d", s.Rows[0].Label, w, stateLabelW)
+	}
+	if !strings.HasPrefix(s.Rows[0].Parts[0].Title, "Caroline Vandenberghe-Fitzgerald:") {
+		t.Errorf("the bar's title %q does not name the agent whole", s.Rows[0].Parts[0].Title)
 	}
 }

@@ -94,16 +94,27 @@ func layout(g dialplan.Graph) drawing {
 		}
 	}
 	d.Height = 2*margin + len(order)*nodeH + max(len(order)-1, 0)*gapY
+	// Connectors between the same two nodes share their line: their
+	// labels are stacked, one under the other, so as not to be drawn
+	// over each other.
+	shared := map[[2]string]int{}
 	for _, e := range g.Edges {
 		from, ok1 := at[e.From]
 		to, ok2 := at[e.To]
 		if !ok1 || !ok2 {
 			continue
 		}
-		d.Edges = append(d.Edges, edgePath(from, to, e))
+		de := edgePath(from, to, e)
+		pair := [2]string{e.From, e.To}
+		de.LabelY += shared[pair] * labelLineH
+		shared[pair]++
+		d.Edges = append(d.Edges, de)
 	}
 	return d
 }
+
+// labelLineH is the height of a line of a connector's 12 px label.
+const labelLineH = 14
 
 // edgePath draws one connector: straight down to a lower row, or round
 // the right-hand side back up (a loop, or "try again").

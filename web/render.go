@@ -72,6 +72,7 @@ var funcs = template.FuncMap{
 	"rfc3339": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"clock":   func(t time.Time) string { return t.Local().Format("15:04:05") },
 	"since":   func(t time.Time) string { return elapsed(time.Since(t)) },
+	"past":    func(t time.Time) bool { return time.Now().After(t) },
 	"seconds": func(s int64) string { return elapsed(time.Duration(s) * time.Second) },
 	"secs":    func(s float64) string { return elapsed(secondsDuration(s)) },
 	"pct":     pct,

@@ -21,6 +21,9 @@ const figuresFile = "templates/supervisor_figures.html"
 // the user may see.
 type overviewView struct {
 	Queues []service.QueueOverview
+	// Today is each queue's figures so far today, by id: the wallboard's
+	// alone; nil when the reports could not be read.
+	Today map[string]service.QueueToday
 }
 
 // queueView is one queue's page.
@@ -44,7 +47,7 @@ func (p *Pages) routesSupervisor(mux *http.ServeMux) {
 		return []part{{"supervisor-queues", v}}, nil
 	}}
 	p.views["wallboard"] = liveView{page: "wallboard", parts: func(r *http.Request, s session) ([]part, error) {
-		v, err := p.overviewData(s)
+		v, err := p.wallboardData(r, s)
 		if err != nil {
 			return nil, err
 		}
@@ -85,6 +88,24 @@ func (p *Pages) overviewData(s session) (overviewView, error) {
 		return overviewView{}, err
 	}
 	return overviewView{Queues: queues}, nil
+}
+
+// wallboardData is the overview with today's figures of its queues. The
+// live figures matter more than today's: without the reports the
+// wallboard still shows them.
+func (p *Pages) wallboardData(r *http.Request, s session) (overviewView, error) {
+	v, err := p.overviewData(s)
+	if err != nil || len(v.Queues) == 0 {
+		return v, err
+	}
+	ids := make([]string, len(v.Queues))
+	for i, q := range v.Queues {
+		ids[i] = q.Queue.ID
+	}
+	if v.Today, err = p.svc.Today(r.Context(), s.actor, ids); err != nil {
+		p.log.Warn("reading today's figures for the wallboard", "err", err)
+	}
+	return v, nil
 }
 
 // queueOf is the queue a request is about: the page's path, or the live
@@ -137,7 +158,7 @@ func (p *Pages) supervisorPage(w http.ResponseWriter, r *http.Request, s session
 
 func (p *Pages) wallboardPage(w http.ResponseWriter, r *http.Request, s session) {
 	after := p.position(r)
-	v, err := p.overviewData(s)
+	v, err := p.wallboardData(r, s)
 	if err != nil {
 		p.fail(w, r, s, err)
 		return

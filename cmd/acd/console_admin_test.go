@@ -241,11 +241,15 @@ func TestConsoleAdminQueues(t *testing.T) {
 		t.Errorf("after the refusal the extension field holds %q; want 600 as typed", ext)
 	}
 
-	// Changed from its row, then deleted.
+	// Changed on its own page, reached from its row, then deleted.
 	b.open(t, "/admin/queues")
-	b.run(t, "renaming billing", clickQ(`tr[data-queue="billing"] summary`),
+	b.click(t, `tr[data-queue="billing"] a[href="/admin/queues/billing"]`)
+	b.run(t, "renaming billing",
 		chromedp.SetValue(chromedp.CSS(`form[data-form="queue:billing"] input[name="name"]`), "Billing"),
 		clickQ(`form[data-form="queue:billing"] button[type=submit]`))
+	b.waitText(t, "#queue-h", "Billing", adminWait)
+	b.waitGone(t, "#queue-h", "Billing desk", adminWait)
+	b.open(t, "/admin/queues")
 	b.waitText(t, `tr[data-queue="billing"]`, "Billing", adminWait)
 	b.waitGone(t, `tr[data-queue="billing"]`, "Billing desk", adminWait)
 	b.click(t, `form[action="/admin/queues/billing/delete"] button`)
@@ -511,19 +515,30 @@ func TestConsoleAdminQueueCallback(t *testing.T) {
 	t.Parallel()
 	s, as, b := adminConsole(t)
 	admin := as["admin"]
-	admin.expect(t, "POST", "/trunks", map[string]any{"id": "carrier", "address": "127.0.0.1:5098"}, 201, nil)
+	admin.expect(t, "POST", "/trunks", map[string]any{"id": "carrier", "address": "127.0.0.1:5098", "caller_id": map[string]string{"number": "+14155550188"}}, 201, nil)
 	admin.expect(t, "POST", "/queues", map[string]any{"id": "billing", "name": "Billing", "strategy": "ring-all"}, 201, nil)
 
 	form := `form[data-form="queue:billing"] `
-	b.open(t, "/admin/queues")
+	b.open(t, "/admin/queues/billing")
 	if v := b.value(t, form+`input[name="callback.threshold"]`); v != "" {
 		t.Fatalf("billing's form holds threshold %q before any callback setting", v)
 	}
-	b.run(t, "enabling callback with a bad threshold", clickQ(`tr[data-queue="billing"] summary`),
+	// The trunk is chosen among those that exist; the caller ID is
+	// offered the trunks' numbers.
+	if got := get(t, b, "listing the trunks offered", chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('`+form+`select[name="callback.trunk"] option')).map(function(o){return o.value})`)); strings.Join(got, ",") != ",carrier" {
+		t.Errorf("the trunk select offers %q; want none or carrier", got)
+	}
+	if got := get(t, b, "listing the caller IDs offered", chromedp.Evaluate[[]string](`Array.from(document.querySelector('`+form+`input[name="callback.caller_id"]').list.options).map(function(o){return o.value})`)); strings.Join(got, ",") != "+14155550188" {
+		t.Errorf("the caller ID field suggests %q; want carrier's +14155550188", got)
+	}
+	if got := get(t, b, "listing the hold music offered", chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('`+form+`select[name="hold_music"] option')).map(function(o){return o.value})`)); !contains(got, "hold-music") || !contains(got, "please-hold") {
+		t.Errorf("the hold music select offers %q; want the prompts", got)
+	}
+	b.run(t, "enabling callback with a bad threshold",
 		clickQ(form+`input[name="callback.enabled"]`),
 		chromedp.SetValue(chromedp.CSS(form+`input[name="callback.threshold"]`), "soon"),
 		chromedp.SetValue(chromedp.CSS(form+`input[name="callback.caller_id"]`), "+14155550100"),
-		chromedp.SetValue(chromedp.CSS(form+`input[name="callback.trunk"]`), "carrier"),
+		chromedp.SetValue(chromedp.CSS(form+`select[name="callback.trunk"]`), "carrier"),
 		chromedp.SetValue(chromedp.CSS(form+`input[name="callback.attempts"]`), "3"),
 		clickQ(form+`input[name="callback.allowed_number_types"][value="local"]`),
 		clickQ(form+`input[name="callback.allowed_number_types"][value="national"]`),
@@ -539,8 +554,9 @@ func TestConsoleAdminQueueCallback(t *testing.T) {
 	if !b.is(t, "reading aria-invalid", `document.querySelector('`+form+`input[name="callback.threshold"]').getAttribute('aria-invalid') === 'true'`) {
 		t.Error("the threshold field is not marked invalid")
 	}
-	for field, want := range map[string]string{"callback.threshold": "soon", "callback.caller_id": "+14155550100", "callback.trunk": "carrier", "callback.attempts": "3"} {
-		if got := b.value(t, form+`input[name="`+field+`"]`); got != want {
+	for field, want := range map[string]string{`input[name="callback.threshold"]`: "soon", `input[name="callback.caller_id"]`: "+14155550100",
+		`select[name="callback.trunk"]`: "carrier", `input[name="callback.attempts"]`: "3"} {
+		if got := b.value(t, form+field); got != want {
 			t.Errorf("after the refusal %s holds %q; want %q as typed", field, got, want)
 		}
 	}
@@ -577,12 +593,26 @@ func TestConsoleAdminQueueCallback(t *testing.T) {
 	}
 	b.clean(t)
 
+	// The choices are the form's; the server checks what is sent all the
+	// same: a trunk or hold music that does not exist is refused.
+	for field, v := range map[string]string{"callback.trunk": "ghost", "hold_music": "nope"} {
+		form := url.Values{"name": {"Billing"}, "type": {"standard"}, "strategy": {"ring-all"}, "hold_music": {"hold-music"},
+			"callback.enabled": {"on"}, "callback.threshold": {"2m"}, "callback.caller_id": {"+14155550100"}, "callback.trunk": {"carrier"}}
+		form.Set(field, v)
+		if got, body := consoleRequest(t, s, login(t, s, "root", testPassword), "POST", "/admin/queues/billing", form); got < 400 || got > 499 || !strings.Contains(body, field) {
+			t.Errorf("saving billing with %s %q: %d\n%s\nwant a 4xx naming %s", field, v, got, lastLines(body, 20), field)
+		}
+	}
+
 	// Queue settings only: the page, without creating or deleting.
 	admin.expect(t, "PUT", "/permissions/supervisor/queues.settings.manage", nil, 204, nil)
 	sup := login(t, s, "sup", testPassword)
 	got, page := consoleRequest(t, s, sup, "GET", "/admin/queues", nil)
-	if got != http.StatusOK || !strings.Contains(page, `data-form="queue:billing"`) || strings.Contains(page, `id="id-new"`) || strings.Contains(page, "/delete") {
-		t.Errorf("a supervisor with queues.settings.manage: GET /admin/queues: %d\n%s\nwant billing's form, no new queue form, no delete", got, lastLines(page, 30))
+	if got != http.StatusOK || !strings.Contains(page, `href="/admin/queues/billing"`) || strings.Contains(page, `id="id-new"`) || strings.Contains(page, "/delete") {
+		t.Errorf("a supervisor with queues.settings.manage: GET /admin/queues: %d\n%s\nwant a link to billing's page, no new queue form, no delete", got, lastLines(page, 30))
+	}
+	if got, page := consoleRequest(t, s, sup, "GET", "/admin/queues/billing", nil); got != http.StatusOK || !strings.Contains(page, `data-form="queue:billing"`) {
+		t.Errorf("a supervisor with queues.settings.manage: GET /admin/queues/billing: %d\n%s\nwant billing's form", got, lastLines(page, 30))
 	}
 	if got, _ := consoleRequest(t, s, sup, "POST", "/admin/queues", url.Values{"id": {"sup-made"}}); got != http.StatusForbidden {
 		t.Errorf("a supervisor with queues.settings.manage creating a queue: %d; want 403", got)

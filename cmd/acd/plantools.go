@@ -61,6 +61,9 @@ func (c *configurator) Simulate(ctx context.Context, number, digits string, at t
 	return steps, err
 }
 
+// Prompts names the prompts in force: the built-in ones and prompts_dir's.
+func (c *configurator) Prompts() []string { return c.current.Load().sounds.Names() }
+
 // filePath is the configuration file's path, "" for the embedded one.
 func (c *configurator) filePath() string {
 	path := c.current.Load().cfg.File

@@ -73,11 +73,11 @@ func TestQueueReportSettingsThroughAPIAndForm(t *testing.T) {
 	// The form: a bad target is refused beside its field, what was typed
 	// kept; a good one is saved.
 	form := `form[data-form="queue:billing"] `
-	b.open(t, "/admin/queues")
+	b.open(t, "/admin/queues/billing")
 	if v := b.value(t, form+`input[name="service_level.threshold"]`); v != "30s" {
 		t.Fatalf("billing's form holds threshold %q; want 30s", v)
 	}
-	b.run(t, "typing a bad target", clickQ(`tr[data-queue="billing"] summary`),
+	b.run(t, "typing a bad target",
 		chromedp.SetValue(chromedp.CSS(form+`input[name="service_level.target"]`), "0.5"),
 		chromedp.SetValue(chromedp.CSS(form+`input[name="short_abandon"]`), "3s"),
 		clickQ(form+`button[type=submit]`))

@@ -1,6 +1,6 @@
 // The consoles' own script: counts the times that tick on the page (time
 // in state, time waited, wrap-up left) from the instants the server drew,
-// and shows whether the live stream is connected. Everything else is
+// marks a wait once it passes its objective, and shows whether the live stream is connected. Everything else is
 // htmx and plain forms.
 (function () {
   "use strict";
@@ -20,6 +20,10 @@
     });
     document.querySelectorAll("[data-until]").forEach(function (el) {
       el.textContent = clock((Date.parse(el.dataset.until) - now) / 1000);
+    });
+    // A wait that passes its queue's objective between two redraws.
+    document.querySelectorAll("[data-over-at]").forEach(function (el) {
+      el.toggleAttribute("data-over", now >= Date.parse(el.dataset.overAt));
     });
   }
 

@@ -1,0 +1,280 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/acdserver/acd/internal/testutil"
+	"github.com/acdserver/acd/store"
+)
+
+// longReason is a pause reason of the longest length a name may have
+// (config.MaxNameLen), made of words, as a real one would be.
+var longReason = strings.TrimSpace(strings.Repeat("Coaching session with the team lead about ", 7))[:255]
+
+// layoutYAML is a centre with five queues, so that the wallboard has more
+// than it can show at once, and an agent with a long name and a pause
+// reason of the longest length.
+func layoutYAML() string {
+	return fmt.Sprintf(`sip_realm: test.local
+numbers: {"100": support, "200": sales}
+pause_reasons: [Lunch, Training, %q]
+trunks:
+  carrier: {address: "127.0.0.1:5099", caller_id: {number: "+14155550100"}}
+agents:
+  "1001": {name: Alice, password: secret-1001, queues: [support]}
+  "1002": {name: Bob, password: secret-1002, queues: [sales]}
+  "1003": {name: Caroline Vandenberghe-Fitzgerald, password: secret-1003, queues: [support, sales, billing]}
+queues:
+  support:   {name: Support, extension: "600", strategy: linear, ring_timeout: 2s, announce_every: 1h, service_level: {threshold: 1s}}
+  sales:     {name: Sales, extension: "601", strategy: linear, ring_timeout: 2s, announce_every: 1h}
+  billing:   {name: Billing and invoices, extension: "602", strategy: linear, ring_timeout: 2s, announce_every: 1h}
+  returns:   {name: Returns, extension: "603", strategy: linear, ring_timeout: 2s, announce_every: 1h}
+  technical: {name: Technical support, extension: "604", strategy: linear, ring_timeout: 2s, announce_every: 1h}
+dialplans:
+  support:
+    entry: q
+    nodes:
+      q:   {type: queue, queue: support, timeout: 60s, on_timeout: bye, on_exit: bye}
+      bye: {type: hangup}
+  sales:
+    entry: q
+    nodes:
+      q:   {type: queue, queue: sales, timeout: 60s, on_timeout: bye, on_exit: bye}
+      bye: {type: hangup}
+`, longReason)
+}
+
+// layoutCentre starts a centre with data in every table: an answered
+// call (agent performance), an abandoned one (the report's charts), two
+// callers waiting in support, an agent paused with the long reason.
+func layoutCentre(t *testing.T) *server {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	s := startAcd(t, "-config", writeConfig(t, layoutYAML()))
+	admin := setupAdmin(t, s)
+	for _, u := range []map[string]any{
+		{"id": "sup", "name": "Sue Supervisor", "role": "supervisor", "password": testPassword,
+			"queues": []string{"support", "sales", "billing", "returns", "technical"}},
+		{"id": "1001", "name": "Alice", "role": "agent", "password": testPassword},
+		{"id": "1003", "name": "Caroline Vandenberghe-Fitzgerald", "role": "agent", "password": testPassword},
+	} {
+		admin.expect(t, "POST", "/users", u, 201, nil)
+	}
+	// A queue made here, so that its form is drawn on its page.
+	admin.expect(t, "POST", "/queues", map[string]any{"id": "promo", "name": "Promotions", "strategy": "ring-all",
+		"callback": map[string]any{"enabled": true, "threshold": "2m", "caller_id": "+14155550100", "trunk": "carrier"}}, 201, nil)
+	alice := agentPhone(t, ctx, s, "1001", testutil.AnswerMode{After: 100 * time.Millisecond})
+	caller := dial(t, ctx, s)
+	incoming(t, ctx, alice)
+	eventsOf(t, s, store.Filter{}, has("agent.answered:1001"))
+	_ = caller.Hangup(ctx)
+	gone := dialAs(t, ctx, s, "200", "+14155550166")
+	s.waitLog(t, 10*time.Second, "caller joined queue", "queue=sales")
+	_ = gone.Hangup(ctx)
+	eventsOf(t, s, store.Filter{Queue: "sales"}, has("caller.abandoned:"))
+
+	a := s.client(login(t, s, "1001", testPassword))
+	a.expect(t, "PUT", "/agents/1001/state", map[string]any{"action": "pause", "reason": "Lunch"}, 200, nil)
+	c := s.client(login(t, s, "1003", testPassword))
+	c.expect(t, "PUT", "/agents/1003/state", map[string]any{"action": "login"}, 200, nil)
+	c.expect(t, "PUT", "/agents/1003/state", map[string]any{"action": "pause", "reason": longReason}, 200, nil)
+	for _, n := range []string{"+14155550123", "+14155550177"} {
+		w := dialAs(t, context.Background(), s, "100", n)
+		t.Cleanup(func() { _ = w.Hangup(context.Background()) })
+	}
+	waitQueued(t, s.client(login(t, s, "sup", testPassword)), "support", 2)
+	return s
+}
+
+// brokenWords lists the words of the page's table cells drawn over more
+// than one line: a number or a name broken inside ("1:5 4", "Car ol").
+// A compound of words joined by a hyphen ("read-only") may break after
+// the hyphen, as type does; numbers joined so ("2026-12-07") may not.
+// Free text (.text) and file paths (code, or a word with a /) may break
+// where they must.
+func (b *browser) brokenWords(t *testing.T) []string {
+	t.Helper()
+	return get(t, b, "finding broken words", chromedp.Evaluate[[]string](`(function(){
+		var out = [];
+		document.querySelectorAll("main td, main th").forEach(function(cell){
+			var walk = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT), n;
+			while ((n = walk.nextNode())) {
+				if (n.parentElement.closest(".text, code, .sr-only")) continue;
+				var re = /(?:[^\s-]|(?<!\p{L})-|-(?!\p{L}))+-?/gu, m;
+				while ((m = re.exec(n.data))) {
+					if (m[0].includes("/")) continue;
+					var r = document.createRange();
+					r.setStart(n, m.index); r.setEnd(n, m.index + m[0].length);
+					var tops = {};
+					Array.from(r.getClientRects()).forEach(function(x){ if (x.width > 0) tops[Math.round(x.top)] = true; });
+					if (Object.keys(tops).length > 1) out.push(JSON.stringify(m[0]) + " on " + Object.keys(tops).length + " lines");
+				}
+			}
+		});
+		return out.slice(0, 10);
+	})()`))
+}
+
+// overlappingText lists the pairs of a chart's text elements whose boxes
+// overlap: labels drawn over each other.
+func (b *browser) overlappingText(t *testing.T) []string {
+	t.Helper()
+	return get(t, b, "finding overlapping chart text", chromedp.Evaluate[[]string](`(function(){
+		var out = [];
+		document.querySelectorAll("main svg").forEach(function(svg){
+			var boxes = Array.from(svg.querySelectorAll("text")).map(function(e){ return {t: e.textContent, r: e.getBoundingClientRect()}; })
+				.filter(function(b){ return b.r.width > 0; });
+			for (var i = 0; i < boxes.length; i++) for (var j = i + 1; j < boxes.length; j++) {
+				var a = boxes[i].r, c = boxes[j].r;
+				if (a.left < c.right - 0.5 && c.left < a.right - 0.5 && a.top < c.bottom - 0.5 && c.top < a.bottom - 0.5)
+					out.push(JSON.stringify(boxes[i].t) + " over " + JSON.stringify(boxes[j].t));
+			}
+		});
+		return out.slice(0, 10);
+	})()`))
+}
+
+// misalignedCards lists the cards of a grid whose top is not that of the
+// first card in their row. A grid places its items in order, so a row
+// starts where an item is no further right than the one before.
+func (b *browser) misalignedCards(t *testing.T) []string {
+	t.Helper()
+	return get(t, b, "finding misaligned cards", chromedp.Evaluate[[]string](`(function(){
+		var out = [];
+		document.querySelectorAll("main *").forEach(function(g){
+			if (getComputedStyle(g).display !== "grid") return;
+			var prev = null, top = 0;
+			Array.from(g.children).forEach(function(c){
+				if (!c.classList.contains("card")) return;
+				var r = c.getBoundingClientRect();
+				if (prev === null || r.left <= prev.left) { top = r.top; }
+				else if (Math.abs(r.top - top) > 0.5) out.push((c.getAttribute("aria-label") || c.getAttribute("aria-labelledby") || c.tagName) + " " + Math.round(r.top - top) + " px lower than its row");
+				prev = r;
+			});
+		});
+		return out.slice(0, 10);
+	})()`))
+}
+
+// layoutPages are the main pages of each role, with their data.
+var layoutPages = []struct {
+	user  string
+	pages []string
+}{
+	{"1003", []string{"/agent"}},
+	{"sup", []string{"/supervisor", "/supervisor/queues/support", "/wallboard", "/reports/queue-callers", "/reports/agent-performance"}},
+	{"root", []string{"/admin", "/admin/users", "/admin/permissions", "/admin/queues", "/admin/queues/support", "/admin/queues/promo", "/admin/agents",
+		"/admin/trunks", "/admin/pause-reasons", "/admin/dialplans", "/admin/dialplans/support"}},
+}
+
+// TestConsoleLayout: at 1280×720 and 1920×1080, with callers waiting,
+// agents in every table and a pause reason of the longest length, no
+// main page of any role scrolls sideways, breaks a number or a name
+// inside a table cell, draws chart labels over each other, sets a card
+// of a grid lower than the others of its row, or leaves a control
+// without a name. With
+// ACD_SCREENSHOTS=DIR each page is drawn into DIR, to be looked at.
+func TestConsoleLayout(t *testing.T) {
+	t.Parallel()
+	s := layoutCentre(t)
+	b := newBrowser(t, s)
+	dir := os.Getenv("ACD_SCREENSHOTS")
+	for _, size := range [][2]int64{{1280, 720}, {1920, 1080}} {
+		b.run(t, "sizing the window", chromedp.EmulateViewport(size[0], size[1]))
+		for _, role := range layoutPages {
+			b.run(t, "clearing cookies", clearCookies())
+			b.signIn(t, role.user, testPassword)
+			for _, page := range role.pages {
+				at := fmt.Sprintf("%s as %s at %d×%d", page, role.user, size[0], size[1])
+				b.open(t, page)
+				if px := b.overflow(t); px > 0 {
+					t.Errorf("%s is %d px wider than the window; past its edge: %s", at, px, strings.Join(b.pastEdge(t), ", "))
+				}
+				if bad := b.unnamedControls(t); len(bad) > 0 {
+					t.Errorf("%s has controls without a name: %s", at, strings.Join(bad, ", "))
+				}
+				if bad := b.brokenWords(t); len(bad) > 0 {
+					t.Errorf("%s breaks words inside: %s", at, strings.Join(bad, ", "))
+				}
+				if bad := b.overlappingText(t); len(bad) > 0 {
+					t.Errorf("%s draws chart labels over each other: %s", at, strings.Join(bad, ", "))
+				}
+				if bad := b.misalignedCards(t); len(bad) > 0 {
+					t.Errorf("%s misaligns cards: %s", at, strings.Join(bad, ", "))
+				}
+				if dir != "" {
+					png := get(t, b, "drawing "+page, chromedp.FullScreenshot(100))
+					name := fmt.Sprintf("%dx%d%s.png", size[0], size[1], strings.ReplaceAll(page, "/", "-"))
+					if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+		}
+	}
+	b.clean(t)
+}
+
+// TestConsoleWallboardFitsFourQueues: at 1280×800 the wallboard shows at
+// least four queues whole, each with today's calls offered, answered and
+// abandoned and its service level from the reports; a longest wait past
+// the queue's service-level threshold and a service level under target
+// are marked in words as well as in colour.
+func TestConsoleWallboardFitsFourQueues(t *testing.T) {
+	t.Parallel()
+	s := layoutCentre(t)
+	b := newBrowser(t, s)
+	b.run(t, "sizing the window", chromedp.EmulateViewport(1280, 800))
+	b.signIn(t, "sup", testPassword)
+	b.open(t, "/wallboard")
+	b.waitJS(t, "the live stream", `document.body.dataset.live === "open"`, 5*time.Second)
+	whole := get(t, b, "counting the queues shown whole", chromedp.Evaluate[int](`Array.from(document.querySelectorAll(".wall [data-queue]")).filter(function(e){
+		var r = e.getBoundingClientRect(); return r.top >= 0 && r.left >= 0 && r.bottom <= innerHeight && r.right <= innerWidth; }).length`))
+	if whole < 4 {
+		t.Errorf("the wallboard shows %d queues whole at 1280×800; want at least 4", whole)
+	}
+	if dir := os.Getenv("ACD_SCREENSHOTS"); dir != "" {
+		png := get(t, b, "drawing the wallboard", chromedp.CaptureScreenshot())
+		if err := os.WriteFile(filepath.Join(dir, "1280x800-wallboard.png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// support: Alice's answered call and the two callers waiting; sales:
+	// the caller who hung up.
+	for sel, want := range map[string]string{
+		figure("support", "offered-today"): "3", figure("support", "answered-today"): "1", figure("support", "abandoned-today"): "0",
+		figure("sales", "offered-today"): "1", figure("sales", "abandoned-today"): "1", figure("sales", "service-level"): "0.0 %",
+	} {
+		if got := b.text(t, sel); got != want {
+			t.Errorf("%s reads %q; want %q", sel, got, want)
+		}
+	}
+	// support's callers have waited past its 1 s threshold; its service
+	// level is under its 80 % target.
+	b.waitJS(t, "support's longest wait to be marked", `!!document.querySelector('[data-queue="support"] [data-testid="oldest-figure"][data-over]')`, 5*time.Second)
+	if got := b.text(t, `[data-queue="support"] [data-testid="oldest-figure"]`); !strings.Contains(got, "over 0:01") {
+		t.Errorf("support's longest wait reads %q; want it to say it is over 0:01", got)
+	}
+	if got := b.text(t, `[data-queue="support"] [data-testid="sl-figure"]`); !strings.Contains(got, "below target 80 %") {
+		t.Errorf("support's service level reads %q; want it to say it is below target 80 %%", got)
+	}
+	if b.is(t, "reading billing's longest wait", `!!document.querySelector('[data-queue="billing"] [data-over]')`) {
+		t.Error("billing, where nobody waits, is marked over its threshold")
+	}
+	colour := func(sel string) string {
+		return get(t, b, "reading a colour", chromedp.Evaluate[string](fmt.Sprintf(`getComputedStyle(document.querySelector(%q)).color`, sel)))
+	}
+	if over, calm := colour(`[data-queue="support"] [data-testid="oldest"]`), colour(`[data-queue="billing"] [data-testid="oldest"]`); over == calm {
+		t.Errorf("support's longest wait past its threshold is drawn in %s, as billing's; want another colour", over)
+	}
+	b.clean(t)
+}
