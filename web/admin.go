@@ -28,6 +28,7 @@ func (p *Pages) routesAdmin(mux *http.ServeMux) {
 	p.routesAdminTrunks(mux)
 	p.routesAdminCatalog(mux)
 	p.routesDialplans(mux)
+	p.routesAdminFile(mux)
 }
 
 // parseAdmin reads an administration page with the layout and the

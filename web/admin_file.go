@@ -1,0 +1,44 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/acdserver/acd/service"
+)
+
+// fileView is an object of the configuration file, read-only here.
+type fileView struct {
+	service.FileObject
+	// Back is the section's list, Section its name.
+	Back, Section string
+}
+
+// routesAdminFile serves the read-only pages of the file's queues,
+// agents and trunks, linked from their sections' lists; the file's dial
+// plans have their editor page, read-only too.
+func (p *Pages) routesAdminFile(mux *http.ServeMux) {
+	p.parseAdmin("admin-file")
+	for _, k := range []struct{ kind, path, section string }{
+		{"queue", "/admin/queues", "Queues"},
+		{"agent", "/admin/agents", "Agents"},
+		{"trunk", "/admin/trunks", "Trunks"},
+	} {
+		mux.Handle("GET "+k.path+"/{id}", p.signedIn(func(w http.ResponseWriter, r *http.Request, s session) {
+			o, err := p.svc.FileObject(r.Context(), s.actor, k.kind, r.PathValue("id"))
+			if err != nil {
+				p.fail(w, r, s, err)
+				return
+			}
+			p.render(w, r, http.StatusOK, "admin-file", view{Title: title(k.kind) + " " + o.ID, Session: s,
+				Data: fileView{FileObject: o, Back: k.path, Section: k.section}})
+		}))
+	}
+}
+
+// title is a kind of object as a title begins with it.
+func title(kind string) string {
+	if kind == "" {
+		return kind
+	}
+	return string(kind[0]-'a'+'A') + kind[1:]
+}
