@@ -82,7 +82,7 @@ func (p *Pages) routesAdminQueues(mux *http.ServeMux) {
 	mux.Handle("GET /admin/queues", p.page(pg))
 	mux.Handle("POST /admin/queues", p.admin(pg.need, p.createQueue))
 	mux.Handle("POST /admin/queues/{id}", p.admin(pg.need, p.replaceQueue))
-	mux.Handle("POST /admin/queues/{id}/delete", p.admin(pg.need, p.deleteQueue))
+	mux.Handle("POST /admin/queues/{id}/delete", p.admin(pg.need, p.confirmFirst(pg.path, named("queue"), p.deleteQueue)))
 }
 
 func (p *Pages) queuesData(r *http.Request, s session, f formState) (any, error) {
