@@ -29,14 +29,14 @@ func (p *Pages) routesAdminFile(mux *http.ServeMux) {
 				p.fail(w, r, s, err)
 				return
 			}
-			p.render(w, r, http.StatusOK, "admin-file", view{Title: title(k.kind) + " " + o.ID, Session: s,
+			p.render(w, r, http.StatusOK, "admin-file", view{Title: kindTitle(k.kind) + " " + o.ID, Session: s,
 				Data: fileView{FileObject: o, Back: k.path, Section: k.section}})
 		}))
 	}
 }
 
-// title is a kind of object as a title begins with it.
-func title(kind string) string {
+// kindTitle is a kind of object as a title begins with it.
+func kindTitle(kind string) string {
 	if kind == "" {
 		return kind
 	}
