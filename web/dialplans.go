@@ -185,8 +185,8 @@ func (p *Pages) dialplanPage(w http.ResponseWriter, r *http.Request, s session) 
 	if saved := r.URL.Query().Get("saved"); saved != "" {
 		notice = "Saved as version " + saved + ", in force for new calls."
 	}
-	if restored := r.URL.Query().Get("restored"); restored != "" {
-		notice = "Version " + restored + " is in force again, for new calls."
+	if restored, err := strconv.Atoi(r.URL.Query().Get("restored")); err == nil {
+		notice = "Version " + strconv.Itoa(restored) + " is in force again, for new calls."
 	}
 	p.showEditor(w, r, s, http.StatusOK, "", notice, v, nil)
 }

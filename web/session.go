@@ -133,8 +133,8 @@ type loginView struct {
 
 func (p *Pages) loginForm(w http.ResponseWriter, r *http.Request) {
 	v := view{Title: "Sign in", Data: loginView{Next: safeNext(r.URL.Query().Get("next")), Setup: p.svc.SetupPending(r.Context())}}
-	if made := r.URL.Query().Get("setup"); made != "" {
-		v.Notice = "Administrator " + made + " created: sign in."
+	if r.URL.Query().Get("setup") == "done" {
+		v.Notice = "The first administrator is made: sign in."
 	}
 	p.render(w, r, http.StatusOK, "login", v)
 }

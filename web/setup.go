@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"net/url"
 
 	"github.com/acdserver/acd/service"
 )
@@ -45,5 +44,5 @@ func (p *Pages) setup(w http.ResponseWriter, r *http.Request) {
 		p.render(w, r, status, "setup", view{Title: "First administrator", Data: v})
 		return
 	}
-	http.Redirect(w, r, "/login?setup="+url.QueryEscape(v.User), http.StatusSeeOther)
+	http.Redirect(w, r, "/login?setup=done", http.StatusSeeOther)
 }

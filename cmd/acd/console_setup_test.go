@@ -38,7 +38,7 @@ func TestConsoleFirstStartSetup(t *testing.T) {
 
 	b.run(t, "setting up with the token of the log", sendKeys("#token", token),
 		sendKeys("#password", testPassword), clickQ(`form[action="/setup"] button[type=submit]`))
-	b.waitText(t, "main [role=status]", "root", adminWait)
+	b.waitText(t, "main [role=status]", "first administrator is made", adminWait)
 	b.signIn(t, "root", testPassword)
 	if role := b.text(t, "form.who"); !strings.Contains(role, "administrator") {
 		t.Errorf("the first user signs in as %q; want an administrator", role)
