@@ -65,6 +65,8 @@ type Config struct {
 	unassignedLine int
 	// routes are Numbers compiled: exact numbers and patterns in order.
 	routes *NumberRoutes
+	// excerpts are the YAML of objects as written, for Excerpt.
+	excerpts map[string]map[string]string
 }
 
 // UnassignedLogin says whether the file sets allow_unassigned_login, to
@@ -410,6 +412,7 @@ func parseNode(file string, root *yaml.Node, errs Errors, managed *Managed) (*Co
 	}
 	c.pauseReasonLines = itemLines(root, "pause_reasons")
 	c.unassignedLine = int(keyLine(root, "allow_unassigned_login"))
+	c.excerpts = excerpts(root)
 	c.applyDefaults()
 	c.validate(&errs)
 	return c, errs.Err()

@@ -340,3 +340,16 @@ func (s *Service) Setup(ctx context.Context, token string, from netip.Addr, nu N
 	s.audit(&Actor{UserID: u.ID}, "setup.completed", "", map[string]string{"user": u.ID})
 	return u, nil
 }
+
+// SetupPending says whether the first administrator is still to be made
+// with the setup token: no user exists and the token is drawn.
+func (s *Service) SetupPending(ctx context.Context) bool {
+	s.setupMu.Lock()
+	pending := s.setupToken != ""
+	s.setupMu.Unlock()
+	if !pending {
+		return false
+	}
+	n, err := s.users.Count(ctx)
+	return err == nil && n == 0
+}

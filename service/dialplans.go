@@ -32,7 +32,7 @@ type PlanVersionView struct {
 // DialplanDetail is one dial plan with its versions.
 type DialplanDetail struct {
 	DialplanView
-	YAML     string            `json:"yaml,omitempty" doc:"the version in force, as uploaded"`
+	YAML     string            `json:"yaml,omitempty" doc:"the version in force, as uploaded; for a plan of the configuration file, as written there"`
 	Versions []PlanVersionView `json:"versions"`
 }
 
@@ -111,6 +111,9 @@ func (s *Service) Dialplan(ctx context.Context, a *Actor, name string) (Dialplan
 		if v.Version == active {
 			d.YAML = v.Body
 		}
+	}
+	if d.Source != "database" {
+		d.YAML = s.fileYAML(ctx, a, name)
 	}
 	return d, nil
 }

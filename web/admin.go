@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/acdserver/acd/service"
 )
@@ -19,6 +20,7 @@ import (
 // form.
 func (p *Pages) routesAdmin(mux *http.ServeMux) {
 	p.parseAdmin("admin")
+	p.parseAdmin("confirm")
 	mux.Handle("GET /admin", p.signedIn(p.adminIndex))
 	p.routesAdminUsers(mux)
 	p.routesAdminPermissions(mux)
@@ -28,6 +30,7 @@ func (p *Pages) routesAdmin(mux *http.ServeMux) {
 	p.routesAdminTrunks(mux)
 	p.routesAdminCatalog(mux)
 	p.routesDialplans(mux)
+	p.routesAdminFile(mux)
 }
 
 // parseAdmin reads an administration page with the layout and the
@@ -197,10 +200,16 @@ func (p *Pages) showAdmin(w http.ResponseWriter, r *http.Request, s session, pg 
 	p.render(w, r, status, pg.name, v)
 }
 
-// page serves a section's page.
+// page serves a section's page, with the confirmation of the change
+// that led to it.
 func (p *Pages) page(pg adminPage) http.Handler {
 	return p.admin(pg.need, func(w http.ResponseWriter, r *http.Request, s session) {
-		p.showAdmin(w, r, s, pg, http.StatusOK, formState{})
+		d, err := pg.data(r, s, formState{})
+		if err != nil {
+			p.fail(w, r, s, err)
+			return
+		}
+		p.render(w, r, http.StatusOK, pg.name, view{Title: pg.title, Session: s, Notice: doneNotice(r), Data: d})
 	})
 }
 
@@ -209,7 +218,11 @@ func (p *Pages) page(pg adminPage) http.Handler {
 // again with the refusal and its status, beside the form it came from.
 func (p *Pages) afterAdmin(w http.ResponseWriter, r *http.Request, s session, pg adminPage, form string, err error) {
 	if err == nil {
-		http.Redirect(w, r, pg.path, http.StatusSeeOther)
+		done := "saved"
+		if strings.HasSuffix(r.URL.Path, "/delete") {
+			done = "deleted"
+		}
+		http.Redirect(w, r, pg.path+"?done="+done, http.StatusSeeOther)
 		return
 	}
 	status, msg := p.statusOf(r, err)

@@ -37,7 +37,7 @@ func (p *Pages) routesAdminAgents(mux *http.ServeMux) {
 	mux.Handle("GET /admin/agents", p.page(pg))
 	mux.Handle("POST /admin/agents", p.admin(pg.need, func(w http.ResponseWriter, r *http.Request, s session) { p.putAgent(w, r, s, true) }))
 	mux.Handle("POST /admin/agents/{id}", p.admin(pg.need, func(w http.ResponseWriter, r *http.Request, s session) { p.putAgent(w, r, s, false) }))
-	mux.Handle("POST /admin/agents/{id}/delete", p.admin(pg.need, p.deleteAgent))
+	mux.Handle("POST /admin/agents/{id}/delete", p.admin(pg.need, p.confirmFirst(pg.path, named("agent"), p.deleteAgent)))
 }
 
 func (p *Pages) agentsData(r *http.Request, s session, f formState) (any, error) {

@@ -35,13 +35,13 @@ func (p *Pages) routesAdminCanned(mux *http.ServeMux) {
 	mux.Handle("GET /admin/canned-messages", p.page(pg))
 	mux.Handle("POST /admin/canned-messages", p.admin(pg.need, p.createCanned))
 	mux.Handle("POST /admin/canned-messages/{id}", p.admin(pg.need, p.updateCanned))
-	mux.Handle("POST /admin/canned-messages/{id}/delete", p.admin(pg.need, func(w http.ResponseWriter, r *http.Request, s session) {
+	mux.Handle("POST /admin/canned-messages/{id}/delete", p.admin(pg.need, p.confirmFirst(pg.path, named("canned message"), func(w http.ResponseWriter, r *http.Request, s session) {
 		id, err := pathID(r)
 		if err == nil {
 			err = p.svc.DeleteCannedMessage(r.Context(), s.actor, id)
 		}
 		p.afterAdmin(w, r, s, p.cannedPage(), "", err)
-	}))
+	})))
 }
 
 func (p *Pages) cannedData(r *http.Request, s session, f formState) (any, error) {

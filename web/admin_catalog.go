@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/acdserver/acd/service"
 )
@@ -95,13 +96,14 @@ func (p *Pages) routesNamed(mux *http.ServeMux, page adminPage, keyPrefix string
 		}
 		p.afterAdmin(w, r, s, page, key, err)
 	}))
-	mux.Handle("POST "+page.path+"/{id}/delete", p.admin(page.need, func(w http.ResponseWriter, r *http.Request, s session) {
+	noun := strings.ToLower(strings.TrimSuffix(page.title, "s"))
+	mux.Handle("POST "+page.path+"/{id}/delete", p.admin(page.need, p.confirmFirst(page.path, named(noun), func(w http.ResponseWriter, r *http.Request, s session) {
 		id, err := pathID(r)
 		if err == nil {
 			err = do.delete(r, s, id)
 		}
 		p.afterAdmin(w, r, s, page, "", err)
-	}))
+	})))
 }
 
 // namedEdit is a rename (the form's name field) or an enable or disable

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -99,12 +100,26 @@ func (p *Pages) routesAdminQueues(mux *http.ServeMux) {
 	p.parseAdmin("admin-queues", "queue-form")
 	p.parseAdmin("admin-queue", "queue-form")
 	mux.Handle("GET /admin/queues", p.page(pg))
-	mux.Handle("GET /admin/queues/{id}", p.admin(pg.need, func(w http.ResponseWriter, r *http.Request, s session) {
+	// A queue of the configuration file is shown as the file has it,
+	// read-only; one made here gets its form.
+	settings := p.admin(pg.need, func(w http.ResponseWriter, r *http.Request, s session) {
 		p.showAdmin(w, r, s, p.queueSettingsPage(r.PathValue("id")), http.StatusOK, formState{})
+	})
+	mux.Handle("GET /admin/queues/{id}", p.signedIn(func(w http.ResponseWriter, r *http.Request, s session) {
+		o, err := p.svc.FileObject(r.Context(), s.actor, "queue", r.PathValue("id"))
+		var e *service.Error
+		switch {
+		case err == nil:
+			p.showFileObject(w, r, s, o, pg.path, "Queues")
+		case errors.As(err, &e) && e.Kind == service.NotFound:
+			settings.ServeHTTP(w, r)
+		default:
+			p.fail(w, r, s, err)
+		}
 	}))
 	mux.Handle("POST /admin/queues", p.admin(pg.need, p.createQueue))
 	mux.Handle("POST /admin/queues/{id}", p.admin(pg.need, p.replaceQueue))
-	mux.Handle("POST /admin/queues/{id}/delete", p.admin(pg.need, p.deleteQueue))
+	mux.Handle("POST /admin/queues/{id}/delete", p.admin(pg.need, p.confirmFirst(pg.path, named("queue"), p.deleteQueue)))
 }
 
 func (p *Pages) queuesData(r *http.Request, s session, f formState) (any, error) {

@@ -56,7 +56,7 @@ func (p *Pages) routesAdminTrunks(mux *http.ServeMux) {
 	mux.Handle("GET /admin/trunks", p.page(pg))
 	mux.Handle("POST /admin/trunks", p.admin(pg.need, func(w http.ResponseWriter, r *http.Request, s session) { p.putTrunk(w, r, s, true) }))
 	mux.Handle("POST /admin/trunks/{id}", p.admin(pg.need, func(w http.ResponseWriter, r *http.Request, s session) { p.putTrunk(w, r, s, false) }))
-	mux.Handle("POST /admin/trunks/{id}/delete", p.admin(pg.need, p.deleteTrunk))
+	mux.Handle("POST /admin/trunks/{id}/delete", p.admin(pg.need, p.confirmFirst(pg.path, named("trunk"), p.deleteTrunk)))
 }
 
 func (p *Pages) trunksData(r *http.Request, s session, f formState) (any, error) {

@@ -41,7 +41,7 @@ func (p *Pages) routesAdminUsers(mux *http.ServeMux) {
 	mux.Handle("GET /admin/users", p.page(pg))
 	mux.Handle("POST /admin/users", p.admin(pg.need, p.createUser))
 	mux.Handle("POST /admin/users/{id}", p.admin(pg.need, p.updateUser))
-	mux.Handle("POST /admin/users/{id}/delete", p.admin(pg.need, p.deleteUser))
+	mux.Handle("POST /admin/users/{id}/delete", p.admin(pg.need, p.confirmFirst(pg.path, named("user"), p.deleteUser)))
 }
 
 func (p *Pages) usersData(r *http.Request, s session, f formState) (any, error) {

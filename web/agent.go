@@ -19,10 +19,12 @@ type agentView struct {
 	CSRF    string
 }
 
-// agentQueue is one of the agent's assigned queues.
+// agentQueue is a queue the agent may log in to: one of its assigned
+// queues, another while the organisation allows it, or one it is still
+// logged in to.
 type agentQueue struct {
-	ID, Name string
-	LoggedIn bool
+	ID, Name           string
+	LoggedIn, Assigned bool
 }
 
 func (p *Pages) routesAgent(mux *http.ServeMux) {
@@ -59,13 +61,19 @@ func (p *Pages) agentData(r *http.Request, s session) (agentView, error) {
 			v.Reasons = append(v.Reasons, pr)
 		}
 	}
-	queues, err := p.svc.Queues(a)
+	offered, err := p.svc.LoginQueues(r.Context(), a)
 	if err != nil {
 		return agentView{}, err
 	}
-	for _, q := range queues {
-		if a.Queues[q.ID] || slices.Contains(st.Queues, q.ID) {
-			v.Queues = append(v.Queues, agentQueue{ID: q.ID, Name: q.Name, LoggedIn: slices.Contains(st.Queues, q.ID)})
+	listed := map[string]bool{}
+	for _, q := range offered {
+		listed[q.ID] = true
+		v.Queues = append(v.Queues, agentQueue{ID: q.ID, Name: q.Name, Assigned: q.Assigned, LoggedIn: slices.Contains(st.Queues, q.ID)})
+	}
+	// A queue logged in to while it was allowed stays listed, to log out of.
+	for _, id := range st.Queues {
+		if !listed[id] {
+			v.Queues = append(v.Queues, agentQueue{ID: id, Name: id, Assigned: a.Queues[id], LoggedIn: true})
 		}
 	}
 	return v, nil

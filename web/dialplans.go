@@ -22,6 +22,7 @@ func (p *Pages) routesDialplans(mux *http.ServeMux) {
 	mux.Handle("GET /admin/dialplans", p.admin(need, p.dialplansPage))
 	mux.Handle("GET /admin/dialplans/{name}", p.admin(need, p.dialplanPage))
 	mux.Handle("POST /admin/dialplans/{name}", p.admin(need, p.dialplanSave))
+	mux.Handle("POST /admin/dialplans/{name}/activate", p.admin(need, p.dialplanActivate))
 	mux.Handle("POST /admin/numbers", p.admin(need, p.numberRoute))
 	mux.Handle("GET /admin/simulate", p.admin(need, p.simulatePage))
 }
@@ -184,7 +185,35 @@ func (p *Pages) dialplanPage(w http.ResponseWriter, r *http.Request, s session) 
 	if saved := r.URL.Query().Get("saved"); saved != "" {
 		notice = "Saved as version " + saved + ", in force for new calls."
 	}
+	if restored, err := strconv.Atoi(r.URL.Query().Get("restored")); err == nil {
+		notice = "Version " + strconv.Itoa(restored) + " is in force again, for new calls."
+	}
 	p.showEditor(w, r, s, http.StatusOK, "", notice, v, nil)
+}
+
+// dialplanActivate puts a kept version back in force, as the API's
+// activate does.
+func (p *Pages) dialplanActivate(w http.ResponseWriter, r *http.Request, s session) {
+	name := r.PathValue("name")
+	version, err := strconv.Atoi(r.PostFormValue("version"))
+	if err != nil || version < 1 {
+		err = service.InvalidField("version", "want a version number")
+	} else {
+		err = p.svc.ActivateDialplan(r.Context(), s.actor, name, version)
+	}
+	if err != nil {
+		status, msg := p.statusOf(r, err)
+		v := editorView{Name: name, CSRF: s.csrf()}
+		d, derr := p.svc.Dialplan(r.Context(), s.actor, name)
+		if derr != nil {
+			p.fail(w, r, s, derr)
+			return
+		}
+		v.Text, v.Version, v.Versions, v.Numbers = d.YAML, d.Version, d.Versions, d.Numbers
+		p.showEditor(w, r, s, status, msg, "", v, nil)
+		return
+	}
+	http.Redirect(w, r, "/admin/dialplans/"+url.PathEscape(name)+"?restored="+strconv.Itoa(version), http.StatusSeeOther)
 }
 
 // dialplanSave checks a draft, or saves it as a new version in force.

@@ -27,12 +27,17 @@ type drawnEdge struct {
 	LabelX, LabelY int
 	Label          string
 	Dangling       bool
+	// right is the rightmost point the connector and its label reach.
+	right int
 }
 
 const (
 	nodeW, nodeH = 150, 42
 	gapX, gapY   = 40, 56
 	margin       = 20
+	// labelH is a label's line height, and graphLabelCharW the width of its
+	// widest character, at the graph's 12px font.
+	labelH, graphLabelCharW = 14, 8
 )
 
 // layout places a graph: rows by breadth-first distance from the entry,
@@ -94,27 +99,30 @@ func layout(g dialplan.Graph) drawing {
 		}
 	}
 	d.Height = 2*margin + len(order)*nodeH + max(len(order)-1, 0)*gapY
-	// Connectors between the same two nodes share their line: their
-	// labels are stacked, one under the other, so as not to be drawn
-	// over each other.
-	shared := map[[2]string]int{}
+	// Connectors joining the same two nodes share a path: their labels
+	// are stacked, centred on where one alone would be.
+	type pair struct{ from, to string }
+	parallel, drawn := map[pair]int{}, map[pair]int{}
+	for _, e := range g.Edges {
+		parallel[pair{e.From, e.To}]++
+	}
 	for _, e := range g.Edges {
 		from, ok1 := at[e.From]
 		to, ok2 := at[e.To]
 		if !ok1 || !ok2 {
 			continue
 		}
+		k := pair{e.From, e.To}
 		de := edgePath(from, to, e)
-		pair := [2]string{e.From, e.To}
-		de.LabelY += shared[pair] * labelLineH
-		shared[pair]++
+		de.LabelY += (2*drawn[k] - (parallel[k] - 1)) * labelH / 2
+		drawn[k]++
 		d.Edges = append(d.Edges, de)
+		// A connector round the side (from a node of the last row back
+		// up, say) stays inside the drawing.
+		d.Width = max(d.Width, de.right+margin)
 	}
 	return d
 }
-
-// labelLineH is the height of a line of a connector's 12 px label.
-const labelLineH = 14
 
 // edgePath draws one connector: straight down to a lower row, or round
 // the right-hand side back up (a loop, or "try again").
@@ -122,13 +130,18 @@ func edgePath(from, to drawnNode, e dialplan.GraphEdge) drawnEdge {
 	x1, y1 := from.X+from.W/2, from.Y+from.H
 	x2, y2 := to.X+to.W/2, to.Y
 	if to.Y > from.Y {
-		return drawnEdge{Path: fmt.Sprintf("M%d %d L%d %d", x1, y1, x2, y2), LabelX: (x1 + x2) / 2, LabelY: (y1+y2)/2 - 3,
-			Label: e.Connector, Dangling: e.Dangling}
+		lx := (x1 + x2) / 2
+		return drawnEdge{Path: fmt.Sprintf("M%d %d L%d %d", x1, y1, x2, y2), LabelX: lx, LabelY: (y1+y2)/2 - 3,
+			Label: e.Connector, Dangling: e.Dangling, right: max(x1, x2, lx+labelWidth(e.Connector)/2)}
 	}
 	// Back up (or across): leave from the right side, arrive at the right side.
 	sx, sy := from.X+from.W, from.Y+from.H/2
 	tx, ty := to.X+to.W, to.Y+to.H/2
 	bend := max(sx, tx) + gapX
 	return drawnEdge{Path: fmt.Sprintf("M%d %d C%d %d %d %d %d %d", sx, sy, bend, sy, bend, ty, tx, ty),
-		LabelX: bend - 10, LabelY: (sy + ty) / 2, Label: e.Connector, Dangling: e.Dangling}
+		LabelX: bend - 10, LabelY: (sy + ty) / 2, Label: e.Connector, Dangling: e.Dangling,
+		right: max(bend, bend-10+labelWidth(e.Connector)/2)}
 }
+
+// labelWidth is at most how wide a label is drawn.
+func labelWidth(s string) int { return len(s) * graphLabelCharW }

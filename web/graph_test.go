@@ -41,3 +41,30 @@ func TestLayoutRowsByDistanceFromEntry(t *testing.T) {
 		t.Errorf("size %dx%d", d.Width, d.Height)
 	}
 }
+
+// TestLayoutKeepsLabelsApartAndInside: two connectors between the same
+// nodes have their labels apart, and a connector from the last row back
+// up stays inside the drawing.
+func TestLayoutKeepsLabelsApartAndInside(t *testing.T) {
+	g := dialplan.Graph{
+		Entry: "hello",
+		Nodes: []dialplan.GraphNode{{Name: "hello"}, {Name: "q"}, {Name: "bye"}, {Name: "stray"}},
+		Edges: []dialplan.GraphEdge{
+			{From: "hello", To: "q", Connector: "next"},
+			{From: "q", To: "bye", Connector: "on_timeout"},
+			{From: "q", To: "bye", Connector: "on_exit"},
+			{From: "stray", To: "hello", Connector: "next"},
+		},
+	}
+	d := layout(g)
+	if a, b := d.Edges[1], d.Edges[2]; a.LabelX == b.LabelX && abs(a.LabelY-b.LabelY) < labelH {
+		t.Errorf("labels of q to bye at (%d,%d) and (%d,%d): one on the other", a.LabelX, a.LabelY, b.LabelX, b.LabelY)
+	}
+	for _, e := range d.Edges {
+		if e.right > d.Width {
+			t.Errorf("connector %s reaches x=%d, past the drawing's width %d", e.Label, e.right, d.Width)
+		}
+	}
+}
+
+func abs(n int) int { return max(n, -n) }

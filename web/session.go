@@ -127,10 +127,16 @@ func homeOf(a *service.Actor) string {
 
 type loginView struct {
 	User, Next, Error string
+	// Setup: no user exists yet; the page leads to /setup.
+	Setup bool
 }
 
 func (p *Pages) loginForm(w http.ResponseWriter, r *http.Request) {
-	p.render(w, r, http.StatusOK, "login", view{Title: "Sign in", Data: loginView{Next: safeNext(r.URL.Query().Get("next"))}})
+	v := view{Title: "Sign in", Data: loginView{Next: safeNext(r.URL.Query().Get("next")), Setup: p.svc.SetupPending(r.Context())}}
+	if r.URL.Query().Get("setup") == "done" {
+		v.Notice = "The first administrator is made: sign in."
+	}
+	p.render(w, r, http.StatusOK, "login", v)
 }
 
 func (p *Pages) login(w http.ResponseWriter, r *http.Request) {

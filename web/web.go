@@ -64,6 +64,7 @@ func Mount(mux *http.ServeMux, svc *service.Service, o Options) *Pages {
 	mux.Handle("POST /logout", p.signedIn(p.logout))
 	mux.Handle("GET /live", p.signedIn(p.live))
 	p.parse("login")
+	p.routesSetup(mux)
 	p.parse("error")
 	p.routesAgent(mux)
 	p.routesSupervisor(mux)

@@ -86,7 +86,8 @@ func TestConsolePagesAreUsable(t *testing.T) {
 		{"1001", []string{"/agent"}},
 		{"sup", []string{"/supervisor", "/supervisor/queues/support", "/wallboard", "/reports/queue-callers", "/reports/agent-performance", "/reports/conversations"}},
 		{"root", []string{"/admin", "/admin/users", "/admin/permissions", "/admin/settings", "/admin/queues", "/admin/agents",
-			"/admin/trunks", "/admin/pause-reasons", "/admin/tags", "/admin/canned-messages", "/admin/dialplans", "/admin/dialplans/support"}},
+			"/admin/trunks", "/admin/pause-reasons", "/admin/tags", "/admin/canned-messages", "/admin/dialplans", "/admin/dialplans/support",
+			"/admin/queues/support", "/admin/agents/1001"}},
 	} {
 		b.run(t, "clearing cookies", clearCookies())
 		b.signIn(t, role.user, testPassword)

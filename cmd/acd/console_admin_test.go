@@ -252,7 +252,7 @@ func TestConsoleAdminQueues(t *testing.T) {
 	b.open(t, "/admin/queues")
 	b.waitText(t, `tr[data-queue="billing"]`, "Billing", adminWait)
 	b.waitGone(t, `tr[data-queue="billing"]`, "Billing desk", adminWait)
-	b.click(t, `form[action="/admin/queues/billing/delete"] button`)
+	b.deleteConfirmed(t, "/admin/queues/billing/delete")
 	b.waitJS(t, "billing to go", `!document.querySelector('tr[data-queue="billing"]')`, adminWait)
 }
 
@@ -697,16 +697,16 @@ func TestConsoleAdminSettingsAgentsTrunks(t *testing.T) {
 	}
 
 	b.open(t, "/admin/queues")
-	b.click(t, `form[action="/admin/queues/billing/delete"] button`)
+	b.deleteConfirmed(t, "/admin/queues/billing/delete")
 	b.waitText(t, "main [role=alert]", "1003", adminWait)
 	if !b.is(t, "looking for billing", `!!document.querySelector('tr[data-queue="billing"]')`) {
 		t.Fatal("billing is gone though agent 1003 belongs to it")
 	}
 	b.open(t, "/admin/agents")
-	b.click(t, `form[action="/admin/agents/1003/delete"] button`)
+	b.deleteConfirmed(t, "/admin/agents/1003/delete")
 	b.waitJS(t, "1003 to go", `!document.querySelector('tr[data-agent="1003"]')`, adminWait)
 	b.open(t, "/admin/queues")
-	b.click(t, `form[action="/admin/queues/billing/delete"] button`)
+	b.deleteConfirmed(t, "/admin/queues/billing/delete")
 	b.waitJS(t, "billing to go", `!document.querySelector('tr[data-queue="billing"]')`, adminWait)
 
 	b.open(t, "/admin/trunks")

@@ -191,3 +191,32 @@ func TestConsoleAgentPauseSeenBySupervisor(t *testing.T) {
 	agent.clean(t)
 	sup.clean(t)
 }
+
+// TestConsoleAgentLogsInToUnassignedQueue: while the organisation allows
+// it, the agent's console lists the queues the agent is not assigned to
+// as well, and logs in to one as the API does; otherwise only its own.
+func TestConsoleAgentLogsInToUnassignedQueue(t *testing.T) {
+	t.Parallel()
+	s := startAcd(t, "-config", writeConfig(t, apiYAML))
+	as := users(t, s, setupAdmin(t, s))
+	b := newBrowser(t, s)
+	b.signIn(t, "1001", testPassword)
+	b.waitText(t, `tr[data-queue="support"]`, "Support", time.Second)
+	if b.is(t, "looking for sales", `!!document.querySelector('tr[data-queue="sales"]')`) {
+		t.Error("the agent is offered sales, which it is not assigned to, though the organisation does not allow it")
+	}
+
+	as["admin"].expect(t, "PUT", "/settings", map[string]any{"allow_unassigned_login": true}, 200, nil)
+	b.open(t, "/agent")
+	if row := b.text(t, `tr[data-queue="sales"]`); !strings.Contains(row, "not assigned") {
+		t.Errorf("the sales row reads %q; want it marked as not assigned", row)
+	}
+	b.click(t, `tr[data-queue="sales"] button[value="login"]`)
+	b.waitText(t, `tr[data-queue="sales"]`, "yes", adminWait)
+	var st struct{ Queues []string }
+	as["agent"].expect(t, "GET", "/agents/1001/state", nil, 200, &st)
+	if !contains(st.Queues, "sales") {
+		t.Errorf("the API says 1001 is in %v after logging in to sales from the page", st.Queues)
+	}
+	b.clean(t)
+}

@@ -75,3 +75,59 @@ func TestConsoleDialplanEditor(t *testing.T) {
 	s.waitLog(t, 10*time.Second, "caller joined queue", "call_id="+callID, "queue=support")
 	b.clean(t)
 }
+
+// sidePlan has two connectors from q to bye, and a node nobody reaches
+// whose connector leads back up to the entry: a draft the editor draws
+// though the server refuses to save it.
+const sidePlan = "entry: hello\nnodes:\n  hello: {type: play, prompt: welcome, next: q}\n  q: {type: queue, queue: support, timeout: 30s, on_timeout: bye, on_exit: bye}\n  bye: {type: hangup}\n  stray: {type: play, prompt: welcome, next: hello}\n"
+
+// TestConsoleDialplanEditorDrawsAndRestores: the editor keeps the text's
+// indentation, draws the labels of two connectors between the same nodes
+// apart and every connector inside the drawing, and puts an older version
+// back in force from the page, as the API does.
+func TestConsoleDialplanEditorDrawsAndRestores(t *testing.T) {
+	t.Parallel()
+	s := startAcd(t, "-config", writeConfig(t, apiYAML))
+	admin := setupAdmin(t, s)
+	admin.expect(t, "PUT", "/dialplans/promo", map[string]string{"yaml": fixedPlan}, 200, nil)
+	admin.expect(t, "PUT", "/dialplans/promo", map[string]string{"yaml": strings.Replace(fixedPlan, "30s", "45s", 1)}, 200, nil)
+	b := newBrowser(t, s)
+	b.signInTo(t, "root", testPassword, "/admin/dialplans/promo")
+	b.run(t, "writing a draft", chromedp.SetValue(chromedp.CSS("#yaml"), sidePlan))
+	b.click(t, `button[value="check"]`)
+	b.waitText(t, "#line-6 .msg", "cannot be reached", adminWait)
+
+	if line := b.text(t, "#line-3 code"); !strings.HasPrefix(line, "  hello:") {
+		t.Errorf("line 3 reads %q; want its indentation kept", line)
+	}
+	overlaps := b.is(t, "comparing the connectors' labels", `(function(){
+		var boxes = Array.from(document.querySelectorAll("svg.graph g:not(.node) > text")).map(function(e){ return e.getBBox() });
+		for (var i = 0; i < boxes.length; i++) for (var j = i + 1; j < boxes.length; j++) {
+			var a = boxes[i], b = boxes[j];
+			if (a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height) return true;
+		}
+		return false })()`)
+	if overlaps {
+		t.Error("two connectors' labels are drawn on top of each other")
+	}
+	outside := get(t, b, "measuring the connectors", chromedp.Evaluate[[]string](`(function(){
+		var svg = document.querySelector("svg.graph"), vb = svg.viewBox.baseVal, out = [];
+		svg.querySelectorAll("g:not(.node) > path, g:not(.node) > text").forEach(function(e){
+			var r = e.getBBox();
+			if (r.x < 0 || r.y < 0 || r.x + r.width > vb.width || r.y + r.height > vb.height) out.push(e.outerHTML);
+		});
+		return out })()`))
+	if len(outside) > 0 {
+		t.Errorf("drawn outside the graph's box: %v", outside)
+	}
+
+	b.open(t, "/admin/dialplans/promo")
+	b.click(t, `form[data-version="1"] button`)
+	b.waitText(t, "main [role=status]", "Version 1 is in force again", adminWait)
+	var d struct{ Version int }
+	admin.expect(t, "GET", "/dialplans/promo", nil, 200, &d)
+	if d.Version != 1 {
+		t.Errorf("the API says version %d is in force after putting version 1 back from the page", d.Version)
+	}
+	b.clean(t)
+}

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// deleteConfirmed presses the delete button of the form posting to
+// action, and confirms on the page that asks.
+func (b *browser) deleteConfirmed(t *testing.T, action string) {
+	t.Helper()
+	b.click(t, `form[action="`+action+`"] button`)
+	b.click(t, `form[action="`+action+`"] button[name="confirm"]`)
+}
+
+// TestConsoleAdminDeleteAsksFirst: deleting a user, a queue, a pause
+// reason, a tag or a canned message asks first, on a page of its own
+// (no script): cancelling keeps it, confirming deletes it and says so.
+func TestConsoleAdminDeleteAsksFirst(t *testing.T) {
+	t.Parallel()
+	_, as, b := adminConsole(t)
+	admin := as["admin"]
+	var made struct{ ID int64 }
+	admin.expect(t, "POST", "/users", map[string]any{"id": "temp", "role": "supervisor", "password": testPassword}, 201, nil)
+	admin.expect(t, "POST", "/queues", map[string]any{"id": "billing", "name": "Billing"}, 201, nil)
+	admin.expect(t, "POST", "/pause-reasons", map[string]any{"name": "Coffee"}, 201, &made)
+	reason := made.ID
+	admin.expect(t, "POST", "/tags", map[string]any{"name": "vip"}, 201, &made)
+	tag := made.ID
+	admin.expect(t, "POST", "/canned-messages", map[string]any{"shortcut": "/hi", "text": "Hello", "visibility": "public"}, 201, &made)
+	canned := made.ID
+
+	for _, c := range []struct {
+		page, action, row string
+	}{
+		{"/admin/users", "/admin/users/temp/delete", `tr[data-user="temp"]`},
+		{"/admin/queues", "/admin/queues/billing/delete", `tr[data-queue="billing"]`},
+		{"/admin/pause-reasons", fmt.Sprintf("/admin/pause-reasons/%d/delete", reason), fmt.Sprintf(`tr[data-id="%d"]`, reason)},
+		{"/admin/tags", fmt.Sprintf("/admin/tags/%d/delete", tag), fmt.Sprintf(`tr[data-id="%d"]`, tag)},
+		{"/admin/canned-messages", fmt.Sprintf("/admin/canned-messages/%d/delete", canned), fmt.Sprintf(`tr[data-id="%d"]`, canned)},
+	} {
+		b.open(t, c.page)
+		b.click(t, `form[action="`+c.action+`"] button`)
+		b.waitJS(t, c.page+" to ask before deleting", `!!document.querySelector('form[action="`+c.action+`"] button[name="confirm"]')`, adminWait)
+		b.click(t, "main a.cancel")
+		if p := b.path(t); p != c.page {
+			t.Errorf("cancelling a delete led to %s; want %s", p, c.page)
+		}
+		if !b.is(t, "looking for the row", `!!document.querySelector('`+c.row+`')`) {
+			t.Fatalf("%s: the row is gone though the delete was cancelled", c.page)
+		}
+		b.click(t, `form[action="`+c.action+`"] button`)
+		b.click(t, `form[action="`+c.action+`"] button[name="confirm"]`)
+		b.waitText(t, "main [role=status]", "Deleted", adminWait)
+		if b.is(t, "looking for the row", `!!document.querySelector('`+c.row+`')`) {
+			t.Errorf("%s: the row is still there after confirming its deletion", c.page)
+		}
+	}
+	b.clean(t)
+}
+
+// TestConsoleAdminSaysSaved: each form that saves says so once it has.
+func TestConsoleAdminSaysSaved(t *testing.T) {
+	t.Parallel()
+	_, _, b := adminConsole(t)
+	for _, c := range []struct {
+		page string
+		fill []chromedp.Action[chromedp.Void]
+		send string
+	}{
+		{"/admin/pause-reasons", []chromedp.Action[chromedp.Void]{sendKeys("#name-new", "Coffee")}, `form[data-form="new"] button[type=submit]`},
+		{"/admin/tags", []chromedp.Action[chromedp.Void]{sendKeys("#name-new", "vip")}, `form[data-form="new"] button[type=submit]`},
+		{"/admin/users", []chromedp.Action[chromedp.Void]{clickQ(`tr[data-user="sup"] summary`), sendKeys("#name-user\\:sup", " Senior")}, `form[data-form="user:sup"] button[type=submit]`},
+		{"/admin/settings", []chromedp.Action[chromedp.Void]{clickQ("#allow-unassigned")}, `form[action="/admin/settings"] button[type=submit]`},
+	} {
+		b.open(t, c.page)
+		b.run(t, "filling a form of "+c.page, c.fill...)
+		b.click(t, c.send)
+		b.waitText(t, "main [role=status]", "Saved", adminWait)
+	}
+	b.clean(t)
+}
+
+// TestConsoleAdminLongNameRefused: a pause reason longer than the server
+// takes is refused by the server with a message naming the field, the
+// text typed kept whole rather than cut by the browser.
+func TestConsoleAdminLongNameRefused(t *testing.T) {
+	t.Parallel()
+	_, as, b := adminConsole(t)
+	long := strings.Repeat("x", 300)
+	b.open(t, "/admin/pause-reasons")
+	b.run(t, "typing a long reason", sendKeys("#name-new", long), clickQ(`form[data-form="new"] button[type=submit]`))
+	b.waitText(t, `form[data-form="new"] [data-testid=form-error]`, "300 characters", adminWait)
+	if msg := b.text(t, `form[data-form="new"] [data-testid=form-error]`); !strings.Contains(msg, "name") {
+		t.Errorf("the refusal reads %q; want it to name the field", msg)
+	}
+	if got := b.value(t, "#name-new"); got != long {
+		t.Errorf("after the refusal the field holds %d characters; want the %d typed", len(got), len(long))
+	}
+	var list struct {
+		Reasons []struct{ Name string } `json:"pause_reasons"`
+	}
+	as["admin"].expect(t, "GET", "/pause-reasons", nil, 200, &list)
+	if len(list.Reasons) != 2 {
+		t.Errorf("pause reasons after the refusal: %+v; want the file's two", list.Reasons)
+	}
+	b.clean(t)
+}
