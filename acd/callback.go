@@ -320,7 +320,9 @@ func (c *Center) serveCallback(q *queue, e *entry, a *agent, agentLeg Leg) {
 	defer c.mu.Unlock()
 	c.removeLocked(q, e)
 	c.emit(e.ref(a.id), event.CallbackCompleted{Request: r.ID})
-	c.callEnded(q.name, e.ref(a.id), a, ended, since)
+	// Not counted in the inbound call's talk time: that call's record
+	// was written when it ended, before the callback.
+	c.callEnded(q.name, e.ref(a.id), a, ended, c.now().Sub(since))
 }
 
 // storeCallback writes a request's new state. A write that fails is

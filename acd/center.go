@@ -117,6 +117,10 @@ type entry struct {
 	handoff     *handoff        // the bridged agent's transfer, once bridged
 	missedBy    map[string]bool // agents who missed this caller: tried last
 	answered    chan Leg        // receives the winning leg, once
+	// talked closes once the bridged call's talk time is counted, so
+	// that the caller's own end, recorded as soon as Wait returns,
+	// includes it whichever side hung up.
+	talked chan struct{}
 	// taken is set, under c.mu, when an agent's answer wins the caller;
 	// the caller's leaving (timeout, *, hang-up) is decided under the same
 	// lock and cancels ctx, so exactly one of the two happens.
@@ -218,7 +222,7 @@ func (c *Center) Wait(ctx context.Context, call Caller, queueName string, timeou
 		c.mu.Unlock()
 		return Timeout, fmt.Errorf("queue %q: %w", queueName, ErrUnknownQueue)
 	}
-	e := &entry{id: call.ID(), interaction: call.ID(), number: call.Caller(), call: call, queue: queueName, joined: c.now(), vars: vars, answered: make(chan Leg, 1)}
+	e := &entry{id: call.ID(), interaction: call.ID(), number: call.Caller(), call: call, queue: queueName, joined: c.now(), vars: vars, answered: make(chan Leg, 1), talked: make(chan struct{})}
 	e.ctx, e.cancel = context.WithCancel(ctx)
 	defer e.cancel() // leaving the queue cancels any ringing at once
 	q.insert(e)
@@ -311,11 +315,14 @@ func (c *Center) Wait(ctx context.Context, call Caller, queueName string, timeou
 }
 
 // bridged waits, for a caller an agent answered, until either side hangs
-// up or the agent transfers the caller.
+// up or the agent transfers the caller, and until the call's talk time is
+// counted (see TalkTime).
 func (c *Center) bridged(ctx context.Context, call Caller, e *entry, leg Leg) Outcome {
 	select {
 	case <-call.Done():
+		<-e.talked
 	case <-leg.Done():
+		<-e.talked
 		c.mu.Lock()
 		moved := c.transferredLocked(call.ID(), e.handoff)
 		c.mu.Unlock()
@@ -605,6 +612,12 @@ func (c *Center) connect(q *queue, e *entry, a *agent, leg Leg) {
 // onCall waits for the bridged call to end, then starts wrap-up.
 func (c *Center) onCall(q *queue, e *entry, a *agent, leg Leg, since time.Time) {
 	ended := endedBy(e.call.Done(), leg)
+	// Counted before the agent's leg is hung up, which may take a dead
+	// phone's 32 s: the caller's record must not wait for it.
+	c.mu.Lock()
+	talk := c.countTalk(e.interaction, since)
+	c.mu.Unlock()
+	close(e.talked)
 	if ended.EndedBy == "caller" {
 		// Not otherwise: a leg ending by itself may still be waiting on
 		// its BYE to a dead phone, and Hangup would wait with it.
@@ -612,7 +625,7 @@ func (c *Center) onCall(q *queue, e *entry, a *agent, leg Leg, since time.Time) 
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.callEnded(q.name, e.ref(a.id), a, ended, since)
+	c.callEnded(q.name, e.ref(a.id), a, ended, talk)
 }
 
 // endedBy waits for a caller (done) or an agent's leg to end and says
@@ -626,13 +639,20 @@ func endedBy(done <-chan struct{}, leg Leg) event.CallEnded {
 	}
 }
 
-// callEnded records the end of an agent's call from queue ("" for a
-// direct call) and moves the agent on; c.mu is held.
-func (c *Center) callEnded(queue string, ref event.Ref, a *agent, ended event.CallEnded, since time.Time) {
-	a.calls++
+// countTalk adds the time bridged since since to the inbound call's talk
+// time, which TalkTime hands to the call's record, and returns it; c.mu
+// is held.
+func (c *Center) countTalk(interaction string, since time.Time) time.Duration {
 	talk := c.now().Sub(since)
+	c.talk[interaction] += talk
+	return talk
+}
+
+// callEnded records the end of an agent's call from queue ("" for a
+// direct call), which lasted talk, and moves the agent on; c.mu is held.
+func (c *Center) callEnded(queue string, ref event.Ref, a *agent, ended event.CallEnded, talk time.Duration) {
+	a.calls++
 	ended.TalkMS = event.Ms(talk)
-	c.talk[ref.Interaction] += talk
 	c.emit(ref, ended)
 	c.log.Info("call with agent ended", "call_id", ref.Call, "queue", queue, "agent", a.id, "ended_by", ended.EndedBy, "reason", ended.Reason, "talk_ms", ended.TalkMS)
 	c.afterCall(a, queue, event.Ref{Call: ref.Call, Interaction: ref.Interaction, Queue: queue})
