@@ -42,6 +42,9 @@ type Center struct {
 	planNumbers     *config.NumberRoutes     // of the dial plan: transfer targets
 	transfers       map[string]Transfer      // by Call-ID, until the dial plan takes them
 	talk            map[string]time.Duration // by interaction: time bridged, until the call's end takes it
+	// busyBackoff is how long an agent whose phone answered busy is not
+	// rung, for any caller: see DefaultBusyBackoff.
+	busyBackoff time.Duration
 	// work counts the distributor's goroutines (rings, calls, callbacks),
 	// so that Close waits for them; Add is called with mu held, and never
 	// once closed is set.
@@ -114,9 +117,12 @@ type entry struct {
 	joined      time.Time
 	vars        map[string]string
 	ringing     bool
-	handoff     *handoff        // the bridged agent's transfer, once bridged
-	missedBy    map[string]bool // agents who missed this caller: tried last
-	answered    chan Leg        // receives the winning leg, once
+	handoff     *handoff // the bridged agent's transfer, once bridged
+	// missedBy holds the agents who missed this caller, who are tried
+	// last, each with the time before which it is not offered to them
+	// again (zero when it may be at once).
+	missedBy map[string]time.Time
+	answered chan Leg // receives the winning leg, once
 	// talked closes once the bridged call's talk time is counted, so
 	// that the caller's own end, recorded as soon as Wait returns,
 	// includes it whichever side hung up.
@@ -170,6 +176,7 @@ func NewCenter(cfg *config.Config, phones Phones, sounds Sounds, events EventLog
 		talk:          map[string]time.Duration{},
 		retiredQueues: map[string]bool{},
 		retiredAgents: map[string]bool{},
+		busyBackoff:   DefaultBusyBackoff,
 	}
 	c.applyLocked(cfg, false)
 	for _, r := range cfg.PauseReasons {
@@ -360,10 +367,11 @@ func (c *Center) removeLocked(q *queue, e *entry) {
 	}
 }
 
-// head is the queue's first entry that may be offered now.
-func (q *queue) head(now time.Time) *entry {
+// head is the queue's first entry that may be offered now, but for
+// those in skip.
+func (q *queue) head(now time.Time, skip map[*entry]bool) *entry {
 	for _, e := range q.waiting {
-		if e.due(now) {
+		if e.due(now) && !skip[e] {
 			return e
 		}
 	}
@@ -378,6 +386,9 @@ func (q *queue) head(now time.Time) *entry {
 // grow with the number of callers waiting.
 func (c *Center) dispatch() {
 	var stuck map[*queue]bool // ready agents, but none can be rung now
+	// skip: callers whose every free agent is in back-off from them (they
+	// just refused them); the callers behind them may go to those agents.
+	var skip map[*entry]bool
 	for c.ready > 0 && !c.closed {
 		now := c.now()
 		var best *entry
@@ -389,19 +400,27 @@ func (c *Center) dispatch() {
 			if bq != nil && q.cfg.Weight < bq.cfg.Weight {
 				break // queueOrder is by weight: no later queue can win
 			}
-			if e := q.head(now); e != nil && (best == nil || e.before(best)) {
+			if e := q.head(now, skip); e != nil && (best == nil || e.before(best)) {
 				best, bq = e, q
 			}
 		}
 		if best == nil {
 			return
 		}
-		agents := c.pick(bq, best)
-		if len(agents) == 0 {
+		free := c.free(bq, now)
+		if len(free) == 0 {
 			if stuck == nil {
 				stuck = map[*queue]bool{}
 			}
 			stuck[bq] = true
+			continue
+		}
+		agents := c.pick(bq, best, free, now)
+		if len(agents) == 0 {
+			if skip == nil {
+				skip = map[*entry]bool{}
+			}
+			skip[best] = true
 			continue
 		}
 		c.offer(bq, best, agents)
@@ -409,17 +428,23 @@ func (c *Center) dispatch() {
 }
 
 // free lists agents who may be offered a call from q now.
-func (c *Center) free(q *queue) []*agent {
+func (c *Center) free(q *queue, now time.Time) []*agent {
 	if q.ready == 0 {
 		return nil
 	}
 	var out []*agent
 	for _, a := range q.members {
-		if a.state == Ready && c.phones.Registered(a.id) {
+		if c.offerable(a, now) {
 			out = append(out, a)
 		}
 	}
 	return out
+}
+
+// offerable reports whether the agent may be rung now: ready, with a
+// phone that can be reached and did not just answer busy.
+func (c *Center) offerable(a *agent, now time.Time) bool {
+	return a.state == Ready && !now.Before(a.busyUntil) && c.phones.Registered(a.id)
 }
 
 // anyFree reports whether some agent could be offered a call from q now.
@@ -427,32 +452,39 @@ func (c *Center) anyFree(q *queue) bool {
 	if q.ready == 0 {
 		return false
 	}
+	now := c.now()
 	for _, a := range q.members {
-		if a.state == Ready && c.phones.Registered(a.id) {
+		if c.offerable(a, now) {
 			return true
 		}
 	}
 	return false
 }
 
-// pick applies the queue's strategy to its free agents. Agents who already
-// missed this caller come last: the caller goes to someone else first,
-// and only when everyone free has missed it is the round tried again.
-func (c *Center) pick(q *queue, e *entry) []*agent {
-	free := c.free(q)
-	if len(free) == 0 {
-		return nil
-	}
-	fresh := free[:0:0]
+// pick applies the queue's strategy to the queue's free agents who may be
+// offered this caller now: not those who refused it within its back-off.
+// Agents who already missed it come last: the caller goes to someone else
+// first, and only when everyone free has missed it is the round tried
+// again.
+func (c *Center) pick(q *queue, e *entry, free []*agent, now time.Time) []*agent {
+	var fresh, again []*agent
 	for _, a := range free {
-		if !e.missedBy[a.id] {
+		switch until, missed := e.missedBy[a.id]; {
+		case !missed:
 			fresh = append(fresh, a)
+		case !now.Before(until):
+			again = append(again, a)
 		}
 	}
 	if len(fresh) == 0 {
-		clear(e.missedBy)
-	} else {
-		free = fresh
+		for _, a := range again {
+			delete(e.missedBy, a.id)
+		}
+		fresh = again
+	}
+	free = fresh
+	if len(free) == 0 {
+		return nil
 	}
 	switch q.cfg.Strategy {
 	case "ring-all":
@@ -494,6 +526,7 @@ func (c *Center) pick(q *queue, e *entry) []*agent {
 // offer rings agents for a caller; the caller holds c.mu.
 func (c *Center) offer(q *queue, e *entry, agents []*agent) {
 	e.ringing = true
+	offeredAt := c.now()
 	ctx, cancel := context.WithTimeout(e.ctx, q.cfg.RingTimeout.D())
 	rings := make([]ring, len(agents))
 	show := e.party()
@@ -504,7 +537,7 @@ func (c *Center) offer(q *queue, e *entry, agents []*agent) {
 		a.stopRing = stop
 		c.emit(e.ref(a.id), event.CallerOffered{Callback: e.callback != nil})
 	}
-	c.spawn(func() { c.ring(q, e, rings, cancel) })
+	c.spawn(func() { c.ring(q, e, rings, cancel, offeredAt) })
 }
 
 // ring is one agent's phone being rung for a caller; ctx ends when the
@@ -518,7 +551,7 @@ type ring struct {
 // ring calls the agents' phones at once. The first to answer is bridged
 // at once and every other leg cancelled; one that answers a moment late
 // is hung up: a caller is never given to two agents.
-func (c *Center) ring(q *queue, e *entry, rings []ring, cancel context.CancelFunc) {
+func (c *Center) ring(q *queue, e *entry, rings []ring, cancel context.CancelFunc, offeredAt time.Time) {
 	defer cancel()
 	results := make(chan ringResult, len(rings))
 	show := e.party()
@@ -547,19 +580,7 @@ func (c *Center) ring(q *queue, e *entry, rings []ring, cancel context.CancelFun
 			// unreachable. Not a ring stopped because another agent
 			// answered (won), the caller left (e.ctx) or this agent
 			// logged out (no longer offered).
-			if e.missedBy == nil {
-				e.missedBy = map[string]bool{}
-			}
-			e.missedBy[a.id] = true
-			a.misses++
-			cause := ringCause(r.err)
-			c.emit(e.ref(a.id), event.AgentMissed{Misses: a.misses, Cause: cause})
-			c.log.Info("agent missed the call", "call_id", e.id, "queue", q.name, "agent", a.id, "cause", cause, "misses", a.misses)
-			if q.cfg.MaxNoAnswer > 0 && a.misses >= q.cfg.MaxNoAnswer {
-				c.move(a, Paused, change{cause: "max-no-answer", by: event.System(), reason: NoAnswerReason, ref: e.ref("")})
-			} else {
-				c.release(a, "no-answer", e.ref(""))
-			}
+			c.missed(q, e, a, ringCause(r.err), offeredAt)
 		default:
 			c.release(a, "offer-ended", e.ref(""))
 		}
@@ -571,6 +592,58 @@ func (c *Center) ring(q *queue, e *entry, rings []ring, cancel context.CancelFun
 		e.ringing = false
 	}
 	c.dispatch()
+}
+
+// missed records an agent's phone not taking an offer made at offered,
+// and backs off from it; c.mu is held. A busy phone is not a miss: the
+// agent is not rung again, for any caller, for busyBackoff. Any other
+// miss counts toward max_no_answer, and the caller is not offered to
+// that agent again before the ring timeout has run from the offer: the
+// phone is rung for one caller no more often than if it had let every
+// ring run out, whether it declines at once or not, and other agents
+// (and, meanwhile, other callers for this agent) come first.
+func (c *Center) missed(q *queue, e *entry, a *agent, cause RingCause, offered time.Time) {
+	now := c.now()
+	if e.missedBy == nil {
+		e.missedBy = map[string]time.Time{}
+	}
+	var until time.Time
+	if cause.countsAsMiss() {
+		a.misses++
+		until = offered.Add(q.cfg.RingTimeout.D())
+		e.missedBy[a.id] = until
+	} else {
+		until = now.Add(c.busyBackoff)
+		a.busyUntil = until
+		e.missedBy[a.id] = time.Time{}
+	}
+	c.emit(e.ref(a.id), event.AgentMissed{Misses: a.misses, Cause: string(cause)})
+	c.log.Info("agent missed the call", "call_id", e.id, "queue", q.name, "agent", a.id, "cause", cause, "misses", a.misses)
+	if cause.countsAsMiss() && q.cfg.MaxNoAnswer > 0 && a.misses >= q.cfg.MaxNoAnswer {
+		c.move(a, Paused, change{cause: "max-no-answer", by: event.System(), reason: NoAnswerReason, ref: e.ref("")})
+	} else {
+		c.release(a, "no-answer", e.ref(""))
+	}
+	if wait := until.Sub(now); wait > 0 {
+		c.dispatchAfter(wait)
+	}
+}
+
+// DefaultBusyBackoff is how long an agent whose phone answered busy is
+// not rung. A CANCEL that an INVITE overtook settles within a round trip,
+// or after its retransmissions at 0.5 and 1.5 s on a lossy path; a phone
+// busy on a call of its own is asked again every 2 s without its agent
+// being paused.
+const DefaultBusyBackoff = 2 * time.Second
+
+// dispatchAfter offers callers again once a back-off ends; c.mu is held.
+// After Close, dispatch does nothing.
+func (c *Center) dispatchAfter(d time.Duration) {
+	time.AfterFunc(d, func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.dispatch()
+	})
 }
 
 type ringResult struct {
