@@ -2,11 +2,15 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/acdserver/acd/acd"
+	"github.com/acdserver/acd/event"
 	"github.com/acdserver/acd/internal/testutil"
 	"github.com/acdserver/acd/store"
 )
@@ -55,4 +59,111 @@ func TestRefusingPhoneIsNotRungBackToBack(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCallersHangingUpWhileRingingDoNotPauseAgent: callers hang up while
+// a single-line phone rings for them, each time with the next caller
+// waiting. The next INVITE may reach the phone before the CANCEL of the
+// last, and the phone answers it 486; that is not the agent's miss
+// (max_no_answer is 1 here), and the caller is rung again once the phone
+// is free.
+func TestCallersHangingUpWhileRingingDoNotPauseAgent(t *testing.T) {
+	t.Parallel()
+	yaml := strings.Replace(agentsYAML, "ring_timeout: 1s, max_no_answer: 1", "ring_timeout: 10s, max_no_answer: 1", 1)
+	s := startAcd(t, "-config", writeConfig(t, yaml))
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	phone := agentPhone(t, ctx, s, "1001", testutil.AnswerMode{Never: true, OneLine: true})
+	go func() { // the phone's INVITEs and CANCELs are counted by the log, not here
+		for {
+			select {
+			case <-phone.IncomingCalls():
+			case <-phone.Cancelled():
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	const rounds = 12
+	cur := dialAs(t, ctx, s, "100", "+14155550100")
+	ringingFor(t, ctx, s, "+14155550100")
+	for i := 1; i <= rounds; i++ {
+		number := fmt.Sprintf("+1415555%04d", 100+i)
+		next := dialAs(t, ctx, s, "100", number)
+		if err := cur.Hangup(ctx); err != nil {
+			t.Fatal(err)
+		}
+		ringingFor(t, ctx, s, number)
+		cur = next
+	}
+	_ = cur.Hangup(ctx)
+	busy := 0
+	for _, e := range logEvents(t, s) {
+		if e.Type != "agent.missed" {
+			continue
+		}
+		p, _ := event.Decode(e)
+		m := p.(event.AgentMissed)
+		if m.Cause != "busy" || m.Misses != 0 {
+			t.Fatalf("a missed offer counted: %+v", m)
+		}
+		busy++
+	}
+	t.Logf("%d of %d INVITEs reached the phone before the CANCEL of the last", busy, rounds)
+}
+
+// ringingFor waits until the agent 1001 is rung for the caller number,
+// failing at once if the agent is paused.
+func ringingFor(t *testing.T, ctx context.Context, s *server, number string) {
+	t.Helper()
+	for {
+		callID := ""
+		offered := ""
+		for _, e := range logEvents(t, s) {
+			p, err := event.Decode(e)
+			if err != nil {
+				continue
+			}
+			switch p := p.(type) {
+			case event.CallerJoined:
+				if p.Caller == number {
+					callID = e.CallID
+				}
+			case event.AgentState:
+				if e.Agent != "1001" {
+					continue
+				}
+				if p.To == "paused" {
+					t.Fatalf("agent 1001 paused (%s) while callers hung up as it rang", p.Cause)
+				}
+				offered = ""
+				if p.To == "offered" {
+					offered = e.CallID
+				}
+			}
+		}
+		if callID != "" && offered == callID {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("agent 1001 was never rung for %s", number)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// logEvents reads the server's whole event log.
+func logEvents(t *testing.T, s *server) []store.Event {
+	t.Helper()
+	l, err := store.Open(filepath.Join(s.data, "acd.db"), slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	evs, err := l.Events(context.Background(), store.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return evs
 }
