@@ -48,8 +48,8 @@ type Party struct {
 
 // Phones reaches agents' phones and the outside world: the SIP side
 // implements it. A failed Ring or Dial returns an error that may have a
-// Cause() string method giving a short cause for events (busy,
-// no-answer, declined, unreachable, no-response).
+// Cause() string method naming its RingCause (busy, no-answer, declined,
+// unreachable, no-response), from the phone's final SIP status.
 type Phones interface {
 	// Ring calls the agent's phone showing who is calling until it answers
 	// or ctx ends; an error means no answer, a rejection, or no phone.

@@ -81,7 +81,9 @@ type agent struct {
 	reason    string
 	idleSince time.Time
 	calls     int
-	misses    int
+	misses    int // offers missed in a row, toward max_no_answer
+	// busyUntil: the phone answered busy; it is not rung before then.
+	busyUntil time.Time
 	// unreachable: the phone's last change was that it stopped answering
 	// the server's OPTIONS (it is registered, but not there).
 	unreachable bool

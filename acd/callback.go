@@ -228,11 +228,11 @@ func (c *Center) serveCallback(q *queue, e *entry, a *agent, agentLeg Leg) {
 	// allowed types or the numbering plan may have changed since the
 	// request, and emergency numbers are never dialled.
 	var customer Leg
-	var cause string
+	var cause RingCause
 	number, _, err := c.callable(cb, r.Number)
 	if err != nil {
 		r.Attempts = cb.Attempts // no retry can make it dialable
-		cause = "not-dialable"
+		cause = RingNotDialable
 	} else {
 		// Bounded, and also ended by the agent hanging up: the agent
 		// is not kept waiting on a customer who does not answer.
@@ -259,7 +259,7 @@ func (c *Center) serveCallback(q *queue, e *entry, a *agent, agentLeg Leg) {
 	if err != nil {
 		select {
 		case <-agentLeg.Done():
-			cause = "agent-hung-up"
+			cause = RingAgentHungUp
 		default:
 			// Tell the agent, then free them; the request waits for its
 			// next attempt in its place.
@@ -274,7 +274,7 @@ func (c *Center) serveCallback(q *queue, e *entry, a *agent, agentLeg Leg) {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		retry := r.Attempts < cb.Attempts
-		c.emit(e.ref(a.id), event.CallbackAttemptFailed{Request: r.ID, Attempt: r.Attempts, Cause: cause, Retry: retry})
+		c.emit(e.ref(a.id), event.CallbackAttemptFailed{Request: r.ID, Attempt: r.Attempts, Cause: string(cause), Retry: retry})
 		if !retry {
 			r.Status = store.CallbackFailed
 			c.removeLocked(q, e)
@@ -320,7 +320,9 @@ func (c *Center) serveCallback(q *queue, e *entry, a *agent, agentLeg Leg) {
 	defer c.mu.Unlock()
 	c.removeLocked(q, e)
 	c.emit(e.ref(a.id), event.CallbackCompleted{Request: r.ID})
-	c.callEnded(q.name, e.ref(a.id), a, ended, since)
+	// Not counted in the inbound call's talk time: that call's record
+	// was written when it ended, before the callback.
+	c.callEnded(q.name, e.ref(a.id), a, ended, c.now().Sub(since))
 }
 
 // storeCallback writes a request's new state. A write that fails is
@@ -330,21 +332,4 @@ func (c *Center) storeCallback(r store.CallbackRequest) {
 	if err := c.callbacks.Update(context.Background(), r); err != nil {
 		c.log.Error("callback request: storing its state failed", "request", r.ID, "status", r.Status, "error", err)
 	}
-}
-
-// ringCause is the short cause of a failed ring or dial, for events: the
-// SIP side's errors name theirs.
-func ringCause(err error) string {
-	var named interface{ Cause() string }
-	switch {
-	case err == nil:
-		return ""
-	case errors.As(err, &named):
-		return named.Cause()
-	case errors.Is(err, context.DeadlineExceeded):
-		return "no-answer"
-	case errors.Is(err, context.Canceled):
-		return "cancelled"
-	}
-	return "failed"
 }

@@ -42,6 +42,9 @@ type Center struct {
 	planNumbers     *config.NumberRoutes     // of the dial plan: transfer targets
 	transfers       map[string]Transfer      // by Call-ID, until the dial plan takes them
 	talk            map[string]time.Duration // by interaction: time bridged, until the call's end takes it
+	// busyBackoff is how long an agent whose phone answered busy is not
+	// rung, for any caller: see DefaultBusyBackoff.
+	busyBackoff time.Duration
 	// work counts the distributor's goroutines (rings, calls, callbacks),
 	// so that Close waits for them; Add is called with mu held, and never
 	// once closed is set.
@@ -114,9 +117,16 @@ type entry struct {
 	joined      time.Time
 	vars        map[string]string
 	ringing     bool
-	handoff     *handoff        // the bridged agent's transfer, once bridged
-	missedBy    map[string]bool // agents who missed this caller: tried last
-	answered    chan Leg        // receives the winning leg, once
+	handoff     *handoff // the bridged agent's transfer, once bridged
+	// missedBy holds the agents who missed this caller, who are tried
+	// last, each with the time before which it is not offered to them
+	// again (zero when it may be at once).
+	missedBy map[string]time.Time
+	answered chan Leg // receives the winning leg, once
+	// talked closes once the bridged call's talk time is counted, so
+	// that the caller's own end, recorded as soon as Wait returns,
+	// includes it whichever side hung up.
+	talked chan struct{}
 	// taken is set, under c.mu, when an agent's answer wins the caller;
 	// the caller's leaving (timeout, *, hang-up) is decided under the same
 	// lock and cancels ctx, so exactly one of the two happens.
@@ -166,6 +176,7 @@ func NewCenter(cfg *config.Config, phones Phones, sounds Sounds, events EventLog
 		talk:          map[string]time.Duration{},
 		retiredQueues: map[string]bool{},
 		retiredAgents: map[string]bool{},
+		busyBackoff:   DefaultBusyBackoff,
 	}
 	c.applyLocked(cfg, false)
 	for _, r := range cfg.PauseReasons {
@@ -218,7 +229,7 @@ func (c *Center) Wait(ctx context.Context, call Caller, queueName string, timeou
 		c.mu.Unlock()
 		return Timeout, fmt.Errorf("queue %q: %w", queueName, ErrUnknownQueue)
 	}
-	e := &entry{id: call.ID(), interaction: call.ID(), number: call.Caller(), call: call, queue: queueName, joined: c.now(), vars: vars, answered: make(chan Leg, 1)}
+	e := &entry{id: call.ID(), interaction: call.ID(), number: call.Caller(), call: call, queue: queueName, joined: c.now(), vars: vars, answered: make(chan Leg, 1), talked: make(chan struct{})}
 	e.ctx, e.cancel = context.WithCancel(ctx)
 	defer e.cancel() // leaving the queue cancels any ringing at once
 	q.insert(e)
@@ -311,11 +322,14 @@ func (c *Center) Wait(ctx context.Context, call Caller, queueName string, timeou
 }
 
 // bridged waits, for a caller an agent answered, until either side hangs
-// up or the agent transfers the caller.
+// up or the agent transfers the caller, and until the call's talk time is
+// counted (see TalkTime).
 func (c *Center) bridged(ctx context.Context, call Caller, e *entry, leg Leg) Outcome {
 	select {
 	case <-call.Done():
+		<-e.talked
 	case <-leg.Done():
+		<-e.talked
 		c.mu.Lock()
 		moved := c.transferredLocked(call.ID(), e.handoff)
 		c.mu.Unlock()
@@ -353,10 +367,11 @@ func (c *Center) removeLocked(q *queue, e *entry) {
 	}
 }
 
-// head is the queue's first entry that may be offered now.
-func (q *queue) head(now time.Time) *entry {
+// head is the queue's first entry that may be offered now, but for
+// those in skip.
+func (q *queue) head(now time.Time, skip map[*entry]bool) *entry {
 	for _, e := range q.waiting {
-		if e.due(now) {
+		if e.due(now) && !skip[e] {
 			return e
 		}
 	}
@@ -371,6 +386,9 @@ func (q *queue) head(now time.Time) *entry {
 // grow with the number of callers waiting.
 func (c *Center) dispatch() {
 	var stuck map[*queue]bool // ready agents, but none can be rung now
+	// skip: callers whose every free agent is in back-off from them (they
+	// just refused them); the callers behind them may go to those agents.
+	var skip map[*entry]bool
 	for c.ready > 0 && !c.closed {
 		now := c.now()
 		var best *entry
@@ -382,19 +400,27 @@ func (c *Center) dispatch() {
 			if bq != nil && q.cfg.Weight < bq.cfg.Weight {
 				break // queueOrder is by weight: no later queue can win
 			}
-			if e := q.head(now); e != nil && (best == nil || e.before(best)) {
+			if e := q.head(now, skip); e != nil && (best == nil || e.before(best)) {
 				best, bq = e, q
 			}
 		}
 		if best == nil {
 			return
 		}
-		agents := c.pick(bq, best)
-		if len(agents) == 0 {
+		free := c.free(bq, now)
+		if len(free) == 0 {
 			if stuck == nil {
 				stuck = map[*queue]bool{}
 			}
 			stuck[bq] = true
+			continue
+		}
+		agents := c.pick(bq, best, free, now)
+		if len(agents) == 0 {
+			if skip == nil {
+				skip = map[*entry]bool{}
+			}
+			skip[best] = true
 			continue
 		}
 		c.offer(bq, best, agents)
@@ -402,17 +428,23 @@ func (c *Center) dispatch() {
 }
 
 // free lists agents who may be offered a call from q now.
-func (c *Center) free(q *queue) []*agent {
+func (c *Center) free(q *queue, now time.Time) []*agent {
 	if q.ready == 0 {
 		return nil
 	}
 	var out []*agent
 	for _, a := range q.members {
-		if a.state == Ready && c.phones.Registered(a.id) {
+		if c.offerable(a, now) {
 			out = append(out, a)
 		}
 	}
 	return out
+}
+
+// offerable reports whether the agent may be rung now: ready, with a
+// phone that can be reached and did not just answer busy.
+func (c *Center) offerable(a *agent, now time.Time) bool {
+	return a.state == Ready && !now.Before(a.busyUntil) && c.phones.Registered(a.id)
 }
 
 // anyFree reports whether some agent could be offered a call from q now.
@@ -420,32 +452,39 @@ func (c *Center) anyFree(q *queue) bool {
 	if q.ready == 0 {
 		return false
 	}
+	now := c.now()
 	for _, a := range q.members {
-		if a.state == Ready && c.phones.Registered(a.id) {
+		if c.offerable(a, now) {
 			return true
 		}
 	}
 	return false
 }
 
-// pick applies the queue's strategy to its free agents. Agents who already
-// missed this caller come last: the caller goes to someone else first,
-// and only when everyone free has missed it is the round tried again.
-func (c *Center) pick(q *queue, e *entry) []*agent {
-	free := c.free(q)
-	if len(free) == 0 {
-		return nil
-	}
-	fresh := free[:0:0]
+// pick applies the queue's strategy to the queue's free agents who may be
+// offered this caller now: not those who refused it within its back-off.
+// Agents who already missed it come last: the caller goes to someone else
+// first, and only when everyone free has missed it is the round tried
+// again.
+func (c *Center) pick(q *queue, e *entry, free []*agent, now time.Time) []*agent {
+	var fresh, again []*agent
 	for _, a := range free {
-		if !e.missedBy[a.id] {
+		switch until, missed := e.missedBy[a.id]; {
+		case !missed:
 			fresh = append(fresh, a)
+		case !now.Before(until):
+			again = append(again, a)
 		}
 	}
 	if len(fresh) == 0 {
-		clear(e.missedBy)
-	} else {
-		free = fresh
+		for _, a := range again {
+			delete(e.missedBy, a.id)
+		}
+		fresh = again
+	}
+	free = fresh
+	if len(free) == 0 {
+		return nil
 	}
 	switch q.cfg.Strategy {
 	case "ring-all":
@@ -487,6 +526,7 @@ func (c *Center) pick(q *queue, e *entry) []*agent {
 // offer rings agents for a caller; the caller holds c.mu.
 func (c *Center) offer(q *queue, e *entry, agents []*agent) {
 	e.ringing = true
+	offeredAt := c.now()
 	ctx, cancel := context.WithTimeout(e.ctx, q.cfg.RingTimeout.D())
 	rings := make([]ring, len(agents))
 	show := e.party()
@@ -497,7 +537,7 @@ func (c *Center) offer(q *queue, e *entry, agents []*agent) {
 		a.stopRing = stop
 		c.emit(e.ref(a.id), event.CallerOffered{Callback: e.callback != nil})
 	}
-	c.spawn(func() { c.ring(q, e, rings, cancel) })
+	c.spawn(func() { c.ring(q, e, rings, cancel, offeredAt) })
 }
 
 // ring is one agent's phone being rung for a caller; ctx ends when the
@@ -511,7 +551,7 @@ type ring struct {
 // ring calls the agents' phones at once. The first to answer is bridged
 // at once and every other leg cancelled; one that answers a moment late
 // is hung up: a caller is never given to two agents.
-func (c *Center) ring(q *queue, e *entry, rings []ring, cancel context.CancelFunc) {
+func (c *Center) ring(q *queue, e *entry, rings []ring, cancel context.CancelFunc, offeredAt time.Time) {
 	defer cancel()
 	results := make(chan ringResult, len(rings))
 	show := e.party()
@@ -540,19 +580,7 @@ func (c *Center) ring(q *queue, e *entry, rings []ring, cancel context.CancelFun
 			// unreachable. Not a ring stopped because another agent
 			// answered (won), the caller left (e.ctx) or this agent
 			// logged out (no longer offered).
-			if e.missedBy == nil {
-				e.missedBy = map[string]bool{}
-			}
-			e.missedBy[a.id] = true
-			a.misses++
-			cause := ringCause(r.err)
-			c.emit(e.ref(a.id), event.AgentMissed{Misses: a.misses, Cause: cause})
-			c.log.Info("agent missed the call", "call_id", e.id, "queue", q.name, "agent", a.id, "cause", cause, "misses", a.misses)
-			if q.cfg.MaxNoAnswer > 0 && a.misses >= q.cfg.MaxNoAnswer {
-				c.move(a, Paused, change{cause: "max-no-answer", by: event.System(), reason: NoAnswerReason, ref: e.ref("")})
-			} else {
-				c.release(a, "no-answer", e.ref(""))
-			}
+			c.missed(q, e, a, ringCause(r.err), offeredAt)
 		default:
 			c.release(a, "offer-ended", e.ref(""))
 		}
@@ -564,6 +592,58 @@ func (c *Center) ring(q *queue, e *entry, rings []ring, cancel context.CancelFun
 		e.ringing = false
 	}
 	c.dispatch()
+}
+
+// missed records an agent's phone not taking an offer made at offered,
+// and backs off from it; c.mu is held. A busy phone is not a miss: the
+// agent is not rung again, for any caller, for busyBackoff. Any other
+// miss counts toward max_no_answer, and the caller is not offered to
+// that agent again before the ring timeout has run from the offer: the
+// phone is rung for one caller no more often than if it had let every
+// ring run out, whether it declines at once or not, and other agents
+// (and, meanwhile, other callers for this agent) come first.
+func (c *Center) missed(q *queue, e *entry, a *agent, cause RingCause, offered time.Time) {
+	now := c.now()
+	if e.missedBy == nil {
+		e.missedBy = map[string]time.Time{}
+	}
+	var until time.Time
+	if cause.countsAsMiss() {
+		a.misses++
+		until = offered.Add(q.cfg.RingTimeout.D())
+		e.missedBy[a.id] = until
+	} else {
+		until = now.Add(c.busyBackoff)
+		a.busyUntil = until
+		e.missedBy[a.id] = time.Time{}
+	}
+	c.emit(e.ref(a.id), event.AgentMissed{Misses: a.misses, Cause: string(cause)})
+	c.log.Info("agent missed the call", "call_id", e.id, "queue", q.name, "agent", a.id, "cause", cause, "misses", a.misses)
+	if cause.countsAsMiss() && q.cfg.MaxNoAnswer > 0 && a.misses >= q.cfg.MaxNoAnswer {
+		c.move(a, Paused, change{cause: "max-no-answer", by: event.System(), reason: NoAnswerReason, ref: e.ref("")})
+	} else {
+		c.release(a, "no-answer", e.ref(""))
+	}
+	if wait := until.Sub(now); wait > 0 {
+		c.dispatchAfter(wait)
+	}
+}
+
+// DefaultBusyBackoff is how long an agent whose phone answered busy is
+// not rung. A CANCEL that an INVITE overtook settles within a round trip,
+// or after its retransmissions at 0.5 and 1.5 s on a lossy path; a phone
+// busy on a call of its own is asked again every 2 s without its agent
+// being paused.
+const DefaultBusyBackoff = 2 * time.Second
+
+// dispatchAfter offers callers again once a back-off ends; c.mu is held.
+// After Close, dispatch does nothing.
+func (c *Center) dispatchAfter(d time.Duration) {
+	time.AfterFunc(d, func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.dispatch()
+	})
 }
 
 type ringResult struct {
@@ -605,6 +685,12 @@ func (c *Center) connect(q *queue, e *entry, a *agent, leg Leg) {
 // onCall waits for the bridged call to end, then starts wrap-up.
 func (c *Center) onCall(q *queue, e *entry, a *agent, leg Leg, since time.Time) {
 	ended := endedBy(e.call.Done(), leg)
+	// Counted before the agent's leg is hung up, which may take a dead
+	// phone's 32 s: the caller's record must not wait for it.
+	c.mu.Lock()
+	talk := c.countTalk(e.interaction, since)
+	c.mu.Unlock()
+	close(e.talked)
 	if ended.EndedBy == "caller" {
 		// Not otherwise: a leg ending by itself may still be waiting on
 		// its BYE to a dead phone, and Hangup would wait with it.
@@ -612,7 +698,7 @@ func (c *Center) onCall(q *queue, e *entry, a *agent, leg Leg, since time.Time) 
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.callEnded(q.name, e.ref(a.id), a, ended, since)
+	c.callEnded(q.name, e.ref(a.id), a, ended, talk)
 }
 
 // endedBy waits for a caller (done) or an agent's leg to end and says
@@ -626,13 +712,20 @@ func endedBy(done <-chan struct{}, leg Leg) event.CallEnded {
 	}
 }
 
-// callEnded records the end of an agent's call from queue ("" for a
-// direct call) and moves the agent on; c.mu is held.
-func (c *Center) callEnded(queue string, ref event.Ref, a *agent, ended event.CallEnded, since time.Time) {
-	a.calls++
+// countTalk adds the time bridged since since to the inbound call's talk
+// time, which TalkTime hands to the call's record, and returns it; c.mu
+// is held.
+func (c *Center) countTalk(interaction string, since time.Time) time.Duration {
 	talk := c.now().Sub(since)
+	c.talk[interaction] += talk
+	return talk
+}
+
+// callEnded records the end of an agent's call from queue ("" for a
+// direct call), which lasted talk, and moves the agent on; c.mu is held.
+func (c *Center) callEnded(queue string, ref event.Ref, a *agent, ended event.CallEnded, talk time.Duration) {
+	a.calls++
 	ended.TalkMS = event.Ms(talk)
-	c.talk[ref.Interaction] += talk
 	c.emit(ref, ended)
 	c.log.Info("call with agent ended", "call_id", ref.Call, "queue", queue, "agent", a.id, "ended_by", ended.EndedBy, "reason", ended.Reason, "talk_ms", ended.TalkMS)
 	c.afterCall(a, queue, event.Ref{Call: ref.Call, Interaction: ref.Interaction, Queue: queue})

@@ -83,6 +83,7 @@ func (l *fakeLeg) hungUp() bool {
 // ringing is one INVITE to an agent's phone, held by the test.
 type ringing struct {
 	agent string
+	show  Party // who the phone shows as calling
 	ctx   context.Context
 	reply chan ringReply
 	gone  chan struct{} // closed when the ring was given up unanswered
@@ -129,8 +130,8 @@ func newPhones(agents ...string) *fakePhones {
 	return p
 }
 
-func (p *fakePhones) Ring(ctx context.Context, agent string, _ Party) (Leg, error) {
-	r := ringing{agent: agent, ctx: ctx, reply: make(chan ringReply), gone: make(chan struct{})}
+func (p *fakePhones) Ring(ctx context.Context, agent string, show Party) (Leg, error) {
+	r := ringing{agent: agent, show: show, ctx: ctx, reply: make(chan ringReply), gone: make(chan struct{})}
 	p.rings <- r
 	select {
 	case rep := <-r.reply:

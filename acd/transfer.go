@@ -56,7 +56,7 @@ func (c *Center) RingAgent(ctx context.Context, call Caller, agentID string, tim
 	}
 	if err != nil {
 		c.release(a, "no-answer", event.Ref{Call: ref.Call, Interaction: ref.Interaction})
-		c.emit(ref, event.DirectFailed{Cause: ringCause(err)})
+		c.emit(ref, event.DirectFailed{Cause: string(ringCause(err))})
 		c.dispatch()
 		c.mu.Unlock()
 		select {
@@ -87,7 +87,7 @@ func (c *Center) RingAgent(ctx context.Context, call Caller, agentID string, tim
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.callEnded("", ref, a, ended, since)
+	c.callEnded("", ref, a, ended, c.countTalk(ref.Interaction, since))
 	if ended.EndedBy == "agent" && c.transferredLocked(call.ID(), h) {
 		return Transferred, nil
 	}

@@ -624,6 +624,10 @@ func (c *Config) validate(errs *Errors) {
 			}
 			if cb.CallerID == "" {
 				errs.Add(f, line, "queue %q: callback.caller_id is missing: the number customers see", name)
+			} else if e164, err := CallerIDNumber(c.Numbering.Plan(), cb.CallerID); err != nil {
+				errs.Add(f, line, "queue %q: callback.caller_id %v", name, err)
+			} else {
+				cb.CallerID = e164
 			}
 			if cb.Attempts < 1 {
 				errs.Add(f, line, "queue %q: callback.attempts must be at least 1", name)

@@ -164,14 +164,10 @@ func (t *Trunk) fieldProblems(plan *numbering.Plan) []FieldProblem {
 		}
 	}
 	if c := t.CallerID; c != nil {
-		typ, e164, err := plan.Classify(c.Number)
-		switch {
-		case err != nil:
-			add("caller_id.number", c.Line, "caller_id.number %q: not a valid phone number of numbering.region %s", c.Number, plan.Region)
-		case typ == numbering.Emergency:
-			add("caller_id.number", c.Line, "caller_id.number %q is an emergency number", c.Number)
-		default:
-			c.Number = e164 // what carriers take: RFC 3325 identities are E.164
+		if e164, err := CallerIDNumber(plan, c.Number); err != nil {
+			add("caller_id.number", c.Line, "caller_id.number %v", err)
+		} else {
+			c.Number = e164
 		}
 		if len(c.Name) > 64 || strings.IndexFunc(c.Name, func(r rune) bool { return unicode.IsControl(r) || r == '"' || r == '\\' }) >= 0 {
 			add("caller_id.name", c.Line, "caller_id.name %q: want at most 64 characters, without quotes, backslashes or control characters", c.Name)

@@ -36,7 +36,7 @@ func (AgentLoggedOut) Kind() string { return "agent.logged_out" }
 
 // AgentMissed: the agent's phone did not take an offer.
 type AgentMissed struct {
-	Misses int    `json:"misses" doc:"offers missed in a row"`
+	Misses int    `json:"misses" doc:"offers missed in a row that count toward max_no_answer (a busy phone's does not)"`
 	Cause  string `json:"cause" doc:"no-answer, busy, declined, unreachable, no-response or failed"`
 }
 

@@ -54,6 +54,7 @@ type stay struct {
 	opos     int       // position on joining (0: joined before these events)
 	holdS    int64     // wait until answered, whole seconds
 	answered time.Time // when an agent answered
+	ringMS   int64     // a callback's: how long the agent's phone rang
 }
 
 type callQueue struct{ call, queue string }
@@ -74,8 +75,9 @@ type queueLog struct {
 
 // WriteQueueLog writes the events, in log order, as queue_log lines.
 // Events with no queue_log counterpart are left out (see docs/metrics.md),
-// so are a callback request's own life (its calls are "callback-N") and
-// rows from before events were typed (version 0). Positions and ring
+// so are rows from before events were typed (version 0); of a callback
+// request's own life (its calls are "callback-N") only the conversation
+// once the customer answered has lines (see callback). Positions and ring
 // times count what the events show: a caller who joined before the first
 // event has position 0, and an agent who logged in before it pauses with
 // PAUSEALL alone, its queues being unknown.
@@ -83,7 +85,7 @@ func WriteQueueLog(w io.Writer, events []store.Event) error {
 	l := &queueLog{w: bufio.NewWriter(w)}
 	l.reset()
 	for _, e := range events {
-		if e.Version == 0 || strings.HasPrefix(e.CallID, "callback-") || !qlKind(e.Type) {
+		if e.Version == 0 || !qlKind(e.Type) {
 			continue
 		}
 		p, err := event.Decode(e)
@@ -104,7 +106,8 @@ func qlKind(kind string) bool {
 	case event.ServerStarted{}.Kind(), event.CallerJoined{}.Kind(), event.CallerOffered{}.Kind(), event.AgentMissed{}.Kind(),
 		event.AgentAnswered{}.Kind(), event.CallerAbandoned{}.Kind(), event.CallerStopped{}.Kind(), event.CallerTimedOut{}.Kind(),
 		event.CallerExited{}.Kind(), event.CallbackRequested{}.Kind(), event.CallEnded{}.Kind(), event.CallTransferred{}.Kind(),
-		event.AgentLoggedIn{}.Kind(), event.AgentLoggedOut{}.Kind(), event.AgentState{}.Kind():
+		event.AgentLoggedIn{}.Kind(), event.AgentLoggedOut{}.Kind(), event.AgentState{}.Kind(),
+		event.CallbackAgentAnswered{}.Kind(), event.CallbackConnected{}.Kind(), event.CallbackAttemptFailed{}.Kind():
 		return true
 	}
 	return false
@@ -154,6 +157,14 @@ func (l *queueLog) leave(call, queue string) (pos, opos int) {
 func (l *queueLog) event(e store.Event, p event.Payload) {
 	at, call, queue := e.At, e.CallID, e.Queue
 	cq, ca := callQueue{call, queue}, callAgent{call, e.Agent}
+	if strings.HasPrefix(call, "callback-") {
+		if st, ok := p.(event.AgentState); ok {
+			l.state(at, e.Agent, st) // a pause after missing a callback's offer
+			return
+		}
+		l.callback(e, p)
+		return
+	}
 	switch p := p.(type) {
 	case event.ServerStarted:
 		// The calls did not survive the stop; the agents are restored
@@ -266,6 +277,55 @@ func (l *queueLog) event(e store.Event, p event.Payload) {
 
 	case event.AgentState:
 		l.state(at, e.Agent, p)
+	}
+}
+
+// callback writes a callback request's conversation as the call an
+// Asterisk callback places into the queue for the customer: a call of its
+// own (callid callback-N) that enters the queue and is connected to the
+// agent when the customer answers (ENTERQUEUE, position 1, with the
+// customer's number; CONNECT, hold time 0, the agent's ring time), then
+// COMPLETECALLER when the customer hangs up or COMPLETEAGENT otherwise.
+// The caller's own wait ended with EXITWITHKEY #. Attempts that did not
+// reach the customer, and the agent's missed rings for the request, have
+// no line: no call entered the queue for them.
+func (l *queueLog) callback(e store.Event, p event.Payload) {
+	at, call, queue := e.At, e.CallID, e.Queue
+	cq, ca := callQueue{call, queue}, callAgent{call, e.Agent}
+	switch p := p.(type) {
+	case event.CallerOffered:
+		l.rings[ca] = at
+	case event.AgentMissed:
+		delete(l.rings, ca)
+	case event.CallbackAgentAnswered:
+		s := &stay{opos: 1}
+		if t, ok := l.rings[ca]; ok {
+			s.ringMS = at.Sub(t).Milliseconds()
+			delete(l.rings, ca)
+		}
+		l.stays[cq] = s
+	case event.CallbackAttemptFailed:
+		delete(l.stays, cq)
+	case event.CallbackConnected:
+		s := l.stays[cq]
+		if s == nil {
+			s = &stay{opos: 1}
+			l.stays[cq] = s
+		}
+		s.answered = at
+		l.line(at, call, queue, qlNone, "ENTERQUEUE", "", p.Number, "1")
+		l.line(at, call, queue, MemberName(e.Agent), "CONNECT", "0", "", wholeSeconds(s.ringMS))
+	case event.CallEnded:
+		s := l.stays[cq]
+		delete(l.stays, cq)
+		if s == nil || s.answered.IsZero() {
+			return // connected before these events: no ENTERQUEUE to complete
+		}
+		verb := "COMPLETEAGENT"
+		if p.EndedBy == "customer" {
+			verb = "COMPLETECALLER"
+		}
+		l.line(at, call, queue, MemberName(e.Agent), verb, "0", wholeSeconds(p.TalkMS), "1")
 	}
 }
 

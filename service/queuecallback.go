@@ -51,6 +51,11 @@ func (s *Service) checkCallback(cb *CallbackSpec) error {
 		return invalid("callback.trunk", "missing: the trunk customers are dialled through")
 	}
 	if s.running != nil {
+		// The same rule as a trunk's caller ID, by the running numbering
+		// plan; the configuration keeps the number in E.164.
+		if _, err := config.CallerIDNumber(s.running().Numbering.Plan(), strings.TrimSpace(cb.CallerID)); err != nil {
+			return invalid("callback.caller_id", "%v", err)
+		}
 		if _, ok := s.running().Trunks[cb.Trunk]; !ok {
 			return invalid("callback.trunk", "no trunk %q", cb.Trunk)
 		}

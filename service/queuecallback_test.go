@@ -30,13 +30,22 @@ func TestCheckCallback(t *testing.T) {
 		{"zero threshold", on(func(c *CallbackSpec) { c.Threshold = "0s" }), "callback.threshold"},
 		{"no threshold", on(func(c *CallbackSpec) { c.Threshold = "" }), "callback.threshold"},
 		{"no caller id", on(func(c *CallbackSpec) { c.CallerID = " " }), "callback.caller_id"},
+		{"caller id national form", on(func(c *CallbackSpec) { c.CallerID = "(415) 555-0100" }), ""},
+		{"caller id not a number", on(func(c *CallbackSpec) { c.CallerID = "abc" }), "callback.caller_id"},
+		{"caller id emergency", on(func(c *CallbackSpec) { c.CallerID = "911" }), "callback.caller_id"},
+		{"caller id not of the plan", on(func(c *CallbackSpec) { c.CallerID = "+1 000 555 0100" }), "callback.caller_id"},
+		{"no such trunk", on(func(c *CallbackSpec) { c.Trunk = "nope" }), "callback.trunk"},
 		{"no trunk", on(func(c *CallbackSpec) { c.Trunk = "" }), "callback.trunk"},
 		{"negative attempts", on(func(c *CallbackSpec) { c.Attempts = -1 }), "callback.attempts"},
 		{"bad dial timeout", on(func(c *CallbackSpec) { c.DialTimeout = "10" + "µs" }), "callback.dial_timeout"},
 		{"emergency numbers", on(func(c *CallbackSpec) { c.AllowedNumberTypes = []string{"local", "emergency"} }), "callback.allowed_number_types"},
 		{"unknown number type", on(func(c *CallbackSpec) { c.AllowedNumberTypes = []string{"mobile"} }), "callback.allowed_number_types"},
 	}
-	s := &Service{}
+	running, err := config.Parse("t.yaml", []byte("trunks: {carrier: {address: 127.0.0.1:5080}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Service{running: func() *config.Config { return running }}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			err := s.checkCallback(c.cb)

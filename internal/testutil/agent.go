@@ -73,6 +73,9 @@ type AnswerMode struct {
 	Reject int
 	Never  bool
 	Codec  media.Codec
+	// OneLine answers 486 Busy Here to an INVITE that comes while
+	// another is still ringing, as a single-line desk phone does.
+	OneLine bool
 	// Body, when set, is the SDP answer sent as it is, instead of one
 	// pointing at the phone's RTP socket: for answers the server must
 	// refuse.
@@ -84,6 +87,7 @@ type agentSide struct {
 	mu       sync.Mutex
 	mode     AnswerMode
 	inbound  *sipgo.DialogServerSession
+	ringing  int // INVITEs ringing now, for OneLine
 	Incoming chan Incoming
 	Cancels  chan string // Call-IDs of INVITEs the server cancelled
 }
@@ -110,6 +114,23 @@ func (p *Phone) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	dlg, err := p.dialogs.ReadInvite(req, tx)
 	if err != nil {
 		return
+	}
+	if mode.OneLine {
+		p.agent.mu.Lock()
+		busy := p.agent.ringing > 0
+		if !busy {
+			p.agent.ringing++
+		}
+		p.agent.mu.Unlock()
+		if busy {
+			_ = dlg.Respond(486, "Busy Here", nil)
+			return
+		}
+		defer func() {
+			p.agent.mu.Lock()
+			p.agent.ringing--
+			p.agent.mu.Unlock()
+		}()
 	}
 	_ = dlg.Respond(180, "Ringing", nil)
 	if mode.Reject != 0 {
