@@ -29,7 +29,10 @@ type view struct {
 	Error string
 	// Notice is a confirmation to show above the page.
 	Notice string
-	Data   any
+	// ReadOnly draws the page's forms disabled: a section the user may
+	// read but not change.
+	ReadOnly bool
+	Data     any
 }
 
 // User is the signed-in user, nil on the sign-in page.
