@@ -36,6 +36,9 @@ type AgentCall struct {
 	Name     string `json:"name,omitempty" doc:"the caller's name as the phone shows it"`
 	Queue    string `json:"queue,omitempty" doc:"the queue it came from; empty for a direct call"`
 	Callback bool   `json:"callback,omitempty" doc:"a callback request being handled"`
+	// Connected tells the agent's console when to stop saying the
+	// customer is being called.
+	Connected bool `json:"connected,omitempty" doc:"for a callback: the customer answered; until then their phone is being dialled"`
 }
 
 // Agent actions, as PUT /agents/{id}/state takes them.
@@ -59,7 +62,8 @@ func stateView(info acd.AgentInfo) AgentState {
 		v.Queues = []string{}
 	}
 	if info.CallID != "" {
-		v.Call = &AgentCall{Number: info.Party.Number, Name: info.Party.Name, Queue: info.CallQueue, Callback: info.Callback}
+		v.Call = &AgentCall{Number: info.Party.Number, Name: info.Party.Name, Queue: info.CallQueue, Callback: info.Callback,
+			Connected: info.Callback && info.Connected}
 	}
 	if !info.WrapUpEnds.IsZero() {
 		ends := info.WrapUpEnds
