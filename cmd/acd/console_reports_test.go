@@ -102,6 +102,12 @@ func TestConsoleReportLinksKeepTheFilter(t *testing.T) {
 	if calls := b.text(t, "[data-testid=calls]"); strings.Contains(calls, "+14155550172") {
 		t.Errorf("the callers behind Support's offered count list Sales' caller too:\n%s", calls)
 	}
+	if !b.is(t, "counting the callers listed", `document.querySelectorAll("[data-testid=calls] tbody tr").length === 1`) {
+		t.Errorf("the callers behind an offered count of 1 list another number of rows:\n%s", b.text(t, "[data-testid=calls]"))
+	}
+	if back := get(t, b, "reading the link back", chromedpAttr(`a[href^="/reports/queue-callers?"]`, "href")); !strings.Contains(back, "queue=support") {
+		t.Errorf("the link back to the report %s forgets the queue", back)
+	}
 
 	b.open(t, "/reports/queue-callers?from="+day+"&to="+day+"&tz=UTC&queue=support")
 	b.click(t, `a[href^="/reports/agent-performance"]`)
