@@ -69,12 +69,19 @@ func configuration(c Capability) bool {
 // Sees says whether the actor may read a section: everyone who may
 // change it, and supervisors granted configuration.access, who see the
 // configuration's sections read-only unless they hold the matching
-// manage permission too (May says so).
+// manage permission too (May says so); restricted to their queues, they
+// see the queues, agents, pause reasons and settings, not the trunks and
+// dial plans.
 func (a *Actor) Sees(c Capability) bool {
 	if a.May(c) {
 		return true
 	}
-	return a.is(directory.Supervisor) && a.Permissions[directory.ConfigurationAccess] && configuration(c)
+	if !a.is(directory.Supervisor) || !a.Permissions[directory.ConfigurationAccess] || !configuration(c) {
+		return false
+	}
+	// Trunks and dial plans route every queue's calls: a supervisor
+	// restricted to its queues would read other queues' in them.
+	return !a.Restricted || (c != ManageTrunks && c != ManageDialplans)
 }
 
 // refused is the refusal of someone short of a capability: what it

@@ -81,6 +81,16 @@ func TestConfigurationAccessSees(t *testing.T) {
 			t.Errorf("without configuration.access: AuthorizeView(%s) = %v; want 403", c, err)
 		}
 	}
+	restricted := &Actor{UserID: "r", Role: directory.Supervisor, Restricted: true, Queues: map[string]bool{"billing": true},
+		Permissions: granted.Permissions}
+	for _, c := range []Capability{ManageTrunks, ManageDialplans} {
+		if restricted.Sees(c) {
+			t.Errorf("a restricted supervisor granted configuration.access sees %s, which routes every queue's calls", c)
+		}
+	}
+	if !restricted.Sees(ChangeQueues) || !restricted.Sees(ManageAgents) {
+		t.Error("a restricted supervisor granted configuration.access does not see its queues and agents")
+	}
 	if err := AuthorizeAny(plain); kindOf(err) != Forbidden {
 		t.Errorf("the console for a supervisor with nothing to manage or read: %v; want 403", err)
 	}
