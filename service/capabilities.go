@@ -125,6 +125,9 @@ func AuthorizeView(a *Actor, c Capability) error {
 		return errUnauthenticated
 	}
 	if !a.Sees(c) {
+		if configuration(c) && a.Restricted && a.Permissions[directory.ConfigurationAccess] {
+			return forbidden("%s route every queue's calls: not for a supervisor restricted to its queues", c)
+		}
 		if configuration(c) {
 			return forbidden("the contact centre's configuration (%s) is for administrators, and for supervisors granted %s to read it", c, directory.ConfigurationAccess)
 		}
