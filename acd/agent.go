@@ -74,6 +74,9 @@ type agent struct {
 	party     Party
 	callQueue string
 	callback  bool
+	// connected: on a callback, the customer answered and is bridged
+	// to the agent (before, the customer's phone is being dialled).
+	connected bool
 
 	assigned  map[string]bool // queues from the configuration
 	queues    map[string]bool // queues logged in to
@@ -112,6 +115,9 @@ type AgentInfo struct {
 	Party     Party
 	CallQueue string
 	Callback  bool
+	// Connected: on a callback, the customer answered; until then the
+	// customer's phone is being dialled.
+	Connected bool
 	// WrapUpEnds is when wrap-up ends by itself, and EndWrapUp whether
 	// the queue lets the agent end it sooner; set only in WrapUp.
 	WrapUpEnds time.Time
@@ -167,11 +173,11 @@ func (c *Center) move(a *agent, to State, ch change) bool {
 	a.state, a.reason, a.since = to, reason, c.now()
 	switch {
 	case to == Offered:
-		a.callID, a.party, a.callQueue, a.callback = ch.ref.Call, ch.party, ch.ref.Queue, ch.callback
+		a.callID, a.party, a.callQueue, a.callback, a.connected = ch.ref.Call, ch.party, ch.ref.Queue, ch.callback, false
 	case to == OnCall:
 		a.callID = ch.ref.Call
 	default:
-		a.callID, a.party, a.callQueue, a.callback = "", Party{}, "", false
+		a.callID, a.party, a.callQueue, a.callback, a.connected = "", Party{}, "", false, false
 	}
 	var wrap time.Duration
 	switch to {
@@ -467,7 +473,7 @@ func (c *Center) infoLocked(a *agent) AgentInfo {
 		Registered: c.phones.Registered(a.id), Queues: sortedKeys(a.queues)}
 	info.Unreachable = a.unreachable && !info.Registered
 	if a.state == Offered || a.state == OnCall {
-		info.CallID, info.Party, info.CallQueue, info.Callback = a.callID, a.party, a.callQueue, a.callback
+		info.CallID, info.Party, info.CallQueue, info.Callback, info.Connected = a.callID, a.party, a.callQueue, a.callback, a.connected
 	}
 	if a.state == WrapUp {
 		if q := c.queues[a.wrapQueue]; q != nil {

@@ -306,6 +306,9 @@ func (c *Center) serveCallback(q *queue, e *entry, a *agent, agentLeg Leg) {
 	c.phones.BridgeLegs(agentLeg, customer, c.sounds.Get(q.cfg.HoldMusic))
 	since := c.now()
 	c.mu.Lock()
+	if a.state == OnCall && a.callback {
+		a.connected = true // before the event, which redraws the agent's console
+	}
 	c.emit(e.ref(a.id), event.CallbackConnected{Request: r.ID, Number: r.Number})
 	c.mu.Unlock()
 	log.Info("callback connected")

@@ -66,6 +66,9 @@ type PermissionInfo struct {
 	Name        Permission
 	Description string
 	Default     bool
+	// Planned: a permission of a feature still to come, stored and
+	// reported meanwhile, guarding nothing yet.
+	Planned bool
 }
 
 // catalogue is every grantable permission per role, in the order the
@@ -75,26 +78,26 @@ func catalogue(r Role) []PermissionInfo {
 	switch r {
 	case Supervisor:
 		return []PermissionInfo{
-			{ConfigurationAccess, "Access to the contact-centre configuration", false},
-			{RestrictToAssignedQueues, "Restrict to assigned queues only: every read and write, the event stream included, is limited to the supervisor's queues", false},
-			{QueueSettingsView, "View queue settings", true},
-			{QueueSettingsManage, "Manage queue settings", false},
-			{PauseReasonsView, "View pause reasons", true},
-			{PauseReasonsManage, "Manage pause reasons", false},
-			{SkillsView, "View skills and agents' skill assignment", true},
-			{SkillsManage, "Manage skills and agents' skill assignment", false},
+			{ConfigurationAccess, "Read the contact-centre configuration: the organisation, queues, agents, trunks, pause reasons and dial plans pages, read-only unless the matching manage permission is held too", false, false},
+			{RestrictToAssignedQueues, "Restrict to assigned queues only: every read and write, the event stream included, is limited to the supervisor's queues", false, false},
+			{QueueSettingsView, "View queue settings", true, false},
+			{QueueSettingsManage, "Manage queue settings", false, false},
+			{PauseReasonsView, "View pause reasons", true, false},
+			{PauseReasonsManage, "Manage pause reasons", false, false},
+			{SkillsView, "View skills and agents' skill assignment", true, true},
+			{SkillsManage, "Manage skills and agents' skill assignment", false, true},
 			// Agents create tags by default: someone short of an
 			// administrator must be able to tidy them.
-			{TagsManage, "Manage tags: create, rename, delete, enable and disable", true},
+			{TagsManage, "Manage tags: create, rename, delete, enable and disable", true, false},
 			// Public canned messages speak to customers in the centre's
 			// name: administrators' by default, as they are agents'.
-			{PublicCannedMessagesManage, "Manage public canned messages", false},
+			{PublicCannedMessagesManage, "Manage public canned messages", false, false},
 		}
 	case Agent:
 		return []PermissionInfo{
-			{RecordedMessagesManage, "Manage pre-recorded messages", false},
-			{PublicCannedMessagesManage, "Manage public canned messages", false},
-			{TagsCreate, "Create custom tags", true},
+			{RecordedMessagesManage, "Manage pre-recorded messages", false, true},
+			{PublicCannedMessagesManage, "Manage public canned messages", false, false},
+			{TagsCreate, "Create custom tags", true, false},
 		}
 	}
 	return nil

@@ -36,6 +36,9 @@ type AgentCall struct {
 	Name     string `json:"name,omitempty" doc:"the caller's name as the phone shows it"`
 	Queue    string `json:"queue,omitempty" doc:"the queue it came from; empty for a direct call"`
 	Callback bool   `json:"callback,omitempty" doc:"a callback request being handled"`
+	// Connected tells the agent's console when to stop saying the
+	// customer is being called.
+	Connected bool `json:"connected,omitempty" doc:"for a callback: the customer answered; until then their phone is being dialled"`
 }
 
 // Agent actions, as PUT /agents/{id}/state takes them.
@@ -59,7 +62,8 @@ func stateView(info acd.AgentInfo) AgentState {
 		v.Queues = []string{}
 	}
 	if info.CallID != "" {
-		v.Call = &AgentCall{Number: info.Party.Number, Name: info.Party.Name, Queue: info.CallQueue, Callback: info.Callback}
+		v.Call = &AgentCall{Number: info.Party.Number, Name: info.Party.Name, Queue: info.CallQueue, Callback: info.Callback,
+			Connected: info.Callback && info.Connected}
 	}
 	if !info.WrapUpEnds.IsZero() {
 		ends := info.WrapUpEnds
@@ -99,34 +103,48 @@ func (s *Service) AgentState(a *Actor, id string) (AgentState, error) {
 }
 
 // AgentAction changes an agent's state through the distributor, by the
-// agent itself or a supervisor, and records who did it.
+// agent itself or a supervisor, and records who did it. What it changes
+// is held to the queues the actor controls: a restricted supervisor logs
+// an agent in to and out of its own queues only, and readies, pauses or
+// ends the wrap-up of (which change the agent in every queue at once)
+// only an agent logged in to none but its queues.
 func (s *Service) AgentAction(a *Actor, id, action, reason string) (AgentState, error) {
-	if _, err := s.authorizeAgent(a, id); err != nil {
+	info, err := s.authorizeAgent(a, id)
+	if err != nil {
 		return AgentState{}, err
 	}
 	if reason != "" && action != ActionPause {
 		return AgentState{}, invalid("reason", "only a pause takes a reason")
 	}
 	by := a.event()
-	var err error
 	switch action {
 	case ActionLogin:
 		err = s.login(a, id)
 	case ActionLogout:
-		err = s.dist.Logout(id, by)
-	case ActionReady:
-		err = s.dist.Ready(id, by)
-	case ActionPause:
-		err = s.dist.Pause(id, reason, by)
-	case ActionEndWrapUp:
-		err = s.dist.EndWrapUp(id, by)
+		err = s.logout(a, info)
+	case ActionReady, ActionPause, ActionEndWrapUp:
+		if err := mayChangeWholeAgent(a, info, action); err != nil {
+			return AgentState{}, err
+		}
+		switch action {
+		case ActionReady:
+			err = s.dist.Ready(id, by)
+		case ActionPause:
+			err = s.dist.Pause(id, reason, by)
+		default:
+			err = s.dist.EndWrapUp(id, by)
+		}
 	default:
 		return AgentState{}, invalid("action", "want one of %s", strings.Join(Actions(), ", "))
 	}
 	if err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			return AgentState{}, err
+		}
 		return AgentState{}, agentError(id, err)
 	}
-	info, err := s.dist.Agent(id)
+	info, err = s.dist.Agent(id)
 	if err != nil {
 		return AgentState{}, fmt.Errorf("reading agent %s: %w", id, err)
 	}
@@ -136,16 +154,91 @@ func (s *Service) AgentAction(a *Actor, id, action, reason string) (AgentState, 
 	return stateView(info), nil
 }
 
+// limitedTo is the queues an actor's actions on an agent are held to:
+// a restricted supervisor's own; nil for anyone else who may act on the
+// agent at all (administrators, other supervisors, the agent itself).
+func (a *Actor) limitedTo() map[string]bool {
+	if a.is(directory.Supervisor) && a.Restricted {
+		return a.Queues
+	}
+	return nil
+}
+
+// mayTouchQueue is nil when the actor may log an agent it controls in
+// to or out of the queue.
+func (a *Actor) mayTouchQueue(queue string) error {
+	if lim := a.limitedTo(); lim != nil && !lim[queue] {
+		return forbidden("queue %s is not one of your assigned queues", queue)
+	}
+	return nil
+}
+
+// mayChangeWholeAgent is nil when the actor may take an action that
+// changes the agent in every queue it is logged in to at once (ready,
+// pause, end of wrap-up): a restricted supervisor must control each of
+// them, or it would reach queues that are not its own.
+func mayChangeWholeAgent(a *Actor, info acd.AgentInfo, action string) error {
+	lim := a.limitedTo()
+	if lim == nil {
+		return nil
+	}
+	var others []string
+	for _, q := range info.Queues {
+		if !lim[q] {
+			others = append(others, q)
+		}
+	}
+	if len(others) == 0 {
+		return nil
+	}
+	slices.Sort(others)
+	return forbidden("%s changes agent %s in every queue it is logged in to, and it is logged in to %s, not among your assigned queues; log it out of your queues instead, or ask a supervisor of those",
+		action, info.ID, strings.Join(others, ", "))
+}
+
+// logout logs an agent out of every queue; a restricted supervisor only
+// out of its own, the agent staying logged in to the others.
+func (s *Service) logout(a *Actor, info acd.AgentInfo) error {
+	lim := a.limitedTo()
+	if lim == nil {
+		return s.dist.Logout(info.ID, a.event())
+	}
+	var mine, others []string
+	for _, q := range info.Queues {
+		if lim[q] {
+			mine = append(mine, q)
+		} else {
+			others = append(others, q)
+		}
+	}
+	if len(mine) == 0 && len(others) > 0 {
+		return conflict("agent %s is logged in to none of your assigned queues", info.ID)
+	}
+	if len(mine) == 0 {
+		// Logged out already, or on a call it stays logged out after:
+		// the same as for anyone else.
+		return s.dist.Logout(info.ID, a.event())
+	}
+	slices.Sort(mine)
+	for _, q := range mine {
+		if err := s.dist.LogoutQueue(info.ID, q, a.event()); err != nil && !errors.Is(err, acd.ErrNotLoggedIn) {
+			return err
+		}
+	}
+	return nil
+}
+
 // login logs an agent in to its assigned queues; a restricted supervisor
 // only to those of them that are its own.
 func (s *Service) login(a *Actor, id string) error {
-	if !a.is(directory.Supervisor) || !a.Restricted {
+	lim := a.limitedTo()
+	if lim == nil {
 		return s.dist.Login(id, a.event())
 	}
 	queues := slices.Clone(s.directory().agents[id].Queues)
 	slices.Sort(queues)
 	for _, q := range queues {
-		if a.Queues[q] {
+		if lim[q] {
 			if err := s.dist.LoginQueue(id, q, a.event()); err != nil {
 				return err
 			}

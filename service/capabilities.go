@@ -54,6 +54,36 @@ func (a *Actor) May(c Capability) bool {
 	return false
 }
 
+// configuration is whether a capability's section is part of the
+// contact centre's configuration, which configuration.access opens to a
+// supervisor to read. Users and permissions are not: they say who may
+// do what, which is the administrators' alone.
+func configuration(c Capability) bool {
+	switch c {
+	case ManageSettings, ManageQueues, ChangeQueues, ManageAgents, ManageTrunks, ManagePauseReasons, ManageDialplans:
+		return true
+	}
+	return false
+}
+
+// Sees says whether the actor may read a section: everyone who may
+// change it, and supervisors granted configuration.access, who see the
+// configuration's sections read-only unless they hold the matching
+// manage permission too (May says so); restricted to their queues, they
+// see the queues, agents, pause reasons and settings, not the trunks and
+// dial plans.
+func (a *Actor) Sees(c Capability) bool {
+	if a.May(c) {
+		return true
+	}
+	if !a.is(directory.Supervisor) || !a.Permissions[directory.ConfigurationAccess] || !configuration(c) {
+		return false
+	}
+	// Trunks and dial plans route every queue's calls: a supervisor
+	// restricted to its queues would read other queues' in them.
+	return !a.Restricted || (c != ManageTrunks && c != ManageDialplans)
+}
+
 // refused is the refusal of someone short of a capability: what it
 // takes, by whom it may be granted.
 func refused(c Capability) error {
@@ -88,16 +118,35 @@ func Authorize(a *Actor, c Capability) error {
 	return nil
 }
 
-// AuthorizeAny is nil when the actor has at least one capability: the
-// administration console is for anyone with something to administer.
+// AuthorizeView is nil when the actor may read a section (Sees), else
+// the refusal.
+func AuthorizeView(a *Actor, c Capability) error {
+	if a == nil {
+		return errUnauthenticated
+	}
+	if !a.Sees(c) {
+		if configuration(c) && a.Restricted && a.Permissions[directory.ConfigurationAccess] {
+			return forbidden("%s route every queue's calls: not for a supervisor restricted to its queues", c)
+		}
+		if configuration(c) {
+			return forbidden("the contact centre's configuration (%s) is for administrators, and for supervisors granted %s to read it", c, directory.ConfigurationAccess)
+		}
+		return refused(c)
+	}
+	return nil
+}
+
+// AuthorizeAny is nil when the actor may read at least one section: the
+// administration console is for anyone with something to administer or
+// to look at.
 func AuthorizeAny(a *Actor) error {
 	if a == nil {
 		return errUnauthenticated
 	}
 	for _, c := range Capabilities() {
-		if a.May(c) {
+		if a.Sees(c) {
 			return nil
 		}
 	}
-	return forbidden("the administration console is for administrators, and for supervisors and agents granted a permission to manage something")
+	return forbidden("the administration console is for administrators, for supervisors granted %s, and for supervisors and agents granted a permission to manage something", directory.ConfigurationAccess)
 }

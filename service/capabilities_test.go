@@ -59,3 +59,42 @@ func TestCapabilities(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigurationAccessSees: configuration.access lets a supervisor
+// read the configuration's sections, and change none of them; users,
+// permissions, tags and canned messages are not the configuration's.
+func TestConfigurationAccessSees(t *testing.T) {
+	granted := &Actor{UserID: "s", Role: directory.Supervisor,
+		Permissions: directory.Effective(directory.Supervisor, map[string]bool{"configuration.access": true, "tags.manage": false})}
+	plain := &Actor{UserID: "s", Role: directory.Supervisor,
+		Permissions: directory.Effective(directory.Supervisor, map[string]bool{"tags.manage": false})}
+	reads := map[Capability]bool{ManageSettings: true, ManageQueues: true, ChangeQueues: true, ManageAgents: true,
+		ManageTrunks: true, ManagePauseReasons: true, ManageDialplans: true}
+	for _, c := range Capabilities() {
+		if got := granted.Sees(c); got != reads[c] {
+			t.Errorf("granted configuration.access: Sees(%s) = %v; want %v", c, got, reads[c])
+		}
+		if granted.May(c) {
+			t.Errorf("granted configuration.access: May(%s); want read-only", c)
+		}
+		if err := AuthorizeView(plain, c); kindOf(err) != Forbidden {
+			t.Errorf("without configuration.access: AuthorizeView(%s) = %v; want 403", c, err)
+		}
+	}
+	restricted := &Actor{UserID: "r", Role: directory.Supervisor, Restricted: true, Queues: map[string]bool{"billing": true},
+		Permissions: granted.Permissions}
+	for _, c := range []Capability{ManageTrunks, ManageDialplans} {
+		if restricted.Sees(c) {
+			t.Errorf("a restricted supervisor granted configuration.access sees %s, which routes every queue's calls", c)
+		}
+	}
+	if !restricted.Sees(ChangeQueues) || !restricted.Sees(ManageAgents) {
+		t.Error("a restricted supervisor granted configuration.access does not see its queues and agents")
+	}
+	if err := AuthorizeAny(plain); kindOf(err) != Forbidden {
+		t.Errorf("the console for a supervisor with nothing to manage or read: %v; want 403", err)
+	}
+	if err := AuthorizeAny(granted); err != nil {
+		t.Errorf("the console for a supervisor granted configuration.access: %v", err)
+	}
+}

@@ -50,9 +50,10 @@ var (
 	numberRule = regexp.MustCompile(`^\+?[0-9]{1,20}$`)
 )
 
-// Dialplans lists every dial plan (administrators).
+// Dialplans lists every dial plan (administrators; supervisors granted
+// configuration.access to read).
 func (s *Service) Dialplans(ctx context.Context, a *Actor) ([]DialplanView, error) {
-	if err := Authorize(a, ManageDialplans); err != nil {
+	if err := AuthorizeView(a, ManageDialplans); err != nil {
 		return nil, err
 	}
 	if err := s.requireConfigurator(); err != nil {
@@ -190,9 +191,10 @@ func (s *Service) DeleteDialplan(ctx context.Context, a *Actor, name string) err
 	return nil
 }
 
-// Numbers lists every number and its dial plan (administrators).
+// Numbers lists every number and its dial plan (administrators;
+// supervisors granted configuration.access to read).
 func (s *Service) Numbers(a *Actor) ([]NumberView, error) {
-	if err := Authorize(a, ManageDialplans); err != nil {
+	if err := AuthorizeView(a, ManageDialplans); err != nil {
 		return nil, err
 	}
 	if err := s.requireConfigurator(); err != nil {

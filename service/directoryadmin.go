@@ -445,9 +445,10 @@ func trunkOf(t TrunkSpec, plan *numbering.Plan) (*config.Trunk, error) {
 	return ct, nil
 }
 
-// Trunks lists the trunks (administrators).
+// Trunks lists the trunks (administrators; supervisors granted
+// configuration.access to read).
 func (s *Service) Trunks(a *Actor) ([]TrunkView, error) {
-	if err := Authorize(a, ManageTrunks); err != nil {
+	if err := AuthorizeView(a, ManageTrunks); err != nil {
 		return nil, err
 	}
 	if err := s.requireConfigurator(); err != nil {

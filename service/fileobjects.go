@@ -36,7 +36,7 @@ func (s *Service) FileObject(ctx context.Context, a *Actor, kind, id string) (Fi
 	if !ok {
 		return FileObject{}, invalid("kind", "want queue, agent, trunk or dialplan")
 	}
-	if err := Authorize(a, k.need); err != nil {
+	if err := AuthorizeView(a, k.need); err != nil {
 		return FileObject{}, err
 	}
 	if err := s.requireConfigurator(); err != nil {

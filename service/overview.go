@@ -18,12 +18,13 @@ type QueueOverview struct {
 	// Waiting is the waiting list, longest first, callback requests
 	// included (tagged).
 	Waiting []WaitingCaller
-	// Callers and Callbacks count the waiting list: callers on the line,
-	// and callback requests keeping a caller's place.
+	// Callers counts the waiting list, every place in it; Callbacks
+	// those of them that are callback requests keeping a caller's place.
+	// Both are counted from Waiting itself, so that the figures and the
+	// list drawn beside them never disagree.
 	Callers, Callbacks int
-	// Oldest is when the longest-waiting caller on the line joined; zero
-	// with none. Callback requests are left out: the caller is not on
-	// hold, and an old request would hide how long callers hold.
+	// Oldest is when the first in the waiting list joined (a callback
+	// request keeps the caller's wait); zero with none.
 	Oldest time.Time
 	// Agents are those assigned to the queue or logged in to it, by id.
 	Agents []QueueAgent
@@ -143,12 +144,11 @@ func (s *Service) queueOverview(a *Actor, queue string, states map[string]AgentS
 		return QueueOverview{}, err
 	}
 	o := QueueOverview{Queue: s.queueView(queue), Waiting: waiting, Agents: []QueueAgent{}}
+	o.Callers = len(waiting)
 	for _, w := range waiting {
 		if w.Callback {
 			o.Callbacks++
-			continue
 		}
-		o.Callers++
 		if o.Oldest.IsZero() || w.Joined.Before(o.Oldest) {
 			o.Oldest = w.Joined
 		}

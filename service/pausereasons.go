@@ -162,7 +162,7 @@ func findReason(list []PauseReason, id int64) (PauseReason, bool) {
 // seesAllReasons: the catalogue with its disabled reasons is for those
 // who may view it; everyone else sees what an agent may pause with.
 func seesAllReasons(a *Actor) bool {
-	return a.May(ManagePauseReasons) || (a.is(directory.Supervisor) && a.Permissions[directory.PauseReasonsView])
+	return a.Sees(ManagePauseReasons) || (a.is(directory.Supervisor) && a.Permissions[directory.PauseReasonsView])
 }
 
 func requireReasonManager(a *Actor) error { return Authorize(a, ManagePauseReasons) }

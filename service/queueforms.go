@@ -28,7 +28,7 @@ func (s *Service) QueueSettings(a *Actor, id string) (QueueSpec, error) {
 	if a == nil {
 		return QueueSpec{}, errUnauthenticated
 	}
-	if !a.seesQueue(id) || !(a.May(ChangeQueues) || a.is(directory.Supervisor) && a.Permissions[directory.QueueSettingsView]) {
+	if !a.seesQueue(id) || !(a.Sees(ChangeQueues) || a.is(directory.Supervisor) && a.Permissions[directory.QueueSettingsView]) {
 		return QueueSpec{}, forbidden("reading queue settings needs the %s permission for the queue", directory.QueueSettingsView)
 	}
 	if err := s.requireConfigurator(); err != nil {

@@ -22,6 +22,8 @@ type fakeCenter struct {
 	mu    sync.Mutex
 	state map[string]acd.State
 	calls []string
+	// waiting is every queue's waiting list; nil: one caller of a minute.
+	waiting []acd.WaitingCaller
 }
 
 func (f *fakeCenter) do(call, id string, err error) error {
@@ -69,6 +71,9 @@ func (f *fakeCenter) Agent(id string) (acd.AgentInfo, error) {
 	return acd.AgentInfo{ID: id, State: s}, nil
 }
 func (f *fakeCenter) Waiting(q string) ([]acd.WaitingCaller, error) {
+	if f.waiting != nil {
+		return f.waiting, nil
+	}
 	return []acd.WaitingCaller{{CallID: "c1", Caller: "+1555", Joined: time.Now().Add(-time.Minute)}}, nil
 }
 

@@ -112,8 +112,8 @@ func (s *Service) AgentLogoutQueue(a *Actor, id, queue string) (AgentState, erro
 	if _, err := s.authorizeAgent(a, id); err != nil {
 		return AgentState{}, err
 	}
-	if a.Restricted && !a.Queues[queue] {
-		return AgentState{}, forbidden("queue %s is not one of your assigned queues", queue)
+	if err := a.mayTouchQueue(queue); err != nil {
+		return AgentState{}, err
 	}
 	if err := s.dist.LogoutQueue(id, queue, a.event()); err != nil {
 		if err == acd.ErrNotLoggedIn {
@@ -139,8 +139,8 @@ func (s *Service) AgentLoginQueue(a *Actor, id, queue string) (AgentState, error
 	if _, ok := s.directory().queueByID[queue]; !ok {
 		return AgentState{}, invalid("queue", "no queue %q", queue)
 	}
-	if a.Restricted && !a.Queues[queue] {
-		return AgentState{}, forbidden("queue %s is not one of your assigned queues", queue)
+	if err := a.mayTouchQueue(queue); err != nil {
+		return AgentState{}, err
 	}
 	if err := s.dist.LoginQueue(id, queue, a.event()); err != nil {
 		if err == acd.ErrNotAssigned {

@@ -306,6 +306,7 @@ type PermissionState struct {
 	Description string `json:"description"`
 	Default     bool   `json:"default"`
 	Granted     bool   `json:"granted"`
+	Planned     bool   `json:"planned,omitempty" doc:"the permission of a feature still to come: stored and reported, it guards nothing yet"`
 }
 
 // RolePermissions are a role's grantable permissions.
@@ -329,7 +330,7 @@ func (s *Service) Permissions(ctx context.Context, a *Actor) ([]RolePermissions,
 		eff := directory.Effective(r, overrides[string(r)])
 		rp := RolePermissions{Role: string(r)}
 		for _, p := range directory.Catalogue(r) {
-			rp.Permissions = append(rp.Permissions, PermissionState{Name: string(p.Name), Description: p.Description, Default: p.Default, Granted: eff[p.Name]})
+			rp.Permissions = append(rp.Permissions, PermissionState{Name: string(p.Name), Description: p.Description, Default: p.Default, Granted: eff[p.Name], Planned: p.Planned})
 		}
 		out = append(out, rp)
 	}

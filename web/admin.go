@@ -58,6 +58,27 @@ func (p *Pages) admin(need service.Capability, next handlerFunc) http.Handler {
 	})
 }
 
+// adminView is a page of a section, open to those the service lets
+// read it (Sees): read-only, its forms disabled, for those who may not
+// change it, whose POSTs p.admin refuses.
+func (p *Pages) adminView(need service.Capability, next handlerFunc) http.Handler {
+	return p.signedIn(func(w http.ResponseWriter, r *http.Request, s session) {
+		if err := service.AuthorizeView(s.actor, need); err != nil {
+			p.fail(w, r, s, err)
+			return
+		}
+		next(w, r, s)
+	})
+}
+
+// readOnly is the notice of a section the user may read but not change.
+func readOnly(s session, need service.Capability) (bool, string) {
+	if s.actor.May(need) {
+		return false, ""
+	}
+	return true, "Read only: you may look at this part of the configuration; changing it takes an administrator, or the permission to manage it."
+}
+
 // adminIndex lists the sections the user may use; it is refused to a
 // user with none.
 func (p *Pages) adminIndex(w http.ResponseWriter, r *http.Request, s session) {
@@ -90,12 +111,13 @@ func adminSections() []adminSection {
 	}
 }
 
-// sectionsFor is the sections the actor may use, as the service's
-// capabilities say: none for a user with nothing to administer.
+// sectionsFor is the sections the actor may use or read, as the
+// service's capabilities say: none for a user with nothing to
+// administer or look at.
 func sectionsFor(a *service.Actor) []adminSection {
 	var out []adminSection
 	for _, sec := range adminSections() {
-		if a.May(sec.need) {
+		if a.Sees(sec.need) {
 			out = append(out, sec)
 		}
 	}
@@ -194,22 +216,21 @@ func (p *Pages) showAdmin(w http.ResponseWriter, r *http.Request, s session, pg 
 		return
 	}
 	v := view{Title: pg.title, Session: s, Data: d}
+	v.ReadOnly, v.Notice = readOnly(s, pg.need)
+	if v.Notice == "" {
+		v.Notice = doneNotice(r)
+	}
 	if f.Form == "" {
 		v.Error = f.Msg
 	}
 	p.render(w, r, status, pg.name, v)
 }
 
-// page serves a section's page, with the confirmation of the change
-// that led to it.
+// page serves a section's page, read-only to those who may not change
+// the section, with the confirmation of the change that led to it.
 func (p *Pages) page(pg adminPage) http.Handler {
-	return p.admin(pg.need, func(w http.ResponseWriter, r *http.Request, s session) {
-		d, err := pg.data(r, s, formState{})
-		if err != nil {
-			p.fail(w, r, s, err)
-			return
-		}
-		p.render(w, r, http.StatusOK, pg.name, view{Title: pg.title, Session: s, Notice: doneNotice(r), Data: d})
+	return p.adminView(pg.need, func(w http.ResponseWriter, r *http.Request, s session) {
+		p.showAdmin(w, r, s, pg, http.StatusOK, formState{})
 	})
 }
 

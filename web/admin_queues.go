@@ -102,7 +102,7 @@ func (p *Pages) routesAdminQueues(mux *http.ServeMux) {
 	mux.Handle("GET /admin/queues", p.page(pg))
 	// A queue of the configuration file is shown as the file has it,
 	// read-only; one made here gets its form.
-	settings := p.admin(pg.need, func(w http.ResponseWriter, r *http.Request, s session) {
+	settings := p.adminView(pg.need, func(w http.ResponseWriter, r *http.Request, s session) {
 		p.showAdmin(w, r, s, p.queueSettingsPage(r.PathValue("id")), http.StatusOK, formState{})
 	})
 	mux.Handle("GET /admin/queues/{id}", p.signedIn(func(w http.ResponseWriter, r *http.Request, s session) {

@@ -19,12 +19,12 @@ func (p *Pages) routesDialplans(mux *http.ServeMux) {
 	p.parse("dialplans")
 	p.parse("dialplan")
 	need := service.ManageDialplans
-	mux.Handle("GET /admin/dialplans", p.admin(need, p.dialplansPage))
-	mux.Handle("GET /admin/dialplans/{name}", p.admin(need, p.dialplanPage))
+	mux.Handle("GET /admin/dialplans", p.adminView(need, p.dialplansPage))
+	mux.Handle("GET /admin/dialplans/{name}", p.adminView(need, p.dialplanPage))
 	mux.Handle("POST /admin/dialplans/{name}", p.admin(need, p.dialplanSave))
 	mux.Handle("POST /admin/dialplans/{name}/activate", p.admin(need, p.dialplanActivate))
 	mux.Handle("POST /admin/numbers", p.admin(need, p.numberRoute))
-	mux.Handle("GET /admin/simulate", p.admin(need, p.simulatePage))
+	mux.Handle("GET /admin/simulate", p.adminView(need, p.simulatePage))
 }
 
 // starterPlan is what a new dial plan's editor holds: the shape of a
@@ -77,7 +77,11 @@ func (p *Pages) showDialplans(w http.ResponseWriter, r *http.Request, s session,
 	if n := r.URL.Query().Get("routed"); n != "" {
 		notice = "Number " + n + " routed."
 	}
-	p.render(w, r, status, "dialplans", view{Title: "Dial plans", Session: s, Error: refusal, Notice: notice, Data: v})
+	vw := view{Title: "Dial plans", Session: s, Error: refusal, Notice: notice, Data: v}
+	if ro, why := readOnly(s, service.ManageDialplans); ro {
+		vw.ReadOnly, vw.Notice = true, why
+	}
+	p.render(w, r, status, "dialplans", vw)
 }
 
 // numberRoute routes a number to a dial plan, or unroutes it.
@@ -283,5 +287,9 @@ func (p *Pages) showEditor(w http.ResponseWriter, r *http.Request, s session, st
 	if v.New {
 		title = "New dial plan " + v.Name
 	}
-	p.render(w, r, status, "dialplan", view{Title: title, Session: s, Error: refusal, Notice: notice, Data: v})
+	vw := view{Title: title, Session: s, Error: refusal, Notice: notice, Data: v}
+	if ro, why := readOnly(s, service.ManageDialplans); ro {
+		vw.ReadOnly, vw.Notice = true, why
+	}
+	p.render(w, r, status, "dialplan", vw)
 }

@@ -29,7 +29,10 @@ type view struct {
 	Error string
 	// Notice is a confirmation to show above the page.
 	Notice string
-	Data   any
+	// ReadOnly draws the page's forms disabled: a section the user may
+	// read but not change.
+	ReadOnly bool
+	Data     any
 }
 
 // User is the signed-in user, nil on the sign-in page.
@@ -69,23 +72,50 @@ func (v view) AdminMenu() []adminSection { return sectionsFor(v.Session.actor) }
 type navItem struct{ Href, Label string }
 
 var funcs = template.FuncMap{
-	"rfc3339": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-	"clock":   func(t time.Time) string { return t.Local().Format("15:04:05") },
-	"since":   func(t time.Time) string { return elapsed(time.Since(t)) },
-	"past":    func(t time.Time) bool { return time.Now().After(t) },
-	"seconds": func(s int64) string { return elapsed(time.Duration(s) * time.Second) },
-	"secs":    func(s float64) string { return elapsed(secondsDuration(s)) },
-	"pct":     pct,
-	"optsecs": secs,
-	"share":   func(v float64) string { return fmt.Sprintf("%.0f %%", v*100) },
-	"has":     func(list []string, v string) bool { return slices.Contains(list, v) },
-	"join":    strings.Join,
+	"rfc3339":    func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"clock":      func(t time.Time) string { return t.Local().Format("15:04:05") },
+	"since":      func(t time.Time) string { return elapsed(time.Since(t)) },
+	"past":       func(t time.Time) bool { return time.Now().After(t) },
+	"seconds":    func(s int64) string { return elapsed(time.Duration(s) * time.Second) },
+	"secs":       func(s float64) string { return elapsed(secondsDuration(s)) },
+	"pct":        pct,
+	"optsecs":    secs,
+	"share":      func(v float64) string { return fmt.Sprintf("%.0f %%", v*100) },
+	"has":        func(list []string, v string) bool { return slices.Contains(list, v) },
+	"join":       strings.Join,
+	"state":      stateName,
+	"stateTitle": func(s string) string { return capital(stateName(s)) },
 	"title": func(s string) string {
 		if s == "" {
 			return s
 		}
 		return strings.ToUpper(s[:1]) + strings.ReplaceAll(s[1:], "-", " ")
 	},
+}
+
+// stateName is what an agent's state (or its state in a queue) is called
+// on the supervisor's pages: one name for the list of agents and for the
+// counters beside it.
+func stateName(state string) string {
+	switch state {
+	case "offered":
+		return "ringing"
+	case "on-call":
+		return "on call"
+	case "wrap-up":
+		return "in wrap-up"
+	case "logged-out":
+		return "logged out"
+	}
+	return state // ready, paused, unreachable
+}
+
+// capital is s with its first letter a capital.
+func capital(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 func secondsDuration(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
@@ -90,8 +91,17 @@ func (f reportForm) query(flt report.Filter) string {
 	return q.Encode()
 }
 
+// Link is a report page's address with the filter, for a tab: it is
+// written whole, a URL to html/template, which would otherwise take the
+// query for one value and escape its = and &.
+func (f reportForm) Link(path string) template.URL {
+	return template.URL(path + "?" + f.PageQuery())
+}
+
 // PageQuery is the filter as this page's own links carry it.
-func (f reportForm) PageQuery() string {
+func (f reportForm) PageQuery() string { return f.pageValues().Encode() }
+
+func (f reportForm) pageValues() url.Values {
 	q := url.Values{}
 	q.Set("from", f.From)
 	q.Set("to", f.To)
@@ -102,7 +112,7 @@ func (f reportForm) PageQuery() string {
 	for _, v := range f.Agents {
 		q.Add("agent", v)
 	}
-	return q.Encode()
+	return q
 }
 
 // readFilter reads the form: from and to are days (to included), tz an
@@ -148,22 +158,24 @@ func (p *Pages) readFilter(r *http.Request, s session) (reportForm, report.Filte
 }
 
 type queueCallersView struct {
-	Form      reportForm
-	Report    report.QueueCallers
-	Heat      heatMap
-	Missed    barChart
-	Waits     barChart
-	Export    string
-	QueueLog  string
-	ListQuery string
-	Terms     []term
-	Days      []report.DayRow
+	Form     reportForm
+	Report   report.QueueCallers
+	Heat     heatMap
+	Missed   barChart
+	Waits    barChart
+	Export   string
+	QueueLog string
+	Terms    []term
+	Days     []report.DayRow
 }
 
 // term is a figure and its definition, shown beside it on the page as
 // docs/metrics.md words it.
 type term struct {
 	Name, Label, Value, Definition, Outcome string
+	// Link lists the callers behind the figure, under the same filter;
+	// empty for a figure that is not a count of callers.
+	Link template.URL
 }
 
 // reportPage reads the filter and runs one report with it, for the
@@ -216,7 +228,6 @@ func (p *Pages) queueCallersPage(w http.ResponseWriter, r *http.Request, s sessi
 func (v *queueCallersView) draw(form reportForm, flt report.Filter) {
 	v.Export = "/api/v1/exports?report=queue-callers&report=agent-performance&" + form.query(flt)
 	v.QueueLog = "/api/v1/exports/queue_log?" + form.query(flt)
-	v.ListQuery = form.PageQuery()
 	v.Heat = drawHeatMap(v.Report.Hours)
 	labels, missed := make([]string, len(v.Report.Days)), make([]int, len(v.Report.Days))
 	for i, d := range v.Report.Days {
@@ -238,6 +249,11 @@ func (v *queueCallersView) draw(form reportForm, flt report.Filter) {
 	}
 	v.Waits = drawBars(wl, wa, wb, [2]string{"answered", "abandoned"})
 	v.Terms = queueTerms(v.Report.Totals)
+	for i, t := range v.Terms {
+		if t.Outcome != "" {
+			v.Terms[i].Link = callsLink(t.Outcome, form)
+		}
+	}
 	v.Days = v.Report.Days
 }
 
@@ -267,22 +283,22 @@ func secs(v *float64) string {
 func queueTerms(t report.QueueTotals) []term {
 	n := func(i int) string { return fmt.Sprint(i) }
 	return []term{
-		{"offered", "Offered", n(t.Offered), "Callers who joined the queue in the period (a stay belongs to the day it began).", "all"},
-		{"answered", "Answered", n(t.Answered), "Callers an agent answered.", report.Answered},
-		{"abandoned", "Abandoned", n(t.Abandoned), "Callers who hung up while waiting, short abandons apart. A caller who asked for a callback is not abandoned.", report.Abandoned},
-		{"short_abandoned", "Short abandons", n(t.ShortAbandoned), fmt.Sprintf("Hung up within the queue's short_abandon time (%d s; 0: off); left out of abandon rate and service level.", t.ShortAbandonBelow), report.ShortAbandoned},
-		{"callback_requested", "Callback requested", n(t.CallbackRequested), "Callers who pressed # to be called back, keeping their place.", report.CallbackRequested},
-		{"timed_out", "Timed out", n(t.TimedOut), "Callers the dial plan's queue timeout took out of the queue.", report.TimedOut},
-		{"exited", "Left with *", n(t.Exited), "Callers who pressed * to leave the queue.", report.Exited},
-		{"missed", "Missed", n(t.Missed), "Abandoned + timed out + left with *: callers who wanted an agent and left without one or a callback.", ""},
-		{"service_level", "Service level", pct(t.ServiceLevel), fmt.Sprintf("Answered within %d s ÷ (offered − short abandons − callback requested − stopped by a server stop).", t.ThresholdSeconds), ""},
-		{"abandon_rate", "Abandon rate", pct(t.AbandonRate), "Abandoned ÷ (offered − short abandons).", ""},
-		{"avg_wait_answered_seconds", "Average wait before answer", secs(t.AvgWaitAnswered), "Mean time from joining to an agent's answer, over answered callers.", ""},
-		{"p90_wait_answered_seconds", "90th percentile wait before answer", secs(t.P90WaitAnswered), "Nine in ten answered callers waited at most this long (nearest rank).", ""},
-		{"avg_wait_abandoned_seconds", "Average wait before abandon", secs(t.AvgWaitAbandoned), "Mean time from joining to hanging up, over abandoned callers.", ""},
-		{"p90_wait_abandoned_seconds", "90th percentile wait before abandon", secs(t.P90WaitAbandoned), "Nine in ten abandoned callers waited at most this long (nearest rank).", ""},
-		{"avg_handle_seconds", "Average handle time", secs(t.AvgHandle), "(Talk + wrap-up) ÷ answered.", ""},
-		{"avg_callback_wait_seconds", "Average callback wait", secs(t.AvgCallbackWait), "From the request to the agent who calls back answering: a callback's own wait.", ""},
+		{"offered", "Offered", n(t.Offered), "Callers who joined the queue in the period (a stay belongs to the day it began).", "all", ""},
+		{"answered", "Answered", n(t.Answered), "Callers an agent answered.", report.Answered, ""},
+		{"abandoned", "Abandoned", n(t.Abandoned), "Callers who hung up while waiting, short abandons apart. A caller who asked for a callback is not abandoned.", report.Abandoned, ""},
+		{"short_abandoned", "Short abandons", n(t.ShortAbandoned), fmt.Sprintf("Hung up within the queue's short_abandon time (%d s; 0: off); left out of abandon rate and service level.", t.ShortAbandonBelow), report.ShortAbandoned, ""},
+		{"callback_requested", "Callback requested", n(t.CallbackRequested), "Callers who pressed # to be called back, keeping their place.", report.CallbackRequested, ""},
+		{"timed_out", "Timed out", n(t.TimedOut), "Callers the dial plan's queue timeout took out of the queue.", report.TimedOut, ""},
+		{"exited", "Left with *", n(t.Exited), "Callers who pressed * to leave the queue.", report.Exited, ""},
+		{"missed", "Missed", n(t.Missed), "Abandoned + timed out + left with *: callers who wanted an agent and left without one or a callback.", "", ""},
+		{"service_level", "Service level", pct(t.ServiceLevel), fmt.Sprintf("Answered within %d s ÷ (offered − short abandons − callback requested − stopped by a server stop).", t.ThresholdSeconds), "", ""},
+		{"abandon_rate", "Abandon rate", pct(t.AbandonRate), "Abandoned ÷ (offered − short abandons).", "", ""},
+		{"avg_wait_answered_seconds", "Average wait before answer", secs(t.AvgWaitAnswered), "Mean time from joining to an agent's answer, over answered callers.", "", ""},
+		{"p90_wait_answered_seconds", "90th percentile wait before answer", secs(t.P90WaitAnswered), "Nine in ten answered callers waited at most this long (nearest rank).", "", ""},
+		{"avg_wait_abandoned_seconds", "Average wait before abandon", secs(t.AvgWaitAbandoned), "Mean time from joining to hanging up, over abandoned callers.", "", ""},
+		{"p90_wait_abandoned_seconds", "90th percentile wait before abandon", secs(t.P90WaitAbandoned), "Nine in ten abandoned callers waited at most this long (nearest rank).", "", ""},
+		{"avg_handle_seconds", "Average handle time", secs(t.AvgHandle), "(Talk + wrap-up) ÷ answered.", "", ""},
+		{"avg_callback_wait_seconds", "Average callback wait", secs(t.AvgCallbackWait), "From the request to the agent who calls back answering: a callback's own wait.", "", ""},
 	}
 }
 
@@ -308,6 +324,14 @@ func (p *Pages) queueCallsPage(w http.ResponseWriter, r *http.Request, s session
 		Calls []report.Stint
 		Back  string
 	}{form, list, "/reports/queue-callers?" + form.PageQuery()}})
+}
+
+// callsLink lists the callers of one outcome ("all": every one) under
+// the report's filter.
+func callsLink(outcome string, form reportForm) template.URL {
+	q := form.pageValues()
+	q.Set("outcome", outcome)
+	return template.URL("/reports/queue-callers/calls?" + q.Encode())
 }
 
 type agentPerformanceView struct {

@@ -64,3 +64,33 @@ func TestQueueOf(t *testing.T) {
 		t.Fatalf("queueOf the page = %q", q)
 	}
 }
+
+// TestSupervisorStateNames: the list of agents and the counters beside
+// it call each state by the same name.
+func TestSupervisorStateNames(t *testing.T) {
+	p := &Pages{pages: map[string]*template.Template{}, views: map[string]liveView{}}
+	p.parseWith("supervisor_queue", figuresFile)
+	for _, c := range []struct{ state, figure string }{
+		{"offered", "offered"}, {"on-call", "on-call"}, {"wrap-up", "wrap-up"}, {"paused", "paused"}, {"ready", "ready"},
+	} {
+		o := service.QueueOverview{Queue: service.Queue{ID: "support", Name: "Support"},
+			Agents: []service.QueueAgent{{AgentState: service.AgentState{ID: "1001", Name: "Al", State: c.state, Queues: []string{"support"}, Registered: true},
+				InQueue: c.state, Assigned: true, LoggedIn: true}}}
+		agents, err := p.fragment("supervisor_queue", "queue-agents", queueView{QueueOverview: o})
+		if err != nil {
+			t.Fatal(err)
+		}
+		figures, err := p.fragment("supervisor_queue", "queue-figures", o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, row, _ := strings.Cut(agents, "<strong>")
+		listed, _, _ := strings.Cut(row, "</strong>")
+		_, fig, _ := strings.Cut(figures, `data-testid="`+c.figure+`"`)
+		_, label, _ := strings.Cut(fig, `<span class="l">`)
+		label, _, _ = strings.Cut(label, "</span>")
+		if !strings.EqualFold(listed, label) {
+			t.Errorf("an agent %s is %q in the list and counted as %q", c.state, listed, label)
+		}
+	}
+}

@@ -132,8 +132,8 @@ func contains(list []string, s string) bool {
 }
 
 // TestConsoleAgentSeesCallback: an agent serving a callback request sees,
-// live, that it is one and the customer's number, and its call ends back
-// to "No call".
+// live, that it is one and the customer's number, talking to them once
+// they answer, and its call ends back to "No call".
 func TestConsoleAgentSeesCallback(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -154,10 +154,11 @@ func TestConsoleAgentSeesCallback(t *testing.T) {
 	b.signIn(t, "1001", testPassword)
 	b.waitText(t, "#agent-call", "No call", time.Second)
 	agentPhone(t, ctx, s, "1001", testutil.AnswerMode{After: 100 * time.Millisecond})
-	b.waitText(t, "[data-testid=agent-call]", "calling customer +14155550123", 2*time.Second)
+	b.waitText(t, "[data-testid=agent-call]", "customer +14155550123", 2*time.Second)
 	b.waitText(t, "[data-testid=agent-call]", "support", time.Second)
 	incoming(t, ctx, trunk)
 	eventsOf(t, s, store.Filter{}, has("callback.connected:1001"))
+	b.waitText(t, "[data-testid=agent-call]", "talking to customer +14155550123", 2*time.Second)
 	if err := trunk.HangupIncoming(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -72,3 +72,49 @@ func TestConsoleReports(t *testing.T) {
 		t.Errorf("an agent opening the reports: %d; want 403", st)
 	}
 }
+
+// TestConsoleReportLinksKeepTheFilter: on a report filtered to one
+// queue, the drill-down from a count lists exactly the callers counted,
+// and the tabs carry the period and the queue to the next report.
+func TestConsoleReportLinksKeepTheFilter(t *testing.T) {
+	t.Parallel()
+	s := startAcd(t, "-config", writeConfig(t, apiYAML))
+	users(t, s, setupAdmin(t, s))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, c := range []struct{ number, from, queue string }{
+		{"100", "+14155550171", "support"},
+		{"200", "+14155550172", "sales"},
+	} {
+		caller := dialAs(t, ctx, s, c.number, c.from)
+		s.waitLog(t, 10*time.Second, "caller joined queue", "queue="+c.queue)
+		_ = caller.Hangup(ctx)
+		eventsOf(t, s, store.Filter{Queue: c.queue}, has("caller.abandoned:"))
+	}
+
+	b := newBrowser(t, s)
+	b.signIn(t, "sup", testPassword)
+	day := time.Now().UTC().Format(time.DateOnly)
+	b.open(t, "/reports/queue-callers?from="+day+"&to="+day+"&tz=UTC&queue=support")
+	b.waitText(t, `[data-figure="offered"] td.num`, "1", 5*time.Second)
+	b.click(t, `[data-figure="offered"] td.num a`)
+	b.waitText(t, "[data-testid=calls]", "+14155550171", 5*time.Second)
+	if calls := b.text(t, "[data-testid=calls]"); strings.Contains(calls, "+14155550172") {
+		t.Errorf("the callers behind Support's offered count list Sales' caller too:\n%s", calls)
+	}
+	if !b.is(t, "counting the callers listed", `document.querySelectorAll("[data-testid=calls] tbody tr").length === 1`) {
+		t.Errorf("the callers behind an offered count of 1 list another number of rows:\n%s", b.text(t, "[data-testid=calls]"))
+	}
+	if back := get(t, b, "reading the link back", chromedpAttr(`a[href^="/reports/queue-callers?"]`, "href")); !strings.Contains(back, "queue=support") {
+		t.Errorf("the link back to the report %s forgets the queue", back)
+	}
+
+	b.open(t, "/reports/queue-callers?from="+day+"&to="+day+"&tz=UTC&queue=support")
+	b.click(t, `a[href^="/reports/agent-performance"]`)
+	for _, want := range []string{"from=" + day, "to=" + day, "queue=support"} {
+		if p := b.path(t); !strings.Contains(p, want) {
+			t.Errorf("the agent-performance tab leads to %s; want it to keep %s", p, want)
+		}
+	}
+	b.clean(t)
+}

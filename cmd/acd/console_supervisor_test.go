@@ -129,7 +129,8 @@ func TestConsoleSupervisorWaitingList(t *testing.T) {
 }
 
 // TestConsoleSupervisorCallbackTag: a caller who presses # for a callback
-// leaves a request in the waiting list, tagged, and counted apart.
+// leaves a request in the waiting list, tagged, counted among those
+// waiting and, of them, as a callback request.
 func TestConsoleSupervisorCallbackTag(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -155,8 +156,8 @@ func TestConsoleSupervisorCallbackTag(t *testing.T) {
 	b.waitText(t, "#queue-waiting tbody tr", "+14155550123", time.Second)
 	b.waitText(t, "#queue-waiting tbody tr span.tag", "Callback", time.Second)
 	b.waitText(t, "#queue-figures [data-testid=callbacks]", "1", time.Second)
-	if got := b.text(t, "#queue-figures [data-testid=waiting]"); got != "0" {
-		t.Errorf("%q callers on the line; want 0 (the request is counted apart)", got)
+	if got := b.text(t, "#queue-figures [data-testid=waiting]"); got != "1" {
+		t.Errorf("%q waiting beside a list of one callback request; want 1 (of them 1 callback request)", got)
 	}
 	b.clean(t)
 }
@@ -263,7 +264,7 @@ func TestConsoleSupervisorActions(t *testing.T) {
 	}
 	eventsOf(t, s, store.Filter{}, has("agent.state>wrap-up:1001"))
 	as["agent"].expect(t, "PUT", "/agents/1001/state", map[string]string{"action": "end-wrap-up"}, 403, nil)
-	b.waitText(t, agentRow("1001"), "Wrap up", 2*time.Second)
+	b.waitText(t, agentRow("1001"), "In wrap-up", 2*time.Second)
 	b.click(t, agentRow("1001")+` button[value="end-wrap-up"]`)
 	waitAgent(t, as["sup"], "1001", "is ready after its wrap-up ended", func(st apiAgentState) bool { return st.State == "ready" })
 	b.waitText(t, agentRow("1001"), "Ready", 2*time.Second)
