@@ -671,8 +671,8 @@ func TestConsoleAdminSettingsAgentsTrunks(t *testing.T) {
 	}
 
 	as["admin"].expect(t, "POST", "/queues", map[string]any{"id": "billing", "name": "Billing", "strategy": "ring-all", "ring_timeout": "20s"}, 201, nil)
-	// Its change form starts from the settings it has.
-	b.open(t, "/admin/queues")
+	// Its change form, on its own page, starts from the settings it has.
+	b.open(t, "/admin/queues/billing")
 	if st, rt := b.value(t, `form[data-form="queue:billing"] select[name="strategy"]`), b.value(t, `form[data-form="queue:billing"] input[name="ring_timeout"]`); st != "ring-all" || rt != "20s" {
 		t.Errorf("billing's change form holds strategy %q, ring timeout %q; want ring-all, 20s as the API made it", st, rt)
 	}

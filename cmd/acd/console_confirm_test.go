@@ -13,7 +13,12 @@ import (
 func (b *browser) deleteConfirmed(t *testing.T, action string) {
 	t.Helper()
 	b.click(t, `form[action="`+action+`"] button`)
-	b.click(t, `form[action="`+action+`"] button[name="confirm"]`)
+	confirm := `form[action="` + action + `"] button[name="confirm"]`
+	b.click(t, confirm)
+	// The confirmation page stays until the answer to the click has
+	// loaded: what the test does next is done on that answer, not on a
+	// page being left.
+	b.waitJS(t, "the answer to the confirmation", "!document.querySelector('"+confirm+"')", adminWait)
 }
 
 // TestConsoleAdminDeleteAsksFirst: deleting a user, a queue, a pause
