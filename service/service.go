@@ -118,6 +118,8 @@ type Config struct {
 	// Reports makes the historical reports; nil where there are none
 	// (the command line).
 	Reports Reporter
+	// StreamsPerUser caps the live streams one user may hold (default 8).
+	StreamsPerUser int
 }
 
 // Service checks permissions and performs actions.
@@ -142,6 +144,7 @@ type Service struct {
 	catalog       *catalog
 	pages         *pages
 	reports       Reporter
+	streams       *streams
 
 	setupMu    sync.Mutex
 	setupToken string // "" once there are users
@@ -154,7 +157,7 @@ func New(c Config) *Service {
 		settingsStore: c.Settings, file: c.File, conf: c.Configurator, plans: c.Plans, running: c.Running,
 		sessionTTL: c.SessionTTL, poll: c.Poll, now: c.Now,
 		throttle: newThrottle(), feed: newFeed(), pages: newPages(),
-		catalog: newCatalog(c.Catalog), reports: c.Reports,
+		catalog: newCatalog(c.Catalog), reports: c.Reports, streams: newStreams(c.StreamsPerUser),
 	}
 	if s.sessionTTL <= 0 {
 		s.sessionTTL = 12 * time.Hour

@@ -52,7 +52,8 @@ func guardHTTP(next http.Handler, hosts []string, log *slog.Logger) http.Handler
 		switch {
 		case strings.HasPrefix(media, "multipart/"):
 			// No form uploads a file; a multipart body would be parsed
-			// with 32 MB in memory.
+			// with 32 MB in memory. Its body is not read at all.
+			w.Header().Set("Connection", "close")
 			http.Error(w, "multipart bodies are not accepted: send the form url-encoded", http.StatusUnsupportedMediaType)
 			return
 		case media == "application/x-www-form-urlencoded" && !strings.HasPrefix(r.URL.Path, "/api/"):
