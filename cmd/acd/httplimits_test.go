@@ -99,6 +99,14 @@ func TestDescriptorLimitLeavesRoomForCallsAndHealthz(t *testing.T) {
 	if n := health["tcp_connections"]; n > 92 || n < 64 {
 		t.Errorf("tcp_connections %v; want the cap of 92 held", n)
 	}
+	// What the calls need is still free: two descriptors a call.
+	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", s.cmd.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if free := 512 - len(fds); free < 2*100 {
+		t.Errorf("%d descriptors free while the connections are held; want 200 kept for max_calls 100", free)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if err := callAnswered(ctx, testutil.NewPhone(t), s.sip); err != nil {
