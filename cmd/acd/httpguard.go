@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"mime"
@@ -95,23 +96,28 @@ func hostName(host string) string {
 }
 
 // connLimiter caps a listener's connections, in total and per client
-// address: one past either is closed as soon as it is accepted, so that
-// the descriptors the calls need are never taken by idle clients.
+// address, so that the descriptors the calls need are never taken by
+// clients. One past its address's cap is closed as soon as it is
+// accepted; one past the total takes the place of a connection idle
+// between requests, if there is one (a keep-alive costs its client
+// nothing to hold, and must not lock out /healthz), else it is closed.
 type connLimiter struct {
 	net.Listener
 	total, perSource int
 	log              *slog.Logger
 
-	mu       sync.Mutex // guards open and bySource
+	mu       sync.Mutex // guards open, bySource and conns
 	open     int
 	bySource map[netip.Addr]int
+	conns    map[*limitedConn]struct{}
 
 	refused    atomic.Uint64
 	lastWarned atomic.Int64 // unix seconds of the last warning, to warn once a minute
 }
 
 func limitConns(ln net.Listener, total, perSource int, log *slog.Logger) *connLimiter {
-	return &connLimiter{Listener: ln, total: total, perSource: perSource, log: log, bySource: map[netip.Addr]int{}}
+	return &connLimiter{Listener: ln, total: total, perSource: perSource, log: log,
+		bySource: map[netip.Addr]int{}, conns: map[*limitedConn]struct{}{}}
 }
 
 func (l *connLimiter) Accept() (net.Conn, error) {
@@ -120,37 +126,68 @@ func (l *connLimiter) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		src := sourceOf(c)
-		if l.take(src) {
-			return &limitedConn{Conn: c, release: func() { l.give(src) }}, nil
+		lc := &limitedConn{Conn: c, src: sourceOf(c)}
+		lc.release = func() { l.give(lc) }
+		ok, idle := l.take(lc)
+		if idle != nil {
+			_ = idle.Close()
+		}
+		if ok {
+			return lc, nil
 		}
 		_ = c.Close()
 		l.refused.Add(1)
 		if now := time.Now().Unix(); now-l.lastWarned.Load() >= 60 {
 			l.lastWarned.Store(now)
-			l.log.Warn("HTTP connection refused: too many open", "source", src.String(), "max_connections", l.total,
+			l.log.Warn("HTTP connection refused: too many open", "source", lc.src.String(), "max_connections", l.total,
 				"max_connections_per_source", l.perSource, "refused", l.refused.Load())
 		}
 	}
 }
 
-func (l *connLimiter) take(src netip.Addr) bool {
+// take counts c in, or says no; at the total cap it names an idle
+// connection to close in its place.
+func (l *connLimiter) take(c *limitedConn) (ok bool, idle *limitedConn) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.open >= l.total || l.bySource[src] >= l.perSource {
-		return false
+	if l.bySource[c.src] >= l.perSource {
+		return false, nil
+	}
+	if l.open >= l.total {
+		for other := range l.conns {
+			if other.idle.CompareAndSwap(true, false) {
+				idle = other
+				break
+			}
+		}
+		if idle == nil {
+			return false, nil
+		}
 	}
 	l.open++
-	l.bySource[src]++
-	return true
+	l.bySource[c.src]++
+	l.conns[c] = struct{}{}
+	return true, idle
 }
 
-func (l *connLimiter) give(src netip.Addr) {
+func (l *connLimiter) give(c *limitedConn) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.open--
-	if l.bySource[src]--; l.bySource[src] <= 0 {
-		delete(l.bySource, src)
+	delete(l.conns, c)
+	if l.bySource[c.src]--; l.bySource[c.src] <= 0 {
+		delete(l.bySource, c.src)
+	}
+}
+
+// connState follows which connections wait between requests (the
+// http.Server's ConnState hook).
+func (l *connLimiter) connState(c net.Conn, state http.ConnState) {
+	if tc, ok := c.(*tls.Conn); ok {
+		c = tc.NetConn()
+	}
+	if lc, ok := c.(*limitedConn); ok {
+		lc.idle.Store(state == http.StateIdle)
 	}
 }
 
@@ -172,6 +209,8 @@ func sourceOf(c net.Conn) netip.Addr {
 // limitedConn gives its place back once, however often it is closed.
 type limitedConn struct {
 	net.Conn
+	src     netip.Addr
+	idle    atomic.Bool // between requests: may be closed to make room
 	once    sync.Once
 	release func()
 }

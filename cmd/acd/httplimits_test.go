@@ -352,6 +352,43 @@ func TestHTTPConnectionsTimedOutAndCapped(t *testing.T) {
 			t.Errorf("the slow body was cut after %v; want about 1s", d)
 		}
 	})
+	t.Run("idle connections make room at the total cap", func(t *testing.T) {
+		t.Parallel()
+		s := startAcd(t, "-config", writeConfig(t, limitsYAML("  http_limits: {max_connections: 5}\n")))
+		var held []net.Conn
+		for range 5 {
+			c := dialFrom(t, "127.0.0.2", s.http)
+			if got := rawExchange(t, c, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", nil); got != 200 {
+				t.Fatalf("one of 5 connections: %d", got)
+			}
+			held = append(held, c)
+		}
+		for i := range 3 {
+			if got := rawExchange(t, dialFrom(t, "127.0.0.3", s.http), "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", nil); got != 200 {
+				t.Fatalf("connection %d past the cap of 5 while they idle: %d; want 200", i+6, got)
+			}
+		}
+		closed := 0
+		for _, c := range held {
+			if closedWithin(c, 100*time.Millisecond) {
+				closed++
+			}
+		}
+		// Each new one, idle once answered, may itself make room for the
+		// next: at least one of the first five went.
+		if closed == 0 {
+			t.Errorf("none of the 5 idle connections closed to make room")
+		}
+		// Connections that have sent nothing are not idle ones: they
+		// wait for the header timeout, and hold their place till then.
+		for range 5 {
+			dialFrom(t, "127.0.0.4", s.http)
+		}
+		time.Sleep(200 * time.Millisecond) // the server accepts them on its own time
+		if got := rawExchange(t, dialFrom(t, "127.0.0.5", s.http), "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", nil); got != 0 {
+			t.Errorf("a connection past 5 busy ones was answered %d; want it closed", got)
+		}
+	})
 	t.Run("per-address cap", func(t *testing.T) {
 		t.Parallel()
 		s := startAcd(t, "-config", writeConfig(t, limitsYAML("  http_limits: {max_connections_per_source: 3}\n")))

@@ -439,7 +439,7 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 	// Live streams lift ReadTimeout (and any write deadline) once they
 	// start: they last as long as the page or client.
 	hs := &http.Server{Handler: guardHTTP(mux, cfg.Server.HTTPHostNames(), log), ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout: hl.ReadTimeout.D(), IdleTimeout: hl.IdleTimeout.D(), TLSConfig: secure.httpServerConfig()}
+		ReadTimeout: hl.ReadTimeout.D(), IdleTimeout: hl.IdleTimeout.D(), ConnState: httpLn.connState, TLSConfig: secure.httpServerConfig()}
 	stopAPI, svc, err := mountAPI(ctx, mux, hs, running, center, events, conf, reports, log)
 	if err != nil {
 		return err
