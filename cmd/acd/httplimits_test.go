@@ -510,3 +510,23 @@ func streamBody(t *testing.T, req *http.Request) io.Reader {
 	}
 	return res.Body
 }
+
+// TestLiveStreamsOutlastTheReadTimeout: the read and idle timeouts are
+// for requests; an event stream and a live page opened before them still
+// carry what happens after.
+func TestLiveStreamsOutlastTheReadTimeout(t *testing.T) {
+	t.Parallel()
+	s := startAcd(t, "-config", writeConfig(t, limitsYAML("  http_limits: {read_timeout: 1s, idle_timeout: 1s}\n")))
+	as := users(t, s, setupAdmin(t, s))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	events := openStream(t, ctx, as["admin"], "", "")
+	page, status := openQueueStream(t, ctx, s, as["admin"].token, "support")
+	if status != 200 {
+		t.Fatalf("live page: %d", status)
+	}
+	time.Sleep(2500 * time.Millisecond) // past both timeouts, with nothing to send
+	as["agent"].expect(t, "PUT", "/agents/1001/state", map[string]string{"action": "login"}, 200, nil)
+	readUntil(t, events, stateBy("1001", "ready", "1001"))
+	page.fragment(t, "queue-agents", `data-agent="1001"`)
+}
