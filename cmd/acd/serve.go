@@ -429,7 +429,7 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 			status, current.Load().plan.Version, srv.ActiveCalls(), srv.RefusedCalls(), srv.ActiveLegs(), runtime.NumGoroutine(), rtpSend, engine.Dropped(),
 			engine.Stray(), srv.TCPConnections(), srv.TLSConnections(), httpLn.Open(), httpLn.refused.Load(), srv.RateLimited())
 	})
-	live := &liveServer{srv: srv, engine: engine, center: center, events: events, current: &current, log: log, trunks: trunkRegs}
+	live := &liveServer{srv: srv, engine: engine, center: center, events: events, current: &current, log: log, trunks: trunkRegs, http: httpLn}
 	mux.Handle("GET /metrics", metricsHandler(live))
 	removeToken, err := mountCtl(mux, live)
 	if err != nil {
