@@ -25,9 +25,9 @@ type connBudget struct {
 // Connections are refused rather than calls: they get what the calls
 // leave, but never less than a quarter of what the reserve leaves, so
 // that a limit too low for max_calls still leaves the API reachable (the
-// calls past it then get 503 for want of a descriptor). SIP (TCP and TLS)
-// and HTTP get half of that each, and each keeps its configured caps if
-// they are lower.
+// calls past it then get 503 for want of a descriptor). When that is less
+// than the configured caps add up to (SIP TCP, SIP TLS apart, and HTTP),
+// each is lowered in proportion.
 func budgetOf(limit uint64, calls, sipTCP, sipSource int, tls bool, http, httpSource int) connBudget {
 	b := connBudget{limit: limit, calls: fdsPerCall * calls}
 	avail := 0
@@ -36,13 +36,18 @@ func budgetOf(limit uint64, calls, sipTCP, sipSource int, tls bool, http, httpSo
 	}
 	b.conns = max(avail-b.calls, avail/4)
 	b.calls = avail - b.conns
-	sipShare, httpShare := b.conns/2, b.conns-b.conns/2
+	want := sipTCP + http
 	if tls {
-		sipShare /= 2 // the TCP and TLS listeners are capped apart
+		want += sipTCP // the TCP and TLS listeners are capped apart
 	}
-	b.sipTCP = max(min(sipTCP, sipShare), 1)
+	b.sipTCP, b.http = sipTCP, http
+	if want > b.conns {
+		b.sipTCP = sipTCP * b.conns / want
+		b.http = http * b.conns / want
+	}
+	b.sipTCP = max(b.sipTCP, 1)
+	b.http = max(b.http, 1)
 	b.sipSource = max(min(sipSource, b.sipTCP), 1)
-	b.http = max(min(http, httpShare), 1)
 	b.httpSrc = max(min(httpSource, b.http), 1)
 	return b
 }

@@ -16,7 +16,7 @@ func TestBudgetKeepsDescriptorsForCallsAndConnections(t *testing.T) {
 		{"a large limit keeps the configured caps", 1 << 20, 2000, true, 1024, 64, 1024, 256},
 		{"512 with max_calls 100", 512, 100, false, 92, 64, 92, 92},
 		{"512 with max_calls past it", 512, 2000, false, 48, 48, 48, 48},
-		{"1024 with TLS", 1024, 100, true, 174, 64, 348, 256},
+		{"1024 with TLS", 1024, 100, true, 232, 64, 232, 232},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			b := budgetOf(c.limit, c.calls, 1024, 64, c.tls, 1024, 256)
