@@ -18,8 +18,8 @@ import (
 
 // Stream tuning: how many events one read takes, how long a quiet
 // stream waits before a keep-alive comment (proxies close idle
-// connections), and how often a stream checks its credentials are still
-// valid (a revoked token must not keep watching).
+// connections), and how often a stream checks its credentials have not
+// expired (a revocation wakes it to check at once).
 const (
 	streamPage      = 500
 	streamKeepAlive = 15 * time.Second
@@ -89,7 +89,14 @@ func (s *Server) registerEvents() {
 		if err != nil {
 			return nil, err
 		}
-		return &huma.StreamResponse{Body: func(hctx huma.Context) { s.stream(hctx, a, start) }}, nil
+		release, err := s.svc.OpenStream(a)
+		if err != nil {
+			return nil, s.fail(ctx, err)
+		}
+		return &huma.StreamResponse{Body: func(hctx huma.Context) {
+			defer release()
+			s.stream(hctx, a, start)
+		}}, nil
 	})
 
 	huma.Register(s.api, op("audit", http.MethodGet, "/audit", "The audit trail: every action taken through the API, with its actor (administrators)", http.StatusOK, false, "events"),
@@ -143,6 +150,11 @@ func (s *Server) stream(hctx huma.Context, a *service.Actor, pos int64) {
 	stop := context.AfterFunc(s.streams, cancel)
 	defer stop()
 	secret, _ := hctx.Context().Value(secretKey).(string)
+	// The server's read timeout is for requests arriving; a stream lasts
+	// as long as its client.
+	_ = rc.SetReadDeadline(time.Time{})
+	_ = rc.SetWriteDeadline(time.Time{})
+	revocations := s.svc.Revocations()
 
 	hctx.SetHeader("Content-Type", "text/event-stream")
 	hctx.SetHeader("Cache-Control", "no-cache")
@@ -182,12 +194,17 @@ func (s *Server) stream(hctx huma.Context, a *service.Actor, pos int64) {
 		if more {
 			continue
 		}
-		if time.Since(lastCheck) > streamRecheck {
-			lastCheck = time.Now()
-			if _, err := s.svc.Authenticate(ctx, secret); err != nil {
+		// A revocation wakes the stream: its credentials, and what they
+		// may see, are checked again then, and now and then besides for
+		// expiry.
+		if n := s.svc.Revocations(); n != revocations || time.Since(lastCheck) > streamRecheck {
+			revocations, lastCheck = n, time.Now()
+			fresh, err := s.svc.Authenticate(ctx, secret)
+			if err != nil {
 				s.log.Info("event stream ended: credentials no longer valid", "user", a.UserID)
 				return
 			}
+			a = fresh
 		}
 		if time.Since(lastWrite) >= streamKeepAlive {
 			if _, err := fmt.Fprint(body, ": keep-alive\n\n"); err != nil || rc.Flush() != nil {

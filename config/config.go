@@ -143,7 +143,12 @@ type Server struct {
 	// loopback, for a site whose own proxy gives it TLS.
 	PlainHTTPBeyondLoopback bool `yaml:"plain_http_beyond_loopback"`
 	TLS                     *TLS `yaml:"tls"`
-	Line                    Line
+	// HTTPHosts are the host names the HTTP server answers to besides
+	// loopback's (see HTTPHostNames).
+	HTTPHosts []string `yaml:"http_hosts"`
+	// HTTPLimits bound HTTP clients (config/httplimits.go).
+	HTTPLimits HTTPLimits `yaml:"http_limits"`
+	Line       Line
 }
 
 // defaultLocalNetworks are the private, loopback and link-local ranges: a
@@ -444,6 +449,7 @@ func (c *Config) applyDefaults() {
 	if s.DrainTimeout == 0 {
 		s.DrainTimeout = Duration(time.Minute)
 	}
+	s.HTTPLimits.applyDefaults()
 	if s.LocalNetworks == nil {
 		s.LocalNetworks = append([]string(nil), defaultLocalNetworks...)
 	}
@@ -573,6 +579,8 @@ func (c *Config) validate(errs *Errors) {
 	if s.MaxCalls < 0 {
 		errs.Add(f, int(s.Line), "server.max_calls %d: want a positive number of calls", s.MaxCalls)
 	}
+	s.HTTPLimits.validate(f, errs)
+	validateHTTPHosts(s, f, errs)
 	if low, high, err := s.RTPPortRange(); err == nil && s.MaxCalls > (high-low)/2 {
 		errs.Add(f, int(s.Line), "server.max_calls %d: rtp_ports %s holds only %d calls (one even port each, and agents' legs need ports too): widen rtp_ports or lower max_calls",
 			s.MaxCalls, s.RTPPorts, (high-low)/2)

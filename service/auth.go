@@ -176,6 +176,7 @@ func (s *Service) Logout(ctx context.Context, a *Actor) error {
 	if err := s.users.DeleteToken(ctx, a.UserID, a.TokenID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("signing out %s: %w", a.UserID, err)
 	}
+	s.revoked()
 	s.log.Info("user signed out", "user", a.UserID, "token_id", a.TokenID)
 	s.audit(a, "session.ended", "", map[string]string{"token_id": a.TokenID, "kind": a.TokenKind})
 	return nil
@@ -274,6 +275,7 @@ func (s *Service) RevokeToken(ctx context.Context, a *Actor, id string) error {
 	} else if err != nil {
 		return err
 	}
+	s.revoked()
 	s.log.Info("token revoked", "user", a.UserID, "token_id", id)
 	s.audit(a, "token.revoked", "", map[string]string{"token_id": id})
 	return nil

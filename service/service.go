@@ -118,6 +118,8 @@ type Config struct {
 	// Reports makes the historical reports; nil where there are none
 	// (the command line).
 	Reports Reporter
+	// StreamsPerUser caps the live streams one user may hold (default 8).
+	StreamsPerUser int
 }
 
 // Service checks permissions and performs actions.
@@ -143,6 +145,7 @@ type Service struct {
 	pages         *pages
 	reports       Reporter
 	today         *todayCache
+	streams       *streams
 
 	setupMu    sync.Mutex
 	setupToken string // "" once there are users
@@ -155,7 +158,7 @@ func New(c Config) *Service {
 		settingsStore: c.Settings, file: c.File, conf: c.Configurator, plans: c.Plans, running: c.Running,
 		sessionTTL: c.SessionTTL, poll: c.Poll, now: c.Now,
 		throttle: newThrottle(), feed: newFeed(), pages: newPages(),
-		catalog: newCatalog(c.Catalog), reports: c.Reports, today: &todayCache{},
+		catalog: newCatalog(c.Catalog), reports: c.Reports, today: &todayCache{}, streams: newStreams(c.StreamsPerUser),
 	}
 	if s.sessionTTL <= 0 {
 		s.sessionTTL = 12 * time.Hour

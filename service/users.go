@@ -278,6 +278,7 @@ func (s *Service) UpdateUser(ctx context.Context, a *Actor, id string, c UserCha
 	} else if err != nil {
 		return User{}, err
 	}
+	s.revoked()
 	s.log.Info("user updated", "actor", a.UserID, "user", id, "changed", strings.Join(changed, ","))
 	s.audit(a, "user.updated", "", map[string]string{"user": id, "changed": strings.Join(changed, ",")})
 	return s.view(u), nil
@@ -295,6 +296,7 @@ func (s *Service) DeleteUser(ctx context.Context, a *Actor, id string) error {
 	} else if err != nil {
 		return err
 	}
+	s.revoked()
 	s.log.Info("user deleted", "actor", a.UserID, "user", id)
 	s.audit(a, "user.deleted", "", map[string]string{"user": id})
 	return nil
@@ -353,6 +355,7 @@ func (s *Service) SetPermission(ctx context.Context, a *Actor, role, perm string
 	if err := s.users.SetPermission(ctx, role, perm, granted); err != nil {
 		return err
 	}
+	s.revoked() // streams see by their user's permissions
 	verb := "revoked"
 	if granted {
 		verb = "granted"
@@ -378,6 +381,7 @@ func (s *Service) RestoreDefaults(ctx context.Context, a *Actor, role string) er
 	if err := s.users.ClearPermissions(ctx, roles...); err != nil {
 		return err
 	}
+	s.revoked()
 	s.log.Info("permissions restored to their defaults", "actor", a.UserID, "role", role)
 	s.audit(a, "permission.restored", "", map[string]string{"role": role})
 	return nil

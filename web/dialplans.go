@@ -220,10 +220,18 @@ func (p *Pages) dialplanActivate(w http.ResponseWriter, r *http.Request, s sessi
 	http.Redirect(w, r, "/admin/dialplans/"+url.PathEscape(name)+"?restored="+strconv.Itoa(version), http.StatusSeeOther)
 }
 
+// maxPlanText is the largest dial plan the editor takes: the API's cap
+// on a request body, which holds the plan it uploads.
+const maxPlanText = 64 << 10
+
 // dialplanSave checks a draft, or saves it as a new version in force.
 func (p *Pages) dialplanSave(w http.ResponseWriter, r *http.Request, s session) {
 	name := r.PathValue("name")
 	text := strings.ReplaceAll(r.PostFormValue("yaml"), "\r\n", "\n")
+	if len(text) > maxPlanText {
+		http.Error(w, "request body too large: a dial plan is at most "+strconv.Itoa(maxPlanText)+" bytes", http.StatusRequestEntityTooLarge)
+		return
+	}
 	v := editorView{Name: name, Text: text, CSRF: s.csrf()}
 	if d, err := p.svc.Dialplan(r.Context(), s.actor, name); err == nil {
 		v.Version, v.Versions, v.Numbers = d.Version, d.Versions, d.Numbers

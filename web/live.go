@@ -48,8 +48,8 @@ const (
 	// page is drawn at most four times a second (still well within the
 	// second a change must show in) rather than twenty.
 	redrawGap = 250 * time.Millisecond
-	// recheck is how often a stream checks that its session still
-	// stands: a signed-out or revoked session stops seeing at once after.
+	// recheck is how often a stream checks that its session has not
+	// expired; a sign-out or revocation wakes it to check at once.
 	recheck = time.Minute
 )
 
@@ -78,10 +78,25 @@ func (p *Pages) live(w http.ResponseWriter, r *http.Request, s session) {
 		http.Error(w, msg, status)
 		return
 	}
+	// A live page counts against its user's streams, as the API's do.
+	release, err := p.svc.OpenStream(s.actor)
+	if err != nil {
+		status, msg := p.statusOf(r, err)
+		w.Header().Set("Retry-After", "5")
+		http.Error(w, msg, status)
+		return
+	}
+	defer release()
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	stop := context.AfterFunc(p.streams, cancel)
 	defer stop()
+	// The server's read timeout is for requests arriving; a stream lasts
+	// as long as its page.
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Time{})
+	_ = rc.SetWriteDeadline(time.Time{})
+	revocations := p.svc.Revocations()
 
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
@@ -94,6 +109,15 @@ func (p *Pages) live(w http.ResponseWriter, r *http.Request, s session) {
 	checked := time.Now()
 	var drawn time.Time // the last redraw
 	for {
+		// A revocation wakes the stream: the session is checked again
+		// then, before anything more is drawn, and now and then besides
+		// for expiry.
+		if n := p.svc.Revocations(); n != revocations || time.Since(checked) > recheck {
+			if _, ok := p.sessionOf(r.WithContext(ctx)); !ok {
+				return
+			}
+			revocations, checked = n, time.Now()
+		}
 		pos, err := p.svc.Position(ctx)
 		if err != nil {
 			return
@@ -110,13 +134,10 @@ func (p *Pages) live(w http.ResponseWriter, r *http.Request, s session) {
 			fmt.Fprint(w, ": keep-alive\n\n")
 			flusher.Flush()
 		}
-		if time.Since(checked) > recheck {
-			if _, ok := p.sessionOf(r.WithContext(ctx)); !ok {
-				return
-			}
-			checked = time.Now()
-		}
 		p.svc.WaitForEvents(ctx, seq, keepAlive)
+		if p.svc.Revocations() != revocations {
+			continue // checked at once, without the settle
+		}
 		select {
 		case <-ctx.Done():
 			return

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/acdserver/acd/service"
 )
@@ -78,7 +79,9 @@ func Mount(mux *http.ServeMux, svc *service.Service, o Options) *Pages {
 func staticHandler(files fs.FS) http.Handler {
 	fileServer := http.FileServerFS(files)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "VENDOR" {
+		// Directories are not listed: the files are named by the pages.
+		name := strings.TrimSuffix(r.URL.Path, "/")
+		if st, err := fs.Stat(files, name); r.URL.Path == "VENDOR" || name == "" || err == nil && st.IsDir() {
 			http.NotFound(w, r)
 			return
 		}

@@ -42,6 +42,7 @@ func newServiceFor(running func() *config.Config, users *store.Users, settings *
 			on, declared, source := running().UnassignedLogin()
 			return service.FileSetting{On: on, Declared: declared, Source: source}
 		},
+		StreamsPerUser: running().Server.HTTPLimits.StreamsPerUser,
 		// Half the cores at most: logins must not starve calls.
 		Hasher: directory.NewHasher(max(runtime.GOMAXPROCS(0)/2, 1)),
 	})

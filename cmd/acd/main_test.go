@@ -49,6 +49,13 @@ var started = regexp.MustCompile(`msg="acd started".* sip=(\S+) http=(\S+)|"msg"
 // start-up line.
 func startAcd(t *testing.T, args ...string) *server {
 	t.Helper()
+	return startAcdVia(t, nil, args...)
+}
+
+// startAcdVia is startAcd with the binary run by a wrapper command (such
+// as prlimit), which is given the binary and its arguments.
+func startAcdVia(t *testing.T, wrapper []string, args ...string) *server {
+	t.Helper()
 	data := t.TempDir()
 	for i, a := range args {
 		if a == "-data" && i+1 < len(args) {
@@ -57,7 +64,11 @@ func startAcd(t *testing.T, args ...string) *server {
 	}
 	// No drain by default: a test ends with its calls still up.
 	args = append([]string{"serve", "-sip", "127.0.0.1:0", "-http", "127.0.0.1:0", "-data", data, "-rtp-ports", "40000-40999", "-drain-timeout", "0"}, args...)
-	cmd := exec.Command(acdBinary, args...)
+	args = append([]string{acdBinary}, args...)
+	if len(wrapper) > 0 {
+		args = append(append([]string(nil), wrapper...), args...)
+	}
+	cmd := exec.Command(args[0], args[1:]...)
 	// A test binary stopped by its timeout runs no cleanup: the server
 	// must not outlive it.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

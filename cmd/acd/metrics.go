@@ -34,6 +34,7 @@ type liveServer struct {
 	current *atomic.Pointer[program]
 	log     *slog.Logger
 	trunks  *trunkRegistrations
+	http    *connLimiter // the HTTP listener's connections
 }
 
 // queueNames are the queues the server runs, sorted.
@@ -85,14 +86,14 @@ func counter(name, help string, labels ...string) metric {
 type collector struct {
 	live *liveServer
 
-	buildInfo, configInfo, draining                      metric
-	calls, legs, refused                                 metric
-	sipReqIn, sipReqOut, sipResIn, sipResOut, sipLimited metric
-	tcpConns, tlsConns, registered                       metric
-	unreachable, qualifyProbes                           metric
-	agents, waiting, callbacks, oldest                   metric
-	rtpIn, rtpOut, rtpDropped, rtpStray, srtpDropped     metric
-	eventSeq, eventPending, eventLag                     metric
+	buildInfo, configInfo, draining                        metric
+	calls, legs, refused                                   metric
+	sipReqIn, sipReqOut, sipResIn, sipResOut, sipLimited   metric
+	tcpConns, tlsConns, registered, httpConns, httpRefused metric
+	unreachable, qualifyProbes                             metric
+	agents, waiting, callbacks, oldest                     metric
+	rtpIn, rtpOut, rtpDropped, rtpStray, srtpDropped       metric
+	eventSeq, eventPending, eventLag                       metric
 }
 
 func newCollector(live *liveServer) *collector {
@@ -113,6 +114,9 @@ func newCollector(live *liveServer) *collector {
 		sipLimited: counter("acd_sip_rate_limited_messages_total", "SIP messages dropped since start because their source was over its rate limit."),
 		tcpConns:   gauge("acd_sip_tcp_connections", "SIP TCP connections open now."),
 		tlsConns:   gauge("acd_sip_tls_connections", "SIP TLS connections open now."),
+		httpConns:  gauge("acd_http_connections", "HTTP connections open now."),
+		httpRefused: counter("acd_http_connections_refused_total",
+			"HTTP connections closed as soon as accepted since start, their address or the server being at its cap (server.http_limits)."),
 		registered: gauge("acd_sip_registered_agents", "Agents whose phone has a live registration now."),
 		unreachable: gauge("acd_sip_unreachable_phones",
 			"Registered phones (contacts) that left sip.qualify.failures OPTIONS in a row unanswered now: no call is offered through them until they answer or register again."),
@@ -180,6 +184,10 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	emit(c.sipLimited, float64(st.RateLimited))
 	emit(c.tcpConns, float64(live.srv.TCPConnections()))
 	emit(c.tlsConns, float64(live.srv.TLSConnections()))
+	if live.http != nil {
+		emit(c.httpConns, float64(live.http.Open()))
+		emit(c.httpRefused, float64(live.http.refused.Load()))
+	}
 	emit(c.unreachable, float64(live.srv.UnreachablePhones()))
 	probes := live.srv.QualifyCounts()
 	for _, result := range sortedKeys(probes) {

@@ -207,17 +207,24 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 	}
 	// Each call holds an RTP socket (an agent leg another), each TCP client
 	// a connection; the rest is the database, listeners and the like.
-	needFDs := uint64(2*cfg.Server.MaxCalls + cfg.SIP.TCP.MaxConnections + 256)
+	hl := cfg.Server.HTTPLimits
+	needFDs := uint64(fdsPerCall*cfg.Server.MaxCalls + cfg.SIP.TCP.MaxConnections + hl.MaxConnections + descriptorReserve)
 	if cfg.Server.SIPTLS != "" {
 		needFDs += uint64(cfg.SIP.TCP.MaxConnections) // the TLS listener is capped on its own
 	}
 	fdLimit, err := raiseFileLimit(needFDs)
 	if err != nil {
 		log.Warn("cannot read or raise the descriptor limit", "error", err)
+		fdLimit = needFDs // the configured caps stand
 	} else if fdLimit < needFDs {
-		log.Warn("the descriptor limit is below what max_calls and sip.tcp.max_connections may use: past it new TCP clients wait and new calls get 503",
+		log.Warn("the descriptor limit is below what max_calls and the connection caps may use: the caps are lowered to keep descriptors for calls",
 			"fd_limit", fdLimit, "fd_wanted", needFDs)
 	}
+	budget := budgetOf(fdLimit, min(cfg.Server.MaxCalls, (high-low)/2), cfg.SIP.TCP.MaxConnections, cfg.SIP.TCP.MaxPerSource,
+		cfg.Server.SIPTLS != "", hl.MaxConnections, hl.MaxPerSource)
+	log.Info("connection caps", "fd_limit", fdLimit, "fd_calls", budget.calls, "fd_reserve", descriptorReserve,
+		"sip_tcp_max_connections", budget.sipTCP, "sip_tcp_max_connections_per_source", budget.sipSource,
+		"http_max_connections", budget.http, "http_max_connections_per_source", budget.httpSrc)
 	if err := os.MkdirAll(cfg.Server.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
@@ -231,12 +238,13 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	httpLn, err := net.Listen("tcp", httpAP.String())
+	rawHTTP, err := net.Listen("tcp", httpAP.String())
 	if err != nil {
 		_ = udp.Close()
 		_ = tcp.Close()
 		return fmt.Errorf("http: %w", err)
 	}
+	httpLn := limitConns(rawHTTP, budget.http, budget.httpSrc, log)
 	secure, err := startTLS(cfg.Server, log)
 	if err != nil {
 		_ = udp.Close()
@@ -328,8 +336,8 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 		Trace:          sipTrace(cfg),
 		SRTP:           srtpPolicies(running),
 		Stream: sip.StreamLimits{
-			MaxConnections: cfg.SIP.TCP.MaxConnections,
-			MaxPerSource:   cfg.SIP.TCP.MaxPerSource,
+			MaxConnections: budget.sipTCP,
+			MaxPerSource:   budget.sipSource,
 			IdleTimeout:    cfg.SIP.TCP.IdleTimeout.D(),
 			MessageTimeout: cfg.SIP.TCP.MessageTimeout.D(),
 		},
@@ -417,18 +425,21 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 		if srv.Draining() {
 			status = "draining"
 		}
-		fmt.Fprintf(w, `{"status":%q,"config_version":%q,"calls":%d,"calls_refused":%d,"legs":%d,"goroutines":%d,"rtp_send":%q,"rtp_dropped":%d,"rtp_stray":%d,"tcp_connections":%d,"tls_connections":%d,"sip_rate_limited":%d}`+"\n",
+		fmt.Fprintf(w, `{"status":%q,"config_version":%q,"calls":%d,"calls_refused":%d,"legs":%d,"goroutines":%d,"rtp_send":%q,"rtp_dropped":%d,"rtp_stray":%d,"tcp_connections":%d,"tls_connections":%d,"http_connections":%d,"http_refused":%d,"sip_rate_limited":%d}`+"\n",
 			status, current.Load().plan.Version, srv.ActiveCalls(), srv.RefusedCalls(), srv.ActiveLegs(), runtime.NumGoroutine(), rtpSend, engine.Dropped(),
-			engine.Stray(), srv.TCPConnections(), srv.TLSConnections(), srv.RateLimited())
+			engine.Stray(), srv.TCPConnections(), srv.TLSConnections(), httpLn.Open(), httpLn.refused.Load(), srv.RateLimited())
 	})
-	live := &liveServer{srv: srv, engine: engine, center: center, events: events, current: &current, log: log, trunks: trunkRegs}
+	live := &liveServer{srv: srv, engine: engine, center: center, events: events, current: &current, log: log, trunks: trunkRegs, http: httpLn}
 	mux.Handle("GET /metrics", metricsHandler(live))
 	removeToken, err := mountCtl(mux, live)
 	if err != nil {
 		return err
 	}
 	defer removeToken()
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, TLSConfig: secure.httpServerConfig()}
+	// Live streams lift ReadTimeout (and any write deadline) once they
+	// start: they last as long as the page or client.
+	hs := &http.Server{Handler: guardHTTP(mux, cfg.Server.HTTPHostNames(), log), ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout: hl.ReadTimeout.D(), IdleTimeout: hl.IdleTimeout.D(), ConnState: httpLn.connState, TLSConfig: secure.httpServerConfig()}
 	stopAPI, svc, err := mountAPI(ctx, mux, hs, running, center, events, conf, reports, log)
 	if err != nil {
 		return err
