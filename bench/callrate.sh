@@ -29,6 +29,7 @@ for r in "${rates[@]}"; do
   total=$(( ok + failed ))
   awk -v r="$r" -v t="$total" -v f="$failed" -v p50="$p50" -v p99="$p99" -v c="$((c1 - c0))" -v rss="$rss" 'BEGIN {
     printf "%-6d %7d %7d %12s %12s %11.2f %9.1f\n", r, t, f, p50, p99, (t ? c / t : 0), rss / 1024
+    printf "RESULT scenario=callrate point=%d calls=%d failed=%d setup_p99_ms=%s cpu_ms_per_call=%.3f rss_mib=%.1f\n", r, t, f, p99, (t ? c / t : 0), rss / 1024
   }'
   stop_acd
   if [ "$total" -eq 0 ] || [ $(( failed * 1000 )) -gt "$total" ] || awk -v p="$p99" 'BEGIN {exit !(p == "-" || p > 200)}'; then
