@@ -17,11 +17,14 @@ for r in "${rates[@]}"; do
   m=$(( r * STEP ))
   rm -f "$OUT"/caller_timed_*
   c0=$(cpu_ms)
-  (cd "$OUT" && sipp -sf "$BENCH/sipp/caller_timed.xml" -s 300 -i 127.0.0.1 -p 0 \
+  (cd "$OUT" && exec sipp -sf "$BENCH/sipp/caller_timed.xml" -s 300 -i 127.0.0.1 -p 0 \
     -key rtp_ip 127.0.0.1 -key rtp_port 9 -d 3000 \
     -r "$r" -m "$m" -l $(( r * 6 )) -max_socket 8192 -nostdin \
     -trace_stat -stf "$OUT/stat.csv" -trace_rtt -rtt_freq 1 \
-    -timeout "$(( STEP + 30 ))s" "$SIP" >/dev/null 2>&1) || true
+    -timeout "$(( STEP + 30 ))s" "$SIP" >/dev/null 2>&1) &
+  SIPP_PID=$!
+  wait "$SIPP_PID" || true
+  SIPP_PID=
   c1=$(cpu_ms); rss=$(rss_kb)
   rtt=$(ls "$OUT"/caller_timed_*_rtt.csv 2>/dev/null | head -1)
   read -r ok failed < <(awk -F';' 'NR==1 {for (i=1;i<=NF;i++) {if ($i=="SuccessfulCall(C)") s=i; if ($i=="FailedCall(C)") f=i}} END {print $s+0, $f+0}' "$OUT/stat.csv")

@@ -79,6 +79,10 @@ stop_helpers() {
   HELPER_PIDS=()
 }
 trap 'stop_acd; stop_sipp; stop_helpers' EXIT
+# Caught, so that a signal ends a wait at once and the exit trap runs;
+# long-running steps run in the background and are waited for.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 # CPU time the server has used, in milliseconds (user + system).
 cpu_ms() { awk -v t="$TICK_MS" '{print ($14 + $15) * t}' "/proc/$ACD_PID/stat"; }

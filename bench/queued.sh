@@ -31,9 +31,11 @@ for n in "${sizes[@]}"; do
   fi
   "$OUT/rtpstat" -listen 127.0.0.1:4000 -poll "$POLL" -wait 1s -for "${WINDOW}s" >"$OUT/rtp.json" &
   stat_pid=$!
+  HELPER_PIDS=("$stat_pid")
   sleep 1
   c0=$(cpu_ms); t0=$(date +%s%N)
   wait "$stat_pid"
+  HELPER_PIDS=()
   c1=$(cpu_ms); t1=$(date +%s%N)
   rss=$(rss_kb); gor=$(health | json goroutines)
   pkts=$(json packets <"$OUT/rtp.json"); lost=$(json lost <"$OUT/rtp.json")
