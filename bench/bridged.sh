@@ -2,9 +2,11 @@
 # Bridged calls: N SIPp callers streaming audio, each bridged to an agent
 # whose phone (bench/agentsim) echoes the audio back, so the server relays
 # every packet both ways. Reports server CPU %, µs of server CPU per
-# relayed packet, RSS per pair and goroutines.
+# relayed packet, RSS per pair and goroutines. Exits non-zero, with no
+# figure, when fewer than N pairs are bridged for the whole window.
 #   bench/bridged.sh [N ...]          (default: 50 100 250 500)
 #   WINDOW=10 RATE=50 bench/bridged.sh 100
+#   MAX_CALLS=60 bench/bridged.sh 50   (default: room for N logins and N callers)
 source "$(dirname "$0")/lib.sh"
 WINDOW=${WINDOW:-10}
 RATE=${RATE:-50}
@@ -13,11 +15,46 @@ sizes=("$@")
 build
 "$OUT/agentsim" -write-tone "$OUT/tone.ulaw"
 
+# fail MESSAGE: no figure for pairs that were not all bridged.
+fail() {
+  local refused
+  refused=$(health 2>/dev/null | json calls_refused) || refused=unknown
+  echo "bench: $1; no figure for $n pairs (calls refused for max_calls: ${refused:-unknown}; see $OUT/acd.log and $OUT/agentsim.out)" >&2
+  exit 1
+}
+
+# wait_until_calls_at_most N SECONDS: until /healthz counts N calls or fewer.
+wait_until_calls_at_most() {
+  local end=$((SECONDS + $2))
+  while [ "$(calls)" -gt "$1" ]; do
+    [ "$SECONDS" -lt "$end" ] || return 1
+    sleep 0.1
+  done
+}
+
+# wait_for_legs N SECONDS: until /healthz counts N answered agent legs;
+# prints the most seen, since callers that got no agent may be gone by the
+# end of the wait.
+wait_for_legs() {
+  local end=$((SECONDS + $2)) most=0 now
+  while :; do
+    now=$(legs)
+    [ "$now" -gt "$most" ] && most=$now
+    [ "$most" -lt "$1" ] && [ "$SECONDS" -lt "$end" ] || break
+    sleep 0.1
+  done
+  echo "$most"
+}
+
 printf '%-6s %8s %14s %13s %11s\n' pairs cpu_% us/pkt_relayed rss_kib/pair goroutines
 for n in "${sizes[@]}"; do
   cfg=$OUT/bridged.yaml
   {
-    echo 'server: {log_level: warn}'
+    # Each agent's *50 login is a call of its own, counted against
+    # max_calls while its confirmation prompt plays (~2.4 s), so room for
+    # all of them besides the pairs; each pair takes two RTP ports (the
+    # caller's and the agent's leg), hence the wide range.
+    echo "server: {log_level: warn, max_calls: ${MAX_CALLS:-$((2 * n + 100))}, rtp_ports: 20000-39998}"
     # off, as in acd-bench.yaml: the simulated agents register from one
     # address, a thousand in a row, far past the default 100 messages/s
     echo 'sip: {rate_limit: {per_second: 0}}'
@@ -32,33 +69,37 @@ for n in "${sizes[@]}"; do
   ACD_CONFIG=$cfg start_acd
   idle_rss=$(rss_kb)
   ramp=$(( n / RATE + 1 ))
-  hold_ms=$(( (ramp + WINDOW + 20) * 1000 ))
-  "$OUT/agentsim" -server "$SIP" -first 3000 -count "$n" -password bench-secret -for "$(( hold_ms / 1000 + 30 ))s" >"$OUT/agentsim.out" 2>&1 &
+  hold_ms=$(( (ramp + WINDOW + 40) * 1000 ))
+  "$OUT/agentsim" -server "$SIP" -first 3000 -count "$n" -password bench-secret -for "$(( hold_ms / 1000 + 120 ))s" >"$OUT/agentsim.out" 2>&1 &
   sim=$!
-  for _ in $(seq 600); do grep -q '^ready' "$OUT/agentsim.out" 2>/dev/null && break; sleep 0.1; done
-  grep -q '^ready' "$OUT/agentsim.out" || { echo "bench: agents did not log in: $(cat "$OUT/agentsim.out")" >&2; kill "$sim"; stop_acd; exit 1; }
+  HELPER_PIDS=("$sim")
+  for _ in $(seq $(( 600 + n / 2 ))); do grep -q '^ready' "$OUT/agentsim.out" 2>/dev/null && break; sleep 0.1; done
+  grep -q '^ready' "$OUT/agentsim.out" || fail "agents did not log in: $(cat "$OUT/agentsim.out")"
+  # The login calls end when their prompt does; callers placed before
+  # then would share max_calls and the ports with them.
+  wait_until_calls_at_most 0 30 || fail "$(calls) login calls still up 30 s after the last agent logged in"
   (cd "$OUT" && exec sipp -sf "$BENCH/sipp/caller_stream.xml" -s 600 -i 127.0.0.1 -p 0 -d "$hold_ms" \
     -r "$RATE" -l "$n" -m "$n" -max_socket 4096 -nostdin \
     -timeout "$(( hold_ms / 1000 + 30 ))s" "$SIP" >/dev/null 2>&1) &
   SIPP_PID=$!
-  up=$(wait_for legs "$n" $(( ramp * 10 + 300 )))
-  if [ "$up" -lt "$n" ]; then
-    echo "bench: only $up of $n pairs were bridged; stopping here" >&2
-    stop_acd; stop_sipp; kill "$sim" 2>/dev/null || true
-    break
-  fi
+  up=$(wait_for_legs "$n" $(( ramp + 20 )))
+  [ "$up" -ge "$n" ] || fail "only $up of $n pairs were bridged"
   sleep 1
   c0=$(cpu_ms); t0=$(date +%s%N)
   sleep "$WINDOW"
   c1=$(cpu_ms); t1=$(date +%s%N)
-  rss=$(rss_kb); gor=$(health | json goroutines)
+  rss=$(rss_kb); gor=$(health | json goroutines); still=$(legs)
+  [ "$still" -ge "$n" ] || fail "only $still of $n pairs were still bridged at the end of the window"
+  stop_acd
+  stop_sipp
+  stop_helpers
+  read -r _ answered _ echoed < <(grep '^answered' "$OUT/agentsim.out") || true
+  [ "${answered:-0}" -ge "$n" ] && [ "${echoed:-0}" -gt 0 ] ||
+    fail "the agents answered ${answered:-no} calls and echoed ${echoed:-no} packets"
   awk -v n="$n" -v c="$((c1 - c0))" -v ns="$((t1 - t0))" -v rss="$rss" -v idle="$idle_rss" -v g="$gor" 'BEGIN {
     sec = ns / 1e9
     relayed = 2 * n * 50 * sec   # caller to agent and the echo back, 50 packets a second each
     printf "%-6d %8.1f %14.2f %13.1f %11d\n", n, 100 * c / (ns / 1e6), c * 1000 / relayed, (rss - idle) / n, g
+    printf "RESULT scenario=bridged point=%d pairs=%d cpu_pct=%.1f us_per_pkt=%.3f rss_kib_per_pair=%.1f\n", n, n, 100 * c / (ns / 1e6), c * 1000 / relayed, (rss - idle) / n
   }'
-  stop_acd
-  stop_sipp
-  kill "$sim" 2>/dev/null || true
-  wait "$sim" 2>/dev/null || true
 done

@@ -17,11 +17,14 @@ for r in "${rates[@]}"; do
   m=$(( r * STEP ))
   rm -f "$OUT"/caller_timed_*
   c0=$(cpu_ms)
-  (cd "$OUT" && sipp -sf "$BENCH/sipp/caller_timed.xml" -s 300 -i 127.0.0.1 -p 0 \
+  (cd "$OUT" && exec sipp -sf "$BENCH/sipp/caller_timed.xml" -s 300 -i 127.0.0.1 -p 0 \
     -key rtp_ip 127.0.0.1 -key rtp_port 9 -d 3000 \
     -r "$r" -m "$m" -l $(( r * 6 )) -max_socket 8192 -nostdin \
     -trace_stat -stf "$OUT/stat.csv" -trace_rtt -rtt_freq 1 \
-    -timeout "$(( STEP + 30 ))s" "$SIP" >/dev/null 2>&1) || true
+    -timeout "$(( STEP + 30 ))s" "$SIP" >/dev/null 2>&1) &
+  SIPP_PID=$!
+  wait "$SIPP_PID" || true
+  SIPP_PID=
   c1=$(cpu_ms); rss=$(rss_kb)
   rtt=$(ls "$OUT"/caller_timed_*_rtt.csv 2>/dev/null | head -1)
   read -r ok failed < <(awk -F';' 'NR==1 {for (i=1;i<=NF;i++) {if ($i=="SuccessfulCall(C)") s=i; if ($i=="FailedCall(C)") f=i}} END {print $s+0, $f+0}' "$OUT/stat.csv")
@@ -29,6 +32,7 @@ for r in "${rates[@]}"; do
   total=$(( ok + failed ))
   awk -v r="$r" -v t="$total" -v f="$failed" -v p50="$p50" -v p99="$p99" -v c="$((c1 - c0))" -v rss="$rss" 'BEGIN {
     printf "%-6d %7d %7d %12s %12s %11.2f %9.1f\n", r, t, f, p50, p99, (t ? c / t : 0), rss / 1024
+    printf "RESULT scenario=callrate point=%d calls=%d failed=%d setup_p99_ms=%s cpu_ms_per_call=%.3f rss_mib=%.1f\n", r, t, f, p99, (t ? c / t : 0), rss / 1024
   }'
   stop_acd
   if [ "$total" -eq 0 ] || [ $(( failed * 1000 )) -gt "$total" ] || awk -v p="$p99" 'BEGIN {exit !(p == "-" || p > 200)}'; then

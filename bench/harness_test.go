@@ -11,6 +11,16 @@ import (
 
 func runScript(t *testing.T, env []string, script string, args ...string) string {
 	t.Helper()
+	out, err := tryScript(t, env, script, args...)
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", script, err, out)
+	}
+	return out
+}
+
+// tryScript runs a scenario and returns its output and exit error.
+func tryScript(t *testing.T, env []string, script string, args ...string) (string, error) {
+	t.Helper()
 	if _, err := exec.LookPath("sipp"); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatal("sipp is not installed: the test command installs sip-tester")
@@ -20,10 +30,7 @@ func runScript(t *testing.T, env []string, script string, args ...string) string
 	cmd := exec.Command("bash", append([]string{script}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s: %v\n%s", script, err, out)
-	}
-	return string(out)
+	return string(out), err
 }
 
 // row returns the fields of the table row starting with first.
@@ -66,6 +73,35 @@ func TestBridgedSmoke(t *testing.T) {
 	// pairs cpu_% us/pkt_relayed rss_kib/pair goroutines
 	if f[1] == "0.0" {
 		t.Fatalf("3 bridged pairs used no server CPU: nothing was relayed:\n%s", out)
+	}
+	if !strings.Contains(out, "RESULT scenario=bridged point=3 pairs=3 ") {
+		t.Fatalf("no RESULT line for 3 pairs:\n%s", out)
+	}
+}
+
+// A figure is never printed for pairs that were not bridged: with room
+// for only two calls, the third agent's *50 login is refused.
+func TestBridgedFailsWithoutAFigureWhenPairsAreMissing(t *testing.T) {
+	out, err := tryScript(t, []string{"WINDOW=1", "RATE=10", "MAX_CALLS=2"}, "bridged.sh", "3")
+	if err == nil {
+		t.Fatalf("bridged.sh succeeded though only two calls fit:\n%s", out)
+	}
+	if !strings.Contains(out, "no figure for 3 pairs") || strings.Contains(out, "RESULT") {
+		t.Fatalf("want a failure naming the pairs and no RESULT line:\n%s", out)
+	}
+}
+
+// compare.sh against the same revision twice: both binaries are built and
+// run, and every figure is compared.
+func TestCompareSmoke(t *testing.T) {
+	out := runScript(t, []string{"RUNS=1", "STEP=2", "WINDOW=1", "RATE=10"}, "compare.sh", "HEAD", "HEAD", "callrate:10", "bridged:2")
+	for _, want := range []string{"callrate:10     cpu_ms_per_call", "callrate:10     setup_p99_ms", "bridged:2       us_per_pkt", "bridged:2       rss_kib_per_pair"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("no row %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "gave no figure") {
+		t.Fatalf("a run failed:\n%s", out)
 	}
 }
 

@@ -31,9 +31,11 @@ for n in "${sizes[@]}"; do
   fi
   "$OUT/rtpstat" -listen 127.0.0.1:4000 -poll "$POLL" -wait 1s -for "${WINDOW}s" >"$OUT/rtp.json" &
   stat_pid=$!
+  HELPER_PIDS=("$stat_pid")
   sleep 1
   c0=$(cpu_ms); t0=$(date +%s%N)
   wait "$stat_pid"
+  HELPER_PIDS=()
   c1=$(cpu_ms); t1=$(date +%s%N)
   rss=$(rss_kb); gor=$(health | json goroutines)
   pkts=$(json packets <"$OUT/rtp.json"); lost=$(json lost <"$OUT/rtp.json")
@@ -43,6 +45,7 @@ for n in "${sizes[@]}"; do
     sec = ns / 1e9
     sent = n * 50 * sec          # every caller is sent 50 packets a second
     printf "%-6d %8.1f %10.2f %12.1f %11d %10.1f %10.1f %8d %8.0f\n", n, 100 * c / (ns / 1e6), c * 1000 / sent, (rss - idle) / n, g, p50, p99, lost, pps
+    printf "RESULT scenario=queued point=%d cpu_pct=%.1f us_per_pkt=%.3f rss_kib_per_call=%.1f gap_p99_ms=%.1f lost=%d\n", n, 100 * c / (ns / 1e6), c * 1000 / sent, (rss - idle) / n, p99, lost
   }'
   stop_acd   # first, so that SIPp answers the server's BYEs
   stop_sipp

@@ -17,6 +17,7 @@ import (
 	"os/signal"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -58,6 +59,9 @@ type sim struct {
 	mu      sync.Mutex
 	inbound map[string]*sipgo.DialogServerSession
 	logins  map[string]*sipgo.DialogClientSession
+	// what the load scenario checks at the end: calls answered, and RTP
+	// packets echoed back (none means nothing was relayed)
+	answered, echoed atomic.Int64
 }
 
 func run(ctx context.Context, server string, first, count int, password string) error {
@@ -98,6 +102,7 @@ func run(ctx context.Context, server string, first, count int, password string) 
 	}
 	fmt.Println("ready", count)
 	<-ctx.Done()
+	fmt.Println("answered", s.answered.Load(), "echoed", s.echoed.Load())
 	return nil
 }
 
@@ -186,14 +191,18 @@ func (s *sim) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 			if err != nil {
 				return
 			}
-			_, _ = rtpConn.WriteToUDPAddrPort(buf[:n], from)
+			if _, err := rtpConn.WriteToUDPAddrPort(buf[:n], from); err == nil {
+				s.echoed.Add(1)
+			}
 		}
 	}()
 	go func() {
 		<-d.Context().Done()
 		_ = rtpConn.Close()
 	}()
-	_ = d.RespondSDP(answer)
+	if err := d.RespondSDP(answer); err == nil {
+		s.answered.Add(1)
+	}
 }
 
 // writeTone writes a 440 Hz tone as raw µ-law.
