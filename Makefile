@@ -9,7 +9,7 @@ FUZZ_DTMF ?= 500000x
 FUZZ_SCREEN ?= 200000x
 FUZZ_STREAM ?= 200000x
 
-.PHONY: test deps vet fuzz run screenshots
+.PHONY: test test-fast deps vet fuzz run screenshots
 
 # The end-to-end tests mostly wait on sockets, browsers and phones: four
 # at a time keeps two cores busy without starving their timers; the
@@ -19,6 +19,12 @@ FUZZ_STREAM ?= 200000x
 test: deps vet
 	ACD_REQUIRE_BROWSERS=1 go test -race -count=1 -parallel 4 -timeout 30m ./...
 	$(MAKE) fuzz
+
+# For one's own loop, in minutes: no race detector, no browsers and no
+# outside phones (SIPp, baresip, socat), no fuzzing. make test, the one
+# command CI runs, still runs everything.
+test-fast: vet
+	go test -short -count=1 -parallel 4 -timeout 15m ./...
 
 deps:
 	@command -v sipp >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq sip-tester >/dev/null; }

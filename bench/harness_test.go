@@ -21,6 +21,9 @@ func runScript(t *testing.T, env []string, script string, args ...string) string
 // tryScript runs a scenario and returns its output and exit error.
 func tryScript(t *testing.T, env []string, script string, args ...string) (string, error) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: the load scenarios run in make test")
+	}
 	if _, err := exec.LookPath("sipp"); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatal("sipp is not installed: the test command installs sip-tester")

@@ -46,6 +46,7 @@ func TestBaresipAgent(t *testing.T) {
 // requireBaresip returns the directory of baresip's modules.
 func requireBaresip(t *testing.T) string {
 	t.Helper()
+	skipInShort(t, "baresip")
 	if _, err := exec.LookPath("baresip"); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatal("baresip is not installed: the test command installs baresip-core")

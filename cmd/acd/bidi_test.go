@@ -84,6 +84,7 @@ user_pref("browser.startup.page", 0);
 // be there (the test command sets it).
 func firefoxPath(t *testing.T) string {
 	t.Helper()
+	skipInShort(t, "Firefox")
 	if p := os.Getenv("FIREFOX"); p != "" {
 		return p
 	}

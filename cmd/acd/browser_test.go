@@ -33,6 +33,7 @@ type browser struct {
 // be there (make test sets it, having installed them).
 func chromiumPath(t *testing.T) string {
 	t.Helper()
+	skipInShort(t, "Chromium")
 	if p := os.Getenv("CHROMIUM"); p != "" {
 		return p
 	}

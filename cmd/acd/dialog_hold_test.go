@@ -108,6 +108,7 @@ func TestAgentHoldPlaysHoldMusicToCaller(t *testing.T) {
 // hears hold music, and once it resumes, baresip's silence again.
 func TestBaresipAgentHolds(t *testing.T) {
 	t.Parallel()
+	skipInShort(t, "baresip")
 	bin, err := exec.LookPath("baresip")
 	if err != nil {
 		t.Skip("baresip not installed (apt-get install baresip)")

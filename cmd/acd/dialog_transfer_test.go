@@ -163,6 +163,7 @@ func TestTransferToOutsideNumberIsRefused(t *testing.T) {
 // sales agent.
 func TestBaresipAgentTransfers(t *testing.T) {
 	t.Parallel()
+	skipInShort(t, "baresip")
 	bin, err := exec.LookPath("baresip")
 	if err != nil {
 		t.Skip("baresip not installed (apt-get install baresip)")

@@ -312,6 +312,7 @@ func TestSIPpCallerLeavesQueue(t *testing.T) {
 }
 
 func requireSIPp(t *testing.T) string {
+	skipInShort(t, "SIPp")
 	path, err := exec.LookPath("sipp")
 	if err != nil {
 		if os.Getenv("CI") != "" {

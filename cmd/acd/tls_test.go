@@ -253,6 +253,7 @@ func TestHTTPS(t *testing.T) {
 
 func requireSocat(t *testing.T) string {
 	t.Helper()
+	skipInShort(t, "socat")
 	path, err := exec.LookPath("socat")
 	if err != nil {
 		if os.Getenv("CI") != "" {
