@@ -58,6 +58,16 @@ type loop struct {
 	// SRTP packets dropped, unauthenticated and replayed (srtp.go), under
 	// mu alike.
 	srtpAuth, srtpReplay uint64
+	// The receive side's system calls, under mu alike: system calls cost
+	// more than the packet work on these machines, so their count per
+	// packet is what the relay's cost is judged by (docs/PERFORMANCE.md).
+	calls loopCalls
+}
+
+// loopCalls counts a loop's receive-side system calls: epoll waits, reads,
+// and reads that found nothing (EAGAIN).
+type loopCalls struct {
+	waits, reads, empty uint64
 }
 
 // RawSend says whether the engine sends through raw sockets.
@@ -188,6 +198,22 @@ func (e *Engine) Counts() Counts {
 		l.mu.Unlock()
 	}
 	return c
+}
+
+// calls sums the loops' system call counters; sends counts sendmmsg calls
+// on the raw path (each packet on the per-socket path is one sendto).
+func (e *Engine) calls() (c loopCalls, sends uint64) {
+	for _, l := range e.loops {
+		l.mu.Lock()
+		c.waits += l.calls.waits
+		c.reads += l.calls.reads
+		c.empty += l.calls.empty
+		if l.raw != nil {
+			sends += l.raw.calls
+		}
+		l.mu.Unlock()
+	}
+	return c, sends
 }
 
 // Wait returns once every media loop has stopped.
@@ -321,6 +347,7 @@ func (l *loop) receive() {
 	for {
 		r, _, errno := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(l.epfd),
 			uintptr(unsafe.Pointer(&l.events[0])), uintptr(len(l.events)), 0, 0, 0)
+		l.calls.waits++
 		n := int(r)
 		if errno != 0 || n <= 0 {
 			return
@@ -332,7 +359,11 @@ func (l *loop) receive() {
 			}
 			for range 4 {
 				size, from, err := s.sock.recvFrom(l.buf[:])
+				l.calls.reads++
 				if err != nil {
+					if err == errNoPacket {
+						l.calls.empty++
+					}
 					break
 				}
 				l.received++
