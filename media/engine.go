@@ -46,7 +46,7 @@ type loop struct {
 	byFD   map[int]*Session
 	raw    *rawSender // nil: each session sends through its own socket
 	stray  uint64     // packets dropped by strict RTP (strict.go)
-	buf    [1500]byte
+	rx     recvBatch
 	hdr    rtp.Header // reused by every packet the loop reads
 	events [128]unix.EpollEvent
 
@@ -99,6 +99,7 @@ func NewEngine(ctx context.Context, mode RawSend) (*Engine, error) {
 			return fail(fmt.Errorf("media loop: %w", err))
 		}
 		e.loops[i] = &loop{epfd: epfd, byFD: map[int]*Session{}}
+		e.loops[i].rx.init()
 	}
 	if mode != RawSendOff {
 		for _, l := range e.loops {
@@ -338,9 +339,12 @@ func (l *loop) run(ctx context.Context) {
 	}
 }
 
-// receive reads every socket that has packets, without blocking. A socket
-// is read at most a few times per slot so that one flooding peer cannot
-// starve the others; level-triggered epoll reports it again next slot.
+// receive reads every socket that has packets, without blocking: one
+// recvmmsg per socket reported ready, which takes up to recvBatchLen
+// datagrams, so that one flooding peer cannot starve the others;
+// level-triggered epoll reports a socket left holding more again next
+// slot. Each ready socket is read once and not again to find it empty:
+// that second read, for nearly every packet, cost as much as the first.
 func (l *loop) receive() {
 	// One clock reading for the whole batch: all of it arrived by now.
 	now := time.Now().UnixNano()
@@ -357,32 +361,38 @@ func (l *loop) receive() {
 			if s == nil {
 				continue // closed since epoll reported it
 			}
-			for range 4 {
-				size, from, err := s.sock.recvFrom(l.buf[:])
-				l.calls.reads++
-				if err != nil {
-					if err == errNoPacket {
-						l.calls.empty++
-					}
-					break
-				}
-				l.received++
-				drop, relayed := s.receive(l.raw, &l.hdr, l.buf[:size], from, now)
-				switch drop {
-				case dropStray:
-					l.stray++
-				case dropSRTPAuth:
-					l.srtpAuth++
-				case dropSRTPReplay:
-					l.srtpReplay++
-				}
-				if relayed {
-					l.sent++
-				}
-			}
+			l.receiveFrom(s, now)
 		}
 		if n < len(l.events) {
 			return
+		}
+	}
+}
+
+// receiveFrom reads and handles what s's socket holds, read at now.
+func (l *loop) receiveFrom(s *Session, now int64) {
+	got, err := l.rx.recv(s.sock)
+	l.calls.reads++
+	if err != nil {
+		if err == errNoPacket {
+			l.calls.empty++
+		}
+		return
+	}
+	for i := range got {
+		pkt, from := l.rx.packet(i)
+		l.received++
+		drop, relayed := s.receive(l.raw, &l.hdr, pkt, from, now)
+		switch drop {
+		case dropStray:
+			l.stray++
+		case dropSRTPAuth:
+			l.srtpAuth++
+		case dropSRTPReplay:
+			l.srtpReplay++
+		}
+		if relayed {
+			l.sent++
 		}
 	}
 }

@@ -109,6 +109,32 @@ func (r *relayRig) send(n int, cpu *cpuMeter) {
 	}
 }
 
+// TestRelayReadsEachPacketOnce: at every slot each socket holding a
+// packet is read with one system call, without a second that finds it
+// empty; a read that comes back empty costs as much as one that relays.
+func TestRelayReadsEachPacketOnce(t *testing.T) {
+	for _, mode := range []RawSend{RawSendOff, RawSendOn} {
+		t.Run(string(mode), func(t *testing.T) {
+			r := newRelayRig(t, mode, 50)
+			before, _ := r.engine.calls()
+			for range 20 {
+				r.send(len(r.sessions), nil)
+			}
+			after, _ := r.engine.calls()
+			pkts := float64(r.relayed)
+			reads := float64(after.reads-before.reads) / pkts
+			empty := float64(after.empty-before.empty) / pkts
+			t.Logf("%d packets relayed: %.3f reads and %.3f empty reads a packet", r.relayed, reads, empty)
+			if empty >= 0.1 {
+				t.Errorf("%.3f empty reads a relayed packet, want under 0.1", empty)
+			}
+			if reads > 1.05 {
+				t.Errorf("%.3f reads a relayed packet, want one", reads)
+			}
+		})
+	}
+}
+
 // TestRelayDeliversBurstInOrder: packets queued together on one socket,
 // more than a slot reads at once, are all relayed, in the order they came.
 func TestRelayDeliversBurstInOrder(t *testing.T) {
