@@ -110,12 +110,19 @@ func newSRTPContext(c Crypto, receive bool) (*srtp.Context, error) {
 
 // sealLocked encrypts the RTP packet pkt[:n] in place when the session
 // sends SRTP, and returns its new length; false drops the packet. pkt
-// must have srtpOverhead bytes of room past n.
+// must have srtpOverhead bytes of room past n. It is small enough to be
+// inlined, so that a plain RTP packet, sent or relayed, pays one nil check
+// and no call (a call was 2–4 % of the relay's CPU).
 func (s *Session) sealLocked(pkt []byte, n int) (int, bool) {
-	tx := s.srtp.tx
-	if tx == nil {
+	if s.srtp.tx == nil {
 		return n, true
 	}
+	return s.encryptLocked(pkt, n)
+}
+
+// encryptLocked is sealLocked for a session that sends SRTP.
+func (s *Session) encryptLocked(pkt []byte, n int) (int, bool) {
+	tx := s.srtp.tx
 	if cap(pkt) < n+srtpOverhead {
 		return 0, false
 	}
@@ -131,12 +138,18 @@ func (s *Session) sealLocked(pkt []byte, n int) (int, bool) {
 // openLocked authenticates and decrypts a received SRTP packet in place
 // when the session takes SRTP, and returns the plain packet (header and
 // payload), or why it is dropped (dropSRTPAuth, dropSRTPReplay). h gets
-// the packet's header.
+// the packet's header. Inlined like sealLocked: a plain packet pays a nil
+// check.
 func (s *Session) openLocked(pkt []byte, h *rtp.Header) ([]byte, dropReason) {
-	rx := s.srtp.rx
-	if rx == nil {
+	if s.srtp.rx == nil {
 		return pkt, dropNone
 	}
+	return s.decryptLocked(pkt, h)
+}
+
+// decryptLocked is openLocked for a session that takes SRTP.
+func (s *Session) decryptLocked(pkt []byte, h *rtp.Header) ([]byte, dropReason) {
+	rx := s.srtp.rx
 	out, err := rx.DecryptRTP(pkt, pkt, h)
 	if err != nil {
 		if isReplay(err) {
