@@ -46,8 +46,9 @@ type loop struct {
 	byFD   map[int]*Session
 	raw    *rawSender // nil: each session sends through its own socket
 	stray  uint64     // packets dropped by strict RTP (strict.go)
-	rx     recvBatch
+	buf    [1500]byte
 	hdr    rtp.Header // reused by every packet the loop reads
+	pass   uint64     // receive calls so far, to count each socket's reads in one
 	events [128]unix.EpollEvent
 
 	// Datagrams read from the loop's sockets, and RTP packets it sent
@@ -99,7 +100,6 @@ func NewEngine(ctx context.Context, mode RawSend) (*Engine, error) {
 			return fail(fmt.Errorf("media loop: %w", err))
 		}
 		e.loops[i] = &loop{epfd: epfd, byFD: map[int]*Session{}}
-		e.loops[i].rx.init()
 	}
 	if mode != RawSendOff {
 		for _, l := range e.loops {
@@ -339,16 +339,27 @@ func (l *loop) run(ctx context.Context) {
 	}
 }
 
-// receive reads every socket that has packets, without blocking: one
-// recvmmsg per socket reported ready, which takes up to recvBatchLen
-// datagrams, so that one flooding peer cannot starve the others;
-// level-triggered epoll reports a socket left holding more again next
-// slot. Each ready socket is read once and not again to find it empty:
-// that second read, for nearly every packet, cost as much as the first.
+// readsPerSlot is the most datagrams a loop reads from one socket at a
+// slot, so that one flooding peer cannot starve the others; a socket left
+// holding more is read at the next slot.
+const readsPerSlot = 4
+
+// receive reads every socket that has packets, without blocking. Each
+// socket epoll reports is read once, and not again to find it empty: at
+// one packet every 20 ms and a read every 2 ms, that second read came for
+// nearly every packet and cost as much as the first. Epoll is
+// level-triggered, so asking it again finds the sockets that still hold
+// packets (a burst, or one just arrived), each read again up to
+// readsPerSlot times: every ready socket is read once before any is read
+// twice, and a burst is still taken at once. An empty wait ends the slot.
 func (l *loop) receive() {
 	// One clock reading for the whole batch: all of it arrived by now.
 	now := time.Now().UnixNano()
-	for {
+	l.pass++
+	// A bound on the waits, which the loop below ends well before: each
+	// wait reads a socket, or comes back full of sockets at their limit
+	// with more ready behind them.
+	for range readsPerSlot + len(l.byFD)/len(l.events) + 1 {
 		r, _, errno := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(l.epfd),
 			uintptr(unsafe.Pointer(&l.events[0])), uintptr(len(l.events)), 0, 0, 0)
 		l.calls.waits++
@@ -356,44 +367,51 @@ func (l *loop) receive() {
 		if errno != 0 || n <= 0 {
 			return
 		}
+		read := 0
 		for _, ev := range l.events[:n] {
 			s := l.byFD[int(ev.Fd)]
 			if s == nil {
 				continue // closed since epoll reported it
 			}
+			if s.rxPass != l.pass {
+				s.rxPass, s.rxReads = l.pass, 0
+			}
+			if s.rxReads == readsPerSlot {
+				continue
+			}
+			s.rxReads++
+			read++
 			l.receiveFrom(s, now)
 		}
-		if n < len(l.events) {
+		if read == 0 && n < len(l.events) {
 			return
 		}
 	}
 }
 
-// receiveFrom reads and handles what s's socket holds, read at now.
+// receiveFrom reads one datagram from s's socket, read at now, and
+// handles it.
 func (l *loop) receiveFrom(s *Session, now int64) {
-	got, err := l.rx.recv(s.sock)
+	size, from, err := s.sock.recvFrom(l.buf[:])
 	l.calls.reads++
 	if err != nil {
 		if err == errNoPacket {
-			l.calls.empty++
+			l.calls.empty++ // reported ready, yet found empty
 		}
 		return
 	}
-	for i := range got {
-		pkt, from := l.rx.packet(i)
-		l.received++
-		drop, relayed := s.receive(l.raw, &l.hdr, pkt, from, now)
-		switch drop {
-		case dropStray:
-			l.stray++
-		case dropSRTPAuth:
-			l.srtpAuth++
-		case dropSRTPReplay:
-			l.srtpReplay++
-		}
-		if relayed {
-			l.sent++
-		}
+	l.received++
+	drop, relayed := s.receive(l.raw, &l.hdr, l.buf[:size], from, now)
+	switch drop {
+	case dropStray:
+		l.stray++
+	case dropSRTPAuth:
+		l.srtpAuth++
+	case dropSRTPReplay:
+		l.srtpReplay++
+	}
+	if relayed {
+		l.sent++
 	}
 }
 

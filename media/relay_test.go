@@ -215,3 +215,51 @@ func BenchmarkRelay(b *testing.B) {
 		})
 	}
 }
+
+// TestReceiveServesEverySocketBeforeAFlood: at one slot a socket holding
+// many packets is read readsPerSlot times and no more, and every other
+// socket holding one is read, more of them than one epoll wait returns.
+func TestReceiveServesEverySocketBeforeAFlood(t *testing.T) {
+	engine := testEngine(t, RawSendOff)
+	ip := netip.MustParseAddr("127.0.0.1")
+	phone := listenPhone(t, ip)
+	l := engine.loops[0]
+	var mine []*Session
+	for len(mine) < 2*len(l.events)+1 {
+		s := startSession(t, engine, ip)
+		s.Configure(phone.LocalAddr().(*net.UDPAddr).AddrPort(), PCMU, 0, 101, false)
+		s.placed.Lock()
+		if s.home == l {
+			mine = append(mine, s)
+		}
+		s.placed.Unlock()
+	}
+	flooded, others := mine[0], mine[1:]
+	frame := make([]byte, FrameSize)
+	send := func(s *Session, seq uint16) {
+		if _, err := phone.WriteToUDPAddrPort(rtpPacket(t, 7, seq, uint32(seq)*FrameSize, 0, frame), s.LocalAddr()); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	l.mu.Lock() // the loop's own slots wait; this test runs one
+	defer l.mu.Unlock()
+	for seq := range uint16(20) {
+		send(flooded, seq)
+	}
+	for _, s := range others {
+		send(s, 1)
+	}
+	before := l.received
+	start := time.Now().UnixNano()
+	l.receive()
+	if got, want := l.received-before, uint64(len(others)+readsPerSlot); got != want {
+		t.Fatalf("%d packets read at the slot, want %d: one from each of %d sockets and %d from the flooded one",
+			got, want, len(others), readsPerSlot)
+	}
+	for i, s := range others {
+		if s.lastRx.Load() < start {
+			t.Fatalf("socket %d of %d holding a packet was not read at the slot", i+1, len(others))
+		}
+	}
+}

@@ -99,71 +99,31 @@ func (s *Socket) sendTo(p []byte, to netip.AddrPort) {
 		unix.MSG_DONTWAIT, uintptr(unsafe.Pointer(&sa)), unix.SizeofSockaddrInet4)
 }
 
-// errNoPacket means the socket has nothing to read for now.
+// errNoPacket means the socket has nothing more to read for now.
 var errNoPacket = errors.New("no packet")
 
-// recvBatchLen is the most datagrams a media loop reads from one socket
-// at a slot, so that one flooding peer cannot starve the others; a
-// socket left holding more is reported again at the next slot.
-const recvBatchLen = 4
-
-// recvBatch is a media loop's room to read up to recvBatchLen datagrams
-// from a socket in one recvmmsg. Reading until a read comes back empty
-// would cost a second system call for nearly every packet, since a phone
-// sends one every 20 ms and a socket is read every 2 ms; recvmmsg stops at
-// an empty queue without returning to us.
-type recvBatch struct {
-	bufs  [recvBatchLen][1500]byte
-	names [recvBatchLen]unix.RawSockaddrAny
-	iov   [recvBatchLen]unix.Iovec
-	msgs  [recvBatchLen]mmsghdr
-}
-
-func (b *recvBatch) init() {
-	for i := range b.msgs {
-		b.iov[i].Base = &b.bufs[i][0]
-		b.iov[i].SetLen(len(b.bufs[i]))
-		h := &b.msgs[i].hdr
-		h.Name = (*byte)(unsafe.Pointer(&b.names[i]))
-		h.Iov = &b.iov[i]
-		h.SetIovlen(1)
-	}
-}
-
-// recv reads what the socket holds, up to recvBatchLen datagrams, without
-// blocking or allocating, and returns how many; errNoPacket when it held
-// none. Datagram i is packet(i).
-func (b *recvBatch) recv(s *Socket) (int, error) {
-	for i := range b.msgs {
-		b.msgs[i].hdr.Namelen = unix.SizeofSockaddrAny // the kernel writes each back
-	}
-	n, _, errno := unix.RawSyscall6(unix.SYS_RECVMMSG, uintptr(s.fd), uintptr(unsafe.Pointer(&b.msgs[0])),
-		recvBatchLen, unix.MSG_DONTWAIT, 0, 0)
+// recvFrom reads one datagram without blocking or allocating.
+func (s *Socket) recvFrom(buf []byte) (int, netip.AddrPort, error) {
+	var sa unix.RawSockaddrAny
+	salen := uint32(unix.SizeofSockaddrAny)
+	n, _, errno := unix.RawSyscall6(unix.SYS_RECVFROM, uintptr(s.fd), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)),
+		unix.MSG_DONTWAIT, uintptr(unsafe.Pointer(&sa)), uintptr(unsafe.Pointer(&salen)))
 	if errno != 0 {
 		if errno == unix.EAGAIN || errno == unix.EINTR {
-			return 0, errNoPacket
+			return 0, netip.AddrPort{}, errNoPacket
 		}
-		return 0, errno
+		return 0, netip.AddrPort{}, errno
 	}
-	return int(n), nil
-}
-
-// packet is the i-th datagram the last recv read, and its source.
-func (b *recvBatch) packet(i int) ([]byte, netip.AddrPort) {
-	return b.bufs[i][:b.msgs[i].n], addrPort(&b.names[i])
-}
-
-// addrPort is the address the kernel wrote in sa.
-func addrPort(sa *unix.RawSockaddrAny) netip.AddrPort {
+	var from netip.AddrPort
 	switch sa.Addr.Family {
 	case unix.AF_INET:
-		a := (*unix.RawSockaddrInet4)(unsafe.Pointer(sa))
+		a := (*unix.RawSockaddrInet4)(unsafe.Pointer(&sa))
 		port := (*[2]byte)(unsafe.Pointer(&a.Port))
-		return netip.AddrPortFrom(netip.AddrFrom4(a.Addr), binary.BigEndian.Uint16(port[:]))
+		from = netip.AddrPortFrom(netip.AddrFrom4(a.Addr), binary.BigEndian.Uint16(port[:]))
 	case unix.AF_INET6:
-		a := (*unix.RawSockaddrInet6)(unsafe.Pointer(sa))
+		a := (*unix.RawSockaddrInet6)(unsafe.Pointer(&sa))
 		port := (*[2]byte)(unsafe.Pointer(&a.Port))
-		return netip.AddrPortFrom(netip.AddrFrom16(a.Addr).Unmap(), binary.BigEndian.Uint16(port[:]))
+		from = netip.AddrPortFrom(netip.AddrFrom16(a.Addr).Unmap(), binary.BigEndian.Uint16(port[:]))
 	}
-	return netip.AddrPort{}
+	return int(n), from, nil
 }
