@@ -60,6 +60,7 @@ type Session struct {
 	pt        uint8 // codec's payload type on this call's wire
 	dtmfPT    uint8
 	sendable  bool // never again once closed (see mu)
+	secure    bool // srtp has a context (see sealLocked)
 	closed    bool // so that Configure never makes it sendable again
 	sound     []byte
 	pos       int
