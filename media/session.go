@@ -37,6 +37,8 @@ type Session struct {
 	expired bool
 	rxSSRC  uint32 // of the last packet accepted
 	rxAny   bool   // a packet has been accepted
+	rxPass  uint64 // the loop's receive call that last read the socket
+	rxReads int    // reads of the socket in that call
 
 	// mu guards everything below up to the receive side. It is also what
 	// lets Close close sock while other media loops still hold this
@@ -58,6 +60,7 @@ type Session struct {
 	pt        uint8 // codec's payload type on this call's wire
 	dtmfPT    uint8
 	sendable  bool // never again once closed (see mu)
+	secure    bool // srtp has a context (see sealLocked)
 	closed    bool // so that Configure never makes it sendable again
 	sound     []byte
 	pos       int

@@ -407,3 +407,45 @@ func TestSRTPDropReasons(t *testing.T) {
 		}
 	}
 }
+
+// TestSRTPKeyedMidCall: a plain call given keys (a re-INVITE) encrypts
+// from then on, and plain again once they are taken away; the packet path
+// tests the session's flag, not the keys, so the flag must follow them.
+func TestSRTPKeyedMidCall(t *testing.T) {
+	engine := testEngine(t, RawSendOff)
+	local := newSessionKeys(t, AESCM128HMACSHA1_80)
+	peer := newSRTPPeer(t, local, AESCM128HMACSHA1_80)
+	s := startSession(t, engine, netip.MustParseAddr("127.0.0.1"))
+	s.Configure(peer.addr(), PCMU, 0, 101, true)
+	// next is the size on the wire of the next packet the session sends,
+	// and whether it decrypts with the session's key.
+	next := func() (int, bool) {
+		buf := make([]byte, 1500)
+		_ = peer.conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+		n, _, err := peer.conn.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			t.Fatalf("nothing sent: %v", err)
+		}
+		_, err = peer.dec.DecryptRTP(nil, buf[:n], nil)
+		return n, err == nil
+	}
+	// awaitPackets reads until one has size and decrypts or not as want;
+	// packets sent before the change may still be in flight.
+	awaitPackets := func(what string, size int, decrypts bool) {
+		for range 20 {
+			if n, ok := next(); n == size && ok == decrypts {
+				return
+			}
+		}
+		t.Fatalf("no %s packet of %d bytes after 20", what, size)
+	}
+	awaitPackets("plain", 12+FrameSize, false)
+	if err := s.SetSRTP(&local, &peer.key); err != nil {
+		t.Fatal(err)
+	}
+	awaitPackets("SRTP", 12+FrameSize+srtpOverhead, true)
+	if err := s.SetSRTP(nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	awaitPackets("plain", 12+FrameSize, false)
+}
