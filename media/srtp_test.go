@@ -2,6 +2,7 @@ package media
 
 import (
 	"bytes"
+	"math"
 	"net"
 	"net/netip"
 	"testing"
@@ -398,10 +399,16 @@ func TestSRTPDropReasons(t *testing.T) {
 		if step.want == dropNone {
 			continue // taken once; again it would be a replay
 		}
-		allocs := testing.AllocsPerRun(50, func() {
-			copy(buf, step.wire)
-			s.receive(nil, &h, buf, from, 1)
-		})
+		// AllocsPerRun counts the whole process's allocations, the
+		// engine's own goroutines' too (the race detector's make them
+		// more): a packet's count is the fewest of a few measurements.
+		allocs := math.Inf(1)
+		for try := 0; try < 5 && allocs > step.allocs; try++ {
+			allocs = min(allocs, testing.AllocsPerRun(50, func() {
+				copy(buf, step.wire)
+				s.receive(nil, &h, buf, from, 1)
+			}))
+		}
 		if allocs > step.allocs {
 			t.Errorf("%s: %v allocations a packet, want at most %v", step.name, allocs, step.allocs)
 		}
