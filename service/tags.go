@@ -2,9 +2,6 @@ package service
 
 import (
 	"context"
-	"errors"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/acdserver/acd/config"
@@ -23,15 +20,20 @@ type Tag struct {
 }
 
 // NewTag is a tag to create; Enabled nil means enabled.
-type NewTag struct {
-	Name    string
-	Enabled *bool
-}
+type NewTag = NewNamed
 
 // TagChange is a partial update: nil fields are left as they are.
-type TagChange struct {
-	Name    *string
-	Enabled *bool
+type TagChange = NamedChange
+
+func tagKind() namedKind {
+	return namedKind{noun: "tag", event: "tag",
+		list: CatalogStore.Tags, add: CatalogStore.CreateTag, put: CatalogStore.UpdateTag, drop: CatalogStore.DeleteTag,
+		check: func(name string) error {
+			if err := config.CheckName("tag", name); err != nil {
+				return invalid("name", "%v", err)
+			}
+			return nil
+		}}
 }
 
 func tagView(t store.Named) Tag {
@@ -75,22 +77,7 @@ func (s *Service) Tag(ctx context.Context, a *Actor, id int64) (Tag, error) {
 			return t, nil
 		}
 	}
-	return Tag{}, notFound("no tag %d", id)
-}
-
-// tagTaken explains a refused name.
-func (s *Service) tagTaken(ctx context.Context, st CatalogStore, name string) error {
-	rows, err := st.Tags(ctx)
-	if err != nil {
-		return err
-	}
-	key := config.NameKey(name)
-	for _, t := range rows {
-		if t.Key == key {
-			return conflictOn("name", "tag %q (%d) exists; names are compared without case", t.Name, t.ID)
-		}
-	}
-	return conflictOn("name", "another tag has this name; names are compared without case")
+	return Tag{}, tagKind().notFound(id)
 }
 
 // CreateTag adds a tag: administrators, supervisors granted tags.manage,
@@ -103,26 +90,18 @@ func (s *Service) CreateTag(ctx context.Context, a *Actor, nt NewTag) (Tag, erro
 	if !mayCreate {
 		return Tag{}, forbidden("creating tags takes an administrator, a supervisor granted %s or an agent granted %s", directory.TagsManage, directory.TagsCreate)
 	}
-	enabled := nt.Enabled == nil || *nt.Enabled
-	if !enabled && !a.May(ManageTags) {
+	if nt.Enabled != nil && !*nt.Enabled && !a.May(ManageTags) {
 		return Tag{}, forbidden("disabling tags takes an administrator, or a supervisor granted %s", directory.TagsManage)
 	}
 	st, err := s.catalog.store()
 	if err != nil {
 		return Tag{}, err
 	}
-	if err := config.CheckName("tag", nt.Name); err != nil {
-		return Tag{}, invalid("name", "%v", err)
-	}
-	now := s.now()
-	t, err := st.CreateTag(ctx, store.Named{Name: nt.Name, Key: config.NameKey(nt.Name), Enabled: enabled, CreatedBy: a.UserID, Created: now, Updated: now})
-	if errors.Is(err, store.ErrExists) {
-		return Tag{}, s.tagTaken(ctx, st, nt.Name)
-	} else if err != nil {
+	t, err := s.createNamed(ctx, a, st, tagKind(), nt)
+	if err != nil {
 		return Tag{}, err
 	}
-	s.log.Info("tag created", "actor", a.UserID, "id", t.ID, "name", t.Name, "enabled", enabled)
-	s.audit(a, "tag.created", "", map[string]string{"id": idText(t.ID), "name": t.Name, "enabled": strconv.FormatBool(enabled)})
+	s.recordNamed(a, tagKind(), "created", t, nil)
 	return tagView(t), nil
 }
 
@@ -140,33 +119,14 @@ func (s *Service) UpdateTag(ctx context.Context, a *Actor, id int64, c TagChange
 	if err != nil {
 		return Tag{}, err
 	}
-	var changed []string
-	detail := map[string]string{"id": idText(id)}
-	if c.Name != nil && *c.Name != cur.Name {
-		if err := config.CheckName("tag", *c.Name); err != nil {
-			return Tag{}, invalid("name", "%v", err)
-		}
-		detail["from"] = cur.Name
-		cur.Name, cur.Key, changed = *c.Name, config.NameKey(*c.Name), append(changed, "name")
-	}
-	if c.Enabled != nil && *c.Enabled != cur.Enabled {
-		cur.Enabled, changed = *c.Enabled, append(changed, "enabled")
-	}
-	if len(changed) == 0 {
-		return tagView(cur), nil
-	}
-	cur.Updated = s.now()
-	if err := st.UpdateTag(ctx, cur); errors.Is(err, store.ErrExists) {
-		return Tag{}, s.tagTaken(ctx, st, cur.Name)
-	} else if errors.Is(err, store.ErrNotFound) {
-		return Tag{}, notFound("no tag %d", id)
-	} else if err != nil {
+	t, detail, err := s.updateNamed(ctx, st, tagKind(), cur, c, nil)
+	if err != nil {
 		return Tag{}, err
 	}
-	detail["name"], detail["enabled"], detail["changed"] = cur.Name, strconv.FormatBool(cur.Enabled), strings.Join(changed, ",")
-	s.log.Info("tag updated", "actor", a.UserID, "id", id, "name", cur.Name, "enabled", cur.Enabled, "changed", detail["changed"])
-	s.audit(a, "tag.updated", "", detail)
-	return tagView(cur), nil
+	if detail != nil {
+		s.recordNamed(a, tagKind(), "updated", t, detail)
+	}
+	return tagView(t), nil
 }
 
 func (s *Service) storedTag(ctx context.Context, st CatalogStore, id int64) (store.Named, error) {
@@ -179,7 +139,7 @@ func (s *Service) storedTag(ctx context.Context, st CatalogStore, id int64) (sto
 			return t, nil
 		}
 	}
-	return store.Named{}, notFound("no tag %d", id)
+	return store.Named{}, tagKind().notFound(id)
 }
 
 // DeleteTag removes a tag (administrators, and supervisors granted
@@ -196,12 +156,9 @@ func (s *Service) DeleteTag(ctx context.Context, a *Actor, id int64) error {
 	if err != nil {
 		return err
 	}
-	if err := st.DeleteTag(ctx, id); errors.Is(err, store.ErrNotFound) {
-		return notFound("no tag %d", id)
-	} else if err != nil {
+	if err := s.deleteNamed(ctx, st, tagKind(), id); err != nil {
 		return err
 	}
-	s.log.Info("tag deleted", "actor", a.UserID, "id", id, "name", cur.Name)
-	s.audit(a, "tag.deleted", "", map[string]string{"id": idText(id), "name": cur.Name})
+	s.recordNamed(a, tagKind(), "deleted", cur, nil)
 	return nil
 }
