@@ -132,10 +132,7 @@ func managesCanned(a *Actor, m store.CannedMessage) bool {
 // those who manage them). With owner, that user's private messages only:
 // administrators for anyone, others for themselves.
 func (s *Service) CannedMessages(ctx context.Context, a *Actor, owner string) ([]CannedMessage, error) {
-	if a == nil {
-		return nil, errUnauthenticated
-	}
-	st, err := s.catalog.store()
+	st, err := s.catalog.storeFor(a)
 	if err != nil {
 		return nil, err
 	}
@@ -173,10 +170,7 @@ func (s *Service) readCanned(ctx context.Context, a *Actor, st CatalogStore, id 
 
 // CannedMessage reads one message the actor may see.
 func (s *Service) CannedMessage(ctx context.Context, a *Actor, id int64) (CannedMessage, error) {
-	if a == nil {
-		return CannedMessage{}, errUnauthenticated
-	}
-	st, err := s.catalog.store()
+	st, err := s.catalog.storeFor(a)
 	if err != nil {
 		return CannedMessage{}, err
 	}
@@ -213,10 +207,7 @@ func cannedDetail(m store.CannedMessage) map[string]string {
 // CreateCannedMessage adds a message: a private one, the actor's own, by
 // anyone; a public one by those who manage public messages.
 func (s *Service) CreateCannedMessage(ctx context.Context, a *Actor, nm NewCannedMessage) (CannedMessage, error) {
-	if a == nil {
-		return CannedMessage{}, errUnauthenticated
-	}
-	st, err := s.catalog.store()
+	st, err := s.catalog.storeFor(a)
 	if err != nil {
 		return CannedMessage{}, err
 	}
@@ -258,10 +249,7 @@ func (s *Service) CreateCannedMessage(ctx context.Context, a *Actor, nm NewCanne
 // administrator), a public one by those who manage public messages, and
 // only they make a message public or a public one private.
 func (s *Service) UpdateCannedMessage(ctx context.Context, a *Actor, id int64, c CannedMessageChange) (CannedMessage, error) {
-	if a == nil {
-		return CannedMessage{}, errUnauthenticated
-	}
-	st, err := s.catalog.store()
+	st, err := s.catalog.storeFor(a)
 	if err != nil {
 		return CannedMessage{}, err
 	}
@@ -322,10 +310,7 @@ func (s *Service) UpdateCannedMessage(ctx context.Context, a *Actor, id int64, c
 
 // DeleteCannedMessage removes a message, by those who may edit it.
 func (s *Service) DeleteCannedMessage(ctx context.Context, a *Actor, id int64) error {
-	if a == nil {
-		return errUnauthenticated
-	}
-	st, err := s.catalog.store()
+	st, err := s.catalog.storeFor(a)
 	if err != nil {
 		return err
 	}

@@ -91,6 +91,20 @@ func (c *catalog) store() (CatalogStore, error) {
 	return c.Store, nil
 }
 
+// storeFor gives the catalogue store to a signed-in actor that may do
+// what need says (nothing more when need is empty).
+func (c *catalog) storeFor(a *Actor, need ...Capability) (CatalogStore, error) {
+	if a == nil {
+		return nil, errUnauthenticated
+	}
+	for _, n := range need {
+		if err := Authorize(a, n); err != nil {
+			return nil, err
+		}
+	}
+	return c.store()
+}
+
 // conflictOn is a refusal by the current state caused by one field of
 // the request: a name taken, a file's reason renamed.
 func conflictOn(field, format string, args ...any) error {

@@ -156,8 +156,6 @@ func seesAllReasons(a *Actor) bool {
 	return a.Sees(ManagePauseReasons) || (a.is(directory.Supervisor) && a.Permissions[directory.PauseReasonsView])
 }
 
-func requireReasonManager(a *Actor) error { return Authorize(a, ManagePauseReasons) }
-
 // PauseReasons lists the reasons in *52N order: every one for
 // administrators and supervisors who may view them, the enabled ones
 // (what an agent may pause with) for everyone else.
@@ -228,10 +226,7 @@ func checkReasonName(name string) error {
 // database, comes after every other in *52N order, and is in force at
 // once.
 func (s *Service) CreatePauseReason(ctx context.Context, a *Actor, nr NewPauseReason) (PauseReason, error) {
-	if err := requireReasonManager(a); err != nil {
-		return PauseReason{}, err
-	}
-	st, err := s.catalog.store()
+	st, err := s.catalog.storeFor(a, ManagePauseReasons)
 	if err != nil {
 		return PauseReason{}, err
 	}
@@ -261,10 +256,7 @@ func storedReason(r PauseReason) store.Named {
 // names are the file's. Agents paused with a reason keep the name they
 // paused with.
 func (s *Service) UpdatePauseReason(ctx context.Context, a *Actor, id int64, c PauseReasonChange) (PauseReason, error) {
-	if err := requireReasonManager(a); err != nil {
-		return PauseReason{}, err
-	}
-	st, err := s.catalog.store()
+	st, err := s.catalog.storeFor(a, ManagePauseReasons)
 	if err != nil {
 		return PauseReason{}, err
 	}
@@ -303,10 +295,7 @@ func (s *Service) UpdatePauseReason(ctx context.Context, a *Actor, id int64, c P
 // DeletePauseReason removes a reason made through the API; the file's
 // are removed from the file.
 func (s *Service) DeletePauseReason(ctx context.Context, a *Actor, id int64) error {
-	if err := requireReasonManager(a); err != nil {
-		return err
-	}
-	st, err := s.catalog.store()
+	st, err := s.catalog.storeFor(a, ManagePauseReasons)
 	if err != nil {
 		return err
 	}

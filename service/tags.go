@@ -40,16 +40,10 @@ func tagView(t store.Named) Tag {
 	return Tag{ID: t.ID, Name: t.Name, Enabled: t.Enabled, CreatedBy: t.CreatedBy, Created: t.Created, Updated: t.Updated}
 }
 
-// requireTagManager: administrators, and supervisors granted tags.manage.
-func requireTagManager(a *Actor) error { return Authorize(a, ManageTags) }
-
 // Tags lists the tags, oldest first: every one for those who manage
 // them, the enabled ones (what can be tagged with) for everyone else.
 func (s *Service) Tags(ctx context.Context, a *Actor) ([]Tag, error) {
-	if a == nil {
-		return nil, errUnauthenticated
-	}
-	st, err := s.catalog.store()
+	st, err := s.catalog.storeFor(a)
 	if err != nil {
 		return nil, err
 	}
@@ -108,10 +102,7 @@ func (s *Service) CreateTag(ctx context.Context, a *Actor, nt NewTag) (Tag, erro
 // UpdateTag renames, enables or disables a tag (administrators, and
 // supervisors granted tags.manage).
 func (s *Service) UpdateTag(ctx context.Context, a *Actor, id int64, c TagChange) (Tag, error) {
-	if err := requireTagManager(a); err != nil {
-		return Tag{}, err
-	}
-	st, err := s.catalog.store()
+	st, err := s.catalog.storeFor(a, ManageTags)
 	if err != nil {
 		return Tag{}, err
 	}
@@ -145,10 +136,7 @@ func (s *Service) storedTag(ctx context.Context, st CatalogStore, id int64) (sto
 // DeleteTag removes a tag (administrators, and supervisors granted
 // tags.manage).
 func (s *Service) DeleteTag(ctx context.Context, a *Actor, id int64) error {
-	if err := requireTagManager(a); err != nil {
-		return err
-	}
-	st, err := s.catalog.store()
+	st, err := s.catalog.storeFor(a, ManageTags)
 	if err != nil {
 		return err
 	}
