@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"errors"
 	"strconv"
 	"strings"
 
@@ -24,17 +23,11 @@ type NamedChange struct {
 	Enabled *bool
 }
 
-// namedKind describes one catalogue of named entries, pause reasons or
-// tags: what the entries are called, where they are stored and which
-// names they take. The create, update, delete and record steps below
-// are the same for every kind.
+// namedKind is a kind of named entries, pause reasons or tags, with the
+// names it takes.
 type namedKind struct {
-	noun  string // in messages and logs: "pause reason"
-	event string // the audit events' prefix: "pause_reason"
-	list  func(CatalogStore, context.Context) ([]store.Named, error)
-	add   func(CatalogStore, context.Context, store.Named) (store.Named, error)
-	put   func(CatalogStore, context.Context, store.Named) error
-	drop  func(CatalogStore, context.Context, int64) error
+	kind[store.Named]
+	list func(CatalogStore, context.Context) ([]store.Named, error)
 	// check refuses a name the kind does not take, as a service error.
 	check func(name string) error
 	// declared is where the configuration file declares an entry it
@@ -43,15 +36,21 @@ type namedKind struct {
 	declared func(key string) (string, bool)
 }
 
-func (k namedKind) notFound(id int64) error { return notFound("no %s %d", k.noun, id) }
+// withStore completes k with where its entries are stored.
+func (k namedKind) withStore(list func(CatalogStore, context.Context) ([]store.Named, error), add func(CatalogStore, context.Context, store.Named) (store.Named, error),
+	put func(CatalogStore, context.Context, store.Named) error, drop func(CatalogStore, context.Context, int64) error) namedKind {
+	k.list, k.add, k.put, k.drop = list, add, put, drop
+	k.taken = k.nameTaken
+	return k
+}
 
-// taken explains a refused name: which entry has it.
-func (k namedKind) taken(ctx context.Context, st CatalogStore, name string) error {
+// nameTaken explains a refused name: which entry has it.
+func (k namedKind) nameTaken(ctx context.Context, st CatalogStore, n store.Named) error {
 	rows, err := k.list(st, ctx)
 	if err != nil {
 		return err
 	}
-	key := config.NameKey(name)
+	key := config.NameKey(n.Name)
 	for _, e := range rows {
 		if e.Key != key {
 			continue
@@ -73,58 +72,50 @@ func (s *Service) createNamed(ctx context.Context, a *Actor, st CatalogStore, k 
 		return store.Named{}, err
 	}
 	now := s.now()
-	e, err := k.add(st, ctx, store.Named{Name: nn.Name, Key: config.NameKey(nn.Name), Enabled: nn.Enabled == nil || *nn.Enabled,
+	return k.create(ctx, st, store.Named{Name: nn.Name, Key: config.NameKey(nn.Name), Enabled: nn.Enabled == nil || *nn.Enabled,
 		CreatedBy: a.UserID, Created: now, Updated: now})
-	if errors.Is(err, store.ErrExists) {
-		return store.Named{}, k.taken(ctx, st, nn.Name)
-	}
-	return e, err
 }
 
-// updateNamed applies c to cur and stores it. fixed, when not nil,
-// refuses a rename. It returns the audit trail's details of the change,
-// nil when nothing changes (and nothing is stored).
-func (s *Service) updateNamed(ctx context.Context, st CatalogStore, k namedKind, cur store.Named, c NamedChange, fixed func() error) (store.Named, map[string]string, error) {
-	var changed []string
-	detail := map[string]string{}
-	if c.Name != nil && *c.Name != cur.Name {
-		if fixed != nil {
-			if err := fixed(); err != nil {
-				return cur, nil, err
-			}
-		}
-		if err := k.check(*c.Name); err != nil {
-			return cur, nil, err
-		}
-		detail["from"] = cur.Name
-		cur.Name, cur.Key, changed = *c.Name, config.NameKey(*c.Name), append(changed, "name")
+// edits are the fields a partial update changes, for the audit trail.
+type edits []string
+
+// set puts *to in *field when it is given and differs, once check (if
+// any) accepts it, and notes the change under name.
+func set[T comparable](e *edits, name string, field, to *T, check func(T) error) error {
+	if to == nil || *to == *field {
+		return nil
 	}
-	if c.Enabled != nil && *c.Enabled != cur.Enabled {
-		cur.Enabled, changed = *c.Enabled, append(changed, "enabled")
+	if check != nil {
+		if err := check(*to); err != nil {
+			return err
+		}
 	}
+	*field, *e = *to, append(*e, name)
+	return nil
+}
+
+// updateNamed applies c to cur, a new name once check accepts it, and
+// stores it. It returns the audit trail's details of the change, nil
+// when nothing changes (and nothing is stored).
+func (s *Service) updateNamed(ctx context.Context, st CatalogStore, k namedKind, cur store.Named, c NamedChange, check func(string) error) (store.Named, map[string]string, error) {
+	var changed edits
+	from := cur.Name
+	if err := set(&changed, "name", &cur.Name, c.Name, check); err != nil {
+		return cur, nil, err
+	}
+	set(&changed, "enabled", &cur.Enabled, c.Enabled, nil)
 	if len(changed) == 0 {
 		return cur, nil, nil
 	}
-	cur.Updated = s.now()
-	if err := k.put(st, ctx, cur); errors.Is(err, store.ErrExists) {
-		return cur, nil, k.taken(ctx, st, cur.Name)
-	} else if errors.Is(err, store.ErrNotFound) {
-		return cur, nil, k.notFound(cur.ID)
-	} else if err != nil {
+	cur.Key, cur.Updated = config.NameKey(cur.Name), s.now()
+	if err := k.update(ctx, st, cur.ID, cur); err != nil {
 		return cur, nil, err
 	}
-	detail["changed"] = strings.Join(changed, ",")
-	return cur, detail, nil
-}
-
-// deleteNamed removes an entry from the store.
-func (s *Service) deleteNamed(ctx context.Context, st CatalogStore, k namedKind, id int64) error {
-	if err := k.drop(st, ctx, id); errors.Is(err, store.ErrNotFound) {
-		return k.notFound(id)
-	} else if err != nil {
-		return err
+	detail := map[string]string{"changed": strings.Join(changed, ",")}
+	if cur.Name != from {
+		detail["from"] = from
 	}
-	return nil
+	return cur, detail, nil
 }
 
 // recordNamed logs and audits what a did to e ("created", "updated",

@@ -195,8 +195,7 @@ func (s *Service) PauseReason(ctx context.Context, a *Actor, id int64) (PauseRea
 // reasonKind is the pause reasons as named entries: their names are
 // checked by checkReasonName and the file's are declared in it.
 func (c *catalog) reasonKind() namedKind {
-	return namedKind{noun: "pause reason", event: "pause_reason",
-		list: CatalogStore.PauseReasons, add: CatalogStore.CreatePauseReason, put: CatalogStore.UpdatePauseReason, drop: CatalogStore.DeletePauseReason,
+	k := namedKind{kind: kind[store.Named]{noun: "pause reason", event: "pause_reason"},
 		check: checkReasonName,
 		declared: func(key string) (string, bool) {
 			for _, f := range c.fileReasons() {
@@ -206,14 +205,15 @@ func (c *catalog) reasonKind() namedKind {
 			}
 			return "", false
 		}}
+	return k.withStore(CatalogStore.PauseReasons, CatalogStore.CreatePauseReason, CatalogStore.UpdatePauseReason, CatalogStore.DeletePauseReason)
 }
 
 // checkReasonName applies the rule for names, and keeps the reason the
 // server itself gives for its own: reports must tell an agent's choice
 // from a pause for missed offers.
 func checkReasonName(name string) error {
-	if err := config.CheckPauseReason(name); err != nil {
-		return invalid("name", "%v", err)
+	if err := checkField("name", config.CheckPauseReason)(name); err != nil {
+		return err
 	}
 	if config.NameKey(name) == config.NameKey(acd.NoAnswerReason) {
 		return conflictOn("name", "%q is the reason the server gives when it pauses an agent after missed offers", acd.NoAnswerReason)
@@ -270,14 +270,14 @@ func (s *Service) UpdatePauseReason(ctx context.Context, a *Actor, id int64, c P
 	if !ok {
 		return PauseReason{}, notFound("no pause reason %d", id)
 	}
-	fixed := func() error {
+	rename := func(name string) error {
 		if cur.Provisioned {
 			return conflictOn("name", "pause reason %q is declared in %s: rename it there (the file's reasons are read at start)", cur.Name, cur.Source)
 		}
-		return nil
+		return checkReasonName(name)
 	}
 	k := s.catalog.reasonKind()
-	row, detail, err := s.updateNamed(ctx, st, k, storedReason(cur), c, fixed)
+	row, detail, err := s.updateNamed(ctx, st, k, storedReason(cur), c, rename)
 	if err != nil {
 		return PauseReason{}, err
 	}
@@ -313,7 +313,7 @@ func (s *Service) DeletePauseReason(ctx context.Context, a *Actor, id int64) err
 		return conflict("pause reason %q is declared in %s: remove it there (the file's reasons are read at start), or disable it here", cur.Name, cur.Source)
 	}
 	k := s.catalog.reasonKind()
-	if err := s.deleteNamed(ctx, st, k, id); err != nil {
+	if err := k.delete(ctx, st, id); err != nil {
 		return err
 	}
 	if _, err := s.catalog.apply(ctx); err != nil {

@@ -26,14 +26,9 @@ type NewTag = NewNamed
 type TagChange = NamedChange
 
 func tagKind() namedKind {
-	return namedKind{noun: "tag", event: "tag",
-		list: CatalogStore.Tags, add: CatalogStore.CreateTag, put: CatalogStore.UpdateTag, drop: CatalogStore.DeleteTag,
-		check: func(name string) error {
-			if err := config.CheckName("tag", name); err != nil {
-				return invalid("name", "%v", err)
-			}
-			return nil
-		}}
+	k := namedKind{kind: kind[store.Named]{noun: "tag", event: "tag"},
+		check: checkField("name", func(name string) error { return config.CheckName("tag", name) })}
+	return k.withStore(CatalogStore.Tags, CatalogStore.CreateTag, CatalogStore.UpdateTag, CatalogStore.DeleteTag)
 }
 
 func tagView(t store.Named) Tag {
@@ -110,12 +105,13 @@ func (s *Service) UpdateTag(ctx context.Context, a *Actor, id int64, c TagChange
 	if err != nil {
 		return Tag{}, err
 	}
-	t, detail, err := s.updateNamed(ctx, st, tagKind(), cur, c, nil)
+	k := tagKind()
+	t, detail, err := s.updateNamed(ctx, st, k, cur, c, k.check)
 	if err != nil {
 		return Tag{}, err
 	}
 	if detail != nil {
-		s.recordNamed(a, tagKind(), "updated", t, detail)
+		s.recordNamed(a, k, "updated", t, detail)
 	}
 	return tagView(t), nil
 }
@@ -144,7 +140,7 @@ func (s *Service) DeleteTag(ctx context.Context, a *Actor, id int64) error {
 	if err != nil {
 		return err
 	}
-	if err := s.deleteNamed(ctx, st, tagKind(), id); err != nil {
+	if err := tagKind().delete(ctx, st, id); err != nil {
 		return err
 	}
 	s.recordNamed(a, tagKind(), "deleted", cur, nil)
