@@ -20,9 +20,14 @@ type pauseReasonsOut struct {
 	}
 }
 
-type pauseReasonOut struct {
-	Body service.PauseReason
+// entryOut is one entry of a catalogue: a pause reason, a tag or a
+// canned message.
+type entryOut[T any] struct {
+	Body T
 }
+
+// entry answers with one entry, or with the service's refusal.
+func entry[T any](e T, err error) (*entryOut[T], error) { return &entryOut[T]{Body: e}, err }
 
 type pauseReasonCreateIn struct {
 	Body struct {
@@ -43,10 +48,6 @@ type tagsOut struct {
 	Body struct {
 		Tags []service.Tag `json:"tags"`
 	}
-}
-
-type tagOut struct {
-	Body service.Tag
 }
 
 type tagCreateIn struct {
@@ -72,10 +73,6 @@ type cannedListOut struct {
 	Body struct {
 		CannedMessages []service.CannedMessage `json:"canned_messages" doc:"by shortcut"`
 	}
-}
-
-type cannedOut struct {
-	Body service.CannedMessage
 }
 
 type cannedCreateIn struct {
@@ -115,6 +112,21 @@ func catalogOp(id, method, path, summary string, status int, tag string) huma.Op
 	return o
 }
 
+// catalogRoute registers one operation of a catalogue: call answers it
+// for the signed-in actor, and its refusals are answered by catalogFail.
+func catalogRoute[I, O any](s *Server, o huma.Operation, call func(ctx context.Context, a *service.Actor, in *I) (*O, error)) {
+	huma.Register(s.api, o, func(ctx context.Context, in *I) (*O, error) {
+		out, err := call(ctx, actorOf(ctx), in)
+		if err != nil {
+			return nil, s.catalogFail(ctx, err)
+		}
+		return out, nil
+	})
+}
+
+// deleted is the answer of a deletion: 204, no body.
+func deleted(err error) (*struct{}, error) { return nil, err }
+
 func (s *Server) registerCatalog() {
 	s.registerPauseReasons()
 	s.registerTags()
@@ -122,135 +134,81 @@ func (s *Server) registerCatalog() {
 }
 
 func (s *Server) registerPauseReasons() {
-	huma.Register(s.api, catalogOp("list-pause-reasons", http.MethodGet, "/pause-reasons", "Pause reasons in *52N order: all of them for administrators and supervisors who may view them, the enabled ones for everyone else", http.StatusOK, "pause reasons"),
-		func(ctx context.Context, _ *struct{}) (*pauseReasonsOut, error) {
-			list, err := s.svc.PauseReasons(ctx, actorOf(ctx))
-			if err != nil {
-				return nil, s.catalogFail(ctx, err)
-			}
+	catalogRoute(s, catalogOp("list-pause-reasons", http.MethodGet, "/pause-reasons", "Pause reasons in *52N order: all of them for administrators and supervisors who may view them, the enabled ones for everyone else", http.StatusOK, "pause reasons"),
+		func(ctx context.Context, a *service.Actor, _ *struct{}) (*pauseReasonsOut, error) {
 			out := &pauseReasonsOut{}
-			out.Body.PauseReasons = list
-			return out, nil
+			var err error
+			out.Body.PauseReasons, err = s.svc.PauseReasons(ctx, a)
+			return out, err
 		})
-	huma.Register(s.api, catalogOp("create-pause-reason", http.MethodPost, "/pause-reasons", "Add a pause reason, in force at once (administrators, supervisors granted pause_reasons.manage)", http.StatusCreated, "pause reasons"),
-		func(ctx context.Context, in *pauseReasonCreateIn) (*pauseReasonOut, error) {
-			r, err := s.svc.CreatePauseReason(ctx, actorOf(ctx), service.NewPauseReason{Name: in.Body.Name, Enabled: in.Body.Enabled})
-			if err != nil {
-				return nil, s.catalogFail(ctx, err)
-			}
-			return &pauseReasonOut{Body: r}, nil
+	catalogRoute(s, catalogOp("create-pause-reason", http.MethodPost, "/pause-reasons", "Add a pause reason, in force at once (administrators, supervisors granted pause_reasons.manage)", http.StatusCreated, "pause reasons"),
+		func(ctx context.Context, a *service.Actor, in *pauseReasonCreateIn) (*entryOut[service.PauseReason], error) {
+			return entry(s.svc.CreatePauseReason(ctx, a, service.NewPauseReason{Name: in.Body.Name, Enabled: in.Body.Enabled}))
 		})
-	huma.Register(s.api, catalogOp("get-pause-reason", http.MethodGet, "/pause-reasons/{id}", "One pause reason, as the list shows it", http.StatusOK, "pause reasons"),
-		func(ctx context.Context, in *catalogID) (*pauseReasonOut, error) {
-			r, err := s.svc.PauseReason(ctx, actorOf(ctx), in.ID)
-			if err != nil {
-				return nil, s.catalogFail(ctx, err)
-			}
-			return &pauseReasonOut{Body: r}, nil
+	catalogRoute(s, catalogOp("get-pause-reason", http.MethodGet, "/pause-reasons/{id}", "One pause reason, as the list shows it", http.StatusOK, "pause reasons"),
+		func(ctx context.Context, a *service.Actor, in *catalogID) (*entryOut[service.PauseReason], error) {
+			return entry(s.svc.PauseReason(ctx, a, in.ID))
 		})
-	huma.Register(s.api, catalogOp("update-pause-reason", http.MethodPatch, "/pause-reasons/{id}", "Rename, enable or disable a pause reason, in force at once; the configuration file's are only enabled or disabled (administrators, supervisors granted pause_reasons.manage)", http.StatusOK, "pause reasons"),
-		func(ctx context.Context, in *pauseReasonPatchIn) (*pauseReasonOut, error) {
-			r, err := s.svc.UpdatePauseReason(ctx, actorOf(ctx), in.ID, service.PauseReasonChange{Name: in.Body.Name, Enabled: in.Body.Enabled})
-			if err != nil {
-				return nil, s.catalogFail(ctx, err)
-			}
-			return &pauseReasonOut{Body: r}, nil
+	catalogRoute(s, catalogOp("update-pause-reason", http.MethodPatch, "/pause-reasons/{id}", "Rename, enable or disable a pause reason, in force at once; the configuration file's are only enabled or disabled (administrators, supervisors granted pause_reasons.manage)", http.StatusOK, "pause reasons"),
+		func(ctx context.Context, a *service.Actor, in *pauseReasonPatchIn) (*entryOut[service.PauseReason], error) {
+			return entry(s.svc.UpdatePauseReason(ctx, a, in.ID, service.PauseReasonChange{Name: in.Body.Name, Enabled: in.Body.Enabled}))
 		})
-	huma.Register(s.api, catalogOp("delete-pause-reason", http.MethodDelete, "/pause-reasons/{id}", "Delete a pause reason made through the API (administrators, supervisors granted pause_reasons.manage)", http.StatusNoContent, "pause reasons"),
-		func(ctx context.Context, in *catalogID) (*struct{}, error) {
-			if err := s.svc.DeletePauseReason(ctx, actorOf(ctx), in.ID); err != nil {
-				return nil, s.catalogFail(ctx, err)
-			}
-			return nil, nil
+	catalogRoute(s, catalogOp("delete-pause-reason", http.MethodDelete, "/pause-reasons/{id}", "Delete a pause reason made through the API (administrators, supervisors granted pause_reasons.manage)", http.StatusNoContent, "pause reasons"),
+		func(ctx context.Context, a *service.Actor, in *catalogID) (*struct{}, error) {
+			return deleted(s.svc.DeletePauseReason(ctx, a, in.ID))
 		})
 }
 
 func (s *Server) registerTags() {
-	huma.Register(s.api, catalogOp("list-tags", http.MethodGet, "/tags", "Tags, oldest first: all of them for those who manage tags, the enabled ones for everyone else", http.StatusOK, "tags"),
-		func(ctx context.Context, _ *struct{}) (*tagsOut, error) {
-			list, err := s.svc.Tags(ctx, actorOf(ctx))
-			if err != nil {
-				return nil, s.catalogFail(ctx, err)
-			}
+	catalogRoute(s, catalogOp("list-tags", http.MethodGet, "/tags", "Tags, oldest first: all of them for those who manage tags, the enabled ones for everyone else", http.StatusOK, "tags"),
+		func(ctx context.Context, a *service.Actor, _ *struct{}) (*tagsOut, error) {
 			out := &tagsOut{}
-			out.Body.Tags = list
-			return out, nil
+			var err error
+			out.Body.Tags, err = s.svc.Tags(ctx, a)
+			return out, err
 		})
-	huma.Register(s.api, catalogOp("create-tag", http.MethodPost, "/tags", "Add a tag (administrators, supervisors granted tags.manage, agents granted tags.create)", http.StatusCreated, "tags"),
-		func(ctx context.Context, in *tagCreateIn) (*tagOut, error) {
-			t, err := s.svc.CreateTag(ctx, actorOf(ctx), service.NewTag{Name: in.Body.Name, Enabled: in.Body.Enabled})
-			if err != nil {
-				return nil, s.catalogFail(ctx, err)
-			}
-			return &tagOut{Body: t}, nil
+	catalogRoute(s, catalogOp("create-tag", http.MethodPost, "/tags", "Add a tag (administrators, supervisors granted tags.manage, agents granted tags.create)", http.StatusCreated, "tags"),
+		func(ctx context.Context, a *service.Actor, in *tagCreateIn) (*entryOut[service.Tag], error) {
+			return entry(s.svc.CreateTag(ctx, a, service.NewTag{Name: in.Body.Name, Enabled: in.Body.Enabled}))
 		})
-	huma.Register(s.api, catalogOp("get-tag", http.MethodGet, "/tags/{id}", "One tag, as the list shows it", http.StatusOK, "tags"),
-		func(ctx context.Context, in *catalogID) (*tagOut, error) {
-			t, err := s.svc.Tag(ctx, actorOf(ctx), in.ID)
-			if err != nil {
-				return nil, s.catalogFail(ctx, err)
-			}
-			return &tagOut{Body: t}, nil
+	catalogRoute(s, catalogOp("get-tag", http.MethodGet, "/tags/{id}", "One tag, as the list shows it", http.StatusOK, "tags"),
+		func(ctx context.Context, a *service.Actor, in *catalogID) (*entryOut[service.Tag], error) {
+			return entry(s.svc.Tag(ctx, a, in.ID))
 		})
-	huma.Register(s.api, catalogOp("update-tag", http.MethodPatch, "/tags/{id}", "Rename, enable or disable a tag (administrators, supervisors granted tags.manage)", http.StatusOK, "tags"),
-		func(ctx context.Context, in *tagPatchIn) (*tagOut, error) {
-			t, err := s.svc.UpdateTag(ctx, actorOf(ctx), in.ID, service.TagChange{Name: in.Body.Name, Enabled: in.Body.Enabled})
-			if err != nil {
-				return nil, s.catalogFail(ctx, err)
-			}
-			return &tagOut{Body: t}, nil
+	catalogRoute(s, catalogOp("update-tag", http.MethodPatch, "/tags/{id}", "Rename, enable or disable a tag (administrators, supervisors granted tags.manage)", http.StatusOK, "tags"),
+		func(ctx context.Context, a *service.Actor, in *tagPatchIn) (*entryOut[service.Tag], error) {
+			return entry(s.svc.UpdateTag(ctx, a, in.ID, service.TagChange{Name: in.Body.Name, Enabled: in.Body.Enabled}))
 		})
-	huma.Register(s.api, catalogOp("delete-tag", http.MethodDelete, "/tags/{id}", "Delete a tag (administrators, supervisors granted tags.manage)", http.StatusNoContent, "tags"),
-		func(ctx context.Context, in *catalogID) (*struct{}, error) {
-			if err := s.svc.DeleteTag(ctx, actorOf(ctx), in.ID); err != nil {
-				return nil, s.catalogFail(ctx, err)
-			}
-			return nil, nil
+	catalogRoute(s, catalogOp("delete-tag", http.MethodDelete, "/tags/{id}", "Delete a tag (administrators, supervisors granted tags.manage)", http.StatusNoContent, "tags"),
+		func(ctx context.Context, a *service.Actor, in *catalogID) (*struct{}, error) {
+			return deleted(s.svc.DeleteTag(ctx, a, in.ID))
 		})
 }
 
 func (s *Server) registerCannedMessages() {
-	huma.Register(s.api, catalogOp("list-canned-messages", http.MethodGet, "/canned-messages", "Canned messages the caller may use or manage: its own private ones and the public ones", http.StatusOK, "canned messages"),
-		func(ctx context.Context, in *cannedListIn) (*cannedListOut, error) {
-			list, err := s.svc.CannedMessages(ctx, actorOf(ctx), in.Owner)
-			if err != nil {
-				return nil, s.catalogFail(ctx, err)
-			}
+	catalogRoute(s, catalogOp("list-canned-messages", http.MethodGet, "/canned-messages", "Canned messages the caller may use or manage: its own private ones and the public ones", http.StatusOK, "canned messages"),
+		func(ctx context.Context, a *service.Actor, in *cannedListIn) (*cannedListOut, error) {
 			out := &cannedListOut{}
-			out.Body.CannedMessages = list
-			return out, nil
+			var err error
+			out.Body.CannedMessages, err = s.svc.CannedMessages(ctx, a, in.Owner)
+			return out, err
 		})
-	huma.Register(s.api, catalogOp("create-canned-message", http.MethodPost, "/canned-messages", "Add a canned message: a private one (the caller's own) by anyone, a public one by administrators and those granted canned_messages.public.manage", http.StatusCreated, "canned messages"),
-		func(ctx context.Context, in *cannedCreateIn) (*cannedOut, error) {
+	catalogRoute(s, catalogOp("create-canned-message", http.MethodPost, "/canned-messages", "Add a canned message: a private one (the caller's own) by anyone, a public one by administrators and those granted canned_messages.public.manage", http.StatusCreated, "canned messages"),
+		func(ctx context.Context, a *service.Actor, in *cannedCreateIn) (*entryOut[service.CannedMessage], error) {
 			b := in.Body
-			m, err := s.svc.CreateCannedMessage(ctx, actorOf(ctx), service.NewCannedMessage{Shortcut: b.Shortcut, Text: b.Text, Visibility: b.Visibility, Active: b.Active})
-			if err != nil {
-				return nil, s.catalogFail(ctx, err)
-			}
-			return &cannedOut{Body: m}, nil
+			return entry(s.svc.CreateCannedMessage(ctx, a, service.NewCannedMessage{Shortcut: b.Shortcut, Text: b.Text, Visibility: b.Visibility, Active: b.Active}))
 		})
-	huma.Register(s.api, catalogOp("get-canned-message", http.MethodGet, "/canned-messages/{id}", "One canned message the caller may see; another user's private one is 404", http.StatusOK, "canned messages"),
-		func(ctx context.Context, in *catalogID) (*cannedOut, error) {
-			m, err := s.svc.CannedMessage(ctx, actorOf(ctx), in.ID)
-			if err != nil {
-				return nil, s.catalogFail(ctx, err)
-			}
-			return &cannedOut{Body: m}, nil
+	catalogRoute(s, catalogOp("get-canned-message", http.MethodGet, "/canned-messages/{id}", "One canned message the caller may see; another user's private one is 404", http.StatusOK, "canned messages"),
+		func(ctx context.Context, a *service.Actor, in *catalogID) (*entryOut[service.CannedMessage], error) {
+			return entry(s.svc.CannedMessage(ctx, a, in.ID))
 		})
-	huma.Register(s.api, catalogOp("update-canned-message", http.MethodPatch, "/canned-messages/{id}", "Edit, activate, deactivate or change the visibility of a canned message: a private one by its owner, a public one by its managers", http.StatusOK, "canned messages"),
-		func(ctx context.Context, in *cannedPatchIn) (*cannedOut, error) {
+	catalogRoute(s, catalogOp("update-canned-message", http.MethodPatch, "/canned-messages/{id}", "Edit, activate, deactivate or change the visibility of a canned message: a private one by its owner, a public one by its managers", http.StatusOK, "canned messages"),
+		func(ctx context.Context, a *service.Actor, in *cannedPatchIn) (*entryOut[service.CannedMessage], error) {
 			b := in.Body
-			m, err := s.svc.UpdateCannedMessage(ctx, actorOf(ctx), in.ID, service.CannedMessageChange{Shortcut: b.Shortcut, Text: b.Text, Visibility: b.Visibility, Active: b.Active})
-			if err != nil {
-				return nil, s.catalogFail(ctx, err)
-			}
-			return &cannedOut{Body: m}, nil
+			return entry(s.svc.UpdateCannedMessage(ctx, a, in.ID, service.CannedMessageChange{Shortcut: b.Shortcut, Text: b.Text, Visibility: b.Visibility, Active: b.Active}))
 		})
-	huma.Register(s.api, catalogOp("delete-canned-message", http.MethodDelete, "/canned-messages/{id}", "Delete a canned message, by those who may edit it", http.StatusNoContent, "canned messages"),
-		func(ctx context.Context, in *catalogID) (*struct{}, error) {
-			if err := s.svc.DeleteCannedMessage(ctx, actorOf(ctx), in.ID); err != nil {
-				return nil, s.catalogFail(ctx, err)
-			}
-			return nil, nil
+	catalogRoute(s, catalogOp("delete-canned-message", http.MethodDelete, "/canned-messages/{id}", "Delete a canned message, by those who may edit it", http.StatusNoContent, "canned messages"),
+		func(ctx context.Context, a *service.Actor, in *catalogID) (*struct{}, error) {
+			return deleted(s.svc.DeleteCannedMessage(ctx, a, in.ID))
 		})
 }

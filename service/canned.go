@@ -132,10 +132,7 @@ func managesCanned(a *Actor, m store.CannedMessage) bool {
 // those who manage them). With owner, that user's private messages only:
 // administrators for anyone, others for themselves.
 func (s *Service) CannedMessages(ctx context.Context, a *Actor, owner string) ([]CannedMessage, error) {
-	if a == nil {
-		return nil, errUnauthenticated
-	}
-	st, err := s.catalog.store()
+	st, err := s.catalog.storeFor(a)
 	if err != nil {
 		return nil, err
 	}
@@ -173,10 +170,7 @@ func (s *Service) readCanned(ctx context.Context, a *Actor, st CatalogStore, id 
 
 // CannedMessage reads one message the actor may see.
 func (s *Service) CannedMessage(ctx context.Context, a *Actor, id int64) (CannedMessage, error) {
-	if a == nil {
-		return CannedMessage{}, errUnauthenticated
-	}
-	st, err := s.catalog.store()
+	st, err := s.catalog.storeFor(a)
 	if err != nil {
 		return CannedMessage{}, err
 	}
@@ -205,18 +199,44 @@ func (s *Service) shortcutTaken(ctx context.Context, a *Actor, st CatalogStore, 
 	return conflictOn("shortcut", "another canned message has this shortcut; shortcuts are compared without case")
 }
 
-func cannedDetail(m store.CannedMessage) map[string]string {
-	v := cannedView(m)
-	return map[string]string{"id": idText(m.ID), "shortcut": m.Shortcut, "visibility": v.Visibility, "owner": m.Owner, "active": strconv.FormatBool(m.Active)}
+// recordCanned logs and audits what a did to m ("created", "updated",
+// "deleted"); extra are pairs of attributes the log and the audit's
+// details add to what the message says.
+func (s *Service) recordCanned(a *Actor, verb string, m store.CannedMessage, extra ...string) {
+	d := map[string]string{"id": idText(m.ID), "shortcut": m.Shortcut, "visibility": cannedView(m).Visibility, "owner": m.Owner, "active": strconv.FormatBool(m.Active)}
+	attrs := []any{"actor", a.UserID, "id", m.ID, "shortcut", m.Shortcut}
+	for i := 0; i+1 < len(extra); i += 2 {
+		d[extra[i]] = extra[i+1]
+		attrs = append(attrs, extra[i], extra[i+1])
+	}
+	s.log.Info("canned message "+verb, attrs...)
+	s.audit(a, "canned_message."+verb, "", d)
+}
+
+// cannedKind is the canned messages of the catalogue, as a refused
+// shortcut is explained to a.
+func (s *Service) cannedKind(a *Actor) kind[store.CannedMessage] {
+	return kind[store.CannedMessage]{noun: "canned message", event: "canned_message",
+		add: CatalogStore.CreateCannedMessage, put: CatalogStore.UpdateCannedMessage, drop: CatalogStore.DeleteCannedMessage,
+		taken: func(ctx context.Context, st CatalogStore, m store.CannedMessage) error {
+			return s.shortcutTaken(ctx, a, st, m)
+		}}
+}
+
+// checkField makes check's refusal one of the request's field.
+func checkField(field string, check func(string) error) func(string) error {
+	return func(v string) error {
+		if err := check(v); err != nil {
+			return invalid(field, "%v", err)
+		}
+		return nil
+	}
 }
 
 // CreateCannedMessage adds a message: a private one, the actor's own, by
 // anyone; a public one by those who manage public messages.
 func (s *Service) CreateCannedMessage(ctx context.Context, a *Actor, nm NewCannedMessage) (CannedMessage, error) {
-	if a == nil {
-		return CannedMessage{}, errUnauthenticated
-	}
-	st, err := s.catalog.store()
+	st, err := s.catalog.storeFor(a)
 	if err != nil {
 		return CannedMessage{}, err
 	}
@@ -230,11 +250,11 @@ func (s *Service) CreateCannedMessage(ctx context.Context, a *Actor, nm NewCanne
 	if vis == VisibilityPublic && !a.May(ManagePublicCanned) {
 		return CannedMessage{}, refused(ManagePublicCanned)
 	}
-	if err := checkShortcut(nm.Shortcut); err != nil {
-		return CannedMessage{}, invalid("shortcut", "%v", err)
+	if err := checkField("shortcut", checkShortcut)(nm.Shortcut); err != nil {
+		return CannedMessage{}, err
 	}
-	if err := checkCannedText(nm.Text); err != nil {
-		return CannedMessage{}, invalid("text", "%v", err)
+	if err := checkField("text", checkCannedText)(nm.Text); err != nil {
+		return CannedMessage{}, err
 	}
 	now := s.now()
 	m := store.CannedMessage{Shortcut: nm.Shortcut, ShortcutKey: config.NameKey(nm.Shortcut), Text: nm.Text, Active: nm.Active == nil || *nm.Active,
@@ -242,14 +262,11 @@ func (s *Service) CreateCannedMessage(ctx context.Context, a *Actor, nm NewCanne
 	if vis == VisibilityPrivate {
 		m.Owner = a.UserID
 	}
-	created, err := st.CreateCannedMessage(ctx, m)
-	if errors.Is(err, store.ErrExists) {
-		return CannedMessage{}, s.shortcutTaken(ctx, a, st, m)
-	} else if err != nil {
+	created, err := s.cannedKind(a).create(ctx, st, m)
+	if err != nil {
 		return CannedMessage{}, err
 	}
-	s.log.Info("canned message created", "actor", a.UserID, "id", created.ID, "shortcut", created.Shortcut, "visibility", vis)
-	s.audit(a, "canned_message.created", "", cannedDetail(created))
+	s.recordCanned(a, "created", created, "visibility", vis)
 	return cannedView(created), nil
 }
 
@@ -258,10 +275,7 @@ func (s *Service) CreateCannedMessage(ctx context.Context, a *Actor, nm NewCanne
 // administrator), a public one by those who manage public messages, and
 // only they make a message public or a public one private.
 func (s *Service) UpdateCannedMessage(ctx context.Context, a *Actor, id int64, c CannedMessageChange) (CannedMessage, error) {
-	if a == nil {
-		return CannedMessage{}, errUnauthenticated
-	}
-	st, err := s.catalog.store()
+	st, err := s.catalog.storeFor(a)
 	if err != nil {
 		return CannedMessage{}, err
 	}
@@ -272,60 +286,45 @@ func (s *Service) UpdateCannedMessage(ctx context.Context, a *Actor, id int64, c
 	if !managesCanned(a, m) {
 		return CannedMessage{}, refused(ManagePublicCanned)
 	}
-	var changed []string
-	if c.Shortcut != nil && *c.Shortcut != m.Shortcut {
-		if err := checkShortcut(*c.Shortcut); err != nil {
-			return CannedMessage{}, invalid("shortcut", "%v", err)
-		}
-		m.Shortcut, m.ShortcutKey, changed = *c.Shortcut, config.NameKey(*c.Shortcut), append(changed, "shortcut")
+	var changed edits
+	if err := set(&changed, "shortcut", &m.Shortcut, c.Shortcut, checkField("shortcut", checkShortcut)); err != nil {
+		return CannedMessage{}, err
 	}
-	if c.Text != nil && *c.Text != m.Text {
-		if err := checkCannedText(*c.Text); err != nil {
-			return CannedMessage{}, invalid("text", "%v", err)
-		}
-		m.Text, changed = *c.Text, append(changed, "text")
+	if err := set(&changed, "text", &m.Text, c.Text, checkField("text", checkCannedText)); err != nil {
+		return CannedMessage{}, err
 	}
-	if c.Active != nil && *c.Active != m.Active {
-		m.Active, changed = *c.Active, append(changed, "active")
-	}
-	if c.Visibility != nil && *c.Visibility != cannedView(m).Visibility {
-		switch *c.Visibility {
-		case VisibilityPublic, VisibilityPrivate:
-		default:
-			return CannedMessage{}, invalid("visibility", "want private or public")
+	set(&changed, "active", &m.Active, c.Active, nil)
+	vis := cannedView(m).Visibility
+	if err := set(&changed, "visibility", &vis, c.Visibility, func(v string) error {
+		if v != VisibilityPublic && v != VisibilityPrivate {
+			return invalid("visibility", "want private or public")
 		}
 		if !a.May(ManagePublicCanned) {
-			return CannedMessage{}, refused(ManagePublicCanned)
+			return refused(ManagePublicCanned)
 		}
-		m.Owner, changed = "", append(changed, "visibility")
-		if *c.Visibility == VisibilityPrivate {
+		return nil
+	}); err != nil {
+		return CannedMessage{}, err
+	} else if vis != cannedView(m).Visibility {
+		m.Owner = ""
+		if vis == VisibilityPrivate {
 			m.Owner = a.UserID
 		}
 	}
 	if len(changed) == 0 {
 		return cannedView(m), nil
 	}
-	m.Updated = s.now()
-	if err := st.UpdateCannedMessage(ctx, m); errors.Is(err, store.ErrExists) {
-		return CannedMessage{}, s.shortcutTaken(ctx, a, st, m)
-	} else if errors.Is(err, store.ErrNotFound) {
-		return CannedMessage{}, notFound("no canned message %d", id)
-	} else if err != nil {
+	m.ShortcutKey, m.Updated = config.NameKey(m.Shortcut), s.now()
+	if err := s.cannedKind(a).update(ctx, st, id, m); err != nil {
 		return CannedMessage{}, err
 	}
-	detail := cannedDetail(m)
-	detail["changed"] = strings.Join(changed, ",")
-	s.log.Info("canned message updated", "actor", a.UserID, "id", id, "shortcut", m.Shortcut, "changed", detail["changed"])
-	s.audit(a, "canned_message.updated", "", detail)
+	s.recordCanned(a, "updated", m, "changed", strings.Join(changed, ","))
 	return cannedView(m), nil
 }
 
 // DeleteCannedMessage removes a message, by those who may edit it.
 func (s *Service) DeleteCannedMessage(ctx context.Context, a *Actor, id int64) error {
-	if a == nil {
-		return errUnauthenticated
-	}
-	st, err := s.catalog.store()
+	st, err := s.catalog.storeFor(a)
 	if err != nil {
 		return err
 	}
@@ -336,12 +335,9 @@ func (s *Service) DeleteCannedMessage(ctx context.Context, a *Actor, id int64) e
 	if !managesCanned(a, m) {
 		return refused(ManagePublicCanned)
 	}
-	if err := st.DeleteCannedMessage(ctx, id); errors.Is(err, store.ErrNotFound) {
-		return notFound("no canned message %d", id)
-	} else if err != nil {
+	if err := s.cannedKind(a).delete(ctx, st, id); err != nil {
 		return err
 	}
-	s.log.Info("canned message deleted", "actor", a.UserID, "id", id, "shortcut", m.Shortcut)
-	s.audit(a, "canned_message.deleted", "", cannedDetail(m))
+	s.recordCanned(a, "deleted", m)
 	return nil
 }

@@ -91,6 +91,65 @@ func (c *catalog) store() (CatalogStore, error) {
 	return c.Store, nil
 }
 
+// kind describes one catalogue whose entries the store keeps as E: pause
+// reasons and tags (store.Named) or canned messages. Its steps answer
+// the store's refusals the same way for every kind.
+type kind[E any] struct {
+	noun  string // in messages and logs: "pause reason"
+	event string // the audit events' prefix: "pause_reason"
+	add   func(CatalogStore, context.Context, E) (E, error)
+	put   func(CatalogStore, context.Context, E) error
+	drop  func(CatalogStore, context.Context, int64) error
+	// taken explains why e was refused as a duplicate: what has its name.
+	taken func(context.Context, CatalogStore, E) error
+}
+
+func (k kind[E]) notFound(id int64) error { return notFound("no %s %d", k.noun, id) }
+
+// create stores a new entry.
+func (k kind[E]) create(ctx context.Context, st CatalogStore, e E) (E, error) {
+	created, err := k.add(st, ctx, e)
+	if errors.Is(err, store.ErrExists) {
+		return created, k.taken(ctx, st, e)
+	}
+	return created, err
+}
+
+// update stores e, the entry id.
+func (k kind[E]) update(ctx context.Context, st CatalogStore, id int64, e E) error {
+	err := k.put(st, ctx, e)
+	switch {
+	case errors.Is(err, store.ErrExists):
+		return k.taken(ctx, st, e)
+	case errors.Is(err, store.ErrNotFound):
+		return k.notFound(id)
+	}
+	return err
+}
+
+// delete removes the entry id.
+func (k kind[E]) delete(ctx context.Context, st CatalogStore, id int64) error {
+	err := k.drop(st, ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return k.notFound(id)
+	}
+	return err
+}
+
+// storeFor gives the catalogue store to a signed-in actor that may do
+// what need says (nothing more when need is empty).
+func (c *catalog) storeFor(a *Actor, need ...Capability) (CatalogStore, error) {
+	if a == nil {
+		return nil, errUnauthenticated
+	}
+	for _, n := range need {
+		if err := Authorize(a, n); err != nil {
+			return nil, err
+		}
+	}
+	return c.store()
+}
+
 // conflictOn is a refusal by the current state caused by one field of
 // the request: a name taken, a file's reason renamed.
 func conflictOn(field, format string, args ...any) error {

@@ -2,10 +2,7 @@ package service
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/acdserver/acd/acd"
@@ -28,16 +25,10 @@ type PauseReason struct {
 }
 
 // NewPauseReason is a reason to create; Enabled nil means enabled.
-type NewPauseReason struct {
-	Name    string
-	Enabled *bool
-}
+type NewPauseReason = NewNamed
 
 // PauseReasonChange is a partial update: nil fields are left as they are.
-type PauseReasonChange struct {
-	Name    *string
-	Enabled *bool
-}
+type PauseReasonChange = NamedChange
 
 // byConfiguration is who made the file's reasons, as they show it.
 const byConfiguration = "configuration"
@@ -165,8 +156,6 @@ func seesAllReasons(a *Actor) bool {
 	return a.Sees(ManagePauseReasons) || (a.is(directory.Supervisor) && a.Permissions[directory.PauseReasonsView])
 }
 
-func requireReasonManager(a *Actor) error { return Authorize(a, ManagePauseReasons) }
-
 // PauseReasons lists the reasons in *52N order: every one for
 // administrators and supervisors who may view them, the enabled ones
 // (what an agent may pause with) for everyone else.
@@ -203,12 +192,28 @@ func (s *Service) PauseReason(ctx context.Context, a *Actor, id int64) (PauseRea
 	return r, nil
 }
 
+// reasonKind is the pause reasons as named entries: their names are
+// checked by checkReasonName and the file's are declared in it.
+func (c *catalog) reasonKind() namedKind {
+	k := namedKind{kind: kind[store.Named]{noun: "pause reason", event: "pause_reason"},
+		check: checkReasonName,
+		declared: func(key string) (string, bool) {
+			for _, f := range c.fileReasons() {
+				if config.NameKey(f.Name) == key {
+					return f.Source, true
+				}
+			}
+			return "", false
+		}}
+	return k.withStore(CatalogStore.PauseReasons, CatalogStore.CreatePauseReason, CatalogStore.UpdatePauseReason, CatalogStore.DeletePauseReason)
+}
+
 // checkReasonName applies the rule for names, and keeps the reason the
 // server itself gives for its own: reports must tell an agent's choice
 // from a pause for missed offers.
 func checkReasonName(name string) error {
-	if err := config.CheckPauseReason(name); err != nil {
-		return invalid("name", "%v", err)
+	if err := checkField("name", config.CheckPauseReason)(name); err != nil {
+		return err
 	}
 	if config.NameKey(name) == config.NameKey(acd.NoAnswerReason) {
 		return conflictOn("name", "%q is the reason the server gives when it pauses an agent after missed offers", acd.NoAnswerReason)
@@ -216,58 +221,34 @@ func checkReasonName(name string) error {
 	return nil
 }
 
-// reasonTaken explains a refused name: another reason has it, the file's
-// or the API's.
-func (s *Service) reasonTaken(ctx context.Context, name string) error {
-	list, err := s.catalog.reasons(ctx)
-	if err != nil {
-		return err
-	}
-	key := config.NameKey(name)
-	for _, r := range list {
-		if config.NameKey(r.Name) == key {
-			if r.Provisioned {
-				return conflictOn("name", "pause reason %q (%d) is declared in %s; names are compared without case", r.Name, r.ID, r.Source)
-			}
-			return conflictOn("name", "pause reason %q (%d) exists; names are compared without case", r.Name, r.ID)
-		}
-	}
-	return conflictOn("name", "another pause reason has this name; names are compared without case")
-}
-
 // CreatePauseReason adds a reason through the API (administrators, and
 // supervisors granted pause_reasons.manage). It is stored in the
 // database, comes after every other in *52N order, and is in force at
 // once.
 func (s *Service) CreatePauseReason(ctx context.Context, a *Actor, nr NewPauseReason) (PauseReason, error) {
-	if err := requireReasonManager(a); err != nil {
-		return PauseReason{}, err
-	}
-	st, err := s.catalog.store()
+	st, err := s.catalog.storeFor(a, ManagePauseReasons)
 	if err != nil {
 		return PauseReason{}, err
 	}
-	if err := checkReasonName(nr.Name); err != nil {
-		return PauseReason{}, err
-	}
-	enabled := nr.Enabled == nil || *nr.Enabled
 	s.catalog.mu.Lock()
 	defer s.catalog.mu.Unlock()
-	now := s.now()
-	r, err := st.CreatePauseReason(ctx, store.Named{Name: nr.Name, Key: config.NameKey(nr.Name), Enabled: enabled, CreatedBy: a.UserID, Created: now, Updated: now})
-	if errors.Is(err, store.ErrExists) {
-		return PauseReason{}, s.reasonTaken(ctx, nr.Name)
-	} else if err != nil {
+	k := s.catalog.reasonKind()
+	r, err := s.createNamed(ctx, a, st, k, nr)
+	if err != nil {
 		return PauseReason{}, err
 	}
 	list, err := s.catalog.apply(ctx)
 	if err != nil {
 		return PauseReason{}, err
 	}
-	s.log.Info("pause reason created", "actor", a.UserID, "id", r.ID, "name", r.Name, "enabled", enabled)
-	s.audit(a, "pause_reason.created", "", map[string]string{"id": idText(r.ID), "name": r.Name, "enabled": strconv.FormatBool(enabled)})
+	s.recordNamed(a, k, "created", r, nil)
 	v, _ := findReason(list, r.ID)
 	return v, nil
+}
+
+// storedReason is a reason of list as the store keeps it.
+func storedReason(r PauseReason) store.Named {
+	return store.Named{ID: r.ID, Name: r.Name, Key: config.NameKey(r.Name), Enabled: r.Enabled, Provisioned: r.Provisioned}
 }
 
 // UpdatePauseReason renames, enables or disables a reason, in force at
@@ -275,10 +256,7 @@ func (s *Service) CreatePauseReason(ctx context.Context, a *Actor, nr NewPauseRe
 // names are the file's. Agents paused with a reason keep the name they
 // paused with.
 func (s *Service) UpdatePauseReason(ctx context.Context, a *Actor, id int64, c PauseReasonChange) (PauseReason, error) {
-	if err := requireReasonManager(a); err != nil {
-		return PauseReason{}, err
-	}
-	st, err := s.catalog.store()
+	st, err := s.catalog.storeFor(a, ManagePauseReasons)
 	if err != nil {
 		return PauseReason{}, err
 	}
@@ -292,38 +270,24 @@ func (s *Service) UpdatePauseReason(ctx context.Context, a *Actor, id int64, c P
 	if !ok {
 		return PauseReason{}, notFound("no pause reason %d", id)
 	}
-	row := store.Named{ID: id, Name: cur.Name, Key: config.NameKey(cur.Name), Enabled: cur.Enabled, Updated: s.now()}
-	var changed []string
-	detail := map[string]string{"id": idText(id)}
-	if c.Name != nil && *c.Name != cur.Name {
+	rename := func(name string) error {
 		if cur.Provisioned {
-			return PauseReason{}, conflictOn("name", "pause reason %q is declared in %s: rename it there (the file's reasons are read at start)", cur.Name, cur.Source)
+			return conflictOn("name", "pause reason %q is declared in %s: rename it there (the file's reasons are read at start)", cur.Name, cur.Source)
 		}
-		if err := checkReasonName(*c.Name); err != nil {
-			return PauseReason{}, err
-		}
-		row.Name, row.Key = *c.Name, config.NameKey(*c.Name)
-		changed, detail["from"] = append(changed, "name"), cur.Name
+		return checkReasonName(name)
 	}
-	if c.Enabled != nil && *c.Enabled != cur.Enabled {
-		row.Enabled, changed = *c.Enabled, append(changed, "enabled")
-	}
-	if len(changed) == 0 {
-		return cur, nil
-	}
-	if err := st.UpdatePauseReason(ctx, row); errors.Is(err, store.ErrExists) {
-		return PauseReason{}, s.reasonTaken(ctx, row.Name)
-	} else if errors.Is(err, store.ErrNotFound) {
-		return PauseReason{}, notFound("no pause reason %d", id)
-	} else if err != nil {
+	k := s.catalog.reasonKind()
+	row, detail, err := s.updateNamed(ctx, st, k, storedReason(cur), c, rename)
+	if err != nil {
 		return PauseReason{}, err
+	}
+	if detail == nil {
+		return cur, nil
 	}
 	if list, err = s.catalog.apply(ctx); err != nil {
 		return PauseReason{}, err
 	}
-	detail["name"], detail["enabled"], detail["changed"] = row.Name, strconv.FormatBool(row.Enabled), strings.Join(changed, ",")
-	s.log.Info("pause reason updated", "actor", a.UserID, "id", id, "name", row.Name, "enabled", row.Enabled, "changed", detail["changed"])
-	s.audit(a, "pause_reason.updated", "", detail)
+	s.recordNamed(a, k, "updated", row, detail)
 	v, _ := findReason(list, id)
 	return v, nil
 }
@@ -331,10 +295,7 @@ func (s *Service) UpdatePauseReason(ctx context.Context, a *Actor, id int64, c P
 // DeletePauseReason removes a reason made through the API; the file's
 // are removed from the file.
 func (s *Service) DeletePauseReason(ctx context.Context, a *Actor, id int64) error {
-	if err := requireReasonManager(a); err != nil {
-		return err
-	}
-	st, err := s.catalog.store()
+	st, err := s.catalog.storeFor(a, ManagePauseReasons)
 	if err != nil {
 		return err
 	}
@@ -351,15 +312,13 @@ func (s *Service) DeletePauseReason(ctx context.Context, a *Actor, id int64) err
 	if cur.Provisioned {
 		return conflict("pause reason %q is declared in %s: remove it there (the file's reasons are read at start), or disable it here", cur.Name, cur.Source)
 	}
-	if err := st.DeletePauseReason(ctx, id); errors.Is(err, store.ErrNotFound) {
-		return notFound("no pause reason %d", id)
-	} else if err != nil {
+	k := s.catalog.reasonKind()
+	if err := k.delete(ctx, st, id); err != nil {
 		return err
 	}
 	if _, err := s.catalog.apply(ctx); err != nil {
 		return err
 	}
-	s.log.Info("pause reason deleted", "actor", a.UserID, "id", id, "name", cur.Name)
-	s.audit(a, "pause_reason.deleted", "", map[string]string{"id": idText(id), "name": cur.Name})
+	s.recordNamed(a, k, "deleted", storedReason(cur), nil)
 	return nil
 }

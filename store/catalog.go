@@ -82,9 +82,9 @@ CREATE INDEX IF NOT EXISTS canned_messages_owner ON canned_messages(owner);
 // reasons, tags and canned messages, in the event log's database.
 type Catalog struct {
 	db      *sql.DB
-	reader  *sql.DB
 	reasons names
 	tags    names
+	canned  table
 }
 
 // OpenCatalog uses the event log's database, creating the tables it
@@ -96,9 +96,10 @@ func OpenCatalog(l *Log) (*Catalog, error) {
 	if _, err := l.db.Exec(catalogSchema); err != nil {
 		return nil, fmt.Errorf("creating catalogue tables: %w", err)
 	}
-	return &Catalog{db: l.db, reader: l.reader,
-		reasons: names{db: l.db, reader: l.reader, table: "pause_reasons", what: "pause reason", provisioned: "provisioned"},
-		tags:    names{db: l.db, reader: l.reader, table: "tags", what: "tag", provisioned: "0"},
+	return &Catalog{db: l.db,
+		reasons: names{table: table{db: l.db, reader: l.reader, name: "pause_reasons", what: "pause reason"}, provisioned: "provisioned"},
+		tags:    names{table: table{db: l.db, reader: l.reader, name: "tags", what: "tag"}, provisioned: "0"},
+		canned:  table{db: l.db, reader: l.reader, name: "canned_messages", what: "canned message"},
 	}, nil
 }
 
@@ -198,11 +199,11 @@ func (c *Catalog) UpdateTag(ctx context.Context, t Named) error { return c.tags.
 // DeleteTag removes a tag; ErrNotFound when there is none.
 func (c *Catalog) DeleteTag(ctx context.Context, id int64) error { return c.tags.delete(ctx, id) }
 
-// names is one table of Named entries.
-type names struct {
-	db, reader  *sql.DB
-	table, what string
-	provisioned string // the column, or the constant for a table without one
+// table is one catalogue's table; the catalogues' writes share its
+// steps.
+type table struct {
+	db, reader *sql.DB
+	name, what string // "tags", "tag"
 }
 
 // querier is a connection or a transaction.
@@ -210,23 +211,110 @@ type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-func (n names) query(ctx context.Context, q querier, where string, args ...any) ([]Named, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id, name, name_key, enabled, `+n.provisioned+`, created_by, created_ns, updated_ns FROM `+n.table+` `+where+` ORDER BY id`, args...)
+// queryAll reads every row query finds with scan.
+func queryAll[T any](ctx context.Context, q querier, scan func(*sql.Rows) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []Named
+	var out []T
 	for rows.Next() {
-		var e Named
-		var c, u int64
-		if err := rows.Scan(&e.ID, &e.Name, &e.Key, &e.Enabled, &e.Provisioned, &e.CreatedBy, &c, &u); err != nil {
+		e, err := scan(rows)
+		if err != nil {
 			return nil, err
 		}
-		e.Created, e.Updated = fromNS(c), fromNS(u)
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// missing is a write's finding that its row is not there: reported as
+// it is, not as a failure of the write.
+type missing struct{ error }
+
+// write runs fn in a transaction, every failure wrapped with doing.
+func (t table) write(ctx context.Context, doing string, fn func(tx *sql.Tx) error) error {
+	tx, err := t.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("%s: %w", doing, err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		if m, ok := err.(missing); ok {
+			return m.error
+		}
+		return fmt.Errorf("%s: %w", doing, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("%s: %w", doing, err)
+	}
+	return nil
+}
+
+// insert adds the entry labelled label, once check (in the same
+// transaction) lets it, and gives its id.
+func (t table) insert(ctx context.Context, label string, check func(*sql.Tx) error, query string, args ...any) (int64, error) {
+	var id int64
+	err := t.write(ctx, fmt.Sprintf("creating %s %s", t.what, label), func(tx *sql.Tx) error {
+		if err := check(tx); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		id, err = res.LastInsertId()
+		return err
+	})
+	return id, err
+}
+
+// update changes entry id, once check (in the same transaction) lets it;
+// ErrNotFound when there is none.
+func (t table) update(ctx context.Context, id int64, check func(*sql.Tx) error, query string, args ...any) error {
+	return t.write(ctx, fmt.Sprintf("updating %s %d", t.what, id), func(tx *sql.Tx) error {
+		if err := check(tx); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		if k, _ := res.RowsAffected(); k == 0 {
+			return missing{fmt.Errorf("%s %d: %w", t.what, id, ErrNotFound)}
+		}
+		return nil
+	})
+}
+
+func (t table) delete(ctx context.Context, id int64) error {
+	res, err := t.db.ExecContext(ctx, `DELETE FROM `+t.name+` WHERE id = ?`, id)
+	if err != nil {
+		return fmt.Errorf("deleting %s %d: %w", t.what, id, err)
+	}
+	if k, _ := res.RowsAffected(); k == 0 {
+		return fmt.Errorf("%s %d: %w", t.what, id, ErrNotFound)
+	}
+	return nil
+}
+
+// names is one table of Named entries.
+type names struct {
+	table
+	provisioned string // the column, or the constant for a table without one
+}
+
+func scanNamed(rows *sql.Rows) (Named, error) {
+	var e Named
+	var c, u int64
+	err := rows.Scan(&e.ID, &e.Name, &e.Key, &e.Enabled, &e.Provisioned, &e.CreatedBy, &c, &u)
+	e.Created, e.Updated = fromNS(c), fromNS(u)
+	return e, err
+}
+
+func (n names) query(ctx context.Context, q querier, where string, args ...any) ([]Named, error) {
+	return queryAll(ctx, q, scanNamed, `SELECT id, name, name_key, enabled, `+n.provisioned+`, created_by, created_ns, updated_ns FROM `+n.name+` `+where+` ORDER BY id`, args...)
 }
 
 func (n names) list(ctx context.Context) ([]Named, error) {
@@ -237,73 +325,34 @@ func (n names) list(ctx context.Context) ([]Named, error) {
 	return out, nil
 }
 
-// taken fails with ErrExists when another entry than id has key.
-func (n names) taken(ctx context.Context, tx *sql.Tx, key string, id int64) error {
-	var other int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+n.table+` WHERE name_key = ? AND id <> ?`, key, id).Scan(&other); err != nil {
-		return err
+// taken gives a check that fails with ErrExists when another entry than
+// id has key.
+func (n names) taken(ctx context.Context, key string, id int64) func(*sql.Tx) error {
+	return func(tx *sql.Tx) error {
+		var other int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+n.name+` WHERE name_key = ? AND id <> ?`, key, id).Scan(&other); err != nil {
+			return err
+		}
+		if other > 0 {
+			return ErrExists
+		}
+		return nil
 	}
-	if other > 0 {
-		return ErrExists
-	}
-	return nil
 }
 
 func (n names) create(ctx context.Context, e Named) (Named, error) {
-	tx, err := n.db.BeginTx(ctx, nil)
-	if err != nil {
-		return Named{}, fmt.Errorf("creating %s %s: %w", n.what, e.Name, err)
-	}
-	defer tx.Rollback()
-	if err := n.taken(ctx, tx, e.Key, 0); err != nil {
-		return Named{}, fmt.Errorf("creating %s %s: %w", n.what, e.Name, err)
-	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO `+n.table+`(name, name_key, enabled, created_by, created_ns, updated_ns) VALUES (?, ?, ?, ?, ?, ?)`,
+	var err error
+	e.ID, err = n.insert(ctx, e.Name, n.taken(ctx, e.Key, 0), `INSERT INTO `+n.name+`(name, name_key, enabled, created_by, created_ns, updated_ns) VALUES (?, ?, ?, ?, ?, ?)`,
 		e.Name, e.Key, e.Enabled, e.CreatedBy, ns(e.Created), ns(e.Updated))
 	if err != nil {
-		return Named{}, fmt.Errorf("creating %s %s: %w", n.what, e.Name, err)
-	}
-	if e.ID, err = res.LastInsertId(); err != nil {
-		return Named{}, fmt.Errorf("creating %s %s: %w", n.what, e.Name, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return Named{}, fmt.Errorf("creating %s %s: %w", n.what, e.Name, err)
+		return Named{}, err
 	}
 	return e, nil
 }
 
 func (n names) update(ctx context.Context, e Named) error {
-	tx, err := n.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("updating %s %d: %w", n.what, e.ID, err)
-	}
-	defer tx.Rollback()
-	if err := n.taken(ctx, tx, e.Key, e.ID); err != nil {
-		return fmt.Errorf("updating %s %d: %w", n.what, e.ID, err)
-	}
-	res, err := tx.ExecContext(ctx, `UPDATE `+n.table+` SET name = ?, name_key = ?, enabled = ?, updated_ns = ? WHERE id = ?`,
+	return n.table.update(ctx, e.ID, n.taken(ctx, e.Key, e.ID), `UPDATE `+n.name+` SET name = ?, name_key = ?, enabled = ?, updated_ns = ? WHERE id = ?`,
 		e.Name, e.Key, e.Enabled, ns(e.Updated), e.ID)
-	if err != nil {
-		return fmt.Errorf("updating %s %d: %w", n.what, e.ID, err)
-	}
-	if k, _ := res.RowsAffected(); k == 0 {
-		return fmt.Errorf("%s %d: %w", n.what, e.ID, ErrNotFound)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("updating %s %d: %w", n.what, e.ID, err)
-	}
-	return nil
-}
-
-func (n names) delete(ctx context.Context, id int64) error {
-	res, err := n.db.ExecContext(ctx, `DELETE FROM `+n.table+` WHERE id = ?`, id)
-	if err != nil {
-		return fmt.Errorf("deleting %s %d: %w", n.what, id, err)
-	}
-	if k, _ := res.RowsAffected(); k == 0 {
-		return fmt.Errorf("%s %d: %w", n.what, id, ErrNotFound)
-	}
-	return nil
 }
 
 // CannedMessages lists the messages owner has (none for ""), and the
@@ -328,24 +377,17 @@ func (c *Catalog) CannedMessage(ctx context.Context, id int64) (CannedMessage, e
 	return out[0], nil
 }
 
+func scanCanned(rows *sql.Rows) (CannedMessage, error) {
+	var m CannedMessage
+	var cr, up int64
+	err := rows.Scan(&m.ID, &m.Shortcut, &m.ShortcutKey, &m.Text, &m.Owner, &m.Active, &m.CreatedBy, &cr, &up)
+	m.Created, m.Updated = fromNS(cr), fromNS(up)
+	return m, err
+}
+
 func (c *Catalog) queryCanned(ctx context.Context, where string, args ...any) ([]CannedMessage, error) {
-	rows, err := c.reader.QueryContext(ctx, `SELECT id, shortcut, shortcut_key, text, ifnull(owner, ''), active, created_by, created_ns, updated_ns
+	return queryAll(ctx, c.canned.reader, scanCanned, `SELECT id, shortcut, shortcut_key, text, ifnull(owner, ''), active, created_by, created_ns, updated_ns
 		FROM canned_messages `+where+` ORDER BY shortcut_key, id`, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []CannedMessage
-	for rows.Next() {
-		var m CannedMessage
-		var cr, up int64
-		if err := rows.Scan(&m.ID, &m.Shortcut, &m.ShortcutKey, &m.Text, &m.Owner, &m.Active, &m.CreatedBy, &cr, &up); err != nil {
-			return nil, err
-		}
-		m.Created, m.Updated = fromNS(cr), fromNS(up)
-		out = append(out, m)
-	}
-	return out, rows.Err()
 }
 
 // shortcutTaken fails with ErrExists when a message other than id would
@@ -372,31 +414,26 @@ func nullable(s string) any {
 	return s
 }
 
+// cannedCheck is what a message must pass to be stored: its shortcut
+// free (shortcutTaken), its owner a user (ownerExists).
+func cannedCheck(ctx context.Context, m CannedMessage) func(*sql.Tx) error {
+	return func(tx *sql.Tx) error {
+		if err := shortcutTaken(ctx, tx, m); err != nil {
+			return err
+		}
+		return ownerExists(ctx, tx, m.Owner)
+	}
+}
+
 // CreateCannedMessage adds a message; ErrExists when its shortcut is
 // taken (shortcutTaken), ErrNotFound when its owner is no user.
 func (c *Catalog) CreateCannedMessage(ctx context.Context, m CannedMessage) (CannedMessage, error) {
-	tx, err := c.db.BeginTx(ctx, nil)
-	if err != nil {
-		return CannedMessage{}, fmt.Errorf("creating canned message %s: %w", m.Shortcut, err)
-	}
-	defer tx.Rollback()
 	m.ID = 0
-	if err := shortcutTaken(ctx, tx, m); err != nil {
-		return CannedMessage{}, fmt.Errorf("creating canned message %s: %w", m.Shortcut, err)
-	}
-	if err := ownerExists(ctx, tx, m.Owner); err != nil {
-		return CannedMessage{}, fmt.Errorf("creating canned message %s: %w", m.Shortcut, err)
-	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO canned_messages(shortcut, shortcut_key, text, owner, active, created_by, created_ns, updated_ns)
+	var err error
+	m.ID, err = c.canned.insert(ctx, m.Shortcut, cannedCheck(ctx, m), `INSERT INTO canned_messages(shortcut, shortcut_key, text, owner, active, created_by, created_ns, updated_ns)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, m.Shortcut, m.ShortcutKey, m.Text, nullable(m.Owner), m.Active, m.CreatedBy, ns(m.Created), ns(m.Updated))
 	if err != nil {
-		return CannedMessage{}, fmt.Errorf("creating canned message %s: %w", m.Shortcut, err)
-	}
-	if m.ID, err = res.LastInsertId(); err != nil {
-		return CannedMessage{}, fmt.Errorf("creating canned message %s: %w", m.Shortcut, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return CannedMessage{}, fmt.Errorf("creating canned message %s: %w", m.Shortcut, err)
+		return CannedMessage{}, err
 	}
 	return m, nil
 }
@@ -418,39 +455,11 @@ func ownerExists(ctx context.Context, tx *sql.Tx, owner string) error {
 // UpdateCannedMessage stores every field of a message but its creation;
 // ErrNotFound, or ErrExists when its shortcut is taken.
 func (c *Catalog) UpdateCannedMessage(ctx context.Context, m CannedMessage) error {
-	tx, err := c.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("updating canned message %d: %w", m.ID, err)
-	}
-	defer tx.Rollback()
-	if err := shortcutTaken(ctx, tx, m); err != nil {
-		return fmt.Errorf("updating canned message %d: %w", m.ID, err)
-	}
-	if err := ownerExists(ctx, tx, m.Owner); err != nil {
-		return fmt.Errorf("updating canned message %d: %w", m.ID, err)
-	}
-	res, err := tx.ExecContext(ctx, `UPDATE canned_messages SET shortcut = ?, shortcut_key = ?, text = ?, owner = ?, active = ?, updated_ns = ? WHERE id = ?`,
+	return c.canned.update(ctx, m.ID, cannedCheck(ctx, m), `UPDATE canned_messages SET shortcut = ?, shortcut_key = ?, text = ?, owner = ?, active = ?, updated_ns = ? WHERE id = ?`,
 		m.Shortcut, m.ShortcutKey, m.Text, nullable(m.Owner), m.Active, ns(m.Updated), m.ID)
-	if err != nil {
-		return fmt.Errorf("updating canned message %d: %w", m.ID, err)
-	}
-	if k, _ := res.RowsAffected(); k == 0 {
-		return fmt.Errorf("canned message %d: %w", m.ID, ErrNotFound)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("updating canned message %d: %w", m.ID, err)
-	}
-	return nil
 }
 
 // DeleteCannedMessage removes a message; ErrNotFound when there is none.
 func (c *Catalog) DeleteCannedMessage(ctx context.Context, id int64) error {
-	res, err := c.db.ExecContext(ctx, `DELETE FROM canned_messages WHERE id = ?`, id)
-	if err != nil {
-		return fmt.Errorf("deleting canned message %d: %w", id, err)
-	}
-	if k, _ := res.RowsAffected(); k == 0 {
-		return fmt.Errorf("canned message %d: %w", id, ErrNotFound)
-	}
-	return nil
+	return c.canned.delete(ctx, id)
 }

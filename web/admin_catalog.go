@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -47,38 +48,34 @@ func (p *Pages) tagsPage() adminPage {
 
 // namedActions are the service's calls for one kind of named entry.
 type namedActions struct {
-	create func(r *http.Request, s session, name string) error
-	update func(r *http.Request, s session, id int64, e namedEdit) error
-	delete func(r *http.Request, s session, id int64) error
+	create func(context.Context, *service.Actor, service.NewNamed) error
+	update func(context.Context, *service.Actor, int64, service.NamedChange) error
+	delete func(context.Context, *service.Actor, int64) error
+}
+
+// actionsOf are the service's calls for a kind whose entries are T; the
+// pages answer with the list, not with the entry.
+func actionsOf[T any](create func(context.Context, *service.Actor, service.NewNamed) (T, error),
+	update func(context.Context, *service.Actor, int64, service.NamedChange) (T, error),
+	del func(context.Context, *service.Actor, int64) error) namedActions {
+	return namedActions{
+		create: func(ctx context.Context, a *service.Actor, n service.NewNamed) error {
+			_, err := create(ctx, a, n)
+			return err
+		},
+		update: func(ctx context.Context, a *service.Actor, id int64, c service.NamedChange) error {
+			_, err := update(ctx, a, id, c)
+			return err
+		},
+		delete: del,
+	}
 }
 
 func (p *Pages) routesAdminCatalog(mux *http.ServeMux) {
 	p.parseAdmin("admin-named")
 	p.parseAdmin("admin-canned")
-	p.routesNamed(mux, p.pauseReasonsPage(), "reason:", namedActions{
-		create: func(r *http.Request, s session, name string) error {
-			_, err := p.svc.CreatePauseReason(r.Context(), s.actor, service.NewPauseReason{Name: name})
-			return err
-		},
-		update: func(r *http.Request, s session, id int64, e namedEdit) error {
-			_, err := p.svc.UpdatePauseReason(r.Context(), s.actor, id, service.PauseReasonChange{Name: e.name, Enabled: e.enabled})
-			return err
-		},
-		delete: func(r *http.Request, s session, id int64) error {
-			return p.svc.DeletePauseReason(r.Context(), s.actor, id)
-		},
-	})
-	p.routesNamed(mux, p.tagsPage(), "tag:", namedActions{
-		create: func(r *http.Request, s session, name string) error {
-			_, err := p.svc.CreateTag(r.Context(), s.actor, service.NewTag{Name: name})
-			return err
-		},
-		update: func(r *http.Request, s session, id int64, e namedEdit) error {
-			_, err := p.svc.UpdateTag(r.Context(), s.actor, id, service.TagChange{Name: e.name, Enabled: e.enabled})
-			return err
-		},
-		delete: func(r *http.Request, s session, id int64) error { return p.svc.DeleteTag(r.Context(), s.actor, id) },
-	})
+	p.routesNamed(mux, p.pauseReasonsPage(), "reason:", actionsOf(p.svc.CreatePauseReason, p.svc.UpdatePauseReason, p.svc.DeletePauseReason))
+	p.routesNamed(mux, p.tagsPage(), "tag:", actionsOf(p.svc.CreateTag, p.svc.UpdateTag, p.svc.DeleteTag))
 	p.routesAdminCanned(mux)
 }
 
@@ -87,12 +84,12 @@ func (p *Pages) routesAdminCatalog(mux *http.ServeMux) {
 func (p *Pages) routesNamed(mux *http.ServeMux, page adminPage, keyPrefix string, do namedActions) {
 	mux.Handle("GET "+page.path, p.page(page))
 	mux.Handle("POST "+page.path, p.admin(page.need, func(w http.ResponseWriter, r *http.Request, s session) {
-		p.afterAdmin(w, r, s, page, "new", do.create(r, s, r.PostFormValue("name")))
+		p.afterAdmin(w, r, s, page, "new", do.create(r.Context(), s.actor, service.NewNamed{Name: r.PostFormValue("name")}))
 	}))
 	mux.Handle("POST "+page.path+"/{id}", p.admin(page.need, func(w http.ResponseWriter, r *http.Request, s session) {
-		c, key, err := namedChange(r, keyPrefix)
+		id, c, key, err := namedChange(r, keyPrefix)
 		if err == nil {
-			err = do.update(r, s, c.id, c)
+			err = do.update(r.Context(), s.actor, id, c)
 		}
 		p.afterAdmin(w, r, s, page, key, err)
 	}))
@@ -100,36 +97,43 @@ func (p *Pages) routesNamed(mux *http.ServeMux, page adminPage, keyPrefix string
 	mux.Handle("POST "+page.path+"/{id}/delete", p.admin(page.need, p.confirmFirst(page.path, named(noun), func(w http.ResponseWriter, r *http.Request, s session) {
 		id, err := pathID(r)
 		if err == nil {
-			err = do.delete(r, s, id)
+			err = do.delete(r.Context(), s.actor, id)
 		}
 		p.afterAdmin(w, r, s, page, "", err)
 	})))
 }
 
-// namedEdit is a rename (the form's name field) or an enable or disable
-// (its enabled button), never both from one form.
-type namedEdit struct {
-	id      int64
-	name    *string
-	enabled *bool
-}
-
-// namedChange reads a rename or an enable/disable; a rename refused is
-// drawn again in its row's form, a toggle refused above the page.
-func namedChange(r *http.Request, keyPrefix string) (namedEdit, string, error) {
+// namedChange reads a rename (the form's name field) or an enable or
+// disable (its enabled button), never both from one form; a rename
+// refused is drawn again in its row's form, a toggle refused above the
+// page.
+func namedChange(r *http.Request, keyPrefix string) (int64, service.NamedChange, string, error) {
+	var c service.NamedChange
 	id, err := pathID(r)
 	if err != nil {
-		return namedEdit{}, "", err
+		return 0, c, "", err
 	}
-	c := namedEdit{id: id}
 	if v, ok := r.PostForm["enabled"]; ok {
 		on := v[0] == "true"
-		c.enabled = &on
-		return c, "", nil
+		c.Enabled = &on
+		return id, c, "", nil
 	}
 	name := r.PostFormValue("name")
-	c.name = &name
-	return c, keyPrefix + strconv.FormatInt(id, 10), nil
+	c.Name = &name
+	return id, c, keyPrefix + strconv.FormatInt(id, 10), nil
+}
+
+// namedPage is a page of named entries of one kind: its rows' forms are
+// drawn from the form state, each under keyPrefix and its id.
+func namedPage(s session, f formState, noun, path, keyPrefix, about string, rows []namedRow) namedData {
+	d := namedData{Noun: noun, Path: path, CSRF: s.csrf(), About: about,
+		New: nameForm{form: newForm(s, f, "new", path, "Create "+noun), Name: f.value("new", "name", "")}}
+	for _, row := range rows {
+		id := strconv.FormatInt(row.ID, 10)
+		row.Form = nameForm{form: newForm(s, f, keyPrefix+id, path+"/"+id, "Rename"), Name: f.value(keyPrefix+id, "name", row.Name)}
+		d.Entries = append(d.Entries, row)
+	}
+	return d
 }
 
 func (p *Pages) pauseReasonsData(r *http.Request, s session, f formState) (any, error) {
@@ -137,16 +141,12 @@ func (p *Pages) pauseReasonsData(r *http.Request, s session, f formState) (any, 
 	if err != nil {
 		return nil, err
 	}
-	d := namedData{Noun: "pause reason", Path: "/admin/pause-reasons", CSRF: s.csrf(),
-		About: "In the order agents dial them: *52N pauses with the N-th enabled reason. Reasons of the configuration file are renamed and deleted there; whether they are enabled is decided here.",
-		New:   nameForm{form: newForm(s, f, "new", "/admin/pause-reasons", "Create pause reason"), Name: f.value("new", "name", "")}}
+	rows := make([]namedRow, 0, len(list))
 	for _, pr := range list {
-		key := "reason:" + strconv.FormatInt(pr.ID, 10)
-		row := namedRow{ID: pr.ID, Name: pr.Name, Enabled: pr.Enabled, Number: pr.Number, Source: pr.Source, CreatedBy: pr.CreatedBy,
-			Form: nameForm{form: newForm(s, f, key, "/admin/pause-reasons/"+strconv.FormatInt(pr.ID, 10), "Rename"), Name: f.value(key, "name", pr.Name)}}
-		d.Entries = append(d.Entries, row)
+		rows = append(rows, namedRow{ID: pr.ID, Name: pr.Name, Enabled: pr.Enabled, Number: pr.Number, Source: pr.Source, CreatedBy: pr.CreatedBy})
 	}
-	return d, nil
+	return namedPage(s, f, "pause reason", "/admin/pause-reasons", "reason:",
+		"In the order agents dial them: *52N pauses with the N-th enabled reason. Reasons of the configuration file are renamed and deleted there; whether they are enabled is decided here.", rows), nil
 }
 
 func (p *Pages) tagsData(r *http.Request, s session, f formState) (any, error) {
@@ -154,13 +154,9 @@ func (p *Pages) tagsData(r *http.Request, s session, f formState) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := namedData{Noun: "tag", Path: "/admin/tags", CSRF: s.csrf(),
-		About: "Labels agents put on interactions; a disabled tag is kept but not offered.",
-		New:   nameForm{form: newForm(s, f, "new", "/admin/tags", "Create tag"), Name: f.value("new", "name", "")}}
+	rows := make([]namedRow, 0, len(list))
 	for _, t := range list {
-		key := "tag:" + strconv.FormatInt(t.ID, 10)
-		d.Entries = append(d.Entries, namedRow{ID: t.ID, Name: t.Name, Enabled: t.Enabled, CreatedBy: t.CreatedBy,
-			Form: nameForm{form: newForm(s, f, key, "/admin/tags/"+strconv.FormatInt(t.ID, 10), "Rename"), Name: f.value(key, "name", t.Name)}})
+		rows = append(rows, namedRow{ID: t.ID, Name: t.Name, Enabled: t.Enabled, CreatedBy: t.CreatedBy})
 	}
-	return d, nil
+	return namedPage(s, f, "tag", "/admin/tags", "tag:", "Labels agents put on interactions; a disabled tag is kept but not offered.", rows), nil
 }
