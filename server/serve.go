@@ -1,9 +1,8 @@
-package main
+package server
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,7 +14,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
-	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -33,7 +31,7 @@ import (
 )
 
 // program is one loaded configuration version with everything built from it.
-type program struct {
+type Program struct {
 	cfg     *config.Config
 	sounds  *prompts.Library
 	plan    *dialplan.Program
@@ -42,7 +40,7 @@ type program struct {
 
 // loadProgram reads, validates and compiles a configuration ("" means the
 // embedded default). Every problem is reported, as FILE:LINE: message.
-func loadProgram(path string) (*program, error) {
+func LoadProgram(path string) (*Program, error) {
 	return loadProgramWith(path, config.Managed{})
 }
 
@@ -61,7 +59,7 @@ func configSource(path string) ([]byte, error) {
 	return source, nil
 }
 
-func loadProgramWith(path string, managed config.Managed) (*program, error) {
+func loadProgramWith(path string, managed config.Managed) (*Program, error) {
 	var (
 		cfg    *config.Config
 		source []byte
@@ -97,108 +95,69 @@ func loadProgramWith(path string, managed config.Managed) (*program, error) {
 	if err := errs.Err(); err != nil {
 		return nil, managed.Relabel(file, err)
 	}
-	return &program{cfg: cfg, sounds: sounds, plan: plan}, nil
+	return &Program{cfg: cfg, sounds: sounds, plan: plan}, nil
 }
 
-func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		usage(stderr)
-		fmt.Fprintln(stderr, "\nacd serve flags:")
-		fs.PrintDefaults()
-	}
-	var (
-		path     = fs.String("config", "", "configuration file (default: the embedded one)")
-		sipAddr  = fs.String("sip", "", "SIP address for UDP and TCP, IP:PORT")
-		httpAddr = fs.String("http", "", "HTTP address, IP:PORT")
-		dataDir  = fs.String("data", "", "data directory")
-		rtpPorts = fs.String("rtp-ports", "", "RTP port range LOW-HIGH")
-		logLevel = fs.String("log-level", "", "debug, info, warn or error")
-		logFmt   = fs.String("log-format", "", "text or json")
-		cpuProf  = fs.String("cpuprofile", "", "write a CPU profile to this file until the server stops (for bench/)")
-		drainFor = fs.String("drain-timeout", "", "how long a stopping server lets calls finish (0: hang up at once)")
-	)
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	prog, err := loadProgram(*path)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
-	}
-	s := &prog.cfg.Server
-	for _, o := range []struct {
-		flag string
-		dst  *string
-	}{{*sipAddr, &s.SIP}, {*httpAddr, &s.HTTP}, {*dataDir, &s.DataDir}, {*rtpPorts, &s.RTPPorts}, {*logLevel, &s.LogLevel}, {*logFmt, &s.LogFormat}} {
-		if o.flag != "" {
-			*o.dst = o.flag
-		}
-	}
-	if *drainFor != "" {
-		d, err := time.ParseDuration(*drainFor)
-		if err != nil || d < 0 {
-			fmt.Fprintf(stderr, "acd: -drain-timeout %q: want a duration like 30s, or 0\n", *drainFor)
-			return 2
-		}
-		s.DrainTimeout = config.Duration(d)
-	}
-	if *cpuProf != "" {
-		f, err := os.Create(*cpuProf)
-		if err != nil {
-			fmt.Fprintln(stderr, "acd:", err)
-			return 1
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			fmt.Fprintln(stderr, "acd:", err)
-			return 1
-		}
-		defer pprof.StopCPUProfile()
-	}
-	if err := runServer(ctx, prog, stderr); err != nil {
-		fmt.Fprintln(stderr, "acd:", err)
-		return exitCode(err)
-	}
-	return 0
+// Options are what the command gives the server beyond its configuration.
+type Options struct {
+	Version string    // the build's version, as the API, pages and metrics show it
+	Log     io.Writer // where the log goes
 }
 
-func runServer(stop context.Context, prog *program, stderr io.Writer) error {
+// ExitError carries an exit status out of the server's set-up.
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string { return e.Err.Error() }
+
+// Config is the program's configuration.
+func (p *Program) Config() *config.Config { return p.cfg }
+
+// Sounds are the program's prompts.
+func (p *Program) Sounds() *prompts.Library { return p.sounds }
+
+// Plan is the program's compiled dial plans.
+func (p *Program) Plan() *dialplan.Program { return p.plan }
+
+// Run runs the server until stop ends, then drains it and stops it.
+func Run(stop context.Context, prog *Program, opts Options) error {
+	stderr, version := opts.Log, opts.Version
 	cfg := prog.cfg
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(cfg.Server.LogLevel)); err != nil {
-		return &exitError{2, fmt.Errorf("log level %q: want debug, info, warn or error", cfg.Server.LogLevel)}
+		return &ExitError{2, fmt.Errorf("log level %q: want debug, info, warn or error", cfg.Server.LogLevel)}
 	}
 	log, err := newLogger(stderr, cfg.Server.LogFormat, level)
 	if err != nil {
-		return &exitError{2, err}
+		return &ExitError{2, err}
 	}
 
 	sipAP, err := netip.ParseAddrPort(cfg.Server.SIP)
 	if err != nil {
-		return &exitError{2, fmt.Errorf("sip address %q: want IP:PORT", cfg.Server.SIP)}
+		return &ExitError{2, fmt.Errorf("sip address %q: want IP:PORT", cfg.Server.SIP)}
 	}
 	httpAP, err := netip.ParseAddrPort(cfg.Server.HTTP)
 	if err != nil {
-		return &exitError{2, fmt.Errorf("http address %q: want IP:PORT", cfg.Server.HTTP)}
+		return &ExitError{2, fmt.Errorf("http address %q: want IP:PORT", cfg.Server.HTTP)}
 	}
 	if cfg.Server.HTTPBeyondLoopbackInPlain() && !cfg.Server.PlainHTTPBeyondLoopback {
 		// The file is checked for this; -http comes later.
-		return &exitError{2, errors.New(config.PlainHTTPRefusal("-http", cfg.Server.HTTP))}
+		return &ExitError{2, errors.New(config.PlainHTTPRefusal("-http", cfg.Server.HTTP))}
 	}
 	tlsAP, _ := netip.ParseAddrPort(cfg.Server.SIPTLS) // checked with the file; invalid when unset
 	if (!sipAP.Addr().IsLoopback() || !httpAP.Addr().IsLoopback() || tlsAP.IsValid() && !tlsAP.Addr().IsLoopback()) && cfg.DemoCredentials() {
-		return &exitError{2, errors.New("refusing to listen beyond loopback with the demo agent passwords of the default configuration: " +
+		return &ExitError{2, errors.New("refusing to listen beyond loopback with the demo agent passwords of the default configuration: " +
 			"give every agent its own password in your configuration file, or listen on 127.0.0.1")}
 	}
 	low, high, err := cfg.Server.RTPPortRange()
 	if err != nil {
-		return &exitError{2, err}
+		return &ExitError{2, err}
 	}
 	ports, err := media.NewPorts(low, high)
 	if err != nil {
-		return &exitError{2, err}
+		return &ExitError{2, err}
 	}
 	// The configuration file is checked for this; -rtp-ports comes later.
 	if room := (high - low) / 2; cfg.Server.MaxCalls > room {
@@ -263,7 +222,7 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 		_ = tcp.Close()
 		_ = httpLn.Close()
 		secure.close()
-		return &exitError{2, err}
+		return &ExitError{2, err}
 	}
 	rtpSend := "socket"
 	if engine.Raw() {
@@ -284,7 +243,7 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var current atomic.Pointer[program]
+	var current atomic.Pointer[Program]
 	conf := &configurator{store: managedStore, current: &current, log: log}
 	// The queues and agents made through the API join the file's; if the
 	// file has changed so that they no longer fit, the server runs on the
@@ -429,7 +388,7 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 			status, current.Load().plan.Version, srv.ActiveCalls(), srv.RefusedCalls(), srv.ActiveLegs(), runtime.NumGoroutine(), rtpSend, engine.Dropped(),
 			engine.Stray(), srv.TCPConnections(), srv.TLSConnections(), httpLn.Open(), httpLn.refused.Load(), srv.RateLimited())
 	})
-	live := &liveServer{srv: srv, engine: engine, center: center, events: events, current: &current, log: log, trunks: trunkRegs, http: httpLn}
+	live := &liveServer{srv: srv, engine: engine, center: center, events: events, current: &current, log: log, trunks: trunkRegs, http: httpLn, version: version}
 	mux.Handle("GET /metrics", metricsHandler(live))
 	removeToken, err := mountCtl(mux, live)
 	if err != nil {
@@ -440,7 +399,7 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 	// start: they last as long as the page or client.
 	hs := &http.Server{Handler: guardHTTP(mux, cfg.Server.HTTPHostNames(), log), ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout: hl.ReadTimeout.D(), IdleTimeout: hl.IdleTimeout.D(), ConnState: httpLn.connState, TLSConfig: secure.httpServerConfig()}
-	stopAPI, svc, err := mountAPI(ctx, mux, hs, running, center, events, conf, reports, log)
+	stopAPI, svc, err := mountAPI(ctx, mux, hs, running, center, events, conf, reports, version, log)
 	if err != nil {
 		return err
 	}
@@ -550,7 +509,7 @@ func drain(stop, life context.Context, end context.CancelFunc, srv *sip.Server, 
 // reload swaps in a new configuration version for new calls; calls in
 // progress keep theirs. An invalid file leaves the running version.
 // applied puts in force what takes effect at once, beyond new calls.
-func reload(current *atomic.Pointer[program], managed func() config.Managed, log *slog.Logger, applied func(old, next *config.Config)) {
+func reload(current *atomic.Pointer[Program], managed func() config.Managed, log *slog.Logger, applied func(old, next *config.Config)) {
 	old := current.Load()
 	path := old.cfg.File
 	if path == config.DefaultName {
@@ -559,7 +518,7 @@ func reload(current *atomic.Pointer[program], managed func() config.Managed, log
 	// The file stands on its own (the server starts from it alone, and
 	// acd check reads it alone); then with the objects made through the
 	// API.
-	next, err := loadProgram(path)
+	next, err := LoadProgram(path)
 	if err == nil {
 		next, err = loadProgramWith(path, managed())
 	}
