@@ -1,10 +1,6 @@
 package server
 
 import (
-	"log/slog"
-	"reflect"
-	"strings"
-
 	"github.com/acdserver/acd/config"
 	"github.com/acdserver/acd/sip"
 )
@@ -13,15 +9,4 @@ import (
 // registered phones.
 func admission(cfg *config.Config) *sip.Admission {
 	return &sip.Admission{Networks: cfg.SIP.AllowCallsFromPrefixes()}
-}
-
-// readmit puts a reloaded sip.allow_calls_from in force at once: a site
-// that adds an office's network should not have to drain its calls for
-// it.
-func readmit(srv *sip.Server, old, next *config.Config, log *slog.Logger) {
-	if reflect.DeepEqual(old.SIP.AllowCallsFrom, next.SIP.AllowCallsFrom) {
-		return
-	}
-	srv.SetAdmission(*admission(next))
-	log.Info("sip.allow_calls_from reloaded", "networks", strings.Join(next.SIP.AllowCallsFrom, ","))
 }

@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"reflect"
 	"runtime"
 	"slices"
 	"strings"
@@ -642,19 +641,6 @@ func reload(current *atomic.Pointer[Program], managed func() config.Managed, log
 // sipTrace is the SIP trace a configuration asks for.
 func sipTrace(cfg *config.Config) sip.Trace {
 	return sip.Trace{Sources: cfg.SIP.Trace.SourcePrefixes(), Users: cfg.SIP.Trace.Users}
-}
-
-// retrace puts a reloaded SIP trace in force without a restart.
-func retrace(srv *sip.Server, old, next *config.Config, log *slog.Logger) {
-	if reflect.DeepEqual(old.SIP.Trace.Sources, next.SIP.Trace.Sources) && reflect.DeepEqual(old.SIP.Trace.Users, next.SIP.Trace.Users) {
-		return
-	}
-	srv.SetTrace(sipTrace(next))
-	if len(next.SIP.Trace.Sources)+len(next.SIP.Trace.Users) == 0 {
-		log.Info("SIP trace off")
-		return
-	}
-	announceTrace(next, log)
 }
 
 // announceTrace says whose SIP the trace writes to the log, since it

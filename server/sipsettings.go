@@ -3,6 +3,8 @@ package server
 import (
 	"log/slog"
 	"net/netip"
+	"reflect"
+	"strings"
 
 	"github.com/acdserver/acd/config"
 	"github.com/acdserver/acd/sip"
@@ -44,13 +46,35 @@ func sipConfig(cfg *config.Config) sip.Config {
 }
 
 // resip puts in force what a new configuration version changes of the
-// SIP settings without a restart: the trace, who may call in, qualify,
-// the trunks' networks and the DNS servers. The rest of sipConfig
-// (addresses, caps, timeouts, the realm) takes a restart.
+// SIP settings without a restart, as sipConfig maps the two versions:
+// the trace, who may call in, qualify, the trunks' networks, and the DNS
+// servers (which the resolver holds). The rest of sipConfig (addresses,
+// caps, timeouts, the realm) takes a restart.
 func resip(srv *sip.Server, r *sip.Resolver, old, next *config.Config, log *slog.Logger) {
-	retrace(srv, old, next, log)
-	readmit(srv, old, next, log)
-	requalify(srv, old, next, log)
-	srv.SetTrusted(sipConfig(next).Trusted)
+	was, now := sipConfig(old), sipConfig(next)
+	if !reflect.DeepEqual(was.Trace, now.Trace) {
+		srv.SetTrace(now.Trace)
+		if len(next.SIP.Trace.Sources)+len(next.SIP.Trace.Users) == 0 {
+			log.Info("SIP trace off")
+		} else {
+			announceTrace(next, log)
+		}
+	}
+	// A site that adds an office's network should not have to drain its
+	// calls for it.
+	if !reflect.DeepEqual(was.Admission, now.Admission) {
+		srv.SetAdmission(*now.Admission)
+		log.Info("sip.allow_calls_from reloaded", "networks", strings.Join(next.SIP.AllowCallsFrom, ","))
+	}
+	// Registrations and calls stay; the next OPTIONS follow the new settings.
+	if was.Qualify != now.Qualify {
+		srv.SetQualify(now.Qualify)
+		if now.Qualify.Interval == 0 {
+			log.Info("sip.qualify reloaded: off, no OPTIONS are sent and no phone is taken as unreachable")
+		} else {
+			log.Info("sip.qualify reloaded", "interval", now.Qualify.Interval, "timeout", now.Qualify.Timeout, "failures", now.Qualify.Failures)
+		}
+	}
+	srv.SetTrusted(now.Trusted)
 	reresolve(r, old, next, log)
 }
