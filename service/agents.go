@@ -150,6 +150,9 @@ func (s *Service) AgentAction(a *Actor, id, action, reason string) (AgentState, 
 	}
 	// The distributor's own events name the actor: they are the audit
 	// trail of this action.
+	if a.phone {
+		return stateView(info), nil // the server logs the feature code
+	}
 	s.log.Info("agent state changed through the API", "user", a.UserID, "agent", id, "action", action, "state", info.State.String())
 	return stateView(info), nil
 }
@@ -254,7 +257,9 @@ func agentError(id string, err error) error {
 	case errors.Is(err, acd.ErrBadReason):
 		return invalid("reason", "not an enabled pause reason")
 	case errors.Is(err, acd.ErrEndNotAllowed), errors.Is(err, acd.ErrNotAssigned):
-		return forbidden("%v", err)
+		e := forbidden("%v", err).(*Error)
+		e.cause = err
+		return e
 	case errors.Is(err, acd.ErrLoggedOut), errors.Is(err, acd.ErrBusy), errors.Is(err, acd.ErrNotInWrapUp):
 		return conflict("agent %s: %v", id, err)
 	}

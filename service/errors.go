@@ -28,6 +28,9 @@ type Error struct {
 	// Problems are a refused configuration's, one per line at fault, for
 	// an editor to show beside its lines.
 	Problems []Problem
+	// cause is the distributor's refusal behind a Forbidden, for callers
+	// that answer it in their own terms (a phone's prompt).
+	cause error
 }
 
 // Problem is one problem of a configuration: where (a file, or "dialplan
@@ -44,6 +47,8 @@ func (e *Error) Error() string {
 	}
 	return e.Msg
 }
+
+func (e *Error) Unwrap() error { return e.cause }
 
 // InvalidField is the error of a request field with bad data, for
 // callers that check a field before the service sees it.

@@ -245,6 +245,9 @@ type Actor struct {
 	Restricted bool
 	TokenID    string
 	TokenKind  string
+	// phone: the agent acting from its own phone, by feature code; its
+	// events name the phone rather than a signed-in user.
+	phone bool
 }
 
 func (a *Actor) is(r directory.Role) bool { return a != nil && a.Role == r }
@@ -254,6 +257,9 @@ func (a *Actor) is(r directory.Role) bool { return a != nil && a.Role == r }
 func (a *Actor) event() event.Actor {
 	if a == nil {
 		return event.System()
+	}
+	if a.phone {
+		return event.Phone(a.UserID)
 	}
 	return event.User(a.UserID, string(a.Role))
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/acdserver/acd/config"
+	acdserver "github.com/acdserver/acd/server"
 )
 
 const ctlUsage = `usage: acd ctl [-config FILE] [-http ADDR] [-data DIR] COMMAND
@@ -54,25 +55,25 @@ func ctlCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	var running *config.Config // for HTTPS: whether, and its certificate
 	if *path != "" || *addr == "" || *dataDir == "" {
-		prog, err := loadProgram(*path)
+		prog, err := acdserver.LoadProgram(*path)
 		if err != nil {
 			fmt.Fprintln(stderr, err)
 			return 1
 		}
-		running = prog.cfg
+		running = prog.Config()
 		if *addr == "" {
-			*addr = prog.cfg.Server.HTTP
+			*addr = prog.Config().Server.HTTP
 		}
 		if *dataDir == "" {
-			*dataDir = prog.cfg.Server.DataDir
+			*dataDir = prog.Config().Server.DataDir
 		}
 	}
-	scheme, client, err := ctlHTTP(running)
+	scheme, client, err := acdserver.CtlHTTP(running)
 	if err != nil {
 		fmt.Fprintln(stderr, "acd ctl:", err)
 		return 1
 	}
-	c := &ctlClient{addr: *addr, scheme: scheme, tokenPath: filepath.Join(*dataDir, ctlTokenFile), http: client}
+	c := &ctlClient{addr: *addr, scheme: scheme, tokenPath: filepath.Join(*dataDir, acdserver.CtlTokenFile), http: client}
 	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	defer w.Flush()
 	switch strings.Join(words, " ") {
@@ -85,13 +86,13 @@ func ctlCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "trunks":
 		err = c.trunks(ctx, w)
 	case "sip trace off":
-		err = c.trace(ctx, w, ctlTrace{On: false})
+		err = c.trace(ctx, w, acdserver.CtlTrace{On: false})
 	default:
 		switch {
 		case len(words) == 3 && words[0] == "queue" && words[1] == "show":
 			err = c.queue(ctx, w, words[2])
 		case len(words) >= 3 && words[0] == "sip" && words[1] == "trace" && words[2] == "on":
-			err = c.trace(ctx, w, ctlTrace{On: true, Peers: words[3:]})
+			err = c.trace(ctx, w, acdserver.CtlTrace{On: true, Peers: words[3:]})
 		default:
 			if len(words) > 0 {
 				fmt.Fprintf(stderr, "acd ctl: unknown command %q\n", strings.Join(words, " "))
@@ -137,7 +138,7 @@ func (c *ctlClient) do(ctx context.Context, method, path string, body, out any) 
 		}
 		payload = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.scheme+"://"+c.addr+ctlPrefix+path, payload)
+	req, err := http.NewRequestWithContext(ctx, method, c.scheme+"://"+c.addr+acdserver.CtlPrefix+path, payload)
 	if err != nil {
 		return fmt.Errorf("server address %q: %w", c.addr, err)
 	}
@@ -146,7 +147,7 @@ func (c *ctlClient) do(ctx context.Context, method, path string, body, out any) 
 		req.Header.Set("Content-Type", "application/json")
 	}
 	res, err := c.http.Do(req)
-	if errors.Is(err, errCtlCertificate) {
+	if errors.Is(err, acdserver.ErrCtlCertificate) {
 		return errors.Unwrap(err)
 	}
 	if err != nil {
@@ -157,7 +158,7 @@ func (c *ctlClient) do(ctx context.Context, method, path string, body, out any) 
 	if err != nil {
 		return fmt.Errorf("reading the answer from %s: %w", c.addr, err)
 	}
-	var problem ctlError
+	var problem acdserver.CtlError
 	_ = json.Unmarshal(data, &problem)
 	switch {
 	case res.StatusCode == http.StatusUnauthorized:
@@ -177,7 +178,7 @@ func (c *ctlClient) do(ctx context.Context, method, path string, body, out any) 
 }
 
 func (c *ctlClient) queues(ctx context.Context, w io.Writer) error {
-	var qs []ctlQueue
+	var qs []acdserver.CtlQueue
 	if err := c.do(ctx, http.MethodGet, "/queues", nil, &qs); err != nil {
 		return err
 	}
@@ -190,7 +191,7 @@ func (c *ctlClient) queues(ctx context.Context, w io.Writer) error {
 }
 
 func (c *ctlClient) queue(ctx context.Context, w io.Writer, name string) error {
-	var d ctlQueueDetail
+	var d acdserver.CtlQueueDetail
 	if err := c.do(ctx, http.MethodGet, "/queues/"+url.PathEscape(name), nil, &d); err != nil {
 		return err
 	}
@@ -219,7 +220,7 @@ func (c *ctlClient) queue(ctx context.Context, w io.Writer, name string) error {
 }
 
 func (c *ctlClient) agents(ctx context.Context, w io.Writer) error {
-	var as []ctlAgent
+	var as []acdserver.CtlAgent
 	if err := c.do(ctx, http.MethodGet, "/agents", nil, &as); err != nil {
 		return err
 	}
@@ -227,7 +228,7 @@ func (c *ctlClient) agents(ctx context.Context, w io.Writer) error {
 	return nil
 }
 
-func agentTable(w io.Writer, as []ctlAgent) {
+func agentTable(w io.Writer, as []acdserver.CtlAgent) {
 	fmt.Fprintln(w, "AGENT\tNAME\tSTATE\tREASON\tLOGGED IN TO\tPHONE\tCALLS")
 	for _, a := range as {
 		phone := "unregistered"
@@ -242,11 +243,11 @@ func agentTable(w io.Writer, as []ctlAgent) {
 }
 
 func (c *ctlClient) calls(ctx context.Context, w io.Writer) error {
-	var calls []ctlCall
+	var calls []acdserver.CtlCall
 	if err := c.do(ctx, http.MethodGet, "/calls", nil, &calls); err != nil {
 		return err
 	}
-	byID := map[string]ctlCall{}
+	byID := map[string]acdserver.CtlCall{}
 	for _, c := range calls {
 		byID[c.ID] = c
 	}
@@ -278,7 +279,7 @@ func (c *ctlClient) calls(ctx context.Context, w io.Writer) error {
 }
 
 // party names the far end of a call, as the other side of a bridge.
-func party(c ctlCall) string {
+func party(c acdserver.CtlCall) string {
 	switch c.Kind {
 	case "in":
 		return "caller " + c.Caller
@@ -288,8 +289,8 @@ func party(c ctlCall) string {
 	return "number " + c.Number
 }
 
-func (c *ctlClient) trace(ctx context.Context, w io.Writer, in ctlTrace) error {
-	var out ctlTrace
+func (c *ctlClient) trace(ctx context.Context, w io.Writer, in acdserver.CtlTrace) error {
+	var out acdserver.CtlTrace
 	if err := c.do(ctx, http.MethodPut, "/sip/trace", in, &out); err != nil {
 		return err
 	}
@@ -330,4 +331,27 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+func (c *ctlClient) trunks(ctx context.Context, w io.Writer) error {
+	var ts []acdserver.CtlTrunk
+	if err := c.do(ctx, http.MethodGet, "/trunks", nil, &ts); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "TRUNK\tADDRESS\tREGISTRATION\tSINCE\tDETAIL")
+	now := time.Now()
+	for _, t := range ts {
+		state, since, detail := "-", "-", "-"
+		switch {
+		case t.Registered:
+			state, detail = "registered", fmt.Sprintf("expires %ds", t.ExpiresS)
+		case t.Register:
+			state, detail = "unregistered", dash(t.Error)
+		}
+		if !t.Since.IsZero() {
+			since = now.Sub(t.Since).Round(time.Second).String()
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", t.Name, t.Address, state, since, detail)
+	}
+	return nil
 }

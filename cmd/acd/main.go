@@ -13,6 +13,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	acdserver "github.com/acdserver/acd/server"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -82,25 +84,18 @@ func check(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if _, err := loadProgram(*path); err != nil {
+	if _, err := acdserver.LoadProgram(*path); err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
 	return 0
 }
 
-// exitError carries an exit status out of serve's set-up.
-type exitError struct {
-	code int
-	err  error
-}
-
-func (e *exitError) Error() string { return e.err.Error() }
-
+// exitCode is the exit status for an error out of serve's set-up.
 func exitCode(err error) int {
-	var ee *exitError
+	var ee *acdserver.ExitError
 	if errors.As(err, &ee) {
-		return ee.code
+		return ee.Code
 	}
 	return 1
 }

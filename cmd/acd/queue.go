@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/acdserver/acd/event"
+	acdserver "github.com/acdserver/acd/server"
 	"github.com/acdserver/acd/store"
 )
 
@@ -45,16 +46,16 @@ func queueShow(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	dir := *dataDir
 	if dir == "" {
-		prog, err := loadProgram(*path)
+		prog, err := acdserver.LoadProgram(*path)
 		if err != nil {
 			fmt.Fprintln(stderr, err)
 			return 1
 		}
-		if _, ok := prog.cfg.Queues[queue]; !ok {
+		if _, ok := prog.Config().Queues[queue]; !ok {
 			fmt.Fprintf(stderr, "acd queue show: no queue %q in the configuration\n", queue)
 			return 1
 		}
-		dir = prog.cfg.Server.DataDir
+		dir = prog.Config().Server.DataDir
 	}
 	dbPath := filepath.Join(dir, "acd.db")
 	if _, err := os.Stat(dbPath); err != nil {

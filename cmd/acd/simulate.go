@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/acdserver/acd/dialplan"
+	acdserver "github.com/acdserver/acd/server"
 )
 
 // simulate prints the path a call would take through the dial plans,
@@ -44,14 +45,14 @@ func simulate(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 				*at, when.Format(time.RFC3339))
 		}
 	}
-	prog, err := loadProgram(*path)
+	prog, err := acdserver.LoadProgram(*path)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
 	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	st := &dialplan.State{
-		Sounds: prog.sounds,
+		Sounds: prog.Sounds(),
 		// Warnings (a loop in the plan, say) still reach the administrator.
 		Log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		Trace: func(s dialplan.Step) {
@@ -62,7 +63,7 @@ func simulate(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			fmt.Fprintf(w, "%s/%s\t%s\t%s\t%s\n", s.Plan, s.Node, s.Type, s.Detail, next)
 		},
 	}
-	err = dialplan.Simulate(ctx, prog.plan, *number, *digits, when, st)
+	err = dialplan.Simulate(ctx, prog.Plan(), *number, *digits, when, st)
 	_ = w.Flush()
 	if err != nil {
 		fmt.Fprintln(stderr, "acd simulate:", err)

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/acdserver/acd/directory"
+	acdserver "github.com/acdserver/acd/server"
 	"github.com/acdserver/acd/service"
 	"github.com/acdserver/acd/store"
 )
@@ -61,14 +62,14 @@ func userCmd(ctx context.Context, args []string, stdin *os.File, stdout, stderr 
 		fmt.Fprintln(stderr, "acd user add:", err)
 		return 2
 	}
-	prog, err := loadProgram(*path)
+	prog, err := acdserver.LoadProgram(*path)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
 	dir := *dataDir
 	if dir == "" {
-		dir = prog.cfg.Server.DataDir
+		dir = prog.Config().Server.DataDir
 	}
 	password, err := readPassword(stdin, stderr, id)
 	if err != nil {
@@ -110,7 +111,7 @@ func userCmd(ctx context.Context, args []string, stdin *os.File, stdout, stderr 
 			qs = append(qs, q)
 		}
 	}
-	svc := newService(prog.cfg, users, events, nil, log, service.Catalog{})
+	svc := acdserver.NewService(prog.Config(), users, events, nil, log, service.Catalog{})
 	u, err := svc.AddUser(ctx, service.NewUser{ID: id, Name: *name, Role: string(r), Password: password, Queues: qs})
 	if err != nil {
 		fmt.Fprintln(stderr, "acd user add:", err)

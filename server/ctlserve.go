@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"context"
@@ -23,12 +23,12 @@ import (
 	"github.com/acdserver/acd/sip"
 )
 
-// ctlTokenFile is where the server writes the token acd ctl presents,
+// CtlTokenFile is where the server writes the token acd ctl presents,
 // in its data directory.
-const ctlTokenFile = "ctl.token"
+const CtlTokenFile = "ctl.token"
 
-// ctlPrefix is where the ctl endpoints live on the HTTP listener.
-const ctlPrefix = "/ctl/v1"
+// CtlPrefix is where the ctl endpoints live on the HTTP listener.
+const CtlPrefix = "/ctl/v1"
 
 // writeCtlToken draws a fresh token and writes it, mode 0600, into the
 // data directory: whoever may read the server's data may run acd ctl,
@@ -40,7 +40,7 @@ func writeCtlToken(dir string) (token string, remove func(), err error) {
 		return "", nil, fmt.Errorf("drawing the ctl token: %w", err)
 	}
 	token = "acdctl_" + base64.RawURLEncoding.EncodeToString(b)
-	f, err := os.CreateTemp(dir, ctlTokenFile+".*")
+	f, err := os.CreateTemp(dir, CtlTokenFile+".*")
 	if err != nil {
 		return "", nil, fmt.Errorf("writing the ctl token: %w", err)
 	}
@@ -51,7 +51,7 @@ func writeCtlToken(dir string) (token string, remove func(), err error) {
 		_ = os.Remove(tmp)
 		return "", nil, fmt.Errorf("writing the ctl token: %w", err)
 	}
-	path := filepath.Join(dir, ctlTokenFile)
+	path := filepath.Join(dir, CtlTokenFile)
 	if err := os.Rename(tmp, path); err != nil {
 		_ = os.Remove(tmp)
 		return "", nil, fmt.Errorf("writing the ctl token: %w", err)
@@ -61,7 +61,7 @@ func writeCtlToken(dir string) (token string, remove func(), err error) {
 
 // The ctl endpoints' JSON, which acd ctl prints as tables.
 type (
-	ctlQueue struct {
+	CtlQueue struct {
 		ID                string  `json:"id"`
 		Name              string  `json:"name"`
 		Extension         string  `json:"extension"`
@@ -72,14 +72,14 @@ type (
 		LoggedIn          int     `json:"logged_in"`
 		Ready             int     `json:"ready"`
 	}
-	ctlWaiting struct {
+	CtlWaiting struct {
 		CallID        string  `json:"call_id"`
 		Caller        string  `json:"caller"`
 		WaitedSeconds float64 `json:"waited_seconds"`
 		Ringing       bool    `json:"ringing"`
 		Callback      bool    `json:"callback"`
 	}
-	ctlAgent struct {
+	CtlAgent struct {
 		ID         string   `json:"id"`
 		Name       string   `json:"name"`
 		State      string   `json:"state"`
@@ -90,12 +90,12 @@ type (
 		Unreachable bool `json:"unreachable,omitempty"`
 		Calls       int  `json:"calls"`
 	}
-	ctlQueueDetail struct {
-		Queue   ctlQueue     `json:"queue"`
-		Waiting []ctlWaiting `json:"waiting"`
-		Agents  []ctlAgent   `json:"agents"` // assigned to the queue
+	CtlQueueDetail struct {
+		Queue   CtlQueue     `json:"queue"`
+		Waiting []CtlWaiting `json:"waiting"`
+		Agents  []CtlAgent   `json:"agents"` // assigned to the queue
 	}
-	ctlCall struct {
+	CtlCall struct {
 		ID         string  `json:"call_id"`
 		Kind       string  `json:"kind"` // in, agent or out
 		Number     string  `json:"number"`
@@ -110,7 +110,7 @@ type (
 		Queue   string `json:"queue,omitempty"`
 		Ringing bool   `json:"ringing,omitempty"`
 	}
-	ctlTrace struct {
+	CtlTrace struct {
 		On      bool     `json:"on"`
 		Peers   []string `json:"peers,omitempty"` // addresses, prefixes or users; none: every peer
 		Sources []string `json:"sources"`
@@ -118,7 +118,7 @@ type (
 		// Hidden: the log level hides the trace's records.
 		Hidden bool `json:"hidden,omitempty"`
 	}
-	ctlError struct {
+	CtlError struct {
 		Error string `json:"error"`
 	}
 )
@@ -141,12 +141,12 @@ func mountCtl(mux *http.ServeMux, live *liveServer) (func(), error) {
 		return nil, err
 	}
 	h := &ctlHandler{live: live, token: token, security: &ratelog.Limited{Log: live.log, Interval: time.Second}}
-	mux.Handle("GET "+ctlPrefix+"/queues", h.guard(h.queues))
-	mux.Handle("GET "+ctlPrefix+"/queues/{name}", h.guard(h.queue))
-	mux.Handle("GET "+ctlPrefix+"/agents", h.guard(h.agents))
-	mux.Handle("GET "+ctlPrefix+"/calls", h.guard(h.calls))
-	mux.Handle("GET "+ctlPrefix+"/trunks", h.guard(h.trunks))
-	mux.Handle("PUT "+ctlPrefix+"/sip/trace", h.guard(h.trace))
+	mux.Handle("GET "+CtlPrefix+"/queues", h.guard(h.queues))
+	mux.Handle("GET "+CtlPrefix+"/queues/{name}", h.guard(h.queue))
+	mux.Handle("GET "+CtlPrefix+"/agents", h.guard(h.agents))
+	mux.Handle("GET "+CtlPrefix+"/calls", h.guard(h.calls))
+	mux.Handle("GET "+CtlPrefix+"/trunks", h.guard(h.trunks))
+	mux.Handle("PUT "+CtlPrefix+"/sip/trace", h.guard(h.trace))
 	return remove, nil
 }
 
@@ -158,13 +158,13 @@ func (h *ctlHandler) guard(serve func(w http.ResponseWriter, r *http.Request) (a
 		from := remoteAddr(r)
 		if !sameMachine(r, from) {
 			h.security.Warn("security: ctl request from another machine refused", "event", "ctl_remote", "source", from.String())
-			writeJSON(w, http.StatusForbidden, ctlError{"acd ctl is served to this machine only"})
+			writeJSON(w, http.StatusForbidden, CtlError{"acd ctl is served to this machine only"})
 			return
 		}
 		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(h.token)) != 1 {
 			h.security.Warn("security: ctl request with a wrong token refused", "event", "ctl_token", "source", from.String())
-			writeJSON(w, http.StatusUnauthorized, ctlError{"wrong ctl token"})
+			writeJSON(w, http.StatusUnauthorized, CtlError{"wrong ctl token"})
 			return
 		}
 		body, status := serve(w, r)
@@ -199,15 +199,15 @@ func writeJSON(w http.ResponseWriter, status int, body any) {
 	_ = json.NewEncoder(w).Encode(body)
 }
 
-func agentView(a acd.AgentInfo) ctlAgent {
-	return ctlAgent{ID: a.ID, Name: a.Name, State: a.State.String(), Reason: a.Reason, Queues: append([]string{}, a.Queues...),
+func agentView(a acd.AgentInfo) CtlAgent {
+	return CtlAgent{ID: a.ID, Name: a.Name, State: a.State.String(), Reason: a.Reason, Queues: append([]string{}, a.Queues...),
 		Registered: a.Registered, Unreachable: a.Unreachable, Calls: a.Calls}
 }
 
 // queueView sums up a queue from its waiting list and the agents.
-func (h *ctlHandler) queueView(id string, waiting []acd.WaitingCaller, agents []acd.AgentInfo, now time.Time) ctlQueue {
+func (h *ctlHandler) queueView(id string, waiting []acd.WaitingCaller, agents []acd.AgentInfo, now time.Time) CtlQueue {
 	q := h.live.cfg().Queues[id]
-	v := ctlQueue{ID: id, Name: q.Name, Extension: q.Extension, Strategy: q.Strategy}
+	v := CtlQueue{ID: id, Name: q.Name, Extension: q.Extension, Strategy: q.Strategy}
 	for _, w := range waiting {
 		if w.Callback {
 			v.Callbacks++
@@ -229,11 +229,11 @@ func (h *ctlHandler) queueView(id string, waiting []acd.WaitingCaller, agents []
 
 func (h *ctlHandler) queues(w http.ResponseWriter, r *http.Request) (any, int) {
 	now, agents := time.Now(), h.live.center.Agents()
-	out := []ctlQueue{}
+	out := []CtlQueue{}
 	for _, id := range h.live.queueNames() {
 		waiting, err := h.live.center.Waiting(id)
 		if err != nil {
-			return ctlError{fmt.Sprintf("reading queue %q: %v", id, err)}, http.StatusInternalServerError
+			return CtlError{fmt.Sprintf("reading queue %q: %v", id, err)}, http.StatusInternalServerError
 		}
 		out = append(out, h.queueView(id, waiting, agents, now))
 	}
@@ -243,16 +243,16 @@ func (h *ctlHandler) queues(w http.ResponseWriter, r *http.Request) (any, int) {
 func (h *ctlHandler) queue(w http.ResponseWriter, r *http.Request) (any, int) {
 	id := r.PathValue("name")
 	if _, ok := h.live.cfg().Queues[id]; !ok {
-		return ctlError{fmt.Sprintf("no queue %q", id)}, http.StatusNotFound
+		return CtlError{fmt.Sprintf("no queue %q", id)}, http.StatusNotFound
 	}
 	waiting, err := h.live.center.Waiting(id)
 	if err != nil {
-		return ctlError{fmt.Sprintf("reading queue %q: %v", id, err)}, http.StatusInternalServerError
+		return CtlError{fmt.Sprintf("reading queue %q: %v", id, err)}, http.StatusInternalServerError
 	}
 	now, agents := time.Now(), h.live.center.Agents()
-	d := ctlQueueDetail{Queue: h.queueView(id, waiting, agents, now), Waiting: []ctlWaiting{}, Agents: []ctlAgent{}}
+	d := CtlQueueDetail{Queue: h.queueView(id, waiting, agents, now), Waiting: []CtlWaiting{}, Agents: []CtlAgent{}}
 	for _, c := range waiting {
-		d.Waiting = append(d.Waiting, ctlWaiting{CallID: c.CallID, Caller: c.Caller, WaitedSeconds: now.Sub(c.Joined).Seconds(),
+		d.Waiting = append(d.Waiting, CtlWaiting{CallID: c.CallID, Caller: c.Caller, WaitedSeconds: now.Sub(c.Joined).Seconds(),
 			Ringing: c.Ringing, Callback: c.Callback})
 	}
 	for _, a := range agents {
@@ -264,7 +264,7 @@ func (h *ctlHandler) queue(w http.ResponseWriter, r *http.Request) (any, int) {
 }
 
 func (h *ctlHandler) agents(w http.ResponseWriter, r *http.Request) (any, int) {
-	out := []ctlAgent{}
+	out := []CtlAgent{}
 	for _, a := range h.live.center.Agents() {
 		out = append(out, agentView(a))
 	}
@@ -287,9 +287,9 @@ func (h *ctlHandler) calls(w http.ResponseWriter, r *http.Request) (any, int) {
 		}
 	}
 	now := time.Now()
-	out := []ctlCall{}
+	out := []CtlCall{}
 	for _, c := range h.live.srv.Calls() {
-		v := ctlCall{ID: c.ID, Kind: c.Kind, Number: c.Number, Caller: c.Caller, CallerName: c.CallerName, Peer: c.Peer,
+		v := CtlCall{ID: c.ID, Kind: c.Kind, Number: c.Number, Caller: c.Caller, CallerName: c.CallerName, Peer: c.Peer,
 			Codec: c.Codec, Held: c.Held, UpSeconds: now.Sub(c.Started).Seconds(), BridgedTo: c.BridgedTo}
 		if p, ok := waiting[c.ID]; ok && c.Kind == sip.CallInbound {
 			v.Queue, v.Ringing = p.queue, p.ringing
@@ -303,9 +303,9 @@ func (h *ctlHandler) calls(w http.ResponseWriter, r *http.Request) (any, int) {
 // to the configuration's. The trace writes peers' messages in full, so
 // each change is logged as loudly as the configuration's trace is.
 func (h *ctlHandler) trace(w http.ResponseWriter, r *http.Request) (any, int) {
-	var in ctlTrace
+	var in CtlTrace
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&in); err != nil {
-		return ctlError{"want a JSON body {\"on\": true|false, \"peers\": [...]}"}, http.StatusBadRequest
+		return CtlError{"want a JSON body {\"on\": true|false, \"peers\": [...]}"}, http.StatusBadRequest
 	}
 	log := h.live.log
 	var t sip.Trace
@@ -316,7 +316,7 @@ func (h *ctlHandler) trace(w http.ResponseWriter, r *http.Request) (any, int) {
 			} else if p != "" && !strings.ContainsAny(p, " \t@:;<>/") {
 				t.Users = append(t.Users, p)
 			} else {
-				return ctlError{fmt.Sprintf("peer %q: want an address (192.0.2.7), a prefix (192.0.2.0/24) or a user (1001)", p)}, http.StatusBadRequest
+				return CtlError{fmt.Sprintf("peer %q: want an address (192.0.2.7), a prefix (192.0.2.0/24) or a user (1001)", p)}, http.StatusBadRequest
 			}
 		}
 		if len(in.Peers) == 0 {
@@ -326,7 +326,7 @@ func (h *ctlHandler) trace(w http.ResponseWriter, r *http.Request) (any, int) {
 		t = sipTrace(h.live.current.Load().cfg)
 	}
 	h.live.srv.SetTrace(t)
-	out := ctlTrace{On: len(t.Sources)+len(t.Users) > 0, Sources: []string{}, Users: append([]string{}, t.Users...)}
+	out := CtlTrace{On: len(t.Sources)+len(t.Users) > 0, Sources: []string{}, Users: append([]string{}, t.Users...)}
 	for _, p := range t.Sources {
 		out.Sources = append(out.Sources, p.String())
 	}

@@ -1,4 +1,4 @@
-package main
+package server
 
 // descriptorReserve is kept beyond calls and connections for what the
 // server itself holds: the database and its journal, the listeners, the

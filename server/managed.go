@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"context"
@@ -29,7 +29,7 @@ const (
 type configurator struct {
 	mu       sync.Mutex // one change at a time, from reading to activating
 	store    *store.Managed
-	current  *atomic.Pointer[program]
+	current  *atomic.Pointer[Program]
 	activate func(old, next *config.Config)
 	log      *slog.Logger
 }

@@ -1,8 +1,7 @@
-package main
+package server
 
 import (
 	"context"
-	"log/slog"
 	"time"
 
 	"github.com/acdserver/acd/config"
@@ -41,19 +40,4 @@ func qualify(cfg *config.Config) sip.Qualify {
 		return sip.Qualify{}
 	}
 	return sip.Qualify{Interval: q.Interval.D(), Timeout: q.Timeout.D(), Failures: q.Failures}
-}
-
-// requalify puts reloaded sip.qualify settings in force without a
-// restart: registrations and calls stay, the next OPTIONS follow them.
-func requalify(srv *sip.Server, old, next *config.Config, log *slog.Logger) {
-	was, now := qualify(old), qualify(next)
-	if was == now {
-		return
-	}
-	srv.SetQualify(now)
-	if now.Interval == 0 {
-		log.Info("sip.qualify reloaded: off, no OPTIONS are sent and no phone is taken as unreachable")
-		return
-	}
-	log.Info("sip.qualify reloaded", "interval", now.Interval, "timeout", now.Timeout, "failures", now.Failures)
 }

@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"context"
@@ -20,7 +20,7 @@ import (
 // newService builds the service over a configuration's queues and
 // agents. dist may be nil for the command line, which changes no agent
 // (and whose catalog is empty).
-func newService(cfg *config.Config, users *store.Users, events *store.Log, dist service.Distributor, log *slog.Logger, catalog service.Catalog) *service.Service {
+func NewService(cfg *config.Config, users *store.Users, events *store.Log, dist service.Distributor, log *slog.Logger, catalog service.Catalog) *service.Service {
 	return newServiceFor(func() *config.Config { return cfg }, users, nil, events, dist, nil, catalog, nil, log)
 }
 
@@ -76,7 +76,7 @@ func directoryOf(cfg *config.Config) ([]service.Queue, []service.AgentConfig) {
 // streams end when hs shuts down; the returned function stops the rest.
 // With no users yet, it logs the one-time setup token.
 func mountAPI(ctx context.Context, mux *http.ServeMux, hs *http.Server, running func() *config.Config, dist service.Distributor, events *store.Log,
-	conf service.Configurator, reports service.Reporter, log *slog.Logger) (func(), *service.Service, error) {
+	conf service.Configurator, reports service.Reporter, version string, log *slog.Logger) (func(), *service.Service, error) {
 	users, err := store.OpenUsers(events)
 	if err != nil {
 		return nil, nil, err

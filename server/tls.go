@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"crypto/tls"
@@ -45,7 +45,7 @@ func startTLS(s config.Server, log *slog.Logger) (*serverTLS, error) {
 	if s.SIPTLS != "" {
 		ap, err := netip.ParseAddrPort(s.SIPTLS)
 		if err != nil {
-			return nil, &exitError{2, fmt.Errorf("sip_tls address %q: want IP:PORT", s.SIPTLS)}
+			return nil, &ExitError{2, fmt.Errorf("sip_tls address %q: want IP:PORT", s.SIPTLS)}
 		}
 		if st.sip, err = net.ListenTCP("tcp", net.TCPAddrFromAddrPort(ap)); err != nil {
 			return nil, fmt.Errorf("sip tls: %w", err)

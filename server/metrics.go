@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"context"
@@ -31,10 +31,11 @@ type liveServer struct {
 	events *store.Log
 	// current is the configuration version in force: its queues and
 	// agents are the distributor's.
-	current *atomic.Pointer[program]
+	current *atomic.Pointer[Program]
 	log     *slog.Logger
 	trunks  *trunkRegistrations
 	http    *connLimiter // the HTTP listener's connections
+	version string       // the build's, for acd_build_info
 }
 
 // queueNames are the queues the server runs, sorted.
@@ -161,7 +162,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(m.desc, m.typ, v, labels...)
 	}
 	live := c.live
-	emit(c.buildInfo, 1, version, runtime.Version())
+	emit(c.buildInfo, 1, c.live.version, runtime.Version())
 	emit(c.configInfo, 1, live.current.Load().plan.Version)
 	emit(c.draining, bool01(live.srv.Draining()))
 

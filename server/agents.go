@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"context"
@@ -81,7 +81,7 @@ func secrets(cfg func() *config.Config) sip.Secrets {
 // featureCode carries out an agent's feature code and names the prompt
 // that confirms it: *50 log in, *51 log out, *52 pause (*52N with reason
 // N), *53 ready, *54 end wrap-up.
-func featureCode(center *acd.Center, agent, code string) string {
+func featureCode(center agentDesk, agent, code string) string {
 	var err error
 	prompt := ""
 	by := event.Phone(agent)

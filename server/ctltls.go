@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"bytes"
@@ -13,15 +13,15 @@ import (
 	"github.com/acdserver/acd/internal/tlscert"
 )
 
-// errCtlCertificate is a server whose HTTPS certificate acd ctl refuses.
-var errCtlCertificate = errors.New("the server's HTTPS certificate is refused")
+// ErrCtlCertificate is a server whose HTTPS certificate acd ctl refuses.
+var ErrCtlCertificate = errors.New("the server's HTTPS certificate is refused")
 
 // ctlHTTP is how acd ctl reaches the server: plain HTTP, or HTTPS when
 // the configuration serves it. Over HTTPS it trusts exactly the
 // certificate in server.tls.cert_file: acd ctl calls the server on its
 // own machine, at an address (127.0.0.1) the certificate need not name,
 // and whoever may read the ctl token may read that file too.
-func ctlHTTP(cfg *config.Config) (scheme string, client *http.Client, err error) {
+func CtlHTTP(cfg *config.Config) (scheme string, client *http.Client, err error) {
 	client = &http.Client{Timeout: 10 * time.Second}
 	if cfg == nil || !cfg.Server.HTTPTLS || !cfg.Server.TLS.Configured() {
 		return "http", client, nil
@@ -39,7 +39,7 @@ func ctlHTTP(cfg *config.Config) (scheme string, client *http.Client, err error)
 		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
 			if len(raw) == 0 || !bytes.Equal(raw[0], want.Leaf.Raw) {
 				return fmt.Errorf("%w: not the one in %s: if the file was renewed, reload the server (SIGHUP, systemctl reload acd); else another server answers at this address",
-					errCtlCertificate, certFile)
+					ErrCtlCertificate, certFile)
 			}
 			return nil
 		},

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime/pprof"
+	"time"
+
+	"github.com/acdserver/acd/config"
+	acdserver "github.com/acdserver/acd/server"
+)
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		usage(stderr)
+		fmt.Fprintln(stderr, "\nacd serve flags:")
+		fs.PrintDefaults()
+	}
+	var (
+		path     = fs.String("config", "", "configuration file (default: the embedded one)")
+		sipAddr  = fs.String("sip", "", "SIP address for UDP and TCP, IP:PORT")
+		httpAddr = fs.String("http", "", "HTTP address, IP:PORT")
+		dataDir  = fs.String("data", "", "data directory")
+		rtpPorts = fs.String("rtp-ports", "", "RTP port range LOW-HIGH")
+		logLevel = fs.String("log-level", "", "debug, info, warn or error")
+		logFmt   = fs.String("log-format", "", "text or json")
+		cpuProf  = fs.String("cpuprofile", "", "write a CPU profile to this file until the server stops (for bench/)")
+		drainFor = fs.String("drain-timeout", "", "how long a stopping server lets calls finish (0: hang up at once)")
+	)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	prog, err := acdserver.LoadProgram(*path)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	s := &prog.Config().Server
+	for _, o := range []struct {
+		flag string
+		dst  *string
+	}{{*sipAddr, &s.SIP}, {*httpAddr, &s.HTTP}, {*dataDir, &s.DataDir}, {*rtpPorts, &s.RTPPorts}, {*logLevel, &s.LogLevel}, {*logFmt, &s.LogFormat}} {
+		if o.flag != "" {
+			*o.dst = o.flag
+		}
+	}
+	if *drainFor != "" {
+		d, err := time.ParseDuration(*drainFor)
+		if err != nil || d < 0 {
+			fmt.Fprintf(stderr, "acd: -drain-timeout %q: want a duration like 30s, or 0\n", *drainFor)
+			return 2
+		}
+		s.DrainTimeout = config.Duration(d)
+	}
+	if *cpuProf != "" {
+		f, err := os.Create(*cpuProf)
+		if err != nil {
+			fmt.Fprintln(stderr, "acd:", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(stderr, "acd:", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
+	}
+	if err := acdserver.Run(ctx, prog, acdserver.Options{Version: version, Log: stderr}); err != nil {
+		fmt.Fprintln(stderr, "acd:", err)
+		return exitCode(err)
+	}
+	return 0
+}
