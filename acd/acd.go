@@ -8,6 +8,7 @@ import (
 	"context"
 
 	"github.com/acdserver/acd/event"
+	"github.com/acdserver/acd/hangup"
 	"github.com/acdserver/acd/media"
 	"github.com/acdserver/acd/store"
 )
@@ -28,10 +29,10 @@ type Caller interface {
 // Leg is an agent's answered phone call.
 type Leg interface {
 	Done() <-chan struct{}
-	Hangup(reason string)
-	// EndReason says why the leg ended, once it has: the phone hung up,
+	Hangup(reason hangup.Reason)
+	// EndCause says why the leg ended, once it has: the phone hung up,
 	// it sent no RTP, its session expired…
-	EndReason() string
+	EndCause() hangup.Cause
 	// OnTransfer sets who decides the phone's blind transfers: decide
 	// gets the target and returns 202 to accept or the SIP status that
 	// refuses it.

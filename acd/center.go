@@ -12,6 +12,7 @@ import (
 
 	"github.com/acdserver/acd/config"
 	"github.com/acdserver/acd/event"
+	"github.com/acdserver/acd/hangup"
 	"github.com/acdserver/acd/numbering"
 	"github.com/acdserver/acd/store"
 )
@@ -573,7 +574,7 @@ func (c *Center) ring(q *queue, e *entry, rings []ring, cancel context.CancelFun
 			cancel() // stop ringing everyone else now
 			c.connect(q, e, a, r.leg)
 		case r.err == nil:
-			r.leg.Hangup("the call was taken by another agent, or the caller left")
+			r.leg.Hangup(hangup.TakenElsewhere)
 			c.release(a, "offer-ended", e.ref(""))
 		case !won && offered && e.ctx.Err() == nil:
 			// No answer within the ring timeout, busy, rejected or
@@ -694,7 +695,7 @@ func (c *Center) onCall(q *queue, e *entry, a *agent, leg Leg, since time.Time) 
 	if ended.EndedBy == "caller" {
 		// Not otherwise: a leg ending by itself may still be waiting on
 		// its BYE to a dead phone, and Hangup would wait with it.
-		leg.Hangup("the caller hung up")
+		leg.Hangup(hangup.CallerLeft)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -708,7 +709,7 @@ func endedBy(done <-chan struct{}, leg Leg) event.CallEnded {
 	case <-done:
 		return event.CallEnded{EndedBy: "caller"}
 	case <-leg.Done():
-		return event.CallEnded{EndedBy: "agent", Reason: leg.EndReason()}
+		return event.CallEnded{EndedBy: "agent", Reason: leg.EndCause().String()}
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/acdserver/acd/config"
 	"github.com/acdserver/acd/event"
+	"github.com/acdserver/acd/hangup"
 	"github.com/acdserver/acd/media"
 	"github.com/acdserver/acd/store"
 )
@@ -42,25 +43,25 @@ type fakeLeg struct {
 	done     chan struct{}
 	once     sync.Once
 	mu       sync.Mutex
-	reason   string
+	cause    hangup.Cause
 	transfer func(string) int
 }
 
 func newLeg(agent string) *fakeLeg { return &fakeLeg{agent: agent, done: make(chan struct{})} }
 
 func (l *fakeLeg) Done() <-chan struct{} { return l.done }
-func (l *fakeLeg) Hangup(reason string) {
+func (l *fakeLeg) Hangup(reason hangup.Reason) {
 	l.once.Do(func() {
 		l.mu.Lock()
-		l.reason = reason
+		l.cause = hangup.ByServer(reason)
 		l.mu.Unlock()
 		close(l.done)
 	})
 }
-func (l *fakeLeg) EndReason() string {
+func (l *fakeLeg) EndCause() hangup.Cause {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.reason
+	return l.cause
 }
 func (l *fakeLeg) OnTransfer(decide func(string) int) { l.transfer = decide }
 
@@ -102,7 +103,7 @@ func (r ringing) answer() *fakeLeg {
 	case r.reply <- ringReply{leg: l}:
 	case <-r.gone:
 		// The SIP side hangs up a 200 that comes after its CANCEL.
-		l.Hangup("answered after the ring ended")
+		l.Hangup(hangup.TakenElsewhere)
 	}
 	return l
 }
@@ -166,9 +167,9 @@ func (p *fakePhones) BridgeLegs(a, b Leg, _ *media.Sound) {
 	go func() {
 		select {
 		case <-a.Done():
-			b.Hangup("the other side hung up")
+			b.Hangup(hangup.OtherSideHungUp)
 		case <-b.Done():
-			a.Hangup("the other side hung up")
+			a.Hangup(hangup.OtherSideHungUp)
 		}
 	}()
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/acdserver/acd/event"
+	"github.com/acdserver/acd/hangup"
 )
 
 // RingAgent rings one agent directly for a caller (a dial plan's transfer
@@ -51,7 +52,7 @@ func (c *Center) RingAgent(ctx context.Context, call Caller, agentID string, tim
 	c.mu.Lock()
 	if err == nil && a.state != Offered {
 		// The agent logged out as the phone answered.
-		leg.Hangup("the agent logged out")
+		leg.Hangup(hangup.AgentLoggedOut)
 		err = context.Canceled
 	}
 	if err != nil {
@@ -80,10 +81,10 @@ func (c *Center) RingAgent(ctx context.Context, call Caller, agentID string, tim
 	case <-ctx.Done():
 		ended.EndedBy = "server"
 	case <-leg.Done():
-		ended = event.CallEnded{EndedBy: "agent", Reason: leg.EndReason()}
+		ended = event.CallEnded{EndedBy: "agent", Reason: leg.EndCause().String()}
 	}
 	if ended.EndedBy != "agent" {
-		leg.Hangup("the call is over")
+		leg.Hangup(hangup.CallOver)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

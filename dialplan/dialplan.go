@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/acdserver/acd/acd"
+	"github.com/acdserver/acd/hangup"
 	"github.com/acdserver/acd/media"
 )
 
@@ -17,7 +18,7 @@ type Call interface {
 	// Caller is the caller's number (the user part of From).
 	Caller() string
 	// Hangup ends the call from our side.
-	Hangup(reason string)
+	Hangup(reason hangup.Reason)
 }
 
 // Queuer puts a caller in a queue until it leaves; vars are what the dial

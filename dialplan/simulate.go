@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/acdserver/acd/acd"
+	"github.com/acdserver/acd/hangup"
 	"github.com/acdserver/acd/media"
 )
 
@@ -53,7 +54,7 @@ func (c *simCall) Play(*media.Sound, bool) <-chan struct{} {
 
 func (c *simCall) Digits() <-chan rune   { return c.keys }
 func (c *simCall) Done() <-chan struct{} { return c.done }
-func (c *simCall) Hangup(string)         {}
+func (c *simCall) Hangup(hangup.Reason)  {}
 
 // simQueues has no agents: * leaves, anything else waits until timeout.
 type simQueues struct{}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/acdserver/acd/hangup"
 )
 
 // A blind transfer from an agent's phone (RFC 3515): the phone sends
@@ -85,7 +87,7 @@ func (d *dialog) refer(req *sip.Request, tx sip.ServerTransaction) {
 	if err := d.notifyRefer(seq, "SIP/2.0 200 OK", "terminated;reason=noresource"); err != nil {
 		d.log.Info("NOTIFY of the transfer not answered", "error", err)
 	}
-	d.hangup("transferred to " + to)
+	d.hangup(hangup.Cause{By: hangup.Server, Code: hangup.Transferred, Detail: to})
 }
 
 // notifyRefer tells the transferring phone how its REFER is going.

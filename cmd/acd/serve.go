@@ -26,6 +26,7 @@ import (
 	"github.com/acdserver/acd/config"
 	"github.com/acdserver/acd/dialplan"
 	"github.com/acdserver/acd/event"
+	"github.com/acdserver/acd/hangup"
 	"github.com/acdserver/acd/media"
 	"github.com/acdserver/acd/prompts"
 	"github.com/acdserver/acd/sip"
@@ -384,7 +385,7 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 				if err := p.plan.Run(ctx, plan, st); err != nil {
 					log.Error("dial plan failed", "call_id", c.ID(), "error", err)
 				}
-				c.Hangup("end of dial plan") // the walk has hung up already, but for a failure
+				c.Hangup(hangup.EndOfDialPlan) // the walk has hung up already, but for a failure
 				rec.end(c)
 			}, true
 		},
