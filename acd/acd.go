@@ -10,6 +10,7 @@ import (
 	"github.com/acdserver/acd/event"
 	"github.com/acdserver/acd/hangup"
 	"github.com/acdserver/acd/media"
+	"github.com/acdserver/acd/sip"
 	"github.com/acdserver/acd/store"
 )
 
@@ -24,6 +25,8 @@ type Caller interface {
 	Digits() <-chan rune
 	// Done closes when the call has ended.
 	Done() <-chan struct{}
+	// The phones bridge the call to an agent's leg.
+	sip.Bridger
 }
 
 // Leg is an agent's answered phone call.
@@ -40,6 +43,8 @@ type Leg interface {
 	// Play replaces what the agent hears until the leg is bridged; the
 	// channel closes when the sound ends or is replaced.
 	Play(snd *media.Sound, loop bool) <-chan struct{}
+	// The phones bridge the leg to a caller or another leg.
+	sip.Bridger
 }
 
 // Party is who a call is shown as: a number and a display name.
@@ -59,10 +64,11 @@ type Phones interface {
 	// answers or ctx ends.
 	Dial(ctx context.Context, trunk, number, callerID string) (Leg, error)
 	// Bridge connects a caller and an answered leg; hold is what either
-	// side hears while the other holds.
-	Bridge(c Caller, l Leg, hold *media.Sound)
+	// side hears while the other holds. It fails for a call or leg the
+	// phones cannot bridge.
+	Bridge(c Caller, l Leg, hold *media.Sound) error
 	// BridgeLegs connects two answered legs (an agent and a customer).
-	BridgeLegs(a, b Leg, hold *media.Sound)
+	BridgeLegs(a, b Leg, hold *media.Sound) error
 	// Registered reports whether the agent's phone can be reached.
 	Registered(agent string) bool
 }

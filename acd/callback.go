@@ -304,7 +304,12 @@ func (c *Center) serveCallback(q *queue, e *entry, a *agent, agentLeg Leg) {
 		c.dispatch()
 		return
 	}
-	c.phones.BridgeLegs(agentLeg, customer, c.sounds.Get(q.cfg.HoldMusic))
+	if err := c.phones.BridgeLegs(agentLeg, customer, c.sounds.Get(q.cfg.HoldMusic)); err != nil {
+		c.mu.Lock()
+		c.unbridged(customer, e.ref(a.id), err)
+		c.unbridged(agentLeg, e.ref(a.id), err)
+		c.mu.Unlock()
+	}
 	since := c.now()
 	c.mu.Lock()
 	if a.state == OnCall && a.callback {

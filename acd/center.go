@@ -676,11 +676,21 @@ func (c *Center) connect(q *queue, e *entry, a *agent, leg Leg) {
 	q.window.add(c.now(), waited)
 	c.emit(e.ref(a.id), event.AgentAnswered{WaitedMS: event.Ms(waited)})
 	c.log.Info("caller connected to agent", "call_id", e.id, "queue", q.name, "agent", a.id, "waited_ms", event.Ms(waited))
-	c.phones.Bridge(e.call, leg, c.sounds.Get(q.cfg.HoldMusic))
+	if err := c.phones.Bridge(e.call, leg, c.sounds.Get(q.cfg.HoldMusic)); err != nil {
+		c.unbridged(leg, e.ref(a.id), err)
+	}
 	e.handoff = c.allowTransfer(leg, e.ref(""), a)
 	e.answered <- leg
 	since := c.now()
 	c.spawn(func() { c.onCall(q, e, a, leg, since) })
+}
+
+// unbridged ends a leg the phones could not bridge, which would leave
+// both sides in silence: the call then ends as any other does; c.mu is
+// held, so the BYE goes from a goroutine of its own.
+func (c *Center) unbridged(leg Leg, ref event.Ref, err error) {
+	c.log.Error("bridging the call failed; hanging up the leg", "call_id", ref.Call, "queue", ref.Queue, "agent", ref.Agent, "error", err)
+	c.spawn(func() { leg.Hangup(hangup.BridgeFailed) })
 }
 
 // onCall waits for the bridged call to end, then starts wrap-up.

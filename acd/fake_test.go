@@ -13,6 +13,7 @@ import (
 	"github.com/acdserver/acd/event"
 	"github.com/acdserver/acd/hangup"
 	"github.com/acdserver/acd/media"
+	"github.com/acdserver/acd/sip"
 	"github.com/acdserver/acd/store"
 )
 
@@ -35,6 +36,7 @@ func (c *fakeCaller) Caller() string                          { return c.number 
 func (c *fakeCaller) Play(*media.Sound, bool) <-chan struct{} { return make(chan struct{}) }
 func (c *fakeCaller) Digits() <-chan rune                     { return c.digits }
 func (c *fakeCaller) Done() <-chan struct{}                   { return c.done }
+func (c *fakeCaller) BridgeEnd() *sip.BridgeEnd               { return nil }
 func (c *fakeCaller) hangup()                                 { c.hangOnce.Do(func() { close(c.done) }) }
 func (c *fakeCaller) press(k rune)                            { c.digits <- k }
 
@@ -64,6 +66,7 @@ func (l *fakeLeg) EndCause() hangup.Cause {
 	return l.cause
 }
 func (l *fakeLeg) OnTransfer(decide func(string) int) { l.transfer = decide }
+func (l *fakeLeg) BridgeEnd() *sip.BridgeEnd          { return nil }
 
 // Play plays nothing and is over at once: prompts to agents do not hold
 // the tests up.
@@ -119,6 +122,7 @@ type fakePhones struct {
 	mu         sync.Mutex
 	registered map[string]bool
 	bridged    []string
+	bridgeErr  error // what Bridge and BridgeLegs fail with, when set
 	rings      chan ringing
 	dials      chan ringing
 }
@@ -157,13 +161,17 @@ func (p *fakePhones) Dial(ctx context.Context, _, number, _ string) (Leg, error)
 	}
 }
 
-func (p *fakePhones) Bridge(c Caller, l Leg, _ *media.Sound) {
+func (p *fakePhones) Bridge(c Caller, l Leg, _ *media.Sound) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.bridgeErr != nil {
+		return p.bridgeErr
+	}
 	p.bridged = append(p.bridged, c.ID()+"="+l.(*fakeLeg).agent)
+	return nil
 }
 
-func (p *fakePhones) BridgeLegs(a, b Leg, _ *media.Sound) {
+func (p *fakePhones) BridgeLegs(a, b Leg, _ *media.Sound) error {
 	go func() {
 		select {
 		case <-a.Done():
@@ -172,6 +180,7 @@ func (p *fakePhones) BridgeLegs(a, b Leg, _ *media.Sound) {
 			a.Hangup(hangup.OtherSideHungUp)
 		}
 	}()
+	return nil
 }
 
 func (p *fakePhones) Registered(agent string) bool {

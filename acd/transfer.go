@@ -70,7 +70,9 @@ func (c *Center) RingAgent(ctx context.Context, call Caller, agentID string, tim
 	c.move(a, OnCall, change{cause: "answer", by: event.System(), ref: event.Ref{Call: ref.Call, Interaction: ref.Interaction}})
 	c.emit(ref, event.DirectAnswered{})
 	c.log.Info("caller connected to agent", "call_id", call.ID(), "agent", a.id)
-	c.phones.Bridge(call, leg, music)
+	if err := c.phones.Bridge(call, leg, music); err != nil {
+		c.unbridged(leg, ref, err)
+	}
 	h := c.allowTransfer(leg, event.Ref{Call: ref.Call, Interaction: ref.Interaction}, a)
 	since := c.now()
 	c.mu.Unlock()

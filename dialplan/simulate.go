@@ -8,6 +8,7 @@ import (
 	"github.com/acdserver/acd/acd"
 	"github.com/acdserver/acd/hangup"
 	"github.com/acdserver/acd/media"
+	"github.com/acdserver/acd/sip"
 )
 
 // Simulate walks a call to number through the program without SIP or
@@ -55,6 +56,9 @@ func (c *simCall) Play(*media.Sound, bool) <-chan struct{} {
 func (c *simCall) Digits() <-chan rune   { return c.keys }
 func (c *simCall) Done() <-chan struct{} { return c.done }
 func (c *simCall) Hangup(hangup.Reason)  {}
+
+// BridgeEnd: a simulated call is never bridged.
+func (c *simCall) BridgeEnd() *sip.BridgeEnd { return nil }
 
 // simQueues has no agents: * leaves, anything else waits until timeout.
 type simQueues struct{}

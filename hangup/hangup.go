@@ -69,6 +69,7 @@ const (
 	CallOver            // the direct call to the agent is over
 	AgentHungUpFirst    // a callback's agent hung up before the customer answered
 	CustomerUnreachable // a callback's customer could not be reached
+	BridgeFailed        // the phones could not bridge the call to it
 )
 
 // texts is what each reason reads as, in logs and in events (call.ended's
@@ -102,6 +103,7 @@ var texts = [...]string{
 	CallOver:              "the call is over",
 	AgentHungUpFirst:      "the agent hung up before the customer answered",
 	CustomerUnreachable:   "the customer could not be reached",
+	BridgeFailed:          "the call could not be bridged",
 }
 
 func (r Reason) String() string {

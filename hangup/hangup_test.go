@@ -27,12 +27,12 @@ func TestCauseReadsAsTheReasonEventsCarry(t *testing.T) {
 
 // Every reason has a text, so that no end is logged or recorded blank.
 func TestEveryReasonHasText(t *testing.T) {
-	for r := Up + 1; r <= CustomerUnreachable; r++ {
+	for r := Up + 1; r <= BridgeFailed; r++ {
 		if texts[r] == "" {
 			t.Errorf("reason %d has no text", r)
 		}
 	}
-	if len(texts) != int(CustomerUnreachable)+1 {
-		t.Errorf("%d texts for %d reasons", len(texts), CustomerUnreachable+1)
+	if len(texts) != int(BridgeFailed)+1 {
+		t.Errorf("%d texts for %d reasons", len(texts), BridgeFailed+1)
 	}
 }
