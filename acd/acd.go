@@ -6,6 +6,7 @@ package acd
 
 import (
 	"context"
+	"time"
 
 	"github.com/acdserver/acd/event"
 	"github.com/acdserver/acd/hangup"
@@ -105,9 +106,20 @@ const (
 	Hangup                     // the caller hung up while waiting
 	Answered                   // an agent took the call; it has ended since
 	CalledBack                 // the caller asked to be called back and was told so
-	Transferred                // the agent transferred the caller: see Center.Transferred
+	Transferred                // the agent transferred the caller: see Result.Transfer
 )
 
 func (o Outcome) String() string {
 	return [...]string{"timeout", "exit", "hangup", "answered", "callback", "transferred"}[o]
+}
+
+// Result is how a caller's wait in a queue, or its direct call to an
+// agent, ended.
+type Result struct {
+	Outcome Outcome
+	// Talk is how long the caller was bridged to the agent.
+	Talk time.Duration
+	// Transfer is where the agent sent the caller, when Outcome is
+	// Transferred.
+	Transfer Transfer
 }

@@ -40,3 +40,49 @@ func TestUnbridgeableCallEndsTheAgentsLeg(t *testing.T) {
 		t.Fatalf("call.ended: %+v", ended)
 	}
 }
+
+// TestTransferComesBackWithTheWait: an agent's blind transfer reaches
+// the dial plan in what Wait returns, with the target and the talk time
+// call.ended recorded, not through any state kept aside.
+func TestTransferComesBackWithTheWait(t *testing.T) {
+	r := newRig(t, rigConfig("linear", "0s", true), "1001", "1002")
+	login(t, r, "1001")
+	login(t, r, "1002")
+	call := newCaller("c1")
+	done := make(chan Result, 1)
+	go func() {
+		res, err := r.c.Wait(context.Background(), call, "support", time.Minute, nil)
+		if err != nil {
+			panic(err)
+		}
+		done <- res
+	}()
+	ring := r.nextRing(t)
+	leg := ring.answer()
+	other := map[string]string{"1001": "1002", "1002": "1001"}[ring.agent]
+	r.log.await(t, "the caller connected", isKind("agent.answered:"+ring.agent))
+	if code := leg.transfer(other); code != 202 {
+		t.Fatalf("the transfer to %s was answered %d", other, code)
+	}
+	leg.Hangup(hangup.Transferred)
+	var res Result
+	select {
+	case res = <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the caller's wait never ended")
+	}
+	if res.Outcome != Transferred || res.Transfer != (Transfer{To: other, Agent: other}) {
+		t.Fatalf("Wait returned %+v, want a transfer to agent %s", res, other)
+	}
+	var ended event.CallEnded
+	for _, e := range r.log.await(t, "the call ended", isKind("call.ended:"+ring.agent)) {
+		if e.Type == "call.ended" {
+			if err := json.Unmarshal(e.Data, &ended); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if event.Ms(res.Talk) != ended.TalkMS {
+		t.Fatalf("Wait's talk time %v, call.ended's %d ms", res.Talk, ended.TalkMS)
+	}
+}

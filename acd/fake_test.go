@@ -320,11 +320,11 @@ func (r *rig) noRing(t *testing.T, within time.Duration) {
 func (r *rig) wait(ctx context.Context, call Caller, queue string, timeout time.Duration) <-chan Outcome {
 	out := make(chan Outcome, 1)
 	go func() {
-		o, err := r.c.Wait(ctx, call, queue, timeout, nil)
+		res, err := r.c.Wait(ctx, call, queue, timeout, nil)
 		if err != nil {
 			panic(err)
 		}
-		out <- o
+		out <- res.Outcome
 	}()
 	return out
 }

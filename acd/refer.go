@@ -84,24 +84,3 @@ func (c *Center) resolveTransferLocked(from, to string) (Transfer, int) {
 	}
 	return Transfer{}, 403
 }
-
-// transferredLocked records, for the dial plan to take, where a caller
-// whose agent transferred it goes; c.mu is held. It reports whether the
-// caller was transferred.
-func (c *Center) transferredLocked(callID string, h *handoff) bool {
-	if h.transfer == nil {
-		return false
-	}
-	c.transfers[callID] = *h.transfer
-	return true
-}
-
-// Transferred takes where an agent sent the caller of callID, once Wait
-// or RingAgent returned Transferred.
-func (c *Center) Transferred(callID string) (Transfer, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	t, ok := c.transfers[callID]
-	delete(c.transfers, callID)
-	return t, ok
-}

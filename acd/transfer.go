@@ -13,18 +13,18 @@ import (
 // rings. An agent who is not ready, or not reachable, or does not answer
 // within timeout gives Timeout. No queue is involved, so no wrap-up
 // follows.
-func (c *Center) RingAgent(ctx context.Context, call Caller, agentID string, timeout time.Duration) (Outcome, error) {
+func (c *Center) RingAgent(ctx context.Context, call Caller, agentID string, timeout time.Duration) (Result, error) {
 	ref := event.Ref{Call: call.ID(), Interaction: call.ID(), Agent: agentID}
 	c.mu.Lock()
 	a, ok := c.agents[agentID]
 	if !ok {
 		c.mu.Unlock()
-		return Timeout, ErrUnknownAgent
+		return Result{Outcome: Timeout}, ErrUnknownAgent
 	}
 	if a.state != Ready || !c.phones.Registered(a.id) {
 		c.emit(ref, event.DirectUnavailable{State: a.state.String()})
 		c.mu.Unlock()
-		return Timeout, nil
+		return Result{Outcome: Timeout}, nil
 	}
 	ringCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -62,9 +62,9 @@ func (c *Center) RingAgent(ctx context.Context, call Caller, agentID string, tim
 		c.mu.Unlock()
 		select {
 		case <-call.Done():
-			return Hangup, nil
+			return Result{Outcome: Hangup}, nil
 		default:
-			return Timeout, nil
+			return Result{Outcome: Timeout}, nil
 		}
 	}
 	c.move(a, OnCall, change{cause: "answer", by: event.System(), ref: event.Ref{Call: ref.Call, Interaction: ref.Interaction}})
@@ -90,9 +90,10 @@ func (c *Center) RingAgent(ctx context.Context, call Caller, agentID string, tim
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.callEnded("", ref, a, ended, c.countTalk(ref.Interaction, since))
-	if ended.EndedBy == "agent" && c.transferredLocked(call.ID(), h) {
-		return Transferred, nil
+	talk := c.now().Sub(since)
+	c.callEnded("", ref, a, ended, talk)
+	if ended.EndedBy == "agent" && h.transfer != nil {
+		return Result{Outcome: Transferred, Talk: talk, Transfer: *h.transfer}, nil
 	}
-	return Answered, nil
+	return Result{Outcome: Answered, Talk: talk}, nil
 }

@@ -24,9 +24,11 @@ type Call interface {
 // Queuer puts a caller in a queue until it leaves; vars are what the dial
 // plan collected about the caller, for routing and for the agent.
 type Queuer interface {
-	Wait(ctx context.Context, c acd.Caller, queue string, timeout time.Duration, vars map[string]string) (acd.Outcome, error)
+	// The result says how the wait ended: with the agent's talk time,
+	// and where the agent transferred the caller, if it did.
+	Wait(ctx context.Context, c acd.Caller, queue string, timeout time.Duration, vars map[string]string) (acd.Result, error)
 	// RingAgent rings one agent for the caller and bridges them on answer.
-	RingAgent(ctx context.Context, c acd.Caller, agent string, timeout time.Duration) (acd.Outcome, error)
+	RingAgent(ctx context.Context, c acd.Caller, agent string, timeout time.Duration) (acd.Result, error)
 }
 
 // Sounds finds a prompt by name.

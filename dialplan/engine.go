@@ -33,6 +33,9 @@ type State struct {
 	Trace func(Step)
 	// Vars holds what collect nodes gathered, for later nodes and queues.
 	Vars map[string]string
+	// Talk is how long the call has spent bridged to agents, across
+	// every queue and agent it reached.
+	Talk time.Duration
 	// typeAhead holds keys pressed during a prompt, for the next node that
 	// reads keys.
 	typeAhead []rune

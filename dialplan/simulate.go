@@ -64,19 +64,19 @@ func (c *simCall) BridgeEnd() *sip.BridgeEnd { return nil }
 type simQueues struct{}
 
 // RingAgent: in a simulation no agent answers.
-func (simQueues) RingAgent(context.Context, acd.Caller, string, time.Duration) (acd.Outcome, error) {
-	return acd.Timeout, nil
+func (simQueues) RingAgent(context.Context, acd.Caller, string, time.Duration) (acd.Result, error) {
+	return acd.Result{Outcome: acd.Timeout}, nil
 }
 
-func (simQueues) Wait(_ context.Context, c acd.Caller, _ string, _ time.Duration, _ map[string]string) (acd.Outcome, error) {
+func (simQueues) Wait(_ context.Context, c acd.Caller, _ string, _ time.Duration, _ map[string]string) (acd.Result, error) {
 	for {
 		select {
 		case k := <-c.Digits():
 			if k == '*' {
-				return acd.Exit, nil
+				return acd.Result{Outcome: acd.Exit}, nil
 			}
 		default:
-			return acd.Timeout, nil
+			return acd.Result{Outcome: acd.Timeout}, nil
 		}
 	}
 }

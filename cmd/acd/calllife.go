@@ -19,7 +19,6 @@ import (
 // both call and interaction.
 type callRecord struct {
 	events interface{ Append(store.Event) }
-	talk   func(interaction string) time.Duration
 	ref    event.Ref
 	start  time.Time
 }
@@ -33,9 +32,9 @@ type arrivedCall interface {
 	EndCause() hangup.Cause
 }
 
-func recordCall(events interface{ Append(store.Event) }, talk func(string) time.Duration, c arrivedCall,
+func recordCall(events interface{ Append(store.Event) }, c arrivedCall,
 	number, pattern, plan, version, trunk string) *callRecord {
-	r := &callRecord{events: events, talk: talk, ref: event.Ref{Call: c.ID(), Interaction: c.ID()}, start: time.Now()}
+	r := &callRecord{events: events, ref: event.Ref{Call: c.ID(), Interaction: c.ID()}, start: time.Now()}
 	events.Append(event.New(r.start, r.ref, event.CallArrived{From: c.Caller(), Name: c.CallerName(), To: number, Pattern: pattern,
 		Trunk: trunk, Plan: plan, Config: version}))
 	return r
@@ -54,12 +53,13 @@ func (r *callRecord) step(s dialplan.Step) {
 	r.events.Append(event.New(time.Now(), r.ref, event.CallStep{Plan: s.Plan, Node: s.Node, Type: s.Type, Detail: detail, Next: s.Next}))
 }
 
-// end records the call's end, once it has ended.
-func (r *callRecord) end(c arrivedCall) {
+// end records the call's end, once it has ended, with the time it spent
+// bridged to agents.
+func (r *callRecord) end(c arrivedCall, talk time.Duration) {
 	by, cause := hangupCause(c.EndCause())
 	now := time.Now()
 	r.events.Append(event.New(now, r.ref, event.CallHungUp{By: by, Cause: cause,
-		DurationMS: event.Ms(now.Sub(r.start)), TalkMS: event.Ms(r.talk(r.ref.Interaction))}))
+		DurationMS: event.Ms(now.Sub(r.start)), TalkMS: event.Ms(talk)}))
 }
 
 // hangupCause turns the SIP side's cause for a call's end into who

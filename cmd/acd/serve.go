@@ -380,13 +380,13 @@ func runServer(stop context.Context, prog *program, stderr io.Writer) error {
 				pattern = key
 			}
 			return func(ctx context.Context, c *sip.Call) {
-				rec := recordCall(events, center.TalkTime, c, number, pattern, plan.Name, p.plan.Version, newTrunkNamer(p.cfg).of(c.Source()))
+				rec := recordCall(events, c, number, pattern, plan.Name, p.plan.Version, newTrunkNamer(p.cfg).of(c.Source()))
 				st := &dialplan.State{Call: c, Queues: center, Sounds: p.sounds, Log: log, Trace: rec.step}
 				if err := p.plan.Run(ctx, plan, st); err != nil {
 					log.Error("dial plan failed", "call_id", c.ID(), "error", err)
 				}
 				c.Hangup(hangup.EndOfDialPlan) // the walk has hung up already, but for a failure
-				rec.end(c)
+				rec.end(c, st.Talk)
 			}, true
 		},
 	}, udp)
