@@ -38,9 +38,8 @@ type Leg interface {
 	// it sent no RTP, its session expired…
 	EndCause() hangup.Cause
 	// OnTransfer sets who decides the phone's blind transfers: decide
-	// gets the target and returns 202 to accept or the SIP status that
-	// refuses it.
-	OnTransfer(decide func(to string) int)
+	// gets the target and accepts or refuses it.
+	OnTransfer(decide func(to string) sip.TransferAnswer)
 	// Play replaces what the agent hears until the leg is bridged; the
 	// channel closes when the sound ends or is replaced.
 	Play(snd *media.Sound, loop bool) <-chan struct{}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/acdserver/acd/event"
 	"github.com/acdserver/acd/hangup"
+	"github.com/acdserver/acd/sip"
 )
 
 // TestUnbridgeableCallEndsTheAgentsLeg: when the phones cannot bridge the
@@ -61,8 +62,8 @@ func TestTransferComesBackWithTheWait(t *testing.T) {
 	leg := ring.answer()
 	other := map[string]string{"1001": "1002", "1002": "1001"}[ring.agent]
 	r.log.await(t, "the caller connected", isKind("agent.answered:"+ring.agent))
-	if code := leg.transfer(other); code != 202 {
-		t.Fatalf("the transfer to %s was answered %d", other, code)
+	if answer := leg.transfer(other); answer != sip.TransferAccepted {
+		t.Fatalf("the transfer to %s was answered %d", other, answer.Status())
 	}
 	leg.Hangup(hangup.Transferred)
 	var res Result

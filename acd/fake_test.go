@@ -46,7 +46,7 @@ type fakeLeg struct {
 	once     sync.Once
 	mu       sync.Mutex
 	cause    hangup.Cause
-	transfer func(string) int
+	transfer func(string) sip.TransferAnswer
 }
 
 func newLeg(agent string) *fakeLeg { return &fakeLeg{agent: agent, done: make(chan struct{})} }
@@ -65,8 +65,8 @@ func (l *fakeLeg) EndCause() hangup.Cause {
 	defer l.mu.Unlock()
 	return l.cause
 }
-func (l *fakeLeg) OnTransfer(decide func(string) int) { l.transfer = decide }
-func (l *fakeLeg) BridgeEnd() *sip.BridgeEnd          { return nil }
+func (l *fakeLeg) OnTransfer(decide func(string) sip.TransferAnswer) { l.transfer = decide }
+func (l *fakeLeg) BridgeEnd() *sip.BridgeEnd                         { return nil }
 
 // Play plays nothing and is over at once: prompts to agents do not hold
 // the tests up.

@@ -31,3 +31,22 @@ func TestJoinRefusesWhatItCannotBridge(t *testing.T) {
 		}
 	}
 }
+
+// TestTransferAnswerStatus: each answer to a phone's REFER goes out as
+// its SIP status, and the zero answer refuses.
+func TestTransferAnswerStatus(t *testing.T) {
+	for _, tc := range []struct {
+		answer TransferAnswer
+		status int
+	}{
+		{TransferAnswer(0), 403},
+		{TransferAccepted, 202},
+		{TransferForbidden, 403},
+		{TransferUnavailable, 480},
+		{TransferPending, 491},
+	} {
+		if got := tc.answer.Status(); got != tc.status {
+			t.Errorf("answer %d goes out as %d, want %d", tc.answer, got, tc.status)
+		}
+	}
+}

@@ -48,8 +48,8 @@ type dialog struct {
 	mediaDone  bool    // the session is closed: it must not start
 	timer      sessionTimer
 	bridge     *bridge
-	transfer   func(to string) int // decides the phone's REFERs; nil refuses them
-	referring  bool                // a REFER of the phone's is being carried out
+	transfer   func(to string) TransferAnswer // decides the phone's REFERs; nil refuses them
+	referring  bool                           // a REFER of the phone's is being carried out
 }
 
 // answer is a 2xx of ours to a re-INVITE, retransmitted until its ACK
