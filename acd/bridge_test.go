@@ -62,7 +62,10 @@ func TestTransferComesBackWithTheWait(t *testing.T) {
 	leg := ring.answer()
 	other := map[string]string{"1001": "1002", "1002": "1001"}[ring.agent]
 	r.log.await(t, "the caller connected", isKind("agent.answered:"+ring.agent))
-	if answer := leg.transfer(other); answer != sip.TransferAccepted {
+	r.c.mu.Lock() // held by connect until the leg's transfers are allowed
+	decide := leg.transfer
+	r.c.mu.Unlock()
+	if answer := decide(other); answer != sip.TransferAccepted {
 		t.Fatalf("the transfer to %s was answered %d", other, answer.Status())
 	}
 	leg.Hangup(hangup.Transferred)
