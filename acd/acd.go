@@ -6,9 +6,12 @@ package acd
 
 import (
 	"context"
+	"time"
 
 	"github.com/acdserver/acd/event"
+	"github.com/acdserver/acd/hangup"
 	"github.com/acdserver/acd/media"
+	"github.com/acdserver/acd/sip"
 	"github.com/acdserver/acd/store"
 )
 
@@ -23,22 +26,25 @@ type Caller interface {
 	Digits() <-chan rune
 	// Done closes when the call has ended.
 	Done() <-chan struct{}
+	// The phones bridge the call to an agent's leg.
+	sip.Bridger
 }
 
 // Leg is an agent's answered phone call.
 type Leg interface {
 	Done() <-chan struct{}
-	Hangup(reason string)
-	// EndReason says why the leg ended, once it has: the phone hung up,
+	Hangup(reason hangup.Reason)
+	// EndCause says why the leg ended, once it has: the phone hung up,
 	// it sent no RTP, its session expired…
-	EndReason() string
+	EndCause() hangup.Cause
 	// OnTransfer sets who decides the phone's blind transfers: decide
-	// gets the target and returns 202 to accept or the SIP status that
-	// refuses it.
-	OnTransfer(decide func(to string) int)
+	// gets the target and accepts or refuses it.
+	OnTransfer(decide func(to string) sip.TransferAnswer)
 	// Play replaces what the agent hears until the leg is bridged; the
 	// channel closes when the sound ends or is replaced.
 	Play(snd *media.Sound, loop bool) <-chan struct{}
+	// The phones bridge the leg to a caller or another leg.
+	sip.Bridger
 }
 
 // Party is who a call is shown as: a number and a display name.
@@ -58,10 +64,11 @@ type Phones interface {
 	// answers or ctx ends.
 	Dial(ctx context.Context, trunk, number, callerID string) (Leg, error)
 	// Bridge connects a caller and an answered leg; hold is what either
-	// side hears while the other holds.
-	Bridge(c Caller, l Leg, hold *media.Sound)
+	// side hears while the other holds. It fails for a call or leg the
+	// phones cannot bridge.
+	Bridge(c Caller, l Leg, hold *media.Sound) error
 	// BridgeLegs connects two answered legs (an agent and a customer).
-	BridgeLegs(a, b Leg, hold *media.Sound)
+	BridgeLegs(a, b Leg, hold *media.Sound) error
 	// Registered reports whether the agent's phone can be reached.
 	Registered(agent string) bool
 }
@@ -98,9 +105,20 @@ const (
 	Hangup                     // the caller hung up while waiting
 	Answered                   // an agent took the call; it has ended since
 	CalledBack                 // the caller asked to be called back and was told so
-	Transferred                // the agent transferred the caller: see Center.Transferred
+	Transferred                // the agent transferred the caller: see Result.Transfer
 )
 
 func (o Outcome) String() string {
 	return [...]string{"timeout", "exit", "hangup", "answered", "callback", "transferred"}[o]
+}
+
+// Result is how a caller's wait in a queue, or its direct call to an
+// agent, ended.
+type Result struct {
+	Outcome Outcome
+	// Talk is how long the caller was bridged to the agent.
+	Talk time.Duration
+	// Transfer is where the agent sent the caller, when Outcome is
+	// Transferred.
+	Transfer Transfer
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/acdserver/acd/config"
 	"github.com/acdserver/acd/event"
+	"github.com/acdserver/acd/hangup"
 	"github.com/acdserver/acd/numbering"
 	"github.com/acdserver/acd/store"
 )
@@ -251,7 +252,7 @@ func (c *Center) serveCallback(q *queue, e *entry, a *agent, agentLeg Leg) {
 	if err == nil {
 		select {
 		case <-agentLeg.Done():
-			customer.Hangup("the agent hung up before the customer answered")
+			customer.Hangup(hangup.AgentHungUpFirst)
 			err = errors.New("agent hung up")
 		default:
 		}
@@ -268,7 +269,7 @@ func (c *Center) serveCallback(q *queue, e *entry, a *agent, agentLeg Leg) {
 			case <-agentLeg.Done():
 			case <-time.After(15 * time.Second):
 			}
-			agentLeg.Hangup("the customer could not be reached")
+			agentLeg.Hangup(hangup.CustomerUnreachable)
 		}
 		log.Info("callback attempt failed", "attempt", r.Attempts, "cause", cause, "error", err)
 		c.mu.Lock()
@@ -303,7 +304,12 @@ func (c *Center) serveCallback(q *queue, e *entry, a *agent, agentLeg Leg) {
 		c.dispatch()
 		return
 	}
-	c.phones.BridgeLegs(agentLeg, customer, c.sounds.Get(q.cfg.HoldMusic))
+	if err := c.phones.BridgeLegs(agentLeg, customer, c.sounds.Get(q.cfg.HoldMusic)); err != nil {
+		c.mu.Lock()
+		c.unbridged(customer, e.ref(a.id), err)
+		c.unbridged(agentLeg, e.ref(a.id), err)
+		c.mu.Unlock()
+	}
 	since := c.now()
 	c.mu.Lock()
 	if a.state == OnCall && a.callback {
@@ -315,7 +321,7 @@ func (c *Center) serveCallback(q *queue, e *entry, a *agent, agentLeg Leg) {
 	// Whichever side ended, the bridge hangs up the other.
 	ended := endedBy(customer.Done(), agentLeg)
 	if ended.EndedBy == "caller" {
-		ended = event.CallEnded{EndedBy: "customer", Reason: customer.EndReason()}
+		ended = event.CallEnded{EndedBy: "customer", Reason: customer.EndCause().String()}
 	}
 	r.Status = store.CallbackCompleted
 	c.storeCallback(r)

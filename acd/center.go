@@ -12,6 +12,7 @@ import (
 
 	"github.com/acdserver/acd/config"
 	"github.com/acdserver/acd/event"
+	"github.com/acdserver/acd/hangup"
 	"github.com/acdserver/acd/numbering"
 	"github.com/acdserver/acd/store"
 )
@@ -39,9 +40,7 @@ type Center struct {
 	numbers         *numbering.Plan
 	log             *slog.Logger
 	now             func() time.Time
-	planNumbers     *config.NumberRoutes     // of the dial plan: transfer targets
-	transfers       map[string]Transfer      // by Call-ID, until the dial plan takes them
-	talk            map[string]time.Duration // by interaction: time bridged, until the call's end takes it
+	planNumbers     *config.NumberRoutes // of the dial plan: transfer targets
 	// busyBackoff is how long an agent whose phone answered busy is not
 	// rung, for any caller: see DefaultBusyBackoff.
 	busyBackoff time.Duration
@@ -123,10 +122,11 @@ type entry struct {
 	// again (zero when it may be at once).
 	missedBy map[string]time.Time
 	answered chan Leg // receives the winning leg, once
-	// talked closes once the bridged call's talk time is counted, so
-	// that the caller's own end, recorded as soon as Wait returns,
-	// includes it whichever side hung up.
+	// talked closes once the bridged call's talk time is counted in
+	// talk, so that the caller's own end, recorded as soon as Wait
+	// returns, includes it whichever side hung up.
 	talked chan struct{}
+	talk   time.Duration // written before talked closes, read after
 	// taken is set, under c.mu, when an agent's answer wins the caller;
 	// the caller's leaving (timeout, *, hang-up) is decided under the same
 	// lock and cancels ctx, so exactly one of the two happens.
@@ -172,8 +172,6 @@ func NewCenter(cfg *config.Config, phones Phones, sounds Sounds, events EventLog
 		now:           time.Now,
 		reasons:       pauseReasons{enabled: map[string]bool{}},
 		planNumbers:   config.NewNumberRoutes(nil),
-		transfers:     map[string]Transfer{},
-		talk:          map[string]time.Duration{},
 		retiredQueues: map[string]bool{},
 		retiredAgents: map[string]bool{},
 		busyBackoff:   DefaultBusyBackoff,
@@ -220,14 +218,15 @@ const PhoneNoResponse = "no-response"
 
 // Wait holds the caller in queue with hold music and the periodic "please
 // hold" while agents are rung, until an agent answers (the call is bridged
-// and Wait returns Answered when it ends), the timeout passes, the caller
-// presses *, or hangs up. # is reserved for callback.
-func (c *Center) Wait(ctx context.Context, call Caller, queueName string, timeout time.Duration, vars map[string]string) (Outcome, error) {
+// and Wait returns Answered, with the talk time, when it ends), the
+// timeout passes, the caller presses *, or hangs up. # is reserved for
+// callback.
+func (c *Center) Wait(ctx context.Context, call Caller, queueName string, timeout time.Duration, vars map[string]string) (Result, error) {
 	c.mu.Lock()
 	q, ok := c.queues[queueName]
 	if !ok {
 		c.mu.Unlock()
-		return Timeout, fmt.Errorf("queue %q: %w", queueName, ErrUnknownQueue)
+		return Result{Outcome: Timeout}, fmt.Errorf("queue %q: %w", queueName, ErrUnknownQueue)
 	}
 	e := &entry{id: call.ID(), interaction: call.ID(), number: call.Caller(), call: call, queue: queueName, joined: c.now(), vars: vars, answered: make(chan Leg, 1), talked: make(chan struct{})}
 	e.ctx, e.cancel = context.WithCancel(ctx)
@@ -282,17 +281,17 @@ func (c *Center) Wait(ctx context.Context, call Caller, queueName string, timeou
 		case <-ctx.Done():
 			// The server is stopping: the caller did not give up.
 			if leave(Hangup, func(ms int64) event.Payload { return event.CallerStopped{WaitedMS: ms} }, "caller still waiting at shutdown") {
-				return Hangup, nil
+				return Result{Outcome: Hangup}, nil
 			}
 			return c.bridged(ctx, call, e, <-e.answered), nil
 		case <-call.Done():
 			if leave(Hangup, func(ms int64) event.Payload { return event.CallerAbandoned{WaitedMS: ms} }, "caller abandoned queue") {
-				return Hangup, nil
+				return Result{Outcome: Hangup}, nil
 			}
 			return c.bridged(ctx, call, e, <-e.answered), nil
 		case <-deadline.C:
 			if leave(Timeout, func(ms int64) event.Payload { return event.CallerTimedOut{WaitedMS: ms} }, "queue timeout") {
-				return Timeout, nil
+				return Result{Outcome: Timeout}, nil
 			}
 			return c.bridged(ctx, call, e, <-e.answered), nil
 		case <-announce.C:
@@ -309,12 +308,12 @@ func (c *Center) Wait(ctx context.Context, call Caller, queueName string, timeou
 			switch {
 			case key == '*':
 				if leave(Exit, func(ms int64) event.Payload { return event.CallerExited{WaitedMS: ms} }, "caller left queue with *") {
-					return Exit, nil
+					return Result{Outcome: Exit}, nil
 				}
 				return c.bridged(ctx, call, e, <-e.answered), nil
 			case key == '#' && cb.offered:
 				if out, ok := cb.accept(ctx); ok {
-					return out, nil
+					return Result{Outcome: out}, nil
 				}
 			}
 		}
@@ -323,22 +322,23 @@ func (c *Center) Wait(ctx context.Context, call Caller, queueName string, timeou
 
 // bridged waits, for a caller an agent answered, until either side hangs
 // up or the agent transfers the caller, and until the call's talk time is
-// counted (see TalkTime).
-func (c *Center) bridged(ctx context.Context, call Caller, e *entry, leg Leg) Outcome {
+// counted. At shutdown the SIP side hangs up every call, which ends the
+// wait for the talk time too.
+func (c *Center) bridged(ctx context.Context, call Caller, e *entry, leg Leg) Result {
 	select {
 	case <-call.Done():
-		<-e.talked
 	case <-leg.Done():
 		<-e.talked
 		c.mu.Lock()
-		moved := c.transferredLocked(call.ID(), e.handoff)
+		t := e.handoff.transfer
 		c.mu.Unlock()
-		if moved {
-			return Transferred
+		if t != nil {
+			return Result{Outcome: Transferred, Talk: e.talk, Transfer: *t}
 		}
 	case <-ctx.Done():
 	}
-	return Answered
+	<-e.talked
+	return Result{Outcome: Answered, Talk: e.talk}
 }
 
 // insert puts an entry in the waiting list at its place by join time: at
@@ -573,7 +573,7 @@ func (c *Center) ring(q *queue, e *entry, rings []ring, cancel context.CancelFun
 			cancel() // stop ringing everyone else now
 			c.connect(q, e, a, r.leg)
 		case r.err == nil:
-			r.leg.Hangup("the call was taken by another agent, or the caller left")
+			r.leg.Hangup(hangup.TakenElsewhere)
 			c.release(a, "offer-ended", e.ref(""))
 		case !won && offered && e.ctx.Err() == nil:
 			// No answer within the ring timeout, busy, rejected or
@@ -675,11 +675,21 @@ func (c *Center) connect(q *queue, e *entry, a *agent, leg Leg) {
 	q.window.add(c.now(), waited)
 	c.emit(e.ref(a.id), event.AgentAnswered{WaitedMS: event.Ms(waited)})
 	c.log.Info("caller connected to agent", "call_id", e.id, "queue", q.name, "agent", a.id, "waited_ms", event.Ms(waited))
-	c.phones.Bridge(e.call, leg, c.sounds.Get(q.cfg.HoldMusic))
+	if err := c.phones.Bridge(e.call, leg, c.sounds.Get(q.cfg.HoldMusic)); err != nil {
+		c.unbridged(leg, e.ref(a.id), err)
+	}
 	e.handoff = c.allowTransfer(leg, e.ref(""), a)
 	e.answered <- leg
 	since := c.now()
 	c.spawn(func() { c.onCall(q, e, a, leg, since) })
+}
+
+// unbridged ends a leg the phones could not bridge, which would leave
+// both sides in silence: the call then ends as any other does; c.mu is
+// held, so the BYE goes from a goroutine of its own.
+func (c *Center) unbridged(leg Leg, ref event.Ref, err error) {
+	c.log.Error("bridging the call failed; hanging up the leg", "call_id", ref.Call, "queue", ref.Queue, "agent", ref.Agent, "error", err)
+	c.spawn(func() { leg.Hangup(hangup.BridgeFailed) })
 }
 
 // onCall waits for the bridged call to end, then starts wrap-up.
@@ -688,13 +698,14 @@ func (c *Center) onCall(q *queue, e *entry, a *agent, leg Leg, since time.Time) 
 	// Counted before the agent's leg is hung up, which may take a dead
 	// phone's 32 s: the caller's record must not wait for it.
 	c.mu.Lock()
-	talk := c.countTalk(e.interaction, since)
+	talk := c.now().Sub(since)
 	c.mu.Unlock()
+	e.talk = talk
 	close(e.talked)
 	if ended.EndedBy == "caller" {
 		// Not otherwise: a leg ending by itself may still be waiting on
 		// its BYE to a dead phone, and Hangup would wait with it.
-		leg.Hangup("the caller hung up")
+		leg.Hangup(hangup.CallerLeft)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -708,17 +719,8 @@ func endedBy(done <-chan struct{}, leg Leg) event.CallEnded {
 	case <-done:
 		return event.CallEnded{EndedBy: "caller"}
 	case <-leg.Done():
-		return event.CallEnded{EndedBy: "agent", Reason: leg.EndReason()}
+		return event.CallEnded{EndedBy: "agent", Reason: leg.EndCause().String()}
 	}
-}
-
-// countTalk adds the time bridged since since to the inbound call's talk
-// time, which TalkTime hands to the call's record, and returns it; c.mu
-// is held.
-func (c *Center) countTalk(interaction string, since time.Time) time.Duration {
-	talk := c.now().Sub(since)
-	c.talk[interaction] += talk
-	return talk
 }
 
 // callEnded records the end of an agent's call from queue ("" for a
@@ -729,16 +731,6 @@ func (c *Center) callEnded(queue string, ref event.Ref, a *agent, ended event.Ca
 	c.emit(ref, ended)
 	c.log.Info("call with agent ended", "call_id", ref.Call, "queue", queue, "agent", a.id, "ended_by", ended.EndedBy, "reason", ended.Reason, "talk_ms", ended.TalkMS)
 	c.afterCall(a, queue, event.Ref{Call: ref.Call, Interaction: ref.Interaction, Queue: queue})
-}
-
-// TalkTime hands over, once, how long the interaction of callID spent
-// bridged to agents, for the end of the call's record.
-func (c *Center) TalkTime(interaction string) time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	d := c.talk[interaction]
-	delete(c.talk, interaction)
-	return d
 }
 
 // Waiting lists the callers waiting in a queue, longest first.

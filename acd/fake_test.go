@@ -11,7 +11,9 @@ import (
 
 	"github.com/acdserver/acd/config"
 	"github.com/acdserver/acd/event"
+	"github.com/acdserver/acd/hangup"
 	"github.com/acdserver/acd/media"
+	"github.com/acdserver/acd/sip"
 	"github.com/acdserver/acd/store"
 )
 
@@ -34,6 +36,7 @@ func (c *fakeCaller) Caller() string                          { return c.number 
 func (c *fakeCaller) Play(*media.Sound, bool) <-chan struct{} { return make(chan struct{}) }
 func (c *fakeCaller) Digits() <-chan rune                     { return c.digits }
 func (c *fakeCaller) Done() <-chan struct{}                   { return c.done }
+func (c *fakeCaller) BridgeEnd() *sip.BridgeEnd               { return nil }
 func (c *fakeCaller) hangup()                                 { c.hangOnce.Do(func() { close(c.done) }) }
 func (c *fakeCaller) press(k rune)                            { c.digits <- k }
 
@@ -42,27 +45,28 @@ type fakeLeg struct {
 	done     chan struct{}
 	once     sync.Once
 	mu       sync.Mutex
-	reason   string
-	transfer func(string) int
+	cause    hangup.Cause
+	transfer func(string) sip.TransferAnswer
 }
 
 func newLeg(agent string) *fakeLeg { return &fakeLeg{agent: agent, done: make(chan struct{})} }
 
 func (l *fakeLeg) Done() <-chan struct{} { return l.done }
-func (l *fakeLeg) Hangup(reason string) {
+func (l *fakeLeg) Hangup(reason hangup.Reason) {
 	l.once.Do(func() {
 		l.mu.Lock()
-		l.reason = reason
+		l.cause = hangup.ByServer(reason)
 		l.mu.Unlock()
 		close(l.done)
 	})
 }
-func (l *fakeLeg) EndReason() string {
+func (l *fakeLeg) EndCause() hangup.Cause {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.reason
+	return l.cause
 }
-func (l *fakeLeg) OnTransfer(decide func(string) int) { l.transfer = decide }
+func (l *fakeLeg) OnTransfer(decide func(string) sip.TransferAnswer) { l.transfer = decide }
+func (l *fakeLeg) BridgeEnd() *sip.BridgeEnd                         { return nil }
 
 // Play plays nothing and is over at once: prompts to agents do not hold
 // the tests up.
@@ -102,7 +106,7 @@ func (r ringing) answer() *fakeLeg {
 	case r.reply <- ringReply{leg: l}:
 	case <-r.gone:
 		// The SIP side hangs up a 200 that comes after its CANCEL.
-		l.Hangup("answered after the ring ended")
+		l.Hangup(hangup.TakenElsewhere)
 	}
 	return l
 }
@@ -118,6 +122,7 @@ type fakePhones struct {
 	mu         sync.Mutex
 	registered map[string]bool
 	bridged    []string
+	bridgeErr  error // what Bridge and BridgeLegs fail with, when set
 	rings      chan ringing
 	dials      chan ringing
 }
@@ -156,21 +161,26 @@ func (p *fakePhones) Dial(ctx context.Context, _, number, _ string) (Leg, error)
 	}
 }
 
-func (p *fakePhones) Bridge(c Caller, l Leg, _ *media.Sound) {
+func (p *fakePhones) Bridge(c Caller, l Leg, _ *media.Sound) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.bridgeErr != nil {
+		return p.bridgeErr
+	}
 	p.bridged = append(p.bridged, c.ID()+"="+l.(*fakeLeg).agent)
+	return nil
 }
 
-func (p *fakePhones) BridgeLegs(a, b Leg, _ *media.Sound) {
+func (p *fakePhones) BridgeLegs(a, b Leg, _ *media.Sound) error {
 	go func() {
 		select {
 		case <-a.Done():
-			b.Hangup("the other side hung up")
+			b.Hangup(hangup.OtherSideHungUp)
 		case <-b.Done():
-			a.Hangup("the other side hung up")
+			a.Hangup(hangup.OtherSideHungUp)
 		}
 	}()
+	return nil
 }
 
 func (p *fakePhones) Registered(agent string) bool {
@@ -310,11 +320,11 @@ func (r *rig) noRing(t *testing.T, within time.Duration) {
 func (r *rig) wait(ctx context.Context, call Caller, queue string, timeout time.Duration) <-chan Outcome {
 	out := make(chan Outcome, 1)
 	go func() {
-		o, err := r.c.Wait(ctx, call, queue, timeout, nil)
+		res, err := r.c.Wait(ctx, call, queue, timeout, nil)
 		if err != nil {
 			panic(err)
 		}
-		out <- o
+		out <- res.Outcome
 	}()
 	return out
 }

@@ -2,6 +2,7 @@ package acd
 
 import (
 	"github.com/acdserver/acd/event"
+	"github.com/acdserver/acd/sip"
 )
 
 // Transfer is where an agent's phone sent its caller, by a blind
@@ -38,70 +39,49 @@ func (c *Center) allowTransfer(leg Leg, ref event.Ref, a *agent) *handoff {
 	callID, queue := ref.Call, ref.Queue
 	ref.Agent = a.id
 	h := &handoff{}
-	leg.OnTransfer(func(to string) int {
+	leg.OnTransfer(func(to string) sip.TransferAnswer {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		if h.transfer != nil {
-			return 491
+			return sip.TransferPending
 		}
-		t, code := c.resolveTransferLocked(a.id, to)
+		t, answer := c.resolveTransferLocked(a.id, to)
 		log := c.log.With("call_id", callID, "queue", queue, "agent", a.id)
-		if code != 202 {
-			log.Info("transfer refused", "to", to, "status", code)
-			c.emit(ref, event.TransferRefused{To: to, Status: code})
-			return code
+		if answer != sip.TransferAccepted {
+			log.Info("transfer refused", "to", to, "status", answer.Status())
+			c.emit(ref, event.TransferRefused{To: to, Status: answer.Status()})
+			return answer
 		}
 		h.transfer = &t
 		log.Info("caller transferred", "to", to, "target", t.kind())
 		c.emit(ref, event.CallTransferred{To: to, Target: t.kind(), ToQueue: t.Queue})
-		return 202
+		return sip.TransferAccepted
 	})
 	return h
 }
 
 // resolveTransferLocked decides where agent from may send a caller; c.mu
-// is held. It returns 202 with the target, or the SIP status refusing it:
-// 403 for what is not a queue extension, an agent or a number of the dial
-// plan (an outside number above all), 480 for an agent who cannot take
+// is held. It accepts with the target, or refuses: forbidden for what is
+// not a queue extension, an agent or a number of the dial plan (an
+// outside number above all), unavailable for an agent who cannot take
 // the call now.
-func (c *Center) resolveTransferLocked(from, to string) (Transfer, int) {
+func (c *Center) resolveTransferLocked(from, to string) (Transfer, sip.TransferAnswer) {
 	for _, q := range c.queues {
 		if q.cfg.Extension != "" && q.cfg.Extension == to {
-			return Transfer{To: to, Queue: q.name}, 202
+			return Transfer{To: to, Queue: q.name}, sip.TransferAccepted
 		}
 	}
 	if a, ok := c.agents[to]; ok {
 		if to == from {
-			return Transfer{}, 403
+			return Transfer{}, sip.TransferForbidden
 		}
 		if a.state != Ready || !c.phones.Registered(a.id) {
-			return Transfer{}, 480
+			return Transfer{}, sip.TransferUnavailable
 		}
-		return Transfer{To: to, Agent: to}, 202
+		return Transfer{To: to, Agent: to}, sip.TransferAccepted
 	}
 	if _, _, ok := c.planNumbers.Route(to); ok {
-		return Transfer{To: to}, 202
+		return Transfer{To: to}, sip.TransferAccepted
 	}
-	return Transfer{}, 403
-}
-
-// transferredLocked records, for the dial plan to take, where a caller
-// whose agent transferred it goes; c.mu is held. It reports whether the
-// caller was transferred.
-func (c *Center) transferredLocked(callID string, h *handoff) bool {
-	if h.transfer == nil {
-		return false
-	}
-	c.transfers[callID] = *h.transfer
-	return true
-}
-
-// Transferred takes where an agent sent the caller of callID, once Wait
-// or RingAgent returned Transferred.
-func (c *Center) Transferred(callID string) (Transfer, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	t, ok := c.transfers[callID]
-	delete(c.transfers, callID)
-	return t, ok
+	return Transfer{}, sip.TransferForbidden
 }

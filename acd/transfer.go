@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/acdserver/acd/event"
+	"github.com/acdserver/acd/hangup"
 )
 
 // RingAgent rings one agent directly for a caller (a dial plan's transfer
@@ -12,18 +13,18 @@ import (
 // rings. An agent who is not ready, or not reachable, or does not answer
 // within timeout gives Timeout. No queue is involved, so no wrap-up
 // follows.
-func (c *Center) RingAgent(ctx context.Context, call Caller, agentID string, timeout time.Duration) (Outcome, error) {
+func (c *Center) RingAgent(ctx context.Context, call Caller, agentID string, timeout time.Duration) (Result, error) {
 	ref := event.Ref{Call: call.ID(), Interaction: call.ID(), Agent: agentID}
 	c.mu.Lock()
 	a, ok := c.agents[agentID]
 	if !ok {
 		c.mu.Unlock()
-		return Timeout, ErrUnknownAgent
+		return Result{Outcome: Timeout}, ErrUnknownAgent
 	}
 	if a.state != Ready || !c.phones.Registered(a.id) {
 		c.emit(ref, event.DirectUnavailable{State: a.state.String()})
 		c.mu.Unlock()
-		return Timeout, nil
+		return Result{Outcome: Timeout}, nil
 	}
 	ringCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -51,7 +52,7 @@ func (c *Center) RingAgent(ctx context.Context, call Caller, agentID string, tim
 	c.mu.Lock()
 	if err == nil && a.state != Offered {
 		// The agent logged out as the phone answered.
-		leg.Hangup("the agent logged out")
+		leg.Hangup(hangup.AgentLoggedOut)
 		err = context.Canceled
 	}
 	if err != nil {
@@ -61,15 +62,17 @@ func (c *Center) RingAgent(ctx context.Context, call Caller, agentID string, tim
 		c.mu.Unlock()
 		select {
 		case <-call.Done():
-			return Hangup, nil
+			return Result{Outcome: Hangup}, nil
 		default:
-			return Timeout, nil
+			return Result{Outcome: Timeout}, nil
 		}
 	}
 	c.move(a, OnCall, change{cause: "answer", by: event.System(), ref: event.Ref{Call: ref.Call, Interaction: ref.Interaction}})
 	c.emit(ref, event.DirectAnswered{})
 	c.log.Info("caller connected to agent", "call_id", call.ID(), "agent", a.id)
-	c.phones.Bridge(call, leg, music)
+	if err := c.phones.Bridge(call, leg, music); err != nil {
+		c.unbridged(leg, ref, err)
+	}
 	h := c.allowTransfer(leg, event.Ref{Call: ref.Call, Interaction: ref.Interaction}, a)
 	since := c.now()
 	c.mu.Unlock()
@@ -80,16 +83,17 @@ func (c *Center) RingAgent(ctx context.Context, call Caller, agentID string, tim
 	case <-ctx.Done():
 		ended.EndedBy = "server"
 	case <-leg.Done():
-		ended = event.CallEnded{EndedBy: "agent", Reason: leg.EndReason()}
+		ended = event.CallEnded{EndedBy: "agent", Reason: leg.EndCause().String()}
 	}
 	if ended.EndedBy != "agent" {
-		leg.Hangup("the call is over")
+		leg.Hangup(hangup.CallOver)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.callEnded("", ref, a, ended, c.countTalk(ref.Interaction, since))
-	if ended.EndedBy == "agent" && c.transferredLocked(call.ID(), h) {
-		return Transferred, nil
+	talk := c.now().Sub(since)
+	c.callEnded("", ref, a, ended, talk)
+	if ended.EndedBy == "agent" && h.transfer != nil {
+		return Result{Outcome: Transferred, Talk: talk, Transfer: *h.transfer}, nil
 	}
-	return Answered, nil
+	return Result{Outcome: Answered, Talk: talk}, nil
 }

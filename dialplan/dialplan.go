@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/acdserver/acd/acd"
+	"github.com/acdserver/acd/hangup"
 	"github.com/acdserver/acd/media"
 )
 
@@ -17,15 +18,17 @@ type Call interface {
 	// Caller is the caller's number (the user part of From).
 	Caller() string
 	// Hangup ends the call from our side.
-	Hangup(reason string)
+	Hangup(reason hangup.Reason)
 }
 
 // Queuer puts a caller in a queue until it leaves; vars are what the dial
 // plan collected about the caller, for routing and for the agent.
 type Queuer interface {
-	Wait(ctx context.Context, c acd.Caller, queue string, timeout time.Duration, vars map[string]string) (acd.Outcome, error)
+	// The result says how the wait ended: with the agent's talk time,
+	// and where the agent transferred the caller, if it did.
+	Wait(ctx context.Context, c acd.Caller, queue string, timeout time.Duration, vars map[string]string) (acd.Result, error)
 	// RingAgent rings one agent for the caller and bridges them on answer.
-	RingAgent(ctx context.Context, c acd.Caller, agent string, timeout time.Duration) (acd.Outcome, error)
+	RingAgent(ctx context.Context, c acd.Caller, agent string, timeout time.Duration) (acd.Result, error)
 }
 
 // Sounds finds a prompt by name.

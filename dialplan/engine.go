@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/acdserver/acd/hangup"
 )
 
 // Step is one node a call passed through, for tracing and simulation.
@@ -31,6 +33,9 @@ type State struct {
 	Trace func(Step)
 	// Vars holds what collect nodes gathered, for later nodes and queues.
 	Vars map[string]string
+	// Talk is how long the call has spent bridged to agents, across
+	// every queue and agent it reached.
+	Talk time.Duration
 	// typeAhead holds keys pressed during a prompt, for the next node that
 	// reads keys.
 	typeAhead []rune
@@ -87,7 +92,7 @@ func (p *Program) Run(ctx context.Context, plan *Plan, s *State) error {
 			return nil
 		}
 		if err != nil {
-			s.Call.Hangup("error")
+			s.Call.Hangup(hangup.DialPlanError)
 			return fmt.Errorf("dial plan %q node %q: %w", plan.Name, cur, err)
 		}
 		from := plan
@@ -108,13 +113,13 @@ func (p *Program) Run(ctx context.Context, plan *Plan, s *State) error {
 			if p.MaxSteps > 0 && steps > p.MaxSteps {
 				s.Log.Error("dial plan loop: the call passed through too many nodes without waiting on the caller; ending it",
 					"dialplan", plan.Name, "loop", loopOf(trail), "max_steps", p.MaxSteps)
-				s.Call.Hangup("dial plan loop")
+				s.Call.Hangup(hangup.DialPlanLoop)
 				return nil
 			}
 		}
 		cur = next
 	}
-	s.Call.Hangup("end of dial plan")
+	s.Call.Hangup(hangup.EndOfDialPlan)
 	return nil
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/acdserver/acd/hangup"
 )
 
 func init() { register("hangup", compileHangup) }
@@ -20,7 +22,7 @@ func compileHangup(b *builder, n *yaml.Node) Node {
 }
 
 func (hangupNode) Run(_ context.Context, s *State) (string, error) {
-	s.Call.Hangup("hangup node")
+	s.Call.Hangup(hangup.HangupNode)
 	s.note("call ends")
 	return "", nil
 }

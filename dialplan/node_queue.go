@@ -61,12 +61,13 @@ func (q *queueNode) Run(ctx context.Context, s *State) (string, error) {
 		}
 	}
 	s.typeAhead = nil
-	out, err := s.Queues.Wait(ctx, s.Call, q.queue, q.timeout, s.Vars)
+	res, err := s.Queues.Wait(ctx, s.Call, q.queue, q.timeout, s.Vars)
 	if err != nil {
 		return "", err
 	}
-	s.note("queue %s: %s", q.queue, out)
-	switch out {
+	s.Talk += res.Talk
+	s.note("queue %s: %s", q.queue, res.Outcome)
+	switch res.Outcome {
 	case acd.Exit:
 		return q.onExit, nil
 	case acd.Hangup:
@@ -76,7 +77,7 @@ func (q *queueNode) Run(ctx context.Context, s *State) (string, error) {
 	case acd.CalledBack:
 		return "", nil // told they will be called back: the call ends
 	case acd.Transferred:
-		return s.referred(ctx, q.onTimeout)
+		return s.referred(ctx, res.Transfer, q.onTimeout)
 	}
 	return q.onTimeout, nil
 }

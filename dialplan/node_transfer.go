@@ -65,55 +65,43 @@ func (t *transferNode) Run(ctx context.Context, s *State) (string, error) {
 		return "", nil
 	case t.queue != "":
 		s.waited = true
-		out, err := s.Queues.Wait(ctx, s.Call, t.queue, transferQueueWait, s.Vars)
+		res, err := s.Queues.Wait(ctx, s.Call, t.queue, transferQueueWait, s.Vars)
 		if err != nil {
 			return "", err
 		}
-		s.note("to queue %s: %s", t.queue, out)
-		switch out {
+		s.Talk += res.Talk
+		s.note("to queue %s: %s", t.queue, res.Outcome)
+		switch res.Outcome {
 		case acd.Hangup:
 			return "", ErrHungUp
 		case acd.Transferred:
-			return s.referred(ctx, t.next)
+			return s.referred(ctx, res.Transfer, t.next)
 		}
 		return t.next, nil
 	}
 	s.waited = true
-	out, err := s.Queues.RingAgent(ctx, s.Call, t.agent, transferRingTimeout)
+	res, err := s.Queues.RingAgent(ctx, s.Call, t.agent, transferRingTimeout)
 	if err != nil {
 		return "", err
 	}
-	s.note("to agent %s: %s", t.agent, out)
-	switch out {
+	s.Talk += res.Talk
+	s.note("to agent %s: %s", t.agent, res.Outcome)
+	switch res.Outcome {
 	case acd.Hangup:
 		return "", ErrHungUp
 	case acd.Answered:
 		return "", nil // the agent's call has ended: so does the caller's
 	case acd.Transferred:
-		return s.referred(ctx, t.next)
+		return s.referred(ctx, res.Transfer, t.next)
 	}
 	return t.next, nil
-}
-
-// referrer is a Queuer whose agents may transfer their callers (a blind
-// transfer from the agent's phone).
-type referrer interface {
-	Transferred(callID string) (acd.Transfer, bool)
 }
 
 // referred carries out a transfer an agent made of this caller, as a
 // transfer node to the same target would: to the queue, the agent or the
 // number the agent's phone named, which the distributor has checked is
 // one of ours. otherwise runs when the target cannot take the call.
-func (s *State) referred(ctx context.Context, otherwise string) (string, error) {
-	r, ok := s.Queues.(referrer)
-	if !ok {
-		return otherwise, nil
-	}
-	tr, ok := r.Transferred(s.Call.ID())
-	if !ok {
-		return otherwise, nil
-	}
+func (s *State) referred(ctx context.Context, tr acd.Transfer, otherwise string) (string, error) {
 	t := &transferNode{to: tr.To, queue: tr.Queue, agent: tr.Agent, next: otherwise}
 	if tr.Queue == "" && tr.Agent == "" {
 		plan, ok := s.program.Route(tr.To)

@@ -6,7 +6,9 @@ import (
 	"time"
 
 	"github.com/acdserver/acd/acd"
+	"github.com/acdserver/acd/hangup"
 	"github.com/acdserver/acd/media"
+	"github.com/acdserver/acd/sip"
 )
 
 // Simulate walks a call to number through the program without SIP or
@@ -53,25 +55,28 @@ func (c *simCall) Play(*media.Sound, bool) <-chan struct{} {
 
 func (c *simCall) Digits() <-chan rune   { return c.keys }
 func (c *simCall) Done() <-chan struct{} { return c.done }
-func (c *simCall) Hangup(string)         {}
+func (c *simCall) Hangup(hangup.Reason)  {}
+
+// BridgeEnd: a simulated call is never bridged.
+func (c *simCall) BridgeEnd() *sip.BridgeEnd { return nil }
 
 // simQueues has no agents: * leaves, anything else waits until timeout.
 type simQueues struct{}
 
 // RingAgent: in a simulation no agent answers.
-func (simQueues) RingAgent(context.Context, acd.Caller, string, time.Duration) (acd.Outcome, error) {
-	return acd.Timeout, nil
+func (simQueues) RingAgent(context.Context, acd.Caller, string, time.Duration) (acd.Result, error) {
+	return acd.Result{Outcome: acd.Timeout}, nil
 }
 
-func (simQueues) Wait(_ context.Context, c acd.Caller, _ string, _ time.Duration, _ map[string]string) (acd.Outcome, error) {
+func (simQueues) Wait(_ context.Context, c acd.Caller, _ string, _ time.Duration, _ map[string]string) (acd.Result, error) {
 	for {
 		select {
 		case k := <-c.Digits():
 			if k == '*' {
-				return acd.Exit, nil
+				return acd.Result{Outcome: acd.Exit}, nil
 			}
 		default:
-			return acd.Timeout, nil
+			return acd.Result{Outcome: acd.Timeout}, nil
 		}
 	}
 }

@@ -42,20 +42,12 @@ func (p phones) Dial(ctx context.Context, trunk, number, callerID string) (acd.L
 	return leg, nil
 }
 
-func (p phones) BridgeLegs(a, b acd.Leg, hold *media.Sound) {
-	x, ok1 := a.(*sip.Leg)
-	y, ok2 := b.(*sip.Leg)
-	if ok1 && ok2 {
-		p.srv.BridgeLegsHolding(x, y, hold)
-	}
+func (p phones) BridgeLegs(a, b acd.Leg, hold *media.Sound) error {
+	return p.srv.JoinLegs(a, b, hold)
 }
 
-func (p phones) Bridge(c acd.Caller, l acd.Leg, hold *media.Sound) {
-	call, ok1 := c.(*sip.Call)
-	leg, ok2 := l.(*sip.Leg)
-	if ok1 && ok2 {
-		p.srv.BridgeHolding(call, leg, hold)
-	}
+func (p phones) Bridge(c acd.Caller, l acd.Leg, hold *media.Sound) error {
+	return p.srv.Join(c, l, hold)
 }
 
 func (p phones) Registered(agent string) bool { return p.srv.Registered(agent) }

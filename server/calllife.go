@@ -10,6 +10,7 @@ import (
 	"github.com/acdserver/acd/config"
 	"github.com/acdserver/acd/dialplan"
 	"github.com/acdserver/acd/event"
+	"github.com/acdserver/acd/hangup"
 	"github.com/acdserver/acd/store"
 )
 
@@ -18,7 +19,6 @@ import (
 // both call and interaction.
 type callRecord struct {
 	events interface{ Append(store.Event) }
-	talk   func(interaction string) time.Duration
 	ref    event.Ref
 	start  time.Time
 }
@@ -29,12 +29,12 @@ type arrivedCall interface {
 	Caller() string
 	CallerName() string
 	Source() string
-	EndReason() string
+	EndCause() hangup.Cause
 }
 
-func recordCall(events interface{ Append(store.Event) }, talk func(string) time.Duration, c arrivedCall,
+func recordCall(events interface{ Append(store.Event) }, c arrivedCall,
 	number, pattern, plan, version, trunk string) *callRecord {
-	r := &callRecord{events: events, talk: talk, ref: event.Ref{Call: c.ID(), Interaction: c.ID()}, start: time.Now()}
+	r := &callRecord{events: events, ref: event.Ref{Call: c.ID(), Interaction: c.ID()}, start: time.Now()}
 	events.Append(event.New(r.start, r.ref, event.CallArrived{From: c.Caller(), Name: c.CallerName(), To: number, Pattern: pattern,
 		Trunk: trunk, Plan: plan, Config: version}))
 	return r
@@ -53,40 +53,41 @@ func (r *callRecord) step(s dialplan.Step) {
 	r.events.Append(event.New(time.Now(), r.ref, event.CallStep{Plan: s.Plan, Node: s.Node, Type: s.Type, Detail: detail, Next: s.Next}))
 }
 
-// end records the call's end, once it has ended.
-func (r *callRecord) end(c arrivedCall) {
-	by, cause := hangupCause(c.EndReason())
+// end records the call's end, once it has ended, with the time it spent
+// bridged to agents.
+func (r *callRecord) end(c arrivedCall, talk time.Duration) {
+	by, cause := hangupCause(c.EndCause())
 	now := time.Now()
 	r.events.Append(event.New(now, r.ref, event.CallHungUp{By: by, Cause: cause,
-		DurationMS: event.Ms(now.Sub(r.start)), TalkMS: event.Ms(r.talk(r.ref.Interaction))}))
+		DurationMS: event.Ms(now.Sub(r.start)), TalkMS: event.Ms(talk)}))
 }
 
-// hangupCause turns the SIP side's reason for a call's end into who
-// ended it and a short cause.
-func hangupCause(why string) (by, cause string) {
-	reason, ours := strings.CutPrefix(why, "server hung up: ")
-	if !ours {
+// hangupCause turns the SIP side's cause for a call's end into who
+// ended it and the short cause call.hungup carries (docs/events.md).
+func hangupCause(c hangup.Cause) (by, cause string) {
+	if c.By != hangup.Server {
 		return "caller", "caller-hangup" // a BYE or CANCEL from the caller
 	}
-	switch {
-	case reason == "end of dial plan", reason == "call handler returned":
-		return "server", "end-of-dialplan"
-	case reason == "hangup node":
-		return "server", "hangup-node"
-	case strings.HasPrefix(reason, "no RTP"):
-		return "server", "no-rtp"
-	case strings.HasPrefix(reason, "session"):
-		return "server", "session-expired"
-	case reason == "server shutting down":
-		return "server", "server-stopped"
-	case reason == "dial plan loop":
-		return "server", "dialplan-loop"
-	case reason == "error":
-		return "server", "dialplan-error"
-	case strings.HasPrefix(reason, "transferred"):
-		return "caller", "transferred"
+	if ev, ok := hungUpCauses[c.Code]; ok {
+		return ev.by, ev.cause
 	}
 	return "server", "failed"
+}
+
+// hungUpCauses are call.hungup's words for the server's reasons to end a
+// call; any other reason is a failure (no media, no ACK…).
+var hungUpCauses = map[hangup.Reason]struct{ by, cause string }{
+	hangup.EndOfDialPlan:        {"server", "end-of-dialplan"},
+	hangup.HandlerReturned:      {"server", "end-of-dialplan"},
+	hangup.HangupNode:           {"server", "hangup-node"},
+	hangup.CallerRTPTimeout:     {"server", "no-rtp"},
+	hangup.PhoneRTPTimeout:      {"server", "no-rtp"},
+	hangup.SessionExpired:       {"server", "session-expired"},
+	hangup.SessionRefreshFailed: {"server", "session-expired"},
+	hangup.Shutdown:             {"server", "server-stopped"},
+	hangup.DialPlanLoop:         {"server", "dialplan-loop"},
+	hangup.DialPlanError:        {"server", "dialplan-error"},
+	hangup.Transferred:          {"caller", "transferred"},
 }
 
 func plural(n int, what string) string {

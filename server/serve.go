@@ -23,6 +23,7 @@ import (
 	"github.com/acdserver/acd/config"
 	"github.com/acdserver/acd/dialplan"
 	"github.com/acdserver/acd/event"
+	"github.com/acdserver/acd/hangup"
 	"github.com/acdserver/acd/media"
 	"github.com/acdserver/acd/prompts"
 	"github.com/acdserver/acd/report"
@@ -415,13 +416,13 @@ func (s *Server) route(number, agent string) (sip.Handler, bool) {
 		pattern = key
 	}
 	return func(ctx context.Context, c *sip.Call) {
-		rec := recordCall(s.events, s.center.TalkTime, c, number, pattern, plan.Name, p.plan.Version, newTrunkNamer(p.cfg).of(c.Source()))
+		rec := recordCall(s.events, c, number, pattern, plan.Name, p.plan.Version, newTrunkNamer(p.cfg).of(c.Source()))
 		st := &dialplan.State{Call: c, Queues: s.center, Sounds: p.sounds, Log: s.log, Trace: rec.step}
 		if err := p.plan.Run(ctx, plan, st); err != nil {
 			s.log.Error("dial plan failed", "call_id", c.ID(), "error", err)
 		}
-		c.Hangup("end of dial plan") // the walk has hung up already, but for a failure
-		rec.end(c)
+		c.Hangup(hangup.EndOfDialPlan) // the walk has hung up already, but for a failure
+		rec.end(c, st.Talk)
 	}, true
 }
 

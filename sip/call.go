@@ -7,6 +7,7 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/acdserver/acd/hangup"
 	"github.com/acdserver/acd/media"
 )
 
@@ -25,7 +26,7 @@ type Call struct {
 	endOnce     sync.Once
 	byeOnce     sync.Once
 	releaseOnce sync.Once
-	why         string // why it ended; guarded by dialog.mu
+	cause       hangup.Cause // why it ended; guarded by dialog.mu
 
 	// ackBody is set for an offerless INVITE: the answer arrives in the
 	// ACK. Guarded by dialog.mu.
@@ -61,18 +62,22 @@ func (c *Call) SendDigit(key rune) bool { return c.session.SendDigit(key) }
 // Done closes when the call has ended, whichever side ended it.
 func (c *Call) Done() <-chan struct{} { return c.done }
 
-// Hangup ends the call from our side with a BYE. Concurrent calls send
-// one BYE and all return once it is answered or given up on. The call
-// counts as ended before the BYE goes, so that whoever it is bridged to
-// hears of it at once, not after a dead phone's 32 s.
-func (c *Call) Hangup(reason string) {
+// Hangup ends the call from our side with a BYE, for reason. Concurrent
+// calls send one BYE and all return once it is answered or given up on.
+// The call counts as ended before the BYE goes, so that whoever it is
+// bridged to hears of it at once, not after a dead phone's 32 s.
+func (c *Call) Hangup(reason hangup.Reason) { c.hangUp(hangup.ByServer(reason)) }
+
+// hangUp is Hangup for a cause that may carry details (a transfer's
+// target): the dialog's own ends.
+func (c *Call) hangUp(cause hangup.Cause) {
 	c.byeOnce.Do(func() {
 		select {
 		case <-c.done:
 			return // the caller hung up first
 		default:
 		}
-		c.end("server hung up: " + reason)
+		c.end(cause)
 		// The dialog's context ends when the peer's own BYE arrives, so
 		// BYEs that cross do not wait 32 s for an answer that never comes.
 		ctx, cancel := context.WithTimeout(c.dlg.Context(), 32*sip.T1)
@@ -84,30 +89,36 @@ func (c *Call) Hangup(reason string) {
 	})
 }
 
-// EndReason says why the call ended ("" while it is up): "caller hung
-// up", or "server hung up: " and the reason given to Hangup.
-func (c *Call) EndReason() string {
+// EndCause says why the call ended (its Code is hangup.Up while it is
+// up): the caller ended it, or the server did for the reason given to
+// Hangup.
+func (c *Call) EndCause() hangup.Cause {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.why
+	return c.cause
 }
 
 // end stops the call's media and announces its end, once.
-func (c *Call) end(why string) {
+func (c *Call) end(cause hangup.Cause) {
 	c.endOnce.Do(func() {
 		c.mu.Lock()
-		c.why = why
+		c.cause = cause
 		c.mu.Unlock()
 		close(c.done)
 		c.stopTimer()
 		c.closeMedia()
+		why := cause.String()
+		if cause.By == hangup.Server {
+			why = "server hung up: " + why
+		}
 		c.log.Info("call ended", "why", why)
 	})
 }
 
-// close ends the call and forgets it, for a call whose peer ended it.
-func (c *Call) close(why string) {
-	c.end(why)
+// close ends the call and forgets it, for a call whose caller ended it
+// (or went before it was answered) for reason.
+func (c *Call) close(reason hangup.Reason) {
+	c.end(hangup.Cause{By: hangup.Caller, Code: reason})
 	c.release()
 }
 
@@ -122,5 +133,5 @@ func (c *Call) release() {
 // inactive is the session's OnInactive: no RTP for too long. It runs on
 // a media loop, which Hangup's closing of the session waits for: hence go.
 func (c *Call) inactive() {
-	go c.Hangup("no RTP from the caller")
+	go c.Hangup(hangup.CallerRTPTimeout)
 }

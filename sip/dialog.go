@@ -10,6 +10,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/acdserver/acd/hangup"
 	"github.com/acdserver/acd/media"
 )
 
@@ -30,7 +31,7 @@ type dialog struct {
 	send   func(ctx context.Context, req *sip.Request) (sip.ClientTransaction, error)
 	target func() sip.Uri
 	// hangup ends the dialog from our side with a BYE.
-	hangup func(reason string)
+	hangup func(hangup.Cause)
 	// started is when the INVITE came (a call) or was answered (a leg);
 	// set before the dialog is listed, and never changed.
 	started time.Time
@@ -47,8 +48,8 @@ type dialog struct {
 	mediaDone  bool    // the session is closed: it must not start
 	timer      sessionTimer
 	bridge     *bridge
-	transfer   func(to string) int // decides the phone's REFERs; nil refuses them
-	referring  bool                // a REFER of the phone's is being carried out
+	transfer   func(to string) TransferAnswer // decides the phone's REFERs; nil refuses them
+	referring  bool                           // a REFER of the phone's is being carried out
 }
 
 // answer is a 2xx of ours to a re-INVITE, retransmitted until its ACK
@@ -289,7 +290,7 @@ func (d *dialog) retransmit(tx sip.ServerTransaction, res *sip.Response, a *answ
 		case <-giveUp.C:
 			clear()
 			d.log.Warn("no ACK for our 200 OK to a re-INVITE; hanging up")
-			d.hangup("no ACK for the re-INVITE's 200 OK")
+			d.hangup(hangup.ByServer(hangup.NoReInviteACK))
 			return
 		}
 	}

@@ -7,6 +7,7 @@ import (
 
 	sipmsg "github.com/emiago/sipgo/sip"
 
+	"github.com/acdserver/acd/hangup"
 	"github.com/acdserver/acd/internal/testutil"
 	acdsip "github.com/acdserver/acd/sip"
 )
@@ -24,7 +25,7 @@ func ringRaw(t *testing.T, addr string, srv *acdsip.Server, phone *testutil.RawP
 		leg, err := srv.Dial(ctx, acdsip.Trunk{Address: phone.Addr()}, "5550100", "+14155550123")
 		if err == nil {
 			t.Error("the dial was answered, though the phone never answered in time")
-			leg.Hangup("test")
+			leg.Hangup(hangup.CallOver)
 		} else {
 			t.Logf("dial: %v", err)
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/acdserver/acd/hangup"
 	"github.com/acdserver/acd/media"
 )
 
@@ -112,7 +113,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		contact: &contact,
 		send:    dlg.TransactionRequest,
 		target:  func() sip.Uri { return dlg.InviteRequest.Contact().Address },
-		hangup:  c.Hangup,
+		hangup:  c.hangUp,
 		srtp:    srtpDialog{policy: policy},
 	}
 	c.session = media.NewSession(s.cfg.Media, media.SessionConfig{
@@ -132,7 +133,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 			log.Error("cannot answer with SRTP", "error", err)
 			s.refusedMedia.Add(1)
 			_ = dlg.Respond(500, "Server Internal Error", nil)
-			c.close("no media")
+			c.close(hangup.NoMedia)
 			return
 		}
 	} else {
@@ -143,14 +144,14 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	_ = dlg.Respond(100, "Trying", nil)
 	if err := dlg.Respond(180, "Ringing", nil); err != nil {
-		c.close("cancelled before answer")
+		c.close(hangup.CancelledBeforeAnswer)
 		return
 	}
 	if s.cfg.RingTime > 0 {
 		select {
 		case <-time.After(s.cfg.RingTime):
 		case <-dlg.Context().Done():
-			c.close("caller cancelled")
+			c.close(hangup.CallerCancelled)
 			return
 		}
 	}
@@ -159,7 +160,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 			log.Error("cannot start RTP", "error", err)
 			s.refusedMedia.Add(1)
 			_ = dlg.Respond(503, "Service Unavailable", nil)
-			c.close("no media")
+			c.close(hangup.NoMedia)
 			return
 		}
 	}
@@ -171,11 +172,11 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	if err := dlg.WriteResponse(res); err != nil {
 		if errors.Is(err, sip.ErrTransactionCanceled) || dlg.Context().Err() != nil {
-			c.close("caller cancelled")
+			c.close(hangup.CallerCancelled)
 			return
 		}
 		log.Warn("no ACK for our 200 OK; hanging up", "error", err)
-		c.Hangup("no ACK")
+		c.Hangup(hangup.NoACK)
 		return
 	}
 	c.mu.Lock()
@@ -196,12 +197,12 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		}
 		if err != nil {
 			log.Warn("offerless INVITE: unusable answer in ACK; hanging up", "error", err)
-			c.Hangup("no usable SDP answer")
+			c.Hangup(hangup.NoSDPAnswer)
 			return
 		}
 		if err := c.startMedia(); err != nil {
 			log.Error("cannot start RTP; hanging up", "error", err)
-			c.Hangup("no media")
+			c.Hangup(hangup.NoMedia)
 			return
 		}
 	}
@@ -217,12 +218,12 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	s.mu.Unlock()
 	if closing {
-		c.Hangup("server shutting down")
+		c.Hangup(hangup.Shutdown)
 		return
 	}
 	go func() {
 		defer s.wg.Done()
-		defer c.Hangup("call handler returned")
+		defer c.Hangup(hangup.HandlerReturned)
 		handler(s.ctx, c)
 	}()
 }

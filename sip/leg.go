@@ -11,6 +11,7 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/acdserver/acd/hangup"
 	"github.com/acdserver/acd/media"
 )
 
@@ -39,7 +40,7 @@ type Leg struct {
 	Agent string // the agent, or the number dialled
 	kind  string // "agent" or "number"
 	dlg   *sipgo.DialogClientSession
-	why   string // why it ended; guarded by dialog.mu
+	cause hangup.Cause // why it ended; guarded by dialog.mu
 
 	endOnce     sync.Once
 	byeOnce     sync.Once
@@ -53,24 +54,28 @@ func (l *Leg) Done() <-chan struct{} { return l.done }
 // stops it.
 func (l *Leg) Play(snd *media.Sound, loop bool) <-chan struct{} { return l.session.Play(snd, loop) }
 
-// EndReason says why the leg ended ("" while it is up).
-func (l *Leg) EndReason() string {
+// EndCause says why the leg ended (its Code is hangup.Up while it is up).
+func (l *Leg) EndCause() hangup.Cause {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.why
+	return l.cause
 }
 
-// Hangup ends the leg with a BYE. The leg counts as ended before the BYE
-// goes, so that whoever it is bridged to hears of it at once, not after
-// a dead phone's 32 s.
-func (l *Leg) Hangup(reason string) {
+// Hangup ends the leg with a BYE, for reason. The leg counts as ended
+// before the BYE goes, so that whoever it is bridged to hears of it at
+// once, not after a dead phone's 32 s.
+func (l *Leg) Hangup(reason hangup.Reason) { l.hangUp(hangup.ByServer(reason)) }
+
+// hangUp is Hangup for a cause that may carry details (a transfer's
+// target): the dialog's own ends.
+func (l *Leg) hangUp(cause hangup.Cause) {
 	l.byeOnce.Do(func() {
 		select {
 		case <-l.done:
 			return
 		default:
 		}
-		l.end(reason)
+		l.end(cause)
 		// The dialog's context ends when the peer's own BYE arrives, so
 		// BYEs that cross do not wait 32 s for an answer that never comes.
 		ctx, cancel := context.WithTimeout(l.dlg.Context(), 32*sip.T1)
@@ -82,21 +87,30 @@ func (l *Leg) Hangup(reason string) {
 	})
 }
 
-// close ends the leg and forgets it, for a leg whose peer ended it.
-func (l *Leg) close(why string) {
-	l.end(why)
+// close ends the leg and forgets it, for a leg ended for cause without
+// a BYE of ours.
+func (l *Leg) close(cause hangup.Cause) {
+	l.end(cause)
 	l.release()
 }
 
-func (l *Leg) end(why string) {
+// peer is who is at the leg's far end.
+func (l *Leg) peer() hangup.Party {
+	if l.kind == "agent" {
+		return hangup.Agent
+	}
+	return hangup.Carrier
+}
+
+func (l *Leg) end(cause hangup.Cause) {
 	l.endOnce.Do(func() {
 		l.mu.Lock()
-		l.why = why
+		l.cause = cause
 		l.mu.Unlock()
 		close(l.done)
 		l.stopTimer()
 		l.closeMedia()
-		l.log.Info("leg ended", "why", why)
+		l.log.Info("leg ended", "why", cause.String())
 	})
 }
 
@@ -112,7 +126,7 @@ func (l *Leg) release() {
 // inactive is the session's OnInactive: a phone that lost power or its
 // network sends no RTP. It runs on a media loop: hence go.
 func (l *Leg) inactive() {
-	go l.Hangup("no RTP from the phone")
+	go l.Hangup(hangup.PhoneRTPTimeout)
 }
 
 // Caller is how a call is shown on an agent's phone.
@@ -173,7 +187,7 @@ func (s *Server) invite(ctx context.Context, kind, agent string, target sip.Uri,
 	dialogs := s.dialogsFor(peer, transport)
 	contact := dialogs.ContactHDR
 	leg := &Leg{Agent: agent, kind: kind}
-	leg.dialog = dialog{srv: s, done: make(chan struct{}), contact: &contact, hangup: leg.Hangup, srtp: srtpDialog{policy: policy}}
+	leg.dialog = dialog{srv: s, done: make(chan struct{}), contact: &contact, hangup: leg.hangUp, srtp: srtpDialog{policy: policy}}
 	session := media.NewSession(s.cfg.Media, media.SessionConfig{Socket: sock, Advertised: s.advertise(peer),
 		Timeout: s.cfg.RTPTimeout, OnInactive: leg.inactive})
 	leg.session = session
@@ -263,11 +277,11 @@ func (s *Server) invite(ctx context.Context, kind, agent string, target sip.Uri,
 	s.legs[dlg.ID] = leg
 	s.mu.Unlock()
 	if err := dlg.Ack(ctx); err != nil {
-		leg.close("ACK failed")
+		leg.close(hangup.ByServer(hangup.ACKFailed))
 		return nil, fmt.Errorf("acknowledging %s %s: %w", kind, agent, err)
 	}
 	if err := leg.startMedia(); err != nil {
-		leg.Hangup("no media")
+		leg.Hangup(hangup.NoMedia)
 		return nil, fmt.Errorf("%s %s: %w", kind, agent, err)
 	}
 	leg.setTimer(timerFromResponse(dlg.InviteResponse))
@@ -287,10 +301,10 @@ func (s *Server) BridgeLegsHolding(a, b *Leg, hold *media.Sound) {
 		select {
 		case <-a.done:
 			br.end()
-			b.Hangup("the other side hung up")
+			b.Hangup(hangup.OtherSideHungUp)
 		case <-b.done:
 			br.end()
-			a.Hangup("the other side hung up")
+			a.Hangup(hangup.OtherSideHungUp)
 		}
 	}()
 }
@@ -309,7 +323,7 @@ func (s *Server) BridgeHolding(c *Call, l *Leg, hold *media.Sound) {
 		select {
 		case <-c.done:
 			br.end()
-			l.Hangup("caller hung up")
+			l.hangUp(hangup.Cause{By: hangup.Caller, Code: hangup.CallerHungUp})
 		case <-l.done:
 			br.end()
 		}

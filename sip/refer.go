@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/acdserver/acd/hangup"
 )
 
 // A blind transfer from an agent's phone (RFC 3515): the phone sends
@@ -20,12 +22,37 @@ import (
 // once the transferring leg has ended.
 const notifyWait = 2 * time.Second
 
+// TransferAnswer is what the owner of a leg answers to its phone's
+// transfer; the REFER is answered with its Status. The zero value
+// refuses.
+type TransferAnswer uint8
+
+// The answers to a transfer.
+const (
+	TransferForbidden   TransferAnswer = iota // not a target the phone may send the call to
+	TransferAccepted                          // the call goes to the target
+	TransferUnavailable                       // the target cannot take the call now
+	TransferPending                           // a transfer of this call is already decided
+)
+
+// Status is the SIP status a REFER is answered with.
+func (a TransferAnswer) Status() int {
+	switch a {
+	case TransferAccepted:
+		return 202
+	case TransferUnavailable:
+		return 480
+	case TransferPending:
+		return 491
+	}
+	return 403
+}
+
 // OnTransfer sets who decides the phone's transfers (REFER) of this leg's
 // call: decide gets the target as the phone named it (the user part of
-// Refer-To) and returns 202 to accept, or the SIP status that refuses it
-// (403 not allowed, 480 unavailable, …). A leg without it refuses every
-// transfer.
-func (l *Leg) OnTransfer(decide func(to string) int) {
+// Refer-To) and accepts it, or refuses it as forbidden or unavailable. A
+// leg without it refuses every transfer.
+func (l *Leg) OnTransfer(decide func(to string) TransferAnswer) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.transfer = decide
@@ -68,10 +95,11 @@ func (d *dialog) refer(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, 491, "Request Pending")
 		return
 	}
-	if code := decide(to); code != 202 {
+	if answer := decide(to); answer != TransferAccepted {
 		d.mu.Lock()
 		d.referring = false
 		d.mu.Unlock()
+		code := answer.Status()
 		d.log.Info("transfer refused", "to", to, "status", code)
 		respond(tx, req, code, reasonPhrase(code))
 		return
@@ -85,7 +113,7 @@ func (d *dialog) refer(req *sip.Request, tx sip.ServerTransaction) {
 	if err := d.notifyRefer(seq, "SIP/2.0 200 OK", "terminated;reason=noresource"); err != nil {
 		d.log.Info("NOTIFY of the transfer not answered", "error", err)
 	}
-	d.hangup("transferred to " + to)
+	d.hangup(hangup.Cause{By: hangup.Server, Code: hangup.Transferred, Detail: to})
 }
 
 // notifyRefer tells the transferring phone how its REFER is going.

@@ -12,6 +12,7 @@ import (
 
 	sipmsg "github.com/emiago/sipgo/sip"
 
+	"github.com/acdserver/acd/hangup"
 	"github.com/acdserver/acd/internal/testutil"
 	"github.com/acdserver/acd/media"
 	acdsip "github.com/acdserver/acd/sip"
@@ -188,7 +189,7 @@ func TestOutboundLegWithoutUsableAddressIsHungUp(t *testing.T) {
 			agent.TakeCalls(testutil.AnswerMode{Body: []byte(tc.body)})
 			leg, err := srv.Dial(ctx, acdsip.Trunk{Address: agent.Addr()}, "5550100", "100")
 			if err == nil {
-				leg.Hangup("test")
+				leg.Hangup(hangup.CallOver)
 				t.Fatal("a leg answered without a usable address was taken as answered")
 			}
 			select {

@@ -20,6 +20,7 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/acdserver/acd/hangup"
 	"github.com/acdserver/acd/internal/ratelog"
 	"github.com/acdserver/acd/media"
 )
@@ -317,7 +318,7 @@ wait:
 	// Hang up every call at once: a BYE to a peer that has gone away takes
 	// 32 s to time out, and shutdown must not take that per call.
 	for _, c := range s.activeCalls() {
-		go c.Hangup("server shutting down")
+		go c.Hangup(hangup.Shutdown)
 	}
 	s.wg.Wait()
 	// Legs without an inbound call of their own (a callback's agent and
@@ -328,7 +329,7 @@ wait:
 		legs.Add(1)
 		go func() {
 			defer legs.Done()
-			l.Hangup("server shutting down")
+			l.Hangup(hangup.Shutdown)
 		}()
 	}
 	byes := make(chan struct{})
@@ -608,7 +609,7 @@ func (s *Server) onBye(req *sip.Request, tx sip.ServerTransaction) {
 			if err := l.dlg.ReadBye(req, tx); err != nil {
 				respond(tx, req, 481, "Call/Transaction Does Not Exist")
 			}
-			l.close("the phone hung up")
+			l.close(hangup.Cause{By: l.peer(), Code: hangup.PhoneHungUp})
 			return
 		}
 		respond(tx, req, 481, "Call/Transaction Does Not Exist")
@@ -618,7 +619,7 @@ func (s *Server) onBye(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, 481, "Call/Transaction Does Not Exist")
 		return
 	}
-	c.close("caller hung up")
+	c.close(hangup.CallerHungUp)
 }
 
 // onUpdate answers UPDATE (RFC 3311) within a dialog we hold.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/acdserver/acd/hangup"
 	"github.com/acdserver/acd/media"
 )
 
@@ -188,7 +189,7 @@ func (d *dialog) expired() {
 	default:
 	}
 	d.log.Warn("session timer expired: the phone did not refresh the session; hanging up")
-	d.hangup("session expired (RFC 4028)")
+	d.hangup(hangup.ByServer(hangup.SessionExpired))
 }
 
 // retryRefresh tries a failed refresh again after wait, unless the
@@ -203,7 +204,7 @@ func (d *dialog) retryRefresh(wait time.Duration, why string) {
 	d.mu.Unlock()
 	if lapsed {
 		d.log.Warn("session refresh failed; hanging up before the session expires", "error", why)
-		d.hangup("session refresh failed: " + why)
+		d.hangup(hangup.Cause{By: hangup.Server, Code: hangup.SessionRefreshFailed, Detail: why})
 	}
 }
 
@@ -258,7 +259,7 @@ func (d *dialog) refresh() {
 		// RFC 4028 §10: a refresh that times out, or gets 408 or 481,
 		// ends the session.
 		d.log.Warn("session refresh failed; hanging up", "error", err)
-		d.hangup("session refresh failed: " + err.Error())
+		d.hangup(refreshFailed(err))
 	}
 }
 
@@ -326,4 +327,15 @@ func ackFor(invite *sip.Request, res *sip.Response) *sip.Request {
 	ack.SetTransport(invite.Transport())
 	ack.SetDestination(invite.Destination())
 	return ack
+}
+
+// refreshFailed is the cause of a session our refresh could not keep up,
+// with the status that refused it, if one did.
+func refreshFailed(err error) hangup.Cause {
+	c := hangup.Cause{By: hangup.Server, Code: hangup.SessionRefreshFailed, Detail: err.Error()}
+	var rejected *rejectedError
+	if errors.As(err, &rejected) {
+		c.SIPStatus = rejected.code
+	}
+	return c
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/srtp/v3"
 
+	"github.com/acdserver/acd/hangup"
 	"github.com/acdserver/acd/internal/testutil"
 	"github.com/acdserver/acd/media"
 	acdsip "github.com/acdserver/acd/sip"
@@ -283,7 +284,7 @@ func TestSRTPOutboundLegs(t *testing.T) {
 			}
 			if !tt.wantUp {
 				if err == nil {
-					leg.Hangup("test")
+					leg.Hangup(hangup.CallOver)
 					t.Fatal("a plain answer was taken under srtp: required")
 				}
 				select {
@@ -296,7 +297,7 @@ func TestSRTPOutboundLegs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer leg.Hangup("test over")
+			defer leg.Hangup(hangup.CallOver)
 			leg.Play(welcome, true)
 			if !tt.answerKey {
 				end.expectMedia(nil, 100)

@@ -15,6 +15,7 @@ import (
 	sipmsg "github.com/emiago/sipgo/sip"
 	"github.com/miekg/dns"
 
+	"github.com/acdserver/acd/hangup"
 	"github.com/acdserver/acd/internal/testutil"
 	"github.com/acdserver/acd/internal/tlscert"
 	acdsip "github.com/acdserver/acd/sip"
@@ -154,7 +155,7 @@ func TestTLSTrunkByDomain(t *testing.T) {
 				if err != nil {
 					t.Fatalf("the call through the trunk failed: %v", err)
 				}
-				leg.Hangup("test over")
+				leg.Hangup(hangup.CallOver)
 				if trunk.invites.Load() != 1 {
 					t.Fatalf("the trunk got %d INVITEs, want 1", trunk.invites.Load())
 				}

@@ -17,6 +17,7 @@ import (
 	"github.com/emiago/sipgo"
 	sipmsg "github.com/emiago/sipgo/sip"
 
+	"github.com/acdserver/acd/hangup"
 	"github.com/acdserver/acd/internal/testutil"
 	"github.com/acdserver/acd/internal/tlscert"
 	"github.com/acdserver/acd/media"
@@ -289,7 +290,7 @@ func TestTLSTrunk(t *testing.T) {
 				if err != nil {
 					t.Fatalf("the call through the trunk failed: %v", err)
 				}
-				leg.Hangup("test over")
+				leg.Hangup(hangup.CallOver)
 				if trunk.invites.Load() != 1 {
 					t.Fatalf("the trunk got %d INVITEs, want 1", trunk.invites.Load())
 				}
@@ -308,7 +309,7 @@ func TestTLSTrunk(t *testing.T) {
 func expectCertificateRefused(t *testing.T, leg *acdsip.Leg, err error, trunk *tlsTrunk, refused string) {
 	t.Helper()
 	if err == nil {
-		leg.Hangup("test over")
+		leg.Hangup(hangup.CallOver)
 		t.Fatal("the call went through a trunk whose certificate should be refused")
 	}
 	if !strings.Contains(err.Error(), refused) {
