@@ -128,7 +128,7 @@ func (h signalHandler) Handle(ctx context.Context, r slog.Record) error {
 func TestFailedCommitIsRetried(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "acd.db")
 	h := signalHandler{Handler: slog.DiscardHandler, want: "commit failed", seen: make(chan string, 1)}
-	l, err := open(path, slog.New(h), 20*time.Millisecond, time.Millisecond)
+	l, err := open(path, slog.New(h), 20*time.Millisecond, time.Millisecond, gatherTime)
 	if err != nil {
 		t.Fatal(err)
 	}
