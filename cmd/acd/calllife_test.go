@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"log/slog"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -58,17 +56,8 @@ func TestHungUpTalkTimeMatchesCallEnded(t *testing.T) {
 // decoded reads the one event of type kind from the server's log.
 func decoded[P event.Payload](t *testing.T, s *server, kind string) P {
 	t.Helper()
-	l, err := store.Open(filepath.Join(s.data, "acd.db"), slog.Default())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	evs, err := l.Events(context.Background(), store.Filter{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var found []P
-	for _, e := range evs {
+	for _, e := range logEvents(t, s) {
 		if e.Type != kind {
 			continue
 		}

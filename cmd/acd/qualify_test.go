@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"log/slog"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -27,17 +25,8 @@ const qualifyYAML = "sip:\n  qualify: {interval: 500ms, timeout: 300ms, failures
 // events as "+cause" and "-cause", in order.
 func phoneCauses(t *testing.T, s *server, agent string) []string {
 	t.Helper()
-	l, err := store.Open(filepath.Join(s.data, "acd.db"), slog.Default())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	evs, err := l.Events(context.Background(), store.Filter{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []string
-	for _, e := range evs {
+	for _, e := range logEvents(t, s) {
 		if e.Agent != agent {
 			continue
 		}
