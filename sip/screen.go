@@ -215,10 +215,16 @@ func (sc *screen) check(data []byte, isRequest, stream bool) (*sip.Request, *rej
 		}
 		return nil, &rejection{code: 400, reason: "Bad Request", why: why}
 	}
+	req, ok := msg.(*sip.Request)
 	if !isRequest {
+		if ok {
+			// "SIP/" opens a status line, yet the parser read a request
+			// line: the transaction layer would take it as a request that
+			// none of the checks below have seen.
+			return nil, &rejection{code: 400, reason: "Bad Request", why: "a status line that parses as a request line"}
+		}
 		return nil, nil
 	}
-	req, ok := msg.(*sip.Request)
 	if !ok {
 		return nil, &rejection{code: 400, reason: "Bad Request", why: "not a request"}
 	}
