@@ -181,6 +181,21 @@ func (s *Service) Position(ctx context.Context) (int64, error) {
 	return s.events.LastSeq(ctx)
 }
 
+// LivePosition is the end of the log as the service's one watcher of it
+// last saw it (Run): what a live page redraws at once woken. Every open
+// page asking the log itself at each wake-up would be one query a page;
+// this is none. Before the watcher's first look, the log is asked.
+func (s *Service) LivePosition(ctx context.Context) (int64, error) {
+	if seq := s.feed.position(); seq > 0 {
+		return seq, nil
+	}
+	seq, err := s.events.LastSeq(ctx)
+	if err == nil {
+		s.feed.advance(seq)
+	}
+	return seq, err
+}
+
 // StreamPage reads events after seq that the actor may see, at most
 // limit scanned. next is the sequence number to continue after: past
 // the events scanned, whether or not they were visible; more says the

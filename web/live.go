@@ -118,7 +118,7 @@ func (p *Pages) live(w http.ResponseWriter, r *http.Request, s session) {
 			}
 			revocations, checked = n, time.Now()
 		}
-		pos, err := p.svc.Position(ctx)
+		pos, err := p.svc.LivePosition(ctx)
 		if err != nil {
 			return
 		}
@@ -157,7 +157,7 @@ func (p *Pages) sendParts(ctx context.Context, w http.ResponseWriter, r *http.Re
 		if err != nil {
 			return 0, err
 		}
-		drawn, pos, err = p.together.get(ctx, v.page+"\x00"+key, after, p.svc.Position, func() ([]drawnPart, error) {
+		drawn, pos, err = p.together.get(ctx, v.page+"\x00"+key, after, p.svc.LivePosition, func() ([]drawnPart, error) {
 			parts, err := v.sharedParts(r, s, key, p.together.mark)
 			if err != nil {
 				return nil, err
