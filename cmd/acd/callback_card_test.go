@@ -24,11 +24,8 @@ func TestCallbackCardFollowsTheCustomer(t *testing.T) {
 	admin.expect(t, "POST", "/users", map[string]any{"id": "1001", "role": "agent", "password": testPassword}, 201, nil)
 	warmUp(t, ctx, s)
 
-	caller := dial(t, ctx, s)
-	eventsOf(t, s, store.Filter{}, has("callback.offered:"))
-	caller.SendDTMF('#', 101)
+	requestCallback(t, ctx, s)
 	s.waitLog(t, 5*time.Second, "callback requested")
-	waitBye(t, ctx, caller)
 
 	b := newBrowser(t, s)
 	b.signIn(t, "1001", testPassword)
@@ -75,11 +72,8 @@ func TestConsoleQueueFiguresCountCallbackRequests(t *testing.T) {
 	admin := setupAdmin(t, s)
 	admin.expect(t, "POST", "/users", map[string]any{"id": "sup", "role": "supervisor", "password": testPassword}, 201, nil)
 	warmUp(t, ctx, s)
-	caller := dial(t, ctx, s)
-	eventsOf(t, s, store.Filter{}, has("callback.offered:"))
-	caller.SendDTMF('#', 101)
+	requestCallback(t, ctx, s)
 	s.waitLog(t, 5*time.Second, "callback requested")
-	waitBye(t, ctx, caller)
 
 	b := newBrowser(t, s)
 	b.signIn(t, "sup", testPassword)

@@ -27,10 +27,7 @@ func TestServedCallbackInQueueLog(t *testing.T) {
 	admin := setupAdmin(t, s)
 	warmUp(t, ctx, s)
 
-	caller := dial(t, ctx, s)
-	eventsOf(t, s, store.Filter{}, has("callback.offered:"))
-	caller.SendDTMF('#', 101)
-	waitBye(t, ctx, caller)
+	requestCallback(t, ctx, s)
 	agent := agentPhone(t, ctx, s, "1001", testutil.AnswerMode{After: 100 * time.Millisecond})
 	incoming(t, ctx, agent)
 	incoming(t, ctx, trunk)

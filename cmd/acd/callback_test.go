@@ -49,6 +49,16 @@ dialplans:
 `, trunk)
 }
 
+// requestCallback is a caller of the default number who, offered a
+// callback, presses # and is hung up on once the request is taken.
+func requestCallback(t *testing.T, ctx context.Context, s *server) {
+	t.Helper()
+	caller := dial(t, ctx, s)
+	eventsOf(t, s, store.Filter{}, has("callback.offered:"))
+	caller.SendDTMF('#', 101)
+	waitBye(t, ctx, caller)
+}
+
 // warmUp makes the queue's 15-minute average wait exceed the 1 s threshold:
 // a caller waits the whole 2 s queue timeout with no agent.
 func warmUp(t *testing.T, ctx context.Context, s *server) {
@@ -173,10 +183,7 @@ func TestCallbackRetriesBusyCustomer(t *testing.T) {
 	trunk.TakeCalls(testutil.AnswerMode{Reject: 486})
 	s := startAcd(t, "-config", writeConfig(t, callbackYAML(trunk.Addr())))
 	warmUp(t, ctx, s)
-	caller := dial(t, ctx, s)
-	eventsOf(t, s, store.Filter{}, has("callback.offered:"))
-	caller.SendDTMF('#', 101)
-	waitBye(t, ctx, caller)
+	requestCallback(t, ctx, s)
 
 	agent := agentPhone(t, ctx, s, "1001", testutil.AnswerMode{After: 100 * time.Millisecond})
 	incoming(t, ctx, agent)
@@ -221,10 +228,7 @@ func TestCallbackTrunkDown(t *testing.T) {
 	}()
 	s := startAcd(t, "-config", writeConfig(t, strings.Replace(callbackYAML(dead.LocalAddr().String()), "attempts: 2", "attempts: 1", 1)))
 	warmUp(t, ctx, s)
-	caller := dial(t, ctx, s)
-	eventsOf(t, s, store.Filter{}, has("callback.offered:"))
-	caller.SendDTMF('#', 101)
-	waitBye(t, ctx, caller)
+	requestCallback(t, ctx, s)
 
 	agent := agentPhone(t, ctx, s, "1001", testutil.AnswerMode{After: 100 * time.Millisecond})
 	incoming(t, ctx, agent)

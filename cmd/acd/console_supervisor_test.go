@@ -145,11 +145,8 @@ func TestConsoleSupervisorCallbackTag(t *testing.T) {
 	b := newBrowser(t, s)
 	b.signIn(t, "sup", testPassword)
 	b.open(t, "/supervisor/queues/support")
-	caller := dial(t, ctx, s)
-	eventsOf(t, s, store.Filter{}, has("callback.offered:"))
-	caller.SendDTMF('#', 101)
+	requestCallback(t, ctx, s)
 	s.waitLog(t, 5*time.Second, "callback requested")
-	waitBye(t, ctx, caller)
 	if w := waitQueued(t, admin, "support", 1); !w[0].Callback {
 		t.Fatalf("the waiting list holds %+v; want the callback request", w)
 	}

@@ -129,10 +129,7 @@ func carrierUASOver(t *testing.T, ctx context.Context, transport, port, number, 
 func callbackThroughCarrier(t *testing.T, ctx context.Context, s *server) *testutil.Phone {
 	t.Helper()
 	warmUp(t, ctx, s)
-	caller := dial(t, ctx, s)
-	eventsOf(t, s, store.Filter{}, has("callback.offered:"))
-	caller.SendDTMF('#', 101)
-	waitBye(t, ctx, caller)
+	requestCallback(t, ctx, s)
 	agent := agentPhone(t, ctx, s, "1001", testutil.AnswerMode{After: 100 * time.Millisecond})
 	incoming(t, ctx, agent)
 	eventsOf(t, s, store.Filter{}, has("callback.dialing:1001", "callback.connected:1001"))
