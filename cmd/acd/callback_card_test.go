@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/acdserver/acd/internal/browser"
 	"github.com/acdserver/acd/internal/testutil"
 	"github.com/acdserver/acd/store"
 )
@@ -28,12 +29,12 @@ func TestCallbackCardFollowsTheCustomer(t *testing.T) {
 	s.waitLog(t, 5*time.Second, "callback requested")
 
 	b := newBrowser(t, s)
-	b.signIn(t, "1001", testPassword)
-	b.open(t, "/agent")
+	b.SignIn(t, "1001", testPassword)
+	b.Open(t, "/agent")
 	agent := agentPhone(t, ctx, s, "1001", testutil.AnswerMode{After: 100 * time.Millisecond})
 	incoming(t, ctx, agent)
 	incoming(t, ctx, trunk)
-	b.waitText(t, "[data-testid=agent-call]", "calling customer", 2*time.Second)
+	b.WaitText(t, "[data-testid=agent-call]", "calling customer", 2*time.Second)
 	var st struct {
 		State string `json:"state"`
 		Call  *struct {
@@ -47,7 +48,7 @@ func TestCallbackCardFollowsTheCustomer(t *testing.T) {
 	}
 
 	eventsOf(t, s, store.Filter{}, has("callback.connected:1001"))
-	b.waitText(t, "[data-testid=agent-call]", "talking to customer", 2*time.Second)
+	b.WaitText(t, "[data-testid=agent-call]", "talking to customer", 2*time.Second)
 	admin.expect(t, "GET", "/agents/1001/state", nil, 200, &st)
 	if st.Call == nil || !st.Call.Connected {
 		t.Fatalf("agent 1001 once the customer answered: %+v %+v; want connected", st, st.Call)
@@ -56,7 +57,7 @@ func TestCallbackCardFollowsTheCustomer(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventsOf(t, s, store.Filter{}, has("callback.completed:1001"))
-	b.clean(t)
+	b.Clean(t)
 }
 
 // TestConsoleQueueFiguresCountCallbackRequests: with a callback request
@@ -76,22 +77,22 @@ func TestConsoleQueueFiguresCountCallbackRequests(t *testing.T) {
 	s.waitLog(t, 5*time.Second, "callback requested")
 
 	b := newBrowser(t, s)
-	b.signIn(t, "sup", testPassword)
-	b.open(t, "/supervisor/queues/support")
-	b.waitText(t, "#queue-waiting", "Callback", 2*time.Second)
-	if n := b.text(t, "[data-testid=waiting]"); n != "1" {
+	b.SignIn(t, "sup", testPassword)
+	b.Open(t, "/supervisor/queues/support")
+	b.WaitText(t, "#queue-waiting", "Callback", 2*time.Second)
+	if n := b.Text(t, "[data-testid=waiting]"); n != "1" {
 		t.Errorf("the figures count %s waiting beside a list of one callback request; want 1", n)
 	}
-	if n := b.text(t, "[data-testid=callbacks]"); n != "1" {
+	if n := b.Text(t, "[data-testid=callbacks]"); n != "1" {
 		t.Errorf("the figures count %s callback requests; want 1", n)
 	}
 	// Both count from the instant they are given: the same one.
-	listed := get(t, b, "reading the list's wait", chromedpAttr("#queue-waiting tr[data-call] time", "datetime"))
-	if !b.is(t, "looking for the longest wait", `!!document.querySelector("[data-testid=oldest] time")`) {
-		t.Fatalf("the longest wait reads %q while the list shows a callback request waiting since %s", b.text(t, "[data-testid=oldest]"), listed)
+	listed := browser.Get(t, b, "reading the list's wait", browser.Attr("#queue-waiting tr[data-call] time", "datetime"))
+	if !b.Is(t, "looking for the longest wait", `!!document.querySelector("[data-testid=oldest] time")`) {
+		t.Fatalf("the longest wait reads %q while the list shows a callback request waiting since %s", b.Text(t, "[data-testid=oldest]"), listed)
 	}
-	if oldest := get(t, b, "reading the longest wait", chromedpAttr("[data-testid=oldest] time", "datetime")); oldest != listed {
+	if oldest := browser.Get(t, b, "reading the longest wait", browser.Attr("[data-testid=oldest] time", "datetime")); oldest != listed {
 		t.Errorf("the longest wait counts from %s while the list shows the callback request waiting since %s", oldest, listed)
 	}
-	b.clean(t)
+	b.Clean(t)
 }

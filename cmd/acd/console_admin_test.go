@@ -12,6 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/acdserver/acd/config"
+	"github.com/acdserver/acd/internal/browser"
 	"github.com/acdserver/acd/service"
 )
 
@@ -21,33 +22,13 @@ const adminWait = 10 * time.Second
 
 // adminConsole starts a server with the API tests' users and a browser
 // signed in to it as the administrator.
-func adminConsole(t *testing.T) (*server, map[string]*apiClient, *browser) {
+func adminConsole(t *testing.T) (*server, map[string]*apiClient, *browser.Chromium) {
 	t.Helper()
 	s := startAcd(t, "-config", writeConfig(t, apiYAML))
 	as := users(t, s, setupAdmin(t, s))
 	b := newBrowser(t, s)
-	b.signIn(t, "root", testPassword)
+	b.SignIn(t, "root", testPassword)
 	return s, as, b
-}
-
-// value is what the form field matching sel holds.
-// The value is read in one evaluation rather than by node id: htmx may
-// swap the form's nodes between finding one and reading it.
-func (b *browser) value(t *testing.T, sel string) string {
-	t.Helper()
-	js := fmt.Sprintf(`(function(){var e=document.querySelector(%q);return e ? [true, e.value] : [false, ""]})()`, sel)
-	got := get(t, b, "reading the value of "+sel, chromedp.Evaluate[[]any](js))
-	if len(got) != 2 || got[0] != true {
-		t.Fatalf("no element %s on the page", sel)
-	}
-	v, _ := got[1].(string)
-	return v
-}
-
-// is evaluates a JavaScript condition on the page now.
-func (b *browser) is(t *testing.T, what, js string) bool {
-	t.Helper()
-	return get(t, b, what, chromedp.Evaluate[bool](js))
 }
 
 // TestConsoleAdminCreatesSupervisor: the administrator creates a
@@ -57,27 +38,27 @@ func (b *browser) is(t *testing.T, what, js string) bool {
 func TestConsoleAdminCreatesSupervisor(t *testing.T) {
 	t.Parallel()
 	s, as, b := adminConsole(t)
-	b.open(t, "/admin/users")
-	b.run(t, "filling the new user form with a short password",
-		sendKeys("#id-new", "sue"), sendKeys("#name-new", "Sue Supervisor"), sendKeys("#password-new", "short"),
-		clickQ(`form[data-form="new"] input[name="queues"][value="support"]`),
-		clickQ(`form[data-form="new"] button[type=submit]`))
-	b.waitText(t, `form[data-form="new"] [data-testid=form-error]`, "password", adminWait)
-	if msg := b.text(t, `form[data-form="new"] [data-testid=form-error]`); !strings.Contains(msg, "shorter than 12") {
+	b.Open(t, "/admin/users")
+	b.Run(t, "filling the new user form with a short password",
+		browser.SendKeys("#id-new", "sue"), browser.SendKeys("#name-new", "Sue Supervisor"), browser.SendKeys("#password-new", "short"),
+		browser.ClickOn(`form[data-form="new"] input[name="queues"][value="support"]`),
+		browser.ClickOn(`form[data-form="new"] button[type=submit]`))
+	b.WaitText(t, `form[data-form="new"] [data-testid=form-error]`, "password", adminWait)
+	if msg := b.Text(t, `form[data-form="new"] [data-testid=form-error]`); !strings.Contains(msg, "shorter than 12") {
 		t.Errorf("the refusal reads %q; want the service's message about the password's length", msg)
 	}
-	if id, name := b.value(t, "#id-new"), b.value(t, "#name-new"); id != "sue" || name != "Sue Supervisor" {
+	if id, name := b.Value(t, "#id-new"), b.Value(t, "#name-new"); id != "sue" || name != "Sue Supervisor" {
 		t.Errorf("after the refusal the form holds id %q, name %q; want what was typed", id, name)
 	}
-	if !b.is(t, "reading the support box", `document.querySelector('form[data-form="new"] input[name="queues"][value="support"]').checked`) {
+	if !b.Is(t, "reading the support box", `document.querySelector('form[data-form="new"] input[name="queues"][value="support"]').checked`) {
 		t.Error("after the refusal the support queue is no longer ticked")
 	}
-	if pw := b.value(t, "#password-new"); pw != "" {
+	if pw := b.Value(t, "#password-new"); pw != "" {
 		t.Errorf("the password field came back holding %q; a password is never drawn back", pw)
 	}
 
-	b.run(t, "submitting with a good password", sendKeys("#password-new", testPassword), clickQ(`form[data-form="new"] button[type=submit]`))
-	b.waitText(t, `tr[data-user="sue"]`, "supervisor", adminWait)
+	b.Run(t, "submitting with a good password", browser.SendKeys("#password-new", testPassword), browser.ClickOn(`form[data-form="new"] button[type=submit]`))
+	b.WaitText(t, `tr[data-user="sue"]`, "supervisor", adminWait)
 	var u struct {
 		Role   string
 		Name   string
@@ -87,15 +68,15 @@ func TestConsoleAdminCreatesSupervisor(t *testing.T) {
 	if u.Role != "supervisor" || u.Name != "Sue Supervisor" || strings.Join(u.Queues, ",") != "support" {
 		t.Fatalf("the API shows %+v; want supervisor Sue Supervisor of support", u)
 	}
-	b.clean(t)
+	b.Clean(t)
 
 	// The supervisor's console is another page's: only where the sign-in
 	// leads is asserted, and who the API says signed in.
-	b.run(t, "signing out", clearCookies())
-	b.open(t, "/login")
-	b.run(t, "signing in as sue", sendKeys("#user", "sue"), sendKeys("#password", testPassword),
-		clickQ(`form[action="/login"] button[type=submit]`))
-	b.waitJS(t, "sue's sign-in to lead to /supervisor", `location.pathname === "/supervisor"`, adminWait)
+	b.Run(t, "signing out", browser.ClearCookies())
+	b.Open(t, "/login")
+	b.Run(t, "signing in as sue", browser.SendKeys("#user", "sue"), browser.SendKeys("#password", testPassword),
+		browser.ClickOn(`form[action="/login"] button[type=submit]`))
+	b.WaitJS(t, "sue's sign-in to lead to /supervisor", `location.pathname === "/supervisor"`, adminWait)
 	var me struct{ ID, Role string }
 	s.client(login(t, s, "sue", testPassword)).expect(t, "GET", "/me", nil, 200, &me)
 	if me.Role != "supervisor" {
@@ -111,39 +92,39 @@ func TestConsoleAdminPermissions(t *testing.T) {
 	_, as, b := adminConsole(t)
 	const perm = "queues.settings.view" // granted by default
 	row := fmt.Sprintf(`section[data-role="supervisor"] tr[data-permission=%q]`, perm)
-	b.open(t, "/admin/permissions")
-	if b.is(t, "looking for a difference", fmt.Sprintf(`!!document.querySelector('%s [data-testid=differs]')`, row)) {
+	b.Open(t, "/admin/permissions")
+	if b.Is(t, "looking for a difference", fmt.Sprintf(`!!document.querySelector('%s [data-testid=differs]')`, row)) {
 		t.Fatalf("%s differs from its default before any change", perm)
 	}
-	b.run(t, "revoking "+perm, clickQ(row+` input[type=checkbox]`), clickQ(`section[data-role="supervisor"] form[action="/admin/permissions/supervisor"] button[type=submit]`))
-	b.waitText(t, row, "differs from default", adminWait)
+	b.Run(t, "revoking "+perm, browser.ClickOn(row+` input[type=checkbox]`), browser.ClickOn(`section[data-role="supervisor"] form[action="/admin/permissions/supervisor"] button[type=submit]`))
+	b.WaitText(t, row, "differs from default", adminWait)
 	if granted(t, as["admin"], "supervisor", perm) {
 		t.Fatalf("the API says %s is still granted after revoking it from the page", perm)
 	}
-	if b.is(t, "reading the box", fmt.Sprintf(`document.querySelector('%s input[type=checkbox]').checked`, row)) {
+	if b.Is(t, "reading the box", fmt.Sprintf(`document.querySelector('%s input[type=checkbox]').checked`, row)) {
 		t.Errorf("%s shows ticked after it was revoked", perm)
 	}
 
-	b.click(t, `[data-testid="restore-supervisor"]`)
-	b.waitGone(t, row, "differs from default", adminWait)
+	b.Click(t, `[data-testid="restore-supervisor"]`)
+	b.WaitGone(t, row, "differs from default", adminWait)
 	if !granted(t, as["admin"], "supervisor", perm) {
 		t.Fatalf("the API says %s is not granted after restoring the defaults", perm)
 	}
 
 	// Every role's defaults at once.
 	agentRow := `section[data-role="agent"] tr[data-permission="tags.create"]`
-	b.run(t, "revoking the agents' tags.create", clickQ(agentRow+` input[type=checkbox]`),
-		clickQ(`section[data-role="agent"] form[action="/admin/permissions/agent"] button[type=submit]`))
-	b.waitText(t, agentRow, "differs from default", adminWait)
+	b.Run(t, "revoking the agents' tags.create", browser.ClickOn(agentRow+` input[type=checkbox]`),
+		browser.ClickOn(`section[data-role="agent"] form[action="/admin/permissions/agent"] button[type=submit]`))
+	b.WaitText(t, agentRow, "differs from default", adminWait)
 	if granted(t, as["admin"], "agent", "tags.create") {
 		t.Fatal("the API says tags.create is still granted to agents after revoking it from the page")
 	}
-	b.click(t, `[data-testid="restore-all"]`)
-	b.waitGone(t, agentRow, "differs from default", adminWait)
+	b.Click(t, `[data-testid="restore-all"]`)
+	b.WaitGone(t, agentRow, "differs from default", adminWait)
 	if !granted(t, as["admin"], "agent", "tags.create") {
 		t.Fatal("the API says tags.create is not granted to agents after restoring every role's defaults")
 	}
-	b.clean(t)
+	b.Clean(t)
 }
 
 // granted is whether the API says a role has a permission.
@@ -181,31 +162,31 @@ func TestConsoleAdminQueues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.open(t, "/admin/queues")
-	if ext := b.value(t, "#extension-new"); ext != cfg.FreeExtension() {
+	b.Open(t, "/admin/queues")
+	if ext := b.Value(t, "#extension-new"); ext != cfg.FreeExtension() {
 		t.Fatalf("the new queue form proposes extension %q; the configuration's next free one is %q", ext, cfg.FreeExtension())
 	}
-	if b.is(t, "looking for a delete button on the file's queue", `!!document.querySelector('tr[data-queue="support"] button')`) {
+	if b.Is(t, "looking for a delete button on the file's queue", `!!document.querySelector('tr[data-queue="support"] button')`) {
 		t.Error("the file's queue support has buttons; it is read-only here")
 	}
-	if src := b.text(t, `tr[data-queue="support"]`); !strings.Contains(src, ".yaml:") {
+	if src := b.Text(t, `tr[data-queue="support"]`); !strings.Contains(src, ".yaml:") {
 		t.Errorf("the support row reads %q; want its FILE:LINE", src)
 	}
 
 	// A bad id: the service's message names the field; the form keeps
 	// what was typed.
-	b.run(t, "creating a queue with a bad id", sendKeys("#id-new", "Bad Id"), sendKeys("#name-new", "Billing desk"),
-		clickQ(`form[data-form="new"] button[type=submit]`))
-	b.waitText(t, `form[data-form="new"] [data-testid=form-error]`, "id:", adminWait)
-	if id, name := b.value(t, "#id-new"), b.value(t, "#name-new"); id != "Bad Id" || name != "Billing desk" {
+	b.Run(t, "creating a queue with a bad id", browser.SendKeys("#id-new", "Bad Id"), browser.SendKeys("#name-new", "Billing desk"),
+		browser.ClickOn(`form[data-form="new"] button[type=submit]`))
+	b.WaitText(t, `form[data-form="new"] [data-testid=form-error]`, "id:", adminWait)
+	if id, name := b.Value(t, "#id-new"), b.Value(t, "#name-new"); id != "Bad Id" || name != "Billing desk" {
 		t.Errorf("after the refusal the form holds id %q, name %q; want what was typed", id, name)
 	}
-	if !b.is(t, "reading aria-invalid", `document.querySelector('#id-new').getAttribute('aria-invalid') === 'true'`) {
+	if !b.Is(t, "reading aria-invalid", `document.querySelector('#id-new').getAttribute('aria-invalid') === 'true'`) {
 		t.Error("the id field is not marked invalid")
 	}
 
-	b.run(t, "correcting the id", chromedp.SetValue(chromedp.CSS("#id-new"), "billing"), clickQ(`form[data-form="new"] button[type=submit]`))
-	b.waitText(t, `tr[data-queue="billing"]`, "Billing desk", adminWait)
+	b.Run(t, "correcting the id", chromedp.SetValue(chromedp.CSS("#id-new"), "billing"), browser.ClickOn(`form[data-form="new"] button[type=submit]`))
+	b.WaitText(t, `tr[data-queue="billing"]`, "Billing desk", adminWait)
 	var qs struct {
 		Queues []struct{ ID, Name, Extension, Source string }
 	}
@@ -222,38 +203,38 @@ func TestConsoleAdminQueues(t *testing.T) {
 	if !found {
 		t.Fatalf("the API lists no queue billing: %+v", qs)
 	}
-	if ext := b.value(t, "#extension-new"); ext == cfg.FreeExtension() {
+	if ext := b.Value(t, "#extension-new"); ext == cfg.FreeExtension() {
 		t.Errorf("the form still proposes %s, now billing's", ext)
 	}
 
 	// A taken id is refused by the state: 409, the message beside the form.
-	b.run(t, "creating billing again", sendKeys("#id-new", "billing"), clickQ(`form[data-form="new"] button[type=submit]`))
-	b.waitText(t, `form[data-form="new"] [data-testid=form-error]`, `queue "billing" exists`, adminWait)
-	if id := b.value(t, "#id-new"); id != "billing" {
+	b.Run(t, "creating billing again", browser.SendKeys("#id-new", "billing"), browser.ClickOn(`form[data-form="new"] button[type=submit]`))
+	b.WaitText(t, `form[data-form="new"] [data-testid=form-error]`, `queue "billing" exists`, adminWait)
+	if id := b.Value(t, "#id-new"); id != "billing" {
 		t.Errorf("after the refusal the id field holds %q; want billing", id)
 	}
 	// An extension another queue has: the configuration's own message.
-	b.open(t, "/admin/queues")
-	b.run(t, "creating a queue on support's extension", sendKeys("#id-new", "billing2"),
-		chromedp.SetValue(chromedp.CSS("#extension-new"), "600"), clickQ(`form[data-form="new"] button[type=submit]`))
-	b.waitText(t, `form[data-form="new"] [data-testid=form-error]`, "600", adminWait)
-	if ext := b.value(t, "#extension-new"); ext != "600" {
+	b.Open(t, "/admin/queues")
+	b.Run(t, "creating a queue on support's extension", browser.SendKeys("#id-new", "billing2"),
+		chromedp.SetValue(chromedp.CSS("#extension-new"), "600"), browser.ClickOn(`form[data-form="new"] button[type=submit]`))
+	b.WaitText(t, `form[data-form="new"] [data-testid=form-error]`, "600", adminWait)
+	if ext := b.Value(t, "#extension-new"); ext != "600" {
 		t.Errorf("after the refusal the extension field holds %q; want 600 as typed", ext)
 	}
 
 	// Changed on its own page, reached from its row, then deleted.
-	b.open(t, "/admin/queues")
-	b.click(t, `tr[data-queue="billing"] a[href="/admin/queues/billing"]`)
-	b.run(t, "renaming billing",
+	b.Open(t, "/admin/queues")
+	b.Click(t, `tr[data-queue="billing"] a[href="/admin/queues/billing"]`)
+	b.Run(t, "renaming billing",
 		chromedp.SetValue(chromedp.CSS(`form[data-form="queue:billing"] input[name="name"]`), "Billing"),
-		clickQ(`form[data-form="queue:billing"] button[type=submit]`))
-	b.waitText(t, "#queue-h", "Billing", adminWait)
-	b.waitGone(t, "#queue-h", "Billing desk", adminWait)
-	b.open(t, "/admin/queues")
-	b.waitText(t, `tr[data-queue="billing"]`, "Billing", adminWait)
-	b.waitGone(t, `tr[data-queue="billing"]`, "Billing desk", adminWait)
-	b.deleteConfirmed(t, "/admin/queues/billing/delete")
-	b.waitJS(t, "billing to go", `!document.querySelector('tr[data-queue="billing"]')`, adminWait)
+		browser.ClickOn(`form[data-form="queue:billing"] button[type=submit]`))
+	b.WaitText(t, "#queue-h", "Billing", adminWait)
+	b.WaitGone(t, "#queue-h", "Billing desk", adminWait)
+	b.Open(t, "/admin/queues")
+	b.WaitText(t, `tr[data-queue="billing"]`, "Billing", adminWait)
+	b.WaitGone(t, `tr[data-queue="billing"]`, "Billing desk", adminWait)
+	deleteConfirmed(t, b, "/admin/queues/billing/delete")
+	b.WaitJS(t, "billing to go", `!document.querySelector('tr[data-queue="billing"]')`, adminWait)
 }
 
 // TestConsoleAdminCatalog: a pause reason created and disabled from the
@@ -262,11 +243,11 @@ func TestConsoleAdminQueues(t *testing.T) {
 func TestConsoleAdminCatalog(t *testing.T) {
 	t.Parallel()
 	_, as, b := adminConsole(t)
-	b.open(t, "/admin/pause-reasons")
-	b.run(t, "creating a pause reason", sendKeys("#name-new", "Coaching"), clickQ(`form[data-form="new"] button[type=submit]`))
-	b.waitText(t, `tr[data-name="Coaching"] [data-testid=enabled]`, "enabled", adminWait)
-	b.click(t, `tr[data-name="Coaching"] button[name="enabled"][value="false"]`)
-	b.waitText(t, `tr[data-name="Coaching"] [data-testid=enabled]`, "disabled", adminWait)
+	b.Open(t, "/admin/pause-reasons")
+	b.Run(t, "creating a pause reason", browser.SendKeys("#name-new", "Coaching"), browser.ClickOn(`form[data-form="new"] button[type=submit]`))
+	b.WaitText(t, `tr[data-name="Coaching"] [data-testid=enabled]`, "enabled", adminWait)
+	b.Click(t, `tr[data-name="Coaching"] button[name="enabled"][value="false"]`)
+	b.WaitText(t, `tr[data-name="Coaching"] [data-testid=enabled]`, "disabled", adminWait)
 	var reasons struct {
 		Reasons []struct {
 			Name    string
@@ -287,19 +268,19 @@ func TestConsoleAdminCatalog(t *testing.T) {
 		t.Fatalf("the API lists no pause reason Coaching: %+v", reasons)
 	}
 
-	b.open(t, "/admin/tags")
-	b.run(t, "creating a tag", sendKeys("#name-new", "Complaint"), clickQ(`form[data-form="new"] button[type=submit]`))
-	b.waitText(t, `table[data-testid=named]`, "Complaint", adminWait)
+	b.Open(t, "/admin/tags")
+	b.Run(t, "creating a tag", browser.SendKeys("#name-new", "Complaint"), browser.ClickOn(`form[data-form="new"] button[type=submit]`))
+	b.WaitText(t, `table[data-testid=named]`, "Complaint", adminWait)
 	var tags struct{ Tags []struct{ Name string } }
 	as["admin"].expect(t, "GET", "/tags", nil, 200, &tags)
 	if len(tags.Tags) != 1 || tags.Tags[0].Name != "Complaint" {
 		t.Errorf("the API lists tags %+v; want Complaint", tags)
 	}
 
-	b.open(t, "/admin/canned-messages")
-	b.run(t, "creating a canned message", sendKeys("#shortcut-new", "/hello"), sendKeys("#text-new", "Hello, how may I help?"),
-		clickQ(`form[data-form="new"] button[type=submit]`))
-	b.waitText(t, `tr[data-shortcut="/hello"]`, "Hello, how may I help?", adminWait)
+	b.Open(t, "/admin/canned-messages")
+	b.Run(t, "creating a canned message", browser.SendKeys("#shortcut-new", "/hello"), browser.SendKeys("#text-new", "Hello, how may I help?"),
+		browser.ClickOn(`form[data-form="new"] button[type=submit]`))
+	b.WaitText(t, `tr[data-shortcut="/hello"]`, "Hello, how may I help?", adminWait)
 	var canned struct {
 		Messages []struct{ Shortcut, Text, Visibility string } `json:"canned_messages"`
 	}
@@ -307,7 +288,7 @@ func TestConsoleAdminCatalog(t *testing.T) {
 	if len(canned.Messages) != 1 || canned.Messages[0].Shortcut != "/hello" || canned.Messages[0].Visibility != "public" {
 		t.Errorf("an agent's API lists %+v; want the public /hello", canned)
 	}
-	b.clean(t)
+	b.Clean(t)
 }
 
 // TestConsoleAdminTypedTextIsText: markup typed into a name is shown as
@@ -318,10 +299,10 @@ func TestConsoleAdminTypedTextIsText(t *testing.T) {
 	const evil = `<script>alert(1)</script>`
 	noScript := fmt.Sprintf(`!Array.from(document.scripts).some(function(s){return s.textContent.includes(%q) || s.outerHTML.includes("alert(1)")})`, "alert(1)")
 
-	b.open(t, "/admin/tags")
-	b.run(t, "creating a tag named with markup", sendKeys("#name-new", evil), clickQ(`form[data-form="new"] button[type=submit]`))
-	b.waitText(t, `table[data-testid=named]`, evil, adminWait)
-	if !b.is(t, "looking for the script", noScript) {
+	b.Open(t, "/admin/tags")
+	b.Run(t, "creating a tag named with markup", browser.SendKeys("#name-new", evil), browser.ClickOn(`form[data-form="new"] button[type=submit]`))
+	b.WaitText(t, `table[data-testid=named]`, evil, adminWait)
+	if !b.Is(t, "looking for the script", noScript) {
 		t.Fatal("the tag's name became a script element")
 	}
 	var tags struct{ Tags []struct{ Name string } }
@@ -330,17 +311,17 @@ func TestConsoleAdminTypedTextIsText(t *testing.T) {
 		t.Errorf("the API lists tags %+v; want the name as typed", tags)
 	}
 
-	b.open(t, "/admin/users")
-	b.run(t, "creating a user named with markup", sendKeys("#id-new", "eve"), sendKeys("#name-new", evil),
-		sendKeys("#password-new", testPassword), clickQ(`form[data-form="new"] button[type=submit]`))
-	b.waitText(t, `tr[data-user="eve"]`, evil, adminWait)
-	if !b.is(t, "looking for the script", noScript) {
+	b.Open(t, "/admin/users")
+	b.Run(t, "creating a user named with markup", browser.SendKeys("#id-new", "eve"), browser.SendKeys("#name-new", evil),
+		browser.SendKeys("#password-new", testPassword), browser.ClickOn(`form[data-form="new"] button[type=submit]`))
+	b.WaitText(t, `tr[data-user="eve"]`, evil, adminWait)
+	if !b.Is(t, "looking for the script", noScript) {
 		t.Fatal("the user's name became a script element")
 	}
-	if v := b.value(t, `form[data-form="user:eve"] input[name="name"]`); v != evil {
+	if v := b.Value(t, `form[data-form="user:eve"] input[name="name"]`); v != evil {
 		t.Errorf("eve's change form holds name %q; want it as typed", v)
 	}
-	b.clean(t)
+	b.Clean(t)
 }
 
 // adminPaths are every page of the administration console.
@@ -418,48 +399,48 @@ func TestConsoleAdminGrantedSection(t *testing.T) {
 	noNavAdmin := `!document.querySelector('` + navAdmin + `')`
 
 	b := newBrowser(t, s)
-	b.signIn(t, "sup", testPassword)
-	b.open(t, "/supervisor")
-	if !b.is(t, "looking for the Administration link", noNavAdmin) {
+	b.SignIn(t, "sup", testPassword)
+	b.Open(t, "/supervisor")
+	if !b.Is(t, "looking for the Administration link", noNavAdmin) {
 		t.Error("a supervisor with nothing to administer is shown the Administration link")
 	}
 	for _, p := range []string{"/admin", "/admin/tags"} {
-		if got := httpStatus(t, s, p, b); got != http.StatusForbidden {
+		if got := b.HTTPStatus(t, p); got != http.StatusForbidden {
 			t.Errorf("a supervisor without tags.manage: GET %s: %d; want 403", p, got)
 		}
 	}
 
 	// The administrator grants it from the permissions page.
-	b.run(t, "signing out", clearCookies())
-	b.signIn(t, "root", testPassword)
-	b.open(t, "/admin/permissions")
+	b.Run(t, "signing out", browser.ClearCookies())
+	b.SignIn(t, "root", testPassword)
+	b.Open(t, "/admin/permissions")
 	row := `section[data-role="supervisor"] tr[data-permission="tags.manage"] input[type=checkbox]`
 	// The page drawn before the change is marked, to wait for the next.
-	b.is(t, "marking the page", `window.drawnBefore = true`)
-	b.run(t, "granting tags.manage", clickQ(row),
-		clickQ(`section[data-role="supervisor"] form[action="/admin/permissions/supervisor"] button[type=submit]`))
-	b.waitJS(t, "tags.manage to show granted", `!window.drawnBefore && !!document.querySelector('`+row+`') && document.querySelector('`+row+`').checked`, adminWait)
+	b.Is(t, "marking the page", `window.drawnBefore = true`)
+	b.Run(t, "granting tags.manage", browser.ClickOn(row),
+		browser.ClickOn(`section[data-role="supervisor"] form[action="/admin/permissions/supervisor"] button[type=submit]`))
+	b.WaitJS(t, "tags.manage to show granted", `!window.drawnBefore && !!document.querySelector('`+row+`') && document.querySelector('`+row+`').checked`, adminWait)
 	if !granted(t, admin, "supervisor", "tags.manage") {
 		t.Fatal("the API says tags.manage is not granted after granting it from the page")
 	}
 
-	b.run(t, "signing out", clearCookies())
-	b.signIn(t, "sup", testPassword)
-	b.open(t, "/supervisor")
-	b.click(t, navAdmin)
-	if p := b.path(t); p != "/admin" {
+	b.Run(t, "signing out", browser.ClearCookies())
+	b.SignIn(t, "sup", testPassword)
+	b.Open(t, "/supervisor")
+	b.Click(t, navAdmin)
+	if p := b.Path(t); p != "/admin" {
 		t.Fatalf("the Administration link led to %s", p)
 	}
 	links := `Array.from(document.querySelectorAll('%s a')).map(function(a){return a.getAttribute('href')}).join(' ')`
-	if got := get(t, b, "reading the index", chromedp.Evaluate[string](fmt.Sprintf(links, "ul.admin-index"))); got != "/admin/tags" {
+	if got := browser.Get(t, b, "reading the index", chromedp.Evaluate[string](fmt.Sprintf(links, "ul.admin-index"))); got != "/admin/tags" {
 		t.Errorf("the index lists %q; want the tags page alone", got)
 	}
-	if got := get(t, b, "reading the section menu", chromedp.Evaluate[string](fmt.Sprintf(links, "nav.admin-menu"))); got != "/admin /admin/tags" {
+	if got := browser.Get(t, b, "reading the section menu", chromedp.Evaluate[string](fmt.Sprintf(links, "nav.admin-menu"))); got != "/admin /admin/tags" {
 		t.Errorf("the section menu links %q; want the index and the tags page", got)
 	}
-	b.click(t, `ul.admin-index a[href="/admin/tags"]`)
-	b.run(t, "creating a tag", sendKeys("#name-new", "Escalation"), clickQ(`form[data-form="new"] button[type=submit]`))
-	b.waitText(t, `table[data-testid=named]`, "Escalation", adminWait)
+	b.Click(t, `ul.admin-index a[href="/admin/tags"]`)
+	b.Run(t, "creating a tag", browser.SendKeys("#name-new", "Escalation"), browser.ClickOn(`form[data-form="new"] button[type=submit]`))
+	b.WaitText(t, `table[data-testid=named]`, "Escalation", adminWait)
 	var tags struct {
 		Tags []struct{ Name, CreatedBy string }
 	}
@@ -468,7 +449,7 @@ func TestConsoleAdminGrantedSection(t *testing.T) {
 		t.Errorf("the API lists tags %+v; want Escalation, made by the supervisor", tags)
 	}
 	for _, p := range []string{"/admin/users", "/admin/queues", "/admin/permissions", "/admin/pause-reasons"} {
-		if got := httpStatus(t, s, p, b); got != http.StatusForbidden {
+		if got := b.HTTPStatus(t, p); got != http.StatusForbidden {
 			t.Errorf("a supervisor granted tags.manage only: GET %s: %d; want 403", p, got)
 		}
 	}
@@ -476,34 +457,34 @@ func TestConsoleAdminGrantedSection(t *testing.T) {
 	if got, _ := consoleRequest(t, s, supToken, "POST", "/admin/users", url.Values{"id": {"x"}, "role": {"agent"}}); got != http.StatusForbidden {
 		t.Errorf("a supervisor granted tags.manage only: POST /admin/users: %d; want 403", got)
 	}
-	b.clean(t)
+	b.Clean(t)
 
 	admin.expect(t, "DELETE", "/permissions/supervisor/tags.manage", nil, 204, nil)
-	if got := httpStatus(t, s, "/admin/tags", b); got != http.StatusForbidden {
+	if got := b.HTTPStatus(t, "/admin/tags"); got != http.StatusForbidden {
 		t.Errorf("after tags.manage is revoked: GET /admin/tags: %d; want 403", got)
 	}
-	b.open(t, "/supervisor")
-	if !b.is(t, "looking for the Administration link", noNavAdmin) {
+	b.Open(t, "/supervisor")
+	if !b.Is(t, "looking for the Administration link", noNavAdmin) {
 		t.Error("the Administration link stays after the supervisor's only permission to manage was revoked")
 	}
 
 	admin.expect(t, "PUT", "/permissions/supervisor/pause_reasons.manage", nil, 204, nil)
-	b.open(t, "/admin")
-	if got := get(t, b, "reading the index", chromedp.Evaluate[string](fmt.Sprintf(links, "ul.admin-index"))); got != "/admin/pause-reasons" {
+	b.Open(t, "/admin")
+	if got := browser.Get(t, b, "reading the index", chromedp.Evaluate[string](fmt.Sprintf(links, "ul.admin-index"))); got != "/admin/pause-reasons" {
 		t.Errorf("with pause_reasons.manage alone the index lists %q; want the pause reasons page alone", got)
 	}
-	if got := httpStatus(t, s, "/admin/pause-reasons", b); got != http.StatusOK {
+	if got := b.HTTPStatus(t, "/admin/pause-reasons"); got != http.StatusOK {
 		t.Errorf("with pause_reasons.manage: GET /admin/pause-reasons: %d; want 200", got)
 	}
 	admin.expect(t, "POST", "/permissions/restore-defaults", map[string]string{"role": "supervisor"}, 204, nil)
-	if got := httpStatus(t, s, "/admin/pause-reasons", b); got != http.StatusForbidden {
+	if got := b.HTTPStatus(t, "/admin/pause-reasons"); got != http.StatusForbidden {
 		t.Errorf("after restoring the defaults: GET /admin/pause-reasons: %d; want 403", got)
 	}
 	// The defaults grant tags.manage.
-	if got := httpStatus(t, s, "/admin/tags", b); got != http.StatusOK {
+	if got := b.HTTPStatus(t, "/admin/tags"); got != http.StatusOK {
 		t.Errorf("after restoring the defaults: GET /admin/tags: %d; want 200", got)
 	}
-	b.clean(t)
+	b.Clean(t)
 }
 
 // TestConsoleAdminQueueCallback: the callback settings of a queue made
@@ -519,48 +500,48 @@ func TestConsoleAdminQueueCallback(t *testing.T) {
 	admin.expect(t, "POST", "/queues", map[string]any{"id": "billing", "name": "Billing", "strategy": "ring-all"}, 201, nil)
 
 	form := `form[data-form="queue:billing"] `
-	b.open(t, "/admin/queues/billing")
-	if v := b.value(t, form+`input[name="callback.threshold"]`); v != "" {
+	b.Open(t, "/admin/queues/billing")
+	if v := b.Value(t, form+`input[name="callback.threshold"]`); v != "" {
 		t.Fatalf("billing's form holds threshold %q before any callback setting", v)
 	}
 	// The trunk is chosen among those that exist; the caller ID is
 	// offered the trunks' numbers.
-	if got := get(t, b, "listing the trunks offered", chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('`+form+`select[name="callback.trunk"] option')).map(function(o){return o.value})`)); strings.Join(got, ",") != ",carrier" {
+	if got := browser.Get(t, b, "listing the trunks offered", chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('`+form+`select[name="callback.trunk"] option')).map(function(o){return o.value})`)); strings.Join(got, ",") != ",carrier" {
 		t.Errorf("the trunk select offers %q; want none or carrier", got)
 	}
-	if got := get(t, b, "listing the caller IDs offered", chromedp.Evaluate[[]string](`Array.from(document.querySelector('`+form+`input[name="callback.caller_id"]').list.options).map(function(o){return o.value})`)); strings.Join(got, ",") != "+14155550188" {
+	if got := browser.Get(t, b, "listing the caller IDs offered", chromedp.Evaluate[[]string](`Array.from(document.querySelector('`+form+`input[name="callback.caller_id"]').list.options).map(function(o){return o.value})`)); strings.Join(got, ",") != "+14155550188" {
 		t.Errorf("the caller ID field suggests %q; want carrier's +14155550188", got)
 	}
-	if got := get(t, b, "listing the hold music offered", chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('`+form+`select[name="hold_music"] option')).map(function(o){return o.value})`)); !contains(got, "hold-music") || !contains(got, "please-hold") {
+	if got := browser.Get(t, b, "listing the hold music offered", chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('`+form+`select[name="hold_music"] option')).map(function(o){return o.value})`)); !contains(got, "hold-music") || !contains(got, "please-hold") {
 		t.Errorf("the hold music select offers %q; want the prompts", got)
 	}
-	b.run(t, "enabling callback with a bad threshold",
-		clickQ(form+`input[name="callback.enabled"]`),
+	b.Run(t, "enabling callback with a bad threshold",
+		browser.ClickOn(form+`input[name="callback.enabled"]`),
 		chromedp.SetValue(chromedp.CSS(form+`input[name="callback.threshold"]`), "soon"),
 		chromedp.SetValue(chromedp.CSS(form+`input[name="callback.caller_id"]`), "+14155550100"),
 		chromedp.SetValue(chromedp.CSS(form+`select[name="callback.trunk"]`), "carrier"),
 		chromedp.SetValue(chromedp.CSS(form+`input[name="callback.attempts"]`), "3"),
-		clickQ(form+`input[name="callback.allowed_number_types"][value="local"]`),
-		clickQ(form+`input[name="callback.allowed_number_types"][value="national"]`),
-		clickQ(form+`button[type=submit]`))
+		browser.ClickOn(form+`input[name="callback.allowed_number_types"][value="local"]`),
+		browser.ClickOn(form+`input[name="callback.allowed_number_types"][value="national"]`),
+		browser.ClickOn(form+`button[type=submit]`))
 	beside := form + `input[name="callback.threshold"] + [data-testid=form-error]`
-	b.waitText(t, beside, "callback.threshold", adminWait)
-	if msg := b.text(t, beside); !strings.Contains(msg, "soon") {
+	b.WaitText(t, beside, "callback.threshold", adminWait)
+	if msg := b.Text(t, beside); !strings.Contains(msg, "soon") {
 		t.Errorf("the refusal beside the threshold reads %q; want it to name the value", msg)
 	}
-	if n := get(t, b, "counting the refusals", chromedp.Evaluate[int](`document.querySelectorAll('`+form+`[data-testid=form-error]').length`)); n != 1 {
+	if n := browser.Get(t, b, "counting the refusals", chromedp.Evaluate[int](`document.querySelectorAll('`+form+`[data-testid=form-error]').length`)); n != 1 {
 		t.Errorf("the form shows %d refusals; want the one beside the threshold", n)
 	}
-	if !b.is(t, "reading aria-invalid", `document.querySelector('`+form+`input[name="callback.threshold"]').getAttribute('aria-invalid') === 'true'`) {
+	if !b.Is(t, "reading aria-invalid", `document.querySelector('`+form+`input[name="callback.threshold"]').getAttribute('aria-invalid') === 'true'`) {
 		t.Error("the threshold field is not marked invalid")
 	}
 	for field, want := range map[string]string{`input[name="callback.threshold"]`: "soon", `input[name="callback.caller_id"]`: "+14155550100",
 		`select[name="callback.trunk"]`: "carrier", `input[name="callback.attempts"]`: "3"} {
-		if got := b.value(t, form+field); got != want {
+		if got := b.Value(t, form+field); got != want {
 			t.Errorf("after the refusal %s holds %q; want %q as typed", field, got, want)
 		}
 	}
-	if !b.is(t, "reading the boxes", `document.querySelector('`+form+`input[name="callback.enabled"]').checked && `+
+	if !b.Is(t, "reading the boxes", `document.querySelector('`+form+`input[name="callback.enabled"]').checked && `+
 		`document.querySelector('`+form+`input[name="callback.allowed_number_types"][value="national"]').checked && `+
 		`!document.querySelector('`+form+`input[name="callback.allowed_number_types"][value="premium"]').checked`) {
 		t.Error("after the refusal the boxes are not as ticked")
@@ -583,15 +564,15 @@ func TestConsoleAdminQueueCallback(t *testing.T) {
 
 	// Read back from the queue, the threshold is written as the
 	// configuration writes durations.
-	b.run(t, "correcting the threshold", chromedp.SetValue(chromedp.CSS(form+`input[name="callback.threshold"]`), "2m"), clickQ(form+`button[type=submit]`))
-	b.waitJS(t, "the refusal to go", `!!document.querySelector('`+form+`input[name="callback.threshold"]') && `+
+	b.Run(t, "correcting the threshold", chromedp.SetValue(chromedp.CSS(form+`input[name="callback.threshold"]`), "2m"), browser.ClickOn(form+`button[type=submit]`))
+	b.WaitJS(t, "the refusal to go", `!!document.querySelector('`+form+`input[name="callback.threshold"]') && `+
 		`document.querySelector('`+form+`input[name="callback.threshold"]').value === "2m" && !document.querySelector('`+form+`[data-testid=form-error]')`, adminWait)
 	admin.expect(t, "GET", "/queues/billing", nil, 200, &spec)
 	if cb := spec.Callback; cb == nil || !cb.Enabled || cb.Threshold != "2m" || cb.CallerID != "+14155550100" ||
 		cb.Trunk != "carrier" || cb.Attempts != 3 || strings.Join(cb.AllowedNumberTypes, ",") != "local,national" || spec.Strategy != "ring-all" {
 		t.Fatalf("the API reads %+v callback %+v; want ring-all kept, callback on after 2m through carrier, 3 attempts, local and national numbers", spec, cb)
 	}
-	b.clean(t)
+	b.Clean(t)
 
 	// The choices are the form's; the server checks what is sent all the
 	// same: a trunk or hold music that does not exist is refused.
@@ -658,9 +639,9 @@ func TestConsoleAdminSettingsAgentsTrunks(t *testing.T) {
 	t.Parallel()
 	_, as, b := adminConsole(t)
 
-	b.open(t, "/admin/settings")
-	b.run(t, "allowing unassigned log-in", clickQ("#allow-unassigned"), clickQ(`form[action="/admin/settings"] button[type=submit]`))
-	b.waitText(t, "[data-testid=setting-source]", "Set here", adminWait)
+	b.Open(t, "/admin/settings")
+	b.Run(t, "allowing unassigned log-in", browser.ClickOn("#allow-unassigned"), browser.ClickOn(`form[action="/admin/settings"] button[type=submit]`))
+	b.WaitText(t, "[data-testid=setting-source]", "Set here", adminWait)
 	var st struct {
 		Allow  bool   `json:"allow_unassigned_login"`
 		Source string `json:"allow_unassigned_login_source"`
@@ -672,17 +653,17 @@ func TestConsoleAdminSettingsAgentsTrunks(t *testing.T) {
 
 	as["admin"].expect(t, "POST", "/queues", map[string]any{"id": "billing", "name": "Billing", "strategy": "ring-all", "ring_timeout": "20s"}, 201, nil)
 	// Its change form, on its own page, starts from the settings it has.
-	b.open(t, "/admin/queues/billing")
-	if st, rt := b.value(t, `form[data-form="queue:billing"] select[name="strategy"]`), b.value(t, `form[data-form="queue:billing"] input[name="ring_timeout"]`); st != "ring-all" || rt != "20s" {
+	b.Open(t, "/admin/queues/billing")
+	if st, rt := b.Value(t, `form[data-form="queue:billing"] select[name="strategy"]`), b.Value(t, `form[data-form="queue:billing"] input[name="ring_timeout"]`); st != "ring-all" || rt != "20s" {
 		t.Errorf("billing's change form holds strategy %q, ring timeout %q; want ring-all, 20s as the API made it", st, rt)
 	}
 	const sipSecret, trunkSecret = "carol-sip-secret", "trunk-secret-9"
-	b.open(t, "/admin/agents")
-	b.run(t, "creating an agent", sendKeys("#id-new", "1003"), sendKeys("#name-new", "Carol"),
-		clickQ(`form[data-form="new"] input[name="queues"][value="billing"]`), sendKeys("#sip_password-new", sipSecret),
-		clickQ(`form[data-form="new"] button[type=submit]`))
-	b.waitText(t, `tr[data-agent="1003"]`, "billing", adminWait)
-	if html := get(t, b, "reading the page", chromedp.OuterHTML(chromedp.CSS("html"))); strings.Contains(html, sipSecret) {
+	b.Open(t, "/admin/agents")
+	b.Run(t, "creating an agent", browser.SendKeys("#id-new", "1003"), browser.SendKeys("#name-new", "Carol"),
+		browser.ClickOn(`form[data-form="new"] input[name="queues"][value="billing"]`), browser.SendKeys("#sip_password-new", sipSecret),
+		browser.ClickOn(`form[data-form="new"] button[type=submit]`))
+	b.WaitText(t, `tr[data-agent="1003"]`, "billing", adminWait)
+	if html := browser.Get(t, b, "reading the page", chromedp.OuterHTML(chromedp.CSS("html"))); strings.Contains(html, sipSecret) {
 		t.Error("the agents page holds the SIP password")
 	}
 	var agents struct {
@@ -696,25 +677,25 @@ func TestConsoleAdminSettingsAgentsTrunks(t *testing.T) {
 		t.Errorf("the API lists agents %+v; want 1003 of billing from the database", agents)
 	}
 
-	b.open(t, "/admin/queues")
-	b.deleteConfirmed(t, "/admin/queues/billing/delete")
-	b.waitText(t, "main [role=alert]", "1003", adminWait)
-	if !b.is(t, "looking for billing", `!!document.querySelector('tr[data-queue="billing"]')`) {
+	b.Open(t, "/admin/queues")
+	deleteConfirmed(t, b, "/admin/queues/billing/delete")
+	b.WaitText(t, "main [role=alert]", "1003", adminWait)
+	if !b.Is(t, "looking for billing", `!!document.querySelector('tr[data-queue="billing"]')`) {
 		t.Fatal("billing is gone though agent 1003 belongs to it")
 	}
-	b.open(t, "/admin/agents")
-	b.deleteConfirmed(t, "/admin/agents/1003/delete")
-	b.waitJS(t, "1003 to go", `!document.querySelector('tr[data-agent="1003"]')`, adminWait)
-	b.open(t, "/admin/queues")
-	b.deleteConfirmed(t, "/admin/queues/billing/delete")
-	b.waitJS(t, "billing to go", `!document.querySelector('tr[data-queue="billing"]')`, adminWait)
+	b.Open(t, "/admin/agents")
+	deleteConfirmed(t, b, "/admin/agents/1003/delete")
+	b.WaitJS(t, "1003 to go", `!document.querySelector('tr[data-agent="1003"]')`, adminWait)
+	b.Open(t, "/admin/queues")
+	deleteConfirmed(t, b, "/admin/queues/billing/delete")
+	b.WaitJS(t, "billing to go", `!document.querySelector('tr[data-queue="billing"]')`, adminWait)
 
-	b.open(t, "/admin/trunks")
-	b.run(t, "creating a trunk", sendKeys("#id-new", "backup"), sendKeys("#address-new", "192.0.2.10:5060"),
-		sendKeys("#username-new", "acd"), sendKeys("#password-new", trunkSecret), sendKeys("#inbound_from-new", "192.0.2.0/28"),
-		clickQ(`form[data-form="new"] button[type=submit]`))
-	b.waitText(t, `tr[data-trunk="backup"]`, "192.0.2.0/28", adminWait)
-	if html := get(t, b, "reading the page", chromedp.OuterHTML(chromedp.CSS("html"))); strings.Contains(html, trunkSecret) {
+	b.Open(t, "/admin/trunks")
+	b.Run(t, "creating a trunk", browser.SendKeys("#id-new", "backup"), browser.SendKeys("#address-new", "192.0.2.10:5060"),
+		browser.SendKeys("#username-new", "acd"), browser.SendKeys("#password-new", trunkSecret), browser.SendKeys("#inbound_from-new", "192.0.2.0/28"),
+		browser.ClickOn(`form[data-form="new"] button[type=submit]`))
+	b.WaitText(t, `tr[data-trunk="backup"]`, "192.0.2.0/28", adminWait)
+	if html := browser.Get(t, b, "reading the page", chromedp.OuterHTML(chromedp.CSS("html"))); strings.Contains(html, trunkSecret) {
 		t.Error("the trunks page holds the trunk's password")
 	}
 	var trunks struct {
@@ -727,7 +708,7 @@ func TestConsoleAdminSettingsAgentsTrunks(t *testing.T) {
 	if len(trunks.Trunks) != 1 || trunks.Trunks[0].ID != "backup" || !trunks.Trunks[0].HasPassword {
 		t.Errorf("the API lists trunks %+v; want backup with its password", trunks)
 	}
-	b.clean(t)
+	b.Clean(t)
 
 	// The file sets it: shown with its place, read-only, a change 409.
 	f := startAcd(t, "-config", writeConfig(t, "allow_unassigned_login: true\n"+apiYAML))

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/acdserver/acd/internal/browser"
 	"github.com/acdserver/acd/internal/testutil"
 	"github.com/acdserver/acd/store"
 )
@@ -20,13 +21,13 @@ func TestConsoleSignInByRole(t *testing.T) {
 	users(t, s, setupAdmin(t, s))
 	b := newBrowser(t, s)
 
-	b.open(t, "/agent")
-	if p := b.path(t); !strings.HasPrefix(p, "/login?next=") {
+	b.Open(t, "/agent")
+	if p := b.Path(t); !strings.HasPrefix(p, "/login?next=") {
 		t.Fatalf("/agent without a session went to %s; want the sign-in page", p)
 	}
-	b.run(t, "typing a wrong password",
-		sendKeys("#user", "1001"), sendKeys("#password", "wrong"), clickQ(`form[action="/login"] button`))
-	b.waitText(t, "main", "Wrong user or password", 5*time.Second)
+	b.Run(t, "typing a wrong password",
+		browser.SendKeys("#user", "1001"), browser.SendKeys("#password", "wrong"), browser.ClickOn(`form[action="/login"] button`))
+	b.WaitText(t, "main", "Wrong user or password", 5*time.Second)
 
 	for _, c := range []struct {
 		user, home string
@@ -39,12 +40,12 @@ func TestConsoleSignInByRole(t *testing.T) {
 		{"sup", "/supervisor", []string{"Queues", "Wallboard", "Administration"}, []string{"/agent", "/admin/users"}},
 		{"root", "/admin", []string{"Queues", "Wallboard", "Administration"}, []string{"/agent"}},
 	} {
-		b.run(t, "clearing cookies", clearCookies())
-		b.signIn(t, c.user, testPassword)
-		if p := b.path(t); p != c.home {
+		b.Run(t, "clearing cookies", browser.ClearCookies())
+		b.SignIn(t, c.user, testPassword)
+		if p := b.Path(t); p != c.home {
 			t.Errorf("%s signed in to %s; want %s", c.user, p, c.home)
 		}
-		nav := b.text(t, "header nav")
+		nav := b.Text(t, "header nav")
 		for _, n := range c.nav {
 			if !strings.Contains(nav, n) {
 				t.Errorf("%s's menu %q lacks %q", c.user, nav, n)
@@ -56,13 +57,13 @@ func TestConsoleSignInByRole(t *testing.T) {
 			}
 		}
 		for _, path := range c.refused {
-			status := httpStatus(t, s, path, b)
+			status := b.HTTPStatus(t, path)
 			if status != 403 {
 				t.Errorf("%s opening %s: %d; want 403", c.user, path, status)
 			}
 		}
 	}
-	b.clean(t)
+	b.Clean(t)
 }
 
 // TestConsoleAgentStatusMenu: the agent logs in and pauses with a reason
@@ -73,16 +74,16 @@ func TestConsoleAgentStatusMenu(t *testing.T) {
 	s := startAcd(t, "-config", writeConfig(t, apiYAML))
 	as := users(t, s, setupAdmin(t, s))
 	b := newBrowser(t, s)
-	b.signIn(t, "1001", testPassword)
-	b.waitText(t, "[data-testid=agent-state]", "Logged out", time.Second)
+	b.SignIn(t, "1001", testPassword)
+	b.WaitText(t, "[data-testid=agent-state]", "Logged out", time.Second)
 
-	b.click(t, `button[value="login"]`)
-	b.waitText(t, "[data-testid=agent-state]", "Ready", 2*time.Second)
-	if q := b.text(t, `tr[data-queue="support"]`); !strings.Contains(q, "yes") {
+	b.Click(t, `button[value="login"]`)
+	b.WaitText(t, "[data-testid=agent-state]", "Ready", 2*time.Second)
+	if q := b.Text(t, `tr[data-queue="support"]`); !strings.Contains(q, "yes") {
 		t.Errorf("the support row reads %q after logging in; want logged in", q)
 	}
-	b.click(t, `button[name="pause-reason"][value="Lunch"]`)
-	b.waitText(t, "[data-testid=agent-state]", "Paused: Lunch", 2*time.Second)
+	b.Click(t, `button[name="pause-reason"][value="Lunch"]`)
+	b.WaitText(t, "[data-testid=agent-state]", "Paused: Lunch", 2*time.Second)
 	var st struct{ State, Reason string }
 	as["agent"].expect(t, "GET", "/agents/1001/state", nil, 200, &st)
 	if st.State != "paused" || st.Reason != "Lunch" {
@@ -100,8 +101,8 @@ func TestConsoleAgentStatusMenu(t *testing.T) {
 	for _, r := range reasons.Reasons {
 		as["admin"].expect(t, "PATCH", fmt.Sprintf("/pause-reasons/%d", r.ID), map[string]any{"enabled": false}, 200, nil)
 	}
-	b.open(t, "/agent")
-	menu := b.text(t, "form.menu")
+	b.Open(t, "/agent")
+	menu := b.Text(t, "form.menu")
 	for _, want := range []string{"Ready to take calls", "Pause all queues"} {
 		if !strings.Contains(menu, want) {
 			t.Errorf("with every reason disabled the menu reads %q; want %q", menu, want)
@@ -110,16 +111,16 @@ func TestConsoleAgentStatusMenu(t *testing.T) {
 	if strings.Contains(menu, "Lunch") {
 		t.Errorf("a disabled reason is still offered: %q", menu)
 	}
-	b.click(t, `button[value="ready"]`)
-	b.waitText(t, "[data-testid=agent-state]", "Ready", 2*time.Second)
-	b.click(t, `button[value="pause"]`)
-	b.waitText(t, "[data-testid=agent-state]", "Paused", 2*time.Second)
+	b.Click(t, `button[value="ready"]`)
+	b.WaitText(t, "[data-testid=agent-state]", "Ready", 2*time.Second)
+	b.Click(t, `button[value="pause"]`)
+	b.WaitText(t, "[data-testid=agent-state]", "Paused", 2*time.Second)
 	st = struct{ State, Reason string }{}
 	as["agent"].expect(t, "GET", "/agents/1001/state", nil, 200, &st)
 	if st.State != "paused" || st.Reason != "" {
 		t.Fatalf("the API says %+v after \"Pause all queues\"; want paused without a reason", st)
 	}
-	b.clean(t)
+	b.Clean(t)
 }
 
 func contains(list []string, s string) bool {
@@ -148,19 +149,19 @@ func TestConsoleAgentSeesCallback(t *testing.T) {
 	s.waitLog(t, 5*time.Second, "callback requested")
 
 	b := newBrowser(t, s)
-	b.signIn(t, "1001", testPassword)
-	b.waitText(t, "#agent-call", "No call", time.Second)
+	b.SignIn(t, "1001", testPassword)
+	b.WaitText(t, "#agent-call", "No call", time.Second)
 	agentPhone(t, ctx, s, "1001", testutil.AnswerMode{After: 100 * time.Millisecond})
-	b.waitText(t, "[data-testid=agent-call]", "customer +14155550123", 2*time.Second)
-	b.waitText(t, "[data-testid=agent-call]", "support", time.Second)
+	b.WaitText(t, "[data-testid=agent-call]", "customer +14155550123", 2*time.Second)
+	b.WaitText(t, "[data-testid=agent-call]", "support", time.Second)
 	incoming(t, ctx, trunk)
 	eventsOf(t, s, store.Filter{}, has("callback.connected:1001"))
-	b.waitText(t, "[data-testid=agent-call]", "talking to customer +14155550123", 2*time.Second)
+	b.WaitText(t, "[data-testid=agent-call]", "talking to customer +14155550123", 2*time.Second)
 	if err := trunk.HangupIncoming(ctx); err != nil {
 		t.Fatal(err)
 	}
-	b.waitText(t, "#agent-call", "No call", 2*time.Second)
-	b.clean(t)
+	b.WaitText(t, "#agent-call", "No call", 2*time.Second)
+	b.Clean(t)
 }
 
 // TestConsoleAgentPauseSeenBySupervisor: the agent pauses with a reason
@@ -174,20 +175,20 @@ func TestConsoleAgentPauseSeenBySupervisor(t *testing.T) {
 	defer cancel()
 	agentPhone(t, ctx, s, "1001", testutil.AnswerMode{Never: true}) // registered, logged in with *50
 	agent, sup := newBrowser(t, s), newBrowser(t, s)
-	agent.signIn(t, "1001", testPassword)
-	agent.waitText(t, "[data-testid=agent-state]", "Ready", 2*time.Second)
-	sup.signInTo(t, "sup", testPassword, "/supervisor/queues/support")
-	sup.waitJS(t, "the live stream to open", `document.body.dataset.live === "open"`, 5*time.Second)
-	sup.waitText(t, `tr[data-agent="1001"]`, "Ready", time.Second)
-	sup.waitJS(t, "marking the page", `(window.acdMark = 1) === 1`, time.Second)
+	agent.SignIn(t, "1001", testPassword)
+	agent.WaitText(t, "[data-testid=agent-state]", "Ready", 2*time.Second)
+	sup.SignInTo(t, "sup", testPassword, "/supervisor/queues/support")
+	sup.WaitJS(t, "the live stream to open", `document.body.dataset.live === "open"`, 5*time.Second)
+	sup.WaitText(t, `tr[data-agent="1001"]`, "Ready", time.Second)
+	sup.WaitJS(t, "marking the page", `(window.acdMark = 1) === 1`, time.Second)
 
-	agent.click(t, `button[name="pause-reason"][value="Training"]`)
-	sup.waitText(t, `tr[data-agent="1001"] [data-testid=reason]`, "Training", time.Second)
-	first := sup.text(t, `tr[data-agent="1001"] [data-testid=in-state]`)
-	sup.waitJS(t, "the time in pause to count", fmt.Sprintf(`document.querySelector('tr[data-agent="1001"] [data-testid=in-state]').textContent !== %q`, first), 3*time.Second)
-	sup.waitJS(t, "the same page, not a reload", `window.acdMark === 1`, time.Second)
-	agent.clean(t)
-	sup.clean(t)
+	agent.Click(t, `button[name="pause-reason"][value="Training"]`)
+	sup.WaitText(t, `tr[data-agent="1001"] [data-testid=reason]`, "Training", time.Second)
+	first := sup.Text(t, `tr[data-agent="1001"] [data-testid=in-state]`)
+	sup.WaitJS(t, "the time in pause to count", fmt.Sprintf(`document.querySelector('tr[data-agent="1001"] [data-testid=in-state]').textContent !== %q`, first), 3*time.Second)
+	sup.WaitJS(t, "the same page, not a reload", `window.acdMark === 1`, time.Second)
+	agent.Clean(t)
+	sup.Clean(t)
 }
 
 // TestConsoleAgentLogsInToUnassignedQueue: while the organisation allows
@@ -198,23 +199,23 @@ func TestConsoleAgentLogsInToUnassignedQueue(t *testing.T) {
 	s := startAcd(t, "-config", writeConfig(t, apiYAML))
 	as := users(t, s, setupAdmin(t, s))
 	b := newBrowser(t, s)
-	b.signIn(t, "1001", testPassword)
-	b.waitText(t, `tr[data-queue="support"]`, "Support", time.Second)
-	if b.is(t, "looking for sales", `!!document.querySelector('tr[data-queue="sales"]')`) {
+	b.SignIn(t, "1001", testPassword)
+	b.WaitText(t, `tr[data-queue="support"]`, "Support", time.Second)
+	if b.Is(t, "looking for sales", `!!document.querySelector('tr[data-queue="sales"]')`) {
 		t.Error("the agent is offered sales, which it is not assigned to, though the organisation does not allow it")
 	}
 
 	as["admin"].expect(t, "PUT", "/settings", map[string]any{"allow_unassigned_login": true}, 200, nil)
-	b.open(t, "/agent")
-	if row := b.text(t, `tr[data-queue="sales"]`); !strings.Contains(row, "not assigned") {
+	b.Open(t, "/agent")
+	if row := b.Text(t, `tr[data-queue="sales"]`); !strings.Contains(row, "not assigned") {
 		t.Errorf("the sales row reads %q; want it marked as not assigned", row)
 	}
-	b.click(t, `tr[data-queue="sales"] button[value="login"]`)
-	b.waitText(t, `tr[data-queue="sales"]`, "yes", adminWait)
+	b.Click(t, `tr[data-queue="sales"] button[value="login"]`)
+	b.WaitText(t, `tr[data-queue="sales"]`, "yes", adminWait)
 	var st struct{ Queues []string }
 	as["agent"].expect(t, "GET", "/agents/1001/state", nil, 200, &st)
 	if !contains(st.Queues, "sales") {
 		t.Errorf("the API says 1001 is in %v after logging in to sales from the page", st.Queues)
 	}
-	b.clean(t)
+	b.Clean(t)
 }

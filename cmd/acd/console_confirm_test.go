@@ -6,19 +6,21 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/acdserver/acd/internal/browser"
 )
 
 // deleteConfirmed presses the delete button of the form posting to
 // action, and confirms on the page that asks.
-func (b *browser) deleteConfirmed(t *testing.T, action string) {
+func deleteConfirmed(t *testing.T, b *browser.Chromium, action string) {
 	t.Helper()
-	b.click(t, `form[action="`+action+`"] button`)
+	b.Click(t, `form[action="`+action+`"] button`)
 	confirm := `form[action="` + action + `"] button[name="confirm"]`
-	b.click(t, confirm)
+	b.Click(t, confirm)
 	// The confirmation page stays until the answer to the click has
 	// loaded: what the test does next is done on that answer, not on a
 	// page being left.
-	b.waitJS(t, "the answer to the confirmation", "!document.querySelector('"+confirm+"')", adminWait)
+	b.WaitJS(t, "the answer to the confirmation", "!document.querySelector('"+confirm+"')", adminWait)
 }
 
 // TestConsoleAdminDeleteAsksFirst: deleting a user, a queue, a pause
@@ -47,24 +49,24 @@ func TestConsoleAdminDeleteAsksFirst(t *testing.T) {
 		{"/admin/tags", fmt.Sprintf("/admin/tags/%d/delete", tag), fmt.Sprintf(`tr[data-id="%d"]`, tag)},
 		{"/admin/canned-messages", fmt.Sprintf("/admin/canned-messages/%d/delete", canned), fmt.Sprintf(`tr[data-id="%d"]`, canned)},
 	} {
-		b.open(t, c.page)
-		b.click(t, `form[action="`+c.action+`"] button`)
-		b.waitJS(t, c.page+" to ask before deleting", `!!document.querySelector('form[action="`+c.action+`"] button[name="confirm"]')`, adminWait)
-		b.click(t, "main a.cancel")
-		if p := b.path(t); p != c.page {
+		b.Open(t, c.page)
+		b.Click(t, `form[action="`+c.action+`"] button`)
+		b.WaitJS(t, c.page+" to ask before deleting", `!!document.querySelector('form[action="`+c.action+`"] button[name="confirm"]')`, adminWait)
+		b.Click(t, "main a.cancel")
+		if p := b.Path(t); p != c.page {
 			t.Errorf("cancelling a delete led to %s; want %s", p, c.page)
 		}
-		if !b.is(t, "looking for the row", `!!document.querySelector('`+c.row+`')`) {
+		if !b.Is(t, "looking for the row", `!!document.querySelector('`+c.row+`')`) {
 			t.Fatalf("%s: the row is gone though the delete was cancelled", c.page)
 		}
-		b.click(t, `form[action="`+c.action+`"] button`)
-		b.click(t, `form[action="`+c.action+`"] button[name="confirm"]`)
-		b.waitText(t, "main [role=status]", "Deleted", adminWait)
-		if b.is(t, "looking for the row", `!!document.querySelector('`+c.row+`')`) {
+		b.Click(t, `form[action="`+c.action+`"] button`)
+		b.Click(t, `form[action="`+c.action+`"] button[name="confirm"]`)
+		b.WaitText(t, "main [role=status]", "Deleted", adminWait)
+		if b.Is(t, "looking for the row", `!!document.querySelector('`+c.row+`')`) {
 			t.Errorf("%s: the row is still there after confirming its deletion", c.page)
 		}
 	}
-	b.clean(t)
+	b.Clean(t)
 }
 
 // TestConsoleAdminSaysSaved: each form that saves says so once it has.
@@ -76,17 +78,17 @@ func TestConsoleAdminSaysSaved(t *testing.T) {
 		fill []chromedp.Action[chromedp.Void]
 		send string
 	}{
-		{"/admin/pause-reasons", []chromedp.Action[chromedp.Void]{sendKeys("#name-new", "Coffee")}, `form[data-form="new"] button[type=submit]`},
-		{"/admin/tags", []chromedp.Action[chromedp.Void]{sendKeys("#name-new", "vip")}, `form[data-form="new"] button[type=submit]`},
-		{"/admin/users", []chromedp.Action[chromedp.Void]{clickQ(`tr[data-user="sup"] summary`), sendKeys("#name-user\\:sup", " Senior")}, `form[data-form="user:sup"] button[type=submit]`},
-		{"/admin/settings", []chromedp.Action[chromedp.Void]{clickQ("#allow-unassigned")}, `form[action="/admin/settings"] button[type=submit]`},
+		{"/admin/pause-reasons", []chromedp.Action[chromedp.Void]{browser.SendKeys("#name-new", "Coffee")}, `form[data-form="new"] button[type=submit]`},
+		{"/admin/tags", []chromedp.Action[chromedp.Void]{browser.SendKeys("#name-new", "vip")}, `form[data-form="new"] button[type=submit]`},
+		{"/admin/users", []chromedp.Action[chromedp.Void]{browser.ClickOn(`tr[data-user="sup"] summary`), browser.SendKeys("#name-user\\:sup", " Senior")}, `form[data-form="user:sup"] button[type=submit]`},
+		{"/admin/settings", []chromedp.Action[chromedp.Void]{browser.ClickOn("#allow-unassigned")}, `form[action="/admin/settings"] button[type=submit]`},
 	} {
-		b.open(t, c.page)
-		b.run(t, "filling a form of "+c.page, c.fill...)
-		b.click(t, c.send)
-		b.waitText(t, "main [role=status]", "Saved", adminWait)
+		b.Open(t, c.page)
+		b.Run(t, "filling a form of "+c.page, c.fill...)
+		b.Click(t, c.send)
+		b.WaitText(t, "main [role=status]", "Saved", adminWait)
 	}
-	b.clean(t)
+	b.Clean(t)
 }
 
 // TestConsoleAdminLongNameRefused: a pause reason longer than the server
@@ -96,13 +98,13 @@ func TestConsoleAdminLongNameRefused(t *testing.T) {
 	t.Parallel()
 	_, as, b := adminConsole(t)
 	long := strings.Repeat("x", 300)
-	b.open(t, "/admin/pause-reasons")
-	b.run(t, "typing a long reason", sendKeys("#name-new", long), clickQ(`form[data-form="new"] button[type=submit]`))
-	b.waitText(t, `form[data-form="new"] [data-testid=form-error]`, "300 characters", adminWait)
-	if msg := b.text(t, `form[data-form="new"] [data-testid=form-error]`); !strings.Contains(msg, "name") {
+	b.Open(t, "/admin/pause-reasons")
+	b.Run(t, "typing a long reason", browser.SendKeys("#name-new", long), browser.ClickOn(`form[data-form="new"] button[type=submit]`))
+	b.WaitText(t, `form[data-form="new"] [data-testid=form-error]`, "300 characters", adminWait)
+	if msg := b.Text(t, `form[data-form="new"] [data-testid=form-error]`); !strings.Contains(msg, "name") {
 		t.Errorf("the refusal reads %q; want it to name the field", msg)
 	}
-	if got := b.value(t, "#name-new"); got != long {
+	if got := b.Value(t, "#name-new"); got != long {
 		t.Errorf("after the refusal the field holds %d characters; want the %d typed", len(got), len(long))
 	}
 	var list struct {
@@ -112,5 +114,5 @@ func TestConsoleAdminLongNameRefused(t *testing.T) {
 	if len(list.Reasons) != 2 {
 		t.Errorf("pause reasons after the refusal: %+v; want the file's two", list.Reasons)
 	}
-	b.clean(t)
+	b.Clean(t)
 }

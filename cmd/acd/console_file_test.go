@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/acdserver/acd/internal/browser"
 )
 
 // fileObjectsYAML is the API tests' configuration with a trunk of the
@@ -30,12 +32,12 @@ func TestConsoleFileObjectsReadOnly(t *testing.T) {
 	}
 
 	b := newBrowser(t, s)
-	b.signIn(t, "root", testPassword)
-	b.open(t, "/admin/dialplans/support")
-	if text := b.text(t, "main"); !strings.Contains(text, cfg+":13") {
+	b.SignIn(t, "root", testPassword)
+	b.Open(t, "/admin/dialplans/support")
+	if text := b.Text(t, "main"); !strings.Contains(text, cfg+":13") {
 		t.Errorf("the file's plan page reads %q; want its place %s:13", lastLines(text, 20), cfg)
 	}
-	if line := b.text(t, "#line-1"); !strings.Contains(line, "entry: q") {
+	if line := b.Text(t, "#line-1"); !strings.Contains(line, "entry: q") {
 		t.Errorf("the file's plan shows line 1 as %q; want its entry", line)
 	}
 
@@ -48,31 +50,31 @@ func TestConsoleFileObjectsReadOnly(t *testing.T) {
 		{"/admin/agents", "/admin/agents/1001", ":6", []string{"name: Alice", "queues: [support]"}, "secret-1001"},
 		{"/admin/trunks", "/admin/trunks/carrier", ":23", []string{"127.0.0.3:5080", "username: acd"}, "trunk-file-secret"},
 	} {
-		b.open(t, c.list)
-		b.click(t, `main a[href="`+c.link+`"]`)
-		if p := b.path(t); p != c.link {
+		b.Open(t, c.list)
+		b.Click(t, `main a[href="`+c.link+`"]`)
+		if p := b.Path(t); p != c.link {
 			t.Fatalf("the link to %s led to %s", c.link, p)
 		}
-		text := b.text(t, "main")
+		text := b.Text(t, "main")
 		if !strings.Contains(text, cfg+c.line) {
 			t.Errorf("%s reads %q; want its place %s%s", c.link, lastLines(text, 20), cfg, c.line)
 		}
-		yaml := b.text(t, "[data-testid=file-yaml]")
+		yaml := b.Text(t, "[data-testid=file-yaml]")
 		for _, w := range c.want {
 			if !strings.Contains(yaml, w) {
 				t.Errorf("%s shows the YAML %q; want %q in it", c.link, yaml, w)
 			}
 		}
 		if c.secret != "" {
-			if html := get(t, b, "reading the page", chromedp.OuterHTML(chromedp.CSS("html"))); strings.Contains(html, c.secret) {
+			if html := browser.Get(t, b, "reading the page", chromedp.OuterHTML(chromedp.CSS("html"))); strings.Contains(html, c.secret) {
 				t.Errorf("%s holds the password of the file", c.link)
 			}
 		}
-		if b.is(t, "looking for a form", `!!document.querySelector('main form[method="post"]')`) {
+		if b.Is(t, "looking for a form", `!!document.querySelector('main form[method="post"]')`) {
 			t.Errorf("%s offers a form: the file's objects are read-only here", c.link)
 		}
 	}
-	b.clean(t)
+	b.Clean(t)
 }
 
 // TestConsoleFileObjectsInScope: a file object's page is open to those

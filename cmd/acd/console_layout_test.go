@@ -11,6 +11,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/acdserver/acd/internal/browser"
 	"github.com/acdserver/acd/internal/testutil"
 	"github.com/acdserver/acd/store"
 )
@@ -95,76 +96,6 @@ func layoutCentre(t *testing.T) *server {
 	return s
 }
 
-// brokenWords lists the words of the page's table cells drawn over more
-// than one line: a number or a name broken inside ("1:5 4", "Car ol").
-// A compound of words joined by a hyphen ("read-only") may break after
-// the hyphen, as type does; numbers joined so ("2026-12-07") may not.
-// Free text (.text) and file paths (code, or a word with a /) may break
-// where they must.
-func (b *browser) brokenWords(t *testing.T) []string {
-	t.Helper()
-	return get(t, b, "finding broken words", chromedp.Evaluate[[]string](`(function(){
-		var out = [];
-		document.querySelectorAll("main td, main th").forEach(function(cell){
-			var walk = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT), n;
-			while ((n = walk.nextNode())) {
-				if (n.parentElement.closest(".text, code, .sr-only")) continue;
-				var re = /(?:[^\s-]|(?<!\p{L})-|-(?!\p{L}))+-?/gu, m;
-				while ((m = re.exec(n.data))) {
-					if (m[0].includes("/")) continue;
-					var r = document.createRange();
-					r.setStart(n, m.index); r.setEnd(n, m.index + m[0].length);
-					var tops = {};
-					Array.from(r.getClientRects()).forEach(function(x){ if (x.width > 0) tops[Math.round(x.top)] = true; });
-					if (Object.keys(tops).length > 1) out.push(JSON.stringify(m[0]) + " on " + Object.keys(tops).length + " lines");
-				}
-			}
-		});
-		return out.slice(0, 10);
-	})()`))
-}
-
-// overlappingText lists the pairs of a chart's text elements whose boxes
-// overlap: labels drawn over each other.
-func (b *browser) overlappingText(t *testing.T) []string {
-	t.Helper()
-	return get(t, b, "finding overlapping chart text", chromedp.Evaluate[[]string](`(function(){
-		var out = [];
-		document.querySelectorAll("main svg").forEach(function(svg){
-			var boxes = Array.from(svg.querySelectorAll("text")).map(function(e){ return {t: e.textContent, r: e.getBoundingClientRect()}; })
-				.filter(function(b){ return b.r.width > 0; });
-			for (var i = 0; i < boxes.length; i++) for (var j = i + 1; j < boxes.length; j++) {
-				var a = boxes[i].r, c = boxes[j].r;
-				if (a.left < c.right - 0.5 && c.left < a.right - 0.5 && a.top < c.bottom - 0.5 && c.top < a.bottom - 0.5)
-					out.push(JSON.stringify(boxes[i].t) + " over " + JSON.stringify(boxes[j].t));
-			}
-		});
-		return out.slice(0, 10);
-	})()`))
-}
-
-// misalignedCards lists the cards of a grid whose top is not that of the
-// first card in their row. A grid places its items in order, so a row
-// starts where an item is no further right than the one before.
-func (b *browser) misalignedCards(t *testing.T) []string {
-	t.Helper()
-	return get(t, b, "finding misaligned cards", chromedp.Evaluate[[]string](`(function(){
-		var out = [];
-		document.querySelectorAll("main *").forEach(function(g){
-			if (getComputedStyle(g).display !== "grid") return;
-			var prev = null, top = 0;
-			Array.from(g.children).forEach(function(c){
-				if (!c.classList.contains("card")) return;
-				var r = c.getBoundingClientRect();
-				if (prev === null || r.left <= prev.left) { top = r.top; }
-				else if (Math.abs(r.top - top) > 0.5) out.push((c.getAttribute("aria-label") || c.getAttribute("aria-labelledby") || c.tagName) + " " + Math.round(r.top - top) + " px lower than its row");
-				prev = r;
-			});
-		});
-		return out.slice(0, 10);
-	})()`))
-}
-
 // layoutPages are the main pages of each role, with their data.
 var layoutPages = []struct {
 	user  string
@@ -189,30 +120,30 @@ func TestConsoleLayout(t *testing.T) {
 	b := newBrowser(t, s)
 	dir := os.Getenv("ACD_SCREENSHOTS")
 	for _, size := range [][2]int64{{1280, 720}, {1920, 1080}} {
-		b.run(t, "sizing the window", chromedp.EmulateViewport(size[0], size[1]))
+		b.Run(t, "sizing the window", chromedp.EmulateViewport(size[0], size[1]))
 		for _, role := range layoutPages {
-			b.run(t, "clearing cookies", clearCookies())
-			b.signIn(t, role.user, testPassword)
+			b.Run(t, "clearing cookies", browser.ClearCookies())
+			b.SignIn(t, role.user, testPassword)
 			for _, page := range role.pages {
 				at := fmt.Sprintf("%s as %s at %d×%d", page, role.user, size[0], size[1])
-				b.open(t, page)
-				if px := b.overflow(t); px > 0 {
-					t.Errorf("%s is %d px wider than the window; past its edge: %s", at, px, strings.Join(b.pastEdge(t), ", "))
+				b.Open(t, page)
+				if px := b.Overflow(t); px > 0 {
+					t.Errorf("%s is %d px wider than the window; past its edge: %s", at, px, strings.Join(b.PastEdge(t), ", "))
 				}
-				if bad := b.unnamedControls(t); len(bad) > 0 {
+				if bad := b.UnnamedControls(t); len(bad) > 0 {
 					t.Errorf("%s has controls without a name: %s", at, strings.Join(bad, ", "))
 				}
-				if bad := b.brokenWords(t); len(bad) > 0 {
+				if bad := b.BrokenWords(t); len(bad) > 0 {
 					t.Errorf("%s breaks words inside: %s", at, strings.Join(bad, ", "))
 				}
-				if bad := b.overlappingText(t); len(bad) > 0 {
+				if bad := b.OverlappingText(t); len(bad) > 0 {
 					t.Errorf("%s draws chart labels over each other: %s", at, strings.Join(bad, ", "))
 				}
-				if bad := b.misalignedCards(t); len(bad) > 0 {
+				if bad := b.MisalignedCards(t); len(bad) > 0 {
 					t.Errorf("%s misaligns cards: %s", at, strings.Join(bad, ", "))
 				}
 				if dir != "" {
-					png := get(t, b, "drawing "+page, chromedp.FullScreenshot(100))
+					png := browser.Get(t, b, "drawing "+page, chromedp.FullScreenshot(100))
 					name := fmt.Sprintf("%dx%d%s.png", size[0], size[1], strings.ReplaceAll(page, "/", "-"))
 					if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
 						t.Fatal(err)
@@ -221,7 +152,7 @@ func TestConsoleLayout(t *testing.T) {
 			}
 		}
 	}
-	b.clean(t)
+	b.Clean(t)
 }
 
 // TestConsoleWallboardFitsFourQueues: at 1280×800 the wallboard shows at
@@ -233,17 +164,17 @@ func TestConsoleWallboardFitsFourQueues(t *testing.T) {
 	t.Parallel()
 	s := layoutCentre(t)
 	b := newBrowser(t, s)
-	b.run(t, "sizing the window", chromedp.EmulateViewport(1280, 800))
-	b.signIn(t, "sup", testPassword)
-	b.open(t, "/wallboard")
-	b.waitJS(t, "the live stream", `document.body.dataset.live === "open"`, 5*time.Second)
-	whole := get(t, b, "counting the queues shown whole", chromedp.Evaluate[int](`Array.from(document.querySelectorAll(".wall [data-queue]")).filter(function(e){
+	b.Run(t, "sizing the window", chromedp.EmulateViewport(1280, 800))
+	b.SignIn(t, "sup", testPassword)
+	b.Open(t, "/wallboard")
+	b.WaitJS(t, "the live stream", `document.body.dataset.live === "open"`, 5*time.Second)
+	whole := browser.Get(t, b, "counting the queues shown whole", chromedp.Evaluate[int](`Array.from(document.querySelectorAll(".wall [data-queue]")).filter(function(e){
 		var r = e.getBoundingClientRect(); return r.top >= 0 && r.left >= 0 && r.bottom <= innerHeight && r.right <= innerWidth; }).length`))
 	if whole < 4 {
 		t.Errorf("the wallboard shows %d queues whole at 1280×800; want at least 4", whole)
 	}
 	if dir := os.Getenv("ACD_SCREENSHOTS"); dir != "" {
-		png := get(t, b, "drawing the wallboard", chromedp.CaptureScreenshot())
+		png := browser.Get(t, b, "drawing the wallboard", chromedp.CaptureScreenshot())
 		if err := os.WriteFile(filepath.Join(dir, "1280x800-wallboard.png"), png, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -254,27 +185,27 @@ func TestConsoleWallboardFitsFourQueues(t *testing.T) {
 		figure("support", "offered-today"): "3", figure("support", "answered-today"): "1", figure("support", "abandoned-today"): "0",
 		figure("sales", "offered-today"): "1", figure("sales", "abandoned-today"): "1", figure("sales", "service-level"): "0.0 %",
 	} {
-		if got := b.text(t, sel); got != want {
+		if got := b.Text(t, sel); got != want {
 			t.Errorf("%s reads %q; want %q", sel, got, want)
 		}
 	}
 	// support's callers have waited past its 1 s threshold; its service
 	// level is under its 80 % target.
-	b.waitJS(t, "support's longest wait to be marked", `!!document.querySelector('[data-queue="support"] [data-testid="oldest-figure"][data-over]')`, 5*time.Second)
-	if got := b.text(t, `[data-queue="support"] [data-testid="oldest-figure"]`); !strings.Contains(got, "over 0:01") {
+	b.WaitJS(t, "support's longest wait to be marked", `!!document.querySelector('[data-queue="support"] [data-testid="oldest-figure"][data-over]')`, 5*time.Second)
+	if got := b.Text(t, `[data-queue="support"] [data-testid="oldest-figure"]`); !strings.Contains(got, "over 0:01") {
 		t.Errorf("support's longest wait reads %q; want it to say it is over 0:01", got)
 	}
-	if got := b.text(t, `[data-queue="support"] [data-testid="sl-figure"]`); !strings.Contains(got, "below target 80 %") {
+	if got := b.Text(t, `[data-queue="support"] [data-testid="sl-figure"]`); !strings.Contains(got, "below target 80 %") {
 		t.Errorf("support's service level reads %q; want it to say it is below target 80 %%", got)
 	}
-	if b.is(t, "reading billing's longest wait", `!!document.querySelector('[data-queue="billing"] [data-over]')`) {
+	if b.Is(t, "reading billing's longest wait", `!!document.querySelector('[data-queue="billing"] [data-over]')`) {
 		t.Error("billing, where nobody waits, is marked over its threshold")
 	}
 	colour := func(sel string) string {
-		return get(t, b, "reading a colour", chromedp.Evaluate[string](fmt.Sprintf(`getComputedStyle(document.querySelector(%q)).color`, sel)))
+		return browser.Get(t, b, "reading a colour", chromedp.Evaluate[string](fmt.Sprintf(`getComputedStyle(document.querySelector(%q)).color`, sel)))
 	}
 	if over, calm := colour(`[data-queue="support"] [data-testid="oldest"]`), colour(`[data-queue="billing"] [data-testid="oldest"]`); over == calm {
 		t.Errorf("support's longest wait past its threshold is drawn in %s, as billing's; want another colour", over)
 	}
-	b.clean(t)
+	b.Clean(t)
 }

@@ -121,18 +121,18 @@ func TestConsoleReconnectsAfterRestart(t *testing.T) {
 	s := startAcd(t, "-config", cfg, "-data", data)
 	users(t, s, setupAdmin(t, s))
 	b := newBrowser(t, s)
-	b.signIn(t, "1001", testPassword)
-	b.waitJS(t, "the live stream to open", `document.body.dataset.live === "open"`, 5*time.Second)
-	b.waitJS(t, "marking the page", `(window.acdMark = 1) === 1`, time.Second)
+	b.SignIn(t, "1001", testPassword)
+	b.WaitJS(t, "the live stream to open", `document.body.dataset.live === "open"`, 5*time.Second)
+	b.WaitJS(t, "marking the page", `(window.acdMark = 1) === 1`, time.Second)
 
 	_ = s.cmd.Process.Signal(syscall.SIGTERM)
 	_ = s.cmd.Wait()
-	b.waitJS(t, "the page to see the stream drop", `document.body.dataset.live === "reconnecting"`, 10*time.Second)
+	b.WaitJS(t, "the page to see the stream drop", `document.body.dataset.live === "reconnecting"`, 10*time.Second)
 	again := startAcd(t, "-config", cfg, "-data", data, "-http", s.http)
-	b.waitJS(t, "the stream to reconnect", `document.body.dataset.live === "open"`, 15*time.Second)
-	b.forget() // the stream's errors while the server was down
+	b.WaitJS(t, "the stream to reconnect", `document.body.dataset.live === "open"`, 15*time.Second)
+	b.Forget() // the stream's errors while the server was down
 	again.client(login(t, again, "sup", testPassword)).expect(t, "PUT", "/agents/1001/state", map[string]string{"action": "login"}, 200, nil)
-	b.waitText(t, "[data-testid=agent-state]", "Ready", 2*time.Second)
-	b.waitJS(t, "the same page, not a reload", `window.acdMark === 1`, time.Second)
-	b.clean(t)
+	b.WaitText(t, "[data-testid=agent-state]", "Ready", 2*time.Second)
+	b.WaitJS(t, "the same page, not a reload", `window.acdMark === 1`, time.Second)
+	b.Clean(t)
 }

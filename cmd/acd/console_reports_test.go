@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/acdserver/acd/internal/browser"
 	"github.com/acdserver/acd/store"
 )
 
@@ -29,21 +30,21 @@ func TestConsoleReports(t *testing.T) {
 	eventsOf(t, s, store.Filter{Queue: "support"}, has("caller.abandoned:"))
 
 	b := newBrowser(t, s)
-	b.signIn(t, "sup", testPassword)
-	b.open(t, "/reports/queue-callers")
-	b.waitText(t, `[data-figure="offered"] td.num`, "1", 5*time.Second)
-	b.waitText(t, `[data-figure="abandoned"] td.num`, "1", time.Second)
-	if def := b.text(t, `[data-figure="abandoned"]`); !strings.Contains(def, "A caller who asked for a callback is not abandoned") {
+	b.SignIn(t, "sup", testPassword)
+	b.Open(t, "/reports/queue-callers")
+	b.WaitText(t, `[data-figure="offered"] td.num`, "1", 5*time.Second)
+	b.WaitText(t, `[data-figure="abandoned"] td.num`, "1", time.Second)
+	if def := b.Text(t, `[data-figure="abandoned"]`); !strings.Contains(def, "A caller who asked for a callback is not abandoned") {
 		t.Errorf("the abandoned figure's definition: %q", def)
 	}
-	b.waitJS(t, "the heat map", `document.querySelectorAll("svg.heat rect.heat-5").length === 1`, time.Second)
-	b.click(t, `[data-figure="abandoned"] td.num a`)
-	b.waitText(t, "[data-testid=calls]", "+14155550166", 5*time.Second)
-	b.waitText(t, "[data-testid=calls]", "abandoned", time.Second)
+	b.WaitJS(t, "the heat map", `document.querySelectorAll("svg.heat rect.heat-5").length === 1`, time.Second)
+	b.Click(t, `[data-figure="abandoned"] td.num a`)
+	b.WaitText(t, "[data-testid=calls]", "+14155550166", 5*time.Second)
+	b.WaitText(t, "[data-testid=calls]", "abandoned", time.Second)
 
-	b.open(t, "/reports/queue-callers")
-	href := get(t, b, "reading the export link", chromedpAttr(`a[download][href^="/api/v1/exports?"]`, "href"))
-	res := browserGet(t, b, href)
+	b.Open(t, "/reports/queue-callers")
+	href := browser.Get(t, b, "reading the export link", browser.Attr(`a[download][href^="/api/v1/exports?"]`, "href"))
+	res := b.Fetch(t, href)
 	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "application/zip" {
 		t.Fatalf("GET %s: %d %s", href, res.StatusCode, res.Header.Get("Content-Type"))
 	}
@@ -60,15 +61,15 @@ func TestConsoleReports(t *testing.T) {
 		t.Errorf("the zip holds %v; want the queue-caller files", names)
 	}
 
-	b.open(t, "/reports/agent-performance")
-	b.waitJS(t, "the agents' time chart", `!!document.querySelector("svg.states")`, 5*time.Second)
-	b.open(t, "/reports/conversations")
-	b.waitText(t, "[data-testid=conversations]", "0", 5*time.Second)
-	b.clean(t)
+	b.Open(t, "/reports/agent-performance")
+	b.WaitJS(t, "the agents' time chart", `!!document.querySelector("svg.states")`, 5*time.Second)
+	b.Open(t, "/reports/conversations")
+	b.WaitText(t, "[data-testid=conversations]", "0", 5*time.Second)
+	b.Clean(t)
 
 	agent := newBrowser(t, s)
-	agent.signIn(t, "1001", testPassword)
-	if st := httpStatus(t, s, "/reports/queue-callers", agent); st != http.StatusForbidden {
+	agent.SignIn(t, "1001", testPassword)
+	if st := agent.HTTPStatus(t, "/reports/queue-callers"); st != http.StatusForbidden {
 		t.Errorf("an agent opening the reports: %d; want 403", st)
 	}
 }
@@ -93,28 +94,28 @@ func TestConsoleReportLinksKeepTheFilter(t *testing.T) {
 	}
 
 	b := newBrowser(t, s)
-	b.signIn(t, "sup", testPassword)
+	b.SignIn(t, "sup", testPassword)
 	day := time.Now().UTC().Format(time.DateOnly)
-	b.open(t, "/reports/queue-callers?from="+day+"&to="+day+"&tz=UTC&queue=support")
-	b.waitText(t, `[data-figure="offered"] td.num`, "1", 5*time.Second)
-	b.click(t, `[data-figure="offered"] td.num a`)
-	b.waitText(t, "[data-testid=calls]", "+14155550171", 5*time.Second)
-	if calls := b.text(t, "[data-testid=calls]"); strings.Contains(calls, "+14155550172") {
+	b.Open(t, "/reports/queue-callers?from="+day+"&to="+day+"&tz=UTC&queue=support")
+	b.WaitText(t, `[data-figure="offered"] td.num`, "1", 5*time.Second)
+	b.Click(t, `[data-figure="offered"] td.num a`)
+	b.WaitText(t, "[data-testid=calls]", "+14155550171", 5*time.Second)
+	if calls := b.Text(t, "[data-testid=calls]"); strings.Contains(calls, "+14155550172") {
 		t.Errorf("the callers behind Support's offered count list Sales' caller too:\n%s", calls)
 	}
-	if !b.is(t, "counting the callers listed", `document.querySelectorAll("[data-testid=calls] tbody tr").length === 1`) {
-		t.Errorf("the callers behind an offered count of 1 list another number of rows:\n%s", b.text(t, "[data-testid=calls]"))
+	if !b.Is(t, "counting the callers listed", `document.querySelectorAll("[data-testid=calls] tbody tr").length === 1`) {
+		t.Errorf("the callers behind an offered count of 1 list another number of rows:\n%s", b.Text(t, "[data-testid=calls]"))
 	}
-	if back := get(t, b, "reading the link back", chromedpAttr(`a[href^="/reports/queue-callers?"]`, "href")); !strings.Contains(back, "queue=support") {
+	if back := browser.Get(t, b, "reading the link back", browser.Attr(`a[href^="/reports/queue-callers?"]`, "href")); !strings.Contains(back, "queue=support") {
 		t.Errorf("the link back to the report %s forgets the queue", back)
 	}
 
-	b.open(t, "/reports/queue-callers?from="+day+"&to="+day+"&tz=UTC&queue=support")
-	b.click(t, `a[href^="/reports/agent-performance"]`)
+	b.Open(t, "/reports/queue-callers?from="+day+"&to="+day+"&tz=UTC&queue=support")
+	b.Click(t, `a[href^="/reports/agent-performance"]`)
 	for _, want := range []string{"from=" + day, "to=" + day, "queue=support"} {
-		if p := b.path(t); !strings.Contains(p, want) {
+		if p := b.Path(t); !strings.Contains(p, want) {
 			t.Errorf("the agent-performance tab leads to %s; want it to keep %s", p, want)
 		}
 	}
-	b.clean(t)
+	b.Clean(t)
 }

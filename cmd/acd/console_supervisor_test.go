@@ -11,11 +11,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/acdserver/acd/api"
+	"github.com/acdserver/acd/internal/browser"
 	"github.com/acdserver/acd/internal/testutil"
 	"github.com/acdserver/acd/service"
 	"github.com/acdserver/acd/store"
-	"github.com/chromedp/chromedp"
 )
 
 // waitQueued polls the API until the queue's waiting list holds n
@@ -90,42 +92,42 @@ func TestConsoleSupervisorWaitingList(t *testing.T) {
 	s := startAcd(t, "-config", writeConfig(t, apiYAML))
 	as := users(t, s, setupAdmin(t, s))
 	b := newBrowser(t, s)
-	b.signIn(t, "sup", testPassword)
-	if p := b.path(t); p != "/supervisor" {
+	b.SignIn(t, "sup", testPassword)
+	if p := b.Path(t); p != "/supervisor" {
 		t.Fatalf("the supervisor signed in to %s; want /supervisor", p)
 	}
-	b.open(t, "/supervisor/queues/support")
-	b.waitText(t, "#queue-waiting", "Nobody is waiting", time.Second)
+	b.Open(t, "/supervisor/queues/support")
+	b.WaitText(t, "#queue-waiting", "Nobody is waiting", time.Second)
 
 	caller := dial(t, ctx, s)
 	waitQueued(t, as["sup"], "support", 1)
-	b.waitText(t, "#queue-waiting", "+14155550123", time.Second)
-	b.waitText(t, "#queue-figures [data-testid=waiting]", "1", time.Second)
-	if tags := b.text(t, "#queue-waiting"); strings.Contains(tags, "Callback") {
+	b.WaitText(t, "#queue-waiting", "+14155550123", time.Second)
+	b.WaitText(t, "#queue-figures [data-testid=waiting]", "1", time.Second)
+	if tags := b.Text(t, "#queue-waiting"); strings.Contains(tags, "Callback") {
 		t.Errorf("a caller on the line is tagged as a callback: %q", tags)
 	}
 
 	agent := agentPhone(t, ctx, s, "1001", testutil.AnswerMode{After: 100 * time.Millisecond})
 	incoming(t, ctx, agent)
 	eventsOf(t, s, store.Filter{}, has("agent.answered:1001"))
-	b.waitGone(t, "#queue-waiting", "+14155550123", time.Second)
-	b.waitText(t, agentRow("1001"), "On call", time.Second)
-	b.waitText(t, agentRow("1001"), "+14155550123", time.Second)
+	b.WaitGone(t, "#queue-waiting", "+14155550123", time.Second)
+	b.WaitText(t, agentRow("1001"), "On call", time.Second)
+	b.WaitText(t, agentRow("1001"), "+14155550123", time.Second)
 
-	b.open(t, "/supervisor")
-	b.waitText(t, figure("support", "on-call"), "1", time.Second)
-	b.waitText(t, figure("support", "waiting"), "0", time.Second)
-	if got := b.text(t, figure("sales", "logged-out")); got != "1" {
+	b.Open(t, "/supervisor")
+	b.WaitText(t, figure("support", "on-call"), "1", time.Second)
+	b.WaitText(t, figure("support", "waiting"), "0", time.Second)
+	if got := b.Text(t, figure("sales", "logged-out")); got != "1" {
 		t.Errorf("sales counts %q logged out; want Bob's 1", got)
 	}
-	b.open(t, "/wallboard")
-	b.waitText(t, figure("support", "on-call"), "1", time.Second)
+	b.Open(t, "/wallboard")
+	b.WaitText(t, figure("support", "on-call"), "1", time.Second)
 	if err := caller.Hangup(ctx); err != nil {
 		t.Fatal(err)
 	}
-	b.waitText(t, figure("support", "on-call"), "0", 2*time.Second)
-	b.waitText(t, figure("support", "ready"), "1", time.Second)
-	b.clean(t)
+	b.WaitText(t, figure("support", "on-call"), "0", 2*time.Second)
+	b.WaitText(t, figure("support", "ready"), "1", time.Second)
+	b.Clean(t)
 }
 
 // TestConsoleSupervisorCallbackTag: a caller who presses # for a callback
@@ -143,20 +145,20 @@ func TestConsoleSupervisorCallbackTag(t *testing.T) {
 	warmUp(t, ctx, s)
 
 	b := newBrowser(t, s)
-	b.signIn(t, "sup", testPassword)
-	b.open(t, "/supervisor/queues/support")
+	b.SignIn(t, "sup", testPassword)
+	b.Open(t, "/supervisor/queues/support")
 	requestCallback(t, ctx, s)
 	s.waitLog(t, 5*time.Second, "callback requested")
 	if w := waitQueued(t, admin, "support", 1); !w[0].Callback {
 		t.Fatalf("the waiting list holds %+v; want the callback request", w)
 	}
-	b.waitText(t, "#queue-waiting tbody tr", "+14155550123", time.Second)
-	b.waitText(t, "#queue-waiting tbody tr span.tag", "Callback", time.Second)
-	b.waitText(t, "#queue-figures [data-testid=callbacks]", "1", time.Second)
-	if got := b.text(t, "#queue-figures [data-testid=waiting]"); got != "1" {
+	b.WaitText(t, "#queue-waiting tbody tr", "+14155550123", time.Second)
+	b.WaitText(t, "#queue-waiting tbody tr span.tag", "Callback", time.Second)
+	b.WaitText(t, "#queue-figures [data-testid=callbacks]", "1", time.Second)
+	if got := b.Text(t, "#queue-figures [data-testid=waiting]"); got != "1" {
 		t.Errorf("%q waiting beside a list of one callback request; want 1 (of them 1 callback request)", got)
 	}
-	b.clean(t)
+	b.Clean(t)
 }
 
 // TestConsoleSupervisorSeesPause: an agent pauses with a reason; the
@@ -166,21 +168,21 @@ func TestConsoleSupervisorSeesPause(t *testing.T) {
 	s := startAcd(t, "-config", writeConfig(t, apiYAML))
 	as := users(t, s, setupAdmin(t, s))
 	b := newBrowser(t, s)
-	b.signIn(t, "sup", testPassword)
-	b.open(t, "/supervisor/queues/support")
-	b.waitText(t, agentRow("1001"), "Logged out", time.Second)
+	b.SignIn(t, "sup", testPassword)
+	b.Open(t, "/supervisor/queues/support")
+	b.WaitText(t, agentRow("1001"), "Logged out", time.Second)
 
 	// Logged in without a phone registered: no call can reach it.
 	as["agent"].expect(t, "PUT", "/agents/1001/state", map[string]string{"action": "login"}, 200, nil)
-	b.waitText(t, agentRow("1001"), "Unreachable", time.Second)
+	b.WaitText(t, agentRow("1001"), "Unreachable", time.Second)
 	as["agent"].expect(t, "PUT", "/agents/1001/state", map[string]string{"action": "pause", "reason": "Lunch"}, 200, nil)
-	b.waitText(t, agentRow("1001"), "Paused: Lunch", time.Second)
-	b.waitText(t, "#queue-figures [data-testid=paused]", "1", time.Second)
-	b.waitText(t, agentRow("1001")+" [data-testid=in-state]", "0:0", time.Second)
-	b.waitJS(t, "the time in pause to tick", fmt.Sprintf(
+	b.WaitText(t, agentRow("1001"), "Paused: Lunch", time.Second)
+	b.WaitText(t, "#queue-figures [data-testid=paused]", "1", time.Second)
+	b.WaitText(t, agentRow("1001")+" [data-testid=in-state]", "0:0", time.Second)
+	b.WaitJS(t, "the time in pause to tick", fmt.Sprintf(
 		`(function(){var e=document.querySelector(%q);return !!e && /^0:0[1-9]$/.test(e.textContent)})()`,
 		agentRow("1001")+" [data-testid=in-state]"), 3*time.Second)
-	b.clean(t)
+	b.Clean(t)
 }
 
 // supervisorActionsYAML: support keeps its agents in wrap-up for an hour
@@ -224,16 +226,16 @@ func TestConsoleSupervisorActions(t *testing.T) {
 	s := startAcd(t, "-config", writeConfig(t, supervisorActionsYAML))
 	as := users(t, s, setupAdmin(t, s))
 	b := newBrowser(t, s)
-	b.signIn(t, "sup", testPassword)
+	b.SignIn(t, "sup", testPassword)
 
-	b.open(t, "/supervisor/queues/sales")
-	b.run(t, "choosing Alice", chromedp.SetValue(chromedp.CSS("#other-agent"), "1001"))
-	b.click(t, "[data-testid=login-other]")
+	b.Open(t, "/supervisor/queues/sales")
+	b.Run(t, "choosing Alice", chromedp.SetValue(chromedp.CSS("#other-agent"), "1001"))
+	b.Click(t, "[data-testid=login-other]")
 	waitAgent(t, as["sup"], "1001", "is in sales", func(st apiAgentState) bool { return slices.Contains(st.Queues, "sales") })
-	b.waitText(t, agentRow("1001"), "Not assigned", 2*time.Second)
-	b.click(t, agentRow("1001")+` button[value="logout"]`)
+	b.WaitText(t, agentRow("1001"), "Not assigned", 2*time.Second)
+	b.Click(t, agentRow("1001")+` button[value="logout"]`)
 	waitAgent(t, as["sup"], "1001", "left sales", func(st apiAgentState) bool { return !slices.Contains(st.Queues, "sales") })
-	b.waitGone(t, "#queue-agents", "Alice", 2*time.Second)
+	b.WaitGone(t, "#queue-agents", "Alice", 2*time.Second)
 
 	// Refused: the same again (409), and a restricted supervisor at an
 	// agent of another queue (403). Each shows the queue's page with why.
@@ -252,7 +254,7 @@ func TestConsoleSupervisorActions(t *testing.T) {
 
 	// A call in support leaves Alice in an hour's wrap-up she may not end.
 	agent := agentPhone(t, ctx, s, "1001", testutil.AnswerMode{After: 100 * time.Millisecond})
-	b.open(t, "/supervisor/queues/support")
+	b.Open(t, "/supervisor/queues/support")
 	caller := dial(t, ctx, s)
 	incoming(t, ctx, agent)
 	eventsOf(t, s, store.Filter{}, has("agent.answered:1001"))
@@ -261,11 +263,11 @@ func TestConsoleSupervisorActions(t *testing.T) {
 	}
 	eventsOf(t, s, store.Filter{}, has("agent.state>wrap-up:1001"))
 	as["agent"].expect(t, "PUT", "/agents/1001/state", map[string]string{"action": "end-wrap-up"}, 403, nil)
-	b.waitText(t, agentRow("1001"), "In wrap-up", 2*time.Second)
-	b.click(t, agentRow("1001")+` button[value="end-wrap-up"]`)
+	b.WaitText(t, agentRow("1001"), "In wrap-up", 2*time.Second)
+	b.Click(t, agentRow("1001")+` button[value="end-wrap-up"]`)
 	waitAgent(t, as["sup"], "1001", "is ready after its wrap-up ended", func(st apiAgentState) bool { return st.State == "ready" })
-	b.waitText(t, agentRow("1001"), "Ready", 2*time.Second)
-	b.clean(t)
+	b.WaitText(t, agentRow("1001"), "Ready", 2*time.Second)
+	b.Clean(t)
 }
 
 // TestConsoleSupervisorRestricted: a restricted supervisor sees only its
@@ -280,10 +282,10 @@ func TestConsoleSupervisorRestricted(t *testing.T) {
 	as["admin"].expect(t, "POST", "/queues", map[string]string{"id": "evil", "name": evil}, 201, nil)
 	b := newBrowser(t, s)
 
-	b.signIn(t, "rsup", testPassword)
+	b.SignIn(t, "rsup", testPassword)
 	for _, path := range []string{"/supervisor", "/wallboard"} {
-		b.open(t, path)
-		if main := b.text(t, "main"); !strings.Contains(main, "Support") || strings.Contains(main, "Sales") || strings.Contains(main, "onerror") {
+		b.Open(t, path)
+		if main := b.Text(t, "main"); !strings.Contains(main, "Support") || strings.Contains(main, "Sales") || strings.Contains(main, "onerror") {
 			t.Errorf("the restricted supervisor's %s reads %q; want Support alone", path, main)
 		}
 	}
@@ -293,28 +295,28 @@ func TestConsoleSupervisorRestricted(t *testing.T) {
 		"/live?view=queue&queue=sales":   403,
 		"/supervisor/queues/nonexistent": 404,
 	} {
-		if got := httpStatus(t, s, path, b); got != want {
+		if got := b.HTTPStatus(t, path); got != want {
 			t.Errorf("the restricted supervisor opening %s: %d; want %d", path, got, want)
 		}
 	}
 
-	b.run(t, "clearing cookies", clearCookies())
-	b.signIn(t, "1001", testPassword)
+	b.Run(t, "clearing cookies", browser.ClearCookies())
+	b.SignIn(t, "1001", testPassword)
 	for _, path := range []string{"/supervisor", "/wallboard", "/supervisor/queues/support", "/live?view=supervisor", "/live?view=queue&queue=support"} {
-		if got := httpStatus(t, s, path, b); got != 403 {
+		if got := b.HTTPStatus(t, path); got != 403 {
 			t.Errorf("an agent opening %s: %d; want 403", path, got)
 		}
 	}
 
-	b.run(t, "clearing cookies", clearCookies())
-	b.signIn(t, "sup", testPassword)
-	b.open(t, "/supervisor")
+	b.Run(t, "clearing cookies", browser.ClearCookies())
+	b.SignIn(t, "sup", testPassword)
+	b.Open(t, "/supervisor")
 	for _, q := range []string{"Support", "Sales", evil} {
-		b.waitText(t, "#supervisor-queues", q, time.Second)
+		b.WaitText(t, "#supervisor-queues", q, time.Second)
 	}
-	b.open(t, "/supervisor/queues/evil")
-	if h := b.text(t, "h1"); h != evil {
+	b.Open(t, "/supervisor/queues/evil")
+	if h := b.Text(t, "h1"); h != evil {
 		t.Errorf("the queue's heading reads %q; want its name as text", h)
 	}
-	b.clean(t)
+	b.Clean(t)
 }

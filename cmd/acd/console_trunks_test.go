@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/acdserver/acd/internal/browser"
 )
 
 // TestConsoleAdminTrunkSettings: the administrator's trunk form sets
@@ -15,39 +17,39 @@ func TestConsoleAdminTrunkSettings(t *testing.T) {
 	t.Parallel()
 	_, as, b := adminConsole(t)
 	admin := as["admin"]
-	b.open(t, "/admin/trunks")
+	b.Open(t, "/admin/trunks")
 	form := `form[data-form="new"] `
-	b.run(t, "filling the new trunk with a bad caller ID",
-		sendKeys(form+`input[name="id"]`, "carrier"),
-		sendKeys(form+`input[name="address"]`, "127.0.0.1:5098"),
+	b.Run(t, "filling the new trunk with a bad caller ID",
+		browser.SendKeys(form+`input[name="id"]`, "carrier"),
+		browser.SendKeys(form+`input[name="address"]`, "127.0.0.1:5098"),
 		chromedp.SetValue(chromedp.CSS(form+`select[name="transport"]`), "tcp"),
-		sendKeys(form+`input[name="username"]`, "acct"),
-		sendKeys(form+`input[name="password"]`, "trunk-secret"),
-		clickQ(form+`input[name="register"]`),
-		sendKeys(form+`input[name="register_expires"]`, "30m"),
-		sendKeys(form+`input[name="caller_id.number"]`, "not a number"),
-		sendKeys(form+`input[name="caller_id.name"]`, "Acme Support"),
+		browser.SendKeys(form+`input[name="username"]`, "acct"),
+		browser.SendKeys(form+`input[name="password"]`, "trunk-secret"),
+		browser.ClickOn(form+`input[name="register"]`),
+		browser.SendKeys(form+`input[name="register_expires"]`, "30m"),
+		browser.SendKeys(form+`input[name="caller_id.number"]`, "not a number"),
+		browser.SendKeys(form+`input[name="caller_id.name"]`, "Acme Support"),
 		chromedp.SetValue(chromedp.CSS(form+`select[name="srtp"]`), "optional"),
-		clickQ(form+`button[type=submit]`))
-	b.waitText(t, form+`[role=alert]`, "caller_id.number", adminWait)
-	if !b.is(t, "reading aria-invalid", `document.querySelector('`+form+`input[name="caller_id.number"]').getAttribute('aria-invalid') === 'true'`) {
+		browser.ClickOn(form+`button[type=submit]`))
+	b.WaitText(t, form+`[role=alert]`, "caller_id.number", adminWait)
+	if !b.Is(t, "reading aria-invalid", `document.querySelector('`+form+`input[name="caller_id.number"]').getAttribute('aria-invalid') === 'true'`) {
 		t.Error("the caller ID number is not marked invalid")
 	}
 	for field, want := range map[string]string{`input[name="caller_id.number"]`: "not a number", `input[name="caller_id.name"]`: "Acme Support",
 		`input[name="register_expires"]`: "30m", `select[name="transport"]`: "tcp", `select[name="srtp"]`: "optional", `input[name="password"]`: ""} {
-		if got := b.value(t, form+field); got != want {
+		if got := b.Value(t, form+field); got != want {
 			t.Errorf("after the refusal %s holds %q; want %q", field, got, want)
 		}
 	}
-	if !b.is(t, "reading the register box", `document.querySelector('`+form+`input[name="register"]').checked`) {
+	if !b.Is(t, "reading the register box", `document.querySelector('`+form+`input[name="register"]').checked`) {
 		t.Error("after the refusal the register box is not ticked")
 	}
 
-	b.run(t, "correcting the caller ID",
+	b.Run(t, "correcting the caller ID",
 		chromedp.SetValue(chromedp.CSS(form+`input[name="caller_id.number"]`), "+14155550199"),
-		sendKeys(form+`input[name="password"]`, "trunk-secret"),
-		clickQ(form+`button[type=submit]`))
-	b.waitText(t, `tr[data-trunk="carrier"]`, "127.0.0.1:5098", adminWait)
+		browser.SendKeys(form+`input[name="password"]`, "trunk-secret"),
+		browser.ClickOn(form+`button[type=submit]`))
+	b.WaitText(t, `tr[data-trunk="carrier"]`, "127.0.0.1:5098", adminWait)
 	type trunk struct {
 		Address, Transport, Username, SRTP string
 		Register                           bool
@@ -76,10 +78,10 @@ func TestConsoleAdminTrunkSettings(t *testing.T) {
 	check("after creating the trunk from the page", "127.0.0.1:5098")
 
 	edit := `form[data-form="trunk:carrier"] `
-	b.run(t, "changing the address alone", clickQ(`tr[data-trunk="carrier"] summary`),
+	b.Run(t, "changing the address alone", browser.ClickOn(`tr[data-trunk="carrier"] summary`),
 		chromedp.SetValue(chromedp.CSS(edit+`input[name="address"]`), "127.0.0.1:5099"),
-		clickQ(edit+`button[type=submit]`))
-	b.waitText(t, `tr[data-trunk="carrier"]`, "127.0.0.1:5099", adminWait)
+		browser.ClickOn(edit+`button[type=submit]`))
+	b.WaitText(t, `tr[data-trunk="carrier"]`, "127.0.0.1:5099", adminWait)
 	check("after changing the address from the page", "127.0.0.1:5099")
-	b.clean(t)
+	b.Clean(t)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/acdserver/acd/internal/browser"
 	"github.com/acdserver/acd/report"
 	"github.com/acdserver/acd/store"
 )
@@ -73,25 +74,25 @@ func TestQueueReportSettingsThroughAPIAndForm(t *testing.T) {
 	// The form: a bad target is refused beside its field, what was typed
 	// kept; a good one is saved.
 	form := `form[data-form="queue:billing"] `
-	b.open(t, "/admin/queues/billing")
-	if v := b.value(t, form+`input[name="service_level.threshold"]`); v != "30s" {
+	b.Open(t, "/admin/queues/billing")
+	if v := b.Value(t, form+`input[name="service_level.threshold"]`); v != "30s" {
 		t.Fatalf("billing's form holds threshold %q; want 30s", v)
 	}
-	b.run(t, "typing a bad target",
+	b.Run(t, "typing a bad target",
 		chromedp.SetValue(chromedp.CSS(form+`input[name="service_level.target"]`), "0.5"),
 		chromedp.SetValue(chromedp.CSS(form+`input[name="short_abandon"]`), "3s"),
-		clickQ(form+`button[type=submit]`))
+		browser.ClickOn(form+`button[type=submit]`))
 	beside := form + `input[name="service_level.target"] + [data-testid=form-error]`
-	b.waitText(t, beside, "service_level.target", adminWait)
-	if got := b.value(t, form+`input[name="short_abandon"]`); got != "3s" {
+	b.WaitText(t, beside, "service_level.target", adminWait)
+	if got := b.Value(t, form+`input[name="short_abandon"]`); got != "3s" {
 		t.Errorf("after the refusal short_abandon holds %q; want 3s as typed", got)
 	}
-	b.run(t, "correcting the target", chromedp.SetValue(chromedp.CSS(form+`input[name="service_level.target"]`), "85%"),
-		clickQ(form+`button[type=submit]`))
-	b.waitJS(t, "the saved form", `document.querySelector('`+form+`input[name="service_level.target"]').value === "85" && !document.querySelector('`+form+`[data-testid=form-error]')`, adminWait)
+	b.Run(t, "correcting the target", chromedp.SetValue(chromedp.CSS(form+`input[name="service_level.target"]`), "85%"),
+		browser.ClickOn(form+`button[type=submit]`))
+	b.WaitJS(t, "the saved form", `document.querySelector('`+form+`input[name="service_level.target"]').value === "85" && !document.querySelector('`+form+`[data-testid=form-error]')`, adminWait)
 	admin.expect(t, "GET", "/queues/billing", nil, 200, &spec)
 	if spec.ServiceLevel == nil || spec.ServiceLevel.Target != 85 || spec.ServiceLevel.Threshold != "30s" || spec.ShortAbandon != "3s" {
 		t.Errorf("after saving the form the API reads %+v; want 30s, 85 and 3s", spec)
 	}
-	b.clean(t)
+	b.Clean(t)
 }

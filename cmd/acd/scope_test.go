@@ -89,12 +89,12 @@ func TestConsoleRestrictedSupervisorLogsOutOfItsQueuesOnly(t *testing.T) {
 	admin.expect(t, "PUT", "/agents/1003/state", map[string]string{"action": "login"}, 200, nil)
 
 	b := newBrowser(t, s)
-	b.signIn(t, "bsup", testPassword)
-	b.open(t, "/supervisor/queues/billing")
-	b.click(t, `tr[data-agent="1003"] button[value="logout-all"]`)
-	b.waitText(t, `tr[data-agent="1003"] button[value="login"]`, "Log in to Billing", 5*time.Second)
+	b.SignIn(t, "bsup", testPassword)
+	b.Open(t, "/supervisor/queues/billing")
+	b.Click(t, `tr[data-agent="1003"] button[value="logout-all"]`)
+	b.WaitText(t, `tr[data-agent="1003"] button[value="login"]`, "Log in to Billing", 5*time.Second)
 	if st := agentQueues(t, admin, "1003"); st.State != "ready" || !slices.Equal(st.Queues, []string{"support", "vip"}) {
 		t.Fatalf("after billing's supervisor pressed Log out of all queues: %+v; want ready in support and vip", st)
 	}
-	b.clean(t)
+	b.Clean(t)
 }

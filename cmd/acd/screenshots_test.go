@@ -11,6 +11,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/acdserver/acd/internal/browser"
 	"github.com/acdserver/acd/internal/testutil"
 	"github.com/acdserver/acd/store"
 )
@@ -67,38 +68,38 @@ func TestScreenshots(t *testing.T) {
 	b := newBrowser(t, s)
 	shot := func(name, path string, ready string) {
 		t.Helper()
-		b.open(t, path)
+		b.Open(t, path)
 		if ready != "" {
-			b.waitJS(t, "the page to be drawn", ready, 10*time.Second)
+			b.WaitJS(t, "the page to be drawn", ready, 10*time.Second)
 		}
-		png := get(t, b, "taking a screenshot of "+path, chromedp.CaptureScreenshot())
+		png := browser.Get(t, b, "taking a screenshot of "+path, chromedp.CaptureScreenshot())
 		if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	b.signInTo(t, "1001", testPassword, "/agent")
+	b.SignInTo(t, "1001", testPassword, "/agent")
 	shot("agent", "/agent", `document.body.dataset.live === "open"`)
-	b.run(t, "signing out", clearCookies())
+	b.Run(t, "signing out", browser.ClearCookies())
 	shot("sign-in", "/login", "")
-	b.signIn(t, "sue", testPassword)
+	b.SignIn(t, "sue", testPassword)
 	shot("supervisor", "/supervisor", `document.body.dataset.live === "open"`)
 	shot("queue", "/supervisor/queues/support", `!!document.querySelector(".tag")`)
 	shot("wallboard", "/wallboard", `document.body.dataset.live === "open"`)
 	shot("reports", "/reports/queue-callers", "")
-	b.waitJS(t, "scrolling to the charts", `(document.getElementById("heat-h").scrollIntoView(), true)`, 5*time.Second)
-	charts := get(t, b, "taking a screenshot of the charts", chromedp.CaptureScreenshot())
+	b.WaitJS(t, "scrolling to the charts", `(document.getElementById("heat-h").scrollIntoView(), true)`, 5*time.Second)
+	charts := browser.Get(t, b, "taking a screenshot of the charts", chromedp.CaptureScreenshot())
 	if err := os.WriteFile(filepath.Join(dir, "reports-charts.png"), charts, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	b.run(t, "signing out", clearCookies())
-	b.signIn(t, "root", testPassword)
+	b.Run(t, "signing out", browser.ClearCookies())
+	b.SignIn(t, "root", testPassword)
 	shot("admin", "/admin", "")
 	shot("admin-queues", "/admin/queues", "")
-	b.open(t, "/admin/dialplans?new=promo")
-	b.run(t, "writing a plan", chromedp.SetValue(chromedp.CSS("#yaml"), danglingPlan))
-	b.click(t, `button[value="check"]`)
-	b.waitJS(t, "the problem beside its line", `!!document.querySelector("#line-4 .msg")`, 5*time.Second)
-	png := get(t, b, "taking a screenshot of the editor", chromedp.CaptureScreenshot())
+	b.Open(t, "/admin/dialplans?new=promo")
+	b.Run(t, "writing a plan", chromedp.SetValue(chromedp.CSS("#yaml"), danglingPlan))
+	b.Click(t, `button[value="check"]`)
+	b.WaitJS(t, "the problem beside its line", `!!document.querySelector("#line-4 .msg")`, 5*time.Second)
+	png := browser.Get(t, b, "taking a screenshot of the editor", chromedp.CaptureScreenshot())
 	if err := os.WriteFile(filepath.Join(dir, "dialplan.png"), png, 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package main
+package browser
 
 import (
 	"context"
@@ -17,10 +17,10 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// browser is a headless Chromium driving the consoles of a running
+// Chromium is a headless Chromium driving the pages of a running
 // server, as a user would: the binary is Debian's chromium, which the
 // test command installs when missing.
-type browser struct {
+type Chromium struct {
 	ctx  context.Context
 	base string
 
@@ -28,10 +28,11 @@ type browser struct {
 	problems []string // what the page's console reported: CSP violations, script errors
 }
 
-// chromiumPath finds the browser; CHROMIUM overrides it. Without one the
+// ChromiumPath finds the browser; CHROMIUM overrides it. Without one the
 // test is skipped, unless ACD_REQUIRE_BROWSERS says every browser must
-// be there (make test sets it, having installed them).
-func chromiumPath(t *testing.T) string {
+// be there (make test sets it, having installed them). Under -short it
+// is skipped whatever is installed.
+func ChromiumPath(t testing.TB) string {
 	t.Helper()
 	skipInShort(t, "Chromium")
 	if p := os.Getenv("CHROMIUM"); p != "" {
@@ -49,12 +50,13 @@ func chromiumPath(t *testing.T) string {
 	return ""
 }
 
-// newBrowser starts a browser of its own, stopped (by chromedp, which
-// started it) when the test ends.
-func newBrowser(t *testing.T, s *server) *browser {
+// NewChromium starts a browser of its own on the server at base
+// (http://HOST:PORT), stopped (by chromedp, which started it) when the
+// test ends.
+func NewChromium(t testing.TB, base string) *Chromium {
 	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.ExecPath(ChromiumPath(t)),
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.NoSandbox,
 		chromedp.Flag("disable-quic", true),
@@ -63,7 +65,7 @@ func newBrowser(t *testing.T, s *server) *browser {
 	)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
-	b := &browser{ctx: ctx, base: "http://" + s.http}
+	b := &Chromium{ctx: ctx, base: base}
 	if err := chromedp.Do(ctx); err != nil {
 		cancel()
 		cancelAlloc()
@@ -97,22 +99,22 @@ func newBrowser(t *testing.T, s *server) *browser {
 	return b
 }
 
-func (b *browser) report(p string) {
+func (b *Chromium) report(p string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.problems = append(b.problems, p)
 }
 
 // main is the page's main element, for failure messages.
-func (b *browser) main() string {
+func (b *Chromium) main() string {
 	ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
 	defer cancel()
 	html, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("main")))
 	return lastLines(html, 60)
 }
 
-// run performs actions, failing the test with what it was doing.
-func (b *browser) run(t *testing.T, what string, steps ...chromedp.Action[chromedp.Void]) {
+// Run performs actions, failing the test with what it was doing.
+func (b *Chromium) Run(t testing.TB, what string, steps ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
 	defer cancel()
@@ -121,8 +123,8 @@ func (b *browser) run(t *testing.T, what string, steps ...chromedp.Action[chrome
 	}
 }
 
-// get runs one action that reads a value.
-func get[T any](t *testing.T, b *browser, what string, a chromedp.Action[T]) T {
+// Get runs one action that reads a value.
+func Get[T any](t testing.TB, b *Chromium, what string, a chromedp.Action[T]) T {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
 	defer cancel()
@@ -133,44 +135,44 @@ func get[T any](t *testing.T, b *browser, what string, a chromedp.Action[T]) T {
 	return v
 }
 
-// open goes to a path and waits for its main element.
-func (b *browser) open(t *testing.T, path string) {
+// Open goes to a path and waits for its main element.
+func (b *Chromium) Open(t testing.TB, path string) {
 	t.Helper()
-	b.run(t, "opening "+path, chromedp.Navigate(b.base+path), chromedp.WaitReady(chromedp.CSS("main")))
+	b.Run(t, "opening "+path, chromedp.Navigate(b.base+path), chromedp.WaitReady(chromedp.CSS("main")))
 }
 
-// signIn fills the sign-in form and waits for the console it leads to.
-func (b *browser) signIn(t *testing.T, user, password string) {
+// SignIn fills the sign-in form and waits for the console it leads to.
+func (b *Chromium) SignIn(t testing.TB, user, password string) {
 	t.Helper()
-	b.signInTo(t, user, password, "")
+	b.SignInTo(t, user, password, "")
 }
 
-// signInTo signs in from a link to a page (/login?next=PATH), which the
+// SignInTo signs in from a link to a page (/login?next=PATH), which the
 // sign-in leads to.
-func (b *browser) signInTo(t *testing.T, user, password, next string) {
+func (b *Chromium) SignInTo(t testing.TB, user, password, next string) {
 	t.Helper()
 	if next == "" {
-		b.open(t, "/login")
+		b.Open(t, "/login")
 	} else {
-		b.open(t, "/login?next="+url.QueryEscape(next))
+		b.Open(t, "/login?next="+url.QueryEscape(next))
 	}
-	b.run(t, "signing in as "+user,
-		sendKeys("#user", user), sendKeys("#password", password),
-		clickQ(`form[action="/login"] button[type=submit]`),
+	b.Run(t, "signing in as "+user,
+		SendKeys("#user", user), SendKeys("#password", password),
+		ClickOn(`form[action="/login"] button[type=submit]`),
 		chromedp.WaitVisible(chromedp.CSS("form.who")),
 	)
 }
 
-// path is where the browser is now.
-func (b *browser) path(t *testing.T) string {
+// Path is where the browser is now.
+func (b *Chromium) Path(t testing.TB) string {
 	t.Helper()
-	return strings.TrimPrefix(get(t, b, "reading the location", chromedp.Location()), b.base)
+	return strings.TrimPrefix(Get(t, b, "reading the location", chromedp.Location()), b.base)
 }
 
-// text is the text of the first element matching sel, as the user sees
+// Text is the text of the first element matching sel, as the user sees
 // it. It is read in one evaluation, so that a live update replacing the
 // element meanwhile cannot make the read fail.
-func (b *browser) text(t *testing.T, sel string) string {
+func (b *Chromium) Text(t testing.TB, sel string) string {
 	t.Helper()
 	js := fmt.Sprintf(`(function(){var e=document.querySelector(%q);return e ? e.innerText : null})()`, sel)
 	deadline := time.Now().Add(10 * time.Second)
@@ -192,25 +194,25 @@ func (b *browser) text(t *testing.T, sel string) string {
 	}
 }
 
-// waitText waits until the element matching sel holds want, as a live
+// WaitText waits until the element matching sel holds want, as a live
 // update puts it there; within is the time the page may take.
-func (b *browser) waitText(t *testing.T, sel, want string, within time.Duration) {
+func (b *Chromium) WaitText(t testing.TB, sel, want string, within time.Duration) {
 	t.Helper()
 	js := fmt.Sprintf(`(function(){var e=document.querySelector(%q);return !!e && e.textContent.includes(%q)})()`, sel, want)
-	b.waitJS(t, fmt.Sprintf("%s to show %q", sel, want), js, within)
+	b.WaitJS(t, fmt.Sprintf("%s to show %q", sel, want), js, within)
 }
 
-// waitGone waits until no element matching sel holds text.
-func (b *browser) waitGone(t *testing.T, sel, text string, within time.Duration) {
+// WaitGone waits until no element matching sel holds text.
+func (b *Chromium) WaitGone(t testing.TB, sel, text string, within time.Duration) {
 	t.Helper()
 	js := fmt.Sprintf(`(function(){return !Array.from(document.querySelectorAll(%q)).some(function(e){return e.textContent.includes(%q)})})()`, sel, text)
-	b.waitJS(t, fmt.Sprintf("%s to lose %q", sel, text), js, within)
+	b.WaitJS(t, fmt.Sprintf("%s to lose %q", sel, text), js, within)
 }
 
-// waitJS waits until js is true in the page. A click that submits a form
+// WaitJS waits until js is true in the page. A click that submits a form
 // replaces the page while we look: evaluating then fails, and is tried
 // again on the next page.
-func (b *browser) waitJS(t *testing.T, what, js string, within time.Duration) {
+func (b *Chromium) WaitJS(t testing.TB, what, js string, within time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	var last error
@@ -233,24 +235,24 @@ func (b *browser) waitJS(t *testing.T, what, js string, within time.Duration) {
 	}
 }
 
-// click presses the button or link matching sel and waits for the page
+// Click presses the button or link matching sel and waits for the page
 // it leads to.
-func (b *browser) click(t *testing.T, sel string) {
+func (b *Chromium) Click(t testing.TB, sel string) {
 	t.Helper()
-	b.run(t, "clicking "+sel, clickQ(sel), chromedp.WaitReady(chromedp.CSS("main")))
+	b.Run(t, "clicking "+sel, ClickOn(sel), chromedp.WaitReady(chromedp.CSS("main")))
 }
 
-// forget drops what the page reported so far: for a test that stops the
+// Forget drops what the page reported so far: for a test that stops the
 // server on purpose, whose page then reports the dropped connection.
-func (b *browser) forget() {
+func (b *Chromium) Forget() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.problems = nil
 }
 
-// clean fails the test if the page reported a script error or a
+// Clean fails the test if the page reported a script error or a
 // Content-Security-Policy violation.
-func (b *browser) clean(t *testing.T) {
+func (b *Chromium) Clean(t testing.TB) {
 	t.Helper()
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -259,26 +261,30 @@ func (b *browser) clean(t *testing.T) {
 	}
 }
 
-func sendKeys(sel, keys string) chromedp.Action[chromedp.Void] {
+// SendKeys types keys into the first element matching sel.
+func SendKeys(sel, keys string) chromedp.Action[chromedp.Void] {
 	return chromedp.SendKeys(chromedp.CSS(sel), keys)
 }
-func clickQ(sel string) chromedp.Action[chromedp.Void] { return chromedp.Click(chromedp.CSS(sel)) }
 
-// clearCookies signs the browser out by forgetting its session.
-func clearCookies() chromedp.Action[chromedp.Void] {
+// ClickOn clicks the first element matching sel, without waiting for
+// what it leads to (Click does).
+func ClickOn(sel string) chromedp.Action[chromedp.Void] { return chromedp.Click(chromedp.CSS(sel)) }
+
+// ClearCookies signs the browser out by forgetting its session.
+func ClearCookies() chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 		_, err := cdp.Call(ctx, tg, network.ClearBrowserCookies, cdp.Empty{})
 		return err
 	})
 }
 
-// httpStatus is the status the server answers GET path with, sent with
+// HTTPStatus is the status the server answers GET path with, sent with
 // the browser's cookies (a browser does not show it to scripts);
 // redirects are not followed.
-func httpStatus(t *testing.T, s *server, path string, b *browser) int {
+func (b *Chromium) HTTPStatus(t testing.TB, path string) int {
 	t.Helper()
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	r, err := client.Do(cookieRequest(t, b, path))
+	r, err := client.Do(b.Request(t, path))
 	if err != nil {
 		t.Fatalf("GET %s: %v", path, err)
 	}
@@ -286,8 +292,8 @@ func httpStatus(t *testing.T, s *server, path string, b *browser) int {
 	return r.StatusCode
 }
 
-// cookieRequest is a GET of path carrying the browser's cookies.
-func cookieRequest(t *testing.T, b *browser, path string) *http.Request {
+// Request is a GET of path carrying the browser's cookies.
+func (b *Chromium) Request(t testing.TB, path string) *http.Request {
 	t.Helper()
 	res, err := chromedp.Call(b.ctx, network.GetCookies, network.GetCookiesParams{})
 	if err != nil {
@@ -303,19 +309,39 @@ func cookieRequest(t *testing.T, b *browser, path string) *http.Request {
 	return req
 }
 
-// chromedpAttr reads an attribute of the first element matching sel.
-func chromedpAttr(sel, name string) chromedp.Action[string] {
+// Attr reads an attribute of the first element matching sel.
+func Attr(sel, name string) chromedp.Action[string] {
 	return chromedp.Evaluate[string](fmt.Sprintf(`(function(){var e=document.querySelector(%q);return e ? e.getAttribute(%q) : ""})()`, sel, name))
 }
 
-// browserGet fetches a path of the server with the browser's cookies,
-// as a download link would.
-func browserGet(t *testing.T, b *browser, path string) *http.Response {
+// Fetch gets a path of the server with the browser's cookies, as a
+// download link would; the body is closed when the test ends.
+func (b *Chromium) Fetch(t testing.TB, path string) *http.Response {
 	t.Helper()
-	r, err := http.DefaultClient.Do(cookieRequest(t, b, path))
+	r, err := http.DefaultClient.Do(b.Request(t, path))
 	if err != nil {
 		t.Fatalf("GET %s: %v", path, err)
 	}
 	t.Cleanup(func() { r.Body.Close() })
 	return r
+}
+
+// Value is what the form field matching sel holds.
+// The value is read in one evaluation rather than by node id: htmx may
+// swap the form's nodes between finding one and reading it.
+func (b *Chromium) Value(t testing.TB, sel string) string {
+	t.Helper()
+	js := fmt.Sprintf(`(function(){var e=document.querySelector(%q);return e ? [true, e.value] : [false, ""]})()`, sel)
+	got := Get(t, b, "reading the value of "+sel, chromedp.Evaluate[[]any](js))
+	if len(got) != 2 || got[0] != true {
+		t.Fatalf("no element %s on the page", sel)
+	}
+	v, _ := got[1].(string)
+	return v
+}
+
+// Is evaluates a JavaScript condition on the page now.
+func (b *Chromium) Is(t testing.TB, what, js string) bool {
+	t.Helper()
+	return Get(t, b, what, chromedp.Evaluate[bool](js))
 }

@@ -1,4 +1,4 @@
-package main
+package browser
 
 import (
 	"bytes"
@@ -21,12 +21,12 @@ import (
 	"github.com/gobwas/ws/wsutil"
 )
 
-// firefox is a headless Firefox driven over WebDriver BiDi, the W3C
+// Firefox is a headless Firefox driven over WebDriver BiDi, the W3C
 // protocol Firefox speaks natively: a WebSocket carrying JSON commands,
 // their replies, and the events subscribed to. It is the binary of
 // Debian's firefox-esr, which the test command installs when missing.
 // The client holds only what the consoles' tests use.
-type firefox struct {
+type Firefox struct {
 	base     string // the server's address, http://HOST:PORT
 	context  string // the browsing context (the tab) the tests drive
 	cmd      *exec.Cmd
@@ -79,10 +79,11 @@ user_pref("browser.aboutwelcome.enabled", false);
 user_pref("browser.startup.page", 0);
 `
 
-// firefoxPath finds the browser; FIREFOX overrides it. Without one the
+// FirefoxPath finds the browser; FIREFOX overrides it. Without one the
 // test is skipped, unless ACD_REQUIRE_BROWSERS says every browser must
-// be there (the test command sets it).
-func firefoxPath(t *testing.T) string {
+// be there (the test command sets it). Under -short it is skipped
+// whatever is installed.
+func FirefoxPath(t testing.TB) string {
 	t.Helper()
 	skipInShort(t, "Firefox")
 	if p := os.Getenv("FIREFOX"); p != "" {
@@ -143,22 +144,17 @@ func (o *firefoxOutput) last() string {
 	return strings.Join(o.tail, "\n")
 }
 
-// newFirefox starts a Firefox of its own, with a fresh profile, on a
-// blank tab of a new session, and stops it by its PID when the test
-// ends.
-func newFirefox(t *testing.T, s *server) *firefox {
+// NewFirefox starts a Firefox of its own on the server at base
+// (http://HOST:PORT), with a fresh profile, on a blank tab of a new
+// session, and stops it by its PID when the test ends.
+func NewFirefox(t testing.TB, base string) *Firefox {
 	t.Helper()
-	return startFirefox(t, "http://"+s.http)
-}
-
-func startFirefox(t *testing.T, base string) *firefox {
-	t.Helper()
-	path := firefoxPath(t)
+	path := FirefoxPath(t)
 	profile := t.TempDir()
 	if err := os.WriteFile(filepath.Join(profile, "user.js"), []byte(firefoxPrefs), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	f := &firefox{
+	f := &Firefox{
 		base:     base,
 		exited:   make(chan struct{}),
 		output:   &firefoxOutput{found: make(chan string, 1)},
@@ -247,7 +243,7 @@ func startFirefox(t *testing.T, base string) *firefox {
 
 // lockedWriter writes to the socket under wmu: the reader answers
 // pings through it.
-type lockedWriter struct{ f *firefox }
+type lockedWriter struct{ f *Firefox }
 
 func (w lockedWriter) Write(p []byte) (int, error) {
 	w.f.wmu.Lock()
@@ -257,7 +253,7 @@ func (w lockedWriter) Write(p []byte) (int, error) {
 
 // stop closes the browser and waits for it; one that does not close is
 // killed, by its PID.
-func (f *firefox) stop() {
+func (f *Firefox) stop() {
 	if f.conn != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_ = f.call(ctx, "browser.close", map[string]any{}, nil)
@@ -277,7 +273,7 @@ func (f *firefox) stop() {
 
 // readLoop hands replies to their callers and events to event, until
 // the connection ends.
-func (f *firefox) readLoop(rw io.ReadWriter) {
+func (f *Firefox) readLoop(rw io.ReadWriter) {
 	defer close(f.read)
 	for {
 		data, op, err := wsutil.ReadServerData(rw)
@@ -311,7 +307,7 @@ func (f *firefox) readLoop(rw io.ReadWriter) {
 }
 
 // end fails the commands still awaiting a reply.
-func (f *firefox) end(err error) {
+func (f *Firefox) end(err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.ended = err
@@ -324,7 +320,7 @@ func (f *firefox) end(err error) {
 // event records what a page reported at level error: an uncaught
 // exception, console.error, or a Content-Security-Policy violation
 // (Firefox logs those as script errors).
-func (f *firefox) event(m bidiMessage) {
+func (f *Firefox) event(m bidiMessage) {
 	switch m.Method {
 	case "log.entryAdded":
 		var e struct{ Type, Level, Text string }
@@ -334,7 +330,7 @@ func (f *firefox) event(m bidiMessage) {
 	}
 }
 
-func (f *firefox) report(p string) {
+func (f *Firefox) report(p string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.problems = append(f.problems, p)
@@ -345,7 +341,7 @@ func (f *firefox) report(p string) {
 }
 
 // call sends a command and waits for its reply, decoded into out.
-func (f *firefox) call(ctx context.Context, method string, params, out any) error {
+func (f *Firefox) call(ctx context.Context, method string, params, out any) error {
 	f.mu.Lock()
 	if f.ended != nil {
 		err := f.ended
@@ -397,7 +393,7 @@ func (f *firefox) call(ctx context.Context, method string, params, out any) erro
 
 // callFunction runs a JavaScript function in the tab's page with string
 // arguments, awaiting a promise it returns, and gives its result.
-func (f *firefox) callFunction(ctx context.Context, fn string, args ...string) (remoteValue, error) {
+func (f *Firefox) callFunction(ctx context.Context, fn string, args ...string) (remoteValue, error) {
 	arguments := make([]any, len(args))
 	for i, a := range args {
 		arguments[i] = map[string]string{"type": "string", "value": a}
@@ -425,7 +421,7 @@ func (f *firefox) callFunction(ctx context.Context, fn string, args ...string) (
 
 // evaluate runs fn, a JavaScript function of string arguments, and
 // decodes what it returns (as JSON) into out.
-func (f *firefox) evaluate(ctx context.Context, out any, fn string, args ...string) error {
+func (f *Firefox) evaluate(ctx context.Context, out any, fn string, args ...string) error {
 	v, err := f.callFunction(ctx, `async (...a) => JSON.stringify(await (`+fn+`)(...a))`, args...)
 	if err != nil {
 		return err
@@ -441,13 +437,13 @@ func (f *firefox) evaluate(ctx context.Context, out any, fn string, args ...stri
 }
 
 // navigate loads a URL in the tab and waits for its load to complete.
-func (f *firefox) navigate(ctx context.Context, url string) error {
+func (f *Firefox) navigate(ctx context.Context, url string) error {
 	return f.call(ctx, "browsingContext.navigate", map[string]string{"context": f.context, "url": url, "wait": "complete"}, nil)
 }
 
 // element finds the first visible element matching sel, scrolled into
 // view for the pointer; ok is false while there is none.
-func (f *firefox) element(ctx context.Context, sel string) (sharedID string, ok bool, err error) {
+func (f *Firefox) element(ctx context.Context, sel string) (sharedID string, ok bool, err error) {
 	v, err := f.callFunction(ctx, `(sel) => {
 		const e = document.querySelector(sel);
 		if (!e || !e.checkVisibility()) return null;
@@ -462,7 +458,7 @@ func (f *firefox) element(ctx context.Context, sel string) (sharedID string, ok 
 
 // pointerClick presses and releases the mouse's main button on the
 // element's centre, as a user's click: the browser's own input events.
-func (f *firefox) pointerClick(ctx context.Context, sharedID string) error {
+func (f *Firefox) pointerClick(ctx context.Context, sharedID string) error {
 	return f.call(ctx, "input.performActions", map[string]any{
 		"context": f.context,
 		"actions": []any{map[string]any{
@@ -477,7 +473,7 @@ func (f *firefox) pointerClick(ctx context.Context, sharedID string) error {
 }
 
 // keys types text, key by key, into whatever has the focus.
-func (f *firefox) keys(ctx context.Context, text string) error {
+func (f *Firefox) keys(ctx context.Context, text string) error {
 	var actions []any
 	for _, r := range text {
 		actions = append(actions,
@@ -491,7 +487,7 @@ func (f *firefox) keys(ctx context.Context, text string) error {
 }
 
 // cookies are the browser's cookies, for a request made beside it.
-func (f *firefox) cookies(ctx context.Context) (map[string]string, error) {
+func (f *Firefox) cookies(ctx context.Context) (map[string]string, error) {
 	var res struct {
 		Cookies []struct {
 			Name  string
