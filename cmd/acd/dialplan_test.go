@@ -268,8 +268,6 @@ func field(line, key string) string {
 	return ""
 }
 
-// TestMaxCallsRefusesWith503 runs the binary with room for one call: the
-// second caller is refused with 503 and Retry-After while the first is up.
 // expect503 places a call to 100 and expects 503 with Retry-After.
 func expect503(t *testing.T, ctx context.Context, s *server, what string) {
 	t.Helper()
@@ -297,6 +295,8 @@ func healthz(t *testing.T, s *server) string {
 	return string(body)
 }
 
+// TestMaxCallsRefusesWith503 runs the binary with room for one call: the
+// second caller is refused with 503 and Retry-After while the first is up.
 func TestMaxCallsRefusesWith503(t *testing.T) {
 	s := startAcd(t, "-config", writeConfig(t, "server: {max_calls: 1}\n"+planYAML))
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
