@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"net/netip"
 	"os"
 	"strings"
@@ -10,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emiago/sipgo"
 	sipmsg "github.com/emiago/sipgo/sip"
 
 	"github.com/acdserver/acd/internal/testutil"
@@ -112,56 +110,4 @@ func rawInvite(t *testing.T, ctx context.Context, p *testutil.RawPhone, addr str
 		t.Fatalf("no final answer to an INVITE from %s: %v", p.Addr(), err)
 	}
 	return res.(*sipmsg.Response).StatusCode
-}
-
-// callAnswered calls 100 and waits for the answer.
-func callAnswered(ctx context.Context, p *testutil.Phone, addr string) error {
-	dlg, err := p.Invite(ctx, addr, "100", p.SDP(101, media.PCMU))
-	if err != nil {
-		return err
-	}
-	_, err = p.Answered(ctx, dlg, nil)
-	return err
-}
-
-func refusedWith(err error, code int) bool {
-	var res *sipgo.ErrDialogResponse
-	return errors.As(err, &res) && res.Res.StatusCode == code
-}
-
-// linesUntil returns the log lines up to and with the first holding every
-// part.
-func (s *server) linesUntil(t *testing.T, d time.Duration, parts ...string) []string {
-	t.Helper()
-	timeout := time.After(d)
-	var seen []string
-	for {
-		select {
-		case line, ok := <-s.log:
-			if !ok {
-				t.Fatalf("acd exited before logging %q", parts)
-			}
-			seen = append(seen, line)
-			if countLines([]string{line}, parts...) == 1 {
-				return seen
-			}
-		case <-timeout:
-			t.Fatalf("no log line with %q in %v; lines seen meanwhile:\n%s", parts, d, lastLines(strings.Join(seen, "\n"), 20))
-		}
-	}
-}
-
-// countLines counts the lines holding every part.
-func countLines(lines []string, parts ...string) int {
-	n := 0
-	for _, line := range lines {
-		all := true
-		for _, p := range parts {
-			all = all && strings.Contains(line, p)
-		}
-		if all {
-			n++
-		}
-	}
-	return n
 }

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -151,19 +149,4 @@ func ringingFor(t *testing.T, ctx context.Context, s *server, number string) {
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-}
-
-// logEvents reads the server's whole event log.
-func logEvents(t *testing.T, s *server) []store.Event {
-	t.Helper()
-	l, err := store.Open(filepath.Join(s.data, "acd.db"), slog.Default())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	evs, err := l.Events(context.Background(), store.Filter{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return evs
 }

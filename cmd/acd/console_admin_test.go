@@ -2,34 +2,16 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/acdserver/acd/config"
 	"github.com/acdserver/acd/internal/browser"
-	"github.com/acdserver/acd/service"
 )
-
-// adminWait is how long a page may take to show a change: the tests run
-// with the race detector, beside others, on a shared machine.
-const adminWait = 10 * time.Second
-
-// adminConsole starts a server with the API tests' users and a browser
-// signed in to it as the administrator.
-func adminConsole(t *testing.T) (*server, map[string]*apiClient, *browser.Chromium) {
-	t.Helper()
-	s := startAcd(t, "-config", writeConfig(t, apiYAML))
-	as := users(t, s, setupAdmin(t, s))
-	b := newBrowser(t, s)
-	b.SignIn(t, "root", testPassword)
-	return s, as, b
-}
 
 // TestConsoleAdminCreatesSupervisor: the administrator creates a
 // supervisor from the users page (a refusal first, with what was typed
@@ -125,30 +107,6 @@ func TestConsoleAdminPermissions(t *testing.T) {
 		t.Fatal("the API says tags.create is not granted to agents after restoring every role's defaults")
 	}
 	b.Clean(t)
-}
-
-// granted is whether the API says a role has a permission.
-func granted(t *testing.T, c *apiClient, role, perm string) bool {
-	t.Helper()
-	var out struct {
-		Roles []struct {
-			Role        string
-			Permissions []struct {
-				Name    string
-				Granted bool
-			}
-		}
-	}
-	c.expect(t, "GET", "/permissions", nil, 200, &out)
-	for _, r := range out.Roles {
-		for _, p := range r.Permissions {
-			if r.Role == role && p.Name == perm {
-				return p.Granted
-			}
-		}
-	}
-	t.Fatalf("the API lists no permission %s of %s: %+v", perm, role, out)
-	return false
 }
 
 // TestConsoleAdminQueues: the new queue form proposes the next free
@@ -601,33 +559,6 @@ func TestConsoleAdminQueueCallback(t *testing.T) {
 	if got, body := consoleRequest(t, s, sup, "POST", "/admin/queues/billing", url.Values{"name": {"Billing desk"}, "strategy": {"ring-all"}, "type": {"standard"}}); got != http.StatusSeeOther {
 		t.Errorf("a supervisor with queues.settings.manage renaming billing: %d %s; want 303", got, lastLines(body, 10))
 	}
-}
-
-// consoleRequest sends a console request with a session's cookie and,
-// for a form, its CSRF token, without following redirects.
-func consoleRequest(t *testing.T, s *server, token, method, path string, form url.Values) (int, string) {
-	t.Helper()
-	var body io.Reader
-	if form != nil {
-		form.Set("csrf", service.CSRFToken(token))
-		body = strings.NewReader(form.Encode())
-	}
-	req, err := http.NewRequest(method, "http://"+s.http+path, body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	req.AddCookie(&http.Cookie{Name: "acd_session", Value: token})
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	res, err := client.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer res.Body.Close()
-	data, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(data)
 }
 
 // TestConsoleAdminSettingsAgentsTrunks: the organisation setting saved

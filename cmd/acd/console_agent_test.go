@@ -123,15 +123,6 @@ func TestConsoleAgentStatusMenu(t *testing.T) {
 	b.Clean(t)
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // TestConsoleAgentSeesCallback: an agent serving a callback request sees,
 // live, that it is one and the customer's number, talking to them once
 // they answer, and its call ends back to "No call".

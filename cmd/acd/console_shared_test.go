@@ -1,63 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"net/http"
-	"regexp"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/acdserver/acd/service"
 )
-
-// queueStream is a queue page's live stream read over HTTP, as the page's
-// EventSource reads it.
-type queueStream struct {
-	lines *bufio.Scanner
-}
-
-func openQueueStream(t *testing.T, ctx context.Context, s *server, token, queue string) (*queueStream, int) {
-	t.Helper()
-	req, err := http.NewRequestWithContext(ctx, "GET", "http://"+s.http+"/live?view=queue&queue="+queue+"&after=0", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.AddCookie(&http.Cookie{Name: "acd_session", Value: token})
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { res.Body.Close() })
-	sc := bufio.NewScanner(res.Body)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	return &queueStream{lines: sc}, res.StatusCode
-}
-
-// fragment reads events until one named name whose data holds want, and
-// returns that data.
-func (q *queueStream) fragment(t *testing.T, name, want string) string {
-	t.Helper()
-	var event string
-	var data strings.Builder
-	for q.lines.Scan() {
-		line := q.lines.Text()
-		switch {
-		case strings.HasPrefix(line, "event: "):
-			event = strings.TrimPrefix(line, "event: ")
-			data.Reset()
-		case strings.HasPrefix(line, "data: "):
-			data.WriteString(strings.TrimPrefix(line, "data: ") + "\n")
-		case line == "" && event == name && strings.Contains(data.String(), want):
-			return data.String()
-		}
-	}
-	t.Fatalf("the stream ended before a %s event holding %q: %v", name, want, q.lines.Err())
-	return ""
-}
-
-var csrfValue = regexp.MustCompile(`name="csrf" value="([^"]*)"`)
 
 // TestConsoleQueuePageDrawnOnceForAll: two supervisors watching the same
 // queue are sent the same drawing, each with its own CSRF token in the

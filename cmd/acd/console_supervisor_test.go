@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -13,47 +11,10 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/acdserver/acd/api"
 	"github.com/acdserver/acd/internal/browser"
 	"github.com/acdserver/acd/internal/testutil"
-	"github.com/acdserver/acd/service"
 	"github.com/acdserver/acd/store"
 )
-
-// waitQueued polls the API until the queue's waiting list holds n
-// entries, and returns them: the instant the server has queued a caller.
-func waitQueued(t *testing.T, c *apiClient, queue string, n int) []waitingEntry {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		var out struct{ Waiting []waitingEntry }
-		c.expect(t, "GET", "/queues/"+queue+"/waiting", nil, 200, &out)
-		if len(out.Waiting) == n {
-			return out.Waiting
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("queue %s's waiting list never held %d (it holds %+v)", queue, n, out.Waiting)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-type waitingEntry struct {
-	Number   string
-	Callback bool
-}
-
-type apiAgentState struct {
-	State, Reason string
-	Queues        []string
-}
-
-// agentState is an agent's state as the API gives it.
-func agentState(t *testing.T, c *apiClient, id string) (st apiAgentState) {
-	t.Helper()
-	c.expect(t, "GET", "/agents/"+id+"/state", nil, 200, &st)
-	return st
-}
 
 // waitAgent polls the API until the agent's state satisfies ok: a form
 // the browser submits is done when the next page arrives, which a click
@@ -71,14 +32,6 @@ func waitAgent(t *testing.T, c *apiClient, id, what string, ok func(apiAgentStat
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-// agentRow is the agents table's row of one agent on a queue's page.
-func agentRow(id string) string { return fmt.Sprintf(`#queue-agents tr[data-agent=%q]`, id) }
-
-// figure is one figure of a queue on the overview or the wallboard.
-func figure(queue, name string) string {
-	return fmt.Sprintf(`[data-queue=%q] [data-testid=%q]`, queue, name)
 }
 
 // TestConsoleSupervisorWaitingList: a supervisor watching a queue's page
@@ -190,27 +143,6 @@ func TestConsoleSupervisorSeesPause(t *testing.T) {
 // assigned to.
 var supervisorActionsYAML = "allow_unassigned_login: true\n" + strings.Replace(apiYAML, "ring_timeout: 2s, announce_every: 1h}",
 	"ring_timeout: 2s, announce_every: 1h, wrap_up: 1h, end_wrap_up: false}", 1)
-
-// postForm posts a console form as the user whose API token it is (the
-// token is also the console's session), and returns the status and page.
-func postForm(t *testing.T, s *server, token, path string, form url.Values) (int, string) {
-	t.Helper()
-	form.Set("csrf", service.CSRFToken(token))
-	req, err := http.NewRequest("POST", "http://"+s.http+path, strings.NewReader(form.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.AddCookie(&http.Cookie{Name: api.SessionCookie, Value: token})
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	res, err := client.Do(req)
-	if err != nil {
-		t.Fatalf("POST %s: %v", path, err)
-	}
-	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(body)
-}
 
 // TestConsoleSupervisorActions: from a queue's page the supervisor logs
 // an agent in to a queue it is not assigned to and out of it again, and

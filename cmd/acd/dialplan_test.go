@@ -2,12 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/binary"
-	"errors"
-	"io"
 	"log/slog"
-	"math"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,42 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emiago/sipgo"
-
 	"github.com/acdserver/acd/event"
-	"github.com/acdserver/acd/internal/testutil"
-	"github.com/acdserver/acd/media"
 	"github.com/acdserver/acd/store"
 )
-
-// tone is a WAV of a 440 Hz tone, used as a short stand-in prompt.
-func tone(d time.Duration) []byte {
-	n := int(d.Seconds() * 8000)
-	pcm := make([]byte, 2*n)
-	for i := range n {
-		binary.LittleEndian.PutUint16(pcm[2*i:], uint16(int16(8000*math.Sin(2*math.Pi*440*float64(i)/8000))))
-	}
-	h := []byte("RIFF\x00\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00\x40\x1f\x00\x00\x80\x3e\x00\x00\x02\x00\x10\x00data")
-	h = binary.LittleEndian.AppendUint32(h, uint32(len(pcm)))
-	return append(h, pcm...)
-}
-
-// writeConfig writes a configuration whose prompts are short tones, so
-// that calls move quickly, and returns its path.
-func writeConfig(t *testing.T, yaml string) string {
-	t.Helper()
-	dir := t.TempDir()
-	prompts := filepath.Join(dir, "prompts")
-	os.Mkdir(prompts, 0o755)
-	for _, name := range []string{"welcome", "main-menu", "enter-account", "goodbye", "no-agents", "please-hold", "invalid-option"} {
-		os.WriteFile(filepath.Join(prompts, name+".wav"), tone(300*time.Millisecond), 0o644)
-	}
-	path := filepath.Join(dir, "acd.yaml")
-	if err := os.WriteFile(path, []byte("prompts_dir: "+prompts+"\n"+yaml), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
 
 const planYAML = `numbers: {"100": main}
 queues:
@@ -83,37 +45,6 @@ dialplans:
       goodbye: {type: play, prompt: goodbye, next: bye}
       bye:     {type: hangup}
 `
-
-// dial calls 100 on s and returns the phone once audio flows.
-func dial(t *testing.T, ctx context.Context, s *server) *testutil.Phone {
-	t.Helper()
-	return dialAs(t, ctx, s, "100", "+14155550123")
-}
-
-// dialAs calls number from a phone presenting from, once answered.
-func dialAs(t *testing.T, ctx context.Context, s *server, number, from string) *testutil.Phone {
-	t.Helper()
-	phone := testutil.NewPhone(t)
-	phone.From = from
-	dlg, err := phone.Invite(ctx, s.sip, number, phone.SDP(101, media.PCMU))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := phone.Answered(ctx, dlg, nil); err != nil {
-		t.Fatal(err)
-	}
-	phone.SendAudio(0) // opens the server's symmetric-RTP latch
-	return phone
-}
-
-func waitBye(t *testing.T, ctx context.Context, phone *testutil.Phone) {
-	t.Helper()
-	select {
-	case <-phone.Byes:
-	case <-ctx.Done():
-		t.Fatal("the server never hung up")
-	}
-}
 
 func TestDialPlanMenuQueueExit(t *testing.T) {
 	t.Parallel()
@@ -250,14 +181,6 @@ func TestReloadKeepsCallsOnTheirVersion(t *testing.T) {
 	}
 }
 
-func readFile(t *testing.T, path string) string {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(data)
-}
-
 // field reads key=value from a log line.
 func field(line, key string) string {
 	for _, f := range strings.Fields(line) {
@@ -266,33 +189,6 @@ func field(line, key string) string {
 		}
 	}
 	return ""
-}
-
-// expect503 places a call to 100 and expects 503 with Retry-After.
-func expect503(t *testing.T, ctx context.Context, s *server, what string) {
-	t.Helper()
-	phone := testutil.NewPhone(t)
-	dlg, err := phone.Invite(ctx, s.sip, "100", phone.SDP(101, media.PCMU))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = phone.Answered(ctx, dlg, nil)
-	var refused *sipgo.ErrDialogResponse
-	if !errors.As(err, &refused) || refused.Res.StatusCode != 503 || refused.Res.GetHeader("Retry-After") == nil {
-		t.Fatalf("%s: %v, want 503 with Retry-After", what, err)
-	}
-}
-
-// healthz returns the body of GET /healthz.
-func healthz(t *testing.T, s *server) string {
-	t.Helper()
-	res, err := http.Get("http://" + s.http + "/healthz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	return string(body)
 }
 
 // TestMaxCallsRefusesWith503 runs the binary with room for one call: the

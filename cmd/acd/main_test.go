@@ -10,132 +10,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
-
-var acdBinary string
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "acd-bin")
-	if err != nil {
-		panic(err)
-	}
-	acdBinary = filepath.Join(dir, "acd")
-	if out, err := exec.Command("go", "build", "-race", "-o", acdBinary, ".").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building acd: %v\n%s", err, out)
-		os.Exit(1)
-	}
-	code := m.Run()
-	_ = os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-// server is a running acd process.
-type server struct {
-	cmd       *exec.Cmd
-	sip, http string
-	data      string
-	log       chan string // every log line, after start-up
-}
-
-// started is the start-up line in either log format.
-var started = regexp.MustCompile(`msg="acd started".* sip=(\S+) http=(\S+)|"msg":"acd started".*"sip":"([^"]+)","http":"([^"]+)"`)
-
-// startAcd runs the binary on free loopback ports and waits for its
-// start-up line.
-func startAcd(t *testing.T, args ...string) *server {
-	t.Helper()
-	return startAcdVia(t, nil, args...)
-}
-
-// startAcdVia is startAcd with the binary run by a wrapper command (such
-// as prlimit), which is given the binary and its arguments.
-func startAcdVia(t *testing.T, wrapper []string, args ...string) *server {
-	t.Helper()
-	data := t.TempDir()
-	for i, a := range args {
-		if a == "-data" && i+1 < len(args) {
-			data = args[i+1] // the last -data wins, as for the flag package
-		}
-	}
-	// No drain by default: a test ends with its calls still up.
-	args = append([]string{"serve", "-sip", "127.0.0.1:0", "-http", "127.0.0.1:0", "-data", data, "-rtp-ports", "40000-40999", "-drain-timeout", "0"}, args...)
-	args = append([]string{acdBinary}, args...)
-	if len(wrapper) > 0 {
-		args = append(append([]string(nil), wrapper...), args...)
-	}
-	cmd := exec.Command(args[0], args[1:]...)
-	// A test binary stopped by its timeout runs no cleanup: the server
-	// must not outlive it.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	s := &server{cmd: cmd, log: make(chan string, 1024), data: data}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		_ = cmd.Wait()
-	})
-	lines := bufio.NewScanner(stderr)
-	var early []string // what it said before starting, for the failure below
-	for lines.Scan() {
-		if m := started.FindStringSubmatch(lines.Text()); m != nil {
-			s.sip, s.http = m[1]+m[3], m[2]+m[4]
-			break
-		}
-		early = append(early, lines.Text())
-		select {
-		case s.log <- lines.Text(): // start-up warnings, for waitLog
-		default:
-		}
-	}
-	if s.sip == "" {
-		t.Fatalf("acd exited before it started; it said:\n%s", strings.Join(early, "\n"))
-	}
-	go func() {
-		for lines.Scan() {
-			select {
-			case s.log <- lines.Text():
-			default:
-			}
-		}
-		close(s.log)
-	}()
-	return s
-}
-
-// waitLog waits for a log line containing every part.
-func (s *server) waitLog(t *testing.T, d time.Duration, parts ...string) string {
-	t.Helper()
-	timeout := time.After(d)
-	var seen []string
-	for {
-		select {
-		case line, ok := <-s.log:
-			if !ok {
-				t.Fatalf("acd exited before logging %q", parts)
-			}
-			seen = append(seen, line)
-			all := true
-			for _, p := range parts {
-				all = all && strings.Contains(line, p)
-			}
-			if all {
-				return line
-			}
-		case <-timeout:
-			t.Fatalf("no log line with %q in %v; lines seen meanwhile:\n%s", parts, d, lastLines(strings.Join(seen, "\n"), 20))
-		}
-	}
-}
 
 func TestVersionAndHelp(t *testing.T) {
 	t.Parallel()
@@ -189,16 +67,6 @@ func TestCheck(t *testing.T) {
 	if err := exec.Command(acdBinary, "check").Run(); err != nil {
 		t.Fatalf("the embedded default does not pass check: %v", err)
 	}
-}
-
-func exitStatus(err error) int {
-	if err == nil {
-		return 0
-	}
-	if ee, ok := err.(*exec.ExitError); ok {
-		return ee.ExitCode()
-	}
-	return -1
 }
 
 func TestRefusesDemoPasswordsBeyondLoopback(t *testing.T) {
@@ -309,35 +177,6 @@ func TestSIPpCallerLeavesQueue(t *testing.T) {
 		t.Fatalf("sipp failed: %v\n%s\n%s", err, lastLines(string(out), 30), errs)
 	}
 	s.waitLog(t, 10*time.Second, "caller left queue with *")
-}
-
-func requireSIPp(t *testing.T) string {
-	skipInShort(t, "SIPp")
-	path, err := exec.LookPath("sipp")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("sipp is not installed: the test command installs sip-tester")
-		}
-		t.Skip("sipp not installed (apt-get install sip-tester)")
-	}
-	return path
-}
-
-func freeUDPPort(t *testing.T) string {
-	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	return fmt.Sprint(c.LocalAddr().(*net.UDPAddr).Port)
-}
-
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }
 
 func TestOptionsOverTCP(t *testing.T) {

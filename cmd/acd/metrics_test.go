@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"maps"
-	"net/http"
 	"os"
 	"regexp"
 	"strconv"
@@ -15,63 +14,10 @@ import (
 
 	"github.com/emiago/sipgo"
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 
 	"github.com/acdserver/acd/internal/testutil"
 	"github.com/acdserver/acd/media"
 )
-
-// scrape reads /metrics over HTTP as Prometheus does, with no
-// credentials, and parses it with Prometheus's own text parser.
-func scrape(t *testing.T, s *server) map[string]*dto.MetricFamily {
-	t.Helper()
-	res, err := http.Get("http://" + s.http + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/plain") {
-		t.Fatalf("GET /metrics: %s, Content-Type %q", res.Status, res.Header.Get("Content-Type"))
-	}
-	parser := expfmt.NewTextParser(model.LegacyValidation)
-	families, err := parser.TextToMetricFamilies(res.Body)
-	if err != nil {
-		t.Fatalf("parsing /metrics: %v", err)
-	}
-	return families
-}
-
-// sample is the value of the sample of a family whose labels include
-// every name=value pair given; it fails the test when there is none.
-func sample(t *testing.T, families map[string]*dto.MetricFamily, name string, labels ...string) float64 {
-	t.Helper()
-	f, ok := families[name]
-	if !ok {
-		t.Fatalf("/metrics has no %s", name)
-	}
-next:
-	for _, m := range f.GetMetric() {
-		for i := 0; i+1 < len(labels); i += 2 {
-			found := false
-			for _, l := range m.GetLabel() {
-				found = found || l.GetName() == labels[i] && l.GetValue() == labels[i+1]
-			}
-			if !found {
-				continue next
-			}
-		}
-		switch f.GetType() {
-		case dto.MetricType_COUNTER:
-			return m.GetCounter().GetValue()
-		case dto.MetricType_GAUGE:
-			return m.GetGauge().GetValue()
-		}
-		t.Fatalf("%s is a %v", name, f.GetType())
-	}
-	t.Fatalf("/metrics has no %s%v", name, labels)
-	return 0
-}
 
 // TestMetricsEndToEnd scrapes the running binary while a caller waits
 // in a queue, then while an agent talks to it.

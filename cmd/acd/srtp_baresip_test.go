@@ -24,18 +24,6 @@ func srtpBaresipModules(dir string) []string {
 	return []string{"module srtp.so", "module sndfile.so", "snd_path " + dir}
 }
 
-// waitOutput waits until baresip has printed want.
-func (b *baresip) waitOutput(t *testing.T, ctx context.Context, want string) {
-	t.Helper()
-	for !strings.Contains(b.output(), want) {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("baresip never printed %q; it said:\n%s", want, lastLines(b.output(), 30))
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-}
-
 // heardTone waits until baresip's dump of what it decoded holds half a
 // second of a tone of hz: SRTP our server sent, decrypted by baresip's
 // own libsrtp with the key of our SDP, and decoded. Noise (ciphertext

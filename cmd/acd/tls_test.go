@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -90,17 +89,6 @@ func TestBaresipAgentOverTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventsOf(t, s, store.Filter{}, has("agent.answered:1001", "call.ended:1001"))
-}
-
-// ctl with a config: over HTTPS, acd ctl needs the configuration to
-// know the certificate it pins.
-func ctlWith(t *testing.T, s *server, config string, args ...string) string {
-	t.Helper()
-	out, errs, code := ctl(t, s, append([]string{"-config", config}, args...)...)
-	if code != 0 {
-		t.Fatalf("acd ctl %s exited %d: %s", strings.Join(args, " "), code, errs)
-	}
-	return out
 }
 
 // TestSIPpOverTLSSurvivesCertificateReload: Debian's SIPp has no TLS, so
@@ -250,22 +238,6 @@ func TestHTTPS(t *testing.T) {
 		}
 	})
 }
-
-func requireSocat(t *testing.T) string {
-	t.Helper()
-	skipInShort(t, "socat")
-	path, err := exec.LookPath("socat")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("socat is not installed: the test command installs it")
-		}
-		t.Skip("socat not installed (apt-get install socat)")
-	}
-	return path
-}
-
-// socatListening is socat's -d -d line once its listener is up.
-var socatListening = regexp.MustCompile(`listening on AF=2 (127\.0\.0\.1:\d+)`)
 
 // startSocat relays one TCP connection on a free loopback port to the
 // TLS listener at tlsAddr, verifying its certificate against caFile, and

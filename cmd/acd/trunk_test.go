@@ -409,16 +409,6 @@ func refusingRegistrar(t *testing.T) (addr string, arrivals <-chan arrival) {
 	return conn.LocalAddr().String(), got
 }
 
-// callID is a message's Call-ID.
-func callID(msg string) string {
-	for _, line := range strings.Split(msg, "\r\n") {
-		if v, ok := strings.CutPrefix(line, "Call-ID:"); ok {
-			return strings.TrimSpace(v)
-		}
-	}
-	return ""
-}
-
 // TestTrunkRegistrationBacksOff: a registrar that refuses (403) is tried
 // again after register_retry.min, then twice as long each time up to
 // register_retry.max, each wait less up to a quarter at random; a
