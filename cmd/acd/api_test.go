@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/acdserver/acd/event"
-	"github.com/acdserver/acd/internal/testutil"
 	"github.com/acdserver/acd/store"
 )
 
@@ -276,67 +275,6 @@ func TestAPITokens(t *testing.T) {
 	}
 }
 
-// TestAPIPausedAgentIsNotRung: an agent paused through the API is in the
-// paused state, the event log says so and who did it, and a caller is
-// not offered to it until it is ready again.
-func TestAPIPausedAgentIsNotRung(t *testing.T) {
-	t.Parallel()
-	s := startAcd(t, "-config", writeConfig(t, apiYAML))
-	as := users(t, s, setupAdmin(t, s))
-	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
-	defer cancel()
-	phone := testutil.NewPhone(t)
-	if code, err := phone.Register(ctx, s.sip, "1001", "secret-1001", 300); err != nil || code != 200 {
-		t.Fatalf("REGISTER: %d %v", code, err)
-	}
-	phone.TakeCalls(testutil.AnswerMode{After: 100 * time.Millisecond})
-	var st struct{ State, Reason string }
-	as["agent"].expect(t, "PUT", "/agents/1001/state", map[string]string{"action": "login"}, 200, &st)
-	if st.State != "ready" {
-		t.Fatalf("after login: %+v", st)
-	}
-	as["sup"].expect(t, "PUT", "/agents/1001/state", map[string]string{"action": "pause", "reason": "lunch"}, 200, &st)
-	as["agent"].expect(t, "GET", "/agents/1001/state", nil, 200, &st)
-	if st.State != "paused" || st.Reason != "Lunch" {
-		t.Fatalf("state after pausing: %+v; want paused with Lunch", st)
-	}
-	got := eventsOf(t, s, store.Filter{Agent: "1001"}, has("agent.state>paused:1001"))
-	expectSequence(t, got, "agent.logged_in:1001", "agent.state>ready:1001", "agent.state>paused:1001")
-	// One event per change, naming who made it: the audit trail of an
-	// agent's state is the distributor's own record.
-	var audit struct{ Events []store.Event }
-	as["admin"].expect(t, "GET", "/audit?agent=1001&type=agent.state&actor=sup", nil, 200, &audit)
-	if len(audit.Events) != 1 {
-		t.Fatalf("the audit of the pause: %+v", audit.Events)
-	}
-	var paused event.AgentState
-	if err := json.Unmarshal(audit.Events[0].Data, &paused); err != nil || paused.To != "paused" || paused.Reason != "Lunch" ||
-		paused.From != "ready" || paused.Cause != "pause" || paused.Actor != event.User("sup", "supervisor") {
-		t.Fatalf("the audit of the pause: %s (%v)", audit.Events[0].Data, err)
-	}
-
-	caller := dialAs(t, ctx, s, "100", "+14155550123")
-	defer caller.Hangup(context.Background())
-	s.waitLog(t, 10*time.Second, "caller joined queue", "queue=support")
-	var waiting struct {
-		Waiting []struct {
-			Position int
-			Number   string
-		}
-	}
-	as["rsup"].expect(t, "GET", "/queues/support/waiting", nil, 200, &waiting)
-	if len(waiting.Waiting) != 1 || waiting.Waiting[0].Position != 1 || waiting.Waiting[0].Number != "+14155550123" {
-		t.Fatalf("waiting list %+v", waiting.Waiting)
-	}
-	select {
-	case <-phone.IncomingCalls():
-		t.Fatal("a paused agent was rung")
-	case <-time.After(2 * time.Second):
-	}
-	as["agent"].expect(t, "PUT", "/agents/1001/state", map[string]string{"action": "ready"}, 200, nil)
-	incoming(t, ctx, phone)
-}
-
 // TestAPIEventsResume: a stream dropped and resumed with Last-Event-ID
 // carries every event once, in order: the administrator sees the whole
 // log, so the ids are consecutive across both connections.
@@ -472,88 +410,5 @@ func TestUserAddThenLogin(t *testing.T) {
 	if len(audit.Events) != 1 || json.Unmarshal(audit.Events[0].Data, &created) != nil ||
 		created.Detail["user"] != "boss" || created.Actor != event.CommandLine() {
 		t.Fatalf("audit of acd user add: %+v", audit.Events)
-	}
-}
-
-// TestAPIUnassignedLogin: the organisation setting lets agents log in to
-// queues they are not assigned to; turned off, an agent already in such a
-// queue keeps it until logging out, and cannot log in to it again; a
-// supervisor may always log an agent in to an unassigned queue. Set in the
-// configuration file, the setting is the file's.
-func TestAPIUnassignedLogin(t *testing.T) {
-	t.Parallel()
-	s := startAcd(t, "-config", writeConfig(t, apiYAML))
-	as := users(t, s, setupAdmin(t, s))
-	var st struct {
-		State  string
-		Queues []string
-	}
-	var set struct {
-		Allow  bool   `json:"allow_unassigned_login"`
-		Source string `json:"allow_unassigned_login_source"`
-	}
-	as["admin"].expect(t, "GET", "/settings", nil, 200, &set)
-	if set.Allow || set.Source != "default" {
-		t.Fatalf("settings at first: %+v", set)
-	}
-	as["agent"].expect(t, "PUT", "/agents/1001/state", map[string]string{"action": "login", "queue": "sales"}, 403, nil)
-	as["admin"].expect(t, "PUT", "/settings", map[string]bool{"allow_unassigned_login": true}, 200, &set)
-	if !set.Allow || set.Source != "database" {
-		t.Fatalf("settings once allowed: %+v", set)
-	}
-	as["agent"].expect(t, "PUT", "/agents/1001/state", map[string]string{"action": "login", "queue": "sales"}, 200, &st)
-	if st.State != "ready" || fmt.Sprint(st.Queues) != "[sales]" {
-		t.Fatalf("after logging in to sales: %+v", st)
-	}
-	as["admin"].expect(t, "PUT", "/settings", map[string]bool{"allow_unassigned_login": false}, 200, nil)
-	as["agent"].expect(t, "GET", "/agents/1001/state", nil, 200, &st)
-	if fmt.Sprint(st.Queues) != "[sales]" {
-		t.Fatalf("the setting turned off took the agent out of sales: %+v", st)
-	}
-	as["agent"].expect(t, "PUT", "/agents/1001/state", map[string]string{"action": "logout"}, 200, nil)
-	as["agent"].expect(t, "PUT", "/agents/1001/state", map[string]string{"action": "login", "queue": "sales"}, 403, nil)
-	as["sup"].expect(t, "PUT", "/agents/1001/state", map[string]string{"action": "login", "queue": "sales"}, 200, &st)
-	if fmt.Sprint(st.Queues) != "[sales]" {
-		t.Fatalf("the supervisor's login to an unassigned queue: %+v", st)
-	}
-	// The event names the supervisor and says the queue is not the agent's.
-	got := eventsOf(t, s, store.Filter{Agent: "1001", Queue: "sales"}, func(evs []string) bool { return len(evs) >= 3 })
-	expectSequence(t, got, "agent.logged_in:1001", "agent.logged_out:1001", "agent.logged_in:1001")
-
-	// The supervisor's view of its agents shows the state, since when,
-	// and the queues logged in to; logging out of one queue leaves the
-	// others.
-	as["sup"].expect(t, "PUT", "/agents/1001/state", map[string]string{"action": "login"}, 200, nil)
-	var agents struct {
-		Agents []struct {
-			ID   string
-			Live struct {
-				State      string
-				Queues     []string
-				StateSince time.Time `json:"state_since"`
-			}
-		}
-	}
-	as["sup"].expect(t, "GET", "/agents", nil, 200, &agents)
-	if len(agents.Agents) == 0 || agents.Agents[0].ID != "1001" || agents.Agents[0].Live.State != "ready" ||
-		fmt.Sprint(agents.Agents[0].Live.Queues) != "[sales support]" || agents.Agents[0].Live.StateSince.IsZero() {
-		t.Fatalf("the supervisor's view of its agents: %+v", agents.Agents)
-	}
-	as["sup"].expect(t, "PUT", "/agents/1001/state", map[string]string{"action": "logout", "queue": "sales"}, 200, &st)
-	if st.State != "ready" || fmt.Sprint(st.Queues) != "[support]" {
-		t.Fatalf("after logging out of sales alone: %+v", st)
-	}
-	as["sup"].expect(t, "PUT", "/agents/1001/state", map[string]string{"action": "logout", "queue": "sales"}, 409, nil)
-
-	// Set in the file, it is the file's.
-	s2 := startAcd(t, "-config", writeConfig(t, "allow_unassigned_login: true\n"+apiYAML))
-	admin2 := setupAdmin(t, s2)
-	admin2.expect(t, "GET", "/settings", nil, 200, &set)
-	if !set.Allow || !strings.Contains(set.Source, "acd.yaml:") {
-		t.Fatalf("a file setting: %+v", set)
-	}
-	_, body, _ := admin2.do(t, "PUT", "/settings", map[string]bool{"allow_unassigned_login": false})
-	if !strings.Contains(string(body), set.Source) {
-		t.Fatalf("changing the file's setting: %s; want a 409 naming %s", body, set.Source)
 	}
 }

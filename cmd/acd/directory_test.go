@@ -280,38 +280,6 @@ func TestAPITrunkRegisters(t *testing.T) {
 	}
 }
 
-// TestRenamePauseReasonWhilePaused: an agent paused with a reason that is
-// renamed stays paused, with the reason it gave, and is rung for nobody;
-// the next pause by that number takes the new name.
-func TestRenamePauseReasonWhilePaused(t *testing.T) {
-	t.Parallel()
-	s := startAcd(t, "-config", writeConfig(t, apiYAML))
-	admin := setupAdmin(t, s)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	phone := agentPhone(t, ctx, s, "1001", testutil.AnswerMode{After: 50 * time.Millisecond})
-	var coaching reasonJSON
-	admin.expect(t, "POST", "/pause-reasons", map[string]string{"name": "Coaching"}, 201, &coaching)
-	pauseBy(t, ctx, s, phone, "*523", "agent-paused")
-	admin.expect(t, "PATCH", fmt.Sprintf("/pause-reasons/%d", coaching.ID), map[string]any{"name": "Team coaching"}, 200, nil)
-	if st, reason := agentReason(t, admin); st != "paused" || reason != "Coaching" {
-		t.Fatalf("after the rename the agent is %s with %q; want still paused with the reason given", st, reason)
-	}
-	caller := dial(t, ctx, s)
-	s.waitLog(t, 5*time.Second, "caller joined queue", "queue=support")
-	select {
-	case <-phone.IncomingCalls():
-		t.Fatal("a paused agent was rung after its reason was renamed")
-	default:
-	}
-	_ = caller.Hangup(ctx)
-	pauseBy(t, ctx, s, phone, "*53", "agent-ready")
-	pauseBy(t, ctx, s, phone, "*523", "agent-paused")
-	if _, reason := agentReason(t, admin); reason != "Team coaching" {
-		t.Fatalf("*523 after the rename paused with %q", reason)
-	}
-}
-
 // TestAPITrunkAdmitsAtOnce: a trunk made through the API is admitted for
 // calls, and trusted, from its next INVITE: no restart.
 func TestAPITrunkAdmitsAtOnce(t *testing.T) {
@@ -327,24 +295,5 @@ func TestAPITrunkAdmitsAtOnce(t *testing.T) {
 	admin.expect(t, "POST", "/trunks", map[string]any{"id": "carrier", "address": "127.0.0.6:5060", "inbound_from": []string{"127.0.0.6/32"}}, 201, nil)
 	if err := callAnswered(ctx, carrier, s.sip); err != nil {
 		t.Fatalf("a call from the new trunk: %v", err)
-	}
-}
-
-// TestAPIAgentAnswersSHA256: an agent made through the API keeps both
-// digests of its password, so its phone registers where the server
-// challenges with SHA-256 alone.
-func TestAPIAgentAnswersSHA256(t *testing.T) {
-	t.Parallel()
-	s := startAcd(t, "-config", writeConfig(t, "sip_auth_algorithms: [SHA-256]\n"+apiYAML))
-	admin := setupAdmin(t, s)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	admin.expect(t, "POST", "/agents", map[string]any{"id": "1003", "name": "Carol", "queues": []string{"support"}, "sip_password": "secret-1003"}, 201, nil)
-	carol := testutil.NewPhone(t)
-	if code, err := carol.Register(ctx, s.sip, "1003", "secret-1003", 300); err != nil || code != 200 {
-		t.Fatalf("REGISTER of an API-made agent against SHA-256 challenges: %d %v", code, err)
-	}
-	if code, _ := testutil.NewPhone(t).Register(ctx, s.sip, "1003", "wrong", 300); code == 200 {
-		t.Fatal("a wrong password registered")
 	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"net"
@@ -154,29 +153,6 @@ func TestHealthz(t *testing.T) {
 	}
 	// startAcd narrows -rtp-ports below the default max_calls.
 	s.waitLog(t, 5*time.Second, "rtp_ports holds fewer calls than max_calls", "calls=499")
-}
-
-// TestSIPpCallerLeavesQueue drives the default dial plan with SIPp: the
-// caller hears the welcome, waits in the queue, presses * and is said
-// goodbye and hung up on by the server.
-func TestSIPpCallerLeavesQueue(t *testing.T) {
-	t.Parallel()
-	sipp := requireSIPp(t)
-	s := startAcd(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	dir := t.TempDir()
-	cmd := exec.CommandContext(ctx, sipp, "-sf", "../../bench/sipp/caller_star.xml", "-s", "100",
-		"-i", "127.0.0.1", "-p", freeUDPPort(t), "-mp", freeUDPPort(t), "-m", "1", "-l", "1",
-		"-timeout", "40s", "-timeout_error", "-nostdin", "-trace_err", "-error_file", filepath.Join(dir, "errors.log"),
-		s.sip)
-	cmd.Dir = "."
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		errs, _ := os.ReadFile(filepath.Join(dir, "errors.log"))
-		t.Fatalf("sipp failed: %v\n%s\n%s", err, lastLines(string(out), 30), errs)
-	}
-	s.waitLog(t, 10*time.Second, "caller left queue with *")
 }
 
 func TestOptionsOverTCP(t *testing.T) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -251,4 +252,83 @@ func ctlPhone(t *testing.T, s *server, agent string) string {
 		}
 	}
 	return ""
+}
+
+func TestRegisterAuthentication(t *testing.T) {
+	t.Parallel()
+	s := startAcd(t, "-config", writeConfig(t, agentsYAML))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	p := testutil.NewPhone(t)
+	for _, tc := range []struct {
+		user, password string
+		want           int
+	}{
+		{"1001", "hunter2-not-it", 401}, // a fresh challenge: same as for an unknown user
+		{"9999", "whatever", 401},
+		{"1001", "secret-1001", 200},
+	} {
+		code, err := p.Register(ctx, s.sip, tc.user, tc.password, 300)
+		if err != nil || code != tc.want {
+			t.Fatalf("REGISTER %s/%s: %d %v; want %d", tc.user, tc.password, code, err, tc.want)
+		}
+	}
+	line := s.waitLog(t, 5*time.Second, "security: SIP authentication failed", "user=1001")
+	if strings.Contains(line, "hunter2") {
+		t.Fatalf("a password reached the log: %s", line)
+	}
+	// Repeated failures from one address are throttled.
+	var last int
+	for i := range 12 {
+		last, _ = p.Register(ctx, s.sip, "1002", fmt.Sprint("guess-", i), 300)
+	}
+	if last != 403 {
+		t.Fatalf("after 12 failures the answer is %d, want 403", last)
+	}
+}
+
+// TestRegistrationSurvivesRestart: a phone registered before the server
+// restarts is rung after it, without registering again (phones do so only
+// when their registration nears its end, often an hour later).
+func TestRegistrationSurvivesRestart(t *testing.T) {
+	t.Parallel()
+	cfg := writeConfig(t, agentsYAML)
+	data := t.TempDir()
+	first := startAcd(t, "-config", cfg, "-data", data)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	agent := testutil.NewPhone(t)
+	if code, err := agent.Register(ctx, first.sip, "1001", "secret-1001", 3600); err != nil || code != 200 {
+		t.Fatalf("REGISTER: %d %v", code, err)
+	}
+	agent.TakeCalls(testutil.AnswerMode{After: 50 * time.Millisecond})
+	if err := first.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	_ = first.cmd.Wait()
+
+	second := startAcd(t, "-config", cfg, "-data", data)
+	second.waitLog(t, 10*time.Second, "registration restored", "agent=1001")
+	featureCall(t, ctx, second, agent, "1001", "*50")
+	dial(t, ctx, second)
+	incoming(t, ctx, agent)
+}
+
+// TestAPIAgentAnswersSHA256: an agent made through the API keeps both
+// digests of its password, so its phone registers where the server
+// challenges with SHA-256 alone.
+func TestAPIAgentAnswersSHA256(t *testing.T) {
+	t.Parallel()
+	s := startAcd(t, "-config", writeConfig(t, "sip_auth_algorithms: [SHA-256]\n"+apiYAML))
+	admin := setupAdmin(t, s)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	admin.expect(t, "POST", "/agents", map[string]any{"id": "1003", "name": "Carol", "queues": []string{"support"}, "sip_password": "secret-1003"}, 201, nil)
+	carol := testutil.NewPhone(t)
+	if code, err := carol.Register(ctx, s.sip, "1003", "secret-1003", 300); err != nil || code != 200 {
+		t.Fatalf("REGISTER of an API-made agent against SHA-256 challenges: %d %v", code, err)
+	}
+	if code, _ := testutil.NewPhone(t).Register(ctx, s.sip, "1003", "wrong", 300); code == 200 {
+		t.Fatal("a wrong password registered")
+	}
 }
