@@ -165,33 +165,6 @@ func TestDeadPhoneIsSkipped(t *testing.T) {
 	_ = caller.Hangup(ctx)
 }
 
-func TestTransferToAgent(t *testing.T) {
-	t.Parallel()
-	yaml := strings.Replace(agentsYAML, `numbers: {"100": main, "200": sales}`, `numbers: {"100": main, "200": sales, "300": desk}`, 1) +
-		`  desk:
-    entry: t
-    nodes:
-      t:   {type: transfer, to: "1002", next: bye}
-      bye: {type: hangup}
-`
-	s := startAcd(t, "-config", writeConfig(t, yaml))
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	agent := agentPhone(t, ctx, s, "1002", testutil.AnswerMode{After: 100 * time.Millisecond})
-	caller := dialAs(t, ctx, s, "300", "+14155550125")
-	if in := incoming(t, ctx, agent); in.From != "+14155550125" {
-		t.Fatalf("agent shown %q", in.From)
-	}
-	for !agent.Remote().IsValid() {
-		time.Sleep(10 * time.Millisecond)
-	}
-	agent.SendTone(ctx, media.PCMU)
-	speechGrows(t, ctx, caller, "the transferred caller")
-	_ = caller.Hangup(ctx)
-	got := eventsOf(t, s, store.Filter{}, has("call.ended:1002"))
-	expectSequence(t, got, "transfer.offered:1002", "transfer.answered:1002", "call.ended:1002")
-}
-
 func TestRejectingAgentIsSkipped(t *testing.T) {
 	t.Parallel()
 	s := startAcd(t, "-config", writeConfig(t, strings.Replace(agentsYAML, "max_no_answer: 1", "max_no_answer: 3", 1)))
