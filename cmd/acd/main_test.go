@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -102,40 +100,6 @@ func defaultConfig(t *testing.T) []byte {
 	return text
 }
 
-// TestMalformedTCPRequestsDoNotStopTheServer: requests that once stopped
-// the process when sent over TCP (no Call-ID, RFC 4475's insuf) get 400
-// on their connection, and the server goes on serving.
-func TestMalformedTCPRequestsDoNotStopTheServer(t *testing.T) {
-	t.Parallel()
-	s := startAcd(t)
-	insuf, err := os.ReadFile("../../sip/testdata/rfc4475/insuf.dat")
-	if err != nil {
-		t.Fatal(err)
-	}
-	noCallID := "INVITE sip:100@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bK-nocid\r\nFrom: <sip:a@127.0.0.1>;tag=1\r\n" +
-		"To: <sip:100@127.0.0.1>\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
-	for _, msg := range [][]byte{[]byte(noCallID), insuf} {
-		conn, err := net.DialTimeout("tcp", s.sip, 5*time.Second)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := conn.Write(msg); err != nil {
-			t.Fatal(err)
-		}
-		_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
-		line, err := bufio.NewReader(conn).ReadString('\n')
-		conn.Close()
-		if err != nil || !strings.HasPrefix(line, "SIP/2.0 400") {
-			t.Fatalf("answered %q, %v; want 400", line, err)
-		}
-	}
-	res, err := http.Get("http://" + s.http + "/healthz")
-	if err != nil {
-		t.Fatalf("the server stopped: %v", err)
-	}
-	res.Body.Close()
-}
-
 func TestHealthz(t *testing.T) {
 	t.Parallel()
 	s := startAcd(t)
@@ -153,42 +117,6 @@ func TestHealthz(t *testing.T) {
 	}
 	// startAcd narrows -rtp-ports below the default max_calls.
 	s.waitLog(t, 5*time.Second, "rtp_ports holds fewer calls than max_calls", "calls=499")
-}
-
-func TestOptionsOverTCP(t *testing.T) {
-	t.Parallel()
-	s := startAcd(t)
-	conn, err := net.DialTimeout("tcp", s.sip, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	local := conn.LocalAddr().String()
-	fmt.Fprintf(conn, "OPTIONS sip:100@%s SIP/2.0\r\nVia: SIP/2.0/TCP %s;branch=z9hG4bK-tcp1\r\nFrom: <sip:t@%s>;tag=1\r\n"+
-		"To: <sip:100@%s>\r\nCall-ID: tcp1@test\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n", s.sip, local, local, s.sip)
-	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
-	line, err := bufio.NewReader(conn).ReadString('\n')
-	if err != nil || !strings.HasPrefix(line, "SIP/2.0 200") {
-		t.Fatalf("OPTIONS over TCP: %q, %v", line, err)
-	}
-}
-
-// TestSimulateSaysWhichZone: a moment without an offset is read in the
-// machine's zone, and simulate says so rather than leaving it implied.
-func TestSimulateSaysWhichZone(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		at   string
-		note bool
-	}{{"2026-11-24T10:00", true}, {"2026-11-24T10:00Z", false}, {"2026-11-24T10:00-05:00", false}} {
-		out, err := exec.Command(acdBinary, "simulate", "-number", "100", "-at", tc.at).CombinedOutput()
-		if err != nil {
-			t.Fatalf("simulate -at %s: %v\n%s", tc.at, err, out)
-		}
-		if got := strings.Contains(string(out), "has no offset: read in this machine's time zone"); got != tc.note {
-			t.Fatalf("simulate -at %s: note printed %v, want %v:\n%s", tc.at, got, tc.note, out)
-		}
-	}
 }
 
 // TestOneServerPerDataDirectory: a second server on a data directory in use
