@@ -1,7 +1,6 @@
 package main
 
 import (
-	"net/http"
 	"strings"
 	"testing"
 
@@ -75,30 +74,4 @@ func TestConsoleFileObjectsReadOnly(t *testing.T) {
 		}
 	}
 	b.Clean(t)
-}
-
-// TestConsoleFileObjectsInScope: a file object's page is open to those
-// who may see the object, as the service scopes it: a supervisor granted
-// the queues' settings reads the file's queues it sees, not others, and
-// an agent none of it.
-func TestConsoleFileObjectsInScope(t *testing.T) {
-	t.Parallel()
-	s := startAcd(t, "-config", writeConfig(t, apiYAML))
-	as := users(t, s, setupAdmin(t, s))
-	as["admin"].expect(t, "PUT", "/permissions/supervisor/queues.settings.manage", nil, 204, nil)
-	for _, c := range []struct {
-		user, path string
-		want       int
-	}{
-		{"rsup", "/admin/queues/support", http.StatusOK},
-		{"rsup", "/admin/queues/sales", http.StatusForbidden},
-		{"rsup", "/admin/agents/1001", http.StatusForbidden},
-		{"agent", "/admin/queues/support", http.StatusForbidden},
-		{"admin", "/admin/queues/nope", http.StatusNotFound},
-		{"admin", "/admin/trunks/nope", http.StatusNotFound},
-	} {
-		if got, body := consoleRequest(t, s, as[c.user].token, "GET", c.path, nil); got != c.want {
-			t.Errorf("%s GET %s: %d; want %d\n%s", c.user, c.path, got, c.want, lastLines(body, 10))
-		}
-	}
 }

@@ -66,40 +66,6 @@ func TestCheck(t *testing.T) {
 	}
 }
 
-func TestRefusesDemoPasswordsBeyondLoopback(t *testing.T) {
-	t.Parallel()
-	dir := t.TempDir()
-	// Another agent with one of the default's demo passwords is refused too.
-	moved := filepath.Join(dir, "moved.yaml")
-	text := strings.Replace(string(defaultConfig(t)), `"1002": {name: Bob, password: demo-1002`, `"1003": {name: Bob, password: demo-1002`, 1)
-	if !strings.Contains(text, `"1003"`) {
-		t.Fatal("the default configuration no longer has agent 1002 as this test expects")
-	}
-	if err := os.WriteFile(moved, []byte(text), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	for _, config := range []string{"", moved} {
-		args := []string{"serve", "-sip", "0.0.0.0:0", "-http", "127.0.0.1:0", "-data", t.TempDir()}
-		if config != "" {
-			args = append(args, "-config", config)
-		}
-		out, err := exec.Command(acdBinary, args...).CombinedOutput()
-		if exitStatus(err) != 2 || !strings.Contains(string(out), "demo agent passwords") {
-			t.Fatalf("config %q: exit %d, output %q; want 2 and a clear refusal", config, exitStatus(err), out)
-		}
-	}
-}
-
-// defaultConfig is the text of the embedded default configuration.
-func defaultConfig(t *testing.T) []byte {
-	t.Helper()
-	text, err := os.ReadFile("../../config/default.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return text
-}
-
 func TestHealthz(t *testing.T) {
 	t.Parallel()
 	s := startAcd(t)
