@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -11,7 +12,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/acdserver/acd/internal/browser"
 	"github.com/acdserver/acd/internal/testutil"
+	"github.com/acdserver/acd/service"
 	"github.com/acdserver/acd/store"
 )
 
@@ -198,5 +201,133 @@ func TestConsoleSupervisorActions(t *testing.T) {
 	b.Click(t, agentRow("1001")+` button[value="end-wrap-up"]`)
 	waitAgent(t, as["sup"], "1001", "is ready after its wrap-up ended", func(st apiAgentState) bool { return st.State == "ready" })
 	b.WaitText(t, agentRow("1001"), "Ready", 2*time.Second)
+	b.Clean(t)
+}
+
+// TestFirefoxSupervisorWaitingList: a supervisor's queue page, open in
+// Firefox, shows a SIP caller in the waiting list within a second of
+// being queued and loses it when an agent answers, the agent on the call
+// with the caller's number, all over the live stream without a reload;
+// the wallboard counts the call and its end, live.
+func TestFirefoxSupervisorWaitingList(t *testing.T) {
+	t.Parallel()
+	browser.FirefoxPath(t) // skips, or fails, before the server starts
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	s := startAcd(t, "-config", writeConfig(t, apiYAML))
+	as := users(t, s, setupAdmin(t, s))
+	f := newFirefox(t, s)
+	f.SignInTo(t, "sup", testPassword, "")
+	if p := f.Path(t); p != "/supervisor" {
+		t.Fatalf("the supervisor signed in to %s; want /supervisor", p)
+	}
+	f.Open(t, "/supervisor/queues/support")
+	f.WaitText(t, "#queue-waiting", "Nobody is waiting", time.Second)
+	f.WaitJS(t, "the live stream to open", `document.body.dataset.live === "open"`, 5*time.Second)
+	f.WaitJS(t, "marking the page", `(window.acdMark = 1) === 1`, time.Second)
+
+	caller := dial(t, ctx, s)
+	waitQueued(t, as["sup"], "support", 1)
+	f.WaitText(t, "#queue-waiting", "+14155550123", time.Second)
+	f.WaitText(t, "#queue-figures [data-testid=waiting]", "1", time.Second)
+	if tags := f.Text(t, "#queue-waiting"); strings.Contains(tags, "Callback") {
+		t.Errorf("a caller on the line is tagged as a callback: %q", tags)
+	}
+
+	agent := agentPhone(t, ctx, s, "1001", testutil.AnswerMode{After: 100 * time.Millisecond})
+	incoming(t, ctx, agent)
+	eventsOf(t, s, store.Filter{}, has("agent.answered:1001"))
+	f.WaitGone(t, "#queue-waiting", "+14155550123", time.Second)
+	f.WaitText(t, agentRow("1001"), "On call", time.Second)
+	f.WaitText(t, agentRow("1001"), "+14155550123", time.Second)
+	f.WaitJS(t, "the same page, not a reload", `window.acdMark === 1`, time.Second)
+
+	f.Open(t, "/wallboard")
+	f.WaitText(t, figure("support", "on-call"), "1", time.Second)
+	if err := caller.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	f.WaitText(t, figure("support", "on-call"), "0", 2*time.Second)
+	f.WaitText(t, figure("support", "ready"), "1", time.Second)
+	f.Clean(t)
+}
+
+// TestConsoleQueuePageDrawnOnceForAll: two supervisors watching the same
+// queue are sent the same drawing, each with its own CSRF token in the
+// forms and nobody else's; a caller who joins shows on both; a supervisor
+// restricted to other queues is refused the stream.
+func TestConsoleQueuePageDrawnOnceForAll(t *testing.T) {
+	t.Parallel()
+	s := startAcd(t, "-config", writeConfig(t, apiYAML))
+	as := users(t, s, setupAdmin(t, s))
+	as["agent"].expect(t, "PUT", "/agents/1001/state", map[string]string{"action": "login"}, 200, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	if _, status := openQueueStream(t, ctx, s, as["rsup"].token, "sales"); status != http.StatusForbidden {
+		t.Fatalf("a supervisor restricted to support opened sales's stream: %d", status)
+	}
+	watchers := map[string]*queueStream{}
+	for _, who := range []string{"admin", "sup", "rsup"} {
+		st, status := openQueueStream(t, ctx, s, as[who].token, "support")
+		if status != http.StatusOK {
+			t.Fatalf("%s opening support's stream: %d", who, status)
+		}
+		watchers[who] = st
+	}
+	for who, st := range watchers {
+		agents := st.fragment(t, "queue-agents", `data-agent="1001"`)
+		tokens := csrfValue.FindAllStringSubmatch(agents, -1)
+		if len(tokens) == 0 {
+			t.Fatalf("%s's agents fragment has no form token:\n%s", who, agents)
+		}
+		want := service.CSRFToken(as[who].token)
+		for _, m := range tokens {
+			if m[1] != want {
+				t.Fatalf("%s's page carries the token %q; want its own", who, m[1])
+			}
+		}
+	}
+	caller := dialAs(t, ctx, s, "100", "+14155550177")
+	defer caller.Hangup(context.Background())
+	for _, st := range watchers {
+		st.fragment(t, "queue-waiting", "14155550177") // the + is drawn as &#43;
+	}
+}
+
+// TestConsoleQueueFiguresCountCallbackRequests: with a callback request
+// alone in the queue, the supervisor's figures count it among those
+// waiting, with its wait as the longest, as the list beside them shows
+// it.
+func TestConsoleQueueFiguresCountCallbackRequests(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	trunk := testutil.NewPhone(t)
+	s := startAcd(t, "-config", writeConfig(t, callbackYAML(trunk.Addr())))
+	admin := setupAdmin(t, s)
+	admin.expect(t, "POST", "/users", map[string]any{"id": "sup", "role": "supervisor", "password": testPassword}, 201, nil)
+	warmUp(t, ctx, s)
+	requestCallback(t, ctx, s)
+	s.waitLog(t, 5*time.Second, "callback requested")
+
+	b := newBrowser(t, s)
+	b.SignIn(t, "sup", testPassword)
+	b.Open(t, "/supervisor/queues/support")
+	b.WaitText(t, "#queue-waiting", "Callback", 2*time.Second)
+	if n := b.Text(t, "[data-testid=waiting]"); n != "1" {
+		t.Errorf("the figures count %s waiting beside a list of one callback request; want 1", n)
+	}
+	if n := b.Text(t, "[data-testid=callbacks]"); n != "1" {
+		t.Errorf("the figures count %s callback requests; want 1", n)
+	}
+	// Both count from the instant they are given: the same one.
+	listed := browser.Get(t, b, "reading the list's wait", browser.Attr("#queue-waiting tr[data-call] time", "datetime"))
+	if !b.Is(t, "looking for the longest wait", `!!document.querySelector("[data-testid=oldest] time")`) {
+		t.Fatalf("the longest wait reads %q while the list shows a callback request waiting since %s", b.Text(t, "[data-testid=oldest]"), listed)
+	}
+	if oldest := browser.Get(t, b, "reading the longest wait", browser.Attr("[data-testid=oldest] time", "datetime")); oldest != listed {
+		t.Errorf("the longest wait counts from %s while the list shows the callback request waiting since %s", oldest, listed)
+	}
 	b.Clean(t)
 }

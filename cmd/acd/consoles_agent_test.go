@@ -7,64 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/acdserver/acd/internal/browser"
 	"github.com/acdserver/acd/internal/testutil"
 	"github.com/acdserver/acd/store"
 )
-
-// TestConsoleSignInByRole: each role signs in to its own console and its
-// menu offers only what it may use; a page of another role's is refused,
-// and one without a session leads to the sign-in page.
-func TestConsoleSignInByRole(t *testing.T) {
-	t.Parallel()
-	s := startAcd(t, "-config", writeConfig(t, apiYAML))
-	users(t, s, setupAdmin(t, s))
-	b := newBrowser(t, s)
-
-	b.Open(t, "/agent")
-	if p := b.Path(t); !strings.HasPrefix(p, "/login?next=") {
-		t.Fatalf("/agent without a session went to %s; want the sign-in page", p)
-	}
-	b.Run(t, "typing a wrong password",
-		browser.SendKeys("#user", "1001"), browser.SendKeys("#password", "wrong"), browser.ClickOn(`form[action="/login"] button`))
-	b.WaitText(t, "main", "Wrong user or password", 5*time.Second)
-
-	for _, c := range []struct {
-		user, home string
-		nav        []string
-		refused    []string
-	}{
-		{"1001", "/agent", []string{"My status"}, []string{"/supervisor", "/admin", "/wallboard"}},
-		// A supervisor's role grants tags.manage by default: the
-		// administration, for its tags page.
-		{"sup", "/supervisor", []string{"Queues", "Wallboard", "Administration"}, []string{"/agent", "/admin/users"}},
-		{"root", "/admin", []string{"Queues", "Wallboard", "Administration"}, []string{"/agent"}},
-	} {
-		b.Run(t, "clearing cookies", browser.ClearCookies())
-		b.SignIn(t, c.user, testPassword)
-		if p := b.Path(t); p != c.home {
-			t.Errorf("%s signed in to %s; want %s", c.user, p, c.home)
-		}
-		nav := b.Text(t, "header nav")
-		for _, n := range c.nav {
-			if !strings.Contains(nav, n) {
-				t.Errorf("%s's menu %q lacks %q", c.user, nav, n)
-			}
-		}
-		for _, all := range []string{"My status", "Administration"} {
-			if !contains(c.nav, all) && strings.Contains(nav, all) {
-				t.Errorf("%s's menu %q offers %q", c.user, nav, all)
-			}
-		}
-		for _, path := range c.refused {
-			status := b.HTTPStatus(t, path)
-			if status != 403 {
-				t.Errorf("%s opening %s: %d; want 403", c.user, path, status)
-			}
-		}
-	}
-	b.Clean(t)
-}
 
 // TestConsoleAgentStatusMenu: the agent logs in and pauses with a reason
 // from the page, the page shows the reason and the API agrees; with every
@@ -208,5 +156,100 @@ func TestConsoleAgentLogsInToUnassignedQueue(t *testing.T) {
 	if !contains(st.Queues, "sales") {
 		t.Errorf("the API says 1001 is in %v after logging in to sales from the page", st.Queues)
 	}
+	b.Clean(t)
+}
+
+// TestFirefoxAgentSignsInAndPauses: in Firefox, a page without a session
+// leads to the sign-in page and a wrong password is refused; the agent
+// signs in to /agent, logs in and pauses with a reason by clicking, and
+// the page shows the reason, as the API does; a change made elsewhere
+// then reaches the open page over its live stream, without a reload.
+func TestFirefoxAgentSignsInAndPauses(t *testing.T) {
+	t.Parallel()
+	browser.FirefoxPath(t) // skips, or fails, before the server starts
+	s := startAcd(t, "-config", writeConfig(t, apiYAML))
+	as := users(t, s, setupAdmin(t, s))
+	f := newFirefox(t, s)
+
+	f.Open(t, "/agent")
+	if p := f.Path(t); !strings.HasPrefix(p, "/login?next=") {
+		t.Fatalf("/agent without a session went to %s; want the sign-in page", p)
+	}
+	f.TypeInto(t, "#user", "1001")
+	f.TypeInto(t, "#password", "wrong")
+	f.Click(t, `form[action="/login"] button`)
+	f.WaitText(t, "main", "Wrong user or password", 5*time.Second)
+
+	f.SignInTo(t, "1001", testPassword, "/agent")
+	if p := f.Path(t); p != "/agent" {
+		t.Fatalf("the agent signed in to %s; want /agent", p)
+	}
+	if nav := f.Text(t, "header nav"); !strings.Contains(nav, "My status") || strings.Contains(nav, "Administration") {
+		t.Errorf("the agent's menu reads %q; want My status and no Administration", nav)
+	}
+	for _, path := range []string{"/supervisor", "/admin"} {
+		if status := f.HTTPStatus(t, path); status != 403 {
+			t.Errorf("the agent opening %s: %d; want 403", path, status)
+		}
+	}
+
+	f.WaitText(t, "[data-testid=agent-state]", "Logged out", time.Second)
+	f.Click(t, `button[value="login"]`)
+	f.WaitText(t, "[data-testid=agent-state]", "Ready", 2*time.Second)
+	if q := f.Text(t, `tr[data-queue="support"]`); !strings.Contains(q, "yes") {
+		t.Errorf("the support row reads %q after logging in; want logged in", q)
+	}
+	f.Click(t, `button[name="pause-reason"][value="Lunch"]`)
+	f.WaitText(t, "[data-testid=agent-state]", "Paused: Lunch", 2*time.Second)
+	if st := agentState(t, as["agent"], "1001"); st.State != "paused" || st.Reason != "Lunch" {
+		t.Fatalf("the API says %+v after pausing from the page; want paused, Lunch", st)
+	}
+	if got := f.Text(t, "[data-testid=agent-reason]"); got != "Lunch" {
+		t.Errorf("the page's reason reads %q; want Lunch", got)
+	}
+
+	// htmx's server-sent events in Firefox: the page swaps in the new
+	// state by itself.
+	f.WaitJS(t, "the live stream to open", `document.body.dataset.live === "open"`, 5*time.Second)
+	f.WaitJS(t, "marking the page", `(window.acdMark = 1) === 1`, time.Second)
+	as["sup"].expect(t, "PUT", "/agents/1001/state", map[string]string{"action": "pause", "reason": "Training"}, 200, nil)
+	f.WaitText(t, "[data-testid=agent-state]", "Paused: Training", 2*time.Second)
+	f.WaitJS(t, "the same page, not a reload", `window.acdMark === 1`, time.Second)
+	f.Clean(t)
+}
+
+// TestConsoleAgentByKeyboard: an agent pauses with a reason and becomes
+// ready again with the keyboard alone, Tab to the button and Enter, as a
+// user who does not use a mouse would.
+func TestConsoleAgentByKeyboard(t *testing.T) {
+	t.Parallel()
+	s := startAcd(t, "-config", writeConfig(t, apiYAML))
+	as := users(t, s, setupAdmin(t, s))
+	as["agent"].expect(t, "PUT", "/agents/1001/state", map[string]any{"action": "login"}, 200, nil)
+	b := newBrowser(t, s)
+	b.SignIn(t, "1001", testPassword)
+	b.WaitText(t, "[data-testid=agent-state]", "Ready", 2*time.Second)
+
+	press := func(label, sel string) {
+		t.Helper()
+		focused := fmt.Sprintf(`document.activeElement === document.querySelector(%q)`, sel)
+		for range 60 {
+			if b.Is(t, "reading the focus", focused) {
+				b.Run(t, "pressing Enter on "+label, chromedp.KeyEvent("\r"))
+				return
+			}
+			b.Run(t, "pressing Tab", chromedp.KeyEvent("\t"))
+		}
+		t.Fatalf("Tab never reached %s", label)
+	}
+	press("Pause: Lunch", `button[name="pause-reason"][value="Lunch"]`)
+	b.WaitText(t, "[data-testid=agent-state]", "Paused: Lunch", 2*time.Second)
+	var st struct{ State, Reason string }
+	as["agent"].expect(t, "GET", "/agents/1001/state", nil, 200, &st)
+	if st.State != "paused" || st.Reason != "Lunch" {
+		t.Fatalf("the API says %+v after Enter on Pause: Lunch; want paused, Lunch", st)
+	}
+	press("Ready", `form.menu button[value="ready"]`)
+	b.WaitText(t, "[data-testid=agent-state]", "Ready", 2*time.Second)
 	b.Clean(t)
 }

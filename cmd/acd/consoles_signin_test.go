@@ -11,6 +11,60 @@ import (
 	"github.com/acdserver/acd/internal/browser"
 )
 
+// TestConsoleSignInByRole: each role signs in to its own console and its
+// menu offers only what it may use; a page of another role's is refused,
+// and one without a session leads to the sign-in page.
+func TestConsoleSignInByRole(t *testing.T) {
+	t.Parallel()
+	s := startAcd(t, "-config", writeConfig(t, apiYAML))
+	users(t, s, setupAdmin(t, s))
+	b := newBrowser(t, s)
+
+	b.Open(t, "/agent")
+	if p := b.Path(t); !strings.HasPrefix(p, "/login?next=") {
+		t.Fatalf("/agent without a session went to %s; want the sign-in page", p)
+	}
+	b.Run(t, "typing a wrong password",
+		browser.SendKeys("#user", "1001"), browser.SendKeys("#password", "wrong"), browser.ClickOn(`form[action="/login"] button`))
+	b.WaitText(t, "main", "Wrong user or password", 5*time.Second)
+
+	for _, c := range []struct {
+		user, home string
+		nav        []string
+		refused    []string
+	}{
+		{"1001", "/agent", []string{"My status"}, []string{"/supervisor", "/admin", "/wallboard"}},
+		// A supervisor's role grants tags.manage by default: the
+		// administration, for its tags page.
+		{"sup", "/supervisor", []string{"Queues", "Wallboard", "Administration"}, []string{"/agent", "/admin/users"}},
+		{"root", "/admin", []string{"Queues", "Wallboard", "Administration"}, []string{"/agent"}},
+	} {
+		b.Run(t, "clearing cookies", browser.ClearCookies())
+		b.SignIn(t, c.user, testPassword)
+		if p := b.Path(t); p != c.home {
+			t.Errorf("%s signed in to %s; want %s", c.user, p, c.home)
+		}
+		nav := b.Text(t, "header nav")
+		for _, n := range c.nav {
+			if !strings.Contains(nav, n) {
+				t.Errorf("%s's menu %q lacks %q", c.user, nav, n)
+			}
+		}
+		for _, all := range []string{"My status", "Administration"} {
+			if !contains(c.nav, all) && strings.Contains(nav, all) {
+				t.Errorf("%s's menu %q offers %q", c.user, nav, all)
+			}
+		}
+		for _, path := range c.refused {
+			status := b.HTTPStatus(t, path)
+			if status != 403 {
+				t.Errorf("%s opening %s: %d; want 403", c.user, path, status)
+			}
+		}
+	}
+	b.Clean(t)
+}
+
 // TestConsoleFirstStartSetup: with no user yet, the sign-in page says so
 // and leads to the setup page, which creates the first administrator
 // only with the setup token of the log; afterwards neither offers setup.

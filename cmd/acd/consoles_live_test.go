@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/acdserver/acd/internal/browser"
 )
 
 // sseStream reads a console live stream: its events and comments.
@@ -135,4 +137,32 @@ func TestConsoleReconnectsAfterRestart(t *testing.T) {
 	b.WaitText(t, "[data-testid=agent-state]", "Ready", 2*time.Second)
 	b.WaitJS(t, "the same page, not a reload", `window.acdMark === 1`, time.Second)
 	b.Clean(t)
+}
+
+// TestFirefoxReconnectsAfterRestart: the agent's page, open in Firefox
+// while the server restarts on the same address, sees its live stream
+// drop, reconnects by itself and shows a change made afterwards, without
+// reloading.
+func TestFirefoxReconnectsAfterRestart(t *testing.T) {
+	t.Parallel()
+	browser.FirefoxPath(t) // skips, or fails, before the server starts
+	cfg := writeConfig(t, apiYAML)
+	data := t.TempDir()
+	s := startAcd(t, "-config", cfg, "-data", data)
+	users(t, s, setupAdmin(t, s))
+	f := newFirefox(t, s)
+	f.SignInTo(t, "1001", testPassword, "")
+	f.WaitJS(t, "the live stream to open", `document.body.dataset.live === "open"`, 5*time.Second)
+	f.WaitJS(t, "marking the page", `(window.acdMark = 1) === 1`, time.Second)
+
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	_ = s.cmd.Wait()
+	f.WaitJS(t, "the page to see the stream drop", `document.body.dataset.live === "reconnecting"`, 10*time.Second)
+	again := startAcd(t, "-config", cfg, "-data", data, "-http", s.http)
+	f.WaitJS(t, "the stream to reconnect", `document.body.dataset.live === "open"`, 15*time.Second)
+	f.Forget() // the stream's errors while the server was down
+	again.client(login(t, again, "sup", testPassword)).expect(t, "PUT", "/agents/1001/state", map[string]string{"action": "login"}, 200, nil)
+	f.WaitText(t, "[data-testid=agent-state]", "Ready", 2*time.Second)
+	f.WaitJS(t, "the same page, not a reload", `window.acdMark === 1`, time.Second)
+	f.Clean(t)
 }
