@@ -22,14 +22,6 @@ import (
 	"github.com/acdserver/acd/store"
 )
 
-// configuredOnly are metric families served only when the configuration
-// has what they measure (a trunk that registers): the operations guide
-// names them, though a scrape of another configuration lacks them.
-var configuredOnly = map[string]bool{
-	"acd_trunk_registered":                   true,
-	"acd_trunk_registration_expires_seconds": true,
-}
-
 // startZone serves DNS records on loopback UDP (a miekg/dns server) until
 // the test ends, and returns its address.
 func startZone(t *testing.T, records ...string) string {

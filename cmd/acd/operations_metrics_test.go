@@ -235,3 +235,11 @@ func dashboardQueriesServed(t *testing.T, families map[string]*dto.MetricFamily)
 		}
 	}
 }
+
+// configuredOnly are metric families served only when the configuration
+// has what they measure (a trunk that registers): the operations guide
+// names them, though a scrape of another configuration lacks them.
+var configuredOnly = map[string]bool{
+	"acd_trunk_registered":                   true,
+	"acd_trunk_registration_expires_seconds": true,
+}
