@@ -36,7 +36,8 @@ func requireSIPp(t *testing.T) string {
 }
 
 // skipInShort leaves out, under -short (make test-fast), a test that
-// drives a program no one here wrote: a browser, SIPp, baresip or socat.
+// drives a program no one here wrote: SIPp, baresip or socat (the
+// browsers' driver, internal/browser, skips its tests the same way).
 // Those tests start a process each and wait on it, which is most of the
 // suite's time; make test always runs them.
 func skipInShort(t *testing.T, program string) {
