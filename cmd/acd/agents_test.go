@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,143 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/acdserver/acd/acd"
 	"github.com/acdserver/acd/event"
 	"github.com/acdserver/acd/internal/testutil"
 	"github.com/acdserver/acd/media"
 	"github.com/acdserver/acd/store"
 )
-
-const agentsYAML = `sip_realm: test.local
-numbers: {"100": main, "200": sales}
-pause_reasons: [Lunch, Training]
-agents:
-  "1001": {name: Alice, password: secret-1001, queues: [support, sales]}
-  "1002": {name: Bob, password: secret-1002, queues: [support, sales]}
-queues:
-  support: {strategy: linear, ring_timeout: 1s, max_no_answer: 1, wrap_up: 30s, end_wrap_up: true, announce_every: 1h}
-  sales:   {strategy: ring-all, ring_timeout: 5s, weight: 10, announce_every: 1h}
-dialplans:
-  main:
-    entry: q
-    nodes:
-      q:   {type: queue, queue: support, timeout: 30s, on_timeout: bye, on_exit: bye}
-      bye: {type: hangup}
-  sales:
-    entry: q
-    nodes:
-      q:   {type: queue, queue: sales, timeout: 30s, on_timeout: bye, on_exit: bye}
-      bye: {type: hangup}
-`
-
-// agentPhone registers agent id and logs it in with *50.
-func agentPhone(t *testing.T, ctx context.Context, s *server, id string, mode testutil.AnswerMode) *testutil.Phone {
-	t.Helper()
-	p := testutil.NewPhone(t)
-	code, err := p.Register(ctx, s.sip, id, "secret-"+id, 300)
-	if err != nil || code != 200 {
-		t.Fatalf("REGISTER %s: %d %v", id, code, err)
-	}
-	p.TakeCalls(mode)
-	featureCall(t, ctx, s, p, id, "*50")
-	s.waitLog(t, 10*time.Second, `feature code`, `agent=`+id, `code=*50`, `prompt=agent-logged-in`)
-	return p
-}
-
-// featureCall dials a feature code from an agent's phone and listens to
-// the confirmation until the server hangs up, as a person would.
-func featureCall(t *testing.T, ctx context.Context, s *server, p *testutil.Phone, id, code string) {
-	t.Helper()
-	if _, err := p.Dial(ctx, s.sip, code, id, "secret-"+id); err != nil {
-		t.Fatalf("dialling %s: %v", code, err)
-	}
-	select {
-	case <-p.Byes:
-	case <-ctx.Done():
-		t.Fatalf("the server did not hang up after confirming %s", code)
-	}
-}
-
-// eventsOf waits until the server's event log holds events satisfying
-// done, and returns them as "type:agent" strings.
-func eventsOf(t *testing.T, s *server, f store.Filter, done func([]string) bool) []string {
-	t.Helper()
-	l, err := store.Open(filepath.Join(s.data, "acd.db"), slog.Default())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		evs, err := l.Events(context.Background(), f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out []string
-		for _, e := range evs {
-			out = append(out, eventKey(e))
-		}
-		if done(out) {
-			return out
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the event log never reached the expected state; it holds %v", out)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// eventKey names an event for expectSequence: "type:agent", and for an
-// agent's state change "agent.state>TO:agent".
-func eventKey(e store.Event) string {
-	if e.Type == "agent.state" {
-		if p, err := event.Decode(e); err == nil {
-			return "agent.state>" + p.(event.AgentState).To + ":" + e.Agent
-		}
-	}
-	return e.Type + ":" + e.Agent
-}
-
-func has(want ...string) func([]string) bool {
-	return func(got []string) bool {
-		j := 0
-		for _, g := range got {
-			if j < len(want) && g == want[j] {
-				j++
-			}
-		}
-		return j == len(want)
-	}
-}
-
-func expectSequence(t *testing.T, got []string, want ...string) {
-	t.Helper()
-	if !has(want...)(got) {
-		t.Fatalf("event log\n got: %v\nwant in order: %v", got, want)
-	}
-}
-
-func incoming(t *testing.T, ctx context.Context, p *testutil.Phone) testutil.Incoming {
-	t.Helper()
-	select {
-	case in := <-p.IncomingCalls():
-		return in
-	case <-ctx.Done():
-		t.Fatal("the agent's phone never rang")
-	}
-	return testutil.Incoming{}
-}
-
-func speechGrows(t *testing.T, ctx context.Context, p *testutil.Phone, who string) {
-	t.Helper()
-	start := p.Stats().SpeechFrames
-	for p.Stats().SpeechFrames < start+25 {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("%s hears no audio through the bridge (%d frames of speech)", who, p.Stats().SpeechFrames-start)
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-}
 
 func TestAgentAnswersAndAudioIsBridged(t *testing.T) {
 	t.Parallel()
@@ -195,42 +63,6 @@ func TestAgentAnswersAndAudioIsBridged(t *testing.T) {
 		"caller.joined:", "caller.offered:1001", "agent.answered:1001", "call.ended:1001", "agent.state>wrap-up:1001")
 }
 
-func TestRingAllOneWinner(t *testing.T) {
-	t.Parallel()
-	s := startAcd(t, "-config", writeConfig(t, agentsYAML))
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	a := agentPhone(t, ctx, s, "1001", testutil.AnswerMode{After: 300 * time.Millisecond})
-	b := agentPhone(t, ctx, s, "1002", testutil.AnswerMode{After: 300 * time.Millisecond})
-
-	caller := dialAs(t, ctx, s, "200", "+14155550123")
-	incoming(t, ctx, a)
-	incoming(t, ctx, b)
-	// Both answer together: one is bridged, the other gets a BYE (or a
-	// CANCEL, had its 200 come later) and never the caller.
-	got := eventsOf(t, s, store.Filter{}, func(evs []string) bool {
-		return strings.Contains(strings.Join(evs, " "), "agent.answered:")
-	})
-	answered := 0
-	for _, e := range got {
-		if strings.HasPrefix(e, "agent.answered:") {
-			answered++
-		}
-	}
-	if answered != 1 {
-		t.Fatalf("%d agents answered the same caller: %v", answered, got)
-	}
-	select {
-	case <-a.Byes:
-	case <-b.Byes:
-	case <-a.Cancelled():
-	case <-b.Cancelled():
-	case <-ctx.Done():
-		t.Fatal("the losing agent's leg was neither cancelled nor hung up")
-	}
-	_ = caller.Hangup(ctx)
-}
-
 func TestRingTimeoutMovesOnAndPausesAgent(t *testing.T) {
 	t.Parallel()
 	s := startAcd(t, "-config", writeConfig(t, agentsYAML))
@@ -254,106 +86,6 @@ func TestRingTimeoutMovesOnAndPausesAgent(t *testing.T) {
 	_ = caller.Hangup(ctx)
 }
 
-func TestCallerHangsUpWhileAgentRings(t *testing.T) {
-	t.Parallel()
-	s := startAcd(t, "-config", writeConfig(t, agentsYAML))
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	agent := agentPhone(t, ctx, s, "1001", testutil.AnswerMode{Never: true})
-	caller := dialAs(t, ctx, s, "200", "+14155550123") // ring-all, 5 s ring timeout
-	in := incoming(t, ctx, agent)
-	if err := caller.Hangup(ctx); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case id := <-agent.Cancelled():
-		if id != in.CallID {
-			t.Fatalf("cancelled %s, want %s", id, in.CallID)
-		}
-	case <-time.After(4500 * time.Millisecond): // the queue's ring timeout is 5 s
-		t.Fatal("CANCEL did not reach the agent's phone before its ring timeout")
-	}
-	got := eventsOf(t, s, store.Filter{}, has("caller.abandoned:"))
-	expectSequence(t, got, "caller.joined:", "caller.offered:1001", "caller.abandoned:")
-	for _, e := range got {
-		if e == "agent.missed:1001" {
-			t.Fatalf("the caller's hang-up was counted as the agent's miss: %v", got)
-		}
-	}
-}
-
-func TestWrapUpBlocksOffersUntilEnded(t *testing.T) {
-	t.Parallel()
-	s := startAcd(t, "-config", writeConfig(t, agentsYAML))
-	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
-	defer cancel()
-	agent := agentPhone(t, ctx, s, "1001", testutil.AnswerMode{After: 100 * time.Millisecond})
-
-	first := dial(t, ctx, s)
-	incoming(t, ctx, agent)
-	eventsOf(t, s, store.Filter{}, has("agent.answered:1001"))
-	_ = first.Hangup(ctx)
-	eventsOf(t, s, store.Filter{}, has("agent.state>wrap-up:1001"))
-
-	second := dial(t, ctx, s)
-	s.waitLog(t, 5*time.Second, "caller joined queue")
-	select {
-	case <-agent.IncomingCalls():
-		t.Fatal("an agent in wrap-up was offered a call")
-	case <-time.After(1500 * time.Millisecond):
-	}
-	featureCall(t, ctx, s, agent, "1001", "*54")
-	incoming(t, ctx, agent)
-	got := eventsOf(t, s, store.Filter{}, has("agent.state>wrap-up:1001", "caller.joined:", "agent.state>ready:1001", "caller.offered:1001", "agent.answered:1001"))
-	expectSequence(t, got, "agent.state>wrap-up:1001", "caller.joined:", "agent.state>ready:1001",
-		"caller.offered:1001", "agent.answered:1001")
-	_ = second.Hangup(ctx)
-}
-
-func TestWeightedQueueServedFirst(t *testing.T) {
-	t.Parallel()
-	s := startAcd(t, "-config", writeConfig(t, agentsYAML))
-	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
-	defer cancel()
-	agent := agentPhone(t, ctx, s, "1001", testutil.AnswerMode{After: 100 * time.Millisecond})
-	featureCall(t, ctx, s, agent, "1001", "*521") // pause: Lunch
-	eventsOf(t, s, store.Filter{}, has("agent.state>paused:1001"))
-
-	support := dial(t, ctx, s) // waits first, weight 0
-	s.waitLog(t, 5*time.Second, "caller joined queue", "queue=support")
-	salesCaller := dialAs(t, ctx, s, "200", "+14155550124")
-	s.waitLog(t, 5*time.Second, "caller joined queue", "queue=sales")
-	featureCall(t, ctx, s, agent, "1001", "*53") // ready
-	incoming(t, ctx, agent)
-	l, err := store.Open(filepath.Join(s.data, "acd.db"), slog.Default())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	eventsOf(t, s, store.Filter{}, has("agent.answered:1001"))
-	evs, _ := l.Events(ctx, store.Filter{Agent: "1001"})
-	var offered []string
-	var paused string
-	for _, e := range evs {
-		if e.Type == "caller.offered" {
-			offered = append(offered, e.Queue)
-		}
-		if p, err := event.Decode(e); err == nil {
-			if st, ok := p.(event.AgentState); ok && st.To == "paused" {
-				paused = st.Reason
-			}
-		}
-	}
-	if len(offered) == 0 || offered[0] != "sales" {
-		t.Fatalf("offers went to %v; want the weighted queue (sales) first", offered)
-	}
-	if paused != "Lunch" {
-		t.Fatalf("paused with reason %q, want Lunch (*521)", paused)
-	}
-	_ = support.Hangup(ctx)
-	_ = salesCaller.Hangup(ctx)
-}
-
 func TestUnregisteredAgentIsNeverOffered(t *testing.T) {
 	t.Parallel()
 	s := startAcd(t, "-config", writeConfig(t, strings.Replace(agentsYAML, "q:   {type: queue, queue: support, timeout: 30s", "q:   {type: queue, queue: support, timeout: 2s", 1)))
@@ -373,39 +105,6 @@ func TestUnregisteredAgentIsNeverOffered(t *testing.T) {
 		}
 	}
 	expectSequence(t, got, "agent.unregistered:1001", "caller.joined:", "caller.timeout:")
-}
-
-func TestRegisterAuthentication(t *testing.T) {
-	t.Parallel()
-	s := startAcd(t, "-config", writeConfig(t, agentsYAML))
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	p := testutil.NewPhone(t)
-	for _, tc := range []struct {
-		user, password string
-		want           int
-	}{
-		{"1001", "hunter2-not-it", 401}, // a fresh challenge: same as for an unknown user
-		{"9999", "whatever", 401},
-		{"1001", "secret-1001", 200},
-	} {
-		code, err := p.Register(ctx, s.sip, tc.user, tc.password, 300)
-		if err != nil || code != tc.want {
-			t.Fatalf("REGISTER %s/%s: %d %v; want %d", tc.user, tc.password, code, err, tc.want)
-		}
-	}
-	line := s.waitLog(t, 5*time.Second, "security: SIP authentication failed", "user=1001")
-	if strings.Contains(line, "hunter2") {
-		t.Fatalf("a password reached the log: %s", line)
-	}
-	// Repeated failures from one address are throttled.
-	var last int
-	for i := range 12 {
-		last, _ = p.Register(ctx, s.sip, "1002", fmt.Sprint("guess-", i), 300)
-	}
-	if last != 403 {
-		t.Fatalf("after 12 failures the answer is %d, want 403", last)
-	}
 }
 
 // TestSIPpAgentAnswers: a SIPp phone registers with digest, logs in with
@@ -466,33 +165,6 @@ func TestDeadPhoneIsSkipped(t *testing.T) {
 	_ = caller.Hangup(ctx)
 }
 
-func TestTransferToAgent(t *testing.T) {
-	t.Parallel()
-	yaml := strings.Replace(agentsYAML, `numbers: {"100": main, "200": sales}`, `numbers: {"100": main, "200": sales, "300": desk}`, 1) +
-		`  desk:
-    entry: t
-    nodes:
-      t:   {type: transfer, to: "1002", next: bye}
-      bye: {type: hangup}
-`
-	s := startAcd(t, "-config", writeConfig(t, yaml))
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	agent := agentPhone(t, ctx, s, "1002", testutil.AnswerMode{After: 100 * time.Millisecond})
-	caller := dialAs(t, ctx, s, "300", "+14155550125")
-	if in := incoming(t, ctx, agent); in.From != "+14155550125" {
-		t.Fatalf("agent shown %q", in.From)
-	}
-	for !agent.Remote().IsValid() {
-		time.Sleep(10 * time.Millisecond)
-	}
-	agent.SendTone(ctx, media.PCMU)
-	speechGrows(t, ctx, caller, "the transferred caller")
-	_ = caller.Hangup(ctx)
-	got := eventsOf(t, s, store.Filter{}, has("call.ended:1002"))
-	expectSequence(t, got, "transfer.offered:1002", "transfer.answered:1002", "call.ended:1002")
-}
-
 func TestRejectingAgentIsSkipped(t *testing.T) {
 	t.Parallel()
 	s := startAcd(t, "-config", writeConfig(t, strings.Replace(agentsYAML, "max_no_answer: 1", "max_no_answer: 3", 1)))
@@ -513,26 +185,205 @@ func TestRejectingAgentIsSkipped(t *testing.T) {
 	_ = caller.Hangup(ctx)
 }
 
-func TestEndWrapUpNeedsPermission(t *testing.T) {
+// TestRefusingPhoneIsNotRungBackToBack: an agent's phone that answers
+// every INVITE with 486 (busy) or 603 (decline) is not sent the same
+// caller again at once. A decline counts toward max_no_answer (3 here)
+// and comes back after the queue's 1 s ring timeout; busy does not count
+// and comes back after the busy back-off, the agent never paused for it.
+func TestRefusingPhoneIsNotRungBackToBack(t *testing.T) {
 	t.Parallel()
-	s := startAcd(t, "-config", writeConfig(t, strings.Replace(agentsYAML, "end_wrap_up: true", "end_wrap_up: false", 1)))
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	for _, tc := range []struct {
+		name   string
+		status int
+		gap    time.Duration // the least time between two INVITEs
+		after  string        // the agent's state after the third refusal
+	}{
+		{"busy", 486, acd.DefaultBusyBackoff, "agent.state>ready:1001"},
+		{"declined", 603, time.Second, "agent.state>paused:1001"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			yaml := strings.Replace(agentsYAML, "max_no_answer: 1", "max_no_answer: 3", 1)
+			s := startAcd(t, "-config", writeConfig(t, yaml))
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			phone := agentPhone(t, ctx, s, "1001", testutil.AnswerMode{Reject: tc.status})
+			caller := dial(t, ctx, s)
+			defer func() { _ = caller.Hangup(ctx) }()
+			var rung []time.Time
+			for range 3 {
+				incoming(t, ctx, phone)
+				rung = append(rung, time.Now())
+			}
+			for i := 1; i < len(rung); i++ {
+				// The INVITE's arrival stands in for the offer's time:
+				// allow for the first arriving late.
+				if gap := rung[i].Sub(rung[i-1]); gap < tc.gap*3/4 {
+					t.Fatalf("INVITE %d came %v after the phone's %d to INVITE %d; want at least %v", i+1, gap, tc.status, i, tc.gap)
+				}
+			}
+			miss := "agent.missed:1001"
+			got := eventsOf(t, s, store.Filter{}, has(miss, miss, miss, tc.after))
+			if tc.status == 486 && strings.Contains(strings.Join(got, " "), "agent.state>paused:1001") {
+				t.Fatalf("busy answers paused the agent: %v", got)
+			}
+		})
+	}
+}
+
+// TestCallersHangingUpWhileRingingDoNotPauseAgent: callers hang up while
+// a single-line phone rings for them, each time with the next caller
+// waiting. The next INVITE may reach the phone before the CANCEL of the
+// last, and the phone answers it 486; that is not the agent's miss
+// (max_no_answer is 1 here), and the caller is rung again once the phone
+// is free.
+func TestCallersHangingUpWhileRingingDoNotPauseAgent(t *testing.T) {
+	t.Parallel()
+	yaml := strings.Replace(agentsYAML, "ring_timeout: 1s, max_no_answer: 1", "ring_timeout: 10s, max_no_answer: 1", 1)
+	s := startAcd(t, "-config", writeConfig(t, yaml))
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	agent := agentPhone(t, ctx, s, "1001", testutil.AnswerMode{After: 100 * time.Millisecond})
+	phone := agentPhone(t, ctx, s, "1001", testutil.AnswerMode{Never: true, OneLine: true})
+	go func() { // the phone's INVITEs and CANCELs are counted by the log, not here
+		for {
+			select {
+			case <-phone.IncomingCalls():
+			case <-phone.Cancelled():
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	const rounds = 12
+	cur := dialAs(t, ctx, s, "100", "+14155550100")
+	ringingFor(t, ctx, s, "+14155550100")
+	for i := 1; i <= rounds; i++ {
+		number := fmt.Sprintf("+1415555%04d", 100+i)
+		next := dialAs(t, ctx, s, "100", number)
+		if err := cur.Hangup(ctx); err != nil {
+			t.Fatal(err)
+		}
+		ringingFor(t, ctx, s, number)
+		cur = next
+	}
+	_ = cur.Hangup(ctx)
+	busy := 0
+	for _, e := range logEvents(t, s) {
+		if e.Type != "agent.missed" {
+			continue
+		}
+		p, _ := event.Decode(e)
+		m := p.(event.AgentMissed)
+		if m.Cause != "busy" || m.Misses != 0 {
+			t.Fatalf("a missed offer counted: %+v", m)
+		}
+		busy++
+	}
+	t.Logf("%d of %d INVITEs reached the phone before the CANCEL of the last", busy, rounds)
+}
+
+// ringingFor waits until the agent 1001 is rung for the caller number,
+// failing at once if the agent is paused.
+func ringingFor(t *testing.T, ctx context.Context, s *server, number string) {
+	t.Helper()
+	for {
+		callID := ""
+		offered := ""
+		for _, e := range logEvents(t, s) {
+			p, err := event.Decode(e)
+			if err != nil {
+				continue
+			}
+			switch p := p.(type) {
+			case event.CallerJoined:
+				if p.Caller == number {
+					callID = e.CallID
+				}
+			case event.AgentState:
+				if e.Agent != "1001" {
+					continue
+				}
+				if p.To == "paused" {
+					t.Fatalf("agent 1001 paused (%s) while callers hung up as it rang", p.Cause)
+				}
+				offered = ""
+				if p.To == "offered" {
+					offered = e.CallID
+				}
+			}
+		}
+		if callID != "" && offered == callID {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("agent 1001 was never rung for %s", number)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// TestBaresipAgentsOverTCP: two baresips register over TCP as agents of
+// one queue, as desk phones that avoid UDP fragmentation do. Each
+// caller's INVITE must go down the connection of the agent it is offered
+// to (the phone's own, since a phone behind NAT cannot be dialled back):
+// both agents answer, each their own caller, and each caller hears its
+// agent's tone.
+func TestBaresipAgentsOverTCP(t *testing.T) {
+	t.Parallel()
+	modules := requireBaresip(t)
+	s := startAcd(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	for _, agent := range []string{"1001", "1002"} {
+		phone := startBaresip(t, modules, "<sip:"+agent+"@"+s.sip+";transport=tcp>;auth_pass=demo-"+agent+";answermode=auto")
+		eventsOf(t, s, store.Filter{Agent: agent}, has("agent.registered:"+agent))
+		phone.command(t, "/dial *50")
+		eventsOf(t, s, store.Filter{Agent: agent}, has("agent.logged_in:"+agent))
+		s.waitLog(t, 15*time.Second, `msg="call ended"`, `why="server hung up`) // after its confirmation
+	}
+	first := dialAs(t, ctx, s, "100", "+14155550123")
+	eventsOf(t, s, store.Filter{}, func(got []string) bool {
+		return contains(got, "agent.answered:1001") || contains(got, "agent.answered:1002")
+	})
+	second := dialAs(t, ctx, s, "100", "+14155550177")
+	eventsOf(t, s, store.Filter{}, func(got []string) bool {
+		return contains(got, "agent.answered:1001") && contains(got, "agent.answered:1002")
+	})
+	speechGrows(t, ctx, first, "the first caller (its agent's tone over TCP)")
+	speechGrows(t, ctx, second, "the second caller (its agent's tone over TCP)")
+	for _, c := range []interface{ Hangup(context.Context) error }{first, second} {
+		if err := c.Hangup(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventsOf(t, s, store.Filter{}, func(got []string) bool {
+		return contains(got, "call.ended:1001") && contains(got, "call.ended:1002")
+	})
+}
+
+// TestBaresipAgent: Debian's own softphone, with nothing but an account
+// line, registers as an agent against the default configuration, logs in
+// with *50 and answers a queued caller, who hears it through the bridge.
+func TestBaresipAgent(t *testing.T) {
+	t.Parallel()
+	modules := requireBaresip(t)
+	s := startAcd(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	phone := startBaresip(t, modules, "<sip:1001@"+s.sip+">;auth_pass=demo-1001;answermode=auto")
+
+	eventsOf(t, s, store.Filter{}, has("agent.registered:1001"))
+	phone.command(t, "/dial *50")
+	s.waitLog(t, 15*time.Second, "feature code", "agent=1001", "code=*50", "prompt=agent-logged-in")
+	s.waitLog(t, 10*time.Second, `msg="call ended"`, `why="server hung up`) // after its confirmation
+
 	caller := dial(t, ctx, s)
-	incoming(t, ctx, agent)
-	eventsOf(t, s, store.Filter{}, has("agent.answered:1001"))
-	_ = caller.Hangup(ctx)
-	waitBye(t, ctx, agent) // the agent's leg: each feature call below waits for its own BYE
-	eventsOf(t, s, store.Filter{}, has("agent.state>wrap-up:1001"))
-	// Neither ending it (*54) nor ready (*53) nor a pause (*52) gets the
-	// agent out of a wrap-up the queue does not let agents end.
-	for _, code := range []string{"*54", "*53", "*52"} {
-		featureCall(t, ctx, s, agent, "1001", code)
-		s.waitLog(t, 5*time.Second, "feature code", "code="+code, "prompt=wrap-up-not-ended")
+	got := eventsOf(t, s, store.Filter{}, has("agent.answered:1001"))
+	expectSequence(t, got, "agent.registered:1001", "agent.logged_in:1001", "caller.joined:", "caller.offered:1001", "agent.answered:1001")
+	speechGrows(t, ctx, caller, "the caller (baresip's tone)")
+	if err := caller.Hangup(ctx); err != nil {
+		t.Fatal(err)
 	}
-	got := eventsOf(t, s, store.Filter{Agent: "1001"}, has("agent.state>wrap-up:1001"))
-	if last := got[len(got)-1]; last != "agent.state>wrap-up:1001" {
-		t.Fatalf("after the refused codes the log ends with %s; want the agent still in wrap-up: %v", last, got)
-	}
+	eventsOf(t, s, store.Filter{}, has("agent.answered:1001", "call.ended:1001"))
 }

@@ -1,567 +1,16 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
-	"io"
-	"net/http"
-	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
-	"github.com/acdserver/acd/event"
 	"github.com/acdserver/acd/internal/testutil"
 	"github.com/acdserver/acd/store"
 )
-
-const apiYAML = `sip_realm: test.local
-numbers: {"100": support, "200": sales}
-pause_reasons: [Lunch, Training]
-agents:
-  "1001": {name: Alice, password: secret-1001, queues: [support]}
-  "1002": {name: Bob, password: secret-1002, queues: [sales]}
-queues:
-  support: {name: Support, extension: "600", strategy: linear, ring_timeout: 2s, announce_every: 1h}
-  sales:   {name: Sales, extension: "601", type: icr, strategy: linear, ring_timeout: 2s, announce_every: 1h}
-dialplans:
-  support:
-    entry: q
-    nodes:
-      q:   {type: queue, queue: support, timeout: 60s, on_timeout: bye, on_exit: bye}
-      bye: {type: hangup}
-  sales:
-    entry: q
-    nodes:
-      q:   {type: queue, queue: sales, timeout: 60s, on_timeout: bye, on_exit: bye}
-      bye: {type: hangup}
-`
-
-const testPassword = "correct horse battery staple"
-
-// apiClient speaks to a running server's API as one caller.
-type apiClient struct {
-	t      *testing.T
-	base   string
-	token  string            // Authorization: Bearer, when set
-	header map[string]string // sent on every request
-}
-
-func (s *server) client(token string) *apiClient {
-	return &apiClient{base: "http://" + s.http + "/api/v1", token: token, header: map[string]string{}}
-}
-
-// do sends a request and returns the status and body. body is sent as
-// JSON unless it is already bytes.
-func (c *apiClient) do(t *testing.T, method, path string, body any) (int, []byte, http.Header) {
-	t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case []byte:
-		rd = bytes.NewReader(b)
-	default:
-		data, err := json.Marshal(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(data)
-	}
-	req, err := http.NewRequest(method, c.base+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rd != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	for k, v := range c.header {
-		req.Header.Set(k, v)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer res.Body.Close()
-	data, _ := io.ReadAll(res.Body)
-	if res.StatusCode >= 500 {
-		t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, data)
-	}
-	return res.StatusCode, data, res.Header
-}
-
-// expect sends a request, checks its status, and decodes the body into
-// out when out is not nil.
-func (c *apiClient) expect(t *testing.T, method, path string, body any, status int, out any) {
-	t.Helper()
-	got, data, _ := c.do(t, method, path, body)
-	if got != status {
-		t.Fatalf("%s %s: %d %s; want %d", method, path, got, data, status)
-	}
-	if out != nil {
-		if err := json.Unmarshal(data, out); err != nil {
-			t.Fatalf("%s %s: decoding %s: %v", method, path, data, err)
-		}
-	}
-}
-
-// setupAdmin creates the first administrator with the setup token the
-// server logged, and returns a client signed in as it.
-func setupAdmin(t *testing.T, s *server) *apiClient {
-	t.Helper()
-	line := s.waitLog(t, 10*time.Second, "setup_token=")
-	_, token, _ := strings.Cut(line, "setup_token=")
-	token = strings.Fields(token)[0]
-	anon := s.client("")
-	anon.expect(t, "POST", "/setup", map[string]string{"token": token, "user": "root", "password": testPassword}, 201, nil)
-	// The token is void once used.
-	anon.expect(t, "POST", "/setup", map[string]string{"token": token, "user": "root2", "password": testPassword}, 409, nil)
-	return s.client(login(t, s, "root", testPassword))
-}
-
-func login(t *testing.T, s *server, user, password string) string {
-	t.Helper()
-	var out struct{ Token string }
-	s.client("").expect(t, "POST", "/login", map[string]string{"user": user, "password": password}, 200, &out)
-	if !strings.HasPrefix(out.Token, "acd_") {
-		t.Fatalf("login gave token %q", out.Token)
-	}
-	return out.Token
-}
-
-// users creates a supervisor of both queues, one restricted to support,
-// and the two agents, and signs each in.
-func users(t *testing.T, s *server, admin *apiClient) map[string]*apiClient {
-	t.Helper()
-	for _, u := range []map[string]any{
-		{"id": "sup", "role": "supervisor", "password": testPassword, "queues": []string{"support", "sales"}},
-		{"id": "rsup", "role": "supervisor", "password": testPassword, "queues": []string{"support"}, "restrict_to_assigned_queues": true},
-		{"id": "1001", "role": "agent", "password": testPassword},
-		{"id": "1002", "role": "agent", "password": testPassword},
-	} {
-		admin.expect(t, "POST", "/users", u, 201, nil)
-	}
-	return map[string]*apiClient{
-		"admin": admin,
-		"sup":   s.client(login(t, s, "sup", testPassword)),
-		"rsup":  s.client(login(t, s, "rsup", testPassword)),
-		"agent": s.client(login(t, s, "1001", testPassword)),
-		"anon":  s.client(""),
-	}
-}
-
-// TestAPIRoleTable: every endpoint, called by each role, answers the
-// status the permission model says.
-func TestAPIRoleTable(t *testing.T) {
-	t.Parallel()
-	s := startAcd(t, "-config", writeConfig(t, apiYAML))
-	as := users(t, s, setupAdmin(t, s))
-	roles := []string{"admin", "sup", "rsup", "agent", "anon"}
-	big := []byte(`{"id":"x","role":"agent","password":"` + strings.Repeat("a", 100<<10) + `"}`)
-	rows := []struct {
-		method, path string
-		body         func(role string) any
-		want         [5]int // admin, sup, rsup, agent, anon
-	}{
-		{"GET", "/me", nil, [5]int{200, 200, 200, 200, 401}},
-		{"GET", "/users", nil, [5]int{200, 403, 403, 403, 401}},
-		{"POST", "/users", func(r string) any {
-			return map[string]any{"id": "new-" + r, "role": "supervisor", "password": testPassword}
-		}, [5]int{201, 403, 403, 403, 401}},
-		{"POST", "/users", func(string) any { return map[string]any{"id": "sup", "role": "supervisor", "password": testPassword} }, [5]int{409, 403, 403, 403, 401}},
-		{"POST", "/users", func(string) any { return map[string]any{"id": "x", "role": "emperor", "password": testPassword} }, [5]int{422, 422, 422, 422, 401}},
-		{"POST", "/users", func(string) any { return map[string]any{"id": "x", "role": "agent", "password": testPassword} }, [5]int{422, 403, 403, 403, 401}},
-		{"POST", "/users", func(string) any { return []byte(`{"id":"x",`) }, [5]int{400, 400, 400, 400, 401}},
-		{"POST", "/users", func(string) any { return big }, [5]int{413, 413, 413, 413, 401}},
-		{"GET", "/users/sup", nil, [5]int{200, 200, 403, 403, 401}},
-		{"GET", "/users/nobody", nil, [5]int{404, 403, 403, 403, 401}},
-		{"PATCH", "/users/new-admin", func(string) any { return map[string]any{"name": "New"} }, [5]int{200, 403, 403, 403, 401}},
-		{"PATCH", "/users/1001", func(string) any { return map[string]any{"queues": []string{"sales"}} }, [5]int{409, 403, 403, 403, 401}},
-		{"PATCH", "/users/root", func(string) any { return map[string]any{"role": "agent"} }, [5]int{422, 403, 403, 403, 401}},
-		{"DELETE", "/users/nobody", nil, [5]int{404, 403, 403, 403, 401}},
-		{"GET", "/permissions", nil, [5]int{200, 200, 200, 200, 401}},
-		{"PUT", "/permissions/agent/tags.create", nil, [5]int{204, 403, 403, 403, 401}},
-		{"DELETE", "/permissions/agent/tags.create", nil, [5]int{204, 403, 403, 403, 401}},
-		{"PUT", "/permissions/agent/skills.manage", nil, [5]int{404, 403, 403, 403, 401}},
-		{"PUT", "/permissions/administrator/tags.create", nil, [5]int{404, 403, 403, 403, 401}},
-		{"POST", "/permissions/restore-defaults", func(string) any { return map[string]any{"role": "agent"} }, [5]int{204, 403, 403, 403, 401}},
-		{"POST", "/permissions/restore-defaults", nil, [5]int{204, 403, 403, 403, 401}},
-		{"GET", "/queues", nil, [5]int{200, 200, 200, 200, 401}},
-		{"GET", "/queues/support/waiting", nil, [5]int{200, 200, 200, 403, 401}},
-		{"GET", "/queues/sales/waiting", nil, [5]int{200, 200, 403, 403, 401}},
-		{"GET", "/queues/nope/waiting", nil, [5]int{404, 404, 404, 403, 401}},
-		{"GET", "/queues/support", nil, [5]int{200, 200, 200, 403, 401}},
-		{"GET", "/queues/sales", nil, [5]int{200, 200, 403, 403, 401}},
-		{"GET", "/queues/nope", nil, [5]int{404, 404, 403, 403, 401}},
-		{"GET", "/agents/1001/state", nil, [5]int{200, 200, 200, 200, 401}},
-		{"GET", "/agents/1002/state", nil, [5]int{200, 200, 403, 403, 401}},
-		{"GET", "/agents/9999/state", nil, [5]int{404, 404, 404, 403, 401}},
-		{"PUT", "/agents/1001/state", func(string) any { return map[string]any{"action": "ready"} }, [5]int{409, 409, 409, 409, 401}},
-		{"PUT", "/agents/1001/state", func(string) any { return map[string]any{"action": "dance"} }, [5]int{422, 422, 422, 422, 401}},
-		{"PUT", "/agents/1001/state", func(string) any { return map[string]any{"action": "ready", "reason": "Lunch"} }, [5]int{422, 422, 422, 422, 401}},
-		{"PUT", "/agents/1002/state", func(string) any { return map[string]any{"action": "logout"} }, [5]int{200, 200, 403, 403, 401}},
-		{"PUT", "/agents/9999/state", func(string) any { return map[string]any{"action": "logout"} }, [5]int{404, 404, 404, 403, 401}},
-		{"GET", "/settings", nil, [5]int{200, 200, 200, 403, 401}},
-		{"GET", "/agents", nil, [5]int{200, 200, 200, 403, 401}},
-		{"POST", "/queues", func(r string) any { return map[string]any{"id": "q-" + r} }, [5]int{201, 403, 403, 403, 401}},
-		{"POST", "/queues", func(string) any { return map[string]any{"id": "Bad Name"} }, [5]int{422, 422, 422, 422, 401}},
-		{"DELETE", "/queues/nope", nil, [5]int{404, 403, 403, 403, 401}},
-		{"DELETE", "/queues/support", nil, [5]int{409, 403, 403, 403, 401}},
-		{"POST", "/agents", func(string) any { return map[string]any{"id": "1001", "name": "A", "sip_password": "a-long-one"} }, [5]int{409, 403, 403, 403, 401}},
-		{"DELETE", "/agents/1002", nil, [5]int{409, 403, 403, 403, 401}},
-		{"GET", "/dialplans", nil, [5]int{200, 403, 403, 403, 401}},
-		{"GET", "/dialplans/support", nil, [5]int{200, 403, 403, 403, 401}},
-		{"PUT", "/dialplans/support", func(string) any { return map[string]string{"yaml": "entry: bye\nnodes: {bye: {type: hangup}}\n"} }, [5]int{409, 403, 403, 403, 401}},
-		{"PUT", "/dialplans/Bad", func(string) any { return map[string]string{"yaml": "entry: bye\n"} }, [5]int{422, 403, 403, 403, 401}},
-		{"POST", "/dialplans/support/activate", func(string) any { return map[string]int{"version": 1} }, [5]int{404, 403, 403, 403, 401}},
-		{"GET", "/numbers", nil, [5]int{200, 403, 403, 403, 401}},
-		{"PUT", "/numbers/100", func(string) any { return map[string]string{"dialplan": "sales"} }, [5]int{409, 403, 403, 403, 401}},
-		{"PUT", "/numbers/*50", func(string) any { return map[string]string{"dialplan": "sales"} }, [5]int{422, 403, 403, 403, 401}},
-		{"DELETE", "/numbers/999", nil, [5]int{404, 403, 403, 403, 401}},
-		{"GET", "/trunks", nil, [5]int{200, 403, 403, 403, 401}},
-		{"POST", "/trunks", func(r string) any { return map[string]any{"id": "t-" + r, "address": "127.0.0.1:5098"} }, [5]int{201, 403, 403, 403, 401}},
-		{"DELETE", "/trunks/nope", nil, [5]int{404, 403, 403, 403, 401}},
-		{"PUT", "/settings", func(string) any { return map[string]any{"allow_unassigned_login": false} }, [5]int{200, 403, 403, 403, 401}},
-		{"PUT", "/agents/1002/state", func(string) any { return map[string]any{"action": "pause", "queue": "sales"} }, [5]int{422, 422, 422, 422, 401}},
-		{"GET", "/audit", nil, [5]int{200, 403, 403, 403, 401}},
-		{"GET", "/audit?since=yesterday", nil, [5]int{422, 422, 422, 422, 401}},
-		{"GET", "/tokens", nil, [5]int{200, 200, 200, 200, 401}},
-		{"GET", "/tokens?user=*", nil, [5]int{200, 403, 403, 403, 401}},
-		{"POST", "/tokens", func(string) any { return map[string]any{"name": "script"} }, [5]int{201, 201, 201, 201, 401}},
-		{"POST", "/tokens", func(string) any { return map[string]any{} }, [5]int{422, 422, 422, 422, 401}},
-		{"DELETE", "/tokens/nope", nil, [5]int{404, 404, 404, 404, 401}},
-		{"GET", "/events?after=abc", nil, [5]int{422, 422, 422, 422, 401}},
-		{"POST", "/logout", nil, [5]int{204, 204, 204, 204, 401}},
-	}
-	for _, row := range rows {
-		for i, role := range roles {
-			var body any
-			if row.body != nil {
-				body = row.body(role)
-			}
-			c := as[role]
-			if row.path == "/logout" && role != "anon" {
-				// Sign out a session of its own, not the one the table uses.
-				c = s.client(login(t, s, map[string]string{"admin": "root", "sup": "sup", "rsup": "rsup", "agent": "1001"}[role], testPassword))
-			}
-			got, data, hdr := c.do(t, row.method, row.path, body)
-			if got != row.want[i] {
-				t.Errorf("%s %s as %s: %d %s; want %d", row.method, row.path, role, got, data, row.want[i])
-			}
-			if got == 401 && hdr.Get("WWW-Authenticate") == "" {
-				t.Errorf("%s %s as %s: 401 without WWW-Authenticate", row.method, row.path, role)
-			}
-			if got == 422 && !strings.Contains(string(data), `"location":"`) {
-				t.Errorf("%s %s as %s: 422 naming no field: %s", row.method, row.path, role, data)
-			}
-		}
-	}
-	// The OpenAPI document is public and names every resource.
-	res, err := http.Get("http://" + s.http + "/api/v1/openapi.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc struct {
-		OpenAPI string                    `json:"openapi"`
-		Paths   map[string]map[string]any `json:"paths"`
-	}
-	json.NewDecoder(res.Body).Decode(&doc)
-	res.Body.Close()
-	if doc.OpenAPI != "3.1.0" {
-		t.Fatalf("openapi %q", doc.OpenAPI)
-	}
-	for _, row := range rows {
-		p := strings.SplitN(row.path, "?", 2)[0]
-		found := false
-		for path, ops := range doc.Paths {
-			if _, ok := ops[strings.ToLower(row.method)]; ok && matchTemplate(strings.TrimPrefix(path, "/api/v1"), p) {
-				found = true
-			}
-		}
-		if !found {
-			t.Errorf("the OpenAPI document lacks %s %s", row.method, p)
-		}
-	}
-	// An error never echoes what was sent: a refused password stays in
-	// the request.
-	_, data, _ := as["admin"].do(t, "POST", "/users", map[string]any{"id": "y", "role": "agent", "password": "sekrit", "bogus": 1})
-	if strings.Contains(string(data), "sekrit") {
-		t.Fatalf("an error echoes the password: %s", data)
-	}
-}
-
-// matchTemplate matches /users/{id} against /users/sup.
-func matchTemplate(tmpl, path string) bool {
-	a, b := strings.Split(tmpl, "/"), strings.Split(path, "/")
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] && !strings.HasPrefix(a[i], "{") {
-			return false
-		}
-	}
-	return true
-}
-
-// TestAPILoginThrottle: five wrong passwords hold the user up, even with
-// the right one; twenty failures from one address hold up every user
-// from it; each failure is a security: line.
-func TestAPILoginThrottle(t *testing.T) {
-	s := startAcd(t, "-config", writeConfig(t, apiYAML))
-	admin := setupAdmin(t, s)
-	admin.expect(t, "POST", "/users", map[string]any{"id": "sue", "role": "supervisor", "password": testPassword}, 201, nil)
-	anon := s.client("")
-	for range 5 {
-		anon.expect(t, "POST", "/login", map[string]string{"user": "sue", "password": "not the password"}, 401, nil)
-	}
-	line := s.waitLog(t, 5*time.Second, "security: API login failed", "user=sue", "source=127.0.0.1", "blocked=true")
-	if strings.Contains(line, "not the password") {
-		t.Fatalf("a security line holds the password: %s", line)
-	}
-	got, data, hdr := anon.do(t, "POST", "/login", map[string]string{"user": "sue", "password": testPassword})
-	if got != 429 || hdr.Get("Retry-After") == "" {
-		t.Fatalf("the right password after five failures: %d %s (Retry-After %q); want 429", got, data, hdr.Get("Retry-After"))
-	}
-	s.waitLog(t, 5*time.Second, "security: API login refused", "user=sue")
-	// Another user is not held up by sue's failures...
-	login(t, s, "root", testPassword)
-	// ...until the address has failed twenty times.
-	for i := range 15 {
-		anon.expect(t, "POST", "/login", map[string]string{"user": fmt.Sprintf("guess%d", i), "password": "guessing"}, 401, nil)
-	}
-	if got, data, _ := anon.do(t, "POST", "/login", map[string]string{"user": "root", "password": testPassword}); got != 429 {
-		t.Fatalf("login from an address with twenty failures: %d %s; want 429", got, data)
-	}
-	// Sessions already open go on.
-	admin.expect(t, "GET", "/me", nil, 200, nil)
-}
-
-// TestAPICookieAndCSRF: a browser's session cookie signs it in; unsafe
-// methods need the CSRF header and the page's own origin.
-func TestAPICookieAndCSRF(t *testing.T) {
-	t.Parallel()
-	s := startAcd(t, "-config", writeConfig(t, apiYAML))
-	setupAdmin(t, s)
-	body, _ := json.Marshal(map[string]string{"user": "root", "password": testPassword})
-	res, err := http.Post("http://"+s.http+"/api/v1/login", "application/json", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	var session, csrf *http.Cookie
-	for _, c := range res.Cookies() {
-		switch c.Name {
-		case "acd_session":
-			session = c
-		case "acd_csrf":
-			csrf = c
-		}
-	}
-	if session == nil || csrf == nil || !session.HttpOnly || session.SameSite != http.SameSiteStrictMode || csrf.HttpOnly {
-		t.Fatalf("cookies %+v %+v; want an HttpOnly SameSite=Strict session and a readable CSRF cookie", session, csrf)
-	}
-	browser := s.client("")
-	browser.header["Cookie"] = session.Name + "=" + session.Value + "; " + csrf.Name + "=" + csrf.Value
-	browser.expect(t, "GET", "/me", nil, 200, nil)
-	// An unsafe method without the header is refused, and so is a wrong one.
-	browser.expect(t, "POST", "/tokens", map[string]string{"name": "from the page"}, 403, nil)
-	s.waitLog(t, 5*time.Second, "security: API request without its CSRF token refused", "user=root")
-	browser.header["X-CSRF-Token"] = "forged"
-	browser.expect(t, "POST", "/tokens", map[string]string{"name": "from the page"}, 403, nil)
-	browser.header["X-CSRF-Token"] = csrf.Value
-	browser.expect(t, "POST", "/tokens", map[string]string{"name": "from the page"}, 201, nil)
-	// Another site's page is refused even with the token.
-	browser.header["Origin"] = "http://evil.example"
-	browser.expect(t, "POST", "/tokens", map[string]string{"name": "from elsewhere"}, 403, nil)
-	browser.header["Origin"] = "http://" + s.http
-	browser.expect(t, "POST", "/tokens", map[string]string{"name": "same origin"}, 201, nil)
-	// A bearer token needs no CSRF header: no browser sends one by itself.
-	bearer := s.client(login(t, s, "root", testPassword))
-	bearer.expect(t, "POST", "/tokens", map[string]string{"name": "script"}, 201, nil)
-	// Logout ends the session: the cookie no longer signs in.
-	browser.expect(t, "POST", "/logout", nil, 204, nil)
-	browser.expect(t, "GET", "/me", nil, 401, nil)
-}
-
-// TestAPITokens: an API token works until revoked.
-func TestAPITokens(t *testing.T) {
-	t.Parallel()
-	s := startAcd(t, "-config", writeConfig(t, apiYAML))
-	admin := setupAdmin(t, s)
-	var tok struct{ ID, Token string }
-	admin.expect(t, "POST", "/tokens", map[string]string{"name": "nightly export"}, 201, &tok)
-	script := s.client(tok.Token)
-	script.expect(t, "GET", "/users", nil, 200, nil)
-	var list struct {
-		Tokens []struct{ ID, Kind, Name string }
-	}
-	admin.expect(t, "GET", "/tokens", nil, 200, &list)
-	if !strings.Contains(fmt.Sprint(list.Tokens), "nightly export") || strings.Contains(fmt.Sprint(list.Tokens), tok.Token) {
-		t.Fatalf("token list %+v", list.Tokens)
-	}
-	admin.expect(t, "DELETE", "/tokens/"+tok.ID, nil, 204, nil)
-	script.expect(t, "GET", "/users", nil, 401, nil)
-	var audit struct{ Events []store.Event }
-	admin.expect(t, "GET", "/audit?type=audit.token.&actor=root", nil, 200, &audit)
-	if len(audit.Events) != 2 || audit.Events[0].Type != "audit.token.created" || audit.Events[1].Type != "audit.token.revoked" {
-		t.Fatalf("audit of tokens: %+v", audit.Events)
-	}
-}
-
-// TestAPIPausedAgentIsNotRung: an agent paused through the API is in the
-// paused state, the event log says so and who did it, and a caller is
-// not offered to it until it is ready again.
-func TestAPIPausedAgentIsNotRung(t *testing.T) {
-	t.Parallel()
-	s := startAcd(t, "-config", writeConfig(t, apiYAML))
-	as := users(t, s, setupAdmin(t, s))
-	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
-	defer cancel()
-	phone := testutil.NewPhone(t)
-	if code, err := phone.Register(ctx, s.sip, "1001", "secret-1001", 300); err != nil || code != 200 {
-		t.Fatalf("REGISTER: %d %v", code, err)
-	}
-	phone.TakeCalls(testutil.AnswerMode{After: 100 * time.Millisecond})
-	var st struct{ State, Reason string }
-	as["agent"].expect(t, "PUT", "/agents/1001/state", map[string]string{"action": "login"}, 200, &st)
-	if st.State != "ready" {
-		t.Fatalf("after login: %+v", st)
-	}
-	as["sup"].expect(t, "PUT", "/agents/1001/state", map[string]string{"action": "pause", "reason": "lunch"}, 200, &st)
-	as["agent"].expect(t, "GET", "/agents/1001/state", nil, 200, &st)
-	if st.State != "paused" || st.Reason != "Lunch" {
-		t.Fatalf("state after pausing: %+v; want paused with Lunch", st)
-	}
-	got := eventsOf(t, s, store.Filter{Agent: "1001"}, has("agent.state>paused:1001"))
-	expectSequence(t, got, "agent.logged_in:1001", "agent.state>ready:1001", "agent.state>paused:1001")
-	// One event per change, naming who made it: the audit trail of an
-	// agent's state is the distributor's own record.
-	var audit struct{ Events []store.Event }
-	as["admin"].expect(t, "GET", "/audit?agent=1001&type=agent.state&actor=sup", nil, 200, &audit)
-	if len(audit.Events) != 1 {
-		t.Fatalf("the audit of the pause: %+v", audit.Events)
-	}
-	var paused event.AgentState
-	if err := json.Unmarshal(audit.Events[0].Data, &paused); err != nil || paused.To != "paused" || paused.Reason != "Lunch" ||
-		paused.From != "ready" || paused.Cause != "pause" || paused.Actor != event.User("sup", "supervisor") {
-		t.Fatalf("the audit of the pause: %s (%v)", audit.Events[0].Data, err)
-	}
-
-	caller := dialAs(t, ctx, s, "100", "+14155550123")
-	defer caller.Hangup(context.Background())
-	s.waitLog(t, 10*time.Second, "caller joined queue", "queue=support")
-	var waiting struct {
-		Waiting []struct {
-			Position int
-			Number   string
-		}
-	}
-	as["rsup"].expect(t, "GET", "/queues/support/waiting", nil, 200, &waiting)
-	if len(waiting.Waiting) != 1 || waiting.Waiting[0].Position != 1 || waiting.Waiting[0].Number != "+14155550123" {
-		t.Fatalf("waiting list %+v", waiting.Waiting)
-	}
-	select {
-	case <-phone.IncomingCalls():
-		t.Fatal("a paused agent was rung")
-	case <-time.After(2 * time.Second):
-	}
-	as["agent"].expect(t, "PUT", "/agents/1001/state", map[string]string{"action": "ready"}, 200, nil)
-	incoming(t, ctx, phone)
-}
-
-// sseEvent is one event read off a stream.
-type sseEvent struct {
-	id    int64
-	event store.Event
-}
-
-// openStream opens GET /events and sends what it reads on a channel
-// until the connection ends.
-func openStream(t *testing.T, ctx context.Context, c *apiClient, query, lastID string) <-chan sseEvent {
-	t.Helper()
-	req, _ := http.NewRequestWithContext(ctx, "GET", c.base+"/events"+query, nil)
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	if lastID != "" {
-		req.Header.Set("Last-Event-ID", lastID)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
-		res.Body.Close()
-		t.Fatalf("GET /events: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
-	}
-	out := make(chan sseEvent, 1000)
-	go func() {
-		defer close(out)
-		defer res.Body.Close()
-		sc := bufio.NewScanner(res.Body)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		var cur sseEvent
-		for sc.Scan() {
-			line := sc.Text()
-			switch {
-			case strings.HasPrefix(line, "id: "):
-				cur.id, _ = strconv.ParseInt(line[4:], 10, 64)
-			case strings.HasPrefix(line, "data: "):
-				_ = json.Unmarshal([]byte(line[6:]), &cur.event)
-			case line == "" && cur.id != 0:
-				select {
-				case out <- cur:
-				case <-ctx.Done():
-					return
-				}
-				cur = sseEvent{}
-			}
-		}
-	}()
-	return out
-}
-
-// readUntil reads events until one satisfies stop.
-func readUntil(t *testing.T, ch <-chan sseEvent, stop func(store.Event) bool) []sseEvent {
-	t.Helper()
-	var got []sseEvent
-	timeout := time.After(15 * time.Second)
-	for {
-		select {
-		case e, ok := <-ch:
-			if !ok {
-				t.Fatalf("the stream ended after %d events", len(got))
-			}
-			got = append(got, e)
-			if stop(e.event) {
-				return got
-			}
-		case <-timeout:
-			t.Fatalf("the stream never carried the awaited event; it carried %d", len(got))
-		}
-	}
-}
-
-// stateBy matches the distributor's event of agent moving to state by
-// user's action.
-func stateBy(agent, to, user string) func(store.Event) bool {
-	return func(e store.Event) bool {
-		if e.Type != "agent.state" || e.Agent != agent {
-			return false
-		}
-		p, err := event.Decode(e)
-		if err != nil {
-			return false
-		}
-		st := p.(event.AgentState)
-		return st.To == to && st.Actor.Kind == event.ByUser && st.Actor.ID == user
-	}
-}
 
 // TestAPIEventsResume: a stream dropped and resumed with Last-Event-ID
 // carries every event once, in order: the administrator sees the whole
@@ -605,181 +54,77 @@ func TestAPIEventsResume(t *testing.T) {
 	}
 }
 
-// TestAPIRestrictedSupervisor: a supervisor restricted to its queues sees
-// neither the waiting lists nor the events of the others, whether it is
-// restricted by its own setting or by the role's permission.
-func TestAPIRestrictedSupervisor(t *testing.T) {
+// TestAPIQueuesAndAgents: administrators make queues and agents through
+// the API while the server runs. An agent made so registers with the SIP
+// password given and is rung for a queue of the file at once; the file's
+// objects stay the file's; a queue still used is not deleted; a logged-in
+// agent is not deleted; and what was made survives a restart.
+func TestAPIQueuesAndAgents(t *testing.T) {
 	t.Parallel()
-	s := startAcd(t, "-config", writeConfig(t, apiYAML))
-	as := users(t, s, setupAdmin(t, s))
+	cfg := writeConfig(t, apiYAML)
+	data := t.TempDir()
+	s := startAcd(t, "-config", cfg, "-data", data)
+	admin := setupAdmin(t, s)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	rstream := openStream(t, ctx, as["rsup"], "?after=0", "")
-	ustream := openStream(t, ctx, as["sup"], "?after=0", "")
-	for _, id := range []string{"1002", "1001"} {
-		as["admin"].expect(t, "PUT", "/agents/"+id+"/state", map[string]string{"action": "login"}, 200, nil)
-		as["admin"].expect(t, "PUT", "/agents/"+id+"/state", map[string]string{"action": "pause", "reason": "Training"}, 200, nil)
+
+	var q struct{ ID, Extension, Source string }
+	admin.expect(t, "POST", "/queues", map[string]any{"id": "billing", "name": "Billing", "strategy": "linear", "ring_timeout": "5s"}, 201, &q)
+	if q.Extension != "602" || q.Source != "database" {
+		t.Fatalf("the new queue: %+v; want the next free extension, 602, and the database as its source", q)
 	}
-	// A sentinel the restricted supervisor may see, after everything else.
-	as["rsup"].expect(t, "PUT", "/agents/1001/state", map[string]string{"action": "ready"}, 200, nil)
-	seen := readUntil(t, rstream, stateBy("1001", "ready", "rsup"))
-	var sawSupport bool
-	for _, e := range seen {
-		if e.event.Queue == "sales" || e.event.Agent == "1002" || strings.HasPrefix(e.event.Type, "audit.user.") {
-			t.Fatalf("the restricted supervisor saw %+v", e.event)
-		}
-		sawSupport = sawSupport || (e.event.Queue == "support" && e.event.Type == "agent.logged_in")
+	_, body, _ := admin.do(t, "POST", "/queues", map[string]any{"id": "later", "ring_timeout": "soon"})
+	if !strings.Contains(string(body), "ring_timeout") {
+		t.Fatalf("a bad duration: %s; want a 422 naming ring_timeout", body)
 	}
-	if !sawSupport {
-		t.Fatal("the restricted supervisor did not see its own queue's events")
-	}
-	// The unrestricted supervisor sees sales.
-	all := readUntil(t, ustream, stateBy("1001", "ready", "rsup"))
-	if !strings.Contains(fmt.Sprint(all), "sales") {
-		t.Fatal("the unrestricted supervisor did not see the sales queue's events")
-	}
-	as["rsup"].expect(t, "GET", "/queues/sales/waiting", nil, 403, nil)
-	var qs struct{ Queues []struct{ ID, Type string } }
-	as["rsup"].expect(t, "GET", "/queues", nil, 200, &qs)
-	if len(qs.Queues) != 1 || qs.Queues[0].ID != "support" {
-		t.Fatalf("the restricted supervisor's queues: %+v", qs.Queues)
+	admin.expect(t, "POST", "/queues", map[string]any{"id": "billing"}, 409, nil)
+	_, body, _ = admin.do(t, "PUT", "/queues/support", map[string]any{"strategy": "ring-all"})
+	if !strings.Contains(string(body), "acd.yaml:") {
+		t.Fatalf("changing the file's queue: %s; want a 409 naming the file", body)
 	}
 
-	// The role's permission restricts every supervisor, until restored.
-	as["admin"].expect(t, "PUT", "/permissions/supervisor/queues.restrict_to_assigned", nil, 204, nil)
-	as["admin"].expect(t, "PATCH", "/users/sup", map[string]any{"queues": []string{"sales"}}, 200, nil)
-	as["sup"].expect(t, "GET", "/queues/support/waiting", nil, 403, nil)
-	as["sup"].expect(t, "GET", "/queues", nil, 200, &qs)
-	if len(qs.Queues) != 1 || qs.Queues[0].ID != "sales" || qs.Queues[0].Type != "icr" {
-		t.Fatalf("a supervisor restricted by the role: %+v", qs.Queues)
+	admin.expect(t, "POST", "/agents", map[string]any{"id": "1003", "name": "Carol", "queues": []string{"support", "billing"}, "sip_password": "secret-1003"}, 201, nil)
+	carol := testutil.NewPhone(t)
+	if code, err := carol.Register(ctx, s.sip, "1003", "secret-1003", 300); err != nil || code != 200 {
+		t.Fatalf("the new agent's REGISTER: %d %v", code, err)
 	}
-	as["admin"].expect(t, "POST", "/permissions/restore-defaults", nil, 204, nil)
-	as["sup"].expect(t, "GET", "/queues/support/waiting", nil, 200, nil)
-}
+	carol.TakeCalls(testutil.AnswerMode{After: 50 * time.Millisecond})
+	featureCall(t, ctx, s, carol, "1003", "*50")
+	caller := dial(t, ctx, s) // 100: the file's support queue
+	incoming(t, ctx, carol)
+	_ = caller.Hangup(ctx)
 
-// TestUserAddThenLogin: the first administrator made on the command line
-// signs in; bad passwords are refused; a running server keeps its data
-// directory to itself.
-func TestUserAddThenLogin(t *testing.T) {
-	t.Parallel()
-	data := t.TempDir()
-	add := func(stdin string, args ...string) (string, error) {
-		cmd := exec.Command(acdBinary, append([]string{"user", "add"}, args...)...)
-		cmd.Stdin = strings.NewReader(stdin)
-		out, err := cmd.CombinedOutput()
-		return string(out), err
+	_, body, _ = admin.do(t, "DELETE", "/queues/billing", nil)
+	if !strings.Contains(string(body), `still in use: agent \"1003\"`) {
+		t.Fatalf("deleting a queue an agent belongs to: %s; want a 409 naming the agent", body)
 	}
-	for _, bad := range []string{"", "\n", "short\n"} {
-		if out, err := add(bad, "-role", "admin", "boss", "-data", data); err == nil || !strings.Contains(out, "refusing the password") {
-			t.Fatalf("password %q: %v %s; want a refusal", bad, err, out)
+	admin.expect(t, "DELETE", "/agents/1003", nil, 409, nil) // logged in
+	admin.expect(t, "PUT", "/agents/1003", map[string]any{"name": "Carol", "queues": []string{"support"}}, 200, nil)
+	admin.expect(t, "DELETE", "/queues/billing", nil, 204, nil)
+	admin.expect(t, "PUT", "/agents/1003/state", map[string]string{"action": "logout"}, 200, nil)
+	admin.expect(t, "DELETE", "/agents/1003", nil, 204, nil)
+	if code, _ := carol.Register(ctx, s.sip, "1003", "secret-1003", 300); code == 200 {
+		t.Fatal("a deleted agent's phone registered")
+	}
+
+	// What was made through the API survives a restart.
+	admin.expect(t, "POST", "/queues", map[string]any{"id": "night", "strategy": "ring-all"}, 201, nil)
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.cmd.Wait()
+	again := startAcd(t, "-config", cfg, "-data", data)
+	root := again.client(login(t, again, "root", testPassword))
+	var list struct{ Queues []struct{ ID, Source string } }
+	root.expect(t, "GET", "/queues", nil, 200, &list)
+	found := false
+	for _, q := range list.Queues {
+		found = found || (q.ID == "night" && q.Source == "database")
+		if q.ID == "billing" {
+			t.Fatal("the deleted queue came back")
 		}
 	}
-	if out, err := add(testPassword+"\n", "-role", "admin", "boss", "-data", data); err != nil || !strings.Contains(out, "user boss (administrator) created") {
-		t.Fatalf("acd user add: %v %s", err, out)
-	}
-	if out, err := add(testPassword+"\n", "-role", "admin", "boss", "-data", data); err == nil || !strings.Contains(out, "exists") {
-		t.Fatalf("the same user twice: %v %s", err, out)
-	}
-	s := startAcd(t, "-config", writeConfig(t, apiYAML), "-data", data)
-	admin := s.client(login(t, s, "boss", testPassword))
-	var me struct{ ID, Role string }
-	admin.expect(t, "GET", "/me", nil, 200, &me)
-	if me.ID != "boss" || me.Role != "administrator" {
-		t.Fatalf("me: %+v", me)
-	}
-	// With a user there, setup is closed.
-	s.client("").expect(t, "POST", "/setup", map[string]string{"token": "acd_guess", "user": "x", "password": testPassword}, 409, nil)
-	if out, err := add(testPassword+"\n", "-role", "supervisor", "late", "-data", data); err == nil || !strings.Contains(out, "data directory in use") {
-		t.Fatalf("acd user add beside a running server: %v %s", err, out)
-	}
-	var audit struct{ Events []store.Event }
-	admin.expect(t, "GET", "/audit?type=audit.user.created", nil, 200, &audit)
-	var created event.Audit
-	if len(audit.Events) != 1 || json.Unmarshal(audit.Events[0].Data, &created) != nil ||
-		created.Detail["user"] != "boss" || created.Actor != event.CommandLine() {
-		t.Fatalf("audit of acd user add: %+v", audit.Events)
-	}
-}
-
-// TestAPIUnassignedLogin: the organisation setting lets agents log in to
-// queues they are not assigned to; turned off, an agent already in such a
-// queue keeps it until logging out, and cannot log in to it again; a
-// supervisor may always log an agent in to an unassigned queue. Set in the
-// configuration file, the setting is the file's.
-func TestAPIUnassignedLogin(t *testing.T) {
-	t.Parallel()
-	s := startAcd(t, "-config", writeConfig(t, apiYAML))
-	as := users(t, s, setupAdmin(t, s))
-	var st struct {
-		State  string
-		Queues []string
-	}
-	var set struct {
-		Allow  bool   `json:"allow_unassigned_login"`
-		Source string `json:"allow_unassigned_login_source"`
-	}
-	as["admin"].expect(t, "GET", "/settings", nil, 200, &set)
-	if set.Allow || set.Source != "default" {
-		t.Fatalf("settings at first: %+v", set)
-	}
-	as["agent"].expect(t, "PUT", "/agents/1001/state", map[string]string{"action": "login", "queue": "sales"}, 403, nil)
-	as["admin"].expect(t, "PUT", "/settings", map[string]bool{"allow_unassigned_login": true}, 200, &set)
-	if !set.Allow || set.Source != "database" {
-		t.Fatalf("settings once allowed: %+v", set)
-	}
-	as["agent"].expect(t, "PUT", "/agents/1001/state", map[string]string{"action": "login", "queue": "sales"}, 200, &st)
-	if st.State != "ready" || fmt.Sprint(st.Queues) != "[sales]" {
-		t.Fatalf("after logging in to sales: %+v", st)
-	}
-	as["admin"].expect(t, "PUT", "/settings", map[string]bool{"allow_unassigned_login": false}, 200, nil)
-	as["agent"].expect(t, "GET", "/agents/1001/state", nil, 200, &st)
-	if fmt.Sprint(st.Queues) != "[sales]" {
-		t.Fatalf("the setting turned off took the agent out of sales: %+v", st)
-	}
-	as["agent"].expect(t, "PUT", "/agents/1001/state", map[string]string{"action": "logout"}, 200, nil)
-	as["agent"].expect(t, "PUT", "/agents/1001/state", map[string]string{"action": "login", "queue": "sales"}, 403, nil)
-	as["sup"].expect(t, "PUT", "/agents/1001/state", map[string]string{"action": "login", "queue": "sales"}, 200, &st)
-	if fmt.Sprint(st.Queues) != "[sales]" {
-		t.Fatalf("the supervisor's login to an unassigned queue: %+v", st)
-	}
-	// The event names the supervisor and says the queue is not the agent's.
-	got := eventsOf(t, s, store.Filter{Agent: "1001", Queue: "sales"}, func(evs []string) bool { return len(evs) >= 3 })
-	expectSequence(t, got, "agent.logged_in:1001", "agent.logged_out:1001", "agent.logged_in:1001")
-
-	// The supervisor's view of its agents shows the state, since when,
-	// and the queues logged in to; logging out of one queue leaves the
-	// others.
-	as["sup"].expect(t, "PUT", "/agents/1001/state", map[string]string{"action": "login"}, 200, nil)
-	var agents struct {
-		Agents []struct {
-			ID   string
-			Live struct {
-				State      string
-				Queues     []string
-				StateSince time.Time `json:"state_since"`
-			}
-		}
-	}
-	as["sup"].expect(t, "GET", "/agents", nil, 200, &agents)
-	if len(agents.Agents) == 0 || agents.Agents[0].ID != "1001" || agents.Agents[0].Live.State != "ready" ||
-		fmt.Sprint(agents.Agents[0].Live.Queues) != "[sales support]" || agents.Agents[0].Live.StateSince.IsZero() {
-		t.Fatalf("the supervisor's view of its agents: %+v", agents.Agents)
-	}
-	as["sup"].expect(t, "PUT", "/agents/1001/state", map[string]string{"action": "logout", "queue": "sales"}, 200, &st)
-	if st.State != "ready" || fmt.Sprint(st.Queues) != "[support]" {
-		t.Fatalf("after logging out of sales alone: %+v", st)
-	}
-	as["sup"].expect(t, "PUT", "/agents/1001/state", map[string]string{"action": "logout", "queue": "sales"}, 409, nil)
-
-	// Set in the file, it is the file's.
-	s2 := startAcd(t, "-config", writeConfig(t, "allow_unassigned_login: true\n"+apiYAML))
-	admin2 := setupAdmin(t, s2)
-	admin2.expect(t, "GET", "/settings", nil, 200, &set)
-	if !set.Allow || !strings.Contains(set.Source, "acd.yaml:") {
-		t.Fatalf("a file setting: %+v", set)
-	}
-	_, body, _ := admin2.do(t, "PUT", "/settings", map[string]bool{"allow_unassigned_login": false})
-	if !strings.Contains(string(body), set.Source) {
-		t.Fatalf("changing the file's setting: %s; want a 409 naming %s", body, set.Source)
+	if !found {
+		t.Fatalf("after a restart the queues are %+v", list.Queues)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -257,4 +258,137 @@ func TestCallbackTrunkDown(t *testing.T) {
 		}
 	}
 	t.Fatal("no callback.attempt_failed")
+}
+
+// TestServedCallbackInQueueLog: a callback served over SIP (the customer
+// reached through the trunk, talking to the agent, then hanging up) is in
+// the queue_log export as a call of its own: ENTERQUEUE with the
+// customer's number, CONNECT to the agent, COMPLETECALLER with the talk
+// time, after the caller's EXITWITHKEY #.
+func TestServedCallbackInQueueLog(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	trunk := testutil.NewPhone(t)
+	trunk.TakeCalls(testutil.AnswerMode{After: 100 * time.Millisecond})
+	s := startAcd(t, "-config", writeConfig(t, callbackYAML(trunk.Addr())))
+	admin := setupAdmin(t, s)
+	warmUp(t, ctx, s)
+
+	requestCallback(t, ctx, s)
+	agent := agentPhone(t, ctx, s, "1001", testutil.AnswerMode{After: 100 * time.Millisecond})
+	incoming(t, ctx, agent)
+	incoming(t, ctx, trunk)
+	eventsOf(t, s, store.Filter{}, has("callback.connected:1001"))
+	time.Sleep(1100 * time.Millisecond) // the conversation: at least a whole second
+	if err := trunk.HangupIncoming(ctx); err != nil {
+		t.Fatal(err)
+	}
+	eventsOf(t, s, store.Filter{}, has("callback.completed:1001", "call.ended:1001"))
+
+	day := time.Now()
+	q := url.Values{"from": {day.AddDate(0, 0, -1).Format(time.DateOnly)}, "to": {day.AddDate(0, 0, 2).Format(time.DateOnly)}}
+	status, body, _ := admin.do(t, "GET", "/exports/queue_log?"+q.Encode(), nil)
+	if status != 200 {
+		t.Fatalf("queue_log export: %d %s", status, body)
+	}
+	var lines []string // the verbs and data of the callback's own call
+	callID := ""
+	for _, l := range strings.Split(strings.TrimSpace(string(body)), "\n") {
+		f := strings.Split(l, "|")
+		if len(f) < 5 || !strings.HasPrefix(f[1], "callback-") {
+			continue
+		}
+		callID = f[1]
+		lines = append(lines, strings.Join(f[2:], "|"))
+	}
+	want := []string{
+		"support|NONE|ENTERQUEUE||+14155550123|1",
+		"support|Agent/1001|CONNECT|0||", // then the agent's ring time
+		"support|Agent/1001|COMPLETECALLER|0|",
+	}
+	if len(lines) != len(want) {
+		t.Fatalf("the callback's queue_log lines:\n%s\nwant %d lines like %q; the whole file:\n%s", strings.Join(lines, "\n"), len(want), want, body)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(lines[i], w) {
+			t.Fatalf("line %d of %s: %q, want %q…", i+1, callID, lines[i], w)
+		}
+	}
+	var talk, opos int
+	if _, err := fmt.Sscanf(strings.TrimPrefix(lines[2], want[2]), "%d|%d", &talk, &opos); err != nil || talk < 1 || opos != 1 {
+		t.Fatalf("COMPLETECALLER %q: want the talk time (at least 1 s) and position 1 (%v)", lines[2], err)
+	}
+}
+
+// TestCallbackCardFollowsTheCustomer: while a callback dials the
+// customer, the agent's call card and the API say the customer is being
+// called; once the customer answers, both say they are talking.
+func TestCallbackCardFollowsTheCustomer(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	trunk := testutil.NewPhone(t)
+	// Long enough to see the card while the customer's phone rings.
+	trunk.TakeCalls(testutil.AnswerMode{After: 3 * time.Second})
+	s := startAcd(t, "-config", writeConfig(t, callbackYAML(trunk.Addr())))
+	admin := setupAdmin(t, s)
+	admin.expect(t, "POST", "/users", map[string]any{"id": "1001", "role": "agent", "password": testPassword}, 201, nil)
+	warmUp(t, ctx, s)
+
+	requestCallback(t, ctx, s)
+	s.waitLog(t, 5*time.Second, "callback requested")
+
+	b := newBrowser(t, s)
+	b.SignIn(t, "1001", testPassword)
+	b.Open(t, "/agent")
+	agent := agentPhone(t, ctx, s, "1001", testutil.AnswerMode{After: 100 * time.Millisecond})
+	incoming(t, ctx, agent)
+	incoming(t, ctx, trunk)
+	b.WaitText(t, "[data-testid=agent-call]", "calling customer", 2*time.Second)
+	var st struct {
+		State string `json:"state"`
+		Call  *struct {
+			Callback  bool `json:"callback"`
+			Connected bool `json:"connected"`
+		} `json:"call"`
+	}
+	admin.expect(t, "GET", "/agents/1001/state", nil, 200, &st)
+	if st.Call == nil || !st.Call.Callback || st.Call.Connected {
+		t.Fatalf("agent 1001 while the customer's phone rings: %+v %+v; want a callback not yet connected", st, st.Call)
+	}
+
+	eventsOf(t, s, store.Filter{}, has("callback.connected:1001"))
+	b.WaitText(t, "[data-testid=agent-call]", "talking to customer", 2*time.Second)
+	admin.expect(t, "GET", "/agents/1001/state", nil, 200, &st)
+	if st.Call == nil || !st.Call.Connected {
+		t.Fatalf("agent 1001 once the customer answered: %+v %+v; want connected", st, st.Call)
+	}
+	if err := trunk.HangupIncoming(ctx); err != nil {
+		t.Fatal(err)
+	}
+	eventsOf(t, s, store.Filter{}, has("callback.completed:1001"))
+	b.Clean(t)
+}
+
+// TestAPIQueueCallbackCallerIDRefused: a queue's callback caller ID is
+// held to the rule of a trunk's: a number of the numbering plan, never an
+// emergency one. One that is not is refused with 422 naming
+// body.callback.caller_id, on creation and on replacement alike.
+func TestAPIQueueCallbackCallerIDRefused(t *testing.T) {
+	t.Parallel()
+	s := startAcd(t, "-config", writeConfig(t, "numbering: {region: US}\ntrunks:\n  carrier: {address: \"127.0.0.1:5099\"}\n"+apiYAML))
+	admin := setupAdmin(t, s)
+	queue := func(id, callerID string) map[string]any {
+		return map[string]any{"id": id, "callback": map[string]any{"enabled": true, "threshold": "2m", "caller_id": callerID, "trunk": "carrier"}}
+	}
+	admin.expect(t, "POST", "/queues", queue("callme", "(415) 555-0100"), 201, nil)
+	for _, number := range []string{"abc", "911", "12", "+1 000 555 0100"} {
+		for _, req := range []struct{ method, path, id string }{{"POST", "/queues", "other"}, {"PUT", "/queues/callme", "callme"}} {
+			status, body, _ := admin.do(t, req.method, req.path, queue(req.id, number))
+			if status != 422 || !strings.Contains(string(body), `"location":"body.callback.caller_id"`) {
+				t.Errorf("%s %s with caller ID %q: %d %s; want 422 naming body.callback.caller_id", req.method, req.path, number, status, body)
+			}
+		}
+	}
 }
