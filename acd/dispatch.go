@@ -13,8 +13,17 @@ import (
 // so the order is deterministic; each queue's strategy picks the agent.
 // It runs on every change, so it looks only at queues that have a ready
 // agent, and at the first offerable caller of each: its cost does not
-// grow with the number of callers waiting.
+// grow with the number of callers waiting. With no agent ready, the usual
+// state of a queue that has callers waiting, it is a check the caller
+// makes inline.
 func (c *Center) dispatch() {
+	if c.ready > 0 && !c.closed {
+		c.dispatchReady()
+	}
+}
+
+// dispatchReady is dispatch once some agent is ready.
+func (c *Center) dispatchReady() {
 	var stuck map[*queue]bool // ready agents, but none can be rung now
 	// skip: callers whose every free agent is in back-off from them (they
 	// just refused them); the callers behind them may go to those agents.
