@@ -1,7 +1,11 @@
-// Package acd is the automatic call distributor: queues of waiting callers,
-// agents with one state machine each, and the distribution that rings an
-// agent for a caller. One Center owns all of that state; every change goes
-// through it and is appended, in order, to the event log.
+// Package acd is the automatic call distributor's core: queues of waiting
+// interactions, agents with one state machine each, and the distribution
+// that decides which agents to ring for whom. One Center owns all of that
+// state; every change goes through it and is appended, in order, to the
+// event log. The core never waits on a phone: it hands out offers (ring
+// these agents for this interaction) and takes back facts (an agent
+// answered, missed, the caller left, the call ended), each one decision
+// under its lock. Package flow holds the workflows that talk to phones.
 package acd
 
 import (
@@ -15,61 +19,45 @@ import (
 	"github.com/acdserver/acd/store"
 )
 
-// Caller is what a queue needs of a call waiting in it.
-type Caller interface {
+// Party is who a call is shown as: a number and a display name. It is
+// the SIP side's own description of a caller, so that no copy is made
+// between the two.
+type Party = sip.Caller
+
+// Channel is one side of a conversation the server holds: an inbound
+// call, or a leg placed to an agent's phone or a customer.
+type Channel interface {
+	// ID is the channel's SIP Call-ID.
 	ID() string
-	// Caller is the caller's number.
-	Caller() string
-	// Play replaces what the caller hears; the channel closes when the
+	// Party is who is at the other end: the caller's number and name.
+	Party() Party
+	// Play replaces what the far end hears; the channel closes when the
 	// sound ends or is replaced.
 	Play(snd *media.Sound, loop bool) <-chan struct{}
 	Digits() <-chan rune
-	// Done closes when the call has ended.
+	// Done closes when the channel has ended.
 	Done() <-chan struct{}
-	// The phones bridge the call to an agent's leg.
+	// Hangup ends it from our side, for reason.
+	Hangup(reason hangup.Reason)
+	// EndCause says why it ended, once it has: the far end hung up, it
+	// sent no RTP, its session expired…
+	EndCause() hangup.Cause
+	// The phones bridge it to another channel.
 	sip.Bridger
 }
 
-// Leg is an agent's answered phone call.
+// Leg is a channel the server placed: an agent's answered phone, or a
+// customer's through a trunk.
 type Leg interface {
-	Done() <-chan struct{}
-	Hangup(reason hangup.Reason)
-	// EndCause says why the leg ended, once it has: the phone hung up,
-	// it sent no RTP, its session expired…
-	EndCause() hangup.Cause
+	Channel
 	// OnTransfer sets who decides the phone's blind transfers: decide
 	// gets the target and accepts or refuses it.
 	OnTransfer(decide func(to string) sip.TransferAnswer)
-	// Play replaces what the agent hears until the leg is bridged; the
-	// channel closes when the sound ends or is replaced.
-	Play(snd *media.Sound, loop bool) <-chan struct{}
-	// The phones bridge the leg to a caller or another leg.
-	sip.Bridger
 }
 
-// Party is who a call is shown as: a number and a display name.
-type Party struct {
-	Number, Name string
-}
-
-// Phones reaches agents' phones and the outside world: the SIP side
-// implements it. A failed Ring or Dial returns an error that may have a
-// Cause() string method naming its RingCause (busy, no-answer, declined,
-// unreachable, no-response), from the phone's final SIP status.
-type Phones interface {
-	// Ring calls the agent's phone showing who is calling until it answers
-	// or ctx ends; an error means no answer, a rejection, or no phone.
-	Ring(ctx context.Context, agent string, show Party) (Leg, error)
-	// Dial calls number through a trunk, presenting callerID, until it
-	// answers or ctx ends.
-	Dial(ctx context.Context, trunk, number, callerID string) (Leg, error)
-	// Bridge connects a caller and an answered leg; hold is what either
-	// side hears while the other holds. It fails for a call or leg the
-	// phones cannot bridge.
-	Bridge(c Caller, l Leg, hold *media.Sound) error
-	// BridgeLegs connects two answered legs (an agent and a customer).
-	BridgeLegs(a, b Leg, hold *media.Sound) error
-	// Registered reports whether the agent's phone can be reached.
+// Registrar says whether an agent's phone can be reached now: the SIP
+// side's registrations and OPTIONS.
+type Registrar interface {
 	Registered(agent string) bool
 }
 
@@ -78,11 +66,6 @@ type Callbacks interface {
 	Request(ctx context.Context, r store.CallbackRequest) (store.CallbackRequest, bool, error)
 	Update(ctx context.Context, r store.CallbackRequest) error
 	Open(ctx context.Context, queue string) ([]store.CallbackRequest, error)
-}
-
-// Sounds finds a prompt by name.
-type Sounds interface {
-	Get(name string) *media.Sound
 }
 
 // Actor is who acts on an agent (package event).

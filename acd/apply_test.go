@@ -1,7 +1,6 @@
 package acd
 
 import (
-	"context"
 	"errors"
 	"testing"
 	"time"
@@ -53,8 +52,7 @@ dialplans:
 func TestApply(t *testing.T) {
 	r := newRig(t, applyBefore) // no phone registered: nobody is rung
 	login(t, r, "1001", "1002")
-	call := newCaller("c1")
-	out := r.wait(context.Background(), call, "sales", time.Minute)
+	call := r.join(t, "c1", "sales")
 	r.log.await(t, "the caller queued", isKind("caller.joined:"))
 
 	next, err := config.Parse("after.yaml", []byte(applyAfter))
@@ -85,8 +83,9 @@ func TestApply(t *testing.T) {
 		t.Fatalf("1001 after the change: %+v (keeps the queues it is logged in to)", info)
 	}
 
-	call.hangup()
-	outcome(t, out)
+	if !r.c.Leave(call, Abandoned) {
+		t.Fatal("the caller could not leave")
+	}
 	if _, err := r.c.Waiting("sales"); !errors.Is(err, ErrUnknownQueue) {
 		t.Fatalf("the removed queue outlived its last caller: %v", err)
 	}

@@ -16,7 +16,7 @@ import (
 // benchCenter builds a distributor with agents agents spread over
 // queues queues and callers callers waiting, put in the lists directly:
 // no goroutine per caller, so that only dispatch is measured.
-func benchCenter(b *testing.B, agents, queues, callers int, registered bool) (*Center, *fakePhones) {
+func benchCenter(b *testing.B, agents, queues, callers int, registered bool) *Center {
 	b.Helper()
 	var y strings.Builder
 	y.WriteString("sip_realm: test.local\nnumbers: {\"100\": main}\nagents:\n")
@@ -32,24 +32,26 @@ func benchCenter(b *testing.B, agents, queues, callers int, registered bool) (*C
 	if err != nil {
 		b.Fatal(err)
 	}
-	phones := newPhones()
-	c := NewCenter(cfg, phones, noSounds{}, nil, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	phones := &registrar{reg: map[string]bool{}}
+	// Offers are recorded, never rung: only the decisions are measured.
+	c := NewCenter(cfg, phones, nil, nil, make(offers, agents), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	start := time.Now()
 	for i := range callers {
 		q := c.queues[fmt.Sprintf("q%d", i%queues)]
-		e := &entry{id: fmt.Sprintf("call-%d", i), interaction: fmt.Sprintf("call-%d", i), queue: q.name, joined: start.Add(time.Duration(i)), answered: make(chan Leg, 1)}
+		id := fmt.Sprintf("call-%d", i)
+		e := &entry{id: id, in: &Interaction{ID: id, Kind: Voice, Queue: q.name}, joined: start.Add(time.Duration(i))}
 		e.ctx, e.cancel = context.WithCancel(context.Background())
 		q.insert(e)
 	}
 	for id := range c.agents {
 		if registered {
-			phones.registered[id] = true
+			phones.reg[id] = true
 		}
 		if err := c.Login(id, event.Phone(id)); err != nil {
 			b.Fatal(err)
 		}
 	}
-	return c, phones
+	return c
 }
 
 // BenchmarkDispatch measures one dispatch, as every join, hang-up and
@@ -63,7 +65,7 @@ func BenchmarkDispatch(b *testing.B) {
 		registered bool
 	}{{"all-busy", true}, {"ready-unreachable", false}} {
 		b.Run(tc.name, func(b *testing.B) {
-			c, _ := benchCenter(b, 1000, 10, 5000, tc.registered)
+			c := benchCenter(b, 1000, 10, 5000, tc.registered)
 			c.mu.Lock()
 			defer c.mu.Unlock()
 			if tc.registered {
@@ -87,7 +89,7 @@ func BenchmarkDispatch(b *testing.B) {
 // BenchmarkWaiting measures the supervisor's waiting-list read of one
 // queue holding 500 of the 5 000 callers.
 func BenchmarkWaiting(b *testing.B) {
-	c, _ := benchCenter(b, 1000, 10, 5000, false)
+	c := benchCenter(b, 1000, 10, 5000, false)
 	b.ReportAllocs()
 	for b.Loop() {
 		if w, err := c.Waiting("q3"); err != nil || len(w) != 500 {

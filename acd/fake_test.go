@@ -2,9 +2,10 @@ package acd
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -17,187 +18,64 @@ import (
 	"github.com/acdserver/acd/store"
 )
 
-// The distributor's races, tested with fake phones: each ring is handed
-// to the test, which answers, refuses or lets it run out when it likes.
+// The core, tested without phones: its offers are handed to the test,
+// which reports facts back as the flows would.
 
-type fakeCaller struct {
-	id, number string
-	digits     chan rune
-	done       chan struct{}
-	hangOnce   sync.Once
-}
+const rigYAML = `sip_realm: test.local
+numbers: {"100": main}
+pause_reasons: [Lunch]
+agents:
+  "1001": {name: A, password: secret-1001, queues: [support]}
+  "1002": {name: B, password: secret-1002, queues: [support]}
+queues:
+  support: {strategy: STRATEGY, ring_timeout: 5s, max_no_answer: 2, wrap_up: WRAP, end_wrap_up: END, announce_every: 1h}
+dialplans:
+  main:
+    entry: q
+    nodes:
+      q:   {type: queue, queue: support, timeout: 30s, on_timeout: bye, on_exit: bye}
+      bye: {type: hangup}
+`
 
-func newCaller(id string) *fakeCaller {
-	return &fakeCaller{id: id, number: "+14155550100", digits: make(chan rune, 4), done: make(chan struct{})}
-}
-
-func (c *fakeCaller) ID() string                              { return c.id }
-func (c *fakeCaller) Caller() string                          { return c.number }
-func (c *fakeCaller) Play(*media.Sound, bool) <-chan struct{} { return make(chan struct{}) }
-func (c *fakeCaller) Digits() <-chan rune                     { return c.digits }
-func (c *fakeCaller) Done() <-chan struct{}                   { return c.done }
-func (c *fakeCaller) BridgeEnd() *sip.BridgeEnd               { return nil }
-func (c *fakeCaller) hangup()                                 { c.hangOnce.Do(func() { close(c.done) }) }
-func (c *fakeCaller) press(k rune)                            { c.digits <- k }
-
-type fakeLeg struct {
-	agent    string
-	done     chan struct{}
-	once     sync.Once
-	mu       sync.Mutex
-	cause    hangup.Cause
-	transfer func(string) sip.TransferAnswer
-}
-
-func newLeg(agent string) *fakeLeg { return &fakeLeg{agent: agent, done: make(chan struct{})} }
-
-func (l *fakeLeg) Done() <-chan struct{} { return l.done }
-func (l *fakeLeg) Hangup(reason hangup.Reason) {
-	l.once.Do(func() {
-		l.mu.Lock()
-		l.cause = hangup.ByServer(reason)
-		l.mu.Unlock()
-		close(l.done)
-	})
-}
-func (l *fakeLeg) EndCause() hangup.Cause {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.cause
-}
-func (l *fakeLeg) OnTransfer(decide func(string) sip.TransferAnswer) { l.transfer = decide }
-func (l *fakeLeg) BridgeEnd() *sip.BridgeEnd                         { return nil }
-
-// Play plays nothing and is over at once: prompts to agents do not hold
-// the tests up.
-func (l *fakeLeg) Play(*media.Sound, bool) <-chan struct{} {
-	done := make(chan struct{})
-	close(done)
-	return done
-}
-func (l *fakeLeg) hungUp() bool {
-	select {
-	case <-l.done:
-		return true
-	default:
-		return false
+func rigConfig(strategy, wrap string, end bool) string {
+	yaml := rigYAML
+	if wrap == "0s" {
+		yaml = strings.Replace(yaml, " wrap_up: WRAP,", "", 1)
 	}
+	return strings.NewReplacer("STRATEGY", strategy, "WRAP", wrap, "END", fmt.Sprint(end)).Replace(yaml)
 }
 
-// ringing is one INVITE to an agent's phone, held by the test.
-type ringing struct {
-	agent string
-	show  Party // who the phone shows as calling
-	ctx   context.Context
-	reply chan ringReply
-	gone  chan struct{} // closed when the ring was given up unanswered
+var phone1001 = event.Phone("1001")
+
+// offers records the core's offers for the test; it never blocks.
+type offers chan *Offer
+
+func (o offers) Offer(x *Offer) { o <- x }
+
+// registrar says which agents' phones are reachable.
+type registrar struct {
+	mu  sync.Mutex
+	reg map[string]bool
 }
 
-type ringReply struct {
-	leg Leg
-	err error
+func (r *registrar) Registered(agent string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.reg[agent]
 }
 
-// answer picks up: it returns the leg, or nil when the ring had already
-// been given up (the distributor then never sees the answer).
-func (r ringing) answer() *fakeLeg {
-	l := newLeg(r.agent)
-	select {
-	case r.reply <- ringReply{leg: l}:
-	case <-r.gone:
-		// The SIP side hangs up a 200 that comes after its CANCEL.
-		l.Hangup(hangup.TakenElsewhere)
-	}
-	return l
-}
+// stubLeg is an agent's answered leg, as far as the core sees it.
+type stubLeg struct{ agent string }
 
-func (r ringing) refuse(err error) {
-	select {
-	case r.reply <- ringReply{err: err}:
-	case <-r.gone:
-	}
-}
-
-type fakePhones struct {
-	mu         sync.Mutex
-	registered map[string]bool
-	bridged    []string
-	bridgeErr  error // what Bridge and BridgeLegs fail with, when set
-	rings      chan ringing
-	dials      chan ringing
-}
-
-func newPhones(agents ...string) *fakePhones {
-	p := &fakePhones{registered: map[string]bool{}, rings: make(chan ringing, 16), dials: make(chan ringing, 16)}
-	for _, a := range agents {
-		p.registered[a] = true
-	}
-	return p
-}
-
-func (p *fakePhones) Ring(ctx context.Context, agent string, show Party) (Leg, error) {
-	r := ringing{agent: agent, show: show, ctx: ctx, reply: make(chan ringReply), gone: make(chan struct{})}
-	p.rings <- r
-	select {
-	case rep := <-r.reply:
-		// Even when ctx has just ended: a phone can answer as the ring
-		// is given up, and the distributor must hang it up.
-		return rep.leg, rep.err
-	case <-ctx.Done():
-		close(r.gone)
-		return nil, ctx.Err()
-	}
-}
-
-func (p *fakePhones) Dial(ctx context.Context, _, number, _ string) (Leg, error) {
-	r := ringing{agent: number, ctx: ctx, reply: make(chan ringReply), gone: make(chan struct{})}
-	p.dials <- r
-	select {
-	case rep := <-r.reply:
-		return rep.leg, rep.err
-	case <-ctx.Done():
-		close(r.gone)
-		return nil, ctx.Err()
-	}
-}
-
-func (p *fakePhones) Bridge(c Caller, l Leg, _ *media.Sound) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.bridgeErr != nil {
-		return p.bridgeErr
-	}
-	p.bridged = append(p.bridged, c.ID()+"="+l.(*fakeLeg).agent)
-	return nil
-}
-
-func (p *fakePhones) BridgeLegs(a, b Leg, _ *media.Sound) error {
-	go func() {
-		select {
-		case <-a.Done():
-			b.Hangup(hangup.OtherSideHungUp)
-		case <-b.Done():
-			a.Hangup(hangup.OtherSideHungUp)
-		}
-	}()
-	return nil
-}
-
-func (p *fakePhones) Registered(agent string) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.registered[agent]
-}
-
-func (p *fakePhones) bridges() []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]string(nil), p.bridged...)
-}
-
-type noSounds struct{}
-
-func (noSounds) Get(string) *media.Sound { return nil }
+func (l stubLeg) ID() string                                 { return "leg-" + l.agent }
+func (l stubLeg) Party() Party                               { return Party{Number: l.agent} }
+func (l stubLeg) Play(*media.Sound, bool) <-chan struct{}    { return nil }
+func (l stubLeg) Digits() <-chan rune                        { return nil }
+func (l stubLeg) Done() <-chan struct{}                      { return nil }
+func (l stubLeg) Hangup(hangup.Reason)                       {}
+func (l stubLeg) EndCause() hangup.Cause                     { return hangup.Cause{} }
+func (l stubLeg) BridgeEnd() *sip.BridgeEnd                  { return nil }
+func (l stubLeg) OnTransfer(func(string) sip.TransferAnswer) {}
 
 // memLog keeps events in memory and wakes waiters on each.
 type memLog struct {
@@ -277,10 +155,37 @@ func key(e store.Event) string {
 
 func isKind(k string) func(store.Event) bool { return func(e store.Event) bool { return key(e) == k } }
 
-// rig is a distributor on fake phones.
+// chained checks the log's agent.state events: each agent's moves form
+// one chain (every move starts where the last ended), each is allowed by
+// the state machine, and every one names a cause and an actor.
+func chained(t *testing.T, evs []store.Event) {
+	t.Helper()
+	last := map[string]string{}
+	for _, e := range evs {
+		if e.Type != "agent.state" {
+			continue
+		}
+		p, err := event.Decode(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := p.(event.AgentState)
+		from, _ := ParseState(st.From)
+		to, _ := ParseState(st.To)
+		if was, ok := last[e.Agent]; (ok && was != st.From) || (!ok && st.From != "logged-out") {
+			t.Fatalf("agent %s moved from %s, but was %q: %v", e.Agent, st.From, was, kinds(evs))
+		}
+		if !allowed(from, to) || st.Cause == "" || st.Actor.Kind == "" {
+			t.Fatalf("agent %s: move %+v is not a valid change", e.Agent, st)
+		}
+		last[e.Agent] = st.To
+	}
+}
+
+// rig is a core whose offers go to the test.
 type rig struct {
 	c      *Center
-	phones *fakePhones
+	offers offers
 	log    *memLog
 }
 
@@ -290,54 +195,45 @@ func newRig(t *testing.T, yaml string, agents ...string) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &rig{phones: newPhones(agents...), log: newMemLog()}
-	r.c = NewCenter(cfg, r.phones, noSounds{}, r.log, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	reg := &registrar{reg: map[string]bool{}}
+	for _, a := range agents {
+		reg.reg[a] = true
+	}
+	r := &rig{offers: make(offers, 64), log: newMemLog()}
+	r.c = NewCenter(cfg, reg, r.log, nil, r.offers, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	t.Cleanup(r.c.Close)
 	return r
 }
 
-// nextRing waits for the distributor to ring a phone.
-func (r *rig) nextRing(t *testing.T) ringing {
+// join puts a voice caller in queue.
+func (r *rig) join(t *testing.T, id, queue string) *Ticket {
 	t.Helper()
-	select {
-	case g := <-r.phones.rings:
-		return g
-	case <-time.After(5 * time.Second):
-		t.Fatal("no phone was rung")
+	tk, err := r.c.Join(context.Background(), &Interaction{ID: id, Kind: Voice, Queue: queue, Party: Party{Number: "+14155550100"}})
+	if err != nil {
+		t.Fatal(err)
 	}
-	return ringing{}
+	return tk
 }
 
-func (r *rig) noRing(t *testing.T, within time.Duration) {
+// nextOffer waits for the core to offer someone.
+func (r *rig) nextOffer(t *testing.T) *Offer {
 	t.Helper()
 	select {
-	case g := <-r.phones.rings:
-		t.Fatalf("%s's phone was rung", g.agent)
-	case <-time.After(within):
-	}
-}
-
-// wait runs Center.Wait for a caller in the background.
-func (r *rig) wait(ctx context.Context, call Caller, queue string, timeout time.Duration) <-chan Outcome {
-	out := make(chan Outcome, 1)
-	go func() {
-		res, err := r.c.Wait(ctx, call, queue, timeout, nil)
-		if err != nil {
-			panic(err)
-		}
-		out <- res.Outcome
-	}()
-	return out
-}
-
-func outcome(t *testing.T, out <-chan Outcome) Outcome {
-	t.Helper()
-	select {
-	case o := <-out:
+	case o := <-r.offers:
 		return o
 	case <-time.After(5 * time.Second):
-		t.Fatal("the caller's wait never ended")
+		t.Fatal("nothing was offered")
 	}
-	return 0
+	return nil
+}
+
+func login(t *testing.T, r *rig, agents ...string) {
+	t.Helper()
+	for _, a := range agents {
+		if err := r.c.Login(a, event.Phone(a)); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 func mustState(t *testing.T, c *Center, agent string, want State) {
@@ -347,5 +243,3 @@ func mustState(t *testing.T, c *Center, agent string, want State) {
 		t.Fatalf("agent %s is %v (%v), want %v", agent, info.State, err, want)
 	}
 }
-
-var errBusy = errors.New("busy")

@@ -26,19 +26,33 @@ func (t Transfer) kind() string {
 	return "number"
 }
 
-// handoff is one bridged call's transfer, if its agent made one; guarded
+// Handoff is one bridged call's transfer, if its agent made one; guarded
 // by Center.mu.
-type handoff struct {
+type Handoff struct {
 	transfer *Transfer
+}
+
+// Transferred says where the agent of a bridged call sent its caller, if
+// it did: read once the agent's leg has ended.
+func (c *Center) Transferred(h *Handoff) (Transfer, bool) {
+	if h == nil {
+		return Transfer{}, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if h.transfer == nil {
+		return Transfer{}, false
+	}
+	return *h.transfer, true
 }
 
 // allowTransfer lets the agent on leg transfer the caller of callID
 // (queue is "" for a direct call to the agent); c.mu is held. What was
 // decided is in the handoff once the leg has ended.
-func (c *Center) allowTransfer(leg Leg, ref event.Ref, a *agent) *handoff {
+func (c *Center) allowTransfer(leg Leg, ref event.Ref, a *agent) *Handoff {
 	callID, queue := ref.Call, ref.Queue
 	ref.Agent = a.id
-	h := &handoff{}
+	h := &Handoff{}
 	leg.OnTransfer(func(to string) sip.TransferAnswer {
 		c.mu.Lock()
 		defer c.mu.Unlock()

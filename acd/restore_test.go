@@ -1,9 +1,7 @@
 package acd
 
 import (
-	"context"
 	"testing"
-	"time"
 
 	"github.com/acdserver/acd/event"
 	"github.com/acdserver/acd/store"
@@ -20,9 +18,11 @@ func TestRestoreAgents(t *testing.T) {
 	if err := first.c.Pause("1001", "lunch", phone1001); err != nil {
 		t.Fatal(err)
 	}
-	call := newCaller("c1")
-	first.wait(context.Background(), call, "support", time.Minute)
-	first.nextRing(t).answer()
+	first.join(t, "c1", "support")
+	o := first.nextOffer(t)
+	if won, _ := first.c.Answer(o, o.Rings[0].Agent, stubLeg{o.Rings[0].Agent}); !won {
+		t.Fatal("the answer did not win the caller")
+	}
 	first.log.await(t, "1002 on a call", isKind("agent.state>on-call:1002"))
 
 	second := newRig(t, yaml, "1001", "1002")
@@ -50,7 +50,6 @@ func TestRestoreAgents(t *testing.T) {
 	third.c.RestoreAgents(append(first.log.all(), renumber(second.log.all(), len(first.log.all()))...))
 	mustState(t, third.c, "1002", LoggedOut)
 	mustState(t, third.c, "1001", Paused)
-	call.hangup()
 }
 
 // renumber gives events sequence numbers after n, as one log would.

@@ -1,6 +1,11 @@
 package acd
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/acdserver/acd/store"
+)
 
 // WaitWindow is how far back the average wait used for callback looks.
 const WaitWindow = 15 * time.Minute
@@ -46,4 +51,44 @@ func offerCallback(w *waitWindow, now time.Time, threshold time.Duration, agents
 	}
 	avg, n := w.average(now)
 	return n > 0 && avg > threshold
+}
+
+// RestoreWindow refills the 15-minute wait windows from the event log
+// after a restart.
+func (c *Center) RestoreWindow(events []store.Event) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cut := c.now().Add(-WaitWindow)
+	for _, ev := range events {
+		q, ok := c.queues[ev.Queue]
+		if !ok || ev.At.Before(cut) {
+			continue
+		}
+		if ms, ok := waitedMS(ev); ok {
+			q.window.add(ev.At, time.Duration(ms)*time.Millisecond)
+		}
+	}
+}
+
+// waitedMS is how long a caller had waited, from an event that ends a
+// wait in a queue. Rows from before typed events keep it as text.
+func waitedMS(ev store.Event) (int64, bool) {
+	switch ev.Type {
+	case "caller.abandoned", "caller.timeout", "caller.exit", "caller.server_stopped", "agent.answered", "callback.requested":
+	default:
+		return 0, false
+	}
+	if ev.Version == 0 {
+		var old struct {
+			WaitedMS int64 `json:"waited_ms,string"`
+		}
+		return old.WaitedMS, json.Unmarshal(ev.Data, &old) == nil
+	}
+	var w struct {
+		WaitedMS *int64 `json:"waited_ms"`
+	}
+	if json.Unmarshal(ev.Data, &w) != nil || w.WaitedMS == nil {
+		return 0, false
+	}
+	return *w.WaitedMS, true
 }

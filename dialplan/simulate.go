@@ -43,8 +43,9 @@ type simCall struct {
 	done chan struct{}
 }
 
-func (c *simCall) ID() string     { return "simulation" }
-func (c *simCall) Caller() string { return "simulator" }
+func (c *simCall) ID() string             { return "simulation" }
+func (c *simCall) Party() acd.Party       { return acd.Party{Number: "simulator"} }
+func (c *simCall) EndCause() hangup.Cause { return hangup.Cause{} }
 
 // Play finishes at once: no time passes in a simulation.
 func (c *simCall) Play(*media.Sound, bool) <-chan struct{} {
@@ -64,11 +65,11 @@ func (c *simCall) BridgeEnd() *sip.BridgeEnd { return nil }
 type simQueues struct{}
 
 // RingAgent: in a simulation no agent answers.
-func (simQueues) RingAgent(context.Context, acd.Caller, string, time.Duration) (acd.Result, error) {
+func (simQueues) RingAgent(context.Context, acd.Channel, string, time.Duration) (acd.Result, error) {
 	return acd.Result{Outcome: acd.Timeout}, nil
 }
 
-func (simQueues) Wait(_ context.Context, c acd.Caller, _ string, _ time.Duration, _ map[string]string) (acd.Result, error) {
+func (simQueues) Wait(_ context.Context, c acd.Channel, _ string, _ time.Duration, _ map[string]string) (acd.Result, error) {
 	for {
 		select {
 		case k := <-c.Digits():

@@ -21,7 +21,7 @@ type phones struct {
 }
 
 func (p phones) Ring(ctx context.Context, agent string, show acd.Party) (acd.Leg, error) {
-	leg, err := p.srv.Ring(ctx, agent, sip.Caller{Number: show.Number, Name: show.Name})
+	leg, err := p.srv.Ring(ctx, agent, show)
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +46,7 @@ func (p phones) BridgeLegs(a, b acd.Leg, hold *media.Sound) error {
 	return p.srv.JoinLegs(a, b, hold)
 }
 
-func (p phones) Bridge(c acd.Caller, l acd.Leg, hold *media.Sound) error {
+func (p phones) Bridge(c acd.Channel, l acd.Leg, hold *media.Sound) error {
 	return p.srv.Join(c, l, hold)
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/acdserver/acd/config"
 	"github.com/acdserver/acd/dialplan"
 	"github.com/acdserver/acd/event"
+	"github.com/acdserver/acd/flow"
 	"github.com/acdserver/acd/hangup"
 	"github.com/acdserver/acd/media"
 	"github.com/acdserver/acd/prompts"
@@ -156,6 +157,7 @@ type Server struct {
 	sip      *sip.Server
 	trunks   *trunkRegistrations
 	center   *acd.Center
+	flows    *flow.Flows // the distributor's workflows over center
 	svc      *service.Service
 	http     *http.Server
 }
@@ -417,7 +419,7 @@ func (s *Server) route(number, agent string) (sip.Handler, bool) {
 	}
 	return func(ctx context.Context, c *sip.Call) {
 		rec := recordCall(s.events, c, number, pattern, plan.Name, p.plan.Version, newTrunkNamer(p.cfg).of(c.Source()))
-		st := &dialplan.State{Call: c, Queues: s.center, Sounds: p.sounds, Log: s.log, Trace: rec.step}
+		st := &dialplan.State{Call: c, Queues: s.flows, Sounds: p.sounds, Log: s.log, Trace: rec.step}
 		if err := p.plan.Run(ctx, plan, st); err != nil {
 			s.log.Error("dial plan failed", "call_id", c.ID(), "error", err)
 		}
@@ -446,8 +448,9 @@ func (s *Server) buildCenter() error {
 	if err != nil {
 		return err
 	}
-	s.center = acd.NewCenter(prog.cfg, phones{srv: s.sip, cfg: s.running}, prog.sounds, s.events, callbacks,
+	s.flows = flow.New(prog.cfg, phones{srv: s.sip, cfg: s.running}, prog.sounds, s.events, callbacks,
 		maskVars(s.log, func(v string) bool { return s.current.Load().plan.LogsDigits(v) }))
+	s.center = s.flows.Core()
 	s.events.Append(event.New(time.Now(), event.Ref{}, event.ServerStarted{Version: s.version, Config: prog.plan.Version}))
 	recent, err := s.events.Events(ctx, store.Filter{Since: time.Now().Add(-acd.WaitWindow)})
 	if err != nil {
@@ -570,7 +573,7 @@ func (s *Server) serve(stop context.Context) error {
 	defer done()
 	_ = s.http.Shutdown(shut)
 	s.end()
-	if err := s.center.Close(shut); err != nil {
+	if err := s.flows.Close(shut); err != nil {
 		s.log.Warn("stopping the distributor", "error", err)
 	}
 	s.engine.Wait()

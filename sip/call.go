@@ -48,6 +48,9 @@ func (c *Call) Source() string { return c.source }
 // CallerName is the caller's display name, if the From header has one.
 func (c *Call) CallerName() string { return c.name }
 
+// Party is who is calling: the caller's number and display name.
+func (c *Call) Party() Caller { return Caller{Number: c.caller, Name: c.name} }
+
 // Play replaces what the caller hears.
 func (c *Call) Play(snd *media.Sound, loop bool) <-chan struct{} {
 	return c.session.Play(snd, loop)

@@ -16,17 +16,22 @@ import (
 )
 
 // ErrUnreachable means an agent has no registered phone.
-var ErrUnreachable error = causeError{"unreachable", "agent has no registered phone"}
+var ErrUnreachable error = causeError{hangup.RingUnreachable, "agent has no registered phone"}
 
 // ErrNoResponse means the far end did not answer an INVITE at all, not
 // even with 100 Trying: a trunk that is down.
-var ErrNoResponse error = causeError{"no-response", "no response to the INVITE"}
+var ErrNoResponse error = causeError{hangup.RingNoResponse, "no response to the INVITE"}
 
-// causeError is an error with the short cause events give for it.
-type causeError struct{ cause, text string }
+// causeError is an error with the ring cause events give for it.
+type causeError struct {
+	cause hangup.RingCause
+	text  string
+}
 
 func (e causeError) Error() string { return e.text }
-func (e causeError) Cause() string { return e.cause }
+
+// RingCause is why the ring or dial was not answered.
+func (e causeError) RingCause() hangup.RingCause { return e.cause }
 
 // trunkResponseTimeout is how long a trunk may take to answer an INVITE
 // with anything (100 Trying comes at once from a live one): past it the
@@ -39,6 +44,7 @@ type Leg struct {
 	dialog
 	Agent string // the agent, or the number dialled
 	kind  string // "agent" or "number"
+	id    string // the leg's own Call-ID
 	dlg   *sipgo.DialogClientSession
 	cause hangup.Cause // why it ended; guarded by dialog.mu
 
@@ -49,6 +55,15 @@ type Leg struct {
 
 // Done closes when the leg has ended.
 func (l *Leg) Done() <-chan struct{} { return l.done }
+
+// ID is the leg's own SIP Call-ID.
+func (l *Leg) ID() string { return l.id }
+
+// Party is who the leg reaches: the agent, or the number dialled.
+func (l *Leg) Party() Caller { return Caller{Number: l.Agent} }
+
+// Digits delivers the far end's key presses.
+func (l *Leg) Digits() <-chan rune { return l.session.Digits() }
 
 // Play replaces what the far end hears until the leg is bridged, which
 // stops it.
@@ -141,20 +156,8 @@ type RingError struct{ Code int }
 
 func (e *RingError) Error() string { return fmt.Sprintf("answered %d", e.Code) }
 
-// Cause is the short cause events give for the status.
-func (e *RingError) Cause() string {
-	switch e.Code {
-	case 486, 600:
-		return "busy"
-	case 603, 403:
-		return "declined"
-	case 408, 480, 487:
-		return "no-answer"
-	case 404, 410, 484, 485:
-		return "unreachable"
-	}
-	return "failed"
-}
+// RingCause is why the ring was not answered, from the status.
+func (e *RingError) RingCause() hangup.RingCause { return hangup.RingStatus(e.Code) }
 
 // Ring calls an agent's registered phone, showing from in the From header,
 // until it answers or ctx ends (which cancels the INVITE). Contacts are
@@ -220,7 +223,8 @@ func (s *Server) invite(ctx context.Context, kind, agent string, target sip.Uri,
 		session.Close()
 		return nil, fmt.Errorf("inviting %s %s: %w", kind, agent, unsentError{err})
 	}
-	leg.log = s.log.With("call_id", req.CallID().Value(), kind, agent)
+	leg.id = req.CallID().Value()
+	leg.log = s.log.With("call_id", leg.id, kind, agent)
 	var silent time.Duration
 	if kind == "number" {
 		silent = trunkResponseTimeout

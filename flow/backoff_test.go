@@ -1,4 +1,4 @@
-package acd
+package flow
 
 import (
 	"context"
@@ -7,7 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/acdserver/acd/acd"
 	"github.com/acdserver/acd/event"
+	"github.com/acdserver/acd/hangup"
 	"github.com/acdserver/acd/store"
 )
 
@@ -34,20 +36,21 @@ func missesOf(t *testing.T, evs []store.Event) []string {
 // back-off, rather than at once.
 func TestBusyPhoneIsNotAMiss(t *testing.T) {
 	r := newRig(t, rigConfig("linear", "0s", true), "1001")
-	r.c.busyBackoff = 150 * time.Millisecond
+	const backoff = 150 * time.Millisecond
+	r.c.SetBusyBackoff(backoff)
 	login(t, r, "1001")
 	call := newCaller("c1")
 	out := r.wait(context.Background(), call, "support", time.Minute)
 	ring := r.nextRing(t)
 	for range 4 {
-		ring.refuse(&causeErr{"busy"})
+		ring.refuse(&causeErr{hangup.RingBusy})
 		refused := time.Now()
 		ring = r.nextRing(t)
-		if gap := time.Since(refused); gap < r.c.busyBackoff {
+		if gap := time.Since(refused); gap < backoff {
 			t.Fatalf("the busy phone was rung again %v after it said busy", gap)
 		}
 	}
-	mustState(t, r.c, "1001", Offered)
+	mustState(t, r.c, "1001", acd.Offered)
 	ring.answer()
 	r.log.await(t, "the caller connected", isKind("agent.answered:1001"))
 	if got := fmt.Sprint(missesOf(t, r.log.all())); got != "[busy/0 busy/0 busy/0 busy/0]" {
@@ -64,7 +67,7 @@ func TestBusyPhoneIsNotAMiss(t *testing.T) {
 // paused for it, and the next caller is rung again after the back-off.
 func TestCallerHangsUpWhileRingingThenBusy(t *testing.T) {
 	r := newRig(t, rigConfig("linear", "0s", true), "1001")
-	r.c.busyBackoff = 20 * time.Millisecond
+	r.c.SetBusyBackoff(20 * time.Millisecond)
 	login(t, r, "1001")
 	cur := newCaller("c0")
 	r.wait(context.Background(), cur, "support", time.Minute)
@@ -79,14 +82,14 @@ func TestCallerHangsUpWhileRingingThenBusy(t *testing.T) {
 		if busy.show.Number != next.number {
 			t.Fatalf("round %d: rung for %s, want the next caller %s", i, busy.show.Number, next.number)
 		}
-		busy.refuse(&causeErr{"busy"})
+		busy.refuse(&causeErr{hangup.RingBusy})
 		ring = r.nextRing(t)
 		if ring.show.Number != next.number {
 			t.Fatalf("round %d: rung again for %s, want %s", i, ring.show.Number, next.number)
 		}
 		cur = next
 	}
-	mustState(t, r.c, "1001", Offered)
+	mustState(t, r.c, "1001", acd.Offered)
 	ring.answer()
 	r.log.await(t, "the caller connected", isKind("agent.answered:1001"))
 	for _, m := range missesOf(t, r.log.all()) {
@@ -111,12 +114,12 @@ func TestDeclinedCallerWaitsForTheRingTimeout(t *testing.T) {
 	r.wait(context.Background(), call, "support", time.Minute)
 	first := r.nextRing(t)
 	offered := time.Now()
-	first.refuse(&causeErr{"declined"})
+	first.refuse(&causeErr{hangup.RingDeclined})
 	second := r.nextRing(t)
 	if first.agent != "1001" || second.agent != "1002" {
 		t.Fatalf("rung %s then %s, want 1001 then 1002", first.agent, second.agent)
 	}
-	second.refuse(&causeErr{"declined"})
+	second.refuse(&causeErr{hangup.RingDeclined})
 	again := r.nextRing(t)
 	if gap := time.Since(offered); gap < ringTimeout*3/4 {
 		t.Fatalf("%s was offered the caller it declined again %v after the offer, before the ring timeout of %v", again.agent, gap, ringTimeout)
@@ -148,7 +151,7 @@ func TestDeclinedAgentTakesTheNextCaller(t *testing.T) {
 	if ring.show.Number != first.number {
 		t.Fatalf("rung first for %s", ring.show.Number)
 	}
-	ring.refuse(&causeErr{"declined"})
+	ring.refuse(&causeErr{hangup.RingDeclined})
 	next := r.nextRing(t)
 	if next.show.Number != second.number {
 		t.Fatalf("after declining %s, the agent was rung for %s, want the next caller %s", first.number, next.show.Number, second.number)

@@ -1,8 +1,7 @@
-package acd
+package flow
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"path/filepath"
 	"testing"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/acdserver/acd/config"
 	"github.com/acdserver/acd/event"
+	"github.com/acdserver/acd/hangup"
 	"github.com/acdserver/acd/store"
 )
 
@@ -55,8 +55,7 @@ func TestCallbackAgentIsNotOfferedMore(t *testing.T) {
 	if _, _, err := callbacks.Request(ctx, store.CallbackRequest{Queue: "support", Number: "+14155550123", CallID: "first-call", Joined: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	r := &rig{phones: newPhones("1001"), log: newMemLog()}
-	r.c = NewCenter(cfg, r.phones, noSounds{}, r.log, callbacks, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	r := newRigWith(cfg, callbacks, "1001")
 	if err := r.c.LoadCallbacks(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +75,7 @@ func TestCallbackAgentIsNotOfferedMore(t *testing.T) {
 	r.log.await(t, "the live caller queued", func(e store.Event) bool { return e.CallID == "live" })
 	r.noRing(t, 200*time.Millisecond)
 
-	dial.refuse(&causeErr{"no-response"})
+	dial.refuse(&causeErr{hangup.RingNoResponse})
 	next := r.nextRing(t)
 	if !leg.hungUp() {
 		t.Fatal("the agent was offered a caller with the callback's leg still up")

@@ -1,4 +1,4 @@
-package acd
+package flow
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/acdserver/acd/acd"
 	"github.com/acdserver/acd/event"
 	"github.com/acdserver/acd/hangup"
 	"github.com/acdserver/acd/sip"
@@ -23,7 +24,7 @@ func TestUnbridgeableCallEndsTheAgentsLeg(t *testing.T) {
 	call := newCaller("c1")
 	out := r.wait(context.Background(), call, "support", time.Minute)
 	leg := r.nextRing(t).answer()
-	if o := outcome(t, out); o != Answered {
+	if o := outcome(t, out); o != acd.Answered {
 		t.Fatalf("Wait returned %v, want answered", o)
 	}
 	if !leg.hungUp() || leg.EndCause().Code != hangup.BridgeFailed {
@@ -50,9 +51,9 @@ func TestTransferComesBackWithTheWait(t *testing.T) {
 	login(t, r, "1001")
 	login(t, r, "1002")
 	call := newCaller("c1")
-	done := make(chan Result, 1)
+	done := make(chan acd.Result, 1)
 	go func() {
-		res, err := r.c.Wait(context.Background(), call, "support", time.Minute, nil)
+		res, err := r.f.Wait(context.Background(), call, "support", time.Minute, nil)
 		if err != nil {
 			panic(err)
 		}
@@ -62,20 +63,19 @@ func TestTransferComesBackWithTheWait(t *testing.T) {
 	leg := ring.answer()
 	other := map[string]string{"1001": "1002", "1002": "1001"}[ring.agent]
 	r.log.await(t, "the caller connected", isKind("agent.answered:"+ring.agent))
-	r.c.mu.Lock() // held by connect until the leg's transfers are allowed
-	decide := leg.transfer
-	r.c.mu.Unlock()
+	// Set by the core's answer before it records it.
+	decide := leg.decider()
 	if answer := decide(other); answer != sip.TransferAccepted {
 		t.Fatalf("the transfer to %s was answered %d", other, answer.Status())
 	}
 	leg.Hangup(hangup.Transferred)
-	var res Result
+	var res acd.Result
 	select {
 	case res = <-done:
 	case <-time.After(5 * time.Second):
 		t.Fatal("the caller's wait never ended")
 	}
-	if res.Outcome != Transferred || res.Transfer != (Transfer{To: other, Agent: other}) {
+	if res.Outcome != acd.Transferred || res.Transfer != (acd.Transfer{To: other, Agent: other}) {
 		t.Fatalf("Wait returned %+v, want a transfer to agent %s", res, other)
 	}
 	var ended event.CallEnded

@@ -1,0 +1,376 @@
+package flow
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/acdserver/acd/acd"
+	"github.com/acdserver/acd/config"
+	"github.com/acdserver/acd/event"
+	"github.com/acdserver/acd/hangup"
+	"github.com/acdserver/acd/media"
+	"github.com/acdserver/acd/sip"
+	"github.com/acdserver/acd/store"
+)
+
+// The distributor's flows, tested with fake phones: each ring is handed
+// to the test, which answers, refuses or lets it run out when it likes.
+
+type fakeCaller struct {
+	id, number string
+	digits     chan rune
+	done       chan struct{}
+	hangOnce   sync.Once
+}
+
+func newCaller(id string) *fakeCaller {
+	return &fakeCaller{id: id, number: "+14155550100", digits: make(chan rune, 4), done: make(chan struct{})}
+}
+
+func (c *fakeCaller) ID() string                              { return c.id }
+func (c *fakeCaller) Party() acd.Party                        { return acd.Party{Number: c.number} }
+func (c *fakeCaller) Hangup(hangup.Reason)                    { c.hangup() }
+func (c *fakeCaller) EndCause() hangup.Cause                  { return hangup.Cause{} }
+func (c *fakeCaller) Play(*media.Sound, bool) <-chan struct{} { return make(chan struct{}) }
+func (c *fakeCaller) Digits() <-chan rune                     { return c.digits }
+func (c *fakeCaller) Done() <-chan struct{}                   { return c.done }
+func (c *fakeCaller) BridgeEnd() *sip.BridgeEnd               { return nil }
+func (c *fakeCaller) hangup()                                 { c.hangOnce.Do(func() { close(c.done) }) }
+func (c *fakeCaller) press(k rune)                            { c.digits <- k }
+
+type fakeLeg struct {
+	agent    string
+	done     chan struct{}
+	once     sync.Once
+	mu       sync.Mutex
+	cause    hangup.Cause
+	transfer func(string) sip.TransferAnswer
+}
+
+func newLeg(agent string) *fakeLeg { return &fakeLeg{agent: agent, done: make(chan struct{})} }
+
+func (l *fakeLeg) Done() <-chan struct{} { return l.done }
+func (l *fakeLeg) ID() string            { return "leg-" + l.agent }
+func (l *fakeLeg) Party() acd.Party      { return acd.Party{Number: l.agent} }
+func (l *fakeLeg) Digits() <-chan rune   { return nil }
+func (l *fakeLeg) Hangup(reason hangup.Reason) {
+	l.once.Do(func() {
+		l.mu.Lock()
+		l.cause = hangup.ByServer(reason)
+		l.mu.Unlock()
+		close(l.done)
+	})
+}
+func (l *fakeLeg) EndCause() hangup.Cause {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.cause
+}
+func (l *fakeLeg) OnTransfer(decide func(string) sip.TransferAnswer) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.transfer = decide
+}
+
+// decider is who decides the leg's transfers, once set.
+func (l *fakeLeg) decider() func(string) sip.TransferAnswer {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.transfer
+}
+func (l *fakeLeg) BridgeEnd() *sip.BridgeEnd { return nil }
+
+// Play plays nothing and is over at once: prompts to agents do not hold
+// the tests up.
+func (l *fakeLeg) Play(*media.Sound, bool) <-chan struct{} {
+	done := make(chan struct{})
+	close(done)
+	return done
+}
+func (l *fakeLeg) hungUp() bool {
+	select {
+	case <-l.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// ringing is one INVITE to an agent's phone, held by the test.
+type ringing struct {
+	agent string
+	show  acd.Party // who the phone shows as calling
+	ctx   context.Context
+	reply chan ringReply
+	gone  chan struct{} // closed when the ring was given up unanswered
+}
+
+type ringReply struct {
+	leg acd.Leg
+	err error
+}
+
+// answer picks up: it returns the leg, or nil when the ring had already
+// been given up (the distributor then never sees the answer).
+func (r ringing) answer() *fakeLeg {
+	l := newLeg(r.agent)
+	select {
+	case r.reply <- ringReply{leg: l}:
+	case <-r.gone:
+		// The SIP side hangs up a 200 that comes after its CANCEL.
+		l.Hangup(hangup.TakenElsewhere)
+	}
+	return l
+}
+
+func (r ringing) refuse(err error) {
+	select {
+	case r.reply <- ringReply{err: err}:
+	case <-r.gone:
+	}
+}
+
+type fakePhones struct {
+	mu         sync.Mutex
+	registered map[string]bool
+	bridged    []string
+	bridgeErr  error // what Bridge and BridgeLegs fail with, when set
+	rings      chan ringing
+	dials      chan ringing
+}
+
+func newPhones(agents ...string) *fakePhones {
+	p := &fakePhones{registered: map[string]bool{}, rings: make(chan ringing, 16), dials: make(chan ringing, 16)}
+	for _, a := range agents {
+		p.registered[a] = true
+	}
+	return p
+}
+
+func (p *fakePhones) Ring(ctx context.Context, agent string, show acd.Party) (acd.Leg, error) {
+	r := ringing{agent: agent, show: show, ctx: ctx, reply: make(chan ringReply), gone: make(chan struct{})}
+	p.rings <- r
+	select {
+	case rep := <-r.reply:
+		// Even when ctx has just ended: a phone can answer as the ring
+		// is given up, and the distributor must hang it up.
+		return rep.leg, rep.err
+	case <-ctx.Done():
+		close(r.gone)
+		return nil, ctx.Err()
+	}
+}
+
+func (p *fakePhones) Dial(ctx context.Context, _, number, _ string) (acd.Leg, error) {
+	r := ringing{agent: number, ctx: ctx, reply: make(chan ringReply), gone: make(chan struct{})}
+	p.dials <- r
+	select {
+	case rep := <-r.reply:
+		return rep.leg, rep.err
+	case <-ctx.Done():
+		close(r.gone)
+		return nil, ctx.Err()
+	}
+}
+
+func (p *fakePhones) Bridge(c acd.Channel, l acd.Leg, _ *media.Sound) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bridgeErr != nil {
+		return p.bridgeErr
+	}
+	p.bridged = append(p.bridged, c.ID()+"="+l.(*fakeLeg).agent)
+	return nil
+}
+
+func (p *fakePhones) BridgeLegs(a, b acd.Leg, _ *media.Sound) error {
+	go func() {
+		select {
+		case <-a.Done():
+			b.Hangup(hangup.OtherSideHungUp)
+		case <-b.Done():
+			a.Hangup(hangup.OtherSideHungUp)
+		}
+	}()
+	return nil
+}
+
+func (p *fakePhones) Registered(agent string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.registered[agent]
+}
+
+func (p *fakePhones) bridges() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.bridged...)
+}
+
+type noSounds struct{}
+
+func (noSounds) Get(string) *media.Sound { return nil }
+
+// memLog keeps events in memory and wakes waiters on each.
+type memLog struct {
+	mu     sync.Mutex
+	events []store.Event
+	grew   chan struct{}
+}
+
+func newMemLog() *memLog { return &memLog{grew: make(chan struct{})} }
+
+func (l *memLog) Append(e store.Event) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e.Seq = int64(len(l.events) + 1)
+	l.events = append(l.events, e)
+	close(l.grew)
+	l.grew = make(chan struct{})
+}
+
+func (l *memLog) Flush(context.Context) error { return nil }
+
+func (l *memLog) all() []store.Event {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]store.Event(nil), l.events...)
+}
+
+// await returns the events once one matches, or fails the test.
+func (l *memLog) await(t *testing.T, what string, match func(store.Event) bool) []store.Event {
+	t.Helper()
+	deadline := time.After(5 * time.Second)
+	for {
+		l.mu.Lock()
+		evs := append([]store.Event(nil), l.events...)
+		grew := l.grew
+		l.mu.Unlock()
+		for _, e := range evs {
+			if match(e) {
+				return evs
+			}
+		}
+		select {
+		case <-grew:
+		case <-deadline:
+			t.Fatalf("never saw %s; the log holds %v", what, kinds(evs))
+		}
+	}
+}
+
+func (l *memLog) count(kind string) int {
+	n := 0
+	for _, e := range l.all() {
+		if e.Type == kind {
+			n++
+		}
+	}
+	return n
+}
+
+func kinds(evs []store.Event) []string {
+	out := make([]string, len(evs))
+	for i, e := range evs {
+		out[i] = key(e)
+	}
+	return out
+}
+
+// key is "type:agent", or "agent.state>TO:agent".
+func key(e store.Event) string {
+	if e.Type == "agent.state" {
+		if p, err := event.Decode(e); err == nil {
+			return "agent.state>" + p.(event.AgentState).To + ":" + e.Agent
+		}
+	}
+	return e.Type + ":" + e.Agent
+}
+
+func isKind(k string) func(store.Event) bool { return func(e store.Event) bool { return key(e) == k } }
+
+// rig is a distributor on fake phones: f its flows, c its core.
+type rig struct {
+	f      *Flows
+	c      *acd.Center
+	phones *fakePhones
+	log    *memLog
+}
+
+func newRig(t *testing.T, yaml string, agents ...string) *rig {
+	t.Helper()
+	cfg, err := config.Parse("test.yaml", []byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newRigWith(cfg, nil, agents...)
+}
+
+// newRigWith is a rig whose queues' callback requests are kept in
+// callbacks.
+func newRigWith(cfg *config.Config, callbacks acd.Callbacks, agents ...string) *rig {
+	r := &rig{phones: newPhones(agents...), log: newMemLog()}
+	r.f = New(cfg, r.phones, noSounds{}, r.log, callbacks, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	r.c = r.f.Core()
+	return r
+}
+
+// nextRing waits for the distributor to ring a phone.
+func (r *rig) nextRing(t *testing.T) ringing {
+	t.Helper()
+	select {
+	case g := <-r.phones.rings:
+		return g
+	case <-time.After(5 * time.Second):
+		t.Fatal("no phone was rung")
+	}
+	return ringing{}
+}
+
+func (r *rig) noRing(t *testing.T, within time.Duration) {
+	t.Helper()
+	select {
+	case g := <-r.phones.rings:
+		t.Fatalf("%s's phone was rung", g.agent)
+	case <-time.After(within):
+	}
+}
+
+// wait runs Flows.Wait for a caller in the background.
+func (r *rig) wait(ctx context.Context, call acd.Channel, queue string, timeout time.Duration) <-chan acd.Outcome {
+	out := make(chan acd.Outcome, 1)
+	go func() {
+		res, err := r.f.Wait(ctx, call, queue, timeout, nil)
+		if err != nil {
+			panic(err)
+		}
+		out <- res.Outcome
+	}()
+	return out
+}
+
+func outcome(t *testing.T, out <-chan acd.Outcome) acd.Outcome {
+	t.Helper()
+	select {
+	case o := <-out:
+		return o
+	case <-time.After(5 * time.Second):
+		t.Fatal("the caller's wait never ended")
+	}
+	return 0
+}
+
+func mustState(t *testing.T, c *acd.Center, agent string, want acd.State) {
+	t.Helper()
+	info, err := c.Agent(agent)
+	if err != nil || info.State != want {
+		t.Fatalf("agent %s is %v (%v), want %v", agent, info.State, err, want)
+	}
+}
+
+var errBusy = errors.New("busy")
