@@ -494,3 +494,16 @@ func (q *sampleQueue) pop(f *[FrameSize]int16) {
 	q.head = (q.head + FrameSize) % len(q.buf)
 	q.size -= FrameSize
 }
+
+// String names the role, for logs.
+func (r Role) String() string {
+	switch r {
+	case Both:
+		return "both"
+	case Listen:
+		return "listen"
+	case Whisper:
+		return "whisper"
+	}
+	return "unknown"
+}
