@@ -352,7 +352,9 @@ func TestConferenceTapAligns(t *testing.T) {
 		p.tone, p.amp = 1000, 8000
 		p.mu.Unlock()
 	}
+	// Each hears the other's click once the mixer has taken both.
 	customer.hears("the customer", 1000)
+	agent.hears("the agent", 1000)
 	for _, p := range []*confPhone{customer, agent} {
 		p.mu.Lock()
 		p.tone, p.amp = 0, 0
