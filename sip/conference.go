@@ -167,11 +167,11 @@ func (c *Conference) Tap(w media.FrameWriter) { c.mix.Tap(w) }
 func (c *Conference) End() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.mix.End() // first: parting the parties one by one would regroup the rest
 	for len(c.parties) > 0 {
 		c.removeLocked(c.parties[0])
 	}
 	c.ended = true
-	c.mix.End()
 }
 
 func (c *Conference) find(d *dialog) *party {
