@@ -21,6 +21,7 @@ type confPhone struct {
 	s      *Session
 	codec  Codec
 	frames chan []int16
+	keys   chan rune // RFC 4733 events received, decoded
 
 	mu   sync.Mutex
 	tone float64 // Hz; 0 sends silence
@@ -31,7 +32,7 @@ func newConfPhone(t *testing.T, e *Engine, codec Codec, tone float64) *confPhone
 	t.Helper()
 	ip := netip.MustParseAddr("127.0.0.1")
 	p := &confPhone{t: t, conn: listenPhone(t, ip), codec: codec, tone: tone, amp: 4000,
-		frames: make(chan []int16, 500)}
+		frames: make(chan []int16, 500), keys: make(chan rune, 16)}
 	p.s = startSession(t, e, ip)
 	p.s.Configure(p.conn.LocalAddr().(*net.UDPAddr).AddrPort(), codec, uint8(codec), 101, true)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -81,13 +82,26 @@ func (p *confPhone) talk(ctx context.Context) {
 
 func (p *confPhone) listen() {
 	buf := make([]byte, 1500)
+	var dec DTMFDecoder
 	for {
 		n, err := p.conn.Read(buf)
 		if err != nil {
 			return
 		}
 		var pkt rtp.Packet
-		if pkt.Unmarshal(buf[:n]) != nil || pkt.PayloadType != uint8(p.codec) {
+		if pkt.Unmarshal(buf[:n]) != nil {
+			continue
+		}
+		if pkt.PayloadType == 101 {
+			if key := dec.Decode(pkt.Timestamp, pkt.Payload); key != 0 {
+				select {
+				case p.keys <- key:
+				default: // the test is not reading keys
+				}
+			}
+			continue
+		}
+		if pkt.PayloadType != uint8(p.codec) {
 			continue
 		}
 		select {
@@ -419,5 +433,57 @@ func TestConferenceStopsItsMixer(t *testing.T) {
 	for _, p := range []*confPhone{a, b} {
 		p.drain()
 		p.hearsNot("a member of an ended conference", 2000, 10)
+	}
+}
+
+// pressKey sends the phone's key press as RFC 4733 events, on a stream
+// of their own (the tone goes on beside it).
+func (p *confPhone) pressKey(key rune) {
+	p.t.Helper()
+	for _, pkt := range keyPackets(p.t, key, 0x7000, 1, 8000) {
+		if _, err := p.conn.WriteToUDPAddrPort(pkt, p.s.LocalAddr()); err != nil {
+			p.t.Fatal(err)
+		}
+	}
+}
+
+// TestConferenceForwardsKeys: mixed, a key a member presses reaches, as
+// an event of their own streams, the members who hear it, once each; a
+// listening supervisor's key reaches nobody.
+func TestConferenceForwardsKeys(t *testing.T) {
+	e := testEngine(t, RawSendOff)
+	customer, agent := newConfPhone(t, e, PCMU, 0), newConfPhone(t, e, PCMA, 0)
+	super := newConfPhone(t, e, PCMU, 0)
+	c := NewConference()
+	defer c.End()
+	mustAdd(t, c, customer.s, Mode{})
+	mustAdd(t, c, agent.s, Mode{})
+	mustAdd(t, c, super.s, Mode{Role: Listen})
+	super.hears("the supervisor") // mixed
+
+	super.pressKey('7')
+	customer.pressKey('5')
+	for _, p := range []*confPhone{agent, super} {
+		select {
+		case key := <-p.keys:
+			if key != '5' {
+				t.Fatalf("the customer pressed 5; a member who hears the customer got %c", key)
+			}
+		case <-time.After(3 * time.Second):
+			t.Fatal("the customer's key never reached a member who hears the customer")
+		}
+	}
+	if key := <-customer.s.Digits(); key != '5' {
+		t.Fatalf("the customer's own session decoded %c, want 5", key)
+	}
+	// The events take 8 frames; twice that, and nothing more came.
+	for _, p := range []*confPhone{customer, agent} {
+		p.drain()
+		p.hearsNot("a member", 1000, 16)
+		select {
+		case key := <-p.keys:
+			t.Fatalf("a member got %c, after the customer's one key and the listener's", key)
+		default:
+		}
 	}
 }
