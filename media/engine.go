@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -36,6 +37,9 @@ type Engine struct {
 	mu    sync.Mutex
 	next  int
 	wg    sync.WaitGroup
+	// mixed counts the packets conferences' mixers sent (conference.go),
+	// which run beside the loops and so count apart from them.
+	mixed atomic.Uint64
 }
 
 // loop is one core's share; mu guards everything but epfd.
@@ -163,7 +167,7 @@ func (e *Engine) Stray() uint64 {
 // Counts are the media loops' packet counters since start.
 type Counts struct {
 	Received uint64 // datagrams read from RTP sockets, strays included
-	Sent     uint64 // RTP packets sent (Dropped of them refused on the raw path)
+	Sent     uint64 // RTP packets sent, conferences' mixed frames included (Dropped of them refused on the raw path)
 	Stray    uint64 // see Engine.Stray
 	Dropped  uint64 // see Engine.Dropped
 	// SRTPAuth counts SRTP packets dropped because they could not be
@@ -185,7 +189,7 @@ const (
 
 // Counts reads every loop's counters at once, for monitoring.
 func (e *Engine) Counts() Counts {
-	var c Counts
+	c := Counts{Sent: e.mixed.Load()}
 	for _, l := range e.loops {
 		l.mu.Lock()
 		c.Received += l.received

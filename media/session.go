@@ -79,6 +79,9 @@ type Session struct {
 	peer           *Session
 	relayOffset    uint32
 	relayOffsetSet bool
+	// Conferencing: packets received feed mix's conference, whose mixer
+	// sends this session's frames in place of tick (see conference.go).
+	mix *member
 
 	digits     chan rune
 	timeout    atomic.Int64 // nanoseconds of silence from the peer that end the call
@@ -238,9 +241,16 @@ func (s *Session) deliver(key rune) {
 func (s *Session) tick(raw *rawSender) (sent bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.peer != nil {
-		return false // bridged: the peer's packets are relayed instead
+	if s.peer != nil || s.mix != nil {
+		return false // bridged: the peer's packets are relayed, or the mix sent, instead
 	}
+	return s.sendLocked(raw, nil)
+}
+
+// sendLocked sends the session's next packet: a queued key's event, else
+// audio, which is the conference's mixed frame when given (already in the
+// session's law), else what is playing, else silence.
+func (s *Session) sendLocked(raw *rawSender, mixed []byte) (sent bool) {
 	// On the raw path the packet is built in place in the raw batch.
 	viaRaw := s.sendable && s.routeOK && raw != nil
 	pkt := s.buf[:12+FrameSize]
@@ -268,7 +278,9 @@ func (s *Session) tick(raw *rawSender) (sent bool) {
 		h.PayloadType = s.pt
 		h.Marker, s.marker = s.marker, false
 		frame := s.silence[:]
-		if s.sound != nil {
+		if mixed != nil {
+			frame = mixed
+		} else if s.sound != nil {
 			frame = s.sound[s.pos : s.pos+FrameSize]
 			s.pos += FrameSize
 			if s.pos >= len(s.sound) {
@@ -333,7 +345,7 @@ func (s *Session) receive(raw *rawSender, h *rtp.Header, pkt []byte, from netip.
 	}
 	restart := s.rxRestart
 	s.rxRestart = false
-	dtmfPT, codec, pt, peer := s.dtmfPT, s.codec, s.pt, s.peer
+	dtmfPT, codec, pt, peer, mix := s.dtmfPT, s.codec, s.pt, s.peer, s.mix
 	s.mu.Unlock()
 	s.lastRx.Store(now)
 	newStream := s.rxAny && h.SSRC != s.rxSSRC
@@ -346,9 +358,15 @@ func (s *Session) receive(raw *rawSender, h *rtp.Header, pkt []byte, from netip.
 	if peer != nil {
 		relayed = peer.relay(raw, h.PayloadType, codec, pt, dtmfPT, h.Timestamp, h.Marker, newStream, pkt[hn:])
 	}
+	if mix != nil && h.PayloadType == pt {
+		mix.hear(codec, pkt[hn:])
+	}
 	if dtmfPT != 0 && h.PayloadType == dtmfPT {
 		if key := s.dec.Decode(h.Timestamp, pkt[hn:]); key != 0 {
 			s.deliver(key)
+			if mix != nil {
+				mix.digit(key)
+			}
 		}
 	}
 	return dropNone, relayed

@@ -63,7 +63,7 @@ func (s *Server) Calls() []CallInfo {
 	for _, e := range list {
 		e.d.mu.Lock()
 		e.info.Codec, e.info.Held = e.d.codec.String(), e.d.held
-		br := e.d.bridge
+		br, _ := e.d.bridge.(*bridge) // a conference's parties are listed unpaired
 		e.d.mu.Unlock()
 		if br != nil {
 			br.mu.Lock()

@@ -47,7 +47,7 @@ type dialog struct {
 	inviting   bool    // our own re-INVITE (a session refresh) is in progress
 	mediaDone  bool    // the session is closed: it must not start
 	timer      sessionTimer
-	bridge     *bridge
+	bridge     joint                          // the bridge or conference the dialog's media is in, or nil
 	transfer   func(to string) TransferAnswer // decides the phone's REFERs; nil refuses them
 	referring  bool                           // a REFER of the phone's is being carried out
 }
