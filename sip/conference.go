@@ -87,6 +87,10 @@ func (c *Conference) Add(p Bridger, mode media.Mode) (media.Member, error) {
 	if d == nil {
 		return 0, fmt.Errorf("adding to a conference: %w", ErrNotBridgeable)
 	}
+	return c.add(d, mode)
+}
+
+func (c *Conference) add(d *dialog, mode media.Mode) (media.Member, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.ended {
@@ -299,4 +303,43 @@ func (c *Conference) relayDigit(from *dialog, key rune) {
 	}
 	_ = c.mix.Park(fp.id, false)
 	_ = c.mix.Park(q.id, false)
+}
+
+// ErrNotJoined is a conference asked of a call or leg that is in no
+// bridge or conference.
+var ErrNotJoined = errors.New("not in a bridge or a conference")
+
+// ConferenceOf is the conference the call or leg p is in. A two-party
+// bridge made by Join or JoinLegs becomes one, the same two parties in
+// Both with its hold sound, so that a recording's tap or a supervisor
+// joins the call where it is: calls that nobody records or monitors
+// keep the bridge, and the bridge's rules for hanging up go on
+// unchanged (they watch the calls, not the bridge).
+func (s *Server) ConferenceOf(p Bridger) (*Conference, error) {
+	d := dialogOf(p)
+	if d == nil {
+		return nil, fmt.Errorf("finding a call's conference: %w", ErrNotBridgeable)
+	}
+	// joinMu makes turning a bridge into a conference one step: a
+	// recording and a supervisor asking at once get the same one.
+	s.joinMu.Lock()
+	defer s.joinMu.Unlock()
+	d.mu.Lock()
+	j := d.bridge
+	d.mu.Unlock()
+	switch j := j.(type) {
+	case *Conference:
+		return j, nil
+	case *bridge:
+		c := s.Conference(j.hold)
+		j.end()
+		for _, side := range []*dialog{j.a, j.b} {
+			if _, err := c.add(side, media.Mode{}); err != nil {
+				c.End()
+				return nil, fmt.Errorf("turning a bridge into a conference: %w", err)
+			}
+		}
+		return c, nil
+	}
+	return nil, fmt.Errorf("finding a call's conference: %w", ErrNotJoined)
 }

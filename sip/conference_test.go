@@ -248,3 +248,110 @@ func TestConferenceRefusesWhatItCannotJoin(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestConferenceOfABridge: a supervisor joins a call that Join bridged:
+// the bridge becomes a conference of the same two, the supervisor
+// listens (hears the caller, heard by nobody), asking again gives the
+// same conference, and the bridge's rule still holds: the caller hanging
+// up hangs up the agent.
+func TestConferenceOfABridge(t *testing.T) {
+	ctx := within(t, 30*time.Second)
+	agent, super := testutil.NewPhone(t), testutil.NewPhone(t)
+	var server atomic.Pointer[acdsip.Server]
+	type joined struct {
+		conf        *acdsip.Conference
+		again       *acdsip.Conference
+		agent, supe *acdsip.Leg
+	}
+	ready := make(chan joined, 1)
+	failed := make(chan error, 1)
+	addr, srv := startServer(t, func(ctx context.Context, c *acdsip.Call) {
+		s := server.Load()
+		leg, err := s.Dial(ctx, acdsip.Trunk{Address: agent.Addr()}, "5550100", c.Caller())
+		if err != nil {
+			failed <- err
+			return
+		}
+		if err := s.Join(c, leg, nil); err != nil {
+			failed <- err
+			return
+		}
+		if _, err := s.ConferenceOf(nil); !errors.Is(err, acdsip.ErrNotBridgeable) {
+			failed <- errors.New("a value of no call was given a conference")
+			return
+		}
+		sup, err := s.Dial(ctx, acdsip.Trunk{Address: super.Addr()}, "5550101", c.Caller())
+		if err != nil {
+			failed <- err
+			return
+		}
+		if _, err := s.ConferenceOf(sup); !errors.Is(err, acdsip.ErrNotJoined) {
+			failed <- errors.New("a leg in no bridge was given a conference")
+			return
+		}
+		conf, err := s.ConferenceOf(leg)
+		if err != nil {
+			failed <- err
+			return
+		}
+		if _, err := conf.Add(sup, media.Mode{Role: media.Listen}); err != nil {
+			failed <- err
+			return
+		}
+		again, err := s.ConferenceOf(c)
+		if err != nil {
+			failed <- err
+			return
+		}
+		ready <- joined{conf: conf, again: again, agent: leg, supe: sup}
+		select {
+		case <-c.Done():
+			sup.Hangup(hangup.OtherSideHungUp)
+		case <-ctx.Done():
+		}
+	})
+	server.Store(srv)
+	agent.TakeCalls(testutil.AnswerMode{Codec: media.PCMA})
+	super.TakeCalls(testutil.AnswerMode{Codec: media.PCMU})
+	caller := testutil.NewPhone(t)
+	s, err := caller.Invite(ctx, addr, "100", caller.SDP(101, media.PCMU))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := caller.Answered(ctx, s, nil); err != nil {
+		t.Fatal(err)
+	}
+	var j joined
+	select {
+	case j = <-ready:
+	case err := <-failed:
+		t.Fatalf("joining the supervisor: %v", err)
+	case <-ctx.Done():
+		t.Fatal("the supervisor never joined")
+	}
+	if j.again != j.conf {
+		t.Fatal("asking the caller's conference gave another one than the agent's")
+	}
+	for !agent.Remote().IsValid() || !super.Remote().IsValid() {
+		time.Sleep(10 * time.Millisecond)
+	}
+	talk, stop := context.WithCancel(ctx)
+	caller.SendTone(talk, media.PCMU)
+	hears(t, ctx, super, 25, "the supervisor does not hear the caller")
+	hears(t, ctx, agent, 25, "the agent does not hear the caller once the bridge is a conference")
+	stop()
+	talk, stop = context.WithCancel(ctx)
+	defer stop()
+	super.SendTone(talk, media.PCMU)
+	hearsNothing(t, ctx, caller, 50, "the caller hears a supervisor who listens")
+	hearsNothing(t, ctx, agent, 50, "the agent hears a supervisor who listens")
+
+	if err := caller.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-j.agent.Done():
+	case <-ctx.Done():
+		t.Fatal("the caller hung up and the agent's leg stayed up")
+	}
+}

@@ -137,6 +137,9 @@ type Server struct {
 	mediaIP      netip.Addr
 	sessionID    uint64
 
+	// joinMu orders turning a bridge into a conference (ConferenceOf).
+	joinMu sync.Mutex
+
 	auth      *authenticator
 	registrar *registrar
 	qualify   qualifier // Config.Qualify at start; SetQualify replaces it
