@@ -56,11 +56,13 @@ func (f *Flows) callback(o *acd.Offer, agent string, agentLeg acd.Leg) {
 		f.unbridged(customer, log, err)
 		f.unbridged(agentLeg, log, err)
 	}
+	notLive := f.onLive(Live{Interaction: o.Interaction, Agent: agent, Customer: customer, AgentLeg: agentLeg})
 	since := time.Now()
 	f.core.CallbackConnected(o, agent)
 	log.Info("callback connected")
 	// Whichever side ended, the bridge hangs up the other.
 	ended := endedBy(customer.Done(), agentLeg)
+	notLive()
 	if ended.EndedBy == "caller" {
 		ended = event.CallEnded{EndedBy: "customer", Reason: customer.EndCause().String()}
 	}

@@ -48,6 +48,7 @@ func (f *Flows) RingAgent(ctx context.Context, ch acd.Channel, agent string, tim
 	if err := f.phones.Bridge(ch, leg, music); err != nil {
 		f.unbridged(leg, f.log.With("call_id", in.ID, "agent", agent), err)
 	}
+	notLive := f.onLive(Live{Interaction: in, Agent: agent, Customer: ch, AgentLeg: leg})
 	since := time.Now()
 
 	ended := event.CallEnded{EndedBy: "caller"}
@@ -61,6 +62,7 @@ func (f *Flows) RingAgent(ctx context.Context, ch acd.Channel, agent string, tim
 	if ended.EndedBy != "agent" {
 		leg.Hangup(hangup.CallOver)
 	}
+	notLive()
 	talk := time.Since(since)
 	f.core.DirectEnded(o, ended, talk)
 	if t, ok := f.core.Transferred(h); ok && ended.EndedBy == "agent" {

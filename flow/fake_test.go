@@ -200,6 +200,10 @@ func (p *fakePhones) BridgeLegs(a, b acd.Leg, _ *media.Sound) error {
 	return nil
 }
 
+// ConferenceOf: the fake phones bridge no audio, so no call has a
+// conference.
+func (p *fakePhones) ConferenceOf(sip.Bridger) (Room, error) { return nil, sip.ErrNotBridgeable }
+
 func (p *fakePhones) Registered(agent string) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()

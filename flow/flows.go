@@ -15,6 +15,7 @@ import (
 	"github.com/acdserver/acd/acd"
 	"github.com/acdserver/acd/config"
 	"github.com/acdserver/acd/media"
+	"github.com/acdserver/acd/sip"
 )
 
 // Phones reaches agents' phones and the outside world: the SIP side
@@ -33,6 +34,9 @@ type Phones interface {
 	Bridge(c acd.Channel, l acd.Leg, hold *media.Sound) error
 	// BridgeLegs connects two answered legs (an agent and a customer).
 	BridgeLegs(a, b acd.Leg, hold *media.Sound) error
+	// ConferenceOf is the conference a bridged call or leg is in, which
+	// its bridge becomes when first asked.
+	ConferenceOf(p sip.Bridger) (Room, error)
 	// Registered reports whether the agent's phone can be reached.
 	Registered(agent string) bool
 }
@@ -50,13 +54,16 @@ type Flows struct {
 	sounds Sounds
 	log    *slog.Logger
 
-	// mu guards waiters and closed. It is taken with the core's lock
+	// mu guards waiters, live and closed. It is taken with the core's lock
 	// held (in Offer), never the other way round.
 	mu sync.Mutex
 	// waiters are the callers waiting in a queue, by their interaction:
 	// the ring of an offer finds there the call to bridge.
 	waiters map[*acd.Interaction]*waiter
-	closed  bool
+	// live are the calls agents are on, by agent: monitoring and
+	// recording find them there.
+	live   map[string]*Live
+	closed bool
 	// work counts the flows' goroutines (rings, calls, callbacks) for
 	// Close; Add is called with mu held and closed false.
 	work sync.WaitGroup
@@ -66,7 +73,7 @@ type Flows struct {
 // the flows carry out, and the flows. callbacks may be nil when no queue
 // offers callback.
 func New(cfg *config.Config, phones Phones, sounds Sounds, events acd.EventLog, callbacks acd.Callbacks, log *slog.Logger) *Flows {
-	f := &Flows{phones: phones, sounds: sounds, log: log, waiters: map[*acd.Interaction]*waiter{}}
+	f := &Flows{phones: phones, sounds: sounds, log: log, waiters: map[*acd.Interaction]*waiter{}, live: map[string]*Live{}}
 	f.core = acd.NewCenter(cfg, phones, events, callbacks, f, log)
 	return f
 }

@@ -65,9 +65,10 @@ func (f *Flows) connect(o *acd.Offer, w *waiter, agent string, leg acd.Leg, h *a
 	if err := f.phones.Bridge(w.ch, leg, f.sounds.Get(o.Hold)); err != nil {
 		f.unbridged(leg, f.log.With("call_id", o.Interaction.ID, "queue", o.Interaction.Queue, "agent", agent), err)
 	}
+	ended := f.onLive(Live{Interaction: o.Interaction, Agent: agent, Customer: w.ch, AgentLeg: leg})
 	w.answered <- answered{leg: leg, handoff: h}
 	since := time.Now()
-	f.spawn(func() { f.onCall(o, w, agent, leg, since) })
+	f.spawn(func() { f.onCall(o, w, agent, leg, since, ended) })
 }
 
 // unbridged ends a leg the phones could not bridge, which would leave
@@ -79,9 +80,11 @@ func (f *Flows) unbridged(leg acd.Leg, log *slog.Logger, err error) {
 	f.spawn(func() { leg.Hangup(hangup.BridgeFailed) })
 }
 
-// onCall waits for the bridged call to end, then tells the core.
-func (f *Flows) onCall(o *acd.Offer, w *waiter, agent string, leg acd.Leg, since time.Time) {
+// onCall waits for the bridged call to end, then tells the core; the
+// call is no longer live (notLive) by then.
+func (f *Flows) onCall(o *acd.Offer, w *waiter, agent string, leg acd.Leg, since time.Time, notLive func()) {
 	ended := endedBy(w.ch.Done(), leg)
+	notLive()
 	// Counted before the agent's leg is hung up, which may take a dead
 	// phone's 32 s: the caller's record must not wait for it.
 	talk := time.Since(since)

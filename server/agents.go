@@ -9,6 +9,7 @@ import (
 	"github.com/acdserver/acd/acd"
 	"github.com/acdserver/acd/config"
 	"github.com/acdserver/acd/event"
+	"github.com/acdserver/acd/flow"
 	"github.com/acdserver/acd/media"
 	"github.com/acdserver/acd/sip"
 )
@@ -48,6 +49,14 @@ func (p phones) BridgeLegs(a, b acd.Leg, hold *media.Sound) error {
 
 func (p phones) Bridge(c acd.Channel, l acd.Leg, hold *media.Sound) error {
 	return p.srv.Join(c, l, hold)
+}
+
+func (p phones) ConferenceOf(b sip.Bridger) (flow.Room, error) {
+	c, err := p.srv.ConferenceOf(b)
+	if err != nil {
+		return nil, err // not a nil *Conference in a non-nil Room
+	}
+	return c, nil
 }
 
 func (p phones) Registered(agent string) bool { return p.srv.Registered(agent) }
