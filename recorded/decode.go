@@ -134,8 +134,10 @@ func decodeMP3(data []byte, limit func(int) int) ([]int16, int, error) {
 		return nil, 0, err
 	}
 	rate := d.SampleRate()
-	if rate <= 0 {
-		return nil, 0, errors.New("no sample rate")
+	if rate < 32000 {
+		// MPEG-2 and 2.5 (16 to 24 kHz, 8 to 12 kHz): go-mp3 reads them
+		// without complaint but gives garbled audio.
+		return nil, 0, fmt.Errorf("MPEG-2 audio at %d Hz: encode the MP3 at 32, 44.1 or 48 kHz", rate)
 	}
 	if n := d.Length(); n > 0 && int(n/4) > limit(rate) {
 		return nil, rate, errTooLong
