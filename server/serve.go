@@ -450,6 +450,10 @@ func (s *Server) route(number, agent string) (sip.Handler, bool) {
 // featureCall carries out an agent's feature code and plays the prompt
 // that confirms it.
 func (s *Server) featureCall(ctx context.Context, c *sip.Call, p *Program, agent, number string) {
+	if name, ok := strings.CutPrefix(number, recordCode); ok {
+		s.recordByPhone(ctx, c, p, agent, name)
+		return
+	}
 	prompt := featureCode(serviceDesk{svc: s.svc, reasons: s.center.PauseReasons}, agent, number)
 	s.log.Info("feature code", "agent", agent, "code", number, "prompt", prompt)
 	select {
