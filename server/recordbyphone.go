@@ -64,6 +64,8 @@ func (s *Server) recordByPhone(ctx context.Context, c *sip.Call, p *Program, use
 		if len(pcm) >= 2*media.FrameSize && !s.playThrough(ctx, c, media.NewSoundPCM(pcm)) {
 			return
 		}
+		dropKeys(c)
+		log.Info("asking whether to keep the recording")
 		key, ok := s.ask(ctx, c, p.sounds.Get("record-review"))
 		switch {
 		case !ok:
@@ -107,7 +109,6 @@ func (s *Server) playThrough(ctx context.Context, c *sip.Call, snd *media.Sound)
 // ask plays a prompt and waits for a key, during it or for reviewTimeout
 // after; key 0 when none came.
 func (s *Server) ask(ctx context.Context, c *sip.Call, prompt *media.Sound) (rune, bool) {
-	dropKeys(c)
 	done := c.Play(prompt, false)
 	var timeout <-chan time.Time
 	for {

@@ -54,9 +54,12 @@ func messagesIn(dataDir string) messageSource {
 			return recorded.Names{}, nil
 		}
 		names, err := store.RecordedMessageNames(context.Background(), filepath.Join(dir, "acd.db"))
-		if err != nil {
+		if err != nil && dataDir != "" {
 			return nil, fmt.Errorf("reading the recorded messages of %s: %w", dir, err)
 		}
+		// The configuration's data_dir unreadable (acd check run by
+		// another user than the server's): no messages, and a plan that
+		// names one is refused as naming what does not exist.
 		set := recorded.Names{}
 		for _, n := range names {
 			set[n] = true
