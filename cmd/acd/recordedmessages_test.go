@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"io"
 	"math"
+	"mime/multipart"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +22,7 @@ import (
 	"github.com/acdserver/acd/internal/testutil"
 	"github.com/acdserver/acd/media"
 	"github.com/acdserver/acd/recorded"
+	"github.com/acdserver/acd/service"
 	"github.com/acdserver/acd/store"
 )
 
@@ -386,4 +389,78 @@ func TestCheckSeesRecordedMessages(t *testing.T) {
 	if out, err := exec.Command(acdBinary, "check", "-config", cfg, "-data", data).CombinedOutput(); err != nil {
 		t.Fatalf("check once the message exists: %v %s", err, out)
 	}
+}
+
+// consoleUpload posts the console's upload form, file and all, as a
+// browser does.
+func consoleUpload(t *testing.T, s *server, token, name string, file []byte) (int, string) {
+	t.Helper()
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	w.WriteField("csrf", service.CSRFToken(token))
+	w.WriteField("name", name)
+	part, _ := w.CreateFormFile("file", "message.wav")
+	part.Write(file)
+	w.Close()
+	req, _ := http.NewRequest("POST", "http://"+s.http+"/admin/recorded-messages", &body)
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	req.AddCookie(&http.Cookie{Name: "acd_session", Value: token})
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	data, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(data)
+}
+
+// The console's page lists the messages with a player for each version,
+// uploads a file and deletes after asking; what was typed is shown as
+// text; it is read-only to a supervisor who may only read, and refused
+// to an agent without the permission.
+func TestConsoleRecordedMessages(t *testing.T) {
+	t.Parallel()
+	s := startAcd(t, "-config", writeConfig(t, messagesYAML))
+	as := users(t, s, setupAdmin(t, s))
+	root := login(t, s, "root", testPassword)
+
+	if code, page := consoleUpload(t, s, root, "hello", wavTone(440, 22050, 1, 1)); code != http.StatusSeeOther {
+		t.Fatalf("console upload: %d %s", code, page)
+	}
+	consoleUpload(t, s, root, "hello", wavTone(880, 8000, 1, 1))
+	code, page := consoleRequest(t, s, root, "GET", "/admin/recorded-messages", nil)
+	if code != 200 || !strings.Contains(page, `src="/api/v1/recorded-messages/hello/audio?version=2"`) ||
+		!strings.Contains(page, `src="/api/v1/recorded-messages/hello/audio?version=1"`) || !strings.Contains(page, `data-version="2" data-current="true"`) {
+		t.Fatalf("the page lacks the players of both versions, or which is in force: %d\n%s", code, page)
+	}
+	// A refused upload keeps what was typed, as text.
+	code, page = consoleUpload(t, s, root, "<b>x</b>", []byte("not audio"))
+	if code != 422 || !strings.Contains(page, `value="&lt;b&gt;x&lt;/b&gt;"`) || strings.Contains(page, "<b>x</b>") {
+		t.Errorf("a bad upload: %d, want 422 with the name typed shown as text", code)
+	}
+	if code, page = consoleUpload(t, s, root, "bad", []byte("not audio")); code != 422 || !strings.Contains(page, "not audio") {
+		t.Errorf("a file that is not audio: %d; want 422 saying so", code)
+	}
+
+	agent := login(t, s, "1001", testPassword)
+	if code, _ := consoleRequest(t, s, agent, "GET", "/admin/recorded-messages", nil); code != 403 {
+		t.Errorf("an agent without the permission: %d", code)
+	}
+	if code, _ := consoleUpload(t, s, agent, "theirs", wavTone(440, 8000, 1, 1)); code != 403 {
+		t.Errorf("an agent without the permission uploaded: %d", code)
+	}
+	as["admin"].expect(t, "PUT", "/permissions/supervisor/configuration.access", nil, 204, nil)
+	if code, page := consoleRequest(t, s, login(t, s, "sup", testPassword), "GET", "/admin/recorded-messages", nil); code != 200 || !strings.Contains(page, `data-testid="read-only"`) {
+		t.Errorf("a supervisor granted configuration.access: %d, want the page read-only", code)
+	}
+
+	code, page = consoleRequest(t, s, root, "POST", "/admin/recorded-messages/hello/delete", url.Values{})
+	if code != 200 || !strings.Contains(page, `data-testid="confirm"`) {
+		t.Fatalf("delete without confirming: %d; want the question", code)
+	}
+	if code, _ := consoleRequest(t, s, root, "POST", "/admin/recorded-messages/hello/delete", url.Values{"confirm": {"yes"}}); code != http.StatusSeeOther {
+		t.Fatalf("delete confirmed: %d", code)
+	}
+	as["admin"].expect(t, "GET", "/recorded-messages/hello/audio", nil, 404, nil)
 }
