@@ -304,9 +304,9 @@ func TestRecordedMessagePlayedByName(t *testing.T) {
 	}
 }
 
-// Recording by phone: the agent hears the prompt and the beep, sends a
-// tone, presses # and then 1; the message holds the tone and is one
-// event naming the phone. An agent without the permission is refused and
+// Recording by phone: the agent hears the prompt and the beep, records
+// a take it throws away (2), sends a tone, presses # and then 1; the
+// message holds the tone alone and is one event naming the phone. An agent without the permission is refused and
 // nothing is kept.
 func TestRecordMessageByPhone(t *testing.T) {
 	t.Parallel()
@@ -336,10 +336,15 @@ func TestRecordMessageByPhone(t *testing.T) {
 	if err := p.Talk(dlg); err != nil {
 		t.Fatal(err)
 	}
+	// A first take of silence, recorded again with 2.
+	s.waitLog(t, 10*time.Second, "recording a message by phone", "agent=1001", "message=7")
+	p.SendDTMF('#', 101)
+	s.waitLog(t, 10*time.Second, "asking whether to keep the recording", "message=7")
+	p.SendDTMF('2', 101)
+	s.waitLog(t, 10*time.Second, "recording a message by phone", "agent=1001", "message=7")
 	talk, stop := context.WithCancel(ctx)
 	defer stop()
-	p.SendTone(talk, media.PCMU) // 1 kHz, from the start: the recording begins after the beep
-	s.waitLog(t, 10*time.Second, "recording a message by phone", "agent=1001", "message=7")
+	p.SendTone(talk, media.PCMU)        // 1 kHz
 	time.Sleep(1500 * time.Millisecond) // speaking: the length of the recording
 	p.SendDTMF('#', 101)
 	s.waitLog(t, 10*time.Second, "playing the recording back", "message=7")
