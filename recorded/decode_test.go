@@ -65,6 +65,7 @@ func TestDecodeKeepsTheTone(t *testing.T) {
 		{"wav 44.1 kHz stereo", wavFile(440, 44100, 2, 16, 1), 440, recorded.WAV},
 		{"wav 48 kHz", wavFile(3000, 48000, 1, 16, 1), 3000, recorded.WAV},
 		{"wav 6 kHz (up-sampled)", wavFile(500, 6000, 1, 16, 1), 500, recorded.WAV},
+		{"wav 96001 Hz (no factor shared with 8 kHz)", wavFile(1700, 96001, 1, 16, 1), 1700, recorded.WAV},
 		{"mp3 (lame, 32 kHz)", mp3, 1000, recorded.MP3},
 		{"ogg vorbis (oggenc, 22.05 kHz)", ogg, 1000, recorded.Vorbis},
 	} {
@@ -148,5 +149,17 @@ func TestEncodeWAVDecodesBack(t *testing.T) {
 	}
 	if string(back) != string(pcm) {
 		t.Fatal("an 8 kHz WAV did not decode to its own samples")
+	}
+}
+
+// BenchmarkDecodeLongest decodes the longest message at the default
+// limit from the largest file accepted: ten minutes of 48 kHz mono.
+func BenchmarkDecodeLongest(b *testing.B) {
+	file := wavFile(440, 48000, 1, 16, 600)
+	b.ResetTimer()
+	for range b.N {
+		if _, _, err := recorded.Decode(file, 10*time.Minute); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

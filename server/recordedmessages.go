@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sync"
 
 	"github.com/acdserver/acd/config"
 	"github.com/acdserver/acd/dialplan"
@@ -122,6 +123,10 @@ type messageDesk struct {
 	store *store.RecordedMessages
 	lib   *recorded.Library
 	conf  *configurator
+	// mu orders storing a version or deleting a message with the
+	// library's change: two uploads at once must not leave the library
+	// with the older. Taken inside conf.mu, never around it.
+	mu sync.Mutex
 }
 
 // IsPrompt reports whether a name is a prompt's in the version in force.
@@ -132,6 +137,8 @@ func (d *messageDesk) IsPrompt(name string) bool {
 // Put stores a new version and puts it in force for the calls that
 // start playing it from now on.
 func (d *messageDesk) Put(ctx context.Context, name string, pcm []byte, v store.RecordedVersion) (int, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	n, err := d.store.AddRecordedVersion(ctx, name, pcm, v)
 	if err != nil {
 		return 0, err
@@ -161,6 +168,8 @@ func (d *messageDesk) Delete(ctx context.Context, name string) ([]string, error)
 		}
 		return users, nil
 	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	if err := d.store.DeleteRecordedMessage(ctx, name); err != nil {
 		return nil, err
 	}
