@@ -204,6 +204,13 @@ func TestRecordedMessagesUpload(t *testing.T) {
 	if code != 409 || !strings.Contains(string(body), "dialplan greet:") || !strings.Contains(string(body), `node \"hi\"`) {
 		t.Fatalf("deleting a message in use: %d %s; want 409 naming plan greet, node hi", code, body)
 	}
+	// A queue's hold music may be a message, and then keeps it too.
+	admin.expect(t, "POST", "/queues", map[string]any{"id": "promo", "hold_music": "nope"}, 422, nil)
+	admin.expect(t, "POST", "/queues", map[string]any{"id": "promo", "hold_music": "mp3"}, 201, nil)
+	code, body, _ = admin.do(t, "DELETE", "/recorded-messages/mp3", nil)
+	if code != 409 || !strings.Contains(string(body), `queue \"promo\": hold_music \"mp3\"`) {
+		t.Fatalf("deleting a queue's hold music: %d %s; want 409 naming queue promo", code, body)
+	}
 	admin.expect(t, "DELETE", "/recorded-messages/ogg", nil, 204, nil)
 	admin.expect(t, "DELETE", "/recorded-messages/ogg", nil, 404, nil)
 	admin.expect(t, "GET", "/recorded-messages/ogg/audio", nil, 404, nil)
