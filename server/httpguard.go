@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/acdserver/acd/api"
 )
 
 // Request body caps. Every body the server reads is capped before it is
@@ -100,7 +102,7 @@ const uploadFraming = 64 << 10
 // isMessageUpload: the API's and the console's upload of a recorded
 // message, whose bodies are audio files.
 func isMessageUpload(r *http.Request) bool {
-	return r.Method == http.MethodPost && (r.URL.Path == "/api/v1/recorded-messages" || r.URL.Path == "/admin/recorded-messages")
+	return r.Method == http.MethodPost && (r.URL.Path == api.Prefix+"/recorded-messages" || r.URL.Path == "/admin/recorded-messages")
 }
 
 func tooLarge(w http.ResponseWriter, limit int64) {
