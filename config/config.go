@@ -55,6 +55,8 @@ type Config struct {
 	// MaxSteps ends a call that passes through this many dial-plan nodes
 	// without waiting on the caller: a loop in the plan.
 	MaxSteps int `yaml:"max_steps"`
+	// RecordedMessages bounds the messages uploaded or recorded by phone.
+	RecordedMessages RecordedMessages `yaml:"recorded_messages"`
 
 	// File is where the configuration came from, for messages.
 	File string `yaml:"-"`
@@ -601,6 +603,7 @@ func (c *Config) validate(errs *Errors) {
 	if c.MaxSteps < 0 {
 		errs.Add(f, 1, "max_steps must be positive")
 	}
+	c.RecordedMessages.validate(f, errs)
 	for num, ref := range c.Numbers {
 		if _, ok := c.Dialplans[ref.Name]; !ok {
 			errs.Add(f, int(ref.Line), "number %q routes to dial plan %q, which does not exist", num, ref.Name)

@@ -99,7 +99,7 @@ func (b *builder) prompt(field, name string) {
 		return
 	}
 	if !b.sounds.Has(name) {
-		b.fail("%s %q does not exist: add %s.wav to prompts_dir", field, name, name)
+		b.fail("%s %q does not exist: add %s.wav to prompts_dir, or upload a recorded message of that name", field, name, name)
 	}
 }
 
@@ -203,7 +203,7 @@ func checkHoldMusic(cfg *config.Config, sounds Sounds, errs *config.Errors) {
 	for _, id := range ids {
 		q := cfg.Queues[id]
 		if q.HoldMusic != "" && !sounds.Has(q.HoldMusic) {
-			errs.Add(cfg.File, int(q.Line), "queue %q: hold_music %q does not exist: add %s.wav to prompts_dir", id, q.HoldMusic, q.HoldMusic)
+			errs.Add(cfg.File, int(q.Line), "queue %q: hold_music %q does not exist: add %s.wav to prompts_dir, or upload a recorded message of that name", id, q.HoldMusic, q.HoldMusic)
 		}
 	}
 }

@@ -54,7 +54,8 @@ const (
 	TagsManage               Permission = "tags.manage"
 )
 
-// Agent permissions (PublicCannedMessagesManage is a supervisor's too).
+// Agent permissions (PublicCannedMessagesManage and RecordedMessagesManage
+// are a supervisor's too).
 const (
 	RecordedMessagesManage     Permission = "recorded_messages.manage"
 	PublicCannedMessagesManage Permission = "canned_messages.public.manage"
@@ -92,10 +93,13 @@ func catalogue(r Role) []PermissionInfo {
 			// Public canned messages speak to customers in the centre's
 			// name: administrators' by default, as they are agents'.
 			{PublicCannedMessagesManage, "Manage public canned messages", false, false},
+			// Recorded messages are played to every queue's callers:
+			// administrators' by default, as they are agents'.
+			{RecordedMessagesManage, "Manage recorded messages: upload, record by phone and delete", false, false},
 		}
 	case Agent:
 		return []PermissionInfo{
-			{RecordedMessagesManage, "Manage pre-recorded messages", false, true},
+			{RecordedMessagesManage, "Manage recorded messages: upload, record by phone and delete", false, false},
 			{PublicCannedMessagesManage, "Manage public canned messages", false, false},
 			{TagsCreate, "Create custom tags", true, false},
 		}

@@ -35,8 +35,12 @@ func newServiceFor(running func() *config.Config, users *store.Users, settings *
 	}
 	// The server's configurator also checks, draws and simulates plans.
 	plans, _ := conf.(service.PlanTools)
+	var rec service.Recorded
+	if c, ok := conf.(*configurator); ok && c.messages != nil {
+		rec = service.Recorded{Store: c.messages.store, Desk: c.messages}
+	}
 	return service.New(service.Config{
-		Users: users, Events: events, Distributor: dist, Queues: queues, Agents: agents, Log: log, Catalog: catalog,
+		Users: users, Events: events, Distributor: dist, Queues: queues, Agents: agents, Log: log, Catalog: catalog, Recorded: rec,
 		Settings: stored, Configurator: conf, Plans: plans, Running: running, Reports: reports,
 		File: func() service.FileSetting {
 			on, declared, source := running().UnassignedLogin()

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/acdserver/acd/api"
 )
 
 // Request body caps. Every body the server reads is capped before it is
@@ -28,7 +30,11 @@ const (
 // guardHTTP is the HTTP server's root: it answers only to the configured
 // host names, marks every response nosniff, caps every request body and
 // parses console forms under that cap, so that no handler reads more.
-func guardHTTP(next http.Handler, hosts []string, log *slog.Logger) http.Handler {
+//
+// A recorded message's upload may send up to uploads() bytes, with room
+// for a form's framing; the handler refuses a file over the limit itself,
+// naming the limit.
+func guardHTTP(next http.Handler, hosts []string, log *slog.Logger, uploads func() int64) http.Handler {
 	allowed := map[string]bool{}
 	for _, h := range hosts {
 		allowed[strings.ToLower(h)] = true
@@ -44,13 +50,20 @@ func guardHTTP(next http.Handler, hosts []string, log *slog.Logger) http.Handler
 			next.ServeHTTP(w, r)
 			return
 		}
-		if r.ContentLength > bodyCap(r) {
-			tooLarge(w, bodyCap(r))
+		limit := bodyCap(r)
+		upload := isMessageUpload(r)
+		if upload {
+			limit = uploads() + uploadFraming
+		}
+		if r.ContentLength > limit {
+			tooLarge(w, limit)
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, bodyCap(r))
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		media, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 		switch {
+		case upload:
+			// The handler reads the file itself, as it comes.
 		case strings.HasPrefix(media, "multipart/"):
 			// No form uploads a file; a multipart body would be parsed
 			// with 32 MB in memory. Its body is not read at all.
@@ -80,6 +93,16 @@ func bodyCap(r *http.Request) int64 {
 		return maxPlanForm
 	}
 	return maxRequestBody
+}
+
+// uploadFraming is the room a console's upload form needs beyond the
+// file: the multipart boundaries and the other fields.
+const uploadFraming = 64 << 10
+
+// isMessageUpload: the API's and the console's upload of a recorded
+// message, whose bodies are audio files.
+func isMessageUpload(r *http.Request) bool {
+	return r.Method == http.MethodPost && (r.URL.Path == api.Prefix+"/recorded-messages" || r.URL.Path == "/admin/recorded-messages")
 }
 
 func tooLarge(w http.ResponseWriter, limit int64) {

@@ -32,6 +32,7 @@ type configurator struct {
 	current  *atomic.Pointer[Program]
 	activate func(old, next *config.Config)
 	log      *slog.Logger
+	messages *messageDesk // nil: no recorded messages (tests of the configurator alone)
 }
 
 // managed reads the stored objects; a read that fails leaves them out,
@@ -136,7 +137,7 @@ func (c *configurator) change(ctx context.Context, kind, id string, body *string
 	if path == config.DefaultName {
 		path = ""
 	}
-	next, err := loadProgramWith(path, m)
+	next, err := loadProgramWith(path, m, messagesOf(old))
 	if err != nil {
 		return err
 	}

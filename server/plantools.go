@@ -20,7 +20,7 @@ func (c *configurator) CheckPlan(ctx context.Context, name, body string) error {
 		m.Dialplans = map[string]string{}
 	}
 	m.Dialplans[name] = body
-	_, err := loadProgramWith(c.filePath(), m)
+	_, err := loadProgramWith(c.filePath(), m, messagesOf(c.current.Load()))
 	return err
 }
 
@@ -62,7 +62,7 @@ func (c *configurator) Simulate(ctx context.Context, number, digits string, at t
 }
 
 // Prompts names the prompts in force: the built-in ones and prompts_dir's.
-func (c *configurator) Prompts() []string { return c.current.Load().sounds.Names() }
+func (c *configurator) Prompts() []string { return c.current.Load().sounds.prompts.Names() }
 
 // filePath is the configuration file's path, "" for the embedded one.
 func (c *configurator) filePath() string {

@@ -36,7 +36,7 @@ import (
 // program is one loaded configuration version with everything built from it.
 type Program struct {
 	cfg     *config.Config
-	sounds  *prompts.Library
+	sounds  sounds // the prompts, then the recorded messages
 	plan    *dialplan.Program
 	dataDir string
 }
@@ -44,7 +44,13 @@ type Program struct {
 // loadProgram reads, validates and compiles a configuration ("" means the
 // embedded default). Every problem is reported, as FILE:LINE: message.
 func LoadProgram(path string) (*Program, error) {
-	return loadProgramWith(path, config.Managed{})
+	return LoadProgramData(path, "")
+}
+
+// LoadProgramData is LoadProgram knowing the recorded messages of a data
+// directory ("": the configuration's), which dial plans may play by name.
+func LoadProgramData(path, dataDir string) (*Program, error) {
+	return loadProgramWith(path, config.Managed{}, messagesIn(dataDir))
 }
 
 // loadProgramWith is loadProgram with the queues and agents made through
@@ -62,7 +68,10 @@ func configSource(path string) ([]byte, error) {
 	return source, nil
 }
 
-func loadProgramWith(path string, managed config.Managed) (*Program, error) {
+// messages gives the recorded messages the dial plans may name: the
+// running server's library, or messagesIn's names read from a data
+// directory.
+func loadProgramWith(path string, managed config.Managed, messages messageSource) (*Program, error) {
 	var (
 		cfg    *config.Config
 		source []byte
@@ -87,10 +96,15 @@ func loadProgramWith(path string, managed config.Managed) (*Program, error) {
 	if ce, ok := err.(config.Errors); ok {
 		errs = append(errs, ce...)
 	}
-	sounds, perr := prompts.Load(cfg.Prompts)
+	lib, perr := prompts.Load(cfg.Prompts)
 	if perr != nil {
 		return nil, errors.Join(errs.Err(), perr)
 	}
+	recordedSounds, merr := messages(cfg)
+	if merr != nil {
+		return nil, errors.Join(errs.Err(), merr)
+	}
+	sounds := sounds{prompts: lib, messages: recordedSounds}
 	plan, err := dialplan.Compile(cfg, sounds, source)
 	if ce, ok := err.(config.Errors); ok {
 		errs = append(errs, ce...)
@@ -118,8 +132,8 @@ func (e *ExitError) Error() string { return e.Err.Error() }
 // Config is the program's configuration.
 func (p *Program) Config() *config.Config { return p.cfg }
 
-// Sounds are the program's prompts.
-func (p *Program) Sounds() *prompts.Library { return p.sounds }
+// Sounds are the program's prompts and recorded messages.
+func (p *Program) Sounds() dialplan.Sounds { return p.sounds }
 
 // Plan is the program's compiled dial plans.
 func (p *Program) Plan() *dialplan.Program { return p.plan }
@@ -152,6 +166,7 @@ type Server struct {
 	events   *store.Log
 	current  atomic.Pointer[Program] // the version in force; a call keeps the one it started on
 	conf     *configurator
+	messages *messageDesk // recorded messages: their store and the library calls play
 	reports  *report.Reports
 	resolver *sip.Resolver
 	sip      *sip.Server
@@ -345,12 +360,16 @@ func (s *Server) openStore(prog *Program) error {
 		return err
 	}
 	s.conf = &configurator{store: managedStore, current: &s.current, activate: s.activate, log: s.log}
+	if prog, err = s.openMessages(prog); err != nil {
+		return err
+	}
+	s.messages.conf, s.conf.messages = s.conf, s.messages
 	if m := s.conf.managed(s.life); len(m.Queues)+len(m.Agents) > 0 {
 		path := s.cfg.File
 		if path == config.DefaultName {
 			path = ""
 		}
-		if with, err := loadProgramWith(path, m); err != nil {
+		if with, err := loadProgramWith(path, m, messagesOf(prog)); err != nil {
 			s.log.Error("the queues and agents made through the API do not fit the configuration file; running on the file alone", "errors", err.Error())
 		} else {
 			with.cfg.Server = s.cfg.Server
@@ -431,6 +450,10 @@ func (s *Server) route(number, agent string) (sip.Handler, bool) {
 // featureCall carries out an agent's feature code and plays the prompt
 // that confirms it.
 func (s *Server) featureCall(ctx context.Context, c *sip.Call, p *Program, agent, number string) {
+	if name, ok := strings.CutPrefix(number, recordCode); ok {
+		s.recordByPhone(ctx, c, p, agent, name)
+		return
+	}
 	prompt := featureCode(serviceDesk{svc: s.svc, reasons: s.center.PauseReasons}, agent, number)
 	s.log.Info("feature code", "agent", agent, "code", number, "prompt", prompt)
 	select {
@@ -486,7 +509,7 @@ func (s *Server) mountHTTP() error {
 	s.onStop(removeToken)
 	// Live streams lift ReadTimeout (and any write deadline) once they
 	// start: they last as long as the page or client.
-	s.http = &http.Server{Handler: guardHTTP(mux, s.cfg.Server.HTTPHostNames(), s.log), ReadHeaderTimeout: 5 * time.Second,
+	s.http = &http.Server{Handler: guardHTTP(mux, s.cfg.Server.HTTPHostNames(), s.log, func() int64 { return s.running().RecordedMessages.MaxUploadBytes() }), ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout: hl.ReadTimeout.D(), IdleTimeout: hl.IdleTimeout.D(), ConnState: s.httpLn.connState, TLSConfig: s.secure.httpServerConfig()}
 	stopAPI, svc, err := mountAPI(s.life, mux, s.http, s.running, s.center, s.events, s.conf, s.reports, s.version, s.log)
 	if err != nil {
@@ -628,9 +651,9 @@ func reload(current *atomic.Pointer[Program], managed func() config.Managed, log
 	// The file stands on its own (the server starts from it alone, and
 	// acd check reads it alone); then with the objects made through the
 	// API.
-	next, err := LoadProgram(path)
+	next, err := loadProgramWith(path, config.Managed{}, messagesOf(old))
 	if err == nil {
-		next, err = loadProgramWith(path, managed())
+		next, err = loadProgramWith(path, managed(), messagesOf(old))
 	}
 	if err != nil {
 		log.Error("configuration reload rejected; keeping the running version", "version", old.plan.Version, "errors", err.Error())

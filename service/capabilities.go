@@ -21,13 +21,14 @@ const (
 	ManageTags         Capability = "tags"
 	ManagePublicCanned Capability = "canned_messages"
 	ManageDialplans    Capability = "dialplans" // dial plans, numbers and their tools
+	ManageRecorded     Capability = "recorded_messages"
 )
 
 // Capabilities lists every capability, in the order the console shows
 // its sections.
 func Capabilities() []Capability {
 	return []Capability{ManageUsers, ManagePermissions, ManageSettings, ManageQueues, ChangeQueues, ManageAgents,
-		ManageTrunks, ManagePauseReasons, ManageTags, ManagePublicCanned, ManageDialplans}
+		ManageTrunks, ManagePauseReasons, ManageTags, ManagePublicCanned, ManageDialplans, ManageRecorded}
 }
 
 // May says whether the actor has a capability. This is the one table of
@@ -50,6 +51,9 @@ func (a *Actor) May(c Capability) bool {
 	case ManagePublicCanned:
 		// Supervisors' and agents' permission alike.
 		return a.Permissions[directory.PublicCannedMessagesManage]
+	case ManageRecorded:
+		// Supervisors' and agents' permission alike.
+		return a.Permissions[directory.RecordedMessagesManage]
 	}
 	return false
 }
@@ -60,7 +64,7 @@ func (a *Actor) May(c Capability) bool {
 // do what, which is the administrators' alone.
 func configuration(c Capability) bool {
 	switch c {
-	case ManageSettings, ManageQueues, ChangeQueues, ManageAgents, ManageTrunks, ManagePauseReasons, ManageDialplans:
+	case ManageSettings, ManageQueues, ChangeQueues, ManageAgents, ManageTrunks, ManagePauseReasons, ManageDialplans, ManageRecorded:
 		return true
 	}
 	return false
@@ -96,6 +100,8 @@ func refused(c Capability) error {
 		return forbidden("renaming, enabling, disabling and deleting tags takes an administrator, or a supervisor granted %s", directory.TagsManage)
 	case ManagePublicCanned:
 		return forbidden("public canned messages are managed by administrators, and by supervisors and agents granted %s", directory.PublicCannedMessagesManage)
+	case ManageRecorded:
+		return forbidden("recorded messages are managed by administrators, and by supervisors and agents granted %s", directory.RecordedMessagesManage)
 	case ManageUsers, ManagePermissions:
 		return forbidden("only administrators manage users and permissions")
 	case ManageSettings:

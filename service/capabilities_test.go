@@ -28,6 +28,8 @@ func TestCapabilities(t *testing.T) {
 			[]Capability{ChangeQueues, ManagePauseReasons, ManageTags, ManagePublicCanned}},
 		{"agent by default", actor(directory.Agent, nil), nil},
 		{"agent granted public canned messages", actor(directory.Agent, map[string]bool{"canned_messages.public.manage": true}), []Capability{ManagePublicCanned}},
+		{"agent granted recorded messages", actor(directory.Agent, map[string]bool{"recorded_messages.manage": true}), []Capability{ManageRecorded}},
+		{"supervisor granted recorded messages", actor(directory.Supervisor, map[string]bool{"recorded_messages.manage": true}), []Capability{ManageTags, ManageRecorded}},
 		// An agent holds no supervisor permission, even one stored for it.
 		{"agent with a supervisor's permission set", &Actor{Role: directory.Agent, Permissions: map[directory.Permission]bool{directory.TagsManage: true, directory.PauseReasonsManage: true}}, nil},
 	}
@@ -69,7 +71,7 @@ func TestConfigurationAccessSees(t *testing.T) {
 	plain := &Actor{UserID: "s", Role: directory.Supervisor,
 		Permissions: directory.Effective(directory.Supervisor, map[string]bool{"tags.manage": false})}
 	reads := map[Capability]bool{ManageSettings: true, ManageQueues: true, ChangeQueues: true, ManageAgents: true,
-		ManageTrunks: true, ManagePauseReasons: true, ManageDialplans: true}
+		ManageTrunks: true, ManagePauseReasons: true, ManageDialplans: true, ManageRecorded: true}
 	for _, c := range Capabilities() {
 		if got := granted.Sees(c); got != reads[c] {
 			t.Errorf("granted configuration.access: Sees(%s) = %v; want %v", c, got, reads[c])

@@ -115,6 +115,8 @@ type Config struct {
 	Now  func() time.Time
 	// Catalog holds pause reasons, tags and canned messages.
 	Catalog Catalog
+	// Recorded holds the recorded messages dial plans play.
+	Recorded Recorded
 	// Reports makes the historical reports; nil where there are none
 	// (the command line).
 	Reports Reporter
@@ -142,6 +144,7 @@ type Service struct {
 	throttle      *throttle
 	feed          *feed
 	catalog       *catalog
+	recorded      Recorded
 	pages         *pages
 	reports       Reporter
 	today         *todayCache
@@ -158,7 +161,7 @@ func New(c Config) *Service {
 		settingsStore: c.Settings, file: c.File, conf: c.Configurator, plans: c.Plans, running: c.Running,
 		sessionTTL: c.SessionTTL, poll: c.Poll, now: c.Now,
 		throttle: newThrottle(), feed: newFeed(), pages: newPages(),
-		catalog: newCatalog(c.Catalog), reports: c.Reports, today: &todayCache{}, streams: newStreams(c.StreamsPerUser),
+		catalog: newCatalog(c.Catalog), recorded: c.Recorded, reports: c.Reports, today: &todayCache{}, streams: newStreams(c.StreamsPerUser),
 	}
 	if s.sessionTTL <= 0 {
 		s.sessionTTL = 12 * time.Hour

@@ -30,6 +30,7 @@ func (p *Pages) routesAdmin(mux *http.ServeMux) {
 	p.routesAdminTrunks(mux)
 	p.routesAdminCatalog(mux)
 	p.routesDialplans(mux)
+	p.routesAdminRecorded(mux)
 	p.routesAdminFile(mux)
 }
 
@@ -108,6 +109,7 @@ func adminSections() []adminSection {
 		{"/admin/tags", "Tags", "Tags", "labels for interactions", service.ManageTags},
 		{"/admin/canned-messages", "Canned messages", "Canned messages", "prepared answers sent by their shortcut", service.ManagePublicCanned},
 		{"/admin/dialplans", "Dial plans", "Dial plans", "what callers hear and where they go, with the numbers routed to them", service.ManageDialplans},
+		{"/admin/recorded-messages", "Recorded messages", "Recorded messages", "messages dial plans play by name, uploaded or recorded by phone (*97N)", service.ManageRecorded},
 	}
 }
 

@@ -105,7 +105,7 @@ var layoutPages = []struct {
 	{"1003", []string{"/agent"}},
 	{"sup", []string{"/supervisor", "/supervisor/queues/support", "/wallboard", "/reports/queue-callers", "/reports/agent-performance"}},
 	{"root", []string{"/admin", "/admin/users", "/admin/permissions", "/admin/queues", "/admin/queues/support", "/admin/queues/promo", "/admin/agents",
-		"/admin/trunks", "/admin/pause-reasons", "/admin/dialplans", "/admin/dialplans/support"}},
+		"/admin/trunks", "/admin/pause-reasons", "/admin/dialplans", "/admin/dialplans/support", "/admin/recorded-messages"}},
 }
 
 // TestConsoleLayout: at 1280×720 and 1920×1080, with callers waiting,
@@ -309,6 +309,11 @@ func TestConsolePagesAreUsable(t *testing.T) {
 	s := startAcd(t, "-config", writeConfig(t, apiYAML))
 	as := users(t, s, setupAdmin(t, s))
 	as["agent"].expect(t, "PUT", "/agents/1001/state", map[string]any{"action": "login"}, 200, nil)
+	for range 2 { // two versions: two players
+		if code, body := upload(t, as["admin"], "spring-offer", wavTone(440, 8000, 1, 1)); code != 201 {
+			t.Fatalf("upload: %d %s", code, body)
+		}
+	}
 	b := newBrowser(t, s)
 	for _, role := range []struct {
 		user  string
@@ -318,7 +323,7 @@ func TestConsolePagesAreUsable(t *testing.T) {
 		{"sup", []string{"/supervisor", "/supervisor/queues/support", "/wallboard", "/reports/queue-callers", "/reports/agent-performance", "/reports/conversations"}},
 		{"root", []string{"/admin", "/admin/users", "/admin/permissions", "/admin/settings", "/admin/queues", "/admin/agents",
 			"/admin/trunks", "/admin/pause-reasons", "/admin/tags", "/admin/canned-messages", "/admin/dialplans", "/admin/dialplans/support",
-			"/admin/queues/support", "/admin/agents/1001"}},
+			"/admin/queues/support", "/admin/agents/1001", "/admin/recorded-messages"}},
 	} {
 		b.Run(t, "clearing cookies", browser.ClearCookies())
 		b.SignIn(t, role.user, testPassword)

@@ -66,7 +66,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func usage(w io.Writer) {
 	fmt.Fprint(w, `usage:
   acd [serve] [-config FILE] [-sip ADDR] [-http ADDR] [-data DIR] [-rtp-ports LOW-HIGH] [-log-level LEVEL] [-log-format text|json]
-  acd check -config FILE
+  acd check -config FILE [-data DIR]
   acd simulate [-config FILE] -number N [-digits KEYS] [-at 2026-11-24T10:00]
   acd queue show QUEUE [-config FILE] [-data DIR]
   acd ctl [-config FILE] [-http ADDR] [-data DIR] queues | queue show NAME | agents | calls | sip trace on [PEER...] | sip trace off
@@ -81,10 +81,11 @@ func check(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("config", "", "configuration file to check (default: the embedded one)")
+	data := fs.String("data", "", "data directory whose recorded messages dial plans may name (default: the configuration's data_dir)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if _, err := acdserver.LoadProgram(*path); err != nil {
+	if _, err := acdserver.LoadProgramData(*path, *data); err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}

@@ -16,13 +16,14 @@ import (
 
 // adminPaths are every page of the administration console.
 var adminPaths = []string{"/admin", "/admin/users", "/admin/permissions", "/admin/settings", "/admin/queues", "/admin/agents",
-	"/admin/trunks", "/admin/pause-reasons", "/admin/tags", "/admin/canned-messages", "/admin/dialplans", "/admin/simulate?number=100"}
+	"/admin/trunks", "/admin/pause-reasons", "/admin/tags", "/admin/canned-messages", "/admin/dialplans", "/admin/simulate?number=100",
+	"/admin/recorded-messages"}
 
 // adminActions are form posts of the administration console, with a
 // form each would take.
 var adminActions = []string{"/admin/users", "/admin/queues", "/admin/agents", "/admin/trunks", "/admin/settings",
 	"/admin/pause-reasons", "/admin/tags", "/admin/canned-messages", "/admin/permissions/restore", "/admin/permissions/supervisor",
-	"/admin/numbers"}
+	"/admin/numbers", "/admin/recorded-messages"}
 
 // TestConsoleAdminRefusedToOthers: the administration pages and actions
 // are 403 to an agent with its role's permissions, and to a supervisor

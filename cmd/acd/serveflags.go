@@ -35,7 +35,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	prog, err := acdserver.LoadProgram(*path)
+	prog, err := acdserver.LoadProgramData(*path, *dataDir)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1

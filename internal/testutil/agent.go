@@ -227,3 +227,16 @@ func (p *Phone) Silence() {
 	_ = p.sipConn.Close()
 	_ = p.RTP.Close()
 }
+
+// Talk points the phone's RTP at what the server answered to a call it
+// placed with Dial, so that it can send tones and keys on it.
+func (p *Phone) Talk(s *sipgo.DialogClientSession) error {
+	d, err := media.ParseSDP(s.InviteResponse.Body())
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	p.session, p.remote = s, d.Addr
+	p.mu.Unlock()
+	return nil
+}

@@ -66,6 +66,9 @@ type RTPStats struct {
 	Timestamps   []uint32 // of audio packets, in arrival order
 	// Keys are the RFC 4733 events received, decoded once each.
 	Keys string
+	// Heard is the audio received, decoded to 8 kHz linear, in arrival
+	// order, for tests that check what was played.
+	Heard []int16
 }
 
 // NewPhone starts a phone on 127.0.0.1; it stops with the test.
@@ -276,6 +279,7 @@ func (p *Phone) Stats() RTPStats {
 	s.ByPT = maps.Clone(p.stats.ByPT)
 	s.SSRCs = maps.Clone(p.stats.SSRCs)
 	s.Timestamps = append([]uint32(nil), p.stats.Timestamps...)
+	s.Heard = append([]int16(nil), p.stats.Heard...)
 	return s
 }
 
@@ -295,8 +299,10 @@ func (p *Phone) readRTP() {
 		p.mu.Lock()
 		law, audio := p.lawLocked(pkt.PayloadType)
 		speech := false
+		var heard []int16
 		if audio {
-			speech = level(media.DecodePCM(pkt.Payload, law)) > 300
+			heard = media.DecodePCM(pkt.Payload, law)
+			speech = level(heard) > 300
 		}
 		var key rune
 		if !audio && pkt.PayloadType >= 96 {
@@ -314,6 +320,7 @@ func (p *Phone) readRTP() {
 		st.SSRCs[pkt.SSRC] = true
 		if audio {
 			st.Timestamps = append(st.Timestamps, pkt.Timestamp)
+			st.Heard = append(st.Heard, heard...)
 			if speech {
 				st.SpeechFrames++
 			}
