@@ -7,6 +7,7 @@
 #   bench/bridged.sh [N ...]          (default: 50 100 250 500)
 #   WINDOW=10 RATE=50 bench/bridged.sh 100
 #   MAX_CALLS=60 bench/bridged.sh 50   (default: room for N logins and N callers)
+#   RECORDING=always bench/bridged.sh 500   (every pair recorded to a stereo WAV)
 source "$(dirname "$0")/lib.sh"
 WINDOW=${WINDOW:-10}
 RATE=${RATE:-50}
@@ -61,7 +62,7 @@ for n in "${sizes[@]}"; do
     echo 'prompts_dir: ""'
     echo 'media: {rtp_timeout: 1h, rtp_hold_timeout: 1h}'
     echo 'numbers: {"600": bridge}'
-    echo 'queues: {bridge: {strategy: longest-idle, ring_timeout: 10s, announce_every: 1h}}'
+    echo "queues: {bridge: {strategy: longest-idle, ring_timeout: 10s, announce_every: 1h, recording: ${RECORDING:-never}}}"
     echo 'dialplans: {bridge: {entry: q, nodes: {q: {type: queue, queue: bridge, timeout: 1h, on_timeout: bye, on_exit: bye}, bye: {type: hangup}}}}'
     echo 'agents:'
     for i in $(seq 0 $((n - 1))); do echo "  \"$((3000 + i))\": {password: bench-secret, queues: [bridge]}"; done
