@@ -63,7 +63,10 @@ type Flows struct {
 	// live are the calls agents are on, by agent: monitoring and
 	// recording find them there.
 	live   map[string]*Live
-	closed bool
+	// recorder hears of calls bridged and unbridged (record.go); set
+	// before the first call, then only read.
+	recorder Recorder
+	closed   bool
 	// work counts the flows' goroutines (rings, calls, callbacks) for
 	// Close; Add is called with mu held and closed false.
 	work sync.WaitGroup

@@ -69,8 +69,8 @@ func Duration(data int64) time.Duration {
 	return time.Duration(data) * time.Second / bytesPerSecond
 }
 
-// ErrNotRecording is a file that is not one of the server's recordings.
-var ErrNotRecording = errors.New("not a recording of this server")
+// ErrNotWAV is a file that is not one of the server's recordings.
+var ErrNotWAV = errors.New("not a recording of this server")
 
 // Repair makes a recording left open by a server that stopped without
 // closing it (killed, or the machine lost power) whole: its sizes are
@@ -84,11 +84,11 @@ func Repair(path string) (data int64, err error) {
 	defer f.Close()
 	h := make([]byte, headerSize)
 	if _, err := io.ReadFull(f, h); err != nil {
-		return 0, fmt.Errorf("repairing recording %s: %w (%v)", path, ErrNotRecording, err)
+		return 0, fmt.Errorf("repairing recording %s: %w (%v)", path, ErrNotWAV, err)
 	}
 	if string(h[0:4]) != "RIFF" || string(h[8:16]) != "WAVEfmt " || string(h[36:40]) != "data" ||
 		binary.LittleEndian.Uint16(h[22:]) != Channels || binary.LittleEndian.Uint32(h[24:]) != SampleRate {
-		return 0, fmt.Errorf("repairing recording %s: %w", path, ErrNotRecording)
+		return 0, fmt.Errorf("repairing recording %s: %w", path, ErrNotWAV)
 	}
 	st, err := f.Stat()
 	if err != nil {

@@ -42,7 +42,7 @@ type Writer struct {
 	paused atomic.Bool
 	taps   atomic.Uint64 // the last tap's number
 	lost   atomic.Uint64 // periods dropped: the disk could not keep up
-	data   atomic.Int64  // audio bytes written so far
+	data   atomic.Int64  // audio bytes handed to the file so far
 	err    error         // the goroutine's first error; read after done
 }
 
@@ -161,6 +161,7 @@ func (w *Writer) run(f *os.File) {
 				return
 			}
 			data += frameBytes
+			w.data.Store(data)
 			sinceSync++
 		}
 		sync = func() {
@@ -175,7 +176,6 @@ func (w *Writer) run(f *os.File) {
 				w.err, failed = fmt.Errorf("writing recording %s: %w", w.path, err), true
 				return
 			}
-			w.data.Store(data)
 			sinceSync = 0
 		}
 	)
@@ -223,4 +223,10 @@ func (w *Writer) run(f *os.File) {
 	if err := f.Close(); err != nil && w.err == nil {
 		w.err = fmt.Errorf("closing recording %s: %w", w.path, err)
 	}
+}
+
+// queuedBytes is the audio written and waiting: where in the file a
+// period handed now will be, give or take the frames in flight.
+func (w *Writer) queuedBytes() int64 {
+	return w.data.Load() + int64(len(w.frames))*frameBytes
 }

@@ -177,6 +177,7 @@ func Run(stop context.Context, prog *Program, opts Options) error {
 		s.listenSIP,
 		s.buildCenter,
 		s.mountHTTP,
+		s.startRecordings,
 	} {
 		if err := step(); err != nil {
 			return err
