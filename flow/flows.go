@@ -62,7 +62,7 @@ type Flows struct {
 	waiters map[*acd.Interaction]*waiter
 	// live are the calls agents are on, by agent: monitoring and
 	// recording find them there.
-	live   map[string]*Live
+	live map[string]*Live
 	// recorder hears of calls bridged and unbridged (record.go); set
 	// before the first call, then only read.
 	recorder Recorder

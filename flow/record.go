@@ -17,4 +17,3 @@ type Recorder interface {
 // SetRecorder sets who records calls; nil records none. Called before
 // the first call.
 func (f *Flows) SetRecorder(r Recorder) { f.recorder = r }
-

@@ -376,7 +376,9 @@ func (r *Recorder) Writing(id string) bool {
 }
 
 // Path is where a recording's file is.
-func (r *Recorder) Path(rec store.Recording) string { return filepath.Join(r.cfg.Dir, filepath.Clean(rec.File)) }
+func (r *Recorder) Path(rec store.Recording) string {
+	return filepath.Join(r.cfg.Dir, filepath.Clean(rec.File))
+}
 
 // Delete removes a recording's file and entry; one being written is
 // refused.
