@@ -171,6 +171,10 @@ func TestRecordingAlways(t *testing.T) {
 		}
 	}
 
+	// No call, nothing to pause: the phone is told so.
+	featureCall(t, ctx, s, agent, "1001", "*58")
+	s.waitLog(t, 10*time.Second, `feature code`, `agent=1001`, `code=*58`, `prompt=recording-not-allowed`)
+
 	recs := listRecordings(t, admin, "?queue=support")
 	if len(recs) != 1 || recs[0].Agents[0] != "1001" || recs[0].Interaction == "" {
 		t.Fatalf("recordings of support: %+v", recs)
@@ -235,7 +239,18 @@ func TestRecordingAlways(t *testing.T) {
 		t.Fatalf("on demand, started: %+v", st)
 	}
 	time.Sleep(500 * time.Millisecond)
-	admin.expect(t, "POST", "/agents/1002/recording", map[string]string{"action": "stop"}, 200, nil)
+	// From the agent's phone: *58 pauses, *57 stops (on demand).
+	featureCall(t, ctx, s, bob, "1002", "*58")
+	s.waitLog(t, 10*time.Second, `feature code`, `agent=1002`, `code=*58`, `prompt=recording-paused`)
+	featureCall(t, ctx, s, bob, "1002", "*57")
+	s.waitLog(t, 10*time.Second, `feature code`, `agent=1002`, `code=*57`, `prompt=recording-stopped`)
+	for _, e := range logEvents(t, s) {
+		if e.Type == "recording.paused" && e.Agent == "1002" {
+			if p, err := event.Decode(e); err != nil || p.(event.RecordingPaused).Actor != event.Phone("1002") {
+				t.Errorf("recording.paused by *58 names %+v, want the phone of 1002", p)
+			}
+		}
+	}
 	sales := listRecordings(t, admin, "?queue=sales")
 	if len(sales) != 1 || sales[0].DurationMS < 300 {
 		t.Fatalf("recordings of sales: %+v", sales)
