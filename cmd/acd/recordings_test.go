@@ -358,3 +358,55 @@ func TestRecordingSurvivesKill(t *testing.T) {
 		t.Fatalf("the file of a recording past its retention is still there: %v", err)
 	}
 }
+
+// TestRecordingFollowsTransfer: a recorded caller that agent 1001
+// transfers to the sales queue (which records nothing of its own) goes
+// on in the same file with agent 1002: one recording for the contact,
+// naming both agents, the customer left and each agent right in turn.
+func TestRecordingFollowsTransfer(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cfg := strings.Replace(transferYAML, "wrap_up: 30s, announce_every: 1h}", "wrap_up: 30s, announce_every: 1h, recording: always}", 1)
+	s := startAcd(t, "-config", writeConfig(t, cfg))
+	admin := setupAdmin(t, s)
+	caller, bob := transferred(t, ctx, s, "601")
+	time.Sleep(time.Second) // a second of the second agent's part
+	if err := caller.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := eventsOf(t, s, store.Filter{}, has("recording.stopped:"))
+	expectSequence(t, got, "recording.started:1001", "call.transferred:1001", "agent.answered:1002", "recording.started:1002", "recording.stopped:")
+	var continued []bool
+	for _, e := range logEvents(t, s) {
+		if e.Type == "recording.started" {
+			p, _ := event.Decode(e)
+			continued = append(continued, p.(event.RecordingStarted).Continued)
+		}
+	}
+	if len(continued) != 2 || continued[0] || !continued[1] {
+		t.Fatalf("recording.started continued: %v, want [false true]", continued)
+	}
+	recs := listRecordings(t, admin, "")
+	if len(recs) != 1 || strings.Join(recs[0].Agents, ",") != "1001,1002" {
+		t.Fatalf("recordings: %+v, want one naming 1001 then 1002", recs)
+	}
+	_, body, _ := admin.do(t, "GET", "/recordings/"+recs[0].ID+"/audio", nil)
+	left, right := wavChannels(t, body)
+	var l, r strings.Builder
+	for i := range len(left) / media.FrameSize {
+		l.WriteString(period(left, i))
+		r.WriteString(period(right, i))
+	}
+	// Both agents sent the 1 kHz tone: the right channel has it before
+	// the transfer (1001) and after (1002); the caller's is on the left
+	// throughout.
+	if n := strings.Count(l.String(), "C"); n < 50 {
+		t.Fatalf("left channel: %s", l.String())
+	}
+	rs := strings.Trim(r.String(), ".")
+	if parts := strings.FieldsFunc(rs, func(c rune) bool { return c == '.' }); len(parts) < 2 || strings.Count(r.String(), "C") < 50 {
+		t.Fatalf("right channel: want the first agent, a gap, the second; got %s", r.String())
+	}
+	_ = bob
+}
