@@ -159,8 +159,10 @@ func TestRecordingAlways(t *testing.T) {
 	}
 	hungUp := time.Now()
 	eventsOf(t, s, store.Filter{}, has("recording.stopped:"))
-	if d := time.Since(hungUp); d > 2*time.Second {
-		t.Errorf("the recording was closed %v after the hang-up", d)
+	stoppedAfter := time.Since(hungUp)
+	t.Logf("the recording was closed and listed %v after the hang-up", stoppedAfter)
+	if stoppedAfter > time.Second {
+		t.Errorf("the recording was closed %v after the hang-up; want within a second", stoppedAfter)
 	}
 	for _, e := range logEvents(t, s) {
 		if e.Type == "recording.paused" {
