@@ -63,7 +63,7 @@ func (RecordingDeleted) Kind() string { return "recording.deleted" }
 // time.
 type RecordingFramesLost struct {
 	Recording string `json:"recording"`
-	Frames    uint64 `json:"frames" doc:"20 ms periods lost"`
+	Frames    uint64 `json:"frames" doc:"20 ms periods lost since the last such event of the recording"`
 }
 
 func (RecordingFramesLost) Kind() string { return "recording.frames_lost" }

@@ -106,6 +106,8 @@ type contact struct {
 	agent string    // the agent it is tapped with
 	ref   event.Ref
 	done  chan struct{} // closed once it is stopped
+	// lostSaid is the lost periods the events have told of.
+	lostSaid uint64
 }
 
 // New builds a recorder; SetCalls gives it the calls before the first.
@@ -232,21 +234,46 @@ func (r *Recorder) detach(c *contact, l flow.Live) {
 	c.room, c.agent = nil, ""
 }
 
+// lostEvery is how often a recording's lost periods are looked at while
+// it is written, so that a disk falling behind is seen during the call.
+const lostEvery = 5 * time.Second
+
 // watch stops the recording when the customer's call ends, or the
-// server stops.
+// server stops, and says meanwhile when audio was lost.
 func (r *Recorder) watch(c *contact, l flow.Live) {
 	defer r.work.Done()
-	cause, by := "hangup", event.System()
-	select {
-	case <-l.Customer.Done():
-	case <-c.done:
-		return
-	case <-r.stop:
-		cause = "shutdown"
+	tick := time.NewTicker(lostEvery)
+	defer tick.Stop()
+	cause := "hangup"
+	for waiting := true; waiting; {
+		select {
+		case <-l.Customer.Done():
+			waiting = false
+		case <-c.done:
+			return
+		case <-r.stop:
+			cause, waiting = "shutdown", false
+		case <-tick.C:
+			r.mu.Lock()
+			r.reportLost(c)
+			r.mu.Unlock()
+		}
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.finish(c, l, cause, by)
+	r.finish(c, l, cause, event.System())
+}
+
+// reportLost appends the periods lost since the last report; mu is held.
+func (r *Recorder) reportLost(c *contact) {
+	lost := c.w.Lost()
+	if lost <= c.lostSaid {
+		return
+	}
+	r.cfg.Events.Append(event.New(time.Now(), c.ref, event.RecordingFramesLost{Recording: c.rec.ID, Frames: lost - c.lostSaid}))
+	r.cfg.Log.Warn("the recording lost audio: the disk fell behind", "call_id", c.rec.CallID, "queue", c.rec.Queue,
+		"recording", c.rec.ID, "frames", lost-c.lostSaid)
+	c.lostSaid = lost
 }
 
 // finish closes the recording's file, completes its entry and says so;
@@ -269,10 +296,7 @@ func (r *Recorder) finish(c *contact, l flow.Live, cause string, by event.Actor)
 	if err := c.w.Close(); err != nil {
 		log.Error("closing the recording", "error", err)
 	}
-	if lost := c.w.Lost(); lost > 0 {
-		r.cfg.Events.Append(event.New(time.Now(), c.ref, event.RecordingFramesLost{Recording: c.rec.ID, Frames: lost}))
-		log.Warn("the recording lost audio: the disk fell behind", "frames", lost)
-	}
+	r.reportLost(c)
 	c.rec.Ended = time.Now()
 	c.rec.Bytes = c.w.Bytes() + headerSize
 	c.rec.DurationMS = Duration(c.w.Bytes()).Milliseconds()
