@@ -273,6 +273,17 @@ func TestRecordingAlways(t *testing.T) {
 	if got := listRecordings(t, us["agent"], ""); len(got) != 1 || got[0].ID != rec.ID {
 		t.Fatalf("agent 1001 granted recordings.view lists %+v, want its own call's only", got)
 	}
+	// A queue made through the API takes the setting too.
+	admin.expect(t, "POST", "/queues", map[string]any{"id": "claims", "recording": "on_demand"}, 201, nil)
+	var claims struct {
+		Recording string `json:"recording"`
+	}
+	admin.expect(t, "GET", "/queues/claims", nil, 200, &claims)
+	if claims.Recording != "on_demand" {
+		t.Fatalf("a queue made with recording on_demand reads back %q", claims.Recording)
+	}
+	admin.expect(t, "POST", "/queues", map[string]any{"id": "bad", "recording": "sometimes"}, 422, nil)
+
 	admin.expect(t, "DELETE", "/recordings/"+sales[0].ID, nil, 204, nil)
 	eventsOf(t, s, store.Filter{}, has("recording.deleted:"))
 	if got := listRecordings(t, admin, ""); len(got) != 1 {
