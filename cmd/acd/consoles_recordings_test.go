@@ -65,6 +65,27 @@ func TestConsoleAgentRecordsOnDemand(t *testing.T) {
 	if code, _ := consoleRequest(t, s, us["agent"].token, "GET", "/recordings", nil); code != 403 {
 		t.Fatalf("an agent without recordings.view opening the recordings page: %d, want 403", code)
 	}
+	// The administration's queue page shows, and takes, the setting: a
+	// queue of the file as the file has it, one made here in its form.
+	code, page = consoleRequest(t, s, us["admin"].token, "GET", "/admin/queues/sales", nil)
+	if code != 200 || !strings.Contains(page, "recording: on_demand") {
+		t.Fatalf("the sales queue's page (%d) does not show recording on demand", code)
+	}
+	form := url.Values{"id": {"claims"}, "type": {"standard"}, "recording": {"always"}}
+	if code, _ := postForm(t, s, us["admin"].token, "/admin/queues", form); code != 303 {
+		t.Fatalf("creating a queue that records from the console: %d", code)
+	}
+	var claims struct {
+		Recording string `json:"recording"`
+	}
+	us["admin"].expect(t, "GET", "/queues/claims", nil, 200, &claims)
+	if claims.Recording != "always" {
+		t.Fatalf("the queue made from the console records %q, want always", claims.Recording)
+	}
+	if code, page = consoleRequest(t, s, us["admin"].token, "GET", "/admin/queues/claims", nil); !strings.Contains(page, `<option value="always" selected>`) {
+		t.Fatalf("the form of a queue that records (%d) does not show it", code)
+	}
+
 	// The player plays in the browser of whoever may hear it.
 	b.Forget()
 	b.SignInTo(t, "sup", testPassword, "/recordings")
