@@ -232,6 +232,7 @@ func (r *Recorder) detach(c *contact, l flow.Live) {
 	c.room.Tap(nil)
 	c.room.Remove(l.Customer)
 	c.room, c.agent = nil, ""
+	c.w.Flush()
 }
 
 // lostEvery is how often a recording's lost periods are looked at while

@@ -38,6 +38,7 @@ type Writer struct {
 	path   string
 	frames chan block
 	stop   chan struct{} // closed by Close: the goroutine drains and ends
+	flush  chan struct{} // a request to write out what is buffered now
 	done   chan struct{} // closed when the goroutine has ended
 	paused atomic.Bool
 	taps   atomic.Uint64 // the last tap's number
@@ -61,7 +62,7 @@ func Create(path string) (*Writer, error) {
 		f.Close()
 		return nil, fmt.Errorf("creating recording %s: %w", path, err)
 	}
-	w := &Writer{path: path, frames: make(chan block, queued), stop: make(chan struct{}), done: make(chan struct{})}
+	w := &Writer{path: path, frames: make(chan block, queued), stop: make(chan struct{}), flush: make(chan struct{}, 1), done: make(chan struct{})}
 	go w.run(f)
 	return w, nil
 }
@@ -123,6 +124,17 @@ func (t *Tap) WriteFrame(f media.Frame) {
 	case t.w.frames <- b:
 	default:
 		t.w.lost.Add(1)
+	}
+}
+
+// Flush asks the writer to write out what it holds and bring the header
+// up to date now rather than within the second: the call left its
+// conference (the caller transferred) and no frame may come for a while.
+// It does not wait.
+func (w *Writer) Flush() {
+	select {
+	case w.flush <- struct{}{}:
+	default:
 	}
 }
 
@@ -198,23 +210,27 @@ func (w *Writer) run(f *os.File) {
 			sync()
 		}
 	}
-	for {
-		select {
-		case b := <-w.frames:
-			take(&b)
-			continue
-		case <-w.stop:
-		}
+	drain := func() {
 		for {
 			select {
 			case b := <-w.frames:
 				take(&b)
-				continue
 			default:
+				return
 			}
-			break
 		}
-		break
+	}
+	for running := true; running; {
+		select {
+		case b := <-w.frames:
+			take(&b)
+		case <-w.flush:
+			drain()
+			sync()
+		case <-w.stop:
+			drain()
+			running = false
+		}
 	}
 	sync()
 	if err := f.Sync(); err != nil && w.err == nil {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/acdserver/acd/media"
 )
@@ -140,5 +141,37 @@ func TestRepair(t *testing.T) {
 	_ = os.WriteFile(junk, make([]byte, 100), 0o600)
 	if _, err := Repair(junk); err == nil {
 		t.Fatal("a file that is no recording was repaired")
+	}
+}
+
+// TestWriterFlush: asked to, the writer writes out the few periods it
+// holds and their sizes at once — a caller transferred leaves a file a
+// kill would otherwise cut to its last whole second.
+func TestWriterFlush(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "r.wav")
+	w, err := Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	tap := w.Tap(1, 2)
+	for i := range uint64(3) {
+		tap.WriteFrame(frame(i, map[media.Member]int16{1: 7, 2: 8}))
+	}
+	w.Flush()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b) == headerSize+3*frameBytes && binary.LittleEndian.Uint32(b[40:]) == 3*frameBytes {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after Flush the file holds %d bytes, its header says %d", len(b), binary.LittleEndian.Uint32(b[40:]))
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
