@@ -97,11 +97,13 @@ func Mount(mux *http.ServeMux, svc *service.Service, o Options) *Server {
 	s.registerCatalog()
 	s.registerReports()
 	s.registerRecorded()
+	s.registerRecordings()
 	// The exports stream a zip or text, which huma does not: plain
 	// handlers, authenticated the same way.
 	src := reportSource{svc}
 	mux.Handle("GET "+Prefix+"/exports", ExportsHandler(svc, src, o.Log))
 	mux.Handle("GET "+Prefix+"/exports/queue_log", QueueLogHandler(svc, src, o.Log))
+	mux.Handle("GET "+Prefix+"/recordings/{id}/audio", RecordingAudioHandler(svc, o.Log))
 	return s
 }
 

@@ -42,6 +42,8 @@ type Config struct {
 	SIP SIP `yaml:"sip"`
 	// PauseReasons are the reasons agents give when they pause (R-GEN-3).
 	PauseReasons []string `yaml:"pause_reasons"`
+	// Recordings: where call recordings are kept and for how long.
+	Recordings Recordings `yaml:"recordings"`
 	// AllowUnassignedLogin lets agents log in to queues they are not
 	// assigned to. Absent, administrators set it through the API; set
 	// here, it is the file's.
@@ -221,7 +223,9 @@ type Queue struct {
 	// abandons, which the reports leave out of the service level and the
 	// abandon rate; unset (0): off.
 	ShortAbandon Duration `yaml:"short_abandon"`
-	Line         Line
+	// Recording: whether the queue's calls are recorded (recording.go).
+	Recording RecordingMode `yaml:"recording"`
+	Line      Line
 	// Managed: made through the API and kept in the database.
 	Managed bool `yaml:"-"`
 }

@@ -52,6 +52,10 @@ const (
 	SkillsView               Permission = "skills.view"
 	SkillsManage             Permission = "skills.manage"
 	TagsManage               Permission = "tags.manage"
+	// RecordingsView is a supervisor's (its queues' recordings, all
+	// when unrestricted) and an agent's (its own calls' recordings).
+	RecordingsView   Permission = "recordings.view"
+	RecordingsDelete Permission = "recordings.delete"
 )
 
 // Agent permissions (PublicCannedMessagesManage and RecordedMessagesManage
@@ -96,12 +100,19 @@ func catalogue(r Role) []PermissionInfo {
 			// Recorded messages are played to every queue's callers:
 			// administrators' by default, as they are agents'.
 			{RecordedMessagesManage, "Manage recorded messages: upload, record by phone and delete", false, false},
+			{RecordingsView, "Listen to and download call recordings (of the assigned queues when restricted)", true, false},
+			// Deleting destroys evidence a dispute may need: off until
+			// an administrator decides otherwise.
+			{RecordingsDelete, "Delete call recordings", false, false},
 		}
 	case Agent:
 		return []PermissionInfo{
 			{RecordedMessagesManage, "Manage recorded messages: upload, record by phone and delete", false, false},
 			{PublicCannedMessagesManage, "Manage public canned messages", false, false},
 			{TagsCreate, "Create custom tags", true, false},
+			// Recordings hold customers' personal data: an agent hears
+			// its own calls back only when granted.
+			{RecordingsView, "Listen to the recordings of one's own calls", false, false},
 		}
 	}
 	return nil

@@ -89,6 +89,7 @@ func Kinds() []Payload {
 		DirectOffered{}, DirectUnavailable{}, DirectFailed{}, DirectAnswered{},
 		CallbackOffered{}, CallbackRequested{}, CallbackRestored{}, CallbackAgentAnswered{}, CallbackDialing{},
 		CallbackAttemptFailed{}, CallbackFailed{}, CallbackConnected{}, CallbackCompleted{},
+		RecordingStarted{}, RecordingPaused{}, RecordingResumed{}, RecordingStopped{}, RecordingDeleted{}, RecordingFramesLost{},
 		ServerStarted{}, ServerDraining{}, Audit{},
 	}
 }

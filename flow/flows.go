@@ -62,8 +62,11 @@ type Flows struct {
 	waiters map[*acd.Interaction]*waiter
 	// live are the calls agents are on, by agent: monitoring and
 	// recording find them there.
-	live   map[string]*Live
-	closed bool
+	live map[string]*Live
+	// recorder hears of calls bridged and unbridged (record.go); set
+	// before the first call, then only read.
+	recorder Recorder
+	closed   bool
 	// work counts the flows' goroutines (rings, calls, callbacks) for
 	// Close; Add is called with mu held and closed false.
 	work sync.WaitGroup

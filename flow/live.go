@@ -16,6 +16,8 @@ type Room interface {
 	SetMode(p sip.Bridger, mode media.Mode) error
 	Remove(p sip.Bridger)
 	Tap(w media.FrameWriter)
+	// Member is the member a party is, as the tap's frames name it.
+	Member(p sip.Bridger) (media.Member, bool)
 }
 
 // Live is a call an agent is on: the customer's side (the caller, or the
@@ -56,12 +58,18 @@ func (f *Flows) Room(agent string) (Room, Live, error) {
 }
 
 // onLive records that the agent's call is bridged, until the returned
-// function is called as it ends.
+// function is called as it ends, and tells the recorder both.
 func (f *Flows) onLive(l Live) (ended func()) {
 	f.mu.Lock()
 	f.live[l.Agent] = &l
 	f.mu.Unlock()
+	if f.recorder != nil {
+		f.recorder.Bridged(l)
+	}
 	return func() {
+		if f.recorder != nil {
+			f.recorder.Unbridged(l)
+		}
 		f.mu.Lock()
 		if cur := f.live[l.Agent]; cur != nil && cur.AgentLeg == l.AgentLeg {
 			delete(f.live, l.Agent)

@@ -28,12 +28,17 @@ say agent-paused       "You are paused."
 say agent-ready        "You are ready."
 say wrap-up-ended      "Wrap up ended."
 say wrap-up-not-ended  "Your wrap up time is not over yet."
+say recording-started  "Recording."
+say recording-stopped  "Recording stopped."
+say recording-paused   "Recording paused."
+say recording-resumed  "Recording resumed."
+say recording-not-allowed "Recording is not available on this call."
 say callback-dialing   "Calling the customer back. Please hold."
 say callback-unreachable "The customer could not be reached. The callback will be tried again later."
 say record-message     "Record your message after the tone. Press the pound key when you are done."
 say record-review      "To keep this message, press 1. To record it again, press 2."
 say message-saved      "Your message is saved. Goodbye."
-say recording-not-allowed "Sorry, you are not allowed to record messages."
+say message-recording-not-allowed "Sorry, you are not allowed to record messages."
 
 # Hold music: a slow plucked arpeggio over a soft pad, eight bars, built so
 # that the last note has decayed before the loop starts again.

@@ -11,6 +11,7 @@ import (
 	"github.com/acdserver/acd/event"
 	"github.com/acdserver/acd/flow"
 	"github.com/acdserver/acd/media"
+	"github.com/acdserver/acd/service"
 	"github.com/acdserver/acd/sip"
 )
 
@@ -81,7 +82,9 @@ func secrets(cfg func() *config.Config) sip.Secrets {
 
 // featureCode carries out an agent's feature code and names the prompt
 // that confirms it: *50 log in, *51 log out, *52 pause (*52N with reason
-// N), *53 ready, *54 end wrap-up.
+// N), *53 ready, *54 end wrap-up, *57 start or stop the call's
+// recording, *58 pause or resume it.
+
 func featureCode(center agentDesk, agent, code string) string {
 	var err error
 	prompt := ""
@@ -103,6 +106,12 @@ func featureCode(center agentDesk, agent, code string) string {
 		err, prompt = center.Ready(agent, by), "agent-ready"
 	case code == "*54":
 		err, prompt = center.EndWrapUp(agent, by), "wrap-up-ended"
+	case code == "*57" || code == "*58":
+		var did string
+		if did, err = center.RecordingToggle(agent, code == "*58", by); err != nil {
+			return "recording-not-allowed"
+		}
+		prompt = recordingPrompt(did)
 	default:
 		return "invalid-option"
 	}
@@ -113,4 +122,17 @@ func featureCode(center agentDesk, agent, code string) string {
 		return "invalid-option"
 	}
 	return prompt
+}
+
+// recordingPrompt confirms what *57 or *58 did.
+func recordingPrompt(action string) string {
+	switch action {
+	case service.RecordingStart:
+		return "recording-started"
+	case service.RecordingStop:
+		return "recording-stopped"
+	case service.RecordingPause:
+		return "recording-paused"
+	}
+	return "recording-resumed"
 }

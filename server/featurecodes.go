@@ -15,6 +15,9 @@ type agentDesk interface {
 	PauseNumber(agent string, n int, by event.Actor) error
 	Ready(agent string, by event.Actor) error
 	EndWrapUp(agent string, by event.Actor) error
+	// RecordingToggle starts or stops (*57), or pauses or resumes (*58),
+	// the recording of the call the agent is on; it says which it did.
+	RecordingToggle(agent string, pause bool, by event.Actor) (string, error)
 }
 
 // serviceDesk takes feature codes through the service's agent actions,
@@ -58,4 +61,26 @@ func (d serviceDesk) Ready(agent string, by event.Actor) error {
 
 func (d serviceDesk) EndWrapUp(agent string, by event.Actor) error {
 	return d.act(by, agent, service.ActionEndWrapUp, "")
+}
+
+// RecordingToggle: *57 stops a recording the agent may stop and starts
+// one otherwise; *58 resumes a paused recording and pauses otherwise.
+// The service decides what the queue's setting allows.
+func (d serviceDesk) RecordingToggle(agent string, pause bool, by event.Actor) (string, error) {
+	a := service.PhoneActor(by.ID)
+	st, err := d.svc.AgentRecording(a, agent)
+	if err != nil {
+		return "", err
+	}
+	action := service.RecordingStart
+	switch {
+	case pause && st.Paused:
+		action = service.RecordingResume
+	case pause:
+		action = service.RecordingPause
+	case st.Active:
+		action = service.RecordingStop
+	}
+	_, err = d.svc.AgentRecordingAction(a, agent, action)
+	return action, err
 }

@@ -41,7 +41,7 @@ func (s *Server) recordByPhone(ctx context.Context, c *sip.Call, p *Program, use
 	actor, err := s.svc.PhoneRecorder(ctx, user)
 	if err != nil {
 		log.Info("recording a message by phone refused", "error", err)
-		s.playThrough(ctx, c, p.sounds.Get("recording-not-allowed"))
+		s.playThrough(ctx, c, p.sounds.Get("message-recording-not-allowed"))
 		return
 	}
 	if !recorded.ValidName(name) || p.sounds.prompts.Has(name) {

@@ -192,6 +192,7 @@ func Run(stop context.Context, prog *Program, opts Options) error {
 		s.listenSIP,
 		s.buildCenter,
 		s.mountHTTP,
+		s.startRecordings,
 	} {
 		if err := step(); err != nil {
 			return err

@@ -54,6 +54,7 @@ type QueueSpec struct {
 	// The reports' settings for the queue (see docs/metrics.md).
 	ServiceLevel *ServiceLevelSpec `json:"service_level,omitempty" yaml:"service_level,omitempty" doc:"left out: answered within 20s, 80% of callers"`
 	ShortAbandon string            `json:"short_abandon,omitempty" yaml:"short_abandon,omitempty" maxLength:"16" doc:"callers who hang up having waited less (like 5s) are short abandons, left out of the service level and abandon rate; left out: off"`
+	Recording    string            `json:"recording,omitempty" yaml:"recording,omitempty" enum:"never,always,on_demand" doc:"whether the queue's calls are recorded; left out: never"`
 }
 
 // ServiceLevelSpec is a queue's service-level objective.

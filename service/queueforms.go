@@ -45,6 +45,9 @@ func (s *Service) QueueSettings(a *Actor, id string) (QueueSpec, error) {
 		spec.ServiceLevel = &ServiceLevelSpec{Threshold: durationText(sl.Threshold), Target: float64(sl.Target)}
 	}
 	spec.ShortAbandon = durationText(q.ShortAbandon)
+	if q.Recording.Mode() != config.RecordNever {
+		spec.Recording = string(q.Recording)
+	}
 	if cb := q.Callback; cb != nil {
 		spec.Callback = &CallbackSpec{Enabled: cb.Enabled, CallerID: cb.CallerID, Trunk: cb.Trunk,
 			AllowedNumberTypes: slices.Clone(cb.AllowedNumberTypes), Attempts: cb.Attempts,

@@ -149,6 +149,7 @@ type Service struct {
 	reports       Reporter
 	today         *todayCache
 	streams       *streams
+	recordings    Recordings // nil: no recordings (recordings.go)
 
 	setupMu    sync.Mutex
 	setupToken string // "" once there are users

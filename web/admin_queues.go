@@ -40,8 +40,9 @@ type queueForm struct {
 	RingTimeout, WrapUp, AnnounceEvery  string
 	HoldMusic, MaxNoAnswer, Weight      string
 	SLThreshold, SLTarget, ShortAbandon string
+	Recording                           string
 	EndWrapUp                           bool
-	Types, Strategies                   []string
+	Types, Strategies, Recordings       []string
 	Callback                            callbackForm
 	// HoldMusicChoices and TrunkChoices are what the hold music and the
 	// callback's trunk are chosen among: those that exist, and the value
@@ -70,7 +71,7 @@ type callbackForm struct {
 // queueFields are the fields of a queue's form, each with its refusal
 // drawn beside it.
 var queueFields = []string{"id", "name", "extension", "type", "strategy", "ring_timeout", "wrap_up", "end_wrap_up",
-	"max_no_answer", "weight", "hold_music", "announce_every", "service_level.threshold", "service_level.target", "short_abandon", "callback.enabled", "callback.threshold", "callback.caller_id",
+	"max_no_answer", "weight", "hold_music", "announce_every", "service_level.threshold", "service_level.target", "short_abandon", "recording", "callback.enabled", "callback.threshold", "callback.caller_id",
 	"callback.trunk", "callback.allowed_number_types", "callback.attempts", "callback.retry_after", "callback.dial_timeout"}
 
 // Above is the refusal drawn at the top of the form: one that names none
@@ -184,7 +185,8 @@ func queueFormOf(f formState, fm form, q service.QueueSpec, choices service.Queu
 		AnnounceEvery: f.value(k, "announce_every", q.AnnounceEvery), HoldMusic: f.value(k, "hold_music", q.HoldMusic),
 		MaxNoAnswer: f.value(k, "max_no_answer", count(q.MaxNoAnswer)), Weight: f.value(k, "weight", count(q.Weight)),
 		EndWrapUp: f.checked(k, "end_wrap_up", "on", q.EndWrapUp), Callback: callbackFormOf(f, k, q.Callback),
-		ShortAbandon: f.value(k, "short_abandon", q.ShortAbandon)}
+		ShortAbandon: f.value(k, "short_abandon", q.ShortAbandon), Recording: f.value(k, "recording", q.Recording),
+		Recordings: []string{"", "always", "on_demand"}}
 	sl := q.ServiceLevel
 	if sl == nil {
 		sl = &service.ServiceLevelSpec{}
@@ -246,6 +248,9 @@ func specFrom(r *http.Request, q service.QueueSpec) (service.QueueSpec, error) {
 		return q, err
 	}
 	q.ShortAbandon = strings.TrimSpace(r.PostFormValue("short_abandon"))
+	if q.Recording = r.PostFormValue("recording"); q.Recording == "never" {
+		q.Recording = ""
+	}
 	if q.ServiceLevel, err = serviceLevelFrom(r.PostForm); err != nil {
 		return q, err
 	}

@@ -16,7 +16,10 @@ type agentView struct {
 	// plain "ready" and "pause all queues" instead.
 	Reasons []service.PauseReason
 	Queues  []agentQueue
-	CSRF    string
+	// Recording is the current call's recording and what the queue's
+	// setting lets the agent do with it.
+	Recording service.RecordingState
+	CSRF      string
 }
 
 // agentQueue is a queue the agent may log in to: one of its assigned
@@ -56,6 +59,9 @@ func (p *Pages) agentData(r *http.Request, s session) (agentView, error) {
 		return agentView{}, err
 	}
 	v := agentView{State: st, CSRF: s.csrf()}
+	if v.Recording, err = p.svc.AgentRecording(a, a.UserID); err != nil {
+		return agentView{}, err
+	}
 	for _, pr := range reasons {
 		if pr.Enabled {
 			v.Reasons = append(v.Reasons, pr)

@@ -60,6 +60,9 @@ func (v view) Nav() []navItem {
 	case directory.Supervisor, directory.Administrator:
 		items = append(items, navItem{"/supervisor", "Queues"}, navItem{"/wallboard", "Wallboard"}, navItem{"/reports", "Reports"})
 	}
+	if mayHearRecordings(a) {
+		items = append(items, navItem{"/recordings", "Recordings"})
+	}
 	if len(sectionsFor(a)) > 0 {
 		items = append(items, navItem{"/admin", "Administration"})
 	}

@@ -71,6 +71,7 @@ func Mount(mux *http.ServeMux, svc *service.Service, o Options) *Pages {
 	p.routesSupervisor(mux)
 	p.routesAdmin(mux)
 	p.routesReports(mux)
+	p.routesRecordings(mux)
 	return p
 }
 

@@ -319,7 +319,7 @@ func TestRecordMessageByPhone(t *testing.T) {
 	t.Parallel()
 	path := writeConfig(t, messagesYAML)
 	prompts := filepath.Join(filepath.Dir(path), "prompts")
-	for _, name := range []string{"record-message", "record-review", "message-saved", "recording-not-allowed"} {
+	for _, name := range []string{"record-message", "record-review", "message-saved", "message-recording-not-allowed"} {
 		os.WriteFile(filepath.Join(prompts, name+".wav"), tone(300*time.Millisecond), 0o644)
 	}
 	s := startAcd(t, "-config", path, "-log-level", "debug")

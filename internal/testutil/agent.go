@@ -188,9 +188,19 @@ func (p *Phone) SendTone(ctx context.Context, c media.Codec) { p.SendTonePT(ctx,
 
 // SendTonePT is SendTone with payload type pt, for a dynamic type.
 func (p *Phone) SendTonePT(ctx context.Context, c media.Codec, pt uint8) {
+	p.sendTone(ctx, c, pt, 1000)
+}
+
+// SendToneHz is SendTone at another pitch, whole periods to a frame (a
+// multiple of 50 Hz), so that a recording tells the two sides apart.
+func (p *Phone) SendToneHz(ctx context.Context, c media.Codec, hz float64) {
+	p.sendTone(ctx, c, uint8(c), hz)
+}
+
+func (p *Phone) sendTone(ctx context.Context, c media.Codec, pt uint8, hz float64) {
 	pcm := make([]byte, 2*media.FrameSize)
 	for i := range media.FrameSize {
-		v := int16(6000 * math.Sin(2*math.Pi*1000*float64(i)/8000))
+		v := int16(6000 * math.Sin(2*math.Pi*hz*float64(i)/8000))
 		pcm[2*i], pcm[2*i+1] = byte(v), byte(uint16(v)>>8)
 	}
 	frame := media.NewSoundPCM(pcm).Payload(c)
