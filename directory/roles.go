@@ -52,6 +52,8 @@ const (
 	SkillsView               Permission = "skills.view"
 	SkillsManage             Permission = "skills.manage"
 	TagsManage               Permission = "tags.manage"
+	CallsMonitor             Permission = "calls.monitor"
+	CallsBarge               Permission = "calls.barge"
 )
 
 // Agent permissions (PublicCannedMessagesManage is a supervisor's too).
@@ -92,6 +94,10 @@ func catalogue(r Role) []PermissionInfo {
 			// Public canned messages speak to customers in the centre's
 			// name: administrators' by default, as they are agents'.
 			{PublicCannedMessagesManage, "Manage public canned messages", false, false},
+			// Whispering is heard by the agent alone, as coaching: it
+			// counts as monitoring. Barging speaks to the customer.
+			{CallsMonitor, "Monitor agents' calls: listen, and whisper to the agent", true, false},
+			{CallsBarge, "Barge in on agents' calls: speak to the customer and the agent", false, false},
 		}
 	case Agent:
 		return []PermissionInfo{

@@ -89,6 +89,7 @@ func Kinds() []Payload {
 		DirectOffered{}, DirectUnavailable{}, DirectFailed{}, DirectAnswered{},
 		CallbackOffered{}, CallbackRequested{}, CallbackRestored{}, CallbackAgentAnswered{}, CallbackDialing{},
 		CallbackAttemptFailed{}, CallbackFailed{}, CallbackConnected{}, CallbackCompleted{},
+		MonitorStarted{}, MonitorModeChanged{}, MonitorStopped{},
 		ServerStarted{}, ServerDraining{}, Audit{},
 	}
 }

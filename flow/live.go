@@ -16,6 +16,8 @@ type Room interface {
 	SetMode(p sip.Bridger, mode media.Mode) error
 	Remove(p sip.Bridger)
 	Tap(w media.FrameWriter)
+	// Member is the member a party is, as a whisper's target.
+	Member(p sip.Bridger) (media.Member, bool)
 }
 
 // Live is a call an agent is on: the customer's side (the caller, or the

@@ -431,6 +431,10 @@ func (s *Server) route(number, agent string) (sip.Handler, bool) {
 // featureCall carries out an agent's feature code and plays the prompt
 // that confirms it.
 func (s *Server) featureCall(ctx context.Context, c *sip.Call, p *Program, agent, number string) {
+	if target, ok := strings.CutPrefix(number, monitorCode); ok {
+		s.monitorCall(ctx, c, p, agent, target)
+		return
+	}
 	prompt := featureCode(serviceDesk{svc: s.svc, reasons: s.center.PauseReasons}, agent, number)
 	s.log.Info("feature code", "agent", agent, "code", number, "prompt", prompt)
 	select {
@@ -494,6 +498,7 @@ func (s *Server) mountHTTP() error {
 	}
 	s.onStop(stopAPI)
 	s.svc = svc
+	svc.SetMonitor(s.flows)
 	return nil
 }
 

@@ -146,6 +146,8 @@ type Service struct {
 	reports       Reporter
 	today         *todayCache
 	streams       *streams
+	// monitoring: the flows supervisors monitor calls through (SetMonitor).
+	monitoring atomic.Pointer[monitorHolder]
 
 	setupMu    sync.Mutex
 	setupToken string // "" once there are users

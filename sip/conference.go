@@ -163,6 +163,17 @@ func (c *Conference) Remove(p Bridger) {
 	}
 }
 
+// Member is the member a call or leg is in the conference, as a
+// whisper's target names it; false when it is not in it.
+func (c *Conference) Member(p Bridger) (media.Member, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if pt := c.find(dialogOf(p)); pt != nil {
+		return pt.id, true
+	}
+	return 0, false
+}
+
 // Tap sets the writer that takes every party's audio (a recording), or
 // with nil removes it; see media.FrameWriter.
 func (c *Conference) Tap(w media.FrameWriter) { c.mix.Tap(w) }

@@ -54,6 +54,11 @@ func (p *Phone) Dial(ctx context.Context, server, number, user, password string)
 	if err := s.Ack(ctx); err != nil {
 		return nil, err
 	}
+	if d, err := media.ParseSDP(s.InviteResponse.Body()); err == nil {
+		p.mu.Lock()
+		p.remote = d.Addr // for a test that talks on the call
+		p.mu.Unlock()
+	}
 	return s, nil
 }
 
@@ -87,7 +92,8 @@ type agentSide struct {
 	mu       sync.Mutex
 	mode     AnswerMode
 	inbound  *sipgo.DialogServerSession
-	ringing  int // INVITEs ringing now, for OneLine
+	ringing  int       // INVITEs ringing now, for OneLine
+	answered time.Time // when it last answered: see AnsweredAt
 	Incoming chan Incoming
 	Cancels  chan string // Call-IDs of INVITEs the server cancelled
 }
@@ -165,10 +171,19 @@ func (p *Phone) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	p.agent.mu.Lock()
 	p.agent.inbound = dlg
+	p.agent.answered = time.Now()
 	p.agent.mu.Unlock()
 	if err := dlg.RespondSDP(answer); err != nil {
 		return
 	}
+}
+
+// AnsweredAt is when the phone last answered a call, as it sent its
+// 200 OK; zero before.
+func (p *Phone) AnsweredAt() time.Time {
+	p.agent.mu.Lock()
+	defer p.agent.mu.Unlock()
+	return p.agent.answered
 }
 
 // HangupIncoming ends the answered inbound call with BYE.
@@ -188,9 +203,20 @@ func (p *Phone) SendTone(ctx context.Context, c media.Codec) { p.SendTonePT(ctx,
 
 // SendTonePT is SendTone with payload type pt, for a dynamic type.
 func (p *Phone) SendTonePT(ctx context.Context, c media.Codec, pt uint8) {
+	p.sendTone(ctx, c, pt, 1000)
+}
+
+// SendToneAt is SendTone at hz, for a test that tells the phones it
+// hears apart (see Detect): 1 kHz and 2 kHz fit a frame exactly, other
+// frequencies repeat with a small step at each frame's edge.
+func (p *Phone) SendToneAt(ctx context.Context, c media.Codec, hz float64) {
+	p.sendTone(ctx, c, uint8(c), hz)
+}
+
+func (p *Phone) sendTone(ctx context.Context, c media.Codec, pt uint8, hz float64) {
 	pcm := make([]byte, 2*media.FrameSize)
 	for i := range media.FrameSize {
-		v := int16(6000 * math.Sin(2*math.Pi*1000*float64(i)/8000))
+		v := int16(6000 * math.Sin(2*math.Pi*hz*float64(i)/8000))
 		pcm[2*i], pcm[2*i+1] = byte(v), byte(uint16(v)>>8)
 	}
 	frame := media.NewSoundPCM(pcm).Payload(c)

@@ -49,6 +49,7 @@ type Phone struct {
 	ts      uint32
 	dynamic map[uint8]media.Codec // see Dynamic
 	ssrc    uint32                // 0: 0x1234; see NewStream
+	detect  []float64             // tones to count: see Detect
 	// referFrags receives the sipfrag bodies of the REFER NOTIFYs; set
 	// by ReferIncoming. The NOTIFY handler is registered before the
 	// phone serves, because sipgo's handler table is not safe to change
@@ -66,6 +67,32 @@ type RTPStats struct {
 	Timestamps   []uint32 // of audio packets, in arrival order
 	// Keys are the RFC 4733 events received, decoded once each.
 	Keys string
+	// Tones counts, for each frequency Detect was given, the audio frames
+	// that carry it; ToneFirst is when the first of them arrived.
+	Tones     map[float64]int
+	ToneFirst map[float64]time.Time
+}
+
+// Detect makes the phone count the frames it receives that carry each
+// of the tones at hz (see RTPStats.Tones), whatever else is mixed in.
+func (p *Phone) Detect(hz ...float64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.detect = append(p.detect, hz...)
+}
+
+// toneLevel is the amplitude at hz of a frame of 8 kHz samples
+// (Goertzel): a 6000-peak tone reads about 6000 on its own, and under
+// 10% of that a tone 400 Hz away.
+func toneLevel(samples []int16, hz float64) float64 {
+	coeff := 2 * math.Cos(2*math.Pi*hz/8000)
+	var s1, s2 float64
+	for _, x := range samples {
+		s := float64(x) + coeff*s1 - s2
+		s2, s1 = s1, s
+	}
+	power := s1*s1 + s2*s2 - coeff*s1*s2
+	return 2 * math.Sqrt(math.Max(power, 0)) / float64(len(samples))
 }
 
 // NewPhone starts a phone on 127.0.0.1; it stops with the test.
@@ -276,6 +303,8 @@ func (p *Phone) Stats() RTPStats {
 	s.ByPT = maps.Clone(p.stats.ByPT)
 	s.SSRCs = maps.Clone(p.stats.SSRCs)
 	s.Timestamps = append([]uint32(nil), p.stats.Timestamps...)
+	s.Tones = maps.Clone(p.stats.Tones)
+	s.ToneFirst = maps.Clone(p.stats.ToneFirst)
 	return s
 }
 
@@ -295,8 +324,15 @@ func (p *Phone) readRTP() {
 		p.mu.Lock()
 		law, audio := p.lawLocked(pkt.PayloadType)
 		speech := false
+		var tones []float64
 		if audio {
-			speech = level(media.DecodePCM(pkt.Payload, law)) > 300
+			pcm := media.DecodePCM(pkt.Payload, law)
+			speech = level(pcm) > 300
+			for _, hz := range p.detect {
+				if toneLevel(pcm, hz) > 1500 {
+					tones = append(tones, hz)
+				}
+			}
 		}
 		var key rune
 		if !audio && pkt.PayloadType >= 96 {
@@ -316,6 +352,15 @@ func (p *Phone) readRTP() {
 			st.Timestamps = append(st.Timestamps, pkt.Timestamp)
 			if speech {
 				st.SpeechFrames++
+			}
+			for _, hz := range tones {
+				if st.Tones == nil {
+					st.Tones, st.ToneFirst = map[float64]int{}, map[float64]time.Time{}
+				}
+				if st.Tones[hz] == 0 {
+					st.ToneFirst[hz] = now
+				}
+				st.Tones[hz]++
 			}
 		}
 		p.mu.Unlock()
