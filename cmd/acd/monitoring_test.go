@@ -385,3 +385,43 @@ func decodeData(t *testing.T, e store.Event, out any) {
 		t.Fatalf("event %d: %v", e.Seq, err)
 	}
 }
+
+// TestConsoleMonitorListen: on a queue's page, a supervisor clicks
+// Listen beside an agent on a call; its desk phone rings and hears the
+// call, the session shows with its mode, Whisper switches it (the agent
+// hears the supervisor) and Stop hangs the phone up, the call going on.
+// Barge is not shown without calls.barge.
+func TestConsoleMonitorListen(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	s := startAcd(t, "-config", writeConfig(t, monitorYAML))
+	admin := setupAdmin(t, s)
+	admin.expect(t, "POST", "/users", map[string]any{"id": "2001", "role": "supervisor", "password": testPassword}, 201, nil)
+	sam := supervisorPhone(t, ctx, s, "2001")
+	call := monitoredCall(t, ctx, s)
+	b := newBrowser(t, s)
+	b.SignIn(t, "2001", testPassword)
+	b.Open(t, "/supervisor/queues/support")
+	b.WaitText(t, agentRow("1001"), "Listen", 2*time.Second)
+	if b.Is(t, "Barge shown", `getComputedStyle(document.querySelector('`+agentRow("1001")+` [data-testid=barge]')).display != "none"`) {
+		t.Error("the Barge button shows to a supervisor without calls.barge")
+	}
+	if got := b.Value(t, "#monitor-phone"); got != "2001" {
+		t.Errorf("the phone offered first is %q; want the supervisor's own", got)
+	}
+	b.Click(t, agentRow("1001")+" [data-testid=listen]")
+	incoming(t, ctx, sam)
+	hearsTone(t, ctx, sam, customerHz, "from the console, the supervisor hears the customer")
+	hearsTone(t, ctx, sam, agentHz, "from the console, the supervisor hears the agent")
+	b.WaitText(t, "[data-monitor] [data-testid=monitor-mode]", "listen", 2*time.Second)
+	sam.SendToneAt(ctx, media.PCMU, supervisorHz)
+	b.Click(t, `[data-monitor] button[value="whisper"]`)
+	hearsTone(t, ctx, call.agent, supervisorHz, "whispering from the console, the agent hears the supervisor")
+	b.WaitText(t, "[data-monitor] [data-testid=monitor-mode]", "whisper", 2*time.Second)
+	b.Click(t, "[data-monitor] [data-testid=monitor-stop]")
+	waitBye(t, ctx, sam)
+	hearsTone(t, ctx, call.agent, customerHz, "after Stop, the agent hears the customer")
+	expectNoBye(t, call.customer, "the customer")
+	b.Clean(t)
+}
