@@ -52,10 +52,7 @@ func (s *Server) registerMonitor() {
 			return &monitorOut{Body: m}, nil
 		})
 	change := func(ctx context.Context, in *monitorModeIn) (*monitorOut, error) {
-		m, err := s.svc.ChangeMonitor(ctx, actorOf(ctx), in.Session, in.Body.Mode)
-		if err == nil && m.Agent != in.ID {
-			err = service.NotFoundError("agent %s has no monitoring session %q", in.ID, in.Session)
-		}
+		m, err := s.svc.ChangeMonitor(ctx, actorOf(ctx), in.ID, in.Session, in.Body.Mode)
 		if err != nil {
 			return nil, s.fail(ctx, err)
 		}
@@ -68,7 +65,7 @@ func (s *Server) registerMonitor() {
 	huma.Register(s.api, op("stop-monitor", http.MethodDelete, "/agents/{id}/monitor/{session}",
 		"Stop monitoring: the supervisor's phone is hung up, the call goes on", http.StatusNoContent, false, "monitoring"),
 		func(ctx context.Context, in *monitorPath) (*struct{}, error) {
-			if err := s.svc.StopMonitor(ctx, actorOf(ctx), in.Session); err != nil {
+			if err := s.svc.StopMonitor(ctx, actorOf(ctx), in.ID, in.Session); err != nil {
 				return nil, s.fail(ctx, err)
 			}
 			return nil, nil

@@ -75,7 +75,3 @@ var errUnauthenticated = &Error{Kind: Unauthenticated, Msg: "sign in: no valid c
 // Refuse is the error of an action the caller's role may not take, for
 // callers that check a role before the service sees the request.
 func Refuse(format string, args ...any) error { return forbidden(format, args...) }
-
-// NotFoundError is the error of an object that is not there, for callers
-// that check a path before the service sees it.
-func NotFoundError(format string, args ...any) error { return notFound(format, args...) }

@@ -242,9 +242,9 @@ func (s *Service) PhoneMonitor(ctx context.Context, phone, agent string, own acd
 	return v, got.Done, nil
 }
 
-// session finds a running session the actor may act on: one it may
-// monitor (its scope and calls.monitor).
-func (s *Service) session(a *Actor, id string) (Monitor, flow.Monitoring, error) {
+// session finds a running session of the agent ("": any) that the
+// actor may act on: one it may monitor (its scope and calls.monitor).
+func (s *Service) session(a *Actor, agent, id string) (Monitor, flow.Monitoring, error) {
 	if a == nil {
 		return nil, flow.Monitoring{}, errUnauthenticated
 	}
@@ -253,7 +253,7 @@ func (s *Service) session(a *Actor, id string) (Monitor, flow.Monitoring, error)
 		return nil, flow.Monitoring{}, err
 	}
 	m, ok := mon.MonitoringOf(id)
-	if !ok || authorizeMonitor(a, flow.Listen, m.Queue) != nil {
+	if !ok || agent != "" && m.Agent != agent || authorizeMonitor(a, flow.Listen, m.Queue) != nil {
 		if err := authorizeMode(a, flow.Listen); err != nil {
 			return nil, flow.Monitoring{}, err
 		}
@@ -262,13 +262,14 @@ func (s *Service) session(a *Actor, id string) (Monitor, flow.Monitoring, error)
 	return mon, m, nil
 }
 
-// ChangeMonitor switches a running session to mode.
-func (s *Service) ChangeMonitor(ctx context.Context, a *Actor, id, mode string) (MonitorSession, error) {
+// ChangeMonitor switches a running session of the agent ("": any) to
+// mode.
+func (s *Service) ChangeMonitor(ctx context.Context, a *Actor, agent, id, mode string) (MonitorSession, error) {
 	m, err := parseMode(mode)
 	if err != nil {
 		return MonitorSession{}, err
 	}
-	mon, cur, err := s.session(a, id)
+	mon, cur, err := s.session(a, agent, id)
 	if err != nil {
 		return MonitorSession{}, err
 	}
@@ -285,10 +286,10 @@ func (s *Service) ChangeMonitor(ctx context.Context, a *Actor, id, mode string) 
 	return monitorView(got), nil
 }
 
-// StopMonitor ends a running session: the supervisor's phone is hung up,
-// the call goes on.
-func (s *Service) StopMonitor(ctx context.Context, a *Actor, id string) error {
-	mon, _, err := s.session(a, id)
+// StopMonitor ends a running session of the agent ("": any): the
+// supervisor's phone is hung up, the call goes on.
+func (s *Service) StopMonitor(ctx context.Context, a *Actor, agent, id string) error {
+	mon, _, err := s.session(a, agent, id)
 	if err != nil {
 		return err
 	}

@@ -63,9 +63,9 @@ func (p *Pages) changeMonitor(w http.ResponseWriter, r *http.Request, s session)
 	queue, id := r.PathValue("id"), r.PathValue("session")
 	var err error
 	if r.PostFormValue("action") == "stop" {
-		err = p.svc.StopMonitor(r.Context(), s.actor, id)
+		err = p.svc.StopMonitor(r.Context(), s.actor, "", id)
 	} else {
-		_, err = p.svc.ChangeMonitor(r.Context(), s.actor, id, r.PostFormValue("mode"))
+		_, err = p.svc.ChangeMonitor(r.Context(), s.actor, "", id, r.PostFormValue("mode"))
 	}
 	if err != nil {
 		status, msg := p.statusOf(r, err)
