@@ -32,7 +32,7 @@ func (f *fakeMonitor) Monitor(r flow.MonitorRequest) (flow.Monitoring, error) {
 	return flow.Monitoring{ID: "m1", Agent: r.Agent, Phone: r.Phone, Mode: r.Mode, Requested: time.Now()}, nil
 }
 func (f *fakeMonitor) MonitoringOf(string) (flow.Monitoring, bool) { return flow.Monitoring{}, false }
-func (f *fakeMonitor) Monitorings() []flow.Monitoring             { return nil }
+func (f *fakeMonitor) Monitorings() []flow.Monitoring              { return nil }
 func (f *fakeMonitor) SetMonitorMode(context.Context, string, flow.MonitorMode, event.Actor) (flow.Monitoring, error) {
 	return flow.Monitoring{}, flow.ErrNoMonitoring
 }
