@@ -132,6 +132,9 @@ type Monitoring struct {
 	Done <-chan struct{}
 }
 
+// monitorRingTimeout is how long a supervisor's phone rings.
+const monitorRingTimeout = 30 * time.Second
+
 // ErrNoMonitoring is a session asked for that is not running (any more).
 var ErrNoMonitoring = errors.New("no such monitoring session")
 
@@ -370,7 +373,9 @@ type legResult struct {
 func (s *monitorSession) loop(joinedAt *time.Time) (MonitorEnd, event.Actor) {
 	m, f, live := s.m, s.f, s.m.live
 	phoneActor := event.Phone(m.req.Phone)
-	ringCtx, cancelRing := context.WithCancel(context.Background())
+	// Bounded as an agent's ring is by its queue: a supervisor who does
+	// not pick up is not rung for the whole call.
+	ringCtx, cancelRing := context.WithTimeout(context.Background(), monitorRingTimeout)
 	defer cancelRing()
 	var rung chan legResult
 	if m.req.Own != nil {
