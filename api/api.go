@@ -98,6 +98,7 @@ func Mount(mux *http.ServeMux, svc *service.Service, o Options) *Server {
 	s.registerReports()
 	s.registerRecorded()
 	s.registerRecordings()
+	s.registerMonitor()
 	// The exports stream a zip or text, which huma does not: plain
 	// handlers, authenticated the same way.
 	src := reportSource{svc}

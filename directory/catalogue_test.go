@@ -15,6 +15,8 @@ func TestCataloguePermissions(t *testing.T) {
 		{Supervisor, PauseReasonsManage, false},
 		{Supervisor, TagsManage, true},
 		{Supervisor, PublicCannedMessagesManage, false},
+		{Supervisor, CallsMonitor, true},
+		{Supervisor, CallsBarge, false},
 		{Agent, TagsCreate, true},
 		{Agent, PublicCannedMessagesManage, false},
 	} {

@@ -56,6 +56,8 @@ const (
 	// when unrestricted) and an agent's (its own calls' recordings).
 	RecordingsView   Permission = "recordings.view"
 	RecordingsDelete Permission = "recordings.delete"
+	CallsMonitor     Permission = "calls.monitor"
+	CallsBarge       Permission = "calls.barge"
 )
 
 // Agent permissions (PublicCannedMessagesManage and RecordedMessagesManage
@@ -104,6 +106,10 @@ func catalogue(r Role) []PermissionInfo {
 			// Deleting destroys evidence a dispute may need: off until
 			// an administrator decides otherwise.
 			{RecordingsDelete, "Delete call recordings", false, false},
+			// Whispering is heard by the agent alone, as coaching: it
+			// counts as monitoring. Barging speaks to the customer.
+			{CallsMonitor, "Monitor agents' calls: listen, and whisper to the agent", true, false},
+			{CallsBarge, "Barge in on agents' calls: speak to the customer and the agent", false, false},
 		}
 	case Agent:
 		return []PermissionInfo{

@@ -90,6 +90,7 @@ func Kinds() []Payload {
 		CallbackOffered{}, CallbackRequested{}, CallbackRestored{}, CallbackAgentAnswered{}, CallbackDialing{},
 		CallbackAttemptFailed{}, CallbackFailed{}, CallbackConnected{}, CallbackCompleted{},
 		RecordingStarted{}, RecordingPaused{}, RecordingResumed{}, RecordingStopped{}, RecordingDeleted{}, RecordingFramesLost{},
+		MonitorStarted{}, MonitorModeChanged{}, MonitorStopped{},
 		ServerStarted{}, ServerDraining{}, Audit{},
 	}
 }

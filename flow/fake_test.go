@@ -45,6 +45,7 @@ func (c *fakeCaller) press(k rune)                            { c.digits <- k }
 
 type fakeLeg struct {
 	agent    string
+	digits   chan rune // nil: the phone sends no keys
 	done     chan struct{}
 	once     sync.Once
 	mu       sync.Mutex
@@ -57,7 +58,7 @@ func newLeg(agent string) *fakeLeg { return &fakeLeg{agent: agent, done: make(ch
 func (l *fakeLeg) Done() <-chan struct{} { return l.done }
 func (l *fakeLeg) ID() string            { return "leg-" + l.agent }
 func (l *fakeLeg) Party() acd.Party      { return acd.Party{Number: l.agent} }
-func (l *fakeLeg) Digits() <-chan rune   { return nil }
+func (l *fakeLeg) Digits() <-chan rune   { return l.digits }
 func (l *fakeLeg) Hangup(reason hangup.Reason) {
 	l.once.Do(func() {
 		l.mu.Lock()
@@ -139,7 +140,8 @@ type fakePhones struct {
 	mu         sync.Mutex
 	registered map[string]bool
 	bridged    []string
-	bridgeErr  error // what Bridge and BridgeLegs fail with, when set
+	bridgeErr  error     // what Bridge and BridgeLegs fail with, when set
+	room       *fakeRoom // every call's conference, when set
 	rings      chan ringing
 	dials      chan ringing
 }
@@ -201,8 +203,99 @@ func (p *fakePhones) BridgeLegs(a, b acd.Leg, _ *media.Sound) error {
 }
 
 // ConferenceOf: the fake phones bridge no audio, so no call has a
-// conference.
-func (p *fakePhones) ConferenceOf(sip.Bridger) (Room, error) { return nil, sip.ErrNotBridgeable }
+// conference, but for a test that gives them a fake room.
+func (p *fakePhones) ConferenceOf(sip.Bridger) (Room, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.room == nil {
+		return nil, sip.ErrNotBridgeable
+	}
+	return p.room, nil
+}
+
+// fakeRoom is a conference that keeps who is in it, in which mode.
+type fakeRoom struct {
+	mu      sync.Mutex
+	members map[sip.Bridger]media.Member
+	modes   map[sip.Bridger]media.Mode
+	next    media.Member
+	changed chan struct{} // closed, and replaced, at each change
+}
+
+// newFakeRoom is a room holding the parties given, in Both.
+func newFakeRoom(parties ...sip.Bridger) *fakeRoom {
+	r := &fakeRoom{members: map[sip.Bridger]media.Member{}, modes: map[sip.Bridger]media.Mode{}, changed: make(chan struct{})}
+	for _, p := range parties {
+		_, _ = r.Add(p, media.Mode{})
+	}
+	return r
+}
+
+func (r *fakeRoom) Add(p sip.Bridger, mode media.Mode) (media.Member, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.members[p]; ok {
+		return 0, sip.ErrJoined
+	}
+	r.next++
+	r.members[p], r.modes[p] = r.next, mode
+	r.changedLocked()
+	return r.next, nil
+}
+
+func (r *fakeRoom) SetMode(p sip.Bridger, mode media.Mode) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.members[p]; !ok {
+		return media.ErrNotMember
+	}
+	r.modes[p] = mode
+	r.changedLocked()
+	return nil
+}
+
+func (r *fakeRoom) Remove(p sip.Bridger) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.members, p)
+	delete(r.modes, p)
+	r.changedLocked()
+}
+
+func (r *fakeRoom) Tap(media.FrameWriter) {}
+
+func (r *fakeRoom) Member(p sip.Bridger) (media.Member, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	m, ok := r.members[p]
+	return m, ok
+}
+
+func (r *fakeRoom) changedLocked() {
+	close(r.changed)
+	r.changed = make(chan struct{})
+}
+
+// await waits until p's place in the room satisfies ok (in: whether it
+// is in the room).
+func (r *fakeRoom) await(t *testing.T, what string, p sip.Bridger, ok func(in bool, mode media.Mode) bool) {
+	t.Helper()
+	deadline := time.After(5 * time.Second)
+	for {
+		r.mu.Lock()
+		_, in := r.members[p]
+		mode, changed := r.modes[p], r.changed
+		r.mu.Unlock()
+		if ok(in, mode) {
+			return
+		}
+		select {
+		case <-changed:
+		case <-deadline:
+			t.Fatalf("never saw %s (in the room: %v, mode %+v)", what, in, mode)
+		}
+	}
+}
 
 func (p *fakePhones) Registered(agent string) bool {
 	p.mu.Lock()

@@ -52,6 +52,7 @@ type Flows struct {
 	core   *acd.Center
 	phones Phones
 	sounds Sounds
+	events acd.EventLog
 	log    *slog.Logger
 
 	// mu guards waiters, live and closed. It is taken with the core's lock
@@ -70,13 +71,15 @@ type Flows struct {
 	// work counts the flows' goroutines (rings, calls, callbacks) for
 	// Close; Add is called with mu held and closed false.
 	work sync.WaitGroup
+	// monitors are the supervisors' monitoring sessions: see Monitor.
+	monitors monitors
 }
 
 // New builds the distributor for a configuration: its core, whose offers
 // the flows carry out, and the flows. callbacks may be nil when no queue
 // offers callback.
 func New(cfg *config.Config, phones Phones, sounds Sounds, events acd.EventLog, callbacks acd.Callbacks, log *slog.Logger) *Flows {
-	f := &Flows{phones: phones, sounds: sounds, log: log, waiters: map[*acd.Interaction]*waiter{}, live: map[string]*Live{}}
+	f := &Flows{phones: phones, sounds: sounds, events: events, log: log, monitors: newMonitors(), waiters: map[*acd.Interaction]*waiter{}, live: map[string]*Live{}}
 	f.core = acd.NewCenter(cfg, phones, events, callbacks, f, log)
 	return f
 }
@@ -110,6 +113,7 @@ func (f *Flows) Close(ctx context.Context) error {
 	f.mu.Lock()
 	f.closed = true
 	f.mu.Unlock()
+	f.monitors.close()
 	done := make(chan struct{})
 	go func() {
 		f.work.Wait()

@@ -16,7 +16,8 @@ type Room interface {
 	SetMode(p sip.Bridger, mode media.Mode) error
 	Remove(p sip.Bridger)
 	Tap(w media.FrameWriter)
-	// Member is the member a party is, as the tap's frames name it.
+	// Member is the member a party is, as the tap's frames and a
+	// whisper's target name it.
 	Member(p sip.Bridger) (media.Member, bool)
 }
 

@@ -455,6 +455,10 @@ func (s *Server) featureCall(ctx context.Context, c *sip.Call, p *Program, agent
 		s.recordByPhone(ctx, c, p, agent, name)
 		return
 	}
+	if target, ok := strings.CutPrefix(number, monitorCode); ok {
+		s.monitorCall(ctx, c, p, agent, target)
+		return
+	}
 	prompt := featureCode(serviceDesk{svc: s.svc, reasons: s.center.PauseReasons}, agent, number)
 	s.log.Info("feature code", "agent", agent, "code", number, "prompt", prompt)
 	select {
@@ -518,6 +522,7 @@ func (s *Server) mountHTTP() error {
 	}
 	s.onStop(stopAPI)
 	s.svc = svc
+	svc.SetMonitor(s.flows)
 	return nil
 }
 

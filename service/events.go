@@ -170,7 +170,8 @@ func (s *Service) visible(a *Actor, e store.Event) bool {
 		}
 		return e.Agent != "" && s.controlsAgent(a, e.Agent)
 	case directory.Agent:
-		return e.Agent == a.UserID
+		// A monitored agent is not told: monitoring is the supervisors'.
+		return e.Agent == a.UserID && !strings.HasPrefix(e.Type, "monitor.")
 	}
 	return false
 }

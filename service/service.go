@@ -150,6 +150,8 @@ type Service struct {
 	today         *todayCache
 	streams       *streams
 	recordings    Recordings // nil: no recordings (recordings.go)
+	// monitoring: the flows supervisors monitor calls through (SetMonitor).
+	monitoring atomic.Pointer[monitorHolder]
 
 	setupMu    sync.Mutex
 	setupToken string // "" once there are users

@@ -163,8 +163,8 @@ func (c *Conference) Remove(p Bridger) {
 	}
 }
 
-// Member is the member a party is in the conference, as a tap's frames
-// name it: a recording puts the customer's left and the agent's right.
+// Member is the member a call or leg is in the conference, as a tap's
+// frames and a whisper's target name it; false when it is not in it.
 func (c *Conference) Member(p Bridger) (media.Member, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

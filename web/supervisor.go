@@ -33,6 +33,8 @@ type queueView struct {
 	// nor logged in to the queue: those it may log in to it.
 	Others []service.AgentView
 	CSRF   string
+	// Monitor is the user's monitoring: see monitor.go.
+	Monitor monitorView
 }
 
 func (p *Pages) routesSupervisor(mux *http.ServeMux) {
@@ -73,6 +75,7 @@ func (p *Pages) routesSupervisor(mux *http.ServeMux) {
 	mux.Handle("GET /supervisor/queues/{id}", p.signedIn(p.queuePage))
 	mux.Handle("POST /supervisor/queues/{id}/agents", p.signedIn(p.queueAgent))
 	mux.Handle("GET /wallboard", p.signedIn(p.wallboardPage))
+	p.routesMonitor(mux)
 }
 
 // parseWith is parse with templates shared by several pages.
@@ -137,7 +140,7 @@ func (p *Pages) queueData(r *http.Request, s session) (queueView, error) {
 	for _, a := range o.Agents {
 		listed[a.ID] = true
 	}
-	v := queueView{QueueOverview: o, CSRF: s.csrf()}
+	v := queueView{QueueOverview: o, CSRF: s.csrf(), Monitor: p.monitorData(s, o.Queue.ID)}
 	for _, a := range agents {
 		if !listed[a.ID] {
 			v.Others = append(v.Others, a)

@@ -30,7 +30,7 @@ func TestConsoleAgentRecordsOnDemand(t *testing.T) {
 
 	caller := dialAs(t, ctx, s, "200", "+14155550124")
 	incoming(t, ctx, bob)
-	caller.SendToneHz(ctx, media.PCMU, customerHz)
+	caller.SendToneAt(ctx, media.PCMU, customerHz)
 	b.WaitText(t, "[data-testid=recording-state]", "not recording", 5*time.Second)
 	b.Click(t, `form[action="/agent/recording"] button[value="start"]`)
 	b.WaitText(t, "[data-testid=recording-state]", "recording", 3*time.Second)

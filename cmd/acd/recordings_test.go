@@ -42,8 +42,8 @@ dialplans:
 
 // The pitches the customer and the agent send: whole periods to a frame.
 const (
-	customerHz = 1000
-	agentHz    = 450
+	recordedCustomerHz = 1000
+	recordedAgentHz    = 450
 )
 
 type recordingJSON struct {
@@ -96,7 +96,7 @@ func goertzel(x []float64, hz float64) float64 {
 // period says what a 20 ms period of one channel holds.
 func period(x []float64, i int) string {
 	f := x[i*media.FrameSize : (i+1)*media.FrameSize]
-	c, a := goertzel(f, customerHz), goertzel(f, agentHz)
+	c, a := goertzel(f, recordedCustomerHz), goertzel(f, recordedAgentHz)
 	switch {
 	case c < 1e8 && a < 1e8:
 		return "."
@@ -131,8 +131,8 @@ func TestRecordingAlways(t *testing.T) {
 	}
 	talk, stopTalk := context.WithCancel(ctx)
 	defer stopTalk()
-	caller.SendToneHz(talk, media.PCMU, customerHz)
-	agent.SendToneHz(talk, media.PCMU, agentHz)
+	caller.SendToneAt(talk, media.PCMU, recordedCustomerHz)
+	agent.SendToneAt(talk, media.PCMU, recordedAgentHz)
 	eventsOf(t, s, store.Filter{}, has("recording.started:1001"))
 	speechGrows(t, ctx, agent, "the agent")
 	speechGrows(t, ctx, caller, "the caller")
@@ -229,8 +229,8 @@ func TestRecordingAlways(t *testing.T) {
 	for !bob.Remote().IsValid() {
 		time.Sleep(10 * time.Millisecond)
 	}
-	caller2.SendToneHz(talk, media.PCMU, customerHz)
-	bob.SendToneHz(talk, media.PCMU, agentHz)
+	caller2.SendToneAt(talk, media.PCMU, recordedCustomerHz)
+	bob.SendToneAt(talk, media.PCMU, recordedAgentHz)
 	admin.expect(t, "GET", "/agents/1002/recording", nil, 200, &st)
 	if st.Active || !st.CanStart || st.Mode != "on_demand" {
 		t.Fatalf("on demand, before start: %+v", st)
@@ -329,8 +329,8 @@ func TestRecordingSurvivesKill(t *testing.T) {
 	caller := dial(t, ctx, s)
 	incoming(t, ctx, agent)
 	eventsOf(t, s, store.Filter{}, has("recording.started:1001"))
-	caller.SendToneHz(ctx, media.PCMU, customerHz)
-	agent.SendToneHz(ctx, media.PCMU, agentHz)
+	caller.SendToneAt(ctx, media.PCMU, recordedCustomerHz)
+	agent.SendToneAt(ctx, media.PCMU, recordedAgentHz)
 	time.Sleep(3 * time.Second)
 	if err := s.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)

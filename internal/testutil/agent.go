@@ -54,6 +54,11 @@ func (p *Phone) Dial(ctx context.Context, server, number, user, password string)
 	if err := s.Ack(ctx); err != nil {
 		return nil, err
 	}
+	if d, err := media.ParseSDP(s.InviteResponse.Body()); err == nil {
+		p.mu.Lock()
+		p.remote = d.Addr // for a test that talks on the call
+		p.mu.Unlock()
+	}
 	return s, nil
 }
 
@@ -87,7 +92,8 @@ type agentSide struct {
 	mu       sync.Mutex
 	mode     AnswerMode
 	inbound  *sipgo.DialogServerSession
-	ringing  int // INVITEs ringing now, for OneLine
+	ringing  int       // INVITEs ringing now, for OneLine
+	answered time.Time // when it last answered: see AnsweredAt
 	Incoming chan Incoming
 	Cancels  chan string // Call-IDs of INVITEs the server cancelled
 }
@@ -165,10 +171,19 @@ func (p *Phone) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	p.agent.mu.Lock()
 	p.agent.inbound = dlg
+	p.agent.answered = time.Now()
 	p.agent.mu.Unlock()
 	if err := dlg.RespondSDP(answer); err != nil {
 		return
 	}
+}
+
+// AnsweredAt is when the phone last answered a call, as it sent its
+// 200 OK; zero before.
+func (p *Phone) AnsweredAt() time.Time {
+	p.agent.mu.Lock()
+	defer p.agent.mu.Unlock()
+	return p.agent.answered
 }
 
 // HangupIncoming ends the answered inbound call with BYE.
@@ -191,9 +206,11 @@ func (p *Phone) SendTonePT(ctx context.Context, c media.Codec, pt uint8) {
 	p.sendTone(ctx, c, pt, 1000)
 }
 
-// SendToneHz is SendTone at another pitch, whole periods to a frame (a
-// multiple of 50 Hz), so that a recording tells the two sides apart.
-func (p *Phone) SendToneHz(ctx context.Context, c media.Codec, hz float64) {
+// SendToneAt is SendTone at hz, for a test that tells the phones it
+// hears apart (see Detect) or a recording's two sides: at a multiple of
+// 50 Hz (1 kHz, 2 kHz, 450 Hz) a frame holds whole periods; other
+// frequencies repeat with a small step at each frame's edge.
+func (p *Phone) SendToneAt(ctx context.Context, c media.Codec, hz float64) {
 	p.sendTone(ctx, c, uint8(c), hz)
 }
 

@@ -49,6 +49,7 @@ type Phone struct {
 	ts      uint32
 	dynamic map[uint8]media.Codec // see Dynamic
 	ssrc    uint32                // 0: 0x1234; see NewStream
+	detect  []float64             // tones to count: see Detect
 	// referFrags receives the sipfrag bodies of the REFER NOTIFYs; set
 	// by ReferIncoming. The NOTIFY handler is registered before the
 	// phone serves, because sipgo's handler table is not safe to change
@@ -69,6 +70,32 @@ type RTPStats struct {
 	// Heard is the audio received, decoded to 8 kHz linear, in arrival
 	// order, for tests that check what was played.
 	Heard []int16
+	// Tones counts, for each frequency Detect was given, the audio frames
+	// that carry it; ToneFirst is when the first of them arrived.
+	Tones     map[float64]int
+	ToneFirst map[float64]time.Time
+}
+
+// Detect makes the phone count the frames it receives that carry each
+// of the tones at hz (see RTPStats.Tones), whatever else is mixed in.
+func (p *Phone) Detect(hz ...float64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.detect = append(p.detect, hz...)
+}
+
+// toneLevel is the amplitude at hz of a frame of 8 kHz samples
+// (Goertzel): a 6000-peak tone reads about 6000 on its own, and under
+// 10% of that a tone 400 Hz away.
+func toneLevel(samples []int16, hz float64) float64 {
+	coeff := 2 * math.Cos(2*math.Pi*hz/8000)
+	var s1, s2 float64
+	for _, x := range samples {
+		s := float64(x) + coeff*s1 - s2
+		s2, s1 = s1, s
+	}
+	power := s1*s1 + s2*s2 - coeff*s1*s2
+	return 2 * math.Sqrt(math.Max(power, 0)) / float64(len(samples))
 }
 
 // NewPhone starts a phone on 127.0.0.1; it stops with the test.
@@ -280,6 +307,8 @@ func (p *Phone) Stats() RTPStats {
 	s.SSRCs = maps.Clone(p.stats.SSRCs)
 	s.Timestamps = append([]uint32(nil), p.stats.Timestamps...)
 	s.Heard = append([]int16(nil), p.stats.Heard...)
+	s.Tones = maps.Clone(p.stats.Tones)
+	s.ToneFirst = maps.Clone(p.stats.ToneFirst)
 	return s
 }
 
@@ -300,9 +329,15 @@ func (p *Phone) readRTP() {
 		law, audio := p.lawLocked(pkt.PayloadType)
 		speech := false
 		var heard []int16
+		var tones []float64
 		if audio {
 			heard = media.DecodePCM(pkt.Payload, law)
 			speech = level(heard) > 300
+			for _, hz := range p.detect {
+				if toneLevel(heard, hz) > 1500 {
+					tones = append(tones, hz)
+				}
+			}
 		}
 		var key rune
 		if !audio && pkt.PayloadType >= 96 {
@@ -323,6 +358,15 @@ func (p *Phone) readRTP() {
 			st.Heard = append(st.Heard, heard...)
 			if speech {
 				st.SpeechFrames++
+			}
+			for _, hz := range tones {
+				if st.Tones == nil {
+					st.Tones, st.ToneFirst = map[float64]int{}, map[float64]time.Time{}
+				}
+				if st.Tones[hz] == 0 {
+					st.ToneFirst[hz] = now
+				}
+				st.Tones[hz]++
 			}
 		}
 		p.mu.Unlock()
