@@ -87,6 +87,9 @@ type agent struct {
 	misses    int // offers missed in a row, toward max_no_answer
 	// busyUntil: the phone answered busy; it is not rung before then.
 	busyUntil time.Time
+	// inUse counts what holds the phone besides the distributor's own
+	// calls (a supervisor monitoring from it): no offer rings it then.
+	inUse int
 	// unreachable: the phone's last change was that it stopped answering
 	// the server's OPTIONS (it is registered, but not there).
 	unreachable bool

@@ -83,7 +83,7 @@ func (c *Center) free(q *queue, now time.Time) []*agent {
 // offerable reports whether the agent may be rung now: ready, with a
 // phone that can be reached and did not just answer busy.
 func (c *Center) offerable(a *agent, now time.Time) bool {
-	return a.state == Ready && !now.Before(a.busyUntil) && c.phones.Registered(a.id)
+	return a.state == Ready && a.inUse == 0 && !now.Before(a.busyUntil) && c.phones.Registered(a.id)
 }
 
 // anyFree reports whether some agent could be offered a call from q now.

@@ -98,15 +98,19 @@ type Ticket struct {
 	q *queue
 	// Set by Join, not changed after.
 	hold     string        // the queue's hold music
-	announce time.Duration // how often "please hold" plays
+	announce time.Duration // how often the announcement plays
+	message  string        // the announcement: "please-hold" unless set
 	callback string        // the caller's number in E.164, when it may be called back
 }
 
 // HoldMusic is the name of the queue's hold music.
 func (t *Ticket) HoldMusic() string { return t.hold }
 
-// AnnounceEvery is how often the caller hears "please hold".
+// AnnounceEvery is how often the caller hears the announcement.
 func (t *Ticket) AnnounceEvery() time.Duration { return t.announce }
+
+// Announcement is the name of what the caller hears every AnnounceEvery.
+func (t *Ticket) Announcement() string { return t.message }
 
 // CallbackPossible reports whether this caller may ever be offered
 // callback: the queue has it, and the caller's number is valid and of a
@@ -126,7 +130,7 @@ func (c *Center) Join(ctx context.Context, in *Interaction) (*Ticket, error) {
 	}
 	e := &entry{id: in.ID, in: in, joined: c.now()}
 	e.ctx, e.cancel = context.WithCancel(ctx)
-	t := &Ticket{e: e, q: q, hold: q.cfg.HoldMusic, announce: q.cfg.AnnounceEvery.D(), callback: c.callbackNumber(q, e)}
+	t := &Ticket{e: e, q: q, hold: q.cfg.HoldMusic, announce: q.cfg.AnnounceEvery.D(), message: q.cfg.Announcement, callback: c.callbackNumber(q, e)}
 	q.insert(e)
 	masked := event.MaskAll(in.Vars)
 	c.emit(e.ref(""), event.CallerJoined{Caller: in.Party.Number, Vars: masked})

@@ -204,18 +204,21 @@ func (r *Ref) UnmarshalYAML(n *yaml.Node) error {
 
 // Queue is a call queue.
 type Queue struct {
-	Name          string    `yaml:"name"`
-	Extension     string    `yaml:"extension"`
-	Type          string    `yaml:"type"`
-	Strategy      string    `yaml:"strategy"`
-	RingTimeout   Duration  `yaml:"ring_timeout"`
-	MaxNoAnswer   int       `yaml:"max_no_answer"`
-	WrapUp        Duration  `yaml:"wrap_up"`
-	EndWrapUp     bool      `yaml:"end_wrap_up"`
-	Weight        int       `yaml:"weight"`
-	HoldMusic     string    `yaml:"hold_music"`
-	AnnounceEvery Duration  `yaml:"announce_every"`
-	Callback      *Callback `yaml:"callback"`
+	Name          string   `yaml:"name"`
+	Extension     string   `yaml:"extension"`
+	Type          string   `yaml:"type"`
+	Strategy      string   `yaml:"strategy"`
+	RingTimeout   Duration `yaml:"ring_timeout"`
+	MaxNoAnswer   int      `yaml:"max_no_answer"`
+	WrapUp        Duration `yaml:"wrap_up"`
+	EndWrapUp     bool     `yaml:"end_wrap_up"`
+	Weight        int      `yaml:"weight"`
+	HoldMusic     string   `yaml:"hold_music"`
+	AnnounceEvery Duration `yaml:"announce_every"`
+	// Announcement is what plays every AnnounceEvery: a prompt or a
+	// recorded message.
+	Announcement string    `yaml:"announcement"`
+	Callback     *Callback `yaml:"callback"`
 	// ServiceLevel is the reports' service level: callers answered
 	// within Threshold, and the share of them to aim for.
 	ServiceLevel *ServiceLevel `yaml:"service_level"`
@@ -536,6 +539,9 @@ func (c *Config) applyDefaults() {
 		}
 		if q.AnnounceEvery == 0 {
 			q.AnnounceEvery = Duration(45 * time.Second)
+		}
+		if q.Announcement == "" {
+			q.Announcement = "please-hold"
 		}
 	}
 }

@@ -189,8 +189,8 @@ func Compile(cfg *config.Config, sounds Sounds, source []byte) (*Program, error)
 	return prog, nil
 }
 
-// checkHoldMusic refuses a queue whose hold music is no prompt: its
-// callers would wait in silence.
+// checkHoldMusic refuses a queue whose hold music or announcement is no
+// prompt nor recorded message: its callers would wait in silence.
 func checkHoldMusic(cfg *config.Config, sounds Sounds, errs *config.Errors) {
 	if sounds == nil {
 		return
@@ -204,6 +204,9 @@ func checkHoldMusic(cfg *config.Config, sounds Sounds, errs *config.Errors) {
 		q := cfg.Queues[id]
 		if q.HoldMusic != "" && !sounds.Has(q.HoldMusic) {
 			errs.Add(cfg.File, int(q.Line), "queue %q: hold_music %q does not exist: add %s.wav to prompts_dir, or upload a recorded message of that name", id, q.HoldMusic, q.HoldMusic)
+		}
+		if q.Announcement != "" && !sounds.Has(q.Announcement) {
+			errs.Add(cfg.File, int(q.Line), "queue %q: announcement %q does not exist: add %s.wav to prompts_dir, or upload a recorded message of that name", id, q.Announcement, q.Announcement)
 		}
 	}
 }

@@ -339,6 +339,10 @@ func (f *Flows) runMonitor(m *monitor) {
 	live := m.live
 	s := &monitorSession{f: f, m: m, log: f.log.With("call_id", live.Interaction.ID, "queue", live.Interaction.Queue,
 		"agent", m.req.Agent, "monitor", m.id, "phone", m.req.Phone)}
+	// The supervisor's phone, when it is also an agent's, takes no queue
+	// call while it monitors one.
+	f.core.PhoneInUse(m.req.Phone, true)
+	defer f.core.PhoneInUse(m.req.Phone, false)
 	var joinedAt time.Time
 	end, by := s.loop(&joinedAt)
 	if s.room != nil && s.leg != nil {

@@ -91,7 +91,7 @@ func (f *Flows) Wait(ctx context.Context, ch acd.Channel, queue string, timeout 
 			return result(acd.TimedOut), nil
 		case <-announce.C:
 			if !announcing {
-				playing, announcing = ch.Play(f.sounds.Get("please-hold"), false), true
+				playing, announcing = ch.Play(f.sounds.Get(t.Announcement()), false), true
 			}
 		case <-recheck:
 			if !announcing && !invited && f.core.CallbackDue(t) {

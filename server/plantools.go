@@ -62,7 +62,7 @@ func (c *configurator) Simulate(ctx context.Context, number, digits string, at t
 }
 
 // Prompts names the prompts in force: the built-in ones and prompts_dir's.
-func (c *configurator) Prompts() []string { return c.current.Load().sounds.prompts.Names() }
+func (c *configurator) Prompts() []string { return c.current.Load().sounds.Names() }
 
 // filePath is the configuration file's path, "" for the embedded one.
 func (c *configurator) filePath() string {

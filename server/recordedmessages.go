@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sync"
 
 	"github.com/acdserver/acd/config"
@@ -32,6 +33,20 @@ func (s sounds) Get(name string) *media.Sound {
 		return nil
 	}
 	return s.messages.Get(name)
+}
+
+// Names lists what may be played, prompts then recorded messages, for
+// the consoles' choices (hold music, announcements, the plan editor).
+func (s sounds) Names() []string {
+	names := s.prompts.Names()
+	if m, ok := s.messages.(interface{ Names() []string }); ok {
+		for _, n := range m.Names() {
+			if !slices.Contains(names, n) {
+				names = append(names, n)
+			}
+		}
+	}
+	return names
 }
 
 func (s sounds) Has(name string) bool {

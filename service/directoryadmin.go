@@ -49,6 +49,7 @@ type QueueSpec struct {
 	EndWrapUp     bool          `json:"end_wrap_up,omitempty" yaml:"end_wrap_up,omitempty"`
 	Weight        int           `json:"weight,omitempty" yaml:"weight,omitempty"`
 	HoldMusic     string        `json:"hold_music,omitempty" yaml:"hold_music,omitempty" maxLength:"64"`
+	Announcement  string        `json:"announcement,omitempty" yaml:"announcement,omitempty" maxLength:"64" doc:"the prompt or recorded message played every announce_every; left out: please-hold"`
 	AnnounceEvery string        `json:"announce_every,omitempty" yaml:"announce_every,omitempty" maxLength:"16"`
 	Callback      *CallbackSpec `json:"callback,omitempty" yaml:"callback,omitempty"`
 	// The reports' settings for the queue (see docs/metrics.md).

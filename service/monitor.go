@@ -120,7 +120,9 @@ func parseMode(mode string) (flow.MonitorMode, error) {
 
 // monitorPhone is the phone a supervisor monitors with: the one named (a
 // SIP user of the configuration: the server rings no other), or else the
-// supervisor's own, when its user id is a SIP user's.
+// supervisor's own, when its user id is a SIP user's. A restricted
+// supervisor names its own phone or one of its queues' agents': the
+// call's audio goes nowhere its scope does not reach.
 func (s *Service) monitorPhone(a *Actor, phone, agent string) (string, error) {
 	agents := s.directory().agents
 	if phone == "" {
@@ -135,6 +137,9 @@ func (s *Service) monitorPhone(a *Actor, phone, agent string) (string, error) {
 	if phone == agent {
 		return "", invalid("phone", "%s is the monitored agent's own phone", phone)
 	}
+	if phone != a.UserID && !s.controlsAgent(a, phone) {
+		return "", forbidden("phone %s is not one of your assigned queues' phones", phone)
+	}
 	return phone, nil
 }
 
@@ -146,7 +151,9 @@ func (s *Service) MonitorPhones(a *Actor) []string {
 	}
 	var out []string
 	for id := range s.directory().agents {
-		out = append(out, id)
+		if id == a.UserID || s.controlsAgent(a, id) {
+			out = append(out, id)
+		}
 	}
 	sort.Strings(out)
 	if i := slices.Index(out, a.UserID); i > 0 {

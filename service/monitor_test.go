@@ -67,7 +67,8 @@ func TestMonitorPermissions(t *testing.T) {
 		{"supervisor barges without calls.barge", sup(nil, false), "1001", "barge", "1002", Forbidden, "", false},
 		{"supervisor granted calls.barge", sup(map[string]bool{"calls.barge": true}, false), "1001", "barge", "1002", 0, "1002", true},
 		{"supervisor without calls.monitor", sup(map[string]bool{"calls.monitor": false}, false), "1001", "listen", "1002", Forbidden, "", false},
-		{"restricted, its queue", sup(nil, true, "support"), "1001", "listen", "1002", 0, "1002", false},
+		{"restricted, its queue", sup(nil, true, "support", "sales"), "1001", "listen", "1002", 0, "1002", false},
+		{"restricted, a phone outside its queues", sup(nil, true, "support"), "1001", "listen", "1002", Forbidden, "", false},
 		{"restricted, another queue", sup(nil, true, "sales"), "1001", "listen", "1002", Forbidden, "", false},
 		{"restricted, a direct call", sup(nil, true, "sales", "support"), "1002", "listen", "1001", Forbidden, "", false},
 		{"unrestricted, a direct call", sup(nil, false), "1002", "listen", "1001", 0, "1001", false},
@@ -96,6 +97,22 @@ func TestMonitorPermissions(t *testing.T) {
 				t.Fatalf("started %+v; want phone %s, barge by key %v", fm.started, tc.wantPhone, tc.mayBargeKeys)
 			}
 		})
+	}
+}
+
+// TestMonitorPhonesOfARestrictedSupervisor: the phones offered to a
+// supervisor restricted to its queues are its queues' agents' only.
+func TestMonitorPhonesOfARestrictedSupervisor(t *testing.T) {
+	s, _, _ := newTestService(t)
+	s.SetMonitor(&fakeMonitor{})
+	restricted := &Actor{UserID: "sam", Role: directory.Supervisor, Permissions: directory.Effective(directory.Supervisor, nil),
+		Restricted: true, Queues: map[string]bool{"support": true}}
+	if got := s.MonitorPhones(restricted); len(got) != 1 || got[0] != "1001" {
+		t.Fatalf("phones offered to a supervisor restricted to support: %v; want [1001]", got)
+	}
+	free := &Actor{UserID: "sam", Role: directory.Supervisor, Permissions: directory.Effective(directory.Supervisor, nil)}
+	if got := s.MonitorPhones(free); len(got) != 2 {
+		t.Fatalf("phones offered to an unrestricted supervisor: %v; want both", got)
 	}
 }
 

@@ -40,7 +40,7 @@ func (s *Service) QueueSettings(a *Actor, id string) (QueueSpec, error) {
 	}
 	spec := QueueSpec{ID: id, Name: q.Name, Extension: q.Extension, Type: q.Type, Strategy: q.Strategy,
 		RingTimeout: durationText(q.RingTimeout), MaxNoAnswer: q.MaxNoAnswer, WrapUp: durationText(q.WrapUp),
-		EndWrapUp: q.EndWrapUp, Weight: q.Weight, HoldMusic: q.HoldMusic, AnnounceEvery: durationText(q.AnnounceEvery)}
+		EndWrapUp: q.EndWrapUp, Weight: q.Weight, HoldMusic: q.HoldMusic, AnnounceEvery: durationText(q.AnnounceEvery), Announcement: q.Announcement}
 	if sl := q.ServiceLevel; sl != nil {
 		spec.ServiceLevel = &ServiceLevelSpec{Threshold: durationText(sl.Threshold), Target: float64(sl.Target)}
 	}

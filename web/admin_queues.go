@@ -39,16 +39,19 @@ type queueForm struct {
 	ID, Name, Extension, Type, Strategy string
 	RingTimeout, WrapUp, AnnounceEvery  string
 	HoldMusic, MaxNoAnswer, Weight      string
+	Announcement                        string
 	SLThreshold, SLTarget, ShortAbandon string
 	Recording                           string
 	EndWrapUp                           bool
 	Types, Strategies, Recordings       []string
 	Callback                            callbackForm
-	// HoldMusicChoices and TrunkChoices are what the hold music and the
-	// callback's trunk are chosen among: those that exist, and the value
-	// the queue has even when it no longer does.
-	HoldMusicChoices []string
-	TrunkChoices     []trunkChoice
+	// HoldMusicChoices, AnnouncementChoices and TrunkChoices are what the
+	// hold music, the announcement and the callback's trunk are chosen
+	// among: those that exist, and the value the queue has even when it
+	// no longer does.
+	HoldMusicChoices    []string
+	AnnouncementChoices []string
+	TrunkChoices        []trunkChoice
 }
 
 // trunkChoice is a trunk a callback may go out through; Gone: the
@@ -71,7 +74,7 @@ type callbackForm struct {
 // queueFields are the fields of a queue's form, each with its refusal
 // drawn beside it.
 var queueFields = []string{"id", "name", "extension", "type", "strategy", "ring_timeout", "wrap_up", "end_wrap_up",
-	"max_no_answer", "weight", "hold_music", "announce_every", "service_level.threshold", "service_level.target", "short_abandon", "recording", "callback.enabled", "callback.threshold", "callback.caller_id",
+	"max_no_answer", "weight", "hold_music", "announce_every", "announcement", "service_level.threshold", "service_level.target", "short_abandon", "recording", "callback.enabled", "callback.threshold", "callback.caller_id",
 	"callback.trunk", "callback.allowed_number_types", "callback.attempts", "callback.retry_after", "callback.dial_timeout"}
 
 // Above is the refusal drawn at the top of the form: one that names none
@@ -183,7 +186,8 @@ func queueFormOf(f formState, fm form, q service.QueueSpec, choices service.Queu
 		Type: f.value(k, "type", q.Type), Strategy: f.value(k, "strategy", q.Strategy),
 		RingTimeout: f.value(k, "ring_timeout", q.RingTimeout), WrapUp: f.value(k, "wrap_up", q.WrapUp),
 		AnnounceEvery: f.value(k, "announce_every", q.AnnounceEvery), HoldMusic: f.value(k, "hold_music", q.HoldMusic),
-		MaxNoAnswer: f.value(k, "max_no_answer", count(q.MaxNoAnswer)), Weight: f.value(k, "weight", count(q.Weight)),
+		Announcement: f.value(k, "announcement", q.Announcement),
+		MaxNoAnswer:  f.value(k, "max_no_answer", count(q.MaxNoAnswer)), Weight: f.value(k, "weight", count(q.Weight)),
 		EndWrapUp: f.checked(k, "end_wrap_up", "on", q.EndWrapUp), Callback: callbackFormOf(f, k, q.Callback),
 		ShortAbandon: f.value(k, "short_abandon", q.ShortAbandon), Recording: f.value(k, "recording", q.Recording),
 		Recordings: []string{"", "always", "on_demand"}}
@@ -200,6 +204,10 @@ func queueFormOf(f formState, fm form, q service.QueueSpec, choices service.Queu
 	form.HoldMusicChoices = append([]string{""}, choices.Prompts...)
 	if !slices.Contains(form.HoldMusicChoices, form.HoldMusic) {
 		form.HoldMusicChoices = append(form.HoldMusicChoices, form.HoldMusic)
+	}
+	form.AnnouncementChoices = append([]string{""}, choices.Prompts...)
+	if !slices.Contains(form.AnnouncementChoices, form.Announcement) {
+		form.AnnouncementChoices = append(form.AnnouncementChoices, form.Announcement)
 	}
 	for _, t := range choices.Trunks {
 		form.TrunkChoices = append(form.TrunkChoices, trunkChoice{ID: t.ID, CallerID: t.CallerID})
@@ -239,6 +247,7 @@ func specFrom(r *http.Request, q service.QueueSpec) (service.QueueSpec, error) {
 	q.Type, q.Strategy = r.PostFormValue("type"), r.PostFormValue("strategy")
 	q.RingTimeout, q.WrapUp = r.PostFormValue("ring_timeout"), r.PostFormValue("wrap_up")
 	q.AnnounceEvery, q.HoldMusic = r.PostFormValue("announce_every"), r.PostFormValue("hold_music")
+	q.Announcement = r.PostFormValue("announcement")
 	q.EndWrapUp = ticked(r, "end_wrap_up")
 	var err error
 	if q.MaxNoAnswer, err = number(r, "max_no_answer"); err != nil {

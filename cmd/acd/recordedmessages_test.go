@@ -476,3 +476,41 @@ func TestConsoleRecordedMessages(t *testing.T) {
 	}
 	as["admin"].expect(t, "GET", "/recorded-messages/hello/audio", nil, 404, nil)
 }
+
+// A queue's announcement names an uploaded message: a caller waiting in
+// the queue hears it every announce_every, and the message cannot be
+// deleted while the queue names it.
+func TestRecordedMessageAsQueueAnnouncement(t *testing.T) {
+	t.Parallel()
+	s := startAcd(t, "-config", writeConfig(t, messagesYAML), "-log-level", "debug")
+	admin := setupAdmin(t, s)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	admin.expect(t, "POST", "/queues", map[string]any{"id": "claims", "announce_every": "1s", "announcement": "still-waiting"}, 422, nil)
+	if code, body := upload(t, admin, "still-waiting", wavTone(600, 8000, 1, 4)); code != 201 {
+		t.Fatalf("upload: %d %s", code, body)
+	}
+	admin.expect(t, "POST", "/queues", map[string]any{"id": "claims", "announce_every": "1s", "announcement": "still-waiting"}, 201, nil)
+	var q struct {
+		Announcement string `json:"announcement"`
+	}
+	admin.expect(t, "GET", "/queues/claims", nil, 200, &q)
+	if q.Announcement != "still-waiting" {
+		t.Fatalf("the queue's announcement reads back %q", q.Announcement)
+	}
+	plan := "entry: q\nnodes:\n  q: {type: queue, queue: claims, timeout: 60s, on_timeout: bye, on_exit: bye}\n  bye: {type: hangup}\n"
+	admin.expect(t, "PUT", "/dialplans/claims", map[string]string{"yaml": plan}, 200, nil)
+	admin.expect(t, "PUT", "/numbers/301", map[string]string{"dialplan": "claims"}, 200, nil)
+
+	caller := dialAs(t, ctx, s, "301", "+14155550100")
+	// From 1.5 s in, a second of what the caller hears: the announcement,
+	// which starts after the first second of hold music.
+	if share := testutil.ToneShare(heardFrom(t, ctx, caller, 12000, 8000), 600); share < 0.7 {
+		t.Errorf("a caller waiting heard %.2f of the announcement's 600 Hz, want the message", share)
+	}
+	_, body, _ := admin.do(t, "DELETE", "/recorded-messages/still-waiting", nil)
+	if !strings.Contains(string(body), `announcement \"still-waiting\"`) {
+		t.Fatalf("deleting the queue's announcement: %s; want a 409 naming the queue's announcement", body)
+	}
+}
