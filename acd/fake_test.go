@@ -13,6 +13,7 @@ import (
 	"github.com/acdserver/acd/config"
 	"github.com/acdserver/acd/event"
 	"github.com/acdserver/acd/hangup"
+	"github.com/acdserver/acd/internal/testutil"
 	"github.com/acdserver/acd/media"
 	"github.com/acdserver/acd/sip"
 	"github.com/acdserver/acd/store"
@@ -78,82 +79,6 @@ func (l stubLeg) BridgeEnd() *sip.BridgeEnd                  { return nil }
 func (l stubLeg) OnTransfer(func(string) sip.TransferAnswer) {}
 
 // memLog keeps events in memory and wakes waiters on each.
-type memLog struct {
-	mu     sync.Mutex
-	events []store.Event
-	grew   chan struct{}
-}
-
-func newMemLog() *memLog { return &memLog{grew: make(chan struct{})} }
-
-func (l *memLog) Append(e store.Event) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	e.Seq = int64(len(l.events) + 1)
-	l.events = append(l.events, e)
-	close(l.grew)
-	l.grew = make(chan struct{})
-}
-
-func (l *memLog) Flush(context.Context) error { return nil }
-
-func (l *memLog) all() []store.Event {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]store.Event(nil), l.events...)
-}
-
-// await returns the events once one matches, or fails the test.
-func (l *memLog) await(t *testing.T, what string, match func(store.Event) bool) []store.Event {
-	t.Helper()
-	deadline := time.After(5 * time.Second)
-	for {
-		l.mu.Lock()
-		evs := append([]store.Event(nil), l.events...)
-		grew := l.grew
-		l.mu.Unlock()
-		for _, e := range evs {
-			if match(e) {
-				return evs
-			}
-		}
-		select {
-		case <-grew:
-		case <-deadline:
-			t.Fatalf("never saw %s; the log holds %v", what, kinds(evs))
-		}
-	}
-}
-
-func (l *memLog) count(kind string) int {
-	n := 0
-	for _, e := range l.all() {
-		if e.Type == kind {
-			n++
-		}
-	}
-	return n
-}
-
-func kinds(evs []store.Event) []string {
-	out := make([]string, len(evs))
-	for i, e := range evs {
-		out[i] = key(e)
-	}
-	return out
-}
-
-// key is "type:agent", or "agent.state>TO:agent".
-func key(e store.Event) string {
-	if e.Type == "agent.state" {
-		if p, err := event.Decode(e); err == nil {
-			return "agent.state>" + p.(event.AgentState).To + ":" + e.Agent
-		}
-	}
-	return e.Type + ":" + e.Agent
-}
-
-func isKind(k string) func(store.Event) bool { return func(e store.Event) bool { return key(e) == k } }
 
 // chained checks the log's agent.state events: each agent's moves form
 // one chain (every move starts where the last ended), each is allowed by
@@ -173,7 +98,7 @@ func chained(t *testing.T, evs []store.Event) {
 		from, _ := ParseState(st.From)
 		to, _ := ParseState(st.To)
 		if was, ok := last[e.Agent]; (ok && was != st.From) || (!ok && st.From != "logged-out") {
-			t.Fatalf("agent %s moved from %s, but was %q: %v", e.Agent, st.From, was, kinds(evs))
+			t.Fatalf("agent %s moved from %s, but was %q: %v", e.Agent, st.From, was, testutil.Kinds(evs))
 		}
 		if !allowed(from, to) || st.Cause == "" || st.Actor.Kind == "" {
 			t.Fatalf("agent %s: move %+v is not a valid change", e.Agent, st)
@@ -186,7 +111,7 @@ func chained(t *testing.T, evs []store.Event) {
 type rig struct {
 	c      *Center
 	offers offers
-	log    *memLog
+	log    *testutil.MemLog
 }
 
 func newRig(t *testing.T, yaml string, agents ...string) *rig {
@@ -199,7 +124,7 @@ func newRig(t *testing.T, yaml string, agents ...string) *rig {
 	for _, a := range agents {
 		reg.reg[a] = true
 	}
-	r := &rig{offers: make(offers, 64), log: newMemLog()}
+	r := &rig{offers: make(offers, 64), log: testutil.NewMemLog()}
 	r.c = NewCenter(cfg, reg, r.log, nil, r.offers, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	t.Cleanup(r.c.Close)
 	return r

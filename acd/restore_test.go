@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/acdserver/acd/event"
+	"github.com/acdserver/acd/internal/testutil"
 	"github.com/acdserver/acd/store"
 )
 
@@ -23,16 +24,16 @@ func TestRestoreAgents(t *testing.T) {
 	if won, _ := first.c.Answer(o, o.Rings[0].Agent, stubLeg{o.Rings[0].Agent}); !won {
 		t.Fatal("the answer did not win the caller")
 	}
-	first.log.await(t, "1002 on a call", isKind("agent.state>on-call:1002"))
+	first.log.Await(t, "1002 on a call", testutil.IsKind("agent.state>on-call:1002"))
 
 	second := newRig(t, yaml, "1001", "1002")
-	second.c.RestoreAgents(first.log.all())
+	second.c.RestoreAgents(first.log.All())
 	info, _ := second.c.Agent("1001")
 	if info.State != Paused || info.Reason != "Lunch" || len(info.Queues) != 1 {
 		t.Fatalf("1001 restored as %+v", info)
 	}
 	mustState(t, second.c, "1002", Ready)
-	for _, e := range second.log.all() {
+	for _, e := range second.log.All() {
 		if e.Type != "agent.state" {
 			continue
 		}
@@ -41,13 +42,13 @@ func TestRestoreAgents(t *testing.T) {
 			t.Fatalf("restoring recorded %+v", st)
 		}
 	}
-	chained(t, second.log.all())
+	chained(t, second.log.All())
 
 	if err := second.c.Logout("1002", event.Phone("1002")); err != nil {
 		t.Fatal(err)
 	}
 	third := newRig(t, yaml, "1001", "1002")
-	third.c.RestoreAgents(append(first.log.all(), renumber(second.log.all(), len(first.log.all()))...))
+	third.c.RestoreAgents(append(first.log.All(), renumber(second.log.All(), len(first.log.All()))...))
 	mustState(t, third.c, "1002", LoggedOut)
 	mustState(t, third.c, "1001", Paused)
 }

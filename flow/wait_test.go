@@ -10,6 +10,7 @@ import (
 	"github.com/acdserver/acd/acd"
 	"github.com/acdserver/acd/event"
 	"github.com/acdserver/acd/hangup"
+	"github.com/acdserver/acd/internal/testutil"
 	"github.com/acdserver/acd/store"
 )
 
@@ -60,7 +61,7 @@ func chained(t *testing.T, evs []store.Event) {
 		_, okFrom := acd.ParseState(st.From)
 		_, okTo := acd.ParseState(st.To)
 		if was, ok := last[e.Agent]; (ok && was != st.From) || (!ok && st.From != "logged-out") {
-			t.Fatalf("agent %s moved from %s, but was %q: %v", e.Agent, st.From, was, kinds(evs))
+			t.Fatalf("agent %s moved from %s, but was %q: %v", e.Agent, st.From, was, testutil.Kinds(evs))
 		}
 		// The core's state machine refuses any other move before it is
 		// recorded (package acd tests it).
@@ -116,10 +117,10 @@ func TestAnswerRaces(t *testing.T) {
 					call.hangup()
 					o = outcome(t, out)
 				}
-				evs := r.log.await(t, "the agent free again", func(e store.Event) bool {
-					return key(e) == "agent.state>ready:1001" && e.Seq > 3
+				evs := r.log.Await(t, "the agent free again", func(e store.Event) bool {
+					return testutil.Key(e) == "agent.state>ready:1001" && e.Seq > 3
 				})
-				answered, left := r.log.count("agent.answered"), r.log.count(race.left)
+				answered, left := r.log.Count("agent.answered"), r.log.Count(race.left)
 				switch {
 				case answered == 1 && left == 0:
 					if o != acd.Answered {
@@ -130,9 +131,9 @@ func TestAnswerRaces(t *testing.T) {
 						t.Fatalf("offset %d ms: the caller left (Wait: %v), and the late answer was not hung up (%v)", i, o, leg.hungUp())
 					}
 				default:
-					t.Fatalf("offset %d ms: %d answers and %d %s for one caller: %v", i, answered, left, race.left, kinds(evs))
+					t.Fatalf("offset %d ms: %d answers and %d %s for one caller: %v", i, answered, left, race.left, testutil.Kinds(evs))
 				}
-				chained(t, r.log.all())
+				chained(t, r.log.All())
 			}
 		})
 	}
@@ -147,8 +148,8 @@ func TestRingAllTwoAnswers(t *testing.T) {
 	out := r.wait(context.Background(), call, "support", time.Minute)
 	a, b := r.nextRing(t), r.nextRing(t)
 	la, lb := a.answer(), b.answer()
-	r.log.await(t, "the second agent released", func(e store.Event) bool {
-		return r.log.count("agent.answered") == 1 && strings.HasPrefix(key(e), "agent.state>ready:") && e.Seq > 4
+	r.log.Await(t, "the second agent released", func(e store.Event) bool {
+		return r.log.Count("agent.answered") == 1 && strings.HasPrefix(testutil.Key(e), "agent.state>ready:") && e.Seq > 4
 	})
 	if la.hungUp() == lb.hungUp() {
 		t.Fatalf("both legs hung up, or neither: %v %v", la.hungUp(), lb.hungUp())
@@ -166,7 +167,7 @@ func TestRingAllTwoAnswers(t *testing.T) {
 	if o := outcome(t, out); o != acd.Answered {
 		t.Fatalf("Wait: %v", o)
 	}
-	chained(t, r.log.all())
+	chained(t, r.log.All())
 }
 
 // TestLogoutWhileRinging: an agent who logs out while rung stops ringing
@@ -194,11 +195,11 @@ func TestLogoutWhileRinging(t *testing.T) {
 		t.Fatalf("the caller went to %s", next.agent)
 	}
 	next.answer()
-	evs := r.log.await(t, "the caller connected", isKind("agent.answered:1002"))
-	if r.log.count("agent.missed") != 0 {
-		t.Fatalf("logging out counted as a missed offer: %v", kinds(evs))
+	evs := r.log.Await(t, "the caller connected", testutil.IsKind("agent.answered:1002"))
+	if r.log.Count("agent.missed") != 0 {
+		t.Fatalf("logging out counted as a missed offer: %v", testutil.Kinds(evs))
 	}
-	chained(t, r.log.all())
+	chained(t, r.log.All())
 	call.hangup()
 }
 
@@ -210,19 +211,19 @@ func TestLogoutDuringCall(t *testing.T) {
 	call := newCaller("c1")
 	out := r.wait(context.Background(), call, "support", time.Minute)
 	r.nextRing(t).answer()
-	r.log.await(t, "the caller connected", isKind("agent.answered:1001"))
+	r.log.Await(t, "the caller connected", testutil.IsKind("agent.answered:1001"))
 	if err := r.c.Logout("1001", phone1001); err != nil {
 		t.Fatal(err)
 	}
 	mustState(t, r.c, "1001", acd.OnCall)
 	call.hangup()
 	outcome(t, out)
-	r.log.await(t, "the agent logged out", isKind("agent.state>logged-out:1001"))
+	r.log.Await(t, "the agent logged out", testutil.IsKind("agent.state>logged-out:1001"))
 	mustState(t, r.c, "1001", acd.LoggedOut)
-	if r.log.count("agent.state") != 4 { // ready, offered, on-call, logged-out
-		t.Fatalf("agent moves: %v", kinds(r.log.all()))
+	if r.log.Count("agent.state") != 4 { // ready, offered, on-call, logged-out
+		t.Fatalf("agent moves: %v", testutil.Kinds(r.log.All()))
 	}
-	chained(t, r.log.all())
+	chained(t, r.log.All())
 }
 
 // TestWrapUpRules: where the queue does not let agents end wrap-up, an
@@ -236,15 +237,15 @@ func TestWrapUpRules(t *testing.T) {
 		call := newCaller("c1")
 		out := r.wait(context.Background(), call, "support", time.Minute)
 		r.nextRing(t).answer()
-		r.log.await(t, "connected", isKind("agent.answered:1001"))
+		r.log.Await(t, "connected", testutil.IsKind("agent.answered:1001"))
 		call.hangup()
 		outcome(t, out)
-		r.log.await(t, "wrap-up", isKind("agent.state>wrap-up:1001"))
+		r.log.Await(t, "wrap-up", testutil.IsKind("agent.state>wrap-up:1001"))
 		return r
 	}
 	cause := func(t *testing.T, r *rig) string {
 		var end event.AgentState
-		r.log.await(t, "the end of wrap-up", func(e store.Event) bool {
+		r.log.Await(t, "the end of wrap-up", func(e store.Event) bool {
 			if p, err := event.Decode(e); err == nil {
 				if st, ok := p.(event.AgentState); ok && st.From == "wrap-up" {
 					end = st
@@ -271,7 +272,7 @@ func TestWrapUpRules(t *testing.T) {
 		if got := cause(t, r); got != "wrap-up-ended by user:sue" {
 			t.Fatalf("the end of wrap-up: %s", got)
 		}
-		chained(t, r.log.all())
+		chained(t, r.log.All())
 	})
 	t.Run("allowed", func(t *testing.T) {
 		r := wrapped(t, true, "1h")
@@ -279,14 +280,14 @@ func TestWrapUpRules(t *testing.T) {
 			t.Fatal(err)
 		}
 		mustState(t, r.c, "1001", acd.Paused)
-		chained(t, r.log.all())
+		chained(t, r.log.All())
 	})
 	t.Run("timer", func(t *testing.T) {
 		r := wrapped(t, false, "1s")
 		if got := cause(t, r); got != "wrap-up-time by system" {
 			t.Fatalf("the end of wrap-up: %s", got)
 		}
-		chained(t, r.log.all())
+		chained(t, r.log.All())
 	})
 }
 
@@ -302,7 +303,7 @@ func TestMissesPause(t *testing.T) {
 	r.nextRing(t).refuse(&causeErr{hangup.RingBusy})
 	r.nextRing(t).refuse(&causeErr{hangup.RingDeclined})
 	r.nextRing(t).refuse(&causeErr{hangup.RingDeclined})
-	evs := r.log.await(t, "the pause", isKind("agent.state>paused:1001"))
+	evs := r.log.Await(t, "the pause", testutil.IsKind("agent.state>paused:1001"))
 	if got := fmt.Sprint(missesOf(t, evs)); got != "[busy/0 declined/1 declined/2]" {
 		t.Fatalf("missed offers' causes: %v", got)
 	}
@@ -310,7 +311,7 @@ func TestMissesPause(t *testing.T) {
 	if info.Reason != acd.NoAnswerReason {
 		t.Fatalf("paused with %q", info.Reason)
 	}
-	chained(t, r.log.all())
+	chained(t, r.log.All())
 	call.hangup()
 }
 
@@ -326,11 +327,11 @@ func TestShutdownWhileQueued(t *testing.T) {
 	r := newRig(t, rigConfig("linear", "0s", true))
 	ctx, stop := context.WithCancel(context.Background())
 	out := r.wait(ctx, newCaller("c1"), "support", time.Minute)
-	r.log.await(t, "the caller queued", isKind("caller.joined:"))
+	r.log.Await(t, "the caller queued", testutil.IsKind("caller.joined:"))
 	stop()
 	outcome(t, out)
-	r.log.await(t, "the caller's end", isKind("caller.server_stopped:"))
-	if n := r.log.count("caller.abandoned"); n != 0 {
+	r.log.Await(t, "the caller's end", testutil.IsKind("caller.server_stopped:"))
+	if n := r.log.Count("caller.abandoned"); n != 0 {
 		t.Fatal("a caller waiting at shutdown was logged as abandoned")
 	}
 }
@@ -343,17 +344,17 @@ func TestDispatchOrder(t *testing.T) {
 	r := newRig(t, yaml, "1001")
 	first, second, vip := newCaller("first"), newCaller("second"), newCaller("vip")
 	r.wait(context.Background(), first, "support", time.Minute)
-	r.log.await(t, "first", func(e store.Event) bool { return e.CallID == "first" })
+	r.log.Await(t, "first", func(e store.Event) bool { return e.CallID == "first" })
 	r.wait(context.Background(), second, "support", time.Minute)
-	r.log.await(t, "second", func(e store.Event) bool { return e.CallID == "second" })
+	r.log.Await(t, "second", func(e store.Event) bool { return e.CallID == "second" })
 	r.wait(context.Background(), vip, "vip", time.Minute)
-	r.log.await(t, "vip", func(e store.Event) bool { return e.CallID == "vip" })
+	r.log.Await(t, "vip", func(e store.Event) bool { return e.CallID == "vip" })
 	login(t, r, "1001")
 	callers := map[string]*fakeCaller{"first": first, "second": second, "vip": vip}
 	var order []string
 	for range 3 {
 		r.nextRing(t).answer()
-		evs := r.log.await(t, "an answer", func(e store.Event) bool {
+		evs := r.log.Await(t, "an answer", func(e store.Event) bool {
 			return e.Type == "agent.answered" && !strings.Contains(fmt.Sprint(order), e.CallID)
 		})
 		for _, e := range evs {
@@ -366,7 +367,7 @@ func TestDispatchOrder(t *testing.T) {
 	if fmt.Sprint(order) != "[vip first second]" {
 		t.Fatalf("answered in order %v", order)
 	}
-	chained(t, r.log.all())
+	chained(t, r.log.All())
 }
 
 // TestCloseWaitsForRings: at shutdown, a ring in progress is stopped and
@@ -388,14 +389,14 @@ func TestCloseWaitsForRings(t *testing.T) {
 	if err := <-closed; err != nil {
 		t.Fatal(err)
 	}
-	n := len(r.log.all())
+	n := len(r.log.All())
 	stop()
 	outcome(t, out)
 	// The caller's own record of leaving is the dial plan's, not a
 	// distributor goroutine's: it may follow; nothing else does.
-	for _, e := range r.log.all()[n:] {
+	for _, e := range r.log.All()[n:] {
 		if e.Type != "caller.server_stopped" {
-			t.Fatalf("after Close the distributor appended %s", key(e))
+			t.Fatalf("after Close the distributor appended %s", testutil.Key(e))
 		}
 	}
 }
