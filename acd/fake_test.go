@@ -2,10 +2,8 @@ package acd
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -21,30 +19,6 @@ import (
 
 // The core, tested without phones: its offers are handed to the test,
 // which reports facts back as the flows would.
-
-const rigYAML = `sip_realm: test.local
-numbers: {"100": main}
-pause_reasons: [Lunch]
-agents:
-  "1001": {name: A, password: secret-1001, queues: [support]}
-  "1002": {name: B, password: secret-1002, queues: [support]}
-queues:
-  support: {strategy: STRATEGY, ring_timeout: 5s, max_no_answer: 2, wrap_up: WRAP, end_wrap_up: END, announce_every: 1h}
-dialplans:
-  main:
-    entry: q
-    nodes:
-      q:   {type: queue, queue: support, timeout: 30s, on_timeout: bye, on_exit: bye}
-      bye: {type: hangup}
-`
-
-func rigConfig(strategy, wrap string, end bool) string {
-	yaml := rigYAML
-	if wrap == "0s" {
-		yaml = strings.Replace(yaml, " wrap_up: WRAP,", "", 1)
-	}
-	return strings.NewReplacer("STRATEGY", strategy, "WRAP", wrap, "END", fmt.Sprint(end)).Replace(yaml)
-}
 
 var phone1001 = event.Phone("1001")
 

@@ -3,6 +3,7 @@ package acd
 import (
 	"context"
 	"fmt"
+	"github.com/acdserver/acd/internal/testutil"
 	"sync"
 	"testing"
 	"time"
@@ -50,7 +51,7 @@ func TestAnswerAgainstLeave(t *testing.T) {
 					rounds = 50
 				}
 				for i := range rounds {
-					r := newRig(t, rigConfig("linear", "0s", true), "1001")
+					r := newRig(t, testutil.QueueConfig("linear", "0s", true), "1001")
 					login(t, r, "1001")
 					tk := r.join(t, fmt.Sprintf("call-%d", i), "support")
 					o := r.nextOffer(t)
@@ -107,7 +108,7 @@ func TestAnswerAgainstCallbackRequest(t *testing.T) {
 				rounds = 50
 			}
 			for i := range rounds {
-				r := newRig(t, rigConfig("linear", "0s", true), "1001")
+				r := newRig(t, testutil.QueueConfig("linear", "0s", true), "1001")
 				login(t, r, "1001")
 				tk := r.join(t, fmt.Sprintf("call-%d", i), "support")
 				o := r.nextOffer(t)

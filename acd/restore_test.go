@@ -13,7 +13,7 @@ import (
 // it was on a call (calls do not survive a restart), logged out when it
 // was, each change recorded with the cause "restored".
 func TestRestoreAgents(t *testing.T) {
-	yaml := rigConfig("linear", "0s", true)
+	yaml := testutil.QueueConfig("linear", "0s", true)
 	first := newRig(t, yaml, "1001", "1002")
 	login(t, first, "1001", "1002")
 	if err := first.c.Pause("1001", "lunch", phone1001); err != nil {
@@ -64,7 +64,7 @@ func renumber(evs []store.Event, n int) []store.Event {
 // TestSetPauseReasons: reasons replaced while the server runs number
 // *52N anew and refuse what was removed or disabled.
 func TestSetPauseReasons(t *testing.T) {
-	r := newRig(t, rigConfig("linear", "0s", true), "1001")
+	r := newRig(t, testutil.QueueConfig("linear", "0s", true), "1001")
 	login(t, r, "1001")
 	r.c.SetPauseReasons([]PauseReason{{"Meeting", false}, {"Break", true}, {"Coaching", true}})
 	if got := r.c.PauseReasons(); len(got) != 2 || got[0] != "Break" || got[1] != "Coaching" {

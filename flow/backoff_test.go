@@ -36,7 +36,7 @@ func missesOf(t *testing.T, evs []store.Event) []string {
 // (max_no_answer is 2 here), and is not rung again before the busy
 // back-off, rather than at once.
 func TestBusyPhoneIsNotAMiss(t *testing.T) {
-	r := newRig(t, rigConfig("linear", "0s", true), "1001")
+	r := newRig(t, testutil.QueueConfig("linear", "0s", true), "1001")
 	const backoff = 150 * time.Millisecond
 	r.c.SetBusyBackoff(backoff)
 	login(t, r, "1001")
@@ -67,7 +67,7 @@ func TestBusyPhoneIsNotAMiss(t *testing.T) {
 // overtaking the CANCEL (the phone says busy to it). The agent is never
 // paused for it, and the next caller is rung again after the back-off.
 func TestCallerHangsUpWhileRingingThenBusy(t *testing.T) {
-	r := newRig(t, rigConfig("linear", "0s", true), "1001")
+	r := newRig(t, testutil.QueueConfig("linear", "0s", true), "1001")
 	r.c.SetBusyBackoff(20 * time.Millisecond)
 	login(t, r, "1001")
 	cur := newCaller("c0")
@@ -108,7 +108,7 @@ func TestCallerHangsUpWhileRingingThenBusy(t *testing.T) {
 // Declines count toward max_no_answer.
 func TestDeclinedCallerWaitsForTheRingTimeout(t *testing.T) {
 	const ringTimeout = 400 * time.Millisecond
-	yaml := strings.NewReplacer("ring_timeout: 5s", "ring_timeout: 400ms", "max_no_answer: 2", "max_no_answer: 3").Replace(rigConfig("linear", "0s", true))
+	yaml := strings.NewReplacer("ring_timeout: 5s", "ring_timeout: 400ms", "max_no_answer: 2", "max_no_answer: 3").Replace(testutil.QueueConfig("linear", "0s", true))
 	r := newRig(t, yaml, "1001", "1002")
 	login(t, r, "1001", "1002")
 	call := newCaller("c1")
@@ -140,7 +140,7 @@ func TestDeclinedCallerWaitsForTheRingTimeout(t *testing.T) {
 // TestDeclinedAgentTakesTheNextCaller: an agent who declined a caller is
 // offered the caller behind it meanwhile, not the one declined again.
 func TestDeclinedAgentTakesTheNextCaller(t *testing.T) {
-	r := newRig(t, strings.Replace(rigConfig("linear", "0s", true), "ring_timeout: 5s", "ring_timeout: 1m", 1), "1001")
+	r := newRig(t, strings.Replace(testutil.QueueConfig("linear", "0s", true), "ring_timeout: 5s", "ring_timeout: 1m", 1), "1001")
 	first, second := newCaller("c1"), newCaller("c2")
 	second.number = "+14155550199"
 	r.wait(context.Background(), first, "support", time.Minute)

@@ -19,7 +19,7 @@ import (
 // for that reason, which call.ended carries, and the caller's wait ends:
 // neither side is left in silence.
 func TestUnbridgeableCallEndsTheAgentsLeg(t *testing.T) {
-	r := newRig(t, rigConfig("linear", "0s", true), "1001")
+	r := newRig(t, testutil.QueueConfig("linear", "0s", true), "1001")
 	r.phones.bridgeErr = errors.New("not a call this server can bridge")
 	login(t, r, "1001")
 	call := newCaller("c1")
@@ -48,7 +48,7 @@ func TestUnbridgeableCallEndsTheAgentsLeg(t *testing.T) {
 // the dial plan in what Wait returns, with the target and the talk time
 // call.ended recorded, not through any state kept aside.
 func TestTransferComesBackWithTheWait(t *testing.T) {
-	r := newRig(t, rigConfig("linear", "0s", true), "1001", "1002")
+	r := newRig(t, testutil.QueueConfig("linear", "0s", true), "1001", "1002")
 	login(t, r, "1001")
 	login(t, r, "1002")
 	call := newCaller("c1")

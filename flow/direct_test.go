@@ -38,7 +38,7 @@ func TestRingAgent(t *testing.T) {
 		}, acd.Hangup, "transfer.failed:1001"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			r := newRig(t, rigConfig("linear", "1h", true), "1001")
+			r := newRig(t, testutil.QueueConfig("linear", "1h", true), "1001")
 			if tt.login {
 				login(t, r, "1001")
 			}

@@ -394,3 +394,24 @@ func mustState(t *testing.T, c *acd.Center, agent string, want acd.State) {
 }
 
 var errBusy = errors.New("busy")
+
+// awaitLive waits until the agent's call is live: the core records the
+// answer before the flow bridges it and makes it live.
+func (r *rig) awaitLive(t *testing.T, agent string) Live {
+	t.Helper()
+	deadline := time.After(5 * time.Second)
+	for {
+		r.f.mu.Lock()
+		l, ok := r.f.live[agent]
+		grew := r.f.liveGrew
+		r.f.mu.Unlock()
+		if ok {
+			return *l
+		}
+		select {
+		case <-grew:
+		case <-deadline:
+			t.Fatalf("agent %s's call never became live", agent)
+		}
+	}
+}

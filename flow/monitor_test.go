@@ -25,12 +25,13 @@ type liveRoom struct {
 
 func newLiveRoom(t *testing.T) liveRoom {
 	t.Helper()
-	r := newRig(t, rigConfig("linear", "0s", true), "1001")
+	r := newRig(t, testutil.QueueConfig("linear", "0s", true), "1001")
 	login(t, r, "1001")
 	call := newCaller("c1")
 	r.wait(context.Background(), call, "support", time.Minute)
 	leg := r.nextRing(t).answer()
 	r.log.Await(t, "the caller connected", testutil.IsKind("agent.answered:1001"))
+	r.awaitLive(t, "1001")
 	room := newFakeRoom(call, leg)
 	r.phones.mu.Lock()
 	r.phones.room = room
@@ -187,7 +188,7 @@ func TestMonitorEnds(t *testing.T) {
 
 // TestMonitorNoCall: an agent on no call is not monitored.
 func TestMonitorNoCall(t *testing.T) {
-	r := newRig(t, rigConfig("linear", "0s", true), "1001")
+	r := newRig(t, testutil.QueueConfig("linear", "0s", true), "1001")
 	_, err := r.f.Monitor(MonitorRequest{Agent: "1001", Phone: "2001", Mode: Listen, By: sup})
 	if !errors.Is(err, ErrNoLiveCall) {
 		t.Fatalf("monitoring an agent on no call: %v", err)

@@ -14,30 +14,6 @@ import (
 	"github.com/acdserver/acd/store"
 )
 
-const rigYAML = `sip_realm: test.local
-numbers: {"100": main}
-pause_reasons: [Lunch]
-agents:
-  "1001": {name: A, password: secret-1001, queues: [support]}
-  "1002": {name: B, password: secret-1002, queues: [support]}
-queues:
-  support: {strategy: STRATEGY, ring_timeout: 5s, max_no_answer: 2, wrap_up: WRAP, end_wrap_up: END, announce_every: 1h}
-dialplans:
-  main:
-    entry: q
-    nodes:
-      q:   {type: queue, queue: support, timeout: 30s, on_timeout: bye, on_exit: bye}
-      bye: {type: hangup}
-`
-
-func rigConfig(strategy, wrap string, end bool) string {
-	yaml := rigYAML
-	if wrap == "0s" {
-		yaml = strings.Replace(yaml, " wrap_up: WRAP,", "", 1)
-	}
-	return strings.NewReplacer("STRATEGY", strategy, "WRAP", wrap, "END", fmt.Sprint(end)).Replace(yaml)
-}
-
 var (
 	phone1001 = event.Phone("1001")
 	sup       = event.User("sue", "supervisor")
@@ -102,7 +78,7 @@ func TestAnswerRaces(t *testing.T) {
 	} {
 		t.Run(race.name, func(t *testing.T) {
 			for i := range 40 {
-				r := newRig(t, rigConfig("linear", "0s", true), "1001")
+				r := newRig(t, testutil.QueueConfig("linear", "0s", true), "1001")
 				login(t, r, "1001")
 				call := newCaller(fmt.Sprintf("call-%d", i))
 				out := r.wait(context.Background(), call, "support", race.leave(call))
@@ -142,7 +118,7 @@ func TestAnswerRaces(t *testing.T) {
 // TestRingAllTwoAnswers: with ring-all, both phones answer; the caller is
 // given to one, the other leg is hung up and its agent is ready again.
 func TestRingAllTwoAnswers(t *testing.T) {
-	r := newRig(t, rigConfig("ring-all", "0s", true), "1001", "1002")
+	r := newRig(t, testutil.QueueConfig("ring-all", "0s", true), "1001", "1002")
 	login(t, r, "1001", "1002")
 	call := newCaller("c1")
 	out := r.wait(context.Background(), call, "support", time.Minute)
@@ -175,7 +151,7 @@ func TestRingAllTwoAnswers(t *testing.T) {
 // offer is not counted against them, and the caller goes to the next
 // agent.
 func TestLogoutWhileRinging(t *testing.T) {
-	r := newRig(t, rigConfig("linear", "0s", true), "1001", "1002")
+	r := newRig(t, testutil.QueueConfig("linear", "0s", true), "1001", "1002")
 	login(t, r, "1001")
 	call := newCaller("c1")
 	r.wait(context.Background(), call, "support", time.Minute)
@@ -206,7 +182,7 @@ func TestLogoutWhileRinging(t *testing.T) {
 // TestLogoutDuringCall: logging out on a call keeps the call; when it
 // ends the agent is logged out, with no wrap-up.
 func TestLogoutDuringCall(t *testing.T) {
-	r := newRig(t, rigConfig("linear", "1h", true), "1001")
+	r := newRig(t, testutil.QueueConfig("linear", "1h", true), "1001")
 	login(t, r, "1001")
 	call := newCaller("c1")
 	out := r.wait(context.Background(), call, "support", time.Minute)
@@ -232,7 +208,7 @@ func TestLogoutDuringCall(t *testing.T) {
 // event with its cause.
 func TestWrapUpRules(t *testing.T) {
 	wrapped := func(t *testing.T, end bool, wrap string) *rig {
-		r := newRig(t, rigConfig("linear", wrap, end), "1001")
+		r := newRig(t, testutil.QueueConfig("linear", wrap, end), "1001")
 		login(t, r, "1001")
 		call := newCaller("c1")
 		out := r.wait(context.Background(), call, "support", time.Minute)
@@ -295,7 +271,7 @@ func TestWrapUpRules(t *testing.T) {
 // from the offer: one move, with its cause, and the caller goes on to the
 // next agent. A busy answer is not a miss; declines are.
 func TestMissesPause(t *testing.T) {
-	r := newRig(t, strings.Replace(rigConfig("linear", "0s", true), "ring_timeout: 5s", "ring_timeout: 100ms", 1), "1001", "1002")
+	r := newRig(t, strings.Replace(testutil.QueueConfig("linear", "0s", true), "ring_timeout: 5s", "ring_timeout: 100ms", 1), "1001", "1002")
 	r.c.SetBusyBackoff(10 * time.Millisecond)
 	login(t, r, "1001")
 	call := newCaller("c1")
@@ -324,7 +300,7 @@ func (e *causeErr) RingCause() hangup.RingCause { return e.cause }
 // TestShutdownWhileQueued: a caller still waiting when the server stops
 // is recorded as such, not as having abandoned.
 func TestShutdownWhileQueued(t *testing.T) {
-	r := newRig(t, rigConfig("linear", "0s", true))
+	r := newRig(t, testutil.QueueConfig("linear", "0s", true))
 	ctx, stop := context.WithCancel(context.Background())
 	out := r.wait(ctx, newCaller("c1"), "support", time.Minute)
 	r.log.Await(t, "the caller queued", testutil.IsKind("caller.joined:"))
@@ -339,7 +315,7 @@ func TestShutdownWhileQueued(t *testing.T) {
 // TestDispatchOrder: callers are offered by queue weight, then by how
 // long they have waited, whatever order they joined the lists in.
 func TestDispatchOrder(t *testing.T) {
-	yaml := strings.Replace(rigConfig("linear", "0s", true), "queues:\n", "queues:\n  vip: {weight: 5, announce_every: 1h}\n", 1)
+	yaml := strings.Replace(testutil.QueueConfig("linear", "0s", true), "queues:\n", "queues:\n  vip: {weight: 5, announce_every: 1h}\n", 1)
 	yaml = strings.Replace(yaml, "queues: [support]}", "queues: [support, vip]}", 1)
 	r := newRig(t, yaml, "1001")
 	first, second, vip := newCaller("first"), newCaller("second"), newCaller("vip")
@@ -374,7 +350,7 @@ func TestDispatchOrder(t *testing.T) {
 // Flows.Close returns only once the goroutine that rang has finished, so
 // that nothing reaches the event log after it closes.
 func TestCloseWaitsForRings(t *testing.T) {
-	r := newRig(t, rigConfig("linear", "0s", true), "1001")
+	r := newRig(t, testutil.QueueConfig("linear", "0s", true), "1001")
 	login(t, r, "1001")
 	ctx, stop := context.WithCancel(context.Background())
 	out := r.wait(ctx, newCaller("c1"), "support", time.Minute)
