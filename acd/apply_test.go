@@ -7,6 +7,7 @@ import (
 
 	"github.com/acdserver/acd/config"
 	"github.com/acdserver/acd/event"
+	"github.com/acdserver/acd/internal/testutil"
 )
 
 const applyBefore = `sip_realm: test.local
@@ -53,7 +54,7 @@ func TestApply(t *testing.T) {
 	r := newRig(t, applyBefore) // no phone registered: nobody is rung
 	login(t, r, "1001", "1002")
 	call := r.join(t, "c1", "sales")
-	r.log.await(t, "the caller queued", isKind("caller.joined:"))
+	r.log.Await(t, "the caller queued", testutil.IsKind("caller.joined:"))
 
 	next, err := config.Parse("after.yaml", []byte(applyAfter))
 	if err != nil {
@@ -63,7 +64,7 @@ func TestApply(t *testing.T) {
 	if _, err := r.c.Agent("1002"); !errors.Is(err, ErrUnknownAgent) {
 		t.Fatalf("a removed agent is still there: %v", err)
 	}
-	r.log.await(t, "1002 logged out", isKind("agent.state>logged-out:1002"))
+	r.log.Await(t, "1002 logged out", testutil.IsKind("agent.state>logged-out:1002"))
 	if w, err := r.c.Waiting("sales"); err != nil || len(w) != 1 {
 		t.Fatalf("the removed queue went with its caller still waiting: %v %v", w, err)
 	}
@@ -92,5 +93,5 @@ func TestApply(t *testing.T) {
 	if info, _ := r.c.Agent("1001"); len(info.Queues) != 1 || info.Queues[0] != "support" || info.State != Ready {
 		t.Fatalf("1001 once sales is gone: %+v", info)
 	}
-	chained(t, r.log.all())
+	chained(t, r.log.All())
 }

@@ -2,10 +2,8 @@ package acd
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -13,6 +11,7 @@ import (
 	"github.com/acdserver/acd/config"
 	"github.com/acdserver/acd/event"
 	"github.com/acdserver/acd/hangup"
+	"github.com/acdserver/acd/internal/testutil"
 	"github.com/acdserver/acd/media"
 	"github.com/acdserver/acd/sip"
 	"github.com/acdserver/acd/store"
@@ -20,30 +19,6 @@ import (
 
 // The core, tested without phones: its offers are handed to the test,
 // which reports facts back as the flows would.
-
-const rigYAML = `sip_realm: test.local
-numbers: {"100": main}
-pause_reasons: [Lunch]
-agents:
-  "1001": {name: A, password: secret-1001, queues: [support]}
-  "1002": {name: B, password: secret-1002, queues: [support]}
-queues:
-  support: {strategy: STRATEGY, ring_timeout: 5s, max_no_answer: 2, wrap_up: WRAP, end_wrap_up: END, announce_every: 1h}
-dialplans:
-  main:
-    entry: q
-    nodes:
-      q:   {type: queue, queue: support, timeout: 30s, on_timeout: bye, on_exit: bye}
-      bye: {type: hangup}
-`
-
-func rigConfig(strategy, wrap string, end bool) string {
-	yaml := rigYAML
-	if wrap == "0s" {
-		yaml = strings.Replace(yaml, " wrap_up: WRAP,", "", 1)
-	}
-	return strings.NewReplacer("STRATEGY", strategy, "WRAP", wrap, "END", fmt.Sprint(end)).Replace(yaml)
-}
 
 var phone1001 = event.Phone("1001")
 
@@ -78,82 +53,6 @@ func (l stubLeg) BridgeEnd() *sip.BridgeEnd                  { return nil }
 func (l stubLeg) OnTransfer(func(string) sip.TransferAnswer) {}
 
 // memLog keeps events in memory and wakes waiters on each.
-type memLog struct {
-	mu     sync.Mutex
-	events []store.Event
-	grew   chan struct{}
-}
-
-func newMemLog() *memLog { return &memLog{grew: make(chan struct{})} }
-
-func (l *memLog) Append(e store.Event) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	e.Seq = int64(len(l.events) + 1)
-	l.events = append(l.events, e)
-	close(l.grew)
-	l.grew = make(chan struct{})
-}
-
-func (l *memLog) Flush(context.Context) error { return nil }
-
-func (l *memLog) all() []store.Event {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]store.Event(nil), l.events...)
-}
-
-// await returns the events once one matches, or fails the test.
-func (l *memLog) await(t *testing.T, what string, match func(store.Event) bool) []store.Event {
-	t.Helper()
-	deadline := time.After(5 * time.Second)
-	for {
-		l.mu.Lock()
-		evs := append([]store.Event(nil), l.events...)
-		grew := l.grew
-		l.mu.Unlock()
-		for _, e := range evs {
-			if match(e) {
-				return evs
-			}
-		}
-		select {
-		case <-grew:
-		case <-deadline:
-			t.Fatalf("never saw %s; the log holds %v", what, kinds(evs))
-		}
-	}
-}
-
-func (l *memLog) count(kind string) int {
-	n := 0
-	for _, e := range l.all() {
-		if e.Type == kind {
-			n++
-		}
-	}
-	return n
-}
-
-func kinds(evs []store.Event) []string {
-	out := make([]string, len(evs))
-	for i, e := range evs {
-		out[i] = key(e)
-	}
-	return out
-}
-
-// key is "type:agent", or "agent.state>TO:agent".
-func key(e store.Event) string {
-	if e.Type == "agent.state" {
-		if p, err := event.Decode(e); err == nil {
-			return "agent.state>" + p.(event.AgentState).To + ":" + e.Agent
-		}
-	}
-	return e.Type + ":" + e.Agent
-}
-
-func isKind(k string) func(store.Event) bool { return func(e store.Event) bool { return key(e) == k } }
 
 // chained checks the log's agent.state events: each agent's moves form
 // one chain (every move starts where the last ended), each is allowed by
@@ -173,7 +72,7 @@ func chained(t *testing.T, evs []store.Event) {
 		from, _ := ParseState(st.From)
 		to, _ := ParseState(st.To)
 		if was, ok := last[e.Agent]; (ok && was != st.From) || (!ok && st.From != "logged-out") {
-			t.Fatalf("agent %s moved from %s, but was %q: %v", e.Agent, st.From, was, kinds(evs))
+			t.Fatalf("agent %s moved from %s, but was %q: %v", e.Agent, st.From, was, testutil.Kinds(evs))
 		}
 		if !allowed(from, to) || st.Cause == "" || st.Actor.Kind == "" {
 			t.Fatalf("agent %s: move %+v is not a valid change", e.Agent, st)
@@ -186,7 +85,7 @@ func chained(t *testing.T, evs []store.Event) {
 type rig struct {
 	c      *Center
 	offers offers
-	log    *memLog
+	log    *testutil.MemLog
 }
 
 func newRig(t *testing.T, yaml string, agents ...string) *rig {
@@ -199,7 +98,7 @@ func newRig(t *testing.T, yaml string, agents ...string) *rig {
 	for _, a := range agents {
 		reg.reg[a] = true
 	}
-	r := &rig{offers: make(offers, 64), log: newMemLog()}
+	r := &rig{offers: make(offers, 64), log: testutil.NewMemLog()}
 	r.c = NewCenter(cfg, reg, r.log, nil, r.offers, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	t.Cleanup(r.c.Close)
 	return r

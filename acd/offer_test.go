@@ -3,6 +3,7 @@ package acd
 import (
 	"context"
 	"fmt"
+	"github.com/acdserver/acd/internal/testutil"
 	"sync"
 	"testing"
 	"time"
@@ -50,7 +51,7 @@ func TestAnswerAgainstLeave(t *testing.T) {
 					rounds = 50
 				}
 				for i := range rounds {
-					r := newRig(t, rigConfig("linear", "0s", true), "1001")
+					r := newRig(t, testutil.QueueConfig("linear", "0s", true), "1001")
 					login(t, r, "1001")
 					tk := r.join(t, fmt.Sprintf("call-%d", i), "support")
 					o := r.nextOffer(t)
@@ -70,7 +71,7 @@ func TestAnswerAgainstLeave(t *testing.T) {
 					if order == "answer-first" && !answered || order == "leave-first" && !left {
 						t.Fatalf("round %d: the first to come did not win (answered %v)", i, answered)
 					}
-					if got := [2]int{r.log.count("agent.answered"), r.log.count(d.event)}; answered && got != [2]int{1, 0} || left && got != [2]int{0, 1} {
+					if got := [2]int{r.log.Count("agent.answered"), r.log.Count(d.event)}; answered && got != [2]int{1, 0} || left && got != [2]int{0, 1} {
 						t.Fatalf("round %d: answered %v, and the log has %d answers and %d %s", i, answered, got[0], got[1], d.event)
 					}
 					r.c.mu.Lock()
@@ -87,7 +88,7 @@ func TestAnswerAgainstLeave(t *testing.T) {
 					if w, _ := r.c.Waiting("support"); len(w) != 0 {
 						t.Fatalf("round %d: still waiting: %+v", i, w)
 					}
-					chained(t, r.log.all())
+					chained(t, r.log.All())
 				}
 			})
 		}
@@ -107,7 +108,7 @@ func TestAnswerAgainstCallbackRequest(t *testing.T) {
 				rounds = 50
 			}
 			for i := range rounds {
-				r := newRig(t, rigConfig("linear", "0s", true), "1001")
+				r := newRig(t, testutil.QueueConfig("linear", "0s", true), "1001")
 				login(t, r, "1001")
 				tk := r.join(t, fmt.Sprintf("call-%d", i), "support")
 				o := r.nextOffer(t)
@@ -125,14 +126,14 @@ func TestAnswerAgainstCallbackRequest(t *testing.T) {
 				if answered == left {
 					t.Fatalf("round %d: answered %v, requested %v: exactly one must win", i, answered, left)
 				}
-				if got := [2]int{r.log.count("agent.answered"), r.log.count("callback.requested")}; answered && got != [2]int{1, 0} || left && got != [2]int{0, 1} {
+				if got := [2]int{r.log.Count("agent.answered"), r.log.Count("callback.requested")}; answered && got != [2]int{1, 0} || left && got != [2]int{0, 1} {
 					t.Fatalf("round %d: answered %v, and the log has %d answers and %d requests", i, answered, got[0], got[1])
 				}
 				w, _ := r.c.Waiting("support")
 				if len(w) != 1 || !w[0].Callback || w[0].CallID != fmt.Sprintf("callback-%d", i+1) {
 					t.Fatalf("round %d: the waiting list is %+v, want the request alone", i, w)
 				}
-				chained(t, r.log.all())
+				chained(t, r.log.All())
 			}
 		})
 	}

@@ -1,13 +1,17 @@
 package acd
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/acdserver/acd/internal/testutil"
+)
 
 // TestPhoneInUseIsNotOffered: a ready agent whose phone monitors a call
 // (a supervisor's desk phone that is also an agent's) is not rung for a
 // caller; once the phone is free the waiting caller is offered to it at
 // once. Two uses of one phone need both ended.
 func TestPhoneInUseIsNotOffered(t *testing.T) {
-	r := newRig(t, rigConfig("linear", "0s", true), "1001")
+	r := newRig(t, testutil.QueueConfig("linear", "0s", true), "1001")
 	login(t, r, "1001")
 	r.c.PhoneInUse("1001", true)
 	r.c.PhoneInUse("1001", true)

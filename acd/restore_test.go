@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/acdserver/acd/event"
+	"github.com/acdserver/acd/internal/testutil"
 	"github.com/acdserver/acd/store"
 )
 
@@ -12,7 +13,7 @@ import (
 // it was on a call (calls do not survive a restart), logged out when it
 // was, each change recorded with the cause "restored".
 func TestRestoreAgents(t *testing.T) {
-	yaml := rigConfig("linear", "0s", true)
+	yaml := testutil.QueueConfig("linear", "0s", true)
 	first := newRig(t, yaml, "1001", "1002")
 	login(t, first, "1001", "1002")
 	if err := first.c.Pause("1001", "lunch", phone1001); err != nil {
@@ -23,16 +24,16 @@ func TestRestoreAgents(t *testing.T) {
 	if won, _ := first.c.Answer(o, o.Rings[0].Agent, stubLeg{o.Rings[0].Agent}); !won {
 		t.Fatal("the answer did not win the caller")
 	}
-	first.log.await(t, "1002 on a call", isKind("agent.state>on-call:1002"))
+	first.log.Await(t, "1002 on a call", testutil.IsKind("agent.state>on-call:1002"))
 
 	second := newRig(t, yaml, "1001", "1002")
-	second.c.RestoreAgents(first.log.all())
+	second.c.RestoreAgents(first.log.All())
 	info, _ := second.c.Agent("1001")
 	if info.State != Paused || info.Reason != "Lunch" || len(info.Queues) != 1 {
 		t.Fatalf("1001 restored as %+v", info)
 	}
 	mustState(t, second.c, "1002", Ready)
-	for _, e := range second.log.all() {
+	for _, e := range second.log.All() {
 		if e.Type != "agent.state" {
 			continue
 		}
@@ -41,13 +42,13 @@ func TestRestoreAgents(t *testing.T) {
 			t.Fatalf("restoring recorded %+v", st)
 		}
 	}
-	chained(t, second.log.all())
+	chained(t, second.log.All())
 
 	if err := second.c.Logout("1002", event.Phone("1002")); err != nil {
 		t.Fatal(err)
 	}
 	third := newRig(t, yaml, "1001", "1002")
-	third.c.RestoreAgents(append(first.log.all(), renumber(second.log.all(), len(first.log.all()))...))
+	third.c.RestoreAgents(append(first.log.All(), renumber(second.log.All(), len(first.log.All()))...))
 	mustState(t, third.c, "1002", LoggedOut)
 	mustState(t, third.c, "1001", Paused)
 }
@@ -63,7 +64,7 @@ func renumber(evs []store.Event, n int) []store.Event {
 // TestSetPauseReasons: reasons replaced while the server runs number
 // *52N anew and refuse what was removed or disabled.
 func TestSetPauseReasons(t *testing.T) {
-	r := newRig(t, rigConfig("linear", "0s", true), "1001")
+	r := newRig(t, testutil.QueueConfig("linear", "0s", true), "1001")
 	login(t, r, "1001")
 	r.c.SetPauseReasons([]PauseReason{{"Meeting", false}, {"Break", true}, {"Coaching", true}})
 	if got := r.c.PauseReasons(); len(got) != 2 || got[0] != "Break" || got[1] != "Coaching" {

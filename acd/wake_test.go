@@ -1,6 +1,7 @@
 package acd
 
 import (
+	"github.com/acdserver/acd/internal/testutil"
 	"testing"
 	"time"
 
@@ -11,7 +12,7 @@ import (
 // later wake-up was asked for first (the Center's one timer is set to the
 // earliest, and the later one is kept); Close stops the timer.
 func TestWakeUps(t *testing.T) {
-	r := newRig(t, rigConfig("linear", "0s", true), "1001")
+	r := newRig(t, testutil.QueueConfig("linear", "0s", true), "1001")
 	r.c.SetBusyBackoff(200 * time.Millisecond)
 	login(t, r, "1001")
 	r.join(t, "c1", "support")

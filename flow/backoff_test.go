@@ -10,6 +10,7 @@ import (
 	"github.com/acdserver/acd/acd"
 	"github.com/acdserver/acd/event"
 	"github.com/acdserver/acd/hangup"
+	"github.com/acdserver/acd/internal/testutil"
 	"github.com/acdserver/acd/store"
 )
 
@@ -35,7 +36,7 @@ func missesOf(t *testing.T, evs []store.Event) []string {
 // (max_no_answer is 2 here), and is not rung again before the busy
 // back-off, rather than at once.
 func TestBusyPhoneIsNotAMiss(t *testing.T) {
-	r := newRig(t, rigConfig("linear", "0s", true), "1001")
+	r := newRig(t, testutil.QueueConfig("linear", "0s", true), "1001")
 	const backoff = 150 * time.Millisecond
 	r.c.SetBusyBackoff(backoff)
 	login(t, r, "1001")
@@ -52,13 +53,13 @@ func TestBusyPhoneIsNotAMiss(t *testing.T) {
 	}
 	mustState(t, r.c, "1001", acd.Offered)
 	ring.answer()
-	r.log.await(t, "the caller connected", isKind("agent.answered:1001"))
-	if got := fmt.Sprint(missesOf(t, r.log.all())); got != "[busy/0 busy/0 busy/0 busy/0]" {
+	r.log.Await(t, "the caller connected", testutil.IsKind("agent.answered:1001"))
+	if got := fmt.Sprint(missesOf(t, r.log.All())); got != "[busy/0 busy/0 busy/0 busy/0]" {
 		t.Fatalf("busy answers counted as missed offers: %s", got)
 	}
 	call.hangup()
 	outcome(t, out)
-	chained(t, r.log.all())
+	chained(t, r.log.All())
 }
 
 // TestCallerHangsUpWhileRingingThenBusy: callers who hang up while the
@@ -66,7 +67,7 @@ func TestBusyPhoneIsNotAMiss(t *testing.T) {
 // overtaking the CANCEL (the phone says busy to it). The agent is never
 // paused for it, and the next caller is rung again after the back-off.
 func TestCallerHangsUpWhileRingingThenBusy(t *testing.T) {
-	r := newRig(t, rigConfig("linear", "0s", true), "1001")
+	r := newRig(t, testutil.QueueConfig("linear", "0s", true), "1001")
 	r.c.SetBusyBackoff(20 * time.Millisecond)
 	login(t, r, "1001")
 	cur := newCaller("c0")
@@ -76,7 +77,7 @@ func TestCallerHangsUpWhileRingingThenBusy(t *testing.T) {
 		next := newCaller(fmt.Sprintf("c%d", i+1))
 		next.number = fmt.Sprintf("+1415555%04d", i+1)
 		r.wait(context.Background(), next, "support", time.Minute)
-		r.log.await(t, "the next caller queued", func(e store.Event) bool { return e.Type == "caller.joined" && e.CallID == next.id })
+		r.log.Await(t, "the next caller queued", func(e store.Event) bool { return e.Type == "caller.joined" && e.CallID == next.id })
 		cur.hangup()
 		busy := r.nextRing(t)
 		if busy.show.Number != next.number {
@@ -91,14 +92,14 @@ func TestCallerHangsUpWhileRingingThenBusy(t *testing.T) {
 	}
 	mustState(t, r.c, "1001", acd.Offered)
 	ring.answer()
-	r.log.await(t, "the caller connected", isKind("agent.answered:1001"))
-	for _, m := range missesOf(t, r.log.all()) {
+	r.log.Await(t, "the caller connected", testutil.IsKind("agent.answered:1001"))
+	for _, m := range missesOf(t, r.log.All()) {
 		if m != "busy/0" {
-			t.Fatalf("a busy answer was counted as a missed offer: %v", missesOf(t, r.log.all()))
+			t.Fatalf("a busy answer was counted as a missed offer: %v", missesOf(t, r.log.All()))
 		}
 	}
 	cur.hangup()
-	chained(t, r.log.all())
+	chained(t, r.log.All())
 }
 
 // TestDeclinedCallerWaitsForTheRingTimeout: a caller both agents
@@ -107,7 +108,7 @@ func TestCallerHangsUpWhileRingingThenBusy(t *testing.T) {
 // Declines count toward max_no_answer.
 func TestDeclinedCallerWaitsForTheRingTimeout(t *testing.T) {
 	const ringTimeout = 400 * time.Millisecond
-	yaml := strings.NewReplacer("ring_timeout: 5s", "ring_timeout: 400ms", "max_no_answer: 2", "max_no_answer: 3").Replace(rigConfig("linear", "0s", true))
+	yaml := strings.NewReplacer("ring_timeout: 5s", "ring_timeout: 400ms", "max_no_answer: 2", "max_no_answer: 3").Replace(testutil.QueueConfig("linear", "0s", true))
 	r := newRig(t, yaml, "1001", "1002")
 	login(t, r, "1001", "1002")
 	call := newCaller("c1")
@@ -128,24 +129,24 @@ func TestDeclinedCallerWaitsForTheRingTimeout(t *testing.T) {
 		t.Fatalf("then rung %s, want 1001, who declined first", again.agent)
 	}
 	again.answer()
-	r.log.await(t, "the caller connected", isKind("agent.answered:1001"))
-	if got := fmt.Sprint(missesOf(t, r.log.all())); got != "[declined/1 declined/1]" {
+	r.log.Await(t, "the caller connected", testutil.IsKind("agent.answered:1001"))
+	if got := fmt.Sprint(missesOf(t, r.log.All())); got != "[declined/1 declined/1]" {
 		t.Fatalf("missed offers: %s", got)
 	}
 	call.hangup()
-	chained(t, r.log.all())
+	chained(t, r.log.All())
 }
 
 // TestDeclinedAgentTakesTheNextCaller: an agent who declined a caller is
 // offered the caller behind it meanwhile, not the one declined again.
 func TestDeclinedAgentTakesTheNextCaller(t *testing.T) {
-	r := newRig(t, strings.Replace(rigConfig("linear", "0s", true), "ring_timeout: 5s", "ring_timeout: 1m", 1), "1001")
+	r := newRig(t, strings.Replace(testutil.QueueConfig("linear", "0s", true), "ring_timeout: 5s", "ring_timeout: 1m", 1), "1001")
 	first, second := newCaller("c1"), newCaller("c2")
 	second.number = "+14155550199"
 	r.wait(context.Background(), first, "support", time.Minute)
-	r.log.await(t, "the first caller queued", isKind("caller.joined:"))
+	r.log.Await(t, "the first caller queued", testutil.IsKind("caller.joined:"))
 	r.wait(context.Background(), second, "support", time.Minute)
-	r.log.await(t, "the second caller queued", func(e store.Event) bool { return e.Type == "caller.joined" && e.CallID == "c2" })
+	r.log.Await(t, "the second caller queued", func(e store.Event) bool { return e.Type == "caller.joined" && e.CallID == "c2" })
 	login(t, r, "1001")
 	ring := r.nextRing(t)
 	if ring.show.Number != first.number {
@@ -157,8 +158,8 @@ func TestDeclinedAgentTakesTheNextCaller(t *testing.T) {
 		t.Fatalf("after declining %s, the agent was rung for %s, want the next caller %s", first.number, next.show.Number, second.number)
 	}
 	next.answer()
-	r.log.await(t, "the second caller connected", func(e store.Event) bool { return e.Type == "agent.answered" && e.CallID == "c2" })
+	r.log.Await(t, "the second caller connected", func(e store.Event) bool { return e.Type == "agent.answered" && e.CallID == "c2" })
 	first.hangup()
 	second.hangup()
-	chained(t, r.log.all())
+	chained(t, r.log.All())
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/acdserver/acd/acd"
 	"github.com/acdserver/acd/event"
 	"github.com/acdserver/acd/hangup"
+	"github.com/acdserver/acd/internal/testutil"
 	"github.com/acdserver/acd/sip"
 )
 
@@ -18,7 +19,7 @@ import (
 // for that reason, which call.ended carries, and the caller's wait ends:
 // neither side is left in silence.
 func TestUnbridgeableCallEndsTheAgentsLeg(t *testing.T) {
-	r := newRig(t, rigConfig("linear", "0s", true), "1001")
+	r := newRig(t, testutil.QueueConfig("linear", "0s", true), "1001")
 	r.phones.bridgeErr = errors.New("not a call this server can bridge")
 	login(t, r, "1001")
 	call := newCaller("c1")
@@ -31,7 +32,7 @@ func TestUnbridgeableCallEndsTheAgentsLeg(t *testing.T) {
 		t.Fatalf("the agent's leg: hung up %v, cause %v", leg.hungUp(), leg.EndCause())
 	}
 	var ended event.CallEnded
-	for _, e := range r.log.await(t, "the call ended", isKind("call.ended:1001")) {
+	for _, e := range r.log.Await(t, "the call ended", testutil.IsKind("call.ended:1001")) {
 		if e.Type == "call.ended" {
 			if err := json.Unmarshal(e.Data, &ended); err != nil {
 				t.Fatal(err)
@@ -47,7 +48,7 @@ func TestUnbridgeableCallEndsTheAgentsLeg(t *testing.T) {
 // the dial plan in what Wait returns, with the target and the talk time
 // call.ended recorded, not through any state kept aside.
 func TestTransferComesBackWithTheWait(t *testing.T) {
-	r := newRig(t, rigConfig("linear", "0s", true), "1001", "1002")
+	r := newRig(t, testutil.QueueConfig("linear", "0s", true), "1001", "1002")
 	login(t, r, "1001")
 	login(t, r, "1002")
 	call := newCaller("c1")
@@ -62,7 +63,7 @@ func TestTransferComesBackWithTheWait(t *testing.T) {
 	ring := r.nextRing(t)
 	leg := ring.answer()
 	other := map[string]string{"1001": "1002", "1002": "1001"}[ring.agent]
-	r.log.await(t, "the caller connected", isKind("agent.answered:"+ring.agent))
+	r.log.Await(t, "the caller connected", testutil.IsKind("agent.answered:"+ring.agent))
 	// Set by the core's answer before it records it.
 	decide := leg.decider()
 	if answer := decide(other); answer != sip.TransferAccepted {
@@ -79,7 +80,7 @@ func TestTransferComesBackWithTheWait(t *testing.T) {
 		t.Fatalf("Wait returned %+v, want a transfer to agent %s", res, other)
 	}
 	var ended event.CallEnded
-	for _, e := range r.log.await(t, "the call ended", isKind("call.ended:"+ring.agent)) {
+	for _, e := range r.log.Await(t, "the call ended", testutil.IsKind("call.ended:"+ring.agent)) {
 		if e.Type == "call.ended" {
 			if err := json.Unmarshal(e.Data, &ended); err != nil {
 				t.Fatal(err)

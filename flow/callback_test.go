@@ -10,6 +10,7 @@ import (
 	"github.com/acdserver/acd/config"
 	"github.com/acdserver/acd/event"
 	"github.com/acdserver/acd/hangup"
+	"github.com/acdserver/acd/internal/testutil"
 	"github.com/acdserver/acd/store"
 )
 
@@ -72,7 +73,7 @@ func TestCallbackAgentIsNotOfferedMore(t *testing.T) {
 	}
 	caller := newCaller("live")
 	r.wait(ctx, caller, "support", time.Minute)
-	r.log.await(t, "the live caller queued", func(e store.Event) bool { return e.CallID == "live" })
+	r.log.Await(t, "the live caller queued", func(e store.Event) bool { return e.CallID == "live" })
 	r.noRing(t, 200*time.Millisecond)
 
 	dial.refuse(&causeErr{hangup.RingNoResponse})
@@ -83,7 +84,7 @@ func TestCallbackAgentIsNotOfferedMore(t *testing.T) {
 	if next.agent != "1001" {
 		t.Fatalf("the live caller went to %s", next.agent)
 	}
-	evs := r.log.await(t, "the failed attempt", isKind("callback.attempt_failed:1001"))
+	evs := r.log.Await(t, "the failed attempt", testutil.IsKind("callback.attempt_failed:1001"))
 	for _, e := range evs {
 		if e.Type == "callback.attempt_failed" {
 			p, _ := event.Decode(e)
@@ -92,6 +93,6 @@ func TestCallbackAgentIsNotOfferedMore(t *testing.T) {
 			}
 		}
 	}
-	chained(t, r.log.all())
+	chained(t, r.log.All())
 	caller.hangup()
 }

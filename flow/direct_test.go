@@ -7,6 +7,7 @@ import (
 
 	"github.com/acdserver/acd/acd"
 	"github.com/acdserver/acd/hangup"
+	"github.com/acdserver/acd/internal/testutil"
 	"github.com/acdserver/acd/store"
 )
 
@@ -25,7 +26,7 @@ func TestRingAgent(t *testing.T) {
 	}{
 		{"answered", true, func(t *testing.T, r *rig, c *fakeCaller) {
 			r.nextRing(t).answer()
-			r.log.await(t, "the answer", isKind("transfer.answered:1001"))
+			r.log.Await(t, "the answer", testutil.IsKind("transfer.answered:1001"))
 			c.hangup()
 		}, acd.Answered, "call.ended:1001"},
 		{"not ready", false, func(*testing.T, *rig, *fakeCaller) {}, acd.Timeout, "transfer.unavailable:1001"},
@@ -37,7 +38,7 @@ func TestRingAgent(t *testing.T) {
 		}, acd.Hangup, "transfer.failed:1001"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			r := newRig(t, rigConfig("linear", "1h", true), "1001")
+			r := newRig(t, testutil.QueueConfig("linear", "1h", true), "1001")
 			if tt.login {
 				login(t, r, "1001")
 			}
@@ -60,15 +61,15 @@ func TestRingAgent(t *testing.T) {
 			if res.Outcome != tt.want {
 				t.Fatalf("RingAgent: %v, want %v", res.Outcome, tt.want)
 			}
-			r.log.await(t, tt.event, isKind(tt.event))
+			r.log.Await(t, tt.event, testutil.IsKind(tt.event))
 			if tt.login {
 				// No queue: no wrap-up after a direct call.
-				r.log.await(t, "the agent ready again", func(e store.Event) bool {
-					return key(e) == "agent.state>ready:1001" && e.Seq > 3
+				r.log.Await(t, "the agent ready again", func(e store.Event) bool {
+					return testutil.Key(e) == "agent.state>ready:1001" && e.Seq > 3
 				})
 				mustState(t, r.c, "1001", acd.Ready)
 			}
-			chained(t, r.log.all())
+			chained(t, r.log.All())
 		})
 	}
 }

@@ -11,11 +11,10 @@ import (
 
 	"github.com/acdserver/acd/acd"
 	"github.com/acdserver/acd/config"
-	"github.com/acdserver/acd/event"
 	"github.com/acdserver/acd/hangup"
+	"github.com/acdserver/acd/internal/testutil"
 	"github.com/acdserver/acd/media"
 	"github.com/acdserver/acd/sip"
-	"github.com/acdserver/acd/store"
 )
 
 // The distributor's flows, tested with fake phones: each ring is handed
@@ -314,89 +313,13 @@ type noSounds struct{}
 func (noSounds) Get(string) *media.Sound { return nil }
 
 // memLog keeps events in memory and wakes waiters on each.
-type memLog struct {
-	mu     sync.Mutex
-	events []store.Event
-	grew   chan struct{}
-}
-
-func newMemLog() *memLog { return &memLog{grew: make(chan struct{})} }
-
-func (l *memLog) Append(e store.Event) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	e.Seq = int64(len(l.events) + 1)
-	l.events = append(l.events, e)
-	close(l.grew)
-	l.grew = make(chan struct{})
-}
-
-func (l *memLog) Flush(context.Context) error { return nil }
-
-func (l *memLog) all() []store.Event {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]store.Event(nil), l.events...)
-}
-
-// await returns the events once one matches, or fails the test.
-func (l *memLog) await(t *testing.T, what string, match func(store.Event) bool) []store.Event {
-	t.Helper()
-	deadline := time.After(5 * time.Second)
-	for {
-		l.mu.Lock()
-		evs := append([]store.Event(nil), l.events...)
-		grew := l.grew
-		l.mu.Unlock()
-		for _, e := range evs {
-			if match(e) {
-				return evs
-			}
-		}
-		select {
-		case <-grew:
-		case <-deadline:
-			t.Fatalf("never saw %s; the log holds %v", what, kinds(evs))
-		}
-	}
-}
-
-func (l *memLog) count(kind string) int {
-	n := 0
-	for _, e := range l.all() {
-		if e.Type == kind {
-			n++
-		}
-	}
-	return n
-}
-
-func kinds(evs []store.Event) []string {
-	out := make([]string, len(evs))
-	for i, e := range evs {
-		out[i] = key(e)
-	}
-	return out
-}
-
-// key is "type:agent", or "agent.state>TO:agent".
-func key(e store.Event) string {
-	if e.Type == "agent.state" {
-		if p, err := event.Decode(e); err == nil {
-			return "agent.state>" + p.(event.AgentState).To + ":" + e.Agent
-		}
-	}
-	return e.Type + ":" + e.Agent
-}
-
-func isKind(k string) func(store.Event) bool { return func(e store.Event) bool { return key(e) == k } }
 
 // rig is a distributor on fake phones: f its flows, c its core.
 type rig struct {
 	f      *Flows
 	c      *acd.Center
 	phones *fakePhones
-	log    *memLog
+	log    *testutil.MemLog
 }
 
 func newRig(t *testing.T, yaml string, agents ...string) *rig {
@@ -411,7 +334,7 @@ func newRig(t *testing.T, yaml string, agents ...string) *rig {
 // newRigWith is a rig whose queues' callback requests are kept in
 // callbacks.
 func newRigWith(cfg *config.Config, callbacks acd.Callbacks, agents ...string) *rig {
-	r := &rig{phones: newPhones(agents...), log: newMemLog()}
+	r := &rig{phones: newPhones(agents...), log: testutil.NewMemLog()}
 	r.f = New(cfg, r.phones, noSounds{}, r.log, callbacks, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	r.c = r.f.Core()
 	return r
@@ -471,3 +394,24 @@ func mustState(t *testing.T, c *acd.Center, agent string, want acd.State) {
 }
 
 var errBusy = errors.New("busy")
+
+// awaitLive waits until the agent's call is live: the core records the
+// answer before the flow bridges it and makes it live.
+func (r *rig) awaitLive(t *testing.T, agent string) Live {
+	t.Helper()
+	deadline := time.After(5 * time.Second)
+	for {
+		r.f.mu.Lock()
+		l, ok := r.f.live[agent]
+		grew := r.f.liveGrew
+		r.f.mu.Unlock()
+		if ok {
+			return *l
+		}
+		select {
+		case <-grew:
+		case <-deadline:
+			t.Fatalf("agent %s's call never became live", agent)
+		}
+	}
+}

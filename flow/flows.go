@@ -64,6 +64,9 @@ type Flows struct {
 	// live are the calls agents are on, by agent: monitoring and
 	// recording find them there.
 	live map[string]*Live
+	// liveGrew is closed, and replaced, each time a call becomes live:
+	// what waits for one (a test) wakes then.
+	liveGrew chan struct{}
 	// recorder hears of calls bridged and unbridged (record.go); set
 	// before the first call, then only read.
 	recorder Recorder
@@ -79,7 +82,7 @@ type Flows struct {
 // the flows carry out, and the flows. callbacks may be nil when no queue
 // offers callback.
 func New(cfg *config.Config, phones Phones, sounds Sounds, events acd.EventLog, callbacks acd.Callbacks, log *slog.Logger) *Flows {
-	f := &Flows{phones: phones, sounds: sounds, events: events, log: log, monitors: newMonitors(), waiters: map[*acd.Interaction]*waiter{}, live: map[string]*Live{}}
+	f := &Flows{phones: phones, sounds: sounds, events: events, log: log, monitors: newMonitors(), waiters: map[*acd.Interaction]*waiter{}, live: map[string]*Live{}, liveGrew: make(chan struct{})}
 	f.core = acd.NewCenter(cfg, phones, events, callbacks, f, log)
 	return f
 }

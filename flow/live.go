@@ -63,6 +63,8 @@ func (f *Flows) Room(agent string) (Room, Live, error) {
 func (f *Flows) onLive(l Live) (ended func()) {
 	f.mu.Lock()
 	f.live[l.Agent] = &l
+	close(f.liveGrew)
+	f.liveGrew = make(chan struct{})
 	f.mu.Unlock()
 	if f.recorder != nil {
 		f.recorder.Bridged(l)

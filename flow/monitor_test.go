@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/acdserver/acd/event"
+	"github.com/acdserver/acd/internal/testutil"
 	"github.com/acdserver/acd/media"
 	"github.com/acdserver/acd/store"
 )
@@ -24,12 +25,13 @@ type liveRoom struct {
 
 func newLiveRoom(t *testing.T) liveRoom {
 	t.Helper()
-	r := newRig(t, rigConfig("linear", "0s", true), "1001")
+	r := newRig(t, testutil.QueueConfig("linear", "0s", true), "1001")
 	login(t, r, "1001")
 	call := newCaller("c1")
 	r.wait(context.Background(), call, "support", time.Minute)
 	leg := r.nextRing(t).answer()
-	r.log.await(t, "the caller connected", isKind("agent.answered:1001"))
+	r.log.Await(t, "the caller connected", testutil.IsKind("agent.answered:1001"))
+	r.awaitLive(t, "1001")
 	room := newFakeRoom(call, leg)
 	r.phones.mu.Lock()
 	r.phones.room = room
@@ -91,7 +93,7 @@ func TestMonitorModes(t *testing.T) {
 	listen := func(in bool, mode media.Mode) bool { return in && mode == media.Mode{Role: media.Listen} }
 	whisper := func(in bool, mode media.Mode) bool { return in && mode == media.Mode{Role: media.Whisper, To: l.agent} }
 	l.room.await(t, "the supervisor listening", sv, listen)
-	l.r.log.await(t, "monitor.started", isKind("monitor.started:1001"))
+	l.r.log.Await(t, "monitor.started", testutil.IsKind("monitor.started:1001"))
 	sv.digits <- '2'
 	l.room.await(t, "the supervisor whispering to the agent", sv, whisper)
 	sv.digits <- '3' // not for this supervisor: still whispering
@@ -103,13 +105,13 @@ func TestMonitorModes(t *testing.T) {
 	}
 	// The session takes keys and changes in turn: every one before the
 	// console's is logged by now.
-	if n := l.r.log.count("monitor.mode_changed"); n != 3 {
+	if n := l.r.log.Count("monitor.mode_changed"); n != 3 {
 		t.Errorf("%d mode changes logged; want 3 (key 3 refused)", n)
 	}
 	l.room.await(t, "the supervisor barging in", sv, func(in bool, mode media.Mode) bool { return in && mode == media.Mode{Role: media.Both} })
 	sv.Hangup(0)
 	l.room.await(t, "the supervisor gone", sv, func(in bool, _ media.Mode) bool { return !in })
-	evs := l.r.log.await(t, "monitor.stopped", isKind("monitor.stopped:1001"))
+	evs := l.r.log.Await(t, "monitor.stopped", testutil.IsKind("monitor.stopped:1001"))
 	if c := stoppedCause(t, evs); c != "supervisor-hung-up" {
 		t.Errorf("stopped for %q", c)
 	}
@@ -162,7 +164,7 @@ func TestMonitorEnds(t *testing.T) {
 				g = l.r.nextRing(t)
 			}
 			tc.end(l, m)
-			evs := l.r.log.await(t, "monitor.stopped", isKind("monitor.stopped:1001"))
+			evs := l.r.log.Await(t, "monitor.stopped", testutil.IsKind("monitor.stopped:1001"))
 			if c := stoppedCause(t, evs); c != tc.cause {
 				t.Errorf("stopped for %q; want %q", c, tc.cause)
 			}
@@ -176,7 +178,7 @@ func TestMonitorEnds(t *testing.T) {
 				case <-time.After(5 * time.Second):
 					t.Error("the supervisor's phone kept ringing")
 				}
-				if l.r.log.count("monitor.started") != 0 {
+				if l.r.log.Count("monitor.started") != 0 {
 					t.Error("monitor.started for a phone that never answered")
 				}
 			}
@@ -186,7 +188,7 @@ func TestMonitorEnds(t *testing.T) {
 
 // TestMonitorNoCall: an agent on no call is not monitored.
 func TestMonitorNoCall(t *testing.T) {
-	r := newRig(t, rigConfig("linear", "0s", true), "1001")
+	r := newRig(t, testutil.QueueConfig("linear", "0s", true), "1001")
 	_, err := r.f.Monitor(MonitorRequest{Agent: "1001", Phone: "2001", Mode: Listen, By: sup})
 	if !errors.Is(err, ErrNoLiveCall) {
 		t.Fatalf("monitoring an agent on no call: %v", err)

@@ -10,32 +10,9 @@ import (
 	"github.com/acdserver/acd/acd"
 	"github.com/acdserver/acd/event"
 	"github.com/acdserver/acd/hangup"
+	"github.com/acdserver/acd/internal/testutil"
 	"github.com/acdserver/acd/store"
 )
-
-const rigYAML = `sip_realm: test.local
-numbers: {"100": main}
-pause_reasons: [Lunch]
-agents:
-  "1001": {name: A, password: secret-1001, queues: [support]}
-  "1002": {name: B, password: secret-1002, queues: [support]}
-queues:
-  support: {strategy: STRATEGY, ring_timeout: 5s, max_no_answer: 2, wrap_up: WRAP, end_wrap_up: END, announce_every: 1h}
-dialplans:
-  main:
-    entry: q
-    nodes:
-      q:   {type: queue, queue: support, timeout: 30s, on_timeout: bye, on_exit: bye}
-      bye: {type: hangup}
-`
-
-func rigConfig(strategy, wrap string, end bool) string {
-	yaml := rigYAML
-	if wrap == "0s" {
-		yaml = strings.Replace(yaml, " wrap_up: WRAP,", "", 1)
-	}
-	return strings.NewReplacer("STRATEGY", strategy, "WRAP", wrap, "END", fmt.Sprint(end)).Replace(yaml)
-}
 
 var (
 	phone1001 = event.Phone("1001")
@@ -60,7 +37,7 @@ func chained(t *testing.T, evs []store.Event) {
 		_, okFrom := acd.ParseState(st.From)
 		_, okTo := acd.ParseState(st.To)
 		if was, ok := last[e.Agent]; (ok && was != st.From) || (!ok && st.From != "logged-out") {
-			t.Fatalf("agent %s moved from %s, but was %q: %v", e.Agent, st.From, was, kinds(evs))
+			t.Fatalf("agent %s moved from %s, but was %q: %v", e.Agent, st.From, was, testutil.Kinds(evs))
 		}
 		// The core's state machine refuses any other move before it is
 		// recorded (package acd tests it).
@@ -101,7 +78,7 @@ func TestAnswerRaces(t *testing.T) {
 	} {
 		t.Run(race.name, func(t *testing.T) {
 			for i := range 40 {
-				r := newRig(t, rigConfig("linear", "0s", true), "1001")
+				r := newRig(t, testutil.QueueConfig("linear", "0s", true), "1001")
 				login(t, r, "1001")
 				call := newCaller(fmt.Sprintf("call-%d", i))
 				out := r.wait(context.Background(), call, "support", race.leave(call))
@@ -116,10 +93,10 @@ func TestAnswerRaces(t *testing.T) {
 					call.hangup()
 					o = outcome(t, out)
 				}
-				evs := r.log.await(t, "the agent free again", func(e store.Event) bool {
-					return key(e) == "agent.state>ready:1001" && e.Seq > 3
+				evs := r.log.Await(t, "the agent free again", func(e store.Event) bool {
+					return testutil.Key(e) == "agent.state>ready:1001" && e.Seq > 3
 				})
-				answered, left := r.log.count("agent.answered"), r.log.count(race.left)
+				answered, left := r.log.Count("agent.answered"), r.log.Count(race.left)
 				switch {
 				case answered == 1 && left == 0:
 					if o != acd.Answered {
@@ -130,9 +107,9 @@ func TestAnswerRaces(t *testing.T) {
 						t.Fatalf("offset %d ms: the caller left (Wait: %v), and the late answer was not hung up (%v)", i, o, leg.hungUp())
 					}
 				default:
-					t.Fatalf("offset %d ms: %d answers and %d %s for one caller: %v", i, answered, left, race.left, kinds(evs))
+					t.Fatalf("offset %d ms: %d answers and %d %s for one caller: %v", i, answered, left, race.left, testutil.Kinds(evs))
 				}
-				chained(t, r.log.all())
+				chained(t, r.log.All())
 			}
 		})
 	}
@@ -141,14 +118,14 @@ func TestAnswerRaces(t *testing.T) {
 // TestRingAllTwoAnswers: with ring-all, both phones answer; the caller is
 // given to one, the other leg is hung up and its agent is ready again.
 func TestRingAllTwoAnswers(t *testing.T) {
-	r := newRig(t, rigConfig("ring-all", "0s", true), "1001", "1002")
+	r := newRig(t, testutil.QueueConfig("ring-all", "0s", true), "1001", "1002")
 	login(t, r, "1001", "1002")
 	call := newCaller("c1")
 	out := r.wait(context.Background(), call, "support", time.Minute)
 	a, b := r.nextRing(t), r.nextRing(t)
 	la, lb := a.answer(), b.answer()
-	r.log.await(t, "the second agent released", func(e store.Event) bool {
-		return r.log.count("agent.answered") == 1 && strings.HasPrefix(key(e), "agent.state>ready:") && e.Seq > 4
+	r.log.Await(t, "the second agent released", func(e store.Event) bool {
+		return r.log.Count("agent.answered") == 1 && strings.HasPrefix(testutil.Key(e), "agent.state>ready:") && e.Seq > 4
 	})
 	if la.hungUp() == lb.hungUp() {
 		t.Fatalf("both legs hung up, or neither: %v %v", la.hungUp(), lb.hungUp())
@@ -166,7 +143,7 @@ func TestRingAllTwoAnswers(t *testing.T) {
 	if o := outcome(t, out); o != acd.Answered {
 		t.Fatalf("Wait: %v", o)
 	}
-	chained(t, r.log.all())
+	chained(t, r.log.All())
 }
 
 // TestLogoutWhileRinging: an agent who logs out while rung stops ringing
@@ -174,7 +151,7 @@ func TestRingAllTwoAnswers(t *testing.T) {
 // offer is not counted against them, and the caller goes to the next
 // agent.
 func TestLogoutWhileRinging(t *testing.T) {
-	r := newRig(t, rigConfig("linear", "0s", true), "1001", "1002")
+	r := newRig(t, testutil.QueueConfig("linear", "0s", true), "1001", "1002")
 	login(t, r, "1001")
 	call := newCaller("c1")
 	r.wait(context.Background(), call, "support", time.Minute)
@@ -194,35 +171,35 @@ func TestLogoutWhileRinging(t *testing.T) {
 		t.Fatalf("the caller went to %s", next.agent)
 	}
 	next.answer()
-	evs := r.log.await(t, "the caller connected", isKind("agent.answered:1002"))
-	if r.log.count("agent.missed") != 0 {
-		t.Fatalf("logging out counted as a missed offer: %v", kinds(evs))
+	evs := r.log.Await(t, "the caller connected", testutil.IsKind("agent.answered:1002"))
+	if r.log.Count("agent.missed") != 0 {
+		t.Fatalf("logging out counted as a missed offer: %v", testutil.Kinds(evs))
 	}
-	chained(t, r.log.all())
+	chained(t, r.log.All())
 	call.hangup()
 }
 
 // TestLogoutDuringCall: logging out on a call keeps the call; when it
 // ends the agent is logged out, with no wrap-up.
 func TestLogoutDuringCall(t *testing.T) {
-	r := newRig(t, rigConfig("linear", "1h", true), "1001")
+	r := newRig(t, testutil.QueueConfig("linear", "1h", true), "1001")
 	login(t, r, "1001")
 	call := newCaller("c1")
 	out := r.wait(context.Background(), call, "support", time.Minute)
 	r.nextRing(t).answer()
-	r.log.await(t, "the caller connected", isKind("agent.answered:1001"))
+	r.log.Await(t, "the caller connected", testutil.IsKind("agent.answered:1001"))
 	if err := r.c.Logout("1001", phone1001); err != nil {
 		t.Fatal(err)
 	}
 	mustState(t, r.c, "1001", acd.OnCall)
 	call.hangup()
 	outcome(t, out)
-	r.log.await(t, "the agent logged out", isKind("agent.state>logged-out:1001"))
+	r.log.Await(t, "the agent logged out", testutil.IsKind("agent.state>logged-out:1001"))
 	mustState(t, r.c, "1001", acd.LoggedOut)
-	if r.log.count("agent.state") != 4 { // ready, offered, on-call, logged-out
-		t.Fatalf("agent moves: %v", kinds(r.log.all()))
+	if r.log.Count("agent.state") != 4 { // ready, offered, on-call, logged-out
+		t.Fatalf("agent moves: %v", testutil.Kinds(r.log.All()))
 	}
-	chained(t, r.log.all())
+	chained(t, r.log.All())
 }
 
 // TestWrapUpRules: where the queue does not let agents end wrap-up, an
@@ -231,20 +208,20 @@ func TestLogoutDuringCall(t *testing.T) {
 // event with its cause.
 func TestWrapUpRules(t *testing.T) {
 	wrapped := func(t *testing.T, end bool, wrap string) *rig {
-		r := newRig(t, rigConfig("linear", wrap, end), "1001")
+		r := newRig(t, testutil.QueueConfig("linear", wrap, end), "1001")
 		login(t, r, "1001")
 		call := newCaller("c1")
 		out := r.wait(context.Background(), call, "support", time.Minute)
 		r.nextRing(t).answer()
-		r.log.await(t, "connected", isKind("agent.answered:1001"))
+		r.log.Await(t, "connected", testutil.IsKind("agent.answered:1001"))
 		call.hangup()
 		outcome(t, out)
-		r.log.await(t, "wrap-up", isKind("agent.state>wrap-up:1001"))
+		r.log.Await(t, "wrap-up", testutil.IsKind("agent.state>wrap-up:1001"))
 		return r
 	}
 	cause := func(t *testing.T, r *rig) string {
 		var end event.AgentState
-		r.log.await(t, "the end of wrap-up", func(e store.Event) bool {
+		r.log.Await(t, "the end of wrap-up", func(e store.Event) bool {
 			if p, err := event.Decode(e); err == nil {
 				if st, ok := p.(event.AgentState); ok && st.From == "wrap-up" {
 					end = st
@@ -271,7 +248,7 @@ func TestWrapUpRules(t *testing.T) {
 		if got := cause(t, r); got != "wrap-up-ended by user:sue" {
 			t.Fatalf("the end of wrap-up: %s", got)
 		}
-		chained(t, r.log.all())
+		chained(t, r.log.All())
 	})
 	t.Run("allowed", func(t *testing.T) {
 		r := wrapped(t, true, "1h")
@@ -279,14 +256,14 @@ func TestWrapUpRules(t *testing.T) {
 			t.Fatal(err)
 		}
 		mustState(t, r.c, "1001", acd.Paused)
-		chained(t, r.log.all())
+		chained(t, r.log.All())
 	})
 	t.Run("timer", func(t *testing.T) {
 		r := wrapped(t, false, "1s")
 		if got := cause(t, r); got != "wrap-up-time by system" {
 			t.Fatalf("the end of wrap-up: %s", got)
 		}
-		chained(t, r.log.all())
+		chained(t, r.log.All())
 	})
 }
 
@@ -294,7 +271,7 @@ func TestWrapUpRules(t *testing.T) {
 // from the offer: one move, with its cause, and the caller goes on to the
 // next agent. A busy answer is not a miss; declines are.
 func TestMissesPause(t *testing.T) {
-	r := newRig(t, strings.Replace(rigConfig("linear", "0s", true), "ring_timeout: 5s", "ring_timeout: 100ms", 1), "1001", "1002")
+	r := newRig(t, strings.Replace(testutil.QueueConfig("linear", "0s", true), "ring_timeout: 5s", "ring_timeout: 100ms", 1), "1001", "1002")
 	r.c.SetBusyBackoff(10 * time.Millisecond)
 	login(t, r, "1001")
 	call := newCaller("c1")
@@ -302,7 +279,7 @@ func TestMissesPause(t *testing.T) {
 	r.nextRing(t).refuse(&causeErr{hangup.RingBusy})
 	r.nextRing(t).refuse(&causeErr{hangup.RingDeclined})
 	r.nextRing(t).refuse(&causeErr{hangup.RingDeclined})
-	evs := r.log.await(t, "the pause", isKind("agent.state>paused:1001"))
+	evs := r.log.Await(t, "the pause", testutil.IsKind("agent.state>paused:1001"))
 	if got := fmt.Sprint(missesOf(t, evs)); got != "[busy/0 declined/1 declined/2]" {
 		t.Fatalf("missed offers' causes: %v", got)
 	}
@@ -310,7 +287,7 @@ func TestMissesPause(t *testing.T) {
 	if info.Reason != acd.NoAnswerReason {
 		t.Fatalf("paused with %q", info.Reason)
 	}
-	chained(t, r.log.all())
+	chained(t, r.log.All())
 	call.hangup()
 }
 
@@ -323,14 +300,14 @@ func (e *causeErr) RingCause() hangup.RingCause { return e.cause }
 // TestShutdownWhileQueued: a caller still waiting when the server stops
 // is recorded as such, not as having abandoned.
 func TestShutdownWhileQueued(t *testing.T) {
-	r := newRig(t, rigConfig("linear", "0s", true))
+	r := newRig(t, testutil.QueueConfig("linear", "0s", true))
 	ctx, stop := context.WithCancel(context.Background())
 	out := r.wait(ctx, newCaller("c1"), "support", time.Minute)
-	r.log.await(t, "the caller queued", isKind("caller.joined:"))
+	r.log.Await(t, "the caller queued", testutil.IsKind("caller.joined:"))
 	stop()
 	outcome(t, out)
-	r.log.await(t, "the caller's end", isKind("caller.server_stopped:"))
-	if n := r.log.count("caller.abandoned"); n != 0 {
+	r.log.Await(t, "the caller's end", testutil.IsKind("caller.server_stopped:"))
+	if n := r.log.Count("caller.abandoned"); n != 0 {
 		t.Fatal("a caller waiting at shutdown was logged as abandoned")
 	}
 }
@@ -338,22 +315,22 @@ func TestShutdownWhileQueued(t *testing.T) {
 // TestDispatchOrder: callers are offered by queue weight, then by how
 // long they have waited, whatever order they joined the lists in.
 func TestDispatchOrder(t *testing.T) {
-	yaml := strings.Replace(rigConfig("linear", "0s", true), "queues:\n", "queues:\n  vip: {weight: 5, announce_every: 1h}\n", 1)
+	yaml := strings.Replace(testutil.QueueConfig("linear", "0s", true), "queues:\n", "queues:\n  vip: {weight: 5, announce_every: 1h}\n", 1)
 	yaml = strings.Replace(yaml, "queues: [support]}", "queues: [support, vip]}", 1)
 	r := newRig(t, yaml, "1001")
 	first, second, vip := newCaller("first"), newCaller("second"), newCaller("vip")
 	r.wait(context.Background(), first, "support", time.Minute)
-	r.log.await(t, "first", func(e store.Event) bool { return e.CallID == "first" })
+	r.log.Await(t, "first", func(e store.Event) bool { return e.CallID == "first" })
 	r.wait(context.Background(), second, "support", time.Minute)
-	r.log.await(t, "second", func(e store.Event) bool { return e.CallID == "second" })
+	r.log.Await(t, "second", func(e store.Event) bool { return e.CallID == "second" })
 	r.wait(context.Background(), vip, "vip", time.Minute)
-	r.log.await(t, "vip", func(e store.Event) bool { return e.CallID == "vip" })
+	r.log.Await(t, "vip", func(e store.Event) bool { return e.CallID == "vip" })
 	login(t, r, "1001")
 	callers := map[string]*fakeCaller{"first": first, "second": second, "vip": vip}
 	var order []string
 	for range 3 {
 		r.nextRing(t).answer()
-		evs := r.log.await(t, "an answer", func(e store.Event) bool {
+		evs := r.log.Await(t, "an answer", func(e store.Event) bool {
 			return e.Type == "agent.answered" && !strings.Contains(fmt.Sprint(order), e.CallID)
 		})
 		for _, e := range evs {
@@ -366,14 +343,14 @@ func TestDispatchOrder(t *testing.T) {
 	if fmt.Sprint(order) != "[vip first second]" {
 		t.Fatalf("answered in order %v", order)
 	}
-	chained(t, r.log.all())
+	chained(t, r.log.All())
 }
 
 // TestCloseWaitsForRings: at shutdown, a ring in progress is stopped and
 // Flows.Close returns only once the goroutine that rang has finished, so
 // that nothing reaches the event log after it closes.
 func TestCloseWaitsForRings(t *testing.T) {
-	r := newRig(t, rigConfig("linear", "0s", true), "1001")
+	r := newRig(t, testutil.QueueConfig("linear", "0s", true), "1001")
 	login(t, r, "1001")
 	ctx, stop := context.WithCancel(context.Background())
 	out := r.wait(ctx, newCaller("c1"), "support", time.Minute)
@@ -388,14 +365,14 @@ func TestCloseWaitsForRings(t *testing.T) {
 	if err := <-closed; err != nil {
 		t.Fatal(err)
 	}
-	n := len(r.log.all())
+	n := len(r.log.All())
 	stop()
 	outcome(t, out)
 	// The caller's own record of leaving is the dial plan's, not a
 	// distributor goroutine's: it may follow; nothing else does.
-	for _, e := range r.log.all()[n:] {
+	for _, e := range r.log.All()[n:] {
 		if e.Type != "caller.server_stopped" {
-			t.Fatalf("after Close the distributor appended %s", key(e))
+			t.Fatalf("after Close the distributor appended %s", testutil.Key(e))
 		}
 	}
 }
