@@ -115,9 +115,9 @@ type member struct {
 	mixing bool
 	// rec is the packet tap the session hands its packets to, while
 	// relayed and tapped (packettap.go).
-	rec    PacketTap
-	rx     sampleQueue
-	cur    [FrameSize]int16
+	rec PacketTap
+	rx  sampleQueue
+	cur [FrameSize]int16
 }
 
 // NewConference makes an empty conference.
