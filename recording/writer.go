@@ -306,11 +306,21 @@ func (w *Writer) run(f *os.File) {
 			writePCM(&pcm)
 		}
 	}
-	// endPackets writes out every packet placed: what follows is frames,
-	// or another conference's packets.
+	// keepTime writes what is due by the clock, not only by arrivals:
+	// while neither phone sends (both silent, with silence suppression)
+	// the file goes on, silence, as it does when mixed.
+	keepTime := func() {
+		if tl.on {
+			tl.arrive(int64(time.Since(w.epoch)))
+			writeUpTo(tl.due())
+		}
+	}
+	// endPackets writes out every packet placed, and the silence up to
+	// now: what follows is frames, or another conference's packets.
 	endPackets := func() {
 		if tl.on {
-			writeUpTo(tl.all())
+			tl.arrive(int64(time.Since(w.epoch)))
+			writeUpTo(max(tl.all(), tl.due()+delaySamples/media.FrameSize*media.FrameSize))
 			tl.on = false
 		}
 	}
@@ -368,6 +378,7 @@ func (w *Writer) run(f *os.File) {
 			take(&b)
 		case <-tick.C:
 			packets()
+			keepTime()
 		case <-w.wake:
 			packets()
 		case <-w.flush:
