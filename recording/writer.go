@@ -59,8 +59,9 @@ type block struct {
 }
 
 // Writer writes one recording's WAV file as the call goes on. Its taps
-// hand it the conference's frames without ever blocking the mixer; its
-// one goroutine, which Close stops, writes them.
+// hand it the conference's frames, or a relayed call's packets, without
+// ever blocking the mixer or the media loops; its one goroutine, which
+// Close stops, writes them.
 type Writer struct {
 	path   string
 	frames chan block
@@ -71,7 +72,10 @@ type Writer struct {
 	taps   atomic.Uint64 // the last tap's number
 	lost   atomic.Uint64 // periods dropped: the disk could not keep up
 	data   atomic.Int64  // audio bytes handed to the file so far
-	err    error         // the goroutine's first error; read after done
+	// placing: packets are being placed, written delaySamples behind
+	// their arrival (timeline.go).
+	placing atomic.Bool
+	err     error // the goroutine's first error; read after done
 
 	// The packets of a relayed call (WritePacket), by arrival; epoch is
 	// the writer's clock's zero. ringMu guards ring, head and size, and
@@ -322,6 +326,7 @@ func (w *Writer) run(f *os.File) {
 			tl.arrive(int64(time.Since(w.epoch)))
 			writeUpTo(max(tl.all(), tl.due()+delaySamples/media.FrameSize*media.FrameSize))
 			tl.on = false
+			w.placing.Store(false)
 		}
 	}
 	packets := func() {
@@ -337,6 +342,7 @@ func (w *Writer) run(f *os.File) {
 			}
 			if !tl.on {
 				tl.start(p.tap, data/(2*Channels), p.at)
+				w.placing.Store(true)
 			}
 			tl.arrive(p.at)
 			writeUpTo(tl.due())
@@ -403,5 +409,9 @@ func (w *Writer) run(f *os.File) {
 // queuedBytes is the audio written and waiting: where in the file a
 // period handed now will be, give or take the frames in flight.
 func (w *Writer) queuedBytes() int64 {
-	return w.data.Load() + int64(len(w.frames))*frameBytes
+	n := w.data.Load() + int64(len(w.frames))*frameBytes
+	if w.placing.Load() {
+		n += delaySamples * Channels * 2
+	}
+	return n
 }
