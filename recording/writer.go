@@ -68,7 +68,6 @@ type Writer struct {
 	stop   chan struct{} // closed by Close: the goroutine drains and ends
 	flush  chan struct{} // a request to write out what is buffered now
 	done   chan struct{} // closed when the goroutine has ended
-	paused atomic.Bool
 	taps   atomic.Uint64 // the last tap's number
 	lost   atomic.Uint64 // periods dropped: the disk could not keep up
 	data   atomic.Int64  // audio bytes handed to the file so far
@@ -81,7 +80,10 @@ type Writer struct {
 	// the writer's clock's zero. ringMu guards ring, head and size, and
 	// is held only to copy a packet in or out, never across anything
 	// that blocks: the media loops hand packets under it.
-	epoch      time.Time
+	epoch time.Time
+	// paused, ringMu, head and size side by side: what a media loop
+	// touches per packet, one cache line.
+	paused     atomic.Bool
 	ringMu     sync.Mutex
 	ring       *[ringSize]queuedPacket
 	head, size int
