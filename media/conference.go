@@ -82,9 +82,10 @@ var (
 // as they come, at no cost beyond a bridge's, and a tap that is also a
 // PacketTap (a call recording) is handed them as they pass. Anything
 // more — a third member, a member listening or whispering, a tap that
-// takes frames only — is mixed: the conference's mixer decodes what each member sends, and every
-// 20 ms sums for each member what it hears, encodes it in the member's law
-// and sends it as the member's own next packet. Going back to two members
+// takes frames only — is mixed: the conference's mixer decodes what each
+// member sends, and every 20 ms sums for each member what it hears,
+// encodes it in the member's law and sends it as the member's own next
+// packet. Going back to two members
 // bridged goes back to relaying, for its cost. A conference with no
 // members left, or ended, has no mixer running.
 type Conference struct {

@@ -316,15 +316,16 @@ func (s *Session) sendLocked(raw *rawSender, mixed []byte) (sent bool) {
 
 // receive handles one packet from the socket, read at now (unix
 // nanoseconds), and reports whether it was dropped as coming from another
-// source or for SRTP, and whether it was relayed to a bridged peer;
-// called by the media loop, which lends h so that parsing CSRCs and
-// extensions reuses its slices.
+// source or for SRTP, and whether it was relayed to a bridged peer; h is
+// lent so that parsing CSRCs and extensions reuses its slices. The media
+// loop calls receiveAt.
 func (s *Session) receive(raw *rawSender, h *rtp.Header, pkt []byte, from netip.AddrPort, now int64) (drop dropReason, relayed bool) {
 	return s.receiveAt(raw, h, nil, pkt, from, time.Unix(0, now))
 }
 
 // receiveAt is receive with the loop's clock reading, monotonic part and
-// all, and the loop's TapPacket to hand a recorded packet in.
+// all, and the loop's TapPacket to hand a recorded packet in (nil: one is
+// made when needed).
 func (s *Session) receiveAt(raw *rawSender, h *rtp.Header, tp *TapPacket, pkt []byte, from netip.AddrPort, at time.Time) (drop dropReason, relayed bool) {
 	now := at.UnixNano()
 	// Not RTP version 2: drop it before the parser builds an error for it.

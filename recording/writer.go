@@ -122,7 +122,8 @@ func (w *Writer) Pause(paused bool) { w.paused.Store(paused) }
 func (w *Writer) Paused() bool { return w.paused.Load() }
 
 // Lost is how many 20 ms periods were dropped because the writer fell
-// behind; each is silence in the file, so that what follows keeps its time.
+// behind (a relayed call's packets count one each, 20 ms of one side);
+// each is silence in the file, so that what follows keeps its time.
 func (w *Writer) Lost() uint64 { return w.lost.Load() }
 
 // Bytes is the audio written so far.
