@@ -1,6 +1,8 @@
 package recording
 
 import (
+	"encoding/binary"
+
 	"github.com/zaf/g711"
 
 	"github.com/acdserver/acd/media"
@@ -36,6 +38,9 @@ const (
 	// arrives between two drains, and late packets, with room to spare.
 	spanSamples = 2 * SampleRate
 )
+
+// A period must not wrap in the span (see take).
+var _ [spanSamples % media.FrameSize]struct{} = [0]struct{}{}
 
 // timeline places the packets of a relayed call in the file: each side
 // anchored at its first packet (its arrival mapped to the file's sample
@@ -153,13 +158,17 @@ func (tl *timeline) all() int64 {
 	return tl.written + (max(0, tl.end-tl.written)+media.FrameSize-1)/media.FrameSize*media.FrameSize
 }
 
-// take writes one period, both channels interleaved, into out and
-// clears it from the span.
-func (tl *timeline) take(out *[media.FrameSize * Channels]int16) {
+// take writes one period, both channels interleaved as the file has
+// them, into out and clears it from the span. A period never wraps in
+// the span: written is whole periods, and the span too.
+func (tl *timeline) take(out *[frameBytes]byte) {
+	at := int(tl.written % spanSamples)
+	l, r := tl.span[0][at:at+media.FrameSize], tl.span[1][at:at+media.FrameSize]
 	for i := range media.FrameSize {
-		at := (tl.written + int64(i)) % spanSamples
-		out[2*i], out[2*i+1] = tl.span[0][at], tl.span[1][at]
-		tl.span[0][at], tl.span[1][at] = 0, 0
+		binary.LittleEndian.PutUint16(out[4*i:], uint16(l[i]))
+		binary.LittleEndian.PutUint16(out[4*i+2:], uint16(r[i]))
 	}
+	clear(l)
+	clear(r)
 	tl.written += media.FrameSize
 }

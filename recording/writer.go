@@ -31,7 +31,7 @@ const ringSize = 256
 // drainEvery is how often the goroutine takes the packets waiting, well
 // within the delay the file is written behind arrival (timeline.go); a
 // ring half full wakes it sooner.
-const drainEvery = 100 * time.Millisecond
+const drainEvery = 200 * time.Millisecond
 
 // queuedPacket is one packet a relayed call's tap handed, as the ring
 // holds it: its channel, its arrival on the writer's clock, and the
@@ -263,7 +263,6 @@ func (w *Writer) run(f *os.File) {
 	var (
 		raw        [frameBytes]byte
 		silence    [frameBytes]byte
-		pcm        [media.FrameSize * Channels]int16
 		tap, next  uint64
 		sinceSync  int
 		data       int64
@@ -309,8 +308,11 @@ func (w *Writer) run(f *os.File) {
 	// writeUpTo writes the timeline's periods up to position to.
 	writeUpTo := func(to int64) {
 		for tl.written < to {
-			tl.take(&pcm)
-			writePCM(&pcm)
+			tl.take(&raw)
+			writeFrame(raw[:])
+			if sinceSync >= syncEvery {
+				sync()
+			}
 		}
 	}
 	// keepTime writes what is due by the clock, not only by arrivals:
