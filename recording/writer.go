@@ -69,6 +69,7 @@ type Writer struct {
 	flush  chan struct{} // a request to write out what is buffered now
 	done   chan struct{} // closed when the goroutine has ended
 	taps   atomic.Uint64 // the last tap's number
+	tapAt  atomic.Int64  // when the last tap was made, on the writer's clock
 	lost   atomic.Uint64 // periods dropped: the disk could not keep up
 	data   atomic.Int64  // audio bytes handed to the file so far
 	// placing: packets are being placed, written delaySamples behind
@@ -136,6 +137,7 @@ func (w *Writer) Bytes() int64 { return w.data.Load() }
 // the file by their timestamps (timeline.go). A recording continued in
 // another conference (the caller transferred) gets a new Tap.
 func (w *Writer) Tap(left, right media.Member) *Tap {
+	w.tapAt.Store(int64(time.Since(w.epoch)))
 	return &Tap{w: w, n: w.taps.Add(1), left: left, right: right}
 }
 
@@ -268,6 +270,7 @@ func (w *Writer) run(f *os.File) {
 		data       int64
 		failed     bool
 		tl         timeline
+		lastTap    uint64 // the tap of the last frame or packet
 		batch      []queuedPacket
 		writeFrame = func(p []byte) {
 			if failed {
@@ -346,9 +349,16 @@ func (w *Writer) run(f *os.File) {
 				endPackets()
 			}
 			if !tl.on {
-				tl.start(p.tap, data/(2*Channels), p.at)
+				// A new tap's file time starts when it was set, as the
+				// mixer's frames do: silence until a phone first sends.
+				from := p.at
+				if p.tap != lastTap {
+					from = min(from, w.tapAt.Load())
+				}
+				tl.start(p.tap, data/(2*Channels), from)
 				w.placing.Store(true)
 			}
+			lastTap = p.tap
 			tl.arrive(p.at)
 			writeUpTo(tl.due())
 			tl.place(p)
@@ -362,7 +372,7 @@ func (w *Writer) run(f *os.File) {
 				writeFrame(silence[:])
 			}
 		}
-		tap, next = b.tap, b.index+1
+		tap, next, lastTap = b.tap, b.index+1, b.tap
 		if b.silent {
 			writeFrame(silence[:])
 			if sinceSync >= syncEvery {
