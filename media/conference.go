@@ -78,12 +78,14 @@ var (
 
 // Conference joins sessions: each hears the others that its members'
 // modes let it hear, and a tap takes everyone's audio. Two members who
-// both hear each other, with no tap, are bridged (bridge.go): their
-// packets are relayed as they come, at no cost beyond a bridge's. Anything
-// more — a third member, a member listening or whispering, a tap — is
-// mixed: the conference's mixer decodes what each member sends, and every
-// 20 ms sums for each member what it hears, encodes it in the member's law
-// and sends it as the member's own next packet. Going back to two members
+// both hear each other are bridged (bridge.go): their packets are relayed
+// as they come, at no cost beyond a bridge's, and a tap that is also a
+// PacketTap (a call recording) is handed them as they pass. Anything
+// more — a third member, a member listening or whispering, a tap that
+// takes frames only — is mixed: the conference's mixer decodes what each
+// member sends, and every 20 ms sums for each member what it hears,
+// encodes it in the member's law and sends it as the member's own next
+// packet. Going back to two members
 // bridged goes back to relaying, for its cost. A conference with no
 // members left, or ended, has no mixer running.
 type Conference struct {
@@ -112,8 +114,11 @@ type member struct {
 	// (its mix is this member); rx holds the audio it received since,
 	// which the mixer takes a frame at a time into cur.
 	mixing bool
-	rx     sampleQueue
-	cur    [FrameSize]int16
+	// rec is the packet tap the session hands its packets to, while
+	// relayed and tapped (packettap.go).
+	rec PacketTap
+	rx  sampleQueue
+	cur [FrameSize]int16
 }
 
 // NewConference makes an empty conference.
@@ -197,7 +202,9 @@ func (c *Conference) Remove(id Member) {
 
 // Tap sets the writer that takes every member's audio, or with nil
 // removes it. Once Tap returns, the writer it replaced is not called
-// again.
+// again. A writer that is a PacketTap as well keeps two members in Both
+// relayed, and is handed their packets; one that is not makes them
+// mixed, for its frames.
 func (c *Conference) Tap(w FrameWriter) {
 	c.mu.Lock()
 	if c.ended {
@@ -249,6 +256,16 @@ func (c *Conference) detachLocked(m *member) {
 		m.mixing = false
 		m.s.setMix(nil)
 	}
+	m.setRecord(nil)
+}
+
+// setRecord makes the member's session hand its packets to t, or to
+// nothing; c.mu is held.
+func (m *member) setRecord(t PacketTap) {
+	if m.rec != t {
+		m.rec = t
+		m.s.setRecord(t, m.id)
+	}
 }
 
 // applyLocked puts the members into the state their modes, parking and
@@ -262,7 +279,8 @@ func (c *Conference) applyLocked() (stopped *mixer) {
 			active = append(active, m)
 		}
 	}
-	relay := len(active) == 2 && c.tap == nil && active[0].mode.Role == Both && active[1].mode.Role == Both
+	packets, _ := c.tap.(PacketTap)
+	relay := len(active) == 2 && (c.tap == nil || packets != nil) && active[0].mode.Role == Both && active[1].mode.Role == Both
 	mix := !relay && (len(active) >= 2 || len(active) == 1 && c.tap != nil)
 	if c.pair[0] != nil && !(relay && c.pair[0] == active[0] && c.pair[1] == active[1]) {
 		Unbridge(c.pair[0].s, c.pair[1].s)
@@ -282,6 +300,13 @@ func (c *Conference) applyLocked() (stopped *mixer) {
 	if relay && c.pair[0] == nil {
 		c.pair = [2]*member{active[0], active[1]}
 		Bridge(active[0].s, active[1].s)
+	}
+	for _, m := range c.members {
+		if relay && m.mode.Role == Both && !m.parked {
+			m.setRecord(packets)
+		} else {
+			m.setRecord(nil)
+		}
 	}
 	switch {
 	case mix && c.mixer == nil:

@@ -52,6 +52,7 @@ type loop struct {
 	stray  uint64     // packets dropped by strict RTP (strict.go)
 	buf    [1500]byte
 	hdr    rtp.Header // reused by every packet the loop reads
+	tap    TapPacket  // reused by every packet the loop hands a recording
 	pass   uint64     // receive calls so far, to count each socket's reads in one
 	events [128]unix.EpollEvent
 
@@ -358,7 +359,7 @@ const readsPerSlot = 4
 // twice, and a burst is still taken at once. An empty wait ends the slot.
 func (l *loop) receive() {
 	// One clock reading for the whole batch: all of it arrived by now.
-	now := time.Now().UnixNano()
+	now := time.Now()
 	l.pass++
 	// A bound on the waits, which the loop below ends well before: each
 	// wait reads a socket, or comes back full of sockets at their limit
@@ -395,7 +396,7 @@ func (l *loop) receive() {
 
 // receiveFrom reads one datagram from s's socket, read at now, and
 // handles it.
-func (l *loop) receiveFrom(s *Session, now int64) {
+func (l *loop) receiveFrom(s *Session, now time.Time) {
 	size, from, err := s.sock.recvFrom(l.buf[:])
 	l.calls.reads++
 	if err != nil {
@@ -405,7 +406,7 @@ func (l *loop) receiveFrom(s *Session, now int64) {
 		return
 	}
 	l.received++
-	drop, relayed := s.receive(l.raw, &l.hdr, l.buf[:size], from, now)
+	drop, relayed := s.receiveAt(l.raw, &l.hdr, &l.tap, l.buf[:size], from, now)
 	switch drop {
 	case dropStray:
 		l.stray++

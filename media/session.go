@@ -82,6 +82,10 @@ type Session struct {
 	// Conferencing: packets received feed mix's conference, whose mixer
 	// sends this session's frames in place of tick (see conference.go).
 	mix *member
+	// Recording a relayed conference: audio packets received are handed
+	// to rec as member recAs (packettap.go).
+	rec   PacketTap
+	recAs Member
 
 	digits     chan rune
 	timeout    atomic.Int64 // nanoseconds of silence from the peer that end the call
@@ -312,10 +316,18 @@ func (s *Session) sendLocked(raw *rawSender, mixed []byte) (sent bool) {
 
 // receive handles one packet from the socket, read at now (unix
 // nanoseconds), and reports whether it was dropped as coming from another
-// source or for SRTP, and whether it was relayed to a bridged peer;
-// called by the media loop, which lends h so that parsing CSRCs and
-// extensions reuses its slices.
+// source or for SRTP, and whether it was relayed to a bridged peer; h is
+// lent so that parsing CSRCs and extensions reuses its slices. The media
+// loop calls receiveAt.
 func (s *Session) receive(raw *rawSender, h *rtp.Header, pkt []byte, from netip.AddrPort, now int64) (drop dropReason, relayed bool) {
+	return s.receiveAt(raw, h, nil, pkt, from, time.Unix(0, now))
+}
+
+// receiveAt is receive with the loop's clock reading, monotonic part and
+// all, and the loop's TapPacket to hand a recorded packet in (nil: one is
+// made when needed).
+func (s *Session) receiveAt(raw *rawSender, h *rtp.Header, tp *TapPacket, pkt []byte, from netip.AddrPort, at time.Time) (drop dropReason, relayed bool) {
+	now := at.UnixNano()
 	// Not RTP version 2: drop it before the parser builds an error for it.
 	if len(pkt) < 12 || pkt[0]>>6 != 2 {
 		return dropNone, false
@@ -345,6 +357,14 @@ func (s *Session) receive(raw *rawSender, h *rtp.Header, pkt []byte, from netip.
 	}
 	restart := s.rxRestart
 	s.rxRestart = false
+	if s.rec != nil && h.PayloadType == s.pt {
+		// Under mu, so that once setRecord returns no packet reaches the
+		// tap it replaced; the hand-off only copies.
+		if tp == nil {
+			tp = new(TapPacket) // not from a media loop
+		}
+		s.recordLocked(tp, h.SequenceNumber, h.Timestamp, h.SSRC, h.PayloadType, at, pkt[hn:])
+	}
 	dtmfPT, codec, pt, peer, mix := s.dtmfPT, s.codec, s.pt, s.peer, s.mix
 	s.mu.Unlock()
 	s.lastRx.Store(now)

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/acdserver/acd/media"
 )
@@ -21,6 +23,31 @@ const queued = 250
 // server killed mid-call loses at most.
 const syncEvery = 50
 
+// ringSize bounds the packets of a relayed call waiting for the writer's
+// goroutine, 2.5 s of both sides: past it packets are dropped (and
+// counted as lost periods), never waited for.
+const ringSize = 256
+
+// drainEvery is how often the goroutine takes the packets waiting, well
+// within the delay the file is written behind arrival (timeline.go); a
+// ring half full wakes it sooner.
+const drainEvery = 200 * time.Millisecond
+
+// queuedPacket is one packet a relayed call's tap handed, as the ring
+// holds it: its channel, its arrival on the writer's clock, and the
+// payload copied.
+type queuedPacket struct {
+	tap     uint64
+	at      int64 // nanoseconds since the writer's epoch
+	ts      uint32
+	ssrc    uint32
+	ch      uint8
+	codec   media.Codec
+	len     uint8
+	silent  bool // paused: placed as silence
+	payload [media.TapPayload]byte
+}
+
 // block is one period handed from the mixer to the writer's goroutine:
 // the tap it came through, its index there, and the two channels
 // interleaved (nil when paused: silence).
@@ -32,19 +59,37 @@ type block struct {
 }
 
 // Writer writes one recording's WAV file as the call goes on. Its taps
-// hand it the conference's frames without ever blocking the mixer; its
-// one goroutine, which Close stops, writes them.
+// hand it the conference's frames, or a relayed call's packets, without
+// ever blocking the mixer or the media loops; its one goroutine, which
+// Close stops, writes them.
 type Writer struct {
 	path   string
 	frames chan block
 	stop   chan struct{} // closed by Close: the goroutine drains and ends
 	flush  chan struct{} // a request to write out what is buffered now
 	done   chan struct{} // closed when the goroutine has ended
-	paused atomic.Bool
 	taps   atomic.Uint64 // the last tap's number
+	tapAt  atomic.Int64  // when the last tap was made, on the writer's clock
 	lost   atomic.Uint64 // periods dropped: the disk could not keep up
 	data   atomic.Int64  // audio bytes handed to the file so far
-	err    error         // the goroutine's first error; read after done
+	// placing: packets are being placed, written delaySamples behind
+	// their arrival (timeline.go).
+	placing atomic.Bool
+	err     error // the goroutine's first error; read after done
+
+	// The packets of a relayed call (WritePacket), by arrival; epoch is
+	// the writer's clock's zero. ringMu guards ring, head and size, and
+	// is held only to copy a packet in or out, never across anything
+	// that blocks: the media loops hand packets under it.
+	epoch time.Time
+	// paused, ringMu, head and size side by side: what a media loop
+	// touches per packet, one cache line.
+	paused     atomic.Bool
+	ringMu     sync.Mutex
+	ring       *[ringSize]queuedPacket
+	head, size int
+	wake       chan struct{} // the ring is half full
+	drained    chan struct{} // the goroutine took what the ring held
 }
 
 // Create starts a recording's file at path (its directories made, mode
@@ -62,7 +107,8 @@ func Create(path string) (*Writer, error) {
 		f.Close()
 		return nil, fmt.Errorf("creating recording %s: %w", path, err)
 	}
-	w := &Writer{path: path, frames: make(chan block, queued), stop: make(chan struct{}), flush: make(chan struct{}, 1), done: make(chan struct{})}
+	w := &Writer{path: path, frames: make(chan block, queued), stop: make(chan struct{}), flush: make(chan struct{}, 1), done: make(chan struct{}),
+		epoch: time.Now(), ring: new([ringSize]queuedPacket), wake: make(chan struct{}, 1), drained: make(chan struct{}, 1)}
 	go w.run(f)
 	return w, nil
 }
@@ -77,7 +123,8 @@ func (w *Writer) Pause(paused bool) { w.paused.Store(paused) }
 func (w *Writer) Paused() bool { return w.paused.Load() }
 
 // Lost is how many 20 ms periods were dropped because the writer fell
-// behind; each is silence in the file, so that what follows keeps its time.
+// behind (a relayed call's packets count one each, 20 ms of one side);
+// each is silence in the file, so that what follows keeps its time.
 func (w *Writer) Lost() uint64 { return w.lost.Load() }
 
 // Bytes is the audio written so far.
@@ -85,9 +132,12 @@ func (w *Writer) Bytes() int64 { return w.data.Load() }
 
 // Tap is a media.FrameWriter that takes one conference's frames into the
 // file, the member left on the left channel and right on the right;
-// other members (a supervisor) are left out. A recording continued in
+// other members (a supervisor) are left out. It is a media.PacketTap as
+// well, so that a call of two stays relayed: its packets are placed in
+// the file by their timestamps (timeline.go). A recording continued in
 // another conference (the caller transferred) gets a new Tap.
 func (w *Writer) Tap(left, right media.Member) *Tap {
+	w.tapAt.Store(int64(time.Since(w.epoch)))
 	return &Tap{w: w, n: w.taps.Add(1), left: left, right: right}
 }
 
@@ -127,6 +177,55 @@ func (t *Tap) WriteFrame(f media.Frame) {
 	}
 }
 
+// WritePacket copies a relayed packet into the writer's ring; when the
+// goroutine is 2.5 s behind it is dropped and counted as a lost period.
+// Called from a media loop: it never blocks, allocates nor decodes.
+// Paused, the packet is handed without its audio: it keeps the file's
+// clock going, and is silence.
+func (t *Tap) WritePacket(p *media.TapPacket) {
+	ch := uint8(0)
+	switch p.Member {
+	case t.left:
+	case t.right:
+		ch = 1
+	default:
+		return
+	}
+	w := t.w
+	silent := w.paused.Load()
+	w.ringMu.Lock()
+	if w.size == ringSize {
+		w.ringMu.Unlock()
+		w.lost.Add(1)
+		return
+	}
+	q := &w.ring[(w.head+w.size)%ringSize]
+	w.size++
+	half := w.size == ringSize/2
+	q.tap, q.at, q.ts, q.ssrc, q.ch, q.codec, q.len = t.n, int64(p.Arrival.Sub(w.epoch)), p.Timestamp, p.SSRC, ch, p.Codec, p.Len
+	if q.silent = silent; !silent {
+		q.payload = p.Payload
+	}
+	w.ringMu.Unlock()
+	if half {
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// takePackets moves what the ring holds into batch.
+func (w *Writer) takePackets(batch []queuedPacket) []queuedPacket {
+	w.ringMu.Lock()
+	defer w.ringMu.Unlock()
+	for ; w.size > 0; w.size-- {
+		batch = append(batch, w.ring[w.head])
+		w.head = (w.head + 1) % ringSize
+	}
+	return batch
+}
+
 // Flush asks the writer to write out what it holds and bring the header
 // up to date now rather than within the second: the call left its
 // conference (the caller transferred) and no frame may come for a while.
@@ -151,12 +250,18 @@ func (w *Writer) Close() error {
 	return w.err
 }
 
-// run writes the frames handed to it until Close, filling a gap in a
-// tap's indices (frames dropped) with silence so that the two sides and
-// what follows keep their time.
+// run writes the frames and packets handed to it until Close, filling a
+// gap in a tap's indices (frames dropped) with silence so that the two
+// sides and what follows keep their time. Packets (the call relayed) are
+// placed by the timeline and written behind their arrival; a frame (the
+// call mixed) first writes out every packet placed, and packets after
+// frames start the timeline at the end of the file, so that going from
+// one to the other loses no audio and overlaps none.
 func (w *Writer) run(f *os.File) {
 	defer close(w.done)
 	buf := bufio.NewWriterSize(f, 32<<10)
+	tick := time.NewTicker(drainEvery)
+	defer tick.Stop()
 	var (
 		raw        [frameBytes]byte
 		silence    [frameBytes]byte
@@ -164,6 +269,9 @@ func (w *Writer) run(f *os.File) {
 		sinceSync  int
 		data       int64
 		failed     bool
+		tl         timeline
+		lastTap    uint64 // the tap of the last frame or packet
+		batch      []queuedPacket
 		writeFrame = func(p []byte) {
 			if failed {
 				return
@@ -190,24 +298,88 @@ func (w *Writer) run(f *os.File) {
 			}
 			sinceSync = 0
 		}
+		writePCM = func(p *[media.FrameSize * Channels]int16) {
+			for i, v := range p {
+				binary.LittleEndian.PutUint16(raw[2*i:], uint16(v))
+			}
+			writeFrame(raw[:])
+			if sinceSync >= syncEvery {
+				sync()
+			}
+		}
 	)
+	// writeUpTo writes the timeline's periods up to position to.
+	writeUpTo := func(to int64) {
+		for tl.written < to {
+			tl.take(&raw)
+			writeFrame(raw[:])
+			if sinceSync >= syncEvery {
+				sync()
+			}
+		}
+	}
+	// keepTime writes what is due by the clock, not only by arrivals:
+	// while neither phone sends (both silent, with silence suppression)
+	// the file goes on, silence, as it does when mixed.
+	keepTime := func() {
+		if tl.on {
+			tl.arrive(int64(time.Since(w.epoch)))
+			writeUpTo(tl.due())
+		}
+	}
+	// endPackets writes out every packet placed, and the silence up to
+	// now: what follows is frames, or another conference's packets.
+	endPackets := func() {
+		if tl.on {
+			tl.arrive(int64(time.Since(w.epoch)))
+			writeUpTo(max(tl.all(), tl.due()+delaySamples/media.FrameSize*media.FrameSize))
+			tl.on = false
+			w.placing.Store(false)
+		}
+	}
+	packets := func() {
+		batch = w.takePackets(batch[:0])
+		select {
+		case w.drained <- struct{}{}:
+		default:
+		}
+		for i := range batch {
+			p := &batch[i]
+			if tl.on && p.tap != tl.tap {
+				endPackets()
+			}
+			if !tl.on {
+				// A new tap's file time starts when it was set, as the
+				// mixer's frames do: silence until a phone first sends.
+				from := p.at
+				if p.tap != lastTap {
+					from = min(from, w.tapAt.Load())
+				}
+				tl.start(p.tap, data/(2*Channels), from)
+				w.placing.Store(true)
+			}
+			lastTap = p.tap
+			tl.arrive(p.at)
+			writeUpTo(tl.due())
+			tl.place(p)
+		}
+	}
 	take := func(b *block) {
+		packets()
+		endPackets()
 		if b.tap == tap && b.index > next {
 			for range min(b.index-next, queued) {
 				writeFrame(silence[:])
 			}
 		}
-		tap, next = b.tap, b.index+1
+		tap, next, lastTap = b.tap, b.index+1, b.tap
 		if b.silent {
 			writeFrame(silence[:])
-		} else {
-			for i, v := range b.pcm {
-				binary.LittleEndian.PutUint16(raw[2*i:], uint16(v))
+			if sinceSync >= syncEvery {
+				sync()
 			}
-			writeFrame(raw[:])
-		}
-		if sinceSync >= syncEvery {
-			sync()
+		} else {
+			writePCM(&b.pcm)
 		}
 	}
 	drain := func() {
@@ -216,6 +388,7 @@ func (w *Writer) run(f *os.File) {
 			case b := <-w.frames:
 				take(&b)
 			default:
+				packets()
 				return
 			}
 		}
@@ -224,11 +397,18 @@ func (w *Writer) run(f *os.File) {
 		select {
 		case b := <-w.frames:
 			take(&b)
+		case <-tick.C:
+			packets()
+			keepTime()
+		case <-w.wake:
+			packets()
 		case <-w.flush:
 			drain()
+			endPackets()
 			sync()
 		case <-w.stop:
 			drain()
+			endPackets()
 			running = false
 		}
 	}
@@ -244,5 +424,9 @@ func (w *Writer) run(f *os.File) {
 // queuedBytes is the audio written and waiting: where in the file a
 // period handed now will be, give or take the frames in flight.
 func (w *Writer) queuedBytes() int64 {
-	return w.data.Load() + int64(len(w.frames))*frameBytes
+	n := w.data.Load() + int64(len(w.frames))*frameBytes
+	if w.placing.Load() {
+		n += delaySamples * Channels * 2
+	}
+	return n
 }
