@@ -360,11 +360,13 @@ func (f *Flows) runMonitor(m *monitor) {
 	if !joinedAt.IsZero() {
 		ms = time.Since(joinedAt).Milliseconds()
 	}
-	s.record(event.MonitorStopped{Session: m.id, Cause: end.String(), MS: ms, Actor: by})
-	s.log.Info("monitoring ended", "cause", end.String(), "monitored_ms", ms)
+	// Gone from the sessions before its end is logged: whoever reads the
+	// sessions on seeing monitor.stopped does not find it running.
 	f.monitors.mu.Lock()
 	delete(f.monitors.sessions, m.id)
 	f.monitors.mu.Unlock()
+	s.record(event.MonitorStopped{Session: m.id, Cause: end.String(), MS: ms, Actor: by})
+	s.log.Info("monitoring ended", "cause", end.String(), "monitored_ms", ms)
 	close(m.done)
 }
 
