@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/acdserver/acd/config"
@@ -95,6 +96,9 @@ type Recorder struct {
 	closed   bool
 	work     sync.WaitGroup // the watchers of customers' calls
 	stop     chan struct{}  // closed by Close
+	// lost counts the 20 ms periods every recording lost since start,
+	// as their events told: for /metrics.
+	lost atomic.Uint64
 }
 
 // contact is a recording being written.
@@ -274,7 +278,17 @@ func (r *Recorder) reportLost(c *contact) {
 	r.cfg.Events.Append(event.New(time.Now(), c.ref, event.RecordingFramesLost{Recording: c.rec.ID, Frames: lost - c.lostSaid}))
 	r.cfg.Log.Warn("the recording lost audio: the disk fell behind", "call_id", c.rec.CallID, "queue", c.rec.Queue,
 		"recording", c.rec.ID, "frames", lost-c.lostSaid)
+	r.lost.Add(lost - c.lostSaid)
 	c.lostSaid = lost
+}
+
+// Stats is how many recordings are being written now, and how many
+// 20 ms periods recordings have lost since start because the disk fell
+// behind.
+func (r *Recorder) Stats() (active int, lostPeriods uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.contacts), r.lost.Load()
 }
 
 // finish closes the recording's file, completes its entry and says so;

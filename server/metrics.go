@@ -18,6 +18,7 @@ import (
 	"github.com/acdserver/acd/acd"
 	"github.com/acdserver/acd/config"
 	"github.com/acdserver/acd/media"
+	"github.com/acdserver/acd/recording"
 	"github.com/acdserver/acd/sip"
 	"github.com/acdserver/acd/store"
 )
@@ -36,6 +37,8 @@ type liveServer struct {
 	trunks  *trunkRegistrations
 	http    *connLimiter // the HTTP listener's connections
 	version string       // the build's, for acd_build_info
+	// recorder is nil until the recordings have started.
+	recorder *atomic.Pointer[recording.Recorder]
 }
 
 // queueNames are the queues the server runs, sorted.
@@ -95,6 +98,7 @@ type collector struct {
 	agents, waiting, callbacks, oldest                     metric
 	rtpIn, rtpOut, rtpDropped, rtpStray, srtpDropped       metric
 	eventSeq, eventPending, eventLag                       metric
+	recordings, recordLost                                 metric
 }
 
 func newCollector(live *liveServer) *collector {
@@ -138,6 +142,8 @@ func newCollector(live *liveServer) *collector {
 
 		eventSeq:     gauge("acd_event_log_committed_sequence", "Sequence number of the last event committed to the event log."),
 		eventPending: gauge("acd_event_log_pending_events", "Events appended but not yet committed to the event log."),
+		recordings:   gauge("acd_recordings_in_progress", "Calls being recorded now."),
+		recordLost:   counter("acd_recording_frames_lost_total", "20 ms periods recordings lost since start because the disk fell behind (each is silence in its file; recording.frames_lost says which)."),
 		eventLag:     gauge("acd_event_log_commit_lag_seconds", "How long the scrape waited for every event appended before it to be committed; the cap, 2, means 2 or more."),
 	}
 }
@@ -146,7 +152,7 @@ func (c *collector) all() []metric {
 	return []metric{c.buildInfo, c.configInfo, c.draining, c.calls, c.legs, c.refused,
 		c.sipReqIn, c.sipReqOut, c.sipResIn, c.sipResOut, c.sipLimited, c.tcpConns, c.tlsConns, c.registered, c.unreachable, c.qualifyProbes,
 		c.agents, c.waiting, c.callbacks, c.oldest,
-		c.rtpIn, c.rtpOut, c.rtpDropped, c.rtpStray, c.srtpDropped, c.eventSeq, c.eventPending, c.eventLag}
+		c.rtpIn, c.rtpOut, c.rtpDropped, c.rtpStray, c.srtpDropped, c.eventSeq, c.eventPending, c.eventLag, c.recordings, c.recordLost}
 }
 
 // Describe implements prometheus.Collector.
@@ -235,6 +241,13 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	emit(c.rtpStray, float64(rtp.Stray))
 	emit(c.srtpDropped, float64(rtp.SRTPAuth), "auth")
 	emit(c.srtpDropped, float64(rtp.SRTPReplay), "replay")
+	var recording int
+	var lost uint64
+	if rec := live.recorder.Load(); rec != nil {
+		recording, lost = rec.Stats()
+	}
+	emit(c.recordings, float64(recording))
+	emit(c.recordLost, float64(lost))
 
 	emit(c.eventPending, float64(live.events.Pending()))
 	flush, cancel := context.WithTimeout(context.Background(), commitLagCap)

@@ -34,6 +34,7 @@ func (s *Server) startRecordings() error {
 		return err
 	}
 	rec.SetCalls(s.flows)
+	s.recorder.Store(rec)
 	s.flows.SetRecorder(rec)
 	s.svc.SetRecordings(recordings{rec, index})
 	ctx, cancel := context.WithCancel(s.life)

@@ -27,6 +27,7 @@ import (
 	"github.com/acdserver/acd/hangup"
 	"github.com/acdserver/acd/media"
 	"github.com/acdserver/acd/prompts"
+	"github.com/acdserver/acd/recording"
 	"github.com/acdserver/acd/report"
 	"github.com/acdserver/acd/service"
 	"github.com/acdserver/acd/sip"
@@ -173,6 +174,9 @@ type Server struct {
 	trunks   *trunkRegistrations
 	center   *acd.Center
 	flows    *flow.Flows // the distributor's workflows over center
+	// recorder is set once the recordings have started, after HTTP is
+	// mounted: /metrics reads it then.
+	recorder atomic.Pointer[recording.Recorder]
 	svc      *service.Service
 	http     *http.Server
 }
@@ -505,7 +509,7 @@ func (s *Server) mountHTTP() error {
 	hl := s.cfg.Server.HTTPLimits
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
-	live := &liveServer{srv: s.sip, engine: s.engine, center: s.center, events: s.events, current: &s.current, log: s.log, trunks: s.trunks, http: s.httpLn, version: s.version}
+	live := &liveServer{srv: s.sip, engine: s.engine, center: s.center, events: s.events, current: &s.current, log: s.log, trunks: s.trunks, http: s.httpLn, version: s.version, recorder: &s.recorder}
 	mux.Handle("GET /metrics", metricsHandler(live))
 	removeToken, err := mountCtl(mux, live)
 	if err != nil {

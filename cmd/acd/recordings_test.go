@@ -136,6 +136,13 @@ func TestRecordingAlways(t *testing.T) {
 	eventsOf(t, s, store.Filter{}, has("recording.started:1001"))
 	speechGrows(t, ctx, agent, "the agent")
 	speechGrows(t, ctx, caller, "the caller")
+	metrics := scrape(t, s)
+	if n := sample(t, metrics, "acd_recordings_in_progress"); n != 1 {
+		t.Errorf("acd_recordings_in_progress %v during the recorded call, want 1", n)
+	}
+	if n := sample(t, metrics, "acd_recording_frames_lost_total"); n != 0 {
+		t.Errorf("acd_recording_frames_lost_total %v with a disk that keeps up, want 0", n)
+	}
 
 	// Talk, pause for a second, talk again.
 	time.Sleep(1500 * time.Millisecond)
