@@ -66,7 +66,9 @@ type Frame struct {
 // 16-bit linear audio, silence where nothing arrived in time.
 type Part struct {
 	Member Member
-	PCM    []int16
+	// Mode is how the member takes part: who heard it (Mode.HeardBy).
+	Mode Mode
+	PCM  []int16
 }
 
 // Errors of a conference's methods.
@@ -426,7 +428,7 @@ func (c *Conference) mixPeriod(mx *mixer) bool {
 			continue
 		}
 		m.rx.pop(&m.cur)
-		mx.parts = append(mx.parts, Part{Member: m.id, PCM: m.cur[:]})
+		mx.parts = append(mx.parts, Part{Member: m.id, Mode: m.mode, PCM: m.cur[:]})
 		mx.out = append(mx.out, mixOut{m: m})
 	}
 	if c.tap != nil {

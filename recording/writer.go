@@ -131,9 +131,10 @@ func (w *Writer) Lost() uint64 { return w.lost.Load() }
 func (w *Writer) Bytes() int64 { return w.data.Load() }
 
 // Tap is a media.FrameWriter that takes one conference's frames into the
-// file, the member left on the left channel and right on the right;
-// other members (a supervisor) are left out. It is a media.PacketTap as
-// well, so that a call of two stays relayed: its packets are placed in
+// file, the member left on the left channel and right on the right; a
+// supervisor barging in (heard by the customer) is mixed into the right,
+// one listening or whispering to the agent is left out. It is a
+// media.PacketTap as well, so that a call of two stays relayed: its packets are placed in
 // the file by their timestamps (timeline.go). A recording continued in
 // another conference (the caller transferred) gets a new Tap.
 func (w *Writer) Tap(left, right media.Member) *Tap {
@@ -163,10 +164,19 @@ func (t *Tap) WriteFrame(f media.Frame) {
 				ch = 1
 			}
 			if ch < 0 {
+				// A supervisor barging in is heard by the customer: the
+				// centre's side of the call, mixed into the agent's
+				// channel. Listening or whispering to the agent, the
+				// customer heard nothing of it, and neither does the file.
+				if p.Mode.HeardBy(t.left) {
+					for i, v := range p.PCM[:min(len(p.PCM), media.FrameSize)] {
+						b.pcm[2*i+1] = clip16(int32(b.pcm[2*i+1]) + int32(v))
+					}
+				}
 				continue
 			}
 			for i, v := range p.PCM[:min(len(p.PCM), media.FrameSize)] {
-				b.pcm[2*i+ch] = v
+				b.pcm[2*i+ch] = clip16(int32(b.pcm[2*i+ch]) + int32(v))
 			}
 		}
 	}
@@ -429,4 +439,9 @@ func (w *Writer) queuedBytes() int64 {
 		n += delaySamples * Channels * 2
 	}
 	return n
+}
+
+// clip16 is a sum of samples held to 16 bits, as a mix is.
+func clip16(v int32) int16 {
+	return int16(max(min(v, 32767), -32768))
 }

@@ -23,6 +23,16 @@ func frame(index uint64, parts map[media.Member]int16) media.Frame {
 	return f
 }
 
+// listening makes member m of f a supervisor listening: heard by nobody.
+func listening(f media.Frame, m media.Member) media.Frame {
+	for i := range f.Parts {
+		if f.Parts[i].Member == m {
+			f.Parts[i].Mode = media.Mode{Role: media.Listen}
+		}
+	}
+	return f
+}
+
 // readWAV checks the header against the file and returns its samples,
 // left and right.
 func readWAV(t *testing.T, path string) (left, right []int16) {
@@ -46,7 +56,7 @@ func readWAV(t *testing.T, path string) (left, right []int16) {
 }
 
 // TestWriterChannels: the left member's audio is on the left, the
-// right's on the right, a third member's nowhere, a click sent by both in
+// right's on the right, a third member listening nowhere, a click sent by both in
 // one period lands on the same sample of both, paused periods and periods
 // lost are silence, and a second tap (the caller transferred) goes on in
 // the same file.
@@ -58,7 +68,7 @@ func TestWriterChannels(t *testing.T) {
 		t.Fatal(err)
 	}
 	tap := w.Tap(1, 2)
-	tap.WriteFrame(frame(0, map[media.Member]int16{1: 100, 2: 200, 3: 999}))
+	tap.WriteFrame(listening(frame(0, map[media.Member]int16{1: 100, 2: 200, 3: 999}), 3))
 	tap.WriteFrame(frame(1, map[media.Member]int16{1: 5000, 2: 5000})) // a click on both sides
 	w.Pause(true)
 	tap.WriteFrame(frame(2, map[media.Member]int16{1: 100, 2: 200}))
@@ -173,5 +183,40 @@ func TestWriterFlush(t *testing.T) {
 			t.Fatalf("after Flush the file holds %d bytes, its header says %d", len(b), binary.LittleEndian.Uint32(b[40:]))
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestWriterRecordsWhatTheCustomerHeard: a supervisor barging in is heard
+// by the customer, so the file has it in the centre's (right) channel
+// with the agent; whispering to the agent or listening, the customer
+// heard nothing of it, and the file has nothing of it either.
+func TestWriterRecordsWhatTheCustomerHeard(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "r.wav")
+	w, err := Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tap := w.Tap(1, 2)
+	for i, mode := range []media.Mode{{Role: media.Both}, {Role: media.Whisper, To: 2}, {Role: media.Listen}} {
+		f := frame(uint64(i), map[media.Member]int16{1: 100, 2: 200, 3: 1000})
+		for j := range f.Parts {
+			if f.Parts[j].Member == 3 {
+				f.Parts[j].Mode = mode
+			}
+		}
+		tap.WriteFrame(f)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	left, right := readWAV(t, path)
+	for i, want := range []struct {
+		what string
+		l, r int16
+	}{{"barging", 100, 1200}, {"whispering to the agent", 100, 200}, {"listening", 100, 200}} {
+		if l, r := left[i*media.FrameSize], right[i*media.FrameSize]; l != want.l || r != want.r {
+			t.Errorf("a supervisor %s: %d/%d in the file, want %d/%d", want.what, l, r, want.l, want.r)
+		}
 	}
 }
