@@ -173,18 +173,22 @@ func (r *Recorder) start(l flow.Live, m config.RecordingMode, by event.Actor) (*
 	now := time.Now()
 	id := newID()
 	rel := filepath.Join("recordings", now.Format("2006"), now.Format("01"), now.Format("02"), id+".wav")
+	rec := store.Recording{ID: id, Interaction: l.Interaction.ID, CallID: l.Customer.ID(), Queue: l.Interaction.Queue, Started: now, File: rel}
+	// Indexed before the file exists: a server killed between the two
+	// leaves an entry without a file, which Recover drops, rather than a
+	// file nothing lists, which no retention would ever delete.
+	if err := r.cfg.Index.AddRecording(context.Background(), rec); err != nil {
+		return nil, err
+	}
 	w, err := Create(filepath.Join(r.cfg.Dir, rel))
 	if err != nil {
+		if derr := r.cfg.Index.DeleteRecording(context.Background(), id); derr != nil {
+			r.cfg.Log.Error("dropping the entry of a recording whose file could not be made", "recording", id, "error", derr)
+		}
 		return nil, err
 	}
-	c := &contact{w: w, mode: m, done: make(chan struct{}),
-		rec: store.Recording{ID: id, Interaction: l.Interaction.ID, CallID: l.Customer.ID(), Queue: l.Interaction.Queue, Started: now, File: rel},
+	c := &contact{w: w, mode: m, done: make(chan struct{}), rec: rec,
 		ref: event.Ref{Call: l.Customer.ID(), Interaction: l.Interaction.ID, Queue: l.Interaction.Queue}}
-	if err := r.cfg.Index.AddRecording(context.Background(), c.rec); err != nil {
-		_ = w.Close()
-		_ = os.Remove(w.Path())
-		return nil, err
-	}
 	r.contacts[l.Interaction.ID] = c
 	r.attach(c, l, false, by)
 	r.work.Add(1)
@@ -450,6 +454,14 @@ func (r *Recorder) Recover(ctx context.Context) error {
 		return err
 	}
 	for _, rec := range left {
+		if _, err := os.Stat(r.Path(rec)); errors.Is(err, os.ErrNotExist) {
+			// Killed between indexing and making the file: no audio.
+			if err := r.cfg.Index.DeleteRecording(ctx, rec.ID); err != nil {
+				return err
+			}
+			r.cfg.Log.Info("recording never begun dropped", "recording", rec.ID)
+			continue
+		}
 		data, err := Repair(r.Path(rec))
 		if err != nil {
 			r.cfg.Log.Error("repairing a recording left open", "recording", rec.ID, "error", err)

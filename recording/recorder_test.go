@@ -346,7 +346,8 @@ func TestRecorderOneFilePerContact(t *testing.T) {
 }
 
 // TestRecorderRecoversAndExpires: a recording a killed server left open
-// is repaired and completed at the next start; one past its retention is
+// is repaired and completed at the next start, and an entry whose file
+// was never made is dropped; one past its retention is
 // deleted with its file, by the system; one being written is not.
 func TestRecorderRecoversAndExpires(t *testing.T) {
 	t.Parallel()
@@ -361,6 +362,9 @@ func TestRecorderRecoversAndExpires(t *testing.T) {
 	}
 	started := time.Now().Add(-48 * time.Hour)
 	_ = r.index.AddRecording(context.Background(), store.Recording{ID: "rec-old", Interaction: "c0", Queue: "support", Started: started, File: rel})
+	// Killed between indexing a recording and making its file: dropped.
+	_ = r.index.AddRecording(context.Background(), store.Recording{ID: "rec-unmade", Interaction: "c9", Queue: "support", Started: started,
+		File: filepath.Join("recordings", "2026", "01", "02", "rec-unmade.wav")})
 	if err := r.rec.Recover(context.Background()); err != nil {
 		t.Fatal(err)
 	}
