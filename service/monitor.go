@@ -120,9 +120,9 @@ func parseMode(mode string) (flow.MonitorMode, error) {
 
 // monitorPhone is the phone a supervisor monitors with: the one named (a
 // SIP user of the configuration: the server rings no other), or else the
-// supervisor's own, when its user id is a SIP user's. A restricted
-// supervisor names its own phone or one of its queues' agents': the
-// call's audio goes nowhere its scope does not reach.
+// supervisor's own, when its user id is a SIP user's. Which phones a
+// restricted supervisor may name is startMonitor's to check, once the
+// call is known to be in its scope.
 func (s *Service) monitorPhone(a *Actor, phone, agent string) (string, error) {
 	agents := s.directory().agents
 	if phone == "" {
@@ -136,9 +136,6 @@ func (s *Service) monitorPhone(a *Actor, phone, agent string) (string, error) {
 	}
 	if phone == agent {
 		return "", invalid("phone", "%s is the monitored agent's own phone", phone)
-	}
-	if phone != a.UserID && !s.controlsAgent(a, phone) {
-		return "", forbidden("phone %s is not one of your assigned queues' phones", phone)
 	}
 	return phone, nil
 }
@@ -197,6 +194,12 @@ func (s *Service) startMonitor(mon Monitor, a *Actor, r flow.MonitorRequest) (Mo
 	}
 	if err := authorizeMonitor(a, r.Mode, live.Interaction.Queue); err != nil {
 		return MonitorSession{}, err
+	}
+	// A restricted supervisor has its own phone rung, or one of its
+	// queues' agents': the call's audio goes nowhere its scope does not
+	// reach.
+	if r.Phone != a.UserID && !s.controlsAgent(a, r.Phone) {
+		return MonitorSession{}, forbidden("phone %s is not one of your assigned queues' phones", r.Phone)
 	}
 	got, err := mon.Monitor(r)
 	switch {
