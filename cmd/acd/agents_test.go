@@ -134,6 +134,7 @@ func TestSIPpAgentAnswers(t *testing.T) {
 	if err := answer.Start(); err != nil {
 		t.Fatal(err)
 	}
+	awaitUDPBound(t, ctx, port)
 	caller := dial(t, ctx, s)
 	eventsOf(t, s, store.Filter{}, has("agent.answered:1001"))
 	// SIPp echoes RTP: the caller hears its own tone back through the bridge.

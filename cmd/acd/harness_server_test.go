@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -245,4 +246,22 @@ func freeTCPPort(t *testing.T) string {
 	}
 	defer l.Close()
 	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+}
+
+// awaitUDPBound waits until another process (SIPp starting as a phone)
+// holds the loopback UDP port: a request sent before then is lost.
+func awaitUDPBound(t *testing.T, ctx context.Context, port string) {
+	t.Helper()
+	for {
+		c, err := net.ListenPacket("udp", "127.0.0.1:"+port)
+		if err != nil {
+			return // taken: it is listening
+		}
+		c.Close()
+		select {
+		case <-ctx.Done():
+			t.Fatalf("nothing came to listen on UDP port %s", port)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
