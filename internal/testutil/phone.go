@@ -84,20 +84,6 @@ func (p *Phone) Detect(hz ...float64) {
 	p.detect = append(p.detect, hz...)
 }
 
-// toneLevel is the amplitude at hz of a frame of 8 kHz samples
-// (Goertzel): a 6000-peak tone reads about 6000 on its own, and under
-// 10% of that a tone 400 Hz away.
-func toneLevel(samples []int16, hz float64) float64 {
-	coeff := 2 * math.Cos(2*math.Pi*hz/8000)
-	var s1, s2 float64
-	for _, x := range samples {
-		s := float64(x) + coeff*s1 - s2
-		s2, s1 = s1, s
-	}
-	power := s1*s1 + s2*s2 - coeff*s1*s2
-	return 2 * math.Sqrt(math.Max(power, 0)) / float64(len(samples))
-}
-
 // NewPhone starts a phone on 127.0.0.1; it stops with the test.
 func NewPhone(t testing.TB) *Phone {
 	t.Helper()
