@@ -20,8 +20,12 @@ func DigitEvent(key rune) (uint8, bool) {
 // many redundant, end or retransmitted packets follow, and whether or not
 // the marker bit survived. The zero value is ready to use.
 type DTMFDecoder struct {
-	have     bool
-	ts       uint32
+	have bool
+	ts   uint32
+	// start is the timestamp of the press's first segment: a key held
+	// past the 16-bit duration goes on in segments of later timestamps
+	// (ts), and a late packet of the first is still the same press.
+	start    uint32
 	event    uint8
 	duration uint16
 	ended    bool
@@ -51,6 +55,9 @@ func (d *DTMFDecoder) Decode(ts uint32, payload []byte) rune {
 	if d.have && !d.unordered && int32(ts-d.ts) < 0 {
 		return 0 // a late packet of an event older than the last one
 	}
+	if d.have && ts != d.ts && ts == d.start {
+		return 0 // a late packet of the press's first segment, even after Reset
+	}
 	if d.have && ts == d.ts {
 		d.ended = d.ended || end
 		if duration > d.duration {
@@ -65,6 +72,7 @@ func (d *DTMFDecoder) Decode(ts uint32, payload []byte) rune {
 	if continuation {
 		return 0
 	}
+	d.start = ts
 	return rune(eventDigits[event])
 }
 
