@@ -2,6 +2,7 @@ package testutil
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net"
@@ -174,6 +175,11 @@ func (p *Phone) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	p.agent.answered = time.Now()
 	p.agent.mu.Unlock()
 	if err := dlg.RespondSDP(answer); err != nil {
+		// A CANCEL that crossed the answer on the wire: the transaction
+		// ended before the 200 could go, so the server cancelled the call.
+		if dlg.Context().Err() != nil || errors.Is(err, sip.ErrTransactionCanceled) {
+			p.agent.Cancels <- req.CallID().Value()
+		}
 		return
 	}
 }
