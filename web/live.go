@@ -106,6 +106,7 @@ func (p *Pages) live(w http.ResponseWriter, r *http.Request, s session) {
 	flusher.Flush()
 
 	seq := after
+	shown := p.shownAt(ctx, r, s, v, after)
 	checked := time.Now()
 	var drawn time.Time // the last redraw
 	for {
@@ -123,7 +124,7 @@ func (p *Pages) live(w http.ResponseWriter, r *http.Request, s session) {
 			return
 		}
 		if pos > seq {
-			id, err := p.sendParts(ctx, w, r, s, v, seq, pos)
+			id, err := p.sendParts(ctx, w, r, s, v, seq, pos, shown)
 			if err != nil {
 				p.log.Debug("console live stream ended", "error", err, "user", s.actor.UserID)
 				return
@@ -146,45 +147,86 @@ func (p *Pages) live(w http.ResponseWriter, r *http.Request, s session) {
 	}
 }
 
-// sendParts draws every fragment of the view at log position pos, for a
-// page that has shown after, and writes each as one SSE event carrying
-// the position it shows as its id; it returns that position (a shared
-// drawing may be of an earlier one than pos, never of one before after).
-func (p *Pages) sendParts(ctx context.Context, w http.ResponseWriter, r *http.Request, s session, v liveView, after, pos int64) (int64, error) {
-	var drawn []drawnPart
-	if v.shared != nil {
-		key, err := v.shared(r, s)
-		if err != nil {
-			return 0, err
-		}
-		drawn, pos, err = p.together.get(ctx, v.page+"\x00"+key, after, p.svc.LivePosition, func() ([]drawnPart, error) {
-			parts, err := v.sharedParts(r, s, key, p.together.mark)
-			if err != nil {
-				return nil, err
-			}
-			return p.drawParts(v.page, parts)
-		})
-		if err != nil {
-			return 0, err
-		}
-	} else {
-		parts, err := v.parts(r, s)
-		if err != nil {
-			return 0, err
-		}
-		if drawn, err = p.drawParts(v.page, parts); err != nil {
-			return 0, err
-		}
+// shownAt is what a page drawn at log position after shows of each
+// fragment, when the log has not moved since: the stream then sends a
+// fragment only once it changes. Nothing is known of a page drawn before
+// the log's position, which is sent every fragment.
+func (p *Pages) shownAt(ctx context.Context, r *http.Request, s session, v liveView, after int64) map[string]string {
+	shown := map[string]string{}
+	if after <= 0 {
+		return shown
+	}
+	if pos, err := p.svc.LivePosition(ctx); err != nil || pos != after {
+		return shown
+	}
+	drawn, at, err := p.draw(ctx, r, s, v, after, after)
+	// A change landing while it was drawn may or may not be in the
+	// drawing: then it cannot stand for the page.
+	if pos, perr := p.svc.LivePosition(ctx); err != nil || perr != nil || at != after || pos != after {
+		return shown
+	}
+	for _, d := range drawn {
+		shown[d.name] = d.lines
+	}
+	return shown
+}
+
+// sendParts draws the view at log position pos, for a page that has
+// shown after, and writes each fragment that differs from what the page
+// shows (shown, which it updates) as one SSE event carrying the position
+// it shows as its id. Swapping an unchanged fragment would replace the
+// buttons under the user's pointer (a click pressed before and released
+// after is lost) and undo what they chose in it. It returns that position
+// (a shared drawing may be of an earlier one than pos, never of one
+// before after).
+func (p *Pages) sendParts(ctx context.Context, w http.ResponseWriter, r *http.Request, s session, v liveView, after, pos int64, shown map[string]string) (int64, error) {
+	drawn, pos, err := p.draw(ctx, r, s, v, after, pos)
+	if err != nil {
+		return 0, err
 	}
 	token := s.csrf()
 	var b strings.Builder
 	for _, d := range drawn {
+		if shown[d.name] == d.lines {
+			continue
+		}
+		shown[d.name] = d.lines
 		fmt.Fprintf(&b, "event: %s\nid: %d\n", d.name, pos)
 		b.WriteString(strings.ReplaceAll(d.lines, p.together.mark, token))
 		b.WriteByte('\n')
 	}
-	_, err := w.Write([]byte(b.String()))
+	if b.Len() == 0 {
+		// Nothing changed on the page; its position moves all the same,
+		// so that a reconnection resumes from here (an event of an id
+		// alone sets the browser's last event id and is not dispatched).
+		fmt.Fprintf(&b, "id: %d\n\n", pos)
+	}
+	_, err = w.Write([]byte(b.String()))
 	return pos, err
+}
+
+// draw draws every fragment of the view at log position pos, for a page
+// that has shown after, and says which position the drawing shows.
+func (p *Pages) draw(ctx context.Context, r *http.Request, s session, v liveView, after, pos int64) ([]drawnPart, int64, error) {
+	if v.shared == nil {
+		parts, err := v.parts(r, s)
+		if err != nil {
+			return nil, 0, err
+		}
+		drawn, err := p.drawParts(v.page, parts)
+		return drawn, pos, err
+	}
+	key, err := v.shared(r, s)
+	if err != nil {
+		return nil, 0, err
+	}
+	return p.together.get(ctx, v.page+"\x00"+key, after, p.svc.LivePosition, func() ([]drawnPart, error) {
+		parts, err := v.sharedParts(r, s, key, p.together.mark)
+		if err != nil {
+			return nil, err
+		}
+		return p.drawParts(v.page, parts)
+	})
 }
 
 // drawParts draws a view's fragments as SSE data lines.

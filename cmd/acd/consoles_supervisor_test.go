@@ -53,11 +53,17 @@ func TestConsoleSupervisorWaitingList(t *testing.T) {
 	}
 	b.Open(t, "/supervisor/queues/support")
 	b.WaitText(t, "#queue-waiting", "Nobody is waiting", time.Second)
+	// The agents' table is marked: a redraw that leaves it as it was
+	// must not replace it under the supervisor's pointer.
+	b.Is(t, "marking the agents' table", `document.querySelector("#queue-agents").firstElementChild.kept = true`)
 
 	caller := dial(t, ctx, s)
 	waitQueued(t, as["sup"], "support", 1)
 	b.WaitText(t, "#queue-waiting", "+14155550123", time.Second)
 	b.WaitText(t, "#queue-figures [data-testid=waiting]", "1", time.Second)
+	if !b.Is(t, "finding the mark", `document.querySelector("#queue-agents").firstElementChild.kept === true`) {
+		t.Error("a redraw replaced the agents' table, unchanged, under the supervisor's pointer")
+	}
 	if tags := b.Text(t, "#queue-waiting"); strings.Contains(tags, "Callback") {
 		t.Errorf("a caller on the line is tagged as a callback: %q", tags)
 	}
