@@ -72,6 +72,11 @@ func (s *Server) registerRecorded() {
 	}}
 	huma.Register(s.api, upload, func(ctx context.Context, in *recordedUploadIn) (*recordedUploadOut, error) {
 		a := actorOf(ctx)
+		release, err := s.svc.BeginRecordedUpload(a)
+		if err != nil {
+			return nil, s.fail(ctx, err)
+		}
+		defer release()
 		data, err := s.readUpload(ctx)
 		if err != nil {
 			return nil, s.fail(ctx, err)

@@ -54,6 +54,11 @@ func guardHTTP(next http.Handler, hosts []string, log *slog.Logger, uploads func
 		upload := isMessageUpload(r)
 		if upload {
 			limit = uploads() + uploadFraming
+			// A refusal (no session, no permission, too many at once)
+			// comes before the file is read. Keeping the connection would
+			// have net/http read what is left of the body first, so the
+			// answer would wait on a client that may never send it.
+			w.Header().Set("Connection", "close")
 		}
 		if r.ContentLength > limit {
 			tooLarge(w, limit)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/acdserver/acd/config"
@@ -61,6 +62,29 @@ type RecordedMessageView struct {
 }
 
 var errNoRecorded = errors.New("recorded messages are not available to this command")
+
+// concurrentUploads: an upload is held in memory whole while it is
+// decoded, up to the upload limit (tens of megabytes), so only a few may
+// be read at once, whoever sends them.
+const concurrentUploads = 2
+
+// BeginRecordedUpload checks that the user may upload a message and
+// reserves one of the uploads in progress, before anything of the file
+// is read; the returned function gives it back once the upload is over.
+// Past the cap it refuses (Throttled: 429).
+func (s *Service) BeginRecordedUpload(a *Actor) (release func(), err error) {
+	if err := s.recordedFor(a, false); err != nil {
+		return nil, err
+	}
+	select {
+	case s.uploads <- struct{}{}:
+	default:
+		return nil, &Error{Kind: Throttled, RetryAfter: streamRetry,
+			Msg: "other recorded messages are being uploaded (at most " + strconv.Itoa(concurrentUploads) + " at once): retry in a moment"}
+	}
+	var once sync.Once
+	return func() { once.Do(func() { <-s.uploads }) }, nil
+}
 
 func (s *Service) recordedFor(a *Actor, view bool) error {
 	var err error

@@ -145,6 +145,7 @@ type Service struct {
 	feed          *feed
 	catalog       *catalog
 	recorded      Recorded
+	uploads       chan struct{} // a slot per recorded-message upload in progress: see BeginRecordedUpload
 	pages         *pages
 	reports       Reporter
 	today         *todayCache
@@ -164,7 +165,7 @@ func New(c Config) *Service {
 		settingsStore: c.Settings, file: c.File, conf: c.Configurator, plans: c.Plans, running: c.Running,
 		sessionTTL: c.SessionTTL, poll: c.Poll, now: c.Now,
 		throttle: newThrottle(), feed: newFeed(), pages: newPages(),
-		catalog: newCatalog(c.Catalog), recorded: c.Recorded, reports: c.Reports, today: &todayCache{}, streams: newStreams(c.StreamsPerUser),
+		catalog: newCatalog(c.Catalog), recorded: c.Recorded, uploads: make(chan struct{}, concurrentUploads), reports: c.Reports, today: &todayCache{}, streams: newStreams(c.StreamsPerUser),
 	}
 	if s.sessionTTL <= 0 {
 		s.sessionTTL = 12 * time.Hour

@@ -85,14 +85,32 @@ func recordedNamed(r *http.Request) string {
 
 // parseUpload reads the upload form, file included, into memory before
 // anything asks for its fields: left to itself, net/http would keep a
-// large file in a temporary file on disk. The body is already capped at
-// the upload limit and the form's framing.
+// large file in a temporary file on disk. Nothing of the body is read
+// before the user is known to be signed in and allowed to upload, and
+// has one of the uploads in progress (the service bounds how many are
+// held in memory at once). The body is already capped at the upload
+// limit and the form's framing.
 func (p *Pages) parseUpload(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if media, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); media != "multipart/form-data" {
 			next.ServeHTTP(w, r) // a form without its file: refused as such, once signed in
 			return
 		}
+		s, ok := p.sessionOf(r)
+		if !ok {
+			http.Error(w, "sign in again: the session has ended", http.StatusUnauthorized)
+			return
+		}
+		release, err := p.svc.BeginRecordedUpload(s.actor)
+		if err != nil {
+			status, msg := p.statusOf(r, err)
+			if status == http.StatusTooManyRequests {
+				w.Header().Set("Retry-After", "5")
+			}
+			http.Error(w, msg, status)
+			return
+		}
+		defer release()
 		if err := r.ParseMultipartForm(p.svc.MaxRecordedUpload() + 1<<20); err != nil {
 			var mb *http.MaxBytesError
 			if errors.As(err, &mb) {
