@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -41,6 +42,22 @@ type server struct {
 	sip, http string
 	data      string
 	log       chan string // every log line, after start-up
+
+	tailMu sync.Mutex // guards tail
+	tail   []string   // the last lines logged, shown when the test fails
+}
+
+// logTail is how many of the server's last log lines a failed test shows.
+const logTail = 60
+
+// keep notes a log line among the last ones.
+func (s *server) keep(line string) {
+	s.tailMu.Lock()
+	defer s.tailMu.Unlock()
+	if len(s.tail) == logTail {
+		s.tail = append(s.tail[:0], s.tail[1:]...)
+	}
+	s.tail = append(s.tail, line)
 }
 
 // started is the start-up line in either log format.
@@ -84,6 +101,11 @@ func startAcdVia(t *testing.T, wrapper []string, args ...string) *server {
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		_ = cmd.Wait()
+		if t.Failed() {
+			s.tailMu.Lock()
+			t.Logf("the server's last log lines:\n%s", strings.Join(s.tail, "\n"))
+			s.tailMu.Unlock()
+		}
 	})
 	lines := bufio.NewScanner(stderr)
 	var early []string // what it said before starting, for the failure below
@@ -103,6 +125,7 @@ func startAcdVia(t *testing.T, wrapper []string, args ...string) *server {
 	}
 	go func() {
 		for lines.Scan() {
+			s.keep(lines.Text())
 			select {
 			case s.log <- lines.Text():
 			default:
