@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"io"
 	"math"
 	"mime/multipart"
@@ -15,6 +16,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -251,6 +253,135 @@ func TestRecordedMessagesUpload(t *testing.T) {
 	} {
 		if count[what] != n {
 			t.Errorf("%d events %q, want %d: %v", count[what], what, n, count)
+		}
+	}
+}
+
+// stalledBody is an upload whose sender sends its first bytes and then
+// nothing until the test ends (or stop is called), as a slow or hostile
+// client does.
+type stalledBody struct {
+	first []byte
+	stop  chan struct{}
+}
+
+func (b *stalledBody) Read(p []byte) (int, error) {
+	if len(b.first) > 0 {
+		n := copy(p, b.first)
+		b.first = b.first[n:]
+		return n, nil
+	}
+	<-b.stop
+	return 0, errors.New("the sender gave up")
+}
+
+// stalledUpload starts a POST of size bytes that stalls after its first
+// kilobyte, and returns its status once the server answers (0 while it
+// has not) and the function that ends the sending.
+func stalledUpload(t *testing.T, url, token, cookie, contentType string, size int64) (<-chan int, func()) {
+	t.Helper()
+	body := &stalledBody{first: bytes.Repeat([]byte("RIFF"), 256), stop: make(chan struct{})}
+	var once sync.Once
+	stop := func() { once.Do(func() { close(body.stop) }) }
+	t.Cleanup(stop)
+	req, err := http.NewRequest("POST", url, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.ContentLength = size
+	req.Header.Set("Content-Type", contentType)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if cookie != "" {
+		req.AddCookie(&http.Cookie{Name: "acd_session", Value: cookie})
+	}
+	status := make(chan int, 1)
+	go func() {
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			status <- 0
+			return
+		}
+		res.Body.Close()
+		status <- res.StatusCode
+	}()
+	return status, stop
+}
+
+// An upload is held in memory whole while it is decoded, so nothing of
+// it is read before its sender is known to be allowed to upload, and
+// only two are read at once: a third waits its turn with a 429.
+func TestRecordedUploadsBoundedBeforeReading(t *testing.T) {
+	t.Parallel()
+	s := startAcd(t, "-config", writeConfig(t, messagesYAML))
+	as := users(t, s, setupAdmin(t, s))
+	admin, agent := as["admin"], as["agent"]
+	const size = 400 << 10 // below the limit: the server would read it all
+	answered := func(what string, status <-chan int, want int) {
+		t.Helper()
+		select {
+		case got := <-status:
+			if got != want {
+				t.Errorf("%s: %d, want %d", what, got, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Errorf("%s: no answer while the upload stalls: the server waits for a file it must not read", what)
+		}
+	}
+	api := admin.base + "/recorded-messages?name=stalled"
+	st, _ := stalledUpload(t, api, "", "", "application/octet-stream", size)
+	answered("an upload without credentials", st, 401)
+	st, _ = stalledUpload(t, api, agent.token, "", "application/octet-stream", size)
+	answered("an upload by an agent without recorded_messages.manage", st, 403)
+	st, _ = stalledUpload(t, "http://"+s.http+"/admin/recorded-messages", "", "", "multipart/form-data; boundary=x", size)
+	answered("the console's upload form without a session", st, 401)
+	st, _ = stalledUpload(t, "http://"+s.http+"/admin/recorded-messages", "", agent.token, "multipart/form-data; boundary=x", size)
+	answered("the console's upload form by an agent without the permission", st, 403)
+
+	// Two uploads stall while being read; a third is turned away until
+	// one of them ends. (A stalled one that came while a probe held a
+	// slot was itself turned away, and is sent again.)
+	type stalled struct {
+		status <-chan int
+		stop   func()
+	}
+	var held [2]stalled
+	for i := range held {
+		held[i].status, held[i].stop = stalledUpload(t, api, admin.token, "", "application/octet-stream", size)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		code, body := upload(t, admin, "third", wavTone(440, 8000, 1, 1))
+		if code == 429 {
+			if !strings.Contains(string(body), "at most 2 at once") {
+				t.Errorf("the third upload's refusal says %s", body)
+			}
+			break
+		}
+		for i := range held {
+			select {
+			case c := <-held[i].status:
+				if c != 429 {
+					t.Fatalf("a stalled upload was answered %d", c)
+				}
+				held[i].status, held[i].stop = stalledUpload(t, api, admin.token, "", "application/octet-stream", size)
+			default:
+			}
+		}
+		if code != 201 || time.Now().After(deadline) {
+			t.Fatalf("a third upload beside two stalled ones: %d %s; want 429 once both are being read", code, body)
+		}
+	}
+	held[0].stop()
+	held[1].stop()
+	for {
+		code, body := upload(t, admin, "third", wavTone(440, 8000, 1, 1))
+		if code == 201 {
+			break
+		}
+		if code != 429 || time.Now().After(deadline) {
+			t.Fatalf("an upload once the stalled ones gave up: %d %s; want 201", code, body)
 		}
 	}
 }
