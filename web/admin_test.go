@@ -38,7 +38,7 @@ func TestFormStateKeepsTypedOnlyForItsForm(t *testing.T) {
 
 // What users type is drawn as text, in cells and in fields alike.
 func TestAdminPagesEscapeTypedText(t *testing.T) {
-	p := &Pages{pages: map[string]*template.Template{}}
+	p := &Pages{pages: map[string]*template.Template{}, livePages: map[string]*template.Template{}}
 	p.parseAdmin("admin-users")
 	const evil = `<script>alert(1)</script>`
 	s := session{}
@@ -141,7 +141,7 @@ func TestCallbackFrom(t *testing.T) {
 // not again above the form, with what was typed kept; a refusal naming
 // no field stays above.
 func TestQueueFormRefusalBesideField(t *testing.T) {
-	p := &Pages{pages: map[string]*template.Template{}}
+	p := &Pages{pages: map[string]*template.Template{}, livePages: map[string]*template.Template{}}
 	p.parseAdmin("admin-queues", "queue-form")
 	p.parseAdmin("admin-queue", "queue-form")
 	admin := &service.Actor{UserID: "root", Role: directory.Administrator}

@@ -106,7 +106,7 @@ func (p *Pages) live(w http.ResponseWriter, r *http.Request, s session) {
 	flusher.Flush()
 
 	seq := after
-	shown := p.shownAt(ctx, r, s, v, after)
+	shown := map[string]string{} // what this stream sent of each fragment: see sendParts
 	checked := time.Now()
 	var drawn time.Time // the last redraw
 	for {
@@ -147,38 +147,15 @@ func (p *Pages) live(w http.ResponseWriter, r *http.Request, s session) {
 	}
 }
 
-// shownAt is what a page drawn at log position after shows of each
-// fragment, when the log has not moved since: the stream then sends a
-// fragment only once it changes. Nothing is known of a page drawn before
-// the log's position, which is sent every fragment.
-func (p *Pages) shownAt(ctx context.Context, r *http.Request, s session, v liveView, after int64) map[string]string {
-	shown := map[string]string{}
-	if after <= 0 {
-		return shown
-	}
-	if pos, err := p.svc.LivePosition(ctx); err != nil || pos != after {
-		return shown
-	}
-	drawn, at, err := p.draw(ctx, r, s, v, after, after)
-	// A change landing while it was drawn may or may not be in the
-	// drawing: then it cannot stand for the page.
-	if pos, perr := p.svc.LivePosition(ctx); err != nil || perr != nil || at != after || pos != after {
-		return shown
-	}
-	for _, d := range drawn {
-		shown[d.name] = d.lines
-	}
-	return shown
-}
-
 // sendParts draws the view at log position pos, for a page that has
-// shown after, and writes each fragment that differs from what the page
-// shows (shown, which it updates) as one SSE event carrying the position
-// it shows as its id. Swapping an unchanged fragment would replace the
-// buttons under the user's pointer (a click pressed before and released
-// after is lost) and undo what they chose in it. It returns that position
-// (a shared drawing may be of an earlier one than pos, never of one
-// before after).
+// shown after, and writes each fragment that differs from what the
+// stream last sent of it (shown, which it updates) as one SSE event
+// carrying the position it shows as its id: in a busy centre the log
+// moves all the time and most fragments stay as they were. (The page
+// morphs what it is sent into what it shows, so that the element under
+// the user's pointer stays the same one: a click pressed before a redraw
+// and released after it is not lost.) It returns that position (a shared
+// drawing may be of an earlier one than pos, never of one before after).
 func (p *Pages) sendParts(ctx context.Context, w http.ResponseWriter, r *http.Request, s session, v liveView, after, pos int64, shown map[string]string) (int64, error) {
 	drawn, pos, err := p.draw(ctx, r, s, v, after, pos)
 	if err != nil {

@@ -137,9 +137,21 @@ func elapsed(d time.Duration) string {
 
 // parse reads a page's template with the layout; pages are parsed once,
 // at Mount, so that a broken template fails at start, not at a click.
-func (p *Pages) parse(name string) {
-	t := template.New("layout.html").Funcs(funcs)
-	p.pages[name] = template.Must(t.ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html"))
+//
+// The live stream's fragments leave the times that tick (time in state,
+// time waited) empty, for the page's script fills them as it swaps them
+// in: a fragment then reads the same from one redraw to the next until
+// what it shows changes, and the stream sends only the fragments that
+// did (see sendParts).
+func (p *Pages) parse(name string) { p.parseWith(name) }
+
+// parseWith is parse with templates shared by several pages.
+func (p *Pages) parseWith(name string, shared ...string) {
+	files := append([]string{"templates/layout.html", "templates/" + name + ".html"}, shared...)
+	t := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, files...))
+	// Cloned before either is executed, which html/template requires.
+	live := template.Must(t.Clone()).Funcs(template.FuncMap{"since": func(time.Time) string { return "" }})
+	p.pages[name], p.livePages[name] = t, live
 }
 
 // render writes a whole page; it is drawn into a buffer first so that a
@@ -166,7 +178,7 @@ func (p *Pages) render(w http.ResponseWriter, r *http.Request, status int, name 
 // fragment draws one named part of a page, for the live stream.
 func (p *Pages) fragment(name, part string, data any) (string, error) {
 	var buf bytes.Buffer
-	if err := p.pages[name].ExecuteTemplate(&buf, part, data); err != nil {
+	if err := p.livePages[name].ExecuteTemplate(&buf, part, data); err != nil {
 		return "", fmt.Errorf("drawing %s of page %s: %w", part, name, err)
 	}
 	return buf.String(), nil

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"html/template"
 	"net/http"
 	"net/url"
 
@@ -76,13 +75,6 @@ func (p *Pages) routesSupervisor(mux *http.ServeMux) {
 	mux.Handle("POST /supervisor/queues/{id}/agents", p.signedIn(p.queueAgent))
 	mux.Handle("GET /wallboard", p.signedIn(p.wallboardPage))
 	p.routesMonitor(mux)
-}
-
-// parseWith is parse with templates shared by several pages.
-func (p *Pages) parseWith(name string, shared ...string) {
-	t := template.New("layout.html").Funcs(funcs)
-	files := append([]string{"templates/layout.html", "templates/" + name + ".html"}, shared...)
-	p.pages[name] = template.Must(t.ParseFS(templateFiles, files...))
 }
 
 func (p *Pages) overviewData(s session) (overviewView, error) {

@@ -13,7 +13,7 @@ import (
 // each open page does at every redraw, for a queue with 300 callers
 // waiting and 100 agents.
 func BenchmarkQueueRedraw(b *testing.B) {
-	p := &Pages{pages: map[string]*template.Template{}, views: map[string]liveView{}}
+	p := &Pages{pages: map[string]*template.Template{}, livePages: map[string]*template.Template{}, views: map[string]liveView{}}
 	p.parseWith("supervisor_queue", figuresFile)
 	joined := time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)
 	v := queueView{CSRF: "tok", QueueOverview: service.QueueOverview{Queue: service.Queue{ID: "bench", Name: "Bench"}}}

@@ -13,7 +13,7 @@ import (
 // TestSupervisorFragments: the queue page's live parts draw what users
 // typed as text, tag callback requests and tick from the instants given.
 func TestSupervisorFragments(t *testing.T) {
-	p := &Pages{pages: map[string]*template.Template{}, views: map[string]liveView{}}
+	p := &Pages{pages: map[string]*template.Template{}, livePages: map[string]*template.Template{}, views: map[string]liveView{}}
 	p.parseWith("supervisor_queue", figuresFile)
 	joined := time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)
 	v := queueView{CSRF: "tok", QueueOverview: service.QueueOverview{
@@ -68,7 +68,7 @@ func TestQueueOf(t *testing.T) {
 // TestSupervisorStateNames: the list of agents and the counters beside
 // it call each state by the same name.
 func TestSupervisorStateNames(t *testing.T) {
-	p := &Pages{pages: map[string]*template.Template{}, views: map[string]liveView{}}
+	p := &Pages{pages: map[string]*template.Template{}, livePages: map[string]*template.Template{}, views: map[string]liveView{}}
 	p.parseWith("supervisor_queue", figuresFile)
 	for _, c := range []struct{ state, figure string }{
 		{"offered", "offered"}, {"on-call", "on-call"}, {"wrap-up", "wrap-up"}, {"paused", "paused"}, {"ready", "ready"},

@@ -34,12 +34,13 @@ type Options struct {
 
 // Pages is the web console.
 type Pages struct {
-	svc     *service.Service
-	log     *slog.Logger
-	version string
-	streams context.Context
-	pages   map[string]*template.Template // by page name, each with the layout
-	reports ReportSource
+	svc       *service.Service
+	log       *slog.Logger
+	version   string
+	streams   context.Context
+	pages     map[string]*template.Template // by page name, each with the layout
+	livePages map[string]*template.Template // the same, drawing fragments for the live stream: see parse
+	reports   ReportSource
 	// views are the live views a page subscribes to, by name: each
 	// renders the page's live fragments afresh.
 	views map[string]liveView
@@ -49,7 +50,7 @@ type Pages struct {
 
 // Mount serves the consoles on mux, beside the API.
 func Mount(mux *http.ServeMux, svc *service.Service, o Options) *Pages {
-	p := &Pages{svc: svc, log: o.Log, version: o.Version, streams: o.Streams, pages: map[string]*template.Template{}, views: map[string]liveView{}, reports: o.Reports}
+	p := &Pages{svc: svc, log: o.Log, version: o.Version, streams: o.Streams, pages: map[string]*template.Template{}, livePages: map[string]*template.Template{}, views: map[string]liveView{}, reports: o.Reports}
 	p.together.mark = newCSRFMark()
 	if p.streams == nil {
 		p.streams = context.Background()
