@@ -20,7 +20,8 @@ type queue struct {
 	// until it changes: a supervisor's view of thousands of callers is
 	// then copied once per change, not once per read. nil once waiting
 	// or an entry's ringing has changed since (insert, removeLocked,
-	// setRinging); never nil when fresh, even empty.
+	// setRinging); never nil when fresh, even empty. Guarded by
+	// Center.mu; the lists handed out are never written again.
 	list    []WaitingCaller
 	next    int      // round-robin position
 	ready   int      // agents logged in to it and in Ready
