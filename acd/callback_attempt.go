@@ -72,7 +72,7 @@ func (c *Center) CallbackFailed(o *Offer, agentID string, cause hangup.RingCause
 	}
 	c.storeCallback(r)
 	*e.req = r
-	e.ringing = false
+	q.setRinging(e, false)
 	if a := o.agent(agentID); a != nil && a.state == OnCall {
 		ch := change{cause: "callback-failed", by: event.System(), ref: e.ref("")}
 		if len(a.queues) == 0 {

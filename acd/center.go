@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/acdserver/acd/config"
@@ -133,7 +134,9 @@ func (c *Center) PhoneChanged(agentID string, reachable bool, cause string) {
 // not answer OPTIONS.
 const PhoneNoResponse = "no-response"
 
-// Waiting lists the callers waiting in a queue, longest first.
+// Waiting lists the callers waiting in a queue, longest first. The list
+// is shared by every reader until the queue's list changes: readers must
+// not change it or its Waiters.
 func (c *Center) Waiting(queueName string) ([]WaitingCaller, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -141,20 +144,44 @@ func (c *Center) Waiting(queueName string) ([]WaitingCaller, error) {
 	if !ok {
 		return nil, ErrUnknownQueue
 	}
-	out := make([]WaitingCaller, 0, len(q.waiting))
-	for _, e := range q.waiting {
-		out = append(out, WaitingCaller{CallID: e.id, Caller: e.in.Party.Number, Joined: e.joined, Ringing: e.ringing, Callback: e.in.Kind == Callback})
-	}
-	return out, nil
+	return q.readList(), nil
 }
 
-// WaitingCaller is one entry of a queue's waiting list; Callback tags a
-// callback request keeping the caller's place.
+// WaitingCaller is one place in a queue's waiting list as its readers see
+// it: who waits, and whether an offer of it is in progress.
 type WaitingCaller struct {
-	CallID, Caller string
-	Joined         time.Time
-	Ringing        bool
-	Callback       bool
+	*Waiter
+	Ringing bool
+}
+
+// Waiter is what does not change of a place in a waiting list: one is
+// made per place, at the first read of the list after it joined, and is
+// in every list read until it leaves.
+type Waiter struct {
+	CallID   string // the caller's Call-ID, or "callback-N"
+	Caller   string // the caller's number
+	Joined   time.Time
+	Callback bool // a callback request keeping the caller's place
+
+	encoded atomic.Pointer[[]byte] // see Encoded
+}
+
+// Encoded is encode's bytes for the Waiter, made at the first call and
+// kept for the place's life, so that a list of thousands read again and
+// again is not encoded again and again. There is one encoding per place:
+// every caller passes the same encode (the API's JSON of the place's
+// unchanging fields), which must read only the fields above. An error is
+// returned, not kept.
+func (w *Waiter) Encoded(encode func(*Waiter) ([]byte, error)) ([]byte, error) {
+	if b := w.encoded.Load(); b != nil {
+		return *b, nil
+	}
+	b, err := encode(w)
+	if err != nil {
+		return nil, err
+	}
+	w.encoded.Store(&b) // two readers at once store the same bytes
+	return b, nil
 }
 
 func sortedKeys(m map[string]bool) []string {

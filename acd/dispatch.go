@@ -165,7 +165,7 @@ func (c *Center) pick(q *queue, e *entry, free []*agent, now time.Time) []*agent
 // offer moves the agents to Offered for an entry and hands the offer to
 // the flows, which ring them; c.mu is held.
 func (c *Center) offer(q *queue, e *entry, agents []*agent) {
-	e.ringing = true
+	q.setRinging(e, true)
 	callback := e.in.Kind == Callback
 	ctx, cancel := context.WithTimeout(e.ctx, q.cfg.RingTimeout.D())
 	o := &Offer{Interaction: e.in, Show: e.in.Party, RingTimeout: q.cfg.RingTimeout.D(), Hold: q.cfg.HoldMusic, Ctx: ctx,

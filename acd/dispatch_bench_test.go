@@ -87,13 +87,28 @@ func BenchmarkDispatch(b *testing.B) {
 }
 
 // BenchmarkWaiting measures the supervisor's waiting-list read of one
-// queue holding 500 of the 5 000 callers.
+// queue holding 500 of the 5 000 callers: when the list is as the last
+// read left it (shared), and when it changed since (made again).
 func BenchmarkWaiting(b *testing.B) {
 	c := benchCenter(b, 1000, 10, 5000, false)
-	b.ReportAllocs()
-	for b.Loop() {
-		if w, err := c.Waiting("q3"); err != nil || len(w) != 500 {
-			b.Fatal(len(w), err)
+	for _, changed := range []bool{false, true} {
+		name := "unchanged"
+		if changed {
+			name = "changed"
 		}
+		b.Run(name, func(b *testing.B) {
+			q := c.queues["q3"]
+			b.ReportAllocs()
+			for b.Loop() {
+				if changed {
+					c.mu.Lock()
+					q.list = nil // as a join, a ring or a departure does
+					c.mu.Unlock()
+				}
+				if w, err := c.Waiting("q3"); err != nil || len(w) != 500 {
+					b.Fatal(len(w), err)
+				}
+			}
+		})
 	}
 }

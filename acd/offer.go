@@ -82,7 +82,7 @@ func (c *Center) Answer(o *Offer, agentID string, leg Leg) (won bool, h *Handoff
 	c.move(a, OnCall, change{cause: "answer", by: event.System(), ref: o.ref})
 	if e.in.Kind == Callback {
 		c.emit(e.ref(a.id), event.CallbackAgentAnswered{Request: e.req.ID, Number: e.in.Party.Number})
-		e.ringing = true // until the customer's call is over
+		q.setRinging(e, true) // until the customer's call is over
 		return true, nil
 	}
 	e.taken = true
@@ -133,7 +133,7 @@ func (c *Center) RingsOver(o *Offer) {
 	defer c.mu.Unlock()
 	o.cancel()
 	if !o.won {
-		o.e.ringing = false
+		o.q.setRinging(o.e, false)
 	}
 	c.dispatch()
 }

@@ -16,6 +16,13 @@ type queue struct {
 	name    string
 	cfg     *config.Queue
 	waiting []*entry // by the time callers joined, then Call-ID
+	// list is waiting as last handed to readers, shared by all of them
+	// until it changes: a supervisor's view of thousands of callers is
+	// then copied once per change, not once per read. nil once waiting
+	// or an entry's ringing has changed since (insert, removeLocked,
+	// setRinging); never nil when fresh, even empty. Guarded by
+	// Center.mu; the lists handed out are never written again.
+	list    []WaitingCaller
 	next    int      // round-robin position
 	ready   int      // agents logged in to it and in Ready
 	members []*agent // agents logged in to it, in configuration order
@@ -32,6 +39,9 @@ type entry struct {
 	// ringing: an offer of it is in progress (for a callback, until the
 	// customer's call is over).
 	ringing bool
+	// waiter is what readers of the waiting list see of the entry that
+	// does not change; made by the first read after it joined.
+	waiter *Waiter
 	// missedBy holds the agents who missed this caller, who are tried
 	// last, each with the time before which it is not offered to them
 	// again (zero when it may be at once).
@@ -60,6 +70,31 @@ func (e *entry) due(now time.Time) bool {
 func (q *queue) insert(e *entry) {
 	i := sort.Search(len(q.waiting), func(i int) bool { return e.before(q.waiting[i]) })
 	q.waiting = slices.Insert(q.waiting, i, e)
+	q.list = nil
+}
+
+// setRinging marks whether an offer of e is in progress; e waits in q.
+func (q *queue) setRinging(e *entry, on bool) {
+	e.ringing = on
+	q.list = nil
+}
+
+// readList is the waiting list for readers, made again only when it
+// changed since the last read; c.mu is held.
+func (q *queue) readList() []WaitingCaller {
+	if q.list == nil {
+		list := make([]WaitingCaller, len(q.waiting))
+		for i, e := range q.waiting {
+			if e.waiter == nil {
+				e.waiter = &Waiter{CallID: e.id, Caller: e.in.Party.Number, Joined: e.joined, Callback: e.in.Kind == Callback}
+			}
+			list[i] = WaitingCaller{Waiter: e.waiter, Ringing: e.ringing}
+		}
+		q.list = list
+	}
+	// Full: a reader's append makes a copy rather than writing into
+	// what other readers hold.
+	return q.list[:len(q.list):len(q.list)]
 }
 
 // before orders entries within a queue: who joined first, then by id so
@@ -74,6 +109,7 @@ func (e *entry) before(o *entry) bool {
 func (c *Center) removeLocked(q *queue, e *entry) {
 	if i := slices.Index(q.waiting, e); i >= 0 {
 		q.waiting = slices.Delete(q.waiting, i, i+1)
+		q.list = nil
 	}
 	if c.retiredQueues[q.name] {
 		c.dropQueue(q)

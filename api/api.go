@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
@@ -42,6 +43,10 @@ type Server struct {
 	api     huma.API
 	streams context.Context // ends every event stream when it ends
 	frames  *frames         // shared by the event streams
+	// bufs holds the buffers bodies that encode themselves are appended
+	// into (jsonFormat): a waiting list of thousands is most of a
+	// megabyte, and allocating that at every read is GC work.
+	bufs sync.Pool
 }
 
 // Options configure a Server.
@@ -82,6 +87,8 @@ func Mount(mux *http.ServeMux, svc *service.Service, o Options) *Server {
 		o.Streams = context.Background()
 	}
 	s := &Server{svc: svc, log: o.Log, streams: o.Streams, frames: &frames{}}
+	format := jsonFormat(&s.bufs)
+	cfg.Formats = map[string]huma.Format{"application/json": format, "json": format}
 	s.api = humago.New(mux, cfg)
 	s.api.UseMiddleware(s.authenticate)
 	s.registerAuth()

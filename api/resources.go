@@ -74,10 +74,7 @@ type queuesOut struct {
 }
 
 type waitingOut struct {
-	Body struct {
-		Queue   string                  `json:"queue"`
-		Waiting []service.WaitingCaller `json:"waiting"`
-	}
+	Body waitingOutBody
 }
 
 func (s *Server) registerUsers() {
@@ -210,12 +207,10 @@ func (s *Server) registerQueues() {
 		})
 	huma.Register(s.api, op("list-waiting", http.MethodGet, "/queues/{id}/waiting", "A queue's waiting list, longest first (supervisors, administrators)", http.StatusOK, false, "queues"),
 		func(ctx context.Context, in *idPath) (*waitingOut, error) {
-			w, err := s.svc.Waiting(actorOf(ctx), in.ID)
+			l, err := s.svc.WaitingList(actorOf(ctx), in.ID)
 			if err != nil {
 				return nil, s.fail(ctx, err)
 			}
-			out := &waitingOut{}
-			out.Body.Queue, out.Body.Waiting = in.ID, w
-			return out, nil
+			return &waitingOut{Body: waitingOutBody{Queue: in.ID, list: l}}, nil
 		})
 }

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # The management plane under load, over real HTTP against the real server,
-# with AGENTS agents configured in the bench queue (all logged out, so
-# callers stay waiting). bench/apibench is the HTTP client.
-#   bench/api.sh waiting [N ...]    N SIPp callers held in the queue; the
+# with AGENTS agents configured in the bench queue (logged out, but in the
+# waiting scenario), so callers stay waiting. bench/apibench is the HTTP
+# client.
+#   bench/api.sh waiting [N ...]    all AGENTS agents logged in through the
+#                                   API and left AGENT_STATE (paused, or
+#                                   ready with no phone: never rung), then
+#                                   N SIPp callers held in the queue; the
 #                                   supervisor's waiting list read REQUESTS
 #                                   times in a row (default N: 5000)
 #   bench/api.sh events [RATE ...]  SUBS administrators follow the event
@@ -13,9 +17,10 @@
 #                                   queue for STEP s (default RATE: 100)
 #   bench/api.sh login [C ...]      C clients sign in at once, LOGINS in all
 #                                   (default C: 1 2 4 8)
-#   AGENTS=1000 REQUESTS=500 SUBS=200 PAGES=50 STEP=10 LOGINS=200 bench/api.sh …
+#   AGENTS=1000 AGENT_STATE=paused REQUESTS=500 SUBS=200 PAGES=50 STEP=10 LOGINS=200 bench/api.sh …
 source "$(dirname "$0")/lib.sh"
 AGENTS=${AGENTS:-1000}
+AGENT_STATE=${AGENT_STATE:-paused} # the waiting scenario's agents: paused, or ready (no phone)
 REQUESTS=${REQUESTS:-500}   # waiting-list reads per size
 RATE=${RATE:-200}           # new callers per second while filling the queue
 SUBS=${SUBS:-200}           # event-stream subscribers; 0: the same calls without any
@@ -70,10 +75,13 @@ drive_calls() {
 case $scenario in
 waiting)
   [ ${#args[@]} -gt 0 ] || args=(5000)
-  printf '%-7s %6s %8s %5s %7s %7s %7s %7s %6s %6s %11s %9s\n' callers agents requests rows kib p50_ms p99_ms max_ms idle_% cpu_% cpu_ms/read machine_%
+  printf '%-7s %6s %9s %8s %5s %7s %7s %7s %7s %6s %6s %11s %9s\n' callers agents logged_in requests rows kib p50_ms p99_ms max_ms idle_% cpu_% cpu_ms/read machine_%
   for n in "${args[@]}"; do
     start_acd
     token=$(setup)
+    # Every configured agent logged in before the callers come, as in a
+    # centre with callers waiting: none takes a caller (AGENT_STATE).
+    logged_in=$("$OUT/apibench" agents -api "$API" -token "$token" -first 3000 -n "$AGENTS" -state "$AGENT_STATE")
     ramp=$(( n / RATE + 1 ))
     hold_ms=$(( (ramp + 120) * 1000 ))
     # RTP goes to the discard port: hold music is sent, as to real
@@ -98,10 +106,10 @@ waiting)
     row=$("$OUT/apibench" waiting -api "$API" -token "$token" -queue bench -n "$REQUESTS" -for 90s -want "$n")
     c1=$(cpu_ms); b1=$(busy_ms); t1=$(date +%s%N)
     read -r reqs rows kib p50 p99 pmax <<<"$row"
-    awk -v n="$n" -v a="$AGENTS" -v r="$reqs" -v rows="$rows" -v kib="$kib" -v p50="$p50" -v p99="$p99" -v pmax="$pmax" \
+    awk -v n="$n" -v a="$AGENTS" -v li="$logged_in" -v r="$reqs" -v rows="$rows" -v kib="$kib" -v p50="$p50" -v p99="$p99" -v pmax="$pmax" \
         -v c="$((c1 - c0))" -v b="$((b1 - b0))" -v ns="$((t1 - t0))" -v idle="$((c0 - ca))" -v idle_ns="$((t0 - ta))" 'BEGIN {
       extra = c - idle * ns / idle_ns   # the server CPU the reads added, ms
-      printf "%-7d %6d %8d %5d %7d %7.2f %7.2f %7.2f %6.1f %6.1f %11.2f %9.1f\n", n, a, r, rows, kib, p50, p99, pmax, 100 * idle / (idle_ns / 1e6), 100 * c / (ns / 1e6), extra / r, 100 * b / (ns / 1e6)
+      printf "%-7d %6d %9d %8d %5d %7d %7.2f %7.2f %7.2f %6.1f %6.1f %11.2f %9.1f\n", n, a, li, r, rows, kib, p50, p99, pmax, 100 * idle / (idle_ns / 1e6), 100 * c / (ns / 1e6), extra / r, 100 * b / (ns / 1e6)
     }'
     stop_acd   # first, so that SIPp answers the server's BYEs
     stop_sipp

@@ -9,9 +9,9 @@ import "testing"
 func TestAPIWaitingSmoke(t *testing.T) {
 	out := runScript(t, []string{"AGENTS=10", "REQUESTS=10"}, "api.sh", "waiting", "5")
 	f := row(t, out, "5")
-	// callers agents requests rows kib p50_ms p99_ms max_ms cpu_%
-	if f[2] != "10" || f[3] != "5" {
-		t.Fatalf("10 reads of a list of 5 callers: %s reads, %s rows:\n%s", f[2], f[3], out)
+	// callers agents logged_in requests rows kib p50_ms p99_ms max_ms idle_% cpu_% cpu_ms/read machine_%
+	if f[2] != "10" || f[3] != "10" || f[4] != "5" {
+		t.Fatalf("10 agents logged in, 10 reads of a list of 5 callers: %s logged in, %s reads, %s rows:\n%s", f[2], f[3], f[4], out)
 	}
 }
 

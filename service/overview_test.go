@@ -49,11 +49,11 @@ func TestOverviewFiguresMatchTheList(t *testing.T) {
 		callers, callbacks int
 		oldest             time.Time
 	}{
-		{"a callback request alone", []acd.WaitingCaller{{CallID: "callback-1", Caller: "+14155550100", Joined: now.Add(-23 * time.Second), Callback: true}},
+		{"a callback request alone", []acd.WaitingCaller{{Waiter: &acd.Waiter{CallID: "callback-1", Caller: "+14155550100", Joined: now.Add(-23 * time.Second), Callback: true}}},
 			1, 1, now.Add(-23 * time.Second)},
 		{"a callback request ahead of a caller", []acd.WaitingCaller{
-			{CallID: "callback-1", Caller: "+14155550100", Joined: now.Add(-time.Minute), Callback: true},
-			{CallID: "c2", Caller: "+14155550101", Joined: now.Add(-10 * time.Second)}},
+			{Waiter: &acd.Waiter{CallID: "callback-1", Caller: "+14155550100", Joined: now.Add(-time.Minute), Callback: true}},
+			{Waiter: &acd.Waiter{CallID: "c2", Caller: "+14155550101", Joined: now.Add(-10 * time.Second)}}},
 			2, 1, now.Add(-time.Minute)},
 		{"nobody", []acd.WaitingCaller{}, 0, 0, time.Time{}},
 	} {

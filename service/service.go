@@ -404,18 +404,54 @@ type WaitingCaller struct {
 // Waiting lists a queue's waiting callers, longest first, for
 // supervisors (restricted ones: their queues) and administrators.
 func (s *Service) Waiting(a *Actor, queue string) ([]WaitingCaller, error) {
-	if err := s.MayWatchQueue(a, queue); err != nil {
+	l, err := s.WaitingList(a, queue)
+	if err != nil {
 		return nil, err
 	}
-	list, err := s.dist.Waiting(queue)
-	if err != nil {
-		return nil, fmt.Errorf("reading the waiting list of %s: %w", queue, err)
-	}
-	now := s.now()
-	out := make([]WaitingCaller, 0, len(list))
-	for i, w := range list {
-		out = append(out, WaitingCaller{Position: i + 1, CallID: w.CallID, Number: w.Caller, Joined: w.Joined,
-			WaitedSeconds: int64(now.Sub(w.Joined).Seconds()), Ringing: w.Ringing, Callback: w.Callback})
+	out := make([]WaitingCaller, l.Len())
+	for i := range out {
+		w := l.Place(i)
+		out[i] = WaitingCaller{Position: l.Position(i), CallID: w.CallID, Number: w.Caller, Joined: w.Joined,
+			WaitedSeconds: l.WaitedSeconds(i), Ringing: l.Ringing(i), Callback: w.Callback}
 	}
 	return out, nil
 }
+
+// WaitingList is a queue's waiting list read at one moment, place by
+// place: what Waiting returns, for a reader that encodes thousands of
+// places without building each (the API). Every WaitingCaller field is
+// here: Position, WaitedSeconds and Ringing by index, the rest in
+// Place's unchanging record (Caller is the Number).
+type WaitingList struct {
+	list []acd.WaitingCaller // shared with other readers: read only
+	now  time.Time
+}
+
+// WaitingList reads a queue's waiting list, with the checks of Waiting.
+func (s *Service) WaitingList(a *Actor, queue string) (WaitingList, error) {
+	if err := s.MayWatchQueue(a, queue); err != nil {
+		return WaitingList{}, err
+	}
+	list, err := s.dist.Waiting(queue)
+	if err != nil {
+		return WaitingList{}, fmt.Errorf("reading the waiting list of %s: %w", queue, err)
+	}
+	return WaitingList{list: list, now: s.now()}, nil
+}
+
+// Len is how many places the list holds.
+func (l WaitingList) Len() int { return len(l.list) }
+
+// Place is the i-th place's unchanging record; it must not be changed.
+func (l WaitingList) Place(i int) *acd.Waiter { return l.list[i].Waiter }
+
+// Position is the i-th place's, from 1.
+func (l WaitingList) Position(i int) int { return i + 1 }
+
+// WaitedSeconds is how long the i-th place has waited, in whole seconds.
+func (l WaitingList) WaitedSeconds(i int) int64 {
+	return int64(l.now.Sub(l.list[i].Joined).Seconds())
+}
+
+// Ringing is whether an offer of the i-th place is in progress.
+func (l WaitingList) Ringing(i int) bool { return l.list[i].Ringing }

@@ -74,7 +74,7 @@ func (f *fakeCenter) Waiting(q string) ([]acd.WaitingCaller, error) {
 	if f.waiting != nil {
 		return f.waiting, nil
 	}
-	return []acd.WaitingCaller{{CallID: "c1", Caller: "+1555", Joined: time.Now().Add(-time.Minute)}}, nil
+	return []acd.WaitingCaller{{Waiter: &acd.Waiter{CallID: "c1", Caller: "+1555", Joined: time.Now().Add(-time.Minute)}}}, nil
 }
 
 func newTestService(t *testing.T) (*Service, *fakeCenter, *store.Log) {

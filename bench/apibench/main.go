@@ -5,6 +5,7 @@
 // It talks to loopback only, and every run is bounded in count and time.
 //
 //	apibench setup   -log bench/out/acd.log -users 8        # prints an administrator's API token
+//	apibench agents  -token T -first 3000 -n 1000 -state paused  # prints how many are in that state
 //	apibench waiting -token T -queue bench -n 500 -want 5000
 //	apibench events  -token T -subs 200 -after 0 -for 2m
 //	apibench login   -users 8 -clients 4 -n 200
@@ -40,7 +41,7 @@ const benchPassword = "bench password 1234"
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: apibench setup|waiting|events|login|pages [flags]")
+		fmt.Fprintln(os.Stderr, "usage: apibench setup|agents|waiting|events|login|pages [flags]")
 		os.Exit(2)
 	}
 	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
@@ -51,6 +52,16 @@ func main() {
 		logFile := fs.String("log", "bench/out/acd.log", "the server's log, which holds the setup token")
 		users := fs.Int("users", 0, "supervisors bench-1 … bench-N to create, for the login scenario")
 		run = func(ctx context.Context, c *client) error { return setup(ctx, c, *logFile, *users) }
+	case "agents":
+		token := fs.String("token", "", "an administrator's token")
+		first := fs.Int("first", 3000, "the first agent's id; the others follow it")
+		n := fs.Int("n", 1000, "agents to log in")
+		state := fs.String("state", "paused", "paused (logged in, not taking calls) or ready (logged in and ready, but with no phone registered: never rung)")
+		limit := fs.Duration("for", 2*time.Minute, "give up after this long")
+		run = func(ctx context.Context, c *client) error {
+			c.token = *token
+			return logIn(ctx, c, *first, *n, *state, *limit)
+		}
 	case "waiting":
 		token := fs.String("token", "", "an administrator's or supervisor's token")
 		queue := fs.String("queue", "bench", "the queue whose waiting list is read")
@@ -204,6 +215,54 @@ func setup(ctx context.Context, c *client, logFile string, users int) error {
 		return err
 	}
 	fmt.Println(api.Token)
+	return nil
+}
+
+// logIn logs agents first … first+n-1 in through the API, as a
+// supervisor would, and leaves them paused, or ready (with no phone
+// registered, so never rung): either way callers keep waiting. It prints
+// how many agents the server then reports in that state, and fails
+// unless all n are.
+func logIn(ctx context.Context, c *client, first, n int, state string, limit time.Duration) error {
+	if state != "paused" && state != "ready" {
+		return fmt.Errorf("state %q: want paused or ready", state)
+	}
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	const workers = 8
+	var next atomic.Int64
+	var in atomic.Int64
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := next.Add(1) - 1; i < int64(n) && ctx.Err() == nil; i = next.Add(1) - 1 {
+				path := fmt.Sprintf("/agents/%d/state", first+int(i))
+				var st struct{ State string }
+				err := c.do(ctx, http.MethodPut, path, map[string]string{"action": "login"}, &st, http.StatusOK)
+				if err == nil && state == "paused" {
+					err = c.do(ctx, http.MethodPut, path, map[string]string{"action": "pause"}, &st, http.StatusOK)
+				}
+				if err != nil {
+					errs[w] = err
+					return
+				}
+				if st.State == state {
+					in.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	fmt.Println(in.Load())
+	if got := in.Load(); got != int64(n) {
+		return fmt.Errorf("%d of %d agents %s", got, n, state)
+	}
 	return nil
 }
 
