@@ -24,13 +24,13 @@ const queued = 250
 const syncEvery = 50
 
 // ringSize bounds the packets of a relayed call waiting for the writer's
-// goroutine, 2.5 s of both sides: past it packets are dropped (and
-// counted as lost periods), never waited for.
+// worker, 2.5 s of both sides (half each): past it packets are dropped
+// (and counted as lost periods), never waited for.
 const ringSize = 256
 
 // drainEvery is how often the goroutine takes the packets waiting, well
 // within the delay the file is written behind arrival (timeline.go); a
-// ring half full wakes it sooner.
+// side's ring half full wakes it sooner.
 const drainEvery = 200 * time.Millisecond
 
 // queuedPacket is one packet a relayed call's tap handed, as the ring
@@ -83,28 +83,41 @@ type Writer struct {
 	written                    chan struct{} // closed by the worker once it wrote the last
 	closeOnce                  sync.Once
 	finishOnce                 sync.Once
-	drained                    chan struct{} // the worker took what the ring held
+	drained                    chan struct{} // the worker took what the rings held
 	err                        error         // the first error writing; read after written
 
 	// The worker's alone (writeState), or set before the writer is
 	// handed to it.
 	st writeState
 
-	// What a media loop touches per packet, apart on cache lines of its
-	// own: the worker's writes above (data, at every period) would
-	// otherwise take the line from the loop's core at every packet.
-	_ [64]byte
-	// The packets of a relayed call (WritePacket), by arrival; epoch is
-	// the writer's clock's zero. ringMu guards ring, head and size, and
-	// is held only to copy a packet in or out, never across anything
-	// that blocks: the media loops hand packets under it.
-	epoch      time.Time
-	paused     atomic.Bool
-	ringMu     sync.Mutex
+	// epoch is the writer's clock's zero; paused makes what the taps
+	// hand silence (its sides hold a copy each).
+	epoch  time.Time
+	paused atomic.Bool
+
+	// The packets of a relayed call (WritePacket), a ring per side: the
+	// two sides' sessions are read by different media loops, on
+	// different cores, and one ring's lock and indices would move
+	// between the cores at every packet.
+	_     [64]byte
+	sides [Channels]sideRing
+}
+
+// sideRing is what a media loop touches per packet of one side, on
+// cache lines of its own. mu guards ring, head and size, and is held
+// only to copy a packet in or out, never across anything that blocks:
+// the media loops hand packets under it.
+type sideRing struct {
+	mu         sync.Mutex
+	paused     atomic.Bool // the Writer's, copied
 	head, size int
-	ring       *[ringSize]queuedPacket
+	epoch      time.Time // the Writer's
+	ring       *[sideRingSize]queuedPacket
 	_          [64]byte
 }
+
+// sideRingSize is a side's share of ringSize.
+const sideRingSize = ringSize / Channels
 
 // Create starts a recording's file at path with a worker of its own,
 // which Close stops: see Pool.Create.
@@ -133,8 +146,10 @@ func create(path string) (*Writer, error) {
 		f.Close()
 		return nil, fmt.Errorf("creating recording %s: %w", path, err)
 	}
-	w := &Writer{path: path, written: make(chan struct{}), drained: make(chan struct{}, 1),
-		epoch: time.Now(), ring: new([ringSize]queuedPacket)}
+	w := &Writer{path: path, written: make(chan struct{}), drained: make(chan struct{}, 1), epoch: time.Now()}
+	for i := range w.sides {
+		w.sides[i].epoch, w.sides[i].ring = w.epoch, new([sideRingSize]queuedPacket)
+	}
 	w.st.f = f
 	w.st.buf = bufio.NewWriterSize(f, 32<<10)
 	return w, nil
@@ -144,7 +159,12 @@ func create(path string) (*Writer, error) {
 func (w *Writer) Path() string { return w.path }
 
 // Pause makes what the taps hand silence from now on, or again audio.
-func (w *Writer) Pause(paused bool) { w.paused.Store(paused) }
+func (w *Writer) Pause(paused bool) {
+	w.paused.Store(paused)
+	for i := range w.sides {
+		w.sides[i].paused.Store(paused)
+	}
+}
 
 // Paused reports whether the recording is paused.
 func (w *Writer) Paused() bool { return w.paused.Load() }
@@ -242,33 +262,45 @@ func (t *Tap) WritePacket(p *media.TapPacket) {
 		return
 	}
 	w := t.w
-	silent := w.paused.Load()
-	w.ringMu.Lock()
-	if w.size == ringSize {
-		w.ringMu.Unlock()
+	r := &w.sides[ch]
+	silent := r.paused.Load()
+	r.mu.Lock()
+	if r.size == sideRingSize {
+		r.mu.Unlock()
 		w.lost.Add(1)
 		return
 	}
-	q := &w.ring[(w.head+w.size)%ringSize]
-	w.size++
-	half := w.size == ringSize/2
-	q.tap, q.at, q.ts, q.ssrc, q.ch, q.codec, q.len = t.n, int64(p.Arrival.Sub(w.epoch)), p.Timestamp, p.SSRC, ch, p.Codec, p.Len
+	q := &r.ring[(r.head+r.size)%sideRingSize]
+	r.size++
+	half := r.size == sideRingSize/2
+	q.tap, q.at, q.ts, q.ssrc, q.ch, q.codec, q.len = t.n, int64(p.Arrival.Sub(r.epoch)), p.Timestamp, p.SSRC, ch, p.Codec, p.Len
 	if q.silent = silent; !silent {
 		q.payload = p.Payload
 	}
-	w.ringMu.Unlock()
+	r.mu.Unlock()
 	if half {
 		w.notify()
 	}
 }
 
-// takePackets moves what the ring holds into batch.
+// takePackets moves what the rings hold into batch, by arrival: each
+// side's are by arrival already, and are merged. The media loops hand
+// packets under one side's lock each, so holding both (the left's
+// first) waits on nothing but copies.
 func (w *Writer) takePackets(batch []queuedPacket) []queuedPacket {
-	w.ringMu.Lock()
-	defer w.ringMu.Unlock()
-	for ; w.size > 0; w.size-- {
-		batch = append(batch, w.ring[w.head])
-		w.head = (w.head + 1) % ringSize
+	l, r := &w.sides[0], &w.sides[1]
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for l.size > 0 || r.size > 0 {
+		from := l
+		if l.size == 0 || r.size > 0 && r.ring[r.head].at < l.ring[l.head].at {
+			from = r
+		}
+		batch = append(batch, from.ring[from.head])
+		from.head = (from.head + 1) % sideRingSize
+		from.size--
 	}
 	return batch
 }
@@ -424,7 +456,7 @@ func (w *Writer) endPackets() {
 	}
 }
 
-// packets places what the ring holds.
+// packets places what the rings hold.
 func (w *Writer) packets() {
 	st := &w.st
 	st.batch = w.takePackets(st.batch[:0])
