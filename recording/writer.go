@@ -302,6 +302,11 @@ func (w *Writer) takePackets(batch []queuedPacket) []queuedPacket {
 		from.head = (from.head + 1) % sideRingSize
 		from.size--
 	}
+	// Emptied, each ring starts again at its first slot: the ~10
+	// packets a side brings between two drains reuse the same few
+	// slots, warm in the cache, rather than the loops writing each slot
+	// of the whole ring (24 MB at 500 calls) cold in turn.
+	l.head, r.head = 0, 0
 	return batch
 }
 
