@@ -2,8 +2,13 @@
 # Bridged calls: N SIPp callers streaming audio, each bridged to an agent
 # whose phone (bench/agentsim) echoes the audio back, so the server relays
 # every packet both ways. Reports server CPU %, µs of server CPU per
-# relayed packet, RSS per pair and goroutines. Exits non-zero, with no
-# figure, when fewer than N pairs are bridged for the whole window.
+# relayed packet, RSS per pair, goroutines, the gaps between relayed
+# packets at the agents (p50, p99: the relay's pacing, from the kernel's
+# receive timestamps) and the recordings' disk write rate in the window
+# (MB/s). us_per_sent_pkt divides by the packets the server actually
+# sent in the window (/metrics) rather than 100 a second a pair, which a
+# SIPp short of CPU does not reach. Exits non-zero, with no figure, when
+# fewer than N pairs are bridged for the whole window.
 #   bench/bridged.sh [N ...]          (default: 50 100 250 500)
 #   WINDOW=10 RATE=50 bench/bridged.sh 100
 #   MAX_CALLS=60 bench/bridged.sh 50   (default: room for N logins and N callers)
@@ -47,7 +52,19 @@ wait_for_legs() {
   echo "$most"
 }
 
-printf '%-6s %8s %14s %13s %11s\n' pairs cpu_% us/pkt_relayed rss_kib/pair goroutines
+# sent: the RTP packets the server has sent (relayed ones, in this
+# scenario), from /metrics.
+sent() {
+  curl -fs "http://$HTTP/metrics" | awk '$1 == "acd_rtp_packets_sent_total" { printf "%d", $2 }'
+}
+
+# recorded: the bytes of the recordings' files so far.
+recorded() {
+  local d=$OUT/data/recordings
+  [ -d "$d" ] && du -sb "$d" | cut -f1 || echo 0
+}
+
+printf '%-6s %8s %14s %13s %11s %11s\n' pairs cpu_% us/pkt_relayed rss_kib/pair goroutines gap_p99_ms
 for n in "${sizes[@]}"; do
   cfg=$OUT/bridged.yaml
   {
@@ -86,21 +103,25 @@ for n in "${sizes[@]}"; do
   up=$(wait_for_legs "$n" $(( ramp + 20 )))
   [ "$up" -ge "$n" ] || fail "only $up of $n pairs were bridged"
   sleep 1
-  c0=$(cpu_ms); t0=$(date +%s%N)
+  d0=$(recorded); s0=$(sent); c0=$(cpu_ms); t0=$(date +%s%N)
+  kill -USR1 "$sim" # agentsim counts the gaps between relayed packets from now
   sleep "$WINDOW"
-  c1=$(cpu_ms); t1=$(date +%s%N)
+  c1=$(cpu_ms); t1=$(date +%s%N); s1=$(sent)
+  kill -USR2 "$sim" # and prints them
+  d1=$(recorded)
   rss=$(rss_kb); gor=$(health | json goroutines); still=$(legs)
   [ "$still" -ge "$n" ] || fail "only $still of $n pairs were still bridged at the end of the window"
   stop_acd
   stop_sipp
   stop_helpers
   read -r _ answered _ echoed < <(grep '^answered' "$OUT/agentsim.out") || true
+  read -r _ _ _ gap50 _ gap99 _ < <(grep '^gaps' "$OUT/agentsim.out") || true
   [ "${answered:-0}" -ge "$n" ] && [ "${echoed:-0}" -gt 0 ] ||
     fail "the agents answered ${answered:-no} calls and echoed ${echoed:-no} packets"
-  awk -v n="$n" -v c="$((c1 - c0))" -v ns="$((t1 - t0))" -v rss="$rss" -v idle="$idle_rss" -v g="$gor" 'BEGIN {
+  awk -v n="$n" -v c="$((c1 - c0))" -v ns="$((t1 - t0))" -v rss="$rss" -v idle="$idle_rss" -v g="$gor" -v gap99="${gap99:-nan}" -v gap50="${gap50:-nan}" -v disk="$((d1 - d0))" -v out="$((s1 - s0))" 'BEGIN {
     sec = ns / 1e9
     relayed = 2 * n * 50 * sec   # caller to agent and the echo back, 50 packets a second each
-    printf "%-6d %8.1f %14.2f %13.1f %11d\n", n, 100 * c / (ns / 1e6), c * 1000 / relayed, (rss - idle) / n, g
-    printf "RESULT scenario=bridged point=%d pairs=%d cpu_pct=%.1f us_per_pkt=%.3f rss_kib_per_pair=%.1f\n", n, n, 100 * c / (ns / 1e6), c * 1000 / relayed, (rss - idle) / n
+    printf "%-6d %8.1f %14.2f %13.1f %11d %11s\n", n, 100 * c / (ns / 1e6), c * 1000 / relayed, (rss - idle) / n, g, gap99
+    printf "RESULT scenario=bridged point=%d pairs=%d cpu_pct=%.1f us_per_pkt=%.3f rss_kib_per_pair=%.1f gap_p50_ms=%s gap_p99_ms=%s disk_mb_s=%.2f sent_per_s=%.0f us_per_sent_pkt=%.3f\n", n, n, 100 * c / (ns / 1e6), c * 1000 / relayed, (rss - idle) / n, gap50, gap99, disk / sec / 1e6, out / sec, (out > 0 ? c * 1000 / out : 0)
   }'
 done

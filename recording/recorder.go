@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -89,6 +90,8 @@ type Status struct {
 type Recorder struct {
 	cfg   Config
 	calls Calls
+	// pool writes the files: a few goroutines for every recording.
+	pool *Pool
 	// mu guards contacts and closed; it is held across a room's Tap,
 	// which never waits on the recorder.
 	mu       sync.Mutex
@@ -119,7 +122,7 @@ func New(cfg Config) *Recorder {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Recorder{cfg: cfg, contacts: map[string]*contact{}, stop: make(chan struct{})}
+	return &Recorder{cfg: cfg, contacts: map[string]*contact{}, stop: make(chan struct{}), pool: NewPool(runtime.GOMAXPROCS(0))}
 }
 
 // SetCalls gives the recorder the calls it records.
@@ -180,7 +183,7 @@ func (r *Recorder) start(l flow.Live, m config.RecordingMode, by event.Actor) (*
 	if err := r.cfg.Index.AddRecording(context.Background(), rec); err != nil {
 		return nil, err
 	}
-	w, err := Create(filepath.Join(r.cfg.Dir, rel))
+	w, err := r.pool.Create(filepath.Join(r.cfg.Dir, rel))
 	if err != nil {
 		if derr := r.cfg.Index.DeleteRecording(context.Background(), id); derr != nil {
 			r.cfg.Log.Error("dropping the entry of a recording whose file could not be made", "recording", id, "error", derr)
@@ -515,8 +518,8 @@ func (r *Recorder) Retain(ctx context.Context, retention func() time.Duration, e
 	}
 }
 
-// Close stops every recording being written (the server stops) and
-// waits for their files to be closed.
+// Close stops every recording being written (the server stops), waits
+// for their files to be closed, and stops the writers.
 func (r *Recorder) Close() {
 	r.mu.Lock()
 	if !r.closed {
@@ -525,4 +528,5 @@ func (r *Recorder) Close() {
 	}
 	r.mu.Unlock()
 	r.work.Wait()
+	r.pool.Close()
 }

@@ -42,6 +42,16 @@ const (
 // A period must not wrap in the span (see take).
 var _ [spanSamples % media.FrameSize]struct{} = [0]struct{}{}
 
+// ulawPCM and alawPCM are G.711's decoding, a table each, read only.
+var ulawPCM, alawPCM = decodeTable(g711.DecodeUlawFrame), decodeTable(g711.DecodeAlawFrame)
+
+func decodeTable(decode func(uint8) int16) (t [256]int16) {
+	for i := range t {
+		t[i] = decode(uint8(i))
+	}
+	return t
+}
+
 // timeline places the packets of a relayed call in the file: each side
 // anchored at its first packet (its arrival mapped to the file's sample
 // clock), later packets at anchor + (timestamp − the anchor's), gaps
@@ -124,22 +134,25 @@ func (tl *timeline) place(p *queuedPacket) bool {
 	if pos+n <= tl.written || pos+n > tl.written+spanSamples {
 		return false
 	}
-	ch := &tl.span[p.ch]
-	for i, v := range p.payload[:n] {
-		if p.silent {
-			break
-		}
-		at := pos + int64(i)
-		if at < tl.written {
-			continue
-		}
-		var x int16
+	if !p.silent {
+		table := &ulawPCM
 		if p.codec == media.PCMA {
-			x = g711.DecodeAlawFrame(v)
-		} else {
-			x = g711.DecodeUlawFrame(v)
+			table = &alawPCM
 		}
-		ch[at%spanSamples] = x
+		// Decoded straight into the span, in at most two runs (the span
+		// wraps once at most): a packet is 160 samples, and this the
+		// writer's inner loop.
+		from := max(pos, tl.written)
+		src := p.payload[from-pos : n]
+		at := int(from % spanSamples)
+		ch := &tl.span[p.ch]
+		for len(src) > 0 {
+			dst := ch[at:min(at+len(src), spanSamples)]
+			for i, v := range src[:len(dst)] {
+				dst[i] = table[v]
+			}
+			src, at = src[len(dst):], 0
+		}
 	}
 	tl.end = max(tl.end, pos+n)
 	return true

@@ -160,11 +160,15 @@ func abs64(v int64) int64 {
 	return v
 }
 
-// queuedPackets is how many packets the ring holds.
+// queuedPackets is how many packets the rings hold.
 func (w *Writer) queuedPackets() int {
-	w.ringMu.Lock()
-	defer w.ringMu.Unlock()
-	return w.size
+	n := 0
+	for i := range w.sides {
+		w.sides[i].mu.Lock()
+		n += w.sides[i].size
+		w.sides[i].mu.Unlock()
+	}
+	return n
 }
 
 // clicks reads a recording and gives the sample each click starts at,

@@ -24,13 +24,13 @@ const queued = 250
 const syncEvery = 50
 
 // ringSize bounds the packets of a relayed call waiting for the writer's
-// goroutine, 2.5 s of both sides: past it packets are dropped (and
-// counted as lost periods), never waited for.
+// worker, 2.5 s of both sides (half each): past it packets are dropped
+// (and counted as lost periods), never waited for.
 const ringSize = 256
 
 // drainEvery is how often the goroutine takes the packets waiting, well
 // within the delay the file is written behind arrival (timeline.go); a
-// ring half full wakes it sooner.
+// side's ring half full wakes it sooner.
 const drainEvery = 200 * time.Millisecond
 
 // queuedPacket is one packet a relayed call's tap handed, as the ring
@@ -60,42 +60,81 @@ type block struct {
 
 // Writer writes one recording's WAV file as the call goes on. Its taps
 // hand it the conference's frames, or a relayed call's packets, without
-// ever blocking the mixer or the media loops; its one goroutine, which
-// Close stops, writes them.
+// ever blocking the mixer or the media loops; a worker of its Pool
+// (pool.go), shared with other recordings, writes them.
 type Writer struct {
 	path   string
-	frames chan block
-	stop   chan struct{} // closed by Close: the goroutine drains and ends
-	flush  chan struct{} // a request to write out what is buffered now
-	done   chan struct{} // closed when the goroutine has ended
-	taps   atomic.Uint64 // the last tap's number
-	tapAt  atomic.Int64  // when the last tap was made, on the writer's clock
-	lost   atomic.Uint64 // periods dropped: the disk could not keep up
-	data   atomic.Int64  // audio bytes handed to the file so far
+	worker *worker
+	own    *Pool // a pool of its own (Create), closed with it
+	// frames holds the mixer's periods; made at the first (most
+	// recordings are of calls relayed, and never mixed).
+	frames     atomic.Pointer[chan block]
+	framesOnce sync.Once
+	taps       atomic.Uint64 // the last tap's number
+	tapAt      atomic.Int64  // when the last tap was made, on the writer's clock
+	lost       atomic.Uint64 // periods dropped: the disk could not keep up
+	data       atomic.Int64  // audio bytes handed to the file so far
 	// placing: packets are being placed, written delaySamples behind
 	// their arrival (timeline.go).
 	placing atomic.Bool
-	err     error // the goroutine's first error; read after done
+	// Requests to the worker: pending says the writer is on its ready
+	// list already; flushReq and stopReq what it is to do there.
+	pending, flushReq, stopReq atomic.Bool
+	written                    chan struct{} // closed by the worker once it wrote the last
+	closeOnce                  sync.Once
+	finishOnce                 sync.Once
+	drained                    chan struct{} // the worker took what the rings held
+	err                        error         // the first error writing; read after written
 
-	// The packets of a relayed call (WritePacket), by arrival; epoch is
-	// the writer's clock's zero. ringMu guards ring, head and size, and
-	// is held only to copy a packet in or out, never across anything
-	// that blocks: the media loops hand packets under it.
-	epoch time.Time
-	// paused, ringMu, head and size side by side: what a media loop
-	// touches per packet, one cache line.
-	paused     atomic.Bool
-	ringMu     sync.Mutex
-	ring       *[ringSize]queuedPacket
-	head, size int
-	wake       chan struct{} // the ring is half full
-	drained    chan struct{} // the goroutine took what the ring held
+	// The worker's alone (writeState), or set before the writer is
+	// handed to it.
+	st writeState
+
+	// epoch is the writer's clock's zero; paused makes what the taps
+	// hand silence (its sides hold a copy each).
+	epoch  time.Time
+	paused atomic.Bool
+
+	// The packets of a relayed call (WritePacket), a ring per side: the
+	// two sides' sessions are read by different media loops, on
+	// different cores, and one ring's lock and indices would move
+	// between the cores at every packet.
+	_     [64]byte
+	sides [Channels]sideRing
 }
 
-// Create starts a recording's file at path (its directories made, mode
-// 0700, the file 0600; an existing file is an error) and the goroutine
-// that writes it.
+// sideRing is what a media loop touches per packet of one side, on
+// cache lines of its own. mu guards ring, head and size, and is held
+// only to copy a packet in or out, never across anything that blocks:
+// the media loops hand packets under it.
+type sideRing struct {
+	mu         sync.Mutex
+	paused     atomic.Bool // the Writer's, copied
+	head, size int
+	epoch      time.Time // the Writer's
+	ring       *[sideRingSize]queuedPacket
+	_          [64]byte
+}
+
+// sideRingSize is a side's share of ringSize.
+const sideRingSize = ringSize / Channels
+
+// Create starts a recording's file at path with a worker of its own,
+// which Close stops: see Pool.Create.
 func Create(path string) (*Writer, error) {
+	p := NewPool(1)
+	w, err := p.Create(path)
+	if err != nil {
+		p.Close()
+		return nil, err
+	}
+	w.own = p
+	return w, nil
+}
+
+// create starts a recording's file at path (its directories made, mode
+// 0700, the file 0600; an existing file is an error).
+func create(path string) (*Writer, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("creating recording %s: %w", path, err)
 	}
@@ -107,9 +146,12 @@ func Create(path string) (*Writer, error) {
 		f.Close()
 		return nil, fmt.Errorf("creating recording %s: %w", path, err)
 	}
-	w := &Writer{path: path, frames: make(chan block, queued), stop: make(chan struct{}), flush: make(chan struct{}, 1), done: make(chan struct{}),
-		epoch: time.Now(), ring: new([ringSize]queuedPacket), wake: make(chan struct{}, 1), drained: make(chan struct{}, 1)}
-	go w.run(f)
+	w := &Writer{path: path, written: make(chan struct{}), drained: make(chan struct{}, 1), epoch: time.Now()}
+	for i := range w.sides {
+		w.sides[i].epoch, w.sides[i].ring = w.epoch, new([sideRingSize]queuedPacket)
+	}
+	w.st.f = f
+	w.st.buf = bufio.NewWriterSize(f, 32<<10)
 	return w, nil
 }
 
@@ -117,7 +159,12 @@ func Create(path string) (*Writer, error) {
 func (w *Writer) Path() string { return w.path }
 
 // Pause makes what the taps hand silence from now on, or again audio.
-func (w *Writer) Pause(paused bool) { w.paused.Store(paused) }
+func (w *Writer) Pause(paused bool) {
+	w.paused.Store(paused)
+	for i := range w.sides {
+		w.sides[i].paused.Store(paused)
+	}
+}
 
 // Paused reports whether the recording is paused.
 func (w *Writer) Paused() bool { return w.paused.Load() }
@@ -181,10 +228,23 @@ func (t *Tap) WriteFrame(f media.Frame) {
 		}
 	}
 	select {
-	case t.w.frames <- b:
+	case t.w.framesQueue() <- b:
+		t.w.notify()
 	default:
 		t.w.lost.Add(1)
 	}
+}
+
+// framesQueue is the mixer's queue of periods, made at the first.
+func (w *Writer) framesQueue() chan block {
+	if q := w.frames.Load(); q != nil {
+		return *q
+	}
+	w.framesOnce.Do(func() {
+		q := make(chan block, queued)
+		w.frames.Store(&q)
+	})
+	return *w.frames.Load()
 }
 
 // WritePacket copies a relayed packet into the writer's ring; when the
@@ -202,37 +262,51 @@ func (t *Tap) WritePacket(p *media.TapPacket) {
 		return
 	}
 	w := t.w
-	silent := w.paused.Load()
-	w.ringMu.Lock()
-	if w.size == ringSize {
-		w.ringMu.Unlock()
+	r := &w.sides[ch]
+	silent := r.paused.Load()
+	r.mu.Lock()
+	if r.size == sideRingSize {
+		r.mu.Unlock()
 		w.lost.Add(1)
 		return
 	}
-	q := &w.ring[(w.head+w.size)%ringSize]
-	w.size++
-	half := w.size == ringSize/2
-	q.tap, q.at, q.ts, q.ssrc, q.ch, q.codec, q.len = t.n, int64(p.Arrival.Sub(w.epoch)), p.Timestamp, p.SSRC, ch, p.Codec, p.Len
+	q := &r.ring[(r.head+r.size)%sideRingSize]
+	r.size++
+	half := r.size == sideRingSize/2
+	q.tap, q.at, q.ts, q.ssrc, q.ch, q.codec, q.len = t.n, int64(p.Arrival.Sub(r.epoch)), p.Timestamp, p.SSRC, ch, p.Codec, p.Len
 	if q.silent = silent; !silent {
 		q.payload = p.Payload
 	}
-	w.ringMu.Unlock()
+	r.mu.Unlock()
 	if half {
-		select {
-		case w.wake <- struct{}{}:
-		default:
-		}
+		w.notify()
 	}
 }
 
-// takePackets moves what the ring holds into batch.
+// takePackets moves what the rings hold into batch, by arrival: each
+// side's are by arrival already, and are merged. The media loops hand
+// packets under one side's lock each, so holding both (the left's
+// first) waits on nothing but copies.
 func (w *Writer) takePackets(batch []queuedPacket) []queuedPacket {
-	w.ringMu.Lock()
-	defer w.ringMu.Unlock()
-	for ; w.size > 0; w.size-- {
-		batch = append(batch, w.ring[w.head])
-		w.head = (w.head + 1) % ringSize
+	l, r := &w.sides[0], &w.sides[1]
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for l.size > 0 || r.size > 0 {
+		from := l
+		if l.size == 0 || r.size > 0 && r.ring[r.head].at < l.ring[l.head].at {
+			from = r
+		}
+		batch = append(batch, from.ring[from.head])
+		from.head = (from.head + 1) % sideRingSize
+		from.size--
 	}
+	// Emptied, each ring starts again at its first slot: the ~10
+	// packets a side brings between two drains reuse the same few
+	// slots, warm in the cache, rather than the loops writing each slot
+	// of the whole ring (24 MB at 500 calls) cold in turn.
+	l.head, r.head = 0, 0
 	return batch
 }
 
@@ -241,200 +315,260 @@ func (w *Writer) takePackets(batch []queuedPacket) []queuedPacket {
 // conference (the caller transferred) and no frame may come for a while.
 // It does not wait.
 func (w *Writer) Flush() {
-	select {
-	case w.flush <- struct{}{}:
-	default:
-	}
+	w.flushReq.Store(true)
+	w.notify()
 }
 
 // Close stops the writer once what the taps handed is written, brings
 // the header up to date, and syncs the file. No tap may be in a
 // conference by then (Tap(nil) first); a frame handed later is dropped.
+// The sync is made here, not by the worker, which other recordings
+// share.
 func (w *Writer) Close() error {
-	select {
-	case <-w.stop:
-	default:
-		close(w.stop)
-	}
-	<-w.done
+	w.closeOnce.Do(func() {
+		w.stopReq.Store(true)
+		w.notify()
+		select {
+		case <-w.written:
+		case <-w.worker.stopped: // the pool closed: the worker wrote it out
+		}
+		w.finish()
+		if w.own != nil {
+			w.own.Close()
+		}
+	})
 	return w.err
 }
 
-// run writes the frames and packets handed to it until Close, filling a
-// gap in a tap's indices (frames dropped) with silence so that the two
-// sides and what follows keep their time. Packets (the call relayed) are
-// placed by the timeline and written behind their arrival; a frame (the
-// call mixed) first writes out every packet placed, and packets after
-// frames start the timeline at the end of the file, so that going from
-// one to the other loses no audio and overlaps none.
-func (w *Writer) run(f *os.File) {
-	defer close(w.done)
-	buf := bufio.NewWriterSize(f, 32<<10)
-	tick := time.NewTicker(drainEvery)
-	defer tick.Stop()
-	var (
-		raw        [frameBytes]byte
-		silence    [frameBytes]byte
-		tap, next  uint64
-		sinceSync  int
-		data       int64
-		failed     bool
-		tl         timeline
-		lastTap    uint64 // the tap of the last frame or packet
-		batch      []queuedPacket
-		writeFrame = func(p []byte) {
-			if failed {
-				return
-			}
-			if _, err := buf.Write(p); err != nil {
-				w.err, failed = fmt.Errorf("writing recording %s: %w", w.path, err), true
-				return
-			}
-			data += frameBytes
-			w.data.Store(data)
-			sinceSync++
+// finish syncs and closes the file, once the worker wrote the last of
+// it.
+func (w *Writer) finish() {
+	w.finishOnce.Do(func() {
+		f := w.st.f
+		if err := f.Sync(); err != nil && w.err == nil {
+			w.err = fmt.Errorf("syncing recording %s: %w", w.path, err)
 		}
-		sync = func() {
-			if failed {
-				return
-			}
-			if err := buf.Flush(); err != nil {
-				w.err, failed = fmt.Errorf("writing recording %s: %w", w.path, err), true
-				return
-			}
-			if err := sizes(f, data); err != nil {
-				w.err, failed = fmt.Errorf("writing recording %s: %w", w.path, err), true
-				return
-			}
-			sinceSync = 0
+		if err := f.Close(); err != nil && w.err == nil {
+			w.err = fmt.Errorf("closing recording %s: %w", w.path, err)
 		}
-		writePCM = func(p *[media.FrameSize * Channels]int16) {
-			for i, v := range p {
-				binary.LittleEndian.PutUint16(raw[2*i:], uint16(v))
-			}
-			writeFrame(raw[:])
-			if sinceSync >= syncEvery {
-				sync()
-			}
+	})
+}
+
+// writeState is what the worker keeps of a recording between the
+// packets and frames it writes: the file, its buffer, and the placing
+// of a relayed call's packets.
+type writeState struct {
+	f         *os.File
+	buf       *bufio.Writer
+	raw       [frameBytes]byte
+	tap, next uint64 // the tap of the last frame, and the index due next
+	sinceSync int
+	data      int64
+	failed    bool
+	ended     bool // the last was written: Close, or the pool closed
+	tl        timeline
+	lastTap   uint64 // the tap of the last frame or packet
+	batch     []queuedPacket
+}
+
+var silence [frameBytes]byte
+
+// The worker's side of a Writer: it writes the frames and packets handed
+// to it, filling a gap in a tap's indices (frames dropped) with silence
+// so that the two sides and what follows keep their time. Packets (the
+// call relayed) are placed by the timeline and written behind their
+// arrival; a frame (the call mixed) first writes out every packet
+// placed, and packets after frames start the timeline at the end of the
+// file, so that going from one to the other loses no audio and overlaps
+// none.
+
+func (w *Writer) fail(err error) {
+	if w.err == nil {
+		w.err = fmt.Errorf("writing recording %s: %w", w.path, err)
+	}
+	w.st.failed = true
+}
+
+func (w *Writer) writeFrame(p []byte) {
+	st := &w.st
+	if st.failed {
+		return
+	}
+	if _, err := st.buf.Write(p); err != nil {
+		w.fail(err)
+		return
+	}
+	st.data += frameBytes
+	w.data.Store(st.data)
+	st.sinceSync++
+	if st.sinceSync >= syncEvery {
+		w.sync()
+	}
+}
+
+// sync writes out what is buffered and brings the header's sizes up to
+// date.
+func (w *Writer) sync() {
+	st := &w.st
+	if st.failed {
+		return
+	}
+	if err := st.buf.Flush(); err != nil {
+		w.fail(err)
+		return
+	}
+	if err := sizes(st.f, st.data); err != nil {
+		w.fail(err)
+		return
+	}
+	st.sinceSync = 0
+}
+
+func (w *Writer) writePCM(p *[media.FrameSize * Channels]int16) {
+	for i, v := range p {
+		binary.LittleEndian.PutUint16(w.st.raw[2*i:], uint16(v))
+	}
+	w.writeFrame(w.st.raw[:])
+}
+
+// writeUpTo writes the timeline's periods up to position to.
+func (w *Writer) writeUpTo(to int64) {
+	tl := &w.st.tl
+	for tl.written < to {
+		tl.take(&w.st.raw)
+		w.writeFrame(w.st.raw[:])
+	}
+}
+
+// keepTime writes what is due by the clock, not only by arrivals: while
+// neither phone sends (both silent, with silence suppression) the file
+// goes on, silence, as it does when mixed.
+func (w *Writer) keepTime() {
+	if tl := &w.st.tl; tl.on {
+		tl.arrive(int64(time.Since(w.epoch)))
+		w.writeUpTo(tl.due())
+	}
+}
+
+// endPackets writes out every packet placed, and the silence up to now:
+// what follows is frames, or another conference's packets.
+func (w *Writer) endPackets() {
+	if tl := &w.st.tl; tl.on {
+		tl.arrive(int64(time.Since(w.epoch)))
+		w.writeUpTo(max(tl.all(), tl.due()+delaySamples/media.FrameSize*media.FrameSize))
+		tl.on = false
+		w.placing.Store(false)
+	}
+}
+
+// packets places what the rings hold.
+func (w *Writer) packets() {
+	st := &w.st
+	st.batch = w.takePackets(st.batch[:0])
+	select {
+	case w.drained <- struct{}{}:
+	default:
+	}
+	tl := &st.tl
+	for i := range st.batch {
+		p := &st.batch[i]
+		if tl.on && p.tap != tl.tap {
+			w.endPackets()
 		}
-	)
-	// writeUpTo writes the timeline's periods up to position to.
-	writeUpTo := func(to int64) {
-		for tl.written < to {
-			tl.take(&raw)
-			writeFrame(raw[:])
-			if sinceSync >= syncEvery {
-				sync()
+		if !tl.on {
+			// A new tap's file time starts when it was set, as the
+			// mixer's frames do: silence until a phone first sends.
+			from := p.at
+			if p.tap != st.lastTap {
+				from = min(from, w.tapAt.Load())
 			}
+			tl.start(p.tap, st.data/(2*Channels), from)
+			w.placing.Store(true)
+		}
+		st.lastTap = p.tap
+		tl.arrive(p.at)
+		w.writeUpTo(tl.due())
+		tl.place(p)
+	}
+}
+
+// take writes one of the mixer's periods.
+func (w *Writer) take(b *block) {
+	st := &w.st
+	w.packets()
+	w.endPackets()
+	if b.tap == st.tap && b.index > st.next {
+		for range min(b.index-st.next, queued) {
+			w.writeFrame(silence[:])
 		}
 	}
-	// keepTime writes what is due by the clock, not only by arrivals:
-	// while neither phone sends (both silent, with silence suppression)
-	// the file goes on, silence, as it does when mixed.
-	keepTime := func() {
-		if tl.on {
-			tl.arrive(int64(time.Since(w.epoch)))
-			writeUpTo(tl.due())
-		}
+	st.tap, st.next, st.lastTap = b.tap, b.index+1, b.tap
+	if b.silent {
+		w.writeFrame(silence[:])
+	} else {
+		w.writePCM(&b.pcm)
 	}
-	// endPackets writes out every packet placed, and the silence up to
-	// now: what follows is frames, or another conference's packets.
-	endPackets := func() {
-		if tl.on {
-			tl.arrive(int64(time.Since(w.epoch)))
-			writeUpTo(max(tl.all(), tl.due()+delaySamples/media.FrameSize*media.FrameSize))
-			tl.on = false
-			w.placing.Store(false)
-		}
-	}
-	packets := func() {
-		batch = w.takePackets(batch[:0])
-		select {
-		case w.drained <- struct{}{}:
-		default:
-		}
-		for i := range batch {
-			p := &batch[i]
-			if tl.on && p.tap != tl.tap {
-				endPackets()
-			}
-			if !tl.on {
-				// A new tap's file time starts when it was set, as the
-				// mixer's frames do: silence until a phone first sends.
-				from := p.at
-				if p.tap != lastTap {
-					from = min(from, w.tapAt.Load())
-				}
-				tl.start(p.tap, data/(2*Channels), from)
-				w.placing.Store(true)
-			}
-			lastTap = p.tap
-			tl.arrive(p.at)
-			writeUpTo(tl.due())
-			tl.place(p)
-		}
-	}
-	take := func(b *block) {
-		packets()
-		endPackets()
-		if b.tap == tap && b.index > next {
-			for range min(b.index-next, queued) {
-				writeFrame(silence[:])
-			}
-		}
-		tap, next, lastTap = b.tap, b.index+1, b.tap
-		if b.silent {
-			writeFrame(silence[:])
-			if sinceSync >= syncEvery {
-				sync()
-			}
-		} else {
-			writePCM(&b.pcm)
-		}
-	}
-	drain := func() {
+}
+
+// drain writes every period the mixer handed, then the packets waiting.
+func (w *Writer) drain() {
+	if q := w.frames.Load(); q != nil {
 		for {
 			select {
-			case b := <-w.frames:
-				take(&b)
+			case b := <-*q:
+				w.take(&b)
+				continue
 			default:
-				packets()
-				return
 			}
+			break
 		}
 	}
-	for running := true; running; {
-		select {
-		case b := <-w.frames:
-			take(&b)
-		case <-tick.C:
-			packets()
-			keepTime()
-		case <-w.wake:
-			packets()
-		case <-w.flush:
-			drain()
-			endPackets()
-			sync()
-		case <-w.stop:
-			drain()
-			endPackets()
-			running = false
-		}
+	w.packets()
+}
+
+// serve does what the writer was notified for: frames or packets
+// waiting, a flush, the end.
+func (w *Writer) serve() {
+	if w.st.ended {
+		return
 	}
-	sync()
-	if err := f.Sync(); err != nil && w.err == nil {
-		w.err = fmt.Errorf("syncing recording %s: %w", w.path, err)
+	w.drain()
+	if w.flushReq.Swap(false) {
+		w.endPackets()
+		w.sync()
 	}
-	if err := f.Close(); err != nil && w.err == nil {
-		w.err = fmt.Errorf("closing recording %s: %w", w.path, err)
+	if w.stopReq.Load() {
+		w.end()
 	}
+}
+
+// tick is the worker's regular visit: the packets of the last 200 ms,
+// and the file kept going by the clock.
+func (w *Writer) tick() {
+	if w.st.ended {
+		return
+	}
+	w.packets()
+	w.keepTime()
+}
+
+// end writes out everything handed and the header; Close syncs and
+// closes the file.
+func (w *Writer) end() {
+	w.drain()
+	w.endPackets()
+	w.sync()
+	w.st.ended = true
+	close(w.written)
 }
 
 // queuedBytes is the audio written and waiting: where in the file a
 // period handed now will be, give or take the frames in flight.
 func (w *Writer) queuedBytes() int64 {
-	n := w.data.Load() + int64(len(w.frames))*frameBytes
+	n := w.data.Load()
+	if q := w.frames.Load(); q != nil {
+		n += int64(len(*q)) * frameBytes
+	}
 	if w.placing.Load() {
 		n += delaySamples * Channels * 2
 	}

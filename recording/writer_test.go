@@ -104,7 +104,7 @@ func TestWriterChannels(t *testing.T) {
 // the periods past its queue and counts them; the mixer is never held.
 func TestWriterDropsRatherThanBlocks(t *testing.T) {
 	t.Parallel()
-	w := &Writer{frames: make(chan block, queued)} // no goroutine: a disk that never keeps up
+	w := &Writer{worker: &worker{signal: make(chan struct{}, 1)}} // no goroutine: a disk that never keeps up
 	tap := w.Tap(1, 2)
 	for i := range uint64(queued + 7) {
 		tap.WriteFrame(frame(i, map[media.Member]int16{1: 1}))

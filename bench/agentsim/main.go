@@ -62,6 +62,10 @@ type sim struct {
 	// what the load scenario checks at the end: calls answered, and RTP
 	// packets echoed back (none means nothing was relayed)
 	answered, echoed atomic.Int64
+	// gaps between the relayed packets an agent receives, from the
+	// kernel's receive timestamps, while the scenario's window is open
+	// (SIGUSR1 opens it, SIGUSR2 closes it and prints them)
+	gaps gapCounts
 }
 
 func run(ctx context.Context, server string, first, count int, password string) error {
@@ -101,7 +105,23 @@ func run(ctx context.Context, server string, first, count int, password string) 
 		}
 	}
 	fmt.Println("ready", count)
-	<-ctx.Done()
+	window := make(chan os.Signal, 2)
+	signal.Notify(window, syscall.SIGUSR1, syscall.SIGUSR2)
+	defer signal.Stop(window)
+	for waiting := true; waiting; {
+		select {
+		case <-ctx.Done():
+			waiting = false
+		case sig := <-window:
+			if sig == syscall.SIGUSR1 {
+				s.gaps.on.Store(true)
+				continue
+			}
+			s.gaps.on.Store(false)
+			n, p50, p99, most := s.gaps.summary()
+			fmt.Printf("gaps %d p50_ms %.2f p99_ms %.2f max_ms %.2f\n", n, p50, p99, most)
+		}
+	}
 	fmt.Println("answered", s.answered.Load(), "echoed", s.echoed.Load())
 	return nil
 }
@@ -184,12 +204,23 @@ func (s *sim) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	s.mu.Unlock()
 	answer := media.Answer{Addr: rtpConn.LocalAddr().(*net.UDPAddr).AddrPort(), Codecs: []media.Codec{media.PCMU},
 		DTMFType: 101, Direction: media.SendRecv, SessionID: 1, Version: 1}.Marshal()
+	stamped := stampArrivals(rtpConn) == nil
 	go func() {
 		buf := make([]byte, 1500)
+		var oob [128]byte
+		var last time.Time
 		for {
-			n, from, err := rtpConn.ReadFromUDPAddrPort(buf)
+			n, oobn, _, from, err := rtpConn.ReadMsgUDPAddrPort(buf, oob[:])
 			if err != nil {
 				return
+			}
+			if stamped {
+				if at, ok := arrival(oob[:oobn]); ok {
+					if !last.IsZero() {
+						s.gaps.add(at.Sub(last))
+					}
+					last = at
+				}
 			}
 			if _, err := rtpConn.WriteToUDPAddrPort(buf[:n], from); err == nil {
 				s.echoed.Add(1)

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"encoding/binary"
+	"net"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// gapStep and gapSteps: gaps are counted in 0.1 ms steps up to 200 ms;
+// longer ones in the last.
+const (
+	gapStep  = 100 * time.Microsecond
+	gapSteps = 2000
+)
+
+// gapCounts is a histogram of the gaps between packets of a stream,
+// shared by every call's echo goroutine.
+type gapCounts struct {
+	on     atomic.Bool
+	counts [gapSteps + 1]atomic.Uint64
+	most   atomic.Int64
+}
+
+func (g *gapCounts) add(d time.Duration) {
+	if !g.on.Load() || d < 0 {
+		return
+	}
+	g.counts[min(int(d/gapStep), gapSteps)].Add(1)
+	for {
+		m := g.most.Load()
+		if int64(d) <= m || g.most.CompareAndSwap(m, int64(d)) {
+			return
+		}
+	}
+}
+
+// summary is the gaps counted, their median, 99th percentile and the
+// longest, in ms.
+func (g *gapCounts) summary() (n uint64, p50, p99, most float64) {
+	for i := range g.counts {
+		n += g.counts[i].Load()
+	}
+	at := func(q float64) float64 {
+		var seen uint64
+		for i := range g.counts {
+			seen += g.counts[i].Load()
+			if float64(seen) >= q*float64(n) {
+				return float64(i+1) * float64(gapStep) / 1e6
+			}
+		}
+		return 0
+	}
+	if n == 0 {
+		return 0, 0, 0, 0
+	}
+	return n, at(0.5), at(0.99), float64(g.most.Load()) / 1e6
+}
+
+// stampArrivals makes the kernel give each datagram's arrival time, so
+// that a gap is the spacing at arrival, not when the goroutine got the
+// CPU (as bench/rtpstat does).
+func stampArrivals(c *net.UDPConn) error {
+	raw, err := c.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	if err := raw.Control(func(fd uintptr) {
+		serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1)
+	}); err != nil {
+		return err
+	}
+	return serr
+}
+
+// arrival is the kernel's receive timestamp in a datagram's control
+// messages.
+func arrival(oob []byte) (time.Time, bool) {
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return time.Time{}, false
+	}
+	for _, m := range msgs {
+		if m.Header.Level == unix.SOL_SOCKET && m.Header.Type == unix.SCM_TIMESTAMPNS && len(m.Data) >= 16 {
+			// struct timespec on 64-bit Linux: seconds, nanoseconds.
+			sec := int64(binary.NativeEndian.Uint64(m.Data[0:8]))
+			nsec := int64(binary.NativeEndian.Uint64(m.Data[8:16]))
+			return time.Unix(sec, nsec), true
+		}
+	}
+	return time.Time{}, false
+}
