@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"time"
 
@@ -30,6 +31,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		logLevel = fs.String("log-level", "", "debug, info, warn or error")
 		logFmt   = fs.String("log-format", "", "text or json")
 		cpuProf  = fs.String("cpuprofile", "", "write a CPU profile to this file until the server stops (for bench/)")
+		memProf  = fs.String("memprofile", "", "write a heap profile to this file when the server stops (for bench/)")
 		drainFor = fs.String("drain-timeout", "", "how long a stopping server lets calls finish (0: hang up at once)")
 	)
 	if err := fs.Parse(args); err != nil {
@@ -70,9 +72,45 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	if *memProf != "" {
+		// The profile is written when the stop is asked and before the
+		// server is told, so that its in-use view holds the live calls.
+		asked := ctx
+		runCtx, stopRun := context.WithCancel(context.Background())
+		defer stopRun()
+		go func() {
+			select {
+			case <-asked.Done():
+				if err := writeHeapProfile(*memProf); err != nil {
+					fmt.Fprintln(stderr, "acd:", err)
+				}
+				stopRun()
+			case <-runCtx.Done():
+			}
+		}()
+		ctx = runCtx
+	}
 	if err := acdserver.Run(ctx, prog, acdserver.Options{Version: version, Log: stderr}); err != nil {
 		fmt.Fprintln(stderr, "acd:", err)
 		return exitCode(err)
 	}
 	return 0
+}
+
+// writeHeapProfile writes the heap profile to path, after a collection so
+// that its in-use figures are current.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("writing the heap profile: %w", err)
+	}
+	runtime.GC()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		f.Close()
+		return fmt.Errorf("writing the heap profile: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("writing the heap profile: %w", err)
+	}
+	return nil
 }
