@@ -74,7 +74,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if *memProf != "" {
 		// The profile is written when the stop is asked and before the
-		// server is told, so that its in-use view holds the live calls.
+		// server is told, so that its in-use view holds the live calls; a
+		// sample every 16 KiB rather than 512 tells a call's few KiB apart.
+		runtime.MemProfileRate = 16 << 10
 		asked := ctx
 		runCtx, stopRun := context.WithCancel(context.Background())
 		defer stopRun()
@@ -111,6 +113,15 @@ func writeHeapProfile(path string) error {
 	}
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("writing the heap profile: %w", err)
+	}
+	// The runtime's own split of the memory, beside the profile: what the
+	// heap holds, what goroutine stacks take, what the runtime keeps.
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	stats := fmt.Sprintf("heap_inuse %d\nheap_alloc %d\nheap_idle %d\nheap_released %d\nstack_inuse %d\nsys %d\nnum_gc %d\ngoroutines %d\n",
+		m.HeapInuse, m.HeapAlloc, m.HeapIdle, m.HeapReleased, m.StackInuse, m.Sys, m.NumGC, runtime.NumGoroutine())
+	if err := os.WriteFile(path+".memstats", []byte(stats), 0o644); err != nil {
+		return fmt.Errorf("writing the heap profile's memory figures: %w", err)
 	}
 	return nil
 }
