@@ -30,92 +30,159 @@ type answered struct {
 // timeout passes, the caller presses *, or hangs up. # asks for a
 // callback, once the caller has been invited to.
 func (f *Flows) Wait(ctx context.Context, ch acd.Channel, queue string, timeout time.Duration, vars map[string]string) (acd.Result, error) {
+	h, err := f.join(ctx, ch, queue, vars)
+	if err != nil {
+		return acd.Result{Outcome: acd.Timeout}, err
+	}
+	defer h.stop()
+	h.hold(timeout)
+	return h.res, nil
+}
+
+// join puts the caller in the queue; the holding's stop takes it out of
+// the flows' waiters and cancels any ringing.
+func (f *Flows) join(ctx context.Context, ch acd.Channel, queue string, vars map[string]string) (*holding, error) {
 	in := &acd.Interaction{ID: ch.ID(), Kind: acd.Voice, Queue: queue, Party: ch.Party(), Vars: vars}
 	w := &waiter{ch: ch, answered: make(chan answered, 1), talked: make(chan struct{})}
 	f.mu.Lock()
 	f.waiters[in] = w // before Join, which may offer the caller at once
 	f.mu.Unlock()
-	defer func() {
-		f.mu.Lock()
-		delete(f.waiters, in)
-		f.mu.Unlock()
-	}()
+	h := &holding{f: f, ctx: ctx, w: w, in: in}
 	waitCtx, cancel := context.WithCancel(ctx)
-	defer cancel() // leaving the queue cancels any ringing at once
+	h.cancel = cancel // leaving the queue cancels any ringing at once
 	t, err := f.core.Join(waitCtx, in)
 	if err != nil {
-		return acd.Result{Outcome: acd.Timeout}, err
+		h.stop()
+		return nil, err
 	}
+	h.t = t
+	return h, nil
+}
 
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	announce := time.NewTicker(t.AnnounceEvery())
-	defer announce.Stop()
+// holding is one caller's wait in its queue, from Join to its outcome.
+// Its state lives here rather than in hold's frame: a caller's goroutine
+// spends the whole wait parked in hold's select, and the smaller the
+// stack it parks on, the smaller the stack the runtime keeps for it.
+type holding struct {
+	f      *Flows
+	ctx    context.Context
+	w      *waiter
+	in     *acd.Interaction
+	cancel context.CancelFunc // the context of the ringing for this caller
+	t      *acd.Ticket
+
+	deadline        *time.Timer
+	announce, check *time.Ticker // check: only for callers who may be offered callback
+	playing         <-chan struct{}
+	announcing      bool
+	invited         bool       // the callback invitation has started: # counts from then
+	res             acd.Result // the wait's outcome, once hold returns
+}
+
+// stop ends the wait: the timers, any ringing, the caller's place among
+// the flows' waiters.
+func (h *holding) stop() {
+	if h.deadline != nil {
+		h.deadline.Stop()
+	}
+	if h.announce != nil {
+		h.announce.Stop()
+	}
+	if h.check != nil {
+		h.check.Stop()
+	}
+	h.cancel()
+	h.f.mu.Lock()
+	delete(h.f.waiters, h.in)
+	h.f.mu.Unlock()
+}
+
+// hold plays hold music and announcements until the wait's outcome,
+// which it leaves in res.
+func (h *holding) hold(timeout time.Duration) {
+	f, ch, t := h.f, h.w.ch, h.t
+	h.deadline = time.NewTimer(timeout)
+	h.announce = time.NewTicker(t.AnnounceEvery())
 	music := f.sounds.Get(t.HoldMusic())
-	playing := ch.Play(music, true)
-	announcing := false
-	invited := false // the callback invitation has started: # counts from then
-	invite := func() <-chan struct{} {
-		invited, announcing = true, true
-		f.core.CallbackOffered(t)
-		return ch.Play(f.sounds.Get("callback-offer"), false)
-	}
-	var recheck <-chan time.Time // only callers who may be offered callback need a timer
+	h.playing = ch.Play(music, true)
+	var recheck <-chan time.Time
 	if t.CallbackPossible() {
-		check := time.NewTicker(time.Second)
-		defer check.Stop()
-		recheck = check.C
+		h.check = time.NewTicker(time.Second)
+		recheck = h.check.C
 		if f.core.CallbackDue(t) {
-			playing = invite()
+			h.invite()
 		}
-	}
-
-	// leave takes the caller out of the queue, unless an agent's answer
-	// won it first: then the caller is the agent's and the wait goes on
-	// to the bridge (the leg is on its way to w.answered).
-	result := func(d acd.Departure) acd.Result {
-		if f.core.Leave(t, d) {
-			return acd.Result{Outcome: d.Outcome()}
-		}
-		return f.bridged(ctx, w, <-w.answered)
 	}
 	for {
 		select {
-		case a := <-w.answered:
-			return f.bridged(ctx, w, a), nil
-		case <-ctx.Done():
-			return result(acd.Stopped), nil
+		case a := <-h.w.answered:
+			h.bridged(a)
+			return
+		case <-h.ctx.Done():
+			h.leave(acd.Stopped)
+			return
 		case <-ch.Done():
-			return result(acd.Abandoned), nil
-		case <-deadline.C:
-			return result(acd.TimedOut), nil
-		case <-announce.C:
-			if !announcing {
-				playing, announcing = ch.Play(f.sounds.Get(t.Announcement()), false), true
+			h.leave(acd.Abandoned)
+			return
+		case <-h.deadline.C:
+			h.leave(acd.TimedOut)
+			return
+		case <-h.announce.C:
+			if !h.announcing {
+				h.playing, h.announcing = ch.Play(f.sounds.Get(t.Announcement()), false), true
 			}
 		case <-recheck:
-			if !announcing && !invited && f.core.CallbackDue(t) {
-				playing = invite()
+			if !h.announcing && !h.invited && f.core.CallbackDue(t) {
+				h.invite()
 			}
-		case <-playing:
-			playing, announcing = ch.Play(music, true), false
+		case <-h.playing:
+			h.playing, h.announcing = ch.Play(music, true), false
 		case key := <-ch.Digits():
-			switch {
-			case key == '*':
-				return result(acd.Exited), nil
-			case key == '#' && invited:
-				if f.core.RequestCallback(ctx, t) {
-					// The request's event is committed: the caller is told.
-					select {
-					case <-ch.Play(f.sounds.Get("callback-confirmed"), false):
-					case <-ch.Done():
-					case <-ctx.Done():
-					}
-					return acd.Result{Outcome: acd.CalledBack}, nil
-				}
+			if key == '*' {
+				h.leave(acd.Exited)
+				return
+			}
+			if key == '#' && h.invited && h.callBack() {
+				return
 			}
 		}
 	}
+}
+
+// invite offers the caller a callback.
+func (h *holding) invite() {
+	h.invited, h.announcing = true, true
+	h.f.core.CallbackOffered(h.t)
+	h.playing = h.w.ch.Play(h.f.sounds.Get("callback-offer"), false)
+}
+
+// leave takes the caller out of the queue, unless an agent's answer won
+// it first: then the caller is the agent's and the wait goes on to the
+// bridge (the leg is on its way to w.answered).
+func (h *holding) leave(d acd.Departure) {
+	if h.f.core.Leave(h.t, d) {
+		h.res = acd.Result{Outcome: d.Outcome()}
+		return
+	}
+	h.bridged(<-h.w.answered)
+}
+
+func (h *holding) bridged(a answered) { h.res = h.f.bridged(h.ctx, h.w, a) }
+
+// callBack asks for the callback the caller pressed # for; once its event
+// is committed the caller is told, and the wait ends (true).
+func (h *holding) callBack() bool {
+	ch := h.w.ch
+	if !h.f.core.RequestCallback(h.ctx, h.t) {
+		return false
+	}
+	select {
+	case <-ch.Play(h.f.sounds.Get("callback-confirmed"), false):
+	case <-ch.Done():
+	case <-h.ctx.Done():
+	}
+	h.res = acd.Result{Outcome: acd.CalledBack}
+	return true
 }
 
 // bridged waits, for a caller an agent answered, until either side hangs

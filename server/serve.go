@@ -444,15 +444,27 @@ func (s *Server) route(number, agent string) (sip.Handler, bool) {
 	if key != number {
 		pattern = key
 	}
+	// A waiting caller's goroutine stays parked under this function for
+	// the whole wait: what comes before and after the walk is done in
+	// calls of their own, so that the frame it parks on stays small.
 	return func(ctx context.Context, c *sip.Call) {
-		rec := recordCall(s.events, c, number, pattern, plan.Name, p.plan.Version, p.trunks.of(c.Source()))
-		st := &dialplan.State{Call: c, Queues: s.flows, Sounds: p.sounds, Log: s.log, Trace: rec.step}
-		if err := p.plan.Run(ctx, plan, st); err != nil {
-			s.log.Error("dial plan failed", "call_id", c.ID(), "error", err)
-		}
-		c.Hangup(hangup.EndOfDialPlan) // the walk has hung up already, but for a failure
-		rec.end(c, st.Talk)
+		rec, st := s.callArrived(c, p, plan, number, pattern)
+		err := p.plan.Run(ctx, plan, st)
+		s.callEnded(c, rec, st, err)
 	}, true
+}
+
+func (s *Server) callArrived(c *sip.Call, p *Program, plan *dialplan.Plan, number, pattern string) (*callRecord, *dialplan.State) {
+	rec := recordCall(s.events, c, number, pattern, plan.Name, p.plan.Version, p.trunks.of(c.Source()))
+	return rec, &dialplan.State{Call: c, Queues: s.flows, Sounds: p.sounds, Log: s.log, Trace: rec.step}
+}
+
+func (s *Server) callEnded(c *sip.Call, rec *callRecord, st *dialplan.State, err error) {
+	if err != nil {
+		s.log.Error("dial plan failed", "call_id", c.ID(), "error", err)
+	}
+	c.Hangup(hangup.EndOfDialPlan) // the walk has hung up already, but for a failure
+	rec.end(c, st.Talk)
 }
 
 // featureCall carries out an agent's feature code and plays the prompt
