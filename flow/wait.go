@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/acdserver/acd/acd"
+	"github.com/acdserver/acd/media"
 )
 
 // waiter is a caller waiting in a queue, as its ring and its call see it.
@@ -73,6 +74,8 @@ type holding struct {
 
 	deadline        *time.Timer
 	announce, check *time.Ticker // check: only for callers who may be offered callback
+	recheck         <-chan time.Time
+	music           *media.Sound
 	playing         <-chan struct{}
 	announcing      bool
 	invited         bool       // the callback invitation has started: # counts from then
@@ -98,21 +101,10 @@ func (h *holding) stop() {
 }
 
 // hold plays hold music and announcements until the wait's outcome,
-// which it leaves in res.
+// which it leaves in res. What each case does is in a method of its own,
+// so that the select is all the frame the caller parks on.
 func (h *holding) hold(timeout time.Duration) {
-	f, ch, t := h.f, h.w.ch, h.t
-	h.deadline = time.NewTimer(timeout)
-	h.announce = time.NewTicker(t.AnnounceEvery())
-	music := f.sounds.Get(t.HoldMusic())
-	h.playing = ch.Play(music, true)
-	var recheck <-chan time.Time
-	if t.CallbackPossible() {
-		h.check = time.NewTicker(time.Second)
-		recheck = h.check.C
-		if f.core.CallbackDue(t) {
-			h.invite()
-		}
-	}
+	h.start(timeout)
 	for {
 		select {
 		case a := <-h.w.answered:
@@ -121,32 +113,66 @@ func (h *holding) hold(timeout time.Duration) {
 		case <-h.ctx.Done():
 			h.leave(acd.Stopped)
 			return
-		case <-ch.Done():
+		case <-h.w.ch.Done():
 			h.leave(acd.Abandoned)
 			return
 		case <-h.deadline.C:
 			h.leave(acd.TimedOut)
 			return
 		case <-h.announce.C:
-			if !h.announcing {
-				h.playing, h.announcing = ch.Play(f.sounds.Get(t.Announcement()), false), true
-			}
-		case <-recheck:
-			if !h.announcing && !h.invited && f.core.CallbackDue(t) {
-				h.invite()
-			}
+			h.announceNow()
+		case <-h.recheck:
+			h.offerCallback()
 		case <-h.playing:
-			h.playing, h.announcing = ch.Play(music, true), false
-		case key := <-ch.Digits():
-			if key == '*' {
-				h.leave(acd.Exited)
-				return
-			}
-			if key == '#' && h.invited && h.callBack() {
+			h.playMusic()
+		case key := <-h.w.ch.Digits():
+			if h.pressed(key) {
 				return
 			}
 		}
 	}
+}
+
+// start starts the timers and the hold music, and invites the caller to
+// ask for a callback if one is due already.
+func (h *holding) start(timeout time.Duration) {
+	t := h.t
+	h.deadline = time.NewTimer(timeout)
+	h.announce = time.NewTicker(t.AnnounceEvery())
+	h.music = h.f.sounds.Get(t.HoldMusic())
+	h.playMusic()
+	if t.CallbackPossible() {
+		h.check = time.NewTicker(time.Second)
+		h.recheck = h.check.C
+		if h.f.core.CallbackDue(t) {
+			h.invite()
+		}
+	}
+}
+
+func (h *holding) playMusic() {
+	h.playing, h.announcing = h.w.ch.Play(h.music, true), false
+}
+
+func (h *holding) announceNow() {
+	if !h.announcing {
+		h.playing, h.announcing = h.w.ch.Play(h.f.sounds.Get(h.t.Announcement()), false), true
+	}
+}
+
+func (h *holding) offerCallback() {
+	if !h.announcing && !h.invited && h.f.core.CallbackDue(h.t) {
+		h.invite()
+	}
+}
+
+// pressed acts on a key; true when it ended the wait.
+func (h *holding) pressed(key rune) bool {
+	if key == '*' {
+		h.leave(acd.Exited)
+		return true
+	}
+	return key == '#' && h.invited && h.callBack()
 }
 
 // invite offers the caller a callback.
