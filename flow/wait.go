@@ -72,24 +72,25 @@ type holding struct {
 	cancel context.CancelFunc // the context of the ringing for this caller
 	t      *acd.Ticket
 
-	deadline        *time.Timer
-	announce, check *time.Ticker // check: only for callers who may be offered callback
-	recheck         <-chan time.Time
-	music           *media.Sound
-	playing         <-chan struct{}
-	announcing      bool
-	invited         bool       // the callback invitation has started: # counts from then
-	res             acd.Result // the wait's outcome, once hold returns
+	// clock is the wait's one timer, for whichever comes first: the
+	// deadline or the next announcement (every apart from the start).
+	clock                  *time.Timer
+	deadline, nextAnnounce time.Time
+	every                  time.Duration
+	check                  *time.Ticker // only for callers who may be offered callback
+	recheck                <-chan time.Time
+	music                  *media.Sound
+	playing                <-chan struct{}
+	announcing             bool
+	invited                bool       // the callback invitation has started: # counts from then
+	res                    acd.Result // the wait's outcome, once hold returns
 }
 
 // stop ends the wait: the timers, any ringing, the caller's place among
 // the flows' waiters.
 func (h *holding) stop() {
-	if h.deadline != nil {
-		h.deadline.Stop()
-	}
-	if h.announce != nil {
-		h.announce.Stop()
+	if h.clock != nil {
+		h.clock.Stop()
 	}
 	if h.check != nil {
 		h.check.Stop()
@@ -116,11 +117,11 @@ func (h *holding) hold(timeout time.Duration) {
 		case <-h.w.ch.Done():
 			h.leave(acd.Abandoned)
 			return
-		case <-h.deadline.C:
-			h.leave(acd.TimedOut)
-			return
-		case <-h.announce.C:
-			h.announceNow()
+		case <-h.clock.C:
+			if h.timedOut() {
+				h.leave(acd.TimedOut)
+				return
+			}
 		case <-h.recheck:
 			h.offerCallback()
 		case <-h.playing:
@@ -137,8 +138,10 @@ func (h *holding) hold(timeout time.Duration) {
 // ask for a callback if one is due already.
 func (h *holding) start(timeout time.Duration) {
 	t := h.t
-	h.deadline = time.NewTimer(timeout)
-	h.announce = time.NewTicker(t.AnnounceEvery())
+	now := time.Now()
+	h.every = t.AnnounceEvery()
+	h.deadline, h.nextAnnounce = now.Add(timeout), now.Add(h.every)
+	h.clock = time.NewTimer(h.untilClock(now))
 	h.music = h.f.sounds.Get(t.HoldMusic())
 	h.playMusic()
 	if t.CallbackPossible() {
@@ -148,6 +151,35 @@ func (h *holding) start(timeout time.Duration) {
 			h.invite()
 		}
 	}
+}
+
+// timedOut is the clock's turn: true when the deadline has come;
+// otherwise the next announcement is due, and the clock is set again.
+// One timer rather than a timer and a ticker: a waiting caller parks on
+// a channel fewer and holds a timer fewer.
+func (h *holding) timedOut() bool {
+	now := time.Now()
+	if !now.Before(h.deadline) {
+		return true
+	}
+	if !now.Before(h.nextAnnounce) {
+		h.announceNow()
+		for h.every > 0 && !h.nextAnnounce.After(now) { // as a ticker does, a late turn drops those missed
+			h.nextAnnounce = h.nextAnnounce.Add(h.every)
+		}
+	}
+	h.clock.Reset(h.untilClock(now))
+	return false
+}
+
+// untilClock is how long from now until the deadline or the next
+// announcement, whichever is first.
+func (h *holding) untilClock(now time.Time) time.Duration {
+	next := h.nextAnnounce
+	if h.deadline.Before(next) {
+		next = h.deadline
+	}
+	return next.Sub(now)
 }
 
 func (h *holding) playMusic() {
