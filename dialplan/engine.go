@@ -73,54 +73,78 @@ var ErrHungUp = errors.New("caller hung up")
 
 // Run walks the call through plan from its entry until a node ends the
 // call or the caller hangs up. It hangs up the call when the walk ends.
+//
+// A waiting caller's goroutine stays parked under Run for the whole
+// wait, so Run keeps its own frame small: what it does between two
+// nodes (logging, the trace, the loop guard) is in advance.
 func (p *Program) Run(ctx context.Context, plan *Plan, s *State) error {
+	p.begin(s)
+	w := &walk{}
+	cur := plan.Entry
+	for cur != "" {
+		node := plan.nodes[cur]
+		s.waited, s.detail, s.logged, s.jump = false, "", "", nil
+		next, err := node.Run(ctx, s)
+		var end bool
+		if plan, cur, end, err = p.advance(s, w, plan, cur, node, next, err); end {
+			return err
+		}
+	}
+	s.Call.Hangup(hangup.EndOfDialPlan)
+	return nil
+}
+
+// walk is what the loop guard counts: the steps since the caller last
+// waited, and the nodes they passed through.
+type walk struct {
+	steps int
+	trail []string
+}
+
+func (p *Program) begin(s *State) {
 	if s.Vars == nil {
 		s.Vars = map[string]string{}
 	}
 	s.program = p
 	s.Log = s.Log.With("call_id", s.Call.ID(), "config_version", p.Version)
-	steps := 0
-	cur := plan.Entry
-	var trail []string
-	for cur != "" {
-		node := plan.nodes[cur]
-		s.waited, s.detail, s.logged, s.jump = false, "", "", nil
-		next, err := node.Run(ctx, s)
-		if errors.Is(err, ErrHungUp) {
-			s.Log.Info("caller hung up", "dialplan", plan.Name, "node", cur)
-			s.trace(plan, cur, node, "caller hung up", "")
-			return nil
-		}
-		if err != nil {
-			s.Call.Hangup(hangup.DialPlanError)
-			return fmt.Errorf("dial plan %q node %q: %w", plan.Name, cur, err)
-		}
-		from := plan
-		if s.jump != nil {
-			plan, next = s.jump, s.jump.Entry
-		}
-		did := s.detail
-		if s.logged != "" {
-			did = s.logged
-		}
-		s.Log.Debug("dial plan node", "dialplan", from.Name, "node", cur, "did", did, "next", next)
-		s.trace(from, cur, node, s.detail, qualified(from, plan, next))
-		if s.waited {
-			steps, trail = 0, trail[:0]
-		} else {
-			steps++
-			trail = append(trail, from.Name+"/"+cur)
-			if p.MaxSteps > 0 && steps > p.MaxSteps {
-				s.Log.Error("dial plan loop: the call passed through too many nodes without waiting on the caller; ending it",
-					"dialplan", plan.Name, "loop", loopOf(trail), "max_steps", p.MaxSteps)
-				s.Call.Hangup(hangup.DialPlanLoop)
-				return nil
-			}
-		}
-		cur = next
+}
+
+// advance takes the walk on from node cur of plan, which returned next
+// and err: it gives the plan and node to run next, or end with the error
+// Run returns.
+func (p *Program) advance(s *State, w *walk, plan *Plan, cur string, node Node, next string, err error) (*Plan, string, bool, error) {
+	if errors.Is(err, ErrHungUp) {
+		s.Log.Info("caller hung up", "dialplan", plan.Name, "node", cur)
+		s.trace(plan, cur, node, "caller hung up", "")
+		return plan, "", true, nil
 	}
-	s.Call.Hangup(hangup.EndOfDialPlan)
-	return nil
+	if err != nil {
+		s.Call.Hangup(hangup.DialPlanError)
+		return plan, "", true, fmt.Errorf("dial plan %q node %q: %w", plan.Name, cur, err)
+	}
+	from := plan
+	if s.jump != nil {
+		plan, next = s.jump, s.jump.Entry
+	}
+	did := s.detail
+	if s.logged != "" {
+		did = s.logged
+	}
+	s.Log.Debug("dial plan node", "dialplan", from.Name, "node", cur, "did", did, "next", next)
+	s.trace(from, cur, node, s.detail, qualified(from, plan, next))
+	if s.waited {
+		w.steps, w.trail = 0, w.trail[:0]
+	} else {
+		w.steps++
+		w.trail = append(w.trail, from.Name+"/"+cur)
+		if p.MaxSteps > 0 && w.steps > p.MaxSteps {
+			s.Log.Error("dial plan loop: the call passed through too many nodes without waiting on the caller; ending it",
+				"dialplan", plan.Name, "loop", loopOf(w.trail), "max_steps", p.MaxSteps)
+			s.Call.Hangup(hangup.DialPlanLoop)
+			return plan, "", true, nil
+		}
+	}
+	return plan, next, false, nil
 }
 
 func (s *State) trace(plan *Plan, name string, node Node, detail, next string) {

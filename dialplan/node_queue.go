@@ -53,18 +53,32 @@ func compileQueue(b *builder, n *yaml.Node) Node {
 
 func (q *queueNode) Run(ctx context.Context, s *State) (string, error) {
 	s.waited = true
-	for _, k := range s.typeAhead {
-		if k == '*' {
-			s.typeAhead = nil
-			s.note("queue %s: * pressed before joining", q.queue)
-			return q.onExit, nil
-		}
+	if q.exitTypedAhead(s) {
+		return q.onExit, nil
 	}
-	s.typeAhead = nil
 	res, err := s.Queues.Wait(ctx, s.Call, q.queue, q.timeout, s.Vars)
 	if err != nil {
 		return "", err
 	}
+	return q.outcome(ctx, s, &res)
+}
+
+// exitTypedAhead reports whether the caller pressed * before joining, and
+// forgets what was typed ahead.
+func (q *queueNode) exitTypedAhead(s *State) bool {
+	for _, k := range s.typeAhead {
+		if k == '*' {
+			s.typeAhead = nil
+			s.note("queue %s: * pressed before joining", q.queue)
+			return true
+		}
+	}
+	s.typeAhead = nil
+	return false
+}
+
+// outcome is where the wait's result leads.
+func (q *queueNode) outcome(ctx context.Context, s *State, res *acd.Result) (string, error) {
 	s.Talk += res.Talk
 	s.note("queue %s: %s", q.queue, res.Outcome)
 	switch res.Outcome {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/acdserver/acd/event"
 	"github.com/acdserver/acd/hangup"
 	"github.com/acdserver/acd/internal/testutil"
+	"github.com/acdserver/acd/media"
 	"github.com/acdserver/acd/store"
 )
 
@@ -374,5 +376,42 @@ func TestCloseWaitsForRings(t *testing.T) {
 		if e.Type != "caller.server_stopped" {
 			t.Fatalf("after Close the distributor appended %s", testutil.Key(e))
 		}
+	}
+}
+
+// announcingCaller is a caller whose announcements end at once, so that
+// each turn of the queue's announcement plays one.
+type announcingCaller struct {
+	*fakeCaller
+	mu        sync.Mutex
+	announced int
+}
+
+func (c *announcingCaller) Play(_ *media.Sound, loop bool) <-chan struct{} {
+	if loop {
+		return make(chan struct{}) // the hold music, until the next announcement
+	}
+	c.mu.Lock()
+	c.announced++
+	c.mu.Unlock()
+	over := make(chan struct{})
+	close(over)
+	return over
+}
+
+// TestWaitAnnouncesUntilItTimesOut: the wait's one clock plays the
+// announcement at every turn and ends the wait at its timeout.
+func TestWaitAnnouncesUntilItTimesOut(t *testing.T) {
+	yaml := strings.Replace(testutil.QueueConfig("linear", "0s", true), "announce_every: 1h", "announce_every: 40ms", 1)
+	r := newRig(t, yaml)
+	c := &announcingCaller{fakeCaller: newCaller("c1")}
+	if got := outcome(t, r.wait(context.Background(), c, "support", 400*time.Millisecond)); got != acd.Timeout {
+		t.Fatalf("outcome %v, want %v", got, acd.Timeout)
+	}
+	r.log.Await(t, "the caller's time-out", testutil.IsKind("caller.timeout:"))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.announced < 2 {
+		t.Fatalf("%d announcements in a wait of ten turns, want the clock to come back after each", c.announced)
 	}
 }

@@ -40,6 +40,9 @@ type Program struct {
 	sounds  sounds // the prompts, then the recorded messages
 	plan    *dialplan.Program
 	dataDir string
+	// trunks names a call's trunk by its source, read once per version
+	// rather than per call.
+	trunks trunkNamer
 }
 
 // loadProgram reads, validates and compiles a configuration ("" means the
@@ -113,7 +116,7 @@ func loadProgramWith(path string, managed config.Managed, messages messageSource
 	if err := errs.Err(); err != nil {
 		return nil, managed.Relabel(file, err)
 	}
-	return &Program{cfg: cfg, sounds: sounds, plan: plan}, nil
+	return &Program{cfg: cfg, sounds: sounds, plan: plan, trunks: newTrunkNamer(cfg)}, nil
 }
 
 // Options are what the command gives the server beyond its configuration.
@@ -403,7 +406,7 @@ func (s *Server) listenSIP() error {
 	sc := sipConfig(cfg)
 	sc.Resolver = s.resolver
 	sc.Ports, sc.Media, sc.Log = s.ports, s.engine, s.log
-	sc.Secrets, sc.SRTP = secrets(s.running), srtpPolicies(s.running)
+	sc.Secrets, sc.SRTP = secrets(s.running), srtpPolicies(s.current.Load)
 	sc.Stream.MaxConnections, sc.Stream.MaxPerSource = s.budget.sipTCP, s.budget.sipSource
 	sc.TLSListener, sc.TLSServer, sc.TLSClient = s.secure.sip, s.secure.sipServerConfig(), s.secure.client
 	sc.Bindings = bindingStore{registrations}
@@ -441,15 +444,27 @@ func (s *Server) route(number, agent string) (sip.Handler, bool) {
 	if key != number {
 		pattern = key
 	}
+	// A waiting caller's goroutine stays parked under this function for
+	// the whole wait: what comes before and after the walk is done in
+	// calls of their own, so that the frame it parks on stays small.
 	return func(ctx context.Context, c *sip.Call) {
-		rec := recordCall(s.events, c, number, pattern, plan.Name, p.plan.Version, newTrunkNamer(p.cfg).of(c.Source()))
-		st := &dialplan.State{Call: c, Queues: s.flows, Sounds: p.sounds, Log: s.log, Trace: rec.step}
-		if err := p.plan.Run(ctx, plan, st); err != nil {
-			s.log.Error("dial plan failed", "call_id", c.ID(), "error", err)
-		}
-		c.Hangup(hangup.EndOfDialPlan) // the walk has hung up already, but for a failure
-		rec.end(c, st.Talk)
+		rec, st := s.callArrived(c, p, plan, number, pattern)
+		err := p.plan.Run(ctx, plan, st)
+		s.callEnded(c, rec, st, err)
 	}, true
+}
+
+func (s *Server) callArrived(c *sip.Call, p *Program, plan *dialplan.Plan, number, pattern string) (*callRecord, *dialplan.State) {
+	rec := recordCall(s.events, c, number, pattern, plan.Name, p.plan.Version, p.trunks.of(c.Source()))
+	return rec, &dialplan.State{Call: c, Queues: s.flows, Sounds: p.sounds, Log: s.log, Trace: rec.step}
+}
+
+func (s *Server) callEnded(c *sip.Call, rec *callRecord, st *dialplan.State, err error) {
+	if err != nil {
+		s.log.Error("dial plan failed", "call_id", c.ID(), "error", err)
+	}
+	c.Hangup(hangup.EndOfDialPlan) // the walk has hung up already, but for a failure
+	rec.end(c, st.Talk)
 }
 
 // featureCall carries out an agent's feature code and plays the prompt

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"github.com/acdserver/acd/config"
 	"github.com/acdserver/acd/sip"
 )
 
@@ -9,13 +8,14 @@ import (
 // running configuration, so that a reload is in force for the next call:
 // an agent's phone by its agent, a trunk's by the trunk whose inbound_from
 // holds the source, any other phone media.srtp.
-func srtpPolicies(running func() *config.Config) func(sip.SRTPParty) sip.SRTPPolicy {
+func srtpPolicies(running func() *Program) func(sip.SRTPParty) sip.SRTPPolicy {
 	return func(p sip.SRTPParty) sip.SRTPPolicy {
-		cfg := running()
+		prog := running()
+		cfg := prog.cfg
 		name := cfg.DefaultSRTP()
 		if p.Agent != "" {
 			name = cfg.AgentSRTP(p.Agent)
-		} else if trunk := newTrunkNamer(cfg).of(p.Source); trunk != "" {
+		} else if trunk := prog.trunks.of(p.Source); trunk != "" {
 			name = cfg.TrunkSRTP(trunk)
 		}
 		return srtpPolicy(name)

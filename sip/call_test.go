@@ -241,6 +241,48 @@ func TestOfferlessInvite(t *testing.T) {
 	}
 }
 
+// TestAnsweredAtOnceWithoutRinging: without a ring time the 200 is the
+// first response the caller gets from the server, and with one the caller
+// hears ringing first.
+func TestAnsweredAtOnceWithoutRinging(t *testing.T) {
+	tests := []struct {
+		name     string
+		ringTime time.Duration
+		ringing  bool
+	}{
+		{"answered at once", 0, false},
+		{"ringing first", 200 * time.Millisecond, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			addr, _ := startServer(t, func(ctx context.Context, c *acdsip.Call) { <-c.Done() },
+				func(c *acdsip.Config) { c.RingTime = tt.ringTime })
+			ctx := within(t, 20*time.Second)
+			phone := testutil.NewPhone(t)
+			s, err := phone.Invite(ctx, addr, "100", phone.SDP(101, media.PCMU))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rang := false
+			if err := s.WaitAnswer(ctx, sipgo.AnswerOptions{OnResponse: func(res *sipmsg.Response) error {
+				rang = rang || res.StatusCode == 180
+				return nil
+			}}); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Ack(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if rang != tt.ringing {
+				t.Errorf("180 Ringing before the answer: %v, want %v", rang, tt.ringing)
+			}
+			if err := s.Bye(ctx); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
 func TestCancelBeforeAnswer(t *testing.T) {
 	answered := make(chan struct{}, 1)
 	addr, srv := startServer(t, func(ctx context.Context, c *acdsip.Call) { answered <- struct{}{} },

@@ -142,12 +142,16 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		local = c.offerLocked()
 		c.mu.Unlock()
 	}
-	_ = dlg.Respond(100, "Trying", nil)
-	if err := dlg.Respond(180, "Ringing", nil); err != nil {
-		c.close(hangup.CancelledBeforeAnswer)
-		return
-	}
+	// A call answered at once gets its 200 without a 100 or a 180 before
+	// it: each is a response built and a datagram sent for nothing the
+	// caller hears, and should the answer be slower than 200 ms the
+	// transaction sends its own 100 (RFC 3261 §17.2.1).
 	if s.cfg.RingTime > 0 {
+		_ = dlg.Respond(100, "Trying", nil)
+		if err := dlg.Respond(180, "Ringing", nil); err != nil {
+			c.close(hangup.CancelledBeforeAnswer)
+			return
+		}
 		select {
 		case <-time.After(s.cfg.RingTime):
 		case <-dlg.Context().Done():

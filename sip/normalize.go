@@ -15,7 +15,108 @@ import (
 //     which is what phones behind NAT need.
 //
 // The body is left as it is. It returns data itself when nothing changed.
+//
+// Nearly every request needs at most the rport, and its header is read
+// without copying it into lines; anything else takes the line-by-line
+// rewrite, whose result is the same.
 func normalize(data []byte) []byte {
+	if out, ok := normalizeQuick(data); ok {
+		return out
+	}
+	return normalizeLines(data)
+}
+
+// normalizeQuick normalizes a header section with CRLF line ends, no
+// folded line and no white space around parameters, where at most the
+// top Via wants an rport; ok is false for any other, which
+// normalizeLines must rewrite.
+func normalizeQuick(data []byte) (out []byte, ok bool) {
+	end := bytes.Index(data, []byte("\r\n\r\n"))
+	if end < 0 {
+		return nil, false
+	}
+	head := data[:end]
+	viaDone := false
+	spliceAt, spliceEnd, splice := -1, -1, ""
+	for pos, first := 0, true; pos <= len(head); first = false {
+		lineEnd, next := len(head), len(head)+1
+		if nl := bytes.IndexByte(head[pos:], '\n'); nl >= 0 {
+			if nl == 0 || head[pos+nl-1] != '\r' {
+				return nil, false // a bare LF: lines are rejoined with CRLF
+			}
+			lineEnd, next = pos+nl-1, pos+nl+1
+		}
+		line := head[pos:lineEnd]
+		start := pos
+		pos = next
+		if first {
+			continue // the request line
+		}
+		if len(line) > 0 && (line[0] == ' ' || line[0] == '\t') {
+			return nil, false // folded
+		}
+		colon := bytes.IndexByte(line, ':')
+		if colon < 0 {
+			continue
+		}
+		kind := paramHeader(line[:colon])
+		if kind == notParamHeader {
+			continue
+		}
+		value := line[colon+1:]
+		if bytes.ContainsAny(value, ";=") && (bytes.Contains(value, []byte(" ;")) || bytes.Contains(value, []byte("; ")) ||
+			bytes.Contains(value, []byte(" =")) || bytes.Contains(value, []byte("= "))) {
+			return nil, false // parameters to tighten
+		}
+		if kind == viaHeader && !viaDone {
+			viaDone = true
+			if v := addRport(string(value)); v != string(value) {
+				spliceAt, spliceEnd, splice = start+colon+1, lineEnd, v
+			}
+		}
+	}
+	if spliceAt < 0 {
+		return data, true
+	}
+	out = make([]byte, 0, len(data)-(spliceEnd-spliceAt)+len(splice))
+	out = append(out, data[:spliceAt]...)
+	out = append(out, splice...)
+	return append(out, data[spliceEnd:]...), true
+}
+
+// A header whose parameters normalize reads, by its name.
+const (
+	notParamHeader = iota
+	viaHeader
+	otherParamHeader
+)
+
+// paramHeader says whether name (as written, before its colon) is Via or
+// another header whose parameters normalize tightens, without allocating.
+func paramHeader(name []byte) int {
+	name = bytes.TrimSpace(name)
+	var buf [len("record-route")]byte
+	if len(name) > len(buf) {
+		return notParamHeader
+	}
+	for i, c := range name {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	switch string(buf[:len(name)]) {
+	case "via", "v":
+		return viaHeader
+	case "from", "f", "to", "t", "contact", "m", "route", "record-route":
+		return otherParamHeader
+	}
+	return notParamHeader
+}
+
+// normalizeLines is normalize for any request: it splits the header
+// section into lines, unfolds and rewrites them, and joins them with CRLF.
+func normalizeLines(data []byte) []byte {
 	head, body, found := bytes.Cut(data, []byte("\r\n\r\n"))
 	sep := "\r\n\r\n"
 	if !found {
