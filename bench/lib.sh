@@ -23,7 +23,7 @@ build() {
   else
     (cd "$ROOT" && go build -o "$OUT/acd" ./cmd/acd)
   fi
-  [ -n "${BENCH_TOOLS_BUILT:-}" ] || (cd "$ROOT" && go build -o "$OUT/rtpstat" ./bench/rtpstat && go build -o "$OUT/agentsim" ./bench/agentsim)
+  [ -n "${BENCH_TOOLS_BUILT:-}" ] || (cd "$ROOT" && go build -o "$OUT/rtpstat" ./bench/rtpstat && go build -o "$OUT/agentsim" ./bench/agentsim && go build -o "$OUT/callersim" ./bench/callersim)
 }
 
 # result SCENARIO POINT NAME=VALUE...: one machine-readable line per point
