@@ -23,6 +23,7 @@
 #   RECORDING=always bench/bridged.sh 500   (every pair recorded to a stereo WAV)
 #   CALLERS=sipp bench/bridged.sh 1000      (SIPp's callers instead of callersim)
 #   RTP_PORTS=41000-60998 bench/bridged.sh  (the server's RTP ports; default 20000-39998)
+#   CALLERSIM_ARGS=-read=false bench/bridged.sh 1000  (extra callersim flags)
 source "$(dirname "$0")/lib.sh"
 WINDOW=${WINDOW:-10}
 RATE=${RATE:-50}
@@ -112,23 +113,25 @@ for n in "${sizes[@]}"; do
   callers=
   if [ "$CALLERS" = go ]; then
     "$OUT/callersim" -server "$SIP" -number 600 -count "$n" -rate "$RATE" -hold "${hold_ms}ms" \
-      -for "$(( hold_ms / 1000 + 30 ))s" -tone "$OUT/tone.ulaw" >"$OUT/callersim.out" 2>&1 &
+      -for "$(( hold_ms / 1000 + 30 ))s" -tone "$OUT/tone.ulaw" ${CALLERSIM_ARGS:-} >"$OUT/callersim.out" 2>&1 &
     callers=$!
+    caller_pid=$callers
     HELPER_PIDS+=("$callers")
   else
     (cd "$OUT" && exec sipp -sf "$BENCH/sipp/caller_stream.xml" -s 600 -i 127.0.0.1 -p 0 -d "$hold_ms" \
       -r "$RATE" -l "$n" -m "$n" -max_socket 4096 -nostdin \
       -timeout "$(( hold_ms / 1000 + 30 ))s" "$SIP" >/dev/null 2>&1) &
     SIPP_PID=$!
+    caller_pid=$SIPP_PID
   fi
   up=$(wait_for_legs "$n" $(( ramp + 20 )))
   [ "$up" -ge "$n" ] || fail "only $up of $n pairs were bridged"
   sleep 1
-  d0=$(recorded); s0=$(sent); c0=$(cpu_ms); t0=$(date +%s%N)
+  d0=$(recorded); s0=$(sent); c0=$(cpu_ms); t0=$(date +%s%N); k0=$(cpu_ms "$caller_pid")
   kill -USR1 "$sim" # agentsim counts the gaps between relayed packets from now
   [ -z "$callers" ] || kill -USR1 "$callers" # and callersim too, and the packets it sends
   sleep "$WINDOW"
-  c1=$(cpu_ms); t1=$(date +%s%N); s1=$(sent)
+  c1=$(cpu_ms); t1=$(date +%s%N); s1=$(sent); k1=$(cpu_ms "$caller_pid")
   kill -USR2 "$sim" # and prints them
   [ -z "$callers" ] || kill -USR2 "$callers"
   d1=$(recorded)
@@ -148,10 +151,10 @@ for n in "${sizes[@]}"; do
     read -r _ _ canswered _ cup < <(grep '^calls answered' "$OUT/callersim.out") || true
     [ "${cup:-0}" -ge "$n" ] || fail "callersim had ${cup:-no} of ${canswered:-no} answered calls up at the end of the window"
   fi
-  awk -v n="$n" -v c="$((c1 - c0))" -v ns="$((t1 - t0))" -v rss="$rss" -v idle="$idle_rss" -v g="$gor" -v gap99="${gap99:-nan}" -v gap50="${gap50:-nan}" -v disk="$((d1 - d0))" -v out="$((s1 - s0))" -v csent="${csent:-nan}" -v cgap50="${cgap50:-nan}" -v cgap99="${cgap99:-nan}" 'BEGIN {
+  awk -v n="$n" -v c="$((c1 - c0))" -v ns="$((t1 - t0))" -v rss="$rss" -v idle="$idle_rss" -v g="$gor" -v gap99="${gap99:-nan}" -v gap50="${gap50:-nan}" -v disk="$((d1 - d0))" -v out="$((s1 - s0))" -v kc="$((k1 - k0))" -v csent="${csent:-nan}" -v cgap50="${cgap50:-nan}" -v cgap99="${cgap99:-nan}" 'BEGIN {
     sec = ns / 1e9
     relayed = 2 * n * 50 * sec   # caller to agent and the echo back, 50 packets a second each
     printf "%-6d %8.1f %14.2f %13.1f %11d %11s\n", n, 100 * c / (ns / 1e6), c * 1000 / relayed, (rss - idle) / n, g, gap99
-    printf "RESULT scenario=bridged point=%d pairs=%d cpu_pct=%.1f us_per_pkt=%.3f rss_kib_per_pair=%.1f gap_p50_ms=%s gap_p99_ms=%s disk_mb_s=%.2f sent_per_s=%.0f us_per_sent_pkt=%.3f caller_sent_per_s=%s caller_gap_p50_ms=%s caller_gap_p99_ms=%s\n", n, n, 100 * c / (ns / 1e6), c * 1000 / relayed, (rss - idle) / n, gap50, gap99, disk / sec / 1e6, out / sec, (out > 0 ? c * 1000 / out : 0), csent, cgap50, cgap99
+    printf "RESULT scenario=bridged point=%d pairs=%d cpu_pct=%.1f us_per_pkt=%.3f rss_kib_per_pair=%.1f gap_p50_ms=%s gap_p99_ms=%s disk_mb_s=%.2f sent_per_s=%.0f us_per_sent_pkt=%.3f caller_sent_per_s=%s caller_gap_p50_ms=%s caller_gap_p99_ms=%s caller_cpu_pct=%.1f\n", n, n, 100 * c / (ns / 1e6), c * 1000 / relayed, (rss - idle) / n, gap50, gap99, disk / sec / 1e6, out / sec, (out > 0 ? c * 1000 / out : 0), csent, cgap50, cgap99, 100 * kc / (ns / 1e6)
   }'
 done

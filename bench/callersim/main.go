@@ -5,6 +5,10 @@
 // back. On two cores SIPp's one thread per stream cannot keep 50 packets
 // a second for a thousand calls; here a few sender goroutines, one per
 // core and all woken by one ticker, write every call's packet each 20 ms.
+// Each call keeps its own 1 ms phase within the 20 ms, as phones that
+// did not start together do: all calls' packets in one burst would have
+// the server and the agents read a thousand sockets at once and then
+// idle, a load no real set of phones makes.
 //
 // SIGUSR1 opens the measurement window, SIGUSR2 closes it and prints
 //
@@ -40,10 +44,13 @@ import (
 )
 
 // frame is 20 ms of 8 kHz µ-law: the payload of every packet sent.
+// A call's packets go out in one of slots phases of slot each.
 const (
 	frame    = 160
 	interval = 20 * time.Millisecond
 	rtpHdr   = 12
+	slot     = time.Millisecond
+	slots    = int(interval / slot)
 )
 
 type config struct {
@@ -53,6 +60,7 @@ type config struct {
 	hold, lifetime           time.Duration
 	tone                     []byte
 	senders                  int
+	read                     bool
 }
 
 func main() {
@@ -66,6 +74,7 @@ func main() {
 	flag.StringVar(&c.password, "password", "", "digest password, if the server challenges the INVITE")
 	tone := flag.String("tone", "", "raw µ-law file streamed in a loop on every call (agentsim -write-tone)")
 	flag.IntVar(&c.senders, "senders", runtime.GOMAXPROCS(0), "goroutines writing the RTP")
+	flag.BoolVar(&c.read, "read", true, "read the audio relayed back and count its gaps (SIPp's rtp_stream does not read it)")
 	flag.Parse()
 	var err error
 	if c.tone, err = os.ReadFile(*tone); err != nil || len(c.tone) < frame {
@@ -98,14 +107,16 @@ type stream struct {
 type shard struct {
 	tick chan struct{}
 	mu   sync.Mutex // guards streams: added and removed by call goroutines, walked by the sender
-	// streams by socket, so that a call that ends removes its own
-	streams map[*net.UDPConn]*stream
+	// streams by phase, then by socket, so that a call that ends removes
+	// its own
+	streams [slots]map[*net.UDPConn]*stream
 }
 
 type sim struct {
 	cfg     config
 	dialogs *sipgo.DialogUA
 	shards  []*shard
+	start   time.Time // phase 0 of the senders' slots
 	gaps    gaps.Counts
 	mu      sync.Mutex // guards byCallID: each call adds and removes its own
 	// byCallID finds the dialog of a BYE from the server
@@ -153,10 +164,14 @@ func run(ctx context.Context, cfg config) error {
 	}
 
 	// the senders and their ticker stop with the scenario
+	s.start = time.Now()
 	sendCtx, stopSending := context.WithCancel(context.Background())
 	defer stopSending()
 	for range cfg.senders {
-		sh := &shard{tick: make(chan struct{}, 1), streams: map[*net.UDPConn]*stream{}}
+		sh := &shard{tick: make(chan struct{}, 1)}
+		for i := range sh.streams {
+			sh.streams[i] = map[*net.UDPConn]*stream{}
+		}
 		s.shards = append(s.shards, sh)
 		wg.Go(func() { s.send(sendCtx, sh) })
 	}
@@ -206,11 +221,10 @@ func run(ctx context.Context, cfg config) error {
 	return nil
 }
 
-// tick wakes every sender each 20 ms; a sender still writing the last
-// round misses the tick rather than queueing it, so a slow round shows
-// as a lower rate sent, not as a burst.
+// tick wakes every sender each slot; a sender still writing misses the
+// tick rather than queueing it, and catches up by the clock.
 func (s *sim) tick(ctx context.Context) {
-	t := time.NewTicker(interval)
+	t := time.NewTicker(slot)
 	defer t.Stop()
 	for {
 		select {
@@ -227,37 +241,51 @@ func (s *sim) tick(ctx context.Context) {
 	}
 }
 
-// send writes one packet to each of its shard's streams per tick.
+// send writes, at each slot, one packet to each of its shard's streams
+// of that phase. Slots the sender was too late for are written at once,
+// up to one round: a stall longer than 20 ms loses packets rather than
+// sending more than one a call at a time.
 func (s *sim) send(ctx context.Context, sh *shard) {
-	pkt := make([]byte, rtpHdr+frame)
-	tone := s.cfg.tone
+	done := int64(-1)
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-sh.tick:
 		}
+		now := int64(time.Since(s.start) / slot)
+		done = max(done, now-int64(slots))
 		var n int64
 		sh.mu.Lock()
-		for _, st := range sh.streams {
-			pkt[0], pkt[1] = 0x80, byte(media.PCMU)
-			binary.BigEndian.PutUint16(pkt[2:], st.seq)
-			binary.BigEndian.PutUint32(pkt[4:], st.ts)
-			binary.BigEndian.PutUint32(pkt[8:], st.ssrc)
-			if st.off+frame > len(tone) {
-				st.off = 0
-			}
-			copy(pkt[rtpHdr:], tone[st.off:st.off+frame])
-			st.off += frame
-			st.seq++
-			st.ts += frame
-			if _, err := st.conn.WriteToUDPAddrPort(pkt, st.to); err == nil {
-				n++
-			}
+		for ; done < now; done++ {
+			n += s.write(sh.streams[(done+1)%int64(slots)])
 		}
 		sh.mu.Unlock()
 		s.sent.Add(n)
 	}
+}
+
+// write sends each stream its next packet and counts those sent.
+func (s *sim) write(streams map[*net.UDPConn]*stream) (n int64) {
+	var pkt [rtpHdr + frame]byte
+	tone := s.cfg.tone
+	for _, st := range streams {
+		pkt[0], pkt[1] = 0x80, byte(media.PCMU)
+		binary.BigEndian.PutUint16(pkt[2:], st.seq)
+		binary.BigEndian.PutUint32(pkt[4:], st.ts)
+		binary.BigEndian.PutUint32(pkt[8:], st.ssrc)
+		if st.off+frame > len(tone) {
+			st.off = 0
+		}
+		copy(pkt[rtpHdr:], tone[st.off:st.off+frame])
+		st.off += frame
+		st.seq++
+		st.ts += frame
+		if _, err := st.conn.WriteToUDPAddrPort(pkt[:], st.to); err == nil {
+			n++
+		}
+	}
+	return n
 }
 
 // call places call i, streams audio on it once answered, and hangs up
@@ -315,10 +343,12 @@ func (s *sim) place(ctx context.Context, i int) error {
 	defer s.up.Add(-1)
 
 	var reading sync.WaitGroup
-	reading.Go(func() { s.read(rtpConn) })
-	sh := s.shards[i%len(s.shards)]
+	if s.cfg.read {
+		reading.Go(func() { s.read(rtpConn) })
+	}
+	sh, phase := s.shards[(i/slots)%len(s.shards)], i%slots
 	sh.mu.Lock()
-	sh.streams[rtpConn] = &stream{conn: rtpConn, to: desc.Addr, ssrc: uint32(i + 1), off: (i * frame) % len(s.cfg.tone)}
+	sh.streams[phase][rtpConn] = &stream{conn: rtpConn, to: desc.Addr, ssrc: uint32(i + 1), off: (i * frame) % len(s.cfg.tone)}
 	sh.mu.Unlock()
 
 	hold := time.NewTimer(s.cfg.hold)
@@ -329,7 +359,7 @@ func (s *sim) place(ctx context.Context, i int) error {
 	case <-d.Context().Done(): // the server hung up
 	}
 	sh.mu.Lock()
-	delete(sh.streams, rtpConn)
+	delete(sh.streams[phase], rtpConn)
 	sh.mu.Unlock()
 	// closing the socket ends the reader
 	_ = rtpConn.Close()
