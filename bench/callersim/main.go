@@ -2,9 +2,10 @@
 // scenario, in place of SIPp: it places calls to a number at a given rate,
 // each with its own RTP socket, streams 20 ms PCMU frames of a tone on
 // every answered call, and counts the gaps between the packets that come
-// back. On two cores SIPp's one thread per stream cannot keep 50 packets
-// a second for a thousand calls; here a few sender goroutines, one per
-// core and all woken by one ticker, write every call's packet each 20 ms.
+// back. SIPp falls short of 50 packets a second a call on a busy
+// two-core machine and does not say by how much; here a few sender
+// goroutines, one per core and all woken by one ticker, write every
+// call's packet each 20 ms and count what they sent.
 // Each call keeps its own 1 ms phase within the 20 ms, as phones that
 // did not start together do: all calls' packets in one burst would have
 // the server and the agents read a thousand sockets at once and then
