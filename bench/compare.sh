@@ -81,6 +81,7 @@ build_rev "$NEW" new_bin
 # The harness's own tools come from this tree, the same for both.
 in_background go -C "$ROOT" build -o "$OUT/rtpstat" ./bench/rtpstat
 in_background go -C "$ROOT" build -o "$OUT/agentsim" ./bench/agentsim
+in_background go -C "$ROOT" build -o "$OUT/callersim" ./bench/callersim
 export BENCH_TOOLS_BUILT=1
 
 results=$CMP/results.txt

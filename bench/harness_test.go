@@ -5,6 +5,7 @@ package bench
 import (
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -70,15 +71,50 @@ func TestCallRateSmoke(t *testing.T) {
 	}
 }
 
-func TestBridgedSmoke(t *testing.T) {
-	out := runScript(t, []string{"WINDOW=2", "RATE=10"}, "bridged.sh", "3")
-	f := row(t, out, "3")
-	// pairs cpu_% us/pkt_relayed rss_kib/pair goroutines
-	if f[1] == "0.0" {
-		t.Fatalf("3 bridged pairs used no server CPU: nothing was relayed:\n%s", out)
+// result returns the NAME=VALUE figures of the RESULT line for point.
+func result(t *testing.T, out, scenario, point string) map[string]string {
+	t.Helper()
+	for _, line := range strings.Split(out, "\n") {
+		if !strings.HasPrefix(line, "RESULT scenario="+scenario+" point="+point+" ") {
+			continue
+		}
+		figures := map[string]string{}
+		for _, f := range strings.Fields(line)[1:] {
+			if name, value, ok := strings.Cut(f, "="); ok {
+				figures[name] = value
+			}
+		}
+		return figures
 	}
-	if !strings.Contains(out, "RESULT scenario=bridged point=3 pairs=3 ") {
-		t.Fatalf("no RESULT line for 3 pairs:\n%s", out)
+	t.Fatalf("no RESULT line for %s point %s in:\n%s", scenario, point, out)
+	return nil
+}
+
+// Both kinds of callers bridge the pairs; only callersim reports what the
+// callers sent and the gaps of the audio relayed back to them.
+func TestBridgedSmoke(t *testing.T) {
+	for _, tc := range []struct {
+		callers       string
+		callerFigures bool
+	}{
+		{callers: "go", callerFigures: true},
+		{callers: "sipp", callerFigures: false},
+	} {
+		t.Run(tc.callers, func(t *testing.T) {
+			out := runScript(t, []string{"WINDOW=2", "RATE=10", "CALLERS=" + tc.callers}, "bridged.sh", "3")
+			f := row(t, out, "3")
+			// pairs cpu_% us/pkt_relayed rss_kib/pair goroutines
+			if f[1] == "0.0" {
+				t.Fatalf("3 bridged pairs used no server CPU: nothing was relayed:\n%s", out)
+			}
+			r := result(t, out, "bridged", "3")
+			for _, name := range []string{"caller_sent_per_s", "caller_gap_p99_ms"} {
+				v, err := strconv.ParseFloat(r[name], 64)
+				if got := err == nil && v > 0; got != tc.callerFigures {
+					t.Fatalf("CALLERS=%s: %s=%q, want a figure: %v:\n%s", tc.callers, name, r[name], tc.callerFigures, out)
+				}
+			}
+		})
 	}
 }
 

@@ -23,7 +23,7 @@ build() {
   else
     (cd "$ROOT" && go build -o "$OUT/acd" ./cmd/acd)
   fi
-  [ -n "${BENCH_TOOLS_BUILT:-}" ] || (cd "$ROOT" && go build -o "$OUT/rtpstat" ./bench/rtpstat && go build -o "$OUT/agentsim" ./bench/agentsim)
+  [ -n "${BENCH_TOOLS_BUILT:-}" ] || (cd "$ROOT" && go build -o "$OUT/rtpstat" ./bench/rtpstat && go build -o "$OUT/agentsim" ./bench/agentsim && go build -o "$OUT/callersim" ./bench/callersim)
 }
 
 # result SCENARIO POINT NAME=VALUE...: one machine-readable line per point
@@ -84,8 +84,9 @@ trap 'stop_acd; stop_sipp; stop_helpers' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# CPU time the server has used, in milliseconds (user + system).
-cpu_ms() { awk -v t="$TICK_MS" '{print ($14 + $15) * t}' "/proc/$ACD_PID/stat"; }
+# CPU time the server (or process PID) has used, in milliseconds (user +
+# system).
+cpu_ms() { awk -v t="$TICK_MS" '{print ($14 + $15) * t}' "/proc/${1:-$ACD_PID}/stat"; }
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$ACD_PID/status"; }
 health() { curl -fs "http://$HTTP/healthz"; }
 json() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p"; }

@@ -24,6 +24,7 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/acdserver/acd/bench/internal/gaps"
 	"github.com/acdserver/acd/media"
 )
 
@@ -65,7 +66,7 @@ type sim struct {
 	// gaps between the relayed packets an agent receives, from the
 	// kernel's receive timestamps, while the scenario's window is open
 	// (SIGUSR1 opens it, SIGUSR2 closes it and prints them)
-	gaps gapCounts
+	gaps gaps.Counts
 }
 
 func run(ctx context.Context, server string, first, count int, password string) error {
@@ -114,11 +115,11 @@ func run(ctx context.Context, server string, first, count int, password string) 
 			waiting = false
 		case sig := <-window:
 			if sig == syscall.SIGUSR1 {
-				s.gaps.on.Store(true)
+				s.gaps.On.Store(true)
 				continue
 			}
-			s.gaps.on.Store(false)
-			n, p50, p99, most := s.gaps.summary()
+			s.gaps.On.Store(false)
+			n, p50, p99, most := s.gaps.Summary()
 			fmt.Printf("gaps %d p50_ms %.2f p99_ms %.2f max_ms %.2f\n", n, p50, p99, most)
 		}
 	}
@@ -204,7 +205,7 @@ func (s *sim) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	s.mu.Unlock()
 	answer := media.Answer{Addr: rtpConn.LocalAddr().(*net.UDPAddr).AddrPort(), Codecs: []media.Codec{media.PCMU},
 		DTMFType: 101, Direction: media.SendRecv, SessionID: 1, Version: 1}.Marshal()
-	stamped := stampArrivals(rtpConn) == nil
+	stamped := gaps.StampArrivals(rtpConn) == nil
 	go func() {
 		buf := make([]byte, 1500)
 		var oob [128]byte
@@ -215,9 +216,9 @@ func (s *sim) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 				return
 			}
 			if stamped {
-				if at, ok := arrival(oob[:oobn]); ok {
+				if at, ok := gaps.Arrival(oob[:oobn]); ok {
 					if !last.IsZero() {
-						s.gaps.add(at.Sub(last))
+						s.gaps.Add(at.Sub(last))
 					}
 					last = at
 				}

@@ -1,4 +1,7 @@
-package main
+// Package gaps counts the gaps between the packets of RTP streams, from
+// the kernel's receive timestamps, for the load scenarios' simulated
+// phones (agentsim, callersim).
+package gaps
 
 import (
 	"encoding/binary"
@@ -16,16 +19,17 @@ const (
 	gapSteps = 2000
 )
 
-// gapCounts is a histogram of the gaps between packets of a stream,
-// shared by every call's echo goroutine.
-type gapCounts struct {
-	on     atomic.Bool
+// Counts is a histogram of the gaps between packets of streams, shared
+// by every call's reading goroutine; gaps are counted only while On.
+type Counts struct {
+	On     atomic.Bool
 	counts [gapSteps + 1]atomic.Uint64
 	most   atomic.Int64
 }
 
-func (g *gapCounts) add(d time.Duration) {
-	if !g.on.Load() || d < 0 {
+// Add counts one gap.
+func (g *Counts) Add(d time.Duration) {
+	if !g.On.Load() || d < 0 {
 		return
 	}
 	g.counts[min(int(d/gapStep), gapSteps)].Add(1)
@@ -37,9 +41,9 @@ func (g *gapCounts) add(d time.Duration) {
 	}
 }
 
-// summary is the gaps counted, their median, 99th percentile and the
+// Summary is the gaps counted, their median, 99th percentile and the
 // longest, in ms.
-func (g *gapCounts) summary() (n uint64, p50, p99, most float64) {
+func (g *Counts) Summary() (n uint64, p50, p99, most float64) {
 	for i := range g.counts {
 		n += g.counts[i].Load()
 	}
@@ -59,10 +63,10 @@ func (g *gapCounts) summary() (n uint64, p50, p99, most float64) {
 	return n, at(0.5), at(0.99), float64(g.most.Load()) / 1e6
 }
 
-// stampArrivals makes the kernel give each datagram's arrival time, so
+// StampArrivals makes the kernel give each datagram's arrival time, so
 // that a gap is the spacing at arrival, not when the goroutine got the
 // CPU (as bench/rtpstat does).
-func stampArrivals(c *net.UDPConn) error {
+func StampArrivals(c *net.UDPConn) error {
 	raw, err := c.SyscallConn()
 	if err != nil {
 		return err
@@ -76,9 +80,9 @@ func stampArrivals(c *net.UDPConn) error {
 	return serr
 }
 
-// arrival is the kernel's receive timestamp in a datagram's control
+// Arrival is the kernel's receive timestamp in a datagram's control
 // messages.
-func arrival(oob []byte) (time.Time, bool) {
+func Arrival(oob []byte) (time.Time, bool) {
 	msgs, err := unix.ParseSocketControlMessage(oob)
 	if err != nil {
 		return time.Time{}, false
