@@ -16,17 +16,24 @@ import (
 	"github.com/acdserver/acd/store"
 )
 
-func newTestServer(t *testing.T) (*httptest.Server, *Server) {
-	t.Helper()
-	l, err := store.Open(filepath.Join(t.TempDir(), "acd.db"), slog.New(slog.DiscardHandler))
+// openStores opens an event log and its users in a file of the test's.
+func openStores(tb testing.TB) (*store.Log, *store.Users) {
+	tb.Helper()
+	l, err := store.Open(filepath.Join(tb.TempDir(), "acd.db"), slog.New(slog.DiscardHandler))
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	t.Cleanup(func() { l.Close() })
+	tb.Cleanup(func() { l.Close() })
 	users, err := store.OpenUsers(l)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
+	return l, users
+}
+
+func newTestServer(t *testing.T) (*httptest.Server, *Server) {
+	t.Helper()
+	l, users := openStores(t)
 	svc := service.New(service.Config{Users: users, Events: l})
 	mux := http.NewServeMux()
 	s := Mount(mux, svc, Options{Version: "test"})

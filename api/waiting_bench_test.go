@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -80,15 +79,7 @@ func BenchmarkWaitingListRead(b *testing.B) {
 		join()
 	}
 
-	l, err := store.Open(filepath.Join(b.TempDir(), "acd.db"), quiet)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { l.Close() })
-	users, err := store.OpenUsers(l)
-	if err != nil {
-		b.Fatal(err)
-	}
+	l, users := openStores(b)
 	ctx := context.Background()
 	if err := users.Create(ctx, store.User{ID: "sup", Role: string(directory.Supervisor), Created: time.Now(), Updated: time.Now()}); err != nil {
 		b.Fatal(err)

@@ -106,23 +106,7 @@ func run(ctx context.Context, server string, first, count int, password string) 
 		}
 	}
 	fmt.Println("ready", count)
-	window := make(chan os.Signal, 2)
-	signal.Notify(window, syscall.SIGUSR1, syscall.SIGUSR2)
-	defer signal.Stop(window)
-	for waiting := true; waiting; {
-		select {
-		case <-ctx.Done():
-			waiting = false
-		case sig := <-window:
-			if sig == syscall.SIGUSR1 {
-				s.gaps.On.Store(true)
-				continue
-			}
-			s.gaps.On.Store(false)
-			n, p50, p99, most := s.gaps.Summary()
-			fmt.Printf("gaps %d p50_ms %.2f p99_ms %.2f max_ms %.2f\n", n, p50, p99, most)
-		}
-	}
+	s.gaps.Window(ctx, nil, nil)
 	fmt.Println("answered", s.answered.Load(), "echoed", s.echoed.Load())
 	return nil
 }

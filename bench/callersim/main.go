@@ -194,29 +194,13 @@ func run(ctx context.Context, cfg config) error {
 		}
 	})
 
-	window := make(chan os.Signal, 2)
-	signal.Notify(window, syscall.SIGUSR1, syscall.SIGUSR2)
-	defer signal.Stop(window)
 	var sent0 int64
 	var t0 time.Time
-	for waiting := true; waiting; {
-		select {
-		case <-ctx.Done():
-			waiting = false
-		case sig := <-window:
-			if sig == syscall.SIGUSR1 {
-				sent0, t0 = s.sent.Load(), time.Now()
-				s.gaps.On.Store(true)
-				continue
-			}
-			s.gaps.On.Store(false)
-			n, p50, p99, most := s.gaps.Summary()
-			sent := s.sent.Load() - sent0
-			fmt.Printf("gaps %d p50_ms %.2f p99_ms %.2f max_ms %.2f\n", n, p50, p99, most)
-			fmt.Printf("sent %d per_s %.0f\n", sent, float64(sent)/time.Since(t0).Seconds())
-			fmt.Printf("calls answered %d up %d\n", s.answered.Load(), s.up.Load())
-		}
-	}
+	s.gaps.Window(ctx, func() { sent0, t0 = s.sent.Load(), time.Now() }, func() {
+		sent := s.sent.Load() - sent0
+		fmt.Printf("sent %d per_s %.0f\n", sent, float64(sent)/time.Since(t0).Seconds())
+		fmt.Printf("calls answered %d up %d\n", s.answered.Load(), s.up.Load())
+	})
 	stopSending()
 	fmt.Println("answered", s.answered.Load(), "up", s.up.Load(), "failed", s.failed.Load())
 	return nil

@@ -4,9 +4,14 @@
 package gaps
 
 import (
+	"context"
 	"encoding/binary"
+	"fmt"
 	"net"
+	"os"
+	"os/signal"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -96,4 +101,34 @@ func Arrival(oob []byte) (time.Time, bool) {
 		}
 	}
 	return time.Time{}, false
+}
+
+// Window counts gaps between the SIGUSR1 and SIGUSR2 the scenario script
+// sends around its measuring window, and prints them at SIGUSR2, until
+// ctx ends. opened and closed (either may be nil) add what the
+// simulator measures over the same window.
+func (g *Counts) Window(ctx context.Context, opened, closed func()) {
+	window := make(chan os.Signal, 2)
+	signal.Notify(window, syscall.SIGUSR1, syscall.SIGUSR2)
+	defer signal.Stop(window)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case sig := <-window:
+			if sig == syscall.SIGUSR1 {
+				if opened != nil {
+					opened()
+				}
+				g.On.Store(true)
+				continue
+			}
+			g.On.Store(false)
+			n, p50, p99, most := g.Summary()
+			fmt.Printf("gaps %d p50_ms %.2f p99_ms %.2f max_ms %.2f\n", n, p50, p99, most)
+			if closed != nil {
+				closed()
+			}
+		}
+	}
 }
